@@ -5,8 +5,8 @@ namespace {
 
 inline constexpr std::string_view kFinessInvalid = "FINESS_INVALID";
 inline constexpr std::string_view kSiretInvalid = "SIRET_INVALID";
-// 001/000/003 do not define SIRET; INSEE's rule: La Poste's SIREN.
 inline constexpr std::string_view kLaPosteSiren = "356000000";
+inline constexpr std::string_view kLaPosteHeadOffice = "35600000000048";
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -91,8 +91,10 @@ Result<Siret> Siret::Parse(std::string_view text) {
     digit_sum += c - '0';
   }
   if (text.substr(0, 9) == kLaPosteSiren) {
-    // La Poste's establishments are numbered with a digit sum multiple of 5.
-    if (digit_sum % 5 != 0) {
+    // DOMAIN.md §0: La Poste's sites are numbered with a digit sum multiple of 5, not
+    // a Luhn key. Its head office, 35600000000048, keeps the ordinary Luhn key (INSEE's
+    // published exception), so it is accepted as such.
+    if (digit_sum % 5 != 0 && !(text == kLaPosteHeadOffice && LuhnValid(text))) {
       return SiretError(text, "La Poste SIRET: the digit sum must be a multiple of 5");
     }
   } else if (!LuhnValid(text)) {
