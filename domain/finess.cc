@@ -63,6 +63,7 @@ Result<Finess> Finess::Parse(std::string_view text) {
 }
 
 std::string Finess::departement() const {
+  if (text_.size() != 9) return "";  // the empty placeholder
   // DOMAIN.md §0: overseas numbers start 97 or 98 and the 4th character names the
   // territory (9701 Guadeloupe, 9702 Martinique, 9703 Guyane, 9704 Réunion,
   // 9805 Mayotte, 9806 Wallis-et-Futuna).
@@ -76,6 +77,7 @@ std::string Finess::departement() const {
 }
 
 bool Finess::overseas_or_corsica() const {
+  if (text_.size() != 9) return false;  // the empty placeholder
   return (text_[0] == '2' && (text_[1] == 'A' || text_[1] == 'B')) ||
          (text_[0] == '9' && (text_[1] == '7' || text_[1] == '8'));
 }

@@ -22,6 +22,11 @@ namespace esms::domain {
 // "22".
 class Finess {
  public:
+  // An empty placeholder, so that structs holding a Finess can be filled field by
+  // field; it is not a FINESS number (str() is empty, departement() is empty). Only
+  // Parse() makes a valid one.
+  Finess() = default;
+
   // Error: Status::InvalidArgument("FINESS_INVALID", "<text>: <why>").
   static Result<Finess> Parse(std::string_view text);
 
@@ -50,12 +55,17 @@ class Finess {
 // 356000000) instead need a digit sum that is a multiple of 5.
 class Siret {
  public:
+  // An empty placeholder (see Finess()); only Parse() makes a valid one.
+  Siret() = default;
+
   // Error: Status::InvalidArgument("SIRET_INVALID", "<text>: <why>").
   static Result<Siret> Parse(std::string_view text);
 
   const std::string& str() const { return text_; }
   // The first 9 digits: the legal unit's SIREN.
-  std::string_view siren() const { return std::string_view(text_).substr(0, 9); }
+  std::string_view siren() const {
+    return text_.size() < 9 ? std::string_view() : std::string_view(text_).substr(0, 9);
+  }
 
   friend auto operator<=>(const Siret&, const Siret&) = default;
   friend bool operator==(const Siret&, const Siret&) = default;

@@ -24,6 +24,10 @@ namespace esms::domain {
 
 class Region {
  public:
+  // An empty placeholder, so that structs holding a Region can be filled field by
+  // field: code() and name() are empty. Only Parse() makes a valid one.
+  Region() = default;
+
   // Error: Status::BadInput("unknown INSEE region code \"<code>\" (known: ...)").
   static Result<Region> Parse(std::string_view code);
 

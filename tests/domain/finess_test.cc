@@ -119,3 +119,18 @@ TEST(SiretTest, LaPosteUsesDigitSumMultipleOfFive) {
 
 }  // namespace
 }  // namespace esms::domain
+
+namespace esms::domain {
+namespace {
+
+TEST(FinessTest, DefaultIsAnEmptyPlaceholder) {
+  Finess placeholder;
+  EXPECT_EQ(placeholder.str(), "");
+  EXPECT_EQ(placeholder.departement(), "");
+  EXPECT_FALSE(placeholder.overseas_or_corsica());
+  EXPECT_NE(placeholder, *Finess::Parse("010000024"));
+  EXPECT_EQ(Siret().siren(), "");
+}
+
+}  // namespace
+}  // namespace esms::domain

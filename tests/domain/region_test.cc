@@ -67,3 +67,16 @@ TEST(RegionTest, EveryMetropolitanDepartementHasExactlyOneRegion) {
 
 }  // namespace
 }  // namespace esms::domain
+
+namespace esms::domain {
+namespace {
+
+TEST(RegionTest, DefaultIsAnEmptyPlaceholder) {
+  Region placeholder;
+  EXPECT_EQ(placeholder.code(), "");
+  EXPECT_EQ(placeholder.name(), "");
+  EXPECT_FALSE(placeholder.overseas_or_corsica());
+}
+
+}  // namespace
+}  // namespace esms::domain
