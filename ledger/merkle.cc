@@ -92,6 +92,7 @@ Result<std::vector<SubtreeNode>> NodesCompletedByAppend(uint64_t index, const Ha
 
 Result<Hash> RootAt(uint64_t size, const SubtreeStore& store) {
   if (size == 0) return EmptyRoot();
+  RETURN_IF_ERROR(CheckSize(size, store));
   return RangeHash(0, size, store);
 }
 

@@ -8,8 +8,9 @@
 // abstracted by SubtreeStore so the same code serves RocksDB and in-memory trees.
 //
 // Proofs are lists of hashes in RFC 9162 order (leaf-to-root), so any independent
-// RFC 9162 verifier accepts them. Sizes beyond the tree, index >= size and
-// old_size > new_size are Status::InvalidArgument("BAD_INPUT", ...).
+// RFC 9162 verifier accepts them. Sizes beyond the tree (the store's Get(0, size - 1)
+// is NotFound), index >= size and old_size > new_size are
+// Status::InvalidArgument("BAD_INPUT", ...).
 //
 // Thread-safety: free functions are pure (they only call the const Get() of the store
 // given). A MemoryTree is not synchronized: concurrent const use is safe, Append is not.
@@ -53,8 +54,8 @@ struct SubtreeNode {
 // parent completed, lowest level first, reading left siblings from `store`. O(log n).
 Result<std::vector<SubtreeNode>> NodesCompletedByAppend(uint64_t index, const Hash& leaf_hash,
                                                         const SubtreeStore& store);
-// MTH of the first `size` leaves; O(log n) reads. `store` must hold at least `size`
-// leaves (a missing node is the store's error).
+// MTH of the first `size` leaves; O(log n) reads. BAD_INPUT if the store holds fewer
+// than `size` leaves (its Get(0, size - 1) is NotFound); other store errors pass through.
 Result<Hash> RootAt(uint64_t size, const SubtreeStore& store);
 // PATH(index, D[0:size]) (RFC 9162 §2.1.3.1). BAD_INPUT if index >= size.
 Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,

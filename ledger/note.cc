@@ -206,9 +206,10 @@ NoteVerifier MakeWitnessVerifier(std::string_view name, const PublicKey& key) {
 }
 
 Result<NoteVerifier> ParseVerifierKey(std::string_view text) {
+  // The name has no '+' and the hash is hex; the base64 key material may contain '+'.
   const size_t plus1 = text.find('+');
   const size_t plus2 = plus1 == std::string_view::npos ? plus1 : text.find('+', plus1 + 1);
-  if (plus2 == std::string_view::npos || text.find('+', plus2 + 1) != std::string_view::npos) {
+  if (plus2 == std::string_view::npos) {
     return Status::BadInput("a verifier key is name+hash+key (three fields separated by '+')");
   }
   std::string_view name = text.substr(0, plus1);
