@@ -1,0 +1,156 @@
+#include "cli/app.h"
+
+#include <cstdlib>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+
+namespace esms::cli {
+namespace {
+
+constexpr const char* kFooter = R"(
+Environment:
+  ESMS_LEDGER       ledger directory when --ledger is not given
+  ESMS_LEDGER_KEY   signing key file when --key is not given
+  ESMS_LEDGER_LOG   log level when --log-level is not given
+
+Exit codes:
+  0 done   1 verification failed   2 usage error or malformed event (BAD_INPUT)
+  3 event refused by a rule, a value check or authorization   4 storage error or ledger locked
+
+Example, from nothing to a verified ledger:
+  esms-ledger key new admin --out admin.pem
+  esms-ledger init --origin ars-bretagne.example/esms --admin-key admin.pem --ledger bzh.db
+  esms-ledger import events.jsonl --key admin.pem --ledger bzh.db
+  esms-ledger verify --ledger bzh.db
+)";
+
+std::string EnvOr(const char* name, std::string fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
+}
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{
+      "esms-ledger: the audit ledger of the ESMS numérique programme.\n"
+      "Every programme event is appended as a signed, hash-chained record, committed to a\n"
+      "Merkle tree with signed checkpoints; projections rebuild each project's state and\n"
+      "enforce the programme's rules.",
+      "esms-ledger"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may come after the command too
+
+  Globals g;
+  g.ledger_dir = EnvOr("ESMS_LEDGER", "esms-ledger.db");
+  g.key_file = EnvOr("ESMS_LEDGER_KEY", "");
+  std::string log_level = EnvOr("ESMS_LEDGER_LOG", "warn");
+  app.add_option("--ledger", g.ledger_dir, "Ledger directory ($ESMS_LEDGER, else ./esms-ledger.db)");
+  app.add_option("--key", g.key_file,
+                 "Signing key: Ed25519 private key, PKCS#8 PEM, mode 0600 ($ESMS_LEDGER_KEY)");
+  app.add_flag("--json", g.json, "Machine output on stdout (messages and progress go to stderr)");
+  app.add_option("--log-level", log_level,
+                 "Log level on stderr: trace, debug, info, warn, error, off ($ESMS_LEDGER_LOG)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+
+  // init
+  std::string origin, admin_key, admin_name = "admin";
+  auto* init = app.add_subcommand(
+      "init", "Create a ledger: the admin key signs the genesis record, which enrols it; "
+              "writes ledger.pub (the checkpoint verifier key) in the ledger directory");
+  init->add_option("--origin", origin, "Log origin named in every checkpoint, e.g. ars-bretagne.example/esms")
+      ->required();
+  init->add_option("--admin-key", admin_key, "The admin's private key file (PEM)")->required();
+  init->add_option("--admin-name", admin_name, "Name under which the admin key is enrolled")
+      ->capture_default_str();
+
+  // key new
+  auto* key = app.add_subcommand("key", "Manage signing keys");
+  key->require_subcommand(1);
+  std::string key_name, key_out;
+  auto* key_new = key->add_subcommand(
+      "new", "Create an Ed25519 key pair: writes the private key (PEM, mode 0600) and prints "
+             "the public key to put in a key.enrolled event");
+  key_new->add_option("NAME", key_name, "Key name, e.g. ars-bzh-instructor")->required();
+  key_new->add_option("--out", key_out, "Private key file to create (never overwritten)")
+      ->required();
+
+  // append / import
+  std::string import_file;
+  auto* import = app.add_subcommand(
+      "import", "Append the events of a JSON Lines file in order ('-' = stdin); stops at the "
+                "first refused line and reports its number; lines before it stay appended; "
+                "rerunning the same file is safe (event ids)");
+  import->alias("append");
+  import->add_option("FILE", import_file, "JSON Lines file, or - for stdin")->required();
+
+  // log
+  std::optional<uint64_t> log_from, log_to;
+  auto* log = app.add_subcommand("log", "Print the records in order");
+  log->add_option("--from", log_from, "First seq (default 0)");
+  log->add_option("--to", log_to, "Last seq, included (default: the last record)");
+
+  auto* verify = app.add_subcommand(
+      "verify", "Re-check the whole ledger from its records: hash chain, signatures against "
+                "the keys as enrolled, Merkle tree and checkpoints, indexes. Exit 1 names the "
+                "first bad record");
+  auto* checkpoint = app.add_subcommand(
+      "checkpoint", "Sign and keep a checkpoint of the current tree with the ledger key "
+                    "(--key); without --key, print the latest kept checkpoint");
+
+  uint64_t prove_seq = 0;
+  std::optional<uint64_t> prove_size;
+  auto* prove = app.add_subcommand("prove", "Inclusion proof of a record (RFC 9162)");
+  prove->add_option("SEQ", prove_seq, "Record seq")->required();
+  prove->add_option("--size", prove_size, "Tree size to prove against (default: current)");
+
+  uint64_t cons_old = 0, cons_new = 0;
+  auto* consistency =
+      app.add_subcommand("consistency", "Consistency proof between two tree sizes (RFC 9162)");
+  consistency->add_option("OLD", cons_old, "Older tree size")->required();
+  consistency->add_option("NEW", cons_new, "Newer tree size")->required();
+
+  std::optional<std::string> rules_campaign;
+  auto* rules = app.add_subcommand(
+      "rules", "Print a campaign's rulebook figures, each with its source text");
+  rules->add_option("CAMPAIGN", rules_campaign,
+                    "amorcage-2021, generalisation-2023, generalisation-2024 or "
+                    "generalisation-2025 (default: all)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  auto logger = spdlog::stderr_logger_st("esms-ledger");
+  logger->set_level(spdlog::level::from_str(log_level));
+  logger->set_pattern("%^%l%$: %v");
+  g.log = logger.get();
+
+  if (*init) return CmdInit(g, origin, admin_key, admin_name);
+  if (*key_new) return CmdKeyNew(g, key_name, key_out);
+  if (*import) return CmdImport(g, import_file);
+  if (*log) return CmdLog(g, log_from, log_to);
+  if (*verify) return CmdVerify(g);
+  if (*checkpoint) return CmdCheckpoint(g);
+  if (*prove) return CmdProve(g, prove_seq, prove_size);
+  if (*consistency) return CmdConsistency(g, cons_old, cons_new);
+  if (*rules) return CmdRules(g, rules_campaign);
+  return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);
+}
+
+}  // namespace esms::cli

@@ -1,0 +1,39 @@
+// The esms-ledger commands. Each takes the parsed global options and its own arguments,
+// writes its output (JSON on stdout with --json, human text otherwise; messages and
+// progress on stderr) and returns the process exit code (INTERFACE.md §5).
+//
+// Only cli/app.cc parses arguments; these functions never see CLI11.
+#ifndef ESMS_CLI_COMMANDS_H_
+#define ESMS_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace spdlog {
+class logger;
+}
+
+namespace esms::cli {
+
+struct Globals {
+  std::string ledger_dir;  // --ledger, $ESMS_LEDGER, ./esms-ledger.db
+  std::string key_file;    // --key, $ESMS_LEDGER_KEY
+  bool json = false;       // --json
+  spdlog::logger* log = nullptr;  // stderr; level from --log-level / $ESMS_LEDGER_LOG
+};
+
+int CmdInit(const Globals& g, const std::string& origin, const std::string& admin_key_file,
+            const std::string& admin_name);
+int CmdKeyNew(const Globals& g, const std::string& name, const std::string& out_file);
+int CmdImport(const Globals& g, const std::string& file);
+int CmdLog(const Globals& g, std::optional<uint64_t> from, std::optional<uint64_t> to);
+int CmdVerify(const Globals& g);
+int CmdCheckpoint(const Globals& g);
+int CmdProve(const Globals& g, uint64_t seq, std::optional<uint64_t> size);
+int CmdConsistency(const Globals& g, uint64_t old_size, uint64_t new_size);
+int CmdRules(const Globals& g, const std::optional<std::string>& campaign);
+
+}  // namespace esms::cli
+
+#endif  // ESMS_CLI_COMMANDS_H_

@@ -1,0 +1,109 @@
+#include "cli/output.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace esms::cli {
+
+int ExitCodeFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kDataLoss:
+      return kExitVerificationFailed;
+    case StatusCode::kUnavailable:
+    case StatusCode::kIoError:
+    case StatusCode::kInternal:
+      return kExitStorage;
+    case StatusCode::kInvalidArgument:
+      if (status.Is(error_code::kBadInput) || status.Is(error_code::kUsage)) {
+        return kExitUsage;
+      }
+      return kExitRefused;
+    default:
+      return kExitRefused;
+  }
+}
+
+std::string FormatMicros(int64_t micros) {
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rest);
+}
+
+std::string JsonString(std::string_view text) { return nlohmann::json(text).dump(); }
+
+std::string ErrorJson(const Status& status) {
+  nlohmann::json error = {{"code", status.error_code()}, {"message", status.message()}};
+  if (!status.conflicts().empty()) error["conflicts"] = status.conflicts();
+  return error.dump();
+}
+
+int ReportError(const Status& status, bool json) {
+  if (json) {
+    fmt::print("{{\"error\":{}}}\n", ErrorJson(status));
+    std::fflush(stdout);
+  } else {
+    std::string conflicts;
+    for (uint64_t seq : status.conflicts()) {
+      conflicts += conflicts.empty() ? " (conflicts with seq " : ", ";
+      conflicts += std::to_string(seq);
+    }
+    if (!conflicts.empty()) conflicts += ")";
+    fmt::print(stderr, "error: {}: {}{}\n", status.error_code(), status.message(), conflicts);
+  }
+  return ExitCodeFor(status);
+}
+
+Progress::Progress(std::string label, uint64_t total)
+    : label_(std::move(label)),
+      total_(total),
+      enabled_(isatty(STDERR_FILENO) == 1),
+      start_(std::chrono::steady_clock::now()) {}
+
+Progress::~Progress() { Finish(); }
+
+void Progress::Update(uint64_t done) {
+  if (!enabled_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+  last_draw_ = now;
+  Draw(done);
+}
+
+void Progress::Draw(uint64_t done) {
+  constexpr int kWidth = 30;
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  uint64_t rate = seconds > 0 ? static_cast<uint64_t>(done / seconds) : 0;
+  if (total_ > 0) {
+    int filled = static_cast<int>(kWidth * std::min(done, total_) / total_);
+    fmt::print(stderr, "\r{} [{}{}] {}/{} ({}/s)", label_, std::string(filled, '#'),
+               std::string(kWidth - filled, '.'), done, total_, rate);
+  } else {
+    fmt::print(stderr, "\r{} {} ({}/s)", label_, done, rate);
+  }
+  std::fflush(stderr);
+}
+
+void Progress::Finish() {
+  if (!enabled_ || finished_) return;
+  finished_ = true;
+  Draw(total_);
+  fmt::print(stderr, "\n");
+}
+
+}  // namespace esms::cli

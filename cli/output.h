@@ -1,0 +1,68 @@
+// Output plumbing for the esms-ledger program: the mapping from a Status to the
+// documented error code and exit code (INTERFACE.md §4-§5), error printing in human or
+// JSON form, and a progress bar on stderr for long work.
+//
+// Thread-safety: Progress is used from one thread.
+#ifndef ESMS_CLI_OUTPUT_H_
+#define ESMS_CLI_OUTPUT_H_
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ledger/status.h"
+
+namespace esms::cli {
+
+// INTERFACE.md §5.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitVerificationFailed = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitRefused = 3;
+inline constexpr int kExitStorage = 4;
+
+// 2 for usage errors and BAD_INPUT; 1 for a ledger that does not check; 4 for storage
+// errors and a locked ledger; 3 for every other refusal (rules, value checks, authorization).
+int ExitCodeFor(const Status& status);
+
+// Prints `status` to stdout as {"error": {...}} when `json`, else "error: CODE: message"
+// to stderr; returns ExitCodeFor(status).
+int ReportError(const Status& status, bool json);
+
+// The JSON object {"code", "message", "conflicts"?} for a refusal, as compact text.
+std::string ErrorJson(const Status& status);
+
+// UTC micros since the epoch as RFC 3339 text: "2026-11-23T11:42:56.123456Z".
+std::string FormatMicros(int64_t micros);
+
+// Escapes `text` as a JSON string literal, quotes included.
+std::string JsonString(std::string_view text);
+
+// A progress bar on stderr, drawn only when stderr is a terminal (never into a pipe
+// or a log file). Redraws at most ten times a second.
+class Progress {
+ public:
+  Progress(std::string label, uint64_t total);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+  void Update(uint64_t done);
+  void SetTotal(uint64_t total) { total_ = total; }
+  void Finish();
+
+ private:
+  void Draw(uint64_t done);
+
+  std::string label_;
+  uint64_t total_;
+  bool enabled_;
+  bool finished_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+}  // namespace esms::cli
+
+#endif  // ESMS_CLI_OUTPUT_H_

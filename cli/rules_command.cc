@@ -1,0 +1,50 @@
+// `esms-ledger rules [CAMPAIGN]`: the rulebook's figures, each with its source.
+#include <algorithm>
+#include <cstdio>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "domain/rulebook.h"
+
+namespace esms::cli {
+
+int CmdRules(const Globals& g, const std::optional<std::string>& campaign) {
+  std::vector<domain::Campaign> campaigns;
+  if (campaign.has_value()) {
+    auto parsed = domain::ParseCampaign(*campaign);
+    if (!parsed.ok()) return ReportError(parsed.status(), g.json);
+    campaigns.push_back(*parsed);
+  } else {
+    campaigns = domain::AllCampaigns();
+  }
+  nlohmann::json out = {{"campaigns", nlohmann::json::array()}};
+  for (domain::Campaign c : campaigns) {
+    std::vector<domain::RuleFigure> figures = domain::DescribeRules(c);
+    if (g.json) {
+      nlohmann::json rules = nlohmann::json::array();
+      for (const auto& f : figures) {
+        rules.push_back({{"name", f.name}, {"value", f.value}, {"source", f.source}});
+      }
+      out["campaigns"].push_back({{"campaign", domain::CampaignId(c)}, {"rules", rules}});
+      continue;
+    }
+    size_t name_width = 0, value_width = 0;
+    for (const auto& f : figures) {
+      name_width = std::max(name_width, f.name.size());
+      value_width = std::max(value_width, f.value.size());
+    }
+    fmt::print("{}\n", domain::CampaignId(c));
+    for (const auto& f : figures) {
+      fmt::print("  {:<{}}  {:<{}}  [{}]\n", f.name, name_width, f.value, value_width,
+                 f.source);
+    }
+    fmt::print("\n");
+  }
+  if (g.json) fmt::print("{}\n", out.dump());
+  return kExitOk;
+}
+
+}  // namespace esms::cli

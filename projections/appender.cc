@@ -1,0 +1,90 @@
+#include "projections/appender.h"
+
+#include <type_traits>
+#include <variant>
+
+#include "domain/event_codec.h"
+
+namespace esms::projections {
+
+Result<ledger::Entry> EntryFromEvent(const domain::Event& event) {
+  ledger::Entry entry;
+  entry.event_id = event.id;
+  entry.at = event.at.ToString();
+  entry.stream = event.stream;
+  entry.expected_version = event.expected_version;
+  entry.type = event.type;
+  Status status;
+  std::visit(
+      [&](const auto& data) {
+        using T = std::decay_t<decltype(data)>;
+        if constexpr (std::is_same_v<T, domain::KeyEnrolled>) {
+          std::vector<std::string> roles, regions;
+          for (domain::Role r : data.roles) roles.emplace_back(domain::ToString(r));
+          for (const domain::Region& r : data.regions) regions.push_back(r.code());
+          entry.payload = ledger::EncodeKeyEnrolled(data.name, data.public_key, roles, regions);
+        } else if constexpr (std::is_same_v<T, domain::KeyRevoked>) {
+          entry.payload = ledger::EncodeKeyRevoked(data.name, data.reason);
+        } else {
+          auto payload = domain::EncodePayload(event.data);
+          if (payload.ok()) {
+            entry.payload = std::move(payload).value();
+          } else {
+            status = std::move(payload).TakeStatus();
+          }
+        }
+      },
+      event.data);
+  if (!status.ok()) return status;
+  return entry;
+}
+
+Result<std::string> RecordDataJson(const ledger::Record& record) {
+  if (record.type == ledger::kKeyEnrolledType || record.type == ledger::kKeyRevokedType) {
+    return ledger::KeyPayloadToJson(record.type, record.payload);
+  }
+  ASSIGN_OR_RETURN(domain::EventData data, domain::DecodePayload(record.type, record.payload));
+  return domain::DataToJson(data);
+}
+
+EventAppender::EventAppender(ledger::Ledger& ledger, const ledger::SigningKey& key)
+    : ledger_(ledger), key_(key), batch_(ledger.NewBatch()) {}
+
+Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::string* id) {
+  ASSIGN_OR_RETURN(domain::Event event, domain::ParseEvent(json_line));
+  if (id != nullptr) *id = event.id;
+  return AddEvent(event);
+}
+
+Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event) {
+  // The ledger decides who signs (an enrolled, non-revoked key); the guard decides
+  // what that key may do. An unknown or revoked key is refused by the ledger below.
+  const ledger::KeyInfo* signer = ledger_.keys().FindActive(key_.public_key());
+  ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
+  if (guard_ && signer != nullptr) {
+    // An event already in the ledger with the same content is not guarded again: it is
+    // answered "existing" by the ledger (rerunning a file is safe).
+    ASSIGN_OR_RETURN(std::optional<uint64_t> known, ledger_.FindEventId(event.id));
+    if (!known.has_value() && !staged_ids_.contains(event.id)) {
+      RETURN_IF_ERROR(guard_(event, *signer));
+    }
+  }
+  ASSIGN_OR_RETURN(ledger::Appended appended, batch_->Add(entry, key_));
+  if (!appended.existing) staged_ids_.insert(event.id);
+  if (observer_ && signer != nullptr && !appended.existing) {
+    RETURN_IF_ERROR(observer_(event, appended.seq, *signer));
+  }
+  return appended;
+}
+
+Status EventAppender::Commit() {
+  if (batch_->staged() == 0) return Status::OK();
+  RETURN_IF_ERROR(batch_->Commit());
+  batch_ = ledger_.NewBatch();
+  staged_ids_.clear();
+  return Status::OK();
+}
+
+size_t EventAppender::staged() const { return batch_->staged(); }
+
+}  // namespace esms::projections

@@ -1,0 +1,72 @@
+// EventAppender: the path of one event from its JSON line to a staged ledger record
+// (DESIGN.md "The path of one event"): the domain decodes and validates it, the guard
+// checks it against the state (when one is installed), the ledger seals it into the
+// current batch. Commit() makes everything staged durable in one synced write.
+//
+// Also: the JSON text of a record's data, whichever layer owns its payload schema.
+//
+// Thread-safety: one EventAppender per writer thread; the Ledger it uses must outlive it.
+#ifndef ESMS_PROJECTIONS_APPENDER_H_
+#define ESMS_PROJECTIONS_APPENDER_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "domain/events.h"
+#include "ledger/key_registry.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+#include "ledger/record.h"
+#include "ledger/status.h"
+
+namespace esms::projections {
+
+// The ledger entry for a decoded event: its stream, business date, type and canonical
+// payload (key records in the ledger's own schema, every other type in the domain's).
+Result<ledger::Entry> EntryFromEvent(const domain::Event& event);
+
+// The record's data as a JSON object text (INTERFACE.md §1 field names).
+Result<std::string> RecordDataJson(const ledger::Record& record);
+
+// A check run on each decoded event before it is staged: refusal -> nothing staged.
+// `signer` is the enrolled key that will sign it.
+using EventGuard = std::function<Status(const domain::Event& event, const ledger::KeyInfo& signer)>;
+// Called after each new event is staged (not for an existing id), with the seq it got
+// and the name of the key that signed it: lets the state follow the batch.
+using EventObserver = std::function<Status(const domain::Event& event, uint64_t seq,
+                                           const ledger::KeyInfo& signer)>;
+
+class EventAppender {
+ public:
+  EventAppender(ledger::Ledger& ledger, const ledger::SigningKey& key);
+  EventAppender(const EventAppender&) = delete;
+  EventAppender& operator=(const EventAppender&) = delete;
+
+  void SetGuard(EventGuard guard) { guard_ = std::move(guard); }
+  void SetObserver(EventObserver observer) { observer_ = std::move(observer); }
+
+  // Decodes, validates, guards and stages one JSON event. `*id` receives the event id
+  // as soon as it is known (also when the event is then refused), else stays empty.
+  Result<ledger::Appended> Add(std::string_view json_line, std::string* id);
+  // Stages an already decoded event.
+  Result<ledger::Appended> AddEvent(const domain::Event& event);
+  // Writes every staged record in one synced batch.
+  Status Commit();
+  size_t staged() const;
+
+ private:
+  ledger::Ledger& ledger_;
+  const ledger::SigningKey& key_;
+  std::unique_ptr<ledger::Ledger::Batch> batch_;
+  EventGuard guard_;
+  EventObserver observer_;
+  std::set<std::string, std::less<>> staged_ids_;  // ids staged in the current batch
+};
+
+}  // namespace esms::projections
+
+#endif  // ESMS_PROJECTIONS_APPENDER_H_
