@@ -1,0 +1,517 @@
+#include "projections/guard.h"
+
+#include <algorithm>
+#include <map>
+#include <type_traits>
+#include <variant>
+
+#include "domain/calendar.h"
+#include "domain/entitlement.h"
+#include "domain/event_codec.h"
+#include "domain/rulebook.h"
+#include "projections/rules.h"
+
+namespace esms::projections {
+
+namespace {
+
+constexpr std::string_view kUnknownProject = "UNKNOWN_PROJECT";
+constexpr std::string_view kDuplicateProject = "DUPLICATE_PROJECT";
+constexpr std::string_view kInvalidTransition = "INVALID_TRANSITION";
+
+Status Refuse(std::string_view code, std::string message, std::vector<uint64_t> conflicts = {}) {
+  std::sort(conflicts.begin(), conflicts.end());
+  conflicts.erase(std::unique(conflicts.begin(), conflicts.end()), conflicts.end());
+  return Status::FailedPrecondition(code, std::move(message)).WithConflicts(std::move(conflicts));
+}
+
+Result<const Project*> ProjectOrError(const ProgrammeState& state, const std::string& id) {
+  const Project* project = state.FindProject(id);
+  if (project == nullptr) {
+    return Status::NotFound(kUnknownProject, "unknown project \"" + id + "\"");
+  }
+  return project;
+}
+
+bool IsArsRole(std::string_view role) { return role == "ars-instructor" || role == "ars-payer"; }
+
+// The region of an establishment: as listed by a project of its lineage, else from
+// its FINESS département.
+std::optional<std::string> RegionOfFiness(const ProgrammeState& state, const domain::Finess& f) {
+  for (const auto& member : state.registry().Lineage(f)) {
+    const EstablishmentFacts* facts = state.registry().Find(member.finess);
+    if (facts == nullptr) continue;
+    for (const ProjectLink& link : facts->project_records) {
+      const Project* p = state.FindProject(link.project);
+      int index = p == nullptr ? -1 : p->IndexOf(member.finess);
+      if (index >= 0) return p->establishments[index].entry.region.code();
+    }
+  }
+  std::optional<domain::Region> region = domain::Region::OfDepartement(f.departement());
+  if (region.has_value()) return region->code();
+  return std::nullopt;
+}
+
+// Non-cumulation findings that refuse (not through a merger): the first one, with
+// the conflicts of every finding of the same code.
+Status RefuseFindings(const std::vector<Finding>& findings, std::string_view when) {
+  const Finding* first = nullptr;
+  std::vector<uint64_t> seqs;
+  for (const Finding& f : findings) {
+    if (f.via_merger) continue;
+    if (first == nullptr) first = &f;
+    if (f.code == first->code) seqs.insert(seqs.end(), f.seqs.begin(), f.seqs.end());
+  }
+  if (first == nullptr) return Status::OK();
+  return Refuse(first->code, std::string(when) + ": " + first->message, std::move(seqs));
+}
+
+// Ségur referencing (DOMAIN.md §2), checked only where solution.referenced facts exist
+// for the software (vendor + product): a fact (candidate or referenced) dated on or
+// before `by` must exist. Interpretation: 2023/2024/amorçage check it at submission
+// ("referencing in progress" = candidate is enough); 2025 at the convention ("candidate
+// at the latest on the convention signature date", 002).
+Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution,
+                         domain::Date by, std::string_view when) {
+  std::vector<uint64_t> known;
+  for (const auto& fact : state.referencing()) {
+    if (!SameSoftware(fact.data.solution, solution)) continue;
+    if (fact.data.referenced_at <= by) return Status::OK();
+    known.push_back(fact.seq);
+  }
+  if (known.empty()) return Status::OK();
+  return Refuse("SOLUTION_NOT_REFERENCED",
+                std::string(when) + ": " + solution.vendor + " " + solution.product +
+                    " is not candidate to Ségur referencing on " + by.ToString(),
+                known);
+}
+
+// Checks the establishments a submission or an extension adds: current numbers only,
+// each establishment once through lineage (also against `existing`).
+Status CheckNewEstablishments(const ProgrammeState& state,
+                              const std::vector<domain::EstablishmentEntry>& entries,
+                              const Project* existing) {
+  std::map<domain::Finess, const domain::EstablishmentEntry*> by_current;
+  if (existing != nullptr) {
+    for (const auto& e : existing->establishments) {
+      by_current[state.registry().Resolve(e.entry.finess)] = &e.entry;
+    }
+  }
+  for (const auto& e : entries) {
+    if (const auto* change = state.registry().SuccessorOf(e.finess)) {
+      return Status::InvalidArgument(
+                 "FINESS_INVALID",
+                 e.finess.str() + " no longer counts on its own: " +
+                     std::string(domain::ToString(change->data.kind)) + " into " +
+                     change->data.to.str() + " effective " + change->data.effective_at.ToString())
+          .WithConflicts({change->seq});
+    }
+    domain::Finess current = state.registry().Resolve(e.finess);
+    auto [it, inserted] = by_current.emplace(current, &e);
+    if (!inserted) {
+      std::vector<uint64_t> seqs;
+      for (const auto& m : state.registry().Lineage(current)) {
+        seqs.insert(seqs.end(), m.change_seqs.begin(), m.change_seqs.end());
+      }
+      if (existing != nullptr) {
+        int index = existing->IndexOf(it->second->finess);
+        if (index >= 0) seqs.push_back(existing->establishments[index].seq);
+      }
+      std::sort(seqs.begin(), seqs.end());
+      seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+      return Status::InvalidArgument("DUPLICATE_FINESS",
+                                     e.finess.str() + " is the same establishment as " +
+                                         it->second->finess.str() + " (one FINESS = one subsidy)")
+          .WithConflicts(std::move(seqs));
+    }
+  }
+  return Status::OK();
+}
+
+// The project's listed FINESS for each FINESS of a convention (followed through
+// lineage), or the refusal.
+Result<std::vector<domain::Finess>> ListConventionEstablishments(const ProgrammeState& state,
+                                                             const Project& project,
+                                                             const std::vector<domain::Finess>& list) {
+  std::vector<domain::Finess> listed;
+  for (const domain::Finess& f : list) {
+    domain::Finess current = state.registry().Resolve(f);
+    const ProjectEstablishment* match = nullptr;
+    for (const auto& e : project.establishments) {
+      if (state.registry().Resolve(e.entry.finess) == current) match = &e;
+    }
+    if (match == nullptr) {
+      return Refuse(kEstablishmentNotInProject,
+                    f.str() + " is not an establishment of project " + project.id(),
+                    {project.submitted_seq});
+    }
+    listed.push_back(match->entry.finess);
+  }
+  return listed;
+}
+
+class RuleChecker {
+ public:
+  RuleChecker(const ProgrammeState& state, uint64_t next_seq, const RecordLookup& lookup)
+      : state_(state), next_seq_(next_seq), lookup_(lookup) {}
+
+  Status operator()(const domain::ProjectSubmitted& d) const {
+    if (const Project* p = state_.FindProject(d.project)) {
+      return Status::AlreadyExists(kDuplicateProject, "project \"" + d.project + "\" exists")
+          .WithConflicts({p->submitted_seq});
+    }
+    RETURN_IF_ERROR(CheckNewEstablishments(state_, d.establishments, nullptr));
+    domain::ProjectShape shape = domain::ShapeOf(d.establishments);
+    RETURN_IF_ERROR(domain::RequireSubmissionInWindow(d.campaign, d.submitted_at, shape.regions));
+    ASSIGN_OR_RETURN(domain::GrappeSizeAssessment size,
+                     domain::AssessGrappeSize(d.campaign, d.organisations, d.establishments));
+    if (size.outcome == domain::GrappeSizeAssessment::Outcome::kRefusal) {
+      return Refuse("GRAPPE_TOO_SMALL", size.detail);
+    }
+    if (d.campaign != domain::Campaign::kGeneralisation2025) {
+      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.submitted_at, "at submission"));
+    }
+    FundingContext context{d.project, d.campaign, d.solution, d.porteur.ght.value_or(false)};
+    std::vector<Finding> findings;
+    for (const auto& e : d.establishments) {
+      for (auto& f : FundingFindings(state_, context, e)) findings.push_back(std::move(f));
+    }
+    return RefuseFindings(findings, "at submission");
+  }
+
+  Status operator()(const domain::ProjectSelected& d) const { return Decide(d.project, "select"); }
+  Status operator()(const domain::ProjectRejected& d) const { return Decide(d.project, "reject"); }
+
+  Status operator()(const domain::ConventionSigned& d) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
+    const ProjectStatus status = p->status();
+    const auto* in_force = p->convention();
+    // An amended convention (avenant) is allowed after a grappe extension.
+    const bool amendment = in_force != nullptr && !p->extensions.empty() &&
+                           p->extensions.back().seq > in_force->seq;
+    if (status != ProjectStatus::kSelected && !amendment) {
+      std::vector<uint64_t> seqs;
+      if (p->decision.has_value()) seqs.push_back(p->decision->seq);
+      if (in_force != nullptr) seqs.push_back(in_force->seq);
+      return Refuse(kInvalidTransition,
+                    "cannot sign a convention for project " + p->id() + " in status " +
+                        std::string(ToString(status)),
+                    seqs);
+    }
+    ASSIGN_OR_RETURN(std::vector<domain::Finess> listed,
+                     ListConventionEstablishments(state_, *p, d.establishments));
+    ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, EntitlementOf(*p));
+    const int64_t allowed = EntitlementCentsFor(entitlement, listed);
+    if (d.amount_cents > allowed) {
+      return Refuse("AMOUNT_EXCEEDS_ENTITLEMENT",
+                    "convention amount " + domain::Money::Cents(d.amount_cents).ToString() +
+                        " exceeds the entitlement of its establishments " +
+                        domain::Money::Cents(allowed).ToString(),
+                    {p->submitted_seq});
+    }
+    if (p->campaign() == domain::Campaign::kGeneralisation2025) {
+      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution, d.signed_at,
+                                        "at the convention"));
+    }
+    return RefuseFindings(ProjectFindings(state_, *p, listed), "at the convention");
+  }
+
+  Status operator()(const domain::PaymentIssued& d) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
+    const auto* convention = p->convention();
+    if (convention == nullptr) {
+      return Refuse("PAYMENT_BEFORE_CONVENTION",
+                    "project " + p->id() + " has no signed convention", {p->submitted_seq});
+    }
+    if (d.paid_at < convention->data.signed_at) {
+      return Refuse("PAYMENT_BEFORE_CONVENTION",
+                    "paid " + d.paid_at.ToString() + ", before the convention signed " +
+                        convention->data.signed_at.ToString(),
+                    {convention->seq});
+    }
+    const domain::Money amount = domain::Money::Cents(convention->data.amount_cents);
+    std::vector<domain::TrancheAmount> schedule = domain::PaymentSchedule(p->campaign(), amount);
+    auto pos = std::find_if(schedule.begin(), schedule.end(),
+                            [&](const auto& t) { return t.tranche == d.tranche; });
+    if (pos == schedule.end()) {
+      return Refuse(kInvalidTransition, "campaign " +
+                                            std::string(domain::CampaignId(p->campaign())) +
+                                            " has no tranche " +
+                                            std::string(domain::ToString(d.tranche)));
+    }
+    const bool last = pos + 1 == schedule.end();
+    std::vector<uint64_t> payment_seqs;
+    for (const auto& pay : p->payments) payment_seqs.push_back(pay.seq);
+    for (auto it = schedule.begin(); it != schedule.end(); ++it) {
+      const int64_t paid = p->PaidCents(it->tranche);
+      if (it < pos && paid == 0) {
+        return Refuse(kInvalidTransition,
+                      std::string(domain::ToString(d.tranche)) + " before the " +
+                          std::string(domain::ToString(it->tranche)) + " was paid",
+                      {convention->seq});
+      }
+      if (it > pos && paid > 0) {
+        return Refuse(kInvalidTransition,
+                      std::string(domain::ToString(d.tranche)) + " after the " +
+                          std::string(domain::ToString(it->tranche)) + " was paid",
+                      payment_seqs);
+      }
+    }
+    std::vector<domain::Finess> listed = ConventionEstablishments(state_, *p);
+    RETURN_IF_ERROR(RefuseFindings(ProjectFindings(state_, *p, listed), "at payment"));
+    std::vector<uint64_t> grant_seqs = payment_seqs;
+    grant_seqs.push_back(convention->seq);
+    if (!last && p->PaidCents(d.tranche) + d.amount_cents > pos->amount.cents()) {
+      return Refuse("ADVANCE_EXCEEDS_SHARE",
+                    std::string(domain::ToString(d.tranche)) + " of " +
+                        domain::Money::Cents(p->PaidCents(d.tranche) + d.amount_cents).ToString() +
+                        " exceeds its share (" + std::to_string(pos->per_mille / 10) + " %) " +
+                        pos->amount.ToString() + " of the convention (" +
+                        std::string(pos->source) + ")",
+                    grant_seqs);
+    }
+    if (p->PaidCents() + d.amount_cents > convention->data.amount_cents) {
+      return Refuse("PAYMENT_EXCEEDS_GRANT",
+                    "payments would total " +
+                        domain::Money::Cents(p->PaidCents() + d.amount_cents).ToString() +
+                        ", above the convention's " + amount.ToString(),
+                    grant_seqs);
+    }
+    if (!last) return Status::OK();
+    // The balance (000 §4.5, 003 §3.4): expense proof, equipment within the expense,
+    // usage targets met by the whole grappe.
+    const Fact<domain::ExpensesCertified>* proof = nullptr;
+    for (const auto& e : p->expenses) {
+      if (e.data.certified_at <= d.paid_at) proof = &e;
+    }
+    if (proof == nullptr) {
+      return Refuse("NO_EXPENSE_PROOF",
+                    "no expense statement certified on or before " + d.paid_at.ToString(),
+                    {convention->seq});
+    }
+    ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, EntitlementOf(*p));
+    const int64_t equipment = EquipmentCentsFor(entitlement, listed);
+    if (equipment > proof->data.equipment_cents) {
+      // DOMAIN.md §5 (c): equipment funding never above the real expense, so the
+      // grant shrinks by the uncovered part.
+      const int64_t payable = convention->data.amount_cents - (equipment - proof->data.equipment_cents);
+      if (p->PaidCents() + d.amount_cents > payable) {
+        return Refuse("EQUIPMENT_EXCEEDS_EXPENSE",
+                      "equipment funding " + domain::Money::Cents(equipment).ToString() +
+                          " is above the certified equipment expense " +
+                          domain::Money::Cents(proof->data.equipment_cents).ToString() +
+                          ": at most " + domain::Money::Cents(payable).ToString() +
+                          " may be paid in all",
+                      {proof->seq, convention->seq});
+      }
+    }
+    TargetsVerdict targets = GrappeTargets(state_, p->campaign(), listed, d.paid_at);
+    if (targets.has_targets && !targets.met) {
+      std::vector<uint64_t> seqs{convention->seq};
+      return Refuse("TARGETS_NOT_MET", targets.detail, seqs);
+    }
+    return Status::OK();
+  }
+
+  Status operator()(const domain::ExpensesCertified& d) const {
+    return ProjectOrError(state_, d.project).status();
+  }
+
+  Status operator()(const domain::GrappeExtended& d) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
+    if (p->convention() == nullptr) {
+      return Refuse("EXTENSION_NOT_FUNDED",
+                    "project " + p->id() + " has no signed convention to extend",
+                    {p->submitted_seq});
+    }
+    if (!d.porteur_agreement) {
+      return Refuse("EXTENSION_NO_AGREEMENT",
+                    "the initial porteur's agreement is required (002 Mise en grappes)");
+    }
+    RETURN_IF_ERROR(CheckNewEstablishments(state_, d.establishments, p));
+    FundingContext context{p->id(), p->campaign(), p->submission.solution,
+                           p->submission.porteur.ght.value_or(false)};
+    std::vector<Finding> findings;
+    for (const auto& e : d.establishments) {
+      for (auto& f : FundingFindings(state_, context, e)) findings.push_back(std::move(f));
+    }
+    return RefuseFindings(findings, "at the extension");
+  }
+
+  Status operator()(const domain::FinessChanged& d) const {
+    if (const auto* change = state_.registry().SuccessorOf(d.from)) {
+      return Refuse(kInvalidTransition,
+                    d.from.str() + " already changed into " + change->data.to.str(),
+                    {change->seq});
+    }
+    if (state_.registry().Resolve(d.to) == d.from) {
+      return Refuse(kInvalidTransition,
+                    d.to.str() + " already leads to " + d.from.str() + ": a cycle");
+    }
+    return Status::OK();
+  }
+
+  Status operator()(const domain::EventVoided& d) const {
+    if (d.seq >= next_seq_) {
+      return Status::NotFound(error_code::kNotFound,
+                              "no record " + std::to_string(d.seq) + " to void");
+    }
+    if (state_.IsVoided(d.seq)) {
+      return Refuse(kInvalidTransition, "record " + std::to_string(d.seq) + " is already voided",
+                    {d.seq});
+    }
+    if (lookup_) {
+      ASSIGN_OR_RETURN(ledger::Record target, lookup_(d.seq));
+      if (ledger::IsKeyRecordType(target.type) || target.type == domain::EventVoided::kType) {
+        return Refuse(kInvalidTransition,
+                      "a " + target.type + " record cannot be voided (revoke the key instead)",
+                      {d.seq});
+      }
+    }
+    return Status::OK();
+  }
+
+  // Facts that only need authorization.
+  template <typename T>
+  Status operator()(const T&) const {
+    return Status::OK();
+  }
+
+ private:
+  Status Decide(const std::string& id, std::string_view verb) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, id));
+    if (p->status() != ProjectStatus::kSubmitted) {
+      std::vector<uint64_t> seqs;
+      if (p->decision.has_value()) seqs.push_back(p->decision->seq);
+      return Refuse(kInvalidTransition,
+                    "cannot " + std::string(verb) + " project " + id + " in status " +
+                        std::string(ToString(p->status())),
+                    seqs);
+    }
+    return Status::OK();
+  }
+
+  const ProgrammeState& state_;
+  uint64_t next_seq_;
+  const RecordLookup& lookup_;
+};
+
+}  // namespace
+
+std::vector<std::string_view> RolesFor(std::string_view type) {
+  static const std::map<std::string_view, std::vector<std::string_view>> kRoles = {
+      {"project.submitted", {"porteur"}},
+      {"project.selected", {"ars-instructor"}},
+      {"project.rejected", {"ars-instructor"}},
+      {"convention.signed", {"ars-instructor"}},
+      {"payment.issued", {"ars-payer"}},
+      {"indicator.measured", {"porteur", "ars-instructor"}},
+      {"grappe.extended", {"ars-instructor"}},
+      {"finess.changed", {"ars-instructor"}},
+      {"sons.ordered", {"national", "ars-instructor"}},
+      {"eu-funding.declared", {"national", "ars-instructor"}},
+      {"expenses.certified", {"porteur", "ars-instructor"}},
+      {"solution.referenced", {"national"}},
+      {"targets.adjusted", {"ars-instructor"}},
+      {"key.enrolled", {"admin"}},
+      {"key.revoked", {"admin"}},
+      {"event.voided", {"ars-instructor", "admin"}},
+  };
+  auto it = kRoles.find(type);
+  return it == kRoles.end() ? std::vector<std::string_view>{} : it->second;
+}
+
+std::optional<std::set<std::string>> ScopeOf(const domain::EventData& data,
+                                             const ProgrammeState& state) {
+  return std::visit(
+      [&](const auto& d) -> std::optional<std::set<std::string>> {
+        using T = std::decay_t<decltype(d)>;
+        auto finess_scope = [&](const domain::Finess& f) -> std::optional<std::set<std::string>> {
+          std::optional<std::string> region = RegionOfFiness(state, f);
+          return region.has_value() ? std::set<std::string>{*region} : std::set<std::string>{};
+        };
+        if constexpr (std::is_same_v<T, domain::ProjectSubmitted>) {
+          std::set<std::string> regions;
+          for (const auto& e : d.establishments) regions.insert(e.region.code());
+          return regions;
+        } else if constexpr (std::is_same_v<T, domain::GrappeExtended>) {
+          const Project* p = state.FindProject(d.project);
+          if (p == nullptr) return std::nullopt;
+          return p->InitialRegions();
+        } else if constexpr (std::is_same_v<T, domain::PaymentIssued>) {
+          const Project* p = state.FindProject(d.project);
+          if (p == nullptr) return std::nullopt;
+          if (d.paying_region.has_value()) {
+            std::set<std::string> regions = p->Regions();
+            if (!regions.contains(d.paying_region->code())) return std::set<std::string>{};
+            return std::set<std::string>{d.paying_region->code()};
+          }
+          return p->Regions();
+        } else if constexpr (requires { d.project; }) {
+          const Project* p = state.FindProject(d.project);
+          if (p == nullptr) return std::nullopt;
+          return p->Regions();
+        } else if constexpr (std::is_same_v<T, domain::FinessChanged>) {
+          return finess_scope(d.from);
+        } else if constexpr (requires { d.finess; }) {
+          return finess_scope(d.finess);
+        } else {
+          return std::nullopt;
+        }
+      },
+      data);
+}
+
+Status Guard::Authorize(const domain::Event& event, const ledger::KeyInfo& signer,
+                        const ProgrammeState& state) const {
+  if (!signer.active()) {
+    return Status::PermissionDenied("key '" + signer.name + "' was revoked at seq " +
+                                    std::to_string(*signer.revoked_seq))
+        .WithConflicts({*signer.revoked_seq});
+  }
+  const std::vector<std::string_view> roles = RolesFor(event.type);
+  std::string needed;
+  for (std::string_view role : roles) {
+    needed += (needed.empty() ? "" : " or ") + std::string(role);
+    if (!signer.HasRole(role)) continue;
+    if (!IsArsRole(role)) return Status::OK();
+    std::optional<std::set<std::string>> scope;
+    if (const auto* voided = std::get_if<domain::EventVoided>(&event.data)) {
+      if (lookup_) {
+        Result<ledger::Record> target = lookup_(voided->seq);
+        if (target.ok() && !ledger::IsKeyRecordType(target->type)) {
+          Result<domain::EventData> data = domain::DecodePayload(target->type, target->payload);
+          if (data.ok()) scope = ScopeOf(*data, state);
+        }
+      }
+    } else {
+      scope = ScopeOf(event.data, state);
+    }
+    if (!scope.has_value()) return Status::OK();
+    for (const std::string& region : *scope) {
+      if (signer.HasRegion(region)) return Status::OK();
+    }
+    std::string regions;
+    for (const std::string& r : *scope) regions += (regions.empty() ? "" : ", ") + r;
+    return Status::PermissionDenied("key '" + signer.name + "' (" + std::string(role) +
+                                    ") does not act in region " +
+                                    (regions.empty() ? std::string("(none)") : regions) +
+                                    " of this " + event.type);
+  }
+  return Status::PermissionDenied("key '" + signer.name + "' lacks the role to sign " +
+                                  event.type + " (needs " + needed + ")")
+      .WithConflicts({signer.enrolled_seq});
+}
+
+Status Guard::CheckRules(const domain::Event& event, uint64_t next_seq,
+                         const ProgrammeState& state) const {
+  return std::visit(RuleChecker(state, next_seq, lookup_), event.data);
+}
+
+Status Guard::Check(const domain::Event& event, const ledger::KeyInfo& signer, uint64_t next_seq,
+                    const ProgrammeState& state) const {
+  RETURN_IF_ERROR(Authorize(event, signer, state));
+  return CheckRules(event, next_seq, state);
+}
+
+}  // namespace esms::projections

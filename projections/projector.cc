@@ -1,0 +1,113 @@
+#include "projections/projector.h"
+
+#include <string>
+
+#include "ledger/hash.h"
+
+namespace esms::projections {
+
+namespace {
+constexpr std::string_view kMagic = "esms-projection-snapshot/v1\n";
+}  // namespace
+
+Projector::Projector(ledger::Ledger& ledger)
+    : ledger_(ledger),
+      guard_([&ledger](uint64_t seq) { return ledger.Get(seq); }) {}
+
+Result<std::unique_ptr<Projector>> Projector::Open(ledger::Ledger& ledger) {
+  std::unique_ptr<Projector> projector(new Projector(ledger));
+  RETURN_IF_ERROR(projector->Reload());
+  return projector;
+}
+
+ledger::Bytes Projector::SnapshotBytes(const ProgrammeState& state,
+                                       const ledger::Hash& last_hash) {
+  std::string head(kMagic);
+  if (state.next_seq() > 0) head += ledger::ToHex(last_hash);
+  head += "\n";
+  ledger::Bytes bytes(head.begin(), head.end());
+  ledger::Bytes body = state.Encode();
+  bytes.insert(bytes.end(), body.begin(), body.end());
+  return bytes;
+}
+
+Result<ProgrammeState> Projector::LoadSnapshot() const {
+  ASSIGN_OR_RETURN(auto stored, ledger_.GetSnapshot(kStateSnapshotName));
+  if (!stored.has_value()) return Status::NotFound(error_code::kNotFound, "no snapshot");
+  const auto& [seq, bytes] = *stored;
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  if (!text.starts_with(kMagic)) return Status::DataLoss("snapshot: unknown format");
+  text.remove_prefix(kMagic.size());
+  size_t eol = text.find('\n');
+  if (eol == std::string_view::npos) return Status::DataLoss("snapshot: truncated");
+  std::string_view hash_hex = text.substr(0, eol);
+  ledger::ByteView body(bytes.data() + (bytes.size() - text.size()) + eol + 1,
+                        text.size() - eol - 1);
+  ASSIGN_OR_RETURN(ProgrammeState state, ProgrammeState::Decode(body));
+  if (state.next_seq() != seq) return Status::DataLoss("snapshot: seq does not match its state");
+  if (seq > ledger_.size()) return Status::DataLoss("snapshot: beyond the ledger's size");
+  if (seq > 0) {
+    ASSIGN_OR_RETURN(ledger::Hash hash, ledger::HashFromHex(hash_hex));
+    ASSIGN_OR_RETURN(ledger::Record last, ledger_.Get(seq - 1));
+    if (last.hash != hash) {
+      return Status::DataLoss("snapshot: its last record's hash differs from the ledger's");
+    }
+  }
+  return state;
+}
+
+Status Projector::Reload() {
+  replayed_ = 0;
+  Result<ProgrammeState> snapshot = LoadSnapshot();
+  if (snapshot.ok()) {
+    state_ = std::move(snapshot).value();
+    source_ = Source::kSnapshot;
+    return CatchUp();
+  }
+  if (snapshot.status().code() == StatusCode::kIoError ||
+      snapshot.status().code() == StatusCode::kUnavailable) {
+    return snapshot.status();  // storage trouble is not a bad snapshot
+  }
+  return Rebuild();
+}
+
+Status Projector::Rebuild() {
+  state_ = ProgrammeState();
+  source_ = ledger_.size() == 0 ? Source::kEmpty : Source::kRebuilt;
+  replayed_ = 0;
+  return CatchUp();
+}
+
+Status Projector::CatchUp() {
+  return ledger_.Scan(state_.next_seq(), ledger_.size(), [&](const ledger::Record& record) {
+    ++replayed_;
+    return state_.Apply(record);
+  });
+}
+
+Status Projector::SaveSnapshot() {
+  if (ledger_.mode() != ledger::Ledger::Mode::kReadWrite) return Status::OK();
+  ledger::Hash last{};
+  if (state_.next_seq() > 0) {
+    ASSIGN_OR_RETURN(ledger::Record record, ledger_.Get(state_.next_seq() - 1));
+    last = record.hash;
+  }
+  ledger::Bytes bytes = SnapshotBytes(state_, last);
+  return ledger_.PutSnapshot(kStateSnapshotName, state_.next_seq(), bytes);
+}
+
+Status Projector::Check(const domain::Event& event, const ledger::KeyInfo& signer) const {
+  return guard_.Check(event, signer, state_.next_seq(), state_);
+}
+
+void Projector::Install(EventAppender& appender) {
+  appender.SetGuard([this](const domain::Event& event, const ledger::KeyInfo& signer) {
+    return Check(event, signer);
+  });
+  appender.SetObserver(
+      [this](const domain::Event& event, uint64_t seq, const ledger::KeyInfo&) {
+        return state_.ApplyEvent(event.data, seq);
+      });
+}
+
+}  // namespace esms::projections

@@ -1,0 +1,300 @@
+#include "projections/state.h"
+
+#include <algorithm>
+#include <deque>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include "domain/event_codec.h"
+#include "ledger/key_registry.h"
+
+namespace esms::projections {
+
+std::string_view ToString(ProjectStatus status) {
+  switch (status) {
+    case ProjectStatus::kSubmitted: return "submitted";
+    case ProjectStatus::kSelected: return "selected";
+    case ProjectStatus::kRejected: return "rejected";
+    case ProjectStatus::kConventionSigned: return "convention-signed";
+    case ProjectStatus::kAdvancePaid: return "advance-paid";
+    case ProjectStatus::kBalancePaid: return "balance-paid";
+  }
+  return "unknown";
+}
+
+// ---- Project ----
+
+ProjectStatus Project::status() const {
+  if (decision.has_value() && !decision->selected) return ProjectStatus::kRejected;
+  if (conventions.empty()) {
+    return decision.has_value() ? ProjectStatus::kSelected : ProjectStatus::kSubmitted;
+  }
+  ProjectStatus status = ProjectStatus::kConventionSigned;
+  for (const auto& payment : payments) {
+    switch (payment.data.tranche) {
+      case domain::Tranche::kAdvance:
+      case domain::Tranche::kParametrisation:
+        if (status == ProjectStatus::kConventionSigned) status = ProjectStatus::kAdvancePaid;
+        break;
+      case domain::Tranche::kBalance:
+      case domain::Tranche::kDeployment:
+        status = ProjectStatus::kBalancePaid;
+        break;
+    }
+  }
+  return status;
+}
+
+const Fact<domain::ConventionSigned>* Project::convention() const {
+  return conventions.empty() ? nullptr : &conventions.back();
+}
+
+int64_t Project::PaidCents() const {
+  int64_t total = 0;
+  for (const auto& payment : payments) total += payment.data.amount_cents;
+  return total;
+}
+
+int64_t Project::PaidCents(domain::Tranche tranche) const {
+  int64_t total = 0;
+  for (const auto& payment : payments) {
+    if (payment.data.tranche == tranche) total += payment.data.amount_cents;
+  }
+  return total;
+}
+
+std::set<std::string> Project::Regions() const {
+  std::set<std::string> regions;
+  for (const auto& e : establishments) regions.insert(e.entry.region.code());
+  return regions;
+}
+
+std::set<std::string> Project::InitialRegions() const {
+  std::set<std::string> regions;
+  for (const auto& e : submission.establishments) regions.insert(e.region.code());
+  return regions;
+}
+
+int Project::IndexOf(const domain::Finess& finess) const {
+  for (size_t i = 0; i < establishments.size(); ++i) {
+    if (establishments[i].entry.finess == finess) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void RebuildProjectLists(Project& project) {
+  project.establishments.clear();
+  project.organisations.clear();
+  auto add_orgs = [&](const std::vector<domain::OrganisationEntry>& orgs) {
+    for (const auto& org : orgs) {
+      bool known = std::any_of(project.organisations.begin(), project.organisations.end(),
+                               [&](const auto& o) { return o.finess_ej == org.finess_ej; });
+      if (!known) project.organisations.push_back(org);
+    }
+  };
+  add_orgs(project.submission.organisations);
+  for (const auto& e : project.submission.establishments) {
+    project.establishments.push_back({e, project.submitted_seq, false});
+  }
+  for (const auto& extension : project.extensions) {
+    add_orgs(extension.data.organisations);
+    for (const auto& e : extension.data.establishments) {
+      if (project.IndexOf(e.finess) >= 0) continue;  // the guard refuses this
+      project.establishments.push_back({e, extension.seq, true});
+    }
+  }
+}
+
+namespace {
+
+template <typename T>
+void EraseSeq(std::vector<Fact<T>>& facts, uint64_t seq) {
+  std::erase_if(facts, [&](const Fact<T>& f) { return f.seq == seq; });
+}
+
+}  // namespace
+
+// ---- EstablishmentRegistry ----
+
+domain::Finess EstablishmentRegistry::Resolve(const domain::Finess& finess) const {
+  domain::Finess current = finess;
+  // The guard refuses cycles; the bound only protects against a bug.
+  for (size_t i = 0; i <= successor_.size(); ++i) {
+    auto it = successor_.find(current);
+    if (it == successor_.end()) break;
+    current = it->second.data.to;
+  }
+  return current;
+}
+
+std::vector<EstablishmentRegistry::Member> EstablishmentRegistry::Lineage(
+    const domain::Finess& finess) const {
+  std::vector<Member> members;
+  members.push_back({Resolve(finess), false, {}});
+  std::set<domain::Finess> seen{members.front().finess};
+  for (size_t i = 0; i < members.size(); ++i) {
+    auto it = predecessors_.find(members[i].finess);
+    if (it == predecessors_.end()) continue;
+    for (const domain::Finess& from : it->second) {
+      if (!seen.insert(from).second) continue;
+      const auto& change = successor_.at(from);
+      Member m{from, members[i].via_merger, members[i].change_seqs};
+      if (change.data.kind == domain::FinessChangeKind::kMerger) m.via_merger = true;
+      m.change_seqs.push_back(change.seq);
+      members.push_back(std::move(m));
+    }
+  }
+  std::sort(members.begin() + 1, members.end(),
+            [](const Member& a, const Member& b) { return a.finess < b.finess; });
+  return members;
+}
+
+const Fact<domain::FinessChanged>* EstablishmentRegistry::SuccessorOf(
+    const domain::Finess& finess) const {
+  auto it = successor_.find(finess);
+  return it == successor_.end() ? nullptr : &it->second;
+}
+
+const EstablishmentFacts* EstablishmentRegistry::Find(const domain::Finess& finess) const {
+  auto it = facts_.find(finess);
+  return it == facts_.end() ? nullptr : &it->second;
+}
+
+void EstablishmentRegistry::RebuildPredecessors() {
+  predecessors_.clear();
+  // successor_ is ordered by `from`, so each list is sorted.
+  for (const auto& [from, change] : successor_) predecessors_[change.data.to].push_back(from);
+}
+
+// ---- ProgrammeState ----
+
+const Project* ProgrammeState::FindProject(std::string_view id) const {
+  auto it = projects_.find(id);
+  return it == projects_.end() ? nullptr : &it->second;
+}
+
+Status ProgrammeState::Apply(const ledger::Record& record) {
+  if (record.seq != next_seq_) {
+    return Status::Internal("projection at seq " + std::to_string(next_seq_) +
+                            " cannot fold record " + std::to_string(record.seq));
+  }
+  if (!ledger::IsKeyRecordType(record.type)) {
+    Result<domain::EventData> data = domain::DecodePayload(record.type, record.payload);
+    if (!data.ok()) {
+      return Status::DataLoss("seq " + std::to_string(record.seq) +
+                              ": payload does not decode: " + data.status().message());
+    }
+    RETURN_IF_ERROR(ApplyEvent(*data, record.seq));
+  }
+  next_seq_ = record.seq + 1;
+  return Status::OK();
+}
+
+Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
+  if (seq < next_seq_) {
+    return Status::Internal("projection at seq " + std::to_string(next_seq_) +
+                            " cannot fold seq " + std::to_string(seq) + " again");
+  }
+  auto project_of = [&](const std::string& id) -> Project* {
+    auto it = projects_.find(id);
+    return it == projects_.end() ? nullptr : &it->second;
+  };
+  auto link = [&](const domain::Finess& finess, const std::string& project) {
+    registry_.At(finess).project_records.push_back({project, seq});
+  };
+  std::visit(
+      [&](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, domain::ProjectSubmitted>) {
+          Project project;
+          project.submitted_seq = seq;
+          project.submission = d;
+          RebuildProjectLists(project);
+          for (const auto& e : d.establishments) link(e.finess, d.project);
+          projects_[d.project] = std::move(project);
+        } else if constexpr (std::is_same_v<T, domain::ProjectSelected>) {
+          if (Project* p = project_of(d.project)) p->decision = Decision{seq, true, d.committee_at, ""};
+        } else if constexpr (std::is_same_v<T, domain::ProjectRejected>) {
+          if (Project* p = project_of(d.project)) p->decision = Decision{seq, false, {}, d.reason};
+        } else if constexpr (std::is_same_v<T, domain::ConventionSigned>) {
+          if (Project* p = project_of(d.project)) {
+            p->conventions.push_back({seq, d});
+            for (const auto& f : d.establishments) link(f, d.project);
+          }
+        } else if constexpr (std::is_same_v<T, domain::PaymentIssued>) {
+          if (Project* p = project_of(d.project)) p->payments.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::ExpensesCertified>) {
+          if (Project* p = project_of(d.project)) p->expenses.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::GrappeExtended>) {
+          if (Project* p = project_of(d.project)) {
+            p->extensions.push_back({seq, d});
+            RebuildProjectLists(*p);
+            for (const auto& e : d.establishments) link(e.finess, d.project);
+          }
+        } else if constexpr (std::is_same_v<T, domain::IndicatorMeasured>) {
+          registry_.At(d.finess).measurements.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::SonsOrdered>) {
+          registry_.At(d.finess).sons.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::EuFundingDeclared>) {
+          registry_.At(d.finess).eu_funds.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::TargetsAdjusted>) {
+          registry_.At(d.finess).adjustments.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::FinessChanged>) {
+          registry_.successor_[d.from] = {seq, d};
+          registry_.RebuildPredecessors();
+        } else if constexpr (std::is_same_v<T, domain::SolutionReferenced>) {
+          referencing_.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::EventVoided>) {
+          voided_.insert(d.seq);
+          Void(d.seq);
+        }
+        // key.enrolled / key.revoked: the ledger's KeyRegistry folds them.
+      },
+      data);
+  next_seq_ = seq + 1;
+  return Status::OK();
+}
+
+void ProgrammeState::Void(uint64_t seq) {
+  auto unlink = [&](const std::string& project, std::optional<uint64_t> only_seq) {
+    for (auto& [finess, facts] : registry_.facts_) {
+      std::erase_if(facts.project_records, [&](const ProjectLink& l) {
+        return l.project == project && (!only_seq.has_value() || l.seq == *only_seq);
+      });
+    }
+  };
+  for (auto it = projects_.begin(); it != projects_.end();) {
+    Project& p = it->second;
+    if (p.submitted_seq == seq) {
+      unlink(p.id(), std::nullopt);
+      it = projects_.erase(it);
+      continue;
+    }
+    if (p.decision.has_value() && p.decision->seq == seq) p.decision.reset();
+    size_t conventions = p.conventions.size(), extensions = p.extensions.size();
+    EraseSeq(p.conventions, seq);
+    EraseSeq(p.payments, seq);
+    EraseSeq(p.expenses, seq);
+    EraseSeq(p.extensions, seq);
+    if (extensions != p.extensions.size()) RebuildProjectLists(p);
+    if (conventions != p.conventions.size() || extensions != p.extensions.size()) {
+      unlink(p.id(), seq);
+    }
+    ++it;
+  }
+  for (auto it = registry_.facts_.begin(); it != registry_.facts_.end();) {
+    EstablishmentFacts& f = it->second;
+    EraseSeq(f.sons, seq);
+    EraseSeq(f.eu_funds, seq);
+    EraseSeq(f.measurements, seq);
+    EraseSeq(f.adjustments, seq);
+    it = f.empty() ? registry_.facts_.erase(it) : std::next(it);
+  }
+  size_t changes = registry_.successor_.size();
+  std::erase_if(registry_.successor_, [&](const auto& kv) { return kv.second.seq == seq; });
+  if (changes != registry_.successor_.size()) registry_.RebuildPredecessors();
+  EraseSeq(referencing_, seq);
+}
+
+}  // namespace esms::projections

@@ -1,0 +1,213 @@
+// ProgrammeState: the programme as the ledger's records say it stands — projects
+// (status machine, establishments with their rank, conventions, payments, expense
+// statements, extensions), the establishment registry (FINESS lineage through
+// finess.changed, and per establishment the project records naming it, SONS orders,
+// EU funds, measurements, target adjustments), the Ségur referencing facts, and the
+// voided seqs.
+//
+// It is a pure fold (DESIGN.md "Projections"): Apply() takes the records in ledger
+// order, already accepted by the ledger and the guard, and never refuses a programme
+// event for a rule (that is the guard's job, before the record exists). Derived
+// values (status, ranks, warnings) are computed from the stored facts, so a voided
+// record is simply removed from the facts (event.voided: "the record stays,
+// projections ignore it").
+//
+// Encode() gives a deterministic byte form (sorted maps, facts in seq order, fixed
+// JSON encoding): folding the same records always gives the same bytes, whether
+// incrementally, from a snapshot, or from seq 0.
+//
+// Thread-safety: a value type. Const methods may be called concurrently; Apply needs
+// exclusive access.
+#ifndef ESMS_PROJECTIONS_STATE_H_
+#define ESMS_PROJECTIONS_STATE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/date.h"
+#include "domain/events.h"
+#include "domain/finess.h"
+#include "domain/region.h"
+#include "ledger/hash.h"
+#include "ledger/record.h"
+#include "ledger/status.h"
+
+namespace esms::projections {
+
+// INTERFACE.md §3 `status`.
+enum class ProjectStatus {
+  kSubmitted,
+  kSelected,
+  kRejected,
+  kConventionSigned,
+  kAdvancePaid,
+  kBalancePaid,
+};
+// "submitted", "selected", "rejected", "convention-signed", "advance-paid",
+// "balance-paid".
+std::string_view ToString(ProjectStatus status);
+
+// One ESSMS of a project, listed by a submission or an extension. Its rank is its
+// position in Project::establishments (1-based).
+struct ProjectEstablishment {
+  domain::EstablishmentEntry entry;
+  uint64_t seq = 0;             // the submission or extension that listed it
+  bool from_extension = false;
+};
+
+template <typename T>
+struct Fact {
+  uint64_t seq = 0;
+  T data;
+};
+
+struct Decision {
+  uint64_t seq = 0;
+  bool selected = false;
+  domain::Date committee_at;  // selection only
+  std::string reason;         // rejection only
+};
+
+struct Project {
+  uint64_t submitted_seq = 0;
+  // The submission; its establishments and organisations are moved to the lists below.
+  domain::ProjectSubmitted submission;
+  std::vector<domain::OrganisationEntry> organisations;  // submission, then extensions
+  std::vector<ProjectEstablishment> establishments;      // rank order
+  std::optional<Decision> decision;
+  std::vector<Fact<domain::ConventionSigned>> conventions;  // the last one is in force
+  std::vector<Fact<domain::PaymentIssued>> payments;
+  std::vector<Fact<domain::ExpensesCertified>> expenses;
+  // Extensions, with their establishments moved to `establishments`.
+  std::vector<Fact<domain::GrappeExtended>> extensions;
+
+  const std::string& id() const { return submission.project; }
+  domain::Campaign campaign() const { return submission.campaign; }
+  // Derived from the facts: rejected / selected / convention-signed, then the paid
+  // tranches. Interpretation: an amorçage project is "advance-paid" after its advance
+  // and its parametrisation tranche, "balance-paid" after its deployment tranche
+  // (INTERFACE.md §3 fixes the list of statuses).
+  ProjectStatus status() const;
+  // The convention in force, or nullptr.
+  const Fact<domain::ConventionSigned>* convention() const;
+  int64_t PaidCents() const;
+  int64_t PaidCents(domain::Tranche tranche) const;
+  // The regions of the establishments of the project (submission and extensions),
+  // INSEE codes, sorted.
+  std::set<std::string> Regions() const;
+  // The regions of the submitted establishments only (follow-up stays there, 002).
+  std::set<std::string> InitialRegions() const;
+  // Index in `establishments` of `finess` (the listed number), or -1.
+  int IndexOf(const domain::Finess& finess) const;
+};
+
+// Recomputes `project.establishments` and `project.organisations` from its submission
+// and extensions: ranks run over the submission's establishments in listing order,
+// then each extension's in ledger order (DOMAIN.md §3 Interpretation).
+void RebuildProjectLists(Project& project);
+
+// A record of a project naming an establishment (submission, extension, convention).
+struct ProjectLink {
+  std::string project;
+  uint64_t seq = 0;
+};
+
+// Everything recorded about one FINESS number (not followed through its lineage:
+// EstablishmentRegistry::Lineage does that).
+struct EstablishmentFacts {
+  std::vector<ProjectLink> project_records;
+  std::vector<Fact<domain::SonsOrdered>> sons;
+  std::vector<Fact<domain::EuFundingDeclared>> eu_funds;
+  std::vector<Fact<domain::IndicatorMeasured>> measurements;
+  std::vector<Fact<domain::TargetsAdjusted>> adjustments;
+
+  bool empty() const {
+    return project_records.empty() && sons.empty() && eu_funds.empty() &&
+           measurements.empty() && adjustments.empty();
+  }
+};
+
+// FINESS lineage (DOMAIN.md §7): a renumbering moves the whole history of `from` to
+// `to`; a merger of `from` into `to` links `from`'s history to `to`. A number has at
+// most one successor; following successors gives the current number.
+class EstablishmentRegistry {
+ public:
+  struct Member {
+    domain::Finess finess;
+    // True when the path from this number to the current one crosses a merger: its
+    // non-cumulation findings are warnings (002 Éligibilité).
+    bool via_merger = false;
+    std::vector<uint64_t> change_seqs;  // the finess.changed records on that path
+  };
+
+  // The current number of `finess`: its successors followed to the end.
+  domain::Finess Resolve(const domain::Finess& finess) const;
+  // The current number of `finess` and every number whose history leads to it,
+  // current number first, then by FINESS order.
+  std::vector<Member> Lineage(const domain::Finess& finess) const;
+  // The change that superseded `finess`, or nullptr.
+  const Fact<domain::FinessChanged>* SuccessorOf(const domain::Finess& finess) const;
+  // Facts of exactly this number, or nullptr.
+  const EstablishmentFacts* Find(const domain::Finess& finess) const;
+
+  const std::map<domain::Finess, EstablishmentFacts>& all() const { return facts_; }
+  const std::map<domain::Finess, Fact<domain::FinessChanged>>& changes() const {
+    return successor_;
+  }
+
+ private:
+  friend class ProgrammeState;
+  friend struct StateCodec;
+  EstablishmentFacts& At(const domain::Finess& finess) { return facts_[finess]; }
+  void RebuildPredecessors();
+
+  std::map<domain::Finess, EstablishmentFacts> facts_;
+  std::map<domain::Finess, Fact<domain::FinessChanged>> successor_;
+  std::map<domain::Finess, std::vector<domain::Finess>> predecessors_;  // derived
+};
+
+class ProgrammeState {
+ public:
+  // Folds one record (the next one: record.seq == next_seq()). Key records only
+  // advance next_seq (the ledger's KeyRegistry folds them). DataLoss if the payload
+  // does not decode.
+  Status Apply(const ledger::Record& record);
+  // Folds one decoded programme event recorded at `seq` (>= next_seq()).
+  Status ApplyEvent(const domain::EventData& data, uint64_t seq);
+
+  // The number of records folded: the state reflects seqs [0, next_seq()).
+  uint64_t next_seq() const { return next_seq_; }
+
+  const Project* FindProject(std::string_view id) const;
+  const std::map<std::string, Project, std::less<>>& projects() const { return projects_; }
+  const EstablishmentRegistry& registry() const { return registry_; }
+  const std::vector<Fact<domain::SolutionReferenced>>& referencing() const {
+    return referencing_;
+  }
+  const std::set<uint64_t>& voided() const { return voided_; }
+  bool IsVoided(uint64_t seq) const { return voided_.contains(seq); }
+
+  // Deterministic bytes of the whole state (see the header comment).
+  ledger::Bytes Encode() const;
+  // DataLoss if `bytes` is not an Encode() output of this format version.
+  static Result<ProgrammeState> Decode(ledger::ByteView bytes);
+
+ private:
+  friend struct StateCodec;
+  void Void(uint64_t seq);
+
+  uint64_t next_seq_ = 0;
+  std::map<std::string, Project, std::less<>> projects_;
+  EstablishmentRegistry registry_;
+  std::vector<Fact<domain::SolutionReferenced>> referencing_;
+  std::set<uint64_t> voided_;
+};
+
+}  // namespace esms::projections
+
+#endif  // ESMS_PROJECTIONS_STATE_H_
