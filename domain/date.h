@@ -25,7 +25,7 @@ class Date {
   constexpr Date() = default;
 
   // Strict "YYYY-MM-DD" (10 characters, ASCII digits, a real day of years 0000-9999);
-  // anything else -> Status::BadInput("not a date (YYYY-MM-DD): <text>").
+  // anything else -> Status::BadInput("not a date (YYYY-MM-DD): \"<text>\"").
   static Result<Date> Parse(std::string_view yyyy_mm_dd);
   // The date `days_since_1970_01_01` days after 1970-01-01 (negative: before it).
   static Date FromDays(int64_t days_since_1970_01_01);

@@ -481,7 +481,7 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
                 last);
     AddRankRate(&out, "usage development per ESSMS in upgrade", r.upgrade_usage, last);
     add("software equipment per ESSMS in upgrade",
-        "none: the vendor's Ségur upgrade is paid by SONS", r.upgrade_usage.source);
+        "none: the vendor's S\u00e9gur upgrade is paid by SONS", r.acquisition_software.source);
     add("SAAD prorata",
         "usage + software prorated by eligible / total hours of year N-1, rounded down to "
         "the cent once",
@@ -532,7 +532,7 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
         r.grappe_ideal_essms.source);
   }
   add("unit of count", "one FINESS g\u00e9ographique = one ESSMS = one subsidy",
-      c == Campaign::kAmorcage2021 ? "001 Projets \u00e9ligibles" : "000 \u00a74.4.1, 002");
+      "000 \u00a74.4.1, 003 \u00a73.3.1, 002 \u00c9ligibilit\u00e9");
 
   if (r.has_national_guichet.value) {
     add("guichet",

@@ -33,6 +33,10 @@ TEST(DateTest, RefusesImpossibleOrSloppyDates) {
   }
 }
 
+TEST(DateTest, RefusalNamesTheText) {
+  EXPECT_EQ(Roundtrip("2024-02-30"), "BAD_INPUT: not a date (YYYY-MM-DD): \"2024-02-30\"");
+}
+
 TEST(DateTest, LeapYears) {
   EXPECT_EQ(Roundtrip("2024-02-29"), "2024-02-29");
   EXPECT_EQ(Roundtrip("2000-02-29"), "2000-02-29");  // divisible by 400
