@@ -1,0 +1,388 @@
+#include "domain/events.h"
+
+#include <set>
+#include <string>
+#include <utility>
+
+#include "domain/internal/enum_names.h"
+#include "domain/internal/text.h"
+
+namespace esms::domain {
+
+using internal::EnumToName;
+using internal::IndexPath;
+using internal::JoinPath;
+using internal::Quote;
+
+std::string_view ToString(ProjectKind value) {
+  return EnumToName(internal::kProjectKindNames, value);
+}
+std::string_view ToString(Situation value) {
+  return EnumToName(internal::kSituationNames, value);
+}
+std::string_view ToString(Tranche value) {
+  return EnumToName(internal::kTrancheNames, value);
+}
+std::string_view ToString(EuFund value) {
+  return EnumToName(internal::kEuFundNames, value);
+}
+std::string_view ToString(EuOperation value) {
+  return EnumToName(internal::kEuOperationNames, value);
+}
+std::string_view ToString(FinessChangeKind value) {
+  return EnumToName(internal::kFinessChangeKindNames, value);
+}
+std::string_view ToString(Certifier value) {
+  return EnumToName(internal::kCertifierNames, value);
+}
+std::string_view ToString(SolutionStatus value) {
+  return EnumToName(internal::kSolutionStatusNames, value);
+}
+std::string_view ToString(Role value) {
+  return EnumToName(internal::kRoleNames, value);
+}
+
+Result<Role> ParseRole(std::string_view text) {
+  if (auto role = internal::EnumFromName(internal::kRoleNames, text))
+    return *role;
+  return Status::BadInput(Quote(text) + " is not a role (expected one of: " +
+                          internal::EnumNameList(internal::kRoleNames) + ")");
+}
+
+namespace {
+
+std::string ProjectStream(const std::string& project) {
+  return "project/" + project;
+}
+std::string FinessStream(const Finess& finess) {
+  return "finess/" + finess.str();
+}
+
+}  // namespace
+
+std::string StreamOf(const EventData& data) {
+  struct Visitor {
+    std::string operator()(const ProjectSubmitted& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const ProjectSelected& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const ProjectRejected& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const ConventionSigned& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const PaymentIssued& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const IndicatorMeasured& e) {
+      return FinessStream(e.finess);
+    }
+    std::string operator()(const GrappeExtended& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const FinessChanged& e) {
+      return FinessStream(e.from);
+    }
+    std::string operator()(const SonsOrdered& e) {
+      return FinessStream(e.finess);
+    }
+    std::string operator()(const EuFundingDeclared& e) {
+      return FinessStream(e.finess);
+    }
+    std::string operator()(const ExpensesCertified& e) {
+      return ProjectStream(e.project);
+    }
+    std::string operator()(const SolutionReferenced&) {
+      return std::string(kProgrammeStream);
+    }
+    std::string operator()(const TargetsAdjusted& e) {
+      return FinessStream(e.finess);
+    }
+    std::string operator()(const KeyEnrolled&) {
+      return std::string(kProgrammeStream);
+    }
+    std::string operator()(const KeyRevoked&) {
+      return std::string(kProgrammeStream);
+    }
+    std::string operator()(const EventVoided&) {
+      return std::string(kProgrammeStream);
+    }
+  };
+  return std::visit(Visitor{}, data);
+}
+
+bool IsValidIdentifier(std::string_view text) {
+  if (text.empty() || text.size() > 128) return false;
+  for (char c : text) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == ':' || c == '/' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+namespace {
+
+// ---- Field checks. Each takes the JSON path of the field it checks. ----
+
+Status CheckProjectId(const std::string& project, const std::string& path) {
+  if (IsValidIdentifier(project)) return Status::OK();
+  return Status::BadInput(path + ": a project id is 1-128 characters of " +
+                          "[A-Za-z0-9._:/-], got " + Quote(project));
+}
+
+// Required text: non-empty, no control character.
+Status CheckText(const std::string& text, const std::string& path) {
+  if (text.empty()) return Status::BadInput(path + ": must not be empty");
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7F) {
+      return Status::BadInput(path +
+                              ": contains a control character: " + Quote(text));
+    }
+  }
+  return Status::OK();
+}
+
+Status CheckNonNegative(int64_t value, const std::string& path) {
+  if (value >= 0) return Status::OK();
+  return Status::BadInput(path + ": must not be negative, got " +
+                          std::to_string(value));
+}
+
+Status CheckPositive(int64_t value, const std::string& path) {
+  if (value > 0) return Status::OK();
+  return Status::BadInput(path + ": must be positive, got " +
+                          std::to_string(value));
+}
+
+Status CheckOptionalNonNegative(const std::optional<int64_t>& value,
+                                const std::string& path) {
+  return value ? CheckNonNegative(*value, path) : Status::OK();
+}
+
+Status CheckSolution(const Solution& solution, const std::string& path) {
+  RETURN_IF_ERROR(CheckText(solution.vendor, JoinPath(path, "vendor")));
+  RETURN_IF_ERROR(CheckText(solution.product, JoinPath(path, "product")));
+  return CheckText(solution.version, JoinPath(path, "version"));
+}
+
+// A C2SP signed-note key name: non-empty, no whitespace, no control character,
+// no '+'.
+Status CheckKeyName(const std::string& name, const std::string& path) {
+  bool ok = !name.empty() && name.size() <= 128;
+  for (char c : name) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b <= 0x20 || b == 0x7F || b == '+') ok = false;
+  }
+  if (ok) return Status::OK();
+  return Status::BadInput(
+      path + ": a key name is 1-128 bytes without space, control " +
+      "character or '+', got " + Quote(name));
+}
+
+// "no establishments" / duplicates / unknown OG, shared by submissions and
+// extensions.
+Status CheckGrappe(const std::vector<OrganisationEntry>& organisations,
+                   const std::vector<EstablishmentEntry>& establishments) {
+  std::set<std::string> og_numbers;
+  for (size_t i = 0; i < organisations.size(); ++i) {
+    const OrganisationEntry& og = organisations[i];
+    const std::string path = IndexPath("data.organisations", i);
+    if (!og_numbers.insert(og.finess_ej.str()).second) {
+      return Status::BadInput(JoinPath(path, "finessEj") + ": organisation " +
+                              og.finess_ej.str() + " is listed twice");
+    }
+    RETURN_IF_ERROR(CheckText(og.name, JoinPath(path, "name")));
+    RETURN_IF_ERROR(
+        CheckNonNegative(og.essms_total, JoinPath(path, "essmsTotal")));
+  }
+  if (establishments.empty()) {
+    return Status::BadInput(
+        "data.establishments: must list at least one establishment");
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < establishments.size(); ++i) {
+    const EstablishmentEntry& et = establishments[i];
+    const std::string path = IndexPath("data.establishments", i);
+    if (!seen.insert(et.finess.str()).second) {
+      // DOMAIN.md §2: one FINESS géographique = one subsidy; listed twice is an
+      // error.
+      return Status::InvalidArgument(
+          "DUPLICATE_FINESS",
+          JoinPath(path, "finess") + ": " + et.finess.str() +
+              " is listed twice in this event's establishments");
+    }
+    if (og_numbers.count(et.finess_ej.str()) == 0) {
+      return Status::BadInput(JoinPath(path, "finessEj") + ": " +
+                              et.finess_ej.str() +
+                              " is not among data.organisations[].finessEj");
+    }
+    RETURN_IF_ERROR(CheckText(et.name, JoinPath(path, "name")));
+    if (et.saad_hours) {
+      const std::string saad = JoinPath(path, "saadHours");
+      RETURN_IF_ERROR(
+          CheckPositive(et.saad_hours->total, JoinPath(saad, "total")));
+      RETURN_IF_ERROR(CheckNonNegative(et.saad_hours->eligible,
+                                       JoinPath(saad, "eligible")));
+      if (et.saad_hours->eligible > et.saad_hours->total) {
+        return Status::BadInput(JoinPath(saad, "eligible") + ": " +
+                                std::to_string(et.saad_hours->eligible) +
+                                " eligible hours exceed the total of " +
+                                std::to_string(et.saad_hours->total));
+      }
+    }
+    RETURN_IF_ERROR(CheckOptionalNonNegative(
+        et.equipment_quote_cents, JoinPath(path, "equipmentQuoteCents")));
+  }
+  return Status::OK();
+}
+
+// `value` <= `limit`, both non-negative counts of an indicator.
+Status CheckAtMost(int64_t value, std::string_view name, int64_t limit,
+                   std::string_view limit_name) {
+  if (value <= limit) return Status::OK();
+  return Status::BadInput("data." + std::string(name) + ": " +
+                          std::to_string(value) + " exceeds data." +
+                          std::string(limit_name) + " (" +
+                          std::to_string(limit) + ")");
+}
+
+struct Validator {
+  Status operator()(const ProjectSubmitted& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    RETURN_IF_ERROR(CheckText(e.porteur.name, "data.porteur.name"));
+    RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
+    RETURN_IF_ERROR(CheckGrappe(e.organisations, e.establishments));
+    return CheckOptionalNonNegative(e.amoa_requested_cents,
+                                    "data.amoaRequestedCents");
+  }
+  Status operator()(const ProjectSelected& e) {
+    return CheckProjectId(e.project, "data.project");
+  }
+  Status operator()(const ProjectRejected& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    return CheckText(e.reason, "data.reason");
+  }
+  Status operator()(const ConventionSigned& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
+    if (e.establishments.empty()) {
+      return Status::BadInput(
+          "data.establishments: must list at least one establishment");
+    }
+    std::set<std::string> seen;
+    for (size_t i = 0; i < e.establishments.size(); ++i) {
+      if (!seen.insert(e.establishments[i].str()).second) {
+        return Status::InvalidArgument(
+            "DUPLICATE_FINESS",
+            IndexPath("data.establishments", i) + ": " +
+                e.establishments[i].str() +
+                " is listed twice in this event's establishments");
+      }
+    }
+    return CheckPositive(e.duration_months, "data.durationMonths");
+  }
+  Status operator()(const PaymentIssued& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
+    return CheckText(e.reference, "data.reference");
+  }
+  Status operator()(const IndicatorMeasured& e) {
+    if (e.period_start > e.period_end) {
+      return Status::BadInput("data.periodEnd: " + e.period_end.ToString() +
+                              " is before data.periodStart " +
+                              e.period_start.ToString());
+    }
+    RETURN_IF_ERROR(
+        CheckNonNegative(e.persons_accompanied, "data.personsAccompanied"));
+    RETURN_IF_ERROR(CheckNonNegative(e.active_files, "data.activeFiles"));
+    RETURN_IF_ERROR(
+        CheckNonNegative(e.active_files_with_plan, "data.activeFilesWithPlan"));
+    RETURN_IF_ERROR(CheckNonNegative(e.active_files_with_agenda_event,
+                                     "data.activeFilesWithAgendaEvent"));
+    RETURN_IF_ERROR(
+        CheckOptionalNonNegative(e.persons_eligible, "data.personsEligible"));
+    RETURN_IF_ERROR(
+        CheckNonNegative(e.mssante_messages, "data.mssanteMessages"));
+    RETURN_IF_ERROR(CheckNonNegative(e.dmp_fed, "data.dmpFed"));
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.e_prescription_imports,
+                                             "data.ePrescriptionImports"));
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.e_parcours_exchanges,
+                                             "data.eParcoursExchanges"));
+    RETURN_IF_ERROR(CheckAtMost(e.active_files, "activeFiles",
+                                e.persons_accompanied, "personsAccompanied"));
+    RETURN_IF_ERROR(CheckAtMost(e.active_files_with_plan, "activeFilesWithPlan",
+                                e.active_files, "activeFiles"));
+    return CheckAtMost(e.active_files_with_agenda_event,
+                       "activeFilesWithAgendaEvent", e.active_files,
+                       "activeFiles");
+  }
+  Status operator()(const GrappeExtended& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    return CheckGrappe(e.organisations, e.establishments);
+  }
+  Status operator()(const FinessChanged& e) {
+    if (e.from == e.to) {
+      return Status::BadInput(
+          "data.to: the new number is the same as data.from (" + e.from.str() +
+          ")");
+    }
+    return Status::OK();
+  }
+  Status operator()(const SonsOrdered& e) {
+    return CheckSolution(e.solution, "data.solution");
+  }
+  Status operator()(const EuFundingDeclared&) { return Status::OK(); }
+  Status operator()(const ExpensesCertified& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    RETURN_IF_ERROR(CheckNonNegative(e.total_cents, "data.totalCents"));
+    return CheckNonNegative(e.equipment_cents, "data.equipmentCents");
+  }
+  Status operator()(const SolutionReferenced& e) {
+    RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
+    return CheckText(e.corridor, "data.corridor");
+  }
+  Status operator()(const TargetsAdjusted& e) {
+    RETURN_IF_ERROR(CheckNonNegative(e.denominator, "data.denominator"));
+    return CheckText(e.reason, "data.reason");
+  }
+  Status operator()(const KeyEnrolled& e) {
+    RETURN_IF_ERROR(CheckKeyName(e.name, "data.name"));
+    std::set<Role> roles;
+    for (size_t i = 0; i < e.roles.size(); ++i) {
+      if (!roles.insert(e.roles[i]).second) {
+        return Status::BadInput(IndexPath("data.roles", i) + ": role " +
+                                std::string(ToString(e.roles[i])) +
+                                " is listed twice");
+      }
+    }
+    std::set<Region> regions;
+    for (size_t i = 0; i < e.regions.size(); ++i) {
+      if (!regions.insert(e.regions[i]).second) {
+        return Status::BadInput(IndexPath("data.regions", i) + ": region " +
+                                e.regions[i].code() + " is listed twice");
+      }
+    }
+    return Status::OK();
+  }
+  Status operator()(const KeyRevoked& e) {
+    RETURN_IF_ERROR(CheckKeyName(e.name, "data.name"));
+    return CheckText(e.reason, "data.reason");
+  }
+  Status operator()(const EventVoided& e) {
+    return CheckText(e.reason, "data.reason");
+  }
+};
+
+}  // namespace
+
+Status ValidateEventData(const EventData& data) {
+  return std::visit(Validator{}, data);
+}
+
+}  // namespace esms::domain
