@@ -1,0 +1,351 @@
+#include "ledger/record.h"
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <fmt/format.h>
+#include <kj/exception.h>
+
+#include <cstring>
+#include <utility>
+
+#include "ledger/merkle.h"
+#include "ledger/record.capnp.h"
+
+namespace esms::ledger {
+namespace {
+
+// What a Cap'n Proto error means where it happens: bytes read from storage are
+// corrupt (DataLoss); bytes handed in by a caller are bad input.
+enum class OnCapnpError { kDataLoss, kBadInput };
+
+// THE kj::Exception adapter of the ledger: runs `fn` (which uses Cap'n Proto and may
+// throw kj::Exception on malformed messages or exceeded limits) and turns an exception
+// into a Status. No other code in ledger/ catches kj::Exception.
+template <typename Fn>
+Status RunCapnp(OnCapnpError on_error, std::string_view what, Fn&& fn) {
+  KJ_IF_MAYBE(exception, kj::runCatchingExceptions(std::forward<Fn>(fn))) {
+    std::string message = fmt::format("{}: {}", what, exception->getDescription().cStr());
+    return on_error == OnCapnpError::kDataLoss ? Status::DataLoss(std::move(message))
+                                               : Status::BadInput(std::move(message));
+  }
+  return Status::OK();
+}
+
+// Explicit limits (capnp/message.h): a message may not make us traverse more than a
+// few times its own size, nor nest deeper than our schemas do.
+capnp::ReaderOptions LimitsFor(size_t words) {
+  capnp::ReaderOptions options;
+  options.traversalLimitInWords = 4 * words + 64;
+  options.nestingLimit = 8;
+  return options;
+}
+
+capnp::Data::Reader DataOf(ByteView bytes) {
+  return capnp::Data::Reader(bytes.data(), bytes.size());
+}
+// `text` must stay alive and be NUL-terminated (std::string is).
+capnp::Text::Reader TextOf(const std::string& text) {
+  return capnp::Text::Reader(text.data(), text.size());
+}
+std::string StringOf(capnp::Text::Reader text) { return std::string(text.cStr(), text.size()); }
+Bytes BytesOf(capnp::Data::Reader data) { return Bytes(data.begin(), data.end()); }
+
+Bytes BytesOfWords(kj::ArrayPtr<const capnp::word> words) {
+  auto bytes = words.asBytes();
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+// Copies `bytes` into word-aligned memory (storage gives no alignment guarantee).
+kj::Array<capnp::word> AlignedCopy(ByteView bytes) {
+  auto words = kj::heapArray<capnp::word>(bytes.size() / sizeof(capnp::word));
+  if (!bytes.empty()) std::memcpy(words.begin(), bytes.data(), bytes.size());
+  return words;
+}
+
+bool HasNul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
+
+Status CheckEnvelopeFields(const Record& r) {
+  for (const std::string* text : {&r.at, &r.event_id, &r.stream, &r.type, &r.signer}) {
+    if (HasNul(*text)) return Status::BadInput("envelope text fields may not contain NUL");
+    if (text->size() > 4096) return Status::BadInput("envelope text field longer than 4096");
+  }
+  if (r.payload.size() > kMaxPayloadBytes) {
+    return Status::BadInput(
+        fmt::format("payload of {} bytes exceeds {} bytes", r.payload.size(), kMaxPayloadBytes));
+  }
+  return Status::OK();
+}
+
+// The canonical envelope of `r`, with or without its signature. Fields are checked by
+// CheckEnvelopeFields first.
+Result<Bytes> EncodeEnvelope(const Record& r, bool with_signature) {
+  RETURN_IF_ERROR(CheckEnvelopeFields(r));
+  Bytes out;
+  size_t estimate_words = 32 + (r.payload.size() + r.event_id.size() + r.stream.size()) / 8;
+  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "cannot encode envelope", [&] {
+    capnp::MallocMessageBuilder message(static_cast<unsigned>(estimate_words));
+    auto env = message.initRoot<schema::Envelope>();
+    env.setSeq(r.seq);
+    env.setPrevHash(DataOf(r.prev_hash));
+    env.setRecordedAt(r.recorded_at_micros);
+    env.setEventId(TextOf(r.event_id));
+    env.setStream(TextOf(r.stream));
+    env.setStreamVersion(r.stream_version);
+    env.setType(TextOf(r.type));
+    env.setPayload(DataOf(r.payload));
+    env.setSigner(TextOf(r.signer));
+    if (with_signature) env.setSignature(DataOf(r.signature));
+    env.setAt(TextOf(r.at));
+    out = BytesOfWords(capnp::canonicalize(env.asReader()));
+  }));
+  return out;
+}
+
+}  // namespace
+
+Result<Bytes> SignedBytes(const Record& fields) { return EncodeEnvelope(fields, false); }
+
+Hash RecordHash(ByteView signed_bytes, const Signature& signature) {
+  static constexpr uint8_t kRecordHashPrefix = 0x02;
+  Sha256Hasher hasher;
+  hasher.Update(ByteView(&kRecordHashPrefix, 1));
+  hasher.Update(signed_bytes);
+  hasher.Update(ByteView(signature));
+  return hasher.Finish();
+}
+
+Result<Record> EncodeRecord(Record fields) {
+  ASSIGN_OR_RETURN(Bytes signed_bytes, EncodeEnvelope(fields, false));
+  ASSIGN_OR_RETURN(fields.bytes, EncodeEnvelope(fields, true));
+  fields.hash = RecordHash(signed_bytes, fields.signature);
+  fields.leaf_hash = LeafHash(fields.bytes);
+  return fields;
+}
+
+Result<Record> SealRecord(Record fields, const SigningKey& key) {
+  ASSIGN_OR_RETURN(Bytes signed_bytes, EncodeEnvelope(fields, false));
+  fields.signature = key.Sign(signed_bytes);
+  ASSIGN_OR_RETURN(fields.bytes, EncodeEnvelope(fields, true));
+  fields.hash = RecordHash(signed_bytes, fields.signature);
+  fields.leaf_hash = LeafHash(fields.bytes);
+  return fields;
+}
+
+Result<Record> DecodeRecord(ByteView bytes, Bytes* signed_bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0) {
+    return Status::DataLoss(
+        fmt::format("{} bytes is not a whole number of 8-byte words", bytes.size()));
+  }
+  if (bytes.size() > kMaxRecordBytes) {
+    return Status::DataLoss(fmt::format("{} bytes exceeds the record limit of {} bytes",
+                                        bytes.size(), kMaxRecordBytes));
+  }
+  kj::Array<capnp::word> words = AlignedCopy(bytes);
+  Record r;
+  size_t prev_hash_size = 0;
+  size_t signature_size = 0;
+  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kDataLoss, "malformed envelope", [&] {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
+    auto env = message.getRoot<schema::Envelope>();
+    r.seq = env.getSeq();
+    auto prev_hash = env.getPrevHash();
+    prev_hash_size = prev_hash.size();
+    if (prev_hash_size == r.prev_hash.size()) {
+      std::memcpy(r.prev_hash.data(), prev_hash.begin(), r.prev_hash.size());
+    }
+    r.recorded_at_micros = env.getRecordedAt();
+    r.event_id = StringOf(env.getEventId());
+    r.stream = StringOf(env.getStream());
+    r.stream_version = env.getStreamVersion();
+    r.type = StringOf(env.getType());
+    r.payload = BytesOf(env.getPayload());
+    r.signer = StringOf(env.getSigner());
+    auto signature = env.getSignature();
+    signature_size = signature.size();
+    if (signature_size == r.signature.size()) {
+      std::memcpy(r.signature.data(), signature.begin(), r.signature.size());
+    }
+    r.at = StringOf(env.getAt());
+  }));
+  if (prev_hash_size != r.prev_hash.size()) {
+    return Status::DataLoss(fmt::format("prevHash has {} bytes, not 32", prev_hash_size));
+  }
+  if (signature_size != r.signature.size()) {
+    return Status::DataLoss(fmt::format("signature has {} bytes, not 64", signature_size));
+  }
+  // Re-canonicalize: the bytes must be exactly the canonical encoding of their fields
+  // (no other layout, no unknown field, no trailing data).
+  Result<Bytes> signed_encoding = EncodeEnvelope(r, false);
+  if (!signed_encoding.ok()) {
+    return Status::DataLoss("envelope fields cannot be re-encoded: " +
+                            signed_encoding.status().message());
+  }
+  Result<Bytes> canonical = EncodeEnvelope(r, true);
+  if (!canonical.ok()) {
+    return Status::DataLoss("envelope cannot be re-encoded: " + canonical.status().message());
+  }
+  if (!std::equal(canonical->begin(), canonical->end(), bytes.begin(), bytes.end())) {
+    return Status::DataLoss("bytes are not the canonical encoding of the envelope");
+  }
+  r.bytes = std::move(*canonical);
+  r.hash = RecordHash(*signed_encoding, r.signature);
+  r.leaf_hash = LeafHash(r.bytes);
+  if (signed_bytes != nullptr) *signed_bytes = std::move(*signed_encoding);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------
+// Key records.
+
+namespace {
+
+Result<Bytes> EncodeKeyEnrolledChecked(const KeyEnrolment& k) {
+  Bytes out;
+  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "cannot encode key.enrolled", [&] {
+    capnp::MallocMessageBuilder message(64);
+    auto root = message.initRoot<schema::KeyEnrolled>();
+    root.setName(TextOf(k.name));
+    root.setPublicKey(DataOf(k.public_key));
+    auto roles = root.initRoles(static_cast<unsigned>(k.roles.size()));
+    for (size_t i = 0; i < k.roles.size(); ++i) roles.set(i, TextOf(k.roles[i]));
+    auto regions = root.initRegions(static_cast<unsigned>(k.regions.size()));
+    for (size_t i = 0; i < k.regions.size(); ++i) regions.set(i, TextOf(k.regions[i]));
+    out = BytesOfWords(capnp::canonicalize(root.asReader()));
+  }));
+  return out;
+}
+
+Result<Bytes> EncodeKeyRevokedChecked(const KeyRevocation& k) {
+  Bytes out;
+  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "cannot encode key.revoked", [&] {
+    capnp::MallocMessageBuilder message(32);
+    auto root = message.initRoot<schema::KeyRevoked>();
+    root.setName(TextOf(k.name));
+    root.setReason(TextOf(k.reason));
+    out = BytesOfWords(capnp::canonicalize(root.asReader()));
+  }));
+  return out;
+}
+
+Status CheckPayloadShape(ByteView payload, std::string_view type) {
+  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0 ||
+      payload.size() > kMaxPayloadBytes) {
+    return Status::BadInput(
+        fmt::format("{} payload of {} bytes is not a canonical message", type, payload.size()));
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Bytes EncodeKeyEnrolled(std::string_view name, const PublicKey& key,
+                        const std::vector<std::string>& roles,
+                        const std::vector<std::string>& regions) {
+  KeyEnrolment k{std::string(name), key, roles, regions};
+  Result<Bytes> out = EncodeKeyEnrolledChecked(k);
+  return out.ok() ? std::move(out).value() : Bytes{};
+}
+
+Bytes EncodeKeyRevoked(std::string_view name, std::string_view reason) {
+  Result<Bytes> out = EncodeKeyRevokedChecked({std::string(name), std::string(reason)});
+  return out.ok() ? std::move(out).value() : Bytes{};
+}
+
+Result<KeyEnrolment> DecodeKeyEnrolled(ByteView payload) {
+  RETURN_IF_ERROR(CheckPayloadShape(payload, kKeyEnrolledType));
+  kj::Array<capnp::word> words = AlignedCopy(payload);
+  KeyEnrolment k;
+  size_t key_size = 0;
+  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "malformed key.enrolled payload", [&] {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
+    auto root = message.getRoot<schema::KeyEnrolled>();
+    k.name = StringOf(root.getName());
+    auto key = root.getPublicKey();
+    key_size = key.size();
+    if (key_size == k.public_key.size()) {
+      std::memcpy(k.public_key.data(), key.begin(), k.public_key.size());
+    }
+    for (auto role : root.getRoles()) k.roles.push_back(StringOf(role));
+    for (auto region : root.getRegions()) k.regions.push_back(StringOf(region));
+  }));
+  if (key_size != k.public_key.size()) {
+    return Status::BadInput(fmt::format("key.enrolled publicKey has {} bytes, not 32", key_size));
+  }
+  ASSIGN_OR_RETURN(Bytes canonical, EncodeKeyEnrolledChecked(k));
+  if (!std::equal(canonical.begin(), canonical.end(), payload.begin(), payload.end())) {
+    return Status::BadInput("key.enrolled payload is not canonical");
+  }
+  return k;
+}
+
+Result<KeyRevocation> DecodeKeyRevoked(ByteView payload) {
+  RETURN_IF_ERROR(CheckPayloadShape(payload, kKeyRevokedType));
+  kj::Array<capnp::word> words = AlignedCopy(payload);
+  KeyRevocation k;
+  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "malformed key.revoked payload", [&] {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
+    auto root = message.getRoot<schema::KeyRevoked>();
+    k.name = StringOf(root.getName());
+    k.reason = StringOf(root.getReason());
+  }));
+  ASSIGN_OR_RETURN(Bytes canonical, EncodeKeyRevokedChecked(k));
+  if (!std::equal(canonical.begin(), canonical.end(), payload.begin(), payload.end())) {
+    return Status::BadInput("key.revoked payload is not canonical");
+  }
+  return k;
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+namespace {
+std::string JsonStringArray(const std::vector<std::string>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ",";
+    out += JsonQuote(values[i]);
+  }
+  return out + "]";
+}
+}  // namespace
+
+Result<std::string> KeyPayloadToJson(std::string_view type, ByteView payload) {
+  if (type == kKeyEnrolledType) {
+    ASSIGN_OR_RETURN(KeyEnrolment k, DecodeKeyEnrolled(payload));
+    return fmt::format(R"({{"name":{},"publicKey":{},"roles":{},"regions":{}}})",
+                       JsonQuote(k.name), JsonQuote(Base64Encode(k.public_key)),
+                       JsonStringArray(k.roles), JsonStringArray(k.regions));
+  }
+  if (type == kKeyRevokedType) {
+    ASSIGN_OR_RETURN(KeyRevocation k, DecodeKeyRevoked(payload));
+    return fmt::format(R"({{"name":{},"reason":{}}})", JsonQuote(k.name), JsonQuote(k.reason));
+  }
+  return Status::BadInput(fmt::format("'{}' is not a key record type", type));
+}
+
+}  // namespace esms::ledger
