@@ -1,0 +1,85 @@
+// Private to ledger/: the RocksDB handles of one ledger directory, and the one adapter
+// from rocksdb::Status to our Status (FromRocks). Nothing outside ledger/*.cc sees a
+// RocksDB type.
+//
+// Thread-safety: RocksDB reads and writes are thread-safe; a Storage is used under the
+// Ledger's contract (see ledger/ledger.h).
+#ifndef ESMS_LEDGER_INTERNAL_STORAGE_H_
+#define ESMS_LEDGER_INTERNAL_STORAGE_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/hash.h"
+#include "ledger/merkle.h"
+#include "ledger/status.h"
+
+namespace esms::ledger::internal {
+
+// lock held -> Unavailable (LEDGER_LOCKED); corruption -> DataLoss; else IoError.
+Status FromRocks(const rocksdb::Status& status, std::string_view what,
+                 const std::filesystem::path& dir);
+
+class Storage {
+ public:
+  // `create`: a new database (the directory must be empty); else an existing one with
+  // all the ledger's column families (NotFound otherwise). `read_only` takes no lock.
+  static Result<std::unique_ptr<Storage>> Open(const std::filesystem::path& dir, bool create,
+                                               bool read_only);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  Status Error(const rocksdb::Status& status, std::string_view what) const;
+  // The value, or nullopt when the key is absent (checksums verified).
+  Result<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
+                                         std::string_view key) const;
+  Status Write(rocksdb::WriteBatch& batch, bool sync);
+  // `bulk`: a long sequential read (no block cache fill, readahead).
+  std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* cf,
+                                                 bool bulk) const;
+
+  rocksdb::ColumnFamilyHandle* records() const { return records_; }
+  rocksdb::ColumnFamilyHandle* event_ids() const { return event_ids_; }
+  rocksdb::ColumnFamilyHandle* streams() const { return streams_; }
+  rocksdb::ColumnFamilyHandle* tree() const { return tree_; }
+  rocksdb::ColumnFamilyHandle* checkpoints() const { return checkpoints_; }
+  rocksdb::ColumnFamilyHandle* snapshots() const { return snapshots_; }
+  rocksdb::ColumnFamilyHandle* meta() const { return meta_; }
+  const std::filesystem::path& dir() const { return dir_; }
+
+ private:
+  Storage() = default;
+
+  std::filesystem::path dir_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, then kColumnFamilies
+  rocksdb::ColumnFamilyHandle* records_ = nullptr;
+  rocksdb::ColumnFamilyHandle* event_ids_ = nullptr;
+  rocksdb::ColumnFamilyHandle* streams_ = nullptr;
+  rocksdb::ColumnFamilyHandle* tree_ = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints_ = nullptr;
+  rocksdb::ColumnFamilyHandle* snapshots_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+};
+
+// The stored tree as a SubtreeStore.
+class StorageTree final : public SubtreeStore {
+ public:
+  explicit StorageTree(const Storage& storage) : storage_(storage) {}
+  Result<Hash> Get(int level, uint64_t index) const override;
+
+ private:
+  const Storage& storage_;
+};
+
+}  // namespace esms::ledger::internal
+
+#endif  // ESMS_LEDGER_INTERNAL_STORAGE_H_

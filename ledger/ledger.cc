@@ -1,0 +1,760 @@
+#include "ledger/ledger.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <system_error>
+
+#include "ledger/internal/storage.h"
+#include "ledger/internal/storage_keys.h"
+#include "ledger/internal/verifier.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+
+namespace esms::ledger {
+
+namespace fs = std::filesystem;
+
+namespace internal {
+
+// THE rocksdb::Status adapter of the ledger: every RocksDB status goes through here.
+//   lock held (by another process, or by this one) -> Unavailable (LEDGER_LOCKED)
+//   corruption (checksum mismatch, bad block)      -> DataLoss (CORRUPTION)
+//   I/O error, no space, anything else             -> IoError (STORAGE_ERROR)
+Status FromRocks(const rocksdb::Status& status, std::string_view what, const fs::path& dir) {
+  if (status.ok()) return Status::OK();
+  std::string detail = status.ToString();
+  if (status.IsIOError() &&
+      (detail.find("While lock file") != std::string::npos ||
+       detail.find("lock hold by current process") != std::string::npos ||
+       detail.find("Resource temporarily unavailable") != std::string::npos ||
+       detail.find("No locks available") != std::string::npos)) {
+    return Status::Unavailable(
+        fmt::format("ledger {} is locked by another process", dir.string()));
+  }
+  std::string message = fmt::format("ledger {}: {}: {}", dir.string(), what, detail);
+  if (status.IsCorruption()) return Status::DataLoss(std::move(message));
+  return Status::IoError(std::move(message));
+}
+
+Storage::~Storage() {
+  if (db_ == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    (void)db_->DestroyColumnFamilyHandle(handle);
+  }
+  (void)db_->Close();
+}
+
+Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
+                                               bool read_only) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = create;
+  db_options.create_missing_column_families = create;
+  db_options.error_if_exists = create;
+  db_options.paranoid_checks = true;
+  db_options.max_open_files = -1;  // read-only opens keep their files while a writer compacts
+  db_options.keep_log_file_num = 2;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+
+  const std::string path = dir.string();
+  if (!create) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      return Status::NotFound(error_code::kNotFound,
+                              fmt::format("{} is not a ledger: no such directory", path));
+    }
+    if (!fs::exists(dir / "CURRENT", ec)) {
+      return Status::NotFound(error_code::kNotFound,
+                              fmt::format("{} is not a ledger: it holds no ledger database", path));
+    }
+    std::vector<std::string> names;
+    RETURN_IF_ERROR(FromRocks(rocksdb::DB::ListColumnFamilies(db_options, path, &names),
+                              "cannot list column families", dir));
+    for (std::string_view wanted : storage::kColumnFamilies) {
+      if (std::find(names.begin(), names.end(), wanted) == names.end()) {
+        return Status::NotFound(
+            error_code::kNotFound,
+            fmt::format("{} is not a ledger: its database has no \"{}\" column family", path,
+                        wanted));
+      }
+    }
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (std::string_view name : storage::kColumnFamilies) {
+    descriptors.emplace_back(std::string(name), cf_options);
+  }
+  auto storage = std::unique_ptr<Storage>(new Storage());
+  storage->dir_ = dir;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &storage->handles_, &db)
+                : rocksdb::DB::Open(db_options, path, descriptors, &storage->handles_, &db);
+  RETURN_IF_ERROR(FromRocks(status, "cannot open", dir));
+  storage->db_.reset(db);
+  storage->records_ = storage->handles_[1];
+  storage->event_ids_ = storage->handles_[2];
+  storage->streams_ = storage->handles_[3];
+  storage->tree_ = storage->handles_[4];
+  storage->checkpoints_ = storage->handles_[5];
+  storage->snapshots_ = storage->handles_[6];
+  storage->meta_ = storage->handles_[7];
+  return storage;
+}
+
+Status Storage::Error(const rocksdb::Status& status, std::string_view what) const {
+  return FromRocks(status, what, dir_);
+}
+
+Result<std::optional<std::string>> Storage::Get(rocksdb::ColumnFamilyHandle* cf,
+                                                std::string_view key) const {
+  rocksdb::ReadOptions options;
+  options.verify_checksums = true;
+  std::string value;
+  rocksdb::Status status = db_->Get(options, cf, rocksdb::Slice(key.data(), key.size()), &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  RETURN_IF_ERROR(Error(status, fmt::format("cannot read {}", cf->GetName())));
+  return std::optional<std::string>(std::move(value));
+}
+
+Status Storage::Write(rocksdb::WriteBatch& batch, bool sync) {
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return Error(db_->Write(options, &batch), "cannot write");
+}
+
+std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(rocksdb::ColumnFamilyHandle* cf,
+                                                        bool bulk) const {
+  rocksdb::ReadOptions options;
+  options.verify_checksums = true;
+  if (bulk) {
+    options.fill_cache = false;
+    options.readahead_size = 2 << 20;
+  }
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(options, cf));
+}
+
+Result<Hash> StorageTree::Get(int level, uint64_t index) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value,
+                   storage_.Get(storage_.tree(), storage::TreeKey(level, index)));
+  if (!value) {
+    return Status::NotFound(error_code::kNotFound,
+                            fmt::format("tree node (level {}, index {}) is not stored", level, index));
+  }
+  Hash hash;
+  if (value->size() != hash.size()) {
+    return Status::DataLoss(
+        fmt::format("tree node (level {}, index {}) has {} bytes", level, index, value->size()));
+  }
+  std::copy(value->begin(), value->end(), hash.begin());
+  return hash;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::Storage;
+
+rocksdb::Slice SliceOf(ByteView bytes) {
+  return rocksdb::Slice(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+rocksdb::Slice SliceOf(std::string_view text) { return rocksdb::Slice(text.data(), text.size()); }
+ByteView ViewOf(const std::string& bytes) { return AsBytes(bytes); }
+
+bool IsIdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+}
+
+bool IsValidType(std::string_view type) {
+  if (type.empty() || type.size() > 128) return false;
+  return std::all_of(type.begin(), type.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+  });
+}
+
+bool IsValidStream(std::string_view stream) {
+  if (stream.empty() || stream.size() > 256) return false;
+  return std::none_of(stream.begin(), stream.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+// Signed-note key names: non-empty, no whitespace, no '+'.
+bool IsValidOrigin(std::string_view origin) {
+  if (origin.empty() || origin.size() > 256) return false;
+  return std::none_of(origin.begin(), origin.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '+';
+  });
+}
+
+std::string UtcDate(int64_t micros) {
+  using namespace std::chrono;
+  sys_days day = floor<days>(sys_time<microseconds>(microseconds(micros)));
+  year_month_day ymd(day);
+  return fmt::format("{:04d}-{:02d}-{:02d}", static_cast<int>(ymd.year()),
+                     static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
+
+int64_t SystemNowMicros() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// The tree as a batch sees it: its staged nodes over the stored ones.
+class BatchTree final : public SubtreeStore {
+ public:
+  BatchTree(const std::map<std::pair<int, uint64_t>, Hash>& staged,
+            const internal::StorageTree& stored)
+      : staged_(staged), stored_(stored) {}
+  Result<Hash> Get(int level, uint64_t index) const override {
+    auto it = staged_.find({level, index});
+    if (it != staged_.end()) return it->second;
+    return stored_.Get(level, index);
+  }
+
+ private:
+  const std::map<std::pair<int, uint64_t>, Hash>& staged_;
+  const internal::StorageTree& stored_;
+};
+
+bool SameContent(const Record& record, const Entry& entry) {
+  return record.type == entry.type && record.at == entry.at && record.stream == entry.stream &&
+         record.payload == entry.payload;
+}
+
+}  // namespace
+
+bool IsValidEventId(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), IsIdChar);
+}
+
+bool IsValidBusinessDate(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return false;
+  }
+  int month = (date[5] - '0') * 10 + (date[6] - '0');
+  int day = (date[8] - '0') * 10 + (date[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// ---------------------------------------------------------------------------------
+// Opening.
+
+Ledger::Ledger(fs::path dir, Mode mode, std::unique_ptr<internal::Storage> db)
+    : dir_(std::move(dir)), mode_(mode), db_(std::move(db)), clock_(SystemNowMicros) {}
+
+Ledger::~Ledger() = default;
+
+Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_view origin,
+                                               std::string_view admin_name,
+                                               const SigningKey& admin) {
+  if (!IsValidOrigin(origin)) {
+    return Status::BadInput(fmt::format(
+        "origin '{}' must be 1-256 chars without whitespace, control chars or '+'", origin));
+  }
+  if (!IsValidKeyName(admin_name)) {
+    return Status::BadInput(
+        fmt::format("admin key name '{}' is not 1-64 chars of [A-Za-z0-9._@-]", admin_name));
+  }
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
+      return Status::InvalidArgument(
+          error_code::kUsage,
+          fmt::format("{} exists and is not an empty directory: a new ledger needs one",
+                      dir.string()));
+    }
+  } else if (!fs::create_directories(dir, ec) || ec) {
+    return Status::IoError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                   Storage::Open(dir, /*create=*/true, /*read_only=*/false));
+  auto ledger = std::unique_ptr<Ledger>(new Ledger(dir, Mode::kReadWrite, std::move(storage)));
+  ledger->origin_ = std::string(origin);
+  ledger->ledger_key_ = admin.public_key();
+
+  // Genesis: the admin key enrols itself; the ledger's identity goes in the same write.
+  std::unique_ptr<Batch> batch = ledger->NewBatch();
+  batch->bootstrap_signer_ = std::string(admin_name);
+  batch->meta_puts_ = {
+      {std::string(storage::kMetaFormat), std::string(storage::kFormatVersion)},
+      {std::string(storage::kMetaOrigin), std::string(origin)},
+      {std::string(storage::kMetaLedgerKey),
+       std::string(reinterpret_cast<const char*>(admin.public_key().data()), 32)}};
+  Entry genesis{std::string(kGenesisEventId),
+                UtcDate(ledger->NowMicros()),
+                std::string(kProgrammeStream),
+                0,
+                std::string(kKeyEnrolledType),
+                EncodeKeyEnrolled(admin_name, admin.public_key(), {std::string(kAdminRole)}, {})};
+  RETURN_IF_ERROR(batch->Add(genesis, admin).status());
+  RETURN_IF_ERROR(batch->Commit());
+
+  {
+    std::ofstream pub(dir / kLedgerPubFile, std::ios::out | std::ios::trunc);
+    pub << ledger->verifier_key() << "\n";
+    pub.close();
+    if (!pub) {
+      return Status::IoError(
+          fmt::format("cannot write {}", (dir / kLedgerPubFile).string()));
+    }
+  }
+  RETURN_IF_ERROR(ledger->MakeCheckpoint(admin).status());
+  return ledger;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const fs::path& dir, Mode mode) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
+                   Storage::Open(dir, /*create=*/false, mode == Mode::kReadOnly));
+  auto ledger = std::unique_ptr<Ledger>(new Ledger(dir, mode, std::move(storage)));
+  RETURN_IF_ERROR(ledger->LoadState());
+  return ledger;
+}
+
+Status Ledger::LoadState() {
+  Storage& s = *db_;
+  const std::string path = dir_.string();
+  ASSIGN_OR_RETURN(std::optional<std::string> format, s.Get(s.meta(), storage::kMetaFormat));
+  if (!format) {
+    return Status::NotFound(error_code::kNotFound,
+                            fmt::format("{} is not a ledger: no format version", path));
+  }
+  if (*format != storage::kFormatVersion) {
+    return Status::FailedPrecondition(
+        error_code::kStorage,
+        fmt::format("ledger {} has format version '{}'; this program reads version {}", path,
+                    *format, storage::kFormatVersion));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> origin, s.Get(s.meta(), storage::kMetaOrigin));
+  ASSIGN_OR_RETURN(std::optional<std::string> key, s.Get(s.meta(), storage::kMetaLedgerKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> head, s.Get(s.meta(), storage::kMetaHead));
+  if (!origin || !key || key->size() != ledger_key_.size()) {
+    return Status::DataLoss(fmt::format("ledger {}: meta origin or ledger key missing", path));
+  }
+  if (!head || head->size() != 8 + head_.size()) {
+    return Status::DataLoss(fmt::format("ledger {}: meta head missing or malformed", path));
+  }
+  origin_ = *origin;
+  std::copy(key->begin(), key->end(), ledger_key_.begin());
+  size_ = *storage::ReadU64(std::string_view(*head).substr(0, 8));
+  std::copy(head->begin() + 8, head->end(), head_.begin());
+
+  // The key registry, from the key records only (the meta key index): O(keys).
+  std::unique_ptr<rocksdb::Iterator> it = s.NewIterator(s.meta(), false);
+  for (it->Seek(SliceOf(storage::kMetaKeyRecordPrefix)); it->Valid(); it->Next()) {
+    std::string_view k = it->key().ToStringView();
+    if (!k.starts_with(storage::kMetaKeyRecordPrefix)) break;
+    std::optional<uint64_t> seq = storage::ReadU64(k.substr(storage::kMetaKeyRecordPrefix.size()));
+    Result<Record> record = seq ? Get(*seq) : Result<Record>(Status::DataLoss("bad key index"));
+    Status applied = record.ok() ? registry_.Apply(*record) : record.status();
+    if (!applied.ok()) {
+      // Open stays possible so that `verify` can report the damage precisely.
+      spdlog::warn("ledger {}: key record {} not applied: {}", path,
+                   seq ? std::to_string(*seq) : "?", applied.ToString());
+    }
+  }
+  return s.Error(it->status(), "cannot read the key index");
+}
+
+Status Ledger::CheckWritable() const {
+  if (mode_ == Mode::kReadOnly) {
+    return Status::FailedPrecondition(
+        error_code::kUsage, fmt::format("ledger {} is open read-only", dir_.string()));
+  }
+  return Status::OK();
+}
+
+int64_t Ledger::NowMicros() const { return clock_(); }
+
+void Ledger::SetClockForTesting(std::function<int64_t()> now_micros) {
+  clock_ = std::move(now_micros);
+}
+
+std::string Ledger::verifier_key() const { return VerifierKey(origin_, ledger_key_); }
+
+// ---------------------------------------------------------------------------------
+// Appending.
+
+Ledger::Batch::Batch(Ledger* ledger) : ledger_(ledger) { Reset(); }
+
+void Ledger::Batch::Reset() {
+  base_size_ = ledger_->size_;
+  size_ = ledger_->size_;
+  head_ = ledger_->head_;
+  registry_ = ledger_->registry_;
+  staged_.clear();
+  staged_ids_.clear();
+  streams_.clear();
+  staged_nodes_.clear();
+  meta_puts_.clear();
+  bootstrap_signer_.clear();
+}
+
+std::unique_ptr<Ledger::Batch> Ledger::NewBatch() {
+  return std::unique_ptr<Batch>(new Batch(this));
+}
+
+Result<std::optional<Record>> Ledger::Batch::RecordWithEventId(
+    const std::string& event_id) const {
+  auto staged = staged_ids_.find(event_id);
+  if (staged != staged_ids_.end()) return std::optional<Record>(staged_[staged->second]);
+  ASSIGN_OR_RETURN(std::optional<uint64_t> seq, ledger_->FindEventId(event_id));
+  if (!seq) return std::optional<Record>();
+  ASSIGN_OR_RETURN(Record record, ledger_->Get(*seq));
+  return std::optional<Record>(std::move(record));
+}
+
+Result<Ledger::Batch::StreamState> Ledger::Batch::StreamAt(const std::string& stream) {
+  auto cached = streams_.find(stream);
+  if (cached != streams_.end()) return cached->second;
+  Storage& s = *ledger_->db_;
+  std::string prefix = storage::StreamPrefix(stream);
+  std::string last_key = storage::StreamKey(stream, std::numeric_limits<uint64_t>::max());
+  std::unique_ptr<rocksdb::Iterator> it = s.NewIterator(s.streams(), false);
+  it->SeekForPrev(SliceOf(last_key));
+  StreamState state;
+  if (it->Valid() && it->key().starts_with(SliceOf(prefix))) {
+    std::optional<uint64_t> version =
+        storage::ReadU64(it->key().ToStringView().substr(prefix.size()));
+    std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
+    if (!version || !seq) {
+      return Status::DataLoss(fmt::format("streams index entry of '{}' is malformed", stream));
+    }
+    state.count = *version + 1;
+    state.last_seq = *seq;
+  }
+  RETURN_IF_ERROR(s.Error(it->status(), "cannot read the streams index"));
+  return state;
+}
+
+Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
+  RETURN_IF_ERROR(ledger_->CheckWritable());
+  if (!IsValidEventId(entry.event_id)) {
+    return Status::BadInput(fmt::format("event id '{}' is not 1-128 chars of [A-Za-z0-9._:/-]",
+                                        entry.event_id));
+  }
+  if (!IsValidType(entry.type)) {
+    return Status::BadInput(
+        fmt::format("type '{}' is not 1-128 chars of [A-Za-z0-9._-]", entry.type));
+  }
+  if (!IsValidStream(entry.stream)) {
+    return Status::BadInput(
+        fmt::format("stream '{}' is not 1-256 chars without control chars", entry.stream));
+  }
+  if (!IsValidBusinessDate(entry.at)) {
+    return Status::BadInput(fmt::format("at '{}' is not a date YYYY-MM-DD", entry.at));
+  }
+  if (entry.payload.size() > kMaxPayloadBytes) {
+    return Status::BadInput(fmt::format("payload of {} bytes exceeds {} bytes",
+                                        entry.payload.size(), kMaxPayloadBytes));
+  }
+
+  // Idempotency.
+  ASSIGN_OR_RETURN(std::optional<Record> existing, RecordWithEventId(entry.event_id));
+  if (existing) {
+    if (SameContent(*existing, entry)) return Appended{existing->seq, true};
+    return Status::AlreadyExists(error_code::kEventIdConflict,
+                                 fmt::format("event id '{}' was recorded at seq {} with other "
+                                             "content",
+                                             entry.event_id, existing->seq))
+        .WithConflicts({existing->seq});
+  }
+
+  // The signer.
+  std::string signer;
+  if (const KeyInfo* info = registry_.FindActive(key.public_key())) {
+    signer = info->name;
+  } else if (registry_.empty() && !bootstrap_signer_.empty()) {
+    signer = bootstrap_signer_;  // genesis: checked by the registry's bootstrap rule
+  } else {
+    for (const auto& [name, info] : registry_.keys()) {
+      if (info.key == key.public_key() && info.revoked_seq) {
+        return Status::PermissionDenied(
+                   fmt::format("key '{}' was revoked at seq {}", name, *info.revoked_seq))
+            .WithConflicts({*info.revoked_seq});
+      }
+    }
+    return Status::PermissionDenied("the signing key is not enrolled in this ledger");
+  }
+
+  ASSIGN_OR_RETURN(StreamState stream, StreamAt(entry.stream));
+  Record fields;
+  fields.seq = size_;
+  fields.prev_hash = head_;
+  fields.recorded_at_micros = ledger_->NowMicros();
+  fields.at = entry.at;
+  fields.event_id = entry.event_id;
+  fields.stream = entry.stream;
+  fields.stream_version = stream.count;
+  fields.type = entry.type;
+  fields.payload = entry.payload;
+  fields.signer = signer;
+
+  // Key records: admin role and registry rules (and the signer for any record).
+  RETURN_IF_ERROR(registry_.Check(fields));
+
+  if (entry.expected_version && *entry.expected_version != stream.count) {
+    std::vector<uint64_t> conflicts;
+    if (stream.last_seq) conflicts.push_back(*stream.last_seq);
+    return Status::Aborted(error_code::kVersionConflict,
+                           fmt::format("stream '{}' holds {} records, not the {} expected",
+                                       entry.stream, stream.count, *entry.expected_version))
+        .WithConflicts(std::move(conflicts));
+  }
+
+  ASSIGN_OR_RETURN(Record sealed, SealRecord(std::move(fields), key));
+  internal::StorageTree stored(*ledger_->db_);
+  BatchTree tree(staged_nodes_, stored);
+  ASSIGN_OR_RETURN(std::vector<SubtreeNode> nodes,
+                   NodesCompletedByAppend(sealed.seq, sealed.leaf_hash, tree));
+  RETURN_IF_ERROR(registry_.Apply(sealed));
+
+  // Nothing below can fail: the batch changes only now.
+  for (const SubtreeNode& node : nodes) staged_nodes_[{node.level, node.index}] = node.hash;
+  streams_[entry.stream] = StreamState{stream.count + 1, sealed.seq};
+  staged_ids_[entry.event_id] = staged_.size();
+  head_ = sealed.hash;
+  size_ = sealed.seq + 1;
+  uint64_t seq = sealed.seq;
+  staged_.push_back(std::move(sealed));
+  return Appended{seq, false};
+}
+
+Status Ledger::Batch::Commit() {
+  RETURN_IF_ERROR(ledger_->CheckWritable());
+  if (staged_.empty() && meta_puts_.empty()) return Status::OK();
+  if (ledger_->size_ != base_size_) {
+    return Status::Aborted(error_code::kVersionConflict,
+                           fmt::format("the ledger grew from {} to {} records since this batch "
+                                       "began; nothing of the batch was written",
+                                       base_size_, ledger_->size_));
+  }
+  Storage& s = *ledger_->db_;
+  rocksdb::WriteBatch batch;
+  rocksdb::Status status;
+  auto put = [&](rocksdb::ColumnFamilyHandle* cf, rocksdb::Slice key, rocksdb::Slice value) {
+    if (status.ok()) status = batch.Put(cf, key, value);
+  };
+  for (const auto& [key, value] : meta_puts_) put(s.meta(), SliceOf(key), SliceOf(value));
+  for (const Record& r : staged_) {
+    const std::string seq = storage::SeqKey(r.seq);
+    put(s.records(), seq, SliceOf(r.bytes));
+    put(s.event_ids(), SliceOf(r.event_id), seq);
+    put(s.streams(), storage::StreamKey(r.stream, r.stream_version), seq);
+    if (IsKeyRecordType(r.type)) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
+  }
+  for (const auto& [at, hash] : staged_nodes_) {
+    put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
+  }
+  put(s.meta(), SliceOf(storage::kMetaHead), storage::HeadValue(size_, head_));
+  RETURN_IF_ERROR(s.Error(status, "cannot stage the write batch"));
+  RETURN_IF_ERROR(s.Write(batch, /*sync=*/true));
+  ledger_->size_ = size_;
+  ledger_->head_ = head_;
+  ledger_->registry_ = registry_;
+  Reset();
+  return Status::OK();
+}
+
+Result<Appended> Ledger::Append(const Entry& entry, const SigningKey& key) {
+  std::unique_ptr<Batch> batch = NewBatch();
+  ASSIGN_OR_RETURN(Appended appended, batch->Add(entry, key));
+  if (!appended.existing) RETURN_IF_ERROR(batch->Commit());
+  return appended;
+}
+
+// ---------------------------------------------------------------------------------
+// Reading.
+
+Result<Record> Ledger::Get(uint64_t seq) const {
+  if (seq >= size_) {
+    return Status::NotFound(error_code::kNotFound,
+                            fmt::format("no record seq {} (the ledger has {})", seq, size_));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                   db_->Get(db_->records(), storage::SeqKey(seq)));
+  if (!bytes) return Status::DataLoss(fmt::format("seq {}: record missing", seq));
+  Result<Record> record = DecodeRecord(ViewOf(*bytes));
+  if (!record.ok()) return std::move(record).TakeStatus().WithContext(fmt::format("seq {}", seq));
+  if (record->seq != seq) {
+    return Status::DataLoss(fmt::format("seq {}: the record stored there holds seq {}", seq,
+                                        record->seq));
+  }
+  return record;
+}
+
+Status Ledger::Scan(uint64_t from, uint64_t to_exclusive,
+                    const std::function<Status(const Record&)>& fn) const {
+  const uint64_t end = std::min(to_exclusive, size_);
+  if (from >= end) return Status::OK();
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(db_->records(), true);
+  uint64_t expected = from;
+  for (it->Seek(storage::SeqKey(from)); it->Valid() && expected < end; it->Next()) {
+    std::optional<uint64_t> seq = storage::ReadU64(it->key().ToStringView());
+    if (!seq || *seq != expected) {
+      return Status::DataLoss(fmt::format("seq {}: record missing", expected));
+    }
+    std::string_view value = it->value().ToStringView();
+    Result<Record> record = DecodeRecord(AsBytes(value));
+    if (!record.ok()) {
+      return std::move(record).TakeStatus().WithContext(fmt::format("seq {}", expected));
+    }
+    if (record->seq != expected) {
+      return Status::DataLoss(fmt::format("seq {}: the record stored there holds seq {}",
+                                          expected, record->seq));
+    }
+    RETURN_IF_ERROR(fn(*record));
+    ++expected;
+  }
+  RETURN_IF_ERROR(db_->Error(it->status(), fmt::format("cannot read seq {}", expected)));
+  if (expected < end) return Status::DataLoss(fmt::format("seq {}: record missing", expected));
+  return Status::OK();
+}
+
+Result<std::optional<uint64_t>> Ledger::FindEventId(std::string_view id) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(db_->event_ids(), id));
+  if (!value) return std::optional<uint64_t>();
+  std::optional<uint64_t> seq = storage::ReadU64(*value);
+  if (!seq) return Status::DataLoss(fmt::format("event_ids entry of '{}' is malformed", id));
+  return seq;
+}
+
+Result<std::vector<uint64_t>> Ledger::StreamSeqs(std::string_view stream) const {
+  std::vector<uint64_t> seqs;
+  const std::string prefix = storage::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(db_->streams(), false);
+  for (it->Seek(SliceOf(prefix)); it->Valid() && it->key().starts_with(SliceOf(prefix));
+       it->Next()) {
+    std::optional<uint64_t> version =
+        storage::ReadU64(it->key().ToStringView().substr(prefix.size()));
+    std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
+    if (!version || !seq || *version != seqs.size()) {
+      return Status::DataLoss(fmt::format("streams index of '{}' is malformed at version {}",
+                                          stream, seqs.size()));
+    }
+    seqs.push_back(*seq);
+  }
+  RETURN_IF_ERROR(db_->Error(it->status(), "cannot read the streams index"));
+  return seqs;
+}
+
+// ---------------------------------------------------------------------------------
+// Checkpoints and proofs.
+
+Result<std::string> Ledger::MakeCheckpoint(const SigningKey& key) {
+  RETURN_IF_ERROR(CheckWritable());
+  if (key.public_key() != ledger_key_) {
+    return Status::PermissionDenied(
+        fmt::format("checkpoints of {} are signed by the ledger key ({})", origin_,
+                    verifier_key()));
+  }
+  ASSIGN_OR_RETURN(Hash root, RootAt(size_));
+  Checkpoint checkpoint{origin_, size_, root, {}};
+  std::string note = SignNote(FormatCheckpoint(checkpoint), origin_, key);
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(db_->Error(batch.Put(db_->checkpoints(), storage::SeqKey(size_), note),
+                             "cannot stage the checkpoint"));
+  RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
+  return note;
+}
+
+Result<std::optional<std::string>> Ledger::LatestCheckpoint() const {
+  std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(db_->checkpoints(), false);
+  it->SeekToLast();
+  if (it->Valid()) return std::optional<std::string>(it->value().ToString());
+  RETURN_IF_ERROR(db_->Error(it->status(), "cannot read checkpoints"));
+  return std::optional<std::string>();
+}
+
+Result<std::string> Ledger::CheckpointAt(uint64_t size) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> note,
+                   db_->Get(db_->checkpoints(), storage::SeqKey(size)));
+  if (!note) {
+    return Status::NotFound(error_code::kNotFound,
+                            fmt::format("no checkpoint of size {} is kept", size));
+  }
+  return std::move(*note);
+}
+
+Result<Hash> Ledger::RootAt(uint64_t size) const {
+  if (size > size_) {
+    return Status::BadInput(fmt::format("size {} is beyond the ledger's {} records", size, size_));
+  }
+  return ledger::RootAt(size, internal::StorageTree(*db_));
+}
+
+Result<std::vector<Hash>> Ledger::InclusionProof(uint64_t seq, uint64_t size) const {
+  if (size > size_) {
+    return Status::BadInput(fmt::format("size {} is beyond the ledger's {} records", size, size_));
+  }
+  return ledger::InclusionProof(seq, size, internal::StorageTree(*db_));
+}
+
+Result<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t old_size, uint64_t new_size) const {
+  if (new_size > size_) {
+    return Status::BadInput(
+        fmt::format("size {} is beyond the ledger's {} records", new_size, size_));
+  }
+  return ledger::ConsistencyProof(old_size, new_size, internal::StorageTree(*db_));
+}
+
+// ---------------------------------------------------------------------------------
+// Snapshots.
+
+Status Ledger::PutSnapshot(std::string_view name, uint64_t seq, ByteView state) {
+  RETURN_IF_ERROR(CheckWritable());
+  if (name.empty()) return Status::BadInput("snapshot name is empty");
+  if (seq > size_) {
+    return Status::BadInput(
+        fmt::format("snapshot seq {} is beyond the ledger's {} records", seq, size_));
+  }
+  std::string value = storage::U64Key(seq);
+  value.append(reinterpret_cast<const char*>(state.data()), state.size());
+  rocksdb::WriteBatch batch;
+  RETURN_IF_ERROR(db_->Error(batch.Put(db_->snapshots(), SliceOf(name), value),
+                             "cannot stage the snapshot"));
+  return db_->Write(batch, /*sync=*/false);
+}
+
+Result<std::optional<std::pair<uint64_t, Bytes>>> Ledger::GetSnapshot(
+    std::string_view name) const {
+  using Snapshot = std::optional<std::pair<uint64_t, Bytes>>;
+  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(db_->snapshots(), name));
+  if (!value) return Snapshot();
+  if (value->size() < 8) {
+    return Status::DataLoss(fmt::format("snapshot '{}' is malformed", name));
+  }
+  uint64_t seq = *storage::ReadU64(std::string_view(*value).substr(0, 8));
+  return Snapshot(std::pair<uint64_t, Bytes>(seq, Bytes(value->begin() + 8, value->end())));
+}
+
+// ---------------------------------------------------------------------------------
+// Verification (ledger/internal/verifier.h).
+
+Result<Ledger::VerifyReport> Ledger::Verify(
+    const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  internal::Verifier verifier(*db_, origin_, ledger_key_, progress);
+  return verifier.Run();
+}
+
+}  // namespace esms::ledger

@@ -1,0 +1,226 @@
+// Ledger: the append-only, tamper-evident store of records in one directory (a RocksDB
+// database, column families as docs/format.md lists them, plus `ledger.pub`).
+//
+// Appending seals an entry into a record: numbered, chained to the previous record's
+// hash, signed by the enrolled key given, committed to the Merkle tree (the hashes of
+// every complete subtree are stored, so roots and proofs cost O(log n) reads) and
+// indexed by event id and by stream. A batch of entries shares one synced RocksDB
+// write (group commit). Who may sign is itself in the ledger: key.enrolled /
+// key.revoked records (KeyRegistry). Verify() re-derives everything from the records
+// alone and names the first bad seq.
+//
+// One process may open a ledger for writing; a second writer gets
+// Status::Unavailable (LEDGER_LOCKED) at once. Read-only opens never take the lock.
+// Storage errors: I/O or disk full -> Status::IoError (STORAGE_ERROR); checksum
+// mismatch or undecodable bytes -> Status::DataLoss (CORRUPTION).
+//
+// Thread-safety: a Ledger is a resource type (no copy). Const methods may be called
+// from several threads at once; Append, NewBatch, Batch methods, MakeCheckpoint,
+// PutSnapshot and SetClockForTesting need exclusive access (no concurrent const calls).
+#ifndef ESMS_LEDGER_LEDGER_H_
+#define ESMS_LEDGER_LEDGER_H_
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ledger/hash.h"
+#include "ledger/key_registry.h"
+#include "ledger/keys.h"
+#include "ledger/record.h"
+#include "ledger/status.h"
+
+namespace esms::ledger {
+
+namespace internal {
+class Storage;  // RocksDB handles (ledger.cc)
+}  // namespace internal
+
+// The stream of the genesis record (and, by convention, of all key records).
+inline constexpr std::string_view kProgrammeStream = "programme";
+inline constexpr std::string_view kGenesisEventId = "genesis";
+// File written by Create() in the ledger directory: the checkpoint verifier key line.
+inline constexpr std::string_view kLedgerPubFile = "ledger.pub";
+
+// What a caller appends; the ledger adds seq, prevHash, recordedAt, streamVersion,
+// signer and signature.
+struct Entry {
+  std::string event_id;  // 1-128 chars of [A-Za-z0-9._:/-]
+  std::string at;        // business date YYYY-MM-DD
+  std::string stream;    // 1-256 chars, no control char
+  std::optional<uint64_t> expected_version;  // records the stream must already hold
+  std::string type;      // 1-128 chars of [A-Za-z0-9._-]
+  Bytes payload;         // opaque to the ledger (key.* payloads excepted)
+};
+
+struct Appended {
+  uint64_t seq = 0;
+  bool existing = false;  // true: the same event was already recorded at `seq`
+};
+
+// Validators shared with callers that want to refuse early (BAD_INPUT messages).
+bool IsValidEventId(std::string_view id);
+bool IsValidBusinessDate(std::string_view date);  // YYYY-MM-DD, month 01-12, day 01-31
+
+class Ledger {
+ public:
+  enum class Mode { kReadWrite, kReadOnly };
+
+  // A new ledger in `dir` (absent or empty). Genesis record seq 0: key.enrolled of
+  // `admin_name` (roles {"admin"}, regions {}), event id "genesis", stream
+  // "programme", signed by `admin`. Writes dir/ledger.pub = VerifierKey(origin, admin
+  // public key) + "\n": the admin key is also the checkpoint key. Writes a first
+  // checkpoint (size 1). `origin` is the checkpoint origin line (non-empty, no
+  // whitespace, no '+'). The ledger stays open for writing.
+  static Result<std::unique_ptr<Ledger>> Create(const std::filesystem::path& dir,
+                                                std::string_view origin,
+                                                std::string_view admin_name,
+                                                const SigningKey& admin);
+  // Opens an existing ledger. NotFound (NOT_FOUND) if `dir` is not a ledger;
+  // Unavailable (LEDGER_LOCKED) if another writer holds it (kReadWrite only).
+  static Result<std::unique_ptr<Ledger>> Open(const std::filesystem::path& dir, Mode mode);
+
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Group commit. A Batch stages entries in memory, each sealed (chained, signed,
+  // Merkle nodes computed, indexed) and visible to the batch's later Add()s (ids,
+  // stream versions, keys, chain); Commit() writes them all in one synced RocksDB
+  // write. Nothing is visible to the Ledger until Commit(). One batch at a time: a
+  // batch whose base was changed by another commit refuses to commit (Aborted).
+  class Batch {
+   public:
+    // Checks, in order: the event id (BAD_INPUT) and the other entry fields;
+    // idempotency (same id and same type/at/stream/payload -> {that seq, existing},
+    // nothing staged; other content -> AlreadyExists EVENT_ID_CONFLICT with conflicts
+    // {that seq}); the signer: the enrolled, non-revoked key whose public key is
+    // key.public_key() (else PermissionDenied UNAUTHORIZED); key records: admin role
+    // and registry rules (KeyRegistry); expected_version vs the stream's current count
+    // (Aborted VERSION_CONFLICT with conflicts {last seq of the stream if any}).
+    // A refusal leaves the batch as it was.
+    Result<Appended> Add(const Entry& entry, const SigningKey& key);
+    // Writes everything staged (WriteOptions.sync = true). On success the ledger sees
+    // the records and the batch is empty again, ready for more.
+    Status Commit();
+    size_t staged() const { return staged_.size(); }
+    // The ledger size the batch would leave, its head hash and key registry.
+    uint64_t size() const { return size_; }
+    const Hash& head_hash() const { return head_; }
+    const KeyRegistry& keys() const { return registry_; }
+    // The records staged, in order.
+    const std::vector<Record>& staged_records() const { return staged_; }
+
+   private:
+    friend class Ledger;
+    explicit Batch(Ledger* ledger);
+    struct StreamState {
+      uint64_t count = 0;
+      std::optional<uint64_t> last_seq;
+    };
+    Result<StreamState> StreamAt(const std::string& stream);
+    Result<std::optional<Record>> RecordWithEventId(const std::string& event_id) const;
+    void Reset();
+
+    Ledger* ledger_;  // not owned; outlives the batch
+    uint64_t base_size_ = 0;
+    uint64_t size_ = 0;
+    Hash head_{};
+    KeyRegistry registry_;
+    std::vector<Record> staged_;
+    std::unordered_map<std::string, size_t> staged_ids_;  // event id -> index in staged_
+    std::unordered_map<std::string, StreamState> streams_;
+    std::map<std::pair<int, uint64_t>, Hash> staged_nodes_;
+    std::vector<std::pair<std::string, std::string>> meta_puts_;  // Create() only
+    std::string bootstrap_signer_;  // Create() only: the genesis key's name
+  };
+
+  std::unique_ptr<Batch> NewBatch();
+  // A one-entry batch, committed unless the entry already existed.
+  Result<Appended> Append(const Entry& entry, const SigningKey& key);
+
+  uint64_t size() const { return size_; }
+  Hash head_hash() const { return head_; }
+  const std::string& origin() const { return origin_; }
+  const PublicKey& ledger_key() const { return ledger_key_; }
+  // VerifierKey(origin, ledger key): the line of ledger.pub, without "\n".
+  std::string verifier_key() const;
+  const std::filesystem::path& dir() const { return dir_; }
+  Mode mode() const { return mode_; }
+
+  // NotFound (NOT_FOUND) if seq >= size(); DataLoss if the stored bytes are bad.
+  Result<Record> Get(uint64_t seq) const;
+  // Calls fn for each record with from <= seq < min(to_exclusive, size()), in order;
+  // stops at the first non-OK status (returned).
+  Status Scan(uint64_t from, uint64_t to_exclusive,
+              const std::function<Status(const Record&)>& fn) const;
+  Result<std::optional<uint64_t>> FindEventId(std::string_view id) const;
+  // Seqs of the stream's records, by stream version.
+  Result<std::vector<uint64_t>> StreamSeqs(std::string_view stream) const;
+  // Who may sign, as of the head.
+  const KeyRegistry& keys() const { return registry_; }
+
+  // A signed checkpoint note of the current tree, stored under its size. `key` must be
+  // the ledger key (else UNAUTHORIZED).
+  Result<std::string> MakeCheckpoint(const SigningKey& key);
+  Result<std::optional<std::string>> LatestCheckpoint() const;
+  // NotFound (NOT_FOUND) if no checkpoint of that size is kept.
+  Result<std::string> CheckpointAt(uint64_t size) const;
+
+  // From the stored subtree hashes; BAD_INPUT beyond size().
+  Result<Hash> RootAt(uint64_t size) const;
+  Result<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
+  Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
+
+  struct VerifyReport {
+    bool ok = false;
+    uint64_t size = 0;  // records verified in order from seq 0 (the ledger size when ok)
+    Hash root{};        // the root recomputed from those records
+    std::optional<uint64_t> first_bad;
+    std::string problem;  // "seq 7: signature does not verify with key 'x' as ..."
+  };
+  // Re-derives everything from the records alone (see docs/format.md "Verification"):
+  // decoding and canonical form, seq and no gap, prevHash chain, signatures against
+  // the keys as enrolled at each seq, the Merkle tree (every stored node and every
+  // stored checkpoint), the indexes and the head. A failed check is a report with
+  // ok = false, never an error; errors are for storage that cannot be read at all.
+  // `progress(done, total)` is called now and then.
+  Result<VerifyReport> Verify(
+      const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+
+  // Projection snapshots: the state bytes of `name` as of `seq` (the caller's
+  // convention; at most size()). Not synced: a snapshot lost in a crash is rebuilt.
+  Status PutSnapshot(std::string_view name, uint64_t seq, ByteView state);
+  Result<std::optional<std::pair<uint64_t, Bytes>>> GetSnapshot(std::string_view name) const;
+
+  // Microseconds since the Unix epoch for recordedAt (default: the system clock).
+  void SetClockForTesting(std::function<int64_t()> now_micros);
+
+ private:
+  Ledger(std::filesystem::path dir, Mode mode, std::unique_ptr<internal::Storage> db);
+  Status LoadState();
+  Status CheckWritable() const;
+  int64_t NowMicros() const;
+
+  std::filesystem::path dir_;
+  Mode mode_;
+  std::unique_ptr<internal::Storage> db_;
+  std::string origin_;
+  PublicKey ledger_key_{};
+  uint64_t size_ = 0;
+  Hash head_{};
+  KeyRegistry registry_;
+  std::function<int64_t()> clock_;
+};
+
+}  // namespace esms::ledger
+
+#endif  // ESMS_LEDGER_LEDGER_H_
