@@ -118,6 +118,11 @@ TEST_F(RecordTest, GoldenEnvelopeBytes) {
             "6b00000000000000" "323032342d30312d3331000000000000");
   // With the signature: 8 more words, between signer and at.
   EXPECT_EQ(encoded->bytes.size(), 8u * (23 + 8));
+  EXPECT_EQ(ToHex(ByteView(encoded->bytes).subspan(80, 16)), "2900000002020000450000005a000000");
+  EXPECT_EQ(ToHex(encoded->hash),
+            "6e404bb6620cdc7dd5d7f5adcdeb8290c23b020216290aacee443cddd34d0278");
+  EXPECT_EQ(ToHex(encoded->leaf_hash),
+            "06e958be8e09932ffa6f6e46cfc1d4c412d152f549346bdae3304223dba6cfa8");
 }
 
 TEST_F(RecordTest, RefusesBytesThatAreNotWholeWords) {
