@@ -7,6 +7,7 @@
 #ifndef ESMS_TESTS_PROJECTIONS_FIXTURE_H_
 #define ESMS_TESTS_PROJECTIONS_FIXTURE_H_
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
@@ -243,7 +244,8 @@ class ProjectionsTest : public ::testing::Test {
 
   std::vector<std::string> WarningCodes(const std::string& project) {
     std::vector<std::string> codes;
-    for (const auto& w : State(project)["warnings"]) codes.push_back(w["code"]);
+    const json state = State(project);
+    for (const auto& w : state["warnings"]) codes.push_back(w["code"]);
     return codes;
   }
 
