@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/demo.h"
 #include "cli/output.h"
 
 namespace esms::cli {
@@ -125,6 +126,8 @@ int Run(int argc, char** argv) {
                     "amorcage-2021, generalisation-2023, generalisation-2024 or "
                     "generalisation-2025 (default: all)");
 
+  DemoArgs demo_args; CLI::App* demo = AddDemoCommand(app, &demo_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -150,6 +153,7 @@ int Run(int argc, char** argv) {
   if (*prove) return CmdProve(g, prove_seq, prove_size);
   if (*consistency) return CmdConsistency(g, cons_old, cons_new);
   if (*rules) return CmdRules(g, rules_campaign);
+  if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);
 }
 

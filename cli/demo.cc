@@ -1,0 +1,538 @@
+// The `demo` command: generate, import, walk through. See cli/demo.h.
+#include "cli/demo.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/demo_generator.h"
+#include "cli/output.h"
+#include "domain/date.h"
+#include "domain/money.h"
+#include "ledger/hash.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+#include "ledger/note.h"
+#include "projections/appender.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+
+namespace esms::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr std::string_view kMarkerFile = ".esms-demo";
+constexpr std::string_view kMarkerText = "esms-ledger demo directory: `esms-ledger demo` may replace it\n";
+constexpr size_t kGroupCommit = 1000;
+constexpr int64_t kPnrrTarget = 410000;
+// recordedAt of the demo's records: a fixed clock (2026-01-05T08:00:00Z, then one
+// millisecond per record), so the same seed gives the same records. The genesis record
+// is the exception: Ledger::Create stamps it with the system clock.
+constexpr int64_t kDemoClockStartMicros = 1767600000LL * 1000000;
+
+Status UsageError(std::string message) {
+  return Status::InvalidArgument(error_code::kUsage, std::move(message));
+}
+
+// DIR must be absent, empty, or a previous demo (then removed).
+Status PrepareDir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec)) {
+    if (!fs::is_directory(dir, ec)) {
+      return UsageError(dir.string() + " exists and is not a directory");
+    }
+    if (!fs::is_empty(dir, ec)) {
+      if (!fs::exists(dir / kMarkerFile, ec)) {
+        return UsageError(fmt::format(
+            "{} is not empty and is not a previous demo (no {} file): give --dir a new or "
+            "empty directory",
+            dir.string(), kMarkerFile));
+      }
+      fs::remove_all(dir, ec);
+      if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", dir.string(), ec.message()));
+    }
+  }
+  fs::create_directories(dir / "keys", ec);
+  if (ec) return Status::IoError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
+  fs::permissions(dir / "keys", fs::perms::owner_all, ec);
+  std::ofstream marker(dir / kMarkerFile);
+  marker << kMarkerText;
+  if (!marker) return Status::IoError("cannot write " + (dir / kMarkerFile).string());
+  return Status::OK();
+}
+
+Status WritePrivateFile(const fs::path& path, const std::string& text) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot create " + path.string());
+  ssize_t written = ::write(fd, text.data(), text.size());
+  bool ok = written == static_cast<ssize_t>(text.size());
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) return Status::IoError("cannot write " + path.string());
+  return Status::OK();
+}
+
+struct Attempted {
+  DemoAttempt attempt;
+  bool refused = false;
+  std::string code;
+  std::string message;
+};
+
+struct Unexpected {
+  std::string id;
+  std::string signer;
+  Status status;
+};
+
+// Imports events signed by several keys. Each EventAppender signs with one key and
+// holds one batch, so the batch is committed whenever the signer changes (and every
+// kGroupCommit events): consecutive events of one signer share one synced write.
+class MultiSignerImport {
+ public:
+  MultiSignerImport(ledger::Ledger& ledger, projections::Projector& projector,
+                    const std::map<std::string, ledger::SigningKey>& keys)
+      : ledger_(ledger), projector_(projector), keys_(keys) {}
+
+  // The result of adding one event signed by `signer`.
+  Result<ledger::Appended> Add(const std::string& signer, const std::string& json_line) {
+    if (signer != signer_ || appender_ == nullptr) {
+      RETURN_IF_ERROR(Commit());
+      auto key = keys_.find(signer);
+      if (key == keys_.end()) return Status::Internal("demo: no key named " + signer);
+      appender_ = std::make_unique<projections::EventAppender>(ledger_, key->second);
+      projector_.Install(*appender_);
+      signer_ = signer;
+    } else if (appender_->staged() >= kGroupCommit) {
+      RETURN_IF_ERROR(Commit());
+    }
+    std::string id;
+    return appender_->Add(json_line, &id);
+  }
+
+  Status Commit() {
+    if (appender_ == nullptr || appender_->staged() == 0) return Status::OK();
+    Status s = appender_->Commit();
+    if (!s.ok()) {
+      (void)projector_.Reload();
+      return s;
+    }
+    ++commits_;
+    return Status::OK();
+  }
+
+  uint64_t commits() const { return commits_; }
+
+ private:
+  ledger::Ledger& ledger_;
+  projections::Projector& projector_;
+  const std::map<std::string, ledger::SigningKey>& keys_;
+  std::unique_ptr<projections::EventAppender> appender_;
+  std::string signer_;
+  uint64_t commits_ = 0;
+};
+
+std::string Thousands(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(' ');
+    out.push_back(digits[i]);
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+void Section(std::string_view title) { fmt::print("\n== {} ==\n", title); }
+
+// Indents every line of `text` by `indent`.
+std::string Indented(const std::string& text, std::string_view indent) {
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    constexpr size_t kWidth = 160;  // long evidence lists: the check command shows them all
+    if (line.size() > kWidth) {
+      size_t cut = line.rfind(", ", kWidth);
+      line = line.substr(0, cut == std::string::npos ? kWidth : cut) + ", ...)";
+    }
+    out += std::string(indent) + line + "\n";
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
+  CLI::App* demo = app.add_subcommand(
+      "demo",
+      "Build a realistic synthetic ESMS numérique programme (deterministic from --seed) into "
+      "a fresh ledger in DIR/ledger, with its keys in DIR/keys and the accepted events in "
+      "DIR/events.jsonl, then walk through it: a project's history, state and payment "
+      "check, the refused attempts, the PNRR active-DUI indicator, a checkpoint, verify");
+  demo->add_option("--dir", args->dir,
+                   "Demo directory (a new or empty one, or a previous demo, which is replaced)")
+      ->capture_default_str();
+  demo->add_option("--scale", args->scale,
+                   "region: Bretagne, about 2 000 establishments; national: about 36 500 "
+                   "establishments in 18 regions, monthly measurements 2022-2025")
+      ->check(CLI::IsMember({"region", "national"}))
+      ->capture_default_str();
+  demo->add_option("--seed", args->seed, "Seed of the generator: the same seed, the same events")
+      ->capture_default_str();
+  // For tests: a small programme. Hidden from --help (empty group).
+  demo->add_option("--establishments", args->establishments,
+                   "Number of establishments (test option)")
+      ->group("");
+  return demo;
+}
+
+int CmdDemo(const Globals& g, const DemoArgs& args) {
+  const auto started = std::chrono::steady_clock::now();
+  DemoOptions options;
+  options.scale = args.scale == "national" ? DemoScale::kNational : DemoScale::kRegion;
+  options.seed = args.seed;
+  options.establishments = args.establishments;
+
+  const fs::path dir = args.dir;
+  const fs::path ledger_dir = dir / "ledger";
+  if (Status s = PrepareDir(dir); !s.ok()) return ReportError(s, g.json);
+
+  auto generated = DemoGenerator::Create(options);
+  if (!generated.ok()) return ReportError(generated.status(), g.json);
+  const DemoGenerator& gen = **generated;
+  const DemoSummary& sum = gen.summary();
+
+  // Keys: written (mode 0600) and loaded back as any user's key would be.
+  std::map<std::string, ledger::SigningKey> keys;
+  for (const DemoKey& k : gen.keys()) {
+    fs::path file = dir / "keys" / (k.name + ".pem");
+    if (Status s = WritePrivateFile(file, DemoKeyPem(args.seed, k.name)); !s.ok()) {
+      return ReportError(s, g.json);
+    }
+    auto loaded = ledger::SigningKey::LoadPem(file);
+    if (!loaded.ok()) return ReportError(loaded.status(), g.json);
+    keys.emplace(k.name, std::move(loaded).value());
+  }
+  const ledger::SigningKey& admin = keys.at(gen.keys().front().name);
+
+  auto created = ledger::Ledger::Create(ledger_dir, gen.origin(), gen.keys().front().name, admin);
+  if (!created.ok()) return ReportError(created.status(), g.json);
+  ledger::Ledger& l = **created;
+  int64_t tick = 0;
+  l.SetClockForTesting([&tick] { return kDemoClockStartMicros + 1000 * tick++; });
+  auto projector_or = projections::Projector::Open(l);
+  if (!projector_or.ok()) return ReportError(projector_or.status(), g.json);
+  projections::Projector& projector = **projector_or;
+
+  std::ofstream events_file(dir / "events.jsonl", std::ios::binary | std::ios::trunc);
+  if (!events_file) return ReportError(Status::IoError("cannot write events.jsonl"), g.json);
+  events_file << "# esms-ledger demo, " << gen.scope_name() << ", seed " << args.seed
+              << ": the accepted events in ledger order (each signed by the key named in\n"
+                 "# DIR/keys; `esms-ledger import` re-imports them as \"existing\").\n";
+
+  // The events' digest: SHA-256 chained over (signer, JSON line) in ledger order. The
+  // same seed gives the same digest (the ledger root also covers recordedAt and the
+  // genesis record's wall-clock time).
+  ledger::Hash digest = ledger::Sha256(std::string_view("esms-ledger demo events"));
+  MultiSignerImport import(l, projector, keys);
+  Progress progress("demo import", sum.events + gen.keys().size());
+  uint64_t appended = 0, existing = 0, done = 0;
+  std::vector<Unexpected> unexpected;
+  auto add = [&](const std::string& signer, const std::string& id,
+                 const std::string& line) -> Status {
+    auto result = import.Add(signer, line);
+    progress.Update(++done);
+    if (!result.ok()) {
+      const Status& s = result.status();
+      if (s.code() == StatusCode::kIoError || s.code() == StatusCode::kUnavailable ||
+          s.code() == StatusCode::kDataLoss || s.code() == StatusCode::kInternal) {
+        return s;
+      }
+      unexpected.push_back({id, signer, s});
+      return Status::OK();
+    }
+    if (result->existing) {
+      ++existing;
+      return Status::OK();
+    }
+    ++appended;
+    events_file << line << '\n';
+    std::string chained = ledger::ToHex(digest) + "\n" + signer + "\n" + line;
+    digest = ledger::Sha256(std::string_view(chained));
+    return Status::OK();
+  };
+
+  const auto import_started = std::chrono::steady_clock::now();
+  Status status;
+  // Key enrolments first: every other signer must be enrolled before it signs.
+  for (size_t i = 1; i < gen.keys().size() && status.ok(); ++i) {
+    const DemoKey& k = gen.keys()[i];
+    json data = {{"name", k.name},
+                 {"publicKey", ledger::Base64Encode(keys.at(k.name).public_key())},
+                 {"roles", k.roles},
+                 {"regions", k.regions}};
+    std::string id = "key/" + k.name;
+    json event = {{"id", id}, {"type", "key.enrolled"}, {"at", "2021-01-04"}, {"data", data}};
+    status = add(gen.keys().front().name, id, event.dump());
+  }
+  if (status.ok()) status = import.Commit();
+  if (status.ok()) {
+    status = gen.Emit([&](const DemoEvent& e) { return add(e.signer, e.id, e.json); });
+  }
+  if (status.ok()) status = import.Commit();
+  progress.Finish();
+  if (!status.ok()) return ReportError(status, g.json);
+  const double import_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - import_started).count();
+  events_file.close();
+  if (!events_file) return ReportError(Status::IoError("cannot write events.jsonl"), g.json);
+
+  // The attempts, one by one: each must be refused with its code.
+  std::vector<Attempted> attempts;
+  for (const DemoAttempt& a : gen.Attempts()) {
+    Attempted result;
+    result.attempt = a;
+    auto r = import.Add(a.signer, a.json);
+    if (r.ok()) {
+      if (Status s = import.Commit(); !s.ok()) return ReportError(s, g.json);
+    } else {
+      result.refused = true;
+      result.code = r.status().error_code();
+      result.message = r.status().message();
+    }
+    attempts.push_back(std::move(result));
+  }
+  if (Status s = projector.SaveSnapshot(); !s.ok()) return ReportError(s, g.json);
+
+  // Checkpoint (admin key = the ledger's checkpoint key) and verify.
+  auto note = l.MakeCheckpoint(admin);
+  if (!note.ok()) return ReportError(note.status(), g.json);
+  auto verified = l.Verify();
+  if (!verified.ok()) return ReportError(verified.status(), g.json);
+  const auto& v = *verified;
+
+  // The featured project, as the projections see it.
+  const projections::ProgrammeState& state = projector.state();
+  auto today = domain::Date::Parse(options.today);
+  auto view = projections::ViewProject(state, sum.featured_project);
+  auto check = projections::CheckProject(state, sum.featured_project, *today);
+  auto history = projections::History(l, state, sum.featured_project);
+
+  int attempts_as_expected = 0;
+  for (const Attempted& a : attempts) {
+    if (a.refused && a.code == a.attempt.expected_code) ++attempts_as_expected;
+  }
+  const double total_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double rate = import_seconds > 0 ? static_cast<double>(appended) / import_seconds : 0;
+  const std::string root = ledger::ToHex(v.root);
+  const std::string ledger_arg = ledger_dir.string();
+
+  if (g.json) {
+    json out = {
+        {"dir", dir.string()},
+        {"ledger", ledger_arg},
+        {"scope", gen.scope_name()},
+        {"scale", args.scale},
+        {"seed", args.seed},
+        {"regions", sum.regions},
+        {"organisations", sum.organisations},
+        {"establishments", sum.establishments},
+        {"projects", sum.projects},
+        {"projectsByCampaign", json::object()},
+        {"rejected", sum.rejected},
+        {"balances", sum.balances},
+        {"neverReachingGrappes", sum.never_reaching_grappes},
+        {"extensions", sum.extensions},
+        {"renumberings", sum.renumberings},
+        {"mergers", sum.mergers},
+        {"sonsOrders", sum.sons_orders},
+        {"euFunds", sum.eu_funds},
+        {"measurements", sum.measurements},
+        {"appended", appended},
+        {"existing", existing},
+        {"commits", import.commits()},
+        {"importSeconds", import_seconds},
+        {"eventsPerSecond", static_cast<int64_t>(rate)},
+        {"totalSeconds", total_seconds},
+        {"size", l.size()},
+        {"root", root},
+        {"eventsDigest", ledger::ToHex(digest)},
+        {"featuredProject", sum.featured_project},
+        {"unexpectedRefusals", json::array()},
+        {"attempts", json::array()},
+        {"attemptsRefusedAsExpected", attempts_as_expected},
+        {"activeDui",
+         {{"at", sum.latest_measure_date},
+          {"total", sum.active_dui_latest},
+          {"end2024", sum.active_dui_end_2024},
+          {"establishments", sum.measured_establishments},
+          {"target", kPnrrTarget}}},
+        {"checkpoint", *note},
+        {"verify",
+         {{"ok", v.ok},
+          {"size", v.size},
+          {"root", root},
+          {"firstBad", v.first_bad.has_value() ? json(*v.first_bad) : json(nullptr)},
+          {"problem", v.ok ? json(nullptr) : json(v.problem)}}}};
+    for (const auto& [campaign, n] : sum.projects_by_campaign) out["projectsByCampaign"][campaign] = n;
+    for (const Unexpected& u : unexpected) {
+      out["unexpectedRefusals"].push_back(
+          {{"id", u.id}, {"signer", u.signer}, {"error", json::parse(ErrorJson(u.status))}});
+    }
+    for (const Attempted& a : attempts) {
+      out["attempts"].push_back({{"id", a.attempt.id},
+                                 {"signer", a.attempt.signer},
+                                 {"what", a.attempt.what},
+                                 {"expectedCode", a.attempt.expected_code},
+                                 {"refused", a.refused},
+                                 {"code", a.code},
+                                 {"message", a.message}});
+    }
+    std::string text = out.dump();
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+    return v.ok ? kExitOk : kExitVerificationFailed;
+  }
+
+  // ---- the walk-through ----
+  fmt::print("esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
+             gen.scope_name(), args.seed);
+  fmt::print(
+      "Everything below is made up by a deterministic generator (the same seed gives the same\n"
+      "events), with real département and region codes and valid FINESS and SIRET numbers.\n");
+
+  Section("1. The programme generated");
+  fmt::print("{} organisations (OG) run {} establishments (ESSMS) in {} région(s).\n",
+             Thousands(sum.organisations), Thousands(sum.establishments), sum.regions);
+  std::string campaigns;
+  for (const auto& [campaign, n] : sum.projects_by_campaign) {
+    campaigns += fmt::format("{}{} {}", campaigns.empty() ? "" : ", ", n, campaign);
+  }
+  fmt::print("{} projects (grappes): {}; {} rejected at committee.\n", sum.projects, campaigns,
+             sum.rejected);
+  fmt::print(
+      "{} grappe extensions, {} FINESS renumberings, {} mergers, {} SONS orders, {} EU fundings;\n"
+      "{} monthly usage measurements; {} balances paid; {} grappe(s) with an establishment that\n"
+      "never reaches the targets (so the whole grappe's balance is never paid).\n",
+      sum.extensions, sum.renumberings, sum.mergers, sum.sons_orders, sum.eu_funds,
+      Thousands(static_cast<int64_t>(sum.measurements)), sum.balances, sum.never_reaching_grappes);
+  fmt::print("Keys in {}/keys (mode 0600), one per role:", dir.string());
+  for (const DemoKey& k : gen.keys()) fmt::print(" {}", k.name);
+  fmt::print("\n");
+
+  Section("2. The ledger");
+  fmt::print("{}: {} records, Merkle root\n  {}\n", ledger_arg, Thousands(static_cast<int64_t>(l.size())),
+             root);
+  fmt::print("Imported {} events in {:.1f} s ({} events/s, {} group commits: one synced write\n"
+             "per run of events signed by the same key, at most {} per write).\n",
+             Thousands(static_cast<int64_t>(appended)), import_seconds,
+             Thousands(static_cast<int64_t>(rate)), import.commits(), kGroupCommit);
+  fmt::print("Accepted events, for re-import: {}/events.jsonl (digest {})\n", dir.string(),
+             ledger::ToHex(digest).substr(0, 16));
+  if (!unexpected.empty()) {
+    fmt::print("WARNING: {} generated events were refused; the generator and the rules disagree:\n",
+               unexpected.size());
+    for (size_t i = 0; i < unexpected.size() && i < 10; ++i) {
+      fmt::print("  {} ({}): {}\n", unexpected[i].id, unexpected[i].signer,
+                 unexpected[i].status.ToString());
+    }
+  }
+
+  Section("3. One project's history: " + sum.featured_project);
+  if (history.ok()) {
+    fmt::print("{:>8}  {:<10}  {:<20}  {}\n", "seq", "date", "type", "signer");
+    for (uint64_t seq : *history) {
+      auto r = l.Get(seq);
+      if (!r.ok()) continue;
+      fmt::print("{:>8}  {:<10}  {:<20}  {}\n", r->seq, r->at, r->type, r->signer);
+    }
+  } else {
+    fmt::print("(history unavailable: {})\n", history.status().ToString());
+  }
+  if (view.ok()) {
+    fmt::print("\nIts state (esms-ledger state {}):\n{}", sum.featured_project,
+               Indented(projections::ToText(*view), "  "));
+  } else {
+    fmt::print("(state unavailable: {})\n", view.status().ToString());
+  }
+  if (check.ok()) {
+    fmt::print("\nIts payment check on {} (esms-ledger check {}):\n{}", options.today,
+               sum.featured_project, Indented(projections::ToText(*check), "  "));
+  } else {
+    fmt::print("(check unavailable: {})\n", check.status().ToString());
+  }
+
+  Section("4. What the rules refuse");
+  fmt::print("Each attempt was imported on its own; a refusal writes nothing.\n");
+  for (const Attempted& a : attempts) {
+    if (a.refused) {
+      fmt::print("- {}\n  refused {}{}: {}\n", a.attempt.what, a.code,
+                 a.code == a.attempt.expected_code ? "" : " (expected " + a.attempt.expected_code + ")",
+                 a.message);
+    } else {
+      fmt::print("- {}\n  NOT refused (expected {}): the guard does not enforce this rule yet\n",
+                 a.attempt.what, a.attempt.expected_code);
+    }
+  }
+  fmt::print("{} of {} attempts refused with the expected code.\n", attempts_as_expected,
+             attempts.size());
+
+  Section("5. The PNRR indicator: active DUI files");
+  // TODO(demo): use the projections' active-DUI report once it exists
+  // (`report active-dui`); until then the figure comes from the generated data.
+  fmt::print("Sum over {} measured establishments (each followed through FINESS changes, counted\n"
+             "once with its latest measurement), from the generated data:\n",
+             Thousands(sum.measured_establishments));
+  fmt::print("  latest ({}): {} active DUI files; end of 2024: {}; PNRR target at the end of\n"
+             "  2024: {} (national); {:.1f} % of it here at the end of 2024.\n",
+             sum.latest_measure_date, Thousands(sum.active_dui_latest),
+             Thousands(sum.active_dui_end_2024), Thousands(kPnrrTarget),
+             100.0 * static_cast<double>(sum.active_dui_end_2024) / kPnrrTarget);
+
+  Section("6. A checkpoint, signed with the admin key");
+  fmt::print("{}", *note);
+  fmt::print("(verifier key in {}/ledger.pub)\n", ledger_arg);
+
+  Section("7. verify");
+  if (v.ok) {
+    fmt::print("OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes check\n"
+               "root {}\n",
+               Thousands(static_cast<int64_t>(v.size)), root);
+  } else {
+    fmt::print("FAILED: {}\n", v.problem);
+  }
+
+  Section("Explore further");
+  fmt::print("  esms-ledger log --ledger {} --from 0 --to 40\n", ledger_arg);
+  fmt::print("  esms-ledger history {} --ledger {}\n", sum.featured_project, ledger_arg);
+  fmt::print("  esms-ledger state {} --ledger {}\n", sum.featured_project, ledger_arg);
+  fmt::print("  esms-ledger check {} --ledger {}\n", sum.laggard_project, ledger_arg);
+  fmt::print("  esms-ledger verify --ledger {}\n", ledger_arg);
+  fmt::print("  esms-ledger prove 1000 --ledger {}\n", ledger_arg);
+  fmt::print("  esms-ledger import {}/events.jsonl --key {}/keys/admin.pem --ledger {}\n",
+             dir.string(), dir.string(), ledger_arg);
+  fmt::print("(done in {:.1f} s)\n", total_seconds);
+  std::fflush(stdout);
+  return v.ok ? kExitOk : kExitVerificationFailed;
+}
+
+}  // namespace esms::cli

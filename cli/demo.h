@@ -1,0 +1,43 @@
+// The `esms-ledger demo` command: builds a realistic synthetic ESMS numérique programme
+// (cli/demo_generator.h) into a fresh ledger in DIR/ledger, with its keys in DIR/keys
+// (mode 0600) and the accepted events in DIR/events.jsonl, imports a few attempts the
+// programme rules refuse, and walks a newcomer through the result: ledger size and
+// root, import rate, one project's history, state and payment check, the refusals with
+// their codes, the PNRR active-DUI indicator, a signed checkpoint and a passing verify.
+//
+// Only cli/app.cc parses arguments: AddDemoCommand declares the subcommand's options
+// into a DemoArgs that CmdDemo then reads.
+//
+// Thread-safety: single-threaded, like every command.
+#ifndef ESMS_CLI_DEMO_H_
+#define ESMS_CLI_DEMO_H_
+
+#include <cstdint>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace esms::cli {
+
+struct DemoArgs {
+  std::string dir = "esms-demo";  // --dir: refused if non-empty and not a previous demo
+  std::string scale = "region";   // --scale region|national
+  uint64_t seed = 2024;           // --seed
+  int establishments = 0;         // --establishments (hidden, for tests): 0 = the scale's
+};
+
+// Declares `demo` and its options on `app`; the parsed values land in `*args`, which
+// must outlive the parse. Returns the subcommand (true when chosen).
+CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args);
+
+// Runs the demo; returns the exit code (INTERFACE.md §5): 0 done, 1 the built ledger
+// does not verify, 2 usage (DIR not empty and not a previous demo), 4 storage.
+int CmdDemo(const Globals& g, const DemoArgs& args);
+
+}  // namespace esms::cli
+
+#endif  // ESMS_CLI_DEMO_H_
