@@ -79,6 +79,32 @@ TEST_F(GuardTest, UnauthorizedPaymentByAnotherRegionsPayer) {
             "OK");
 }
 
+TEST_F(GuardTest, MultiRegionalProjectMayBeActedOnByAnyOfItsRegions) {
+  Must("porteur", "project.submitted", "2024-03-10", Submission("multi", {Et(1), EtIdf(1)}));
+  EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("multi")), "OK");
+  Enrol("ars-ge", {"ars-instructor"}, {"44"});
+  EXPECT_EQ(Code("ars-ge", "project.rejected", "2024-04-16", {{"project", "multi"}, {"reason", "x"}}),
+            "UNAUTHORIZED");
+}
+
+TEST_F(GuardTest, ExtensionInAnotherRegionIsPaidByThatRegion) {
+  SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
+  json ext = {{"project", "p"}, {"extendedAt", "2024-09-01"}, {"porteurAgreement", true},
+              {"payingRegion", "11"},
+              {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
+                                              {"essmsTotal", 20}, {"region", "53"}}})},
+              {"establishments", json::array({{{"finess", EtIdf(1)}, {"finessEj", Ej(1)},
+                                               {"name", "IdF"}, {"region", "11"},
+                                               {"situation", "acquisition"}}})}};
+  // Follow-up stays with the initial region (002): the IdF instructor may not extend.
+  EXPECT_EQ(Code("ars-idf", "grappe.extended", "2024-09-01", ext), "UNAUTHORIZED");
+  Must("ars-bzh", "grappe.extended", "2024-09-01", ext);
+  json pay = {{"project", "p"}, {"tranche", "advance"}, {"amountCents", 1000},
+              {"paidAt", "2024-09-10"}, {"reference", "IDF-1"}, {"payingRegion", "11"}};
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-09-10", pay), "UNAUTHORIZED");
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10", pay), "OK");
+}
+
 // ---- Submission ----
 
 TEST_F(GuardTest, DuplicateProject) {
