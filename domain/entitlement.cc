@@ -270,14 +270,20 @@ Result<GrappeSizeAssessment> AssessGrappeSize(
   if (rules.funding_model.value != FundingModel::kAmorcageForfaits) {
     // 000 §4.2 D / 003 §3.2 D: "idéalement quinze structures [...] huit dans les
     // territoires ultramarins et la Corse"; "L'ARS appréciera ce minima": a warning.
+    // 002 Éligibilité (2025): "au moins 15 établissements" is an eligibility criterion:
+    // a refusal (see the 2025 rulebook).
+    const bool refusal = rules.grappe_size_is_refusal.value;
     a.required_essms = rules.grappe_ideal_essms.For(shape.overseas_or_corsica);
-    a.source = rules.grappe_ideal_essms.source;
+    a.source = refusal ? rules.grappe_size_is_refusal.source : rules.grappe_ideal_essms.source;
     a.below = a.unique_essms < a.required_essms;
-    a.outcome = a.below ? GrappeSizeAssessment::Outcome::kWarning
-                        : GrappeSizeAssessment::Outcome::kOk;
-    a.detail = std::to_string(a.unique_essms) + " unique FINESS ET" + where + "; ideally " +
-               std::to_string(a.required_essms) + " or more" +
-               (a.below ? ": below, left to the ARS's judgement" : "");
+    a.outcome = !a.below ? GrappeSizeAssessment::Outcome::kOk
+                : refusal ? GrappeSizeAssessment::Outcome::kRefusal
+                          : GrappeSizeAssessment::Outcome::kWarning;
+    a.detail = std::to_string(a.unique_essms) + " unique FINESS ET" + where +
+               (refusal ? "; at least " : "; ideally ") + std::to_string(a.required_essms) +
+               " or more" +
+               (!a.below ? "" : refusal ? ": below the campaign's minimum"
+                                        : ": below, left to the ARS's judgement");
     return a;
   }
 

@@ -221,7 +221,14 @@ Rulebook MakeGeneralisation2025() {
   r.amoa_model.source = kAs2024;
   r.amoa_amount.source = kAs2024;
   r.grappe_ideal_essms.source = "002 \u00c9ligibilit\u00e9 (MECS); 8: 000 \u00a74.2 D";
-  r.grappe_size_is_refusal.source = "000 \u00a74.2 D, 003 \u00a73.2 D (DOMAIN.md \u00a72)";
+  // 002 Éligibilité (answer on MECS) lists among the 2025 eligibility criteria
+  // « Former un groupe d'au moins 15 établissements ». DOMAIN.md §2 calls the size a
+  // warning in every généralisation campaign; the seed is the source of truth, so in
+  // 2025 a project below the size is refused (GRAPPE_TOO_SMALL).
+  // Interpretation: the FAQ names no overseas figure; the 8 of 000 §4.2 D is kept for
+  // overseas territories and Corsica, as in the earlier campaigns.
+  r.grappe_size_is_refusal = {
+      true, "002 \u00c9ligibilit\u00e9 (MECS: \u00ab au moins 15 \u00e9tablissements \u00bb)"};
   r.has_national_guichet.source = "003 \u00a77 (2025: DOMAIN.md \u00a71)";
   r.national_guichet_min_essms.source = "003 \u00a77 (2025: DOMAIN.md \u00a71)";
 
@@ -521,12 +528,15 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
       break;
   }
 
-  if (r.grappe_size_is_refusal.value) {
+  if (r.funding_model.value == FundingModel::kAmorcageForfaits) {
     add("acquisition grappe minimum (refusal below)",
         "at least " + Size(r.amorcage_min_ogs, "OGs") + " and " +
             Size(r.amorcage_min_esms, "ESMS") +
             "; a medium or large OG changing its solution may carry it alone",
         r.amorcage_min_esms.source);
+  } else if (r.grappe_size_is_refusal.value) {
+    add("grappe minimum size (refusal below)", "at least " + Size(r.grappe_ideal_essms, "ESSMS"),
+        r.grappe_size_is_refusal.source);
   } else {
     add("grappe ideal size (warning below)", "ideally " + Size(r.grappe_ideal_essms, "ESSMS"),
         r.grappe_ideal_essms.source);

@@ -154,7 +154,7 @@ struct Rulebook {
   SizeThreshold grappe_ideal_essms;       // généralisation: ideally 15 (8); a warning
   SizeThreshold amorcage_min_ogs;         // amorçage acquisition: at least 3 OGs (2)
   SizeThreshold amorcage_min_esms;        // amorçage acquisition: at least 15 ESMS (8)
-  Sourced<bool> grappe_size_is_refusal;   // true only for amorçage acquisition
+  Sourced<bool> grappe_size_is_refusal;   // amorçage acquisition; 2025 (002)
 
   // -- Guichet (000 §4.3, 003 §7). --
   Sourced<bool> has_national_guichet;     // false in amorçage (always the ARS)

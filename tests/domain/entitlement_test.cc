@@ -342,12 +342,21 @@ ProjectBuilder Grappe(int ogs, int essms, std::string_view region = "53", int og
   return p;
 }
 
+// 002 Éligibilité: in 2025 « au moins 15 établissements » is an eligibility criterion.
+TEST(GrappeSizeTest, Generalisation2025RefusesBelow15Or8) {
+  ProjectBuilder p14 = Grappe(2, 14), p15 = Grappe(2, 15);
+  ProjectBuilder far7 = Grappe(1, 7, "06"), far8 = Grappe(1, 8, "06");
+  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, p14), "refusal");
+  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, p15), "ok");
+  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, far7), "refusal");
+  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, far8), "ok");
+}
+
 TEST(GrappeSizeTest, GeneralisationWarnsBelow15Or8) {
   ProjectBuilder p14 = Grappe(2, 14), p15 = Grappe(2, 15);
   EXPECT_EQ(Assess(Campaign::kGeneralisation2024, p14), "warning");
   EXPECT_EQ(Assess(Campaign::kGeneralisation2024, p15), "ok");
   EXPECT_EQ(Assess(Campaign::kGeneralisation2023, p14), "warning");
-  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, p14), "warning");
   ProjectBuilder far7 = Grappe(1, 7, "06"), far8 = Grappe(1, 8, "06");
   EXPECT_EQ(Assess(Campaign::kGeneralisation2023, far7), "warning");
   EXPECT_EQ(Assess(Campaign::kGeneralisation2023, far8), "ok");

@@ -59,7 +59,8 @@ TEST(RulebookTest, GeneralisationRatesByRank) {
     EXPECT_EQ(r.amoa_amount.value, Money::Euros(100000));
     EXPECT_EQ(r.grappe_ideal_essms.For(false), 15);
     EXPECT_EQ(r.grappe_ideal_essms.For(true), 8);
-    EXPECT_FALSE(r.grappe_size_is_refusal.value);
+    // 002 Éligibilité makes the size an eligibility criterion in 2025 only.
+    EXPECT_EQ(r.grappe_size_is_refusal.value, c == Campaign::kGeneralisation2025);
     EXPECT_TRUE(r.has_national_guichet.value);
     EXPECT_EQ(r.national_guichet_min_essms.value, 50);
   }
