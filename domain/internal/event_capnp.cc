@@ -9,6 +9,7 @@
 #include <kj/array.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -735,6 +736,16 @@ Result<EventData> DecodeAs(std::string_view type,
         return Status::DataLoss(std::string(type) +
                                 " payload: " + value.status().message());
       }
+      // One value, one byte form: canonical bytes that still differ from the
+      // encoding of what they decode to (a null text where the encoder writes
+      // an empty one, ...) are refused too.
+      Result<std::vector<uint8_t>> again = EncodeAs(*value);
+      const auto bytes = words.asBytes();
+      if (!again.ok() || !std::equal(again->begin(), again->end(),
+                                     bytes.begin(), bytes.end())) {
+        return Status::DataLoss(std::string(type) +
+                                " payload is not the encoding of its value");
+      }
       return EventData(std::move(value).value());
     }
   }
@@ -749,12 +760,12 @@ Result<std::vector<uint8_t>> EncodeCapnpPayload(const EventData& data) {
 Result<EventData> DecodeCapnpPayload(std::string_view type,
                                      std::span<const uint8_t> payload) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
-    return Status::DataLoss(std::string(type) + " payload of " +
+    return Status::DataLoss(Sanitize(type) + " payload of " +
                             std::to_string(payload.size()) +
                             " bytes is not a whole number of 8-byte words");
   }
   if (payload.size() > kMaxPayloadBytes) {
-    return Status::DataLoss(std::string(type) + " payload of " +
+    return Status::DataLoss(Sanitize(type) + " payload of " +
                             std::to_string(payload.size()) +
                             " bytes exceeds the limit");
   }
@@ -766,7 +777,7 @@ Result<EventData> DecodeCapnpPayload(std::string_view type,
     return DecodeAs(
         type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()));
   } catch (const kj::Exception& e) {
-    return Status::DataLoss(std::string(type) + " payload is malformed: " +
+    return Status::DataLoss(Sanitize(type) + " payload is malformed: " +
                             Sanitize(e.getDescription().cStr()));
   }
 }

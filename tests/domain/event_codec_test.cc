@@ -4,6 +4,7 @@
 // exact code and the field's path.
 #include "domain/event_codec.h"
 
+#include <capnp/message.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/events.capnp.h"
 #include "domain/events.h"
 #include "domain/internal/text.h"
 
@@ -944,6 +946,84 @@ TEST_F(PayloadTest, UnalignedInputIsCopied) {
       "indicator.measured", std::span<const uint8_t>(shifted).subspan(1));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, data_);
+}
+
+TEST_F(PayloadTest, NullTextIsNotTheEncodingOfEmptyText) {
+  // The encoder always writes required texts, empty or not; a null pointer in
+  // their place is a second byte form of "" and is refused.
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<wire::ProjectRejected>();
+  root.setProject("BZH-2024-008");
+  kj::Array<capnp::word> words = capnp::canonicalize(root.asReader());
+  const auto bytes = words.asBytes();
+  EXPECT_EQ(
+      DecodeRefusal("project.rejected",
+                    std::vector<uint8_t>(bytes.begin(), bytes.end())),
+      "CORRUPTION: project.rejected payload is not the encoding of its value");
+  root.setReason("");
+  words = capnp::canonicalize(root.asReader());
+  const auto with_empty = words.asBytes();
+  EXPECT_EQ(
+      DecodeRefusal("project.rejected",
+                    std::vector<uint8_t>(with_empty.begin(), with_empty.end())),
+      "decoded");
+}
+
+// Flips bits all over each corpus payload: decoding never throws, refuses with
+// CORRUPTION, or gives a value whose encoding is exactly the mutated bytes.
+TEST(PayloadMutationTest, DecodedBytesAreAlwaysTheirValuesEncoding) {
+  int decoded_count = 0;
+  for (const CorpusLine& line : LoadCorpus()) {
+    Result<Event> event = ParseEvent(line.text);
+    ASSERT_TRUE(event.ok());
+    Result<std::vector<uint8_t>> payload = EncodePayload(event->data);
+    if (!payload.ok()) continue;  // key records
+    for (size_t i = 0; i < payload->size(); ++i) {
+      for (uint8_t flip : {0x01, 0x04, 0x10, 0x80, 0xFF}) {
+        std::vector<uint8_t> mutated = *payload;
+        mutated[i] ^= flip;
+        Result<EventData> decoded = DecodePayload(event->type, mutated);
+        if (!decoded.ok()) {
+          EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss);
+          continue;
+        }
+        ++decoded_count;
+        Result<std::vector<uint8_t>> again = EncodePayload(*decoded);
+        ASSERT_TRUE(again.ok());
+        EXPECT_EQ(*again, mutated) << event->type << " byte " << i;
+      }
+    }
+  }
+  EXPECT_GT(decoded_count,
+            0);  // some flips only change a value (a count, a name)
+}
+
+// Overwrites or deletes each character of a submission: ParseEvent never
+// throws, and whatever it accepts round trips.
+TEST(JsonMutationTest, AcceptedMutationsRoundTrip) {
+  const std::string line = CorpusEvent("project.submitted");
+  int accepted = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    std::vector<std::string> variants;
+    for (char c : std::string("\"{}[],:.1-e x\\")) {
+      std::string v = line;
+      v[i] = c;
+      variants.push_back(v);
+    }
+    variants.push_back(line.substr(0, i) + line.substr(i + 1));
+    for (const std::string& text : variants) {
+      Result<Event> event = ParseEvent(text);
+      if (!event.ok()) {
+        EXPECT_EQ(event.status().code(), StatusCode::kInvalidArgument) << text;
+        continue;
+      }
+      ++accepted;
+      Result<Event> again = ParseEvent(EventToJson(*event));
+      ASSERT_TRUE(again.ok()) << again.status().ToString();
+      EXPECT_EQ(*again, *event) << text;
+    }
+  }
+  EXPECT_GT(accepted, 0);  // e.g. a changed digit in a count
 }
 
 }  // namespace
