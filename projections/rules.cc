@@ -282,6 +282,20 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
   return verdict;
 }
 
+std::vector<const Fact<domain::IndicatorMeasured>*> IndicatorSeries(const ProgrammeState& state,
+                                                                    const domain::Finess& finess) {
+  std::vector<const Fact<domain::IndicatorMeasured>*> series;
+  for (const auto& member : state.registry().Lineage(finess)) {
+    const EstablishmentFacts* facts = state.registry().Find(member.finess);
+    if (facts == nullptr) continue;
+    for (const auto& m : facts->measurements) series.push_back(&m);
+  }
+  std::sort(series.begin(), series.end(), [](const auto* a, const auto* b) {
+    return std::pair(a->data.period_end, a->seq) < std::pair(b->data.period_end, b->seq);
+  });
+  return series;
+}
+
 std::vector<Warning> WarningsOf(const ProgrammeState& state, const Project& project) {
   std::vector<Warning> warnings;
   // GRAPPE_TOO_SMALL in généralisation: the ARS's judgement (000 §4.2 D).

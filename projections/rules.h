@@ -102,6 +102,12 @@ struct TargetsVerdict {
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,
                              const std::vector<domain::Finess>& finess_list, domain::Date at);
 
+// The indicator series of an establishment followed through its lineage (every
+// number whose history leads to its current number), voided measurements excluded,
+// ordered by period end, then seq.
+std::vector<const Fact<domain::IndicatorMeasured>*> IndicatorSeries(const ProgrammeState& state,
+                                                                    const domain::Finess& finess);
+
 // A warning of a project (INTERFACE.md §3 `warnings`).
 struct Warning {
   std::string code;  // GRAPPE_TOO_SMALL, INHERITED_FUNDING, CALENDAR_AT_RISK

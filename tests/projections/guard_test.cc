@@ -205,14 +205,17 @@ TEST_F(GuardTest, SolutionNotReferenced2025AtConvention) {
   json ref = {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "candidate"},
               {"referencedAt", "2025-06-02"}};
   Must("national", "solution.referenced", "2025-06-02", ref);
+  // 15 ESSMS: 002 makes the grappe size a hard minimum in 2025 (domain/entitlement.h).
+  std::vector<std::string> ests;
+  for (int i = 1; i <= 15; ++i) ests.push_back(Et(i));
   Must("porteur", "project.submitted", "2025-03-10",
-       Submission("p25", {Et(1)}, "generalisation-2025", "acquisition", "2025-03-10"));
+       Submission("p25", ests, "generalisation-2025", "acquisition", "2025-03-10"));
   Must("ars-bzh", "project.selected", "2025-04-15", Selected("p25"));
   EXPECT_EQ(Code("ars-bzh", "convention.signed", "2025-06-01",
-                 Convention("p25", {Et(1)}, 1000, "2025-06-01")),
+                 Convention("p25", ests, 1000, "2025-06-01")),
             "SOLUTION_NOT_REFERENCED");
   EXPECT_EQ(Code("ars-bzh", "convention.signed", "2025-06-02",
-                 Convention("p25", {Et(1)}, 1000, "2025-06-02")),
+                 Convention("p25", ests, 1000, "2025-06-02")),
             "OK");
 }
 

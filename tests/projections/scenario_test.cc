@@ -102,6 +102,17 @@ TEST_F(ScenarioTest, MeasurementsFollowRenumberingForTargets) {
   EXPECT_THAT(targets["evidence"].get<std::vector<uint64_t>>(), ElementsAre(m1, m2));
 }
 
+TEST_F(ScenarioTest, IndicatorSeriesFollowsLineageAndHonoursVoids) {
+  uint64_t a = Must("porteur", "indicator.measured", "2024-02-01", Measurement(Et(1), "2024-01-01", "2024-01-31"));
+  uint64_t b = Must("porteur", "indicator.measured", "2024-03-01", Measurement(Et(1), "2024-02-01", "2024-02-29"));
+  Must("ars-bzh", "finess.changed", "2024-03-01", Change(Et(1), Et(50), "renumbering", "2024-03-01"));
+  uint64_t c = Must("porteur", "indicator.measured", "2024-04-01", Measurement(Et(50), "2024-03-01", "2024-03-31"));
+  Must("ars-bzh", "event.voided", "2024-04-02", {{"seq", b}, {"reason", "wrong month"}});
+  std::vector<uint64_t> seqs;
+  for (const auto* m : IndicatorSeries(projector_->state(), *domain::Finess::Parse(Et(1)))) seqs.push_back(m->seq);
+  EXPECT_THAT(seqs, ElementsAre(a, c));
+}
+
 TEST_F(ScenarioTest, CheckReportBeforeAndAfterTheConvention) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
   Must("ars-bzh", "project.selected", "2024-04-15", {{"project", "p"}, {"committeeAt", "2024-04-15"}});
