@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -87,6 +88,7 @@ class Verifier {
   std::set<uint64_t> bad_stream_entries_;
   std::set<std::string> misdirected_ids_;
   std::set<std::string> misdirected_stream_keys_;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> tree_levels_;  // CheckNode, one per level
   std::optional<Problem> first_;
   std::optional<std::string> general_;
 };
