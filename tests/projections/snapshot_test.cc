@@ -116,5 +116,38 @@ TEST_F(SnapshotTest, SnapshotBeyondTheLedgerIsRefused) {
   EXPECT_EQ(projector_->source(), Projector::Source::kSnapshot);
 }
 
+TEST(StateCodecTest, LargeStateRoundTripsExactly) {
+  // 2 000 establishments x 12 monthly measurements, folded without a ledger.
+  ProgrammeState state;
+  uint64_t seq = 0;
+  for (int e = 0; e < 2000; ++e) {
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "35%06d", e);
+    const std::string finess = MakeFiness(prefix);
+    for (int month = 1; month <= 12; ++month) {
+      domain::IndicatorMeasured m;
+      m.finess = *domain::Finess::Parse(finess);
+      m.period_start = *domain::Date::FromCivil(2024, month, 1);
+      m.period_end = m.period_start.EndOfMonth();
+      m.persons_accompanied = 100;
+      m.active_files = 90 + month % 5;
+      ASSERT_TRUE(state.ApplyEvent(m, seq++).ok());
+    }
+  }
+  const ledger::Bytes bytes = state.Encode();
+  auto decoded = ProgrammeState::Decode(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->next_seq(), seq);
+  EXPECT_EQ(decoded->registry().all().size(), 2000u);
+  EXPECT_EQ(decoded->Encode(), bytes);
+}
+
+TEST(StateCodecTest, TruncatedStateDoesNotDecode) {
+  ProgrammeState state;
+  ledger::Bytes bytes = state.Encode();
+  bytes.resize(bytes.size() / 2);
+  EXPECT_EQ(ProgrammeState::Decode(bytes).status().code(), StatusCode::kDataLoss);
+}
+
 }  // namespace
 }  // namespace esms::projections::testing
