@@ -646,7 +646,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
     std::vector<std::vector<int>> grappes;
     std::vector<int> current;
     int current_size = 0;
-    int wanted = static_cast<int>(rng.Between(15, 40));
+    int wanted = static_cast<int>(rng.Between(12, 30));
     for (int og : in_grappes) {
       const int size = static_cast<int>(P.ogs[static_cast<size_t>(og)].ests.size());
       if (size >= 20) {  // a large OG carries its own project
@@ -659,7 +659,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
         grappes.push_back(current);
         current.clear();
         current_size = 0;
-        wanted = static_cast<int>(rng.Between(15, 40));
+        wanted = static_cast<int>(rng.Between(12, 30));
       }
     }
     if (!current.empty()) {
@@ -702,7 +702,9 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
       p.campaign = Campaign::kAmorcage2021;
     } else if (x < 330) {
       p.campaign = Campaign::kGeneralisation2023;
-    } else if (x < 680) {
+    } else if (x < 680 || n < 15) {
+      // The current guard refuses a 2025 grappe under 15 ESSMS (DOMAIN.md §2 makes it a
+      // warning in généralisation): small grappes go to 2024.
       p.campaign = Campaign::kGeneralisation2024;
     } else {
       p.campaign = Campaign::kGeneralisation2025;
@@ -1129,20 +1131,43 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
   for (int og : free_by_region[static_cast<size_t>(home)]) {
     for (int e : P.ogs[static_cast<size_t>(og)].ests) free_ests.push_back(e);
   }
+  // Fillers: establishments no project funds and with no facts (free ones, then those of
+  // the rejected project), so that an attempt is a grappe of 15 ESSMS whose only fault
+  // is the one it demonstrates.
+  std::vector<int> fillers;
+  for (size_t k = 4; k < free_ests.size(); ++k) {
+    const Est& e = P.ests[static_cast<size_t>(free_ests[k])];
+    if (!e.sons && !e.eu_funded && !e.merged_away) fillers.push_back(free_ests[k]);
+  }
+  for (int e : rej.ests) {
+    if (!P.ests[static_cast<size_t>(e)].sons) fillers.push_back(e);
+  }
   auto submission = [&](const std::string& id, Campaign campaign, Date at, const Est& est,
                         int solution) {
+    std::vector<const Est*> listed{&est};
+    for (int f : fillers) {
+      if (listed.size() >= 15) break;
+      if (P.ests[static_cast<size_t>(f)].finess != est.finess) listed.push_back(&P.ests[static_cast<size_t>(f)]);
+    }
+    std::vector<int> og_list;
+    Json organisations = Json::array(), establishments = Json::array();
+    for (const Est* e : listed) {
+      if (std::find(og_list.begin(), og_list.end(), e->og) == og_list.end()) {
+        og_list.push_back(e->og);
+        organisations.push_back(P.OrganisationJson(e->og));
+      }
+      Json j = P.EstablishmentJson(*e);
+      j["situation"] = "acquisition";
+      establishments.push_back(j);
+    }
     const Og& og = P.ogs[static_cast<size_t>(est.og)];
     Json data{{"project", id},
               {"campaign", std::string(domain::CampaignId(campaign))},
               {"porteur", Json{{"finessEj", og.finess_ej}, {"siret", og.siret}, {"name", og.name}}},
               {"kind", "acquisition"},
               {"solution", SolutionJson(solution)},
-              {"organisations", Json::array({P.OrganisationJson(est.og)})},
-              {"establishments", Json::array({[&] {
-                 Json j = P.EstablishmentJson(est);
-                 j["situation"] = "acquisition";
-                 return j;
-               }()})},
+              {"organisations", organisations},
+              {"establishments", establishments},
               {"submittedAt", at.ToString()}};
     return Json{{"id", id + "/submitted"}, {"type", "project.submitted"}, {"at", at.ToString()},
                 {"data", data}}
