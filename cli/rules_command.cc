@@ -31,15 +31,9 @@ int CmdRules(const Globals& g, const std::optional<std::string>& campaign) {
       out["campaigns"].push_back({{"campaign", domain::CampaignId(c)}, {"rules", rules}});
       continue;
     }
-    size_t name_width = 0, value_width = 0;
-    for (const auto& f : figures) {
-      name_width = std::max(name_width, f.name.size());
-      value_width = std::max(value_width, f.value.size());
-    }
     fmt::print("{}\n", domain::CampaignId(c));
     for (const auto& f : figures) {
-      fmt::print("  {:<{}}  {:<{}}  [{}]\n", f.name, name_width, f.value, value_width,
-                 f.source);
+      fmt::print("  {}  [{}]\n      {}\n", f.name, f.source, f.value);
     }
     fmt::print("\n");
   }

@@ -1,0 +1,124 @@
+#include "tests/cli/harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace esms::testing {
+namespace {
+
+std::vector<char*> Argv(const std::vector<std::string>& args) {
+  static const std::string kBin = ESMS_LEDGER_BIN;
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(kBin.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  return argv;
+}
+
+std::string Drain(int fd) {
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  return out;
+}
+
+}  // namespace
+
+CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text) {
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) std::abort();
+  auto argv = Argv(args);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in_pipe[0], 0);
+    dup2(out_pipe[1], 1);
+    dup2(err_pipe[1], 2);
+    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      close(fd);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  close(err_pipe[1]);
+  std::thread writer([&] {
+    size_t off = 0;
+    while (off < stdin_text.size()) {
+      ssize_t n = write(in_pipe[1], stdin_text.data() + off, stdin_text.size() - off);
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    close(in_pipe[1]);
+  });
+  std::string err;
+  std::thread err_reader([&] { err = Drain(err_pipe[0]); });
+  CliResult result;
+  result.out = Drain(out_pipe[0]);
+  err_reader.join();
+  writer.join();
+  close(out_pipe[0]);
+  close(err_pipe[0]);
+  result.err = err;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return result;
+}
+
+Child StartCli(const std::vector<std::string>& args, const std::filesystem::path& out_file,
+               int stdin_fd) {
+  auto argv = Argv(args);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int devnull = open("/dev/null", O_RDWR);
+    dup2(stdin_fd >= 0 ? stdin_fd : devnull, 0);
+    dup2(out, 1);
+    dup2(devnull, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return Child{pid};
+}
+
+int WaitChild(const Child& child) {
+  int status = 0;
+  waitpid(child.pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = std::filesystem::temp_directory_path() /
+          ("esms-test-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteFile(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+}  // namespace esms::testing
