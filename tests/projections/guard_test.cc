@@ -119,6 +119,12 @@ TEST_F(GuardTest, DuplicateFinessInOneSubmission) {
             "DUPLICATE_FINESS");
 }
 
+TEST_F(GuardTest, InvalidFiness) {
+  json sub = Submission("p", {Et(1)});
+  sub["establishments"][0]["finess"] = "010000098";  // DOMAIN.md §0: fails its Luhn key
+  EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", sub), "FINESS_INVALID");
+}
+
 TEST_F(GuardTest, UnknownCampaign) {
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10",
                  Submission("bzh-1", {Et(1)}, "generalisation-2026")),
@@ -407,6 +413,13 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-09-10",
                  Payment("a", "parametrisation", 400000, "2021-09-10")),
             "OK");
+  EXPECT_EQ(State("a")["status"], "advance-paid");
+  Must("porteur", "expenses.certified", "2021-12-01", Expenses("a", 1000000, 0, "2021-12-01"));
+  // Amorçage fixes no usage targets (001): the deployment tranche needs the proof only.
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-12-10",
+                 Payment("a", "deployment", 200000, "2021-12-10")),
+            "OK");
+  EXPECT_EQ(State("a")["status"], "balance-paid");
 }
 
 class BalanceTest : public ProjectionsTest {
