@@ -6,7 +6,6 @@
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -365,13 +364,11 @@ Status Ledger::LoadState() {
     std::string_view k = it->key().ToStringView();
     if (!k.starts_with(storage::kMetaKeyRecordPrefix)) break;
     std::optional<uint64_t> seq = storage::ReadU64(k.substr(storage::kMetaKeyRecordPrefix.size()));
-    Result<Record> record = seq ? Get(*seq) : Result<Record>(Status::DataLoss("bad key index"));
-    Status applied = record.ok() ? registry_.Apply(*record) : record.status();
-    if (!applied.ok()) {
-      // Open stays possible so that `verify` can report the damage precisely.
-      spdlog::warn("ledger {}: key record {} not applied: {}", path,
-                   seq ? std::to_string(*seq) : "?", applied.ToString());
-    }
+    if (!seq) continue;
+    // A key record that cannot be read or applied is skipped, not fatal: Open must
+    // stay possible so that Verify() can name the damage precisely.
+    Result<Record> record = Get(*seq);
+    if (record.ok()) (void)registry_.Apply(*record);
   }
   return s.Error(it->status(), "cannot read the key index");
 }
