@@ -119,6 +119,27 @@ int Run(int argc, char** argv) {
   consistency->add_option("OLD", cons_old, "Older tree size")->required();
   consistency->add_option("NEW", cons_new, "Newer tree size")->required();
 
+  std::string state_project;
+  auto* state = app.add_subcommand(
+      "state", "The project as it stands: status, establishments with rank and entitlement, "
+               "convention, payments, warnings");
+  state->add_option("PROJECT", state_project, "Project id")->required();
+
+  std::string history_key;
+  auto* history = app.add_subcommand(
+      "history", "The records of a project; or of an establishment followed through FINESS "
+                 "changes: its own facts and every project record that names it");
+  history->add_option("PROJECT_OR_FINESS", history_key, "Project id or FINESS number")
+      ->required();
+
+  std::string check_project;
+  std::optional<std::string> check_at;
+  auto* check = app.add_subcommand(
+      "check", "Each payment tranche's conditions, met or not, with the records that prove "
+               "them");
+  check->add_option("PROJECT", check_project, "Project id")->required();
+  check->add_option("--at", check_at, "Date of the check, YYYY-MM-DD (default: today)");
+
   std::optional<std::string> rules_campaign;
   auto* rules = app.add_subcommand(
       "rules", "Print a campaign's rulebook figures, each with its source text");
@@ -152,6 +173,9 @@ int Run(int argc, char** argv) {
   if (*checkpoint) return CmdCheckpoint(g);
   if (*prove) return CmdProve(g, prove_seq, prove_size);
   if (*consistency) return CmdConsistency(g, cons_old, cons_new);
+  if (*state) return CmdState(g, state_project);
+  if (*history) return CmdHistory(g, history_key);
+  if (*check) return CmdCheck(g, check_project, check_at);
   if (*rules) return CmdRules(g, rules_campaign);
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);

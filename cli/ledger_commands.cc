@@ -14,7 +14,9 @@
 
 #include "cli/commands.h"
 #include "projections/appender.h"
+#include "projections/projector.h"
 #include "cli/output.h"
+#include "cli/records.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
@@ -120,7 +122,12 @@ int CmdImport(const Globals& g, const std::string& file) {
   auto opened = OpenLedger(g, Ledger::Mode::kReadWrite);
   if (!opened.ok()) return ReportError(opened.status(), g.json);
   Ledger& l = **opened;
+  // The programme's state, from its snapshot plus the records after it: the guard
+  // checks each event against it, and each staged event is folded into it.
+  auto projector = projections::Projector::Open(l);
+  if (!projector.ok()) return ReportError(projector.status(), g.json);
   projections::EventAppender appender(l, *key);
+  (*projector)->Install(appender);
 
   // Results are printed only once their batch is durably committed, so a line that was
   // acknowledged is on disk even if the process is killed right after.
@@ -141,7 +148,11 @@ int CmdImport(const Globals& g, const std::string& file) {
     std::fputs(object.c_str(), stdout);
   };
   auto flush = [&]() -> Status {
-    RETURN_IF_ERROR(appender.Commit());
+    if (Status s = appender.Commit(); !s.ok()) {
+      // The state folded records that were not written: reload it from the ledger.
+      (void)(*projector)->Reload();
+      return s;
+    }
     for (const Pending& p : pending) {
       (p.appended.existing ? existing : appended)++;
       if (g.json) {
@@ -183,6 +194,13 @@ int CmdImport(const Globals& g, const std::string& file) {
   }
   if (Status s = flush(); !s.ok() && refusal.ok()) refusal = s;
   progress.Finish();
+  if (appended > 0) {
+    // A lagging snapshot is only slower to open (the records after it are replayed),
+    // so a failure here is logged, not fatal.
+    if (Status s = (*projector)->SaveSnapshot(); !s.ok()) {
+      g.log->warn("projection snapshot not saved: {}", s.ToString());
+    }
+  }
 
   if (!refusal.ok()) {
     if (g.json) {
@@ -219,24 +237,12 @@ int CmdLog(const Globals& g, std::optional<uint64_t> from, std::optional<uint64_
   bool first = true;
   Status s = l.Scan(begin, end, [&](const ledger::Record& r) -> Status {
     if (g.json) {
-      ASSIGN_OR_RETURN(std::string data, projections::RecordDataJson(r));
-      json rec = {{"seq", r.seq},
-                  {"id", r.event_id},
-                  {"type", r.type},
-                  {"at", r.at},
-                  {"stream", r.stream},
-                  {"signer", r.signer},
-                  {"recordedAt", FormatMicros(r.recorded_at_micros)},
-                  {"hash", Hex(r.hash)},
-                  {"leafHash", Hex(r.leaf_hash)},
-                  {"data", json::parse(data)}};
+      ASSIGN_OR_RETURN(std::string text, RecordJson(r));
       if (!first) std::fputc(',', stdout);
       first = false;
-      std::string text = rec.dump();
       std::fwrite(text.data(), 1, text.size(), stdout);
     } else {
-      fmt::print("{:>8}  {}  {:<22} {:<28} {:<18} {}\n", r.seq, r.at, r.type, r.stream,
-                 r.signer, r.event_id);
+      fmt::print("{}\n", RecordLine(r));
     }
     return Status::OK();
   });

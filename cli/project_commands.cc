@@ -1,0 +1,97 @@
+// The projection commands: state, history, check.
+#include <chrono>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/records.h"
+#include "domain/date.h"
+#include "ledger/ledger.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
+
+namespace esms::cli {
+namespace {
+
+// The ledger opened read-only and its projected state (snapshot + replay).
+struct Projected {
+  std::unique_ptr<ledger::Ledger> ledger;
+  std::unique_ptr<projections::Projector> projector;
+};
+
+Result<Projected> OpenProjected(const Globals& g) {
+  Projected p;
+  ASSIGN_OR_RETURN(p.ledger, ledger::Ledger::Open(g.ledger_dir, ledger::Ledger::Mode::kReadOnly));
+  ASSIGN_OR_RETURN(p.projector, projections::Projector::Open(*p.ledger));
+  return p;
+}
+
+void Print(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
+}
+
+}  // namespace
+
+int CmdState(const Globals& g, const std::string& project) {
+  auto p = OpenProjected(g);
+  if (!p.ok()) return ReportError(p.status(), g.json);
+  auto view = projections::ViewProject(p->projector->state(), project);
+  if (!view.ok()) return ReportError(view.status(), g.json);
+  Print(g.json ? projections::ToJson(*view) : projections::ToText(*view));
+  return kExitOk;
+}
+
+int CmdCheck(const Globals& g, const std::string& project, const std::optional<std::string>& at) {
+  // Default: today (UTC).
+  domain::Date date = domain::Date::FromDays(
+      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+          .time_since_epoch()
+          .count());
+  if (at.has_value()) {
+    auto parsed = domain::Date::Parse(*at);
+    if (!parsed.ok()) {
+      return ReportError(Status::BadInput("--at: " + parsed.status().message()), g.json);
+    }
+    date = *parsed;
+  }
+  auto p = OpenProjected(g);
+  if (!p.ok()) return ReportError(p.status(), g.json);
+  auto report = projections::CheckProject(p->projector->state(), project, date);
+  if (!report.ok()) return ReportError(report.status(), g.json);
+  Print(g.json ? projections::ToJson(*report) : projections::ToText(*report));
+  return kExitOk;
+}
+
+int CmdHistory(const Globals& g, const std::string& key) {
+  auto p = OpenProjected(g);
+  if (!p.ok()) return ReportError(p.status(), g.json);
+  auto seqs = projections::History(*p->ledger, p->projector->state(), key);
+  if (!seqs.ok()) return ReportError(seqs.status(), g.json);
+  std::string out = g.json ? fmt::format("{{\"key\":{},\"records\":[", JsonString(key)) : "";
+  bool first = true;
+  for (uint64_t seq : *seqs) {
+    auto record = p->ledger->Get(seq);
+    if (!record.ok()) return ReportError(record.status(), g.json);
+    if (g.json) {
+      auto text = RecordJson(*record);
+      if (!text.ok()) return ReportError(text.status(), g.json);
+      if (!first) out += ',';
+      first = false;
+      out += *text;
+    } else {
+      out += RecordLine(*record) + "\n";
+    }
+  }
+  if (g.json) {
+    out += "]}";
+  } else {
+    out = fmt::format("history of {}: {} records\n", key, seqs->size()) + out;
+  }
+  Print(out);
+  return kExitOk;
+}
+
+}  // namespace esms::cli
