@@ -42,9 +42,7 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_
     dup2(in_pipe[0], 0);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
-      close(fd);
-    }
+    close_range(3, ~0U, 0);  // no other test pipe may leak into the program
     execv(argv[0], argv.data());
     _exit(127);
   }
@@ -85,6 +83,7 @@ Child StartCli(const std::vector<std::string>& args, const std::filesystem::path
     dup2(stdin_fd >= 0 ? stdin_fd : devnull, 0);
     dup2(out, 1);
     dup2(devnull, 2);
+    close_range(3, ~0U, 0);  // the program must hold no other end of a test pipe
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -237,7 +237,7 @@ TEST_F(LedgerCliTest, VerifyProveConsistencyCheckpointCheckIndependently) {
 TEST_F(LedgerCliTest, SecondWriterIsToldTheLedgerIsLocked) {
   // A first import holds the ledger open while it waits on its standard input.
   int fds[2];
-  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
   Child holder =
       StartCli({"import", "-", "--key", national_, "--ledger", ledger_}, dir_ / "holder.out", fds[0]);
   close(fds[0]);
