@@ -135,7 +135,14 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
   report.project = p->id();
   report.at = at;
   report.warnings = WarningsOf(state, *p);
-  const auto* convention = p->convention();
+  // The convention in force at `at`: the last one signed on or before it (an amendment
+  // signed later does not count yet); if none was signed by then, the first one, to
+  // say when it was signed.
+  const Fact<domain::ConventionSigned>* convention = nullptr;
+  for (const auto& c : p->conventions) {
+    if (c.data.signed_at <= at) convention = &c;
+  }
+  if (convention == nullptr && !p->conventions.empty()) convention = &p->conventions.front();
   const bool signed_by_then = convention != nullptr && convention->data.signed_at <= at;
   const domain::Money amount =
       domain::Money::Cents(convention != nullptr ? convention->data.amount_cents : 0);

@@ -272,6 +272,21 @@ class ProjectionsTest : public ::testing::Test {
 inline constexpr int64_t kAcquisition2024 = 2100000;
 inline constexpr int64_t kUpgrade2024 = 500000;
 
+// A grappe.extended adding `ests` (acquisitions of OG 1, region 53) to `project`.
+inline json Extension(const std::string& project, const std::vector<std::string>& ests, bool agreement,
+               const std::string& at = "2024-09-01") {
+  json e = {{"project", project}, {"extendedAt", at}, {"porteurAgreement", agreement},
+            {"payingRegion", "53"},
+            {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
+                                            {"essmsTotal", 20}, {"region", "53"}}})},
+            {"establishments", json::array()}};
+  for (const auto& f : ests) {
+    e["establishments"].push_back({{"finess", f}, {"finessEj", Ej(1)}, {"name", "added"},
+                                   {"region", "53"}, {"situation", "acquisition"}});
+  }
+  return e;
+}
+
 }  // namespace esms::projections::testing
 
 #endif  // ESMS_TESTS_PROJECTIONS_FIXTURE_H_

@@ -530,20 +530,6 @@ TEST_F(GuardTest, EquipmentExceedsExpense) {
 
 // ---- Grappe extension ----
 
-json Extension(const std::string& project, const std::vector<std::string>& ests, bool agreement,
-               const std::string& at = "2024-09-01") {
-  json e = {{"project", project}, {"extendedAt", at}, {"porteurAgreement", agreement},
-            {"payingRegion", "53"},
-            {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
-                                            {"essmsTotal", 20}, {"region", "53"}}})},
-            {"establishments", json::array()}};
-  for (const auto& f : ests) {
-    e["establishments"].push_back({{"finess", f}, {"finessEj", Ej(1)}, {"name", "added"},
-                                   {"region", "53"}, {"situation", "acquisition"}});
-  }
-  return e;
-}
-
 TEST_F(GuardTest, ExtensionNotFundedWithoutConvention) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));

@@ -113,6 +113,29 @@ TEST_F(ScenarioTest, IndicatorSeriesFollowsLineageAndHonoursVoids) {
   EXPECT_THAT(seqs, ElementsAre(a, c));
 }
 
+// `check --at` reads the convention in force at that date: an amendment signed after
+// it does not count yet.
+TEST_F(ScenarioTest, CheckUsesTheConventionInForceAtTheDate) {
+  Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
+  Must("ars-bzh", "project.selected", "2024-04-15", {{"project", "p"}, {"committeeAt", "2024-04-15"}});
+  uint64_t first = Must("ars-bzh", "convention.signed", "2024-06-01",
+                        {{"project", "p"}, {"signedAt", "2024-06-01"}, {"amountCents", 4200000},
+                         {"establishments", {Et(1), Et(2)}}, {"durationMonths", 18}});
+  Must("ars-bzh", "grappe.extended", "2024-09-01", Extension("p", {Et(3)}, true));
+  uint64_t amended = Must("ars-bzh", "convention.signed", "2024-09-10",
+                          {{"project", "p"}, {"signedAt", "2024-09-10"}, {"amountCents", 6300000},
+                           {"establishments", {Et(1), Et(2), Et(3)}}, {"durationMonths", 18}});
+  auto evidence_at = [&](const char* date) {
+    auto report = CheckProject(projector_->state(), "p", *domain::Date::Parse(date));
+    EXPECT_TRUE(report.ok());
+    json advance = json::parse(ToJson(*report))["tranches"][0];
+    EXPECT_EQ(advance["conditions"][0]["code"], "CONVENTION_SIGNED");
+    return advance["conditions"][0]["evidence"].get<std::vector<uint64_t>>();
+  };
+  EXPECT_THAT(evidence_at("2024-09-09"), ElementsAre(first));
+  EXPECT_THAT(evidence_at("2024-09-10"), ElementsAre(amended));
+}
+
 TEST_F(ScenarioTest, CheckReportBeforeAndAfterTheConvention) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
   Must("ars-bzh", "project.selected", "2024-04-15", {{"project", "p"}, {"committeeAt", "2024-04-15"}});
