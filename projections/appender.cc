@@ -87,4 +87,12 @@ Status EventAppender::Commit() {
 
 size_t EventAppender::staged() const { return batch_->staged(); }
 
+Result<ledger::Record> EventAppender::Get(uint64_t seq) const {
+  const std::vector<ledger::Record>& staged = batch_->staged_records();
+  if (!staged.empty() && seq >= staged.front().seq && seq - staged.front().seq < staged.size()) {
+    return staged[seq - staged.front().seq];
+  }
+  return ledger_.Get(seq);
+}
+
 }  // namespace esms::projections

@@ -57,6 +57,8 @@ class EventAppender {
   // Writes every staged record in one synced batch.
   Status Commit();
   size_t staged() const;
+  // The record `seq`, staged in the current batch or already in the ledger.
+  Result<ledger::Record> Get(uint64_t seq) const;
 
  private:
   ledger::Ledger& ledger_;

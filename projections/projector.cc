@@ -101,8 +101,11 @@ Status Projector::Check(const domain::Event& event, const ledger::KeyInfo& signe
 }
 
 void Projector::Install(EventAppender& appender) {
-  appender.SetGuard([this](const domain::Event& event, const ledger::KeyInfo& signer) {
-    return Check(event, signer);
+  // The guard of an installed appender also sees the records staged in its batch, so
+  // an event can void a record of the same, not yet committed, batch.
+  appender.SetGuard([this, &appender](const domain::Event& event, const ledger::KeyInfo& signer) {
+    Guard batch_guard([&appender](uint64_t seq) { return appender.Get(seq); });
+    return batch_guard.Check(event, signer, state_.next_seq(), state_);
   });
   appender.SetObserver(
       [this](const domain::Event& event, uint64_t seq, const ledger::KeyInfo&) {

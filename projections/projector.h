@@ -62,7 +62,9 @@ class Projector {
 
   // The guard for the next event, against the current state.
   Status Check(const domain::Event& event, const ledger::KeyInfo& signer) const;
-  // Plugs Check and the fold into `appender`.
+  // Plugs Check and the fold into `appender`, whose staged records the guard also
+  // reads; `appender` must not be used after this Projector is destroyed, nor this
+  // Projector's hooks after `appender` is.
   void Install(EventAppender& appender);
 
   // The snapshot bytes of `state` whose last record has hash `last_hash`.

@@ -113,6 +113,21 @@ TEST_F(ScenarioTest, IndicatorSeriesFollowsLineageAndHonoursVoids) {
   EXPECT_THAT(seqs, ElementsAre(a, c));
 }
 
+// A file may void a record that sits in the same, not yet committed, batch.
+TEST_F(ScenarioTest, VoidOfARecordStagedInTheSameBatch) {
+  EventAppender appender(*ledger_, *keys_.at("ars-bzh"));
+  projector_->Install(appender);
+  std::string id;
+  auto measured = appender.Add(
+      Line("indicator.measured", "2024-02-01", Measurement(Et(1), "2024-01-01", "2024-01-31")), &id);
+  ASSERT_TRUE(measured.ok()) << measured.status().ToString();
+  auto voided = appender.Add(
+      Line("event.voided", "2024-02-02", {{"seq", measured->seq}, {"reason", "typo"}}), &id);
+  ASSERT_TRUE(voided.ok()) << voided.status().ToString();
+  ASSERT_TRUE(appender.Commit().ok());
+  EXPECT_TRUE(IndicatorSeries(projector_->state(), *domain::Finess::Parse(Et(1))).empty());
+}
+
 // `check --at` reads the convention in force at that date: an amendment signed after
 // it does not count yet.
 TEST_F(ScenarioTest, CheckUsesTheConventionInForceAtTheDate) {
