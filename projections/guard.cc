@@ -307,7 +307,10 @@ class RuleChecker {
     }
     TargetsVerdict targets = GrappeTargets(state_, p->campaign(), listed, d.paid_at);
     if (targets.has_targets && !targets.met) {
+      // The convention, and the measurement that misses a target (when one does,
+      // rather than a period left without measurement).
       std::vector<uint64_t> seqs{convention->seq};
+      seqs.insert(seqs.end(), targets.failing.begin(), targets.failing.end());
       return Refuse("TARGETS_NOT_MET", targets.detail, seqs);
     }
     return Status::OK();

@@ -221,11 +221,13 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
     return verdict;
   }
   std::string first_failure;
+  std::optional<uint64_t> first_failing_seq;
   for (auto it = ends.rbegin(); it != ends.rend(); ++it) {
     const domain::Date end = *it;
     const domain::Date start = end.AddMonths(-months).AddDays(1);
     std::vector<uint64_t> evidence;
     std::string failure;
+    std::optional<uint64_t> failing_seq;
     for (const Series& s : series) {
       domain::Date cursor = start;
       bool all_met = true;
@@ -245,6 +247,7 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
             if (!r.met) {
               why = s.finess.str() + " misses a target in the measurement of seq " +
                     std::to_string(m->seq) + ": " + r.detail;
+              failing_seq = m->seq;
               break;
             }
           }
@@ -274,8 +277,12 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
                        start.ToString() + " to " + end.ToString();
       return verdict;
     }
-    if (first_failure.empty()) first_failure = failure;
+    if (first_failure.empty()) {
+      first_failure = failure;
+      first_failing_seq = failing_seq;
+    }
   }
+  if (first_failing_seq.has_value()) verdict.failing.push_back(*first_failing_seq);
   verdict.detail = "no common " + std::to_string(months) + "-month period ending on or before " +
                    at.ToString() + " where every ESSMS meets all targets; latest: " +
                    first_failure;

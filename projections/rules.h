@@ -97,6 +97,7 @@ struct TargetsVerdict {
   std::optional<domain::Date> period_start;
   std::optional<domain::Date> period_end;
   std::vector<uint64_t> evidence;  // the measurements (and adjustments) used
+  std::vector<uint64_t> failing;   // not met: the measurement missing a target, if any
   std::string detail;
 };
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,

@@ -749,7 +749,7 @@ TEST_F(RulesCliTest, TargetsNotMetOneEstablishmentAtEightyNineNinetyNine) {
   uint64_t miss = Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), 10000, 8999));
   EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-10-15",
                     Payment("p", "balance", kAcquisition2024, "2025-10-15")),
-            Expect(3, "TARGETS_NOT_MET", {b.funded.convention}));
+            Expect(3, "TARGETS_NOT_MET", {b.funded.convention, miss}));
   const std::string message = last_.result["error"]["message"];
   EXPECT_THAT(message, HasSubstr(Et(2)));
   EXPECT_THAT(message, HasSubstr("seq " + std::to_string(miss)));
