@@ -465,90 +465,75 @@ void Verifier::CheckTreeBeyond() {
 }
 
 // Every record has its entry (CheckIndexes); here: no entry more. Counting suffices
-// unless there are extras, which a second scan then names.
-void Verifier::CheckEventIdIndex() {
+// unless there are extras, which a second scan then names. The event_ids and streams
+// indexes differ only in what they are called and in which record field they key.
+void Verifier::CheckReverseIndex(const ReverseIndex& index) {
   uint64_t below = 0;
-  std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.event_ids(), true);
+  std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(index.cf, true);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (misdirected_ids_.count(it->key().ToString())) continue;
+    if (index.misdirected.count(it->key().ToString())) continue;
     std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
     if (!seq) {
-      ReportGeneral(fmt::format("event_ids entry '{}' is malformed", it->key().ToStringView()));
+      ReportGeneral(index.entry(it->key().ToStringView()) + " is malformed");
     } else if (*seq < limit_) {
       ++below;
     } else if (limit_ == processed_) {
       Report(limit_, kIndexProblem,
-             fmt::format("seq {}: event_ids entry '{}' points to seq {}, beyond the ledger's {} "
-                         "records",
-                         limit_, it->key().ToStringView(), *seq, limit_));
+             fmt::format("seq {}: {} points to seq {}, beyond the ledger's {} records", limit_,
+                         index.entry(it->key().ToStringView()), *seq, limit_));
     }
   }
   if (!it->status().ok()) {
-    ReportGeneral("event_ids unreadable: " + storage_.Error(it->status(), "").message());
+    ReportGeneral(index.name + " unreadable: " + storage_.Error(it->status(), "").message());
     return;
   }
   uint64_t sound = limit_ - static_cast<uint64_t>(std::count_if(
-                                bad_id_entries_.begin(), bad_id_entries_.end(),
+                                index.bad_entries.begin(), index.bad_entries.end(),
                                 [this](uint64_t s) { return s < limit_; }));
   if (below <= sound) return;
-  // Extras: an entry whose record has another event id.
+  // Extras: an entry whose record is keyed otherwise.
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (misdirected_ids_.count(it->key().ToString())) continue;
+    if (index.misdirected.count(it->key().ToString())) continue;
     std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
     if (!seq || *seq >= limit_) continue;
     Result<std::optional<std::string>> bytes =
         storage_.Get(storage_.records(), storage::SeqKey(*seq));
     if (!bytes.ok() || !*bytes) continue;
     Result<Record> record = DecodeRecord(AsBytes(**bytes));
-    if (record.ok() && record->event_id != it->key().ToStringView()) {
+    if (record.ok() && index.key_of(*record) != it->key().ToStringView()) {
       Report(*seq, kIndexProblem,
-             fmt::format("seq {}: event_ids entry '{}' points to seq {}, whose event id is '{}'",
-                         *seq, it->key().ToStringView(), *seq, record->event_id));
+             fmt::format("seq {}: {} points to seq {}, {}", *seq,
+                         index.entry(it->key().ToStringView()), *seq, index.describe(*record)));
     }
   }
 }
 
+void Verifier::CheckEventIdIndex() {
+  CheckReverseIndex(ReverseIndex{
+      .name = "event_ids",
+      .cf = storage_.event_ids(),
+      .bad_entries = bad_id_entries_,
+      .misdirected = misdirected_ids_,
+      .entry = [](std::string_view key) { return fmt::format("event_ids entry '{}'", key); },
+      .key_of = [](const Record& r) { return r.event_id; },
+      .describe =
+          [](const Record& r) { return fmt::format("whose event id is '{}'", r.event_id); },
+  });
+}
+
 void Verifier::CheckStreamIndex() {
-  uint64_t below = 0;
-  std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.streams(), true);
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (misdirected_stream_keys_.count(it->key().ToString())) continue;
-    std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
-    if (!seq) {
-      ReportGeneral("a streams index entry is malformed");
-    } else if (*seq < limit_) {
-      ++below;
-    } else if (limit_ == processed_) {
-      Report(limit_, kIndexProblem,
-             fmt::format("seq {}: a streams index entry points to seq {}, beyond the ledger's {} "
-                         "records",
-                         limit_, *seq, limit_));
-    }
-  }
-  if (!it->status().ok()) {
-    ReportGeneral("streams unreadable: " + storage_.Error(it->status(), "").message());
-    return;
-  }
-  uint64_t sound = limit_ - static_cast<uint64_t>(std::count_if(
-                                bad_stream_entries_.begin(), bad_stream_entries_.end(),
-                                [this](uint64_t s) { return s < limit_; }));
-  if (below <= sound) return;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    if (misdirected_stream_keys_.count(it->key().ToString())) continue;
-    std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
-    if (!seq || *seq >= limit_) continue;
-    Result<std::optional<std::string>> bytes =
-        storage_.Get(storage_.records(), storage::SeqKey(*seq));
-    if (!bytes.ok() || !*bytes) continue;
-    Result<Record> record = DecodeRecord(AsBytes(**bytes));
-    if (record.ok() &&
-        storage::StreamKey(record->stream, record->stream_version) != it->key().ToStringView()) {
-      Report(*seq, kIndexProblem,
-             fmt::format("seq {}: a streams index entry points to seq {}, which is version {} "
-                         "of stream '{}'",
-                         *seq, *seq, record->stream_version, record->stream));
-    }
-  }
+  CheckReverseIndex(ReverseIndex{
+      .name = "streams",
+      .cf = storage_.streams(),
+      .bad_entries = bad_stream_entries_,
+      .misdirected = misdirected_stream_keys_,
+      .entry = [](std::string_view) { return std::string("a streams index entry"); },
+      .key_of = [](const Record& r) { return storage::StreamKey(r.stream, r.stream_version); },
+      .describe =
+          [](const Record& r) {
+            return fmt::format("which is version {} of stream '{}'", r.stream_version, r.stream);
+          },
+  });
 }
 
 void Verifier::CheckKeyIndex() {

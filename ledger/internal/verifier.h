@@ -65,6 +65,17 @@ class Verifier {
   void CheckIndexes(const Record& record);
   void CheckNode(const SubtreeNode& node, uint64_t seq);
   void CheckTreeBeyond();
+  // A reverse index (key -> seq) and how to name its entries and match a record.
+  struct ReverseIndex {
+    std::string name;  // the column family, in messages
+    rocksdb::ColumnFamilyHandle* cf;
+    const std::set<uint64_t>& bad_entries;
+    const std::set<std::string>& misdirected;
+    std::function<std::string(std::string_view key)> entry;  // "event_ids entry 'x'"
+    std::function<std::string(const Record&)> key_of;        // the record's index key
+    std::function<std::string(const Record&)> describe;      // "whose event id is 'y'"
+  };
+  void CheckReverseIndex(const ReverseIndex& index);
   void CheckEventIdIndex();
   void CheckStreamIndex();
   void CheckKeyIndex();
