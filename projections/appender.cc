@@ -57,9 +57,10 @@ Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::str
 }
 
 Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event) {
-  // The ledger decides who signs (an enrolled, non-revoked key); the guard decides
-  // what that key may do. An unknown or revoked key is refused by the ledger below.
-  const ledger::KeyInfo* signer = ledger_.keys().FindActive(key_.public_key());
+  // The ledger decides who signs (an enrolled, non-revoked key, as of the batch: a
+  // revocation staged earlier in it counts); the guard decides what that key may do.
+  // An unknown or revoked key is refused by the ledger below.
+  const ledger::KeyInfo* signer = batch_->keys().FindActive(key_.public_key());
   ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
   if (guard_ && signer != nullptr) {
     // An event already in the ledger with the same content is not guarded again: it is

@@ -113,6 +113,21 @@ TEST_F(ScenarioTest, IndicatorSeriesFollowsLineageAndHonoursVoids) {
   EXPECT_THAT(seqs, ElementsAre(a, c));
 }
 
+// A key revoked earlier in the batch signs nothing more: the next line is refused as
+// UNAUTHORIZED, not judged by the guard as if the key were still active (voiding a key
+// record would otherwise answer INVALID_TRANSITION).
+TEST_F(ScenarioTest, KeyRevokedEarlierInTheBatchIsUnauthorized) {
+  EventAppender appender(*ledger_, *keys_.at("admin"));
+  projector_->Install(appender);
+  std::string id;
+  auto revoked =
+      appender.Add(Line("key.revoked", "2024-05-01", {{"name", "admin"}, {"reason", "rotation"}}), &id);
+  ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
+  auto voided = appender.Add(Line("event.voided", "2024-05-02", {{"seq", 0}, {"reason", "x"}}), &id);
+  ASSERT_FALSE(voided.ok());
+  EXPECT_EQ(voided.status().error_code(), "UNAUTHORIZED") << voided.status().ToString();
+}
+
 // A file may void a record that sits in the same, not yet committed, batch.
 TEST_F(ScenarioTest, VoidOfARecordStagedInTheSameBatch) {
   EventAppender appender(*ledger_, *keys_.at("ars-bzh"));
