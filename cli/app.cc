@@ -10,7 +10,9 @@
 
 #include "cli/commands.h"
 #include "cli/demo.h"
+#include "cli/evidence_commands.h"
 #include "cli/output.h"
+#include "cli/report_command.h"
 
 namespace esms::cli {
 namespace {
@@ -112,6 +114,13 @@ int Run(int argc, char** argv) {
   auto* prove = app.add_subcommand("prove", "Inclusion proof of a record (RFC 9162)");
   prove->add_option("SEQ", prove_seq, "Record seq")->required();
   prove->add_option("--size", prove_size, "Tree size to prove against (default: current)");
+  std::string prove_format = "text";
+  std::optional<std::string> prove_out;
+  prove->add_option("--format", prove_format,
+                    "text (default; --json for JSON) or tlog-proof (a C2SP tlog-proof file, "
+                    "checkable by any C2SP verifier)")
+      ->check(CLI::IsMember({"text", "tlog-proof"}));
+  prove->add_option("--out", prove_out, "With --format tlog-proof: file to write (default stdout)");
 
   uint64_t cons_old = 0, cons_new = 0;
   auto* consistency =
@@ -147,7 +156,13 @@ int Run(int argc, char** argv) {
                     "amorcage-2021, generalisation-2023, generalisation-2024 or "
                     "generalisation-2025 (default: all)");
 
-  DemoArgs demo_args; CLI::App* demo = AddDemoCommand(app, &demo_args);
+  ReportArgs report_args;
+  CLI::App* report = AddReportCommand(app, &report_args);
+  EvidenceArgs evidence_args;
+  AddEvidenceCommands(app, &evidence_args);
+
+  DemoArgs demo_args;
+  CLI::App* demo = AddDemoCommand(app, &demo_args);
 
   try {
     app.parse(argc, argv);
@@ -171,12 +186,17 @@ int Run(int argc, char** argv) {
   if (*log) return CmdLog(g, log_from, log_to);
   if (*verify) return CmdVerify(g);
   if (*checkpoint) return CmdCheckpoint(g);
+  if (*prove && prove_format == "tlog-proof") {
+    return CmdProveTlog(g, prove_seq, prove_size, prove_out);
+  }
   if (*prove) return CmdProve(g, prove_seq, prove_size);
   if (*consistency) return CmdConsistency(g, cons_old, cons_new);
   if (*state) return CmdState(g, state_project);
   if (*history) return CmdHistory(g, history_key);
   if (*check) return CmdCheck(g, check_project, check_at);
   if (*rules) return CmdRules(g, rules_campaign);
+  if (*report) return CmdReport(g, report_args);
+  if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);
 }

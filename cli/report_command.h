@@ -1,0 +1,41 @@
+// The `report active-dui` command: the PNRR active-DUI indicator at a date
+// (INTERFACE.md §2, §3; DOMAIN.md §8), as a table, CSV, JSON or a self-contained HTML
+// page, optionally with the evidence bundle of the figure.
+//
+// Only cli/app.cc parses arguments: AddReportCommand declares the subcommand's options
+// into a ReportArgs that CmdReport then reads.
+//
+// Thread-safety: single-threaded, like every command.
+#ifndef ESMS_CLI_REPORT_COMMAND_H_
+#define ESMS_CLI_REPORT_COMMAND_H_
+
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace esms::cli {
+
+struct ReportArgs {
+  std::string indicator;              // INDICATOR: only "active-dui" today
+  std::string at;                     // --at YYYY-MM-DD
+  std::optional<std::string> by;      // --by region|department|project|campaign
+  std::string format = "table";       // --format table|csv|json|html
+  std::optional<std::string> out;     // --out FILE (default stdout)
+  std::optional<std::string> bundle;  // --bundle FILE: the evidence of the figure
+};
+
+// Declares `report` and its options on `app`; the parsed values land in `*args`, which
+// must outlive the parse. Returns the subcommand (true when chosen).
+CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args);
+
+// Runs the report; returns the exit code (INTERFACE.md §5).
+int CmdReport(const Globals& g, const ReportArgs& args);
+
+}  // namespace esms::cli
+
+#endif  // ESMS_CLI_REPORT_COMMAND_H_
