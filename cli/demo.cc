@@ -41,8 +41,7 @@ constexpr std::string_view kMarkerText = "esms-ledger demo directory: `esms-ledg
 constexpr size_t kGroupCommit = 1000;
 constexpr int64_t kPnrrTarget = 410000;
 // recordedAt of the demo's records: a fixed clock (2026-01-05T08:00:00Z, then one
-// millisecond per record), so the same seed gives the same records. The genesis record
-// is the exception: Ledger::Create stamps it with the system clock.
+// millisecond per record) from genesis on, so the same seed gives the same ledger and root.
 constexpr int64_t kDemoClockStartMicros = 1767600000LL * 1000000;
 
 Status UsageError(std::string message) {
@@ -232,11 +231,11 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   }
   const ledger::SigningKey& admin = keys.at(gen.keys().front().name);
 
-  auto created = ledger::Ledger::Create(ledger_dir, gen.origin(), gen.keys().front().name, admin);
+  int64_t tick = 0;
+  auto created = ledger::Ledger::Create(ledger_dir, gen.origin(), gen.keys().front().name, admin,
+                                        [&tick] { return kDemoClockStartMicros + 1000 * tick++; });
   if (!created.ok()) return ReportError(created.status(), g.json);
   ledger::Ledger& l = **created;
-  int64_t tick = 0;
-  l.SetClockForTesting([&tick] { return kDemoClockStartMicros + 1000 * tick++; });
   auto projector_or = projections::Projector::Open(l);
   if (!projector_or.ok()) return ReportError(projector_or.status(), g.json);
   projections::Projector& projector = **projector_or;

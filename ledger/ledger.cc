@@ -266,7 +266,8 @@ Ledger::~Ledger() = default;
 
 Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_view origin,
                                                std::string_view admin_name,
-                                               const SigningKey& admin) {
+                                               const SigningKey& admin,
+                                               std::function<int64_t()> now_micros) {
   if (!IsValidOrigin(origin)) {
     return Status::BadInput(fmt::format(
         "origin '{}' must be 1-256 chars without whitespace, control chars or '+'", origin));
@@ -291,6 +292,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
   auto ledger = std::unique_ptr<Ledger>(new Ledger(dir, Mode::kReadWrite, std::move(storage)));
   ledger->origin_ = std::string(origin);
   ledger->ledger_key_ = admin.public_key();
+  if (now_micros) ledger->clock_ = std::move(now_micros);
 
   // Genesis: the admin key enrols itself; the ledger's identity goes in the same write.
   std::unique_ptr<Batch> batch = ledger->NewBatch();

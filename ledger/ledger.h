@@ -79,11 +79,14 @@ class Ledger {
   // "programme", signed by `admin`. Writes dir/ledger.pub = VerifierKey(origin, admin
   // public key) + "\n": the admin key is also the checkpoint key. Writes a first
   // checkpoint (size 1). `origin` is the checkpoint origin line (non-empty, no
-  // whitespace, no '+'). The ledger stays open for writing.
+  // whitespace, no '+'). The ledger stays open for writing. `now_micros`, when given,
+  // is the clock for recordedAt from genesis on (as SetClockForTesting): a
+  // deterministic clock gives a deterministic ledger, root included (the demo's).
   static Result<std::unique_ptr<Ledger>> Create(const std::filesystem::path& dir,
                                                 std::string_view origin,
                                                 std::string_view admin_name,
-                                                const SigningKey& admin);
+                                                const SigningKey& admin,
+                                                std::function<int64_t()> now_micros = {});
   // Opens an existing ledger. NotFound (NOT_FOUND) if `dir` is not a ledger;
   // Unavailable (LEDGER_LOCKED) if another writer holds it (kReadWrite only).
   static Result<std::unique_ptr<Ledger>> Open(const std::filesystem::path& dir, Mode mode);
