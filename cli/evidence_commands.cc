@@ -1,34 +1,539 @@
 // The offline-evidence commands. See cli/evidence_commands.h.
 #include "cli/evidence_commands.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/output.h"
+#include "domain/date.h"
+#include "ledger/hash.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
+#include "projections/bundle.h"
+#include "projections/projector.h"
+#include "projections/queries.h"
 
 namespace esms::cli {
+namespace {
+
+using ledger::Ledger;
+using nlohmann::json;
+
+constexpr std::string_view kWitnessStateFormat = "esms-ledger-witness-state/v1";
+
+void PrintText(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// An error with our own code and exit code (the Status codes of output.h do not carry
+// BUNDLE_INVALID & co. to exit 1), printed as ReportError prints: {"error": {...}} on
+// stdout with --json, "error: CODE: message" on stderr otherwise.
+int Refuse(const Globals& g, std::string_view code, const std::string& message, int exit_code,
+           std::optional<uint64_t> seq = std::nullopt) {
+  if (g.json) {
+    json error = {{"code", code}, {"message", message}};
+    if (seq.has_value()) error["seq"] = *seq;
+    PrintText(json{{"error", error}}.dump());
+  } else {
+    fmt::print(stderr, "error: {}: {}\n", code, message);
+  }
+  return exit_code;
+}
+
+Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::BadInput("cannot read " + path.string());
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::BadInput("cannot read " + path.string());
+  return text.str();
+}
+
+// A verifier key given as a file holding it on its first line (ledger.pub) or as the
+// line itself.
+Result<ledger::NoteVerifier> LoadVerifier(const std::string& arg, std::string_view what,
+                                          uint8_t type) {
+  std::string line = arg;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(arg, ec)) {
+    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(arg));
+    line = text.substr(0, text.find('\n'));
+  }
+  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(line);
+  if (!verifier.ok()) {
+    return Status::BadInput(fmt::format("{}: neither a verifier key nor a file holding one: {}",
+                                        what, verifier.status().message()));
+  }
+  if (verifier->type != type) {
+    return Status::BadInput(fmt::format(
+        "{}: {} is a {} key", what, verifier->name,
+        verifier->type == ledger::kSignatureTypeEd25519 ? "ledger (Ed25519 note)"
+                                                        : "witness (cosignature/v1)"));
+  }
+  return verifier;
+}
+
+Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
+  if (!at.has_value()) {
+    return domain::Date::FromDays(
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+            .time_since_epoch()
+            .count());
+  }
+  Result<domain::Date> parsed = domain::Date::Parse(*at);
+  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
+  return parsed;
+}
+
+Result<ledger::SigningKey> LoadKey(const Globals& g, std::string_view what) {
+  if (g.key_file.empty()) {
+    return Status::InvalidArgument(error_code::kUsage,
+                                   fmt::format("give {} with --key FILE", what));
+  }
+  return ledger::SigningKey::LoadPem(g.key_file);
+}
+
+// ---- bundle ----
+
+int CmdBundle(const Globals& g, const EvidenceArgs& a) {
+  Result<domain::Date> at = DateOrToday(a.bundle_at);
+  if (!at.ok()) return ReportError(at.status(), g.json);
+  projections::BundleOptions options;
+  if (a.bundle_cosigned.has_value()) {
+    Result<std::string> note = ReadWholeFile(*a.bundle_cosigned);
+    if (!note.ok()) return ReportError(std::move(note).TakeStatus().WithContext("--cosigned"), g.json);
+    options.checkpoint_note = *note;
+  }
+  auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
+  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  auto projector = projections::Projector::Open(**opened);
+  if (!projector.ok()) return ReportError(projector.status(), g.json);
+  const projections::ProgrammeState& state = (*projector)->state();
+  auto seqs = projections::ProjectBundleSeqs(**opened, state, a.bundle_project);
+  if (!seqs.ok()) return ReportError(seqs.status(), g.json);
+  projections::BundleClaim claim;
+  claim.kind = projections::BundleClaim::Kind::kProject;
+  claim.project = a.bundle_project;
+  claim.at = *at;
+  auto bundle = projections::BuildBundle(**opened, state, *seqs, claim, options);
+  if (!bundle.ok()) return ReportError(bundle.status(), g.json);
+  Status written = WriteFileAtomically(a.bundle_out, *bundle);
+  if (!written.ok()) return ReportError(written, g.json);
+  json parsed = json::parse(*bundle);
+  auto cp = ledger::ParseNote(parsed["checkpoint"].get<std::string>());
+  uint64_t size = 0;
+  if (cp.ok()) {
+    auto body = ledger::ParseCheckpoint(cp->text);
+    if (body.ok()) size = body->size;
+  }
+  if (g.json) {
+    PrintText(json{{"out", a.bundle_out},
+                   {"project", a.bundle_project},
+                   {"at", at->ToString()},
+                   {"records", parsed["records"].size()},
+                   {"keys", parsed["keys"].size()},
+                   {"checkpointSize", size}}
+                  .dump());
+  } else {
+    fmt::print("bundle of {} as of {}: {} records and {} key records, proven against the "
+               "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
+               "{} --trust ledger.pub\n",
+               a.bundle_project, at->ToString(), parsed["records"].size(), parsed["keys"].size(),
+               size, a.bundle_out, a.bundle_out);
+  }
+  return kExitOk;
+}
+
+// ---- verify-bundle ----
+
+int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
+  auto trust = LoadVerifier(a.trust, "--trust", ledger::kSignatureTypeEd25519);
+  if (!trust.ok()) return ReportError(trust.status(), g.json);
+  std::optional<ledger::NoteVerifier> witness;
+  if (a.witness_key.has_value()) {
+    auto w = LoadVerifier(*a.witness_key, "--witness", ledger::kSignatureTypeCosignatureV1);
+    if (!w.ok()) return ReportError(w.status(), g.json);
+    witness = *w;
+  }
+  auto text = ReadWholeFile(a.verify_file);
+  if (!text.ok()) return ReportError(text.status(), g.json);
+  auto verdict = projections::VerifyBundle(*text, *trust, witness);
+  if (!verdict.ok()) return ReportError(verdict.status(), g.json);
+  const projections::BundleVerdict& v = *verdict;
+  if (!v.ok) return Refuse(g, v.code, v.problem, kExitVerificationFailed, v.seq);
+  std::string summary = fmt::format(
+      "bundle verified: {} records proven against checkpoint {} of {} (root {}){}", v.records,
+      v.checkpoint_size, v.origin, ledger::ToHex(v.root),
+      v.witness_time.has_value() ? fmt::format(", cosigned by {} at {}", witness->name,
+                                               *v.witness_time)
+                                 : std::string());
+  if (v.check.has_value()) {
+    // The same verdict `check PROJECT --at DATE --json` prints.
+    fmt::print(stderr, "{}\n", summary);
+    PrintText(g.json ? projections::ToJson(*v.check) : projections::ToText(*v.check));
+    return kExitOk;
+  }
+  if (g.json) {
+    json evidence = json::array();
+    for (const auto& e : v.claim.evidence) {
+      evidence.push_back({{"finess", e.finess}, {"seq", e.seq}, {"activeFiles", e.active_files}});
+    }
+    PrintText(json{{"verified", true},
+                   {"claim",
+                    {{"kind", "active-dui"},
+                     {"at", v.claim.at.ToString()},
+                     {"total", v.claim.total},
+                     {"evidence", evidence}}},
+                   {"size", v.checkpoint_size},
+                   {"root", ledger::ToHex(v.root)}}
+                  .dump());
+  } else {
+    fmt::print("{}\nactive DUI files as of {}: {} over {} establishments, each a signed, "
+               "proven measurement\n",
+               summary, v.claim.at.ToString(), v.claim.total, v.claim.evidence.size());
+  }
+  return kExitOk;
+}
+
+// ---- witness ----
+
+struct WitnessState {
+  std::string witness;
+  std::string log_key;  // the ledger's verifier key, pinned at the first cosignature
+  uint64_t size = 0;
+  ledger::Hash root{};
+  std::string note;  // the last cosigned checkpoint
+};
+
+Result<std::optional<WitnessState>> LoadWitnessState(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::optional<WitnessState>();
+  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  json j = json::parse(text, nullptr, false);
+  auto bad = [&](std::string why) {
+    return Status::BadInput(fmt::format("witness state {}: {}", path.string(), why));
+  };
+  if (j.is_discarded() || !j.is_object()) return bad("not JSON");
+  if (j.value("format", "") != kWitnessStateFormat) return bad("not a witness state file");
+  WitnessState s;
+  try {
+    s.witness = j.at("witness").get<std::string>();
+    s.log_key = j.at("log").get<std::string>();
+    s.size = j.at("size").get<uint64_t>();
+    s.note = j.at("note").get<std::string>();
+    auto root = ledger::HashFromHex(j.at("root").get<std::string>());
+    if (!root.ok()) return bad("root: " + root.status().message());
+    s.root = *root;
+  } catch (const json::exception& e) {
+    return bad(e.what());
+  }
+  return std::optional<WitnessState>(std::move(s));
+}
+
+int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
+  auto key = LoadKey(g, "the witness's private key");
+  if (!key.ok()) return ReportError(key.status(), g.json);
+  auto previous = LoadWitnessState(a.witness_state);
+  if (!previous.ok()) return ReportError(previous.status(), g.json);
+  auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
+  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  const Ledger& l = **opened;
+  const std::string log_key = l.verifier_key();
+  if (previous->has_value() && (*previous)->log_key != log_key) {
+    return Refuse(g, kConsistencyFailed,
+                  fmt::format("the ledger's key is {}, but this witness follows {}", log_key,
+                              (*previous)->log_key),
+                  kExitVerificationFailed);
+  }
+  if (previous->has_value() && (*previous)->witness != a.witness_name) {
+    return ReportError(Status::InvalidArgument(
+                           error_code::kUsage,
+                           fmt::format("the state file {} is the witness {}'s, not {}'s",
+                                       a.witness_state, (*previous)->witness, a.witness_name)),
+                       g.json);
+  }
+  auto latest = l.LatestCheckpoint();
+  if (!latest.ok()) return ReportError(latest.status(), g.json);
+  if (!latest->has_value()) {
+    return ReportError(Status::FailedPrecondition(
+                           projections::kNoCheckpoint,
+                           "the ledger keeps no checkpoint: run `esms-ledger checkpoint --key "
+                           "LEDGER-KEY.pem` first"),
+                       g.json);
+  }
+  const std::string& note = **latest;
+  const ledger::NoteVerifier log_verifier = ledger::MakeNoteVerifier(l.origin(), l.ledger_key());
+  auto body = ledger::OpenNote(note, std::span(&log_verifier, 1));
+  if (!body.ok()) {
+    return Refuse(g, kConsistencyFailed, "the latest checkpoint: " + body.status().message(),
+                  kExitVerificationFailed);
+  }
+  auto cp = ledger::ParseCheckpoint(*body);
+  if (!cp.ok()) return ReportError(cp.status(), g.json);
+  if (previous->has_value()) {
+    const WitnessState& old = **previous;
+    if (cp->size < old.size) {
+      return Refuse(g, kRollback,
+                    fmt::format("the ledger's latest checkpoint has size {}, smaller than the "
+                                "size {} this witness already cosigned",
+                                cp->size, old.size),
+                    kExitVerificationFailed);
+    }
+    auto proof = l.ConsistencyProof(old.size, cp->size);
+    if (!proof.ok()) return ReportError(proof.status(), g.json);
+    if (!ledger::VerifyConsistency(old.size, cp->size, *proof, old.root, cp->root)) {
+      return Refuse(g, kConsistencyFailed,
+                    fmt::format("the checkpoint of size {} (root {}) does not extend the one of "
+                                "size {} (root {}) this witness cosigned",
+                                cp->size, ledger::ToHex(cp->root), old.size,
+                                ledger::ToHex(old.root)),
+                    kExitVerificationFailed);
+    }
+  }
+  const uint64_t now = static_cast<uint64_t>(std::time(nullptr));
+  std::string cosigned = ledger::CosignNote(note, a.witness_name, *key, now);
+  const ledger::NoteVerifier self = ledger::MakeWitnessVerifier(a.witness_name, key->public_key());
+  if (!ledger::VerifyCosignature(cosigned, self).ok()) {
+    return ReportError(Status::Internal("the new cosignature does not verify"), g.json);
+  }
+  json state = {{"format", kWitnessStateFormat},
+                {"witness", a.witness_name},
+                {"log", log_key},
+                {"origin", cp->origin},
+                {"size", cp->size},
+                {"root", ledger::ToHex(cp->root)},
+                {"time", now},
+                {"note", cosigned}};
+  // The note first: a crash between the two writes leaves the state at the older
+  // checkpoint, from which this one is still consistent.
+  if (a.witness_out.has_value()) {
+    Status s = WriteFileAtomically(*a.witness_out, cosigned);
+    if (!s.ok()) return ReportError(s, g.json);
+  }
+  Status s = WriteFileAtomically(a.witness_state, state.dump(1) + "\n");
+  if (!s.ok()) return ReportError(s, g.json);
+  const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
+  if (g.json) {
+    PrintText(json{{"note", cosigned},
+                   {"size", cp->size},
+                   {"root", ledger::ToHex(cp->root)},
+                   {"witness", vkey},
+                   {"time", now}}
+                  .dump());
+  } else {
+    fmt::print(stderr, "cosigned checkpoint {} of {} as witness {}\n", cp->size, cp->origin, vkey);
+    std::fwrite(cosigned.data(), 1, cosigned.size(), stdout);
+  }
+  return kExitOk;
+}
+
+int CmdWitnessKey(const Globals& g, const EvidenceArgs& a) {
+  auto key = LoadKey(g, "the witness's private key");
+  if (!key.ok()) return ReportError(key.status(), g.json);
+  const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
+  PrintText(g.json ? json{{"witness", vkey}}.dump() : vkey);
+  return kExitOk;
+}
+
+}  // namespace
+
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents) {
+  const std::filesystem::path dir =
+      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const std::filesystem::path tmp =
+      dir / fmt::format(".{}.tmp.{}", path.filename().string(), ::getpid());
+  auto fail = [&](std::string what) {
+    Status s = Status::IoError(fmt::format("{} {}: {}", what, tmp.string(), std::strerror(errno)));
+    ::unlink(tmp.c_str());
+    return s;
+  };
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError(fmt::format("create {}: {}", tmp.string(), std::strerror(errno)));
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return fail("write");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    return fail("fsync");
+  }
+  if (::close(fd) != 0) return fail("close");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("rename to " + path.string() + " from");
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::OK();
+}
 
 void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
-  args->bundle = app.add_subcommand("bundle", "Evidence bundle of a project (not built yet)");
+  args->bundle = app.add_subcommand(
+      "bundle",
+      "Evidence bundle of a project, verifiable offline: every record of the project and of "
+      "its establishments (through their FINESS lineage), the key records of their signers, "
+      "each with an inclusion proof against the latest kept checkpoint (run `checkpoint "
+      "--key` first), and that checkpoint. Human-readable JSON (docs/bundle-format.md)");
   args->bundle->add_option("PROJECT", args->bundle_project, "Project id")->required();
-  args->bundle->add_option("--out", args->bundle_out, "Bundle file")->required();
-  args->verify_bundle =
-      app.add_subcommand("verify-bundle", "Verify an evidence bundle offline (not built yet)");
+  args->bundle->add_option("--out", args->bundle_out, "Bundle file to write (atomically)")
+      ->required();
+  args->bundle->add_option("--at", args->bundle_at,
+                           "Date of the payment check the bundle proves, YYYY-MM-DD "
+                           "(default: today)");
+  args->bundle->add_option(
+      "--cosigned", args->bundle_cosigned,
+      "Prove against this checkpoint note instead, e.g. one cosigned by a witness "
+      "(`witness cosign --out FILE`); it must be one of this ledger's checkpoints");
+
+  args->verify_bundle = app.add_subcommand(
+      "verify-bundle",
+      "Verify an evidence bundle with no ledger: the checkpoint signature (--trust), every "
+      "record's signature against its signer's key as enrolled by the bundle's key records, "
+      "every inclusion proof, and that every readable field is what the signed bytes say; "
+      "then re-evaluate the claim and print the verdict `check` prints. Exit 1 names the "
+      "first problem and its seq");
   args->verify_bundle->add_option("FILE", args->verify_file, "Bundle file")->required();
-  args->verify_bundle->add_option("--trust", args->trust, "ledger.pub")->required();
+  args->verify_bundle
+      ->add_option("--trust", args->trust,
+                   "The ledger's checkpoint verifier key: its ledger.pub file, or the line")
+      ->required();
+  args->verify_bundle->add_option(
+      "--witness", args->witness_key,
+      "Require a valid cosignature of the checkpoint by this witness: its verifier key line "
+      "(printed by `witness key` / `witness cosign`), or a file holding it");
+
+  args->witness = app.add_subcommand(
+      "witness",
+      "A second key (e.g. the national level) that cosigns the ledger's checkpoints after "
+      "checking each one extends the last it cosigned (C2SP tlog-cosignature)");
+  args->witness->require_subcommand(1);
+  args->witness_cosign = args->witness->add_subcommand(
+      "cosign",
+      "Cosign the ledger's latest kept checkpoint with the witness key (--key), after "
+      "checking it is consistent with the last checkpoint this witness cosigned, kept in "
+      "--state (written atomically; created at the first cosignature). Refuses (exit 1) a "
+      "smaller checkpoint (ROLLBACK) or one that does not extend it (CONSISTENCY_FAILED). "
+      "Prints the cosigned checkpoint note; give it to `bundle --cosigned` so that "
+      "`verify-bundle --witness` accepts the bundle");
+  args->witness_cosign->add_option("--name", args->witness_name, "The witness's key name")
+      ->required();
+  args->witness_cosign
+      ->add_option("--state", args->witness_state,
+                   "The witness's state file: the last checkpoint it cosigned")
+      ->required();
+  args->witness_cosign->add_option("--out", args->witness_out,
+                                   "Also write the cosigned checkpoint note to this file");
+  args->witness_show_key = args->witness->add_subcommand(
+      "key", "Print the witness's verifier key (for `verify-bundle --witness`)");
+  args->witness_show_key->add_option("--name", args->witness_name, "The witness's key name")
+      ->required();
 }
 
 std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args) {
-  if ((args.bundle != nullptr && *args.bundle) ||
-      (args.verify_bundle != nullptr && *args.verify_bundle)) {
-    return ReportError(Status::InvalidArgument(error_code::kUsage, "not built yet"), g.json);
-  }
+  if (args.bundle != nullptr && *args.bundle) return CmdBundle(g, args);
+  if (args.verify_bundle != nullptr && *args.verify_bundle) return CmdVerifyBundle(g, args);
+  if (args.witness_cosign != nullptr && *args.witness_cosign) return CmdWitnessCosign(g, args);
+  if (args.witness_show_key != nullptr && *args.witness_show_key) return CmdWitnessKey(g, args);
   return std::nullopt;
 }
 
-int CmdProveTlog(const Globals& g, uint64_t, std::optional<uint64_t>,
-                 const std::optional<std::string>&) {
-  return ReportError(Status::InvalidArgument(error_code::kUsage, "tlog-proof is not built yet"),
-                     g.json);
+int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
+                 const std::optional<std::string>& out) {
+  auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
+  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  const Ledger& l = **opened;
+  if (seq >= l.size()) {
+    return ReportError(
+        Status::BadInput(fmt::format("no record {} (ledger size {})", seq, l.size())), g.json);
+  }
+  std::string note;
+  if (size.has_value()) {
+    auto kept = l.CheckpointAt(*size);
+    if (!kept.ok()) {
+      return ReportError(Status::NotFound(error_code::kNotFound,
+                                          fmt::format("no checkpoint of size {} is kept", *size)),
+                         g.json);
+    }
+    note = *kept;
+  } else {
+    auto latest = l.LatestCheckpoint();
+    if (!latest.ok()) return ReportError(latest.status(), g.json);
+    if (latest->has_value()) note = **latest;
+  }
+  const ledger::NoteVerifier verifier = ledger::MakeNoteVerifier(l.origin(), l.ledger_key());
+  uint64_t tree_size = 0;
+  if (!note.empty()) {
+    auto body = ledger::OpenNote(note, std::span(&verifier, 1));
+    if (!body.ok()) return ReportError(body.status(), g.json);
+    auto cp = ledger::ParseCheckpoint(*body);
+    if (!cp.ok()) return ReportError(cp.status(), g.json);
+    tree_size = cp->size;
+  }
+  if (seq >= tree_size) {
+    return ReportError(
+        Status::FailedPrecondition(
+            projections::kNoCheckpoint,
+            fmt::format("record {} is not covered by the {} (size {}): run `esms-ledger "
+                        "checkpoint --key LEDGER-KEY.pem` first",
+                        seq, size.has_value() ? "checkpoint given" : "latest kept checkpoint",
+                        tree_size)),
+        g.json);
+  }
+  auto record = l.Get(seq);
+  if (!record.ok()) return ReportError(record.status(), g.json);
+  auto proof = l.InclusionProof(seq, tree_size);
+  if (!proof.ok()) return ReportError(proof.status(), g.json);
+  ledger::TlogProof p;
+  p.index = seq;
+  p.proof = *proof;
+  p.checkpoint_note = note;
+  p.extra = record->bytes;  // the leaf itself: the file can be checked alone
+  // Never hand out a proof that does not check.
+  auto checked = ledger::VerifyTlogProof(p, record->leaf_hash, std::span(&verifier, 1));
+  if (!checked.ok()) return ReportError(checked.status(), g.json);
+  const std::string text = ledger::FormatTlogProof(p);
+  if (!out.has_value()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return kExitOk;
+  }
+  Status written = WriteFileAtomically(*out, text);
+  if (!written.ok()) return ReportError(written, g.json);
+  if (g.json) {
+    PrintText(json{{"out", *out},
+                   {"seq", seq},
+                   {"size", tree_size},
+                   {"leafHash", ledger::ToHex(record->leaf_hash)}}
+                  .dump());
+  } else {
+    fmt::print("tlog-proof of record {} against the checkpoint of size {} written to {}\n", seq,
+               tree_size, *out);
+  }
+  return kExitOk;
 }
 
 }  // namespace esms::cli

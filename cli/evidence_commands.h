@@ -1,6 +1,14 @@
-// The offline-evidence commands: `bundle PROJECT --out FILE`, `verify-bundle FILE --trust
-// ledger.pub [--witness KEY]`, `prove SEQ --format tlog-proof` and `witness cosign`
-// (INTERFACE.md §2; DESIGN.md "Merkle tree and checkpoints").
+// The offline-evidence commands (INTERFACE.md §2; DESIGN.md "Merkle tree and
+// checkpoints"; docs/bundle-format.md):
+//   - `bundle PROJECT --out FILE [--at DATE] [--cosigned FILE]`: an evidence bundle of a
+//     project, written atomically;
+//   - `verify-bundle FILE --trust ledger.pub [--witness KEY]`: checks a bundle with no
+//     ledger and prints the `check` verdict it proves (exit 1 names the first problem);
+//   - `prove SEQ --format tlog-proof [--size N] [--out FILE]`: a C2SP tlog-proof file;
+//   - `witness cosign --key WITNESS.pem --name NAME --state FILE [--out FILE]`: a second
+//     key checks the ledger's latest checkpoint is consistent with the last one it
+//     cosigned (kept in the state file) and adds a C2SP cosignature;
+//     `witness key --key WITNESS.pem --name NAME` prints the witness's verifier key.
 //
 // Only cli/app.cc parses arguments: AddEvidenceCommands declares the subcommands and
 // their options into an EvidenceArgs that RunEvidenceCommand then reads.
@@ -10,10 +18,13 @@
 #define ESMS_CLI_EVIDENCE_COMMANDS_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.h"
+#include "ledger/status.h"
 
 namespace CLI {
 class App;
@@ -21,16 +32,31 @@ class App;
 
 namespace esms::cli {
 
+// Error codes of the evidence commands (exit 1): a witness asked to go backwards, or
+// to cosign a checkpoint that does not extend the last one it cosigned.
+inline constexpr std::string_view kRollback = "ROLLBACK";
+inline constexpr std::string_view kConsistencyFailed = "CONSISTENCY_FAILED";
+
 struct EvidenceArgs {
-  // bundle PROJECT --out FILE
+  // bundle PROJECT --out FILE [--at DATE] [--cosigned FILE]
   std::string bundle_project;
   std::string bundle_out;
-  // verify-bundle FILE --trust ledger.pub
+  std::optional<std::string> bundle_at;
+  std::optional<std::string> bundle_cosigned;
+  // verify-bundle FILE --trust ledger.pub [--witness KEY]
   std::string verify_file;
   std::string trust;
+  std::optional<std::string> witness_key;
+  // witness cosign / witness key (the witness's private key is the global --key)
+  std::string witness_name;
+  std::string witness_state;
+  std::optional<std::string> witness_out;
 
   CLI::App* bundle = nullptr;
   CLI::App* verify_bundle = nullptr;
+  CLI::App* witness = nullptr;
+  CLI::App* witness_cosign = nullptr;
+  CLI::App* witness_show_key = nullptr;
 };
 
 // Declares the subcommands on `app`; parsed values land in `*args` (which must outlive
@@ -40,9 +66,16 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args);
 // Runs the chosen evidence command, if one of them was chosen; returns its exit code.
 std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args);
 
-// `prove SEQ --format tlog-proof [--size N] [--out FILE]`: a C2SP tlog-proof file.
+// `prove SEQ --format tlog-proof [--size N] [--out FILE]`: a C2SP tlog-proof file
+// against the kept checkpoint of size N (default: the latest kept one), with the
+// record's bytes as its `extra` line so that it can be checked alone.
 int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
                  const std::optional<std::string>& out);
+
+// Writes `contents` to `path` so that a reader (or a crash) sees the old file or the
+// new one, never a part: a temporary file in the same directory, fsync, rename, fsync
+// of the directory. IoError on failure (the temporary file is removed).
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
 
 }  // namespace esms::cli
 
