@@ -130,7 +130,7 @@ std::string RegionOf(const std::string& departement) {
 }
 
 void Attribute(const ProgrammeState& state, const LineageGroup& g, const Establishment& e,
-               ActiveDuiEvidence& ev) {
+               ActiveDuiEstablishment& ev) {
   std::vector<std::pair<uint64_t, const Project*>> listed;
   std::set<std::string_view> seen;
   for (size_t i : e.members) {
@@ -153,7 +153,7 @@ void Attribute(const ProgrammeState& state, const LineageGroup& g, const Establi
   }
 }
 
-std::string KeyOf(ReportBy by, const ActiveDuiEvidence& ev) {
+std::string KeyOf(ReportBy by, const ActiveDuiEstablishment& ev) {
   switch (by) {
     case ReportBy::kRegion:
       return ev.region;
@@ -250,7 +250,7 @@ Result<ActiveDuiReport> ComputeActiveDui(const ProgrammeState& state, domain::Da
     for (const Establishment& e : SplitAsOf(registry, g, at)) {
       const Measurement* m = LatestOf(state, g, e, at);
       if (m == nullptr) continue;
-      ActiveDuiEvidence ev;
+      ActiveDuiEstablishment ev;
       ev.finess = e.finess.str();
       ev.measured_finess = m->data.finess.str();
       ev.seq = m->seq;
@@ -271,13 +271,13 @@ Result<ActiveDuiReport> ComputeActiveDui(const ProgrammeState& state, domain::Da
     }
   }
   std::sort(report.evidence.begin(), report.evidence.end(),
-            [](const ActiveDuiEvidence& a, const ActiveDuiEvidence& b) {
+            [](const ActiveDuiEstablishment& a, const ActiveDuiEstablishment& b) {
               return a.finess < b.finess;
             });
   report.establishments = static_cast<int64_t>(report.evidence.size());
   if (by != ReportBy::kNone) {
     std::map<std::string, ActiveDuiGroup> groups;
-    for (const ActiveDuiEvidence& ev : report.evidence) {
+    for (const ActiveDuiEstablishment& ev : report.evidence) {
       ActiveDuiGroup& row = groups[KeyOf(by, ev)];
       row.total += ev.active_files;
       ++row.establishments;
@@ -371,7 +371,7 @@ std::string ToJson(const ActiveDuiReport& report) {
                       {"establishments", g.establishments}});
   }
   json evidence = json::array();
-  for (const ActiveDuiEvidence& ev : report.evidence) {
+  for (const ActiveDuiEstablishment& ev : report.evidence) {
     evidence.push_back({{"finess", ev.finess},
                         {"seq", ev.seq},
                         {"activeFiles", ev.active_files},
@@ -402,7 +402,7 @@ std::string ToCsv(const ActiveDuiReport& report) {
   std::string out;
   if (report.by_kind == ReportBy::kNone) {
     out = "finess,region,department,project,campaign,activeFiles,seq,periodEnd,measuredFiness\r\n";
-    for (const ActiveDuiEvidence& ev : report.evidence) {
+    for (const ActiveDuiEstablishment& ev : report.evidence) {
       out += CsvField(ev.finess) + ',' + CsvField(ev.region) + ',' + CsvField(ev.department) +
              ',' + CsvField(ev.project) + ',' + CsvField(ev.campaign) + ',' +
              std::to_string(ev.active_files) + ',' + std::to_string(ev.seq) + ',' +

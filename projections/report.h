@@ -50,8 +50,10 @@ std::string_view ToString(ReportBy by);  // "none", "region", ...
 // The group key of an establishment that has no region / project / campaign.
 inline constexpr std::string_view kNoGroup = "none";
 
-// One establishment's figure and the record behind it.
-struct ActiveDuiEvidence {
+// One establishment's figure and the record behind it. (Not projections/bundle.h's
+// ActiveDuiEvidence, the three fields of a bundle claim: ToBundleClaim() below maps
+// these to it.)
+struct ActiveDuiEstablishment {
   std::string finess;           // its number at the report date (lineage followed)
   std::string measured_finess;  // the number the measurement was recorded under
   uint64_t seq = 0;             // the indicator.measured record
@@ -88,7 +90,7 @@ struct ActiveDuiReport {
   ReportBy by_kind = ReportBy::kNone;
   std::map<std::string, int64_t> by;   // key -> total (empty for kNone)
   std::vector<ActiveDuiGroup> groups;  // the same, with labels and counts, by key
-  std::vector<ActiveDuiEvidence> evidence;  // by finess
+  std::vector<ActiveDuiEstablishment> evidence;  // by finess
   uint64_t state_size = 0;  // the records the state reflects: seqs [0, state_size)
 
   // target - total: negative once the target is exceeded.

@@ -228,7 +228,7 @@ TEST_F(ReportTest, ProjectFollowsTheLineageAndSkipsRejectedProjects) {
 
   ActiveDuiReport report = Report("2024-12-31", ReportBy::kProject);
   ASSERT_EQ(report.evidence.size(), 2u);  // by finess: Et(7) < Et(50)
-  const ActiveDuiEvidence& ev = report.evidence[1];
+  const ActiveDuiEstablishment& ev = report.evidence[1];
   EXPECT_EQ(ev.finess, Et(50));
   EXPECT_THAT(ev.projects, ElementsAre("refused", "funded"));
   EXPECT_EQ(ev.project, "funded");
