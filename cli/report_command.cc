@@ -1,22 +1,187 @@
 // The `report` command. See cli/report_command.h.
 #include "cli/report_command.h"
 
-#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <vector>
 
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/evidence_commands.h"
 #include "cli/output.h"
+#include "cli/report_html.h"
+#include "domain/date.h"
+#include "ledger/hash.h"
+#include "ledger/ledger.h"
+#include "ledger/note.h"
+#include "projections/bundle.h"
+#include "projections/projector.h"
+#include "projections/report.h"
 
 namespace esms::cli {
+namespace {
+
+constexpr std::string_view kIndicator = "active-dui";
+
+struct Request {
+  domain::Date at;
+  projections::ReportBy by = projections::ReportBy::kNone;
+  std::string format;
+};
+
+Result<Request> Validate(const Globals& g, const ReportArgs& args) {
+  if (args.indicator != kIndicator) {
+    return Status::InvalidArgument(
+        error_code::kUsage,
+        fmt::format("unknown indicator \"{}\" (known: {})", args.indicator, kIndicator));
+  }
+  Request r;
+  auto at = domain::Date::Parse(args.at);
+  if (!at.ok()) return Status::BadInput("--at: " + at.status().message());
+  r.at = *at;
+  ASSIGN_OR_RETURN(r.by, projections::ParseReportBy(args.by.value_or("")));
+  r.format = args.format.value_or(g.json ? "json" : "table");
+  if (r.format != "table" && r.format != "csv" && r.format != "json" && r.format != "html") {
+    return Status::InvalidArgument(
+        error_code::kUsage,
+        fmt::format("--format: unknown format \"{}\" (known: table, csv, json, html)", r.format));
+  }
+  if (args.out.has_value() && args.out->empty()) {
+    return Status::InvalidArgument(error_code::kUsage, "--out: empty file name");
+  }
+  if (args.bundle.has_value() && args.bundle->empty()) {
+    return Status::InvalidArgument(error_code::kUsage, "--bundle: empty file name");
+  }
+  if (args.out.has_value() && args.bundle.has_value() && *args.out == *args.bundle) {
+    return Status::InvalidArgument(error_code::kUsage, "--out and --bundle name the same file");
+  }
+  return r;
+}
+
+// Where the figures can be checked: the ledger's root now and its latest checkpoint.
+Result<HtmlProvenance> Provenance(const ledger::Ledger& ledger) {
+  HtmlProvenance p;
+  p.origin = ledger.origin();
+  p.ledger_size = ledger.size();
+  if (ledger.size() > 0) {
+    ASSIGN_OR_RETURN(ledger::Hash root, ledger.RootAt(ledger.size()));
+    p.ledger_root = ledger::ToHex(root);
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> note, ledger.LatestCheckpoint());
+  if (note.has_value()) {
+    ASSIGN_OR_RETURN(ledger::Note parsed, ledger::ParseNote(*note));
+    ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger::ParseCheckpoint(parsed.text));
+    p.checkpoint_note = *note;
+    p.checkpoint_size = cp.size;
+    p.checkpoint_root = ledger::ToHex(cp.root);
+  }
+  return p;
+}
+
+// The evidence bundle of the figure: the counted measurements and the finess.changed
+// records of the lineages followed (BuildBundle adds the signers' key records).
+Result<std::string> BundleOf(const ledger::Ledger& ledger, const projections::ProgrammeState& state,
+                             const projections::ActiveDuiReport& report) {
+  projections::BundleClaim claim;
+  claim.kind = projections::BundleClaim::Kind::kActiveDui;
+  claim.at = report.at;
+  claim.total = report.total;
+  std::vector<uint64_t> seqs;
+  seqs.reserve(report.evidence.size());
+  claim.evidence.reserve(report.evidence.size());
+  for (const auto& e : report.evidence) {
+    claim.evidence.push_back({e.finess, e.seq, e.active_files});
+    seqs.push_back(e.seq);
+    seqs.insert(seqs.end(), e.change_seqs.begin(), e.change_seqs.end());
+  }
+  return projections::BuildBundle(ledger, state, std::move(seqs), claim);
+}
+
+void PrintStdout(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
+}
+
+}  // namespace
 
 CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
-  auto* report = app.add_subcommand("report", "Programme indicators (not built yet)");
+  auto* report = app.add_subcommand(
+      "report",
+      "The PNRR active-DUI indicator at a date: each ESSMS counted once (followed through "
+      "FINESS changes) with its latest measurement ending on or before the date; the "
+      "distance to the 410 000 target; the records behind each figure");
   report->add_option("INDICATOR", args->indicator, "active-dui")->required();
-  report->add_option("--at", args->at, "Date, YYYY-MM-DD")->required();
+  report->add_option("--at", args->at, "Date, YYYY-MM-DD (a measurement ending on it counts)")
+      ->required();
+  report->add_option("--by", args->by, "Totals by region, department, project or campaign");
+  report->add_option("--format", args->format,
+                     "table (default), csv (one row per establishment, or per group with "
+                     "--by), json (default with --json) or html (one self-contained page)");
+  report->add_option("--out", args->out, "File to write (atomically) instead of stdout");
+  report->add_option("--bundle", args->bundle,
+                     "Also write the evidence bundle of the figure, verifiable offline with "
+                     "verify-bundle (needs a kept checkpoint: esms-ledger checkpoint --key)");
   return report;
 }
 
-int CmdReport(const Globals& g, const ReportArgs&) {
-  return ReportError(Status::InvalidArgument(error_code::kUsage, "report is not built yet"),
-                     g.json);
+int CmdReport(const Globals& g, const ReportArgs& args) {
+  Result<Request> request = Validate(g, args);
+  if (!request.ok()) return ReportError(request.status(), g.json);
+  const Request& r = *request;
+
+  auto ledger = ledger::Ledger::Open(g.ledger_dir, ledger::Ledger::Mode::kReadOnly);
+  if (!ledger.ok()) return ReportError(ledger.status(), g.json);
+  auto projector = projections::Projector::Open(**ledger);
+  if (!projector.ok()) return ReportError(projector.status(), g.json);
+  const projections::ProgrammeState& state = (*projector)->state();
+
+  auto report = projections::ComputeActiveDui(state, r.at, r.by);
+  if (!report.ok()) return ReportError(report.status(), g.json);
+
+  std::string text;
+  if (r.format == "json") {
+    text = projections::ToJson(*report);
+  } else if (r.format == "csv") {
+    text = projections::ToCsv(*report);
+  } else if (r.format == "table") {
+    text = projections::ToText(*report);
+  } else {
+    auto provenance = Provenance(**ledger);
+    if (!provenance.ok()) return ReportError(provenance.status(), g.json);
+    provenance->bundle_file = args.bundle;
+    text = RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at),
+                               *provenance);
+  }
+
+  // The bundle first: when it cannot be made (no checkpoint yet), nothing is written.
+  if (args.bundle.has_value()) {
+    auto bundle = BundleOf(**ledger, state, *report);
+    if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g.json);
+    Status written = WriteFileAtomically(*args.bundle, *bundle);
+    if (!written.ok()) return ReportError(written, g.json);
+    std::fprintf(stderr, "evidence bundle of %zu measurements written to %s (check it with: "
+                         "esms-ledger verify-bundle %s --trust ledger.pub)\n",
+                 report->evidence.size(), args.bundle->c_str(), args.bundle->c_str());
+  }
+
+  if (!args.out.has_value()) {
+    PrintStdout(text);
+    return kExitOk;
+  }
+  Status written = WriteFileAtomically(*args.out, text);
+  if (!written.ok()) return ReportError(written, g.json);
+  if (g.json) {
+    PrintStdout(projections::ToJson(*report));
+  } else {
+    std::fprintf(stderr, "active DUI files at %s: %s (%s %% of the %s target); %s report "
+                         "written to %s\n",
+                 r.at.ToString().c_str(), projections::GroupDigits(report->total).c_str(),
+                 std::to_string(report->PercentOfTarget()).c_str(),
+                 projections::GroupDigits(report->target).c_str(), r.format.c_str(),
+                 args.out->c_str());
+  }
+  return kExitOk;
 }
 
 }  // namespace esms::cli

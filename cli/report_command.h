@@ -24,7 +24,8 @@ struct ReportArgs {
   std::string indicator;              // INDICATOR: only "active-dui" today
   std::string at;                     // --at YYYY-MM-DD
   std::optional<std::string> by;      // --by region|department|project|campaign
-  std::string format = "table";       // --format table|csv|json|html
+  // --format table|csv|json|html; not given: json with the global --json, else table.
+  std::optional<std::string> format;
   std::optional<std::string> out;     // --out FILE (default stdout)
   std::optional<std::string> bundle;  // --bundle FILE: the evidence of the figure
 };
@@ -33,7 +34,12 @@ struct ReportArgs {
 // must outlive the parse. Returns the subcommand (true when chosen).
 CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args);
 
-// Runs the report; returns the exit code (INTERFACE.md §5).
+// Runs the report; returns the exit code (INTERFACE.md §5): 2 (USAGE / BAD_INPUT) for
+// an unknown indicator, --by or --format and a bad date; 4 when the ledger cannot be
+// read or --out / --bundle cannot be written. The output goes to --out (written
+// atomically: temporary file + rename) or stdout; with --out and --json, stdout gets
+// the JSON report as well. --bundle FILE also writes the evidence bundle of the figure
+// (projections/bundle.h), proven against the latest kept checkpoint.
 int CmdReport(const Globals& g, const ReportArgs& args);
 
 }  // namespace esms::cli
