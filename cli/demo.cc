@@ -20,6 +20,7 @@
 
 #include "cli/demo_generator.h"
 #include "cli/output.h"
+#include "cli/report_html.h"
 #include "domain/date.h"
 #include "domain/money.h"
 #include "ledger/hash.h"
@@ -29,6 +30,7 @@
 #include "projections/appender.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "projections/report.h"
 
 namespace esms::cli {
 namespace {
@@ -39,7 +41,6 @@ using nlohmann::json;
 constexpr std::string_view kMarkerFile = ".esms-demo";
 constexpr std::string_view kMarkerText = "esms-ledger demo directory: `esms-ledger demo` may replace it\n";
 constexpr size_t kGroupCommit = 1000;
-constexpr int64_t kPnrrTarget = 410000;
 // recordedAt of the demo's records: a fixed clock (2026-01-05T08:00:00Z, then one
 // millisecond per record) from genesis on, so the same seed gives the same ledger and root.
 constexpr int64_t kDemoClockStartMicros = 1767600000LL * 1000000;
@@ -170,7 +171,7 @@ std::string Indented(const std::string& text, std::string_view indent) {
       size_t cut = line.rfind(", ", kWidth);
       line = line.substr(0, cut == std::string::npos ? kWidth : cut) + ", ...)";
     }
-    out += std::string(indent) + line + "\n";
+    out += (line.empty() ? "" : std::string(indent)) + line + "\n";
     start = end + 1;
   }
   return out;
@@ -213,8 +214,17 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   const fs::path ledger_dir = dir / "ledger";
   if (Status s = PrepareDir(dir); !s.ok()) return ReportError(s, g.json);
 
+  // Wall-clock seconds of each phase, for the walk-through and --json.
+  std::vector<std::pair<std::string, double>> phases;
+  auto phase_started = std::chrono::steady_clock::now();
+  auto end_phase = [&](std::string name) {
+    const auto now = std::chrono::steady_clock::now();
+    phases.emplace_back(std::move(name), std::chrono::duration<double>(now - phase_started).count());
+    phase_started = now;
+  };
   auto generated = DemoGenerator::Create(options);
   if (!generated.ok()) return ReportError(generated.status(), g.json);
+  end_phase("plan");
   const DemoGenerator& gen = **generated;
   const DemoSummary& sum = gen.summary();
 
@@ -278,6 +288,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
     return Status::OK();
   };
 
+  end_phase("keys and genesis");
   const auto import_started = std::chrono::steady_clock::now();
   Status status;
   // Key enrolments first: every other signer must be enrolled before it signs.
@@ -302,6 +313,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - import_started).count();
   events_file.close();
   if (!events_file) return ReportError(Status::IoError("cannot write events.jsonl"), g.json);
+  end_phase("import");
 
   // The attempts, one by one: each must be refused with its code.
   std::vector<Attempted> attempts;
@@ -318,7 +330,9 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
     }
     attempts.push_back(std::move(result));
   }
+  end_phase("attempts");
   if (Status s = projector.SaveSnapshot(); !s.ok()) return ReportError(s, g.json);
+  end_phase("snapshot");
 
   // Checkpoint (admin key = the ledger's checkpoint key) and verify.
   auto note = l.MakeCheckpoint(admin);
@@ -326,6 +340,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   auto verified = l.Verify();
   if (!verified.ok()) return ReportError(verified.status(), g.json);
   const auto& v = *verified;
+  end_phase("checkpoint and verify");
 
   // The featured project, as the projections see it.
   const projections::ProgrammeState& state = projector.state();
@@ -333,6 +348,34 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   auto view = projections::ViewProject(state, sum.featured_project);
   auto check = projections::CheckProject(state, sum.featured_project, *today);
   auto history = projections::History(l, state, sum.featured_project);
+  // The PNRR indicator as `esms-ledger report active-dui` computes it: at the end of 2024
+  // (the EU's target date, 003 §3.1) by region (national) or département (one region),
+  // and at the demo's today.
+  const domain::Date end_2024 = *domain::Date::Parse("2024-12-31");
+  const projections::ReportBy report_by = options.scale == DemoScale::kNational
+                                              ? projections::ReportBy::kRegion
+                                              : projections::ReportBy::kDepartment;
+  auto dui_2024 = projections::ComputeActiveDui(state, end_2024, report_by);
+  if (!dui_2024.ok()) return ReportError(dui_2024.status(), g.json);
+  auto dui_today = projections::ComputeActiveDui(state, *today, report_by);
+  if (!dui_today.ok()) return ReportError(dui_today.status(), g.json);
+  // The page `report active-dui --format html` writes, at today with its monthly
+  // trajectory, next to the ledger.
+  HtmlProvenance provenance;
+  provenance.origin = gen.origin();
+  provenance.ledger_size = v.size;
+  provenance.ledger_root = ledger::ToHex(v.root);
+  provenance.checkpoint_note = *note;
+  provenance.checkpoint_size = v.size;
+  provenance.checkpoint_root = ledger::ToHex(v.root);
+  const fs::path html_path = dir / "report.html";
+  {
+    std::ofstream html(html_path, std::ios::binary | std::ios::trunc);
+    html << RenderActiveDuiHtml(*dui_today, projections::ActiveDuiTrajectory(state, *today),
+                                provenance);
+    if (!html) return ReportError(Status::IoError("cannot write " + html_path.string()), g.json);
+  }
+  end_phase("queries");
 
   int attempts_as_expected = 0;
   for (const Attempted& a : attempts) {
@@ -379,11 +422,20 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
         {"attempts", json::array()},
         {"attemptsRefusedAsExpected", attempts_as_expected},
         {"activeDui",
-         {{"at", sum.latest_measure_date},
-          {"total", sum.active_dui_latest},
-          {"end2024", sum.active_dui_end_2024},
-          {"establishments", sum.measured_establishments},
-          {"target", kPnrrTarget}}},
+         {{"at", dui_2024->at.ToString()},
+          {"total", dui_2024->total},
+          {"establishments", dui_2024->establishments},
+          {"target", dui_2024->target},
+          {"percentOfTarget", dui_2024->PercentOfTarget()},
+          {"by", dui_2024->by},
+          {"latestAt", dui_today->at.ToString()},
+          {"latestTotal", dui_today->total},
+          {"latestEstablishments", dui_today->establishments},
+          {"html", html_path.string()},
+          // The generator's own expectation, from the data it drew (a cross-check).
+          {"generatedEnd2024", sum.active_dui_end_2024},
+          {"generatedLatest", sum.active_dui_latest}}},
+        {"phases", json::object()},
         {"checkpoint", *note},
         {"verify",
          {{"ok", v.ok},
@@ -392,6 +444,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
           {"firstBad", v.first_bad.has_value() ? json(*v.first_bad) : json(nullptr)},
           {"problem", v.ok ? json(nullptr) : json(v.problem)}}}};
     for (const auto& [campaign, n] : sum.projects_by_campaign) out["projectsByCampaign"][campaign] = n;
+    for (const auto& [name, seconds] : phases) out["phases"][name] = seconds;
     for (const Unexpected& u : unexpected) {
       out["unexpectedRefusals"].push_back(
           {{"id", u.id}, {"signer", u.signer}, {"error", json::parse(ErrorJson(u.status))}});
@@ -496,16 +549,20 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
              attempts.size());
 
   Section("5. The PNRR indicator: active DUI files");
-  // TODO(demo): use the projections' active-DUI report once it exists
-  // (`report active-dui`); until then the figure comes from the generated data.
-  fmt::print("Sum over {} measured establishments (each followed through FINESS changes, counted\n"
-             "once with its latest measurement), from the generated data:\n",
-             Thousands(sum.measured_establishments));
-  fmt::print("  latest ({}): {} active DUI files; end of 2024: {}; PNRR target at the end of\n"
-             "  2024: {} (national); {:.1f} % of it here at the end of 2024.\n",
-             sum.latest_measure_date, Thousands(sum.active_dui_latest),
-             Thousands(sum.active_dui_end_2024), Thousands(kPnrrTarget),
-             100.0 * static_cast<double>(sum.active_dui_end_2024) / kPnrrTarget);
+  fmt::print(
+      "The sum of active DUI files over the establishments, each followed through its FINESS\n"
+      "changes and counted once with its latest measurement (esms-ledger report active-dui\n"
+      "--at 2024-12-31 --by {}):\n",
+      projections::ToString(report_by));
+  fmt::print("{}", Indented(projections::ToText(*dui_2024), "  "));
+  fmt::print("At {}: {} active DUI files over {} establishments.\n", dui_today->at.ToString(),
+             Thousands(dui_today->total), Thousands(dui_today->establishments));
+  if (options.scale == DemoScale::kRegion) {
+    fmt::print("(410 000 is the national target; one region carries a share of it.)\n");
+  }
+  fmt::print("The same indicator as a page, with its monthly trajectory and how to verify each\n"
+             "figure: open {} in a browser.\n",
+             html_path.string());
 
   Section("6. A checkpoint, signed with the admin key");
   fmt::print("{}", *note);
@@ -525,11 +582,17 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   fmt::print("  esms-ledger history {} --ledger {}\n", sum.featured_project, ledger_arg);
   fmt::print("  esms-ledger state {} --ledger {}\n", sum.featured_project, ledger_arg);
   fmt::print("  esms-ledger check {} --ledger {}\n", sum.laggard_project, ledger_arg);
+  fmt::print("  esms-ledger report active-dui --at 2024-12-31 --by {} --ledger {}\n",
+             options.scale == DemoScale::kNational ? "region" : "department", ledger_arg);
   fmt::print("  esms-ledger verify --ledger {}\n", ledger_arg);
   fmt::print("  esms-ledger prove 1000 --ledger {}\n", ledger_arg);
   fmt::print("  esms-ledger import {}/events.jsonl --key {}/keys/admin.pem --ledger {}\n",
              dir.string(), dir.string(), ledger_arg);
-  fmt::print("(done in {:.1f} s)\n", total_seconds);
+  std::string timings;
+  for (const auto& [name, seconds] : phases) {
+    timings += fmt::format("{}{} {:.1f} s", timings.empty() ? "" : ", ", name, seconds);
+  }
+  fmt::print("(done in {:.1f} s: {})\n", total_seconds, timings);
   std::fflush(stdout);
   return v.ok ? kExitOk : kExitVerificationFailed;
 }

@@ -214,6 +214,10 @@ struct Est {
   int64_t quote_cents = 0;  // 0: none
   std::array<int, 5> r0{}, step{}, final{};  // per mille, by domain::Indicator order
   int first_month = -1;                      // month of the first (3-month) measurement
+  // Month from which the rates climb (the project's start); before it they stay at r0:
+  // an establishment that keeps its software reports its usage from 2022 on, and it
+  // grows once the project deploys the Ségur version. -1: from first_month.
+  int climb_month = -1;
   std::string new_finess;                    // renumbered to
   Date renumbered_at;
   bool merged_away = false;  // merged into another establishment
@@ -361,7 +365,7 @@ struct DemoGenerator::Plan {
   // ---- measurements ----
   // The counts of establishment `e`'s measurement ending at month m.
   domain::UsageCounts CountsAt(const Est& e, int m) const {
-    const int k = m - e.first_month;
+    const int k = std::max(0, m - (e.climb_month >= 0 ? e.climb_month : e.first_month));
     std::array<int, 5> rate{};
     for (size_t i = 0; i < 5; ++i) rate[i] = std::min(e.final[i], e.r0[i] + k * e.step[i]);
     auto num = [&](int64_t den, size_t i) {
@@ -417,28 +421,28 @@ struct DemoGenerator::Plan {
     return std::nullopt;
   }
 
-  std::string MeasuredFinessAt(const Est& e, int m) const {
+  const std::string& MeasuredFinessAt(const Est& e, int m) const {
     if (!e.new_finess.empty() && ReportDate(m) >= e.renumbered_at) return e.new_finess;
     return e.finess;
   }
 
+  // The national scale writes millions of these: formatted directly (the same bytes as
+  // nlohmann's dump of the ordered object; FINESS numbers and dates need no escaping).
   DemoEvent Measurement(const Est& e, int m) const {
     domain::UsageCounts c = CountsAt(e, m);
     const bool first = m == e.first_month;
-    std::string finess = MeasuredFinessAt(e, m);
-    Date at = ReportDate(m);
-    Json data{{"finess", finess},
-              {"periodStart", MonthStart(first ? m - 2 : m).ToString()},
-              {"periodEnd", MonthEnd(m).ToString()},
-              {"personsAccompanied", c.persons_accompanied},
-              {"activeFiles", c.active_files},
-              {"activeFilesWithPlan", c.active_files_with_plan},
-              {"activeFilesWithAgendaEvent", c.active_files_with_agenda_event},
-              {"mssanteMessages", c.mssante_messages},
-              {"dmpFed", c.dmp_fed}};
+    const std::string& finess = MeasuredFinessAt(e, m);
+    const std::string at = ReportDate(m).ToString();
     std::string id = fmt::format("m/{}/{:04d}-{:02d}", finess, m / 12, m % 12 + 1);
-    Json event{{"id", id}, {"type", "indicator.measured"}, {"at", at.ToString()}, {"data", data}};
-    return DemoEvent{Porteurs(e.region), id, at.ToString(), event.dump()};
+    std::string json = fmt::format(
+        R"({{"id":"{}","type":"indicator.measured","at":"{}","data":{{"finess":"{}",)"
+        R"("periodStart":"{}","periodEnd":"{}","personsAccompanied":{},"activeFiles":{},)"
+        R"("activeFilesWithPlan":{},"activeFilesWithAgendaEvent":{},"mssanteMessages":{},)"
+        R"("dmpFed":{}}}}})",
+        id, at, finess, MonthStart(first ? m - 2 : m).ToString(), MonthEnd(m).ToString(),
+        c.persons_accompanied, c.active_files, c.active_files_with_plan,
+        c.active_files_with_agenda_event, c.mssante_messages, c.dmp_fed);
+    return DemoEvent{Porteurs(e.region), std::move(id), at, std::move(json)};
   }
 
   Json EstablishmentJson(const Est& e) const {
@@ -646,7 +650,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
     std::vector<std::vector<int>> grappes;
     std::vector<int> current;
     int current_size = 0;
-    int wanted = static_cast<int>(rng.Between(12, 30));
+    int wanted = static_cast<int>(rng.Between(10, 26));
     for (int og : in_grappes) {
       const int size = static_cast<int>(P.ogs[static_cast<size_t>(og)].ests.size());
       if (size >= 20) {  // a large OG carries its own project
@@ -659,7 +663,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
         grappes.push_back(current);
         current.clear();
         current_size = 0;
-        wanted = static_cast<int>(rng.Between(12, 30));
+        wanted = static_cast<int>(rng.Between(10, 26));
       }
     }
     if (!current.empty()) {
@@ -875,8 +879,16 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
         domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.amount));
     const int first_month = MonthOf(conv) + 3;
     for (int e : p.ests) {
-      P.ests[static_cast<size_t>(e)].first_month =
+      Est& est = P.ests[static_cast<size_t>(e)];
+      est.first_month =
           p.campaign == Campaign::kAmorcage2021 ? std::max(first_month, 2022 * 12 + 2) : first_month;
+      est.climb_month = est.first_month;
+      // An establishment that keeps its software (upgrade) already has active DUI files:
+      // its porteur reports them from early 2022 (003 §4 B: as early as possible), flat
+      // until the project deploys the Ségur version.
+      if (!est.acquisition) {
+        est.first_month = std::min(est.first_month, 2022 * 12 + static_cast<int>(rng.Between(0, 5)));
+      }
     }
     if (i == featured) {  // a quick, complete grappe
       for (int e : p.ests) {
@@ -930,6 +942,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
           est.extension = true;
           est.acquisition = rng.Chance(600);
           est.first_month = MonthOf(ext) + 3;
+          est.climb_month = est.first_month;
           if (i == featured) {
             for (int& s : est.step) s = std::max(s, 70);
           }
@@ -1023,10 +1036,15 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
         est.sons = true;
         est.sons_solution = static_cast<int>(rng.Between(0, static_cast<int64_t>(Solutions().size()) - 1));
         Date ordered = Between(rng, D(2022, 2, 1), D(2022, 12, 15));
-        P.Add(ordered, kNationalRank, "national", "sons/" + est.finess,
-              Json{{"finess", est.finess}, {"solution", SolutionJson(est.sons_solution)},
-                   {"orderedAt", ordered.ToString()}},
-              "sons.ordered");
+        Json data{{"finess", est.finess}, {"solution", SolutionJson(est.sons_solution)},
+                  {"orderedAt", ordered.ToString()}};
+        Date at = ordered;
+        if (k == 0) {  // validated in Q1 2023: too early for 2024 usage funding (003 §2.1)
+          Date validated = Between(rng, D(2023, 2, 1), D(2023, 3, 24));
+          data["validatedAt"] = validated.ToString();
+          at = validated;
+        }
+        P.Add(at, kNationalRank, "national", "sons/" + est.finess, data, "sons.ordered");
         ++P.summary.sons_orders;
       } else if (k == 1 || k == 2 || (k >= 4 && rng.Chance(20))) {
         est.eu_funded = true;
@@ -1142,8 +1160,9 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
   for (int e : rej.ests) {
     if (!P.ests[static_cast<size_t>(e)].sons) fillers.push_back(e);
   }
+  // A grappe of 15: `est` and fillers, all in acquisition (or all keeping their software).
   auto submission = [&](const std::string& id, Campaign campaign, Date at, const Est& est,
-                        int solution) {
+                        int solution, bool upgrade = false) {
     std::vector<const Est*> listed{&est};
     for (int f : fillers) {
       if (listed.size() >= 15) break;
@@ -1157,14 +1176,14 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
         organisations.push_back(P.OrganisationJson(e->og));
       }
       Json j = P.EstablishmentJson(*e);
-      j["situation"] = "acquisition";
+      j["situation"] = upgrade ? "upgrade" : "acquisition";
       establishments.push_back(j);
     }
     const Og& og = P.ogs[static_cast<size_t>(est.og)];
     Json data{{"project", id},
               {"campaign", std::string(domain::CampaignId(campaign))},
               {"porteur", Json{{"finessEj", og.finess_ej}, {"siret", og.siret}, {"name", og.name}}},
-              {"kind", "acquisition"},
+              {"kind", upgrade ? "usage" : "acquisition"},
               {"solution", SolutionJson(solution)},
               {"organisations", organisations},
               {"establishments", establishments},
@@ -1264,6 +1283,88 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
     P.attempts.push_back({P.Porteurs(home), feat.id + "/self-payment", event.dump(), "UNAUTHORIZED",
                           "a porteur's key signs a payment to its own project (only an ARS "
                           "payer may)"});
+  }
+  if (!free_ests.empty()) {  // 8. Usage funding after a Prestation Ségur validated in Q1 2023.
+    const Est& sons = P.ests[static_cast<size_t>(free_ests[0])];
+    const std::string id = slug + "-2024-9005";
+    P.attempts.push_back({P.Porteurs(home), id + "/submitted",
+                          submission(id, Campaign::kGeneralisation2024, D(2024, 5, 21), sons,
+                                     sons.sons_solution, /*upgrade=*/true),
+                          "SONS_VALIDATED_TOO_EARLY",
+                          fmt::format("fund usage (2024) for {}, whose Prestation Ségur was "
+                                      "validated before the end of Q1 2023 (003 §2.1)",
+                                      sons.finess)});
+  }
+  if (!fillers.empty()) {  // 9. A FINESS number whose Luhn key is wrong.
+    Est typo = P.ests[static_cast<size_t>(fillers.front())];
+    typo.finess.back() = typo.finess.back() == '9' ? '0' : static_cast<char>(typo.finess.back() + 1);
+    const std::string id = slug + "-2025-9006";
+    P.attempts.push_back({P.Porteurs(home), id + "/submitted",
+                          submission(id, Campaign::kGeneralisation2025, late, typo, 0),
+                          "FINESS_INVALID",
+                          fmt::format("submit a file listing FINESS {} (a typo for {}: its Luhn "
+                                      "key does not match)",
+                                      typo.finess, P.ests[static_cast<size_t>(fillers.front())].finess)});
+  }
+  if (lag.advance.has_value()) {  // 10. An advance above its 50 % share.
+    Json event{{"id", lag.id + "/advance-again"},
+               {"type", "payment.issued"},
+               {"at", late.ToString()},
+               {"data", Json{{"project", lag.id}, {"tranche", "advance"},
+                             {"amountCents", int64_t{1000000}}, {"paidAt", late.ToString()},
+                             {"reference", "ARS-ADV-0002"}}}};
+    P.attempts.push_back({P.Payer(lag.region), lag.id + "/advance-again", event.dump(),
+                          "ADVANCE_EXCEEDS_SHARE",
+                          fmt::format("pay {} a second advance of 10 000 € on top of its 50 % "
+                                      "share (000 §4.5.1)",
+                                      lag.id)});
+    // 11. A balance above what the convention grants.
+    Json over{{"id", lag.id + "/balance-over"},
+              {"type", "payment.issued"},
+              {"at", late.ToString()},
+              {"data", Json{{"project", lag.id}, {"tranche", "balance"},
+                            {"amountCents", lag.amount - lag.advance_cents + 100000},
+                            {"paidAt", late.ToString()}, {"reference", "ARS-OVER-0001"}}}};
+    P.attempts.push_back({P.Payer(lag.region), lag.id + "/balance-over", over.dump(),
+                          "PAYMENT_EXCEEDS_GRANT",
+                          fmt::format("pay {} a balance 1 000 € above what its convention grants",
+                                      lag.id)});
+  }
+  if (lag.convention.has_value() && !fillers.empty()) {  // 12. An extension the porteur refused.
+    const Est& joining = P.ests[static_cast<size_t>(fillers.back())];
+    Json j = P.EstablishmentJson(joining);
+    Json event{{"id", lag.id + "/extension-no-agreement"},
+               {"type", "grappe.extended"},
+               {"at", late.ToString()},
+               {"data", Json{{"project", lag.id}, {"extendedAt", late.ToString()},
+                             {"porteurAgreement", false}, {"payingRegion", P.RegionCode(lag.region)},
+                             {"organisations", Json::array({P.OrganisationJson(joining.og)})},
+                             {"establishments", Json::array({j})}}}};
+    P.attempts.push_back({P.Instructor(lag.region), lag.id + "/extension-no-agreement", event.dump(),
+                          "EXTENSION_NO_AGREEMENT",
+                          fmt::format("add {} to the grappe of {} without the initial porteur's "
+                                      "agreement (002 complément de grappe)",
+                                      joining.finess, lag.id)});
+  }
+  {  // 13. A balance with no certified expenses.
+    for (const Project& p : P.projects) {
+      if (p.rejected || p.laggard || !p.advance.has_value() || p.expenses.has_value() ||
+          p.campaign == Campaign::kAmorcage2021 || p.amended.has_value()) {
+        continue;
+      }
+      Json event{{"id", p.id + "/balance-unproven"},
+                 {"type", "payment.issued"},
+                 {"at", late.ToString()},
+                 {"data", Json{{"project", p.id}, {"tranche", "balance"},
+                               {"amountCents", p.amount - p.advance_cents},
+                               {"paidAt", late.ToString()}, {"reference", "ARS-NOPROOF-0001"}}}};
+      P.attempts.push_back({P.Payer(p.region), p.id + "/balance-unproven", event.dump(),
+                            "NO_EXPENSE_PROOF",
+                            fmt::format("pay the balance of {} before any certified statement of "
+                                        "its expenses (000 §4.5)",
+                                        p.id)});
+      break;
+    }
   }
   return std::unique_ptr<DemoGenerator>(new DemoGenerator(std::move(plan)));
 }

@@ -1,7 +1,8 @@
 // `esms-ledger demo` as a user runs it, at a tiny scale (--establishments, a hidden test
 // option): it builds a ledger that verifies, its refused attempts carry the expected
-// codes, the same seed gives the same events, events.jsonl re-imports as "existing",
-// and it never clobbers a directory that is not a previous demo.
+// codes, the same seed gives the same events and the same root, its active-DUI figure is
+// the one `report active-dui` gives on its ledger, events.jsonl re-imports as
+// "existing", and it never clobbers a directory that is not a previous demo.
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -71,10 +72,13 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
     EXPECT_EQ(a["code"], a["expectedCode"]) << a.dump();
     codes.insert(a["code"].get<std::string>());
   }
-  EXPECT_THAT(codes, ::testing::IsSupersetOf({"NONCUMUL_SECOND_DUI", "NONCUMUL_SONS_ACQUISITION",
-                                              "TARGETS_NOT_MET", "NONCUMUL_EU_FUNDS",
-                                              "SUBMISSION_OUT_OF_WINDOW",
-                                              "PAYMENT_BEFORE_CONVENTION", "UNAUTHORIZED"}));
+  EXPECT_THAT(codes, ::testing::IsSupersetOf(
+                         {"NONCUMUL_SECOND_DUI", "NONCUMUL_SONS_ACQUISITION", "TARGETS_NOT_MET",
+                          "NONCUMUL_EU_FUNDS", "SUBMISSION_OUT_OF_WINDOW",
+                          "PAYMENT_BEFORE_CONVENTION", "UNAUTHORIZED", "SONS_VALIDATED_TOO_EARLY",
+                          "FINESS_INVALID", "ADVANCE_EXCEEDS_SHARE", "PAYMENT_EXCEEDS_GRANT",
+                          "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF"}));
+  EXPECT_EQ(s["attemptsRefusedAsExpected"].get<size_t>(), s["attempts"].size());
   // A refusal writes nothing: the attempts' ids are not in the ledger.
   CliResult log = RunCli({"log", "--ledger", (tmp_ / "demo" / "ledger").string(), "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
@@ -94,20 +98,46 @@ TEST_F(DemoCliTest, SameSeedSameEventsOtherSeedOtherEvents) {
   EXPECT_EQ(a["eventsDigest"], b["eventsDigest"]);
   EXPECT_EQ(a["size"], b["size"]);
   EXPECT_NE(a["eventsDigest"], c["eventsDigest"]);
-  // Same keys (derived from the seed), same records apart from recordedAt: compare the
-  // log without recordedAt and the hashes that cover it (the genesis record is stamped
-  // by Ledger::Create with the wall clock, so the roots differ).
-  auto content = [](const std::filesystem::path& ledger) {
-    CliResult log = RunCli({"log", "--ledger", ledger.string(), "--json"});
-    json records = json::parse(log.out)["records"];
-    for (json& r : records) {
-      r.erase("recordedAt");
-      r.erase("hash");
-      r.erase("leafHash");
-    }
-    return records.dump();
-  };
-  EXPECT_EQ(content(tmp_ / "a" / "ledger"), content(tmp_ / "b" / "ledger"));
+  // Same keys (derived from the seed) and a fixed clock from genesis on: the same
+  // ledger, byte for byte, so the same root and the same checkpoint.
+  EXPECT_EQ(a["root"], b["root"]);
+  EXPECT_EQ(a["checkpoint"], b["checkpoint"]);
+  EXPECT_NE(a["root"], c["root"]);
+  CliResult log_a = RunCli({"log", "--ledger", (tmp_ / "a" / "ledger").string(), "--json"});
+  CliResult log_b = RunCli({"log", "--ledger", (tmp_ / "b" / "ledger").string(), "--json"});
+  ASSERT_EQ(log_a.exit_code, 0) << log_a.err;
+  EXPECT_EQ(log_a.out, log_b.out);
+}
+
+TEST_F(DemoCliTest, ActiveDuiFigureIsTheReportsOnTheDemoLedger) {
+  json s = Demo(tmp_ / "demo");
+  ASSERT_EQ(last_.exit_code, 0) << last_.err;
+  const json& dui = s["activeDui"];
+  EXPECT_EQ(dui["at"], "2024-12-31");
+  EXPECT_EQ(dui["target"].get<int64_t>(), 410000);
+  EXPECT_GT(dui["total"].get<int64_t>(), 0);
+  // The ledger's figure is the one the generator drew (each establishment once, through
+  // its FINESS changes), at the end of 2024 and at the demo's today.
+  EXPECT_EQ(dui["total"], dui["generatedEnd2024"]);
+  EXPECT_EQ(dui["latestTotal"], dui["generatedLatest"]);
+  EXPECT_GE(dui["latestTotal"].get<int64_t>(), dui["total"].get<int64_t>());
+  int64_t by_sum = 0;
+  for (const auto& [key, total] : dui["by"].items()) by_sum += total.get<int64_t>();
+  EXPECT_EQ(by_sum, dui["total"].get<int64_t>());
+
+  CliResult report = RunCli({"report", "active-dui", "--at", "2024-12-31", "--by", "department",
+                             "--ledger", (tmp_ / "demo" / "ledger").string(), "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.out << report.err;
+  json r = json::parse(report.out);
+  EXPECT_EQ(r["total"], dui["total"]);
+  EXPECT_EQ(r["establishments"], dui["establishments"]);
+  EXPECT_EQ(r["by"], dui["by"]);
+
+  // The HTML page, written next to the ledger, names the root it was computed on.
+  ASSERT_TRUE(std::filesystem::exists(tmp_ / "demo" / "report.html"));
+  const std::string html = ReadFile(tmp_ / "demo" / "report.html");
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>")) << html.substr(0, 80);
+  EXPECT_THAT(html, ::testing::HasSubstr(s["root"].get<std::string>()));
 }
 
 TEST_F(DemoCliTest, EventsFileReimportsAsExisting) {
@@ -144,7 +174,9 @@ TEST_F(DemoCliTest, HumanWalkThroughNamesEachStep) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* part : {"The programme generated", "The ledger", "One project's history",
                            "What the rules refuse", "NONCUMUL_SECOND_DUI", "active DUI",
-                           "410 000", "checkpoint", "OK:", "esms-ledger verify --ledger"}) {
+                           "410 000", "By department", "checkpoint", "OK:",
+                           "esms-ledger verify --ledger", "report active-dui --at 2024-12-31",
+                           "report.html"}) {
     EXPECT_THAT(r.out, ::testing::HasSubstr(part));
   }
 }
