@@ -35,6 +35,17 @@ int Base64Value(char c) {
   return -1;
 }
 
+// SHA-256 fetched once from the default provider: EVP_sha256() makes OpenSSL 3 fetch
+// the implementation again (locks, hash-table walk) on every digest.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) std::abort();
+    return fetched;
+  }();
+  return md;
+}
+
 }  // namespace
 
 struct Sha256Hasher::Impl {
@@ -46,7 +57,7 @@ struct Sha256Hasher::Impl {
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
-  void Reset() { Check(EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr)); }
+  void Reset() { Check(EVP_DigestInit_ex(ctx, Sha256Md(), nullptr)); }
 
   EVP_MD_CTX* ctx;
 };
@@ -76,7 +87,7 @@ Hash Sha256Hasher::Finish() {
 Hash Sha256(ByteView data) {
   Hash out;
   unsigned int len = 0;
-  Check(EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr));
+  Check(EVP_Digest(data.data(), data.size(), out.data(), &len, Sha256Md(), nullptr));
   if (len != out.size()) std::abort();
   return out;
 }

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace esms::ledger {
 namespace {
@@ -72,9 +73,57 @@ class Fd {
 }  // namespace
 
 struct SigningKey::Impl {
+  Impl(PkeyPtr key, const PublicKey& pub) : pkey(std::move(key)), public_key(pub) {
+    // A context initialised once for this key: each Sign() copies it instead of
+    // initialising a new one (OpenSSL 3 fetches the algorithm again on every init).
+    sign_template.reset(EVP_MD_CTX_new());
+    if (!sign_template ||
+        EVP_DigestSignInit(sign_template.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+      sign_template.reset();
+    }
+  }
   PkeyPtr pkey;
   PublicKey public_key{};
+  MdCtxPtr sign_template;  // read-only after construction
 };
+
+namespace {
+
+// A scratch context per thread, reused by Sign() and VerifySignature().
+EVP_MD_CTX* ScratchContext() {
+  thread_local MdCtxPtr scratch(EVP_MD_CTX_new());
+  return scratch.get();
+}
+
+// Verification contexts initialised for the few public keys a thread checks
+// (the signers of a ledger), most recent first.
+struct VerifyTemplate {
+  PublicKey key{};
+  MdCtxPtr ctx;
+};
+constexpr size_t kVerifyTemplates = 16;
+
+EVP_MD_CTX* VerifyTemplateFor(const PublicKey& key) {
+  thread_local std::vector<VerifyTemplate> cache;
+  for (size_t i = 0; i < cache.size(); ++i) {
+    if (cache[i].key == key) {
+      if (i > 0) std::swap(cache[i], cache[0]);
+      return cache[0].ctx.get();
+    }
+  }
+  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
+  if (!pkey) return nullptr;
+  MdCtxPtr ctx(EVP_MD_CTX_new());
+  // The context keeps its own reference to the key.
+  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
+    return nullptr;
+  }
+  if (cache.size() >= kVerifyTemplates) cache.pop_back();
+  cache.insert(cache.begin(), VerifyTemplate{key, std::move(ctx)});
+  return cache[0].ctx.get();
+}
+
+}  // namespace
 
 SigningKey::SigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SigningKey::~SigningKey() = default;
@@ -110,7 +159,7 @@ Result<SigningKey> SigningKey::Generate() {
   PkeyPtr pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   if (!pkey) return Status::Internal("Ed25519 key generation failed");
   ASSIGN_OR_RETURN(CheckedKey key, CheckEd25519(std::move(pkey), "generated key"));
-  return SigningKey(std::make_unique<Impl>(Impl{std::move(key.pkey), key.public_key}));
+  return SigningKey(std::make_unique<Impl>(std::move(key.pkey), key.public_key));
 }
 
 Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
@@ -167,7 +216,7 @@ Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
         kKeyInvalid, fmt::format("key file {} is not an unencrypted PEM private key", name));
   }
   ASSIGN_OR_RETURN(CheckedKey key, CheckEd25519(std::move(pkey), fmt::format("key file {}", name)));
-  return SigningKey(std::make_unique<Impl>(Impl{std::move(key.pkey), key.public_key}));
+  return SigningKey(std::make_unique<Impl>(std::move(key.pkey), key.public_key));
 }
 
 Status SigningKey::WritePem(const std::filesystem::path& path) const {
@@ -225,12 +274,15 @@ Status SigningKey::WritePem(const std::filesystem::path& path) const {
 const PublicKey& SigningKey::public_key() const { return impl_->public_key; }
 
 Signature SigningKey::Sign(ByteView message) const {
-  MdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_MD_CTX* ctx = ScratchContext();
   Signature sig;
   size_t len = sig.size();
   // Failure here is an allocation failure or a broken OpenSSL: a bug, not an error.
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, impl_->pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
+  bool ready = ctx != nullptr &&
+               (impl_->sign_template
+                    ? EVP_MD_CTX_copy_ex(ctx, impl_->sign_template.get()) == 1
+                    : EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, impl_->pkey.get()) == 1);
+  if (!ready || EVP_DigestSign(ctx, sig.data(), &len, message.data(), message.size()) != 1 ||
       len != sig.size()) {
     std::abort();
   }
@@ -238,13 +290,10 @@ Signature SigningKey::Sign(ByteView message) const {
 }
 
 bool VerifySignature(const PublicKey& key, ByteView message, const Signature& signature) {
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
-  if (!pkey) return false;
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-    return false;
-  }
-  return EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
+  EVP_MD_CTX* tmpl = VerifyTemplateFor(key);
+  EVP_MD_CTX* ctx = ScratchContext();
+  if (tmpl == nullptr || ctx == nullptr || EVP_MD_CTX_copy_ex(ctx, tmpl) != 1) return false;
+  return EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(),
                           message.size()) == 1;
 }
 

@@ -9,10 +9,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <system_error>
+#include <thread>
 
 #include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
@@ -48,6 +51,13 @@ Status FromRocks(const rocksdb::Status& status, std::string_view what, const fs:
 
 Storage::~Storage() {
   if (db_ == nullptr) return;
+  if (!read_only_) {
+    // Memtables to SST files before closing: the next open (often a read-only
+    // `state` or `check`) then has no write-ahead log to replay. Best effort.
+    rocksdb::FlushOptions flush;
+    (void)db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(),
+                                                                        handles_.end()));
+  }
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     (void)db_->DestroyColumnFamilyHandle(handle);
   }
@@ -101,6 +111,7 @@ Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
   }
   auto storage = std::unique_ptr<Storage>(new Storage());
   storage->dir_ = dir;
+  storage->read_only_ = read_only;
   rocksdb::DB* db = nullptr;
   rocksdb::Status status =
       read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &storage->handles_, &db)
@@ -394,9 +405,154 @@ std::string Ledger::verifier_key() const { return VerifierKey(origin_, ledger_ke
 // ---------------------------------------------------------------------------------
 // Appending.
 
+// The sealing of a batch's entries, pipelined: Add() checks an entry and queues its
+// fields; this thread signs them in order (each record's signed bytes hold the hash of
+// the previous one, so signing is serial), hashes them and computes their Merkle
+// nodes, while Add() already checks the next entries. Drain() waits for it.
+class Ledger::Batch::Sealer {
+ public:
+  // `head`: the hash the first queued record chains to. `nodes`: the batch's staged
+  // Merkle nodes, touched only by this thread until Wait() returns.
+  Sealer(const Storage& storage, const Hash& head,
+         std::map<std::pair<int, uint64_t>, Hash>* nodes)
+      : stored_(storage), nodes_(nodes), head_(head), thread_([this] { Run(); }) {}
+  ~Sealer() {
+    {
+      // Entries not sealed yet are dropped (their batch goes away uncommitted).
+      std::lock_guard<std::mutex> lock(mu_);
+      pending_ -= in_.size();
+      in_.clear();
+      stop_ = true;
+    }
+    work_.notify_one();
+    thread_.join();
+  }
+  Sealer(const Sealer&) = delete;
+  Sealer& operator=(const Sealer&) = delete;
+
+  void Push(Record fields, const SigningKey* key) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      in_.push_back(Job{std::move(fields), key});
+      ++pending_;
+    }
+    work_.notify_one();
+  }
+
+  // Waits for every queued entry; appends the sealed records to `out` and sets `head`.
+  // The first sealing error, if any (the entries after it are not sealed).
+  Status Wait(std::vector<Record>* out, Hash* head) {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [this] { return pending_ == 0; });
+    for (Record& r : out_) out->push_back(std::move(r));
+    out_.clear();
+    *head = head_;
+    return error_;
+  }
+
+  // After a commit or a reset: the next record chains to `head`. Only when idle.
+  void Restart(const Hash& head) {
+    std::lock_guard<std::mutex> lock(mu_);
+    head_ = head;
+    error_ = Status::OK();
+  }
+
+ private:
+  struct Job {
+    Record fields;
+    const SigningKey* key;
+  };
+
+  void Run() {
+    std::vector<Job> jobs;
+    std::vector<Record> sealed;
+    for (;;) {
+      Hash head;
+      bool failed;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_.wait(lock, [this] { return stop_ || !in_.empty(); });
+        if (in_.empty()) return;  // stop_
+        while (!in_.empty()) {
+          jobs.push_back(std::move(in_.front()));
+          in_.pop_front();
+        }
+        head = head_;
+        failed = !error_.ok();
+      }
+      Status error;
+      for (Job& job : jobs) {
+        if (failed || !error.ok()) break;
+        job.fields.prev_hash = head;
+        Result<Record> r = SealRecord(std::move(job.fields), *job.key);
+        if (!r.ok()) {
+          error = r.status();
+          break;
+        }
+        BatchTree tree(*nodes_, stored_);
+        Result<std::vector<SubtreeNode>> nodes =
+            NodesCompletedByAppend(r->seq, r->leaf_hash, tree);
+        if (!nodes.ok()) {
+          error = nodes.status();
+          break;
+        }
+        for (const SubtreeNode& node : *nodes) (*nodes_)[{node.level, node.index}] = node.hash;
+        head = r->hash;
+        sealed.push_back(std::move(r).value());
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (Record& r : sealed) out_.push_back(std::move(r));
+        head_ = head;
+        if (!error.ok() && error_.ok()) error_ = error;
+        pending_ -= jobs.size();
+        if (pending_ == 0) idle_.notify_all();
+      }
+      jobs.clear();
+      sealed.clear();
+    }
+  }
+
+  internal::StorageTree stored_;
+  std::map<std::pair<int, uint64_t>, Hash>* nodes_;
+  std::mutex mu_;
+  std::condition_variable work_;
+  std::condition_variable idle_;
+  std::deque<Job> in_;
+  std::vector<Record> out_;
+  size_t pending_ = 0;
+  Hash head_;
+  Status error_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 Ledger::Batch::Batch(Ledger* ledger) : ledger_(ledger) { Reset(); }
 
+Ledger::Batch::~Batch() = default;
+
+Status Ledger::Batch::Drain() const {
+  if (sealer_ == nullptr) return Status::OK();
+  // Logically const: the records staged are the same, only sealed by now.
+  auto* self = const_cast<Batch*>(this);
+  return self->sealer_->Wait(&self->staged_, &self->head_);
+}
+
+const Hash& Ledger::Batch::head_hash() const {
+  (void)Drain();
+  return head_;
+}
+
+const std::vector<Record>& Ledger::Batch::staged_records() const {
+  (void)Drain();
+  return staged_;
+}
+
 void Ledger::Batch::Reset() {
+  if (sealer_ != nullptr) {
+    (void)Drain();
+    sealer_->Restart(ledger_->head_);
+  }
   base_size_ = ledger_->size_;
   size_ = ledger_->size_;
   head_ = ledger_->head_;
@@ -416,7 +572,10 @@ std::unique_ptr<Ledger::Batch> Ledger::NewBatch() {
 Result<std::optional<Record>> Ledger::Batch::RecordWithEventId(
     const std::string& event_id) const {
   auto staged = staged_ids_.find(event_id);
-  if (staged != staged_ids_.end()) return std::optional<Record>(staged_[staged->second]);
+  if (staged != staged_ids_.end()) {
+    RETURN_IF_ERROR(Drain());
+    return std::optional<Record>(staged_[staged->second]);
+  }
   ASSIGN_OR_RETURN(std::optional<uint64_t> seq, ledger_->FindEventId(event_id));
   if (!seq) return std::optional<Record>();
   ASSIGN_OR_RETURN(Record record, ledger_->Get(*seq));
@@ -521,26 +680,38 @@ Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
         .WithConflicts(std::move(conflicts));
   }
 
-  ASSIGN_OR_RETURN(Record sealed, SealRecord(std::move(fields), key));
-  internal::StorageTree stored(*ledger_->db_);
-  BatchTree tree(staged_nodes_, stored);
-  ASSIGN_OR_RETURN(std::vector<SubtreeNode> nodes,
-                   NodesCompletedByAppend(sealed.seq, sealed.leaf_hash, tree));
-  RETURN_IF_ERROR(registry_.Apply(sealed));
-
-  // Nothing below can fail: the batch changes only now.
-  for (const SubtreeNode& node : nodes) staged_nodes_[{node.level, node.index}] = node.hash;
-  streams_[entry.stream] = StreamState{stream.count + 1, sealed.seq};
-  staged_ids_[entry.event_id] = staged_.size();
-  head_ = sealed.hash;
-  size_ = sealed.seq + 1;
-  uint64_t seq = sealed.seq;
-  staged_.push_back(std::move(sealed));
+  const uint64_t seq = fields.seq;
+  const size_t index = size_ - base_size_;
+  if (sealer_ == nullptr && index == 0) {
+    // The first entry of a batch is sealed here (a one-entry Append starts no thread).
+    ASSIGN_OR_RETURN(Record sealed, SealRecord(std::move(fields), key));
+    internal::StorageTree stored(*ledger_->db_);
+    BatchTree tree(staged_nodes_, stored);
+    ASSIGN_OR_RETURN(std::vector<SubtreeNode> nodes,
+                     NodesCompletedByAppend(sealed.seq, sealed.leaf_hash, tree));
+    RETURN_IF_ERROR(registry_.Apply(sealed));
+    // Nothing below can fail: the batch changes only now.
+    for (const SubtreeNode& node : nodes) staged_nodes_[{node.level, node.index}] = node.hash;
+    head_ = sealed.hash;
+    staged_.push_back(std::move(sealed));
+  } else {
+    // Later entries are sealed by the Sealer thread, in order; a sealing error (the
+    // Merkle store unreadable) surfaces at Commit().
+    RETURN_IF_ERROR(registry_.Apply(fields));
+    if (sealer_ == nullptr) {
+      sealer_ = std::make_unique<Sealer>(*ledger_->db_, head_, &staged_nodes_);
+    }
+    sealer_->Push(std::move(fields), &key);
+  }
+  streams_[entry.stream] = StreamState{stream.count + 1, seq};
+  staged_ids_[entry.event_id] = index;
+  size_ = seq + 1;
   return Appended{seq, false};
 }
 
 Status Ledger::Batch::Commit() {
   RETURN_IF_ERROR(ledger_->CheckWritable());
+  RETURN_IF_ERROR(Drain());
   if (staged_.empty() && meta_puts_.empty()) return Status::OK();
   if (ledger_->size_ != base_size_) {
     return Status::Aborted(error_code::kVersionConflict,
@@ -752,7 +923,14 @@ Result<std::optional<std::pair<uint64_t, Bytes>>> Ledger::GetSnapshot(
 
 Result<Ledger::VerifyReport> Ledger::Verify(
     const std::function<void(uint64_t done, uint64_t total)>& progress) const {
+  return Verify(VerifyOptions{}, progress);
+}
+
+Result<Ledger::VerifyReport> Ledger::Verify(
+    const VerifyOptions& options,
+    const std::function<void(uint64_t done, uint64_t total)>& progress) const {
   internal::Verifier verifier(*db_, origin_, ledger_key_, progress);
+  verifier.set_check_signatures(options.check_signatures);
   return verifier.Run();
 }
 

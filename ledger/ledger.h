@@ -109,22 +109,34 @@ class Ledger {
     // key.public_key() (else PermissionDenied UNAUTHORIZED); key records: admin role
     // and registry rules (KeyRegistry); expected_version vs the stream's current count
     // (Aborted VERSION_CONFLICT with conflicts {last seq of the stream if any}).
-    // A refusal leaves the batch as it was.
+    // A refusal leaves the batch as it was. The entry is sealed (signed, hashed, put in
+    // the tree) on a thread of the batch while the next ones are checked, so `key` must
+    // outlive the next Commit() (or the batch); staged_records() and head_hash() wait
+    // for the sealing.
     Result<Appended> Add(const Entry& entry, const SigningKey& key);
     // Writes everything staged (WriteOptions.sync = true). On success the ledger sees
     // the records and the batch is empty again, ready for more.
     Status Commit();
-    size_t staged() const { return staged_.size(); }
+    size_t staged() const { return size_ - base_size_; }
     // The ledger size the batch would leave, its head hash and key registry.
     uint64_t size() const { return size_; }
-    const Hash& head_hash() const { return head_; }
+    const Hash& head_hash() const;
     const KeyRegistry& keys() const { return registry_; }
     // The records staged, in order.
-    const std::vector<Record>& staged_records() const { return staged_; }
+    const std::vector<Record>& staged_records() const;
+
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
 
    private:
     friend class Ledger;
+    // Seals (signs, hashes, Merkle) the staged entries on a thread of its own, in
+    // order, while Add() checks the next ones (ledger.cc).
+    class Sealer;
     explicit Batch(Ledger* ledger);
+    // Waits until every staged entry is sealed; the first sealing error, if any.
+    Status Drain() const;
     struct StreamState {
       uint64_t count = 0;
       std::optional<uint64_t> last_seq;
@@ -144,6 +156,7 @@ class Ledger {
     std::map<std::pair<int, uint64_t>, Hash> staged_nodes_;
     std::vector<std::pair<std::string, std::string>> meta_puts_;  // Create() only
     std::string bootstrap_signer_;  // Create() only: the genesis key's name
+    std::unique_ptr<Sealer> sealer_;
   };
 
   std::unique_ptr<Batch> NewBatch();
@@ -197,6 +210,16 @@ class Ledger {
   // ok = false, never an error; errors are for storage that cannot be read at all.
   // `progress(done, total)` is called now and then.
   Result<VerifyReport> Verify(
+      const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+  // What Verify checks. Without signatures it is a structural verify: decoding and
+  // canonical form, seq, chain, key registry rules, Merkle tree, checkpoints, indexes,
+  // head (everything but the Ed25519 checks of the records; checkpoint notes are still
+  // verified).
+  struct VerifyOptions {
+    bool check_signatures = true;
+  };
+  Result<VerifyReport> Verify(
+      const VerifyOptions& options,
       const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
 
   // Projection snapshots: the state bytes of `name` as of `seq` (the caller's

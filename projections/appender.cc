@@ -51,16 +51,26 @@ EventAppender::EventAppender(ledger::Ledger& ledger, const ledger::SigningKey& k
     : ledger_(ledger), key_(key), batch_(ledger.NewBatch()) {}
 
 Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::string* id) {
+  return Add(json_line, id, key_);
+}
+
+Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::string* id,
+                                            const ledger::SigningKey& key) {
   ASSIGN_OR_RETURN(domain::Event event, domain::ParseEvent(json_line));
   if (id != nullptr) *id = event.id;
-  return AddEvent(event);
+  return AddEvent(event, key);
 }
 
 Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event) {
+  return AddEvent(event, key_);
+}
+
+Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event,
+                                                 const ledger::SigningKey& key) {
   // The ledger decides who signs (an enrolled, non-revoked key, as of the batch: a
   // revocation staged earlier in it counts); the guard decides what that key may do.
   // An unknown or revoked key is refused by the ledger below.
-  const ledger::KeyInfo* signer = batch_->keys().FindActive(key_.public_key());
+  const ledger::KeyInfo* signer = batch_->keys().FindActive(key.public_key());
   ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
   if (guard_ && signer != nullptr) {
     // An event already in the ledger with the same content is not guarded again: it is
@@ -70,7 +80,7 @@ Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event) {
       RETURN_IF_ERROR(guard_(event, *signer));
     }
   }
-  ASSIGN_OR_RETURN(ledger::Appended appended, batch_->Add(entry, key_));
+  ASSIGN_OR_RETURN(ledger::Appended appended, batch_->Add(entry, key));
   if (!appended.existing) staged_ids_.insert(event.id);
   if (observer_ && signer != nullptr && !appended.existing) {
     RETURN_IF_ERROR(observer_(event, appended.seq, *signer));
@@ -80,8 +90,8 @@ Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event) {
 
 Status EventAppender::Commit() {
   if (batch_->staged() == 0) return Status::OK();
+  // The batch is empty again after its commit, and keeps its sealing thread.
   RETURN_IF_ERROR(batch_->Commit());
-  batch_ = ledger_.NewBatch();
   staged_ids_.clear();
   return Status::OK();
 }

@@ -54,6 +54,11 @@ class EventAppender {
   Result<ledger::Appended> Add(std::string_view json_line, std::string* id);
   // Stages an already decoded event.
   Result<ledger::Appended> AddEvent(const domain::Event& event);
+  // The same, signed by `key` instead of the appender's own key: events of several
+  // signers share one batch and one synced write. `key` must outlive the next Commit().
+  Result<ledger::Appended> Add(std::string_view json_line, std::string* id,
+                               const ledger::SigningKey& key);
+  Result<ledger::Appended> AddEvent(const domain::Event& event, const ledger::SigningKey& key);
   // Writes every staged record in one synced batch.
   Status Commit();
   size_t staged() const;

@@ -59,6 +59,7 @@ class Storage {
   Storage() = default;
 
   std::filesystem::path dir_;
+  bool read_only_ = false;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // default, then kColumnFamilies
   rocksdb::ColumnFamilyHandle* records_ = nullptr;
