@@ -3,7 +3,9 @@
 // (mode 0600) and the accepted events in DIR/events.jsonl, imports a few attempts the
 // programme rules refuse, and walks a newcomer through the result: ledger size and
 // root, import rate, one project's history, state and payment check, the refusals with
-// their codes, the PNRR active-DUI indicator, a signed checkpoint and a passing verify.
+// their codes, the PNRR active-DUI report (projections::ComputeActiveDui, also written
+// as the page DIR/report.html), a signed checkpoint and a passing verify. A fixed clock
+// stamps the records, so the same seed gives the same ledger and root.
 //
 // Only cli/app.cc parses arguments: AddDemoCommand declares the subcommand's options
 // into a DemoArgs that CmdDemo then reads.

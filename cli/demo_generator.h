@@ -92,8 +92,10 @@ struct DemoSummary {
   std::string featured_project;
   // A project whose grappe never reaches the targets (balance refused when attempted).
   std::string laggard_project;
-  // PNRR indicator from the generated data: sum over establishments (each followed
-  // through FINESS changes, counted once) of their latest activeFiles.
+  // The generator's own expectation of the PNRR indicator, from the data it drew: sum
+  // over establishments (each followed through FINESS changes, counted once) of their
+  // latest activeFiles. The demo reports the ledger's figure (ComputeActiveDui); this
+  // one is a cross-check, and the two are equal.
   std::string latest_measure_date;
   int64_t active_dui_latest = 0;
   int64_t active_dui_end_2024 = 0;
