@@ -178,6 +178,18 @@ int64_t EquipmentCentsFor(const domain::ProjectEntitlement& entitlement,
   return total;
 }
 
+namespace {
+// The first day of the `months`-month period ending on `end`. A period ending on a
+// month's last day is made of whole calendar months (30 Nov -> 1 Sep, 28 Feb -> 1 Dec):
+// `end - months + 1 day` would give 31 Aug for 30 Nov, and the September-October-
+// November measurements would never cover it. Any other end: the same day `months`
+// months earlier, plus one day (15 Nov -> 16 Aug).
+domain::Date PeriodStart(domain::Date end, int months) {
+  if (end == end.EndOfMonth()) return end.AddMonths(-months).EndOfMonth().AddDays(1);
+  return end.AddMonths(-months).AddDays(1);
+}
+}  // namespace
+
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,
                              const std::vector<domain::Finess>& finess_list, domain::Date at) {
   TargetsVerdict verdict;
@@ -224,7 +236,7 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
   std::optional<uint64_t> first_failing_seq;
   for (auto it = ends.rbegin(); it != ends.rend(); ++it) {
     const domain::Date end = *it;
-    const domain::Date start = end.AddMonths(-months).AddDays(1);
+    const domain::Date start = PeriodStart(end, months);
     std::vector<uint64_t> evidence;
     std::string failure;
     std::optional<uint64_t> failing_seq;

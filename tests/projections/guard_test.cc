@@ -495,6 +495,35 @@ TEST_F(BalanceTest, TargetsNeedOneCommonPeriod) {
             "OK");
 }
 
+// A period ending on a 30th is the three whole months before it: 30 Nov -> Sep, Oct,
+// Nov (not 31 Aug - 30 Nov, which monthly measurements never cover).
+TEST_F(BalanceTest, PeriodEndingOnAThirtiethIsThreeWholeMonths) {
+  Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
+  for (const auto& [start, end] : {std::pair{"2025-09-01", "2025-09-30"},
+                                   std::pair{"2025-10-01", "2025-10-31"},
+                                   std::pair{"2025-11-01", "2025-11-30"}}) {
+    Must("porteur", "indicator.measured", "2025-12-01", Measurement(Et(1), start, end));
+    Must("porteur", "indicator.measured", "2025-12-01", Measurement(Et(2), start, end));
+  }
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-12-05",
+                 Payment("p", "balance", kAcquisition2024, "2025-12-05")),
+            "OK");
+}
+
+// February's end (non-leap): 1 Dec - 28 Feb.
+TEST_F(BalanceTest, PeriodEndingOnFebruaryTwentyEighth) {
+  Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
+  for (const auto& [start, end] : {std::pair{"2025-12-01", "2025-12-31"},
+                                   std::pair{"2026-01-01", "2026-01-31"},
+                                   std::pair{"2026-02-01", "2026-02-28"}}) {
+    Must("porteur", "indicator.measured", "2026-03-01", Measurement(Et(1), start, end));
+    Must("porteur", "indicator.measured", "2026-03-01", Measurement(Et(2), start, end));
+  }
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2026-03-02",
+                 Payment("p", "balance", kAcquisition2024, "2026-03-02")),
+            "OK");
+}
+
 TEST_F(BalanceTest, PaymentExceedsGrant) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
   Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), "2025-07-01", "2025-09-30"));
