@@ -1,0 +1,130 @@
+// Readers while a writer works: `verify`, `log`, `state` run again and again while a
+// large import is under way; each sees a consistent prefix of the ledger (verify ok,
+// log contiguous from seq 0 and ending at the size verify saw or later, sizes never
+// going back, the project's state unchanged) and none fails. Two writers: the second
+// is told at once that the ledger is locked (exit 4, LEDGER_LOCKED).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/reliability/fixture.h"
+
+namespace esms::testing {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+bool Running(pid_t pid) {
+  int status = 0;
+  return waitpid(pid, &status, WNOHANG) == 0;
+}
+
+TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
+  TempDir dir;
+  KeyedLedger l(dir.path(), {{"national", {"national"}, {}}, {"porteur", {"porteur"}, {}}});
+  ASSERT_TRUE(l.ok()) << l.error();
+  CliResult submitted = l.Import(
+      "porteur", Line("sub-a", "project.submitted", "2024-03-10", Submission("a", {Et(1), Et(2)})));
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
+  CliResult state_before = l.Run({"state", "a", "--json"});
+  ASSERT_EQ(state_before.exit_code, 0) << state_before.err;
+  const uint64_t start_size = 4;
+
+  constexpr int kEvents = 20000;
+  fs::path file = dir / "events.jsonl";
+  WriteFile(file, SolutionLines(kEvents));
+  Child writer = StartCli(
+      {"import", file.string(), "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+      dir / "writer.out");
+
+  uint64_t last_verify = 0, last_log = 0;
+  int reads = 0, reads_mid_import = 0;
+  int exit_code = -1;
+  // Until the writer is done, and at least a few times.
+  for (int i = 0; reads < 3 || exit_code < 0; ++i) {
+    if (exit_code < 0) {
+      int status = 0;
+      if (waitpid(writer.pid, &status, WNOHANG) == writer.pid) {
+        exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+      }
+    }
+    ++reads;
+    CliResult v = l.Run({"verify", "--json"});
+    ASSERT_EQ(v.exit_code, 0) << "read " << i << ": " << v.out << v.err;
+    json report = json::parse(v.out);
+    ASSERT_EQ(report["ok"], true) << v.out;
+    uint64_t size = report["size"];
+    ASSERT_GE(size, last_verify) << "verify saw the ledger shrink";
+    last_verify = size;
+    if (size > start_size && size < start_size + kEvents) ++reads_mid_import;
+
+    CliResult log = l.Run({"log", "--json", "--from", std::to_string(size > 50 ? size - 50 : 0)});
+    ASSERT_EQ(log.exit_code, 0) << log.err;
+    json records = json::parse(log.out)["records"];
+    ASSERT_FALSE(records.empty());
+    uint64_t expected = size > 50 ? size - 50 : 0;
+    for (const auto& r : records) {
+      ASSERT_EQ(r["seq"], expected) << "log is not contiguous";
+      ++expected;
+    }
+    ASSERT_GE(expected, size) << "log ended before the size verify saw just before";
+    ASSERT_GE(expected, last_log);
+    last_log = expected;
+
+    CliResult s = l.Run({"state", "a", "--json"});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    EXPECT_EQ(s.out, state_before.out);
+
+    CliResult p = l.Run({"prove", std::to_string(size - 1), "--size", std::to_string(size),
+                         "--json"});
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    EXPECT_EQ(json::parse(p.out)["root"], report["root"]) << "the root verify saw, proven";
+  }
+  EXPECT_EQ(exit_code, 0) << ReadFile(dir / "writer.out");
+  EXPECT_EQ(last_verify, start_size + kEvents);
+  EXPECT_GE(reads_mid_import, 1) << "no read landed while the import was under way";
+}
+
+TEST(ConcurrencyTest, SecondWriterIsToldAtOnceAndReadersAreNotBlocked) {
+  TempDir dir;
+  KeyedLedger l(dir.path(), {{"national", {"national"}, {}}});
+  ASSERT_TRUE(l.ok()) << l.error();
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  Child holder = StartCli({"import", "-", "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+                          dir / "holder.out", fds[0]);
+  close(fds[0]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_TRUE(Running(holder.pid));
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"import", "-", "--json", "--key", l.KeyFile("national")},
+           {"checkpoint", "--json", "--key", l.KeyFile("admin")}}) {
+    std::vector<std::string> full = args;
+    full.push_back("--ledger");
+    full.push_back(l.ledger());
+    auto start = std::chrono::steady_clock::now();
+    CliResult second = RunCli(full, SolutionLines(1));
+    EXPECT_EQ(second.exit_code, 4) << args[0] << ": " << second.out << second.err;
+    EXPECT_THAT(second.out, HasSubstr("LEDGER_LOCKED")) << args[0];
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  }
+  EXPECT_EQ(l.Run({"verify"}).exit_code, 0);
+  EXPECT_EQ(l.Run({"checkpoint"}).exit_code, 0);  // printing the latest is a read
+  std::string line = SolutionLines(1);
+  ASSERT_EQ(write(fds[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  close(fds[1]);
+  EXPECT_EQ(WaitChild(holder), 0);
+  EXPECT_EQ(json::parse(l.Run({"verify", "--json"}).out)["size"], 3);
+}
+
+}  // namespace
+}  // namespace esms::testing
