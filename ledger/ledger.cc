@@ -84,8 +84,11 @@ Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
   if (!create) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-      return Status::NotFound(error_code::kNotFound,
-                              fmt::format("{} is not a ledger: no such directory", path));
+      return Status::NotFound(
+          error_code::kNotFound,
+          fmt::format("{} is not a ledger: {}", path,
+                      fs::exists(dir, ec) ? "it is a file, not a directory"
+                                          : "no such directory"));
     }
     if (!fs::exists(dir / "CURRENT", ec)) {
       return Status::NotFound(error_code::kNotFound,
@@ -352,10 +355,11 @@ Status Ledger::LoadState() {
                             fmt::format("{} is not a ledger: no format version", path));
   }
   if (*format != storage::kFormatVersion) {
-    return Status::FailedPrecondition(
-        error_code::kStorage,
-        fmt::format("ledger {} has format version '{}'; this program reads version {}", path,
-                    *format, storage::kFormatVersion));
+    // Only one format version has ever been written: any other value is damage.
+    return Status::DataLoss(
+        fmt::format("ledger {} has format version '{}'; this program reads version {} "
+                    "(the meta value is damaged, or the ledger was written by another program)",
+                    path, *format, storage::kFormatVersion));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> origin, s.Get(s.meta(), storage::kMetaOrigin));
   ASSIGN_OR_RETURN(std::optional<std::string> key, s.Get(s.meta(), storage::kMetaLedgerKey));

@@ -181,6 +181,14 @@ TEST_F(LedgerTest, OpeningWhatIsNotALedgerIsNotFound) {
   EXPECT_TRUE(empty.status().Is(error_code::kNotFound));
   EXPECT_EQ(empty.status().message(),
             (tmp_.path() / "empty").string() + " is not a ledger: it holds no ledger database");
+
+  { std::ofstream(tmp_.path() / "file.db") << "hi"; }
+  Result<std::unique_ptr<Ledger>> file =
+      Ledger::Open(tmp_.path() / "file.db", Ledger::Mode::kReadOnly);
+  ASSERT_FALSE(file.ok());
+  EXPECT_TRUE(file.status().Is(error_code::kNotFound));
+  EXPECT_EQ(file.status().message(),
+            (tmp_.path() / "file.db").string() + " is not a ledger: it is a file, not a directory");
 }
 
 // --- Append / Get / Scan -------------------------------------------------------
