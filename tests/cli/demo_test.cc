@@ -83,7 +83,8 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
   CliResult log = RunCli({"log", "--ledger", (tmp_ / "demo" / "ledger").string(), "--json"});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   std::set<std::string> ids;
-  for (const json& r : json::parse(log.out)["records"]) ids.insert(r["id"].get<std::string>());
+  const json logged = json::parse(log.out);  // outlives the loop (no dangling temporary)
+  for (const json& r : logged["records"]) ids.insert(r["id"].get<std::string>());
   for (const json& a : s["attempts"]) EXPECT_FALSE(ids.contains(a["id"].get<std::string>())) << a["id"];
 }
 

@@ -98,7 +98,8 @@ TEST_F(LedgerCliTest, ImportLogAndIdempotentRerun) {
 
   CliResult again = Import(national_, Solutions(5));
   ASSERT_EQ(again.exit_code, 0);
-  for (const auto& r : json::parse(again.out)["results"]) EXPECT_EQ(r["status"], "existing");
+  const json rerun = json::parse(again.out);  // outlives the loop (no dangling temporary)
+  for (const auto& r : rerun["results"]) EXPECT_EQ(r["status"], "existing");
 
   CliResult log = Run({"log", "--from", "2", "--to", "3", "--json", "--ledger", ledger_});
   ASSERT_EQ(log.exit_code, 0) << log.err;
