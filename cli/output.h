@@ -33,9 +33,6 @@ int ReportError(const Status& status, bool json);
 // The JSON object {"code", "message", "conflicts"?} for a refusal, as compact text.
 std::string ErrorJson(const Status& status);
 
-// UTC micros since the epoch as RFC 3339 text: "2026-11-23T11:42:56.123456Z".
-std::string FormatMicros(int64_t micros);
-
 // Escapes `text` as a JSON string literal, quotes included.
 std::string JsonString(std::string_view text);
 

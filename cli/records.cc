@@ -17,7 +17,7 @@ Result<std::string> RecordJson(const ledger::Record& r) {
                         {"at", r.at},
                         {"stream", r.stream},
                         {"signer", r.signer},
-                        {"recordedAt", FormatMicros(r.recorded_at_micros)},
+                        {"recordedAt", ledger::FormatMicros(r.recorded_at_micros)},
                         {"hash", ledger::ToHex(r.hash)},
                         {"leafHash", ledger::ToHex(r.leaf_hash)},
                         {"data", nlohmann::json::parse(data)}};

@@ -6,6 +6,7 @@
 #include <kj/exception.h>
 
 #include <cstring>
+#include <ctime>
 #include <utility>
 
 #include "ledger/merkle.h"
@@ -346,6 +347,20 @@ Result<std::string> KeyPayloadToJson(std::string_view type, ByteView payload) {
     return fmt::format(R"({{"name":{},"reason":{}}})", JsonQuote(k.name), JsonQuote(k.reason));
   }
   return Status::BadInput(fmt::format("'{}' is not a key record type", type));
+}
+
+std::string FormatMicros(int64_t micros) {
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
+                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rest);
 }
 
 }  // namespace esms::ledger

@@ -53,6 +53,10 @@ struct Record {
   Hash leaf_hash{};  // LeafHash(bytes)
 };
 
+// A recordedAt (UTC microseconds since the Unix epoch) as RFC 3339 text with
+// microseconds, the form `log` and bundles print: "2026-11-23T11:42:56.123456Z".
+std::string FormatMicros(int64_t micros);
+
 // The signed bytes of `fields`: the canonical envelope without signature. Only the
 // envelope fields of `fields` are read. BAD_INPUT if a field is beyond the limits.
 Result<Bytes> SignedBytes(const Record& fields);

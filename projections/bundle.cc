@@ -26,20 +26,6 @@ using nlohmann::json;
 
 constexpr std::string_view kRunCheckpoint = "run `esms-ledger checkpoint --key LEDGER-KEY.pem` first";
 
-// UTC micros as RFC 3339 text, as `log` prints recordedAt: "2026-11-23T11:42:56.123456Z".
-std::string FormatMicros(int64_t micros) {
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rest);
-}
 
 json HexList(const std::vector<ledger::Hash>& hashes) {
   json out = json::array();
@@ -365,7 +351,7 @@ class BundleVerifier {
         {"id", rec.event_id},       {"type", rec.type},
         {"at", rec.at},             {"stream", rec.stream},
         {"streamVersion", rec.stream_version}, {"signer", rec.signer},
-        {"recordedAt", FormatMicros(rec.recorded_at_micros)}};
+        {"recordedAt", ledger::FormatMicros(rec.recorded_at_micros)}};
     for (const auto& [key, value] : envelope) {
       auto it = entry.find(key);
       if (it == entry.end()) return Fail(seq, key + ": missing");
@@ -681,7 +667,7 @@ Result<std::string> BuildBundle(const ledger::Ledger& ledger, const ProgrammeSta
                   {"stream", decoded.stream},
                   {"streamVersion", decoded.stream_version},
                   {"signer", decoded.signer},
-                  {"recordedAt", FormatMicros(decoded.recorded_at_micros)},
+                  {"recordedAt", ledger::FormatMicros(decoded.recorded_at_micros)},
                   {"data", json::parse(data)},
                   {"bytes", ledger::Base64Encode(decoded.bytes)},
                   {"signed", ledger::Base64Encode(signed_bytes)},

@@ -34,6 +34,11 @@ std::string Drain(int fd) {
 }  // namespace
 
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text) {
+  return RunCli(args, stdin_text, {});
+}
+
+CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text,
+                 const std::function<void()>& in_child) {
   int in_pipe[2], out_pipe[2], err_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) std::abort();
   auto argv = Argv(args);
@@ -43,6 +48,7 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     close_range(3, ~0U, 0);  // no other test pipe may leak into the program
+    if (in_child) in_child();
     execv(argv[0], argv.data());
     _exit(127);
   }

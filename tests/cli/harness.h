@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <functional>
 #include <vector>
 
 namespace esms::testing {
@@ -19,6 +20,11 @@ struct CliResult {
 
 // Runs the binary with `args` and `stdin_text` on its standard input.
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text = "");
+// The same; `in_child` runs in the child just before exec (after the standard streams
+// are redirected): set resource limits, drop privileges... It may only make
+// async-signal-safe calls and must _exit() on failure.
+CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text,
+                 const std::function<void()>& in_child);
 
 // A started process whose standard output goes to `out_file`; for kill tests.
 struct Child {

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <thread>
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
@@ -36,14 +35,6 @@ bool LuhnValid(const std::string& digits) {
     twice = !twice;
   }
   return sum % 10 == 0;
-}
-
-std::string Drain(int fd) {
-  std::string out;
-  char buf[65536];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  return out;
 }
 
 }  // namespace
@@ -119,19 +110,7 @@ std::string Line(const std::string& id, const std::string& type, const std::stri
 
 CliResult RunCliWith(const std::vector<std::string>& args, const std::string& stdin_text,
                      const Limits& limits) {
-  static const std::string kBin = ESMS_LEDGER_BIN;
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(kBin.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  int in_pipe[2], out_pipe[2], err_pipe[2];
-  if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0) std::abort();
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in_pipe[0], 0);
-    dup2(out_pipe[1], 1);
-    dup2(err_pipe[1], 2);
-    close_range(3, ~0U, 0);
+  return RunCli(args, stdin_text, [&limits] {
     signal(SIGPIPE, SIG_DFL);
     if (limits.file_size.has_value()) {
       signal(SIGXFSZ, SIG_IGN);  // kept across exec: writes past the limit fail with EFBIG
@@ -141,34 +120,7 @@ CliResult RunCliWith(const std::vector<std::string>& args, const std::string& st
     if (limits.as_nobody && geteuid() == 0) {
       if (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0) _exit(126);
     }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  close(in_pipe[0]);
-  close(out_pipe[1]);
-  close(err_pipe[1]);
-  std::thread writer([&] {
-    size_t off = 0;
-    while (off < stdin_text.size()) {
-      ssize_t n = write(in_pipe[1], stdin_text.data() + off, stdin_text.size() - off);
-      if (n <= 0) break;
-      off += static_cast<size_t>(n);
-    }
-    close(in_pipe[1]);
   });
-  std::string err;
-  std::thread err_reader([&] { err = Drain(err_pipe[0]); });
-  CliResult result;
-  result.out = Drain(out_pipe[0]);
-  err_reader.join();
-  writer.join();
-  close(out_pipe[0]);
-  close(err_pipe[0]);
-  result.err = err;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  return result;
 }
 
 KeyedLedger::KeyedLedger(const std::filesystem::path& dir, const std::vector<Grant>& grants)
