@@ -1,4 +1,4 @@
-// Readers while a writer works: `verify`, `log`, `state` run again and again while a
+// Readers while a writer works: `verify`, `log`, `state`, `report active-dui` run again and again while a
 // large import is under way; each sees a consistent prefix of the ledger (verify ok,
 // log contiguous from seq 0 and ending at the size verify saw or later, sizes never
 // going back, the project's state unchanged) and none fails. Two writers: the second
@@ -35,9 +35,17 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
   CliResult submitted = l.Import(
       "porteur", Line("sub-a", "project.submitted", "2024-03-10", Submission("a", {Et(1), Et(2)})));
   ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
+  CliResult measured = l.Import(
+      "porteur", Line("m-1", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95)));
+  ASSERT_EQ(measured.exit_code, 0) << measured.out << measured.err;
   CliResult state_before = l.Run({"state", "a", "--json"});
   ASSERT_EQ(state_before.exit_code, 0) << state_before.err;
-  const uint64_t start_size = 4;
+  const std::vector<std::string> report_args = {"report", "active-dui", "--at", "2025-12-31",
+                                                "--json"};
+  CliResult report_before = l.Run(report_args);
+  ASSERT_EQ(report_before.exit_code, 0) << report_before.err;
+  ASSERT_EQ(json::parse(report_before.out)["total"], 95) << report_before.out;
+  const uint64_t start_size = 5;
 
   constexpr int kEvents = 20000;
   fs::path file = dir / "events.jsonl";
@@ -83,6 +91,10 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
     CliResult s = l.Run({"state", "a", "--json"});
     ASSERT_EQ(s.exit_code, 0) << s.err;
     EXPECT_EQ(s.out, state_before.out);
+
+    CliResult r = l.Run(report_args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(json::parse(r.out)["total"], 95) << "the import adds no measurement";
 
     CliResult p = l.Run({"prove", std::to_string(size - 1), "--size", std::to_string(size),
                          "--json"});
