@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "domain/finess.h"
 #include "tests/cli/harness.h"
 
 namespace esms::testing {
@@ -27,21 +28,9 @@ using ::testing::IsSupersetOf;
 
 // ---- Valid numbers (DOMAIN.md §0): a Luhn key over all the digits ----
 
-bool LuhnValid(const std::string& digits) {
-  int sum = 0;
-  bool twice = false;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int d = *it - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-    twice = !twice;
-  }
-  return sum % 10 == 0;
-}
-
 std::string WithLuhnKey(const std::string& prefix) {
   for (char c = '0'; c <= '9'; ++c) {
-    if (LuhnValid(prefix + c)) return prefix + c;
+    if (domain::LuhnValid(prefix + c)) return prefix + c;
   }
   return "";
 }

@@ -13,6 +13,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
+#include "domain/finess.h"
 #include "ledger/internal/storage_keys.h"
 
 namespace esms::testing {
@@ -25,23 +26,11 @@ namespace {
   return true;
 }();
 
-bool LuhnValid(const std::string& digits) {
-  int sum = 0;
-  bool twice = false;
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
-    int d = *it - '0';
-    if (twice) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-    twice = !twice;
-  }
-  return sum % 10 == 0;
-}
-
 }  // namespace
 
 std::string WithLuhnKey(const std::string& prefix) {
   for (char c = '0'; c <= '9'; ++c) {
-    if (LuhnValid(prefix + c)) return prefix + c;
+    if (domain::LuhnValid(prefix + c)) return prefix + c;
   }
   return "";
 }
