@@ -3,15 +3,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
+#include <bit>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 
 #include "ledger/internal/storage_keys.h"
+#include "ledger/internal/verifier_envelope.h"
 #include "ledger/key_registry.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
@@ -116,14 +119,206 @@ unsigned SignatureThreads() {
   return std::clamp(cores, 1u, 8u);
 }
 
+// SipHash-1-3 (Aumasson and Bernstein's SipHash with one compression and three
+// finalization rounds), 64-bit output: a keyed hash an adversary who does not know
+// the key cannot make collide.
+uint64_t Rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+uint64_t SipHash13(uint64_t k0, uint64_t k1, const uint8_t* in, size_t size) {
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
+  uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
+  uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
+  uint64_t v3 = 0x7465646279746573ULL ^ k1;
+  auto round = [&] {
+    v0 += v1;
+    v1 = Rotl(v1, 13);
+    v1 ^= v0;
+    v0 = Rotl(v0, 32);
+    v2 += v3;
+    v3 = Rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = Rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = Rotl(v1, 17);
+    v1 ^= v2;
+    v2 = Rotl(v2, 32);
+  };
+  const size_t whole = size - size % 8;
+  for (size_t i = 0; i < whole; i += 8) {
+    uint64_t m;
+    std::memcpy(&m, in + i, 8);
+    if constexpr (std::endian::native == std::endian::big) m = __builtin_bswap64(m);
+    v3 ^= m;
+    round();
+    v0 ^= m;
+  }
+  uint64_t last = uint64_t{size & 0xff} << 56;
+  for (size_t i = 0; i < size % 8; ++i) last |= uint64_t{in[whole + i]} << (8 * i);
+  v3 ^= last;
+  round();
+  v0 ^= last;
+  v2 ^= 0xff;
+  round();
+  round();
+  round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+// Adds (key, value) to `digest`: the SipHash-1-3 of u32le(key size) || key || value.
+// `buffer` is scratch space, reused to avoid an allocation per entry.
+void AddToDigest(uint64_t k0, uint64_t k1, std::string_view key, std::string_view value,
+                 std::string* buffer, IndexDigest* digest) {
+  buffer->clear();
+  const uint32_t size = static_cast<uint32_t>(key.size());
+  for (int i = 0; i < 4; ++i) buffer->push_back(static_cast<char>(size >> (8 * i)));
+  buffer->append(key);
+  buffer->append(value);
+  digest->sum += SipHash13(k0, k1, reinterpret_cast<const uint8_t*>(buffer->data()),
+                           buffer->size());
+  ++digest->count;
+}
+
+// The u64be seq as stored in the index values, without an allocation.
+std::string_view SeqValue(uint64_t seq, char (&out)[8]) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(seq >> (56 - 8 * i));
+  return std::string_view(out, 8);
+}
+
+// storage::TreeKey(node.level, node.index), without an allocation.
+void TreeKeyBytes(const SubtreeNode& node, char (&out)[9]) {
+  out[0] = static_cast<char>(node.level);
+  for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(node.index >> (56 - 8 * i));
+}
+
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The envelope fields the reading thread checks, from a fast view or a decoded Record.
+struct Fields {
+  uint64_t seq;
+  std::string_view event_id;
+  std::string_view stream;
+  uint64_t stream_version;
+  std::string_view type;
+  std::string_view signer;
+};
+
+Fields FieldsOf(const EnvelopeView& v) {
+  return Fields{v.seq, v.event_id, v.stream, v.stream_version, v.type, v.signer};
+}
+Fields FieldsOf(const Record& r) {
+  return Fields{r.seq, r.event_id, r.stream, r.stream_version, r.type, r.signer};
+}
+
 }  // namespace
 
-void Frontier::Append(const Hash& leaf_hash, std::vector<SubtreeNode>* completed) {
+struct Verifier::PassChunk {
+  // One record handed from the reading thread to the hashing thread.
+  struct Item {
+    uint64_t seq = 0;
+    size_t offset = 0;  // of its bytes in the chunk's arena (fast view only)
+    size_t size = 0;
+    size_t signature_pointer = 0;
+    size_t signature_object = 0;
+    bool hashed = false;      // decoded by DecodeRecord: hash and leaf_hash are given
+    bool chain_only = false;  // refused by the reader after decoding: only its prevHash counts
+    Hash prev_hash{};
+    Hash hash{};
+    Hash leaf_hash{};
+  };
+
+  static constexpr size_t kItems = 512;
+  std::string bytes;  // the fast-view records' bytes, one after the other
+  std::vector<Item> items;
+};
+
+// Single producer (the reading thread), single consumer (the hashing thread), bounded;
+// emptied chunks come back for reuse. The consumer may stop early (Close): pushes are
+// then dropped.
+class Verifier::ChunkQueue {
+ public:
+  std::unique_ptr<PassChunk> NewChunk() {
+    std::unique_ptr<PassChunk> chunk;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        chunk = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (!chunk) {
+      chunk = std::make_unique<PassChunk>();
+      chunk->items.reserve(PassChunk::kItems);
+    }
+    chunk->bytes.clear();
+    chunk->items.clear();
+    return chunk;
+  }
+  void Push(std::unique_ptr<PassChunk> chunk) {
+    std::unique_lock<std::mutex> lock(mu_);
+    space_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
+    if (closed_) return;
+    queue_.push_back(std::move(chunk));
+    lock.unlock();
+    ready_.notify_one();
+  }
+  // No more pushes.
+  void Finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      done_ = true;
+    }
+    ready_.notify_one();
+  }
+  // The next chunk, or null once Finish()ed and empty.
+  std::unique_ptr<PassChunk> Pop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    ready_.wait(lock, [this] { return !queue_.empty() || done_; });
+    if (queue_.empty()) return nullptr;
+    std::unique_ptr<PassChunk> chunk = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    space_.notify_one();
+    return chunk;
+  }
+  void Recycle(std::unique_ptr<PassChunk> chunk) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(chunk));
+  }
+  // The consumer stops: pushes are dropped from now on.
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+      queue_.clear();
+    }
+    space_.notify_all();
+  }
+
+ private:
+  static constexpr size_t kMaxQueued = 8;
+  std::mutex mu_;
+  std::condition_variable ready_;
+  std::condition_variable space_;
+  std::deque<std::unique_ptr<PassChunk>> queue_;
+  std::vector<std::unique_ptr<PassChunk>> free_;
+  bool done_ = false;
+  bool closed_ = false;
+};
+
+void Frontier::Append(const Hash& leaf_hash, std::vector<SubtreeNode>* completed,
+                      EnvelopeHasher* hasher) {
   completed->clear();
   SubtreeNode node{0, size_++, leaf_hash};
   completed->push_back(node);
   while (!stack_.empty() && stack_.back().level == node.level) {
-    node = SubtreeNode{node.level + 1, node.index >> 1, NodeHash(stack_.back().hash, node.hash)};
+    const Hash parent = hasher != nullptr ? hasher->NodeHash(stack_.back().hash, node.hash)
+                                          : NodeHash(stack_.back().hash, node.hash);
+    node = SubtreeNode{node.level + 1, node.index >> 1, parent};
     stack_.pop_back();
     completed->push_back(node);
   }
@@ -137,17 +332,31 @@ Hash Frontier::Root() const {
   return root;
 }
 
+void Verifier::ProblemLog::Report(uint64_t seq, int priority, std::string message) {
+  if (!first_ || seq < first_->seq || (seq == first_->seq && priority < first_->priority)) {
+    first_ = Problem{seq, priority, std::move(message)};
+  }
+}
+
+void Verifier::ProblemLog::Merge(const ProblemLog& other) {
+  if (other.first_) Report(other.first_->seq, other.first_->priority, other.first_->message);
+}
+
 Verifier::Verifier(const Storage& storage, std::string origin, const PublicKey& ledger_key,
                    Progress progress)
     : storage_(storage),
       origin_(std::move(origin)),
       ledger_key_(ledger_key),
-      progress_(std::move(progress)) {}
+      progress_(std::move(progress)) {
+  std::random_device random;
+  sip_key_.k0 = (uint64_t{random()} << 32) ^ random();
+  sip_key_.k1 = (uint64_t{random()} << 32) ^ random();
+}
+
+Verifier::~Verifier() = default;
 
 void Verifier::Report(uint64_t seq, Priority priority, std::string message) {
-  if (!first_ || seq < first_->seq || (seq == first_->seq && priority < first_->priority)) {
-    first_ = Problem{seq, priority, std::move(message)};
-  }
+  log_.Report(seq, priority, std::move(message));
 }
 
 void Verifier::ReportGeneral(std::string message) {
@@ -158,18 +367,21 @@ Result<Ledger::VerifyReport> Verifier::Run() {
   ReadHead();
   ReadCheckpoints();
   PassRecords();
-  CheckTreeBeyond();
-  CheckEventIdIndex();
-  CheckStreamIndex();
+  CheckIndexes();
+  CheckTree();
+  if (!indexes_agree_) {
+    CheckEventIdIndex();
+    CheckStreamIndex();
+  }
   CheckKeyIndex();
 
   Ledger::VerifyReport report;
   report.size = limit_;
   report.root = limit_ == frontier_.size() ? frontier_.Root() : RootOfFirst(limit_);
-  if (first_) {
+  if (log_.first()) {
     report.ok = false;
-    report.first_bad = first_->seq;
-    report.problem = first_->message;
+    report.first_bad = log_.first()->seq;
+    report.problem = log_.first()->message;
   } else if (general_) {
     report.ok = false;
     report.problem = *general_;
@@ -230,21 +442,28 @@ void Verifier::ReadCheckpoints() {
 }
 
 void Verifier::PassRecords() {
+  ChunkQueue queue;
+  std::thread hashing([this, &queue] { HashRecords(&queue); });
+  std::thread indexes([this] { ScanIndexes(); });
+
   SignatureChecker checker(check_signatures_ ? SignatureThreads() : 0);
   KeyRegistry registry;
-  std::unordered_map<std::string, uint64_t> stream_counts;
-  std::vector<SubtreeNode> completed;
-  Hash prev{};
+  std::unordered_map<std::string, uint64_t, StringHash, std::equal_to<>> stream_counts;
   uint64_t expected = 0;
-  std::optional<uint64_t> record_problem;
+  std::optional<Problem> reader_problem;  // the check of the reading thread that stopped it
   auto fail = [&](std::string message) {
-    Report(expected, kRecordProblem, std::move(message));
-    record_problem = expected;
+    reader_problem = Problem{expected, kRecordProblem, std::move(message)};
   };
   const uint64_t total = head_size_.value_or(0);
+  std::string digest_buffer;
+  std::string stream_key;
+  char seq_value[8];
+  std::unique_ptr<PassChunk> chunk = queue.NewChunk();
 
   std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.records(), true);
-  for (it->SeekToFirst(); it->Valid() && !checker.failed(); it->Next()) {
+  for (it->SeekToFirst(); it->Valid() && !checker.failed() &&
+                          !chain_broken_.load(std::memory_order_relaxed);
+       it->Next()) {
     std::optional<uint64_t> key_seq = storage::ReadU64(it->key().ToStringView());
     if (!key_seq) {
       fail(fmt::format("seq {}: malformed key in the records column family", expected));
@@ -259,91 +478,163 @@ void Verifier::PassRecords() {
                        expected, *head_size_));
       break;
     }
+    const ByteView value = AsBytes(it->value().ToStringView());
+    // The exact fast check of the canonical form; DecodeRecord for every other case
+    // (and for key records, whose payloads the registry decodes).
+    const std::optional<EnvelopeView> view = ParseEnvelope(value);
+    std::optional<Record> record;
     Bytes signed_bytes;
-    Result<Record> decoded = DecodeRecord(AsBytes(it->value().ToStringView()), &signed_bytes);
-    if (!decoded.ok()) {
-      fail(fmt::format("seq {}: record bytes corrupt: {}", expected, decoded.status().message()));
-      break;
+    auto decode = [&]() -> Status {
+      Result<Record> decoded = DecodeRecord(value, check_signatures_ ? &signed_bytes : nullptr);
+      if (!decoded.ok()) return decoded.status();
+      record = std::move(decoded).value();
+      return Status::OK();
+    };
+    if (!view) {
+      Status decoded = decode();
+      if (!decoded.ok()) {
+        fail(fmt::format("seq {}: record bytes corrupt: {}", expected, decoded.message()));
+        break;
+      }
     }
-    const Record& r = *decoded;
-    if (r.seq != expected) {
+    const Fields f = view ? FieldsOf(*view) : FieldsOf(*record);
+    if (f.seq != expected) {
       fail(fmt::format("seq {}: record stored under seq {} holds seq {}", expected, expected,
-                       r.seq));
+                       f.seq));
       break;
     }
-    if (r.prev_hash != prev) {
-      fail(expected == 0
-               ? std::string("seq 0: genesis prevHash is not zero")
-               : fmt::format("seq {}: prevHash does not match hash of seq {}", expected,
-                             expected - 1));
-      break;
+    // Decoded and numbered: from here on the hashing thread judges its prevHash first.
+    PassChunk::Item& item = chunk->items.emplace_back();
+    item.seq = f.seq;
+    if (view) {
+      item.offset = chunk->bytes.size();
+      item.size = value.size();
+      item.signature_pointer = view->signature_pointer;
+      item.signature_object = view->signature_object;
+      std::copy(view->prev_hash.begin(), view->prev_hash.end(), item.prev_hash.begin());
+      chunk->bytes.append(reinterpret_cast<const char*>(value.data()), value.size());
+    } else {
+      item.hashed = true;
+      item.prev_hash = record->prev_hash;
+      item.hash = record->hash;
+      item.leaf_hash = record->leaf_hash;
     }
-    uint64_t& stream_count = stream_counts[r.stream];
-    if (r.stream_version != stream_count) {
-      fail(fmt::format("seq {}: streamVersion {} but stream '{}' holds {} earlier records",
-                       expected, r.stream_version, r.stream, stream_count));
+    auto stop_here = [&](std::string message) {
+      item.chain_only = true;
+      fail(std::move(message));
+    };
+
+    auto stream_count = stream_counts.find(f.stream);
+    if (stream_count == stream_counts.end()) {
+      stream_count = stream_counts.emplace(std::string(f.stream), 0).first;
+    }
+    if (f.stream_version != stream_count->second) {
+      stop_here(fmt::format("seq {}: streamVersion {} but stream '{}' holds {} earlier records",
+                            expected, f.stream_version, f.stream, stream_count->second));
       break;
     }
     // The signer as enrolled at this seq (replayed from the records, not the stored
-    // registry).
-    Status allowed = registry.Check(r);
-    if (!allowed.ok()) {
-      fail(fmt::format("seq {}: {} refused: {}", expected,
-                       IsKeyRecordType(r.type) ? "key record" : "signer", allowed.message()));
-      break;
+    // registry). An active signer of an ordinary record is all KeyRegistry::Check asks.
+    const bool key_record = IsKeyRecordType(f.type);
+    const KeyInfo* signer = registry.empty() ? nullptr : registry.Find(f.signer);
+    if (key_record || signer == nullptr || !signer->active()) {
+      if (!record) {
+        Status decoded = decode();
+        if (!decoded.ok()) {  // cannot be: the bytes were read as a canonical envelope
+          stop_here(fmt::format("seq {}: record bytes corrupt: {}", expected, decoded.message()));
+          break;
+        }
+      }
+      Status allowed = registry.Check(*record);
+      if (!allowed.ok()) {
+        stop_here(fmt::format("seq {}: {} refused: {}", expected,
+                              key_record ? "key record" : "signer", allowed.message()));
+        break;
+      }
     }
     if (check_signatures_) {
       SignatureJob job;
-      job.seq = r.seq;
-      job.signer = r.signer;
-      job.signature = r.signature;
-      if (registry.empty()) {  // genesis: the key it enrols signs it
-        job.key = DecodeKeyEnrolled(r.payload)->public_key;
-        job.enrolled_seq = r.seq;
+      job.seq = f.seq;
+      job.signer = std::string(f.signer);
+      if (view) {
+        std::copy(view->signature.begin(), view->signature.end(), job.signature.begin());
+        job.signed_bytes = EnvelopeSignedBytes(*view);
       } else {
-        const KeyInfo* info = *registry.Signer(r.signer);
+        job.signature = record->signature;
+        job.signed_bytes = std::move(signed_bytes);
+      }
+      if (registry.empty()) {  // genesis: the key it enrols signs it
+        job.key = DecodeKeyEnrolled(record->payload)->public_key;
+        job.enrolled_seq = f.seq;
+      } else {
+        const KeyInfo* info = *registry.Signer(f.signer);
         job.key = info->key;
         job.enrolled_seq = info->enrolled_seq;
       }
-      job.signed_bytes = std::move(signed_bytes);
       checker.Add(std::move(job));
     }
-    (void)registry.Apply(r);  // Check() passed
-    if (IsKeyRecordType(r.type)) key_record_seqs_.insert(r.seq);
-    ++stream_count;
-
-    CheckIndexes(r);
-    frontier_.Append(r.leaf_hash, &completed);
-    for (const SubtreeNode& node : completed) CheckNode(node, r.seq);
-    auto checkpoint = checkpoint_roots_.find(r.seq + 1);
-    if (checkpoint != checkpoint_roots_.end() && checkpoint->second != frontier_.Root()) {
-      Report(r.seq, kRecordProblem,
-             fmt::format("seq {}: records 0..{} give root {}, not the root {} signed in the "
-                         "checkpoint of size {}",
-                         r.seq, r.seq, ToHex(frontier_.Root()), ToHex(checkpoint->second),
-                         r.seq + 1));
+    if (key_record) {
+      (void)registry.Apply(*record);  // Check() passed
+      key_record_seqs_.insert(f.seq);
     }
-    prev = r.hash;
+    ++stream_count->second;
+
+    // The index entries this record needs, into the expected digests.
+    SeqValue(f.seq, seq_value);
+    const std::string_view seq_view(seq_value, 8);
+    AddToDigest(sip_key_.k0, sip_key_.k1, f.event_id, seq_view, &digest_buffer, &expected_ids_);
+    stream_key.assign(f.stream);
+    stream_key.push_back('\0');
+    storage::AppendU64(stream_key, f.stream_version);
+    AddToDigest(sip_key_.k0, sip_key_.k1, stream_key, seq_view, &digest_buffer,
+                &expected_streams_);
+
     ++expected;
+    if (chunk->items.size() >= PassChunk::kItems) {
+      queue.Push(std::move(chunk));
+      chunk = queue.NewChunk();
+    }
     if (progress_ && expected % 4096 == 0) progress_(expected, std::max(total, expected));
   }
-  if (!it->status().ok() && !record_problem && !checker.failed()) {
+  if (!it->status().ok() && !reader_problem && !checker.failed() &&
+      !chain_broken_.load(std::memory_order_relaxed)) {
     fail(fmt::format("seq {}: record unreadable: {}", expected,
                      storage_.Error(it->status(), "records").message()));
   }
+  it.reset();
+  if (!chunk->items.empty()) queue.Push(std::move(chunk));
+  queue.Finish();
+  hashing.join();
   std::optional<SignatureJob> bad = checker.Finish();
+  indexes.join();
+  digested_ = expected;
+
+  // The problems in the order one thread would have found them: at one seq, the
+  // prevHash (hashing thread) comes before the reader's later checks; every other
+  // report of the hashing thread is at a seq the reader passed.
+  log_.Merge(hashing_log_);
+  if (reader_problem) {
+    Report(reader_problem->seq, kRecordProblem, std::move(reader_problem->message));
+  }
   if (bad) {
     Report(bad->seq, kRecordProblem,
            fmt::format("seq {}: signature does not verify with key {} as enrolled at seq {}",
                        bad->seq, QuoteName(bad->signer), bad->enrolled_seq));
   }
+  std::optional<uint64_t> record_problem;
+  if (reader_problem) record_problem = expected;
   processed_ = expected;
-  limit_ = expected;
+  if (chain_break_ && *chain_break_ <= processed_) {
+    processed_ = *chain_break_;
+    record_problem = *chain_break_;
+  }
+  limit_ = processed_;
   if (record_problem) limit_ = std::min(limit_, *record_problem);
   if (bad) limit_ = std::min(limit_, bad->seq);
   if (limit_ < processed_) return;
 
   // Every record read is sound: now the ends.
+  const Hash& prev = last_hash_;
   if (head_size_) {
     if (processed_ < *head_size_) {
       Report(processed_, kRecordProblem,
@@ -364,80 +655,217 @@ void Verifier::PassRecords() {
   }
 }
 
-void Verifier::CheckIndexes(const Record& r) {
-  const std::string seq_value = storage::SeqKey(r.seq);
-  Result<std::optional<std::string>> id = storage_.Get(storage_.event_ids(), r.event_id);
-  if (!id.ok()) {
-    Report(r.seq, kIndexProblem,
-           fmt::format("seq {}: event_ids entry of '{}' unreadable: {}", r.seq, r.event_id,
-                       id.status().message()));
-    bad_id_entries_.insert(r.seq);
-  } else if (!*id) {
-    Report(r.seq, kIndexProblem,
-           fmt::format("seq {}: event id '{}' missing from the event_ids index", r.seq,
-                       r.event_id));
-    bad_id_entries_.insert(r.seq);
-  } else if (**id != seq_value) {
-    std::optional<uint64_t> points = storage::ReadU64(**id);
-    Report(r.seq, kIndexProblem,
-           fmt::format("seq {}: event_ids entry of '{}' points to seq {}, not to this record",
-                       r.seq, r.event_id, points ? std::to_string(*points) : "(malformed)"));
-    bad_id_entries_.insert(r.seq);
-    misdirected_ids_.insert(r.event_id);
+void Verifier::HashRecords(ChunkQueue* queue) {
+  EnvelopeHasher hasher;
+  std::vector<SubtreeNode> completed;
+  std::string digest_buffer;
+  Hash prev{};
+  while (std::unique_ptr<PassChunk> chunk = queue->Pop()) {
+    for (PassChunk::Item& item : chunk->items) {
+      if (!item.hashed) {
+        EnvelopeView view;
+        view.bytes = AsBytes(std::string_view(chunk->bytes).substr(item.offset, item.size));
+        view.signature_pointer = item.signature_pointer;
+        view.signature_object = item.signature_object;
+        view.signature = view.bytes.subspan(item.signature_object, 64);
+        item.hash = hasher.RecordHash(view);
+        item.leaf_hash = hasher.LeafHash(view.bytes);
+      }
+      if (item.prev_hash != prev) {
+        hashing_log_.Report(item.seq, kRecordProblem,
+                            item.seq == 0
+                                ? std::string("seq 0: genesis prevHash is not zero")
+                                : fmt::format("seq {}: prevHash does not match hash of seq {}",
+                                              item.seq, item.seq - 1));
+        chain_break_ = item.seq;
+        chain_broken_.store(true, std::memory_order_relaxed);
+        queue->Close();
+        last_hash_ = prev;
+        return;
+      }
+      if (item.chain_only) break;  // the reader stopped at this record
+      frontier_.Append(item.leaf_hash, &completed, &hasher);
+      for (const SubtreeNode& node : completed) {
+        char key[9];
+        TreeKeyBytes(node, key);
+        AddToDigest(sip_key_.k0, sip_key_.k1, std::string_view(key, sizeof(key)),
+                    std::string_view(reinterpret_cast<const char*>(node.hash.data()),
+                                     node.hash.size()),
+                    &digest_buffer, &expected_tree_);
+      }
+      auto checkpoint = checkpoint_roots_.find(item.seq + 1);
+      if (checkpoint != checkpoint_roots_.end() && checkpoint->second != frontier_.Root()) {
+        hashing_log_.Report(
+            item.seq, kRecordProblem,
+            fmt::format("seq {}: records 0..{} give root {}, not the root {} signed in the "
+                        "checkpoint of size {}",
+                        item.seq, item.seq, ToHex(frontier_.Root()), ToHex(checkpoint->second),
+                        item.seq + 1));
+      }
+      prev = item.hash;
+    }
+    queue->Recycle(std::move(chunk));
   }
+  last_hash_ = prev;
+}
 
-  const std::string stream_key = storage::StreamKey(r.stream, r.stream_version);
-  Result<std::optional<std::string>> stream = storage_.Get(storage_.streams(), stream_key);
-  if (!stream.ok() || !*stream || **stream != seq_value) {
-    Report(r.seq, kIndexProblem,
-           fmt::format("seq {}: stream '{}' version {} is {} in the streams index", r.seq,
-                       r.stream, r.stream_version,
-                       !stream.ok() ? "unreadable" : (!*stream ? "missing" : "misdirected")));
-    bad_stream_entries_.insert(r.seq);
-    if (stream.ok() && *stream) misdirected_stream_keys_.insert(stream_key);
+void Verifier::ScanIndexes() {
+  std::string buffer;
+  auto scan = [&](rocksdb::ColumnFamilyHandle* cf, IndexDigest* digest) {
+    std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(cf, true);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      AddToDigest(sip_key_.k0, sip_key_.k1, it->key().ToStringView(), it->value().ToStringView(),
+                  &buffer, digest);
+    }
+    return it->status().ok();
+  };
+  ids_scanned_ok_ = scan(storage_.event_ids(), &stored_ids_);
+  streams_scanned_ok_ = scan(storage_.streams(), &stored_streams_);
+  tree_scanned_ok_ = scan(storage_.tree(), &stored_tree_);
+}
+
+// Each record's entries: event_ids[eventId] = seq, streams[stream, version] = seq, and
+// the key index for key records. When both stored indexes digest to exactly the
+// entries the records need, none can be missing nor point elsewhere; otherwise the
+// point lookups name the record (and note the entries CheckReverseIndex must skip).
+void Verifier::CheckIndexes() {
+  indexes_agree_ = digested_ == processed_ && ids_scanned_ok_ && streams_scanned_ok_ &&
+                   stored_ids_ == expected_ids_ && stored_streams_ == expected_streams_;
+  if (!indexes_agree_) {
+    ReplayIndexLookups();
+    return;
   }
+  for (uint64_t seq : key_record_seqs_) {
+    if (seq < processed_) CheckKeyIndexEntry(seq);
+  }
+}
 
-  if (IsKeyRecordType(r.type)) {
-    Result<std::optional<std::string>> key =
-        storage_.Get(storage_.meta(), storage::KeyRecordKey(r.seq));
-    if (!key.ok() || !*key) {
-      Report(r.seq, kIndexProblem,
-             fmt::format("seq {}: key record missing from the key index", r.seq));
+void Verifier::ReplayIndexLookups() {
+  std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.records(), true);
+  uint64_t seq = 0;
+  for (it->SeekToFirst(); it->Valid() && seq < processed_; it->Next(), ++seq) {
+    const ByteView value = AsBytes(it->value().ToStringView());
+    if (std::optional<EnvelopeView> view = ParseEnvelope(value)) {
+      CheckRecordIndexes(view->seq, view->event_id, view->stream, view->stream_version,
+                         IsKeyRecordType(view->type));
+    } else if (Result<Record> record = DecodeRecord(value); record.ok()) {
+      CheckRecordIndexes(record->seq, record->event_id, record->stream, record->stream_version,
+                         IsKeyRecordType(record->type));
     }
   }
 }
 
+void Verifier::CheckRecordIndexes(uint64_t seq, std::string_view event_id,
+                                  std::string_view stream, uint64_t stream_version,
+                                  bool key_record) {
+  const std::string seq_value = storage::SeqKey(seq);
+  Result<std::optional<std::string>> id = storage_.Get(storage_.event_ids(), event_id);
+  if (!id.ok()) {
+    Report(seq, kIndexProblem,
+           fmt::format("seq {}: event_ids entry of '{}' unreadable: {}", seq, event_id,
+                       id.status().message()));
+    bad_id_entries_.insert(seq);
+  } else if (!*id) {
+    Report(seq, kIndexProblem,
+           fmt::format("seq {}: event id '{}' missing from the event_ids index", seq, event_id));
+    bad_id_entries_.insert(seq);
+  } else if (**id != seq_value) {
+    std::optional<uint64_t> points = storage::ReadU64(**id);
+    Report(seq, kIndexProblem,
+           fmt::format("seq {}: event_ids entry of '{}' points to seq {}, not to this record",
+                       seq, event_id, points ? std::to_string(*points) : "(malformed)"));
+    bad_id_entries_.insert(seq);
+    misdirected_ids_.insert(std::string(event_id));
+  }
+
+  const std::string stream_key = storage::StreamKey(stream, stream_version);
+  Result<std::optional<std::string>> stored = storage_.Get(storage_.streams(), stream_key);
+  if (!stored.ok() || !*stored || **stored != seq_value) {
+    Report(seq, kIndexProblem,
+           fmt::format("seq {}: stream '{}' version {} is {} in the streams index", seq, stream,
+                       stream_version,
+                       !stored.ok() ? "unreadable" : (!*stored ? "missing" : "misdirected")));
+    bad_stream_entries_.insert(seq);
+    if (stored.ok() && *stored) misdirected_stream_keys_.insert(stream_key);
+  }
+
+  if (key_record) CheckKeyIndexEntry(seq);
+}
+
+void Verifier::CheckKeyIndexEntry(uint64_t seq) {
+  Result<std::optional<std::string>> key = storage_.Get(storage_.meta(), storage::KeyRecordKey(seq));
+  if (!key.ok() || !*key) {
+    Report(seq, kIndexProblem, fmt::format("seq {}: key record missing from the key index", seq));
+  }
+}
+
+constexpr int kBulkTreeLevels = 3;
+
+// The stored tree holds exactly the nodes the records complete when the digests agree:
+// none missing, none different, none beyond. Otherwise the nodes are compared one by
+// one, in the order the pass completes them.
+void Verifier::CheckTree() {
+  const bool agree = tree_scanned_ok_ && stored_tree_ == expected_tree_;
+  if (agree) return;
+  ReplayTree();
+  CheckTreeBeyond();
+}
+
+void Verifier::ReplayTree() {
+  EnvelopeHasher hasher;
+  Frontier frontier;
+  std::vector<SubtreeNode> completed;
+  std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.records(), true);
+  uint64_t seq = 0;
+  for (it->SeekToFirst(); it->Valid() && seq < processed_; it->Next(), ++seq) {
+    const ByteView value = AsBytes(it->value().ToStringView());
+    Hash leaf_hash;
+    if (ParseEnvelope(value)) {
+      leaf_hash = hasher.LeafHash(value);
+    } else if (Result<Record> record = DecodeRecord(value); record.ok()) {
+      leaf_hash = record->leaf_hash;
+    } else {
+      break;  // cannot be: the pass read it
+    }
+    frontier.Append(leaf_hash, &completed, &hasher);
+    for (const SubtreeNode& node : completed) CheckNode(node, seq, &log_);
+  }
+  tree_levels_.clear();
+}
+
 // Nodes of one level complete in index order, so one forward iterator per level reads
 // them sequentially instead of one point lookup each.
-void Verifier::CheckNode(const SubtreeNode& node, uint64_t seq) {
+void Verifier::CheckNode(const SubtreeNode& node, uint64_t seq, ProblemLog* log) {
   if (tree_levels_.size() <= static_cast<size_t>(node.level)) tree_levels_.resize(node.level + 1);
   std::unique_ptr<rocksdb::Iterator>& it = tree_levels_[node.level];
-  const std::string key = storage::TreeKey(node.level, node.index);
+  char key_bytes[9];
+  TreeKeyBytes(node, key_bytes);
+  const rocksdb::Slice key(key_bytes, sizeof(key_bytes));
   if (!it) {
-    it = storage_.NewIterator(storage_.tree(), true);
+    // Level l holds n >> l nodes: a long read ahead pays off only for the lowest levels
+    // (above, it would read megabytes of other levels for a few nodes).
+    it = storage_.NewIterator(storage_.tree(), /*bulk=*/node.level < kBulkTreeLevels);
     it->Seek(key);
   } else {
     while (it->Valid() && it->key().compare(key) < 0) it->Next();
   }
-  if (!it->Valid() || it->key() != rocksdb::Slice(key)) {
+  if (!it->Valid() || it->key() != key) {
     bool unreadable = !it->status().ok();
-    Report(seq, kTreeProblem,
-           fmt::format("seq {}: tree node (level {}, index {}) is {}", seq, node.level,
-                       node.index, unreadable ? "unreadable" : "missing"));
+    log->Report(seq, kTreeProblem,
+                fmt::format("seq {}: tree node (level {}, index {}) is {}", seq, node.level,
+                            node.index, unreadable ? "unreadable" : "missing"));
     if (unreadable) it.reset();
     return;
   }
   ByteView stored_hash = AsBytes(it->value().ToStringView());
   if (!std::equal(node.hash.begin(), node.hash.end(), stored_hash.begin(), stored_hash.end())) {
-    Report(seq, kTreeProblem,
-           fmt::format("seq {}: stored tree node (level {}, index {}) does not match the hash "
-                       "recomputed from the records",
-                       seq, node.level, node.index));
+    log->Report(seq, kTreeProblem,
+                fmt::format("seq {}: stored tree node (level {}, index {}) does not match the "
+                            "hash recomputed from the records",
+                            seq, node.level, node.index));
   }
 }
 
-// Nodes covering leaves at or beyond limit_ must not exist. At level l those are the
-// indexes >= limit_ >> l: one seek per level.
 void Verifier::CheckTreeBeyond() {
   if (limit_ != processed_) return;  // nothing beyond a bad record can be judged
   std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.tree(), false);

@@ -1,12 +1,25 @@
 // Private to ledger/: Ledger::Verify's engine. It re-derives everything from the
 // records alone, in one streaming pass over the records column family in seq order,
 // and names the first bad seq with a precise reason (docs/format.md "Verification").
-// Signatures are verified on worker threads while the main thread decodes.
 //
-// Thread-safety: one Verifier per call; it only reads the Storage.
+// The pass is a pipeline: the calling thread reads the records, checks their canonical
+// form (verifier_envelope.h, exact, without re-encoding), seq, stream versions and key
+// rules, and accumulates an order-independent keyed digest of the index entries they
+// need; a hashing thread computes their record and leaf hashes, the chain, the Merkle
+// frontier and compares every completed subtree with the stored tree; a third thread
+// reads the event_ids and streams column families sequentially into the same kind of
+// digest. When the digests agree the indexes are exactly what the records need; when
+// they differ the records are read again with point lookups to name the first bad
+// seq. Signatures (unless disabled: structural verify) are verified on worker threads.
+// Every problem is reported as the one-thread order would have reported it: the
+// smallest (seq, priority), and on ties the check that comes first.
+//
+// Thread-safety: one Verifier per call; it only reads the Storage. Run() starts and
+// joins its own threads.
 #ifndef ESMS_LEDGER_INTERNAL_VERIFIER_H_
 #define ESMS_LEDGER_INTERNAL_VERIFIER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -14,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ledger/hash.h"
@@ -25,13 +39,16 @@
 
 namespace esms::ledger::internal {
 
+class EnvelopeHasher;
+
 // The compact range [0, size) of a Merkle tree: the roots of its complete subtrees,
 // largest first. Appending a leaf yields the nodes it completes.
 class Frontier {
  public:
   // Appends leaf number size(); `completed` receives (0, index, leaf) and each parent
-  // completed, lowest level first.
-  void Append(const Hash& leaf_hash, std::vector<SubtreeNode>* completed);
+  // completed, lowest level first. `hasher`, when given, computes the node hashes.
+  void Append(const Hash& leaf_hash, std::vector<SubtreeNode>* completed,
+              EnvelopeHasher* hasher = nullptr);
   Hash Root() const;
   uint64_t size() const { return size_; }
 
@@ -40,11 +57,21 @@ class Frontier {
   uint64_t size_ = 0;
 };
 
+// A keyed, order-independent digest of a set of (key, value) pairs: their count and
+// the sum of their SipHash-1-3 under a random 128-bit key (drawn per verification, so
+// stored data cannot be made to collide on purpose).
+struct IndexDigest {
+  uint64_t count = 0;
+  uint64_t sum = 0;
+  bool operator==(const IndexDigest&) const = default;
+};
+
 class Verifier {
  public:
   using Progress = std::function<void(uint64_t done, uint64_t total)>;
   Verifier(const Storage& storage, std::string origin, const PublicKey& ledger_key,
            Progress progress);
+  ~Verifier();
   // false: the records' signatures are not checked (structural verify).
   void set_check_signatures(bool check) { check_signatures_ = check; }
   Result<Ledger::VerifyReport> Run();
@@ -56,7 +83,25 @@ class Verifier {
     int priority;
     std::string message;
   };
-  // Keeps the problem with the smallest (seq, priority); the first one on ties.
+  // The first problem of a sequence of reports: the smallest (seq, priority), the
+  // first one on ties.
+  class ProblemLog {
+   public:
+    void Report(uint64_t seq, int priority, std::string message);
+    // As if `other`'s reports came now, in their order.
+    void Merge(const ProblemLog& other);
+    const std::optional<Problem>& first() const { return first_; }
+
+   private:
+    std::optional<Problem> first_;
+  };
+  struct PassChunk;
+  class ChunkQueue;
+  struct SipKey {
+    uint64_t k0 = 0;
+    uint64_t k1 = 0;
+  };
+
   void Report(uint64_t seq, Priority priority, std::string message);
   // A problem with no seq (a checkpoint that does not verify, meta damage).
   void ReportGeneral(std::string message);
@@ -64,8 +109,20 @@ class Verifier {
   void ReadHead();
   void ReadCheckpoints();
   void PassRecords();
-  void CheckIndexes(const Record& record);
-  void CheckNode(const SubtreeNode& node, uint64_t seq);
+  // The hashing thread of the pass: chain, leaves, frontier, stored tree, checkpoints.
+  void HashRecords(ChunkQueue* queue);
+  // The index thread: the digests of the event_ids and streams column families.
+  void ScanIndexes();
+  void CheckIndexes();
+  void CheckRecordIndexes(uint64_t seq, std::string_view event_id, std::string_view stream,
+                          uint64_t stream_version, bool key_record);
+  void CheckKeyIndexEntry(uint64_t seq);
+  // Point lookups of every record's index entries (when a digest differs).
+  void ReplayIndexLookups();
+  // The stored tree against the tree digest; node by node when they differ.
+  void CheckTree();
+  void ReplayTree();
+  void CheckNode(const SubtreeNode& node, uint64_t seq, ProblemLog* log);
   void CheckTreeBeyond();
   // A reverse index (key -> seq) and how to name its entries and match a record.
   struct ReverseIndex {
@@ -92,18 +149,40 @@ class Verifier {
   std::optional<uint64_t> head_size_;
   Hash head_hash_{};
   std::map<uint64_t, Hash> checkpoint_roots_;  // checkpoints whose note verifies
-  Frontier frontier_;
   uint64_t processed_ = 0;  // records read in order from seq 0
   uint64_t limit_ = 0;      // records that passed every record-level check
   std::set<uint64_t> key_record_seqs_;
+
+  // The pass's hashing thread owns these until it is joined.
+  Frontier frontier_;
+  IndexDigest expected_tree_;  // of the nodes the records complete
+  ProblemLog hashing_log_;
+  std::optional<uint64_t> chain_break_;  // the seq whose prevHash is wrong
+  std::atomic<bool> chain_broken_{false};
+  Hash last_hash_{};  // of the last record hashed
+
+  // The index digests: of what the records need (reading thread), of what is stored
+  // (index thread; `*_scanned_ok` false if a column family could not be read).
+  SipKey sip_key_;
+  uint64_t digested_ = 0;  // records whose entries are in the expected digests
+  IndexDigest expected_ids_;
+  IndexDigest expected_streams_;
+  IndexDigest stored_ids_;
+  IndexDigest stored_streams_;
+  IndexDigest stored_tree_;
+  bool ids_scanned_ok_ = false;
+  bool streams_scanned_ok_ = false;
+  bool tree_scanned_ok_ = false;
+  bool indexes_agree_ = false;
+  std::vector<std::unique_ptr<rocksdb::Iterator>> tree_levels_;  // CheckNode, one per level
+
   // Records whose index entry is missing or points elsewhere, and the keys of the
   // entries that point elsewhere (already reported at their record, so not "extra").
   std::set<uint64_t> bad_id_entries_;
   std::set<uint64_t> bad_stream_entries_;
   std::set<std::string> misdirected_ids_;
   std::set<std::string> misdirected_stream_keys_;
-  std::vector<std::unique_ptr<rocksdb::Iterator>> tree_levels_;  // CheckNode, one per level
-  std::optional<Problem> first_;
+  ProblemLog log_;
   std::optional<std::string> general_;
 };
 
