@@ -14,6 +14,14 @@
 namespace esms::testing {
 namespace {
 
+// A program that exits before reading all its input (a refused key, a ledger that does
+// not open) closes its stdin: the test's writer thread must get EPIPE, not kill the
+// whole test binary with SIGPIPE. The children get the default action back.
+[[maybe_unused]] const bool kSigpipeIgnored = [] {
+  signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
 std::vector<char*> Argv(const std::vector<std::string>& args) {
   static const std::string kBin = ESMS_LEDGER_BIN;
   std::vector<char*> argv;
@@ -48,6 +56,7 @@ CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
     close_range(3, ~0U, 0);  // no other test pipe may leak into the program
+    signal(SIGPIPE, SIG_DFL);
     if (in_child) in_child();
     execv(argv[0], argv.data());
     _exit(127);
@@ -90,6 +99,7 @@ Child StartCli(const std::vector<std::string>& args, const std::filesystem::path
     dup2(out, 1);
     dup2(devnull, 2);
     close_range(3, ~0U, 0);  // the program must hold no other end of a test pipe
+    signal(SIGPIPE, SIG_DFL);
     execv(argv[0], argv.data());
     _exit(127);
   }

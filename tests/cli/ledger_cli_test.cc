@@ -21,6 +21,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "tests/cli/harness.h"
+#include "tests/cli/test_data.h"
 
 namespace esms::testing {
 namespace {
@@ -60,19 +61,6 @@ class LedgerCliTest : public ::testing::Test {
         national_pub_);
   }
   // `count` solution.referenced events, signed by the national key.
-  static std::string Solutions(int count, int first = 0) {
-    std::string out;
-    for (int i = first; i < first + count; ++i) {
-      out += fmt::format(
-          R"({{"id": "sol-{}", "type": "solution.referenced", "at": "2023-02-01", "data": )"
-          R"({{"solution": {{"vendor": "Editeur {}", "product": "DUI", "version": "{}.0"}}, )"
-          R"("corridor": "medico-social", "status": "referenced", "referencedAt": "2023-02-01"}}}})"
-          "\n",
-          i, i % 7, i);
-    }
-    return out;
-  }
-
   TempDir dir_;
   std::string ledger_, admin_, national_, national_pub_;
 };
@@ -87,7 +75,7 @@ TEST_F(LedgerCliTest, InitWritesVerifierKeyAndRefusesSecondInit) {
 }
 
 TEST_F(LedgerCliTest, ImportLogAndIdempotentRerun) {
-  CliResult first = Import(national_, Solutions(5));
+  CliResult first = Import(national_, SolutionLines(5));
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   json results = json::parse(first.out)["results"];
   ASSERT_EQ(results.size(), 5u);
@@ -96,7 +84,7 @@ TEST_F(LedgerCliTest, ImportLogAndIdempotentRerun) {
   EXPECT_EQ(results[0]["seq"], 2);  // genesis 0, national key 1
   EXPECT_EQ(results[4]["seq"], 6);
 
-  CliResult again = Import(national_, Solutions(5));
+  CliResult again = Import(national_, SolutionLines(5));
   ASSERT_EQ(again.exit_code, 0);
   const json rerun = json::parse(again.out);  // outlives the loop (no dangling temporary)
   for (const auto& r : rerun["results"]) EXPECT_EQ(r["status"], "existing");
@@ -117,8 +105,8 @@ TEST_F(LedgerCliTest, ImportLogAndIdempotentRerun) {
 }
 
 TEST_F(LedgerCliTest, RefusalStopsAtLineKeepsEarlierLinesAndExitCodes) {
-  std::string lines = Solutions(2) + "# a comment\n\n" + R"({"id": "bad", "type": "nope"})" +
-                      "\n" + Solutions(1, 10);
+  std::string lines = SolutionLines(2) + "# a comment\n\n" + R"({"id": "bad", "type": "nope"})" +
+                      "\n" + SolutionLines(1, 10);
   CliResult r = Import(national_, lines);
   EXPECT_EQ(r.exit_code, 2);  // BAD_INPUT
   json results = json::parse(r.out)["results"];
@@ -128,7 +116,7 @@ TEST_F(LedgerCliTest, RefusalStopsAtLineKeepsEarlierLinesAndExitCodes) {
   EXPECT_EQ(results[2]["error"]["code"], "BAD_INPUT");
 
   // Same id, other content: EVENT_ID_CONFLICT (exit 3) naming the existing record.
-  std::string conflicting = Solutions(1);
+  std::string conflicting = SolutionLines(1);
   conflicting.replace(conflicting.find("Editeur 0"), 9, "Editeur 9");
   CliResult c = Import(national_, conflicting);
   EXPECT_EQ(c.exit_code, 3);
@@ -139,7 +127,7 @@ TEST_F(LedgerCliTest, RefusalStopsAtLineKeepsEarlierLinesAndExitCodes) {
   // An unknown key: UNAUTHORIZED (exit 3).
   std::string stranger = (dir_ / "stranger.pem").string();
   ASSERT_EQ(Run({"key", "new", "stranger", "--out", stranger}).exit_code, 0);
-  CliResult u = Import(stranger, Solutions(1, 20));
+  CliResult u = Import(stranger, SolutionLines(1, 20));
   EXPECT_EQ(u.exit_code, 3);
   EXPECT_EQ(json::parse(u.out)["results"].back()["error"]["code"], "UNAUTHORIZED");
 
@@ -177,14 +165,14 @@ TEST_F(LedgerCliTest, UsageErrorsExitTwo) {
 
 TEST_F(LedgerCliTest, InsecureKeyFileRefused) {
   ASSERT_EQ(chmod(national_.c_str(), 0644), 0);
-  CliResult r = Import(national_, Solutions(1));
+  CliResult r = Import(national_, SolutionLines(1));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.out, HasSubstr("UNAUTHORIZED"));
   EXPECT_THAT(r.out, HasSubstr("chmod 600"));
 }
 
 TEST_F(LedgerCliTest, VerifyProveConsistencyCheckpointCheckIndependently) {
-  ASSERT_EQ(Import(national_, Solutions(20)).exit_code, 0);
+  ASSERT_EQ(Import(national_, SolutionLines(20)).exit_code, 0);
   CliResult cp = Run({"checkpoint", "--key", admin_, "--ledger", ledger_, "--json"});
   ASSERT_EQ(cp.exit_code, 0) << cp.err;
   json checkpoint = json::parse(cp.out);
@@ -244,7 +232,7 @@ TEST_F(LedgerCliTest, SecondWriterIsToldTheLedgerIsLocked) {
   close(fds[0]);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto start = std::chrono::steady_clock::now();
-  CliResult second = Import(national_, Solutions(1));
+  CliResult second = Import(national_, SolutionLines(1));
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(second.exit_code, 4);
   EXPECT_THAT(second.out, HasSubstr("LEDGER_LOCKED"));
@@ -252,7 +240,7 @@ TEST_F(LedgerCliTest, SecondWriterIsToldTheLedgerIsLocked) {
   // Readers are not blocked by the writer.
   EXPECT_EQ(Run({"verify", "--ledger", ledger_}).exit_code, 0);
   EXPECT_EQ(Run({"log", "--ledger", ledger_}).exit_code, 0);
-  std::string line = Solutions(1);
+  std::string line = SolutionLines(1);
   ASSERT_EQ(write(fds[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
   close(fds[1]);
   EXPECT_EQ(WaitChild(holder), 0);
@@ -264,7 +252,7 @@ TEST_F(LedgerCliTest, SurvivesSigkillDuringImport) {
   constexpr int kEvents = 24000;
   constexpr int kKills = 12;  // 100 more in tests/reliability/crash_test.cc
   std::filesystem::path events = dir_ / "events.jsonl";
-  WriteFile(events, Solutions(kEvents));
+  WriteFile(events, SolutionLines(kEvents));
   std::mt19937 rng(20261123);
   // Short delays kill it early (before or inside the first group commits); the second
   // half waits longer, so that even a slow (sanitizer) build acknowledges records first.

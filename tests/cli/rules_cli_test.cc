@@ -14,8 +14,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "domain/finess.h"
 #include "tests/cli/harness.h"
+#include "tests/cli/test_data.h"
 
 namespace esms::testing {
 namespace {
@@ -25,22 +25,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
-
-// ---- Valid numbers (DOMAIN.md §0): a Luhn key over all the digits ----
-
-std::string WithLuhnKey(const std::string& prefix) {
-  for (char c = '0'; c <= '9'; ++c) {
-    if (domain::LuhnValid(prefix + c)) return prefix + c;
-  }
-  return "";
-}
-
-// Bretagne (département 35, region 53) establishment `n`.
-std::string Et(int n) { return WithLuhnKey(fmt::format("3500{:04}", n)); }
-// Île-de-France (département 75, region 11) establishment `n`.
-std::string EtIdf(int n) { return WithLuhnKey(fmt::format("7500{:04}", n)); }
-// A Bretagne OG (FINESS juridique) `n`.
-std::string Ej(int n) { return WithLuhnKey(fmt::format("3509{:04}", n)); }
 
 // 2024 amounts (003 §3.3.2): acquisition 7 000 + 14 000 € up to the 49th ESSMS;
 // upgrade 5 000 €.

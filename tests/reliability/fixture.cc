@@ -13,30 +13,9 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
-#include "domain/finess.h"
 #include "ledger/internal/storage_keys.h"
 
 namespace esms::testing {
-namespace {
-
-// A program that exits before reading all its input (a refused key, a ledger that does
-// not open) closes its stdin: the test's writer must get EPIPE, not die of SIGPIPE.
-[[maybe_unused]] const bool kSigpipeIgnored = [] {
-  signal(SIGPIPE, SIG_IGN);
-  return true;
-}();
-
-}  // namespace
-
-std::string WithLuhnKey(const std::string& prefix) {
-  for (char c = '0'; c <= '9'; ++c) {
-    if (domain::LuhnValid(prefix + c)) return prefix + c;
-  }
-  return "";
-}
-std::string Et(int n) { return WithLuhnKey(fmt::format("3500{:04}", n)); }
-std::string EtIdf(int n) { return WithLuhnKey(fmt::format("7500{:04}", n)); }
-std::string Ej(int n) { return WithLuhnKey(fmt::format("3509{:04}", n)); }
 
 json Solution(const std::string& product, const std::string& vendor, const std::string& version) {
   return {{"vendor", vendor}, {"product", product}, {"version", version}};
@@ -79,19 +58,6 @@ json Measurement(const std::string& finess, int64_t persons, int64_t active_file
           {"dmpFed", persons}};
 }
 
-std::string SolutionLines(int count, int first) {
-  std::string out;
-  for (int i = first; i < first + count; ++i) {
-    out += fmt::format(
-        R"({{"id": "sol-{}", "type": "solution.referenced", "at": "2023-02-01", "data": )"
-        R"({{"solution": {{"vendor": "Editeur {}", "product": "DUI", "version": "{}.0"}}, )"
-        R"("corridor": "medico-social", "status": "referenced", "referencedAt": "2023-02-01"}}}})"
-        "\n",
-        i, i % 7, i);
-  }
-  return out;
-}
-
 std::string Line(const std::string& id, const std::string& type, const std::string& at,
                  const json& data) {
   return json{{"id", id}, {"type", type}, {"at", at}, {"data", data}}.dump() + "\n";
@@ -100,7 +66,6 @@ std::string Line(const std::string& id, const std::string& type, const std::stri
 CliResult RunCliWith(const std::vector<std::string>& args, const std::string& stdin_text,
                      const Limits& limits) {
   return RunCli(args, stdin_text, [&limits] {
-    signal(SIGPIPE, SIG_DFL);
     if (limits.file_size.has_value()) {
       signal(SIGXFSZ, SIG_IGN);  // kept across exec: writes past the limit fail with EFBIG
       rlimit limit{*limits.file_size, *limits.file_size};

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/cli/harness.h"
+#include "tests/cli/test_data.h"
 
 namespace rocksdb {
 class DB;
@@ -31,11 +32,7 @@ namespace esms::testing {
 
 using nlohmann::json;
 
-// ---- Valid identifiers (DOMAIN.md §0: a Luhn key over all the digits) ----
-std::string WithLuhnKey(const std::string& prefix);
-std::string Et(int n);     // Bretagne (35, region 53) establishment n
-std::string EtIdf(int n);  // Île-de-France (75, region 11) establishment n
-std::string Ej(int n);     // Bretagne OG (FINESS juridique) n
+// Valid identifiers (WithLuhnKey, Et, EtIdf, Ej) and SolutionLines: tests/cli/test_data.h.
 
 // ---- Event data (INTERFACE.md §1) ----
 json Solution(const std::string& product = "Dossier", const std::string& vendor = "Editeur A",
@@ -43,8 +40,6 @@ json Solution(const std::string& product = "Dossier", const std::string& vendor 
 json Establishment(const std::string& finess, const std::string& situation = "acquisition");
 json Submission(const std::string& project, const std::vector<std::string>& establishments);
 json Measurement(const std::string& finess, int64_t persons, int64_t active_files);
-// `count` solution.referenced lines (ids sol-<first>..), for bulk imports by `national`.
-std::string SolutionLines(int count, int first = 0);
 // One JSON line.
 std::string Line(const std::string& id, const std::string& type, const std::string& at,
                  const json& data);
