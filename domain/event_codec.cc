@@ -29,6 +29,11 @@ Result<EventData> DecodePayload(std::string_view type,
   return internal::DecodeCapnpPayload(type, payload);
 }
 
+Result<EventData> DecodeTrustedPayload(std::string_view type,
+                                       std::span<const uint8_t> payload) {
+  return internal::DecodeCapnpPayload(type, payload, /*check_canonical=*/false);
+}
+
 std::string DataToJson(const EventData& data) {
   return internal::DataToJsonText(data);
 }

@@ -57,6 +57,14 @@ Result<std::vector<uint8_t>> EncodePayload(const EventData& data);
 Result<EventData> DecodePayload(std::string_view type,
                                 std::span<const uint8_t> payload);
 
+// As DecodePayload, without the canonical-form checks (isCanonical and the
+// re-encoding that DecodePayload does to refuse a second byte form): for bytes
+// this program encoded itself with EncodePayload and kept under its own
+// integrity check (a projection snapshot's digest), never for bytes read from
+// records. Still DataLoss for a malformed message or an invalid value.
+Result<EventData> DecodeTrustedPayload(std::string_view type,
+                                       std::span<const uint8_t> payload);
+
 // The compact JSON object text of `data`, with the INTERFACE.md field names:
 // integers as integers, dates as "YYYY-MM-DD", optional fields only when
 // present.

@@ -2,12 +2,37 @@
 
 #include <string>
 
+#include "domain/event_codec.h"
 #include "ledger/hash.h"
 
 namespace esms::projections {
 
 namespace {
-constexpr std::string_view kMagic = "esms-projection-snapshot/v1\n";
+// Written: v2 (binary state, ProgrammeState::Encode). Read: v2, and v1 (JSON state) of
+// older ledgers, so that they open without a rebuild.
+constexpr std::string_view kMagic = "esms-projection-snapshot/v2\n";
+constexpr std::string_view kMagicV1 = "esms-projection-snapshot/v1\n";
+
+// The snapshots key of measurement chunk `name`.
+std::string ChunkKey(const std::string& name) {
+  return std::string(kStateSnapshotName) + "/m/" + name;
+}
+
+// Every indicator.measured fact of records [0, seq) in chunk `name` (a chunk whose
+// stored bytes are missing or damaged).
+Result<std::vector<Fact<domain::IndicatorMeasured>>> MeasurementsOfChunk(
+    const ledger::Ledger& ledger, const std::string& name, uint64_t seq) {
+  std::vector<Fact<domain::IndicatorMeasured>> out;
+  RETURN_IF_ERROR(ledger.Scan(0, seq, [&](const ledger::Record& record) -> Status {
+    if (record.type != domain::IndicatorMeasured::kType) return Status::OK();
+    ASSIGN_OR_RETURN(domain::EventData data, domain::DecodePayload(record.type, record.payload));
+    auto& m = std::get<domain::IndicatorMeasured>(data);
+    if (MeasurementChunkOf(m.finess) == name) out.push_back({record.seq, std::move(m)});
+    return Status::OK();
+  }));
+  return out;
+}
+
 }  // namespace
 
 Projector::Projector(ledger::Ledger& ledger)
@@ -26,7 +51,7 @@ ledger::Bytes Projector::SnapshotBytes(const ProgrammeState& state,
   if (state.next_seq() > 0) head += ledger::ToHex(last_hash);
   head += "\n";
   ledger::Bytes bytes(head.begin(), head.end());
-  ledger::Bytes body = state.Encode();
+  ledger::Bytes body = state.EncodeParts().core;
   bytes.insert(bytes.end(), body.begin(), body.end());
   return bytes;
 }
@@ -36,14 +61,35 @@ Result<ProgrammeState> Projector::LoadSnapshot() const {
   if (!stored.has_value()) return Status::NotFound(error_code::kNotFound, "no snapshot");
   const auto& [seq, bytes] = *stored;
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (!text.starts_with(kMagic)) return Status::DataLoss("snapshot: unknown format");
-  text.remove_prefix(kMagic.size());
+  const bool v1 = text.starts_with(kMagicV1);
+  if (text.starts_with(kMagic)) {
+    text.remove_prefix(kMagic.size());
+  } else if (v1) {
+    text.remove_prefix(kMagicV1.size());
+  } else {
+    return Status::DataLoss("snapshot: unknown format");
+  }
   size_t eol = text.find('\n');
   if (eol == std::string_view::npos) return Status::DataLoss("snapshot: truncated");
   std::string_view hash_hex = text.substr(0, eol);
   ledger::ByteView body(bytes.data() + (bytes.size() - text.size()) + eol + 1,
                         text.size() - eol - 1);
-  ASSIGN_OR_RETURN(ProgrammeState state, ProgrammeState::Decode(body));
+  ProgrammeState state;
+  if (v1) {
+    ASSIGN_OR_RETURN(state, ProgrammeState::Decode(body));
+  } else {
+    ledger::Ledger* ledger = &ledger_;
+    MeasurementSource source;
+    source.load = [ledger](const std::string& name) -> Result<std::optional<ledger::Bytes>> {
+      ASSIGN_OR_RETURN(auto stored, ledger->GetSnapshot(ChunkKey(name)));
+      if (!stored.has_value()) return std::optional<ledger::Bytes>();
+      return std::optional<ledger::Bytes>(std::move(stored->second));
+    };
+    source.rebuild = [ledger](const std::string& name, uint64_t seq) {
+      return MeasurementsOfChunk(*ledger, name, seq);
+    };
+    ASSIGN_OR_RETURN(state, ProgrammeState::DecodeParts(body, std::move(source)));
+  }
   if (state.next_seq() != seq) return Status::DataLoss("snapshot: seq does not match its state");
   if (seq > ledger_.size()) return Status::DataLoss("snapshot: beyond the ledger's size");
   if (seq > 0) {
@@ -92,8 +138,22 @@ Status Projector::SaveSnapshot() {
     ASSIGN_OR_RETURN(ledger::Record record, ledger_.Get(state_.next_seq() - 1));
     last = record.hash;
   }
-  ledger::Bytes bytes = SnapshotBytes(state_, last);
-  return ledger_.PutSnapshot(kStateSnapshotName, state_.next_seq(), bytes);
+  // The changed measurement chunks first, then the core that lists their digests: a
+  // crash in between leaves the old core, whose digests then do not match and whose
+  // chunks are rebuilt from the records.
+  SnapshotParts parts = state_.EncodeParts();
+  for (const SnapshotParts::Chunk& chunk : parts.chunks) {
+    if (chunk.reused) continue;
+    RETURN_IF_ERROR(ledger_.PutSnapshot(ChunkKey(chunk.name), state_.next_seq(), chunk.bytes));
+  }
+  std::string head(kMagic);
+  if (state_.next_seq() > 0) head += ledger::ToHex(last);
+  head += "\n";
+  ledger::Bytes bytes(head.begin(), head.end());
+  bytes.insert(bytes.end(), parts.core.begin(), parts.core.end());
+  RETURN_IF_ERROR(ledger_.PutSnapshot(kStateSnapshotName, state_.next_seq(), bytes));
+  state_.NoteSaved(parts);
+  return Status::OK();
 }
 
 Status Projector::Check(const domain::Event& event, const ledger::KeyInfo& signer) const {

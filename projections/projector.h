@@ -12,8 +12,16 @@
 // Commit(), call SaveSnapshot(); if Commit() fails, call Reload() (the state had
 // folded records that were not written).
 //
-// Snapshot bytes: "esms-projection-snapshot/v1\n", the lowercase hex hash of the last
-// record reflected (empty line for an empty state), "\n", then ProgrammeState::Encode().
+// Snapshot bytes, under kStateSnapshotName: "esms-projection-snapshot/v2\n", the
+// lowercase hex hash of the last record reflected (empty line for an empty state),
+// "\n", then the core of ProgrammeState::EncodeParts() (binary, with its own digest
+// and the digest of each measurement chunk). Each measurement chunk is stored under
+// kStateSnapshotName + "/m/" + its name; only the chunks that changed are written
+// again. Opening decodes the core only; a chunk is read (and checked against its
+// digest, else rebuilt from the records) when a query first reads its measurements,
+// so `state` / `check` of a project read a few chunks, a report all of them. A "/v1"
+// snapshot (JSON state) of an older ledger is still read whole; the next save
+// writes v2.
 //
 // Thread-safety: not thread-safe; one Projector per open ledger, used by the thread
 // that writes. The Ledger must outlive it.

@@ -117,6 +117,10 @@ void EraseSeq(std::vector<Fact<T>>& facts, uint64_t seq) {
 
 // ---- EstablishmentRegistry ----
 
+std::string MeasurementChunkOf(const domain::Finess& finess) {
+  return finess.str().substr(0, kChunkPrefixSize);
+}
+
 domain::Finess EstablishmentRegistry::Resolve(const domain::Finess& finess) const {
   domain::Finess current = finess;
   // The guard refuses cycles; the bound only protects against a bug.
@@ -158,7 +162,23 @@ const Fact<domain::FinessChanged>* EstablishmentRegistry::SuccessorOf(
 
 const EstablishmentFacts* EstablishmentRegistry::Find(const domain::Finess& finess) const {
   auto it = facts_.find(finess);
-  return it == facts_.end() ? nullptr : &it->second;
+  if (it == facts_.end()) return nullptr;
+  if (lazy_ != nullptr) LoadChunk(MeasurementChunkOf(finess));
+  return &it->second;
+}
+
+const std::map<domain::Finess, EstablishmentFacts>& EstablishmentRegistry::all() const {
+  LoadAll();
+  return facts_;
+}
+
+EstablishmentFacts& EstablishmentRegistry::At(const domain::Finess& finess, bool measurements) {
+  if (measurements) {
+    std::string chunk = MeasurementChunkOf(finess);
+    LoadChunk(chunk);
+    if (!digests_.empty()) digests_.erase(chunk);
+  }
+  return facts_[finess];
 }
 
 void EstablishmentRegistry::RebuildPredecessors() {
@@ -233,7 +253,7 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
             for (const auto& e : d.establishments) link(e.finess, d.project);
           }
         } else if constexpr (std::is_same_v<T, domain::IndicatorMeasured>) {
-          registry_.At(d.finess).measurements.push_back({seq, d});
+          registry_.At(d.finess, /*measurements=*/true).measurements.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::SonsOrdered>) {
           registry_.At(d.finess).sons.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::EuFundingDeclared>) {
@@ -257,6 +277,7 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
 }
 
 void ProgrammeState::Void(uint64_t seq) {
+  registry_.LoadAll();  // a voided measurement may be in any chunk
   auto unlink = [&](const std::string& project, std::optional<uint64_t> only_seq) {
     for (auto& [finess, facts] : registry_.facts_) {
       std::erase_if(facts.project_records, [&](const ProjectLink& l) {
@@ -287,7 +308,11 @@ void ProgrammeState::Void(uint64_t seq) {
     EstablishmentFacts& f = it->second;
     EraseSeq(f.sons, seq);
     EraseSeq(f.eu_funds, seq);
+    const size_t measurements = f.measurements.size();
     EraseSeq(f.measurements, seq);
+    if (measurements != f.measurements.size()) {
+      registry_.digests_.erase(MeasurementChunkOf(it->first));
+    }
     EraseSeq(f.adjustments, seq);
     it = f.empty() ? registry_.facts_.erase(it) : std::next(it);
   }

@@ -13,8 +13,10 @@
 // projections ignore it").
 //
 // Encode() gives a deterministic byte form (sorted maps, facts in seq order, fixed
-// JSON encoding): folding the same records always gives the same bytes, whether
-// incrementally, from a snapshot, or from seq 0.
+// binary encoding, state_codec.cc): folding the same records always gives the same
+// bytes, whether incrementally, from a snapshot, or from seq 0. A state decoded from
+// snapshot parts (DecodeParts) loads its measurements lazily, chunk by chunk (see
+// EstablishmentRegistry).
 //
 // Thread-safety: a value type. Const methods may be called concurrently; Apply needs
 // exclusive access.
@@ -22,7 +24,9 @@
 #define ESMS_PROJECTIONS_STATE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -132,9 +136,33 @@ struct EstablishmentFacts {
   }
 };
 
+// The measurements are stored apart, in chunks of the FINESS numbers sharing their
+// first kChunkPrefixSize characters (about a hundred establishments), so that a state
+// decoded from a snapshot's parts (ProgrammeState::DecodeParts) loads the measurements
+// of a chunk only when something reads them: Find() loads the chunk of its number,
+// all() loads every chunk. The name of the chunk of `finess`.
+inline constexpr size_t kChunkPrefixSize = 6;
+std::string MeasurementChunkOf(const domain::Finess& finess);
+
+// Where the measurement chunks of a state decoded from snapshot parts come from.
+struct MeasurementSource {
+  // The stored bytes of chunk `name` (nullopt when absent).
+  std::function<Result<std::optional<ledger::Bytes>>(const std::string& name)> load;
+  // When the stored bytes are absent or do not match the digest the core lists: every
+  // indicator.measured fact of records [0, seq) whose FINESS is in chunk `name`,
+  // voided ones included (the state drops them), in seq order. May be empty: the
+  // state then fails the load (see EstablishmentRegistry::load_status()).
+  std::function<Result<std::vector<Fact<domain::IndicatorMeasured>>>(const std::string& name,
+                                                                     uint64_t seq)>
+      rebuild;
+};
+
 // FINESS lineage (DOMAIN.md §7): a renumbering moves the whole history of `from` to
 // `to`; a merger of `from` into `to` links `from`'s history to `to`. A number has at
 // most one successor; following successors gives the current number.
+//
+// Thread-safety: as ProgrammeState (const methods concurrently); the lazy loads of
+// measurement chunks behind Find() and all() take a mutex of their own.
 class EstablishmentRegistry {
  public:
   struct Member {
@@ -145,6 +173,14 @@ class EstablishmentRegistry {
     std::vector<uint64_t> change_seqs;  // the finess.changed records on that path
   };
 
+  EstablishmentRegistry();
+  ~EstablishmentRegistry();
+  // A copy holds every measurement (the source's chunks are loaded first).
+  EstablishmentRegistry(const EstablishmentRegistry& other);
+  EstablishmentRegistry& operator=(const EstablishmentRegistry& other);
+  EstablishmentRegistry(EstablishmentRegistry&& other) noexcept;
+  EstablishmentRegistry& operator=(EstablishmentRegistry&& other) noexcept;
+
   // The current number of `finess`: its successors followed to the end.
   domain::Finess Resolve(const domain::Finess& finess) const;
   // The current number of `finess` and every number whose history leads to it,
@@ -152,23 +188,51 @@ class EstablishmentRegistry {
   std::vector<Member> Lineage(const domain::Finess& finess) const;
   // The change that superseded `finess`, or nullptr.
   const Fact<domain::FinessChanged>* SuccessorOf(const domain::Finess& finess) const;
-  // Facts of exactly this number, or nullptr.
+  // Facts of exactly this number (its measurement chunk loaded), or nullptr.
   const EstablishmentFacts* Find(const domain::Finess& finess) const;
 
-  const std::map<domain::Finess, EstablishmentFacts>& all() const { return facts_; }
+  // Every number's facts (every measurement chunk loaded).
+  const std::map<domain::Finess, EstablishmentFacts>& all() const;
   const std::map<domain::Finess, Fact<domain::FinessChanged>>& changes() const {
     return successor_;
   }
+  // OK, or why a measurement chunk could be neither loaded nor rebuilt (storage
+  // trouble): its measurements are then missing from the facts.
+  Status load_status() const;
 
  private:
   friend class ProgrammeState;
   friend struct StateCodec;
-  EstablishmentFacts& At(const domain::Finess& finess) { return facts_[finess]; }
+  struct Lazy;  // the chunks not loaded yet (state.cc)
+
+  // Loads the chunk of `finess` / every chunk, if not in memory yet.
+  void LoadChunk(const std::string& chunk) const;
+  void LoadAll() const;
+  // Facts of `finess`, created if absent; `measurements`: its chunk loaded and marked
+  // changed.
+  EstablishmentFacts& At(const domain::Finess& finess, bool measurements = false);
   void RebuildPredecessors();
 
-  std::map<domain::Finess, EstablishmentFacts> facts_;
+  mutable std::map<domain::Finess, EstablishmentFacts> facts_;
   std::map<domain::Finess, Fact<domain::FinessChanged>> successor_;
   std::map<domain::Finess, std::vector<domain::Finess>> predecessors_;  // derived
+  std::unique_ptr<Lazy> lazy_;
+  // Chunk name -> digest of its encoding, for the chunks unchanged since they were
+  // loaded or saved (the others are encoded again by EncodeParts).
+  std::map<std::string, ledger::Hash> digests_;
+};
+
+// A state's snapshot in parts: the core (everything but the measurements, and the
+// name and digest of each measurement chunk) and the measurement chunks.
+struct SnapshotParts {
+  ledger::Bytes core;
+  struct Chunk {
+    std::string name;
+    ledger::Hash digest{};
+    ledger::Bytes bytes;  // empty when unchanged since the last load or save (reused)
+    bool reused = false;
+  };
+  std::vector<Chunk> chunks;  // by name
 };
 
 class ProgrammeState {
@@ -192,10 +256,21 @@ class ProgrammeState {
   const std::set<uint64_t>& voided() const { return voided_; }
   bool IsVoided(uint64_t seq) const { return voided_.contains(seq); }
 
-  // Deterministic bytes of the whole state (see the header comment).
+  // Deterministic bytes of the whole state (see the header comment): the core, then
+  // every measurement chunk.
   ledger::Bytes Encode() const;
-  // DataLoss if `bytes` is not an Encode() output of this format version.
+  // Every measurement in memory. DataLoss if `bytes` is not an Encode() output of
+  // format 2, or a format 1 (JSON) state.
   static Result<ProgrammeState> Decode(ledger::ByteView bytes);
+
+  // The snapshot in parts (deterministic, as Encode): chunks whose digest is known
+  // (unchanged since the last DecodeParts or NoteSaved) are listed, not encoded again.
+  SnapshotParts EncodeParts() const;
+  // The parts were stored: their digests are now known.
+  void NoteSaved(const SnapshotParts& parts);
+  // A state from `core` (SnapshotParts::core) whose measurement chunks are loaded from
+  // `source` when read. DataLoss if `core` is not an EncodeParts() core.
+  static Result<ProgrammeState> DecodeParts(ledger::ByteView core, MeasurementSource source);
 
  private:
   friend struct StateCodec;

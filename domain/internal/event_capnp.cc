@@ -709,12 +709,13 @@ Result<std::vector<uint8_t>> EncodeAs(const T& value) {
 // type is `type`, else tries the next one.
 template <size_t I = 0>
 Result<EventData> DecodeAs(std::string_view type,
-                           kj::ArrayPtr<const capnp::word> words) {
+                           kj::ArrayPtr<const capnp::word> words,
+                           bool check_canonical) {
   if constexpr (I == std::variant_size_v<EventData>) {
     return Status::DataLoss("payload of unknown event type " + Quote(type));
   } else {
     using T = std::variant_alternative_t<I, EventData>;
-    if (type != T::kType) return DecodeAs<I + 1>(type, words);
+    if (type != T::kType) return DecodeAs<I + 1>(type, words, check_canonical);
     using Wire = typename WireOf<T>::type;
     if constexpr (std::is_void_v<Wire>) {
       return KeyRecordRefusal();
@@ -727,7 +728,7 @@ Result<EventData> DecodeAs(std::string_view type,
       kj::ArrayPtr<const capnp::word> segments[1] = {words};
       capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1),
                                               options);
-      if (!reader.isCanonical()) {
+      if (check_canonical && !reader.isCanonical()) {
         return Status::DataLoss(std::string(type) +
                                 " payload is not in canonical form");
       }
@@ -739,6 +740,7 @@ Result<EventData> DecodeAs(std::string_view type,
       // One value, one byte form: canonical bytes that still differ from the
       // encoding of what they decode to (a null text where the encoder writes
       // an empty one, ...) are refused too.
+      if (!check_canonical) return EventData(std::move(value).value());
       Result<std::vector<uint8_t>> again = EncodeAs(*value);
       const auto bytes = words.asBytes();
       if (!again.ok() || !std::equal(again->begin(), again->end(),
@@ -758,7 +760,8 @@ Result<std::vector<uint8_t>> EncodeCapnpPayload(const EventData& data) {
 }
 
 Result<EventData> DecodeCapnpPayload(std::string_view type,
-                                     std::span<const uint8_t> payload) {
+                                     std::span<const uint8_t> payload,
+                                     bool check_canonical) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
     return Status::DataLoss(Sanitize(type) + " payload of " +
                             std::to_string(payload.size()) +
@@ -775,7 +778,8 @@ Result<EventData> DecodeCapnpPayload(std::string_view type,
   std::memcpy(words.begin(), payload.data(), payload.size());
   try {
     return DecodeAs(
-        type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()));
+        type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
+        check_canonical);
   } catch (const kj::Exception& e) {
     return Status::DataLoss(Sanitize(type) + " payload is malformed: " +
                             Sanitize(e.getDescription().cStr()));

@@ -21,8 +21,12 @@ namespace esms::domain::internal {
 inline constexpr size_t kMaxPayloadBytes = size_t{4} << 20;
 
 Result<std::vector<uint8_t>> EncodeCapnpPayload(const EventData& data);
+// `check_canonical` false skips the canonical-form checks (isCanonical and the
+// re-encoding): only for bytes this program encoded and kept under its own
+// integrity check (DecodeTrustedPayload).
 Result<EventData> DecodeCapnpPayload(std::string_view type,
-                                     std::span<const uint8_t> payload);
+                                     std::span<const uint8_t> payload,
+                                     bool check_canonical = true);
 
 }  // namespace esms::domain::internal
 
