@@ -39,7 +39,7 @@ bool IsArsRole(std::string_view role) { return role == "ars-instructor" || role 
 // its FINESS département.
 std::optional<std::string> RegionOfFiness(const ProgrammeState& state, const domain::Finess& f) {
   for (const auto& member : state.registry().Lineage(f)) {
-    const EstablishmentFacts* facts = state.registry().Find(member.finess);
+    const EstablishmentFacts* facts = state.registry().FindWithoutMeasurements(member.finess);
     if (facts == nullptr) continue;
     for (const ProjectLink& link : facts->project_records) {
       const Project* p = state.FindProject(link.project);

@@ -18,16 +18,16 @@ std::string ChunkKey(const std::string& name) {
   return std::string(kStateSnapshotName) + "/m/" + name;
 }
 
-// Every indicator.measured fact of records [0, seq) in chunk `name` (a chunk whose
-// stored bytes are missing or damaged).
-Result<std::vector<Fact<domain::IndicatorMeasured>>> MeasurementsOfChunk(
-    const ledger::Ledger& ledger, const std::string& name, uint64_t seq) {
+// Every indicator.measured fact of records [0, seq) in chunks `names` (a chunk whose
+// stored bytes are missing or damaged, and the others not loaded yet).
+Result<std::vector<Fact<domain::IndicatorMeasured>>> MeasurementsOfChunks(
+    const ledger::Ledger& ledger, const std::set<std::string>& names, uint64_t seq) {
   std::vector<Fact<domain::IndicatorMeasured>> out;
   RETURN_IF_ERROR(ledger.Scan(0, seq, [&](const ledger::Record& record) -> Status {
     if (record.type != domain::IndicatorMeasured::kType) return Status::OK();
     ASSIGN_OR_RETURN(domain::EventData data, domain::DecodePayload(record.type, record.payload));
     auto& m = std::get<domain::IndicatorMeasured>(data);
-    if (MeasurementChunkOf(m.finess) == name) out.push_back({record.seq, std::move(m)});
+    if (names.contains(MeasurementChunkOf(m.finess))) out.push_back({record.seq, std::move(m)});
     return Status::OK();
   }));
   return out;
@@ -85,8 +85,8 @@ Result<ProgrammeState> Projector::LoadSnapshot() const {
       if (!stored.has_value()) return std::optional<ledger::Bytes>();
       return std::optional<ledger::Bytes>(std::move(stored->second));
     };
-    source.rebuild = [ledger](const std::string& name, uint64_t seq) {
-      return MeasurementsOfChunk(*ledger, name, seq);
+    source.rebuild = [ledger](const std::set<std::string>& names, uint64_t seq) {
+      return MeasurementsOfChunks(*ledger, names, seq);
     };
     ASSIGN_OR_RETURN(state, ProgrammeState::DecodeParts(body, std::move(source)));
   }

@@ -294,7 +294,7 @@ Result<std::vector<uint64_t>> History(const ledger::Ledger& ledger, const Progra
     ASSIGN_OR_RETURN(std::vector<uint64_t> own, ledger.StreamSeqs("finess/" + member.finess.str()));
     seqs.insert(own.begin(), own.end());
     seqs.insert(member.change_seqs.begin(), member.change_seqs.end());
-    if (const EstablishmentFacts* facts = state.registry().Find(member.finess)) {
+    if (const EstablishmentFacts* facts = state.registry().FindWithoutMeasurements(member.finess)) {
       for (const auto& link : facts->project_records) seqs.insert(link.seq);
     }
   }

@@ -49,7 +49,7 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
   const domain::Rulebook& rulebook = domain::RulebookFor(context.campaign);
   const bool acquisition = entry.situation == domain::Situation::kAcquisition;
   for (const auto& member : state.registry().Lineage(entry.finess)) {
-    const EstablishmentFacts* facts = state.registry().Find(member.finess);
+    const EstablishmentFacts* facts = state.registry().FindWithoutMeasurements(member.finess);
     if (facts == nullptr) continue;
     const std::string through = Through(member, entry.finess);
     // Other projects funding this ESSMS (000 §4.2 A 2 and 3, 003 §3.2 A).

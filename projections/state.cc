@@ -167,6 +167,12 @@ const EstablishmentFacts* EstablishmentRegistry::Find(const domain::Finess& fine
   return &it->second;
 }
 
+const EstablishmentFacts* EstablishmentRegistry::FindWithoutMeasurements(
+    const domain::Finess& finess) const {
+  auto it = facts_.find(finess);
+  return it == facts_.end() ? nullptr : &it->second;
+}
+
 const std::map<domain::Finess, EstablishmentFacts>& EstablishmentRegistry::all() const {
   LoadAll();
   return facts_;

@@ -137,23 +137,25 @@ struct EstablishmentFacts {
 };
 
 // The measurements are stored apart, in chunks of the FINESS numbers sharing their
-// first kChunkPrefixSize characters (about a hundred establishments), so that a state
+// first kChunkPrefixSize characters (about ten establishments), so that a state
 // decoded from a snapshot's parts (ProgrammeState::DecodeParts) loads the measurements
 // of a chunk only when something reads them: Find() loads the chunk of its number,
 // all() loads every chunk. The name of the chunk of `finess`.
-inline constexpr size_t kChunkPrefixSize = 6;
+inline constexpr size_t kChunkPrefixSize = 7;
 std::string MeasurementChunkOf(const domain::Finess& finess);
 
 // Where the measurement chunks of a state decoded from snapshot parts come from.
 struct MeasurementSource {
   // The stored bytes of chunk `name` (nullopt when absent).
   std::function<Result<std::optional<ledger::Bytes>>(const std::string& name)> load;
-  // When the stored bytes are absent or do not match the digest the core lists: every
-  // indicator.measured fact of records [0, seq) whose FINESS is in chunk `name`,
-  // voided ones included (the state drops them), in seq order. May be empty: the
-  // state then fails the load (see EstablishmentRegistry::load_status()).
-  std::function<Result<std::vector<Fact<domain::IndicatorMeasured>>>(const std::string& name,
-                                                                     uint64_t seq)>
+  // When the stored bytes of a chunk are absent or do not match the digest the core
+  // lists: every indicator.measured fact of records [0, seq) whose FINESS is in one of
+  // the chunks `names` (the damaged one and every other one not loaded yet, so that
+  // one pass over the records serves them all), voided ones included (the state
+  // drops them), in seq order. May be empty: the state then fails the load (see
+  // EstablishmentRegistry::load_status()).
+  std::function<Result<std::vector<Fact<domain::IndicatorMeasured>>>(
+      const std::set<std::string>& names, uint64_t seq)>
       rebuild;
 };
 
@@ -190,6 +192,10 @@ class EstablishmentRegistry {
   const Fact<domain::FinessChanged>* SuccessorOf(const domain::Finess& finess) const;
   // Facts of exactly this number (its measurement chunk loaded), or nullptr.
   const EstablishmentFacts* Find(const domain::Finess& finess) const;
+  // The same without loading its measurement chunk: `measurements` may be empty
+  // while the number has some. For the readers of the other facts (links, SONS, EU
+  // funds, adjustments), so that `state` of a project reads no measurement.
+  const EstablishmentFacts* FindWithoutMeasurements(const domain::Finess& finess) const;
 
   // Every number's facts (every measurement chunk loaded).
   const std::map<domain::Finess, EstablishmentFacts>& all() const;

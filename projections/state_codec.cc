@@ -1,26 +1,33 @@
 // ProgrammeState::Encode / Decode: the snapshot byte form of the state.
 //
-// Format version 2 (Encode): binary, little-endian, deterministic (maps in key order,
-// facts in seq order), so folding the same records always gives the same bytes:
-//   tag "esms-state-v2\n"
-//   u64 nextSeq
-//   u32 #projects, each (by id): str id, fact submission, u8 decision (0 none,
-//     1 selected, 2 rejected) [+ fact], fact lists conventions, payments, expenses,
-//     extensions
-//   u32 #establishments, each (by FINESS): str finess, u32 #links {str project, u64
-//     seq}, fact lists sons, eu funds, adjustments, u32 #measurements, each a fixed
-//     89-byte record {u64 seq, i32 periodStart, i32 periodEnd (days), u8 presence
-//     bits (personsEligible 1, ePrescriptionImports 2, eParcoursExchanges 4), nine
-//     i64 counts in events.capnp order (absent ones 0)}: no FINESS (it is the key),
-//     no Cap'n Proto, so decoding a measurement is a few loads
-//   fact list changes (by `from`), fact list referencing, u32 #voided + u64 each
-//   32 bytes: SHA-256 of everything before (a snapshot is a cache: any flipped byte
-//     makes it undecodable, and the projector then rebuilds)
-// where str = u32 length + bytes, fact = u64 seq + u32 length + the event's canonical
-// Cap'n Proto payload (domain::EncodePayload), fact list = u32 count + facts. Facts
-// are decoded with domain::DecodeTrustedPayload: the digest vouches for them.
-// Derived values (status, ranks, organisations, lineage back-links) are not stored:
-// Decode recomputes them.
+// Format version 2: binary, little-endian, deterministic (maps in key order, facts in
+// seq order), so folding the same records always gives the same bytes. In two kinds
+// of parts (SnapshotParts):
+// - the core:
+//     tag "esms-state-v2\n", u64 nextSeq
+//     u32 #projects, each (by id): str id, fact submission, u8 decision (0 none,
+//       1 selected, 2 rejected) [+ fact], fact lists conventions, payments, expenses,
+//       extensions
+//     u32 #establishments, each number with any fact (by FINESS): str finess,
+//       u32 #links {str project, u64 seq}, fact lists sons, eu funds, adjustments
+//     fact list changes (by `from`), fact list referencing, u32 #voided + u64 each
+//     u8 kChunkPrefixSize, u32 #chunks, each (by name): str name, 32-byte SHA-256 of
+//       the chunk's bytes (only chunks holding a measurement are listed)
+//     32 bytes: SHA-256 of everything before (a snapshot is a cache: any flipped byte
+//       makes it undecodable, and the projector then rebuilds);
+// - a measurement chunk (the numbers whose first kChunkPrefixSize characters are its
+//   name): tag "esms-measurements-v2\n", u32 #numbers, each (by FINESS, only those
+//   with measurements): str finess, u32 #measurements, each a fixed 89-byte record
+//   {u64 seq, i32 periodStart, i32 periodEnd (days), u8 presence bits
+//   (personsEligible 1, ePrescriptionImports 2, eParcoursExchanges 4), nine i64
+//   counts in events.capnp order (absent ones 0)}: no FINESS per measurement (it is
+//   the key), no Cap'n Proto, so decoding one is a few loads.
+// str = u32 length + bytes; fact = u64 seq + u32 length + the event's canonical Cap'n
+// Proto payload (domain::EncodePayload); fact list = u32 count + facts. Facts are
+// decoded with domain::DecodeTrustedPayload: the digest vouches for them. Encode()
+// (the whole state in one byte string) is the core followed by every listed chunk as
+// u32 length + bytes. Derived values (status, ranks, organisations, lineage
+// back-links) are not stored: decoding recomputes them.
 //
 // Format version 1 (still decoded, never written): one compact JSON object, keys
 // sorted, each fact [seq, base64 of its Cap'n Proto payload].
@@ -310,6 +317,7 @@ struct StateCodec {
     w.Facts(s.referencing_);
     w.U32(static_cast<uint32_t>(s.voided_.size()));
     for (uint64_t seq : s.voided_) w.U64(seq);
+    w.U8(static_cast<uint8_t>(kChunkPrefixSize));
     w.U32(static_cast<uint32_t>(chunks.size()));
     for (const auto& c : chunks) {
       w.Str(c.name);
@@ -452,9 +460,12 @@ struct StateCodec {
     RETURN_IF_ERROR(r.Facts(&s.referencing_));
     const uint32_t voided = r.Count(8);
     for (uint32_t i = 0; i < voided; ++i) s.voided_.insert(s.voided_.end(), r.U64());
+    // Chunks named after another prefix size would never be found: not this format.
+    if (r.U8() != kChunkPrefixSize) return r.Fail("measurement chunks of another size");
     const uint32_t chunks = r.Count(4 + kDigestSize);
     for (uint32_t i = 0; i < chunks; ++i) {
       std::string name(r.Str());
+      if (name.size() != kChunkPrefixSize) return r.Fail("bad chunk name");
       ledger::Hash digest{};
       r.Read(digest.data(), digest.size());
       if (!s.registry_.digests_.empty() && !(s.registry_.digests_.rbegin()->first < name)) {
@@ -523,8 +534,14 @@ struct StateCodec {
     if (!lazy.source.rebuild) {
       return Status::DataLoss("snapshot: measurement chunk " + name + " is missing or damaged");
     }
-    lazy.rebuilt.insert(name);
-    ASSIGN_OR_RETURN(auto rebuilt, lazy.source.rebuild(name, lazy.seq));
+    // One pass over the records for this chunk and every other one not loaded yet
+    // (their stored bytes may be as stale): all of them are loaded from the records.
+    std::set<std::string> names;
+    for (const auto& [pending, digest] : lazy.pending) names.insert(pending);
+    names.insert(name);
+    lazy.rebuilt.insert(names.begin(), names.end());
+    ASSIGN_OR_RETURN(auto rebuilt, lazy.source.rebuild(names, lazy.seq));
+    lazy.pending.clear();
     for (auto& m : rebuilt) {
       if (lazy.voided.contains(m.seq)) continue;
       auto it = registry.facts_.find(m.data.finess);
@@ -661,20 +678,25 @@ void EstablishmentRegistry::LoadChunk(const std::string& chunk) const {
   std::lock_guard<std::mutex> lock(lazy_->mutex);
   auto it = lazy_->pending.find(chunk);
   if (it == lazy_->pending.end()) return;
-  Status status = StateCodec::LoadLocked(*this, *lazy_, it->first, it->second);
+  const std::string name = it->first;
+  const ledger::Hash digest = it->second;
+  lazy_->pending.erase(it);  // LoadLocked may take the other pending chunks too
+  Status status = StateCodec::LoadLocked(*this, *lazy_, name, digest);
   if (!status.ok() && lazy_->status.ok()) lazy_->status = status;
-  lazy_->pending.erase(it);
   if (lazy_->pending.empty()) lazy_->all_loaded.store(true, std::memory_order_release);
 }
 
 void EstablishmentRegistry::LoadAll() const {
   if (lazy_ == nullptr || lazy_->all_loaded.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(lazy_->mutex);
-  for (const auto& [name, digest] : lazy_->pending) {
+  while (!lazy_->pending.empty()) {
+    auto it = lazy_->pending.begin();
+    const std::string name = it->first;
+    const ledger::Hash digest = it->second;
+    lazy_->pending.erase(it);
     Status status = StateCodec::LoadLocked(*this, *lazy_, name, digest);
     if (!status.ok() && lazy_->status.ok()) lazy_->status = status;
   }
-  lazy_->pending.clear();
   lazy_->all_loaded.store(true, std::memory_order_release);
 }
 

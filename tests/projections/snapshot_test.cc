@@ -117,7 +117,8 @@ TEST_F(SnapshotTest, SnapshotBeyondTheLedgerIsRefused) {
   EXPECT_EQ(projector_->source(), Projector::Source::kSnapshot);
 }
 
-// Measurements in two chunks (35 00 00.. and 35 00 10..), one voided.
+// Measurements in chunks 3500000 (Et(1): voided, so the chunk is empty), 3500003
+// (Et(30)) and 3500100 (Et(1001)).
 class ChunkedSnapshotTest : public SnapshotTest {
  protected:
   void SetUp() override {
@@ -156,13 +157,20 @@ TEST_F(ChunkedSnapshotTest, ChunksAreLoadedWhenRead) {
   // A project's view reads no measurement.
   EXPECT_NE(state->FindProject("a"), nullptr);
   EXPECT_TRUE(loads.empty());
+  // Nor do the other facts of a number.
+  const EstablishmentFacts* links =
+      state->registry().FindWithoutMeasurements(*domain::Finess::Parse(Et(1)));
+  ASSERT_NE(links, nullptr);
+  EXPECT_FALSE(links->project_records.empty());
+  EXPECT_TRUE(loads.empty());
   const EstablishmentFacts* facts = state->registry().Find(*domain::Finess::Parse(Et(1001)));
   ASSERT_NE(facts, nullptr);
   EXPECT_EQ(facts->measurements.size(), 2u);
   EXPECT_THAT(loads, ::testing::ElementsAre(Et(1001).substr(0, kChunkPrefixSize)));
-  // The voided measurement of Et(1) stays out; Et(30)'s is there.
+  // The voided measurement of Et(1) stays out; Et(30)'s is there (another chunk).
   EXPECT_TRUE(state->registry().Find(*domain::Finess::Parse(Et(1)))->measurements.empty());
   EXPECT_EQ(state->registry().Find(*domain::Finess::Parse(Et(30)))->measurements.size(), 1u);
+  // (Et(1)'s chunk holds no measurement any more: it is not stored, nor read.)
   EXPECT_EQ(loads.size(), 2u);
   EXPECT_EQ(state->Encode(), good_);
   EXPECT_TRUE(state->registry().load_status().ok());
@@ -175,7 +183,7 @@ TEST_F(ChunkedSnapshotTest, DamagedOrMissingChunkIsRebuiltFromTheRecords) {
   ledger::Bytes flipped = (*stored)->second;
   flipped[flipped.size() - 3] ^= 0x01;
   ASSERT_TRUE(ledger_->PutSnapshot(Chunk(Et(1001)), ledger_->size(), flipped).ok());
-  ASSERT_TRUE(ledger_->PutSnapshot(Chunk(Et(1)), ledger_->size(), ledger::Bytes()).ok());
+  ASSERT_TRUE(ledger_->PutSnapshot(Chunk(Et(30)), ledger_->size(), ledger::Bytes()).ok());
   Reopen();
   EXPECT_EQ(projector_->source(), Projector::Source::kSnapshot);
   EXPECT_EQ(projector_->state().Encode(), good_);
