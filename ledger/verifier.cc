@@ -166,19 +166,31 @@ uint64_t SipHash13(uint64_t k0, uint64_t k1, const uint8_t* in, size_t size) {
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-// Adds (key, value) to `digest`: the SipHash-1-3 of u32le(key size) || key || value.
-// `buffer` is scratch space, reused to avoid an allocation per entry.
-void AddToDigest(uint64_t k0, uint64_t k1, std::string_view key, std::string_view value,
-                 std::string* buffer, IndexDigest* digest) {
-  buffer->clear();
-  const uint32_t size = static_cast<uint32_t>(key.size());
-  for (int i = 0; i < 4; ++i) buffer->push_back(static_cast<char>(size >> (8 * i)));
-  buffer->append(key);
-  buffer->append(value);
-  digest->sum += SipHash13(k0, k1, reinterpret_cast<const uint8_t*>(buffer->data()),
-                           buffer->size());
-  ++digest->count;
-}
+// Adds (key, value) to a digest: the SipHash-1-3 of u32le(key size) || key || value.
+class DigestAdder {
+ public:
+  DigestAdder(uint64_t k0, uint64_t k1) : k0_(k0), k1_(k1) {}
+  void Add(std::string_view key, std::string_view value, IndexDigest* digest) {
+    const size_t size = 4 + key.size() + value.size();
+    char* out = size <= sizeof(small_) ? small_ : Large(size);
+    const uint32_t key_size = static_cast<uint32_t>(key.size());
+    for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(key_size >> (8 * i));
+    std::memcpy(out + 4, key.data(), key.size());
+    std::memcpy(out + 4 + key.size(), value.data(), value.size());
+    digest->sum += SipHash13(k0_, k1_, reinterpret_cast<const uint8_t*>(out), size);
+    ++digest->count;
+  }
+
+ private:
+  char* Large(size_t size) {
+    large_.resize(size);
+    return large_.data();
+  }
+  uint64_t k0_;
+  uint64_t k1_;
+  char small_[256];
+  std::string large_;
+};
 
 // The u64be seq as stored in the index values, without an allocation.
 std::string_view SeqValue(uint64_t seq, char (&out)[8]) {
@@ -190,6 +202,17 @@ std::string_view SeqValue(uint64_t seq, char (&out)[8]) {
 void TreeKeyBytes(const SubtreeNode& node, char (&out)[9]) {
   out[0] = static_cast<char>(node.level);
   for (int i = 0; i < 8; ++i) out[1 + i] = static_cast<char>(node.index >> (56 - 8 * i));
+}
+
+// Where a text is in a record's bytes.
+struct TextSpan {
+  uint32_t offset = 0;
+  uint32_t size = 0;
+};
+TextSpan OffsetIn(ByteView bytes, std::string_view text) {
+  return TextSpan{
+      static_cast<uint32_t>(reinterpret_cast<const uint8_t*>(text.data()) - bytes.data()),
+      static_cast<uint32_t>(text.size())};
 }
 
 struct StringHash {
@@ -224,6 +247,10 @@ struct Verifier::PassChunk {
     size_t size = 0;
     size_t signature_pointer = 0;
     size_t signature_object = 0;
+    // Fast view only: where its event id and stream are in its bytes.
+    TextSpan event_id;
+    TextSpan stream;
+    uint64_t stream_version = 0;
     bool hashed = false;      // decoded by DecodeRecord: hash and leaf_hash are given
     bool chain_only = false;  // refused by the reader after decoding: only its prevHash counts
     Hash prev_hash{};
@@ -364,9 +391,23 @@ void Verifier::ReportGeneral(std::string message) {
 }
 
 Result<Ledger::VerifyReport> Verifier::Run() {
+  std::optional<Ledger::VerifyReport> report = RunPass();
+  if (report) return *report;
+  // The streams index cannot vouch for the stream versions (or something else is
+  // wrong): the exact pass, which counts them record by record, decides.
+  Verifier exact(storage_, origin_, ledger_key_, progress_);
+  exact.check_signatures_ = check_signatures_;
+  exact.count_streams_ = true;
+  return *exact.RunPass();
+}
+
+std::optional<Ledger::VerifyReport> Verifier::RunPass() {
   ReadHead();
   ReadCheckpoints();
   PassRecords();
+  indexes_agree_ = digested_ == processed_ && ids_scanned_ok_ && streams_scanned_ok_ &&
+                   stored_ids_ == expected_ids_ && stored_streams_ == expected_streams_;
+  if (!count_streams_ && !(indexes_agree_ && streams_in_order_)) return std::nullopt;
   CheckIndexes();
   CheckTree();
   if (!indexes_agree_) {
@@ -455,7 +496,7 @@ void Verifier::PassRecords() {
     reader_problem = Problem{expected, kRecordProblem, std::move(message)};
   };
   const uint64_t total = head_size_.value_or(0);
-  std::string digest_buffer;
+  DigestAdder digests(sip_key_.k0, sip_key_.k1);
   std::string stream_key;
   char seq_value[8];
   std::unique_ptr<PassChunk> chunk = queue.NewChunk();
@@ -511,6 +552,9 @@ void Verifier::PassRecords() {
       item.size = value.size();
       item.signature_pointer = view->signature_pointer;
       item.signature_object = view->signature_object;
+      item.event_id = OffsetIn(value, view->event_id);
+      item.stream = OffsetIn(value, view->stream);
+      item.stream_version = view->stream_version;
       std::copy(view->prev_hash.begin(), view->prev_hash.end(), item.prev_hash.begin());
       chunk->bytes.append(reinterpret_cast<const char*>(value.data()), value.size());
     } else {
@@ -524,14 +568,20 @@ void Verifier::PassRecords() {
       fail(std::move(message));
     };
 
-    auto stream_count = stream_counts.find(f.stream);
-    if (stream_count == stream_counts.end()) {
-      stream_count = stream_counts.emplace(std::string(f.stream), 0).first;
-    }
-    if (f.stream_version != stream_count->second) {
-      stop_here(fmt::format("seq {}: streamVersion {} but stream '{}' holds {} earlier records",
-                            expected, f.stream_version, f.stream, stream_count->second));
-      break;
+    // Stream versions: counted here in the exact pass; in the fast one, proven after
+    // the pass from the streams index (CheckStreamVersions).
+    uint64_t* stream_count = nullptr;
+    if (count_streams_) {
+      auto counted = stream_counts.find(f.stream);
+      if (counted == stream_counts.end()) {
+        counted = stream_counts.emplace(std::string(f.stream), 0).first;
+      }
+      stream_count = &counted->second;
+      if (f.stream_version != *stream_count) {
+        stop_here(fmt::format("seq {}: streamVersion {} but stream '{}' holds {} earlier records",
+                              expected, f.stream_version, f.stream, *stream_count));
+        break;
+      }
     }
     // The signer as enrolled at this seq (replayed from the records, not the stored
     // registry). An active signer of an ordinary record is all KeyRegistry::Check asks.
@@ -577,17 +627,19 @@ void Verifier::PassRecords() {
       (void)registry.Apply(*record);  // Check() passed
       key_record_seqs_.insert(f.seq);
     }
-    ++stream_count->second;
+    if (stream_count != nullptr) ++*stream_count;
 
-    // The index entries this record needs, into the expected digests.
-    SeqValue(f.seq, seq_value);
-    const std::string_view seq_view(seq_value, 8);
-    AddToDigest(sip_key_.k0, sip_key_.k1, f.event_id, seq_view, &digest_buffer, &expected_ids_);
-    stream_key.assign(f.stream);
-    stream_key.push_back('\0');
-    storage::AppendU64(stream_key, f.stream_version);
-    AddToDigest(sip_key_.k0, sip_key_.k1, stream_key, seq_view, &digest_buffer,
-                &expected_streams_);
+    // The index entries this record needs, into the expected digests: here for a
+    // decoded Record, on the hashing thread for a fast view.
+    if (!view) {
+      SeqValue(f.seq, seq_value);
+      const std::string_view seq_view(seq_value, 8);
+      digests.Add(f.event_id, seq_view, &reader_ids_);
+      stream_key.assign(f.stream);
+      stream_key.push_back('\0');
+      storage::AppendU64(stream_key, f.stream_version);
+      digests.Add(stream_key, seq_view, &reader_streams_);
+    }
 
     ++expected;
     if (chunk->items.size() >= PassChunk::kItems) {
@@ -608,6 +660,10 @@ void Verifier::PassRecords() {
   std::optional<SignatureJob> bad = checker.Finish();
   indexes.join();
   digested_ = expected;
+  expected_ids_.count += reader_ids_.count;
+  expected_ids_.sum += reader_ids_.sum;
+  expected_streams_.count += reader_streams_.count;
+  expected_streams_.sum += reader_streams_.sum;
 
   // The problems in the order one thread would have found them: at one seq, the
   // prevHash (hashing thread) comes before the reader's later checks; every other
@@ -658,7 +714,9 @@ void Verifier::PassRecords() {
 void Verifier::HashRecords(ChunkQueue* queue) {
   EnvelopeHasher hasher;
   std::vector<SubtreeNode> completed;
-  std::string digest_buffer;
+  DigestAdder digests(sip_key_.k0, sip_key_.k1);
+  std::string stream_key;
+  char seq_value[8];
   Hash prev{};
   while (std::unique_ptr<PassChunk> chunk = queue->Pop()) {
     for (PassChunk::Item& item : chunk->items) {
@@ -688,10 +746,21 @@ void Verifier::HashRecords(ChunkQueue* queue) {
       for (const SubtreeNode& node : completed) {
         char key[9];
         TreeKeyBytes(node, key);
-        AddToDigest(sip_key_.k0, sip_key_.k1, std::string_view(key, sizeof(key)),
+        digests.Add(std::string_view(key, sizeof(key)),
                     std::string_view(reinterpret_cast<const char*>(node.hash.data()),
                                      node.hash.size()),
-                    &digest_buffer, &expected_tree_);
+                    &expected_tree_);
+      }
+      if (!item.hashed) {  // the index entries it needs (the reader did the others)
+        const char* bytes = chunk->bytes.data() + item.offset;
+        SeqValue(item.seq, seq_value);
+        const std::string_view seq_view(seq_value, 8);
+        digests.Add(std::string_view(bytes + item.event_id.offset, item.event_id.size), seq_view,
+                    &expected_ids_);
+        stream_key.assign(bytes + item.stream.offset, item.stream.size);
+        stream_key.push_back('\0');
+        storage::AppendU64(stream_key, item.stream_version);
+        digests.Add(stream_key, seq_view, &expected_streams_);
       }
       auto checkpoint = checkpoint_roots_.find(item.seq + 1);
       if (checkpoint != checkpoint_roots_.end() && checkpoint->second != frontier_.Root()) {
@@ -710,17 +779,48 @@ void Verifier::HashRecords(ChunkQueue* queue) {
 }
 
 void Verifier::ScanIndexes() {
-  std::string buffer;
+  DigestAdder digests(sip_key_.k0, sip_key_.k1);
   auto scan = [&](rocksdb::ColumnFamilyHandle* cf, IndexDigest* digest) {
     std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(cf, true);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      AddToDigest(sip_key_.k0, sip_key_.k1, it->key().ToStringView(), it->value().ToStringView(),
-                  &buffer, digest);
+      digests.Add(it->key().ToStringView(), it->value().ToStringView(), digest);
     }
     return it->status().ok();
   };
   ids_scanned_ok_ = scan(storage_.event_ids(), &stored_ids_);
-  streams_scanned_ok_ = scan(storage_.streams(), &stored_streams_);
+  // The streams index, in key order: each stream's versions 0, 1, 2... at increasing
+  // seqs. With its digest equal to the records' entries this proves every record's
+  // streamVersion is the number of earlier records of its stream.
+  {
+    std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.streams(), true);
+    std::string stream;
+    uint64_t version = 0;
+    uint64_t seq = 0;
+    bool in_order = true;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string_view key = it->key().ToStringView();
+      const std::string_view value = it->value().ToStringView();
+      digests.Add(key, value, &stored_streams_);
+      if (!in_order) continue;
+      std::optional<uint64_t> entry_seq = storage::ReadU64(value);
+      if (key.size() < 9 || key[key.size() - 9] != '\0' || !entry_seq) {
+        in_order = false;
+        continue;
+      }
+      const std::string_view entry_stream = key.substr(0, key.size() - 9);
+      const uint64_t entry_version = *storage::ReadU64(key.substr(key.size() - 8));
+      if (stored_streams_.count > 1 && entry_stream == stream) {
+        in_order = entry_version == version + 1 && *entry_seq > seq;
+      } else {
+        in_order = entry_version == 0;
+        stream.assign(entry_stream);
+      }
+      version = entry_version;
+      seq = *entry_seq;
+    }
+    streams_scanned_ok_ = it->status().ok();
+    streams_in_order_ = in_order;
+  }
   tree_scanned_ok_ = scan(storage_.tree(), &stored_tree_);
 }
 
@@ -729,8 +829,6 @@ void Verifier::ScanIndexes() {
 // entries the records need, none can be missing nor point elsewhere; otherwise the
 // point lookups name the record (and note the entries CheckReverseIndex must skip).
 void Verifier::CheckIndexes() {
-  indexes_agree_ = digested_ == processed_ && ids_scanned_ok_ && streams_scanned_ok_ &&
-                   stored_ids_ == expected_ids_ && stored_streams_ == expected_streams_;
   if (!indexes_agree_) {
     ReplayIndexLookups();
     return;

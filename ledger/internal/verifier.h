@@ -2,17 +2,21 @@
 // records alone, in one streaming pass over the records column family in seq order,
 // and names the first bad seq with a precise reason (docs/format.md "Verification").
 //
-// The pass is a pipeline: the calling thread reads the records, checks their canonical
-// form (verifier_envelope.h, exact, without re-encoding), seq, stream versions and key
-// rules, and accumulates an order-independent keyed digest of the index entries they
-// need; a hashing thread computes their record and leaf hashes, the chain, the Merkle
-// frontier and compares every completed subtree with the stored tree; a third thread
-// reads the event_ids and streams column families sequentially into the same kind of
-// digest. When the digests agree the indexes are exactly what the records need; when
-// they differ the records are read again with point lookups to name the first bad
-// seq. Signatures (unless disabled: structural verify) are verified on worker threads.
-// Every problem is reported as the one-thread order would have reported it: the
-// smallest (seq, priority), and on ties the check that comes first.
+// The pass is a pipeline of three threads. The calling thread reads the records and
+// checks their canonical form (verifier_envelope.h: exact, without re-encoding), seq
+// and key rules. A hashing thread computes their record and leaf hashes, the chain,
+// the Merkle frontier and the checkpoints' roots, and accumulates an order-independent
+// keyed digest (IndexDigest) of the index entries and tree nodes the records imply. An
+// index thread reads the event_ids, streams and tree column families sequentially
+// into the same digests. Equal digests prove the stored indexes and tree are exactly
+// what the records imply, with no point lookup; when they differ, the records are
+// read again and checked entry by entry, node by node, to name the first bad seq.
+// Stream versions are proven by the streams index (each stream's versions 0, 1, 2...
+// at increasing seqs, and its digest equal to the records'); when it cannot vouch for
+// them, the whole verification runs again in its exact form, counting them record by
+// record. Signatures (unless disabled: the structural verify) are verified on worker
+// threads. Every problem is reported as the one-thread order of docs/format.md §8
+// would: the smallest (seq, priority), and on ties the check that comes first.
 //
 // Thread-safety: one Verifier per call; it only reads the Storage. Run() starts and
 // joins its own threads.
@@ -77,6 +81,10 @@ class Verifier {
   Result<Ledger::VerifyReport> Run();
 
  private:
+  // One verification. The fast one (count_streams_ false) leaves stream versions to
+  // the streams index and gives up (nullopt) when that index cannot vouch for them;
+  // the exact one always reports.
+  std::optional<Ledger::VerifyReport> RunPass();
   enum Priority { kRecordProblem = 0, kIndexProblem = 1, kTreeProblem = 2 };
   struct Problem {
     uint64_t seq;
@@ -145,6 +153,7 @@ class Verifier {
   PublicKey ledger_key_;
   Progress progress_;
   bool check_signatures_ = true;
+  bool count_streams_ = false;  // the exact pass: stream versions counted per record
 
   std::optional<uint64_t> head_size_;
   Hash head_hash_{};
@@ -165,8 +174,10 @@ class Verifier {
   // (index thread; `*_scanned_ok` false if a column family could not be read).
   SipKey sip_key_;
   uint64_t digested_ = 0;  // records whose entries are in the expected digests
-  IndexDigest expected_ids_;
+  IndexDigest expected_ids_;      // hashing thread (records read as a fast view)
   IndexDigest expected_streams_;
+  IndexDigest reader_ids_;        // reading thread (records decoded by DecodeRecord)
+  IndexDigest reader_streams_;
   IndexDigest stored_ids_;
   IndexDigest stored_streams_;
   IndexDigest stored_tree_;
@@ -174,6 +185,7 @@ class Verifier {
   bool streams_scanned_ok_ = false;
   bool tree_scanned_ok_ = false;
   bool indexes_agree_ = false;
+  bool streams_in_order_ = false;  // per stream: versions 0, 1, ... at increasing seqs
   std::vector<std::unique_ptr<rocksdb::Iterator>> tree_levels_;  // CheckNode, one per level
 
   // Records whose index entry is missing or points elsewhere, and the keys of the

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ledger/hash.h"
@@ -267,6 +268,28 @@ TEST_F(VerifierTest, StreamVersionSkipped) {
     db.PutRecord(2600, EncodeRecord(r)->bytes);
   }
   ExpectBoth("first_bad=2600: seq 2600: streamVersion 372 but stream 'project/P3' holds 371 "
+             "earlier records");
+}
+
+// Two records of one stream exchange their versions, and the streams index is made to
+// agree: the index digest matches the records, but its versions no longer follow the
+// seqs, so the stream versions are counted record by record and the first named.
+TEST_F(VerifierTest, StreamVersionsExchangedWithTheIndex) {
+  {
+    RawDb db(dir_);
+    Record a = db.GetRecord(1002);  // project/P1, version 142
+    Record b = db.GetRecord(1009);  // project/P1, version 143
+    ASSERT_EQ(a.stream, b.stream);
+    ASSERT_EQ(a.stream_version + 1, b.stream_version);
+    std::swap(a.stream_version, b.stream_version);
+    db.PutRecord(a.seq, EncodeRecord(a)->bytes);
+    db.PutRecord(b.seq, EncodeRecord(b)->bytes);
+    db.Put(storage::kStreams, storage::StreamKey(a.stream, a.stream_version),
+           storage::SeqKey(a.seq));
+    db.Put(storage::kStreams, storage::StreamKey(b.stream, b.stream_version),
+           storage::SeqKey(b.seq));
+  }
+  ExpectBoth("first_bad=1002: seq 1002: streamVersion 143 but stream 'project/P1' holds 142 "
              "earlier records");
 }
 
