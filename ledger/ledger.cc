@@ -13,6 +13,7 @@
 #include <deque>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -409,180 +410,356 @@ std::string Ledger::verifier_key() const { return VerifierKey(origin_, ledger_ke
 // ---------------------------------------------------------------------------------
 // Appending.
 
-// The sealing of a batch's entries, pipelined: Add() checks an entry and queues its
-// fields; this thread signs them in order (each record's signed bytes hold the hash of
-// the previous one, so signing is serial), hashes them and computes their Merkle
-// nodes, while Add() already checks the next entries. Drain() waits for it.
-class Ledger::Batch::Sealer {
+// The pipeline of a batch: Add() checks an entry and encodes it (PrepareRecord) on the
+// caller's thread; the sealing thread writes the previous record's hash into it and
+// signs it, in order (each record's signed bytes hold the hash of the previous one, so
+// signing is serial: that thread does nothing else); at a Submit() mark it hands the
+// sealed run to the writing thread, which computes the leaf hashes and Merkle nodes and
+// makes the one synced write, while the next entries are checked and signed.
+class Ledger::Batch::Pipeline {
  public:
-  // `head`: the hash the first queued record chains to. `nodes`: the batch's staged
-  // Merkle nodes, touched only by this thread until Wait() returns.
-  Sealer(const Storage& storage, const Hash& head,
-         std::map<std::pair<int, uint64_t>, Hash>* nodes)
-      : stored_(storage), nodes_(nodes), head_(head), thread_([this] { Run(); }) {}
-  ~Sealer() {
+  struct Done {
+    Status status;
+    Hash head{};
+  };
+
+  // `head`: the hash the first record sealed chains to.
+  Pipeline(Storage& storage, const Hash& head)
+      : storage_(storage), stored_(storage), head_(head), sealed_head_(head) {
+    sealer_ = std::thread([this] { SealLoop(); });
+    writer_ = std::thread([this] { WriteLoop(); });
+  }
+  ~Pipeline() {
     {
-      // Entries not sealed yet are dropped (their batch goes away uncommitted).
+      // Entries not sealed yet are dropped (their batch goes away unsubmitted).
       std::lock_guard<std::mutex> lock(mu_);
-      pending_ -= in_.size();
-      in_.clear();
+      seal_in_.clear();
       stop_ = true;
     }
-    work_.notify_one();
-    thread_.join();
+    seal_cv_.notify_all();
+    sealer_.join();
+    {
+      // Writes already handed over are finished: a submitted run is never half done.
+      std::lock_guard<std::mutex> lock(write_mu_);
+      write_stop_ = true;
+    }
+    write_cv_.notify_all();
+    writer_.join();
   }
-  Sealer(const Sealer&) = delete;
-  Sealer& operator=(const Sealer&) = delete;
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
 
-  void Push(Record fields, const SigningKey* key) {
+  void Seal(PreparedRecord prepared, const SigningKey* key) {
+    Push(Job{false, std::move(prepared), key, 0, {}});
+  }
+  // Marks the end of a run: the records sealed so far (and `meta_puts`) are written in
+  // one synced write that leaves the ledger `end_size` records.
+  void Close(uint64_t end_size, std::vector<std::pair<std::string, std::string>> meta_puts) {
+    Push(Job{true, PreparedRecord{}, nullptr, end_size, std::move(meta_puts)});
+  }
+
+  // Waits until every queued entry is sealed. Until the next Seal/Close, open_records()
+  // (the records sealed since the last Close) and sealed_head() may be read.
+  void WaitSealed() {
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_cv_.wait(lock, [this] { return pending_ == 0; });
+  }
+  std::vector<Record>& open_records() { return open_; }
+  const Hash& sealed_head() const { return sealed_head_; }
+
+  // The result of the oldest write not yet taken; false if none is ready (and !wait).
+  bool TakeDone(bool wait, Done* out) {
+    std::unique_lock<std::mutex> lock(write_mu_);
+    if (wait) done_cv_.wait(lock, [this] { return !done_.empty(); });
+    if (done_.empty()) return false;
+    *out = std::move(done_.front());
+    done_.pop_front();
+    return true;
+  }
+
+  // Only when idle (everything sealed, every write's result taken): the records sealed
+  // since the last Close are dropped and the next one chains to `head`.
+  void Restart(const Hash& head) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      in_.push_back(Job{std::move(fields), key});
-      ++pending_;
+      open_.clear();
+      head_ = head;
+      sealed_head_ = head;
     }
-    work_.notify_one();
-  }
-
-  // Waits for every queued entry; appends the sealed records to `out` and sets `head`.
-  // The first sealing error, if any (the entries after it are not sealed).
-  Status Wait(std::vector<Record>* out, Hash* head) {
-    std::unique_lock<std::mutex> lock(mu_);
-    idle_.wait(lock, [this] { return pending_ == 0; });
-    for (Record& r : out_) out->push_back(std::move(r));
-    out_.clear();
-    *head = head_;
-    return error_;
-  }
-
-  // After a commit or a reset: the next record chains to `head`. Only when idle.
-  void Restart(const Hash& head) {
-    std::lock_guard<std::mutex> lock(mu_);
-    head_ = head;
-    error_ = Status::OK();
+    std::lock_guard<std::mutex> lock(write_mu_);
+    failed_ = false;
+    done_.clear();
   }
 
  private:
   struct Job {
-    Record fields;
-    const SigningKey* key;
+    bool close = false;
+    PreparedRecord prepared;
+    const SigningKey* key = nullptr;
+    uint64_t end_size = 0;
+    std::vector<std::pair<std::string, std::string>> meta_puts;
+  };
+  struct WriteJob {
+    std::vector<Record> records;
+    Hash head{};
+    uint64_t end_size = 0;
+    std::vector<std::pair<std::string, std::string>> meta_puts;
   };
 
-  void Run() {
-    std::vector<Job> jobs;
-    std::vector<Record> sealed;
+  void Push(Job job) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seal_in_.push_back(std::move(job));
+      ++pending_;
+    }
+    seal_cv_.notify_one();
+  }
+
+  void SealLoop() {
+    std::deque<Job> jobs;
     for (;;) {
       Hash head;
-      bool failed;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        work_.wait(lock, [this] { return stop_ || !in_.empty(); });
-        if (in_.empty()) return;  // stop_
-        while (!in_.empty()) {
-          jobs.push_back(std::move(in_.front()));
-          in_.pop_front();
-        }
+        seal_cv_.wait(lock, [this] { return stop_ || !seal_in_.empty(); });
+        if (stop_) return;
+        jobs.swap(seal_in_);
         head = head_;
-        failed = !error_.ok();
       }
-      Status error;
       for (Job& job : jobs) {
-        if (failed || !error.ok()) break;
-        job.fields.prev_hash = head;
-        Result<Record> r = SealRecord(std::move(job.fields), *job.key);
-        if (!r.ok()) {
-          error = r.status();
-          break;
+        if (!job.close) {
+          Record r = SealPrepared(std::move(job.prepared), head, *job.key,
+                                  /*with_leaf_hash=*/false);
+          head = r.hash;
+          open_.push_back(std::move(r));
+          continue;
         }
-        BatchTree tree(*nodes_, stored_);
-        Result<std::vector<SubtreeNode>> nodes =
-            NodesCompletedByAppend(r->seq, r->leaf_hash, tree);
-        if (!nodes.ok()) {
-          error = nodes.status();
-          break;
+        WriteJob write{std::move(open_), head, job.end_size, std::move(job.meta_puts)};
+        open_.clear();
+        {
+          std::lock_guard<std::mutex> lock(write_mu_);
+          write_in_.push_back(std::move(write));
         }
-        for (const SubtreeNode& node : *nodes) (*nodes_)[{node.level, node.index}] = node.hash;
-        head = r->hash;
-        sealed.push_back(std::move(r).value());
+        write_cv_.notify_one();
       }
+      const size_t n = jobs.size();
+      jobs.clear();
       {
         std::lock_guard<std::mutex> lock(mu_);
-        for (Record& r : sealed) out_.push_back(std::move(r));
         head_ = head;
-        if (!error.ok() && error_.ok()) error_ = error;
-        pending_ -= jobs.size();
-        if (pending_ == 0) idle_.notify_all();
+        sealed_head_ = head;
+        pending_ -= n;
+        if (pending_ == 0) idle_cv_.notify_all();
       }
-      jobs.clear();
-      sealed.clear();
     }
   }
 
+  void WriteLoop() {
+    for (;;) {
+      WriteJob job;
+      bool failed;
+      {
+        std::unique_lock<std::mutex> lock(write_mu_);
+        write_cv_.wait(lock, [this] { return write_stop_ || !write_in_.empty(); });
+        if (write_in_.empty()) return;  // stopped
+        job = std::move(write_in_.front());
+        write_in_.pop_front();
+        failed = failed_;
+      }
+      Done done;
+      done.head = job.head;
+      if (failed) {
+        done.status = Status::Aborted(error_code::kVersionConflict,
+                                      "an earlier write of this batch failed; nothing after it "
+                                      "was written");
+      } else {
+        done.status = Write(job);
+      }
+      {
+        std::lock_guard<std::mutex> lock(write_mu_);
+        if (!done.status.ok()) failed_ = true;
+        done_.push_back(std::move(done));
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  // One synced write: the records, their indexes, the Merkle nodes they complete, the
+  // head. The earlier runs are on disk already (writes are in order).
+  Status Write(WriteJob& job) {
+    std::map<std::pair<int, uint64_t>, Hash> nodes;
+    for (Record& r : job.records) {
+      r.leaf_hash = LeafHash(r.bytes);
+      BatchTree tree(nodes, stored_);
+      ASSIGN_OR_RETURN(std::vector<SubtreeNode> completed,
+                       NodesCompletedByAppend(r.seq, r.leaf_hash, tree));
+      for (const SubtreeNode& node : completed) nodes[{node.level, node.index}] = node.hash;
+    }
+    Storage& s = storage_;
+    rocksdb::WriteBatch batch;
+    rocksdb::Status status;
+    auto put = [&](rocksdb::ColumnFamilyHandle* cf, rocksdb::Slice key, rocksdb::Slice value) {
+      if (status.ok()) status = batch.Put(cf, key, value);
+    };
+    for (const auto& [key, value] : job.meta_puts) put(s.meta(), SliceOf(key), SliceOf(value));
+    for (const Record& r : job.records) {
+      const std::string seq = storage::SeqKey(r.seq);
+      put(s.records(), seq, SliceOf(r.bytes));
+      put(s.event_ids(), SliceOf(r.event_id), seq);
+      put(s.streams(), storage::StreamKey(r.stream, r.stream_version), seq);
+      if (IsKeyRecordType(r.type)) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
+    }
+    for (const auto& [at, hash] : nodes) {
+      put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
+    }
+    put(s.meta(), SliceOf(storage::kMetaHead), storage::HeadValue(job.end_size, job.head));
+    RETURN_IF_ERROR(s.Error(status, "cannot stage the write batch"));
+    return s.Write(batch, /*sync=*/true);
+  }
+
+  Storage& storage_;
   internal::StorageTree stored_;
-  std::map<std::pair<int, uint64_t>, Hash>* nodes_;
+
+  // Sealing: mu_ guards the queue, the counters and the heads; open_ belongs to the
+  // sealing thread while pending_ > 0, to the batch's thread otherwise.
   std::mutex mu_;
-  std::condition_variable work_;
-  std::condition_variable idle_;
-  std::deque<Job> in_;
-  std::vector<Record> out_;
+  std::condition_variable seal_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<Job> seal_in_;
   size_t pending_ = 0;
-  Hash head_;
-  Status error_;
   bool stop_ = false;
-  std::thread thread_;
+  Hash head_;         // what the next record chains to
+  Hash sealed_head_;  // the same, as last published
+  std::vector<Record> open_;
+
+  // Writing: write_mu_ guards the queue and the results.
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;
+  std::condition_variable done_cv_;
+  std::deque<WriteJob> write_in_;
+  std::deque<Done> done_;
+  bool failed_ = false;  // a write failed: the later ones are not attempted
+  bool write_stop_ = false;
+
+  std::thread sealer_;
+  std::thread writer_;
 };
 
 Ledger::Batch::Batch(Ledger* ledger) : ledger_(ledger) { Reset(); }
 
-Ledger::Batch::~Batch() = default;
+Ledger::Batch::~Batch() {
+  // Submitted runs are finished (their writes are under way); the rest is dropped.
+  if (!in_flight_.empty()) (void)Reap(0);
+  if (ledger_->writing_batch_ == this) ledger_->writing_batch_ = nullptr;
+}
 
-Status Ledger::Batch::Drain() const {
-  if (sealer_ == nullptr) return Status::OK();
-  // Logically const: the records staged are the same, only sealed by now.
-  auto* self = const_cast<Batch*>(this);
-  return self->sealer_->Wait(&self->staged_, &self->head_);
+void Ledger::Batch::Drain() const {
+  if (pipeline_ != nullptr) pipeline_->WaitSealed();
 }
 
 const Hash& Ledger::Batch::head_hash() const {
-  (void)Drain();
-  return head_;
+  if (pipeline_ == nullptr) return ledger_->head_;
+  Drain();
+  return pipeline_->sealed_head();
 }
 
 const std::vector<Record>& Ledger::Batch::staged_records() const {
-  (void)Drain();
-  return staged_;
+  static const std::vector<Record> kNone;
+  if (pipeline_ == nullptr) return kNone;
+  Drain();
+  std::vector<Record>& open = pipeline_->open_records();
+  // The leaf hashes are computed by the writing thread; fill them in for a reader.
+  for (Record& r : open) {
+    if (r.leaf_hash == Hash{}) r.leaf_hash = LeafHash(r.bytes);
+  }
+  return open;
 }
 
 void Ledger::Batch::Reset() {
-  if (sealer_ != nullptr) {
-    (void)Drain();
-    sealer_->Restart(ledger_->head_);
+  if (pipeline_ != nullptr) {
+    pipeline_->WaitSealed();
+    pipeline_->Restart(ledger_->head_);
   }
+  in_flight_.clear();
+  if (ledger_->writing_batch_ == this) ledger_->writing_batch_ = nullptr;
   base_size_ = ledger_->size_;
+  open_first_seq_ = ledger_->size_;
   size_ = ledger_->size_;
-  head_ = ledger_->head_;
   registry_ = ledger_->registry_;
-  staged_.clear();
   staged_ids_.clear();
   streams_.clear();
-  staged_nodes_.clear();
+  last_lookup_id_.clear();
+  last_lookup_seq_.reset();
+  last_lookup_size_ = UINT64_MAX;
   meta_puts_.clear();
   bootstrap_signer_.clear();
+}
+
+Status Ledger::Batch::Reap(size_t max_in_flight) {
+  Status first_error;
+  while (!in_flight_.empty()) {
+    const bool wait = !first_error.ok() || in_flight_.size() > max_in_flight;
+    Pipeline::Done done;
+    if (!pipeline_->TakeDone(wait, &done)) break;
+    InFlight run = std::move(in_flight_.front());
+    in_flight_.erase(in_flight_.begin());
+    if (!first_error.ok()) continue;  // after a failed write: not written either
+    if (!done.status.ok()) {
+      first_error = std::move(done.status);
+      continue;
+    }
+    ledger_->size_ = run.end_size;
+    ledger_->head_ = done.head;
+    ledger_->registry_ = std::move(run.registry);
+    base_size_ = run.end_size;
+  }
+  if (!first_error.ok()) {
+    // Nothing after the failed write is in the ledger: back to what is on disk.
+    Reset();
+    return first_error;
+  }
+  if (in_flight_.empty() && ledger_->writing_batch_ == this) ledger_->writing_batch_ = nullptr;
+  const uint64_t durable = ledger_->size_;
+  std::erase_if(staged_ids_, [durable](const auto& id) { return id.second < durable; });
+  return Status::OK();
 }
 
 std::unique_ptr<Ledger::Batch> Ledger::NewBatch() {
   return std::unique_ptr<Batch>(new Batch(this));
 }
 
-Result<std::optional<Record>> Ledger::Batch::RecordWithEventId(
-    const std::string& event_id) const {
-  auto staged = staged_ids_.find(event_id);
-  if (staged != staged_ids_.end()) {
-    RETURN_IF_ERROR(Drain());
-    return std::optional<Record>(staged_[staged->second]);
+Result<Record> Ledger::Batch::Get(uint64_t seq) {
+  if (seq < ledger_->size_) return ledger_->Get(seq);
+  if (seq >= size_) {
+    return Status::NotFound(error_code::kNotFound,
+                            fmt::format("no record seq {} (the batch has {})", seq, size_));
   }
-  ASSIGN_OR_RETURN(std::optional<uint64_t> seq, ledger_->FindEventId(event_id));
+  if (seq >= open_first_seq_) {
+    const std::vector<Record>& open = staged_records();
+    const uint64_t index = seq - open_first_seq_;
+    if (index >= open.size()) return Status::Internal("a staged record is missing");
+    return open[index];
+  }
+  // Being written: wait for it.
+  RETURN_IF_ERROR(Reap(0));
+  return ledger_->Get(seq);
+}
+
+Result<std::optional<uint64_t>> Ledger::Batch::FindEventId(std::string_view id) {
+  auto staged = staged_ids_.find(std::string(id));
+  if (staged != staged_ids_.end()) return std::optional<uint64_t>(staged->second);
+  if (last_lookup_size_ == size_ && last_lookup_id_ == id) return last_lookup_seq_;
+  ASSIGN_OR_RETURN(std::optional<uint64_t> seq, ledger_->FindEventId(id));
+  last_lookup_id_ = std::string(id);
+  last_lookup_seq_ = seq;
+  last_lookup_size_ = size_;
+  return seq;
+}
+
+Result<std::optional<Record>> Ledger::Batch::RecordWithEventId(const std::string& event_id) {
+  ASSIGN_OR_RETURN(std::optional<uint64_t> seq, FindEventId(event_id));
   if (!seq) return std::optional<Record>();
-  ASSIGN_OR_RETURN(Record record, ledger_->Get(*seq));
+  ASSIGN_OR_RETURN(Record record, Get(*seq));
   return std::optional<Record>(std::move(record));
 }
 
@@ -611,6 +788,10 @@ Result<Ledger::Batch::StreamState> Ledger::Batch::StreamAt(const std::string& st
 
 Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
   RETURN_IF_ERROR(ledger_->CheckWritable());
+  if (in_flight_.empty() && staged() == 0 && meta_puts_.empty() &&
+      ledger_->size_ != base_size_) {
+    Reset();  // another batch committed since: the caches are stale
+  }
   if (!IsValidEventId(entry.event_id)) {
     return Status::BadInput(fmt::format("event id '{}' is not 1-128 chars of [A-Za-z0-9._:/-]",
                                         entry.event_id));
@@ -662,7 +843,6 @@ Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
   ASSIGN_OR_RETURN(StreamState stream, StreamAt(entry.stream));
   Record fields;
   fields.seq = size_;
-  fields.prev_hash = head_;
   fields.recorded_at_micros = ledger_->NowMicros();
   fields.at = entry.at;
   fields.event_id = entry.event_id;
@@ -670,7 +850,7 @@ Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
   fields.stream_version = stream.count;
   fields.type = entry.type;
   fields.payload = entry.payload;
-  fields.signer = signer;
+  fields.signer = std::move(signer);
 
   // Key records: admin role and registry rules (and the signer for any record).
   RETURN_IF_ERROR(registry_.Check(fields));
@@ -684,70 +864,60 @@ Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
         .WithConflicts(std::move(conflicts));
   }
 
-  const uint64_t seq = fields.seq;
-  const size_t index = size_ - base_size_;
-  if (sealer_ == nullptr && index == 0) {
-    // The first entry of a batch is sealed here (a one-entry Append starts no thread).
-    ASSIGN_OR_RETURN(Record sealed, SealRecord(std::move(fields), key));
-    internal::StorageTree stored(*ledger_->db_);
-    BatchTree tree(staged_nodes_, stored);
-    ASSIGN_OR_RETURN(std::vector<SubtreeNode> nodes,
-                     NodesCompletedByAppend(sealed.seq, sealed.leaf_hash, tree));
-    RETURN_IF_ERROR(registry_.Apply(sealed));
-    // Nothing below can fail: the batch changes only now.
-    for (const SubtreeNode& node : nodes) staged_nodes_[{node.level, node.index}] = node.hash;
-    head_ = sealed.hash;
-    staged_.push_back(std::move(sealed));
-  } else {
-    // Later entries are sealed by the Sealer thread, in order; a sealing error (the
-    // Merkle store unreadable) surfaces at Commit().
-    RETURN_IF_ERROR(registry_.Apply(fields));
-    if (sealer_ == nullptr) {
-      sealer_ = std::make_unique<Sealer>(*ledger_->db_, head_, &staged_nodes_);
-    }
-    sealer_->Push(std::move(fields), &key);
+  // The signed bytes, but for the previous record's hash (known only when the sealing
+  // thread gets there).
+  ASSIGN_OR_RETURN(PreparedRecord prepared, PrepareRecord(std::move(fields)));
+  RETURN_IF_ERROR(registry_.Apply(prepared.fields));
+  // Nothing below can fail: the batch changes only now.
+  const uint64_t seq = size_;
+  if (pipeline_ == nullptr) {
+    pipeline_ = std::make_unique<Pipeline>(*ledger_->db_, ledger_->head_);
   }
+  pipeline_->Seal(std::move(prepared), &key);
   streams_[entry.stream] = StreamState{stream.count + 1, seq};
-  staged_ids_[entry.event_id] = index;
+  staged_ids_[entry.event_id] = seq;
   size_ = seq + 1;
   return Appended{seq, false};
 }
 
-Status Ledger::Batch::Commit() {
+Status Ledger::Batch::Submit() {
   RETURN_IF_ERROR(ledger_->CheckWritable());
-  RETURN_IF_ERROR(Drain());
-  if (staged_.empty() && meta_puts_.empty()) return Status::OK();
+  if (!in_flight_.empty()) RETURN_IF_ERROR(Reap(in_flight_.size()));
+  if (staged() == 0 && meta_puts_.empty()) return Status::OK();
+  if (ledger_->writing_batch_ != nullptr && ledger_->writing_batch_ != this) {
+    return Status::Aborted(error_code::kVersionConflict,
+                           "another batch of this ledger is being written; nothing of this "
+                           "batch was written");
+  }
   if (ledger_->size_ != base_size_) {
     return Status::Aborted(error_code::kVersionConflict,
                            fmt::format("the ledger grew from {} to {} records since this batch "
                                        "began; nothing of the batch was written",
                                        base_size_, ledger_->size_));
   }
-  Storage& s = *ledger_->db_;
-  rocksdb::WriteBatch batch;
-  rocksdb::Status status;
-  auto put = [&](rocksdb::ColumnFamilyHandle* cf, rocksdb::Slice key, rocksdb::Slice value) {
-    if (status.ok()) status = batch.Put(cf, key, value);
-  };
-  for (const auto& [key, value] : meta_puts_) put(s.meta(), SliceOf(key), SliceOf(value));
-  for (const Record& r : staged_) {
-    const std::string seq = storage::SeqKey(r.seq);
-    put(s.records(), seq, SliceOf(r.bytes));
-    put(s.event_ids(), SliceOf(r.event_id), seq);
-    put(s.streams(), storage::StreamKey(r.stream, r.stream_version), seq);
-    if (IsKeyRecordType(r.type)) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
+  // At most two writes in flight: a third waits for the oldest.
+  constexpr size_t kMaxInFlight = 2;
+  if (in_flight_.size() >= kMaxInFlight) RETURN_IF_ERROR(Reap(kMaxInFlight - 1));
+  if (pipeline_ == nullptr) {
+    pipeline_ = std::make_unique<Pipeline>(*ledger_->db_, ledger_->head_);
   }
-  for (const auto& [at, hash] : staged_nodes_) {
-    put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
-  }
-  put(s.meta(), SliceOf(storage::kMetaHead), storage::HeadValue(size_, head_));
-  RETURN_IF_ERROR(s.Error(status, "cannot stage the write batch"));
-  RETURN_IF_ERROR(s.Write(batch, /*sync=*/true));
-  ledger_->size_ = size_;
-  ledger_->head_ = head_;
-  ledger_->registry_ = registry_;
-  Reset();
+  pipeline_->Close(size_, std::move(meta_puts_));
+  in_flight_.push_back(InFlight{size_, registry_});
+  ledger_->writing_batch_ = this;
+  open_first_seq_ = size_;
+  meta_puts_.clear();
+  bootstrap_signer_.clear();
   return Status::OK();
+}
+
+Status Ledger::Batch::Flush() {
+  RETURN_IF_ERROR(ledger_->CheckWritable());
+  return Reap(0);
+}
+
+Status Ledger::Batch::Commit() {
+  RETURN_IF_ERROR(Submit());
+  return Flush();
 }
 
 Result<Appended> Ledger::Append(const Entry& entry, const SigningKey& key) {

@@ -100,6 +100,13 @@ class Ledger {
   // stream versions, keys, chain); Commit() writes them all in one synced RocksDB
   // write. Nothing is visible to the Ledger until Commit(). One batch at a time: a
   // batch whose base was changed by another commit refuses to commit (Aborted).
+  //
+  // Pipelined: Add() checks an entry and encodes it; a sealing thread signs the
+  // entries in order (the only serial work: each record's signed bytes hold the hash
+  // of the previous one); Submit() hands the entries staged so far to a writing thread
+  // (Merkle nodes, one synced write) and returns at once, so that the next entries are
+  // checked, signed and written while it is on its way to disk. Flush() waits until
+  // every submitted write is durable. Commit() = Submit() then Flush().
   class Batch {
    public:
     // Checks, in order: the event id (BAD_INPUT) and the other entry fields;
@@ -109,54 +116,83 @@ class Ledger {
     // key.public_key() (else PermissionDenied UNAUTHORIZED); key records: admin role
     // and registry rules (KeyRegistry); expected_version vs the stream's current count
     // (Aborted VERSION_CONFLICT with conflicts {last seq of the stream if any}).
-    // A refusal leaves the batch as it was. The entry is sealed (signed, hashed, put in
-    // the tree) on a thread of the batch while the next ones are checked, so `key` must
-    // outlive the next Commit() (or the batch); staged_records() and head_hash() wait
-    // for the sealing.
+    // A refusal leaves the batch as it was. The entry is sealed on a thread of the
+    // batch while the next ones are checked, so `key` must outlive the next Commit()
+    // or Flush() (or the batch); staged_records() and head_hash() wait for the sealing.
+    // A write error of an earlier Submit() is returned here (and the batch is reset).
     Result<Appended> Add(const Entry& entry, const SigningKey& key);
-    // Writes everything staged (WriteOptions.sync = true). On success the ledger sees
-    // the records and the batch is empty again, ready for more.
+    // Writes everything staged (WriteOptions.sync = true) and waits for it, and for
+    // every earlier Submit(). On success the ledger sees the records and the batch is
+    // empty again, ready for more. On error nothing of the failed write (nor of the
+    // writes submitted after it) is in the ledger and the batch is reset to the ledger.
     Status Commit();
-    size_t staged() const { return size_ - base_size_; }
+    // Starts the synced write of everything staged and returns without waiting (at
+    // most two writes are in flight: a third waits for the oldest). The ledger (size,
+    // Get, ...) sees the records once Flush() (or a later Add/Submit) has observed the
+    // write done. Refusals of Commit (stale batch) are returned here; a write error of
+    // an earlier Submit() too.
+    Status Submit();
+    // Waits until every submitted write is durable; the first write error, if any
+    // (then the batch is reset to the ledger as it is on disk).
+    Status Flush();
+    // Entries staged since the last Submit/Commit.
+    size_t staged() const { return static_cast<size_t>(size_ - open_first_seq_); }
     // The ledger size the batch would leave, its head hash and key registry.
     uint64_t size() const { return size_; }
     const Hash& head_hash() const;
     const KeyRegistry& keys() const { return registry_; }
-    // The records staged, in order.
+    // The records staged since the last Submit/Commit, in order.
     const std::vector<Record>& staged_records() const;
+    // The record `seq`, staged, being written or in the ledger (waits for the sealing
+    // or the write it belongs to).
+    Result<Record> Get(uint64_t seq);
+    // The seq of the event id, staged, being written or in the ledger. The answer for
+    // the last id asked is kept for the Add() of that id that usually follows.
+    Result<std::optional<uint64_t>> FindEventId(std::string_view id);
 
-    ~Batch();
+    ~Batch();  // waits for the submitted writes; drops what was not submitted
     Batch(const Batch&) = delete;
     Batch& operator=(const Batch&) = delete;
 
    private:
     friend class Ledger;
-    // Seals (signs, hashes, Merkle) the staged entries on a thread of its own, in
-    // order, while Add() checks the next ones (ledger.cc).
-    class Sealer;
+    // The sealing and writing threads (ledger.cc).
+    class Pipeline;
     explicit Batch(Ledger* ledger);
-    // Waits until every staged entry is sealed; the first sealing error, if any.
-    Status Drain() const;
+    // Waits until every staged entry is sealed.
+    void Drain() const;
+    // Takes the results of finished writes into the ledger, waiting until at most
+    // `max_in_flight` remain. The first write error (the batch is then reset).
+    Status Reap(size_t max_in_flight);
     struct StreamState {
       uint64_t count = 0;
       std::optional<uint64_t> last_seq;
     };
     Result<StreamState> StreamAt(const std::string& stream);
-    Result<std::optional<Record>> RecordWithEventId(const std::string& event_id) const;
+    Result<std::optional<Record>> RecordWithEventId(const std::string& event_id);
+    // Back to the ledger as it is: staged entries dropped, caches cleared.
     void Reset();
 
+    // A submitted run of records whose write is not yet observed done.
+    struct InFlight {
+      uint64_t end_size = 0;
+      KeyRegistry registry;  // as of end_size
+    };
+
     Ledger* ledger_;  // not owned; outlives the batch
-    uint64_t base_size_ = 0;
+    uint64_t base_size_ = 0;       // the ledger size the caches below start from
+    uint64_t open_first_seq_ = 0;  // first seq staged since the last Submit
     uint64_t size_ = 0;
-    Hash head_{};
     KeyRegistry registry_;
-    std::vector<Record> staged_;
-    std::unordered_map<std::string, size_t> staged_ids_;  // event id -> index in staged_
-    std::unordered_map<std::string, StreamState> streams_;
-    std::map<std::pair<int, uint64_t>, Hash> staged_nodes_;
+    std::vector<InFlight> in_flight_;
+    std::unordered_map<std::string, uint64_t> staged_ids_;  // event id -> seq, not yet reaped
+    std::unordered_map<std::string, StreamState> streams_;  // kept across commits
+    std::string last_lookup_id_;  // FindEventId's last answer, while size_ is unchanged
+    std::optional<uint64_t> last_lookup_seq_;
+    uint64_t last_lookup_size_ = UINT64_MAX;
     std::vector<std::pair<std::string, std::string>> meta_puts_;  // Create() only
     std::string bootstrap_signer_;  // Create() only: the genesis key's name
-    std::unique_ptr<Sealer> sealer_;
+    std::unique_ptr<Pipeline> pipeline_;
   };
 
   std::unique_ptr<Batch> NewBatch();
@@ -245,6 +281,7 @@ class Ledger {
   Hash head_{};
   KeyRegistry registry_;
   std::function<int64_t()> clock_;
+  const Batch* writing_batch_ = nullptr;  // the batch whose writes are in flight, if any
 };
 
 }  // namespace esms::ledger

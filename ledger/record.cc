@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <kj/exception.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -123,13 +124,126 @@ Result<Record> EncodeRecord(Record fields) {
   return fields;
 }
 
+namespace {
+
+// Cap'n Proto wire pointers (little-endian words): a list pointer is
+// [2 bits kind = 1][30 bits signed offset][3 bits element size][29 bits count], a struct
+// pointer [2 bits kind = 0][30 bits offset][16 bits data words][16 bits pointers].
+uint64_t WordAt(const Bytes& bytes, size_t word) {
+  uint64_t w = 0;
+  for (int i = 7; i >= 0; --i) w = w << 8 | bytes[word * 8 + static_cast<size_t>(i)];
+  return w;
+}
+void SetWordAt(Bytes& bytes, size_t word, uint64_t w) {
+  for (size_t i = 0; i < 8; ++i) bytes[word * 8 + i] = static_cast<uint8_t>(w >> (8 * i));
+}
+int64_t ListOffset(uint64_t w) {
+  return static_cast<int32_t>(static_cast<uint32_t>(w) & ~uint32_t{3}) >> 2;
+}
+uint64_t ByteListPointer(int64_t offset, uint64_t count) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(offset << 2)) | 1) |
+         (uint64_t{2} << 32) | (count << 35);
+}
+
+// The canonical envelope's root pointer section: its first word and pointer count.
+struct RootLayout {
+  size_t pointers_at = 0;  // word index of pointer 0
+  size_t pointer_count = 0;
+};
+bool ReadRoot(const Bytes& bytes, RootLayout* out) {
+  if (bytes.size() < 8 || bytes.size() % 8 != 0) return false;
+  const uint64_t root = WordAt(bytes, 0);
+  if ((root & 0xffffffffu) != 0) return false;  // struct pointer, offset 0
+  out->pointers_at = 1 + static_cast<size_t>((root >> 32) & 0xffff);
+  out->pointer_count = static_cast<size_t>(root >> 48);
+  return (out->pointers_at + out->pointer_count) * 8 <= bytes.size();
+}
+
+// The Envelope's pointer slots (record.capnp field order).
+constexpr size_t kPrevHashSlot = 0;
+constexpr size_t kSignatureSlot = 6;
+constexpr size_t kAtSlot = 7;
+constexpr size_t kEnvelopePointers = 8;
+
+// Where the 32 prevHash bytes are in canonical envelope bytes, if laid out as expected.
+bool PrevHashOffset(const Bytes& bytes, size_t* offset) {
+  RootLayout root;
+  if (!ReadRoot(bytes, &root) || root.pointer_count != kEnvelopePointers) return false;
+  const size_t at = root.pointers_at + kPrevHashSlot;
+  const uint64_t p = WordAt(bytes, at);
+  if ((p & 3) != 1 || ((p >> 32) & 7) != 2 || (p >> 35) != 32) return false;
+  const int64_t target = static_cast<int64_t>(at) + 1 + ListOffset(p);
+  if (target < 0 || (static_cast<size_t>(target) + 4) * 8 > bytes.size()) return false;
+  *offset = static_cast<size_t>(target) * 8;
+  return true;
+}
+
+// The record bytes from the canonical signed bytes: canonical order puts each pointer's
+// object after the previous ones, so the signature's 8 words go right before the `at`
+// text, the last object. False if the layout is not that one (then re-encode).
+bool SpliceSignature(const Bytes& signed_bytes, const Signature& signature, Bytes* out) {
+  RootLayout root;
+  if (!ReadRoot(signed_bytes, &root) || root.pointer_count != kEnvelopePointers) return false;
+  const size_t sig_slot = root.pointers_at + kSignatureSlot;
+  const size_t at_slot = root.pointers_at + kAtSlot;
+  if (WordAt(signed_bytes, sig_slot) != 0) return false;
+  const uint64_t at = WordAt(signed_bytes, at_slot);
+  if ((at & 3) != 1 || ((at >> 32) & 7) != 2) return false;
+  const uint64_t at_bytes = at >> 35;
+  const int64_t target = static_cast<int64_t>(at_slot) + 1 + ListOffset(at);
+  const size_t words = signed_bytes.size() / 8;
+  if (at_bytes == 0 || target <= static_cast<int64_t>(at_slot) ||
+      static_cast<size_t>(target) + (at_bytes + 7) / 8 != words) {
+    return false;
+  }
+  const size_t insert = static_cast<size_t>(target);
+  out->clear();
+  out->reserve(signed_bytes.size() + signature.size());
+  out->insert(out->end(), signed_bytes.begin(), signed_bytes.begin() + insert * 8);
+  out->insert(out->end(), signature.begin(), signature.end());
+  out->insert(out->end(), signed_bytes.begin() + insert * 8, signed_bytes.end());
+  SetWordAt(*out, sig_slot,
+            ByteListPointer(static_cast<int64_t>(insert) - static_cast<int64_t>(sig_slot) - 1,
+                            signature.size()));
+  SetWordAt(*out, at_slot, ByteListPointer(ListOffset(at) + 8, at_bytes));
+  return true;
+}
+
+}  // namespace
+
+Result<PreparedRecord> PrepareRecord(Record fields) {
+  fields.prev_hash = Hash{};
+  PreparedRecord out;
+  ASSIGN_OR_RETURN(out.signed_bytes, EncodeEnvelope(fields, false));
+  if (!PrevHashOffset(out.signed_bytes, &out.prev_hash_offset)) {
+    return Status::Internal("the encoded envelope does not have the expected layout");
+  }
+  out.fields = std::move(fields);
+  return out;
+}
+
+Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, const SigningKey& key,
+                    bool with_leaf_hash) {
+  Record& r = prepared.fields;
+  r.prev_hash = prev_hash;
+  std::copy(prev_hash.begin(), prev_hash.end(),
+            prepared.signed_bytes.begin() + static_cast<std::ptrdiff_t>(prepared.prev_hash_offset));
+  r.signature = key.Sign(prepared.signed_bytes);
+  r.hash = RecordHash(prepared.signed_bytes, r.signature);
+  if (!SpliceSignature(prepared.signed_bytes, r.signature, &r.bytes)) {
+    // Not reached with the envelopes PrepareRecord makes; kept as the reference path.
+    Result<Bytes> encoded = EncodeEnvelope(r, true);
+    if (!encoded.ok()) std::abort();  // the same fields encoded without signature just now
+    r.bytes = std::move(encoded).value();
+  }
+  if (with_leaf_hash) r.leaf_hash = LeafHash(r.bytes);
+  return std::move(r);
+}
+
 Result<Record> SealRecord(Record fields, const SigningKey& key) {
-  ASSIGN_OR_RETURN(Bytes signed_bytes, EncodeEnvelope(fields, false));
-  fields.signature = key.Sign(signed_bytes);
-  ASSIGN_OR_RETURN(fields.bytes, EncodeEnvelope(fields, true));
-  fields.hash = RecordHash(signed_bytes, fields.signature);
-  fields.leaf_hash = LeafHash(fields.bytes);
-  return fields;
+  const Hash prev_hash = fields.prev_hash;
+  ASSIGN_OR_RETURN(PreparedRecord prepared, PrepareRecord(std::move(fields)));
+  return SealPrepared(std::move(prepared), prev_hash, key);
 }
 
 Result<Record> DecodeRecord(ByteView bytes, Bytes* signed_bytes) {

@@ -72,6 +72,22 @@ Result<Record> EncodeRecord(Record fields);
 // `fields.signer` must already name the key.
 Result<Record> SealRecord(Record fields, const SigningKey& key);
 
+// Sealing in two steps, for the ledger's sealing pipeline: PrepareRecord encodes the
+// signed bytes once, with a zero prevHash (every field but the chain link is known
+// when an entry is checked); SealPrepared then writes the previous record's hash into
+// them, signs, hashes, and splices the signature into the record bytes (no second
+// encoding). SealRecord(fields, key) == SealPrepared(PrepareRecord(fields), ...), byte
+// for byte; leaf_hash is left zero when `with_leaf_hash` is false (the caller computes
+// it later, off the serial path).
+struct PreparedRecord {
+  Record fields;               // bytes, hash, leaf_hash unset
+  Bytes signed_bytes;          // with a zero prevHash
+  size_t prev_hash_offset = 0; // where the 32 prevHash bytes sit in signed_bytes
+};
+Result<PreparedRecord> PrepareRecord(Record fields);
+Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, const SigningKey& key,
+                    bool with_leaf_hash = true);
+
 // Decodes stored record bytes. Status::DataLoss if they are not a well-formed,
 // canonical envelope with a 32-byte prevHash and a 64-byte signature. When
 // `signed_bytes` is not null it receives the record's signed bytes.

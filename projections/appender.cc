@@ -73,15 +73,13 @@ Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event,
   const ledger::KeyInfo* signer = batch_->keys().FindActive(key.public_key());
   ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
   if (guard_ && signer != nullptr) {
-    // An event already in the ledger with the same content is not guarded again: it is
-    // answered "existing" by the ledger (rerunning a file is safe).
-    ASSIGN_OR_RETURN(std::optional<uint64_t> known, ledger_.FindEventId(event.id));
-    if (!known.has_value() && !staged_ids_.contains(event.id)) {
-      RETURN_IF_ERROR(guard_(event, *signer));
-    }
+    // An event already in the ledger (or the batch) with the same content is not
+    // guarded again: it is answered "existing" by the ledger (rerunning a file is
+    // safe). The batch keeps this answer for its Add() below: one index lookup.
+    ASSIGN_OR_RETURN(std::optional<uint64_t> known, batch_->FindEventId(event.id));
+    if (!known.has_value()) RETURN_IF_ERROR(guard_(event, *signer));
   }
   ASSIGN_OR_RETURN(ledger::Appended appended, batch_->Add(entry, key));
-  if (!appended.existing) staged_ids_.insert(event.id);
   if (observer_ && signer != nullptr && !appended.existing) {
     RETURN_IF_ERROR(observer_(event, appended.seq, *signer));
   }
@@ -89,21 +87,16 @@ Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event,
 }
 
 Status EventAppender::Commit() {
-  if (batch_->staged() == 0) return Status::OK();
   // The batch is empty again after its commit, and keeps its sealing thread.
-  RETURN_IF_ERROR(batch_->Commit());
-  staged_ids_.clear();
-  return Status::OK();
+  return batch_->Commit();
 }
+
+Status EventAppender::Submit() { return batch_->Submit(); }
+
+Status EventAppender::Flush() { return batch_->Flush(); }
 
 size_t EventAppender::staged() const { return batch_->staged(); }
 
-Result<ledger::Record> EventAppender::Get(uint64_t seq) const {
-  const std::vector<ledger::Record>& staged = batch_->staged_records();
-  if (!staged.empty() && seq >= staged.front().seq && seq - staged.front().seq < staged.size()) {
-    return staged[seq - staged.front().seq];
-  }
-  return ledger_.Get(seq);
-}
+Result<ledger::Record> EventAppender::Get(uint64_t seq) const { return batch_->Get(seq); }
 
 }  // namespace esms::projections

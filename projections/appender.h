@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <string_view>
 
@@ -59,10 +58,21 @@ class EventAppender {
   Result<ledger::Appended> Add(std::string_view json_line, std::string* id,
                                const ledger::SigningKey& key);
   Result<ledger::Appended> AddEvent(const domain::Event& event, const ledger::SigningKey& key);
-  // Writes every staged record in one synced batch.
+  // Writes every staged record in one synced batch and waits for it (and for every
+  // earlier Submit()): when it returns OK, everything added so far is durable.
   Status Commit();
+  // Starts the synced write of every staged record and returns at once: the next
+  // events are checked (against the state that already holds these) and signed while
+  // it goes to disk. Nothing is durable until Flush() (or Commit()) returns OK: a
+  // caller acknowledges the events of a Submit() only then. A write error comes back
+  // from a later Submit(), Flush() or Commit(); the batch then holds nothing that was
+  // not written, and a projection that folded those events must be reloaded.
+  Status Submit();
+  // Waits until every submitted write is durable; the first write error, if any.
+  Status Flush();
+  // Events staged since the last Submit/Commit.
   size_t staged() const;
-  // The record `seq`, staged in the current batch or already in the ledger.
+  // The record `seq`, staged in the current batch, being written, or in the ledger.
   Result<ledger::Record> Get(uint64_t seq) const;
 
  private:
@@ -71,7 +81,6 @@ class EventAppender {
   std::unique_ptr<ledger::Ledger::Batch> batch_;
   EventGuard guard_;
   EventObserver observer_;
-  std::set<std::string, std::less<>> staged_ids_;  // ids staged in the current batch
 };
 
 }  // namespace esms::projections

@@ -400,6 +400,110 @@ TEST_F(LedgerTest, AStaleBatchRefusesToCommit) {
   ExpectVerifies(*ledger_);
 }
 
+// --- Pipelined commits (Submit / Flush) --------------------------------------------
+
+TEST_F(LedgerTest, SubmittedWritesAreDurableAfterFlushAndSeenMeanwhile) {
+  EnrolArsAndPorteur();
+  std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
+  std::vector<Hash> heads;
+  for (int i = 0; i < 2500; ++i) {
+    Result<Appended> a = batch->Add(
+        Event("pipe-" + std::to_string(i), "project/P" + std::to_string(i % 5), "x", i / 5),
+        porteur_);
+    ASSERT_TRUE(a.ok()) << i << ": " << a.status().ToString();
+    EXPECT_EQ(a->seq, 3u + i);
+    if (batch->staged() == 1000) {
+      ASSERT_TRUE(batch->Submit().ok());
+      EXPECT_EQ(batch->staged(), 0u);
+      heads.push_back(batch->head_hash());
+    }
+    if (i == 1500) {
+      // A record of a write in flight: found by id (idempotency) and by seq.
+      Result<std::optional<uint64_t>> seq = batch->FindEventId("pipe-100");
+      ASSERT_TRUE(seq.ok());
+      EXPECT_EQ(*seq, std::optional<uint64_t>(103));
+      Result<Appended> again = batch->Add(Event("pipe-100", "project/P0", "x"), porteur_);
+      ASSERT_TRUE(again.ok());
+      EXPECT_TRUE(again->existing);
+      EXPECT_EQ(again->seq, 103u);
+      EXPECT_TRUE(batch->Add(Event("pipe-100", "project/P0", "other"), porteur_)
+                      .status()
+                      .Is(error_code::kEventIdConflict));
+      Result<Record> record = batch->Get(1002);
+      ASSERT_TRUE(record.ok()) << record.status().ToString();
+      EXPECT_EQ(record->event_id, "pipe-999");
+      // One of the current run, not yet submitted.
+      Result<Record> open = batch->Get(3 + 1400);
+      ASSERT_TRUE(open.ok()) << open.status().ToString();
+      EXPECT_EQ(open->event_id, "pipe-1400");
+      EXPECT_EQ(open->leaf_hash, LeafHash(open->bytes));
+    }
+  }
+  // Another batch may not write while this one's writes are in flight.
+  std::unique_ptr<Ledger::Batch> other = ledger_->NewBatch();
+  ASSERT_TRUE(other->Add(Event("other-1", "s", "1"), porteur_).ok());
+  Status refused = other->Commit();
+  EXPECT_EQ(refused.code(), StatusCode::kAborted) << refused.ToString();
+  other.reset();
+  ASSERT_TRUE(batch->Flush().ok());
+  EXPECT_EQ(ledger_->size(), 2003u);  // the 500 not submitted are not written
+  EXPECT_EQ(ledger_->head_hash(), heads.back());
+  ASSERT_TRUE(batch->Commit().ok());
+  EXPECT_EQ(ledger_->size(), 2503u);
+  EXPECT_EQ(batch->staged(), 0u);
+  // The batch goes on after its commits: stream versions continue from its cache.
+  ASSERT_TRUE(batch->Add(Event("after", "project/P1", "y", 500), porteur_).ok());
+  ASSERT_TRUE(batch->Commit().ok());
+  batch.reset();
+  // Another writer's record, then the same batch kind again: the stream is re-read.
+  ASSERT_TRUE(ledger_->Append(Event("append", "project/P1", "z", 501), porteur_).ok());
+  std::unique_ptr<Ledger::Batch> again = ledger_->NewBatch();
+  ASSERT_TRUE(again->Add(Event("last", "project/P1", "w", 502), porteur_).ok());
+  ASSERT_TRUE(again->Commit().ok());
+  EXPECT_EQ(ledger_->StreamSeqs("project/P1")->size(), 503u);
+  again.reset();
+  ExpectVerifies(*ledger_);
+  ledger_.reset();
+  Result<std::unique_ptr<Ledger>> reopened = Ledger::Open(dir_, Ledger::Mode::kReadOnly);
+  ASSERT_TRUE(reopened.ok());
+  EXPECT_EQ((*reopened)->size(), 2506u);
+  ExpectVerifies(**reopened);
+}
+
+TEST_F(LedgerTest, ABatchReusedAfterAnotherWriterCommittedSeesItsRecords) {
+  EnrolArsAndPorteur();
+  std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
+  ASSERT_TRUE(batch->Add(Event("a", "s", "1", 0), porteur_).ok());
+  ASSERT_TRUE(batch->Commit().ok());
+  ASSERT_TRUE(ledger_->Append(Event("b", "s", "2", 1), porteur_).ok());
+  // Nothing staged: the batch starts again from the ledger (stream count 2, "b" known).
+  Result<Appended> known = batch->Add(Event("b", "s", "2"), porteur_);
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_TRUE(known->existing);
+  Result<Appended> c = batch->Add(Event("c", "s", "3", 2), porteur_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->seq, 5u);
+  ASSERT_TRUE(batch->Commit().ok());
+  EXPECT_EQ(ledger_->size(), 6u);
+  batch.reset();
+  ExpectVerifies(*ledger_);
+}
+
+TEST_F(LedgerTest, ABatchDestroyedWithWritesInFlightFinishesThem) {
+  EnrolArsAndPorteur();
+  {
+    std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
+    for (int i = 0; i < 10; ++i) {
+      ASSERT_TRUE(batch->Add(Event("d-" + std::to_string(i), "s", "x"), porteur_).ok());
+    }
+    ASSERT_TRUE(batch->Submit().ok());
+    ASSERT_TRUE(batch->Add(Event("dropped", "s", "x"), porteur_).ok());
+  }
+  EXPECT_EQ(ledger_->size(), 13u);
+  EXPECT_EQ(*ledger_->FindEventId("dropped"), std::nullopt);
+  ExpectVerifies(*ledger_);
+}
+
 // --- Idempotency, versions, input ---------------------------------------------
 
 TEST_F(LedgerTest, IdempotencyByEventId) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
@@ -123,6 +124,81 @@ TEST_F(RecordTest, GoldenEnvelopeBytes) {
             "6e404bb6620cdc7dd5d7f5adcdeb8290c23b020216290aacee443cddd34d0278");
   EXPECT_EQ(ToHex(encoded->leaf_hash),
             "06e958be8e09932ffa6f6e46cfc1d4c412d152f549346bdae3304223dba6cfa8");
+}
+
+// The sealing pipeline splices the signature into the signed bytes instead of encoding
+// the envelope again: the bytes must be exactly those of the reference encoding, for
+// every shape of envelope (zero fields truncate the canonical data section, empty and
+// long texts and payloads move the objects around).
+TEST_F(RecordTest, SplicedSealEqualsTheReferenceEncoding) {
+  std::vector<Record> variants;
+  variants.push_back(SampleFields());
+  Record genesis = SampleFields();
+  genesis.seq = 0;
+  genesis.prev_hash = Hash{};
+  genesis.stream_version = 0;
+  variants.push_back(genesis);
+  Record zeros = genesis;
+  zeros.recorded_at_micros = 0;
+  variants.push_back(zeros);
+  Record empty_payload = SampleFields();
+  empty_payload.payload.clear();
+  variants.push_back(empty_payload);
+  Record big = SampleFields();
+  big.payload = Bytes(70000, 0xab);
+  big.event_id = std::string(128, 'e');
+  big.stream = std::string(256, 's');
+  big.signer = std::string(64, 'k');
+  variants.push_back(big);
+  for (size_t n = 0; n < 17; ++n) {  // every padding of the texts and the payload
+    Record r = SampleFields();
+    r.seq = 1000 + n;
+    r.stream_version = n;
+    r.event_id = "id-" + std::string(n, 'x');
+    r.stream = "s/" + std::string(16 - n, 'y');
+    r.signer = std::string(1 + n % 5, 'z');
+    r.payload = Bytes(n * 3, static_cast<uint8_t>(n));
+    variants.push_back(r);
+  }
+  for (const Record& fields : variants) {
+    Result<Record> sealed = SealRecord(fields, key_);
+    ASSERT_TRUE(sealed.ok()) << sealed.status().ToString();
+    Record reference_fields = fields;
+    reference_fields.signature = sealed->signature;
+    Result<Record> reference = EncodeRecord(reference_fields);
+    ASSERT_TRUE(reference.ok());
+    EXPECT_EQ(sealed->bytes, reference->bytes) << fields.event_id;
+    EXPECT_EQ(sealed->hash, reference->hash) << fields.event_id;
+    EXPECT_EQ(sealed->leaf_hash, reference->leaf_hash) << fields.event_id;
+    EXPECT_TRUE(VerifySignature(key_.public_key(), *SignedBytes(*sealed), sealed->signature));
+    Result<Record> decoded = DecodeRecord(sealed->bytes);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->hash, sealed->hash);
+  }
+}
+
+// PrepareRecord encodes before the chain link is known; SealPrepared fills it in.
+TEST_F(RecordTest, PreparedThenSealedEqualsSealedAtOnce) {
+  Record fields = SampleFields();
+  Result<PreparedRecord> prepared = PrepareRecord(fields);
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  // The prevHash is zero in the prepared bytes, at the offset given.
+  EXPECT_EQ(Bytes(prepared->signed_bytes.begin() + prepared->prev_hash_offset,
+                  prepared->signed_bytes.begin() + prepared->prev_hash_offset + 32),
+            Bytes(32, 0));
+  Record sealed = SealPrepared(*prepared, fields.prev_hash, key_);
+  Record at_once = *SealRecord(fields, key_);
+  EXPECT_EQ(sealed.bytes, at_once.bytes);  // Ed25519 is deterministic
+  EXPECT_EQ(sealed.hash, at_once.hash);
+  EXPECT_EQ(sealed.leaf_hash, at_once.leaf_hash);
+  EXPECT_EQ(sealed.prev_hash, fields.prev_hash);
+  // Without the leaf hash (computed later by the ledger's writer).
+  Record no_leaf = SealPrepared(*prepared, fields.prev_hash, key_, /*with_leaf_hash=*/false);
+  EXPECT_EQ(no_leaf.bytes, at_once.bytes);
+  EXPECT_EQ(no_leaf.leaf_hash, Hash{});
+  // Bad fields are refused when preparing.
+  fields.event_id = std::string("a\0b", 3);
+  EXPECT_TRUE(PrepareRecord(fields).status().Is(error_code::kBadInput));
 }
 
 TEST_F(RecordTest, RefusesBytesThatAreNotWholeWords) {
