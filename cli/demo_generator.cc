@@ -650,7 +650,9 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
     std::vector<std::vector<int>> grappes;
     std::vector<int> current;
     int current_size = 0;
-    int wanted = static_cast<int>(rng.Between(10, 26));
+    // Grappes of 9-22 ESSMS from small OGs (about 1 400 projects nationally, with the
+    // large OGs' own projects).
+    int wanted = static_cast<int>(rng.Between(9, 22));
     for (int og : in_grappes) {
       const int size = static_cast<int>(P.ogs[static_cast<size_t>(og)].ests.size());
       if (size >= 20) {  // a large OG carries its own project
@@ -663,7 +665,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
         grappes.push_back(current);
         current.clear();
         current_size = 0;
-        wanted = static_cast<int>(rng.Between(10, 26));
+        wanted = static_cast<int>(rng.Between(9, 22));
       }
     }
     if (!current.empty()) {
@@ -728,7 +730,9 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
     p.solution = static_cast<int>(rng.Between(0, static_cast<int64_t>(Solutions().size()) - 1));
     // Situations: amorçage projects are acquisition or conformity, never both (001).
     const bool amorcage = p.campaign == Campaign::kAmorcage2021;
-    const int acq_share = static_cast<int>(rng.Between(40, 100));
+    // About half the ESSMS acquire a DUI; the others upgrade the one they use (and report
+    // its usage from 2022 on).
+    const int acq_share = static_cast<int>(rng.Between(15, 85));
     for (int e : p.ests) {
       Est& est = P.ests[static_cast<size_t>(e)];
       est.project = i;
@@ -877,11 +881,13 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
           "convention.signed");
     std::vector<domain::TrancheAmount> schedule =
         domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.amount));
-    const int first_month = MonthOf(conv) + 3;
+    // Each establishment reports monthly from the month after its convention (the first
+    // report covers the quarter ending then), amorçage ones from January 2022.
+    const int first_month = MonthOf(conv) + 1;
     for (int e : p.ests) {
       Est& est = P.ests[static_cast<size_t>(e)];
       est.first_month =
-          p.campaign == Campaign::kAmorcage2021 ? std::max(first_month, 2022 * 12 + 2) : first_month;
+          p.campaign == Campaign::kAmorcage2021 ? std::max(first_month, 2022 * 12) : first_month;
       est.climb_month = est.first_month;
       // An establishment that keeps its software (upgrade) already has active DUI files:
       // its porteur reports them from early 2022 (003 §4 B: as early as possible), flat
@@ -941,7 +947,7 @@ Result<std::unique_ptr<DemoGenerator>> DemoGenerator::Create(const DemoOptions& 
           est.project = i;
           est.extension = true;
           est.acquisition = rng.Chance(600);
-          est.first_month = MonthOf(ext) + 3;
+          est.first_month = MonthOf(ext) + 1;
           est.climb_month = est.first_month;
           if (i == featured) {
             for (int& s : est.step) s = std::max(s, 70);
