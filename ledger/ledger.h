@@ -262,6 +262,28 @@ class Ledger {
   // convention; at most size()). Not synced: a snapshot lost in a crash is rebuilt.
   Status PutSnapshot(std::string_view name, uint64_t seq, ByteView state);
   Result<std::optional<std::pair<uint64_t, Bytes>>> GetSnapshot(std::string_view name) const;
+  // Calls fn(name, seq, state bytes) for every snapshot whose name starts with `prefix`,
+  // in name order, in one pass (the bytes are valid during the call only); stops at the
+  // first non-OK status (returned). (ledger/reads.cc)
+  Status ScanSnapshots(
+      std::string_view prefix,
+      const std::function<Status(std::string_view name, uint64_t seq, ByteView state)>& fn) const;
+
+  // What a fold of the records needs, read without the checks `verify` makes (no
+  // canonical-form check, no hashing): for rebuilding projections, whose input's
+  // integrity is what `verify` proves. The views are valid during the call only.
+  struct RecordView {
+    uint64_t seq = 0;
+    std::string_view event_id;
+    std::string_view stream;
+    std::string_view type;
+    std::string_view signer;
+    ByteView payload;
+  };
+  // Like Scan, with RecordViews: the seqs must still be contiguous and each envelope
+  // well-formed (else DataLoss naming the seq). (ledger/reads.cc)
+  Status ScanViews(uint64_t from, uint64_t to_exclusive,
+                   const std::function<Status(const RecordView&)>& fn) const;
 
   // Microseconds since the Unix epoch for recordedAt (default: the system clock).
   void SetClockForTesting(std::function<int64_t()> now_micros);

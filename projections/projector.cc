@@ -23,7 +23,7 @@ std::string ChunkKey(const std::string& name) {
 Result<std::vector<Fact<domain::IndicatorMeasured>>> MeasurementsOfChunks(
     const ledger::Ledger& ledger, const std::set<std::string>& names, uint64_t seq) {
   std::vector<Fact<domain::IndicatorMeasured>> out;
-  RETURN_IF_ERROR(ledger.Scan(0, seq, [&](const ledger::Record& record) -> Status {
+  RETURN_IF_ERROR(ledger.ScanViews(0, seq, [&](const ledger::Ledger::RecordView& record) {
     if (record.type != domain::IndicatorMeasured::kType) return Status::OK();
     ASSIGN_OR_RETURN(domain::EventData data, domain::DecodePayload(record.type, record.payload));
     auto& m = std::get<domain::IndicatorMeasured>(data);
@@ -88,6 +88,12 @@ Result<ProgrammeState> Projector::LoadSnapshot() const {
     source.rebuild = [ledger](const std::set<std::string>& names, uint64_t seq) {
       return MeasurementsOfChunks(*ledger, names, seq);
     };
+    source.scan = [ledger](const std::function<Status(const std::string&, ledger::ByteView)>& fn) {
+      const std::string prefix = ChunkKey("");
+      return ledger->ScanSnapshots(prefix, [&](std::string_view key, uint64_t, ledger::ByteView b) {
+        return fn(std::string(key.substr(prefix.size())), b);
+      });
+    };
     ASSIGN_OR_RETURN(state, ProgrammeState::DecodeParts(body, std::move(source)));
   }
   if (state.next_seq() != seq) return Status::DataLoss("snapshot: seq does not match its state");
@@ -125,10 +131,11 @@ Status Projector::Rebuild() {
 }
 
 Status Projector::CatchUp() {
-  return ledger_.Scan(state_.next_seq(), ledger_.size(), [&](const ledger::Record& record) {
-    ++replayed_;
-    return state_.Apply(record);
-  });
+  return ledger_.ScanViews(state_.next_seq(), ledger_.size(),
+                           [&](const ledger::Ledger::RecordView& record) {
+                             ++replayed_;
+                             return state_.Apply(record.seq, record.type, record.payload);
+                           });
 }
 
 Status Projector::SaveSnapshot() {

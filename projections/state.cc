@@ -201,19 +201,23 @@ const Project* ProgrammeState::FindProject(std::string_view id) const {
 }
 
 Status ProgrammeState::Apply(const ledger::Record& record) {
-  if (record.seq != next_seq_) {
+  return Apply(record.seq, record.type, record.payload);
+}
+
+Status ProgrammeState::Apply(uint64_t seq, std::string_view type, ledger::ByteView payload) {
+  if (seq != next_seq_) {
     return Status::Internal("projection at seq " + std::to_string(next_seq_) +
-                            " cannot fold record " + std::to_string(record.seq));
+                            " cannot fold record " + std::to_string(seq));
   }
-  if (!ledger::IsKeyRecordType(record.type)) {
-    Result<domain::EventData> data = domain::DecodePayload(record.type, record.payload);
+  if (!ledger::IsKeyRecordType(type)) {
+    Result<domain::EventData> data = domain::DecodePayload(type, payload);
     if (!data.ok()) {
-      return Status::DataLoss("seq " + std::to_string(record.seq) +
+      return Status::DataLoss("seq " + std::to_string(seq) +
                               ": payload does not decode: " + data.status().message());
     }
-    RETURN_IF_ERROR(ApplyEvent(*data, record.seq));
+    RETURN_IF_ERROR(ApplyEvent(*data, seq));
   }
-  next_seq_ = record.seq + 1;
+  next_seq_ = seq + 1;
   return Status::OK();
 }
 

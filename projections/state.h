@@ -157,6 +157,10 @@ struct MeasurementSource {
   std::function<Result<std::vector<Fact<domain::IndicatorMeasured>>>(
       const std::set<std::string>& names, uint64_t seq)>
       rebuild;
+  // Optional: calls fn(name, bytes) for every stored chunk, in one pass (faster than
+  // `load` chunk by chunk when every chunk is read, as the active-DUI report does).
+  std::function<Status(const std::function<Status(const std::string& name, ledger::ByteView)>&)>
+      scan;
 };
 
 // FINESS lineage (DOMAIN.md §7): a renumbering moves the whole history of `from` to
@@ -247,6 +251,8 @@ class ProgrammeState {
   // advance next_seq (the ledger's KeyRegistry folds them). DataLoss if the payload
   // does not decode.
   Status Apply(const ledger::Record& record);
+  // The same from the record's seq, type and payload (Ledger::ScanViews).
+  Status Apply(uint64_t seq, std::string_view type, ledger::ByteView payload);
   // Folds one decoded programme event recorded at `seq` (>= next_seq()).
   Status ApplyEvent(const domain::EventData& data, uint64_t seq);
 

@@ -689,6 +689,19 @@ void EstablishmentRegistry::LoadChunk(const std::string& chunk) const {
 void EstablishmentRegistry::LoadAll() const {
   if (lazy_ == nullptr || lazy_->all_loaded.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(lazy_->mutex);
+  if (lazy_->source.scan) {
+    // One pass over the stored chunks; a chunk that is absent, stale or damaged stays
+    // pending and takes the path below (its bytes read again, then rebuilt).
+    Status scanned = lazy_->source.scan([&](const std::string& name, ledger::ByteView bytes) {
+      auto it = lazy_->pending.find(name);
+      if (it != lazy_->pending.end() && ledger::Sha256(bytes) == it->second &&
+          StateCodec::DecodeChunk(*this, name, bytes).ok()) {
+        lazy_->pending.erase(it);
+      }
+      return Status::OK();
+    });
+    (void)scanned;  // an unreadable scan leaves the chunks pending: read one by one below
+  }
   while (!lazy_->pending.empty()) {
     auto it = lazy_->pending.begin();
     const std::string name = it->first;
