@@ -1,9 +1,16 @@
 #include "projections/projector.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "domain/event_codec.h"
 #include "ledger/hash.h"
+#include "ledger/key_registry.h"
 
 namespace esms::projections {
 
@@ -130,12 +137,135 @@ Status Projector::Rebuild() {
   return CatchUp();
 }
 
+namespace {
+
+// Records decoded ahead of the fold (Projector::CatchUp): the event, or nothing for a
+// key record (the ledger's KeyRegistry folds those; the state only counts them).
+struct Decoded {
+  uint64_t seq = 0;
+  std::string_view type;  // a key record type when `data` is empty; else unused
+  std::optional<domain::EventData> data;
+};
+
+// Batches of decoded records handed from the reading thread to the folding one; at
+// most kMaxBatches in flight, so memory stays bounded whatever the ledger's size.
+class DecodedQueue {
+ public:
+  static constexpr size_t kBatch = 1024;
+  static constexpr size_t kMaxBatches = 8;
+
+  // False when the consumer stopped (its fold failed): the producer should stop too.
+  bool Push(std::vector<Decoded> batch) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return batches_.size() < kMaxBatches || stopped_; });
+    if (stopped_) return false;
+    batches_.push_back(std::move(batch));
+    not_empty_.notify_one();
+    return true;
+  }
+  void Finish(Status status) {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+    status_ = std::move(status);
+    not_empty_.notify_one();
+  }
+  void Stop() {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    not_full_.notify_one();
+  }
+  // The next batch; nullopt at the end (then status() says how the producer ended).
+  std::optional<std::vector<Decoded>> Pop() {
+    std::unique_lock lock(mutex_);
+    not_empty_.wait(lock, [&] { return !batches_.empty() || finished_; });
+    if (batches_.empty()) return std::nullopt;
+    std::vector<Decoded> batch = std::move(batches_.front());
+    batches_.pop_front();
+    not_full_.notify_one();
+    return batch;
+  }
+  Status status() {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<std::vector<Decoded>> batches_;
+  bool finished_ = false;
+  bool stopped_ = false;
+  Status status_;
+};
+
+// Below this many records the fold runs on the calling thread alone.
+constexpr uint64_t kPipelineMin = 20000;
+
+}  // namespace
+
 Status Projector::CatchUp() {
-  return ledger_.ScanViews(state_.next_seq(), ledger_.size(),
-                           [&](const ledger::Ledger::RecordView& record) {
-                             ++replayed_;
-                             return state_.Apply(record.seq, record.type, record.payload);
-                           });
+  const uint64_t from = state_.next_seq();
+  const uint64_t to = ledger_.size();
+  if (to - from < kPipelineMin) {
+    return ledger_.ScanViews(from, to, [&](const ledger::Ledger::RecordView& record) {
+      ++replayed_;
+      return state_.Apply(record.seq, record.type, record.payload);
+    });
+  }
+  // Two cores: one thread reads and decodes the records (RocksDB scan, envelope,
+  // Cap'n Proto payload with its canonical-form check), this one folds them, in order.
+  DecodedQueue queue;
+  std::thread reader([&] {
+    std::vector<Decoded> batch;
+    batch.reserve(DecodedQueue::kBatch);
+    bool stopped = false;
+    Status status = ledger_.ScanViews(from, to, [&](const ledger::Ledger::RecordView& record) {
+      Decoded d;
+      d.seq = record.seq;
+      if (ledger::IsKeyRecordType(record.type)) {
+        // A static view: `record` is only valid during this call.
+        d.type = record.type == ledger::kKeyEnrolledType ? ledger::kKeyEnrolledType
+                                                         : ledger::kKeyRevokedType;
+      } else {
+        Result<domain::EventData> data = domain::DecodePayload(record.type, record.payload);
+        if (!data.ok()) {
+          return Status::DataLoss("seq " + std::to_string(record.seq) +
+                                  ": payload does not decode: " + data.status().message());
+        }
+        d.data = std::move(data).value();
+      }
+      batch.push_back(std::move(d));
+      if (batch.size() == DecodedQueue::kBatch) {
+        if (!queue.Push(std::move(batch))) {
+          stopped = true;
+          return Status::Aborted("CATCH_UP_STOPPED", "the fold stopped");
+        }
+        batch = {};
+        batch.reserve(DecodedQueue::kBatch);
+      }
+      return Status::OK();
+    });
+    if (status.ok() && !batch.empty() && !queue.Push(std::move(batch))) stopped = true;
+    queue.Finish(stopped ? Status::OK() : std::move(status));
+  });
+  Status folded = Status::OK();
+  while (std::optional<std::vector<Decoded>> batch = queue.Pop()) {
+    for (const Decoded& d : *batch) {
+      folded = d.data.has_value() ? state_.ApplyEvent(*d.data, d.seq)
+                                  : state_.Apply(d.seq, d.type, {});
+      if (!folded.ok()) break;
+      ++replayed_;
+    }
+    if (!folded.ok()) {
+      queue.Stop();
+      while (queue.Pop()) {
+      }
+      break;
+    }
+  }
+  reader.join();
+  RETURN_IF_ERROR(folded);
+  return queue.status();
 }
 
 Status Projector::SaveSnapshot() {
