@@ -714,8 +714,10 @@ Status Ledger::Batch::Reap(size_t max_in_flight) {
     base_size_ = run.end_size;
   }
   if (!first_error.ok()) {
-    // Nothing after the failed write is in the ledger: back to what is on disk.
+    // Nothing after the failed write is in the ledger: back to what is on disk, and
+    // no more writes from this batch (a retry must not look like a success).
     Reset();
+    failed_ = first_error;
     return first_error;
   }
   if (in_flight_.empty() && ledger_->writing_batch_ == this) ledger_->writing_batch_ = nullptr;
@@ -788,6 +790,7 @@ Result<Ledger::Batch::StreamState> Ledger::Batch::StreamAt(const std::string& st
 
 Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
   RETURN_IF_ERROR(ledger_->CheckWritable());
+  if (!failed_.ok()) return failed_;
   if (in_flight_.empty() && staged() == 0 && meta_puts_.empty() &&
       ledger_->size_ != base_size_) {
     Reset();  // another batch committed since: the caches are stale
@@ -882,6 +885,7 @@ Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
 
 Status Ledger::Batch::Submit() {
   RETURN_IF_ERROR(ledger_->CheckWritable());
+  if (!failed_.ok()) return failed_;
   if (!in_flight_.empty()) RETURN_IF_ERROR(Reap(in_flight_.size()));
   if (staged() == 0 && meta_puts_.empty()) return Status::OK();
   if (ledger_->writing_batch_ != nullptr && ledger_->writing_batch_ != this) {
@@ -912,6 +916,7 @@ Status Ledger::Batch::Submit() {
 
 Status Ledger::Batch::Flush() {
   RETURN_IF_ERROR(ledger_->CheckWritable());
+  if (!failed_.ok()) return failed_;
   return Reap(0);
 }
 

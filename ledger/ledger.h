@@ -116,7 +116,8 @@ class Ledger {
     // key.public_key() (else PermissionDenied UNAUTHORIZED); key records: admin role
     // and registry rules (KeyRegistry); expected_version vs the stream's current count
     // (Aborted VERSION_CONFLICT with conflicts {last seq of the stream if any}).
-    // A refusal leaves the batch as it was. The entry is sealed on a thread of the
+    // A refusal leaves the batch as it was. After a failed write (see Commit) the
+    // batch returns that error from every call: make a new one. The entry is sealed on a thread of the
     // batch while the next ones are checked, so `key` must outlive the next Commit()
     // or Flush() (or the batch); staged_records() and head_hash() wait for the sealing.
     // A write error of an earlier Submit() is returned here (and the batch is reset).
@@ -124,7 +125,8 @@ class Ledger {
     // Writes everything staged (WriteOptions.sync = true) and waits for it, and for
     // every earlier Submit(). On success the ledger sees the records and the batch is
     // empty again, ready for more. On error nothing of the failed write (nor of the
-    // writes submitted after it) is in the ledger and the batch is reset to the ledger.
+    // writes submitted after it) is in the ledger, the entries staged are dropped and
+    // the batch returns that error from then on (nothing it acknowledged is lost).
     Status Commit();
     // Starts the synced write of everything staged and returns without waiting (at
     // most two writes are in flight: a third waits for the oldest). The ledger (size,
@@ -192,6 +194,7 @@ class Ledger {
     uint64_t last_lookup_size_ = UINT64_MAX;
     std::vector<std::pair<std::string, std::string>> meta_puts_;  // Create() only
     std::string bootstrap_signer_;  // Create() only: the genesis key's name
+    Status failed_;  // a write failed: the batch refuses everything after it
     std::unique_ptr<Pipeline> pipeline_;
   };
 
