@@ -312,7 +312,10 @@ Events Generate(const cli::DemoGenerator& gen, uint64_t limit,
     const cli::DemoKey& k = gen.keys()[i];
     auto list = [](const std::vector<std::string>& v) {
       std::string out = "[";
-      for (size_t j = 0; j < v.size(); ++j) out += (j ? "," : "") + ledger::JsonQuote(v[j]);
+      for (size_t j = 0; j < v.size(); ++j) {
+        if (j > 0) out += ',';
+        out += ledger::JsonQuote(v[j]);
+      }
       return out + "]";
     };
     add(admin, fmt::format(
