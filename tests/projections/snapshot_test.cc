@@ -72,7 +72,9 @@ TEST_F(SnapshotTest, PipelinedRebuildOfALargeLedgerGivesByteIdenticalSnapshot) {
                                      Measurement(finess, start, end)),
                                 &id);
       ASSERT_TRUE(added.ok()) << added.status().ToString();
-      if (appender.staged() >= 1000) ASSERT_TRUE(appender.Commit().ok());
+      if (appender.staged() >= 1000) {
+        ASSERT_TRUE(appender.Commit().ok());
+      }
     }
     ASSERT_TRUE(appender.Commit().ok());
     ASSERT_TRUE(projector_->SaveSnapshot().ok());
