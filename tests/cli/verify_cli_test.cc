@@ -20,6 +20,7 @@
 #include "ledger/merkle.h"
 #include "ledger/record.h"
 #include "tests/cli/harness.h"
+#include "tests/cli/test_data.h"
 
 namespace esms::testing {
 namespace {
@@ -30,19 +31,6 @@ using ::testing::StartsWith;
 namespace storage = ledger::storage;
 
 constexpr int kEvents = 40;  // seqs 2..41
-
-std::string Solutions(int count) {
-  std::string out;
-  for (int i = 0; i < count; ++i) {
-    out += fmt::format(
-        R"({{"id": "sol-{}", "type": "solution.referenced", "at": "2023-02-01", "data": )"
-        R"({{"solution": {{"vendor": "Editeur {}", "product": "DUI", "version": "{}.0"}}, )"
-        R"("corridor": "medico-social", "status": "referenced", "referencedAt": "2023-02-01"}}}})"
-        "\n",
-        i, i % 7, i);
-  }
-  return out;
-}
 
 // The ledger's RocksDB opened directly, to damage records.
 class RawRecords {
@@ -102,7 +90,7 @@ class VerifyCliTest : public ::testing::Test {
         "\n",
         pub));
     ASSERT_EQ(enrol.exit_code, 0) << enrol.out << enrol.err;
-    CliResult events = Import(national, Solutions(kEvents));
+    CliResult events = Import(national, SolutionLines(kEvents));
     ASSERT_EQ(events.exit_code, 0) << events.out << events.err;
   }
 
