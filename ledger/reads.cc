@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <kj/exception.h>
 
+#include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
@@ -21,20 +21,24 @@ std::string_view TextOf(capnp::Text::Reader text) { return {text.begin(), text.s
 
 // A record's bytes copied into `words` (Cap'n Proto reads whole aligned words; a
 // RocksDB value is not aligned), then decoded into `view`. The view points into `words`.
-Status DecodeView(std::string_view bytes, std::vector<capnp::word>& words,
+Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words,
                   Ledger::RecordView& view) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 ||
       bytes.size() > kMaxRecordBytes) {
     return Status::DataLoss(fmt::format("{} bytes is not a record envelope", bytes.size()));
   }
-  words.resize(bytes.size() / sizeof(capnp::word));
-  std::memcpy(words.data(), bytes.data(), bytes.size());
+  const size_t count = bytes.size() / sizeof(capnp::word);
+  if (words.size() < count) {
+    words = kj::heapArray<capnp::word>(std::max(count, 2 * words.size()));
+  }
+  std::memcpy(words.begin(), bytes.data(), bytes.size());
   kj::Maybe<kj::Exception> error = kj::runCatchingExceptions([&] {
     capnp::ReaderOptions options;
-    options.traversalLimitInWords = words.size() * 2 + 64;
+    options.traversalLimitInWords = count * 2 + 64;
     options.nestingLimit = 8;
     // Canonical form: one segment, no segment table (ledger/record.h).
-    kj::ArrayPtr<const capnp::word> segments[1] = {kj::arrayPtr(words.data(), words.size())};
+    kj::ArrayPtr<const capnp::word> segments[1] = {
+        kj::arrayPtr(static_cast<const capnp::word*>(words.begin()), count)};
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
     auto env = message.getRoot<schema::Envelope>();
     view.seq = env.getSeq();
@@ -58,7 +62,7 @@ Status Ledger::ScanViews(uint64_t from, uint64_t to_exclusive,
   const uint64_t end = std::min(to_exclusive, size_);
   if (from >= end) return Status::OK();
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(db_->records(), true);
-  std::vector<capnp::word> words;
+  kj::Array<capnp::word> words;
   RecordView view;
   uint64_t expected = from;
   const std::string first = storage::SeqKey(from);
