@@ -48,7 +48,7 @@ Result<std::string> RecordDataJson(const ledger::Record& record) {
 }
 
 EventAppender::EventAppender(ledger::Ledger& ledger, const ledger::SigningKey& key)
-    : ledger_(ledger), key_(key), batch_(ledger.NewBatch()) {}
+    : key_(key), batch_(ledger.NewBatch()) {}
 
 Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::string* id) {
   return Add(json_line, id, key_);

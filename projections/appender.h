@@ -76,7 +76,6 @@ class EventAppender {
   Result<ledger::Record> Get(uint64_t seq) const;
 
  private:
-  ledger::Ledger& ledger_;
   const ledger::SigningKey& key_;
   std::unique_ptr<ledger::Ledger::Batch> batch_;
   EventGuard guard_;
