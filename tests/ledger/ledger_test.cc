@@ -320,6 +320,7 @@ TEST_F(LedgerTest, GroupCommitOfAThousandThenReopenAndVerify) {
   ASSERT_TRUE(committed.ok()) << committed.ToString();
   EXPECT_EQ(batch->staged(), 0u);
   EXPECT_EQ(ledger_->size(), 1003u);
+  batch.reset();  // a batch never outlives its ledger (ledger.h)
   ledger_.reset();
 
   Result<std::unique_ptr<Ledger>> reopened = Ledger::Open(dir_, Ledger::Mode::kReadWrite);
