@@ -1,7 +1,5 @@
 #include "ledger/internal/verifier_envelope.h"
 
-#include <openssl/evp.h>
-
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -46,16 +44,6 @@ bool AllZero(const uint8_t* begin, const uint8_t* end) {
     if (*begin != 0) return false;
   }
   return true;
-}
-
-// SHA-256 fetched once (EVP_sha256() re-fetches on every init).
-const EVP_MD* Sha256Md() {
-  static EVP_MD* const md = [] {
-    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (fetched == nullptr) std::abort();
-    return fetched;
-  }();
-  return md;
 }
 
 }  // namespace
@@ -158,42 +146,19 @@ Bytes EnvelopeSignedBytes(const EnvelopeView& v) {
   return out;
 }
 
-EnvelopeHasher::EnvelopeHasher() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr) std::abort();
-}
-
-EnvelopeHasher::~EnvelopeHasher() { EVP_MD_CTX_free(ctx_); }
-
-void EnvelopeHasher::Begin() {
-  if (EVP_DigestInit_ex(ctx_, Sha256Md(), nullptr) != 1) std::abort();
-}
-
-void EnvelopeHasher::Update(const void* data, size_t size) {
-  if (size > 0 && EVP_DigestUpdate(ctx_, data, size) != 1) std::abort();
-}
-
-Hash EnvelopeHasher::Finish() {
-  Hash out;
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(ctx_, out.data(), &len) != 1 || len != out.size()) std::abort();
-  return out;
-}
-
 Hash EnvelopeHasher::RecordHash(const EnvelopeView& v) {
   static constexpr uint8_t kRecordPrefix = 0x02;
-  Begin();
-  Update(&kRecordPrefix, 1);
-  SignedPieces(v, [this](const uint8_t* data, size_t size) { Update(data, size); });
-  Update(v.signature.data(), v.signature.size());
-  return Finish();
+  sha_.Update(ByteView(&kRecordPrefix, 1));
+  SignedPieces(v, [this](const uint8_t* data, size_t size) { sha_.Update(ByteView(data, size)); });
+  sha_.Update(v.signature);
+  return sha_.Finish();
 }
 
 Hash EnvelopeHasher::LeafHash(ByteView bytes) {
   static constexpr uint8_t kLeafPrefix = 0x00;
-  Begin();
-  Update(&kLeafPrefix, 1);
-  Update(bytes.data(), bytes.size());
-  return Finish();
+  sha_.Update(ByteView(&kLeafPrefix, 1));
+  sha_.Update(bytes);
+  return sha_.Finish();
 }
 
 Hash EnvelopeHasher::NodeHash(const Hash& left, const Hash& right) {
@@ -201,9 +166,8 @@ Hash EnvelopeHasher::NodeHash(const Hash& left, const Hash& right) {
   buf[0] = 0x01;
   std::memcpy(buf + 1, left.data(), 32);
   std::memcpy(buf + 33, right.data(), 32);
-  Begin();
-  Update(buf, sizeof(buf));
-  return Finish();
+  sha_.Update(ByteView(buf, sizeof(buf)));
+  return sha_.Finish();
 }
 
 }  // namespace esms::ledger::internal

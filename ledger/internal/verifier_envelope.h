@@ -59,11 +59,6 @@ Bytes EnvelopeSignedBytes(const EnvelopeView& view);
 // SHA-256 with one reused OpenSSL context (no allocation per hash).
 class EnvelopeHasher {
  public:
-  EnvelopeHasher();
-  ~EnvelopeHasher();
-  EnvelopeHasher(const EnvelopeHasher&) = delete;
-  EnvelopeHasher& operator=(const EnvelopeHasher&) = delete;
-
   // RecordHash(signed bytes, signature), from the view's pieces.
   Hash RecordHash(const EnvelopeView& view);
   // LeafHash(bytes).
@@ -72,11 +67,7 @@ class EnvelopeHasher {
   Hash NodeHash(const Hash& left, const Hash& right);
 
  private:
-  void Begin();
-  void Update(const void* data, size_t size);
-  Hash Finish();
-
-  evp_md_ctx_st* ctx_;
+  Sha256Hasher sha_;  // one OpenSSL context, reset by each Finish()
 };
 
 }  // namespace esms::ledger::internal
