@@ -299,13 +299,19 @@ TEST(StateCodecTest, LargeStateRoundTripsExactly) {
   EXPECT_EQ(decoded->Encode(), bytes);
 }
 
-TEST(StateCodecTest, TrustedPayloadDecodingGivesTheEncodedValue) {
+// A March 2024 measurement of Et(7): 31 active files for 40 persons.
+domain::IndicatorMeasured MarchMeasurement() {
   domain::IndicatorMeasured m;
   m.finess = *domain::Finess::Parse(Et(7));
   m.period_start = *domain::Date::FromCivil(2024, 3, 1);
   m.period_end = m.period_start.EndOfMonth();
   m.persons_accompanied = 40;
   m.active_files = 31;
+  return m;
+}
+
+TEST(StateCodecTest, TrustedPayloadDecodingGivesTheEncodedValue) {
+  domain::IndicatorMeasured m = MarchMeasurement();
   m.e_parcours_exchanges = 0;  // present with its default: another byte form than absent
   auto bytes = domain::EncodePayload(m);
   ASSERT_TRUE(bytes.ok());
@@ -322,12 +328,7 @@ TEST(StateCodecTest, TrustedPayloadDecodingGivesTheEncodedValue) {
 
 TEST(StateCodecTest, EveryFlippedByteIsRefused) {
   ProgrammeState state;
-  domain::IndicatorMeasured m;
-  m.finess = *domain::Finess::Parse(Et(7));
-  m.period_start = *domain::Date::FromCivil(2024, 3, 1);
-  m.period_end = m.period_start.EndOfMonth();
-  m.persons_accompanied = 40;
-  m.active_files = 31;
+  domain::IndicatorMeasured m = MarchMeasurement();
   ASSERT_TRUE(state.ApplyEvent(m, 5).ok());
   const ledger::Bytes bytes = state.Encode();
   for (size_t at = 0; at < bytes.size(); ++at) {
