@@ -61,6 +61,7 @@ Status Ledger::ScanViews(uint64_t from, uint64_t to_exclusive,
                          const std::function<Status(const RecordView&)>& fn) const {
   const uint64_t end = std::min(to_exclusive, size_);
   if (from >= end) return Status::OK();
+  internal::ScanPerfOff perf_off;
   std::unique_ptr<rocksdb::Iterator> it = db_->NewIterator(db_->records(), true);
   kj::Array<capnp::word> words;
   RecordView view;

@@ -2,11 +2,14 @@
 // it, damage its RocksDB directly (same column families), and check that Verify()
 // names the exact first bad seq and the reason.
 #include <gtest/gtest.h>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table_properties.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -64,6 +67,23 @@ class RawDb {
   std::string Record(uint64_t seq) { return Get(storage::kRecords, storage::SeqKey(seq)); }
   void PutRecord(uint64_t seq, const std::string& bytes) {
     Put(storage::kRecords, storage::SeqKey(seq), bytes);
+  }
+  // The compression of each table file of a family ("LZ4", "Snappy", ...).
+  std::vector<std::string> TableCompressions(std::string_view family) {
+    rocksdb::TablePropertiesCollection tables;
+    EXPECT_TRUE(db_->GetPropertiesOfAllTables(cf(family), &tables).ok());
+    std::vector<std::string> names;
+    for (const auto& [file, properties] : tables) names.push_back(properties->compression_name);
+    return names;
+  }
+  // Rewrites every table of every family with this handle's options (RocksDB's
+  // defaults: Snappy).
+  void CompactAll() {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* handle : handles_) {
+      EXPECT_TRUE(db_->CompactRange(options, handle, nullptr, nullptr).ok());
+    }
   }
   // Flushes the records family to an SST file and returns its path.
   fs::path FlushRecords(const fs::path& dir) {
@@ -143,6 +163,33 @@ TEST_F(TamperTest, UntouchedLedgerVerifies) {
   Ledger::VerifyReport report = VerifyLedger();
   EXPECT_EQ(Describe(report), "ok");
   EXPECT_EQ(report.size, 12u);
+}
+
+// The ledger writes its tables with LZ4 (ledger/ledger.cc); ledgers whose tables were
+// written with RocksDB's default, Snappy, as before that choice, read and verify the
+// same.
+TEST_F(TamperTest, Lz4TablesAndOlderSnappyTablesBothVerify) {
+  const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
+  if (std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) ==
+      supported.end()) {
+    GTEST_SKIP() << "this RocksDB has no LZ4: the ledger keeps Snappy";
+  }
+  const Ledger::VerifyReport before = VerifyLedger();
+  ASSERT_EQ(Describe(before), "ok");
+  {
+    RawDb db(dir_);
+    const std::vector<std::string> written = db.TableCompressions(storage::kRecords);
+    ASSERT_FALSE(written.empty());
+    for (const std::string& name : written) EXPECT_EQ(name, "LZ4");
+    db.CompactAll();
+    const std::vector<std::string> rewritten = db.TableCompressions(storage::kRecords);
+    ASSERT_FALSE(rewritten.empty());
+    for (const std::string& name : rewritten) EXPECT_EQ(name, "Snappy");
+  }
+  const Ledger::VerifyReport after = VerifyLedger();
+  EXPECT_EQ(Describe(after), "ok");
+  EXPECT_EQ(after.size, before.size);
+  EXPECT_EQ(after.root, before.root);
 }
 
 TEST_F(TamperTest, FlippedPayloadByte) {
