@@ -206,6 +206,14 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
       ->capture_default_str();
   demo->add_option("--seed", args->seed, "Seed of the generator: the same seed, the same events")
       ->capture_default_str();
+  demo->add_option("--until", args->until,
+                   "Last year of the monthly measurements, and the demo's today (its 31 "
+                   "December). The programme's own ends in 2025; later years let every "
+                   "equipped establishment go on reporting each month, for a larger ledger "
+                   "of the same programme: --scale national --until 2030 makes about "
+                   "2.9 million records, --until 2034 about 4.5 million")
+      ->check(CLI::Range(2025, 2040))
+      ->capture_default_str();
   // For tests: a small programme. Hidden from --help (empty group).
   demo->add_option("--establishments", args->establishments,
                    "Number of establishments (test option)")
@@ -219,6 +227,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   options.scale = args.scale == "national" ? DemoScale::kNational : DemoScale::kRegion;
   options.seed = args.seed;
   options.establishments = args.establishments;
+  options.today = fmt::format("{}-12-31", args.until);
 
   const fs::path dir = args.dir;
   const fs::path ledger_dir = dir / "ledger";

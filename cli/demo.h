@@ -29,6 +29,7 @@ struct DemoArgs {
   std::string dir = "esms-demo";  // --dir: refused if non-empty and not a previous demo
   std::string scale = "region";   // --scale region|national
   uint64_t seed = 2024;           // --seed
+  int until = 2025;               // --until: the last year of monthly measurements
   int establishments = 0;         // --establishments (hidden, for tests): 0 = the scale's
 };
 

@@ -141,6 +141,36 @@ TEST_F(DemoCliTest, ActiveDuiFigureIsTheReportsOnTheDemoLedger) {
   EXPECT_THAT(html, ::testing::HasSubstr(s["root"].get<std::string>()));
 }
 
+// --until lets the programme's establishments go on reporting monthly after 2025: the
+// same programme (same projects and establishments), twelve more months of
+// measurements, a ledger that still verifies; a year outside 2025..2040 is refused.
+TEST_F(DemoCliTest, UntilExtendsTheMonthlyMeasurements) {
+  json base = Demo(tmp_ / "base");
+  ASSERT_EQ(last_.exit_code, 0) << last_.err;
+  last_ = RunCli({"demo", "--dir", (tmp_ / "later").string(), "--establishments", kTinyScale,
+                  "--seed", "7", "--until", "2026", "--json"});
+  ASSERT_EQ(last_.exit_code, 0) << last_.err;
+  json later = json::parse(last_.out);
+  EXPECT_EQ(later["projects"], base["projects"]);
+  EXPECT_EQ(later["establishments"], base["establishments"]);
+  EXPECT_EQ(later["activeDui"]["latestAt"], "2026-12-31");
+  EXPECT_EQ(base["activeDui"]["latestAt"], "2025-12-31");
+  // Every establishment reporting at the end of 2025 reports the twelve months of 2026.
+  EXPECT_GE(later["measurements"].get<uint64_t>(),
+            base["measurements"].get<uint64_t>() +
+                12 * base["activeDui"]["latestEstablishments"].get<uint64_t>());
+  EXPECT_TRUE(later["verify"]["ok"].get<bool>()) << later["verify"].dump();
+  EXPECT_EQ(later["unexpectedRefusals"].size(), 0u) << later["unexpectedRefusals"].dump();
+
+  for (const char* year : {"2024", "2041", "soon"}) {
+    CliResult r = RunCli({"demo", "--dir", (tmp_ / "refused").string(), "--establishments",
+                          kTinyScale, "--until", year});
+    EXPECT_EQ(r.exit_code, 2) << year << ": " << r.out << r.err;
+    EXPECT_THAT(r.err, ::testing::HasSubstr("--until")) << year;
+    EXPECT_FALSE(std::filesystem::exists(tmp_ / "refused" / "ledger")) << year;
+  }
+}
+
 TEST_F(DemoCliTest, EventsFileReimportsAsExisting) {
   json s = Demo(tmp_ / "demo");
   ASSERT_EQ(last_.exit_code, 0) << last_.err;
