@@ -73,6 +73,13 @@ struct Options {
   std::string results;
   uint64_t seed = 2024;
   bool only_limits = false;
+  // Beyond the whole programme (about 1 000 000 events by 2025-12-31), where the
+  // further records come from: "months" (the default) keeps the national programme
+  // and lets its establishments go on reporting monthly after 2025, so the state
+  // stays the programme's size and only the history grows; "establishments" scales
+  // the programme itself (more establishments and projects, same mix), so the state
+  // grows with the records.
+  std::string grow = "months";
 };
 
 Options ParseArgs(int argc, char** argv) {
@@ -100,10 +107,16 @@ Options ParseArgs(int argc, char** argv) {
       o.seed = std::stoull(value());
     } else if (a == "--only-limits") {
       o.only_limits = true;
+    } else if (a == "--grow") {
+      o.grow = value();
+      if (o.grow != "months" && o.grow != "establishments") {
+        fmt::print(stderr, "esms-bench: --grow is months or establishments, not '{}'\n", o.grow);
+        std::exit(2);
+      }
     } else {
       fmt::print(stderr,
                  "usage: esms-bench [--records N] [--dir DIR] [--keep] [--events-out FILE] "
-                 "[--results FILE] [--seed S] [--only-limits]\n");
+                 "[--results FILE] [--seed S] [--only-limits] [--grow months|establishments]\n");
       std::exit(2);
     }
   }
@@ -224,10 +237,14 @@ struct RawLedgerDb {
   }
 };
 std::unique_ptr<RawLedgerDb> OpenRaw(const fs::path& dir, bool read_only) {
+  // The compression the ledger writes with (ledger/ledger.cc), so that the full
+  // compaction before the bytes-per-record figure rewrites its tables as it would.
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.compression = rocksdb::kLZ4Compression;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
+  cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (std::string_view name : ledger::storage::kColumnFamilies) {
-    cfs.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
+    cfs.emplace_back(std::string(name), cf_options);
   }
   auto raw = std::make_unique<RawLedgerDb>();
   rocksdb::DB* db = nullptr;
@@ -458,14 +475,22 @@ int Main(int argc, char** argv) {
   Events ev = Generate(*gen, opt.records, keys);
   std::string scaled;
   if (ev.lines.size() < opt.records) {
-    // More records than the whole programme (about 36 500 establishments): the same
-    // programme over proportionally more establishments (a larger country, same
-    // rules, same mix), so that the 5 M-record figures of the issue can be taken.
+    // More records than the whole programme (see Options::grow), so that the 5 M-record
+    // figures of the issue can be taken.
     const uint64_t base = static_cast<uint64_t>(gen->summary().establishments);
-    demo.establishments = static_cast<int>(base * opt.records / ev.lines.size() * 21 / 20);
+    if (opt.grow == "months") {
+      // About one measurement per establishment and month: the years it takes, and one
+      // more for those that report late or not at all (Generate stops at N).
+      const uint64_t per_year = base * 12;
+      const uint64_t years = (opt.records - ev.lines.size() + per_year - 1) / per_year + 1;
+      demo.today = fmt::format("{}-12-31", 2025 + years);
+      scaled = fmt::format(", its establishments reporting monthly until {}", demo.today);
+    } else {
+      demo.establishments = static_cast<int>(base * opt.records / ev.lines.size() * 21 / 20);
+      scaled = fmt::format(" scaled to {} establishments", demo.establishments);
+    }
     gen = OrDie(cli::DemoGenerator::Create(demo), "generator");
     ev = Generate(*gen, opt.records, keys);
-    scaled = fmt::format(" scaled to {} establishments", demo.establishments);
   }
   fmt::print("events: {} (national programme{}, seed {}, {} generated in {:.1f} s), {:.0f} bytes "
              "of JSON on average\n",
@@ -574,32 +599,45 @@ int Main(int argc, char** argv) {
         }
       }
     }
-    const domain::Date today = OrDie(domain::Date::Parse("2025-12-31"), "date");
-    double t_state = MedianSeconds(5, [&] {
+    // Each query timed on its first call, as one CLI command makes it after the open
+    // (`check` and the report then read the measurement chunks they need from the
+    // ledger), and as the median of 5 later calls (chunks in memory).
+    const domain::Date today = OrDie(domain::Date::Parse(demo.today), "date");
+    auto timed = [](const std::function<void()>& body) {
+      auto start = Clock::now();
+      body();
+      const double first = Seconds(start);
+      return std::pair<double, double>(first, MedianSeconds(5, body));
+    };
+    auto [state_first, state_warm] = timed([&] {
       auto v = OrDie(projections::ViewProject(state, project), "state");
       (void)projections::ToJson(v);
     });
-    double t_check = MedianSeconds(5, [&] {
+    auto [check_first, check_warm] = timed([&] {
       auto c = OrDie(projections::CheckProject(state, project, today), "check");
       (void)projections::ToJson(c);
     });
-    double t_history = MedianSeconds(5, [&] {
+    auto [history_first, history_warm] = timed([&] {
       auto seqs = OrDie(projections::History(*l, state, project), "history");
       for (uint64_t s : seqs) (void)OrDie(l->Get(s), "get");
     });
-    rows.push_back({fmt::format("`state {}`", project), Ms(t_state), "-", "", "<= 5 ms",
-                    t_state <= 0.005 ? "yes" : "no"});
-    rows.push_back({"`check` (same project)", Ms(t_check), "-", "", "<= 5 ms",
-                    t_check <= 0.005 ? "yes" : "no"});
-    rows.push_back({"`history` (same project, records read)", Ms(t_history), "-", "", "<= 20 ms",
-                    t_history <= 0.02 ? "yes" : "no"});
-    double t_report = MedianSeconds(3, [&] {
+    auto [report_first, report_warm] = timed([&] {
       auto r = OrDie(projections::ComputeActiveDui(state, today, projections::ReportBy::kRegion),
                      "report");
       (void)projections::ToJson(r);
     });
-    rows.push_back({"`report active-dui --by region`", Ms(t_report), "-", "", "<= 1 s",
-                    t_report <= 1.0 ? "yes" : "no"});
+    auto query_row = [&](std::string figure, double first, double warm, double goal,
+                         std::string goal_text) {
+      rows.push_back({fmt::format("{} (first call; then {})", figure, Ms(warm)), Ms(first), "-",
+                      "", std::move(goal_text), first <= goal ? "yes" : "no"});
+    };
+    query_row(fmt::format("`state {}`", project), state_first, state_warm, 0.005, "<= 5 ms");
+    query_row("`check` (same project)", check_first, check_warm, 0.005, "<= 5 ms");
+    query_row("`history` (same project, records read)", history_first, history_warm, 0.02,
+              "<= 20 ms");
+    query_row(fmt::format("`report active-dui --by region` ({} ESSMS)",
+                          Rate(static_cast<double>(state.registry().all().size()))),
+              report_first, report_warm, 1.0, "<= 1 s");
   }
 
   // 7. Bytes on disk per record, after a full compaction.
