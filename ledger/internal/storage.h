@@ -77,6 +77,10 @@ class Storage {
 };
 
 // The stored tree as a SubtreeStore.
+// The options of every column family of a ledger (table format, block size,
+// compression): Storage::Open's, and the benchmark's when it compacts a ledger.
+rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
+
 // For the lifetime of the object, RocksDB keeps no perf counters on this thread (its
 // default counts every iterator step in thread-local storage: about 3% of a full
 // verify, measured). The thread's level is restored after.

@@ -33,6 +33,7 @@
 #include "cli/demo_generator.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
+#include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
@@ -66,7 +67,7 @@ void OrDie(const Status& s, std::string_view what) {
 }
 
 struct Options {
-  uint64_t records = 1'000'000;
+  uint64_t records = 1'002'049;  // the whole national programme, key enrolments included
   fs::path dir;
   bool keep = false;
   std::string events_out;
@@ -237,10 +238,9 @@ struct RawLedgerDb {
   }
 };
 std::unique_ptr<RawLedgerDb> OpenRaw(const fs::path& dir, bool read_only) {
-  // The compression the ledger writes with (ledger/ledger.cc), so that the full
+  // The ledger's own table options (block size, compression), so that the full
   // compaction before the bytes-per-record figure rewrites its tables as it would.
-  rocksdb::ColumnFamilyOptions cf_options;
-  cf_options.compression = rocksdb::kLZ4Compression;
+  const rocksdb::ColumnFamilyOptions cf_options = ledger::internal::LedgerColumnFamilyOptions();
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
   cfs.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
   for (std::string_view name : ledger::storage::kColumnFamilies) {
