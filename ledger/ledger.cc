@@ -158,12 +158,11 @@ Status Storage::Error(const rocksdb::Status& status, std::string_view what) cons
 
 Result<std::optional<std::string>> Storage::Get(rocksdb::ColumnFamilyHandle* cf,
                                                 std::string_view key) const {
-  rocksdb::ReadOptions options;
-  options.verify_checksums = true;
   std::string value;
-  rocksdb::Status status = db_->Get(options, cf, rocksdb::Slice(key.data(), key.size()), &value);
-  if (status.IsNotFound()) return std::optional<std::string>();
-  RETURN_IF_ERROR(Error(status, fmt::format("cannot read {}", cf->GetName())));
+  rocksdb::PinnableSlice pinned(&value);  // reads straight into `value`
+  ASSIGN_OR_RETURN(bool found, GetPinned(cf, key, &pinned));
+  if (!found) return std::optional<std::string>();
+  if (pinned.IsPinned()) value.assign(pinned.data(), pinned.size());
   return std::optional<std::string>(std::move(value));
 }
 

@@ -76,9 +76,8 @@ class Storage {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
 };
 
-// The stored tree as a SubtreeStore.
 // The options of every column family of a ledger (table format, block size,
-// compression): Storage::Open's, and the benchmark's when it compacts a ledger.
+// compression): Storage::Open's; the benchmark compacts with them, tests compare.
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
 
 // For the lifetime of the object, RocksDB keeps no perf counters on this thread (its
@@ -97,6 +96,7 @@ class ScanPerfOff {
   rocksdb::PerfLevel saved_;
 };
 
+// The stored tree as a SubtreeStore.
 class StorageTree final : public SubtreeStore {
  public:
   explicit StorageTree(const Storage& storage) : storage_(storage) {}
