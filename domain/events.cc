@@ -14,39 +14,21 @@ using internal::IndexPath;
 using internal::JoinPath;
 using internal::Quote;
 
-std::string_view ToString(ProjectKind value) {
-  return EnumToName(internal::kProjectKindNames, value);
-}
-std::string_view ToString(Situation value) {
-  return EnumToName(internal::kSituationNames, value);
-}
-std::string_view ToString(Tranche value) {
-  return EnumToName(internal::kTrancheNames, value);
-}
-std::string_view ToString(EuFund value) {
-  return EnumToName(internal::kEuFundNames, value);
-}
-std::string_view ToString(EuOperation value) {
-  return EnumToName(internal::kEuOperationNames, value);
-}
-std::string_view ToString(FinessChangeKind value) {
-  return EnumToName(internal::kFinessChangeKindNames, value);
-}
-std::string_view ToString(Certifier value) {
-  return EnumToName(internal::kCertifierNames, value);
-}
-std::string_view ToString(SolutionStatus value) {
-  return EnumToName(internal::kSolutionStatusNames, value);
-}
-std::string_view ToString(Role value) {
-  return EnumToName(internal::kRoleNames, value);
-}
+std::string_view ToString(ProjectKind value) { return EnumToName(value); }
+std::string_view ToString(Situation value) { return EnumToName(value); }
+std::string_view ToString(Tranche value) { return EnumToName(value); }
+std::string_view ToString(EuFund value) { return EnumToName(value); }
+std::string_view ToString(EuOperation value) { return EnumToName(value); }
+std::string_view ToString(FinessChangeKind value) { return EnumToName(value); }
+std::string_view ToString(Certifier value) { return EnumToName(value); }
+std::string_view ToString(SolutionStatus value) { return EnumToName(value); }
+std::string_view ToString(Role value) { return EnumToName(value); }
 
 Result<Role> ParseRole(std::string_view text) {
-  if (auto role = internal::EnumFromName(internal::kRoleNames, text))
+  if (auto role = internal::EnumFromName<Role>(text))
     return *role;
   return Status::BadInput(Quote(text) + " is not a role (expected one of: " +
-                          internal::EnumNameList(internal::kRoleNames) + ")");
+                          internal::EnumNameList<Role>() + ")");
 }
 
 namespace {

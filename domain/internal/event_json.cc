@@ -11,8 +11,9 @@
 // integers without fraction or exponent.
 #include "domain/internal/event_json.h"
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
-#include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,10 +21,13 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "domain/event_codec.h"
 #include "domain/internal/base64.h"
 #include "domain/internal/enum_names.h"
+#include "domain/internal/event_fields.h"
 #include "domain/internal/text.h"
 
 namespace esms::domain::internal {
@@ -175,8 +179,8 @@ Result<Json> ParseStrict(std::string_view text) {
 }
 
 // ============================================================== reading values
-// Every reader has the shape Result<T>(const Json& value, const std::string&
-// path).
+// One Read overload per kind of member: Status Read(value, path, &out), the
+// kind chosen by the member's C++ type (event_fields.h).
 
 std::string Describe(const Json& value) {
   switch (value.type()) {
@@ -206,816 +210,239 @@ Status WrongType(const Json& value, const std::string& path,
 }
 
 // `value` must be an object whose keys are all in `allowed`.
+template <size_t N>
 Status ExpectObject(const Json& value, const std::string& path,
-                    std::initializer_list<std::string_view> allowed) {
+                    const std::array<std::string_view, N>& allowed) {
   if (!value.is_object()) {
     return WrongType(value, path.empty() ? std::string("event") : path,
                      "an object");
   }
   for (const auto& [key, unused] : value.items()) {
-    bool known = false;
-    for (std::string_view name : allowed) known = known || key == name;
-    if (!known) {
-      std::string names;
-      for (std::string_view name : allowed) {
-        if (!names.empty()) names += ", ";
-        names += name;
-      }
-      return Status::BadInput(JoinPath(path, Sanitize(key)) +
-                              ": unknown field (expected one of: " + names +
-                              ")");
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
+      continue;
     }
+    std::string names;
+    for (std::string_view name : allowed) {
+      if (!names.empty()) names += ", ";
+      names += name;
+    }
+    return Status::BadInput(JoinPath(path, Sanitize(key)) +
+                            ": unknown field (expected one of: " + names + ")");
   }
   return Status::OK();
 }
 
-Result<std::string> ReadString(const Json& value, const std::string& path) {
+Status Read(const Json& value, const std::string& path, std::string& out) {
   if (!value.is_string()) return WrongType(value, path, "a string");
-  return value.get<std::string>();
+  out = value.get<std::string>();
+  return Status::OK();
 }
 
-Result<bool> ReadBool(const Json& value, const std::string& path) {
+Status Read(const Json& value, const std::string& path, bool& out) {
   if (!value.is_boolean()) return WrongType(value, path, "true or false");
-  return value.get<bool>();
+  out = value.get<bool>();
+  return Status::OK();
 }
 
-// A JSON integer: no fraction, no exponent (1.0 and 1e2 are refused).
-Status ExpectInteger(const Json& value, const std::string& path,
-                     std::string_view what) {
+// A JSON integer that is not negative: no fraction, no exponent (1.0 and 1e2
+// are refused).
+Status ExpectCount(const Json& value, const std::string& path) {
+  constexpr std::string_view kWhat = "a non-negative integer";
   if (value.is_number_float()) {
-    return Status::BadInput(path + ": expected " + std::string(what) +
+    return Status::BadInput(path + ": expected " + std::string(kWhat) +
                             " (no fraction or exponent), got the number " +
                             value.dump());
   }
-  if (!value.is_number_integer()) return WrongType(value, path, what);
-  return Status::OK();
-}
-
-// Money in cents and counts: an integer in [0, 2^63).
-Result<int64_t> ReadCount(const Json& value, const std::string& path) {
-  constexpr std::string_view kWhat = "a non-negative integer";
-  RETURN_IF_ERROR(ExpectInteger(value, path, kWhat));
-  if (value.is_number_unsigned()) {
-    const uint64_t number = value.get<uint64_t>();
-    if (number > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return Status::BadInput(path + ": " + value.dump() + " is too large");
-    }
-    return static_cast<int64_t>(number);
-  }
-  const int64_t number = value.get<int64_t>();
-  if (number < 0) {
-    return Status::BadInput(path + ": expected " + std::string(kWhat) +
-                            ", got " + std::to_string(number) +
-                            " (must not be negative)");
-  }
-  return number;
-}
-
-// Seqs and stream versions: an integer in [0, 2^64).
-Result<uint64_t> ReadUnsigned(const Json& value, const std::string& path) {
-  constexpr std::string_view kWhat = "a non-negative integer";
-  RETURN_IF_ERROR(ExpectInteger(value, path, kWhat));
+  if (!value.is_number_integer()) return WrongType(value, path, kWhat);
   if (!value.is_number_unsigned()) {
     return Status::BadInput(path + ": expected " + std::string(kWhat) +
                             ", got " + value.dump() +
                             " (must not be negative)");
   }
-  return value.get<uint64_t>();
+  return Status::OK();
+}
+
+// Money in cents and counts: an integer in [0, 2^63).
+Status Read(const Json& value, const std::string& path, int64_t& out) {
+  RETURN_IF_ERROR(ExpectCount(value, path));
+  const uint64_t number = value.get<uint64_t>();
+  if (number > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Status::BadInput(path + ": " + value.dump() + " is too large");
+  }
+  out = static_cast<int64_t>(number);
+  return Status::OK();
+}
+
+// Seqs and stream versions: an integer in [0, 2^64).
+Status Read(const Json& value, const std::string& path, uint64_t& out) {
+  RETURN_IF_ERROR(ExpectCount(value, path));
+  out = value.get<uint64_t>();
+  return Status::OK();
 }
 
 // Runs a value factory (Date::Parse, Finess::Parse, ...) on a JSON string,
 // prefixing its error with the path; the factory's error code is kept
 // (FINESS_INVALID, ...).
 template <typename T>
-Result<T> ReadParsed(const Json& value, const std::string& path,
-                     Result<T> (*parse)(std::string_view)) {
-  if (!value.is_string()) return WrongType(value, path, "a string");
+Status ReadParsed(const Json& value, const std::string& path,
+                  std::string_view what, Result<T> (*parse)(std::string_view),
+                  T& out) {
+  if (!value.is_string()) return WrongType(value, path, what);
   Result<T> parsed = parse(value.get_ref<const std::string&>());
   if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
-  return parsed;
+  out = std::move(parsed).value();
+  return Status::OK();
 }
 
-Result<Date> ReadDate(const Json& value, const std::string& path) {
-  if (!value.is_string())
-    return WrongType(value, path, "a date string (YYYY-MM-DD)");
-  return ReadParsed<Date>(value, path, &Date::Parse);
+Status Read(const Json& value, const std::string& path, Date& out) {
+  return ReadParsed(value, path, "a date string (YYYY-MM-DD)", &Date::Parse,
+                    out);
 }
-Result<Finess> ReadFiness(const Json& value, const std::string& path) {
-  if (!value.is_string())
-    return WrongType(value, path, "a FINESS number as a string");
-  return ReadParsed<Finess>(value, path, &Finess::Parse);
+Status Read(const Json& value, const std::string& path, Finess& out) {
+  return ReadParsed(value, path, "a FINESS number as a string", &Finess::Parse,
+                    out);
 }
-Result<Siret> ReadSiret(const Json& value, const std::string& path) {
-  if (!value.is_string())
-    return WrongType(value, path, "a SIRET number as a string");
-  return ReadParsed<Siret>(value, path, &Siret::Parse);
+Status Read(const Json& value, const std::string& path, Siret& out) {
+  return ReadParsed(value, path, "a SIRET number as a string", &Siret::Parse,
+                    out);
 }
-Result<Region> ReadRegion(const Json& value, const std::string& path) {
-  if (!value.is_string())
-    return WrongType(value, path, "an INSEE region code as a string");
-  return ReadParsed<Region>(value, path, &Region::Parse);
+Status Read(const Json& value, const std::string& path, Region& out) {
+  return ReadParsed(value, path, "an INSEE region code as a string",
+                    &Region::Parse, out);
 }
-Result<Campaign> ReadCampaign(const Json& value, const std::string& path) {
-  return ReadParsed<Campaign>(value, path, &ParseCampaign);
+Status Read(const Json& value, const std::string& path, Campaign& out) {
+  return ReadParsed(value, path, "a string", &ParseCampaign, out);
 }
 
 // A closed vocabulary; the error lists the allowed values.
-template <const auto& kTable>
-Result<std::remove_cvref_t<decltype(kTable[0].value)>> ReadEnum(
-    const Json& value, const std::string& path) {
+template <NamedEnum E>
+Status Read(const Json& value, const std::string& path, E& out) {
   if (!value.is_string()) {
-    return WrongType(value, path, "one of: " + EnumNameList(kTable));
+    return WrongType(value, path, "one of: " + EnumNameList<E>());
   }
   const std::string& text = value.get_ref<const std::string&>();
-  if (auto parsed = EnumFromName(kTable, text)) return *parsed;
-  return Status::BadInput(
-      path + ": " + Quote(text, 40) +
-      " is not allowed (expected one of: " + EnumNameList(kTable) + ")");
+  const std::optional<E> parsed = EnumFromName<E>(text);
+  if (!parsed) {
+    return Status::BadInput(path + ": " + Quote(text, 40) +
+                            " is not allowed (expected one of: " +
+                            EnumNameList<E>() + ")");
+  }
+  out = *parsed;
+  return Status::OK();
 }
 
-Result<std::array<uint8_t, 32>> ReadPublicKey(const Json& value,
-                                              const std::string& path) {
+Status Read(const Json& value, const std::string& path,
+            std::array<uint8_t, 32>& out) {
   constexpr std::string_view kWhat =
       "the base64 of a raw 32-byte Ed25519 public key";
   if (!value.is_string()) return WrongType(value, path, kWhat);
   const std::string& text = value.get_ref<const std::string&>();
   std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
-  if (!bytes || bytes->size() != 32) {
+  if (!bytes || bytes->size() != out.size()) {
     return Status::BadInput(path + ": expected " + std::string(kWhat) +
                             ", got the string " + Quote(text));
   }
-  std::array<uint8_t, 32> key{};
-  std::copy(bytes->begin(), bytes->end(), key.begin());
-  return key;
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return Status::OK();
 }
 
-// ---- Fields of an object. ----
+template <Described T>
+Status Read(const Json& value, const std::string& path, T& out);
 
-template <typename F>
-using ReadResultOf = std::invoke_result_t<F, const Json&, const std::string&>;
-
-template <typename R>
-struct ResultValue;
 template <typename T>
-struct ResultValue<Result<T>> {
-  using type = T;
-};
-
-template <typename F>
-ReadResultOf<F> Required(const Json& object, const std::string& path,
-                         std::string_view key, F read) {
-  const std::string field = JoinPath(path, key);
-  const auto it = object.find(std::string(key));
-  if (it == object.end()) return Status::BadInput(field + ": missing");
-  return read(*it, field);
+Status Read(const Json& value, const std::string& path, std::vector<T>& out) {
+  if (!value.is_array()) return WrongType(value, path, "an array");
+  out.resize(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    RETURN_IF_ERROR(Read(value[i], IndexPath(path, i), out[i]));
+  }
+  return Status::OK();
 }
 
-template <typename F, typename T = typename ResultValue<ReadResultOf<F>>::type>
-Result<std::optional<T>> Optional(const Json& object, const std::string& path,
-                                  std::string_view key, F read) {
-  const auto it = object.find(std::string(key));
-  if (it == object.end()) return std::optional<T>();
-  ASSIGN_OR_RETURN(T value, read(*it, JoinPath(path, key)));
-  return std::optional<T>(std::move(value));
-}
-
-template <typename F, typename T = typename ResultValue<ReadResultOf<F>>::type>
-auto ListOf(F read) {
-  return [read](const Json& value,
-                const std::string& path) -> Result<std::vector<T>> {
-    if (!value.is_array()) return WrongType(value, path, "an array");
-    std::vector<T> out;
-    out.reserve(value.size());
-    for (size_t i = 0; i < value.size(); ++i) {
-      ASSIGN_OR_RETURN(T item, read(value[i], IndexPath(path, i)));
-      out.push_back(std::move(item));
+// An object of the fields of T: unknown keys refused, then each field in the
+// table's order: missing refused unless optional.
+template <Described T>
+Status Read(const Json& value, const std::string& path, T& out) {
+  static constexpr auto kNames = std::apply(
+      [](const auto&... field) {
+        return std::array<std::string_view, sizeof...(field)>{field.name...};
+      },
+      kFields<T>);
+  RETURN_IF_ERROR(ExpectObject(value, path, kNames));
+  return ForEachField<T>([&](const auto& field) {
+    auto& member = out.*field.member;
+    const std::string key = JoinPath(path, field.name);
+    const auto it = value.find(field.name);
+    if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
+      if (it == value.end()) return Status::OK();
+      return Read(*it, key, member.emplace());
+    } else {
+      if (it == value.end()) return Status::BadInput(key + ": missing");
+      return Read(*it, key, member);
     }
-    return out;
-  };
+  });
 }
 
-// ============================================================== reading
-// objects
-
-Result<Solution> ReadSolution(const Json& value, const std::string& path) {
-  RETURN_IF_ERROR(ExpectObject(value, path, {"vendor", "product", "version"}));
-  ASSIGN_OR_RETURN(std::string vendor,
-                   Required(value, path, "vendor", ReadString));
-  ASSIGN_OR_RETURN(std::string product,
-                   Required(value, path, "product", ReadString));
-  ASSIGN_OR_RETURN(std::string version,
-                   Required(value, path, "version", ReadString));
-  return Solution{.vendor = std::move(vendor),
-                  .product = std::move(product),
-                  .version = std::move(version)};
-}
-
-Result<Porteur> ReadPorteur(const Json& value, const std::string& path) {
-  RETURN_IF_ERROR(ExpectObject(
-      value, path,
-      {"finessEj", "siret", "name", "ght", "nationalEntityAgreement"}));
-  ASSIGN_OR_RETURN(Finess finess_ej,
-                   Required(value, path, "finessEj", ReadFiness));
-  ASSIGN_OR_RETURN(Siret siret, Required(value, path, "siret", ReadSiret));
-  ASSIGN_OR_RETURN(std::string name, Required(value, path, "name", ReadString));
-  ASSIGN_OR_RETURN(std::optional<bool> ght,
-                   Optional(value, path, "ght", ReadBool));
-  ASSIGN_OR_RETURN(std::optional<bool> agreement,
-                   Optional(value, path, "nationalEntityAgreement", ReadBool));
-  return Porteur{.finess_ej = std::move(finess_ej),
-                 .siret = std::move(siret),
-                 .name = std::move(name),
-                 .ght = ght,
-                 .national_entity_agreement = agreement};
-}
-
-Result<OrganisationEntry> ReadOrganisation(const Json& value,
-                                           const std::string& path) {
-  RETURN_IF_ERROR(
-      ExpectObject(value, path, {"finessEj", "name", "essmsTotal", "region"}));
-  ASSIGN_OR_RETURN(Finess finess_ej,
-                   Required(value, path, "finessEj", ReadFiness));
-  ASSIGN_OR_RETURN(std::string name, Required(value, path, "name", ReadString));
-  ASSIGN_OR_RETURN(int64_t essms_total,
-                   Required(value, path, "essmsTotal", ReadCount));
-  ASSIGN_OR_RETURN(Region region, Required(value, path, "region", ReadRegion));
-  return OrganisationEntry{.finess_ej = std::move(finess_ej),
-                           .name = std::move(name),
-                           .essms_total = essms_total,
-                           .region = std::move(region)};
-}
-
-Result<SaadHours> ReadSaadHours(const Json& value, const std::string& path) {
-  RETURN_IF_ERROR(ExpectObject(value, path, {"total", "eligible"}));
-  ASSIGN_OR_RETURN(int64_t total, Required(value, path, "total", ReadCount));
-  ASSIGN_OR_RETURN(int64_t eligible,
-                   Required(value, path, "eligible", ReadCount));
-  return SaadHours{.total = total, .eligible = eligible};
-}
-
-Result<EstablishmentEntry> ReadEstablishment(const Json& value,
-                                             const std::string& path) {
-  RETURN_IF_ERROR(
-      ExpectObject(value, path,
-                   {"finess", "finessEj", "name", "region", "situation",
-                    "saadHours", "equipmentQuoteCents"}));
-  ASSIGN_OR_RETURN(Finess finess, Required(value, path, "finess", ReadFiness));
-  ASSIGN_OR_RETURN(Finess finess_ej,
-                   Required(value, path, "finessEj", ReadFiness));
-  ASSIGN_OR_RETURN(std::string name, Required(value, path, "name", ReadString));
-  ASSIGN_OR_RETURN(Region region, Required(value, path, "region", ReadRegion));
-  ASSIGN_OR_RETURN(Situation situation, Required(value, path, "situation",
-                                                 ReadEnum<kSituationNames>));
-  ASSIGN_OR_RETURN(std::optional<SaadHours> saad_hours,
-                   Optional(value, path, "saadHours", ReadSaadHours));
-  ASSIGN_OR_RETURN(std::optional<int64_t> quote,
-                   Optional(value, path, "equipmentQuoteCents", ReadCount));
-  return EstablishmentEntry{.finess = std::move(finess),
-                            .finess_ej = std::move(finess_ej),
-                            .name = std::move(name),
-                            .region = std::move(region),
-                            .situation = situation,
-                            .saad_hours = saad_hours,
-                            .equipment_quote_cents = quote};
-}
-
-template <typename T>
-struct Tag {};
-
-Result<ProjectSubmitted> ReadData(const Json& v, const std::string& p,
-                                  Tag<ProjectSubmitted>) {
-  RETURN_IF_ERROR(ExpectObject(
-      v, p,
-      {"project", "campaign", "porteur", "kind", "solution", "organisations",
-       "establishments", "amoaRequestedCents", "submittedAt"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(Campaign campaign, Required(v, p, "campaign", ReadCampaign));
-  ASSIGN_OR_RETURN(Porteur porteur, Required(v, p, "porteur", ReadPorteur));
-  ASSIGN_OR_RETURN(ProjectKind kind,
-                   Required(v, p, "kind", ReadEnum<kProjectKindNames>));
-  ASSIGN_OR_RETURN(Solution solution, Required(v, p, "solution", ReadSolution));
-  ASSIGN_OR_RETURN(std::vector<OrganisationEntry> organisations,
-                   Required(v, p, "organisations", ListOf(ReadOrganisation)));
-  ASSIGN_OR_RETURN(std::vector<EstablishmentEntry> establishments,
-                   Required(v, p, "establishments", ListOf(ReadEstablishment)));
-  ASSIGN_OR_RETURN(std::optional<int64_t> amoa,
-                   Optional(v, p, "amoaRequestedCents", ReadCount));
-  ASSIGN_OR_RETURN(Date submitted_at, Required(v, p, "submittedAt", ReadDate));
-  return ProjectSubmitted{.project = std::move(project),
-                          .campaign = campaign,
-                          .porteur = std::move(porteur),
-                          .kind = kind,
-                          .solution = std::move(solution),
-                          .organisations = std::move(organisations),
-                          .establishments = std::move(establishments),
-                          .amoa_requested_cents = amoa,
-                          .submitted_at = submitted_at};
-}
-
-Result<ProjectSelected> ReadData(const Json& v, const std::string& p,
-                                 Tag<ProjectSelected>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"project", "committeeAt"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(Date committee_at, Required(v, p, "committeeAt", ReadDate));
-  return ProjectSelected{.project = std::move(project),
-                         .committee_at = committee_at};
-}
-
-Result<ProjectRejected> ReadData(const Json& v, const std::string& p,
-                                 Tag<ProjectRejected>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"project", "reason"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(std::string reason, Required(v, p, "reason", ReadString));
-  return ProjectRejected{.project = std::move(project),
-                         .reason = std::move(reason)};
-}
-
-Result<ConventionSigned> ReadData(const Json& v, const std::string& p,
-                                  Tag<ConventionSigned>) {
-  RETURN_IF_ERROR(ExpectObject(v, p,
-                               {"project", "signedAt", "amountCents",
-                                "establishments", "durationMonths"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(Date signed_at, Required(v, p, "signedAt", ReadDate));
-  ASSIGN_OR_RETURN(int64_t amount_cents,
-                   Required(v, p, "amountCents", ReadCount));
-  ASSIGN_OR_RETURN(std::vector<Finess> establishments,
-                   Required(v, p, "establishments", ListOf(ReadFiness)));
-  ASSIGN_OR_RETURN(int64_t duration_months,
-                   Required(v, p, "durationMonths", ReadCount));
-  return ConventionSigned{.project = std::move(project),
-                          .signed_at = signed_at,
-                          .amount_cents = amount_cents,
-                          .establishments = std::move(establishments),
-                          .duration_months = duration_months};
-}
-
-Result<PaymentIssued> ReadData(const Json& v, const std::string& p,
-                               Tag<PaymentIssued>) {
-  RETURN_IF_ERROR(ExpectObject(v, p,
-                               {"project", "tranche", "amountCents", "paidAt",
-                                "reference", "payingRegion"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(Tranche tranche,
-                   Required(v, p, "tranche", ReadEnum<kTrancheNames>));
-  ASSIGN_OR_RETURN(int64_t amount_cents,
-                   Required(v, p, "amountCents", ReadCount));
-  ASSIGN_OR_RETURN(Date paid_at, Required(v, p, "paidAt", ReadDate));
-  ASSIGN_OR_RETURN(std::string reference,
-                   Required(v, p, "reference", ReadString));
-  ASSIGN_OR_RETURN(std::optional<Region> paying_region,
-                   Optional(v, p, "payingRegion", ReadRegion));
-  return PaymentIssued{.project = std::move(project),
-                       .tranche = tranche,
-                       .amount_cents = amount_cents,
-                       .paid_at = paid_at,
-                       .reference = std::move(reference),
-                       .paying_region = std::move(paying_region)};
-}
-
-Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
-                                   Tag<IndicatorMeasured>) {
-  RETURN_IF_ERROR(ExpectObject(
-      v, p,
-      {"finess", "periodStart", "periodEnd", "personsAccompanied",
-       "activeFiles", "activeFilesWithPlan", "activeFilesWithAgendaEvent",
-       "personsEligible", "mssanteMessages", "dmpFed", "ePrescriptionImports",
-       "eParcoursExchanges"}));
-  ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
-  ASSIGN_OR_RETURN(Date period_start, Required(v, p, "periodStart", ReadDate));
-  ASSIGN_OR_RETURN(Date period_end, Required(v, p, "periodEnd", ReadDate));
-  ASSIGN_OR_RETURN(int64_t persons,
-                   Required(v, p, "personsAccompanied", ReadCount));
-  ASSIGN_OR_RETURN(int64_t active, Required(v, p, "activeFiles", ReadCount));
-  ASSIGN_OR_RETURN(int64_t with_plan,
-                   Required(v, p, "activeFilesWithPlan", ReadCount));
-  ASSIGN_OR_RETURN(int64_t with_agenda,
-                   Required(v, p, "activeFilesWithAgendaEvent", ReadCount));
-  ASSIGN_OR_RETURN(std::optional<int64_t> eligible,
-                   Optional(v, p, "personsEligible", ReadCount));
-  ASSIGN_OR_RETURN(int64_t mssante,
-                   Required(v, p, "mssanteMessages", ReadCount));
-  ASSIGN_OR_RETURN(int64_t dmp_fed, Required(v, p, "dmpFed", ReadCount));
-  ASSIGN_OR_RETURN(std::optional<int64_t> e_prescription,
-                   Optional(v, p, "ePrescriptionImports", ReadCount));
-  ASSIGN_OR_RETURN(std::optional<int64_t> e_parcours,
-                   Optional(v, p, "eParcoursExchanges", ReadCount));
-  return IndicatorMeasured{.finess = std::move(finess),
-                           .period_start = period_start,
-                           .period_end = period_end,
-                           .persons_accompanied = persons,
-                           .active_files = active,
-                           .active_files_with_plan = with_plan,
-                           .active_files_with_agenda_event = with_agenda,
-                           .persons_eligible = eligible,
-                           .mssante_messages = mssante,
-                           .dmp_fed = dmp_fed,
-                           .e_prescription_imports = e_prescription,
-                           .e_parcours_exchanges = e_parcours};
-}
-
-Result<GrappeExtended> ReadData(const Json& v, const std::string& p,
-                                Tag<GrappeExtended>) {
-  RETURN_IF_ERROR(
-      ExpectObject(v, p,
-                   {"project", "extendedAt", "porteurAgreement", "payingRegion",
-                    "organisations", "establishments"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(Date extended_at, Required(v, p, "extendedAt", ReadDate));
-  ASSIGN_OR_RETURN(bool agreement,
-                   Required(v, p, "porteurAgreement", ReadBool));
-  ASSIGN_OR_RETURN(Region paying_region,
-                   Required(v, p, "payingRegion", ReadRegion));
-  ASSIGN_OR_RETURN(std::vector<OrganisationEntry> organisations,
-                   Required(v, p, "organisations", ListOf(ReadOrganisation)));
-  ASSIGN_OR_RETURN(std::vector<EstablishmentEntry> establishments,
-                   Required(v, p, "establishments", ListOf(ReadEstablishment)));
-  return GrappeExtended{.project = std::move(project),
-                        .extended_at = extended_at,
-                        .porteur_agreement = agreement,
-                        .paying_region = std::move(paying_region),
-                        .organisations = std::move(organisations),
-                        .establishments = std::move(establishments)};
-}
-
-Result<FinessChanged> ReadData(const Json& v, const std::string& p,
-                               Tag<FinessChanged>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"from", "to", "kind", "effectiveAt"}));
-  ASSIGN_OR_RETURN(Finess from, Required(v, p, "from", ReadFiness));
-  ASSIGN_OR_RETURN(Finess to, Required(v, p, "to", ReadFiness));
-  ASSIGN_OR_RETURN(FinessChangeKind kind,
-                   Required(v, p, "kind", ReadEnum<kFinessChangeKindNames>));
-  ASSIGN_OR_RETURN(Date effective_at, Required(v, p, "effectiveAt", ReadDate));
-  return FinessChanged{.from = std::move(from),
-                       .to = std::move(to),
-                       .kind = kind,
-                       .effective_at = effective_at};
-}
-
-Result<SonsOrdered> ReadData(const Json& v, const std::string& p,
-                             Tag<SonsOrdered>) {
-  RETURN_IF_ERROR(
-      ExpectObject(v, p, {"finess", "solution", "orderedAt", "validatedAt"}));
-  ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
-  ASSIGN_OR_RETURN(Solution solution, Required(v, p, "solution", ReadSolution));
-  ASSIGN_OR_RETURN(Date ordered_at, Required(v, p, "orderedAt", ReadDate));
-  ASSIGN_OR_RETURN(std::optional<Date> validated_at,
-                   Optional(v, p, "validatedAt", ReadDate));
-  return SonsOrdered{.finess = std::move(finess),
-                     .solution = std::move(solution),
-                     .ordered_at = ordered_at,
-                     .validated_at = validated_at};
-}
-
-Result<EuFundingDeclared> ReadData(const Json& v, const std::string& p,
-                                   Tag<EuFundingDeclared>) {
-  RETURN_IF_ERROR(
-      ExpectObject(v, p, {"finess", "fund", "operation", "declaredAt"}));
-  ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
-  ASSIGN_OR_RETURN(EuFund fund, Required(v, p, "fund", ReadEnum<kEuFundNames>));
-  ASSIGN_OR_RETURN(EuOperation operation,
-                   Required(v, p, "operation", ReadEnum<kEuOperationNames>));
-  ASSIGN_OR_RETURN(Date declared_at, Required(v, p, "declaredAt", ReadDate));
-  return EuFundingDeclared{.finess = std::move(finess),
-                           .fund = fund,
-                           .operation = operation,
-                           .declared_at = declared_at};
-}
-
-Result<ExpensesCertified> ReadData(const Json& v, const std::string& p,
-                                   Tag<ExpensesCertified>) {
-  RETURN_IF_ERROR(ExpectObject(v, p,
-                               {"project", "totalCents", "equipmentCents",
-                                "certifiedBy", "certifiedAt"}));
-  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
-  ASSIGN_OR_RETURN(int64_t total_cents,
-                   Required(v, p, "totalCents", ReadCount));
-  ASSIGN_OR_RETURN(int64_t equipment_cents,
-                   Required(v, p, "equipmentCents", ReadCount));
-  ASSIGN_OR_RETURN(Certifier certified_by,
-                   Required(v, p, "certifiedBy", ReadEnum<kCertifierNames>));
-  ASSIGN_OR_RETURN(Date certified_at, Required(v, p, "certifiedAt", ReadDate));
-  return ExpensesCertified{.project = std::move(project),
-                           .total_cents = total_cents,
-                           .equipment_cents = equipment_cents,
-                           .certified_by = certified_by,
-                           .certified_at = certified_at};
-}
-
-Result<SolutionReferenced> ReadData(const Json& v, const std::string& p,
-                                    Tag<SolutionReferenced>) {
-  RETURN_IF_ERROR(
-      ExpectObject(v, p, {"solution", "corridor", "status", "referencedAt"}));
-  ASSIGN_OR_RETURN(Solution solution, Required(v, p, "solution", ReadSolution));
-  ASSIGN_OR_RETURN(std::string corridor,
-                   Required(v, p, "corridor", ReadString));
-  ASSIGN_OR_RETURN(SolutionStatus status,
-                   Required(v, p, "status", ReadEnum<kSolutionStatusNames>));
-  ASSIGN_OR_RETURN(Date referenced_at,
-                   Required(v, p, "referencedAt", ReadDate));
-  return SolutionReferenced{.solution = std::move(solution),
-                            .corridor = std::move(corridor),
-                            .status = status,
-                            .referenced_at = referenced_at};
-}
-
-Result<TargetsAdjusted> ReadData(const Json& v, const std::string& p,
-                                 Tag<TargetsAdjusted>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"finess", "denominator", "reason"}));
-  ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
-  ASSIGN_OR_RETURN(int64_t denominator,
-                   Required(v, p, "denominator", ReadCount));
-  ASSIGN_OR_RETURN(std::string reason, Required(v, p, "reason", ReadString));
-  return TargetsAdjusted{.finess = std::move(finess),
-                         .denominator = denominator,
-                         .reason = std::move(reason)};
-}
-
-Result<KeyEnrolled> ReadData(const Json& v, const std::string& p,
-                             Tag<KeyEnrolled>) {
-  RETURN_IF_ERROR(
-      ExpectObject(v, p, {"name", "publicKey", "roles", "regions"}));
-  ASSIGN_OR_RETURN(std::string name, Required(v, p, "name", ReadString));
-  ASSIGN_OR_RETURN(auto public_key, Required(v, p, "publicKey", ReadPublicKey));
-  ASSIGN_OR_RETURN(std::vector<Role> roles,
-                   Required(v, p, "roles", ListOf(ReadEnum<kRoleNames>)));
-  ASSIGN_OR_RETURN(std::vector<Region> regions,
-                   Required(v, p, "regions", ListOf(ReadRegion)));
-  return KeyEnrolled{.name = std::move(name),
-                     .public_key = public_key,
-                     .roles = std::move(roles),
-                     .regions = std::move(regions)};
-}
-
-Result<KeyRevoked> ReadData(const Json& v, const std::string& p,
-                            Tag<KeyRevoked>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"name", "reason"}));
-  ASSIGN_OR_RETURN(std::string name, Required(v, p, "name", ReadString));
-  ASSIGN_OR_RETURN(std::string reason, Required(v, p, "reason", ReadString));
-  return KeyRevoked{.name = std::move(name), .reason = std::move(reason)};
-}
-
-Result<EventVoided> ReadData(const Json& v, const std::string& p,
-                             Tag<EventVoided>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"seq", "reason"}));
-  ASSIGN_OR_RETURN(uint64_t seq, Required(v, p, "seq", ReadUnsigned));
-  ASSIGN_OR_RETURN(std::string reason, Required(v, p, "reason", ReadString));
-  return EventVoided{.seq = seq, .reason = std::move(reason)};
-}
-
-// True when some alternative of EventData has kType == type.
+// The data of a record of `type` (a known type) read from `value`.
 template <size_t I = 0>
-bool IsKnownType(std::string_view type) {
-  if constexpr (I == std::variant_size_v<EventData>) {
-    return false;
-  } else {
-    return std::variant_alternative_t<I, EventData>::kType == type ||
-           IsKnownType<I + 1>(type);
-  }
-}
-
-template <size_t I = 0>
-std::string TypeList() {
-  if constexpr (I == std::variant_size_v<EventData>) {
-    return std::string();
-  } else {
-    std::string rest = TypeList<I + 1>();
-    return std::string(std::variant_alternative_t<I, EventData>::kType) +
-           (rest.empty() ? "" : ", ") + rest;
-  }
-}
-
-// Reads `value` as the data of `type` (a known type).
-template <size_t I = 0>
-Result<EventData> ReadDataOfType(std::string_view type, const Json& value) {
+Result<EventData> ReadData(std::string_view type, const Json& value) {
   if constexpr (I == std::variant_size_v<EventData>) {
     return Status::Internal("no reader for event type " + Quote(type));
   } else {
     using T = std::variant_alternative_t<I, EventData>;
-    if (T::kType != type) return ReadDataOfType<I + 1>(type, value);
-    ASSIGN_OR_RETURN(T data, ReadData(value, "data", Tag<T>{}));
+    if (T::kType != type) return ReadData<I + 1>(type, value);
+    T data;
+    RETURN_IF_ERROR(Read(value, "data", data));
     return EventData(std::move(data));
   }
 }
 
 // ============================================================== writing
 
-void Put(OrderedJson& out, const char* key, Date date) {
-  out[key] = date.ToString();
+OrderedJson ToJson(const std::string& value) { return value; }
+OrderedJson ToJson(bool value) { return value; }
+OrderedJson ToJson(int64_t value) { return value; }
+OrderedJson ToJson(uint64_t value) { return value; }
+OrderedJson ToJson(Date value) { return value.ToString(); }
+OrderedJson ToJson(const Finess& value) { return value.str(); }
+OrderedJson ToJson(const Siret& value) { return value.str(); }
+OrderedJson ToJson(const Region& value) { return value.code(); }
+OrderedJson ToJson(Campaign value) { return CampaignId(value); }
+template <NamedEnum E>
+OrderedJson ToJson(E value) {
+  return EnumToName(value);
 }
+OrderedJson ToJson(const std::array<uint8_t, 32>& value) {
+  return Base64Encode(value);
+}
+
+template <Described T>
+OrderedJson ToJson(const T& value);
 
 template <typename T>
-void PutOptional(OrderedJson& out, const char* key,
-                 const std::optional<T>& value) {
-  if (value) out[key] = *value;
-}
-
-OrderedJson ToJson(const Solution& solution) {
-  OrderedJson out = OrderedJson::object();
-  out["vendor"] = solution.vendor;
-  out["product"] = solution.product;
-  out["version"] = solution.version;
-  return out;
-}
-
-OrderedJson ToJson(const OrganisationEntry& og) {
-  OrderedJson out = OrderedJson::object();
-  out["finessEj"] = og.finess_ej.str();
-  out["name"] = og.name;
-  out["essmsTotal"] = og.essms_total;
-  out["region"] = og.region.code();
-  return out;
-}
-
-OrderedJson ToJson(const EstablishmentEntry& et) {
-  OrderedJson out = OrderedJson::object();
-  out["finess"] = et.finess.str();
-  out["finessEj"] = et.finess_ej.str();
-  out["name"] = et.name;
-  out["region"] = et.region.code();
-  out["situation"] = ToString(et.situation);
-  if (et.saad_hours) {
-    OrderedJson saad = OrderedJson::object();
-    saad["total"] = et.saad_hours->total;
-    saad["eligible"] = et.saad_hours->eligible;
-    out["saadHours"] = std::move(saad);
-  }
-  PutOptional(out, "equipmentQuoteCents", et.equipment_quote_cents);
-  return out;
-}
-
-template <typename T>
-OrderedJson ListToJson(const std::vector<T>& items) {
+OrderedJson ToJson(const std::vector<T>& items) {
   OrderedJson out = OrderedJson::array();
   for (const T& item : items) out.push_back(ToJson(item));
   return out;
 }
 
-OrderedJson ToJson(const ProjectSubmitted& e) {
+// An object of the fields of T, in the table's order; an absent optional
+// field is left out.
+template <Described T>
+OrderedJson ToJson(const T& value) {
   OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  out["campaign"] = CampaignId(e.campaign);
-  OrderedJson porteur = OrderedJson::object();
-  porteur["finessEj"] = e.porteur.finess_ej.str();
-  porteur["siret"] = e.porteur.siret.str();
-  porteur["name"] = e.porteur.name;
-  PutOptional(porteur, "ght", e.porteur.ght);
-  PutOptional(porteur, "nationalEntityAgreement",
-              e.porteur.national_entity_agreement);
-  out["porteur"] = std::move(porteur);
-  out["kind"] = ToString(e.kind);
-  out["solution"] = ToJson(e.solution);
-  out["organisations"] = ListToJson(e.organisations);
-  out["establishments"] = ListToJson(e.establishments);
-  PutOptional(out, "amoaRequestedCents", e.amoa_requested_cents);
-  Put(out, "submittedAt", e.submitted_at);
-  return out;
-}
-
-OrderedJson ToJson(const ProjectSelected& e) {
-  OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  Put(out, "committeeAt", e.committee_at);
-  return out;
-}
-
-OrderedJson ToJson(const ProjectRejected& e) {
-  OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  out["reason"] = e.reason;
-  return out;
-}
-
-OrderedJson ToJson(const ConventionSigned& e) {
-  OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  Put(out, "signedAt", e.signed_at);
-  out["amountCents"] = e.amount_cents;
-  OrderedJson establishments = OrderedJson::array();
-  for (const Finess& finess : e.establishments)
-    establishments.push_back(finess.str());
-  out["establishments"] = std::move(establishments);
-  out["durationMonths"] = e.duration_months;
-  return out;
-}
-
-OrderedJson ToJson(const PaymentIssued& e) {
-  OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  out["tranche"] = ToString(e.tranche);
-  out["amountCents"] = e.amount_cents;
-  Put(out, "paidAt", e.paid_at);
-  out["reference"] = e.reference;
-  if (e.paying_region) out["payingRegion"] = e.paying_region->code();
-  return out;
-}
-
-OrderedJson ToJson(const IndicatorMeasured& e) {
-  OrderedJson out = OrderedJson::object();
-  out["finess"] = e.finess.str();
-  Put(out, "periodStart", e.period_start);
-  Put(out, "periodEnd", e.period_end);
-  out["personsAccompanied"] = e.persons_accompanied;
-  out["activeFiles"] = e.active_files;
-  out["activeFilesWithPlan"] = e.active_files_with_plan;
-  out["activeFilesWithAgendaEvent"] = e.active_files_with_agenda_event;
-  PutOptional(out, "personsEligible", e.persons_eligible);
-  out["mssanteMessages"] = e.mssante_messages;
-  out["dmpFed"] = e.dmp_fed;
-  PutOptional(out, "ePrescriptionImports", e.e_prescription_imports);
-  PutOptional(out, "eParcoursExchanges", e.e_parcours_exchanges);
-  return out;
-}
-
-OrderedJson ToJson(const GrappeExtended& e) {
-  OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  Put(out, "extendedAt", e.extended_at);
-  out["porteurAgreement"] = e.porteur_agreement;
-  out["payingRegion"] = e.paying_region.code();
-  out["organisations"] = ListToJson(e.organisations);
-  out["establishments"] = ListToJson(e.establishments);
-  return out;
-}
-
-OrderedJson ToJson(const FinessChanged& e) {
-  OrderedJson out = OrderedJson::object();
-  out["from"] = e.from.str();
-  out["to"] = e.to.str();
-  out["kind"] = ToString(e.kind);
-  Put(out, "effectiveAt", e.effective_at);
-  return out;
-}
-
-OrderedJson ToJson(const SonsOrdered& e) {
-  OrderedJson out = OrderedJson::object();
-  out["finess"] = e.finess.str();
-  out["solution"] = ToJson(e.solution);
-  Put(out, "orderedAt", e.ordered_at);
-  if (e.validated_at) Put(out, "validatedAt", *e.validated_at);
-  return out;
-}
-
-OrderedJson ToJson(const EuFundingDeclared& e) {
-  OrderedJson out = OrderedJson::object();
-  out["finess"] = e.finess.str();
-  out["fund"] = ToString(e.fund);
-  out["operation"] = ToString(e.operation);
-  Put(out, "declaredAt", e.declared_at);
-  return out;
-}
-
-OrderedJson ToJson(const ExpensesCertified& e) {
-  OrderedJson out = OrderedJson::object();
-  out["project"] = e.project;
-  out["totalCents"] = e.total_cents;
-  out["equipmentCents"] = e.equipment_cents;
-  out["certifiedBy"] = ToString(e.certified_by);
-  Put(out, "certifiedAt", e.certified_at);
-  return out;
-}
-
-OrderedJson ToJson(const SolutionReferenced& e) {
-  OrderedJson out = OrderedJson::object();
-  out["solution"] = ToJson(e.solution);
-  out["corridor"] = e.corridor;
-  out["status"] = ToString(e.status);
-  Put(out, "referencedAt", e.referenced_at);
-  return out;
-}
-
-OrderedJson ToJson(const TargetsAdjusted& e) {
-  OrderedJson out = OrderedJson::object();
-  out["finess"] = e.finess.str();
-  out["denominator"] = e.denominator;
-  out["reason"] = e.reason;
-  return out;
-}
-
-OrderedJson ToJson(const KeyEnrolled& e) {
-  OrderedJson out = OrderedJson::object();
-  out["name"] = e.name;
-  out["publicKey"] = Base64Encode(e.public_key);
-  OrderedJson roles = OrderedJson::array();
-  for (Role role : e.roles) roles.push_back(ToString(role));
-  out["roles"] = std::move(roles);
-  OrderedJson regions = OrderedJson::array();
-  for (const Region& region : e.regions) regions.push_back(region.code());
-  out["regions"] = std::move(regions);
-  return out;
-}
-
-OrderedJson ToJson(const KeyRevoked& e) {
-  OrderedJson out = OrderedJson::object();
-  out["name"] = e.name;
-  out["reason"] = e.reason;
-  return out;
-}
-
-OrderedJson ToJson(const EventVoided& e) {
-  OrderedJson out = OrderedJson::object();
-  out["seq"] = e.seq;
-  out["reason"] = e.reason;
+  std::apply(
+      [&](const auto&... field) {
+        auto put = [&](std::string_view name, const auto& member) {
+          if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
+            if (member) out[std::string(name)] = ToJson(*member);
+          } else {
+            out[std::string(name)] = ToJson(member);
+          }
+        };
+        (put(field.name, value.*field.member), ...);
+      },
+      kFields<T>);
   return out;
 }
 
@@ -1034,35 +461,42 @@ std::string Dump(const OrderedJson& value) {
 
 Result<Event> ParseEventJson(std::string_view json_text) {
   ASSIGN_OR_RETURN(Json root, ParseStrict(json_text));
-  RETURN_IF_ERROR(ExpectObject(
-      root, std::string(), {"id", "type", "at", "expectedVersion", "data"}));
-  const std::string top;
-  ASSIGN_OR_RETURN(std::string id, Required(root, top, "id", ReadString));
-  if (!IsValidIdentifier(id)) {
+  static constexpr std::array<std::string_view, 5> kEventKeys = {
+      "id", "type", "at", "expectedVersion", "data"};
+  RETURN_IF_ERROR(ExpectObject(root, std::string(), kEventKeys));
+  auto read = [&root](const char* key, auto& out) {
+    const auto it = root.find(key);
+    if (it == root.end()) return Status::BadInput(std::string(key) + ": missing");
+    return Read(*it, key, out);
+  };
+  Event event;
+  RETURN_IF_ERROR(read("id", event.id));
+  if (!IsValidIdentifier(event.id)) {
     return Status::BadInput(
         "id: an event id is 1-128 characters of [A-Za-z0-9._:/-], got " +
-        Quote(id));
+        Quote(event.id));
   }
-  ASSIGN_OR_RETURN(std::string type, Required(root, top, "type", ReadString));
-  if (!IsKnownType(type)) {
-    return Status::BadInput(
-        "type: " + Quote(type) +
-        " is not an event type (expected one of: " + TypeList() + ")");
+  RETURN_IF_ERROR(read("type", event.type));
+  const std::vector<std::string_view> types = AllEventTypes();
+  if (std::find(types.begin(), types.end(), event.type) == types.end()) {
+    std::string list;
+    for (std::string_view type : types) {
+      list += (list.empty() ? "" : ", ") + std::string(type);
+    }
+    return Status::BadInput("type: " + Quote(event.type) +
+                            " is not an event type (expected one of: " + list +
+                            ")");
   }
-  ASSIGN_OR_RETURN(Date at, Required(root, top, "at", ReadDate));
-  ASSIGN_OR_RETURN(std::optional<uint64_t> expected_version,
-                   Optional(root, top, "expectedVersion", ReadUnsigned));
-  const auto data_it = root.find("data");
-  if (data_it == root.end()) return Status::BadInput("data: missing");
-  ASSIGN_OR_RETURN(EventData data, ReadDataOfType(type, *data_it));
-  RETURN_IF_ERROR(ValidateEventData(data));
-  std::string stream = StreamOf(data);
-  return Event{.id = std::move(id),
-               .type = std::move(type),
-               .at = at,
-               .expected_version = expected_version,
-               .stream = std::move(stream),
-               .data = std::move(data)};
+  RETURN_IF_ERROR(read("at", event.at));
+  if (root.contains("expectedVersion")) {
+    RETURN_IF_ERROR(read("expectedVersion", event.expected_version.emplace()));
+  }
+  const auto data = root.find("data");
+  if (data == root.end()) return Status::BadInput("data: missing");
+  ASSIGN_OR_RETURN(event.data, ReadData(event.type, *data));
+  RETURN_IF_ERROR(ValidateEventData(event.data));
+  event.stream = StreamOf(event.data);
+  return event;
 }
 
 std::string DataToJsonText(const EventData& data) {
