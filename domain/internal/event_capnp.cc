@@ -1,15 +1,24 @@
-// Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp).
+// Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp),
+// derived from the field tables of event_fields.h: each member is read and
+// written at the offset of the wire field of the same name, found in the
+// compiled-in schema once per struct (its wire type checked against the
+// member's C++ type). An optional member `x` is the pair `hasX` + `x`, or a
+// pointer, null when absent, where the wire struct has no `hasX`.
 //
 // Every Cap'n Proto call that reads bytes runs inside one try block in
 // DecodeCapnpPayload: a kj::Exception (truncated or malformed message, limits
 // exceeded) becomes Status::DataLoss there and never leaves this file.
 #include "domain/internal/event_capnp.h"
 
+#include <capnp/any.h>
 #include <capnp/message.h>
+#include <capnp/schema.h>
 #include <kj/array.h>
 #include <kj/exception.h>
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cstring>
 #include <string>
 #include <type_traits>
@@ -17,611 +26,14 @@
 
 #include "domain/events.capnp.h"
 #include "domain/internal/enum_names.h"
+#include "domain/internal/event_fields.h"
 #include "domain/internal/text.h"
 
 namespace esms::domain::internal {
 namespace {
 
-namespace w = ::esms::domain::wire;
-
-// The wire enums mirror the domain enums ordinal for ordinal.
-template <typename Wire, typename Domain>
-constexpr bool SameOrdinal(Wire wire, Domain domain) {
-  return static_cast<int>(wire) == static_cast<int>(domain);
-}
-static_assert(SameOrdinal(w::Campaign::AMORCAGE2021, Campaign::kAmorcage2021));
-static_assert(SameOrdinal(w::Campaign::GENERALISATION2023,
-                          Campaign::kGeneralisation2023));
-static_assert(SameOrdinal(w::Campaign::GENERALISATION2024,
-                          Campaign::kGeneralisation2024));
-static_assert(SameOrdinal(w::Campaign::GENERALISATION2025,
-                          Campaign::kGeneralisation2025));
-static_assert(SameOrdinal(w::ProjectKind::MIXED, ProjectKind::kMixed));
-static_assert(SameOrdinal(w::ProjectKind::USAGE, ProjectKind::kUsage));
-static_assert(SameOrdinal(w::Situation::UPGRADE, Situation::kUpgrade));
-static_assert(SameOrdinal(w::Tranche::BALANCE, Tranche::kBalance));
-static_assert(SameOrdinal(w::Tranche::PARAMETRISATION,
-                          Tranche::kParametrisation));
-static_assert(SameOrdinal(w::Tranche::DEPLOYMENT, Tranche::kDeployment));
-static_assert(SameOrdinal(w::EuFund::FSE, EuFund::kFse));
-static_assert(SameOrdinal(w::EuFund::HOPEN, EuFund::kHopen));
-static_assert(SameOrdinal(w::EuFund::OTHER, EuFund::kOther));
-static_assert(SameOrdinal(w::EuOperation::UPGRADE, EuOperation::kUpgrade));
-static_assert(SameOrdinal(w::FinessChangeKind::MERGER,
-                          FinessChangeKind::kMerger));
-static_assert(SameOrdinal(w::Certifier::STATUTORY_AUDITOR,
-                          Certifier::kStatutoryAuditor));
-static_assert(SameOrdinal(w::SolutionStatus::REFERENCED,
-                          SolutionStatus::kReferenced));
-
-template <typename Wire, typename Domain>
-Wire ToWire(Domain value) {
-  return static_cast<Wire>(static_cast<uint16_t>(value));
-}
-
-// ---------------------------------------------------------------- encoding
-
-capnp::Text::Reader AsText(const std::string& text) {
-  return capnp::Text::Reader(text.data(), text.size());
-}
-
-int32_t DayNumber(Date date) { return static_cast<int32_t>(date.days()); }
-
-void Write(const Solution& from, w::Solution::Builder to) {
-  to.setVendor(AsText(from.vendor));
-  to.setProduct(AsText(from.product));
-  to.setVersion(AsText(from.version));
-}
-
-void Write(const Porteur& from, w::Porteur::Builder to) {
-  to.setFinessEj(AsText(from.finess_ej.str()));
-  to.setSiret(AsText(from.siret.str()));
-  to.setName(AsText(from.name));
-  if (from.ght) {
-    to.setHasGht(true);
-    to.setGht(*from.ght);
-  }
-  if (from.national_entity_agreement) {
-    to.setHasNationalEntityAgreement(true);
-    to.setNationalEntityAgreement(*from.national_entity_agreement);
-  }
-}
-
-void Write(const OrganisationEntry& from, w::Organisation::Builder to) {
-  to.setFinessEj(AsText(from.finess_ej.str()));
-  to.setName(AsText(from.name));
-  to.setEssmsTotal(from.essms_total);
-  to.setRegion(AsText(from.region.code()));
-}
-
-void Write(const EstablishmentEntry& from, w::Establishment::Builder to) {
-  to.setFiness(AsText(from.finess.str()));
-  to.setFinessEj(AsText(from.finess_ej.str()));
-  to.setName(AsText(from.name));
-  to.setRegion(AsText(from.region.code()));
-  to.setSituation(ToWire<w::Situation>(from.situation));
-  if (from.saad_hours) {
-    auto saad = to.initSaadHours();
-    saad.setTotal(from.saad_hours->total);
-    saad.setEligible(from.saad_hours->eligible);
-  }
-  if (from.equipment_quote_cents) {
-    to.setHasEquipmentQuoteCents(true);
-    to.setEquipmentQuoteCents(*from.equipment_quote_cents);
-  }
-}
-
-template <typename Entry, typename ListBuilder>
-void WriteList(const std::vector<Entry>& from, ListBuilder to) {
-  for (size_t i = 0; i < from.size(); ++i)
-    Write(from[i], to[static_cast<unsigned>(i)]);
-}
-
-void Write(const ProjectSubmitted& from, w::ProjectSubmitted::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setCampaign(ToWire<w::Campaign>(from.campaign));
-  Write(from.porteur, to.initPorteur());
-  to.setKind(ToWire<w::ProjectKind>(from.kind));
-  Write(from.solution, to.initSolution());
-  WriteList(
-      from.organisations,
-      to.initOrganisations(static_cast<unsigned>(from.organisations.size())));
-  WriteList(
-      from.establishments,
-      to.initEstablishments(static_cast<unsigned>(from.establishments.size())));
-  if (from.amoa_requested_cents) {
-    to.setHasAmoaRequestedCents(true);
-    to.setAmoaRequestedCents(*from.amoa_requested_cents);
-  }
-  to.setSubmittedAt(DayNumber(from.submitted_at));
-}
-
-void Write(const ProjectSelected& from, w::ProjectSelected::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setCommitteeAt(DayNumber(from.committee_at));
-}
-
-void Write(const ProjectRejected& from, w::ProjectRejected::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setReason(AsText(from.reason));
-}
-
-void Write(const ConventionSigned& from, w::ConventionSigned::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setSignedAt(DayNumber(from.signed_at));
-  to.setAmountCents(from.amount_cents);
-  auto list =
-      to.initEstablishments(static_cast<unsigned>(from.establishments.size()));
-  for (size_t i = 0; i < from.establishments.size(); ++i) {
-    list.set(static_cast<unsigned>(i), AsText(from.establishments[i].str()));
-  }
-  to.setDurationMonths(from.duration_months);
-}
-
-void Write(const PaymentIssued& from, w::PaymentIssued::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setTranche(ToWire<w::Tranche>(from.tranche));
-  to.setAmountCents(from.amount_cents);
-  to.setPaidAt(DayNumber(from.paid_at));
-  to.setReference(AsText(from.reference));
-  if (from.paying_region) {
-    to.setHasPayingRegion(true);
-    to.setPayingRegion(AsText(from.paying_region->code()));
-  }
-}
-
-void Write(const IndicatorMeasured& from, w::IndicatorMeasured::Builder to) {
-  to.setFiness(AsText(from.finess.str()));
-  to.setPeriodStart(DayNumber(from.period_start));
-  to.setPeriodEnd(DayNumber(from.period_end));
-  to.setPersonsAccompanied(from.persons_accompanied);
-  to.setActiveFiles(from.active_files);
-  to.setActiveFilesWithPlan(from.active_files_with_plan);
-  to.setActiveFilesWithAgendaEvent(from.active_files_with_agenda_event);
-  if (from.persons_eligible) {
-    to.setHasPersonsEligible(true);
-    to.setPersonsEligible(*from.persons_eligible);
-  }
-  to.setMssanteMessages(from.mssante_messages);
-  to.setDmpFed(from.dmp_fed);
-  if (from.e_prescription_imports) {
-    to.setHasEPrescriptionImports(true);
-    to.setEPrescriptionImports(*from.e_prescription_imports);
-  }
-  if (from.e_parcours_exchanges) {
-    to.setHasEParcoursExchanges(true);
-    to.setEParcoursExchanges(*from.e_parcours_exchanges);
-  }
-}
-
-void Write(const GrappeExtended& from, w::GrappeExtended::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setExtendedAt(DayNumber(from.extended_at));
-  to.setPorteurAgreement(from.porteur_agreement);
-  to.setPayingRegion(AsText(from.paying_region.code()));
-  WriteList(
-      from.organisations,
-      to.initOrganisations(static_cast<unsigned>(from.organisations.size())));
-  WriteList(
-      from.establishments,
-      to.initEstablishments(static_cast<unsigned>(from.establishments.size())));
-}
-
-void Write(const FinessChanged& from, w::FinessChanged::Builder to) {
-  to.setFrom(AsText(from.from.str()));
-  to.setTo(AsText(from.to.str()));
-  to.setKind(ToWire<w::FinessChangeKind>(from.kind));
-  to.setEffectiveAt(DayNumber(from.effective_at));
-}
-
-void Write(const SonsOrdered& from, w::SonsOrdered::Builder to) {
-  to.setFiness(AsText(from.finess.str()));
-  Write(from.solution, to.initSolution());
-  to.setOrderedAt(DayNumber(from.ordered_at));
-  if (from.validated_at) {
-    to.setHasValidatedAt(true);
-    to.setValidatedAt(DayNumber(*from.validated_at));
-  }
-}
-
-void Write(const EuFundingDeclared& from, w::EuFundingDeclared::Builder to) {
-  to.setFiness(AsText(from.finess.str()));
-  to.setFund(ToWire<w::EuFund>(from.fund));
-  to.setOperation(ToWire<w::EuOperation>(from.operation));
-  to.setDeclaredAt(DayNumber(from.declared_at));
-}
-
-void Write(const ExpensesCertified& from, w::ExpensesCertified::Builder to) {
-  to.setProject(AsText(from.project));
-  to.setTotalCents(from.total_cents);
-  to.setEquipmentCents(from.equipment_cents);
-  to.setCertifiedBy(ToWire<w::Certifier>(from.certified_by));
-  to.setCertifiedAt(DayNumber(from.certified_at));
-}
-
-void Write(const SolutionReferenced& from, w::SolutionReferenced::Builder to) {
-  Write(from.solution, to.initSolution());
-  to.setCorridor(AsText(from.corridor));
-  to.setStatus(ToWire<w::SolutionStatus>(from.status));
-  to.setReferencedAt(DayNumber(from.referenced_at));
-}
-
-void Write(const TargetsAdjusted& from, w::TargetsAdjusted::Builder to) {
-  to.setFiness(AsText(from.finess.str()));
-  to.setDenominator(from.denominator);
-  to.setReason(AsText(from.reason));
-}
-
-void Write(const EventVoided& from, w::EventVoided::Builder to) {
-  to.setSeq(from.seq);
-  to.setReason(AsText(from.reason));
-}
-
-// ---------------------------------------------------------------- decoding
-// Each Read returns Status::DataLoss naming the field
-// ("establishments[2].finess: ...") for a value that cannot come from
-// EncodeCapnpPayload.
-
-Status Corrupt(std::string_view field, std::string_view why) {
-  return Status::DataLoss(std::string(field) + ": " + std::string(why));
-}
-
-std::string TextOf(capnp::Text::Reader text) {
-  return std::string(text.begin(), text.size());
-}
-
-Result<Date> ReadDate(int32_t days, std::string_view field) {
-  // Date::Parse accepts years 0000-9999 only; so does the decoder.
-  static const int64_t kFirst = Date::FromCivil(0, 1, 1)->days();
-  static const int64_t kLast = Date::FromCivil(9999, 12, 31)->days();
-  if (days < kFirst || days > kLast) {
-    return Corrupt(field,
-                   "day number " + std::to_string(days) + " is out of range");
-  }
-  return Date::FromDays(days);
-}
-
-Result<Finess> ReadFiness(capnp::Text::Reader text, std::string_view field) {
-  Result<Finess> finess = Finess::Parse(TextOf(text));
-  if (!finess.ok()) return Corrupt(field, finess.status().message());
-  return finess;
-}
-
-Result<Siret> ReadSiret(capnp::Text::Reader text, std::string_view field) {
-  Result<Siret> siret = Siret::Parse(TextOf(text));
-  if (!siret.ok()) return Corrupt(field, siret.status().message());
-  return siret;
-}
-
-Result<Region> ReadRegion(capnp::Text::Reader text, std::string_view field) {
-  Result<Region> region = Region::Parse(TextOf(text));
-  if (!region.ok()) return Corrupt(field, region.status().message());
-  return region;
-}
-
-template <typename Domain, size_t N, typename Wire>
-Result<Domain> ReadEnum(Wire wire, const EnumName<Domain> (&/*table*/)[N],
-                        std::string_view field) {
-  const auto ordinal = static_cast<uint16_t>(wire);
-  if (ordinal >= N)
-    return Corrupt(field, "unknown enumerant " + std::to_string(ordinal));
-  return static_cast<Domain>(ordinal);
-}
-
-Result<Campaign> ReadCampaign(w::Campaign wire, std::string_view field) {
-  const auto ordinal = static_cast<uint16_t>(wire);
-  if (ordinal > static_cast<uint16_t>(Campaign::kGeneralisation2025)) {
-    return Corrupt(field, "unknown campaign " + std::to_string(ordinal));
-  }
-  return static_cast<Campaign>(ordinal);
-}
-
-// An optional field: `has` false requires `value` at its default, so that one
-// decoded value has one byte form.
-template <typename T>
-Result<std::optional<T>> ReadOptional(bool has, T value,
-                                      std::string_view field) {
-  if (has) return std::optional<T>(value);
-  if (value != T{}) return Corrupt(field, "set while marked absent");
-  return std::optional<T>();
-}
-
-Result<Solution> Read(w::Solution::Reader from, const std::string& field) {
-  (void)field;
-  return Solution{.vendor = TextOf(from.getVendor()),
-                  .product = TextOf(from.getProduct()),
-                  .version = TextOf(from.getVersion())};
-}
-
-Result<Porteur> Read(w::Porteur::Reader from, const std::string& field) {
-  ASSIGN_OR_RETURN(Finess finess_ej,
-                   ReadFiness(from.getFinessEj(), field + ".finessEj"));
-  ASSIGN_OR_RETURN(Siret siret, ReadSiret(from.getSiret(), field + ".siret"));
-  ASSIGN_OR_RETURN(
-      std::optional<bool> ght,
-      ReadOptional(from.getHasGht(), from.getGht(), field + ".ght"));
-  ASSIGN_OR_RETURN(std::optional<bool> agreement,
-                   ReadOptional(from.getHasNationalEntityAgreement(),
-                                from.getNationalEntityAgreement(),
-                                field + ".nationalEntityAgreement"));
-  return Porteur{.finess_ej = std::move(finess_ej),
-                 .siret = std::move(siret),
-                 .name = TextOf(from.getName()),
-                 .ght = ght,
-                 .national_entity_agreement = agreement};
-}
-
-Result<OrganisationEntry> Read(w::Organisation::Reader from,
-                               const std::string& field) {
-  ASSIGN_OR_RETURN(Finess finess_ej,
-                   ReadFiness(from.getFinessEj(), field + ".finessEj"));
-  ASSIGN_OR_RETURN(Region region,
-                   ReadRegion(from.getRegion(), field + ".region"));
-  return OrganisationEntry{.finess_ej = std::move(finess_ej),
-                           .name = TextOf(from.getName()),
-                           .essms_total = from.getEssmsTotal(),
-                           .region = std::move(region)};
-}
-
-Result<EstablishmentEntry> Read(w::Establishment::Reader from,
-                                const std::string& field) {
-  ASSIGN_OR_RETURN(Finess finess,
-                   ReadFiness(from.getFiness(), field + ".finess"));
-  ASSIGN_OR_RETURN(Finess finess_ej,
-                   ReadFiness(from.getFinessEj(), field + ".finessEj"));
-  ASSIGN_OR_RETURN(Region region,
-                   ReadRegion(from.getRegion(), field + ".region"));
-  ASSIGN_OR_RETURN(
-      Situation situation,
-      ReadEnum(from.getSituation(), kSituationNames, field + ".situation"));
-  std::optional<SaadHours> saad_hours;
-  if (from.hasSaadHours()) {
-    saad_hours = SaadHours{.total = from.getSaadHours().getTotal(),
-                           .eligible = from.getSaadHours().getEligible()};
-  }
-  ASSIGN_OR_RETURN(std::optional<int64_t> quote,
-                   ReadOptional(from.getHasEquipmentQuoteCents(),
-                                from.getEquipmentQuoteCents(),
-                                field + ".equipmentQuoteCents"));
-  return EstablishmentEntry{.finess = std::move(finess),
-                            .finess_ej = std::move(finess_ej),
-                            .name = TextOf(from.getName()),
-                            .region = std::move(region),
-                            .situation = situation,
-                            .saad_hours = saad_hours,
-                            .equipment_quote_cents = quote};
-}
-
-template <typename Entry, typename ListReader>
-Result<std::vector<Entry>> ReadList(ListReader from, const std::string& field) {
-  std::vector<Entry> out;
-  out.reserve(from.size());
-  for (unsigned i = 0; i < from.size(); ++i) {
-    ASSIGN_OR_RETURN(Entry entry, Read(from[i], IndexPath(field, i)));
-    out.push_back(std::move(entry));
-  }
-  return out;
-}
-
-Result<ProjectSubmitted> Read(w::ProjectSubmitted::Reader from,
-                              const std::string&) {
-  ASSIGN_OR_RETURN(Campaign campaign,
-                   ReadCampaign(from.getCampaign(), "campaign"));
-  ASSIGN_OR_RETURN(Porteur porteur, Read(from.getPorteur(), "porteur"));
-  ASSIGN_OR_RETURN(ProjectKind kind,
-                   ReadEnum(from.getKind(), kProjectKindNames, "kind"));
-  ASSIGN_OR_RETURN(Solution solution, Read(from.getSolution(), "solution"));
-  ASSIGN_OR_RETURN(
-      auto organisations,
-      ReadList<OrganisationEntry>(from.getOrganisations(), "organisations"));
-  ASSIGN_OR_RETURN(
-      auto establishments,
-      ReadList<EstablishmentEntry>(from.getEstablishments(), "establishments"));
-  ASSIGN_OR_RETURN(
-      std::optional<int64_t> amoa,
-      ReadOptional(from.getHasAmoaRequestedCents(),
-                   from.getAmoaRequestedCents(), "amoaRequestedCents"));
-  ASSIGN_OR_RETURN(Date submitted_at,
-                   ReadDate(from.getSubmittedAt(), "submittedAt"));
-  return ProjectSubmitted{.project = TextOf(from.getProject()),
-                          .campaign = campaign,
-                          .porteur = std::move(porteur),
-                          .kind = kind,
-                          .solution = std::move(solution),
-                          .organisations = std::move(organisations),
-                          .establishments = std::move(establishments),
-                          .amoa_requested_cents = amoa,
-                          .submitted_at = submitted_at};
-}
-
-Result<ProjectSelected> Read(w::ProjectSelected::Reader from,
-                             const std::string&) {
-  ASSIGN_OR_RETURN(Date committee_at,
-                   ReadDate(from.getCommitteeAt(), "committeeAt"));
-  return ProjectSelected{.project = TextOf(from.getProject()),
-                         .committee_at = committee_at};
-}
-
-Result<ProjectRejected> Read(w::ProjectRejected::Reader from,
-                             const std::string&) {
-  return ProjectRejected{.project = TextOf(from.getProject()),
-                         .reason = TextOf(from.getReason())};
-}
-
-Result<ConventionSigned> Read(w::ConventionSigned::Reader from,
-                              const std::string&) {
-  ASSIGN_OR_RETURN(Date signed_at, ReadDate(from.getSignedAt(), "signedAt"));
-  std::vector<Finess> establishments;
-  auto list = from.getEstablishments();
-  establishments.reserve(list.size());
-  for (unsigned i = 0; i < list.size(); ++i) {
-    ASSIGN_OR_RETURN(Finess finess,
-                     ReadFiness(list[i], IndexPath("establishments", i)));
-    establishments.push_back(std::move(finess));
-  }
-  return ConventionSigned{.project = TextOf(from.getProject()),
-                          .signed_at = signed_at,
-                          .amount_cents = from.getAmountCents(),
-                          .establishments = std::move(establishments),
-                          .duration_months = from.getDurationMonths()};
-}
-
-Result<PaymentIssued> Read(w::PaymentIssued::Reader from, const std::string&) {
-  ASSIGN_OR_RETURN(Tranche tranche,
-                   ReadEnum(from.getTranche(), kTrancheNames, "tranche"));
-  ASSIGN_OR_RETURN(Date paid_at, ReadDate(from.getPaidAt(), "paidAt"));
-  std::optional<Region> paying_region;
-  if (from.getHasPayingRegion()) {
-    ASSIGN_OR_RETURN(paying_region,
-                     ReadRegion(from.getPayingRegion(), "payingRegion"));
-  } else if (from.hasPayingRegion()) {
-    return Corrupt("payingRegion", "set while marked absent");
-  }
-  return PaymentIssued{.project = TextOf(from.getProject()),
-                       .tranche = tranche,
-                       .amount_cents = from.getAmountCents(),
-                       .paid_at = paid_at,
-                       .reference = TextOf(from.getReference()),
-                       .paying_region = std::move(paying_region)};
-}
-
-Result<IndicatorMeasured> Read(w::IndicatorMeasured::Reader from,
-                               const std::string&) {
-  ASSIGN_OR_RETURN(Finess finess, ReadFiness(from.getFiness(), "finess"));
-  ASSIGN_OR_RETURN(Date period_start,
-                   ReadDate(from.getPeriodStart(), "periodStart"));
-  ASSIGN_OR_RETURN(Date period_end, ReadDate(from.getPeriodEnd(), "periodEnd"));
-  ASSIGN_OR_RETURN(std::optional<int64_t> persons_eligible,
-                   ReadOptional(from.getHasPersonsEligible(),
-                                from.getPersonsEligible(), "personsEligible"));
-  ASSIGN_OR_RETURN(
-      std::optional<int64_t> e_prescription,
-      ReadOptional(from.getHasEPrescriptionImports(),
-                   from.getEPrescriptionImports(), "ePrescriptionImports"));
-  ASSIGN_OR_RETURN(
-      std::optional<int64_t> e_parcours,
-      ReadOptional(from.getHasEParcoursExchanges(),
-                   from.getEParcoursExchanges(), "eParcoursExchanges"));
-  return IndicatorMeasured{
-      .finess = std::move(finess),
-      .period_start = period_start,
-      .period_end = period_end,
-      .persons_accompanied = from.getPersonsAccompanied(),
-      .active_files = from.getActiveFiles(),
-      .active_files_with_plan = from.getActiveFilesWithPlan(),
-      .active_files_with_agenda_event = from.getActiveFilesWithAgendaEvent(),
-      .persons_eligible = persons_eligible,
-      .mssante_messages = from.getMssanteMessages(),
-      .dmp_fed = from.getDmpFed(),
-      .e_prescription_imports = e_prescription,
-      .e_parcours_exchanges = e_parcours};
-}
-
-Result<GrappeExtended> Read(w::GrappeExtended::Reader from,
-                            const std::string&) {
-  ASSIGN_OR_RETURN(Date extended_at,
-                   ReadDate(from.getExtendedAt(), "extendedAt"));
-  ASSIGN_OR_RETURN(Region paying_region,
-                   ReadRegion(from.getPayingRegion(), "payingRegion"));
-  ASSIGN_OR_RETURN(
-      auto organisations,
-      ReadList<OrganisationEntry>(from.getOrganisations(), "organisations"));
-  ASSIGN_OR_RETURN(
-      auto establishments,
-      ReadList<EstablishmentEntry>(from.getEstablishments(), "establishments"));
-  return GrappeExtended{.project = TextOf(from.getProject()),
-                        .extended_at = extended_at,
-                        .porteur_agreement = from.getPorteurAgreement(),
-                        .paying_region = std::move(paying_region),
-                        .organisations = std::move(organisations),
-                        .establishments = std::move(establishments)};
-}
-
-Result<FinessChanged> Read(w::FinessChanged::Reader from, const std::string&) {
-  ASSIGN_OR_RETURN(Finess from_number, ReadFiness(from.getFrom(), "from"));
-  ASSIGN_OR_RETURN(Finess to_number, ReadFiness(from.getTo(), "to"));
-  ASSIGN_OR_RETURN(FinessChangeKind kind,
-                   ReadEnum(from.getKind(), kFinessChangeKindNames, "kind"));
-  ASSIGN_OR_RETURN(Date effective_at,
-                   ReadDate(from.getEffectiveAt(), "effectiveAt"));
-  return FinessChanged{.from = std::move(from_number),
-                       .to = std::move(to_number),
-                       .kind = kind,
-                       .effective_at = effective_at};
-}
-
-Result<SonsOrdered> Read(w::SonsOrdered::Reader from, const std::string&) {
-  ASSIGN_OR_RETURN(Finess finess, ReadFiness(from.getFiness(), "finess"));
-  ASSIGN_OR_RETURN(Solution solution, Read(from.getSolution(), "solution"));
-  ASSIGN_OR_RETURN(Date ordered_at, ReadDate(from.getOrderedAt(), "orderedAt"));
-  ASSIGN_OR_RETURN(std::optional<int32_t> validated_days,
-                   ReadOptional(from.getHasValidatedAt(), from.getValidatedAt(),
-                                "validatedAt"));
-  std::optional<Date> validated_at;
-  if (validated_days) {
-    ASSIGN_OR_RETURN(validated_at, ReadDate(*validated_days, "validatedAt"));
-  }
-  return SonsOrdered{.finess = std::move(finess),
-                     .solution = std::move(solution),
-                     .ordered_at = ordered_at,
-                     .validated_at = validated_at};
-}
-
-Result<EuFundingDeclared> Read(w::EuFundingDeclared::Reader from,
-                               const std::string&) {
-  ASSIGN_OR_RETURN(Finess finess, ReadFiness(from.getFiness(), "finess"));
-  ASSIGN_OR_RETURN(EuFund fund, ReadEnum(from.getFund(), kEuFundNames, "fund"));
-  ASSIGN_OR_RETURN(
-      EuOperation operation,
-      ReadEnum(from.getOperation(), kEuOperationNames, "operation"));
-  ASSIGN_OR_RETURN(Date declared_at,
-                   ReadDate(from.getDeclaredAt(), "declaredAt"));
-  return EuFundingDeclared{.finess = std::move(finess),
-                           .fund = fund,
-                           .operation = operation,
-                           .declared_at = declared_at};
-}
-
-Result<ExpensesCertified> Read(w::ExpensesCertified::Reader from,
-                               const std::string&) {
-  ASSIGN_OR_RETURN(
-      Certifier certified_by,
-      ReadEnum(from.getCertifiedBy(), kCertifierNames, "certifiedBy"));
-  ASSIGN_OR_RETURN(Date certified_at,
-                   ReadDate(from.getCertifiedAt(), "certifiedAt"));
-  return ExpensesCertified{.project = TextOf(from.getProject()),
-                           .total_cents = from.getTotalCents(),
-                           .equipment_cents = from.getEquipmentCents(),
-                           .certified_by = certified_by,
-                           .certified_at = certified_at};
-}
-
-Result<SolutionReferenced> Read(w::SolutionReferenced::Reader from,
-                                const std::string&) {
-  ASSIGN_OR_RETURN(Solution solution, Read(from.getSolution(), "solution"));
-  ASSIGN_OR_RETURN(SolutionStatus status,
-                   ReadEnum(from.getStatus(), kSolutionStatusNames, "status"));
-  ASSIGN_OR_RETURN(Date referenced_at,
-                   ReadDate(from.getReferencedAt(), "referencedAt"));
-  return SolutionReferenced{.solution = std::move(solution),
-                            .corridor = TextOf(from.getCorridor()),
-                            .status = status,
-                            .referenced_at = referenced_at};
-}
-
-Result<TargetsAdjusted> Read(w::TargetsAdjusted::Reader from,
-                             const std::string&) {
-  ASSIGN_OR_RETURN(Finess finess, ReadFiness(from.getFiness(), "finess"));
-  return TargetsAdjusted{.finess = std::move(finess),
-                         .denominator = from.getDenominator(),
-                         .reason = TextOf(from.getReason())};
-}
-
-Result<EventVoided> Read(w::EventVoided::Reader from, const std::string&) {
-  return EventVoided{.seq = from.getSeq(), .reason = TextOf(from.getReason())};
-}
-
-// ---------------------------------------------------------------- dispatch
+static_assert(std::endian::native == std::endian::little,
+              "Cap'n Proto data sections are little-endian");
 
 // The wire struct of each event type; key records have none (the ledger owns
 // them).
@@ -629,62 +41,358 @@ template <typename T>
 struct WireOf {
   using type = void;
 };
-template <>
-struct WireOf<ProjectSubmitted> {
-  using type = w::ProjectSubmitted;
+#define ESMS_WIRE(T)      \
+  template <>             \
+  struct WireOf<T> {      \
+    using type = wire::T; \
+  }
+ESMS_WIRE(ProjectSubmitted);
+ESMS_WIRE(ProjectSelected);
+ESMS_WIRE(ProjectRejected);
+ESMS_WIRE(ConventionSigned);
+ESMS_WIRE(PaymentIssued);
+ESMS_WIRE(IndicatorMeasured);
+ESMS_WIRE(GrappeExtended);
+ESMS_WIRE(FinessChanged);
+ESMS_WIRE(SonsOrdered);
+ESMS_WIRE(EuFundingDeclared);
+ESMS_WIRE(ExpensesCertified);
+ESMS_WIRE(SolutionReferenced);
+ESMS_WIRE(TargetsAdjusted);
+ESMS_WIRE(EventVoided);
+#undef ESMS_WIRE
+
+// ---------------------------------------------------------------- layout
+
+template <typename M>
+struct ValueOf {
+  using type = M;
 };
-template <>
-struct WireOf<ProjectSelected> {
-  using type = w::ProjectSelected;
+template <typename M>
+struct ValueOf<std::optional<M>> {
+  using type = M;
 };
-template <>
-struct WireOf<ProjectRejected> {
-  using type = w::ProjectRejected;
+// The value type of field F (T for a std::optional<T> member).
+template <typename F>
+using ValueType = typename ValueOf<typename std::remove_cvref_t<F>::Type>::type;
+
+// The wire type of a value of C++ type M, and its raw type in a data section.
+template <typename M>
+constexpr capnp::schema::Type::Which WireTypeOf() {
+  using W = capnp::schema::Type;
+  if constexpr (std::is_same_v<M, bool>) return W::BOOL;
+  if constexpr (std::is_same_v<M, int64_t>) return W::INT64;
+  if constexpr (std::is_same_v<M, uint64_t>) return W::UINT64;
+  if constexpr (std::is_same_v<M, Date>) return W::INT32;
+  if constexpr (std::is_enum_v<M>) return W::ENUM;
+  if constexpr (Described<M>) return W::STRUCT;
+  if constexpr (IsVector<M>::value) return W::LIST;
+  return W::TEXT;  // std::string, Finess, Siret, Region
+}
+template <typename M>
+using RawOf = std::conditional_t<
+    std::is_same_v<M, Date>, int32_t,
+    std::conditional_t<std::is_enum_v<M>, uint16_t, M>>;
+template <typename M>
+constexpr bool kInDataSection =
+    std::is_arithmetic_v<M> || std::is_enum_v<M> || std::is_same_v<M, Date>;
+
+// Where a field lives in its wire struct.
+struct Slot {
+  uint32_t offset = 0;        // data: in units of its size; pointer: index
+  int64_t presence_bit = -1;  // optional: the bit of `hasX`; -1: none
+  capnp::StructSchema nested;  // a struct or list-of-struct field: its struct
+  uint16_t data_words = 0;     // ... and that struct's size
+  uint16_t pointers = 0;
 };
+
+template <Described T>
+auto Resolve(capnp::StructSchema schema) {
+  std::array<Slot, std::tuple_size_v<decltype(kFields<T>)>> slots;
+  size_t i = 0;
+  unsigned wire_fields = 0;  // the wire fields used: all of them
+  std::apply(
+      [&](const auto&... f) {
+        auto resolve = [&](const auto& field_of_table) {
+          const std::string_view name = field_of_table.name;
+          using M = ValueType<decltype(field_of_table)>;
+          const auto field =
+              schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
+          capnp::Type type = field.getType();
+          KJ_REQUIRE(type.which() == WireTypeOf<M>(),
+                     "the wire field has another type", field.getProto().getName());
+          Slot& slot = slots[i++];
+          ++wire_fields;
+          slot.offset = field.getProto().getSlot().getOffset();
+          if (type.isList() && type.asList().getElementType().isStruct()) {
+            type = type.asList().getElementType();
+          }
+          if (type.isStruct()) {
+            slot.nested = type.asStruct();
+            slot.data_words = slot.nested.getProto().getStruct().getDataWordCount();
+            slot.pointers = slot.nested.getProto().getStruct().getPointerCount();
+          }
+          std::string has = "has" + std::string(name);
+          has[3] = static_cast<char>(has[3] - 'a' + 'A');
+          KJ_IF_MAYBE(flag, schema.findFieldByName(has)) {
+            slot.presence_bit = flag->getProto().getSlot().getOffset();
+            ++wire_fields;
+          }
+        };
+        (resolve(f), ...);
+      },
+      kFields<T>);
+  KJ_REQUIRE(wire_fields == schema.getFields().size(),
+             "a wire field is not in the table", schema.getProto().getDisplayName());
+  return slots;
+}
+
+// The slots of T in its wire struct `schema`, resolved on first use.
+template <Described T>
+const auto& SlotsOf(capnp::StructSchema schema) {
+  static const auto slots = Resolve<T>(schema);
+  return slots;
+}
+
+// Data fields, at `offset` in units of their size; beyond a (canonically
+// truncated) data section a field reads as 0.
+template <typename R>
+R GetData(capnp::AnyStruct::Reader from, uint32_t offset) {
+  const kj::ArrayPtr<const kj::byte> data = from.getDataSection();
+  R value{};
+  if ((offset + 1) * sizeof(R) <= data.size()) {
+    std::memcpy(&value, data.begin() + offset * sizeof(R), sizeof(R));
+  }
+  return value;
+}
 template <>
-struct WireOf<ConventionSigned> {
-  using type = w::ConventionSigned;
-};
+bool GetData<bool>(capnp::AnyStruct::Reader from, uint32_t bit) {
+  const kj::ArrayPtr<const kj::byte> data = from.getDataSection();
+  return bit / 8 < data.size() && ((data[bit / 8] >> (bit % 8)) & 1) != 0;
+}
+template <typename R>
+void SetData(capnp::AnyStruct::Builder to, uint32_t offset, R value) {
+  std::memcpy(to.getDataSection().begin() + offset * sizeof(R), &value,
+              sizeof(R));
+}
 template <>
-struct WireOf<PaymentIssued> {
-  using type = w::PaymentIssued;
+void SetData<bool>(capnp::AnyStruct::Builder to, uint32_t bit, bool value) {
+  kj::byte& byte = to.getDataSection()[bit / 8];
+  byte = static_cast<kj::byte>((byte & ~(1u << (bit % 8))) |
+                               (static_cast<unsigned>(value) << (bit % 8)));
+}
+
+capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from,
+                                    uint32_t index) {
+  const auto pointers = from.getPointerSection();
+  return index < pointers.size() ? pointers[index] : capnp::AnyPointer::Reader();
+}
+
+// ---------------------------------------------------------------- encoding
+
+capnp::Text::Reader AsText(const std::string& text) {
+  return capnp::Text::Reader(text.data(), text.size());
+}
+const std::string& TextOf(const std::string& value) { return value; }
+const std::string& TextOf(const Finess& value) { return value.str(); }
+const std::string& TextOf(const Siret& value) { return value.str(); }
+const std::string& TextOf(const Region& value) { return value.code(); }
+
+template <Described T>
+void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema,
+            const T& value);
+
+template <typename M>
+void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
+  if constexpr (std::is_same_v<M, Date>) {
+    SetData(to, slot.offset, static_cast<int32_t>(value.days()));
+  } else if constexpr (kInDataSection<M>) {
+    SetData(to, slot.offset, static_cast<RawOf<M>>(value));
+  } else {
+    capnp::AnyPointer::Builder pointer = to.getPointerSection()[slot.offset];
+    if constexpr (Described<M>) {
+      Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers),
+             slot.nested, value);
+    } else if constexpr (!IsVector<M>::value) {
+      pointer.setAs<capnp::Text>(AsText(TextOf(value)));
+    } else if constexpr (Described<typename M::value_type>) {
+      auto list = pointer.initAsListOfAnyStruct(
+          slot.data_words, slot.pointers, static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) {
+        Encode(list[i], slot.nested, value[i]);
+      }
+    } else {
+      auto list = pointer.initAs<capnp::List<capnp::Text>>(
+          static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) {
+        list.set(i, AsText(TextOf(value[i])));
+      }
+    }
+  }
+}
+
+template <Described T>
+void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema,
+            const T& value) {
+  const auto& slots = SlotsOf<T>(schema);
+  size_t i = 0;
+  std::apply(
+      [&](const auto&... field) {
+        auto put = [&](const Slot& slot, const auto& member) {
+          if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
+            if (!member) return;
+            if (slot.presence_bit >= 0) SetData(to, slot.presence_bit, true);
+            Put(to, slot, *member);
+          } else {
+            Put(to, slot, member);
+          }
+        };
+        (put(slots[i++], value.*field.member), ...);
+      },
+      kFields<T>);
+}
+
+// ---------------------------------------------------------------- decoding
+// Each Get returns Status::DataLoss naming the field
+// ("establishments[2].finess: ...") for a value that cannot come from
+// EncodeCapnpPayload.
+
+// The path of a field ("establishments[2].finess"), spelled only for an error.
+struct Path {
+  const Path* parent = nullptr;  // null: the payload's root
+  std::string_view name;         // a field of the parent,
+  size_t index = 0;              // or, with no name, an element of it
+
+  std::string str() const {
+    if (parent == nullptr) return std::string();
+    return name.empty() ? IndexPath(parent->str(), index)
+                        : JoinPath(parent->str(), name);
+  }
 };
-template <>
-struct WireOf<IndicatorMeasured> {
-  using type = w::IndicatorMeasured;
-};
-template <>
-struct WireOf<GrappeExtended> {
-  using type = w::GrappeExtended;
-};
-template <>
-struct WireOf<FinessChanged> {
-  using type = w::FinessChanged;
-};
-template <>
-struct WireOf<SonsOrdered> {
-  using type = w::SonsOrdered;
-};
-template <>
-struct WireOf<EuFundingDeclared> {
-  using type = w::EuFundingDeclared;
-};
-template <>
-struct WireOf<ExpensesCertified> {
-  using type = w::ExpensesCertified;
-};
-template <>
-struct WireOf<SolutionReferenced> {
-  using type = w::SolutionReferenced;
-};
-template <>
-struct WireOf<TargetsAdjusted> {
-  using type = w::TargetsAdjusted;
-};
-template <>
-struct WireOf<EventVoided> {
-  using type = w::EventVoided;
-};
+
+Status Corrupt(const Path& path, std::string_view why) {
+  return Status::DataLoss(path.str() + ": " + std::string(why));
+}
+
+Status FromRaw(int32_t days, const Path& path, Date& out) {
+  // Date::Parse accepts years 0000-9999 only; so does the decoder.
+  static const int64_t kFirst = Date::FromCivil(0, 1, 1)->days();
+  static const int64_t kLast = Date::FromCivil(9999, 12, 31)->days();
+  if (days < kFirst || days > kLast) {
+    return Corrupt(path,
+                   "day number " + std::to_string(days) + " is out of range");
+  }
+  out = Date::FromDays(days);
+  return Status::OK();
+}
+Status FromRaw(uint16_t ordinal, const Path& path, Campaign& out) {
+  if (ordinal > static_cast<uint16_t>(Campaign::kGeneralisation2025)) {
+    return Corrupt(path, "unknown campaign " + std::to_string(ordinal));
+  }
+  out = static_cast<Campaign>(ordinal);
+  return Status::OK();
+}
+template <NamedEnum E>
+Status FromRaw(uint16_t ordinal, const Path& path, E& out) {
+  if (ordinal >= kEnumNames<E>.size()) {
+    return Corrupt(path, "unknown enumerant " + std::to_string(ordinal));
+  }
+  out = static_cast<E>(ordinal);
+  return Status::OK();
+}
+template <typename M>
+  requires std::is_arithmetic_v<M>
+Status FromRaw(M raw, const Path&, M& out) {
+  out = raw;
+  return Status::OK();
+}
+
+Status FromText(capnp::Text::Reader text, const Path&, std::string& out) {
+  out.assign(text.begin(), text.size());
+  return Status::OK();
+}
+// A FINESS, SIRET or region code: a text that must parse.
+template <typename M>
+  requires requires(std::string_view text) { M::Parse(text); }
+Status FromText(capnp::Text::Reader text, const Path& path, M& out) {
+  Result<M> parsed = M::Parse(std::string_view(text.begin(), text.size()));
+  if (!parsed.ok()) return Corrupt(path, parsed.status().message());
+  out = std::move(parsed).value();
+  return Status::OK();
+}
+
+template <Described T>
+Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
+              const Path& path, T& out);
+
+template <typename M>
+Status Get(capnp::AnyStruct::Reader from, const Slot& slot,
+           const Path& path, M& out) {
+  if constexpr (kInDataSection<M>) {
+    return FromRaw(GetData<RawOf<M>>(from, slot.offset), path, out);
+  } else {
+    const capnp::AnyPointer::Reader pointer = PointerOf(from, slot.offset);
+    if constexpr (Described<M>) {
+      return Decode(pointer.getAs<capnp::AnyStruct>(), slot.nested, path, out);
+    } else if constexpr (!IsVector<M>::value) {
+      return FromText(pointer.getAs<capnp::Text>(), path, out);
+    } else if constexpr (Described<typename M::value_type>) {
+      const auto list = pointer.getAs<capnp::AnyList>()
+                            .as<capnp::List<capnp::AnyStruct>>();
+      out.resize(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        RETURN_IF_ERROR(Decode(list[i], slot.nested, Path{&path, {}, i}, out[i]));
+      }
+      return Status::OK();
+    } else {
+      const auto list = pointer.getAs<capnp::List<capnp::Text>>();
+      out.resize(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        RETURN_IF_ERROR(FromText(list[i], Path{&path, {}, i}, out[i]));
+      }
+      return Status::OK();
+    }
+  }
+}
+
+// True when the field holds something other than its default (absent) value.
+template <typename M>
+bool IsSet(capnp::AnyStruct::Reader from, const Slot& slot) {
+  if constexpr (kInDataSection<M>) {
+    return GetData<RawOf<M>>(from, slot.offset) != RawOf<M>{};
+  } else {
+    return !PointerOf(from, slot.offset).isNull();
+  }
+}
+
+template <Described T>
+Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
+              const Path& path, T& out) {
+  const auto& slots = SlotsOf<T>(schema);
+  size_t i = 0;
+  return ForEachField<T>([&](const auto& field) {
+    using M = ValueType<decltype(field)>;
+    const Slot& slot = slots[i++];
+    auto& member = out.*field.member;
+    const Path key{&path, field.name};
+    if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
+      const bool present = slot.presence_bit >= 0
+                               ? GetData<bool>(from, slot.presence_bit)
+                               : IsSet<M>(from, slot);
+      // Absent: the value must stay at its default, so that one value has one
+      // byte form.
+      if (!present) {
+        return IsSet<M>(from, slot) ? Corrupt(key, "set while marked absent")
+                                    : Status::OK();
+      }
+      return Get(from, slot, key, member.emplace());
+    } else {
+      return Get(from, slot, key, member);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- dispatch
 
 Status KeyRecordRefusal() {
   return Status::Internal("key records are encoded by the ledger");
@@ -696,10 +404,14 @@ Result<std::vector<uint8_t>> EncodeAs(const T& value) {
   if constexpr (std::is_void_v<Wire>) {
     return KeyRecordRefusal();
   } else {
+    const capnp::StructSchema schema = capnp::Schema::from<Wire>();
+    const auto node = schema.getProto().getStruct();
     capnp::MallocMessageBuilder message;
-    auto root = message.initRoot<Wire>();
-    Write(value, root);
-    kj::Array<capnp::word> words = capnp::canonicalize(root.asReader());
+    capnp::AnyStruct::Builder root =
+        message.getRoot<capnp::AnyPointer>().initAsAnyStruct(
+            node.getDataWordCount(), node.getPointerCount());
+    Encode(root, schema, value);
+    kj::Array<capnp::word> words = root.asReader().canonicalize();
     kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
     return std::vector<uint8_t>(bytes.begin(), bytes.end());
   }
@@ -732,23 +444,26 @@ Result<EventData> DecodeAs(std::string_view type,
         return Status::DataLoss(std::string(type) +
                                 " payload is not in canonical form");
       }
-      Result<T> value = Read(reader.getRoot<Wire>(), std::string());
-      if (!value.ok()) {
+      T value;
+      Status status = Decode(
+          reader.getRoot<capnp::AnyPointer>().getAs<capnp::AnyStruct>(),
+          capnp::Schema::from<Wire>(), Path(), value);
+      if (!status.ok()) {
         return Status::DataLoss(std::string(type) +
-                                " payload: " + value.status().message());
+                                " payload: " + status.message());
       }
       // One value, one byte form: canonical bytes that still differ from the
       // encoding of what they decode to (a null text where the encoder writes
       // an empty one, ...) are refused too.
-      if (!check_canonical) return EventData(std::move(value).value());
-      Result<std::vector<uint8_t>> again = EncodeAs(*value);
+      if (!check_canonical) return EventData(std::move(value));
+      Result<std::vector<uint8_t>> again = EncodeAs(value);
       const auto bytes = words.asBytes();
       if (!again.ok() || !std::equal(again->begin(), again->end(),
                                      bytes.begin(), bytes.end())) {
         return Status::DataLoss(std::string(type) +
                                 " payload is not the encoding of its value");
       }
-      return EventData(std::move(value).value());
+      return EventData(std::move(value));
     }
   }
 }

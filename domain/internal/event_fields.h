@@ -40,6 +40,7 @@ namespace esms::domain::internal {
 
 template <typename S, typename M>
 struct Field {
+  using Type = M;
   std::string_view name;
   M S::*member;
 };
@@ -200,11 +201,14 @@ struct IsVector<std::vector<T>> : std::true_type {};
 template <Described T, typename Visit>
 Status ForEachField(Visit&& visit) {
   Status status = Status::OK();
-  std::apply(
-      [&](const auto&... field) {
-        (void)((status = visit(field), status.ok()) && ...);
-      },
-      kFields<T>);
+  auto step = [&](const auto& field) {
+    Status result = visit(field);
+    if (result.ok()) return true;
+    status = std::move(result);
+    return false;
+  };
+  std::apply([&](const auto&... field) { (void)(step(field) && ...); },
+             kFields<T>);
   return status;
 }
 
