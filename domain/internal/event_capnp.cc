@@ -114,7 +114,7 @@ auto Resolve(capnp::StructSchema schema) {
   std::apply(
       [&](const auto&... f) {
         auto resolve = [&](const auto& field_of_table) {
-          const std::string_view name = field_of_table.name;
+          const std::string_view name = field_of_table.name();
           using M = ValueType<decltype(field_of_table)>;
           const auto field =
               schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
@@ -374,7 +374,7 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
     using M = ValueType<decltype(field)>;
     const Slot& slot = slots[i++];
     auto& member = out.*field.member;
-    const Path key{&path, field.name};
+    const Path key{&path, field.name()};
     if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
       const bool present = slot.presence_bit >= 0
                                ? GetData<bool>(from, slot.presence_bit)

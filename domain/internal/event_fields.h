@@ -26,6 +26,7 @@
 #ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
 #define ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
 
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string_view>
@@ -38,149 +39,83 @@
 
 namespace esms::domain::internal {
 
-template <typename S, typename M>
+// One field: its member, and its name, the member's in camelCase
+// (`finess_ej` -> "finessEj").
+template <typename S, typename M, size_t N>
 struct Field {
   using Type = M;
-  std::string_view name;
+  std::array<char, N> chars;
+  size_t length;
   M S::*member;
+
+  constexpr std::string_view name() const { return {chars.data(), length}; }
 };
 
-template <typename S, typename M>
-constexpr Field<S, M> F(std::string_view name, M S::*member) {
-  return {name, member};
+template <typename S, typename M, size_t N>
+consteval Field<S, M, N> MakeField(const char (&member_name)[N], M S::*member) {
+  Field<S, M, N> field{{}, 0, member};
+  for (size_t i = 0; i + 1 < N; ++i) {
+    const bool upper = member_name[i] == '_';
+    if (upper) ++i;
+    field.chars[field.length++] =
+        upper ? static_cast<char>(member_name[i] - 'a' + 'A') : member_name[i];
+  }
+  return field;
 }
 
 // kFields<T>: the fields of T, in the struct's order (and the JSON output's).
 template <typename T>
 inline constexpr std::nullptr_t kFields = nullptr;
 
-template <>
-inline constexpr auto kFields<Solution> =
-    std::tuple(F("vendor", &Solution::vendor), F("product", &Solution::product),
-               F("version", &Solution::version));
-template <>
-inline constexpr auto kFields<Porteur> =
-    std::tuple(F("finessEj", &Porteur::finess_ej), F("siret", &Porteur::siret),
-               F("name", &Porteur::name), F("ght", &Porteur::ght),
-               F("nationalEntityAgreement", &Porteur::national_entity_agreement));
-template <>
-inline constexpr auto kFields<OrganisationEntry> = std::tuple(
-    F("finessEj", &OrganisationEntry::finess_ej),
-    F("name", &OrganisationEntry::name),
-    F("essmsTotal", &OrganisationEntry::essms_total),
-    F("region", &OrganisationEntry::region));
-template <>
-inline constexpr auto kFields<SaadHours> = std::tuple(
-    F("total", &SaadHours::total), F("eligible", &SaadHours::eligible));
-template <>
-inline constexpr auto kFields<EstablishmentEntry> = std::tuple(
-    F("finess", &EstablishmentEntry::finess),
-    F("finessEj", &EstablishmentEntry::finess_ej),
-    F("name", &EstablishmentEntry::name),
-    F("region", &EstablishmentEntry::region),
-    F("situation", &EstablishmentEntry::situation),
-    F("saadHours", &EstablishmentEntry::saad_hours),
-    F("equipmentQuoteCents", &EstablishmentEntry::equipment_quote_cents));
+#define ESMS_FIELD(S, member) MakeField(#member, &S::member)
+#define ESMS_FIELDS_1(S, m) ESMS_FIELD(S, m)
+#define ESMS_FIELDS_2(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_1(S, __VA_ARGS__)
+#define ESMS_FIELDS_3(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_2(S, __VA_ARGS__)
+#define ESMS_FIELDS_4(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_3(S, __VA_ARGS__)
+#define ESMS_FIELDS_5(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_4(S, __VA_ARGS__)
+#define ESMS_FIELDS_6(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_5(S, __VA_ARGS__)
+#define ESMS_FIELDS_7(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_6(S, __VA_ARGS__)
+#define ESMS_FIELDS_8(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_7(S, __VA_ARGS__)
+#define ESMS_FIELDS_9(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_8(S, __VA_ARGS__)
+#define ESMS_FIELDS_10(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_9(S, __VA_ARGS__)
+#define ESMS_FIELDS_11(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_10(S, __VA_ARGS__)
+#define ESMS_FIELDS_12(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_11(S, __VA_ARGS__)
+#define ESMS_FIELDS_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) ESMS_FIELDS_##N
+#define ESMS_DESCRIBE(S, ...)                                                             \
+  template <>                                                                             \
+  inline constexpr auto kFields<S> = std::tuple(ESMS_FIELDS_N(                            \
+      __VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)(S, __VA_ARGS__))
 
-template <>
-inline constexpr auto kFields<ProjectSubmitted> = std::tuple(
-    F("project", &ProjectSubmitted::project),
-    F("campaign", &ProjectSubmitted::campaign),
-    F("porteur", &ProjectSubmitted::porteur),
-    F("kind", &ProjectSubmitted::kind),
-    F("solution", &ProjectSubmitted::solution),
-    F("organisations", &ProjectSubmitted::organisations),
-    F("establishments", &ProjectSubmitted::establishments),
-    F("amoaRequestedCents", &ProjectSubmitted::amoa_requested_cents),
-    F("submittedAt", &ProjectSubmitted::submitted_at));
-template <>
-inline constexpr auto kFields<ProjectSelected> =
-    std::tuple(F("project", &ProjectSelected::project),
-               F("committeeAt", &ProjectSelected::committee_at));
-template <>
-inline constexpr auto kFields<ProjectRejected> =
-    std::tuple(F("project", &ProjectRejected::project),
-               F("reason", &ProjectRejected::reason));
-template <>
-inline constexpr auto kFields<ConventionSigned> = std::tuple(
-    F("project", &ConventionSigned::project),
-    F("signedAt", &ConventionSigned::signed_at),
-    F("amountCents", &ConventionSigned::amount_cents),
-    F("establishments", &ConventionSigned::establishments),
-    F("durationMonths", &ConventionSigned::duration_months));
-template <>
-inline constexpr auto kFields<PaymentIssued> = std::tuple(
-    F("project", &PaymentIssued::project), F("tranche", &PaymentIssued::tranche),
-    F("amountCents", &PaymentIssued::amount_cents),
-    F("paidAt", &PaymentIssued::paid_at),
-    F("reference", &PaymentIssued::reference),
-    F("payingRegion", &PaymentIssued::paying_region));
-template <>
-inline constexpr auto kFields<IndicatorMeasured> = std::tuple(
-    F("finess", &IndicatorMeasured::finess),
-    F("periodStart", &IndicatorMeasured::period_start),
-    F("periodEnd", &IndicatorMeasured::period_end),
-    F("personsAccompanied", &IndicatorMeasured::persons_accompanied),
-    F("activeFiles", &IndicatorMeasured::active_files),
-    F("activeFilesWithPlan", &IndicatorMeasured::active_files_with_plan),
-    F("activeFilesWithAgendaEvent",
-      &IndicatorMeasured::active_files_with_agenda_event),
-    F("personsEligible", &IndicatorMeasured::persons_eligible),
-    F("mssanteMessages", &IndicatorMeasured::mssante_messages),
-    F("dmpFed", &IndicatorMeasured::dmp_fed),
-    F("ePrescriptionImports", &IndicatorMeasured::e_prescription_imports),
-    F("eParcoursExchanges", &IndicatorMeasured::e_parcours_exchanges));
-template <>
-inline constexpr auto kFields<GrappeExtended> = std::tuple(
-    F("project", &GrappeExtended::project),
-    F("extendedAt", &GrappeExtended::extended_at),
-    F("porteurAgreement", &GrappeExtended::porteur_agreement),
-    F("payingRegion", &GrappeExtended::paying_region),
-    F("organisations", &GrappeExtended::organisations),
-    F("establishments", &GrappeExtended::establishments));
-template <>
-inline constexpr auto kFields<FinessChanged> = std::tuple(
-    F("from", &FinessChanged::from), F("to", &FinessChanged::to),
-    F("kind", &FinessChanged::kind),
-    F("effectiveAt", &FinessChanged::effective_at));
-template <>
-inline constexpr auto kFields<SonsOrdered> = std::tuple(
-    F("finess", &SonsOrdered::finess), F("solution", &SonsOrdered::solution),
-    F("orderedAt", &SonsOrdered::ordered_at),
-    F("validatedAt", &SonsOrdered::validated_at));
-template <>
-inline constexpr auto kFields<EuFundingDeclared> = std::tuple(
-    F("finess", &EuFundingDeclared::finess), F("fund", &EuFundingDeclared::fund),
-    F("operation", &EuFundingDeclared::operation),
-    F("declaredAt", &EuFundingDeclared::declared_at));
-template <>
-inline constexpr auto kFields<ExpensesCertified> = std::tuple(
-    F("project", &ExpensesCertified::project),
-    F("totalCents", &ExpensesCertified::total_cents),
-    F("equipmentCents", &ExpensesCertified::equipment_cents),
-    F("certifiedBy", &ExpensesCertified::certified_by),
-    F("certifiedAt", &ExpensesCertified::certified_at));
-template <>
-inline constexpr auto kFields<SolutionReferenced> = std::tuple(
-    F("solution", &SolutionReferenced::solution),
-    F("corridor", &SolutionReferenced::corridor),
-    F("status", &SolutionReferenced::status),
-    F("referencedAt", &SolutionReferenced::referenced_at));
-template <>
-inline constexpr auto kFields<TargetsAdjusted> = std::tuple(
-    F("finess", &TargetsAdjusted::finess),
-    F("denominator", &TargetsAdjusted::denominator),
-    F("reason", &TargetsAdjusted::reason));
-template <>
-inline constexpr auto kFields<KeyEnrolled> = std::tuple(
-    F("name", &KeyEnrolled::name), F("publicKey", &KeyEnrolled::public_key),
-    F("roles", &KeyEnrolled::roles), F("regions", &KeyEnrolled::regions));
-template <>
-inline constexpr auto kFields<KeyRevoked> = std::tuple(
-    F("name", &KeyRevoked::name), F("reason", &KeyRevoked::reason));
-template <>
-inline constexpr auto kFields<EventVoided> = std::tuple(
-    F("seq", &EventVoided::seq), F("reason", &EventVoided::reason));
+ESMS_DESCRIBE(Solution, vendor, product, version);
+ESMS_DESCRIBE(Porteur, finess_ej, siret, name, ght, national_entity_agreement);
+ESMS_DESCRIBE(OrganisationEntry, finess_ej, name, essms_total, region);
+ESMS_DESCRIBE(SaadHours, total, eligible);
+ESMS_DESCRIBE(EstablishmentEntry, finess, finess_ej, name, region, situation, saad_hours,
+              equipment_quote_cents);
+
+ESMS_DESCRIBE(ProjectSubmitted, project, campaign, porteur, kind, solution, organisations,
+              establishments, amoa_requested_cents, submitted_at);
+ESMS_DESCRIBE(ProjectSelected, project, committee_at);
+ESMS_DESCRIBE(ProjectRejected, project, reason);
+ESMS_DESCRIBE(ConventionSigned, project, signed_at, amount_cents, establishments,
+              duration_months);
+ESMS_DESCRIBE(PaymentIssued, project, tranche, amount_cents, paid_at, reference, paying_region);
+ESMS_DESCRIBE(IndicatorMeasured, finess, period_start, period_end, persons_accompanied,
+              active_files, active_files_with_plan, active_files_with_agenda_event,
+              persons_eligible, mssante_messages, dmp_fed, e_prescription_imports,
+              e_parcours_exchanges);
+ESMS_DESCRIBE(GrappeExtended, project, extended_at, porteur_agreement, paying_region,
+              organisations, establishments);
+ESMS_DESCRIBE(FinessChanged, from, to, kind, effective_at);
+ESMS_DESCRIBE(SonsOrdered, finess, solution, ordered_at, validated_at);
+ESMS_DESCRIBE(EuFundingDeclared, finess, fund, operation, declared_at);
+ESMS_DESCRIBE(ExpensesCertified, project, total_cents, equipment_cents, certified_by,
+              certified_at);
+ESMS_DESCRIBE(SolutionReferenced, solution, corridor, status, referenced_at);
+ESMS_DESCRIBE(TargetsAdjusted, finess, denominator, reason);
+ESMS_DESCRIBE(KeyEnrolled, name, public_key, roles, regions);
+ESMS_DESCRIBE(KeyRevoked, name, reason);
+ESMS_DESCRIBE(EventVoided, seq, reason);
 
 // ---- What the codecs need to walk a table. ----
 

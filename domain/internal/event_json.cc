@@ -365,14 +365,14 @@ template <Described T>
 Status Read(const Json& value, const std::string& path, T& out) {
   static constexpr auto kNames = std::apply(
       [](const auto&... field) {
-        return std::array<std::string_view, sizeof...(field)>{field.name...};
+        return std::array<std::string_view, sizeof...(field)>{field.name()...};
       },
       kFields<T>);
   RETURN_IF_ERROR(ExpectObject(value, path, kNames));
   return ForEachField<T>([&](const auto& field) {
     auto& member = out.*field.member;
-    const std::string key = JoinPath(path, field.name);
-    const auto it = value.find(field.name);
+    const std::string key = JoinPath(path, field.name());
+    const auto it = value.find(std::string(field.name()));
     if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
       if (it == value.end()) return Status::OK();
       return Read(*it, key, member.emplace());
@@ -440,7 +440,7 @@ OrderedJson ToJson(const T& value) {
             out[std::string(name)] = ToJson(member);
           }
         };
-        (put(field.name, value.*field.member), ...);
+        (put(field.name(), value.*field.member), ...);
       },
       kFields<T>);
   return out;
