@@ -42,35 +42,32 @@ consteval bool InOrdinalOrder(const EnumName<E> (&table)[N]) {
   return true;
 }
 
-#define ESMS_ENUM_NAMES(E, ...)                                \
+#define ESMS_ENUM_NAMES(E, ...)                               \
   inline constexpr EnumName<E> k##E##Names[] = {__VA_ARGS__}; \
   static_assert(InOrdinalOrder(k##E##Names));                 \
-  template <>                                                  \
+  template <>                                                 \
   inline constexpr std::span<const EnumName<E>> kEnumNames<E> = k##E##Names
 
 ESMS_ENUM_NAMES(ProjectKind, {ProjectKind::kAcquisition, "acquisition"},
                 {ProjectKind::kUsage, "usage"}, {ProjectKind::kMixed, "mixed"});
 ESMS_ENUM_NAMES(Situation, {Situation::kAcquisition, "acquisition"},
                 {Situation::kUpgrade, "upgrade"});
-ESMS_ENUM_NAMES(Tranche, {Tranche::kAdvance, "advance"},
-                {Tranche::kBalance, "balance"},
+ESMS_ENUM_NAMES(Tranche, {Tranche::kAdvance, "advance"}, {Tranche::kBalance, "balance"},
                 {Tranche::kParametrisation, "parametrisation"},
                 {Tranche::kDeployment, "deployment"});
-ESMS_ENUM_NAMES(EuFund, {EuFund::kFeder, "FEDER"}, {EuFund::kFse, "FSE"},
-                {EuFund::kHopen, "HOPEN"}, {EuFund::kOther, "OTHER"});
+ESMS_ENUM_NAMES(EuFund, {EuFund::kFeder, "FEDER"}, {EuFund::kFse, "FSE"}, {EuFund::kHopen, "HOPEN"},
+                {EuFund::kOther, "OTHER"});
 ESMS_ENUM_NAMES(EuOperation, {EuOperation::kAcquisition, "acquisition"},
                 {EuOperation::kUpgrade, "upgrade"});
-ESMS_ENUM_NAMES(FinessChangeKind,
-                {FinessChangeKind::kRenumbering, "renumbering"},
+ESMS_ENUM_NAMES(FinessChangeKind, {FinessChangeKind::kRenumbering, "renumbering"},
                 {FinessChangeKind::kMerger, "merger"});
 ESMS_ENUM_NAMES(Certifier, {Certifier::kPublicAccountant, "public-accountant"},
                 {Certifier::kStatutoryAuditor, "statutory-auditor"});
 ESMS_ENUM_NAMES(SolutionStatus, {SolutionStatus::kCandidate, "candidate"},
                 {SolutionStatus::kReferenced, "referenced"});
 ESMS_ENUM_NAMES(Role, {Role::kAdmin, "admin"}, {Role::kPorteur, "porteur"},
-                {Role::kArsInstructor, "ars-instructor"},
-                {Role::kArsPayer, "ars-payer"}, {Role::kNational, "national"},
-                {Role::kAuditor, "auditor"});
+                {Role::kArsInstructor, "ars-instructor"}, {Role::kArsPayer, "ars-payer"},
+                {Role::kNational, "national"}, {Role::kAuditor, "auditor"});
 #undef ESMS_ENUM_NAMES
 
 template <NamedEnum E>

@@ -81,10 +81,10 @@ inline constexpr std::nullptr_t kFields = nullptr;
 #define ESMS_FIELDS_11(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_10(S, __VA_ARGS__)
 #define ESMS_FIELDS_12(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_11(S, __VA_ARGS__)
 #define ESMS_FIELDS_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) ESMS_FIELDS_##N
-#define ESMS_DESCRIBE(S, ...)                                                             \
-  template <>                                                                             \
-  inline constexpr auto kFields<S> = std::tuple(ESMS_FIELDS_N(                            \
-      __VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)(S, __VA_ARGS__))
+#define ESMS_DESCRIBE(S, ...)                    \
+  template <>                                    \
+  inline constexpr auto kFields<S> = std::tuple( \
+      ESMS_FIELDS_N(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)(S, __VA_ARGS__))
 
 ESMS_DESCRIBE(Solution, vendor, product, version);
 ESMS_DESCRIBE(Porteur, finess_ej, siret, name, ght, national_entity_agreement);
@@ -97,20 +97,18 @@ ESMS_DESCRIBE(ProjectSubmitted, project, campaign, porteur, kind, solution, orga
               establishments, amoa_requested_cents, submitted_at);
 ESMS_DESCRIBE(ProjectSelected, project, committee_at);
 ESMS_DESCRIBE(ProjectRejected, project, reason);
-ESMS_DESCRIBE(ConventionSigned, project, signed_at, amount_cents, establishments,
-              duration_months);
+ESMS_DESCRIBE(ConventionSigned, project, signed_at, amount_cents, establishments, duration_months);
 ESMS_DESCRIBE(PaymentIssued, project, tranche, amount_cents, paid_at, reference, paying_region);
 ESMS_DESCRIBE(IndicatorMeasured, finess, period_start, period_end, persons_accompanied,
               active_files, active_files_with_plan, active_files_with_agenda_event,
               persons_eligible, mssante_messages, dmp_fed, e_prescription_imports,
               e_parcours_exchanges);
-ESMS_DESCRIBE(GrappeExtended, project, extended_at, porteur_agreement, paying_region,
-              organisations, establishments);
+ESMS_DESCRIBE(GrappeExtended, project, extended_at, porteur_agreement, paying_region, organisations,
+              establishments);
 ESMS_DESCRIBE(FinessChanged, from, to, kind, effective_at);
 ESMS_DESCRIBE(SonsOrdered, finess, solution, ordered_at, validated_at);
 ESMS_DESCRIBE(EuFundingDeclared, finess, fund, operation, declared_at);
-ESMS_DESCRIBE(ExpensesCertified, project, total_cents, equipment_cents, certified_by,
-              certified_at);
+ESMS_DESCRIBE(ExpensesCertified, project, total_cents, equipment_cents, certified_by, certified_at);
 ESMS_DESCRIBE(SolutionReferenced, solution, corridor, status, referenced_at);
 ESMS_DESCRIBE(TargetsAdjusted, finess, denominator, reason);
 ESMS_DESCRIBE(KeyEnrolled, name, public_key, roles, regions);
@@ -142,8 +140,7 @@ Status ForEachField(Visit&& visit) {
     status = std::move(result);
     return false;
   };
-  std::apply([&](const auto&... field) { (void)(step(field) && ...); },
-             kFields<T>);
+  std::apply([&](const auto&... field) { (void)(step(field) && ...); }, kFields<T>);
   return status;
 }
 
@@ -168,8 +165,8 @@ consteval bool AllMembersDescribed(std::variant<T...>*) {
 }
 static_assert(AllMembersDescribed(static_cast<EventData*>(nullptr)));
 static_assert(AllMembersDescribed(
-    static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours,
-                             EstablishmentEntry>*>(nullptr)));
+    static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours, EstablishmentEntry>*>(
+        nullptr)));
 
 }  // namespace esms::domain::internal
 

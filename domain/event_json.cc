@@ -9,8 +9,6 @@
 // and excessive nesting refused on the way, with their path), then each object
 // is walked with explicit checks: allowed fields, required fields, JSON types,
 // integers without fraction or exponent.
-#include "domain/internal/event_json.h"
-
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -42,140 +40,64 @@ constexpr size_t kMaxDepth = 16;
 
 // ============================================================== strict parsing
 
-// A SAX handler building the DOM as nlohmann's own does, but refusing a key
-// repeated in one object (nlohmann would keep the last one silently) and
-// nesting beyond kMaxDepth. The first problem is kept in error().
-class StrictDomBuilder {
- public:
-  bool null() { return AddValue(Json(nullptr)); }
-  bool boolean(bool value) { return AddValue(Json(value)); }
-  bool number_integer(Json::number_integer_t value) {
-    return AddValue(Json(value));
-  }
-  bool number_unsigned(Json::number_unsigned_t value) {
-    return AddValue(Json(value));
-  }
-  bool number_float(Json::number_float_t value,
-                    const Json::string_t& /*text*/) {
-    return AddValue(Json(value));
-  }
-  bool string(Json::string_t& value) {
-    return AddValue(Json(std::move(value)));
-  }
-  bool binary(Json::binary_t& /*value*/) {
-    error_ = "binary values are not JSON";
-    return false;
-  }
-  bool start_object(std::size_t /*elements*/) { return Open(Json::object()); }
-  bool key(Json::string_t& key) {
-    Frame& frame = frames_.back();
-    if (!frame.keys.insert(key).second) {
-      error_ = JoinPath(CurrentPath(), Sanitize(key)) + ": duplicate key";
-      return false;
-    }
-    frame.key = std::move(key);
-    return true;
-  }
-  bool end_object() {
-    frames_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t /*elements*/) { return Open(Json::array()); }
-  bool end_array() {
-    frames_.pop_back();
-    return true;
-  }
-  bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                   const Json::exception& e) {
-    // "[json.exception.parse_error.101] parse error at line 1, column 7: ..."
-    // -> the part after the bracketed id.
-    std::string_view what = e.what();
-    if (size_t end = what.find("] ");
-        !what.empty() && what[0] == '[' && end != std::string_view::npos) {
-      what.remove_prefix(end + 2);
-    }
-    error_ = "invalid JSON: " + Sanitize(what);
-    return false;
-  }
-
-  Json& root() { return root_; }
-  const std::string& error() const { return error_; }
-
- private:
-  struct Frame {
-    Json* value;
-    std::set<std::string> keys;  // objects: the keys seen so far
-    std::string key;             // objects: the key whose value comes next
-  };
-
-  // Where the next value goes; null for the root.
-  Json* Insert(Json value) {
-    if (frames_.empty()) {
-      root_ = std::move(value);
-      return &root_;
-    }
-    Frame& parent = frames_.back();
-    if (parent.value->is_array()) {
-      parent.value->push_back(std::move(value));
-      return &parent.value->back();
-    }
-    Json& slot = (*parent.value)[parent.key];
-    slot = std::move(value);
-    return &slot;
-  }
-
-  bool AddValue(Json value) {
-    Insert(std::move(value));
-    return true;
-  }
-
-  bool Open(Json container) {
-    if (frames_.size() >= kMaxDepth) {
-      error_ = CurrentPath() + ": nested deeper than " +
-               std::to_string(kMaxDepth) + " levels";
-      return false;
-    }
-    // The container's address stays valid while it is open: its parent gets no
-    // other element until it is closed.
-    Json* value = Insert(std::move(container));
-    frames_.push_back(Frame{value, {}, {}});
-    return true;
-  }
-
-  // The path of the innermost open container ("" for the root object).
-  std::string CurrentPath() const {
-    std::string path;
-    for (size_t i = 0; i + 1 < frames_.size(); ++i) {
-      const Frame& frame = frames_[i];
-      if (frame.value->is_array()) {
-        path = IndexPath(path, frame.value->size() - 1);
-      } else {
-        path = JoinPath(path, Sanitize(frame.key));
-      }
-    }
-    return path;
-  }
-
-  Json root_;
-  std::vector<Frame> frames_;
-  std::string error_;
-};
-
+// One JSON value, refusing what nlohmann-json lets pass: a key repeated in one
+// object (it keeps the last one) and nesting beyond kMaxDepth. The first
+// problem is reported, with its path.
 Result<Json> ParseStrict(std::string_view text) {
-  StrictDomBuilder builder;
-  bool ok = false;
+  struct Frame {
+    bool array;
+    size_t index = 0;            // arrays: the element being read
+    std::string key;             // objects: the key whose value is being read
+    std::set<std::string> keys;  // objects: the keys seen so far
+  };
+  std::vector<Frame> frames;
+  std::string error;
+  // The path of the innermost open container ("" for the root object).
+  auto path = [&frames] {
+    std::string out;
+    for (size_t i = 0; i + 1 < frames.size(); ++i) {
+      out = frames[i].array ? IndexPath(out, frames[i].index)
+                            : JoinPath(out, Sanitize(frames[i].key));
+    }
+    return out;
+  };
+  auto check = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    using Event = Json::parse_event_t;
+    if (!error.empty()) return false;
+    if (event == Event::object_start || event == Event::array_start) {
+      if (frames.size() >= kMaxDepth) {
+        error = path() + ": nested deeper than " + std::to_string(kMaxDepth) + " levels";
+        return false;
+      }
+      frames.push_back(Frame{event == Event::array_start, 0, {}, {}});
+    } else if (event == Event::key) {
+      std::string key = parsed.get<std::string>();
+      if (!frames.back().keys.insert(key).second) {
+        error = JoinPath(path(), Sanitize(key)) + ": duplicate key";
+        return false;
+      }
+      frames.back().key = std::move(key);
+    } else {  // a value ends: a scalar, or a container closes
+      if (event != Event::value) frames.pop_back();
+      if (!frames.empty() && frames.back().array) ++frames.back().index;
+    }
+    return true;
+  };
   try {
-    ok = Json::sax_parse(text, &builder, Json::input_format_t::json,
-                         /*strict=*/true);
+    Json root = Json::parse(text, check);
+    if (error.empty()) return root;
   } catch (const Json::exception& e) {
-    return Status::BadInput(std::string("invalid JSON: ") + Sanitize(e.what()));
+    if (error.empty()) {
+      // "[json.exception.parse_error.101] parse error at line 1, column 7: ..."
+      // -> the part after the bracketed id.
+      std::string_view what = e.what();
+      if (size_t end = what.find("] "); what.starts_with('[') && end != std::string_view::npos) {
+        what.remove_prefix(end + 2);
+      }
+      error = "invalid JSON: " + Sanitize(what);
+    }
   }
-  if (!ok) {
-    return Status::BadInput(builder.error().empty()
-                                ? std::string("invalid JSON")
-                                : builder.error());
-  }
-  return std::move(builder.root());
+  return Status::BadInput(error);
 }
 
 // ============================================================== reading values
@@ -203,10 +125,9 @@ std::string Describe(const Json& value) {
   }
 }
 
-Status WrongType(const Json& value, const std::string& path,
-                 std::string_view expected) {
-  return Status::BadInput(path + ": expected " + std::string(expected) +
-                          ", got " + Describe(value));
+Status WrongType(const Json& value, const std::string& path, std::string_view expected) {
+  return Status::BadInput(path + ": expected " + std::string(expected) + ", got " +
+                          Describe(value));
 }
 
 // `value` must be an object whose keys are all in `allowed`.
@@ -214,8 +135,7 @@ template <size_t N>
 Status ExpectObject(const Json& value, const std::string& path,
                     const std::array<std::string_view, N>& allowed) {
   if (!value.is_object()) {
-    return WrongType(value, path.empty() ? std::string("event") : path,
-                     "an object");
+    return WrongType(value, path.empty() ? std::string("event") : path, "an object");
   }
   for (const auto& [key, unused] : value.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
@@ -250,13 +170,11 @@ Status ExpectCount(const Json& value, const std::string& path) {
   constexpr std::string_view kWhat = "a non-negative integer";
   if (value.is_number_float()) {
     return Status::BadInput(path + ": expected " + std::string(kWhat) +
-                            " (no fraction or exponent), got the number " +
-                            value.dump());
+                            " (no fraction or exponent), got the number " + value.dump());
   }
   if (!value.is_number_integer()) return WrongType(value, path, kWhat);
   if (!value.is_number_unsigned()) {
-    return Status::BadInput(path + ": expected " + std::string(kWhat) +
-                            ", got " + value.dump() +
+    return Status::BadInput(path + ": expected " + std::string(kWhat) + ", got " + value.dump() +
                             " (must not be negative)");
   }
   return Status::OK();
@@ -284,9 +202,8 @@ Status Read(const Json& value, const std::string& path, uint64_t& out) {
 // prefixing its error with the path; the factory's error code is kept
 // (FINESS_INVALID, ...).
 template <typename T>
-Status ReadParsed(const Json& value, const std::string& path,
-                  std::string_view what, Result<T> (*parse)(std::string_view),
-                  T& out) {
+Status ReadParsed(const Json& value, const std::string& path, std::string_view what,
+                  Result<T> (*parse)(std::string_view), T& out) {
   if (!value.is_string()) return WrongType(value, path, what);
   Result<T> parsed = parse(value.get_ref<const std::string&>());
   if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
@@ -295,20 +212,16 @@ Status ReadParsed(const Json& value, const std::string& path,
 }
 
 Status Read(const Json& value, const std::string& path, Date& out) {
-  return ReadParsed(value, path, "a date string (YYYY-MM-DD)", &Date::Parse,
-                    out);
+  return ReadParsed(value, path, "a date string (YYYY-MM-DD)", &Date::Parse, out);
 }
 Status Read(const Json& value, const std::string& path, Finess& out) {
-  return ReadParsed(value, path, "a FINESS number as a string", &Finess::Parse,
-                    out);
+  return ReadParsed(value, path, "a FINESS number as a string", &Finess::Parse, out);
 }
 Status Read(const Json& value, const std::string& path, Siret& out) {
-  return ReadParsed(value, path, "a SIRET number as a string", &Siret::Parse,
-                    out);
+  return ReadParsed(value, path, "a SIRET number as a string", &Siret::Parse, out);
 }
 Status Read(const Json& value, const std::string& path, Region& out) {
-  return ReadParsed(value, path, "an INSEE region code as a string",
-                    &Region::Parse, out);
+  return ReadParsed(value, path, "an INSEE region code as a string", &Region::Parse, out);
 }
 Status Read(const Json& value, const std::string& path, Campaign& out) {
   return ReadParsed(value, path, "a string", &ParseCampaign, out);
@@ -324,23 +237,20 @@ Status Read(const Json& value, const std::string& path, E& out) {
   const std::optional<E> parsed = EnumFromName<E>(text);
   if (!parsed) {
     return Status::BadInput(path + ": " + Quote(text, 40) +
-                            " is not allowed (expected one of: " +
-                            EnumNameList<E>() + ")");
+                            " is not allowed (expected one of: " + EnumNameList<E>() + ")");
   }
   out = *parsed;
   return Status::OK();
 }
 
-Status Read(const Json& value, const std::string& path,
-            std::array<uint8_t, 32>& out) {
-  constexpr std::string_view kWhat =
-      "the base64 of a raw 32-byte Ed25519 public key";
+Status Read(const Json& value, const std::string& path, std::array<uint8_t, 32>& out) {
+  constexpr std::string_view kWhat = "the base64 of a raw 32-byte Ed25519 public key";
   if (!value.is_string()) return WrongType(value, path, kWhat);
   const std::string& text = value.get_ref<const std::string&>();
   std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
   if (!bytes || bytes->size() != out.size()) {
-    return Status::BadInput(path + ": expected " + std::string(kWhat) +
-                            ", got the string " + Quote(text));
+    return Status::BadInput(path + ": expected " + std::string(kWhat) + ", got the string " +
+                            Quote(text));
   }
   std::copy(bytes->begin(), bytes->end(), out.begin());
   return Status::OK();
@@ -383,6 +293,11 @@ Status Read(const Json& value, const std::string& path, T& out) {
   });
 }
 
+// The kType of every alternative of EventData, in order.
+constexpr auto kTypes = []<typename... T>(std::variant<T...>*) {
+  return std::tuple(T::kType...);
+}(static_cast<EventData*>(nullptr));
+
 // The data of a record of `type` (a known type) read from `value`.
 template <size_t I = 0>
 Result<EventData> ReadData(std::string_view type, const Json& value) {
@@ -412,9 +327,7 @@ template <NamedEnum E>
 OrderedJson ToJson(E value) {
   return EnumToName(value);
 }
-OrderedJson ToJson(const std::array<uint8_t, 32>& value) {
-  return Base64Encode(value);
-}
+OrderedJson ToJson(const std::array<uint8_t, 32>& value) { return Base64Encode(value); }
 
 template <Described T>
 OrderedJson ToJson(const T& value);
@@ -453,28 +366,31 @@ OrderedJson DataToJsonValue(const EventData& data) {
 // Compact text; text that is not valid UTF-8 (only code, never the parser, can
 // make such a struct) is replaced rather than thrown on.
 std::string Dump(const OrderedJson& value) {
-  return value.dump(-1, ' ', /*ensure_ascii=*/false,
-                    OrderedJson::error_handler_t::replace);
+  return value.dump(-1, ' ', /*ensure_ascii=*/false, OrderedJson::error_handler_t::replace);
 }
 
 }  // namespace
+}  // namespace esms::domain::internal
 
-Result<Event> ParseEventJson(std::string_view json_text) {
-  ASSIGN_OR_RETURN(Json root, ParseStrict(json_text));
-  static constexpr std::array<std::string_view, 5> kEventKeys = {
-      "id", "type", "at", "expectedVersion", "data"};
-  RETURN_IF_ERROR(ExpectObject(root, std::string(), kEventKeys));
+namespace esms::domain {
+
+using internal::OrderedJson;
+
+Result<Event> ParseEvent(std::string_view json_text) {
+  ASSIGN_OR_RETURN(internal::Json root, internal::ParseStrict(json_text));
+  static constexpr std::array<std::string_view, 5> kEventKeys = {"id", "type", "at",
+                                                                 "expectedVersion", "data"};
+  RETURN_IF_ERROR(internal::ExpectObject(root, std::string(), kEventKeys));
   auto read = [&root](const char* key, auto& out) {
     const auto it = root.find(key);
     if (it == root.end()) return Status::BadInput(std::string(key) + ": missing");
-    return Read(*it, key, out);
+    return internal::Read(*it, key, out);
   };
   Event event;
   RETURN_IF_ERROR(read("id", event.id));
   if (!IsValidIdentifier(event.id)) {
-    return Status::BadInput(
-        "id: an event id is 1-128 characters of [A-Za-z0-9._:/-], got " +
-        Quote(event.id));
+    return Status::BadInput("id: an event id is 1-128 characters of [A-Za-z0-9._:/-], got " +
+                            internal::Quote(event.id));
   }
   RETURN_IF_ERROR(read("type", event.type));
   const std::vector<std::string_view> types = AllEventTypes();
@@ -483,9 +399,8 @@ Result<Event> ParseEventJson(std::string_view json_text) {
     for (std::string_view type : types) {
       list += (list.empty() ? "" : ", ") + std::string(type);
     }
-    return Status::BadInput("type: " + Quote(event.type) +
-                            " is not an event type (expected one of: " + list +
-                            ")");
+    return Status::BadInput("type: " + internal::Quote(event.type) +
+                            " is not an event type (expected one of: " + list + ")");
   }
   RETURN_IF_ERROR(read("at", event.at));
   if (root.contains("expectedVersion")) {
@@ -493,24 +408,33 @@ Result<Event> ParseEventJson(std::string_view json_text) {
   }
   const auto data = root.find("data");
   if (data == root.end()) return Status::BadInput("data: missing");
-  ASSIGN_OR_RETURN(event.data, ReadData(event.type, *data));
+  ASSIGN_OR_RETURN(event.data, internal::ReadData(event.type, *data));
   RETURN_IF_ERROR(ValidateEventData(event.data));
   event.stream = StreamOf(event.data);
   return event;
 }
 
-std::string DataToJsonText(const EventData& data) {
-  return Dump(DataToJsonValue(data));
+std::string DataToJson(const EventData& data) {
+  return internal::Dump(internal::DataToJsonValue(data));
 }
 
-std::string EventToJsonText(const Event& event) {
+std::string EventToJson(const Event& event) {
   OrderedJson out = OrderedJson::object();
   out["id"] = event.id;
   out["type"] = event.type;
   out["at"] = event.at.ToString();
   if (event.expected_version) out["expectedVersion"] = *event.expected_version;
-  out["data"] = DataToJsonValue(event.data);
-  return Dump(out);
+  out["data"] = internal::DataToJsonValue(event.data);
+  return internal::Dump(out);
 }
 
-}  // namespace esms::domain::internal
+std::string_view TypeName(const EventData& data) {
+  return std::visit([](const auto& value) { return std::decay_t<decltype(value)>::kType; }, data);
+}
+
+std::vector<std::string_view> AllEventTypes() {
+  return std::apply([](auto... type) { return std::vector<std::string_view>{type...}; },
+                    internal::kTypes);
+}
+
+}  // namespace esms::domain

@@ -8,8 +8,6 @@
 // Every Cap'n Proto call that reads bytes runs inside one try block in
 // DecodeCapnpPayload: a kj::Exception (truncated or malformed message, limits
 // exceeded) becomes Status::DataLoss there and never leaves this file.
-#include "domain/internal/event_capnp.h"
-
 #include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -24,6 +22,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "domain/event_codec.h"
 #include "domain/events.capnp.h"
 #include "domain/internal/enum_names.h"
 #include "domain/internal/event_fields.h"
@@ -31,6 +30,9 @@
 
 namespace esms::domain::internal {
 namespace {
+
+// Payloads larger than this are refused on decode (the ledger's own limit is 4 MiB).
+constexpr size_t kMaxPayloadBytes = size_t{4} << 20;
 
 static_assert(std::endian::native == std::endian::little,
               "Cap'n Proto data sections are little-endian");
@@ -90,17 +92,16 @@ constexpr capnp::schema::Type::Which WireTypeOf() {
   return W::TEXT;  // std::string, Finess, Siret, Region
 }
 template <typename M>
-using RawOf = std::conditional_t<
-    std::is_same_v<M, Date>, int32_t,
-    std::conditional_t<std::is_enum_v<M>, uint16_t, M>>;
+using RawOf = std::conditional_t<std::is_same_v<M, Date>, int32_t,
+                                 std::conditional_t<std::is_enum_v<M>, uint16_t, M>>;
 template <typename M>
 constexpr bool kInDataSection =
     std::is_arithmetic_v<M> || std::is_enum_v<M> || std::is_same_v<M, Date>;
 
 // Where a field lives in its wire struct.
 struct Slot {
-  uint32_t offset = 0;        // data: in units of its size; pointer: index
-  int64_t presence_bit = -1;  // optional: the bit of `hasX`; -1: none
+  uint32_t offset = 0;         // data: in units of its size; pointer: index
+  int64_t presence_bit = -1;   // optional: the bit of `hasX`; -1: none
   capnp::StructSchema nested;  // a struct or list-of-struct field: its struct
   uint16_t data_words = 0;     // ... and that struct's size
   uint16_t pointers = 0;
@@ -116,11 +117,10 @@ auto Resolve(capnp::StructSchema schema) {
         auto resolve = [&](const auto& field_of_table) {
           const std::string_view name = field_of_table.name();
           using M = ValueType<decltype(field_of_table)>;
-          const auto field =
-              schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
+          const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
           capnp::Type type = field.getType();
-          KJ_REQUIRE(type.which() == WireTypeOf<M>(),
-                     "the wire field has another type", field.getProto().getName());
+          KJ_REQUIRE(type.which() == WireTypeOf<M>(), "the wire field has another type",
+                     field.getProto().getName());
           Slot& slot = slots[i++];
           ++wire_fields;
           slot.offset = field.getProto().getSlot().getOffset();
@@ -134,7 +134,7 @@ auto Resolve(capnp::StructSchema schema) {
           }
           std::string has = "has" + std::string(name);
           has[3] = static_cast<char>(has[3] - 'a' + 'A');
-          KJ_IF_MAYBE(flag, schema.findFieldByName(has)) {
+          KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
             slot.presence_bit = flag->getProto().getSlot().getOffset();
             ++wire_fields;
           }
@@ -142,8 +142,8 @@ auto Resolve(capnp::StructSchema schema) {
         (resolve(f), ...);
       },
       kFields<T>);
-  KJ_REQUIRE(wire_fields == schema.getFields().size(),
-             "a wire field is not in the table", schema.getProto().getDisplayName());
+  KJ_REQUIRE(wire_fields == schema.getFields().size(), "a wire field is not in the table",
+             schema.getProto().getDisplayName());
   return slots;
 }
 
@@ -172,8 +172,7 @@ bool GetData<bool>(capnp::AnyStruct::Reader from, uint32_t bit) {
 }
 template <typename R>
 void SetData(capnp::AnyStruct::Builder to, uint32_t offset, R value) {
-  std::memcpy(to.getDataSection().begin() + offset * sizeof(R), &value,
-              sizeof(R));
+  std::memcpy(to.getDataSection().begin() + offset * sizeof(R), &value, sizeof(R));
 }
 template <>
 void SetData<bool>(capnp::AnyStruct::Builder to, uint32_t bit, bool value) {
@@ -182,8 +181,7 @@ void SetData<bool>(capnp::AnyStruct::Builder to, uint32_t bit, bool value) {
                                (static_cast<unsigned>(value) << (bit % 8)));
 }
 
-capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from,
-                                    uint32_t index) {
+capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from, uint32_t index) {
   const auto pointers = from.getPointerSection();
   return index < pointers.size() ? pointers[index] : capnp::AnyPointer::Reader();
 }
@@ -199,8 +197,7 @@ const std::string& TextOf(const Siret& value) { return value.str(); }
 const std::string& TextOf(const Region& value) { return value.code(); }
 
 template <Described T>
-void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema,
-            const T& value);
+void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value);
 
 template <typename M>
 void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
@@ -211,19 +208,17 @@ void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
   } else {
     capnp::AnyPointer::Builder pointer = to.getPointerSection()[slot.offset];
     if constexpr (Described<M>) {
-      Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers),
-             slot.nested, value);
+      Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers), slot.nested, value);
     } else if constexpr (!IsVector<M>::value) {
       pointer.setAs<capnp::Text>(AsText(TextOf(value)));
     } else if constexpr (Described<typename M::value_type>) {
-      auto list = pointer.initAsListOfAnyStruct(
-          slot.data_words, slot.pointers, static_cast<unsigned>(value.size()));
+      auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers,
+                                                static_cast<unsigned>(value.size()));
       for (unsigned i = 0; i < list.size(); ++i) {
         Encode(list[i], slot.nested, value[i]);
       }
     } else {
-      auto list = pointer.initAs<capnp::List<capnp::Text>>(
-          static_cast<unsigned>(value.size()));
+      auto list = pointer.initAs<capnp::List<capnp::Text>>(static_cast<unsigned>(value.size()));
       for (unsigned i = 0; i < list.size(); ++i) {
         list.set(i, AsText(TextOf(value[i])));
       }
@@ -232,8 +227,7 @@ void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
 }
 
 template <Described T>
-void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema,
-            const T& value) {
+void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value) {
   const auto& slots = SlotsOf<T>(schema);
   size_t i = 0;
   std::apply(
@@ -265,8 +259,7 @@ struct Path {
 
   std::string str() const {
     if (parent == nullptr) return std::string();
-    return name.empty() ? IndexPath(parent->str(), index)
-                        : JoinPath(parent->str(), name);
+    return name.empty() ? IndexPath(parent->str(), index) : JoinPath(parent->str(), name);
   }
 };
 
@@ -279,8 +272,7 @@ Status FromRaw(int32_t days, const Path& path, Date& out) {
   static const int64_t kFirst = Date::FromCivil(0, 1, 1)->days();
   static const int64_t kLast = Date::FromCivil(9999, 12, 31)->days();
   if (days < kFirst || days > kLast) {
-    return Corrupt(path,
-                   "day number " + std::to_string(days) + " is out of range");
+    return Corrupt(path, "day number " + std::to_string(days) + " is out of range");
   }
   out = Date::FromDays(days);
   return Status::OK();
@@ -301,8 +293,7 @@ Status FromRaw(uint16_t ordinal, const Path& path, E& out) {
   return Status::OK();
 }
 template <typename M>
-  requires std::is_arithmetic_v<M>
-Status FromRaw(M raw, const Path&, M& out) {
+requires std::is_arithmetic_v<M> Status FromRaw(M raw, const Path&, M& out) {
   out = raw;
   return Status::OK();
 }
@@ -313,7 +304,7 @@ Status FromText(capnp::Text::Reader text, const Path&, std::string& out) {
 }
 // A FINESS, SIRET or region code: a text that must parse.
 template <typename M>
-  requires requires(std::string_view text) { M::Parse(text); }
+requires requires(std::string_view text) { M::Parse(text); }
 Status FromText(capnp::Text::Reader text, const Path& path, M& out) {
   Result<M> parsed = M::Parse(std::string_view(text.begin(), text.size()));
   if (!parsed.ok()) return Corrupt(path, parsed.status().message());
@@ -322,12 +313,10 @@ Status FromText(capnp::Text::Reader text, const Path& path, M& out) {
 }
 
 template <Described T>
-Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
-              const Path& path, T& out);
+Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out);
 
 template <typename M>
-Status Get(capnp::AnyStruct::Reader from, const Slot& slot,
-           const Path& path, M& out) {
+Status Get(capnp::AnyStruct::Reader from, const Slot& slot, const Path& path, M& out) {
   if constexpr (kInDataSection<M>) {
     return FromRaw(GetData<RawOf<M>>(from, slot.offset), path, out);
   } else {
@@ -337,8 +326,7 @@ Status Get(capnp::AnyStruct::Reader from, const Slot& slot,
     } else if constexpr (!IsVector<M>::value) {
       return FromText(pointer.getAs<capnp::Text>(), path, out);
     } else if constexpr (Described<typename M::value_type>) {
-      const auto list = pointer.getAs<capnp::AnyList>()
-                            .as<capnp::List<capnp::AnyStruct>>();
+      const auto list = pointer.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyStruct>>();
       out.resize(list.size());
       for (unsigned i = 0; i < list.size(); ++i) {
         RETURN_IF_ERROR(Decode(list[i], slot.nested, Path{&path, {}, i}, out[i]));
@@ -366,8 +354,7 @@ bool IsSet(capnp::AnyStruct::Reader from, const Slot& slot) {
 }
 
 template <Described T>
-Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
-              const Path& path, T& out) {
+Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out) {
   const auto& slots = SlotsOf<T>(schema);
   size_t i = 0;
   return ForEachField<T>([&](const auto& field) {
@@ -376,14 +363,12 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
     auto& member = out.*field.member;
     const Path key{&path, field.name()};
     if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
-      const bool present = slot.presence_bit >= 0
-                               ? GetData<bool>(from, slot.presence_bit)
-                               : IsSet<M>(from, slot);
+      const bool present =
+          slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : IsSet<M>(from, slot);
       // Absent: the value must stay at its default, so that one value has one
       // byte form.
       if (!present) {
-        return IsSet<M>(from, slot) ? Corrupt(key, "set while marked absent")
-                                    : Status::OK();
+        return IsSet<M>(from, slot) ? Corrupt(key, "set while marked absent") : Status::OK();
       }
       return Get(from, slot, key, member.emplace());
     } else {
@@ -394,9 +379,7 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema,
 
 // ---------------------------------------------------------------- dispatch
 
-Status KeyRecordRefusal() {
-  return Status::Internal("key records are encoded by the ledger");
-}
+Status KeyRecordRefusal() { return Status::Internal("key records are encoded by the ledger"); }
 
 template <typename T>
 Result<std::vector<uint8_t>> EncodeAs(const T& value) {
@@ -407,9 +390,8 @@ Result<std::vector<uint8_t>> EncodeAs(const T& value) {
     const capnp::StructSchema schema = capnp::Schema::from<Wire>();
     const auto node = schema.getProto().getStruct();
     capnp::MallocMessageBuilder message;
-    capnp::AnyStruct::Builder root =
-        message.getRoot<capnp::AnyPointer>().initAsAnyStruct(
-            node.getDataWordCount(), node.getPointerCount());
+    capnp::AnyStruct::Builder root = message.getRoot<capnp::AnyPointer>().initAsAnyStruct(
+        node.getDataWordCount(), node.getPointerCount());
     Encode(root, schema, value);
     kj::Array<capnp::word> words = root.asReader().canonicalize();
     kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
@@ -420,8 +402,7 @@ Result<std::vector<uint8_t>> EncodeAs(const T& value) {
 // Decodes `words` as the payload of the I-th alternative of EventData if its
 // type is `type`, else tries the next one.
 template <size_t I = 0>
-Result<EventData> DecodeAs(std::string_view type,
-                           kj::ArrayPtr<const capnp::word> words,
+Result<EventData> DecodeAs(std::string_view type, kj::ArrayPtr<const capnp::word> words,
                            bool check_canonical) {
   if constexpr (I == std::variant_size_v<EventData>) {
     return Status::DataLoss("payload of unknown event type " + Quote(type));
@@ -438,19 +419,15 @@ Result<EventData> DecodeAs(std::string_view type,
       options.traversalLimitInWords = 2 * words.size() + 64;
       options.nestingLimit = 8;
       kj::ArrayPtr<const capnp::word> segments[1] = {words};
-      capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1),
-                                              options);
+      capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
       if (check_canonical && !reader.isCanonical()) {
-        return Status::DataLoss(std::string(type) +
-                                " payload is not in canonical form");
+        return Status::DataLoss(std::string(type) + " payload is not in canonical form");
       }
       T value;
-      Status status = Decode(
-          reader.getRoot<capnp::AnyPointer>().getAs<capnp::AnyStruct>(),
-          capnp::Schema::from<Wire>(), Path(), value);
+      Status status = Decode(reader.getRoot<capnp::AnyPointer>().getAs<capnp::AnyStruct>(),
+                             capnp::Schema::from<Wire>(), Path(), value);
       if (!status.ok()) {
-        return Status::DataLoss(std::string(type) +
-                                " payload: " + status.message());
+        return Status::DataLoss(std::string(type) + " payload: " + status.message());
       }
       // One value, one byte form: canonical bytes that still differ from the
       // encoding of what they decode to (a null text where the encoder writes
@@ -458,47 +435,54 @@ Result<EventData> DecodeAs(std::string_view type,
       if (!check_canonical) return EventData(std::move(value));
       Result<std::vector<uint8_t>> again = EncodeAs(value);
       const auto bytes = words.asBytes();
-      if (!again.ok() || !std::equal(again->begin(), again->end(),
-                                     bytes.begin(), bytes.end())) {
-        return Status::DataLoss(std::string(type) +
-                                " payload is not the encoding of its value");
+      if (!again.ok() || !std::equal(again->begin(), again->end(), bytes.begin(), bytes.end())) {
+        return Status::DataLoss(std::string(type) + " payload is not the encoding of its value");
       }
       return EventData(std::move(value));
     }
   }
 }
 
-}  // namespace
-
-Result<std::vector<uint8_t>> EncodeCapnpPayload(const EventData& data) {
-  return std::visit([](const auto& value) { return EncodeAs(value); }, data);
-}
-
-Result<EventData> DecodeCapnpPayload(std::string_view type,
-                                     std::span<const uint8_t> payload,
-                                     bool check_canonical) {
+// `check_canonical` false skips the canonical-form checks (isCanonical and the
+// re-encoding): only for bytes this program encoded and kept under its own
+// integrity check (DecodeTrustedPayload).
+Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> payload,
+                              bool check_canonical) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
-    return Status::DataLoss(Sanitize(type) + " payload of " +
-                            std::to_string(payload.size()) +
+    return Status::DataLoss(Sanitize(type) + " payload of " + std::to_string(payload.size()) +
                             " bytes is not a whole number of 8-byte words");
   }
   if (payload.size() > kMaxPayloadBytes) {
-    return Status::DataLoss(Sanitize(type) + " payload of " +
-                            std::to_string(payload.size()) +
+    return Status::DataLoss(Sanitize(type) + " payload of " + std::to_string(payload.size()) +
                             " bytes exceeds the limit");
   }
   // Copy into word-aligned memory: the caller's bytes need not be aligned.
-  kj::Array<capnp::word> words =
-      kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), payload.data(), payload.size());
   try {
-    return DecodeAs(
-        type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
-        check_canonical);
+    return DecodeAs(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
+                    check_canonical);
   } catch (const kj::Exception& e) {
-    return Status::DataLoss(Sanitize(type) + " payload is malformed: " +
-                            Sanitize(e.getDescription().cStr()));
+    return Status::DataLoss(Sanitize(type) +
+                            " payload is malformed: " + Sanitize(e.getDescription().cStr()));
   }
 }
 
+}  // namespace
 }  // namespace esms::domain::internal
+
+namespace esms::domain {
+
+Result<std::vector<uint8_t>> EncodePayload(const EventData& data) {
+  return std::visit([](const auto& value) { return internal::EncodeAs(value); }, data);
+}
+
+Result<EventData> DecodePayload(std::string_view type, std::span<const uint8_t> payload) {
+  return internal::DecodeBytes(type, payload, /*check_canonical=*/true);
+}
+
+Result<EventData> DecodeTrustedPayload(std::string_view type, std::span<const uint8_t> payload) {
+  return internal::DecodeBytes(type, payload, /*check_canonical=*/false);
+}
+
+}  // namespace esms::domain
