@@ -37,46 +37,25 @@ constexpr size_t kMaxPayloadBytes = size_t{4} << 20;
 static_assert(std::endian::native == std::endian::little,
               "Cap'n Proto data sections are little-endian");
 
-// The wire struct of each event type; key records have none (the ledger owns
-// them).
+// The wire struct of each alternative of EventData, in order; void for the key
+// records (the ledger owns their schema).
+using WireStructs =
+    std::tuple<wire::ProjectSubmitted, wire::ProjectSelected, wire::ProjectRejected,
+               wire::ConventionSigned, wire::PaymentIssued, wire::IndicatorMeasured,
+               wire::GrappeExtended, wire::FinessChanged, wire::SonsOrdered,
+               wire::EuFundingDeclared, wire::ExpensesCertified, wire::SolutionReferenced,
+               wire::TargetsAdjusted, void, void, wire::EventVoided>;
+template <typename T, size_t I = 0>
+constexpr size_t IndexOf() {
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, EventData>>)
+    return I;
+  else
+    return IndexOf<T, I + 1>();
+}
 template <typename T>
-struct WireOf {
-  using type = void;
-};
-#define ESMS_WIRE(T)      \
-  template <>             \
-  struct WireOf<T> {      \
-    using type = wire::T; \
-  }
-ESMS_WIRE(ProjectSubmitted);
-ESMS_WIRE(ProjectSelected);
-ESMS_WIRE(ProjectRejected);
-ESMS_WIRE(ConventionSigned);
-ESMS_WIRE(PaymentIssued);
-ESMS_WIRE(IndicatorMeasured);
-ESMS_WIRE(GrappeExtended);
-ESMS_WIRE(FinessChanged);
-ESMS_WIRE(SonsOrdered);
-ESMS_WIRE(EuFundingDeclared);
-ESMS_WIRE(ExpensesCertified);
-ESMS_WIRE(SolutionReferenced);
-ESMS_WIRE(TargetsAdjusted);
-ESMS_WIRE(EventVoided);
-#undef ESMS_WIRE
+using WireOf = std::tuple_element_t<IndexOf<T>(), WireStructs>;
 
 // ---------------------------------------------------------------- layout
-
-template <typename M>
-struct ValueOf {
-  using type = M;
-};
-template <typename M>
-struct ValueOf<std::optional<M>> {
-  using type = M;
-};
-// The value type of field F (T for a std::optional<T> member).
-template <typename F>
-using ValueType = typename ValueOf<typename std::remove_cvref_t<F>::Type>::type;
 
 // The wire type of a value of C++ type M, and its raw type in a data section.
 template <typename M>
@@ -116,7 +95,7 @@ auto Resolve(capnp::StructSchema schema) {
       [&](const auto&... f) {
         auto resolve = [&](const auto& field_of_table) {
           const std::string_view name = field_of_table.name();
-          using M = ValueType<decltype(field_of_table)>;
+          using M = ValueOf<decltype(field_of_table)>;
           const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
           capnp::Type type = field.getType();
           KJ_REQUIRE(type.which() == WireTypeOf<M>(), "the wire field has another type",
@@ -230,20 +209,18 @@ template <Described T>
 void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value) {
   const auto& slots = SlotsOf<T>(schema);
   size_t i = 0;
-  std::apply(
-      [&](const auto&... field) {
-        auto put = [&](const Slot& slot, const auto& member) {
-          if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
-            if (!member) return;
-            if (slot.presence_bit >= 0) SetData(to, slot.presence_bit, true);
-            Put(to, slot, *member);
-          } else {
-            Put(to, slot, member);
-          }
-        };
-        (put(slots[i++], value.*field.member), ...);
-      },
-      kFields<T>);
+  (void)ForEachField<T>([&](const auto& field) {
+    const Slot& slot = slots[i++];
+    const auto& member = value.*field.member;
+    if constexpr (kIsOptional<decltype(field)>) {
+      if (!member) return Status::OK();
+      if (slot.presence_bit >= 0) SetData(to, slot.presence_bit, true);
+      Put(to, slot, *member);
+    } else {
+      Put(to, slot, member);
+    }
+    return Status::OK();
+  });
 }
 
 // ---------------------------------------------------------------- decoding
@@ -358,11 +335,11 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const P
   const auto& slots = SlotsOf<T>(schema);
   size_t i = 0;
   return ForEachField<T>([&](const auto& field) {
-    using M = ValueType<decltype(field)>;
+    using M = ValueOf<decltype(field)>;
     const Slot& slot = slots[i++];
     auto& member = out.*field.member;
     const Path key{&path, field.name()};
-    if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
+    if constexpr (kIsOptional<decltype(field)>) {
       const bool present =
           slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : IsSet<M>(from, slot);
       // Absent: the value must stay at its default, so that one value has one
@@ -383,7 +360,7 @@ Status KeyRecordRefusal() { return Status::Internal("key records are encoded by 
 
 template <typename T>
 Result<std::vector<uint8_t>> EncodeAs(const T& value) {
-  using Wire = typename WireOf<T>::type;
+  using Wire = WireOf<T>;
   if constexpr (std::is_void_v<Wire>) {
     return KeyRecordRefusal();
   } else {
@@ -399,23 +376,17 @@ Result<std::vector<uint8_t>> EncodeAs(const T& value) {
   }
 }
 
-// Decodes `words` as the payload of the I-th alternative of EventData if its
-// type is `type`, else tries the next one.
-template <size_t I = 0>
-Result<EventData> DecodeAs(std::string_view type, kj::ArrayPtr<const capnp::word> words,
-                           bool check_canonical) {
-  if constexpr (I == std::variant_size_v<EventData>) {
-    return Status::DataLoss("payload of unknown event type " + Quote(type));
-  } else {
-    using T = std::variant_alternative_t<I, EventData>;
-    if (type != T::kType) return DecodeAs<I + 1>(type, words, check_canonical);
-    using Wire = typename WireOf<T>::type;
+// Decodes `words` as the payload of a record of `type` (a known type).
+Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::word> words,
+                              bool check_canonical) {
+  return DataOfType(type, [&](auto& value) {
+    using Wire = WireOf<std::remove_cvref_t<decltype(value)>>;
     if constexpr (std::is_void_v<Wire>) {
       return KeyRecordRefusal();
     } else {
       capnp::ReaderOptions options;
       // Canonical messages share no pointers: each word is read once by
-      // isCanonical and once by Read.
+      // isCanonical and once by Decode.
       options.traversalLimitInWords = 2 * words.size() + 64;
       options.nestingLimit = 8;
       kj::ArrayPtr<const capnp::word> segments[1] = {words};
@@ -423,7 +394,6 @@ Result<EventData> DecodeAs(std::string_view type, kj::ArrayPtr<const capnp::word
       if (check_canonical && !reader.isCanonical()) {
         return Status::DataLoss(std::string(type) + " payload is not in canonical form");
       }
-      T value;
       Status status = Decode(reader.getRoot<capnp::AnyPointer>().getAs<capnp::AnyStruct>(),
                              capnp::Schema::from<Wire>(), Path(), value);
       if (!status.ok()) {
@@ -432,15 +402,15 @@ Result<EventData> DecodeAs(std::string_view type, kj::ArrayPtr<const capnp::word
       // One value, one byte form: canonical bytes that still differ from the
       // encoding of what they decode to (a null text where the encoder writes
       // an empty one, ...) are refused too.
-      if (!check_canonical) return EventData(std::move(value));
+      if (!check_canonical) return Status::OK();
       Result<std::vector<uint8_t>> again = EncodeAs(value);
       const auto bytes = words.asBytes();
       if (!again.ok() || !std::equal(again->begin(), again->end(), bytes.begin(), bytes.end())) {
         return Status::DataLoss(std::string(type) + " payload is not the encoding of its value");
       }
-      return EventData(std::move(value));
+      return Status::OK();
     }
-  }
+  });
 }
 
 // `check_canonical` false skips the canonical-form checks (isCanonical and the
@@ -460,8 +430,9 @@ Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> pa
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), payload.data(), payload.size());
   try {
-    return DecodeAs(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
-                    check_canonical);
+    if (!IsEventType(type)) return Status::DataLoss("payload of unknown event type " + Quote(type));
+    return DecodeWords(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
+                       check_canonical);
   } catch (const kj::Exception& e) {
     return Status::DataLoss(Sanitize(type) +
                             " payload is malformed: " + Sanitize(e.getDescription().cStr()));

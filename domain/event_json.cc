@@ -198,33 +198,36 @@ Status Read(const Json& value, const std::string& path, uint64_t& out) {
   return Status::OK();
 }
 
-// Runs a value factory (Date::Parse, Finess::Parse, ...) on a JSON string,
-// prefixing its error with the path; the factory's error code is kept
-// (FINESS_INVALID, ...).
+// A value factory's (Date::Parse, Finess::Parse, ...) on a JSON string, its
+// error prefixed with the path; the factory's error code is kept
+// (FINESS_INVALID, ...). kWhat<T>: what the string holds.
 template <typename T>
-Status ReadParsed(const Json& value, const std::string& path, std::string_view what,
-                  Result<T> (*parse)(std::string_view), T& out) {
-  if (!value.is_string()) return WrongType(value, path, what);
+constexpr std::string_view kWhat = "a string";
+template <>
+constexpr std::string_view kWhat<Date> = "a date string (YYYY-MM-DD)";
+template <>
+constexpr std::string_view kWhat<Finess> = "a FINESS number as a string";
+template <>
+constexpr std::string_view kWhat<Siret> = "a SIRET number as a string";
+template <>
+constexpr std::string_view kWhat<Region> = "an INSEE region code as a string";
+
+template <typename T>
+Status ReadParsed(const Json& value, const std::string& path, Result<T> (*parse)(std::string_view),
+                  T& out) {
+  if (!value.is_string()) return WrongType(value, path, kWhat<T>);
   Result<T> parsed = parse(value.get_ref<const std::string&>());
   if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
   out = std::move(parsed).value();
   return Status::OK();
 }
-
-Status Read(const Json& value, const std::string& path, Date& out) {
-  return ReadParsed(value, path, "a date string (YYYY-MM-DD)", &Date::Parse, out);
-}
-Status Read(const Json& value, const std::string& path, Finess& out) {
-  return ReadParsed(value, path, "a FINESS number as a string", &Finess::Parse, out);
-}
-Status Read(const Json& value, const std::string& path, Siret& out) {
-  return ReadParsed(value, path, "a SIRET number as a string", &Siret::Parse, out);
-}
-Status Read(const Json& value, const std::string& path, Region& out) {
-  return ReadParsed(value, path, "an INSEE region code as a string", &Region::Parse, out);
+template <typename T>
+requires requires(std::string_view text) { T::Parse(text); }
+Status Read(const Json& value, const std::string& path, T& out) {
+  return ReadParsed(value, path, &T::Parse, out);
 }
 Status Read(const Json& value, const std::string& path, Campaign& out) {
-  return ReadParsed(value, path, "a string", &ParseCampaign, out);
+  return ReadParsed(value, path, &ParseCampaign, out);
 }
 
 // A closed vocabulary; the error lists the allowed values.
@@ -280,36 +283,17 @@ Status Read(const Json& value, const std::string& path, T& out) {
       kFields<T>);
   RETURN_IF_ERROR(ExpectObject(value, path, kNames));
   return ForEachField<T>([&](const auto& field) {
-    auto& member = out.*field.member;
     const std::string key = JoinPath(path, field.name());
     const auto it = value.find(std::string(field.name()));
-    if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
-      if (it == value.end()) return Status::OK();
-      return Read(*it, key, member.emplace());
+    if (it == value.end()) {
+      return kIsOptional<decltype(field)> ? Status::OK() : Status::BadInput(key + ": missing");
+    }
+    if constexpr (kIsOptional<decltype(field)>) {
+      return Read(*it, key, (out.*field.member).emplace());
     } else {
-      if (it == value.end()) return Status::BadInput(key + ": missing");
-      return Read(*it, key, member);
+      return Read(*it, key, out.*field.member);
     }
   });
-}
-
-// The kType of every alternative of EventData, in order.
-constexpr auto kTypes = []<typename... T>(std::variant<T...>*) {
-  return std::tuple(T::kType...);
-}(static_cast<EventData*>(nullptr));
-
-// The data of a record of `type` (a known type) read from `value`.
-template <size_t I = 0>
-Result<EventData> ReadData(std::string_view type, const Json& value) {
-  if constexpr (I == std::variant_size_v<EventData>) {
-    return Status::Internal("no reader for event type " + Quote(type));
-  } else {
-    using T = std::variant_alternative_t<I, EventData>;
-    if (T::kType != type) return ReadData<I + 1>(type, value);
-    T data;
-    RETURN_IF_ERROR(Read(value, "data", data));
-    return EventData(std::move(data));
-  }
 }
 
 // ============================================================== writing
@@ -344,18 +328,15 @@ OrderedJson ToJson(const std::vector<T>& items) {
 template <Described T>
 OrderedJson ToJson(const T& value) {
   OrderedJson out = OrderedJson::object();
-  std::apply(
-      [&](const auto&... field) {
-        auto put = [&](std::string_view name, const auto& member) {
-          if constexpr (IsOptional<std::remove_cvref_t<decltype(member)>>::value) {
-            if (member) out[std::string(name)] = ToJson(*member);
-          } else {
-            out[std::string(name)] = ToJson(member);
-          }
-        };
-        (put(field.name(), value.*field.member), ...);
-      },
-      kFields<T>);
+  (void)ForEachField<T>([&](const auto& field) {
+    const auto& member = value.*field.member;
+    if constexpr (kIsOptional<decltype(field)>) {
+      if (member) out[std::string(field.name())] = ToJson(*member);
+    } else {
+      out[std::string(field.name())] = ToJson(member);
+    }
+    return Status::OK();
+  });
   return out;
 }
 
@@ -393,12 +374,10 @@ Result<Event> ParseEvent(std::string_view json_text) {
                             internal::Quote(event.id));
   }
   RETURN_IF_ERROR(read("type", event.type));
-  const std::vector<std::string_view> types = AllEventTypes();
-  if (std::find(types.begin(), types.end(), event.type) == types.end()) {
+  if (!internal::IsEventType(event.type)) {
     std::string list;
-    for (std::string_view type : types) {
+    for (std::string_view type : internal::kTypes)
       list += (list.empty() ? "" : ", ") + std::string(type);
-    }
     return Status::BadInput("type: " + internal::Quote(event.type) +
                             " is not an event type (expected one of: " + list + ")");
   }
@@ -408,7 +387,9 @@ Result<Event> ParseEvent(std::string_view json_text) {
   }
   const auto data = root.find("data");
   if (data == root.end()) return Status::BadInput("data: missing");
-  ASSIGN_OR_RETURN(event.data, internal::ReadData(event.type, *data));
+  ASSIGN_OR_RETURN(event.data, internal::DataOfType(event.type, [&](auto& value) {
+                     return internal::Read(*data, "data", value);
+                   }));
   RETURN_IF_ERROR(ValidateEventData(event.data));
   event.stream = StreamOf(event.data);
   return event;
@@ -433,8 +414,7 @@ std::string_view TypeName(const EventData& data) {
 }
 
 std::vector<std::string_view> AllEventTypes() {
-  return std::apply([](auto... type) { return std::vector<std::string_view>{type...}; },
-                    internal::kTypes);
+  return {internal::kTypes.begin(), internal::kTypes.end()};
 }
 
 }  // namespace esms::domain

@@ -26,6 +26,7 @@
 #ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
 #define ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -121,13 +122,25 @@ template <typename T>
 concept Described = !std::is_same_v<decltype(kFields<T>), const std::nullptr_t>;
 
 template <typename T>
-struct IsOptional : std::false_type {};
-template <typename T>
-struct IsOptional<std::optional<T>> : std::true_type {};
-template <typename T>
 struct IsVector : std::false_type {};
 template <typename T>
 struct IsVector<std::vector<T>> : std::true_type {};
+template <typename M>
+struct OptionalOf {
+  using type = void;  // not optional
+};
+template <typename M>
+struct OptionalOf<std::optional<M>> {
+  using type = M;
+};
+// True when field F is optional; ValueOf<F>: its value type (T of an optional<T>).
+template <typename F>
+constexpr bool kIsOptional =
+    !std::is_void_v<typename OptionalOf<typename std::remove_cvref_t<F>::Type>::type>;
+template <typename F>
+using ValueOf = std::conditional_t<kIsOptional<F>,
+                                   typename OptionalOf<typename std::remove_cvref_t<F>::Type>::type,
+                                   typename std::remove_cvref_t<F>::Type>;
 
 // Calls `visit(field)` on each field of T in order and stops at the first
 // visit that does not return OK; returns that status.
@@ -142,6 +155,28 @@ Status ForEachField(Visit&& visit) {
   };
   std::apply([&](const auto&... field) { (void)(step(field) && ...); }, kFields<T>);
   return status;
+}
+
+// The kType of every alternative of EventData, in order.
+inline constexpr auto kTypes = []<typename... T>(std::variant<T...>*) {
+  return std::array<std::string_view, sizeof...(T)>{T::kType...};
+}(static_cast<EventData*>(nullptr));
+
+constexpr bool IsEventType(std::string_view type) {
+  return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
+}
+
+// Fills a default value of the alternative of EventData whose kType is `type`
+// (there must be one) with `fill(value)` (a Status), and returns it.
+template <size_t I = 0, typename Fill>
+Result<EventData> DataOfType(std::string_view type, Fill&& fill) {
+  using T = std::variant_alternative_t<I, EventData>;
+  if constexpr (I + 1 < std::variant_size_v<EventData>) {
+    if (T::kType != type) return DataOfType<I + 1>(type, fill);
+  }
+  T data;
+  RETURN_IF_ERROR(fill(data));
+  return EventData(std::move(data));
 }
 
 // The number of members of the aggregate T (each initialised by one `Any`).
