@@ -6,7 +6,7 @@
 // pointer, null when absent, where the wire struct has no `hasX`.
 //
 // Every Cap'n Proto call that reads bytes runs inside one try block in
-// DecodeCapnpPayload: a kj::Exception (truncated or malformed message, limits
+// DecodeBytes: a kj::Exception (truncated or malformed message, limits
 // exceeded) becomes Status::DataLoss there and never leaves this file.
 #include <capnp/any.h>
 #include <capnp/message.h>
@@ -133,31 +133,27 @@ const auto& SlotsOf(capnp::StructSchema schema) {
   return slots;
 }
 
-// Data fields, at `offset` in units of their size; beyond a (canonically
-// truncated) data section a field reads as 0.
+// Data fields, at `offset` in units of their size (bits for a bool); beyond a
+// (canonically truncated) data section a field reads as 0. A builder's data
+// section starts zeroed and each field is set once.
 template <typename R>
 R GetData(capnp::AnyStruct::Reader from, uint32_t offset) {
   const kj::ArrayPtr<const kj::byte> data = from.getDataSection();
   R value{};
-  if ((offset + 1) * sizeof(R) <= data.size()) {
+  if constexpr (std::is_same_v<R, bool>) {
+    value = offset / 8 < data.size() && ((data[offset / 8] >> (offset % 8)) & 1) != 0;
+  } else if ((offset + 1) * sizeof(R) <= data.size()) {
     std::memcpy(&value, data.begin() + offset * sizeof(R), sizeof(R));
   }
   return value;
 }
-template <>
-bool GetData<bool>(capnp::AnyStruct::Reader from, uint32_t bit) {
-  const kj::ArrayPtr<const kj::byte> data = from.getDataSection();
-  return bit / 8 < data.size() && ((data[bit / 8] >> (bit % 8)) & 1) != 0;
-}
 template <typename R>
 void SetData(capnp::AnyStruct::Builder to, uint32_t offset, R value) {
-  std::memcpy(to.getDataSection().begin() + offset * sizeof(R), &value, sizeof(R));
-}
-template <>
-void SetData<bool>(capnp::AnyStruct::Builder to, uint32_t bit, bool value) {
-  kj::byte& byte = to.getDataSection()[bit / 8];
-  byte = static_cast<kj::byte>((byte & ~(1u << (bit % 8))) |
-                               (static_cast<unsigned>(value) << (bit % 8)));
+  if constexpr (std::is_same_v<R, bool>) {
+    to.getDataSection()[offset / 8] |= static_cast<kj::byte>(value << (offset % 8));
+  } else {
+    std::memcpy(to.getDataSection().begin() + offset * sizeof(R), &value, sizeof(R));
+  }
 }
 
 capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from, uint32_t index) {
@@ -191,16 +187,12 @@ void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
     } else if constexpr (!IsVector<M>::value) {
       pointer.setAs<capnp::Text>(AsText(TextOf(value)));
     } else if constexpr (Described<typename M::value_type>) {
-      auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers,
-                                                static_cast<unsigned>(value.size()));
-      for (unsigned i = 0; i < list.size(); ++i) {
-        Encode(list[i], slot.nested, value[i]);
-      }
+      const unsigned size = static_cast<unsigned>(value.size());
+      auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers, size);
+      for (unsigned i = 0; i < size; ++i) Encode(list[i], slot.nested, value[i]);
     } else {
       auto list = pointer.initAs<capnp::List<capnp::Text>>(static_cast<unsigned>(value.size()));
-      for (unsigned i = 0; i < list.size(); ++i) {
-        list.set(i, AsText(TextOf(value[i])));
-      }
+      for (unsigned i = 0; i < list.size(); ++i) list.set(i, AsText(TextOf(value[i])));
     }
   }
 }
@@ -224,11 +216,9 @@ void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& v
 }
 
 // ---------------------------------------------------------------- decoding
-// Each Get returns Status::DataLoss naming the field
-// ("establishments[2].finess: ...") for a value that cannot come from
-// EncodeCapnpPayload.
-
-// The path of a field ("establishments[2].finess"), spelled only for an error.
+// Each Get returns Status::DataLoss naming the field for a value that cannot
+// come from EncodePayload; the path ("establishments[2].finess") is spelled
+// only then.
 struct Path {
   const Path* parent = nullptr;  // null: the payload's root
   std::string_view name;         // a field of the parent,

@@ -105,29 +105,23 @@ Result<Json> ParseStrict(std::string_view text) {
 // kind chosen by the member's C++ type (event_fields.h).
 
 std::string Describe(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::boolean:
-      return value.get<bool>() ? "true" : "false";
-    case Json::value_t::string:
-      return "the string " + Quote(value.get_ref<const std::string&>(), 40);
-    case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned:
-    case Json::value_t::number_float:
-      return "the number " + value.dump();
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::array:
-      return "an array";
-    default:
-      return "a value of another kind";
-  }
+  if (value.is_string()) return "the string " + Quote(value.get_ref<const std::string&>(), 40);
+  if (value.is_number()) return "the number " + value.dump();
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  return value.dump();  // null, true, false
 }
 
 Status WrongType(const Json& value, const std::string& path, std::string_view expected) {
   return Status::BadInput(path + ": expected " + std::string(expected) + ", got " +
                           Describe(value));
+}
+
+// "a, b, c".
+std::string Joined(const auto& names) {
+  std::string out;
+  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
 }
 
 // `value` must be an object whose keys are all in `allowed`.
@@ -141,13 +135,8 @@ Status ExpectObject(const Json& value, const std::string& path,
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
       continue;
     }
-    std::string names;
-    for (std::string_view name : allowed) {
-      if (!names.empty()) names += ", ";
-      names += name;
-    }
     return Status::BadInput(JoinPath(path, Sanitize(key)) +
-                            ": unknown field (expected one of: " + names + ")");
+                            ": unknown field (expected one of: " + Joined(allowed) + ")");
   }
   return Status::OK();
 }
@@ -164,58 +153,46 @@ Status Read(const Json& value, const std::string& path, bool& out) {
   return Status::OK();
 }
 
-// A JSON integer that is not negative: no fraction, no exponent (1.0 and 1e2
-// are refused).
-Status ExpectCount(const Json& value, const std::string& path) {
-  constexpr std::string_view kWhat = "a non-negative integer";
+// Money in cents and counts (int64_t), seqs and stream versions (uint64_t): a
+// JSON integer, not negative, without fraction or exponent (1.0 and 1e2 are
+// refused).
+template <typename I>
+requires std::is_same_v<I, int64_t> || std::is_same_v<I, uint64_t> Status
+Read(const Json& value, const std::string& path, I& out) {
+  const std::string what = "a non-negative integer";
   if (value.is_number_float()) {
-    return Status::BadInput(path + ": expected " + std::string(kWhat) +
+    return Status::BadInput(path + ": expected " + what +
                             " (no fraction or exponent), got the number " + value.dump());
   }
-  if (!value.is_number_integer()) return WrongType(value, path, kWhat);
+  if (!value.is_number_integer()) return WrongType(value, path, what);
   if (!value.is_number_unsigned()) {
-    return Status::BadInput(path + ": expected " + std::string(kWhat) + ", got " + value.dump() +
+    return Status::BadInput(path + ": expected " + what + ", got " + value.dump() +
                             " (must not be negative)");
   }
-  return Status::OK();
-}
-
-// Money in cents and counts: an integer in [0, 2^63).
-Status Read(const Json& value, const std::string& path, int64_t& out) {
-  RETURN_IF_ERROR(ExpectCount(value, path));
-  const uint64_t number = value.get<uint64_t>();
-  if (number > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+  if (std::is_signed_v<I> &&
+      value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
     return Status::BadInput(path + ": " + value.dump() + " is too large");
   }
-  out = static_cast<int64_t>(number);
-  return Status::OK();
-}
-
-// Seqs and stream versions: an integer in [0, 2^64).
-Status Read(const Json& value, const std::string& path, uint64_t& out) {
-  RETURN_IF_ERROR(ExpectCount(value, path));
-  out = value.get<uint64_t>();
+  out = value.get<I>();
   return Status::OK();
 }
 
 // A value factory's (Date::Parse, Finess::Parse, ...) on a JSON string, its
 // error prefixed with the path; the factory's error code is kept
-// (FINESS_INVALID, ...). kWhat<T>: what the string holds.
+// (FINESS_INVALID, ...). What<T>(): what the string holds.
 template <typename T>
-constexpr std::string_view kWhat = "a string";
-template <>
-constexpr std::string_view kWhat<Date> = "a date string (YYYY-MM-DD)";
-template <>
-constexpr std::string_view kWhat<Finess> = "a FINESS number as a string";
-template <>
-constexpr std::string_view kWhat<Siret> = "a SIRET number as a string";
-template <>
-constexpr std::string_view kWhat<Region> = "an INSEE region code as a string";
+constexpr std::string_view What() {
+  if constexpr (std::is_same_v<T, Date>) return "a date string (YYYY-MM-DD)";
+  if constexpr (std::is_same_v<T, Finess>) return "a FINESS number as a string";
+  if constexpr (std::is_same_v<T, Siret>) return "a SIRET number as a string";
+  if constexpr (std::is_same_v<T, Region>) return "an INSEE region code as a string";
+  return "a string";
+}
 
 template <typename T>
 Status ReadParsed(const Json& value, const std::string& path, Result<T> (*parse)(std::string_view),
                   T& out) {
-  if (!value.is_string()) return WrongType(value, path, kWhat<T>);
+  if (!value.is_string()) return WrongType(value, path, What<T>());
   Result<T> parsed = parse(value.get_ref<const std::string&>());
   if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
   out = std::move(parsed).value();
@@ -375,11 +352,9 @@ Result<Event> ParseEvent(std::string_view json_text) {
   }
   RETURN_IF_ERROR(read("type", event.type));
   if (!internal::IsEventType(event.type)) {
-    std::string list;
-    for (std::string_view type : internal::kTypes)
-      list += (list.empty() ? "" : ", ") + std::string(type);
-    return Status::BadInput("type: " + internal::Quote(event.type) +
-                            " is not an event type (expected one of: " + list + ")");
+    return Status::BadInput(
+        "type: " + internal::Quote(event.type) +
+        " is not an event type (expected one of: " + internal::Joined(internal::kTypes) + ")");
   }
   RETURN_IF_ERROR(read("at", event.at));
   if (root.contains("expectedVersion")) {

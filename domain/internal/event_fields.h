@@ -68,24 +68,17 @@ consteval Field<S, M, N> MakeField(const char (&member_name)[N], M S::*member) {
 template <typename T>
 inline constexpr std::nullptr_t kFields = nullptr;
 
-#define ESMS_FIELD(S, member) MakeField(#member, &S::member)
-#define ESMS_FIELDS_1(S, m) ESMS_FIELD(S, m)
-#define ESMS_FIELDS_2(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_1(S, __VA_ARGS__)
-#define ESMS_FIELDS_3(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_2(S, __VA_ARGS__)
-#define ESMS_FIELDS_4(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_3(S, __VA_ARGS__)
-#define ESMS_FIELDS_5(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_4(S, __VA_ARGS__)
-#define ESMS_FIELDS_6(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_5(S, __VA_ARGS__)
-#define ESMS_FIELDS_7(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_6(S, __VA_ARGS__)
-#define ESMS_FIELDS_8(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_7(S, __VA_ARGS__)
-#define ESMS_FIELDS_9(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_8(S, __VA_ARGS__)
-#define ESMS_FIELDS_10(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_9(S, __VA_ARGS__)
-#define ESMS_FIELDS_11(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_10(S, __VA_ARGS__)
-#define ESMS_FIELDS_12(S, m, ...) ESMS_FIELD(S, m), ESMS_FIELDS_11(S, __VA_ARGS__)
-#define ESMS_FIELDS_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, N, ...) ESMS_FIELDS_##N
-#define ESMS_DESCRIBE(S, ...)                    \
-  template <>                                    \
-  inline constexpr auto kFields<S> = std::tuple( \
-      ESMS_FIELDS_N(__VA_ARGS__, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)(S, __VA_ARGS__))
+// ESMS_DESCRIBE(S, members...): kFields<S> = (MakeField("m1", &S::m1), ...).
+#define ESMS_DESCRIBE(S, ...) \
+  template <>                 \
+  inline constexpr auto kFields<S> = std::tuple(ESMS_EXPAND(ESMS_FIELDS(S, __VA_ARGS__)))
+#define ESMS_FIELDS(S, m, ...) \
+  MakeField(#m, &S::m) __VA_OPT__(, ESMS_FIELDS_AGAIN ESMS_PARENS(S, __VA_ARGS__))
+#define ESMS_FIELDS_AGAIN() ESMS_FIELDS
+#define ESMS_PARENS ()
+#define ESMS_EXPAND(...) ESMS_EXPAND4(ESMS_EXPAND4(ESMS_EXPAND4(ESMS_EXPAND4(__VA_ARGS__))))
+#define ESMS_EXPAND4(...) ESMS_EXPAND1(ESMS_EXPAND1(ESMS_EXPAND1(ESMS_EXPAND1(__VA_ARGS__))))
+#define ESMS_EXPAND1(...) __VA_ARGS__
 
 ESMS_DESCRIBE(Solution, vendor, product, version);
 ESMS_DESCRIBE(Porteur, finess_ej, siret, name, ght, national_entity_agreement);
@@ -125,22 +118,22 @@ template <typename T>
 struct IsVector : std::false_type {};
 template <typename T>
 struct IsVector<std::vector<T>> : std::true_type {};
+// kIsOptional<F>: whether field F is optional; ValueOf<F>: its value type (T
+// for a std::optional<T> member).
 template <typename M>
-struct OptionalOf {
-  using type = void;  // not optional
-};
-template <typename M>
-struct OptionalOf<std::optional<M>> {
+struct Unwrap {
   using type = M;
+  static constexpr bool kOptional = false;
 };
-// True when field F is optional; ValueOf<F>: its value type (T of an optional<T>).
+template <typename M>
+struct Unwrap<std::optional<M>> {
+  using type = M;
+  static constexpr bool kOptional = true;
+};
 template <typename F>
-constexpr bool kIsOptional =
-    !std::is_void_v<typename OptionalOf<typename std::remove_cvref_t<F>::Type>::type>;
+constexpr bool kIsOptional = Unwrap<typename std::remove_cvref_t<F>::Type>::kOptional;
 template <typename F>
-using ValueOf = std::conditional_t<kIsOptional<F>,
-                                   typename OptionalOf<typename std::remove_cvref_t<F>::Type>::type,
-                                   typename std::remove_cvref_t<F>::Type>;
+using ValueOf = typename Unwrap<typename std::remove_cvref_t<F>::Type>::type;
 
 // Calls `visit(field)` on each field of T in order and stops at the first
 // visit that does not return OK; returns that status.
