@@ -89,38 +89,33 @@ struct Slot {
 template <Described T>
 auto Resolve(capnp::StructSchema schema) {
   std::array<Slot, std::tuple_size_v<decltype(kFields<T>)>> slots;
-  size_t i = 0;
+  Slot* slot = slots.data();
   unsigned wire_fields = 0;  // the wire fields used: all of them
-  std::apply(
-      [&](const auto&... f) {
-        auto resolve = [&](const auto& field_of_table) {
-          const std::string_view name = field_of_table.name();
-          using M = ValueOf<decltype(field_of_table)>;
-          const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
-          capnp::Type type = field.getType();
-          KJ_REQUIRE(type.which() == WireTypeOf<M>(), "the wire field has another type",
-                     field.getProto().getName());
-          Slot& slot = slots[i++];
-          ++wire_fields;
-          slot.offset = field.getProto().getSlot().getOffset();
-          if (type.isList() && type.asList().getElementType().isStruct()) {
-            type = type.asList().getElementType();
-          }
-          if (type.isStruct()) {
-            slot.nested = type.asStruct();
-            slot.data_words = slot.nested.getProto().getStruct().getDataWordCount();
-            slot.pointers = slot.nested.getProto().getStruct().getPointerCount();
-          }
-          std::string has = "has" + std::string(name);
-          has[3] = static_cast<char>(has[3] - 'a' + 'A');
-          KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
-            slot.presence_bit = flag->getProto().getSlot().getOffset();
-            ++wire_fields;
-          }
-        };
-        (resolve(f), ...);
-      },
-      kFields<T>);
+  (void)ForEachField<T>([&](const auto& f) {
+    const std::string_view name = f.name();
+    const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
+    capnp::Type type = field.getType();
+    KJ_REQUIRE(type.which() == WireTypeOf<ValueOf<decltype(f)>>(),
+               "the wire field has another type", field.getProto().getName());
+    slot->offset = field.getProto().getSlot().getOffset();
+    if (type.isList() && type.asList().getElementType().isStruct()) {
+      type = type.asList().getElementType();
+    }
+    if (type.isStruct()) {
+      slot->nested = type.asStruct();
+      slot->data_words = slot->nested.getProto().getStruct().getDataWordCount();
+      slot->pointers = slot->nested.getProto().getStruct().getPointerCount();
+    }
+    std::string has = "has" + std::string(name);
+    has[3] = static_cast<char>(has[3] - 'a' + 'A');
+    KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
+      slot->presence_bit = flag->getProto().getSlot().getOffset();
+      ++wire_fields;
+    }
+    ++slot;
+    ++wire_fields;
+    return Status::OK();
+  });
   KJ_REQUIRE(wire_fields == schema.getFields().size(), "a wire field is not in the table",
              schema.getProto().getDisplayName());
   return slots;

@@ -1,14 +1,12 @@
-// Strict JSON for events (INTERFACE.md §1).
+// Strict JSON for events (INTERFACE.md §1), derived from the field lists of event_fields.h.
 //
-// Why nlohmann-json and not Cap'n Proto's JSON codec (capnp/compat/json.h),
-// which DESIGN.md prefers: that codec cannot serve a strict reader. It silently
-// skips unknown fields (so a typo would pass), cannot report a missing field
-// (every Cap'n Proto field has a default), reads 1 and 1.0 alike into an Int64
-// (so a float would pass in a Cents field), and accepts duplicate keys. Here
-// the text goes through nlohmann-json's SAX parser into a DOM (duplicate keys
-// and excessive nesting refused on the way, with their path), then each object
-// is walked with explicit checks: allowed fields, required fields, JSON types,
-// integers without fraction or exponent.
+// Why nlohmann-json and not Cap'n Proto's JSON codec (capnp/compat/json.h), which DESIGN.md
+// prefers: that codec skips unknown fields (a typo would pass), cannot report a missing field
+// (every Cap'n Proto field has a default), reads 1 and 1.0 alike into an Int64 (a float would
+// pass in a Cents field) and accepts duplicate keys. Here the text is parsed into a DOM
+// (duplicate keys and excessive nesting refused on the way, with their path), then each object
+// is walked with explicit checks: allowed fields, required fields, JSON types, integers without
+// fraction or exponent.
 #include <algorithm>
 #include <array>
 #include <cstdint>

@@ -1,26 +1,22 @@
-// One description per event: for each struct of domain/events.h, its fields in
-// order, each with its name (the JSON key and the field of domain/events.capnp)
-// and the struct member it is read into and written from. The strict JSON
-// reader and the JSON writer (event_json.cc) and both Cap'n Proto directions
-// (event_capnp.cc) are derived from these tables; what a field is (text, count
-// or money, date, FINESS, enum, list, nested struct, optional) follows from the
-// member's C++ type. Private to domain/.
+// One description per event: for each struct of domain/events.h, its members in order
+// (ESMS_DESCRIBE below). A member's name in camelCase (`finess_ej` -> "finessEj") is its JSON
+// key and its field in domain/events.capnp; what it is (text, count or money in cents, date,
+// FINESS, enum, list, nested struct, optional) follows from its C++ type. The strict JSON reader
+// and the writer (event_json.cc) and both Cap'n Proto directions (event_capnp.cc) are derived
+// from these lists. Private to domain/.
 //
-// To add a field to an event (say `usageCommitments` to project.submitted):
-// 1. the member in the struct of domain/events.h (`std::optional<int64_t>
-//    usage_commitments;` for an optional count; money in a member ending in
-//    `_cents`, named `...Cents` here);
-// 2. its line below, in the struct's order: `F("usageCommitments",
-//    &ProjectSubmitted::usage_commitments)`;
-// 3. its field in domain/events.capnp, appended with the next number (an
-//    optional scalar or text `x` is the pair `hasX :Bool` + `x`; an optional
-//    struct is a pointer, null when absent);
-// 4. its within-event checks, if any, in ValidateEventData (domain/events.cc).
-// The compiler refuses a struct whose members are not all listed here
-// (kFields below), and the golden tests (tests/domain/event_golden_test.cc)
-// refuse a line whose name is not in events.capnp. A new event type: its struct
-// and EventData alternative in events.h, its table here, its struct in
-// events.capnp and its line in kWireTypes (event_capnp.cc).
+// A new field, say an optional count `usageCommitments` on project.submitted:
+// 1. `std::optional<int64_t> usage_commitments;` in ProjectSubmitted (domain/events.h);
+// 2. `usage_commitments` at the same place in its ESMS_DESCRIBE below;
+// 3. `hasUsageCommitments @10 :Bool; usageCommitments @11 :Int64;` appended to its struct in
+//    domain/events.capnp (an optional scalar or text `x` is `hasX` + `x`, an optional struct a
+//    pointer, null when absent; never renumber);
+// 4. its rule, if any, in ValidateEventData (domain/events.cc).
+// The compiler refuses a member missing here (AllMembersDescribed); the first encode or decode
+// of a struct refuses a wire field missing or of another type (Resolve in event_capnp.cc: the
+// golden tests run it for every type). A new event type: its struct and EventData alternative
+// (events.h), its ESMS_DESCRIBE, its wire struct (events.capnp), its place in WireStructs
+// (event_capnp.cc).
 //
 // Thread-safety: constant tables.
 #ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
