@@ -31,69 +31,24 @@ Result<Role> ParseRole(std::string_view text) {
                           internal::EnumNameList<Role>() + ")");
 }
 
-namespace {
-
-std::string ProjectStream(const std::string& project) {
-  return "project/" + project;
-}
-std::string FinessStream(const Finess& finess) {
-  return "finess/" + finess.str();
-}
-
-}  // namespace
-
+// A project's events carry its id (`project`), an establishment's facts its
+// number (`finess`; finess.changed: the old number, `from`); the others belong
+// to the programme.
 std::string StreamOf(const EventData& data) {
-  struct Visitor {
-    std::string operator()(const ProjectSubmitted& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const ProjectSelected& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const ProjectRejected& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const ConventionSigned& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const PaymentIssued& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const IndicatorMeasured& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const GrappeExtended& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const FinessChanged& e) {
-      return FinessStream(e.from);
-    }
-    std::string operator()(const SonsOrdered& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const EuFundingDeclared& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const ExpensesCertified& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const SolutionReferenced&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const TargetsAdjusted& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const KeyEnrolled&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const KeyRevoked&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const EventVoided&) {
-      return std::string(kProgrammeStream);
-    }
-  };
-  return std::visit(Visitor{}, data);
+  return std::visit(
+      [](const auto& e) -> std::string {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (requires(const T& t) { t.project; }) {
+          return "project/" + e.project;
+        } else if constexpr (requires(const T& t) { t.from; }) {
+          return "finess/" + e.from.str();
+        } else if constexpr (requires(const T& t) { t.finess; }) {
+          return "finess/" + e.finess.str();
+        } else {
+          return std::string(kProgrammeStream);
+        }
+      },
+      data);
 }
 
 bool IsValidIdentifier(std::string_view text) {
