@@ -1,13 +1,9 @@
-// Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp),
-// derived from the field tables of event_fields.h: each member is read and
-// written at the offset of the wire field of the same name, found in the
-// compiled-in schema once per struct (its wire type checked against the
-// member's C++ type). An optional member `x` is the pair `hasX` + `x`, or a
-// pointer, null when absent, where the wire struct has no `hasX`.
-//
-// Every Cap'n Proto call that reads bytes runs inside one try block in
-// DecodeBytes: a kj::Exception (truncated or malformed message, limits
-// exceeded) becomes Status::DataLoss there and never leaves this file.
+// Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp), derived from the field
+// lists of event_fields.h: each member is read and written at the offset of the wire field of
+// its name, found in the compiled-in schema once per struct (Resolve). An optional member `x` is
+// the pair `hasX` + `x`, or, where the wire struct has no `hasX`, a pointer null when absent.
+// Every Cap'n Proto call that reads bytes runs inside the try block of DecodeBytes: a
+// kj::Exception (malformed message, limits exceeded) becomes Status::DataLoss there.
 #include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -79,11 +75,10 @@ constexpr bool kInDataSection =
 
 // Where a field lives in its wire struct.
 struct Slot {
-  uint32_t offset = 0;         // data: in units of its size; pointer: index
-  int64_t presence_bit = -1;   // optional: the bit of `hasX`; -1: none
-  capnp::StructSchema nested;  // a struct or list-of-struct field: its struct
-  uint16_t data_words = 0;     // ... and that struct's size
-  uint16_t pointers = 0;
+  uint32_t offset = 0;                    // data: in units of its size; pointer: index
+  int64_t presence_bit = -1;              // optional: the bit of `hasX`; -1: none
+  capnp::StructSchema nested;             // a struct or list-of-struct field: its struct
+  uint16_t data_words = 0, pointers = 0;  // ... and that struct's size
 };
 
 template <Described T>
@@ -161,10 +156,6 @@ capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from, uint32_t inde
 capnp::Text::Reader AsText(const std::string& text) {
   return capnp::Text::Reader(text.data(), text.size());
 }
-const std::string& TextOf(const std::string& value) { return value; }
-const std::string& TextOf(const Finess& value) { return value.str(); }
-const std::string& TextOf(const Siret& value) { return value.str(); }
-const std::string& TextOf(const Region& value) { return value.code(); }
 
 template <Described T>
 void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value);

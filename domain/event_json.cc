@@ -273,14 +273,13 @@ Status Read(const Json& value, const std::string& path, T& out) {
 
 // ============================================================== writing
 
-OrderedJson ToJson(const std::string& value) { return value; }
+template <typename T>
+requires requires(const T& value) { TextOf(value); }
+OrderedJson ToJson(const T& value) { return TextOf(value); }
 OrderedJson ToJson(bool value) { return value; }
 OrderedJson ToJson(int64_t value) { return value; }
 OrderedJson ToJson(uint64_t value) { return value; }
 OrderedJson ToJson(Date value) { return value.ToString(); }
-OrderedJson ToJson(const Finess& value) { return value.str(); }
-OrderedJson ToJson(const Siret& value) { return value.str(); }
-OrderedJson ToJson(const Region& value) { return value.code(); }
 OrderedJson ToJson(Campaign value) { return CampaignId(value); }
 template <NamedEnum E>
 OrderedJson ToJson(E value) {

@@ -107,6 +107,12 @@ ESMS_DESCRIBE(EventVoided, seq, reason);
 
 // ---- What the codecs need to walk a table. ----
 
+// The text of a text field.
+inline const std::string& TextOf(const std::string& value) { return value; }
+inline const std::string& TextOf(const Finess& value) { return value.str(); }
+inline const std::string& TextOf(const Siret& value) { return value.str(); }
+inline const std::string& TextOf(const Region& value) { return value.code(); }
+
 template <typename T>
 concept Described = !std::is_same_v<decltype(kFields<T>), const std::nullptr_t>;
 

@@ -15,8 +15,11 @@
 // test pass without reading the diff):
 //   ESMS_WRITE_GOLDENS=1 build/tests/domain_test --gtest_filter='EventGolden*'
 #include <capnp/message.h>
+#include <capnp/schema.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,6 +29,7 @@
 
 #include "domain/event_codec.h"
 #include "domain/events.capnp.h"
+#include "domain/internal/enum_names.h"
 
 namespace esms::domain {
 namespace {
@@ -346,6 +350,36 @@ TEST(EventGoldenPayloadTest, RefusalsNameTheirField) {
               "CORRUPTION: convention.signed payload: establishments[1]: "
               "\"35000456\": a FINESS number has 9 characters, not 8");
   }
+}
+
+// The wire enums of events.capnp list the values of the domain's, in the same
+// order (the codec writes and reads ordinals).
+template <typename Wire, typename Domain>
+void ExpectSameEnum() {
+  const auto enumerants = capnp::Schema::from<Wire>().getEnumerants();
+  const auto names = internal::kEnumNames<Domain>;
+  ASSERT_EQ(enumerants.size(), names.size()) << names[0].name;
+  for (unsigned i = 0; i < enumerants.size(); ++i) {
+    std::string wire_name = enumerants[i].getProto().getName();
+    std::string name(names[i].name);
+    std::erase(name, '-');
+    EXPECT_TRUE(std::equal(name.begin(), name.end(), wire_name.begin(), wire_name.end(),
+                           [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
+        << name << " vs " << wire_name;
+  }
+}
+
+TEST(EventGoldenPayloadTest, WireEnumsMirrorTheDomains) {
+  ExpectSameEnum<wire::ProjectKind, ProjectKind>();
+  ExpectSameEnum<wire::Situation, Situation>();
+  ExpectSameEnum<wire::Tranche, Tranche>();
+  ExpectSameEnum<wire::EuFund, EuFund>();
+  ExpectSameEnum<wire::EuOperation, EuOperation>();
+  ExpectSameEnum<wire::FinessChangeKind, FinessChangeKind>();
+  ExpectSameEnum<wire::Certifier, Certifier>();
+  ExpectSameEnum<wire::SolutionStatus, SolutionStatus>();
+  EXPECT_EQ(capnp::Schema::from<wire::Campaign>().getEnumerants().size(),
+            static_cast<unsigned>(Campaign::kGeneralisation2025) + 1);
 }
 
 }  // namespace
