@@ -259,7 +259,7 @@ Status Read(const Json& value, const std::string& path, T& out) {
   RETURN_IF_ERROR(ExpectObject(value, path, kNames));
   return ForEachField<T>([&](const auto& field) {
     const std::string key = JoinPath(path, field.name());
-    const auto it = value.find(std::string(field.name()));
+    const auto it = value.find(field.name());
     if (it == value.end()) {
       return kIsOptional<decltype(field)> ? Status::OK() : Status::BadInput(key + ": missing");
     }
