@@ -1,13 +1,21 @@
-// Runs the esms-ledger binary as a user would, for the CLI tests: arguments in,
-// exit code, stdout and stderr out. Also a temporary directory per test.
-#ifndef ESMS_TESTS_CLI_HARNESS_H_
-#define ESMS_TESTS_CLI_HARNESS_H_
+// Runs esms-ledger commands for the CLI tests: arguments in, exit code, stdout and
+// stderr out. RunCli runs the command in this process (the cli library's entry, on
+// files of its own: cli/app.h); RunProgram, StartCli and the limits of RunCli's
+// `in_child` form run the real program in a child process, for what needs a process
+// (crashes, kills, locks held by another process, resource limits). Setting
+// ESMS_TEST_REAL_PROGRAM=1 makes RunCli run the real program too. Also a temporary
+// directory per test.
+//
+// Thread-safety: RunCli runs one command at a time per process (it swaps the
+// process's standard streams); RunProgram may be called from any thread.
+#ifndef ESMS_TESTS_TESTING_CLI_H_
+#define ESMS_TESTS_TESTING_CLI_H_
 
 #include <sys/types.h>
 
 #include <filesystem>
-#include <string>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace esms::testing {
@@ -18,11 +26,13 @@ struct CliResult {
   std::string err;
 };
 
-// Runs the binary with `args` and `stdin_text` on its standard input.
+// Runs the command `args` with `stdin_text` on its standard input, in this process.
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text = "");
-// The same; `in_child` runs in the child just before exec (after the standard streams
-// are redirected): set resource limits, drop privileges... It may only make
-// async-signal-safe calls and must _exit() on failure.
+// Runs the real program, in a child process.
+CliResult RunProgram(const std::vector<std::string>& args, const std::string& stdin_text = "");
+// The real program too; `in_child` runs in the child just before exec (after the
+// standard streams are redirected): set resource limits, drop privileges... It may only
+// make async-signal-safe calls and must _exit() on failure.
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text,
                  const std::function<void()>& in_child);
 
@@ -54,4 +64,4 @@ void WriteFile(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace esms::testing
 
-#endif  // ESMS_TESTS_CLI_HARNESS_H_
+#endif  // ESMS_TESTS_TESTING_CLI_H_
