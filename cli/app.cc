@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -41,7 +42,8 @@ std::string EnvOr(const char* name, std::string fallback) {
 
 }  // namespace
 
-int Run(int argc, char** argv) {
+int Run(int argc, char** argv, const Console& console) {
+  ScopedConsole scoped_console(console);
   CLI::App app{
       "esms-ledger: the audit ledger of the ESMS numérique programme.\n"
       "Every programme event is appended as a signed, hash-chained record, committed to a\n"
@@ -185,7 +187,10 @@ int Run(int argc, char** argv) {
     return code == 0 ? kExitOk : kExitUsage;
   }
 
-  auto logger = spdlog::stderr_logger_st("esms-ledger");
+  // Not registered in spdlog's global registry: a second run in the same process makes
+  // its own.
+  auto logger = std::make_shared<spdlog::logger>(
+      "esms-ledger", std::make_shared<spdlog::sinks::stderr_sink_st>());
   logger->set_level(spdlog::level::from_str(log_level));
   logger->set_pattern("%^%l%$: %v");
   g.log = logger.get();

@@ -3,10 +3,14 @@
 #ifndef ESMS_CLI_APP_H_
 #define ESMS_CLI_APP_H_
 
+#include "cli/output.h"
+
 namespace esms::cli {
 
-// Runs the program; returns the process exit code (INTERFACE.md §5).
-int Run(int argc, char** argv);
+// Runs the program with `argv` (argv[0] the program's name) on `console`; returns the
+// process exit code (INTERFACE.md §5). Leaves no global state behind: tests call it
+// many times in one process (one call at a time: see ScopedConsole).
+int Run(int argc, char** argv, const Console& console = Console());
 
 }  // namespace esms::cli
 

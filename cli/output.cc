@@ -2,12 +2,53 @@
 
 #include <unistd.h>
 
+#include <stdio_ext.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace esms::cli {
+
+namespace {
+
+// Everything buffered for the current descriptors 0-2 goes out (or, for input, is
+// dropped) before they change.
+void FlushStandardStreams() {
+  std::cout.flush();
+  std::cerr.flush();
+  std::clog.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  __fpurge(stdin);
+  std::clearerr(stdin);
+  std::cin.clear();
+}
+
+}  // namespace
+
+ScopedConsole::ScopedConsole(const Console& console) {
+  if (console.IsProcess()) return;
+  active_ = true;
+  FlushStandardStreams();
+  const int from[3] = {console.in, console.out, console.err};
+  for (int fd = 0; fd < 3; ++fd) {
+    saved_[fd] = dup(fd);
+    if (saved_[fd] < 0 || dup2(from[fd], fd) < 0) std::abort();  // a bug: bad descriptor
+  }
+}
+
+ScopedConsole::~ScopedConsole() {
+  if (!active_) return;
+  FlushStandardStreams();
+  for (int fd = 0; fd < 3; ++fd) {
+    dup2(saved_[fd], fd);
+    close(saved_[fd]);
+  }
+}
 
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {

@@ -1,8 +1,9 @@
-// Output plumbing for the esms-ledger program: the mapping from a Status to the
-// documented error code and exit code (INTERFACE.md §4-§5), error printing in human or
-// JSON form, and a progress bar on stderr for long work.
+// Output plumbing for the esms-ledger program: the console a run reads and writes, the
+// mapping from a Status to the documented error code and exit code (INTERFACE.md §4-§5),
+// error printing in human or JSON form, and a progress bar on stderr for long work.
 //
-// Thread-safety: Progress is used from one thread.
+// Thread-safety: Progress is used from one thread; a Console other than the process's
+// own is installed by one run at a time (ScopedConsole swaps the process's streams).
 #ifndef ESMS_CLI_OUTPUT_H_
 #define ESMS_CLI_OUTPUT_H_
 
@@ -14,6 +15,33 @@
 #include "ledger/status.h"
 
 namespace esms::cli {
+
+// The standard streams of one run of the program, as file descriptors. main() runs with
+// the process's own (0, 1, 2); a test runs a command in-process with files of its own
+// and reads back what the command printed (tests/testing/cli.h). The descriptors stay
+// owned by the caller.
+struct Console {
+  int in = 0;
+  int out = 1;
+  int err = 2;
+  bool IsProcess() const { return in == 0 && out == 1 && err == 2; }
+};
+
+// For its lifetime, the process's stdin, stdout and stderr (stdio, iostreams and
+// descriptors 0-2, which is what every command prints to) are `console`'s; the
+// previous ones come back on destruction, flushed. Does nothing for the process's own
+// console. Not thread-safe: one at a time per process, while no other thread prints.
+class ScopedConsole {
+ public:
+  explicit ScopedConsole(const Console& console);
+  ~ScopedConsole();
+  ScopedConsole(const ScopedConsole&) = delete;
+  ScopedConsole& operator=(const ScopedConsole&) = delete;
+
+ private:
+  bool active_ = false;
+  int saved_[3] = {-1, -1, -1};
+};
 
 // INTERFACE.md §5.
 inline constexpr int kExitOk = 0;

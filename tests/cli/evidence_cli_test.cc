@@ -22,7 +22,7 @@
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
-#include "tests/cli/harness.h"
+#include "tests/testing/cli.h"
 
 namespace esms::testing {
 namespace {
@@ -36,7 +36,29 @@ constexpr const char* kAt = "2025-12-05";
 
 class EvidenceCliTest : public ::testing::Test {
  protected:
-  void SetUp() override { Demo(dir_ / "demo", "2024"); }
+  // The demo ledger (seed 2024) is built once for the suite; each test works on its own
+  // copy of it.
+  static void SetUpTestSuite() {
+    suite_dir_ = new TempDir();
+    CliResult demo = RunCli({"demo", "--dir", (suite_dir_->path() / "demo").string(),
+                             "--establishments", "150", "--seed", "2024", "--json"});
+    if (demo.exit_code == 0) {
+      suite_size_ = json::parse(demo.out)["size"].get<uint64_t>();
+    } else {
+      suite_error_ = "demo: " + demo.out + demo.err;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete suite_dir_;
+    suite_dir_ = nullptr;
+    suite_size_ = 0;
+    suite_error_.clear();
+  }
+  void SetUp() override {
+    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+    fs::copy(suite_dir_->path() / "demo", dir_ / "demo", fs::copy_options::recursive);
+    size_ = suite_size_;
+  }
 
   void Demo(const fs::path& dir, const std::string& seed) {
     CliResult demo = RunCli({"demo", "--dir", dir.string(), "--establishments", "150", "--seed",
@@ -102,6 +124,9 @@ class EvidenceCliTest : public ::testing::Test {
     return hex;
   }
 
+  static inline TempDir* suite_dir_ = nullptr;
+  static inline uint64_t suite_size_ = 0;
+  static inline std::string suite_error_;
   TempDir dir_;
   uint64_t size_ = 0;  // the demo ledger's size, all covered by its last checkpoint
 };

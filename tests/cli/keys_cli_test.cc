@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/hash.h"
-#include "tests/cli/harness.h"
+#include "tests/testing/cli.h"
 
 namespace esms::testing {
 namespace {

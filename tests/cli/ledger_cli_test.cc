@@ -20,8 +20,8 @@
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
-#include "tests/cli/harness.h"
-#include "tests/cli/test_data.h"
+#include "tests/testing/cli.h"
+#include "tests/testing/ids.h"
 
 namespace esms::testing {
 namespace {
@@ -29,7 +29,9 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-// A ledger with an admin and a "national" key enrolled, driven through the CLI.
+// A ledger with an admin and a "national" key enrolled, driven through the real program
+// end to end (a child process per command: what a user runs), where most CLI suites
+// run commands in-process.
 class LedgerCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,10 +50,10 @@ class LedgerCliTest : public ::testing::Test {
   }
 
   CliResult Run(std::vector<std::string> args, const std::string& in = "") {
-    return RunCli(args, in);
+    return RunProgram(args, in);
   }
   CliResult Import(const std::string& key, const std::string& lines) {
-    return RunCli({"import", "-", "--json", "--key", key, "--ledger", ledger_}, lines);
+    return RunProgram({"import", "-", "--json", "--key", key, "--ledger", ledger_}, lines);
   }
   std::string EnrolNational() const {
     return fmt::format(
@@ -132,8 +134,8 @@ TEST_F(LedgerCliTest, RefusalStopsAtLineKeepsEarlierLinesAndExitCodes) {
   EXPECT_EQ(json::parse(u.out)["results"].back()["error"]["code"], "UNAUTHORIZED");
 
   // Human mode names the line and the code on stderr.
-  CliResult h = RunCli({"import", "-", "--key", national_, "--ledger", ledger_},
-                       R"({"id": "x", "type": "solution.referenced"})");
+  CliResult h = Run({"import", "-", "--key", national_, "--ledger", ledger_},
+                    R"({"id": "x", "type": "solution.referenced"})");
   EXPECT_EQ(h.exit_code, 2);
   EXPECT_THAT(h.err, HasSubstr("line 1"));
   EXPECT_THAT(h.err, HasSubstr("BAD_INPUT"));
@@ -291,7 +293,7 @@ TEST_F(LedgerCliTest, SurvivesSigkillDuringImport) {
   // (tests/reliability/crash_test.cc calibrates its 100 kills on the import's speed).
   EXPECT_FALSE(acknowledged.empty());
   // A last complete run finishes the file: every event exactly once.
-  CliResult finish = RunCli({"import", events.string(), "--json", "--key", national_,
+  CliResult finish = RunProgram({"import", events.string(), "--json", "--key", national_,
                              "--ledger", ledger_});
   ASSERT_EQ(finish.exit_code, 0) << finish.err;
   auto opened = ledger::Ledger::Open(ledger_, ledger::Ledger::Mode::kReadOnly);

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/harness.h"
+#include "tests/testing/cli.h"
 
 namespace esms::testing {
 namespace {

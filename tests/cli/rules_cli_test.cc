@@ -14,8 +14,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/harness.h"
-#include "tests/cli/test_data.h"
+#include "tests/testing/cli.h"
+#include "tests/testing/events.h"
+#include "tests/testing/ids.h"
 
 namespace esms::testing {
 namespace {
@@ -31,120 +32,7 @@ using ::testing::IsSupersetOf;
 constexpr int64_t kAcquisition2024 = 2100000;
 constexpr int64_t kUpgrade2024 = 500000;
 
-// ---- Event data builders ----
-
-json Solution(const std::string& product = "Dossier", const std::string& vendor = "Editeur A",
-              const std::string& version = "5") {
-  return {{"vendor", vendor}, {"product", product}, {"version", version}};
-}
-
-json Establishment(const std::string& finess, const std::string& situation = "acquisition") {
-  return {{"finess", finess},
-          {"finessEj", Ej(1)},
-          {"name", "ESSMS " + finess},
-          {"region", finess.substr(0, 2) == "75" ? "11" : "53"},
-          {"situation", situation}};
-}
-
-// A submission by OG Ej(1) (20 ESSMS in all: not a small OG).
-json Submission(const std::string& project, const std::vector<std::string>& establishments,
-                const std::string& campaign = "generalisation-2024",
-                const std::string& situation = "acquisition",
-                const std::string& submitted_at = "2024-03-10") {
-  json ests = json::array();
-  for (const auto& f : establishments) ests.push_back(Establishment(f, situation));
-  return {{"project", project},
-          {"campaign", campaign},
-          {"porteur",
-           {{"finessEj", Ej(1)}, {"siret", WithLuhnKey("1234567890001")}, {"name", "Porteur"}}},
-          {"kind", situation == "upgrade" ? "usage" : "acquisition"},
-          {"solution", Solution()},
-          {"organisations", json::array({{{"finessEj", Ej(1)},
-                                          {"name", "OG 1"},
-                                          {"essmsTotal", 20},
-                                          {"region", "53"}}})},
-          {"establishments", ests},
-          {"submittedAt", submitted_at}};
-}
-
-// An amorçage 2021 acquisition grappe of `ogs` OGs and `esms` ESMS.
-json Amorcage(const std::string& project, int ogs, int esms, int first) {
-  json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
-  sub["organisations"] = json::array();
-  for (int o = 1; o <= ogs; ++o) {
-    sub["organisations"].push_back(
-        {{"finessEj", Ej(o)}, {"name", "OG"}, {"essmsTotal", 10}, {"region", "53"}});
-  }
-  for (int i = 0; i < esms; ++i) {
-    json e = Establishment(Et(first + i));
-    e["finessEj"] = Ej(1 + i % ogs);
-    sub["establishments"].push_back(e);
-  }
-  return sub;
-}
-
-json Selected(const std::string& project, const std::string& at = "2024-04-15") {
-  return {{"project", project}, {"committeeAt", at}};
-}
-json Convention(const std::string& project, const std::vector<std::string>& ests, int64_t cents,
-                const std::string& signed_at = "2024-06-01", int duration = 18) {
-  return {{"project", project},       {"signedAt", signed_at}, {"amountCents", cents},
-          {"establishments", ests}, {"durationMonths", duration}};
-}
-json Payment(const std::string& project, const std::string& tranche, int64_t cents,
-             const std::string& paid_at) {
-  return {{"project", project},
-          {"tranche", tranche},
-          {"amountCents", cents},
-          {"paidAt", paid_at},
-          {"reference", "PAY-" + tranche + "-" + paid_at}};
-}
-json Expenses(const std::string& project, int64_t total, int64_t equipment,
-              const std::string& at = "2025-09-01") {
-  return {{"project", project},
-          {"totalCents", total},
-          {"equipmentCents", equipment},
-          {"certifiedBy", "public-accountant"},
-          {"certifiedAt", at}};
-}
-// A quarter's measurement: every rate at 100 % except the active files rate,
-// active_files / persons.
-json Measurement(const std::string& finess, int64_t persons, int64_t active_files,
-                 const std::string& start = "2025-07-01", const std::string& end = "2025-09-30") {
-  return {{"finess", finess},
-          {"periodStart", start},
-          {"periodEnd", end},
-          {"personsAccompanied", persons},
-          {"activeFiles", active_files},
-          {"activeFilesWithPlan", active_files},
-          {"activeFilesWithAgendaEvent", active_files},
-          {"mssanteMessages", persons},
-          {"dmpFed", persons}};
-}
-json Extension(const std::string& project, const std::vector<std::string>& ests, bool agreement,
-               const std::string& at = "2024-09-01") {
-  json e = {{"project", project},
-            {"extendedAt", at},
-            {"porteurAgreement", agreement},
-            {"payingRegion", "53"},
-            {"organisations", json::array({{{"finessEj", Ej(1)},
-                                            {"name", "OG 1"},
-                                            {"essmsTotal", 20},
-                                            {"region", "53"}}})},
-            {"establishments", json::array()}};
-  for (const auto& f : ests) e["establishments"].push_back(Establishment(f));
-  return e;
-}
-json SonsOrder(const std::string& finess, const json& solution,
-               const std::string& validated_at = "") {
-  json d = {{"finess", finess}, {"solution", solution}, {"orderedAt", "2022-12-01"}};
-  if (!validated_at.empty()) d["validatedAt"] = validated_at;
-  return d;
-}
-json FinessChange(const std::string& from, const std::string& to, const std::string& kind,
-                  const std::string& at) {
-  return {{"from", from}, {"to", to}, {"kind", kind}, {"effectiveAt", at}};
-}
+// Event data builders: tests/testing/events.h.
 
 // ---- The fixture ----
 

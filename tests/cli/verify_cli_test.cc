@@ -4,8 +4,6 @@
 // does not notice a record signed by a key that is not the signer's.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -19,8 +17,9 @@
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
-#include "tests/cli/harness.h"
-#include "tests/cli/test_data.h"
+#include "tests/testing/cli.h"
+#include "tests/testing/ids.h"
+#include "tests/testing/raw_db.h"
 
 namespace esms::testing {
 namespace {
@@ -32,44 +31,6 @@ namespace storage = ledger::storage;
 
 constexpr int kEvents = 40;  // seqs 2..41
 
-// The ledger's RocksDB opened directly, to damage records.
-class RawRecords {
- public:
-  explicit RawRecords(const std::string& dir) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-    for (std::string_view name : storage::kColumnFamilies) {
-      descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
-    }
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s =
-        rocksdb::DB::Open(rocksdb::DBOptions(), dir, descriptors, &handles_, &db);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    db_.reset(db);
-  }
-  ~RawRecords() {
-    for (auto* handle : handles_) (void)db_->DestroyColumnFamilyHandle(handle);
-    (void)db_->Close();
-  }
-  rocksdb::ColumnFamilyHandle* cf(std::string_view name) {
-    for (size_t i = 0; i < storage::kColumnFamilies.size(); ++i) {
-      if (storage::kColumnFamilies[i] == name) return handles_[i + 1];
-    }
-    return nullptr;
-  }
-  std::string Get(std::string_view family, const std::string& key) {
-    std::string value;
-    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), cf(family), key, &value).ok());
-    return value;
-  }
-  void Put(std::string_view family, const std::string& key, const std::string& value) {
-    EXPECT_TRUE(db_->Put(rocksdb::WriteOptions(), cf(family), key, value).ok());
-  }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
 
 class VerifyCliTest : public ::testing::Test {
  protected:
@@ -134,8 +95,8 @@ TEST_F(VerifyCliTest, PassesASoundLedgerAndSaysItIsStructural) {
 
 TEST_F(VerifyCliTest, NamesTheSeqOfAFlippedRecordByte) {
   {
-    RawRecords db(ledger_);
-    std::string bytes = db.Get(storage::kRecords, storage::SeqKey(20));
+    RawDb db(ledger_);
+    std::string bytes = db.Value(storage::kRecords, storage::SeqKey(20));
     size_t at = bytes.find("Editeur");
     ASSERT_NE(at, std::string::npos);
     bytes[at] ^= 0x01;  // 'E' -> 'D': still a canonical record, other bytes
@@ -160,10 +121,10 @@ TEST_F(VerifyCliTest, NamesTheSeqOfAFlippedRecordByte) {
 TEST_F(VerifyCliTest, DoesNotDetectABadSignature) {
   const uint64_t last = 1 + kEvents;
   {
-    RawRecords db(ledger_);
+    RawDb db(ledger_);
     ledger::Bytes signed_bytes;
     auto record = ledger::DecodeRecord(
-        ledger::AsBytes(db.Get(storage::kRecords, storage::SeqKey(last))), &signed_bytes);
+        ledger::AsBytes(db.Value(storage::kRecords, storage::SeqKey(last))), &signed_bytes);
     ASSERT_TRUE(record.ok()) << record.status().ToString();
     auto stranger = ledger::SigningKey::Generate();
     ASSERT_TRUE(stranger.ok());
@@ -178,7 +139,7 @@ TEST_F(VerifyCliTest, DoesNotDetectABadSignature) {
     int level = 0;
     db.Put(storage::kTree, storage::TreeKey(level, index), std::string(node.begin(), node.end()));
     while (index % 2 == 1) {
-      std::string left = db.Get(storage::kTree, storage::TreeKey(level, index - 1));
+      std::string left = db.Value(storage::kTree, storage::TreeKey(level, index - 1));
       ledger::Hash left_hash;
       ASSERT_EQ(left.size(), left_hash.size());
       std::copy(left.begin(), left.end(), left_hash.begin());

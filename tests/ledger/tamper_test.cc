@@ -3,9 +3,7 @@
 // names the exact first bad seq and the reason.
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
-#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
-#include <rocksdb/table_properties.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -18,88 +16,14 @@
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
+#include "tests/testing/raw_db.h"
 
 namespace esms::ledger {
 namespace {
 
 namespace fs = std::filesystem;
+using esms::testing::RawDb;
 
-// The ledger's RocksDB opened directly, for damaging it.
-class RawDb {
- public:
-  explicit RawDb(const fs::path& dir) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-    for (std::string_view name : storage::kColumnFamilies) {
-      descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
-    }
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), descriptors,
-                                          &handles_, &db);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    db_.reset(db);
-  }
-  ~RawDb() {
-    for (auto* handle : handles_) (void)db_->DestroyColumnFamilyHandle(handle);
-    (void)db_->Close();
-  }
-
-  rocksdb::ColumnFamilyHandle* cf(std::string_view name) {
-    for (size_t i = 0; i < storage::kColumnFamilies.size(); ++i) {
-      if (storage::kColumnFamilies[i] == name) return handles_[i + 1];
-    }
-    ADD_FAILURE() << "no column family " << name;
-    return nullptr;
-  }
-  std::string Get(std::string_view family, const std::string& key) {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(family), key, &value);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return value;
-  }
-  void Put(std::string_view family, const std::string& key, const std::string& value) {
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), cf(family), key, value).ok());
-  }
-  void Delete(std::string_view family, const std::string& key) {
-    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf(family), key).ok());
-  }
-  std::string Record(uint64_t seq) { return Get(storage::kRecords, storage::SeqKey(seq)); }
-  void PutRecord(uint64_t seq, const std::string& bytes) {
-    Put(storage::kRecords, storage::SeqKey(seq), bytes);
-  }
-  // The compression of each table file of a family ("LZ4", "Snappy", ...).
-  std::vector<std::string> TableCompressions(std::string_view family) {
-    rocksdb::TablePropertiesCollection tables;
-    EXPECT_TRUE(db_->GetPropertiesOfAllTables(cf(family), &tables).ok());
-    std::vector<std::string> names;
-    for (const auto& [file, properties] : tables) names.push_back(properties->compression_name);
-    return names;
-  }
-  // Rewrites every table of every family with this handle's options (RocksDB's
-  // defaults: Snappy).
-  void CompactAll() {
-    rocksdb::CompactRangeOptions options;
-    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* handle : handles_) {
-      EXPECT_TRUE(db_->CompactRange(options, handle, nullptr, nullptr).ok());
-    }
-  }
-  // Flushes the records family to an SST file and returns its path.
-  fs::path FlushRecords(const fs::path& dir) {
-    EXPECT_TRUE(db_->Flush(rocksdb::FlushOptions(), cf(storage::kRecords)).ok());
-    std::vector<rocksdb::LiveFileMetaData> files;
-    db_->GetLiveFilesMetaData(&files);
-    for (const auto& file : files) {
-      if (file.column_family_name == storage::kRecords) return dir / fs::path(file.name).filename();
-    }
-    ADD_FAILURE() << "no SST file for records";
-    return {};
-  }
-
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
 
 std::string StringOf(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 Bytes BytesOf(std::string_view text) { return Bytes(text.begin(), text.end()); }
@@ -107,22 +31,45 @@ Bytes BytesOf(std::string_view text) { return Bytes(text.begin(), text.end()); }
 class TamperTest : public ::testing::Test {
  protected:
   // seq 0 genesis (admin), 1 key.enrolled ars-bzh, 2 key.enrolled porteur, 3..11 events
-  // (even seqs signed by ars-bzh, odd by porteur), then a checkpoint of size 12.
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "esms-tamper-XXXXXX").string();
-    root_ = mkdtemp(pattern.data());
-    dir_ = root_ / "ledger";
-    auto ledger = std::move(Ledger::Create(dir_, "esms.test/tamper", "admin", admin_)).value();
-    ASSERT_TRUE(ledger->Append(EnrolEntry("k-ars", "ars-bzh", ars_, {"ars-instructor"}), admin_).ok());
-    ASSERT_TRUE(ledger->Append(EnrolEntry("k-porteur", "porteur", porteur_, {"porteur"}), admin_).ok());
+  // (even seqs signed by ars-bzh, odd by porteur), then a checkpoint of size 12. Built
+  // once for the suite; each test damages its own copy.
+  static void SetUpTestSuite() {
+    std::string pattern = (fs::temp_directory_path() / "esms-tamper-suite-XXXXXX").string();
+    suite_root_ = new fs::path(mkdtemp(pattern.data()));
+    SigningKey admin = std::move(SigningKey::Generate()).value();
+    SigningKey ars = std::move(SigningKey::Generate()).value();
+    porteur_ = new SigningKey(std::move(SigningKey::Generate()).value());
+    const SigningKey& porteur = *porteur_;
+    auto ledger =
+        std::move(Ledger::Create(*suite_root_ / "ledger", "esms.test/tamper", "admin", admin))
+            .value();
+    ASSERT_TRUE(ledger->Append(EnrolEntry("k-ars", "ars-bzh", ars, {"ars-instructor"}), admin).ok());
+    ASSERT_TRUE(ledger->Append(EnrolEntry("k-porteur", "porteur", porteur, {"porteur"}), admin).ok());
     for (uint64_t seq = 3; seq < 12; ++seq) {
       Entry e{"ev-" + std::to_string(seq), "2024-03-10", "project/P" + std::to_string(seq % 3),
               std::nullopt, "test.event", BytesOf("payload-" + std::to_string(seq) + "-abcdefgh")};
-      Result<Appended> a = ledger->Append(e, seq % 2 == 0 ? ars_ : porteur_);
+      Result<Appended> a = ledger->Append(e, seq % 2 == 0 ? ars : porteur);
       ASSERT_TRUE(a.ok()) << a.status().ToString();
       ASSERT_EQ(a->seq, seq);
     }
-    ASSERT_TRUE(ledger->MakeCheckpoint(admin_).ok());
+    ASSERT_TRUE(ledger->MakeCheckpoint(admin).ok());
+    suite_ok_ = true;
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    if (suite_root_ != nullptr) fs::remove_all(*suite_root_, ec);
+    delete suite_root_;
+    suite_root_ = nullptr;
+    delete porteur_;
+    porteur_ = nullptr;
+    suite_ok_ = false;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(suite_ok_) << "the suite's ledger could not be built";
+    std::string pattern = (fs::temp_directory_path() / "esms-tamper-XXXXXX").string();
+    root_ = mkdtemp(pattern.data());
+    dir_ = root_ / "ledger";
+    fs::copy(*suite_root_ / "ledger", dir_, fs::copy_options::recursive);
   }
   void TearDown() override {
     std::error_code ec;
@@ -153,9 +100,9 @@ class TamperTest : public ::testing::Test {
 
   fs::path root_;
   fs::path dir_;
-  SigningKey admin_ = std::move(SigningKey::Generate()).value();
-  SigningKey ars_ = std::move(SigningKey::Generate()).value();
-  SigningKey porteur_ = std::move(SigningKey::Generate()).value();
+  static inline fs::path* suite_root_ = nullptr;
+  static inline SigningKey* porteur_ = nullptr;  // signs the odd seqs
+  static inline bool suite_ok_ = false;
 };
 
 TEST_F(TamperTest, UntouchedLedgerVerifies) {
@@ -174,7 +121,7 @@ TEST_F(TamperTest, Lz4TablesAndOlderSnappyTablesBothVerify) {
   const Ledger::VerifyReport before = VerifyLedger();
   ASSERT_EQ(Describe(before), "ok");
   {
-    RawDb db(dir_);
+    RawDb db(dir_, RawDb::Tables::kRocksDbDefaults);  // compacts as RocksDB did by default
     const std::vector<std::string> written = db.TableCompressions(storage::kRecords);
     ASSERT_FALSE(written.empty());
     for (const std::string& name : written) EXPECT_EQ(name, "LZ4");
@@ -262,8 +209,8 @@ TEST_F(TamperTest, SignatureByAnotherEnrolledKey) {
     Bytes signed_bytes;
     Record six = *DecodeRecord(AsBytes(db.Record(6)), &signed_bytes);
     ASSERT_EQ(six.signer, "ars-bzh");
-    six.signature = porteur_.Sign(signed_bytes);  // a valid signature, by porteur
-    ASSERT_TRUE(VerifySignature(porteur_.public_key(), signed_bytes, six.signature));
+    six.signature = porteur_->Sign(signed_bytes);  // a valid signature, by porteur
+    ASSERT_TRUE(VerifySignature(porteur_->public_key(), signed_bytes, six.signature));
     Record forged = *EncodeRecord(six);
     db.PutRecord(6, StringOf(forged.bytes));
   }
@@ -275,7 +222,7 @@ TEST_F(TamperTest, SignatureByAnotherEnrolledKey) {
 TEST_F(TamperTest, CorruptedTreeNode) {
   {
     RawDb db(dir_);
-    std::string node = db.Get(storage::kTree, storage::TreeKey(1, 2));  // leaves 4 and 5
+    std::string node = db.Value(storage::kTree, storage::TreeKey(1, 2));  // leaves 4 and 5
     ASSERT_EQ(node.size(), 32u);
     node[0] ^= 0x80;
     db.Put(storage::kTree, storage::TreeKey(1, 2), node);
@@ -326,7 +273,7 @@ TEST_F(TamperTest, MisdirectedStreamEntry) {
 TEST_F(TamperTest, ForgedCheckpoint) {
   {
     RawDb db(dir_);
-    std::string note = db.Get(storage::kCheckpoints, storage::SeqKey(12));
+    std::string note = db.Value(storage::kCheckpoints, storage::SeqKey(12));
     note[note.find('\n') + 1] = '9';  // "12" -> "92": the signature no longer matches
     db.Put(storage::kCheckpoints, storage::SeqKey(12), note);
   }
@@ -340,7 +287,7 @@ TEST_F(TamperTest, ChecksumErrorInTheRecordsFileNamesTheSeq) {
   fs::path sst;
   {
     RawDb db(dir_);
-    sst = db.FlushRecords(dir_);
+    sst = db.FlushRecords();
   }
   ASSERT_TRUE(fs::exists(sst)) << sst;
   {

@@ -21,63 +21,23 @@
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
 #include "ledger/record.h"
+#include "tests/testing/raw_db.h"
 
 namespace esms::ledger {
 namespace {
 
 namespace fs = std::filesystem;
+using esms::testing::RawDb;
 
-// The ledger's RocksDB opened directly, for damaging it.
-class RawDb {
- public:
-  explicit RawDb(const fs::path& dir) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions());
-    for (std::string_view name : storage::kColumnFamilies) {
-      descriptors.emplace_back(std::string(name), rocksdb::ColumnFamilyOptions());
-    }
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(rocksdb::DBOptions(), dir.string(), descriptors,
-                                          &handles_, &db);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    db_.reset(db);
-  }
-  ~RawDb() {
-    for (auto* handle : handles_) (void)db_->DestroyColumnFamilyHandle(handle);
-    (void)db_->Close();
-  }
-  rocksdb::ColumnFamilyHandle* cf(std::string_view name) {
-    for (size_t i = 0; i < storage::kColumnFamilies.size(); ++i) {
-      if (storage::kColumnFamilies[i] == name) return handles_[i + 1];
-    }
-    ADD_FAILURE() << "no column family " << name;
-    return nullptr;
-  }
-  std::string Get(std::string_view family, const std::string& key) {
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(family), key, &value);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return value;
-  }
-  void Put(std::string_view family, const std::string& key, const std::string& value) {
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), cf(family), key, value).ok());
-  }
-  void Delete(std::string_view family, const std::string& key) {
-    ASSERT_TRUE(db_->Delete(rocksdb::WriteOptions(), cf(family), key).ok());
-  }
-  Record GetRecord(uint64_t seq) {
-    Result<Record> r = DecodeRecord(AsBytes(Get(storage::kRecords, storage::SeqKey(seq))));
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : Record{};
-  }
-  void PutRecord(uint64_t seq, const Bytes& bytes) {
-    Put(storage::kRecords, storage::SeqKey(seq), std::string(bytes.begin(), bytes.end()));
-  }
+Record GetRecord(RawDb& db, uint64_t seq) {
+  Result<Record> r = DecodeRecord(AsBytes(db.Record(seq)));
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : Record{};
+}
+void PutRecord(RawDb& db, uint64_t seq, const Bytes& bytes) {
+  db.PutRecord(seq, std::string(bytes.begin(), bytes.end()));
+}
 
- private:
-  std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-};
 
 Bytes BytesOf(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
@@ -88,34 +48,52 @@ class VerifierTest : public ::testing::Test {
  protected:
   // seq 0 genesis (admin), 1 key.enrolled "writer", then events in 7 streams signed by
   // the writer, committed 500 at a time; a checkpoint of size 2000; events up to 3000.
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "esms-verifier-XXXXXX").string();
-    root_ = mkdtemp(pattern.data());
-    dir_ = root_ / "ledger";
-    auto ledger = std::move(Ledger::Create(dir_, "esms.test/verifier", "admin", admin_)).value();
+  // Built once for the suite; each test damages its own copy.
+  static void SetUpTestSuite() {
+    std::string pattern = (fs::temp_directory_path() / "esms-verifier-suite-XXXXXX").string();
+    suite_root_ = new fs::path(mkdtemp(pattern.data()));
+    const fs::path dir = *suite_root_ / "ledger";
+    SigningKey admin = std::move(SigningKey::Generate()).value();
+    SigningKey writer = std::move(SigningKey::Generate()).value();
+    auto ledger = std::move(Ledger::Create(dir, "esms.test/verifier", "admin", admin)).value();
     ASSERT_TRUE(ledger
                     ->Append(Entry{"k-writer", "2024-03-01", "programme", std::nullopt,
                                    "key.enrolled",
-                                   EncodeKeyEnrolled("writer", writer_.public_key(),
+                                   EncodeKeyEnrolled("writer", writer.public_key(),
                                                      {"ars-instructor"}, {})},
-                             admin_)
+                             admin)
                     .ok());
     std::unique_ptr<Ledger::Batch> batch = ledger->NewBatch();
     for (uint64_t seq = 2; seq < kRecords; ++seq) {
       Entry e{"ev-" + std::to_string(seq), "2024-03-10", "project/P" + std::to_string(seq % 7),
               std::nullopt, "test.event",
               BytesOf("payload-" + std::to_string(seq) + std::string(seq % 50, 'x'))};
-      Result<Appended> a = batch->Add(e, writer_);
+      Result<Appended> a = batch->Add(e, writer);
       ASSERT_TRUE(a.ok()) << a.status().ToString();
       if (seq % 500 == 0 || seq == kCheckpoint - 1) {
         ASSERT_TRUE(batch->Commit().ok());
       }
       if (seq == kCheckpoint - 1) {
-        ASSERT_TRUE(ledger->MakeCheckpoint(admin_).ok());
+        ASSERT_TRUE(ledger->MakeCheckpoint(admin).ok());
       }
     }
     ASSERT_TRUE(batch->Commit().ok());
     ASSERT_EQ(ledger->size(), kRecords);
+    suite_ok_ = true;
+  }
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    if (suite_root_ != nullptr) fs::remove_all(*suite_root_, ec);
+    delete suite_root_;
+    suite_root_ = nullptr;
+    suite_ok_ = false;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(suite_ok_) << "the suite's ledger could not be built";
+    std::string pattern = (fs::temp_directory_path() / "esms-verifier-XXXXXX").string();
+    root_ = mkdtemp(pattern.data());
+    dir_ = root_ / "ledger";
+    fs::copy(*suite_root_ / "ledger", dir_, fs::copy_options::recursive);
   }
   void TearDown() override {
     std::error_code ec;
@@ -147,14 +125,14 @@ class VerifierTest : public ::testing::Test {
   // rest of the ledger agree with it: the tree nodes its leaf completes and the head.
   void ReplaceLastRecord(RawDb& db, const Record& fields) {
     Record r = *EncodeRecord(fields);
-    db.PutRecord(r.seq, r.bytes);
+    PutRecord(db, r.seq, r.bytes);
     // The tree nodes its leaf completes.
     Hash node = r.leaf_hash;
     uint64_t index = r.seq;
     int level = 0;
     db.Put(storage::kTree, storage::TreeKey(level, index), std::string(node.begin(), node.end()));
     while (index % 2 == 1) {
-      std::string left = db.Get(storage::kTree, storage::TreeKey(level, index - 1));
+      std::string left = db.Value(storage::kTree, storage::TreeKey(level, index - 1));
       Hash left_hash;
       ASSERT_EQ(left.size(), left_hash.size());
       std::copy(left.begin(), left.end(), left_hash.begin());
@@ -167,10 +145,10 @@ class VerifierTest : public ::testing::Test {
     db.Put(storage::kMeta, std::string(storage::kMetaHead), storage::HeadValue(r.seq + 1, r.hash));
   }
 
+  static inline fs::path* suite_root_ = nullptr;
+  static inline bool suite_ok_ = false;
   fs::path root_;
   fs::path dir_;
-  SigningKey admin_ = std::move(SigningKey::Generate()).value();
-  SigningKey writer_ = std::move(SigningKey::Generate()).value();
 };
 
 TEST_F(VerifierTest, BothKindsAgreeOnASoundLedger) {
@@ -191,7 +169,7 @@ TEST_F(VerifierTest, BothKindsAgreeOnASoundLedger) {
 TEST_F(VerifierTest, StructuralVerifyDoesNotCheckSignatures) {
   {
     RawDb db(dir_);
-    Record last = db.GetRecord(kRecords - 1);
+    Record last = GetRecord(db, kRecords - 1);
     Bytes signed_bytes = *SignedBytes(last);
     SigningKey stranger = std::move(SigningKey::Generate()).value();
     last.signature = stranger.Sign(signed_bytes);
@@ -209,7 +187,7 @@ TEST_F(VerifierTest, StructuralVerifyDoesNotCheckSignatures) {
 TEST_F(VerifierTest, UnknownSignerIsCaughtWithoutSignatures) {
   {
     RawDb db(dir_);
-    Record last = db.GetRecord(kRecords - 1);
+    Record last = GetRecord(db, kRecords - 1);
     last.signer = "nobody";
     ReplaceLastRecord(db, last);
   }
@@ -219,7 +197,7 @@ TEST_F(VerifierTest, UnknownSignerIsCaughtWithoutSignatures) {
 TEST_F(VerifierTest, FlippedPayloadByteBreaksTheChainAtTheNextRecord) {
   {
     RawDb db(dir_);
-    std::string bytes = db.Get(storage::kRecords, storage::SeqKey(1234));
+    std::string bytes = db.Value(storage::kRecords, storage::SeqKey(1234));
     size_t at = bytes.find("payload-1234");
     ASSERT_NE(at, std::string::npos);
     bytes[at + 9] ^= 0x01;
@@ -239,7 +217,7 @@ TEST_F(VerifierTest, FlippedPayloadByteBreaksTheChainAtTheNextRecord) {
 TEST_F(VerifierTest, FlippedStructureByteIsACorruptRecord) {
   {
     RawDb db(dir_);
-    std::string bytes = db.Get(storage::kRecords, storage::SeqKey(700));
+    std::string bytes = db.Value(storage::kRecords, storage::SeqKey(700));
     ASSERT_EQ(static_cast<uint8_t>(bytes[85]), 0x02);  // the signature pointer's size
     bytes[85] = 0x01;
     db.Put(storage::kRecords, storage::SeqKey(700), bytes);
@@ -251,10 +229,10 @@ TEST_F(VerifierTest, FlippedStructureByteIsACorruptRecord) {
 TEST_F(VerifierTest, PrevHashComesBeforeStreamVersionAtTheSameSeq) {
   {
     RawDb db(dir_);
-    Record r = db.GetRecord(1500);
+    Record r = GetRecord(db, 1500);
     r.prev_hash[0] ^= 1;
     r.stream_version += 5;
-    db.PutRecord(1500, EncodeRecord(r)->bytes);
+    PutRecord(db, 1500, EncodeRecord(r)->bytes);
   }
   ExpectBoth("first_bad=1500: seq 1500: prevHash does not match hash of seq 1499");
 }
@@ -262,10 +240,10 @@ TEST_F(VerifierTest, PrevHashComesBeforeStreamVersionAtTheSameSeq) {
 TEST_F(VerifierTest, StreamVersionSkipped) {
   {
     RawDb db(dir_);
-    Record r = db.GetRecord(2600);  // project/P3, after 371 of its records
+    Record r = GetRecord(db, 2600);  // project/P3, after 371 of its records
     ASSERT_EQ(r.stream_version, 371u);
     r.stream_version += 1;
-    db.PutRecord(2600, EncodeRecord(r)->bytes);
+    PutRecord(db, 2600, EncodeRecord(r)->bytes);
   }
   ExpectBoth("first_bad=2600: seq 2600: streamVersion 372 but stream 'project/P3' holds 371 "
              "earlier records");
@@ -277,13 +255,13 @@ TEST_F(VerifierTest, StreamVersionSkipped) {
 TEST_F(VerifierTest, StreamVersionsExchangedWithTheIndex) {
   {
     RawDb db(dir_);
-    Record a = db.GetRecord(1002);  // project/P1, version 142
-    Record b = db.GetRecord(1009);  // project/P1, version 143
+    Record a = GetRecord(db, 1002);  // project/P1, version 142
+    Record b = GetRecord(db, 1009);  // project/P1, version 143
     ASSERT_EQ(a.stream, b.stream);
     ASSERT_EQ(a.stream_version + 1, b.stream_version);
     std::swap(a.stream_version, b.stream_version);
-    db.PutRecord(a.seq, EncodeRecord(a)->bytes);
-    db.PutRecord(b.seq, EncodeRecord(b)->bytes);
+    PutRecord(db, a.seq, EncodeRecord(a)->bytes);
+    PutRecord(db, b.seq, EncodeRecord(b)->bytes);
     db.Put(storage::kStreams, storage::StreamKey(a.stream, a.stream_version),
            storage::SeqKey(a.seq));
     db.Put(storage::kStreams, storage::StreamKey(b.stream, b.stream_version),
@@ -306,7 +284,7 @@ TEST_F(VerifierTest, StrayAndMisdirectedIndexEntries) {
   {
     RawDb db(dir_);
     db.Put(storage::kEventIds, "ghost", storage::SeqKey(2900));
-    Record r = db.GetRecord(2801);  // a version of project/P1: point its entry at seq 8
+    Record r = GetRecord(db, 2801);  // a version of project/P1: point its entry at seq 8
     version = r.stream_version;
     db.Put(storage::kStreams, storage::StreamKey(r.stream, r.stream_version),
            storage::SeqKey(8));
@@ -349,9 +327,9 @@ TEST_F(VerifierTest, TreeNodeAcrossChunks) {
 TEST_F(VerifierTest, CheckpointRootMismatch) {
   {
     RawDb db(dir_);
-    Record r = db.GetRecord(kCheckpoint - 1);
+    Record r = GetRecord(db, kCheckpoint - 1);
     r.payload.push_back('!');
-    db.PutRecord(r.seq, EncodeRecord(r)->bytes);
+    PutRecord(db, r.seq, EncodeRecord(r)->bytes);
   }
   for (bool signatures : {true, false}) {
     EXPECT_EQ(Describe(Verify(signatures)).rfind("first_bad=1999: seq 1999: records 0..1999 give "

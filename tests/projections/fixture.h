@@ -1,7 +1,7 @@
 // Test fixture for the projections: a ledger in a temporary directory with an admin
 // key, role keys enrolled by records, and events appended as JSON lines through the
-// same path as `import` (EventAppender + Projector guard and fold), plus builders of
-// realistic events with valid FINESS / SIRET numbers.
+// same path as `import` (EventAppender + Projector guard and fold); builders of
+// realistic events with valid FINESS / SIRET numbers come from tests/testing/.
 //
 // Thread-safety: one fixture per test.
 #ifndef ESMS_TESTS_PROJECTIONS_FIXTURE_H_
@@ -26,89 +26,25 @@
 #include "projections/appender.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "tests/testing/events.h"
+#include "tests/testing/ids.h"
 
 namespace esms::projections::testing {
 
 using nlohmann::json;
 
-// A valid FINESS made of `prefix8` (8 characters) and its Luhn key.
-inline std::string MakeFiness(const std::string& prefix8) {
-  for (char c = '0'; c <= '9'; ++c) {
-    std::string text = prefix8 + c;
-    if (domain::Finess::Parse(text).ok()) return text;
-  }
-  ADD_FAILURE() << "no FINESS key for " << prefix8;
-  return "";
-}
-
-// A valid SIRET made of `prefix13` and its Luhn key.
-inline std::string MakeSiret(const std::string& prefix13) {
-  for (char c = '0'; c <= '9'; ++c) {
-    std::string text = prefix13 + c;
-    if (domain::Siret::Parse(text).ok()) return text;
-  }
-  ADD_FAILURE() << "no SIRET key for " << prefix13;
-  return "";
-}
-
-// Bretagne establishment number `n` (département 35, region 53).
-inline std::string Et(int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "3500%04d", n);
-  return MakeFiness(buf);
-}
-// Île-de-France establishment number `n` (département 75, region 11).
-inline std::string EtIdf(int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "7500%04d", n);
-  return MakeFiness(buf);
-}
-// An OG (FINESS juridique) number `n` in Bretagne.
-inline std::string Ej(int n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "3509%04d", n);
-  return MakeFiness(buf);
-}
-
-inline json Solution(const std::string& product = "Dossier", const std::string& vendor = "Editeur A",
-                     const std::string& version = "5") {
-  return {{"vendor", vendor}, {"product", product}, {"version", version}};
-}
-
-// A submission: `establishments` of OG Ej(1) (essmsTotal 20: not small) in Bretagne.
-inline json Submission(const std::string& project, const std::vector<std::string>& establishments,
-                       const std::string& campaign = "generalisation-2024",
-                       const std::string& situation = "acquisition",
-                       const std::string& submitted_at = "2024-03-10") {
-  json ests = json::array();
-  int i = 0;
-  for (const auto& f : establishments) {
-    ests.push_back({{"finess", f},
-                    {"finessEj", Ej(1)},
-                    {"name", "ESSMS " + std::to_string(++i)},
-                    {"region", f.substr(0, 2) == "75" ? "11" : "53"},
-                    {"situation", situation}});
-  }
-  return {{"project", project},
-          {"campaign", campaign},
-          {"porteur", {{"finessEj", Ej(1)}, {"siret", MakeSiret("1234567890001")}, {"name", "Porteur"}}},
-          {"kind", situation == "upgrade" ? "usage" : "acquisition"},
-          {"solution", Solution()},
-          {"organisations",
-           json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"}, {"essmsTotal", 20}, {"region", "53"}}})},
-          {"establishments", ests},
-          {"submittedAt", submitted_at}};
-}
-
-// One measurement meeting every target (or not, when `active_files` is lower).
-inline json Measurement(const std::string& finess, const std::string& start, const std::string& end,
-                        int64_t persons = 100, int64_t active_files = 95) {
-  return {{"finess", finess},           {"periodStart", start},
-          {"periodEnd", end},           {"personsAccompanied", persons},
-          {"activeFiles", active_files}, {"activeFilesWithPlan", active_files},
-          {"activeFilesWithAgendaEvent", active_files},
-          {"mssanteMessages", persons}, {"dmpFed", persons}};
-}
+// Identifiers (MakeFiness, MakeSiret, Et, EtIdf, Ej) and event builders (Solution,
+// Establishment, Submission, Extension, Measurement): tests/testing/.
+using ::esms::testing::Ej;
+using ::esms::testing::Establishment;
+using ::esms::testing::Et;
+using ::esms::testing::EtIdf;
+using ::esms::testing::Extension;
+using ::esms::testing::MakeFiness;
+using ::esms::testing::MakeSiret;
+using ::esms::testing::Measurement;
+using ::esms::testing::Solution;
+using ::esms::testing::Submission;
 
 class ProjectionsTest : public ::testing::Test {
  protected:
@@ -271,21 +207,6 @@ class ProjectionsTest : public ::testing::Test {
 // 2024 amounts (003 §3.3.2): acquisition 7 000 + 14 000 € up to the 49th ESSMS.
 inline constexpr int64_t kAcquisition2024 = 2100000;
 inline constexpr int64_t kUpgrade2024 = 500000;
-
-// A grappe.extended adding `ests` (acquisitions of OG 1, region 53) to `project`.
-inline json Extension(const std::string& project, const std::vector<std::string>& ests, bool agreement,
-               const std::string& at = "2024-09-01") {
-  json e = {{"project", project}, {"extendedAt", at}, {"porteurAgreement", agreement},
-            {"payingRegion", "53"},
-            {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
-                                            {"essmsTotal", 20}, {"region", "53"}}})},
-            {"establishments", json::array()}};
-  for (const auto& f : ests) {
-    e["establishments"].push_back({{"finess", f}, {"finessEj", Ej(1)}, {"name", "added"},
-                                   {"region", "53"}, {"situation", "acquisition"}});
-  }
-  return e;
-}
 
 }  // namespace esms::projections::testing
 

@@ -23,6 +23,14 @@ namespace {
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
+// A reader, as the real program in its own process: these tests are about processes
+// sharing a ledger.
+CliResult Read(const KeyedLedger& l, std::vector<std::string> args) {
+  args.push_back("--ledger");
+  args.push_back(l.ledger());
+  return RunProgram(args);
+}
+
 bool Running(pid_t pid) {
   int status = 0;
   return waitpid(pid, &status, WNOHANG) == 0;
@@ -38,11 +46,11 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
   CliResult measured = l.Import(
       "porteur", Line("m-1", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95)));
   ASSERT_EQ(measured.exit_code, 0) << measured.out << measured.err;
-  CliResult state_before = l.Run({"state", "a", "--json"});
+  CliResult state_before = Read(l, {"state", "a", "--json"});
   ASSERT_EQ(state_before.exit_code, 0) << state_before.err;
   const std::vector<std::string> report_args = {"report", "active-dui", "--at", "2025-12-31",
                                                 "--json"};
-  CliResult report_before = l.Run(report_args);
+  CliResult report_before = Read(l, report_args);
   ASSERT_EQ(report_before.exit_code, 0) << report_before.err;
   ASSERT_EQ(json::parse(report_before.out)["total"], 95) << report_before.out;
   const uint64_t start_size = 5;
@@ -66,7 +74,7 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
       }
     }
     ++reads;
-    CliResult v = l.Run({"verify", "--json"});
+    CliResult v = Read(l, {"verify", "--json"});
     ASSERT_EQ(v.exit_code, 0) << "read " << i << ": " << v.out << v.err;
     json report = json::parse(v.out);
     ASSERT_EQ(report["ok"], true) << v.out;
@@ -75,7 +83,7 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
     last_verify = size;
     if (size > start_size && size < start_size + kEvents) ++reads_mid_import;
 
-    CliResult log = l.Run({"log", "--json", "--from", std::to_string(size > 50 ? size - 50 : 0)});
+    CliResult log = Read(l, {"log", "--json", "--from", std::to_string(size > 50 ? size - 50 : 0)});
     ASSERT_EQ(log.exit_code, 0) << log.err;
     json records = json::parse(log.out)["records"];
     ASSERT_FALSE(records.empty());
@@ -88,15 +96,15 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
     ASSERT_GE(expected, last_log);
     last_log = expected;
 
-    CliResult s = l.Run({"state", "a", "--json"});
+    CliResult s = Read(l, {"state", "a", "--json"});
     ASSERT_EQ(s.exit_code, 0) << s.err;
     EXPECT_EQ(s.out, state_before.out);
 
-    CliResult r = l.Run(report_args);
+    CliResult r = Read(l, report_args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["total"], 95) << "the import adds no measurement";
 
-    CliResult p = l.Run({"prove", std::to_string(size - 1), "--size", std::to_string(size),
+    CliResult p = Read(l, {"prove", std::to_string(size - 1), "--size", std::to_string(size),
                          "--json"});
     ASSERT_EQ(p.exit_code, 0) << p.err;
     EXPECT_EQ(json::parse(p.out)["root"], report["root"]) << "the root verify saw, proven";
@@ -124,18 +132,18 @@ TEST(ConcurrencyTest, SecondWriterIsToldAtOnceAndReadersAreNotBlocked) {
     full.push_back("--ledger");
     full.push_back(l.ledger());
     auto start = std::chrono::steady_clock::now();
-    CliResult second = RunCli(full, SolutionLines(1));
+    CliResult second = RunProgram(full, SolutionLines(1));
     EXPECT_EQ(second.exit_code, 4) << args[0] << ": " << second.out << second.err;
     EXPECT_THAT(second.out, HasSubstr("LEDGER_LOCKED")) << args[0];
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
   }
-  EXPECT_EQ(l.Run({"verify"}).exit_code, 0);
-  EXPECT_EQ(l.Run({"checkpoint"}).exit_code, 0);  // printing the latest is a read
+  EXPECT_EQ(Read(l, {"verify"}).exit_code, 0);
+  EXPECT_EQ(Read(l, {"checkpoint"}).exit_code, 0);  // printing the latest is a read
   std::string line = SolutionLines(1);
   ASSERT_EQ(write(fds[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
   close(fds[1]);
   EXPECT_EQ(WaitChild(holder), 0);
-  EXPECT_EQ(json::parse(l.Run({"verify", "--json"}).out)["size"], 3);
+  EXPECT_EQ(json::parse(Read(l, {"verify", "--json"}).out)["size"], 3);
 }
 
 }  // namespace

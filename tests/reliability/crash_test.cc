@@ -97,7 +97,7 @@ void KillImports(uint32_t seed) {
     fs::path file = scratch / "calibrate.jsonl";
     WriteFile(file, Chunk(0, 2 * kChunk));
     auto start = std::chrono::steady_clock::now();
-    CliResult r = RunCli({"import", file.string(), "--json", "--key", s.KeyFile("national"),
+    CliResult r = RunProgram({"import", file.string(), "--json", "--key", s.KeyFile("national"),
                           "--ledger", s.ledger()});
     round_ms = MillisSince(start);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -145,7 +145,7 @@ void KillImports(uint32_t seed) {
   // A complete run of everything sent: each event exactly once, nothing added twice.
   fs::path all = dir / "all.jsonl";
   WriteFile(all, Chunk(0, sent));
-  CliResult finish = RunCli({"import", all.string(), "--json", "--key", l.KeyFile("national"),
+  CliResult finish = RunProgram({"import", all.string(), "--json", "--key", l.KeyFile("national"),
                              "--ledger", l.ledger()});
   ASSERT_EQ(finish.exit_code, 0) << finish.err;
   auto opened = ledger::Ledger::Open(l.ledger(), ledger::Ledger::Mode::kReadOnly);
@@ -223,7 +223,7 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
   KeyedLedger l(dir.path(), {{"national", {"national"}, {}}});
   ASSERT_TRUE(l.ok()) << l.error();
   const std::string witness_key = (dir / "witness.pem").string();
-  ASSERT_EQ(RunCli({"key", "new", "witness", "--out", witness_key}).exit_code, 0);
+  ASSERT_EQ(RunProgram({"key", "new", "witness", "--out", witness_key}).exit_code, 0);
   const std::vector<std::string> cosign = {"witness", "cosign", "--name", "w", "--state",
                                            (dir / "witness.state").string(), "--key",
                                            witness_key, "--ledger", l.ledger()};
@@ -231,7 +231,7 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
   double cosign_ms = 0;
   {
     auto start = std::chrono::steady_clock::now();
-    CliResult first = RunCli(cosign);
+    CliResult first = RunProgram(cosign);
     cosign_ms = MillisSince(start);
     ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
   }
@@ -249,7 +249,7 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
     ASSERT_TRUE(code == -SIGKILL || code == 0) << "round " << round << ": exit " << code;
     if (code == -SIGKILL) ++killed;
     EXPECT_EQ(l.Fingerprint(), fingerprint) << "round " << round;
-    CliResult again = RunCli(cosign);
+    CliResult again = RunProgram(cosign);
     ASSERT_EQ(again.exit_code, 0) << "round " << round << ": " << again.out << again.err;
   }
   EXPECT_GE(killed, kKills / 3) << "cosign takes " << cosign_ms << " ms";

@@ -1,7 +1,7 @@
-// Shared by the reliability suite (tests that try to break the ledger): event data
-// builders, a child runner with resource limits (RLIMIT_FSIZE, another uid), a ledger
-// with one key per role built through the real program, and direct access to the
-// ledger's RocksDB for damaging it.
+// Shared by the reliability suite (tests that try to break the ledger): a child runner
+// with resource limits (RLIMIT_FSIZE, another uid) and a ledger with one key per role
+// built through the program's commands. Event builders, identifiers and direct access
+// to the ledger's RocksDB: tests/testing/.
 //
 // Thread-safety: test helpers; a fixture object is used by one test thread.
 #ifndef ESMS_TESTS_RELIABILITY_FIXTURE_H_
@@ -20,29 +20,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/cli/harness.h"
-#include "tests/cli/test_data.h"
-
-namespace rocksdb {
-class DB;
-class ColumnFamilyHandle;
-}  // namespace rocksdb
+#include "tests/testing/cli.h"
+#include "tests/testing/events.h"
+#include "tests/testing/ids.h"
+#include "tests/testing/raw_db.h"
 
 namespace esms::testing {
 
 using nlohmann::json;
-
-// Valid identifiers (WithLuhnKey, Et, EtIdf, Ej) and SolutionLines: tests/cli/test_data.h.
-
-// ---- Event data (INTERFACE.md §1) ----
-json Solution(const std::string& product = "Dossier", const std::string& vendor = "Editeur A",
-              const std::string& version = "5");
-json Establishment(const std::string& finess, const std::string& situation = "acquisition");
-json Submission(const std::string& project, const std::vector<std::string>& establishments);
-json Measurement(const std::string& finess, int64_t persons, int64_t active_files);
-// One JSON line.
-std::string Line(const std::string& id, const std::string& type, const std::string& at,
-                 const json& data);
 
 // ---- Running the program with limits ----
 struct Limits {
@@ -87,27 +72,6 @@ class KeyedLedger {
   std::string error_;
   std::map<std::string, std::string> public_keys_;
   std::map<std::string, uint64_t> enrolled_seq_;
-};
-
-// ---- The ledger's RocksDB, opened directly (the ledger must be closed) ----
-class RawDb {
- public:
-  explicit RawDb(const std::filesystem::path& dir);
-  ~RawDb();
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-  bool ok() const { return db_ != nullptr; }
-
-  std::optional<std::string> Get(std::string_view family, const std::string& key);
-  void Put(std::string_view family, const std::string& key, const std::string& value);
-  void Delete(std::string_view family, const std::string& key);
-  // Every key of a column family, in order.
-  std::vector<std::string> Keys(std::string_view family);
-
- private:
-  rocksdb::ColumnFamilyHandle* Family(std::string_view name);
-  rocksdb::DB* db_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
 };
 
 }  // namespace esms::testing

@@ -1,15 +1,21 @@
-#include "tests/cli/harness.h"
+#include "tests/testing/cli.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <thread>
+
+#include "cli/app.h"
+#include "cli/output.h"
 
 namespace esms::testing {
 namespace {
@@ -39,9 +45,50 @@ std::string Drain(int fd) {
   return out;
 }
 
+// An anonymous in-memory file holding `text`, read from its start.
+int MemoryFile(const char* name, const std::string& text) {
+  int fd = memfd_create(name, MFD_CLOEXEC);
+  if (fd < 0) std::abort();
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) std::abort();
+    off += static_cast<size_t>(n);
+  }
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+std::string ReadAll(int fd) {
+  lseek(fd, 0, SEEK_SET);
+  return Drain(fd);
+}
+
+bool RealProgramAsked() {
+  const char* value = std::getenv("ESMS_TEST_REAL_PROGRAM");
+  return value != nullptr && std::strcmp(value, "") != 0 && std::strcmp(value, "0") != 0;
+}
+
 }  // namespace
 
 CliResult RunCli(const std::vector<std::string>& args, const std::string& stdin_text) {
+  if (RealProgramAsked()) return RunProgram(args, stdin_text);
+  static std::mutex one_at_a_time;
+  std::lock_guard<std::mutex> lock(one_at_a_time);
+  cli::Console console{MemoryFile("esms-cli-in", stdin_text), MemoryFile("esms-cli-out", ""),
+                       MemoryFile("esms-cli-err", "")};
+  auto argv = Argv(args);
+  CliResult result;
+  result.exit_code = cli::Run(static_cast<int>(argv.size() - 1), argv.data(), console);
+  result.out = ReadAll(console.out);
+  result.err = ReadAll(console.err);
+  close(console.in);
+  close(console.out);
+  close(console.err);
+  return result;
+}
+
+CliResult RunProgram(const std::vector<std::string>& args, const std::string& stdin_text) {
   return RunCli(args, stdin_text, {});
 }
 
