@@ -10,6 +10,8 @@
 #include <set>
 #include <string>
 
+#include "ledger/hash.h"
+
 namespace esms::cli {
 namespace {
 
@@ -92,6 +94,80 @@ TEST(DemoGeneratorTest, MeasurementsAreMonthlyFromTheStartToToday) {
     EXPECT_EQ(static_cast<int>(seen.size()), last - first + 1) << finess;
     EXPECT_GE(first, 2022 * 12 + 1) << finess;  // not before January 2022
   }
+}
+
+// ---- Goldens: the demo's output must not change (issue 17) ----
+// Recorded from the generator as it stood before it moved to demo/ (commit 8712e1a):
+// for a seed, the same events, byte for byte, in the same order, signed by the same
+// keys, and the same refused attempts. A change here changes every demo ledger's root.
+struct Fingerprint {
+  uint64_t events = 0;
+  std::string events_sha256;    // over "signer\nid\ndate\njson\n" of every event, in order
+  std::string attempts_sha256;  // over "signer\nid\njson\nexpected_code\nwhat\n"
+  std::map<std::string, std::string> lines;  // id -> JSON line, for the ids asked
+};
+
+Fingerprint FingerprintOf(const DemoOptions& options, const std::set<std::string>& ids) {
+  Fingerprint f;
+  Result<std::unique_ptr<DemoGenerator>> gen = DemoGenerator::Create(options);
+  EXPECT_TRUE(gen.ok()) << gen.status().ToString();
+  if (!gen.ok()) return f;
+  ledger::Sha256Hasher events;
+  Status s = (*gen)->Emit([&](const DemoEvent& e) {
+    ++f.events;
+    events.Update(e.signer + "\n" + e.id + "\n" + e.date + "\n" + e.json + "\n");
+    if (ids.contains(e.id)) f.lines[e.id] = e.json;
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  f.events_sha256 = ledger::ToHex(events.Finish());
+  ledger::Sha256Hasher attempts;
+  for (const DemoAttempt& a : (*gen)->Attempts()) {
+    attempts.Update(a.signer + "\n" + a.id + "\n" + a.json + "\n" + a.expected_code + "\n" +
+                    a.what + "\n");
+    if (ids.contains(a.id)) f.lines[a.id] = a.json;
+  }
+  f.attempts_sha256 = ledger::ToHex(attempts.Finish());
+  return f;
+}
+
+TEST(DemoGeneratorGoldenTest, RegionSeed2024) {
+  Fingerprint f = FingerprintOf(DemoOptions{}, {"sol/0/candidate", "bzh-2021-0001/rejected",
+                                                "chg/220001184", "m/290001015/2022-01",
+                                                "bzh-2023-0001/self-payment"});
+  EXPECT_EQ(f.events, 54489u);
+  EXPECT_EQ(f.events_sha256, "514036aadee01240bb4b11600ba9e323f5b0f623c54b01ecf59325d965483579");
+  EXPECT_EQ(f.attempts_sha256, "8c4e1925f29acc0e8c240c4db436b277d7b71fb0fdf74f6ea97ff64206681e57");
+  EXPECT_EQ(f.lines["sol/0/candidate"],
+            R"({"id":"sol/0/candidate","type":"solution.referenced","at":"2021-01-11","data":)"
+            R"({"solution":{"vendor":"Logisoins","product":"Sillage DUI","version":"5.2-segur"},)"
+            R"("corridor":"medico-social","status":"candidate","referencedAt":"2021-01-11"}})");
+  EXPECT_EQ(f.lines["bzh-2021-0001/rejected"],
+            R"({"id":"bzh-2021-0001/rejected","type":"project.rejected","at":"2021-05-20",)"
+            R"("data":{"project":"bzh-2021-0001","reason":"grappe too small and no pooling of )"
+            R"(the deployment"}})");
+  EXPECT_EQ(f.lines["chg/220001184"],
+            R"({"id":"chg/220001184","type":"finess.changed","at":"2022-01-01","data":)"
+            R"({"from":"220001184","to":"220005631","kind":"renumbering",)"
+            R"("effectiveAt":"2022-01-01"}})");
+  EXPECT_EQ(f.lines["m/290001015/2022-01"],
+            R"({"id":"m/290001015/2022-01","type":"indicator.measured","at":"2022-02-05",)"
+            R"("data":{"finess":"290001015","periodStart":"2021-11-01","periodEnd":"2022-01-31",)"
+            R"("personsAccompanied":98,"activeFiles":57,"activeFilesWithPlan":12,)"
+            R"("activeFilesWithAgendaEvent":13,"mssanteMessages":12,"dmpFed":28}})");
+  EXPECT_EQ(f.lines["bzh-2023-0001/self-payment"],
+            R"({"id":"bzh-2023-0001/self-payment","type":"payment.issued","at":"2025-12-11",)"
+            R"("data":{"project":"bzh-2023-0001","tranche":"balance","amountCents":100,)"
+            R"("paidAt":"2025-12-11","reference":"SELF-0001"}})");
+}
+
+TEST(DemoGeneratorGoldenTest, RegionSeed7) {
+  DemoOptions options;
+  options.seed = 7;
+  Fingerprint f = FingerprintOf(options, {});
+  EXPECT_EQ(f.events, 53999u);
+  EXPECT_EQ(f.events_sha256, "cf41932b5825e5da1507011c4aac4bcaa0c4f13dae3519ceb3ca777660a8c479");
+  EXPECT_EQ(f.attempts_sha256, "3bbfa6306fbb6aa85bfa5b8e7eb62e0b11b1b5f1a846ae61ca827eb6e9d698af");
 }
 
 }  // namespace
