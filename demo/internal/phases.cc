@@ -291,13 +291,8 @@ Status RenumberFiness(Plan& P, Rng& rng) {
       if (effective > P.today) continue;
       ASSIGN_OR_RETURN(est.new_finess, P.NewFiness(est.dept, false));
       est.renumbered_at = effective;
-      domain::FinessChanged data;
-      ASSIGN_OR_RETURN(data.from, domain::Finess::Parse(est.finess));
-      ASSIGN_OR_RETURN(data.to, domain::Finess::Parse(est.new_finess));
-      data.kind = domain::FinessChangeKind::kRenumbering;
-      data.effective_at = effective;
-      P.Add(effective, kInstructorRank, P.Instructor(p.region), "chg/" + est.finess,
-            std::move(data));
+      RETURN_IF_ERROR(P.AddFinessChange(p.region, est.finess, est.new_finess,
+                                        domain::FinessChangeKind::kRenumbering, effective));
       ++P.summary.renumberings;
     }
   }
@@ -370,12 +365,8 @@ Status DrawMergers(Plan& P, Rng& rng, int r, const std::vector<int>& free_ests) 
         std::max(target_project->convention->AddDays(rng.Between(30, 120)), D(2023, 1, 2));
     if (effective > P.today) continue;
     from.merged_away = true;
-    domain::FinessChanged data;
-    ASSIGN_OR_RETURN(data.from, domain::Finess::Parse(from.finess));
-    ASSIGN_OR_RETURN(data.to, domain::Finess::Parse(into.finess));
-    data.kind = domain::FinessChangeKind::kMerger;
-    data.effective_at = effective;
-    P.Add(effective, kInstructorRank, P.Instructor(r), "chg/" + from.finess, std::move(data));
+    RETURN_IF_ERROR(P.AddFinessChange(r, from.finess, into.finess,
+                                      domain::FinessChangeKind::kMerger, effective));
     ++P.summary.mergers;
     --mergers;
   }

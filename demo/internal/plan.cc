@@ -66,6 +66,17 @@ void Plan::Add(Date date, SignerRank rank, std::string signer, std::string id,
             EventLine{std::move(signer), std::move(id), date.ToString(), std::move(json)}});
 }
 
+Status Plan::AddFinessChange(int region, const std::string& from, const std::string& to,
+                             domain::FinessChangeKind kind, Date effective) {
+  domain::FinessChanged data;
+  ASSIGN_OR_RETURN(data.from, domain::Finess::Parse(from));
+  ASSIGN_OR_RETURN(data.to, domain::Finess::Parse(to));
+  data.kind = kind;
+  data.effective_at = effective;
+  Add(effective, kInstructorRank, Instructor(region), "chg/" + from, std::move(data));
+  return Status::OK();
+}
+
 Result<std::string> Plan::NewFiness(const std::string& dept, bool ej) {
   int& serial = dept_serial[dept + (ej ? "/ej" : "/et")];
   ++serial;
@@ -231,22 +242,25 @@ Result<EventLine> Plan::Measurement(const Est& e, int m) const {
   return EventLine{Porteurs(e.region), std::move(id), at.ToString(), std::move(json)};
 }
 
+Status Plan::AppendEntries(const std::vector<int>& og_list, const std::vector<int>& est_list,
+                           std::vector<domain::OrganisationEntry>* orgs,
+                           std::vector<domain::EstablishmentEntry>* entries) const {
+  for (int o : og_list) {
+    ASSIGN_OR_RETURN(domain::OrganisationEntry entry, OrganisationOf(o));
+    orgs->push_back(std::move(entry));
+  }
+  for (int e : est_list) {
+    ASSIGN_OR_RETURN(domain::EstablishmentEntry entry, EstablishmentOf(est(e)));
+    entries->push_back(std::move(entry));
+  }
+  return Status::OK();
+}
+
 Result<domain::ProjectEntitlement> Plan::Entitlement(const Project& p, bool with_extension) const {
   std::vector<domain::OrganisationEntry> orgs;
   std::vector<domain::EstablishmentEntry> entries;
-  auto add = [&](const std::vector<int>& og_list, const std::vector<int>& est_list) -> Status {
-    for (int o : og_list) {
-      ASSIGN_OR_RETURN(domain::OrganisationEntry entry, OrganisationOf(o));
-      orgs.push_back(std::move(entry));
-    }
-    for (int e : est_list) {
-      ASSIGN_OR_RETURN(domain::EstablishmentEntry entry, EstablishmentOf(est(e)));
-      entries.push_back(std::move(entry));
-    }
-    return Status::OK();
-  };
-  RETURN_IF_ERROR(add(p.ogs, p.ests));
-  if (with_extension) RETURN_IF_ERROR(add(p.ext_ogs, p.ext_ests));
+  RETURN_IF_ERROR(AppendEntries(p.ogs, p.ests, &orgs, &entries));
+  if (with_extension) RETURN_IF_ERROR(AppendEntries(p.ext_ogs, p.ext_ests, &orgs, &entries));
   std::optional<domain::Money> amoa;
   if (p.amoa) amoa = domain::Money::Euros(100000);
   return domain::ComputeEntitlement(p.campaign, orgs, entries, amoa);

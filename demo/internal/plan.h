@@ -153,6 +153,9 @@ struct Plan {
   // Appends the event `id` of `data` at `date` to the timeline.
   void Add(Date date, SignerRank rank, std::string signer, std::string id,
            domain::EventData data);
+  // Appends the finess.changed of `from` (event "chg/<from>"), signed by region's instructor.
+  Status AddFinessChange(int region, const std::string& from, const std::string& to,
+                         domain::FinessChangeKind kind, Date effective);
 
   // An ARS payment reference: "ARS<region>-<year>-<n, 5 digits>".
   std::string PaymentReference(const Project& p, Date paid, int64_t n) const;
@@ -167,6 +170,10 @@ struct Plan {
   Result<domain::Porteur> PorteurOf(int og_index) const;
   Result<domain::OrganisationEntry> OrganisationOf(int og_index) const;
   Result<domain::EstablishmentEntry> EstablishmentOf(const Est& e) const;
+  // Appends the entries of the OGs `og_list` and of the establishments `est_list`.
+  Status AppendEntries(const std::vector<int>& og_list, const std::vector<int>& est_list,
+                       std::vector<domain::OrganisationEntry>* orgs,
+                       std::vector<domain::EstablishmentEntry>* entries) const;
   // The convention's list: the FINESS of `ests`.
   Result<std::vector<domain::Finess>> FinessOf(const std::vector<int>& ests) const;
 

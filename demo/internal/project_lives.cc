@@ -71,14 +71,7 @@ Status Submit(Plan& P, const Project& p) {
               : all_upg ? domain::ProjectKind::kUsage
                         : domain::ProjectKind::kMixed;
   data.solution = P.SolutionOf(p.solution);
-  for (int og : p.ogs) {
-    ASSIGN_OR_RETURN(domain::OrganisationEntry entry, P.OrganisationOf(og));
-    data.organisations.push_back(std::move(entry));
-  }
-  for (int e : p.ests) {
-    ASSIGN_OR_RETURN(domain::EstablishmentEntry entry, P.EstablishmentOf(P.est(e)));
-    data.establishments.push_back(std::move(entry));
-  }
+  RETURN_IF_ERROR(P.AppendEntries(p.ogs, p.ests, &data.organisations, &data.establishments));
   if (p.amoa) data.amoa_requested_cents = int64_t{100000} * 100;
   data.submitted_at = p.submitted;
   P.Add(p.submitted, kPorteurRank, P.Porteurs(p.region), p.id + "/submitted", std::move(data));
@@ -166,14 +159,8 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
   data.extended_at = ext;
   data.porteur_agreement = true;
   ASSIGN_OR_RETURN(data.paying_region, domain::Region::Parse(P.RegionCode(p.region)));
-  for (int o : p.ext_ogs) {
-    ASSIGN_OR_RETURN(domain::OrganisationEntry entry, P.OrganisationOf(o));
-    data.organisations.push_back(std::move(entry));
-  }
-  for (int e : p.ext_ests) {
-    ASSIGN_OR_RETURN(domain::EstablishmentEntry entry, P.EstablishmentOf(P.est(e)));
-    data.establishments.push_back(std::move(entry));
-  }
+  RETURN_IF_ERROR(
+      P.AppendEntries(p.ext_ogs, p.ext_ests, &data.organisations, &data.establishments));
   p.extended = ext;
   P.Add(ext, kInstructorRank, P.Instructor(p.region), p.id + "/extension-1", std::move(data));
   ASSIGN_OR_RETURN(domain::ProjectEntitlement ent, P.Entitlement(p, true));
