@@ -97,9 +97,9 @@ TEST(DemoGeneratorTest, MeasurementsAreMonthlyFromTheStartToToday) {
 }
 
 // ---- Goldens: the demo's output must not change (issue 17) ----
-// Recorded from the generator as it stood before it moved to demo/ (commit 8712e1a, cli/demo_generator.cc):
-// for a seed, the same events, byte for byte, in the same order, signed by the same
-// keys, and the same refused attempts. A change here changes every demo ledger's root.
+// Recorded from the generator as it stood before it moved to demo/ (commit 8712e1a,
+// cli/demo_generator.cc): for a seed, the same events, byte for byte, in the same order,
+// signed by the same keys, and the same refused attempts. A change here changes every demo ledger's root.
 struct Fingerprint {
   uint64_t events = 0;
   std::string events_sha256;    // over "signer\nid\ndate\njson\n" of every event, in order
