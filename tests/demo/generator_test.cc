@@ -2,6 +2,7 @@
 // ledger): the national scale is the whole programme of issue #6, the region scale
 // stays small enough for a demo well under a minute.
 #include "demo/generator.h"
+#include "domain/event_codec.h"
 
 #include <gtest/gtest.h>
 
@@ -93,6 +94,46 @@ TEST(DemoGeneratorTest, MeasurementsAreMonthlyFromTheStartToToday) {
     // Renumbered establishments report under two numbers: each run is gapless.
     EXPECT_EQ(static_cast<int>(seen.size()), last - first + 1) << finess;
     EXPECT_GE(first, 2022 * 12 + 1) << finess;  // not before January 2022
+  }
+}
+
+// Every event is a valid event of the domain (the strict parser reads it back, id and
+// date as the generator says), and so is every key enrolment; every attempt is a valid
+// event but the FINESS typo, which the parser refuses with its code.
+TEST(DemoGeneratorTest, EveryLineIsAValidEvent) {
+  Options options;
+  options.establishments = 300;
+  Result<std::unique_ptr<Generator>> gen = Generator::Create(options);
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  std::set<std::string> types;
+  Status s = (*gen)->Emit([&](const EventLine& e) {
+    Result<domain::Event> parsed = domain::ParseEvent(e.json);
+    EXPECT_TRUE(parsed.ok()) << e.json << ": " << parsed.status().ToString();
+    if (!parsed.ok()) return parsed.status();
+    EXPECT_EQ(parsed->id, e.id);
+    EXPECT_EQ(parsed->at.ToString(), e.date);
+    types.insert(parsed->type);
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GE(types.size(), 9u);
+  const std::array<uint8_t, 32> public_key{1, 2, 3};
+  for (size_t i = 1; i < (*gen)->keys().size(); ++i) {
+    Result<EventLine> enrolment = (*gen)->KeyEnrolment(i, public_key);
+    ASSERT_TRUE(enrolment.ok()) << enrolment.status().ToString();
+    EXPECT_EQ(enrolment->signer, "admin");
+    Result<domain::Event> parsed = domain::ParseEvent(enrolment->json);
+    ASSERT_TRUE(parsed.ok()) << enrolment->json << ": " << parsed.status().ToString();
+    EXPECT_EQ(std::get<domain::KeyEnrolled>(parsed->data).name, (*gen)->keys()[i].name);
+  }
+  EXPECT_FALSE((*gen)->KeyEnrolment(0, public_key).ok());  // the admin is the genesis'
+  for (const Attempt& a : (*gen)->Attempts()) {
+    Result<domain::Event> parsed = domain::ParseEvent(a.json);
+    if (a.expected_code == "FINESS_INVALID") {
+      EXPECT_EQ(parsed.status().error_code(), "FINESS_INVALID") << a.json;
+    } else {
+      EXPECT_TRUE(parsed.ok()) << a.json << ": " << parsed.status().ToString();
+    }
   }
 }
 
