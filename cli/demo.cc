@@ -246,6 +246,14 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   end_phase("plan");
   const demo::Generator& gen = **generated;
   const demo::Summary& sum = gen.summary();
+  if (!g.json) {  // the walk-through's header at once: the import takes a while
+    fmt::print("esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
+               gen.scope_name(), args.seed);
+    fmt::print(
+        "Everything below is made up by a deterministic generator (the same seed gives the same\n"
+        "events), with real département and region codes and valid FINESS and SIRET numbers.\n");
+    std::fflush(stdout);
+  }
 
   // Keys: written (mode 0600) and loaded back as any user's key would be.
   std::map<std::string, ledger::SigningKey> keys;
@@ -480,12 +488,6 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   }
 
   // ---- the walk-through ----
-  fmt::print("esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
-             gen.scope_name(), args.seed);
-  fmt::print(
-      "Everything below is made up by a deterministic generator (the same seed gives the same\n"
-      "events), with real département and region codes and valid FINESS and SIRET numbers.\n");
-
   Section("1. The programme generated");
   fmt::print("{} organisations (OG) run {} establishments (ESSMS) in {} région(s).\n",
              Thousands(sum.organisations), Thousands(sum.establishments), sum.regions);
