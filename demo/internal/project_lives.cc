@@ -11,6 +11,7 @@
 
 #include "demo/internal/phases.h"
 #include "demo/internal/tables.h"
+#include "domain/calendar.h"
 #include "domain/entitlement.h"
 #include "domain/money.h"
 
