@@ -18,9 +18,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/demo_generator.h"
 #include "cli/output.h"
 #include "cli/report_html.h"
+#include "demo/generator.h"
 #include "domain/date.h"
 #include "domain/money.h"
 #include "ledger/hash.h"
@@ -87,7 +87,7 @@ Status WritePrivateFile(const fs::path& path, const std::string& text) {
 }
 
 struct Attempted {
-  DemoAttempt attempt;
+  demo::Attempt attempt;
   bool refused = false;
   std::string code;
   std::string message;
@@ -223,8 +223,8 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
 
 int CmdDemo(const Globals& g, const DemoArgs& args) {
   const auto started = std::chrono::steady_clock::now();
-  DemoOptions options;
-  options.scale = args.scale == "national" ? DemoScale::kNational : DemoScale::kRegion;
+  demo::Options options;
+  options.scale = args.scale == "national" ? demo::Scale::kNational : demo::Scale::kRegion;
   options.seed = args.seed;
   options.establishments = args.establishments;
   options.today = fmt::format("{}-12-31", args.until);
@@ -241,17 +241,25 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
     phases.emplace_back(std::move(name), std::chrono::duration<double>(now - phase_started).count());
     phase_started = now;
   };
-  auto generated = DemoGenerator::Create(options);
+  auto generated = demo::Generator::Create(options);
   if (!generated.ok()) return ReportError(generated.status(), g.json);
   end_phase("plan");
-  const DemoGenerator& gen = **generated;
-  const DemoSummary& sum = gen.summary();
+  const demo::Generator& gen = **generated;
+  const demo::Summary& sum = gen.summary();
+  if (!g.json) {  // the walk-through's header at once: the import takes a while
+    fmt::print("esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
+               gen.scope_name(), args.seed);
+    fmt::print(
+        "Everything below is made up by a deterministic generator (the same seed gives the same\n"
+        "events), with real département and region codes and valid FINESS and SIRET numbers.\n");
+    std::fflush(stdout);
+  }
 
   // Keys: written (mode 0600) and loaded back as any user's key would be.
   std::map<std::string, ledger::SigningKey> keys;
-  for (const DemoKey& k : gen.keys()) {
+  for (const demo::Key& k : gen.keys()) {
     fs::path file = dir / "keys" / (k.name + ".pem");
-    if (Status s = WritePrivateFile(file, DemoKeyPem(args.seed, k.name)); !s.ok()) {
+    if (Status s = WritePrivateFile(file, demo::KeyPem(args.seed, k.name)); !s.ok()) {
       return ReportError(s, g.json);
     }
     auto loaded = ledger::SigningKey::LoadPem(file);
@@ -312,18 +320,13 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   Status status;
   // Key enrolments first: every other signer must be enrolled before it signs.
   for (size_t i = 1; i < gen.keys().size() && status.ok(); ++i) {
-    const DemoKey& k = gen.keys()[i];
-    json data = {{"name", k.name},
-                 {"publicKey", ledger::Base64Encode(keys.at(k.name).public_key())},
-                 {"roles", k.roles},
-                 {"regions", k.regions}};
-    std::string id = "key/" + k.name;
-    json event = {{"id", id}, {"type", "key.enrolled"}, {"at", "2021-01-04"}, {"data", data}};
-    status = add(gen.keys().front().name, id, event.dump());
+    auto enrolment = gen.KeyEnrolment(i, keys.at(gen.keys()[i].name).public_key());
+    status = enrolment.ok() ? add(enrolment->signer, enrolment->id, enrolment->json)
+                            : enrolment.status();
   }
   if (status.ok()) status = import.Commit();
   if (status.ok()) {
-    status = gen.Emit([&](const DemoEvent& e) { return add(e.signer, e.id, e.json); });
+    status = gen.Emit([&](const demo::EventLine& e) { return add(e.signer, e.id, e.json); });
   }
   if (status.ok()) status = import.Commit();
   progress.Finish();
@@ -336,7 +339,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
 
   // The attempts, one by one: each must be refused with its code.
   std::vector<Attempted> attempts;
-  for (const DemoAttempt& a : gen.Attempts()) {
+  for (const demo::Attempt& a : gen.Attempts()) {
     Attempted result;
     result.attempt = a;
     auto r = import.Add(a.signer, a.json);
@@ -371,7 +374,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   // (the EU's target date, 003 §3.1) by region (national) or département (one region),
   // and at the demo's today.
   const domain::Date end_2024 = *domain::Date::Parse("2024-12-31");
-  const projections::ReportBy report_by = options.scale == DemoScale::kNational
+  const projections::ReportBy report_by = options.scale == demo::Scale::kNational
                                               ? projections::ReportBy::kRegion
                                               : projections::ReportBy::kDepartment;
   auto dui_2024 = projections::ComputeActiveDui(state, end_2024, report_by);
@@ -485,12 +488,6 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   }
 
   // ---- the walk-through ----
-  fmt::print("esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
-             gen.scope_name(), args.seed);
-  fmt::print(
-      "Everything below is made up by a deterministic generator (the same seed gives the same\n"
-      "events), with real département and region codes and valid FINESS and SIRET numbers.\n");
-
   Section("1. The programme generated");
   fmt::print("{} organisations (OG) run {} establishments (ESSMS) in {} région(s).\n",
              Thousands(sum.organisations), Thousands(sum.establishments), sum.regions);
@@ -507,7 +504,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
       sum.extensions, sum.renumberings, sum.mergers, sum.sons_orders, sum.eu_funds,
       Thousands(static_cast<int64_t>(sum.measurements)), sum.balances, sum.never_reaching_grappes);
   fmt::print("Keys in {}/keys (mode 0600), one per role:", dir.string());
-  for (const DemoKey& k : gen.keys()) fmt::print(" {}", k.name);
+  for (const demo::Key& k : gen.keys()) fmt::print(" {}", k.name);
   fmt::print("\n");
 
   Section("2. The ledger");
@@ -576,7 +573,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   fmt::print("{}", Indented(projections::ToText(*dui_2024), "  "));
   fmt::print("At {}: {} active DUI files over {} establishments.\n", dui_today->at.ToString(),
              Thousands(dui_today->total), Thousands(dui_today->establishments));
-  if (options.scale == DemoScale::kRegion) {
+  if (options.scale == demo::Scale::kRegion) {
     fmt::print("(410 000 is the national target; one region carries a share of it.)\n");
   }
   fmt::print("The same indicator as a page, with its monthly trajectory and how to verify each\n"
@@ -602,7 +599,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   fmt::print("  esms-ledger state {} --ledger {}\n", sum.featured_project, ledger_arg);
   fmt::print("  esms-ledger check {} --ledger {}\n", sum.laggard_project, ledger_arg);
   fmt::print("  esms-ledger report active-dui --at 2024-12-31 --by {} --ledger {}\n",
-             options.scale == DemoScale::kNational ? "region" : "department", ledger_arg);
+             options.scale == demo::Scale::kNational ? "region" : "department", ledger_arg);
   fmt::print("  esms-ledger verify --ledger {}\n", ledger_arg);
   fmt::print("  esms-ledger prove 1000 --ledger {}\n", ledger_arg);
   fmt::print("  esms-ledger import {}/events.jsonl --key {}/keys/admin.pem --ledger {}\n",

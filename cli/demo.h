@@ -1,5 +1,5 @@
 // The `esms-ledger demo` command: builds a realistic synthetic ESMS numérique programme
-// (cli/demo_generator.h) into a fresh ledger in DIR/ledger, with its keys in DIR/keys
+// (demo/generator.h) into a fresh ledger in DIR/ledger, with its keys in DIR/keys
 // (mode 0600) and the accepted events in DIR/events.jsonl, imports a few attempts the
 // programme rules refuse, and walks a newcomer through the result: ledger size and
 // root, import rate, one project's history, state and payment check, the refusals with

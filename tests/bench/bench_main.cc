@@ -4,7 +4,7 @@
 //   esms-bench [--records N] [--dir DIR] [--keep] [--events-out FILE] [--results FILE]
 //              [--seed S] [--only-limits]
 //
-// The events are the national demo programme (cli/demo_generator.h), the first N of
+// The events are the national demo programme (demo/generator.h), the first N of
 // them in ledger order (signed by their region's keys, like `esms-ledger demo`). The
 // import goes through the whole path of an event: JSON decode, guard against the
 // projected state, seal (chain, Ed25519, Merkle), group commit of 1000 synced.
@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "cli/demo_generator.h"
+#include "demo/generator.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
 #include "ledger/internal/storage.h"
@@ -311,7 +311,7 @@ struct Events {
 };
 
 // The first `limit` events of the national demo after the key enrolments.
-Events Generate(const cli::DemoGenerator& gen, uint64_t limit,
+Events Generate(const demo::Generator& gen, uint64_t limit,
                 const std::map<std::string, ledger::SigningKey>& keys) {
   Events ev;
   std::map<std::string, uint16_t> index;
@@ -324,27 +324,14 @@ Events Generate(const cli::DemoGenerator& gen, uint64_t limit,
     ev.lines.push_back({ev.text.size(), static_cast<uint32_t>(json.size()), signer_index(signer)});
     ev.text.append(json);
   };
-  const std::string& admin = gen.keys().front().name;
   for (size_t i = 1; i < gen.keys().size(); ++i) {
-    const cli::DemoKey& k = gen.keys()[i];
-    auto list = [](const std::vector<std::string>& v) {
-      std::string out = "[";
-      for (size_t j = 0; j < v.size(); ++j) {
-        if (j > 0) out += ',';
-        out += ledger::JsonQuote(v[j]);
-      }
-      return out + "]";
-    };
-    add(admin, fmt::format(
-                   R"({{"id":{},"type":"key.enrolled","at":"2021-01-04","data":{{"name":{},)"
-                   R"("publicKey":{},"roles":{},"regions":{}}}}})",
-                   ledger::JsonQuote("key/" + k.name), ledger::JsonQuote(k.name),
-                   ledger::JsonQuote(ledger::Base64Encode(keys.at(k.name).public_key())),
-                   list(k.roles), list(k.regions)));
+    const demo::EventLine e =
+        OrDie(gen.KeyEnrolment(i, keys.at(gen.keys()[i].name).public_key()), "key enrolment");
+    add(e.signer, e.json);
   }
   ev.text.reserve(limit * 420);
   ev.lines.reserve(limit + 64);
-  Status s = gen.Emit([&](const cli::DemoEvent& e) -> Status {
+  Status s = gen.Emit([&](const demo::EventLine& e) -> Status {
     if (ev.lines.size() >= limit) return Status::Aborted("BENCH_ENOUGH", "enough events");
     add(e.signer, e.json);
     return Status::OK();
@@ -456,17 +443,17 @@ int Main(int argc, char** argv) {
 
   // Events and keys.
   fmt::print(stderr, "generating the national programme...\n");
-  cli::DemoOptions demo;
-  demo.scale = cli::DemoScale::kNational;
-  demo.seed = opt.seed;
-  auto gen = OrDie(cli::DemoGenerator::Create(demo), "generator");
+  demo::Options options;
+  options.scale = demo::Scale::kNational;
+  options.seed = opt.seed;
+  auto gen = OrDie(demo::Generator::Create(options), "generator");
   std::map<std::string, ledger::SigningKey> keys;
   fs::create_directories(opt.dir / "keys");
-  for (const cli::DemoKey& k : gen->keys()) {
+  for (const demo::Key& k : gen->keys()) {
     fs::path file = opt.dir / "keys" / (k.name + ".pem");
     {
       std::ofstream out(file, std::ios::trunc);
-      out << cli::DemoKeyPem(opt.seed, k.name);
+      out << demo::KeyPem(opt.seed, k.name);
     }
     ::chmod(file.c_str(), 0600);
     keys.emplace(k.name, OrDie(ledger::SigningKey::LoadPem(file), "key"));
@@ -483,13 +470,13 @@ int Main(int argc, char** argv) {
       // more for those that report late or not at all (Generate stops at N).
       const uint64_t per_year = base * 12;
       const uint64_t years = (opt.records - ev.lines.size() + per_year - 1) / per_year + 1;
-      demo.today = fmt::format("{}-12-31", 2025 + years);
-      scaled = fmt::format(", its establishments reporting monthly until {}", demo.today);
+      options.today = fmt::format("{}-12-31", 2025 + years);
+      scaled = fmt::format(", its establishments reporting monthly until {}", options.today);
     } else {
-      demo.establishments = static_cast<int>(base * opt.records / ev.lines.size() * 21 / 20);
-      scaled = fmt::format(" scaled to {} establishments", demo.establishments);
+      options.establishments = static_cast<int>(base * opt.records / ev.lines.size() * 21 / 20);
+      scaled = fmt::format(" scaled to {} establishments", options.establishments);
     }
-    gen = OrDie(cli::DemoGenerator::Create(demo), "generator");
+    gen = OrDie(demo::Generator::Create(options), "generator");
     ev = Generate(*gen, opt.records, keys);
   }
   fmt::print("events: {} (national programme{}, seed {}, {} generated in {:.1f} s), {:.0f} bytes "
@@ -602,7 +589,7 @@ int Main(int argc, char** argv) {
     // Each query timed on its first call, as one CLI command makes it after the open
     // (`check` and the report then read the measurement chunks they need from the
     // ledger), and as the median of 5 later calls (chunks in memory).
-    const domain::Date today = OrDie(domain::Date::Parse(demo.today), "date");
+    const domain::Date today = OrDie(domain::Date::Parse(options.today), "date");
     auto timed = [](const std::function<void()>& body) {
       auto start = Clock::now();
       body();

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "ledger/hash.h"
 #include "tests/testing/cli.h"
 
 namespace esms::testing {
@@ -108,6 +109,19 @@ TEST_F(DemoCliTest, SameSeedSameEventsOtherSeedOtherEvents) {
   CliResult log_b = RunCli({"log", "--ledger", (tmp_ / "b" / "ledger").string(), "--json"});
   ASSERT_EQ(log_a.exit_code, 0) << log_a.err;
   EXPECT_EQ(log_a.out, log_b.out);
+}
+
+// Golden (issue 17): the ledger of seed 7 at this scale as the demo built it before its
+// generator moved to demo/ (commit 8712e1a). The same events.jsonl, byte for byte (key
+// enrolments included), the same events digest, the same root.
+TEST_F(DemoCliTest, SeedSevenGivesTheRecordedLedger) {
+  json s = Demo(tmp_ / "demo", "7");
+  ASSERT_EQ(last_.exit_code, 0) << last_.err;
+  EXPECT_EQ(s["size"].get<uint64_t>(), 4542u);
+  EXPECT_EQ(s["eventsDigest"], "571a9d40692009f3d01aa5cc12a3ad3fc073cf561e6af0bc36620f00b1d6cf3f");
+  EXPECT_EQ(s["root"], "28d3c03be5904662aaddb647c45dff195a0584cdc9a8f7724d6bf5d74d380996");
+  EXPECT_EQ(ledger::ToHex(ledger::Sha256(ReadFile(tmp_ / "demo" / "events.jsonl"))),
+            "93db334116465c97984c54a218670834ee26e8c0b1062f85776484590df06ba4");
 }
 
 TEST_F(DemoCliTest, ActiveDuiFigureIsTheReportsOnTheDemoLedger) {

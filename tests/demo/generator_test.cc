@@ -1,0 +1,215 @@
+// The demo programme's plan at its two scales (Generator::Create and summary, no
+// ledger): the national scale is the whole programme of issue #6, the region scale
+// stays small enough for a demo well under a minute.
+#include "demo/generator.h"
+#include "domain/event_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "ledger/hash.h"
+
+namespace esms::demo {
+namespace {
+
+int ProjectsOf(const Summary& s, const std::string& campaign) {
+  for (const auto& [name, n] : s.projects_by_campaign) {
+    if (name == campaign) return n;
+  }
+  return 0;
+}
+
+TEST(DemoGeneratorTest, NationalScaleIsTheWholeProgramme) {
+  Options options;
+  options.scale = Scale::kNational;
+  Result<std::unique_ptr<Generator>> gen = Generator::Create(options);
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  const Summary& s = (*gen)->summary();
+  EXPECT_EQ(s.regions, 18);
+  EXPECT_GE(s.establishments, 36000);
+  EXPECT_LE(s.establishments, 37000);
+  // About 1 400 grappes, in every campaign.
+  EXPECT_GE(s.projects, 1300) << s.projects;
+  EXPECT_LE(s.projects, 1550) << s.projects;
+  for (const char* campaign : {"amorcage-2021", "generalisation-2023", "generalisation-2024",
+                               "generalisation-2025"}) {
+    EXPECT_GT(ProjectsOf(s, campaign), 20) << campaign;
+  }
+  // Every equipped establishment measured monthly, 2022-2025: about a million records
+  // (36 500 establishments x 47 months would be 1.7 million if all had reported since
+  // January 2022; the acquisitions report from their convention on).
+  EXPECT_GT(s.measured_establishments, 28000);
+  EXPECT_GT(s.measurements, 900000u);
+  EXPECT_GT(s.events, s.measurements + 10000);
+  EXPECT_GT(s.balances, 100);
+  EXPECT_GT(s.never_reaching_grappes, 20);
+  EXPECT_EQ(s.latest_measure_date, "2025-12-05");
+}
+
+TEST(DemoGeneratorTest, RegionScaleStaysADemo) {
+  Result<std::unique_ptr<Generator>> gen = Generator::Create(Options{});
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  const Summary& s = (*gen)->summary();
+  EXPECT_EQ(s.regions, 1);
+  EXPECT_GE(s.establishments, 2000);
+  EXPECT_LE(s.establishments, 2010);
+  EXPECT_GE(s.projects, 60);
+  // A few tens of thousands of records: imported in seconds.
+  EXPECT_GT(s.events, 30000u);
+  EXPECT_LT(s.events, 120000u);
+}
+
+// The measurements of each establishment are monthly, without gap, from its start to
+// the last month reported by the demo's today, in ledger order.
+TEST(DemoGeneratorTest, MeasurementsAreMonthlyFromTheStartToToday) {
+  Options options;
+  options.establishments = 300;
+  Result<std::unique_ptr<Generator>> gen = Generator::Create(options);
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  std::map<std::string, std::set<std::string>> months;  // FINESS -> "YYYY-MM"
+  uint64_t events = 0, measurements = 0;
+  std::string last_date;
+  Status s = (*gen)->Emit([&](const EventLine& e) {
+    ++events;
+    EXPECT_LE(last_date, e.date) << e.id;  // business dates never go backwards
+    last_date = e.date;
+    if (e.id.starts_with("m/")) {
+      ++measurements;
+      // m/<finess>/<yyyy-mm>
+      const size_t slash = e.id.rfind('/');
+      EXPECT_TRUE(months[e.id.substr(2, slash - 2)].insert(e.id.substr(slash + 1)).second) << e.id;
+    }
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(events, (*gen)->summary().events);
+  EXPECT_EQ(measurements, (*gen)->summary().measurements);
+  for (const auto& [finess, seen] : months) {
+    const int first = std::stoi(seen.begin()->substr(0, 4)) * 12 + std::stoi(seen.begin()->substr(5));
+    const int last = std::stoi(seen.rbegin()->substr(0, 4)) * 12 + std::stoi(seen.rbegin()->substr(5));
+    // Renumbered establishments report under two numbers: each run is gapless.
+    EXPECT_EQ(static_cast<int>(seen.size()), last - first + 1) << finess;
+    EXPECT_GE(first, 2022 * 12 + 1) << finess;  // not before January 2022
+  }
+}
+
+// Every event is a valid event of the domain (the strict parser reads it back, id and
+// date as the generator says), and so is every key enrolment; every attempt is a valid
+// event but the FINESS typo, which the parser refuses with its code.
+TEST(DemoGeneratorTest, EveryLineIsAValidEvent) {
+  Options options;
+  options.establishments = 300;
+  Result<std::unique_ptr<Generator>> gen = Generator::Create(options);
+  ASSERT_TRUE(gen.ok()) << gen.status().ToString();
+  std::set<std::string> types;
+  Status s = (*gen)->Emit([&](const EventLine& e) {
+    Result<domain::Event> parsed = domain::ParseEvent(e.json);
+    EXPECT_TRUE(parsed.ok()) << e.json << ": " << parsed.status().ToString();
+    if (!parsed.ok()) return parsed.status();
+    EXPECT_EQ(parsed->id, e.id);
+    EXPECT_EQ(parsed->at.ToString(), e.date);
+    types.insert(parsed->type);
+    return Status::OK();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_GE(types.size(), 9u);
+  const std::array<uint8_t, 32> public_key{1, 2, 3};
+  for (size_t i = 1; i < (*gen)->keys().size(); ++i) {
+    Result<EventLine> enrolment = (*gen)->KeyEnrolment(i, public_key);
+    ASSERT_TRUE(enrolment.ok()) << enrolment.status().ToString();
+    EXPECT_EQ(enrolment->signer, "admin");
+    Result<domain::Event> parsed = domain::ParseEvent(enrolment->json);
+    ASSERT_TRUE(parsed.ok()) << enrolment->json << ": " << parsed.status().ToString();
+    EXPECT_EQ(std::get<domain::KeyEnrolled>(parsed->data).name, (*gen)->keys()[i].name);
+  }
+  EXPECT_FALSE((*gen)->KeyEnrolment(0, public_key).ok());  // the admin is the genesis'
+  for (const Attempt& a : (*gen)->Attempts()) {
+    Result<domain::Event> parsed = domain::ParseEvent(a.json);
+    if (a.expected_code == "FINESS_INVALID") {
+      EXPECT_EQ(parsed.status().error_code(), "FINESS_INVALID") << a.json;
+    } else {
+      EXPECT_TRUE(parsed.ok()) << a.json << ": " << parsed.status().ToString();
+    }
+  }
+}
+
+// ---- Goldens: the demo's output must not change (issue 17) ----
+// Recorded from the generator as it stood before it moved to demo/ (commit 8712e1a,
+// cli/demo_generator.cc): for a seed, the same events, byte for byte, in the same order,
+// signed by the same keys, and the same refused attempts. A change here changes every demo ledger's root.
+struct Fingerprint {
+  uint64_t events = 0;
+  std::string events_sha256;    // over "signer\nid\ndate\njson\n" of every event, in order
+  std::string attempts_sha256;  // over "signer\nid\njson\nexpected_code\nwhat\n"
+  std::map<std::string, std::string> lines;  // id -> JSON line, for the ids asked
+};
+
+Fingerprint FingerprintOf(const Options& options, const std::set<std::string>& ids) {
+  Fingerprint f;
+  Result<std::unique_ptr<Generator>> gen = Generator::Create(options);
+  EXPECT_TRUE(gen.ok()) << gen.status().ToString();
+  if (!gen.ok()) return f;
+  ledger::Sha256Hasher events;
+  Status s = (*gen)->Emit([&](const EventLine& e) {
+    ++f.events;
+    events.Update(e.signer + "\n" + e.id + "\n" + e.date + "\n" + e.json + "\n");
+    if (ids.contains(e.id)) f.lines[e.id] = e.json;
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  f.events_sha256 = ledger::ToHex(events.Finish());
+  ledger::Sha256Hasher attempts;
+  for (const Attempt& a : (*gen)->Attempts()) {
+    attempts.Update(a.signer + "\n" + a.id + "\n" + a.json + "\n" + a.expected_code + "\n" +
+                    a.what + "\n");
+    if (ids.contains(a.id)) f.lines[a.id] = a.json;
+  }
+  f.attempts_sha256 = ledger::ToHex(attempts.Finish());
+  return f;
+}
+
+TEST(DemoGeneratorGoldenTest, RegionSeed2024) {
+  Fingerprint f = FingerprintOf(Options{}, {"sol/0/candidate", "bzh-2021-0001/rejected",
+                                                "chg/220001184", "m/290001015/2022-01",
+                                                "bzh-2023-0001/self-payment"});
+  EXPECT_EQ(f.events, 54489u);
+  EXPECT_EQ(f.events_sha256, "514036aadee01240bb4b11600ba9e323f5b0f623c54b01ecf59325d965483579");
+  EXPECT_EQ(f.attempts_sha256, "8c4e1925f29acc0e8c240c4db436b277d7b71fb0fdf74f6ea97ff64206681e57");
+  EXPECT_EQ(f.lines["sol/0/candidate"],
+            R"({"id":"sol/0/candidate","type":"solution.referenced","at":"2021-01-11","data":)"
+            R"({"solution":{"vendor":"Logisoins","product":"Sillage DUI","version":"5.2-segur"},)"
+            R"("corridor":"medico-social","status":"candidate","referencedAt":"2021-01-11"}})");
+  EXPECT_EQ(f.lines["bzh-2021-0001/rejected"],
+            R"({"id":"bzh-2021-0001/rejected","type":"project.rejected","at":"2021-05-20",)"
+            R"("data":{"project":"bzh-2021-0001","reason":"grappe too small and no pooling of )"
+            R"(the deployment"}})");
+  EXPECT_EQ(f.lines["chg/220001184"],
+            R"({"id":"chg/220001184","type":"finess.changed","at":"2022-01-01","data":)"
+            R"({"from":"220001184","to":"220005631","kind":"renumbering",)"
+            R"("effectiveAt":"2022-01-01"}})");
+  EXPECT_EQ(f.lines["m/290001015/2022-01"],
+            R"({"id":"m/290001015/2022-01","type":"indicator.measured","at":"2022-02-05",)"
+            R"("data":{"finess":"290001015","periodStart":"2021-11-01","periodEnd":"2022-01-31",)"
+            R"("personsAccompanied":98,"activeFiles":57,"activeFilesWithPlan":12,)"
+            R"("activeFilesWithAgendaEvent":13,"mssanteMessages":12,"dmpFed":28}})");
+  EXPECT_EQ(f.lines["bzh-2023-0001/self-payment"],
+            R"({"id":"bzh-2023-0001/self-payment","type":"payment.issued","at":"2025-12-11",)"
+            R"("data":{"project":"bzh-2023-0001","tranche":"balance","amountCents":100,)"
+            R"("paidAt":"2025-12-11","reference":"SELF-0001"}})");
+}
+
+TEST(DemoGeneratorGoldenTest, RegionSeed7) {
+  Options options;
+  options.seed = 7;
+  Fingerprint f = FingerprintOf(options, {});
+  EXPECT_EQ(f.events, 53999u);
+  EXPECT_EQ(f.events_sha256, "cf41932b5825e5da1507011c4aac4bcaa0c4f13dae3519ceb3ca777660a8c479");
+  EXPECT_EQ(f.attempts_sha256, "3bbfa6306fbb6aa85bfa5b8e7eb62e0b11b1b5f1a846ae61ca827eb6e9d698af");
+}
+
+}  // namespace
+}  // namespace esms::demo
