@@ -155,11 +155,36 @@ bool IsMissingFileRace(const rocksdb::Status& status) {
   return false;
 }
 
+// Which MANIFEST is current and how long it is: a read-only open that starts and ends
+// with the same mark raced no flush, compaction or writer open.
+struct ManifestMark {
+  std::string current;
+  int64_t size = -1;
+  bool operator==(const ManifestMark&) const = default;
+};
+
+std::optional<ManifestMark> ReadManifestMark(const fs::path& dir) {
+  ManifestMark mark;
+  int fd = ::open((dir / "CURRENT").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char name[256];
+  ssize_t n = ::read(fd, name, sizeof name);
+  ::close(fd);
+  if (n <= 0) return std::nullopt;
+  mark.current.assign(name, static_cast<size_t>(n));
+  while (!mark.current.empty() && mark.current.back() == '\n') mark.current.pop_back();
+  struct stat st {};
+  if (::stat((dir / mark.current).c_str(), &st) != 0) return std::nullopt;
+  mark.size = st.st_size;
+  return mark;
+}
+
 Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
                                                bool read_only) {
-  // A read-only open that lost a race with the writer (IsMissingFileRace) tries again,
-  // up to kOpenAttempts times over about 3 s; it never waits for the writer, only for
-  // its own next attempt. A file that stays missing is reported as before.
+  // A read-only open that lost a race with the writer (a file missing, or the MANIFEST
+  // changed while it opened) tries again, up to kOpenAttempts times over about 3 s; it
+  // never waits for the writer, only for its own next attempt. A file that stays
+  // missing is reported as before.
   constexpr int kOpenAttempts = 14;
   auto backoff = [](int attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(2 << attempt, 250)));
@@ -167,7 +192,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
   for (int attempt = 0;; ++attempt) {
     bool race_lost = false;
     Result<std::unique_ptr<Storage>> opened = OpenOnce(dir, create, read_only, &race_lost);
-    if (opened.ok() || !race_lost || attempt + 1 >= kOpenAttempts) return opened;
+    // The last attempt keeps what it opened: an older state is still a consistent one.
+    if (!race_lost || attempt + 1 >= kOpenAttempts) return opened;
     backoff(attempt);
   }
 }
@@ -227,12 +253,17 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
   storage->dir_ = dir;
   storage->read_only_ = read_only;
   rocksdb::DB* db = nullptr;
+  const std::optional<ManifestMark> before = read_only ? ReadManifestMark(dir) : std::nullopt;
   rocksdb::Status status =
       read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &storage->handles_, &db)
                 : rocksdb::DB::Open(db_options, path, descriptors, &storage->handles_, &db);
   *race_lost = read_only && IsMissingFileRace(status);
   RETURN_IF_ERROR(FromRocks(status, "cannot open", dir));
   storage->db_.reset(db);
+  // The MANIFEST changed during the open: a flush installed meanwhile may have deleted
+  // a log file before this open listed them, leaving an older (consistent) state than
+  // an earlier reader saw. Storage::Open tries again.
+  if (read_only && (!before || before != ReadManifestMark(dir))) *race_lost = true;
   storage->records_ = storage->handles_[1];
   storage->event_ids_ = storage->handles_[2];
   storage->streams_ = storage->handles_[3];

@@ -62,7 +62,8 @@ class Storage {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
-  // One attempt; `*race_lost`: it failed because a file it read was deleted meanwhile.
+  // One attempt; `*race_lost`: it failed because a file it read was deleted meanwhile,
+  // or (read-only) it opened while the writer changed the MANIFEST: try again.
   static Result<std::unique_ptr<Storage>> OpenOnce(const std::filesystem::path& dir, bool create,
                                                    bool read_only, bool* race_lost);
   Storage() = default;
