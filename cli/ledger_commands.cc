@@ -179,7 +179,7 @@ int CmdImport(const Globals& g, const std::string& file) {
   // The refusal, once there is one: the line it names (for a failed write, the first
   // line not written; `refused_last` the last one), and that line's event id.
   Status refusal;
-  uint64_t refused_line = 0, refused_last = 0;
+  uint64_t refused_line = 0, refused_last = 0;  // refused_last > 0: a write failed
   std::string refused_id;
   auto flush = [&]() -> Status {
     if (Status s = appender.Commit(); !s.ok()) {
@@ -253,10 +253,12 @@ int CmdImport(const Globals& g, const std::string& file) {
       }
     }
   }
-  if (Status s = flush(); !s.ok()) {
-    // Lines before a refused one were not written after all: the first of them is
-    // what the user must hear about.
-    refusal = s;
+  if (refused_last == 0) {
+    if (Status s = flush(); !s.ok()) {
+      // Lines before a refused one were not written after all: the first of them is
+      // what the user must hear about.
+      refusal = s;
+    }
   }
   progress.Finish();
   if (appended > 0) {
