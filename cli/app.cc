@@ -1,8 +1,17 @@
 #include "cli/app.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <algorithm>
+#include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -27,6 +36,12 @@ Environment:
 Exit codes:
   0 done   1 verification failed   2 usage error or malformed event (BAD_INPUT)
   3 event refused by a rule, a value check or authorization   4 storage error or ledger locked
+  (4 also when standard output cannot be written: a full disk, /dev/full, a closed stdout)
+
+Limits:
+  an import line: 8 MiB, no NUL byte; a bundle (verify-bundle): 1 GiB; a key, note or
+  witness state file: 1 MiB. --out onto a FIFO or a device writes through it; onto a
+  symbolic link, replaces the file it names; onto a regular file, replaces it atomically.
 
 Example, from nothing to a verified ledger:
   esms-ledger key new admin --out admin.pem
@@ -35,6 +50,62 @@ Example, from nothing to a verified ledger:
   esms-ledger verify --ledger bzh.db
 )";
 
+// Which standard streams were closed when the program started.
+struct ClosedStreams {
+  bool in = false;
+  bool out = false;
+};
+
+// Reopens a closed fd 0, 1 or 2 before anything else opens a file, so that no file the
+// program opens (RocksDB's info log, a ledger file) takes the place of a standard
+// stream and receives its output: fd 0 and 2 on /dev/null, fd 1 on /dev/full, so that
+// output written to a closed stdout is an error (exit 4), not silently dropped.
+ClosedStreams KeepStandardStreamsOpen() {
+  ClosedStreams closed;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    if (fd == 0) closed.in = true;
+    if (fd == 1) closed.out = true;
+    int opened = ::open(fd == 1 ? "/dev/full" : "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+    if (opened >= 0 && opened != fd) {
+      ::dup2(opened, fd);
+      ::close(opened);
+    }
+  }
+  return closed;
+}
+
+// Every number on the command line is a count or a seq: digits only, so that "-1"
+// is a usage error rather than 2^64 - 1 (strtoull accepts a minus sign).
+const CLI::Validator kNonNegative(
+    [](std::string& text) -> std::string {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+        return "expected a whole number >= 0, got '" + text + "'";
+      }
+      const std::string_view digits =
+          std::string_view(text).substr(std::min(text.find_first_not_of('0'), text.size()));
+      constexpr std::string_view kMax = "18446744073709551615";  // 2^64 - 1
+      if (digits.size() > kMax.size() || (digits.size() == kMax.size() && digits > kMax)) {
+        return "'" + text + "' is beyond 2^64 - 1";
+      }
+      return {};
+    },
+    "UINT", "non-negative");
+
+// stdout is checked once at the end: a write error (a full disk, /dev/full, a closed
+// stdout) turns a success into exit 4, with a message on stderr. `failed`: a write
+// already failed (fmt::print threw).
+int CheckStdout(int code, const ClosedStreams& closed, bool failed) {
+  const bool flushed = std::fflush(stdout) == 0;
+  const int error = errno;
+  if (!failed && flushed && std::ferror(stdout) == 0) return code;
+  std::string why = closed.out       ? "it was closed when the program started: the output is lost"
+                    : failed || flushed ? "a write failed: the output is incomplete"
+                                        : std::strerror(error);
+  std::fprintf(stderr, "error: STORAGE_ERROR: cannot write standard output: %s\n", why.c_str());
+  return code == kExitOk || failed ? kExitStorage : code;
+}
+
 std::string EnvOr(const char* name, std::string fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? std::string(value) : fallback;
@@ -42,8 +113,9 @@ std::string EnvOr(const char* name, std::string fallback) {
 
 }  // namespace
 
-int Run(int argc, char** argv, const Console& console) {
-  ScopedConsole scoped_console(console);
+namespace {
+
+int RunCommand(int argc, char** argv, bool stdin_closed) {
   CLI::App app{
       "esms-ledger: the audit ledger of the ESMS numérique programme.\n"
       "Every programme event is appended as a signed, hash-chained record, committed to a\n"
@@ -55,6 +127,7 @@ int Run(int argc, char** argv, const Console& console) {
   app.fallthrough();  // global options may come after the command too
 
   Globals g;
+  g.stdin_closed = stdin_closed;
   g.ledger_dir = EnvOr("ESMS_LEDGER", "esms-ledger.db");
   g.key_file = EnvOr("ESMS_LEDGER_KEY", "");
   std::string log_level = EnvOr("ESMS_LEDGER_LOG", "warn");
@@ -93,15 +166,16 @@ int Run(int argc, char** argv, const Console& console) {
   auto* import = app.add_subcommand(
       "import", "Append the events of a JSON Lines file in order ('-' = stdin); stops at the "
                 "first refused line and reports its number; lines before it stay appended; "
-                "rerunning the same file is safe (event ids)");
+                "rerunning the same file is safe (event ids). Lines of at most 8 MiB");
   import->alias("append");
   import->add_option("FILE", import_file, "JSON Lines file, or - for stdin")->required();
 
   // log
   std::optional<uint64_t> log_from, log_to;
   auto* log = app.add_subcommand("log", "Print the records in order");
-  log->add_option("--from", log_from, "First seq (default 0)");
-  log->add_option("--to", log_to, "Last seq, included (default: the last record)");
+  log->add_option("--from", log_from, "First seq (default 0)")->check(kNonNegative);
+  log->add_option("--to", log_to, "Last seq, included (default: the last record)")
+      ->check(kNonNegative);
 
   auto* verify = app.add_subcommand(
       "verify", "Re-check the whole ledger from its records: hash chain, signatures against "
@@ -124,8 +198,9 @@ int Run(int argc, char** argv, const Console& console) {
   uint64_t prove_seq = 0;
   std::optional<uint64_t> prove_size;
   auto* prove = app.add_subcommand("prove", "Inclusion proof of a record (RFC 9162)");
-  prove->add_option("SEQ", prove_seq, "Record seq")->required();
-  prove->add_option("--size", prove_size, "Tree size to prove against (default: current)");
+  prove->add_option("SEQ", prove_seq, "Record seq")->required()->check(kNonNegative);
+  prove->add_option("--size", prove_size, "Tree size to prove against (default: current)")
+      ->check(kNonNegative);
   std::string prove_format = "text";
   std::optional<std::string> prove_out;
   prove->add_option("--format", prove_format,
@@ -137,8 +212,8 @@ int Run(int argc, char** argv, const Console& console) {
   uint64_t cons_old = 0, cons_new = 0;
   auto* consistency =
       app.add_subcommand("consistency", "Consistency proof between two tree sizes (RFC 9162)");
-  consistency->add_option("OLD", cons_old, "Older tree size")->required();
-  consistency->add_option("NEW", cons_new, "Newer tree size")->required();
+  consistency->add_option("OLD", cons_old, "Older tree size")->required()->check(kNonNegative);
+  consistency->add_option("NEW", cons_new, "Newer tree size")->required()->check(kNonNegative);
 
   std::string state_project;
   auto* state = app.add_subcommand(
@@ -183,8 +258,13 @@ int Run(int argc, char** argv, const Console& console) {
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);
+    // A usage error, in the documented form (INTERFACE.md §3-§5).
+    std::fprintf(stderr, "error: USAGE: %s\nRun with --help for more information.\n", e.what());
+    if (g.json) {
+      ReportError(Status::InvalidArgument(error_code::kUsage, e.what()), /*json=*/true);
+    }
+    return kExitUsage;
   }
 
   // Not registered in spdlog's global registry: a second run in the same process makes
@@ -214,6 +294,23 @@ int Run(int argc, char** argv, const Console& console) {
   if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);
+}
+
+}  // namespace
+
+int Run(int argc, char** argv, const Console& console) {
+  ScopedConsole scoped_console(console);
+  const ClosedStreams closed = KeepStandardStreamsOpen();
+  std::clearerr(stdout);  // a run in the same process starts with a clean stream
+  int code = kExitOk;
+  bool failed = false;
+  try {
+    code = RunCommand(argc, argv, closed.in);
+  } catch (const std::system_error&) {
+    // fmt::print throws when its write to stdout fails (a full disk, /dev/full).
+    failed = true;
+  }
+  return CheckStdout(code, closed, failed);
 }
 
 }  // namespace esms::cli

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/input.h"
 #include "cli/output.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
@@ -58,13 +59,9 @@ int Refuse(const Globals& g, std::string_view code, const std::string& message, 
   return exit_code;
 }
 
+// A key, note or witness state file: small, text (cli/input.h).
 Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::BadInput("cannot read " + path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return Status::BadInput("cannot read " + path.string());
-  return text.str();
+  return ReadFileCapped(path, kMaxSmallFileBytes, "file");
 }
 
 // A verifier key given as a file holding it on its first line (ledger.pub) or as the
@@ -173,7 +170,7 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
     if (!w.ok()) return ReportError(w.status(), g.json);
     witness = *w;
   }
-  auto text = ReadWholeFile(a.verify_file);
+  auto text = ReadFileCapped(a.verify_file, kMaxBundleBytes, "bundle");
   if (!text.ok()) return ReportError(text.status(), g.json);
   auto verdict = projections::VerifyBundle(*text, *trust, witness);
   if (!verdict.ok()) return ReportError(verdict.status(), g.json);
@@ -355,7 +352,71 @@ int CmdWitnessKey(const Globals& g, const EvidenceArgs& a) {
 
 }  // namespace
 
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents) {
+namespace {
+
+// Writes all of `contents` to `fd`; false with errno set on failure.
+bool WriteAll(int fd, std::string_view contents) {
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// An --out that names a FIFO or a device node: written through, never replaced.
+Status WriteThrough(const std::filesystem::path& path, std::string_view contents) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError(fmt::format("open {}: {}", path.string(), std::strerror(errno)));
+  const bool written = WriteAll(fd, contents);
+  const int error = errno;
+  if (::close(fd) != 0 && written) {
+    return Status::IoError(fmt::format("close {}: {}", path.string(), std::strerror(errno)));
+  }
+  if (!written) return Status::IoError(fmt::format("write {}: {}", path.string(), std::strerror(error)));
+  return Status::OK();
+}
+
+}  // namespace
+
+Status WriteFileAtomically(const std::filesystem::path& given, std::string_view contents) {
+  // What `given` is decides how it is written (never by replacing a special file).
+  std::filesystem::path path = given;
+  struct stat link {};
+  if (::lstat(given.c_str(), &link) == 0) {
+    struct stat target {};
+    if (S_ISLNK(link.st_mode)) {
+      if (::stat(given.c_str(), &target) != 0) {
+        return Status::InvalidArgument(
+            error_code::kUsage,
+            fmt::format("{} is a symbolic link to nothing: refusing to write through it",
+                        given.string()));
+      }
+    } else {
+      target = link;
+    }
+    if (S_ISDIR(target.st_mode)) {
+      return Status::InvalidArgument(
+          error_code::kUsage, fmt::format("{} is a directory, not a file", given.string()));
+    }
+    if (S_ISFIFO(target.st_mode) || S_ISCHR(target.st_mode) || S_ISBLK(target.st_mode)) {
+      return WriteThrough(given, contents);
+    }
+    if (!S_ISREG(target.st_mode)) {
+      return Status::InvalidArgument(
+          error_code::kUsage,
+          fmt::format("{} is neither a file, a FIFO nor a device: refusing to write to it",
+                      given.string()));
+    }
+    if (S_ISLNK(link.st_mode)) {
+      // The link stays; the regular file it names is replaced.
+      std::error_code ec;
+      path = std::filesystem::canonical(given, ec);
+      if (ec) return Status::IoError(fmt::format("resolve {}: {}", given.string(), ec.message()));
+    }
+  }
   const std::filesystem::path dir =
       path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   const std::filesystem::path tmp =
@@ -367,15 +428,11 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view c
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IoError(fmt::format("create {}: {}", tmp.string(), std::strerror(errno)));
-  size_t done = 0;
-  while (done < contents.size()) {
-    ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return fail("write");
-    }
-    done += static_cast<size_t>(n);
+  if (!WriteAll(fd, contents)) {
+    const int error = errno;
+    ::close(fd);
+    errno = error;
+    return fail("write");
   }
   if (::fsync(fd) != 0) {
     ::close(fd);

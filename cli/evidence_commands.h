@@ -74,7 +74,10 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
 
 // Writes `contents` to `path` so that a reader (or a crash) sees the old file or the
 // new one, never a part: a temporary file in the same directory, fsync, rename, fsync
-// of the directory. IoError on failure (the temporary file is removed).
+// of the directory. A path that is not a regular file is never replaced: a symbolic
+// link keeps pointing where it did (the regular file it names is replaced, atomically),
+// a FIFO or a device node is written through; a directory, a socket or a dangling link
+// is refused (USAGE). IoError on failure (the temporary file is removed).
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view contents);
 
 }  // namespace esms::cli

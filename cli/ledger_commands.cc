@@ -1,5 +1,6 @@
 // The ledger-level commands: init, key new, import, log, verify, checkpoint, prove,
 // consistency.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "cli/commands.h"
 #include "projections/appender.h"
 #include "projections/projector.h"
+#include "cli/input.h"
 #include "cli/output.h"
 #include "cli/records.h"
 #include "ledger/hash.h"
@@ -50,6 +52,16 @@ json HashList(const std::vector<ledger::Hash>& hashes) {
   return out;
 }
 
+// The event id of a line the decoder refused, when its JSON has a valid one; else "".
+std::string IdOfRefusedLine(std::string_view line) {
+  json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return "";
+  auto it = parsed.find("id");
+  if (it == parsed.end() || !it->is_string()) return "";
+  std::string id = it->get<std::string>();
+  return ledger::IsValidEventId(id) ? id : "";
+}
+
 void PrintJson(const json& value) {
   std::string text = value.dump();
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -63,8 +75,34 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
             const std::string& admin_name) {
   auto key = ledger::SigningKey::LoadPem(admin_key_file);
   if (!key.ok()) return ReportError(key.status(), g.json);
+  // What this init creates, so that a failure (a full disk...) leaves nothing behind
+  // and a retry works: the directory and its missing parents, or the files put in an
+  // empty directory given.
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::absolute(g.ledger_dir, ec);
+  fs::path created_top;  // the topmost directory this init creates, if any
+  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created_top = p;
+    if (p == p.parent_path()) break;
+  }
+  const bool was_empty_dir = created_top.empty() && fs::is_directory(dir, ec) &&
+                             fs::is_empty(dir, ec);
   auto created = Ledger::Create(g.ledger_dir, origin, admin_name, *key);
-  if (!created.ok()) return ReportError(created.status(), g.json);
+  if (!created.ok()) {
+    const Status& s = created.status();
+    // A usage error or bad input refused the init before it wrote anything.
+    if (!s.Is(error_code::kUsage) && !s.Is(error_code::kBadInput)) {
+      if (!created_top.empty()) {
+        fs::remove_all(created_top, ec);
+      } else if (was_empty_dir) {
+        std::vector<fs::path> made;
+        for (const auto& entry : fs::directory_iterator(dir, ec)) made.push_back(entry.path());
+        for (const fs::path& p : made) fs::remove_all(p, ec);
+      }
+    }
+    return ReportError(s, g.json);
+  }
   const Ledger& l = **created;
   std::string pub_path = (std::filesystem::path(g.ledger_dir) / "ledger.pub").string();
   if (g.json) {
@@ -105,19 +143,10 @@ int CmdImport(const Globals& g, const std::string& file) {
   auto key = LoadSigningKey(g);
   if (!key.ok()) return ReportError(key.status(), g.json);
 
-  std::ifstream file_stream;
-  std::istream* in = &std::cin;
-  uint64_t total_bytes = 0;
-  if (file != "-") {
-    std::error_code ec;
-    total_bytes = std::filesystem::file_size(file, ec);
-    file_stream.open(file, std::ios::binary);
-    if (!file_stream) {
-      return ReportError(
-          Status::InvalidArgument(error_code::kUsage, "cannot read events file " + file), g.json);
-    }
-    in = &file_stream;
-  }
+  // A read error is an error, never the end of the input (LineReader).
+  auto reader = LineReader::Open(file, g.stdin_closed);
+  if (!reader.ok()) return ReportError(reader.status(), g.json);
+  LineReader& in = **reader;
 
   auto opened = OpenLedger(g, Ledger::Mode::kReadWrite);
   if (!opened.ok()) return ReportError(opened.status(), g.json);
@@ -138,7 +167,7 @@ int CmdImport(const Globals& g, const std::string& file) {
     ledger::Appended appended;
   };
   std::vector<Pending> pending;
-  uint64_t appended = 0, existing = 0, bytes_read = 0;
+  uint64_t appended = 0, existing = 0;
   bool first_result = true;
   if (g.json) std::fputs("{\"results\":[", stdout);
 
@@ -147,10 +176,27 @@ int CmdImport(const Globals& g, const std::string& file) {
     first_result = false;
     std::fputs(object.c_str(), stdout);
   };
+  // The refusal, once there is one: the line it names (for a failed write, the first
+  // line not written; `refused_last` the last one), and that line's event id.
+  Status refusal;
+  uint64_t refused_line = 0, refused_last = 0;  // refused_last > 0: a write failed
+  std::string refused_id;
   auto flush = [&]() -> Status {
     if (Status s = appender.Commit(); !s.ok()) {
       // The state folded records that were not written: reload it from the ledger.
       (void)(*projector)->Reload();
+      if (!pending.empty()) {
+        // Nothing of this group commit was written: name its first line (the lines
+        // before it stay appended, as for any refusal).
+        refused_line = pending.front().line;
+        refused_last = pending.back().line;
+        refused_id = pending.front().id;
+        std::string range = refused_last > refused_line
+                                ? fmt::format("lines {}-{}", refused_line, refused_last)
+                                : fmt::format("line {}", refused_line);
+        return std::move(s).WithContext(
+            fmt::format("{} not written (the lines before are appended)", range));
+      }
       return s;
     }
     for (const Pending& p : pending) {
@@ -168,23 +214,38 @@ int CmdImport(const Globals& g, const std::string& file) {
     return Status::OK();
   };
 
-  Progress progress("import", total_bytes);
-  std::string line;
+  Progress progress("import", in.total_bytes());
+  std::string line, id;
   uint64_t line_no = 0;
-  Status refusal;
-  std::string refused_id;
-  while (std::getline(*in, line)) {
+  for (;;) {
+    Status read_error;
+    LineReader::Next next = in.Read(&line, &read_error);
+    if (next == LineReader::Next::kEnd) break;
     ++line_no;
-    bytes_read += line.size() + 1;
-    progress.Update(bytes_read);
-    size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    auto result = appender.Add(line, &refused_id);
-    if (!result.ok()) {
-      refusal = std::move(result).TakeStatus();
+    progress.Update(in.bytes_read());
+    if (next == LineReader::Next::kError) {
+      refusal = std::move(read_error);
+      refused_line = line_no;
       break;
     }
-    pending.push_back({line_no, refused_id, *result});
+    if (size_t nul = line.find('\0'); nul != std::string::npos) {
+      refusal = Status::BadInput(
+          fmt::format("a NUL byte at byte {} of the line: an event line is text", nul + 1));
+      refused_line = line_no;
+      refused_id = IdOfRefusedLine(line.substr(0, nul));
+      break;
+    }
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    id.clear();
+    auto result = appender.Add(line, &id);
+    if (!result.ok()) {
+      refusal = std::move(result).TakeStatus();
+      refused_line = line_no;
+      refused_id = id.empty() ? IdOfRefusedLine(line) : id;
+      break;
+    }
+    pending.push_back({line_no, id, *result});
     if (appender.staged() >= kGroupCommit) {
       if (Status s = flush(); !s.ok()) {
         refusal = s;
@@ -192,7 +253,13 @@ int CmdImport(const Globals& g, const std::string& file) {
       }
     }
   }
-  if (Status s = flush(); !s.ok() && refusal.ok()) refusal = s;
+  if (refused_last == 0) {
+    if (Status s = flush(); !s.ok()) {
+      // Lines before a refused one were not written after all: the first of them is
+      // what the user must hear about.
+      refusal = s;
+    }
+  }
   progress.Finish();
   if (appended > 0) {
     // A lagging snapshot is only slower to open (the records after it are replayed),
@@ -204,14 +271,15 @@ int CmdImport(const Globals& g, const std::string& file) {
 
   if (!refusal.ok()) {
     if (g.json) {
-      json r = {{"line", line_no}, {"id", refused_id}, {"status", "refused"},
-                {"error", json::parse(ErrorJson(refusal))}};
+      json r = {{"line", refused_line}, {"id", refused_id}, {"status", "refused"}};
+      if (refused_last > refused_line) r["lastLine"] = refused_last;
+      r["error"] = json::parse(ErrorJson(refusal));
       emit(r.dump());
       std::fputs("]}\n", stdout);
       std::fflush(stdout);
     } else {
       fmt::print("appended {}, already present {}\n", appended, existing);
-      fmt::print(stderr, "line {} refused (id {}):\n", line_no,
+      fmt::print(stderr, "line {} refused (id {}):\n", refused_line,
                  refused_id.empty() ? "?" : refused_id);
       ReportError(refusal, false);
     }
@@ -232,7 +300,9 @@ int CmdLog(const Globals& g, std::optional<uint64_t> from, std::optional<uint64_
   if (!opened.ok()) return ReportError(opened.status(), g.json);
   const Ledger& l = **opened;
   uint64_t begin = from.value_or(0);
-  uint64_t end = to.has_value() ? std::min(*to + 1, l.size()) : l.size();
+  // --to is included: saturate rather than wrap at 2^64 - 1.
+  uint64_t end = to.has_value() && *to < l.size() ? *to + 1 : l.size();
+  begin = std::min(begin, end);
   if (g.json) std::fputs("{\"records\":[", stdout);
   bool first = true;
   Status s = l.Scan(begin, end, [&](const ledger::Record& r) -> Status {

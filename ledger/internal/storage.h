@@ -32,6 +32,7 @@ class Storage {
  public:
   // `create`: a new database (the directory must be empty); else an existing one with
   // all the ledger's column families (NotFound otherwise). `read_only` takes no lock.
+  // A read-only open that races the writer (files deleted under it) tries again.
   static Result<std::unique_ptr<Storage>> Open(const std::filesystem::path& dir, bool create,
                                                bool read_only);
   ~Storage();
@@ -61,6 +62,10 @@ class Storage {
   const std::filesystem::path& dir() const { return dir_; }
 
  private:
+  // One attempt; `*race_lost`: it failed because a file it read was deleted meanwhile,
+  // or (read-only) it opened while the writer changed the MANIFEST: try again.
+  static Result<std::unique_ptr<Storage>> OpenOnce(const std::filesystem::path& dir, bool create,
+                                                   bool read_only, bool* race_lost);
   Storage() = default;
 
   std::filesystem::path dir_;
