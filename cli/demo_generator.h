@@ -30,7 +30,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::cli {
 

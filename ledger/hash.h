@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

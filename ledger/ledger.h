@@ -36,7 +36,7 @@
 #include "ledger/key_registry.h"
 #include "ledger/keys.h"
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

@@ -23,7 +23,7 @@
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

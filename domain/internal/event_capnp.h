@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "domain/events.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain::internal {
 

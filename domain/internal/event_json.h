@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "domain/events.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain::internal {
 

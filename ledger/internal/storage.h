@@ -20,7 +20,7 @@
 
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger::internal {
 

@@ -11,8 +11,8 @@
 // the standard library, so `domain/` may use it without knowing anything of `ledger/`.
 //
 // Thread-safety: value types; distinct objects may be used from distinct threads.
-#ifndef ESMS_LEDGER_STATUS_H_
-#define ESMS_LEDGER_STATUS_H_
+#ifndef ESMS_BASE_STATUS_H_
+#define ESMS_BASE_STATUS_H_
 
 #include <cstdint>
 #include <optional>
@@ -181,4 +181,4 @@ class [[nodiscard]] Result {
   if (!tmp.ok()) return std::move(tmp).TakeStatus(); \
   lhs = std::move(tmp).value()
 
-#endif  // ESMS_LEDGER_STATUS_H_
+#endif  // ESMS_BASE_STATUS_H_
