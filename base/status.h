@@ -47,7 +47,6 @@ inline constexpr std::string_view kEventIdConflict = "EVENT_ID_CONFLICT";
 inline constexpr std::string_view kVersionConflict = "VERSION_CONFLICT";
 inline constexpr std::string_view kNotFound = "NOT_FOUND";
 inline constexpr std::string_view kCorruption = "CORRUPTION";
-inline constexpr std::string_view kVerificationFailed = "VERIFICATION_FAILED";
 inline constexpr std::string_view kLedgerLocked = "LEDGER_LOCKED";
 inline constexpr std::string_view kStorage = "STORAGE_ERROR";
 inline constexpr std::string_view kInternal = "INTERNAL";
