@@ -45,12 +45,13 @@ class BoundedQueue {
   std::optional<T> Pop() {
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait(lock, [this] { return !items_.empty() || finished_ || cancelled_; });
-    if (items_.empty() || cancelled_) return std::nullopt;
-    std::optional<T> item(std::move(items_.front()));
-    items_.pop_front();
-    lock.unlock();
-    not_full_.notify_one();
-    return item;
+    return TakeFront(lock);
+  }
+
+  // The oldest item if there is one, without waiting; nullopt otherwise (or cancelled).
+  std::optional<T> TryPop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return TakeFront(lock);
   }
 
   // The producers are done: consumers drain the queue, then Pop() returns nullopt.
@@ -80,6 +81,15 @@ class BoundedQueue {
   }
 
  private:
+  std::optional<T> TakeFront(std::unique_lock<std::mutex>& lock) {
+    if (items_.empty() || cancelled_) return std::nullopt;
+    std::optional<T> item(std::move(items_.front()));
+    items_.pop_front();
+    lock.unlock();
+    not_full_.notify_one();
+    return item;
+  }
+
   const size_t capacity_;
   mutable std::mutex mu_;
   std::condition_variable not_full_;

@@ -8,6 +8,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <limits>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/bounded_queue.h"
 #include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
 #include "ledger/merkle.h"
@@ -96,12 +98,8 @@ class Ledger::Batch::Impl::Pipeline {
     }
     seal_cv_.notify_all();
     sealer_.join();
-    {
-      // Writes already handed over are finished: a submitted run is never half done.
-      std::lock_guard<std::mutex> lock(write_mu_);
-      write_stop_ = true;
-    }
-    write_cv_.notify_all();
+    // Writes already handed over are finished: a submitted run is never half done.
+    write_in_.Finish();
     writer_.join();
   }
   Pipeline(const Pipeline&) = delete;
@@ -127,11 +125,9 @@ class Ledger::Batch::Impl::Pipeline {
 
   // The result of the oldest write not yet taken; false if none is ready (and !wait).
   bool TakeDone(bool wait, Done* out) {
-    std::unique_lock<std::mutex> lock(write_mu_);
-    if (wait) done_cv_.wait(lock, [this] { return !done_.empty(); });
-    if (done_.empty()) return false;
-    *out = std::move(done_.front());
-    done_.pop_front();
+    std::optional<Done> done = wait ? done_.Pop() : done_.TryPop();
+    if (!done) return false;
+    *out = std::move(*done);
     return true;
   }
 
@@ -144,9 +140,8 @@ class Ledger::Batch::Impl::Pipeline {
       head_ = head;
       sealed_head_ = head;
     }
-    std::lock_guard<std::mutex> lock(write_mu_);
-    failed_ = false;
-    done_.clear();
+    // Idle: the writing thread waits for a job, every result has been taken.
+    failed_.store(false, std::memory_order_relaxed);
   }
 
  private:
@@ -194,11 +189,7 @@ class Ledger::Batch::Impl::Pipeline {
         }
         WriteJob write{std::move(open_), head, job.end_size, std::move(job.meta_puts)};
         open_.clear();
-        {
-          std::lock_guard<std::mutex> lock(write_mu_);
-          write_in_.push_back(std::move(write));
-        }
-        write_cv_.notify_one();
+        (void)write_in_.Push(std::move(write));  // never cancelled
       }
       const size_t n = jobs.size();
       jobs.clear();
@@ -213,32 +204,18 @@ class Ledger::Batch::Impl::Pipeline {
   }
 
   void WriteLoop() {
-    for (;;) {
-      WriteJob job;
-      bool failed;
-      {
-        std::unique_lock<std::mutex> lock(write_mu_);
-        write_cv_.wait(lock, [this] { return write_stop_ || !write_in_.empty(); });
-        if (write_in_.empty()) return;  // stopped
-        job = std::move(write_in_.front());
-        write_in_.pop_front();
-        failed = failed_;
-      }
+    while (std::optional<WriteJob> job = write_in_.Pop()) {
       Done done;
-      done.head = job.head;
-      if (failed) {
+      done.head = job->head;
+      if (failed_.load(std::memory_order_relaxed)) {
         done.status = Status::Aborted(error_code::kVersionConflict,
                                       "an earlier write of this batch failed; nothing after it "
                                       "was written");
       } else {
-        done.status = Write(job);
+        done.status = Write(*job);
       }
-      {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        if (!done.status.ok()) failed_ = true;
-        done_.push_back(std::move(done));
-      }
-      done_cv_.notify_all();
+      if (!done.status.ok()) failed_.store(true, std::memory_order_relaxed);
+      (void)done_.Push(std::move(done));  // never cancelled
     }
   }
 
@@ -290,14 +267,12 @@ class Ledger::Batch::Impl::Pipeline {
   Hash sealed_head_;  // the same, as last published
   std::vector<Record> open_;
 
-  // Writing: write_mu_ guards the queue and the results.
-  std::mutex write_mu_;
-  std::condition_variable write_cv_;
-  std::condition_variable done_cv_;
-  std::deque<WriteJob> write_in_;
-  std::deque<Done> done_;
-  bool failed_ = false;  // a write failed: the later ones are not attempted
-  bool write_stop_ = false;
+  // Writing: the runs to write, and their results. At most two are in flight (Submit),
+  // so neither queue is ever full. failed_ is the writing thread's, but when idle.
+  static constexpr size_t kMaxWrites = 4;
+  base::BoundedQueue<WriteJob> write_in_{kMaxWrites};
+  base::BoundedQueue<Done> done_{kMaxWrites};
+  std::atomic<bool> failed_{false};  // a write failed: the later ones are not attempted
 
   std::thread sealer_;
   std::thread writer_;

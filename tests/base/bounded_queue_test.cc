@@ -28,6 +28,17 @@ TEST(BoundedQueueTest, FifoThenNulloptOnceFinished) {
   EXPECT_EQ(queue.Pop(), std::nullopt);  // stays ended
 }
 
+TEST(BoundedQueueTest, TryPopDoesNotWait) {
+  BoundedQueue<int> queue(2);
+  EXPECT_EQ(queue.TryPop(), std::nullopt);
+  ASSERT_TRUE(queue.Push(8));
+  EXPECT_EQ(queue.TryPop(), 8);
+  EXPECT_EQ(queue.TryPop(), std::nullopt);
+  ASSERT_TRUE(queue.Push(9));
+  queue.Cancel();
+  EXPECT_EQ(queue.TryPop(), std::nullopt);
+}
+
 TEST(BoundedQueueTest, MoveOnlyItems) {
   BoundedQueue<std::unique_ptr<int>> queue(1);
   EXPECT_TRUE(queue.Push(std::make_unique<int>(7)));
