@@ -269,8 +269,9 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   const ledger::SigningKey& admin = keys.at(gen.keys().front().name);
 
   int64_t tick = 0;
-  auto created = ledger::Ledger::Create(ledger_dir, gen.origin(), gen.keys().front().name, admin,
-                                        [&tick] { return kDemoClockStartMicros + 1000 * tick++; });
+  auto created = ledger::Ledger::Create(
+      ledger_dir, gen.origin(), gen.keys().front().name, admin,
+      {.now_micros = [&tick] { return kDemoClockStartMicros + 1000 * tick++; }});
   if (!created.ok()) return ReportError(created.status(), g.json);
   ledger::Ledger& l = **created;
   auto projector_or = projections::Projector::Open(l);

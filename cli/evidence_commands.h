@@ -24,7 +24,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace CLI {
 class App;

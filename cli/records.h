@@ -7,7 +7,7 @@
 #include <string>
 
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::cli {
 

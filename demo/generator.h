@@ -34,7 +34,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::demo {
 

@@ -15,7 +15,7 @@
 #include "domain/finess.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain {
 

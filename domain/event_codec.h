@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "domain/events.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain {
 

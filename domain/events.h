@@ -28,7 +28,7 @@
 #include "domain/finess.h"
 #include "domain/region.h"
 #include "domain/rulebook.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain {
 

@@ -24,7 +24,7 @@
 
 #include "domain/date.h"
 #include "domain/money.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain {
 

@@ -1,7 +1,7 @@
 // Byte vocabulary and SHA-256 for the ledger: Bytes / ByteView / Hash, one-shot and
-// incremental SHA-256 (OpenSSL 3 EVP behind a pimpl), and the two text encodings the
-// ledger's formats use: lowercase hex (INTERFACE.md outputs) and standard padded
-// base64 (C2SP signed notes, checkpoints, public keys).
+// incremental SHA-256 (OpenSSL 3 EVP behind a pimpl). The two text encodings the
+// ledger's formats use, lowercase hex and standard padded base64, are base/encoding.h's,
+// named here too (ledger::ToHex, ledger::Base64Encode, ...).
 //
 // Thread-safety: free functions are pure and may be called from any thread. A
 // Sha256Hasher is a mutable object: one thread at a time.
@@ -16,7 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/status.h"
+#include "base/encoding.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 
@@ -52,18 +53,13 @@ class Sha256Hasher {
   std::unique_ptr<Impl> impl_;
 };
 
-// Lowercase hex.
-std::string ToHex(ByteView data);
-// Hex (either case) to bytes; BAD_INPUT on an odd length or a non-hex char.
-Result<Bytes> FromHex(std::string_view hex);
+// base/encoding.h.
+using base::Base64Decode;
+using base::Base64Encode;
+using base::FromHex;
+using base::ToHex;
 // Exactly 64 hex chars; BAD_INPUT otherwise.
 Result<Hash> HashFromHex(std::string_view hex);
-
-// Standard alphabet (RFC 4648 §4), padded.
-std::string Base64Encode(ByteView data);
-// Strict: standard alphabet, padded, no whitespace, canonical (unused bits zero);
-// BAD_INPUT otherwise.
-Result<Bytes> Base64Decode(std::string_view text);
 
 }  // namespace esms::ledger
 

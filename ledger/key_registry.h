@@ -29,7 +29,7 @@
 
 #include "ledger/keys.h"
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

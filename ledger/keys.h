@@ -15,7 +15,7 @@
 #include <string_view>
 
 #include "ledger/hash.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

@@ -15,8 +15,8 @@
 // mismatch or undecodable bytes -> Status::DataLoss (CORRUPTION).
 //
 // Thread-safety: a Ledger is a resource type (no copy). Const methods may be called
-// from several threads at once; Append, NewBatch, Batch methods, MakeCheckpoint,
-// PutSnapshot and SetClockForTesting need exclusive access (no concurrent const calls).
+// from several threads at once; Append, NewBatch, Batch methods, MakeCheckpoint and
+// PutSnapshot need exclusive access (no concurrent const calls).
 #ifndef ESMS_LEDGER_LEDGER_H_
 #define ESMS_LEDGER_LEDGER_H_
 
@@ -36,7 +36,7 @@
 #include "ledger/key_registry.h"
 #include "ledger/keys.h"
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 
@@ -74,22 +74,30 @@ class Ledger {
  public:
   enum class Mode { kReadWrite, kReadOnly };
 
+  // What a caller may choose when it creates or opens a ledger.
+  struct Options {
+    // Microseconds since the Unix epoch, for recordedAt (default, when empty: the
+    // system clock). A deterministic clock gives a deterministic ledger, root
+    // included (the demo's, the tests').
+    std::function<int64_t()> now_micros;
+  };
+
   // A new ledger in `dir` (absent or empty). Genesis record seq 0: key.enrolled of
   // `admin_name` (roles {"admin"}, regions {}), event id "genesis", stream
   // "programme", signed by `admin`. Writes dir/ledger.pub = VerifierKey(origin, admin
   // public key) + "\n": the admin key is also the checkpoint key. Writes a first
   // checkpoint (size 1). `origin` is the checkpoint origin line (non-empty, no
-  // whitespace, no '+'). The ledger stays open for writing. `now_micros`, when given,
-  // is the clock for recordedAt from genesis on (as SetClockForTesting): a
-  // deterministic clock gives a deterministic ledger, root included (the demo's).
+  // whitespace, no '+'). The ledger stays open for writing; its clock is
+  // options.now_micros from genesis on.
   static Result<std::unique_ptr<Ledger>> Create(const std::filesystem::path& dir,
                                                 std::string_view origin,
                                                 std::string_view admin_name,
                                                 const SigningKey& admin,
-                                                std::function<int64_t()> now_micros = {});
+                                                Options options = {});
   // Opens an existing ledger. NotFound (NOT_FOUND) if `dir` is not a ledger;
   // Unavailable (LEDGER_LOCKED) if another writer holds it (kReadWrite only).
-  static Result<std::unique_ptr<Ledger>> Open(const std::filesystem::path& dir, Mode mode);
+  static Result<std::unique_ptr<Ledger>> Open(const std::filesystem::path& dir, Mode mode,
+                                              Options options = {});
 
   ~Ledger();
   Ledger(const Ledger&) = delete;
@@ -138,11 +146,11 @@ class Ledger {
     // (then the batch is reset to the ledger as it is on disk).
     Status Flush();
     // Entries staged since the last Submit/Commit.
-    size_t staged() const { return static_cast<size_t>(size_ - open_first_seq_); }
+    size_t staged() const;
     // The ledger size the batch would leave, its head hash and key registry.
-    uint64_t size() const { return size_; }
+    uint64_t size() const;
     const Hash& head_hash() const;
-    const KeyRegistry& keys() const { return registry_; }
+    const KeyRegistry& keys() const;
     // The records staged since the last Submit/Commit, in order.
     const std::vector<Record>& staged_records() const;
     // The record `seq`, staged, being written or in the ledger (waits for the sealing
@@ -158,44 +166,9 @@ class Ledger {
 
    private:
     friend class Ledger;
-    // The sealing and writing threads (ledger.cc).
-    class Pipeline;
+    class Impl;  // the batch's state and pipeline (ledger/internal/batch.h)
     explicit Batch(Ledger* ledger);
-    // Waits until every staged entry is sealed.
-    void Drain() const;
-    // Takes the results of finished writes into the ledger, waiting until at most
-    // `max_in_flight` remain. The first write error (the batch is then reset).
-    Status Reap(size_t max_in_flight);
-    struct StreamState {
-      uint64_t count = 0;
-      std::optional<uint64_t> last_seq;
-    };
-    Result<StreamState> StreamAt(const std::string& stream);
-    Result<std::optional<Record>> RecordWithEventId(const std::string& event_id);
-    // Back to the ledger as it is: staged entries dropped, caches cleared.
-    void Reset();
-
-    // A submitted run of records whose write is not yet observed done.
-    struct InFlight {
-      uint64_t end_size = 0;
-      KeyRegistry registry;  // as of end_size
-    };
-
-    Ledger* ledger_;  // not owned; outlives the batch
-    uint64_t base_size_ = 0;       // the ledger size the caches below start from
-    uint64_t open_first_seq_ = 0;  // first seq staged since the last Submit
-    uint64_t size_ = 0;
-    KeyRegistry registry_;
-    std::vector<InFlight> in_flight_;
-    std::unordered_map<std::string, uint64_t> staged_ids_;  // event id -> seq, not yet reaped
-    std::unordered_map<std::string, StreamState> streams_;  // kept across commits
-    std::string last_lookup_id_;  // FindEventId's last answer, while size_ is unchanged
-    std::optional<uint64_t> last_lookup_seq_;
-    uint64_t last_lookup_size_ = UINT64_MAX;
-    std::vector<std::pair<std::string, std::string>> meta_puts_;  // Create() only
-    std::string bootstrap_signer_;  // Create() only: the genesis key's name
-    Status failed_;  // a write failed: the batch refuses everything after it
-    std::unique_ptr<Pipeline> pipeline_;
+    std::unique_ptr<Impl> impl_;
   };
 
   std::unique_ptr<Batch> NewBatch();
@@ -288,11 +261,9 @@ class Ledger {
   Status ScanViews(uint64_t from, uint64_t to_exclusive,
                    const std::function<Status(const RecordView&)>& fn) const;
 
-  // Microseconds since the Unix epoch for recordedAt (default: the system clock).
-  void SetClockForTesting(std::function<int64_t()> now_micros);
-
  private:
-  Ledger(std::filesystem::path dir, Mode mode, std::unique_ptr<internal::Storage> db);
+  Ledger(std::filesystem::path dir, Mode mode, std::unique_ptr<internal::Storage> db,
+         Options options);
   Status LoadState();
   Status CheckWritable() const;
   int64_t NowMicros() const;
@@ -306,7 +277,7 @@ class Ledger {
   Hash head_{};
   KeyRegistry registry_;
   std::function<int64_t()> clock_;
-  const Batch* writing_batch_ = nullptr;  // the batch whose writes are in flight, if any
+  const Batch::Impl* writing_batch_ = nullptr;  // the batch whose writes are in flight, if any
 };
 
 }  // namespace esms::ledger

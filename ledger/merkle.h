@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "ledger/hash.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

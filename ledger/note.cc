@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/text.h"
 #include "ledger/merkle.h"
 
 namespace esms::ledger {
@@ -21,37 +22,7 @@ constexpr uint64_t kMaxTimestamp = uint64_t{std::numeric_limits<int64_t>::max()}
 
 using KeyId = std::array<uint8_t, 4>;
 
-// Decodes one UTF-8 code point at s[*i], advancing *i; -1 if malformed (overlong,
-// surrogate, beyond U+10FFFF, truncated).
-int32_t DecodeUtf8(std::string_view s, size_t* i) {
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  uint8_t b0 = byte(*i);
-  if (b0 < 0x80) {
-    ++*i;
-    return b0;
-  }
-  int len;
-  int32_t cp;
-  int32_t min;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, cp = b0 & 0x1F, min = 0x80;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, cp = b0 & 0x0F, min = 0x800;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, cp = b0 & 0x07, min = 0x10000;
-  } else {
-    return -1;
-  }
-  if (*i + len > s.size()) return -1;
-  for (int k = 1; k < len; ++k) {
-    uint8_t b = byte(*i + k);
-    if ((b & 0xC0) != 0x80) return -1;
-    cp = cp << 6 | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return -1;
-  *i += len;
-  return cp;
-}
+using base::DecodeUtf8;  // base/text.h
 
 bool IsUnicodeSpace(int32_t cp) {
   return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||

@@ -22,7 +22,7 @@
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger {
 

@@ -4,11 +4,11 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fmt/format.h>
-#include <kj/exception.h>
 
 #include <algorithm>
 #include <cstring>
 
+#include "base/kj.h"
 #include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
 #include "ledger/ledger.h"
@@ -32,7 +32,7 @@ Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words,
     words = kj::heapArray<capnp::word>(std::max(count, 2 * words.size()));
   }
   std::memcpy(words.begin(), bytes.data(), bytes.size());
-  kj::Maybe<kj::Exception> error = kj::runCatchingExceptions([&] {
+  return base::RunCatchingKj(base::KjErrorMeans::kDataLoss, "malformed envelope", [&] {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = count * 2 + 64;
     options.nestingLimit = 8;
@@ -49,10 +49,6 @@ Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words,
     auto payload = env.getPayload();
     view.payload = ByteView(payload.begin(), payload.size());
   });
-  KJ_IF_MAYBE(e, error) {
-    return Status::DataLoss(fmt::format("malformed envelope: {}", e->getDescription().cStr()));
-  }
-  return Status::OK();
 }
 
 }  // namespace

@@ -3,35 +3,23 @@
 #include <capnp/message.h>
 #include <capnp/serialize.h>
 #include <fmt/format.h>
-#include <kj/exception.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <utility>
 
+#include "base/kj.h"
 #include "ledger/merkle.h"
 #include "ledger/record.capnp.h"
 
 namespace esms::ledger {
 namespace {
 
-// What a Cap'n Proto error means where it happens: bytes read from storage are
-// corrupt (DataLoss); bytes handed in by a caller are bad input.
-enum class OnCapnpError { kDataLoss, kBadInput };
-
-// THE kj::Exception adapter of the ledger: runs `fn` (which uses Cap'n Proto and may
-// throw kj::Exception on malformed messages or exceeded limits) and turns an exception
-// into a Status. No other code in ledger/ catches kj::Exception.
-template <typename Fn>
-Status RunCapnp(OnCapnpError on_error, std::string_view what, Fn&& fn) {
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions(std::forward<Fn>(fn))) {
-    std::string message = fmt::format("{}: {}", what, exception->getDescription().cStr());
-    return on_error == OnCapnpError::kDataLoss ? Status::DataLoss(std::move(message))
-                                               : Status::BadInput(std::move(message));
-  }
-  return Status::OK();
-}
+// Cap'n Proto errors become a Status in base/kj.h's adapter (RunCatchingKj): no code in
+// ledger/ catches kj::Exception.
+using base::KjErrorMeans;
+using base::RunCatchingKj;
 
 // Explicit limits (capnp/message.h): a message may not make us traverse more than a
 // few times its own size, nor nest deeper than our schemas do.
@@ -84,7 +72,7 @@ Result<Bytes> EncodeEnvelope(const Record& r, bool with_signature) {
   RETURN_IF_ERROR(CheckEnvelopeFields(r));
   Bytes out;
   size_t estimate_words = 32 + (r.payload.size() + r.event_id.size() + r.stream.size()) / 8;
-  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "cannot encode envelope", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "cannot encode envelope", [&] {
     capnp::MallocMessageBuilder message(static_cast<unsigned>(estimate_words));
     auto env = message.initRoot<schema::Envelope>();
     env.setSeq(r.seq);
@@ -259,7 +247,7 @@ Result<Record> DecodeRecord(ByteView bytes, Bytes* signed_bytes) {
   Record r;
   size_t prev_hash_size = 0;
   size_t signature_size = 0;
-  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kDataLoss, "malformed envelope", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kDataLoss, "malformed envelope", [&] {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
     auto env = message.getRoot<schema::Envelope>();
@@ -317,7 +305,7 @@ namespace {
 
 Result<Bytes> EncodeKeyEnrolledChecked(const KeyEnrolment& k) {
   Bytes out;
-  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "cannot encode key.enrolled", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "cannot encode key.enrolled", [&] {
     capnp::MallocMessageBuilder message(64);
     auto root = message.initRoot<schema::KeyEnrolled>();
     root.setName(TextOf(k.name));
@@ -333,7 +321,7 @@ Result<Bytes> EncodeKeyEnrolledChecked(const KeyEnrolment& k) {
 
 Result<Bytes> EncodeKeyRevokedChecked(const KeyRevocation& k) {
   Bytes out;
-  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "cannot encode key.revoked", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "cannot encode key.revoked", [&] {
     capnp::MallocMessageBuilder message(32);
     auto root = message.initRoot<schema::KeyRevoked>();
     root.setName(TextOf(k.name));
@@ -372,7 +360,7 @@ Result<KeyEnrolment> DecodeKeyEnrolled(ByteView payload) {
   kj::Array<capnp::word> words = AlignedCopy(payload);
   KeyEnrolment k;
   size_t key_size = 0;
-  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "malformed key.enrolled payload", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "malformed key.enrolled payload", [&] {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
     auto root = message.getRoot<schema::KeyEnrolled>();
@@ -399,7 +387,7 @@ Result<KeyRevocation> DecodeKeyRevoked(ByteView payload) {
   RETURN_IF_ERROR(CheckPayloadShape(payload, kKeyRevokedType));
   kj::Array<capnp::word> words = AlignedCopy(payload);
   KeyRevocation k;
-  RETURN_IF_ERROR(RunCapnp(OnCapnpError::kBadInput, "malformed key.revoked payload", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "malformed key.revoked payload", [&] {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
     auto root = message.getRoot<schema::KeyRevoked>();
@@ -411,31 +399,6 @@ Result<KeyRevocation> DecodeKeyRevoked(ByteView payload) {
     return Status::BadInput("key.revoked payload is not canonical");
   }
   return k;
-}
-
-std::string JsonQuote(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + 2);
-  out.push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
 }
 
 namespace {

@@ -23,7 +23,8 @@
 
 #include "ledger/hash.h"
 #include "ledger/keys.h"
-#include "ledger/status.h"
+#include "base/status.h"
+#include "base/text.h"
 
 namespace esms::ledger {
 
@@ -120,9 +121,8 @@ Result<KeyRevocation> DecodeKeyRevoked(ByteView payload);
 // BAD_INPUT for another type or a payload that does not decode.
 Result<std::string> KeyPayloadToJson(std::string_view type, ByteView payload);
 
-// `text` as a JSON string literal (quotes included; control chars, '"' and '\' escaped;
-// UTF-8 passed through).
-std::string JsonQuote(std::string_view text);
+// base/text.h: `text` as a JSON string literal.
+using base::JsonQuote;
 
 }  // namespace esms::ledger
 

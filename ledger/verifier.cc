@@ -4,15 +4,14 @@
 
 #include <algorithm>
 #include <bit>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
 #include <utility>
 
+#include "base/bounded_queue.h"
 #include "ledger/internal/storage_keys.h"
 #include "ledger/internal/verifier_envelope.h"
 #include "ledger/key_registry.h"
@@ -54,11 +53,7 @@ class SignatureChecker {
   std::optional<SignatureJob> Finish() {
     if (!finished_) {
       Push();
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        done_ = true;
-      }
-      ready_.notify_all();
+      queue_.Finish();
       for (std::thread& worker : workers_) worker.join();
       finished_ = true;
     }
@@ -71,27 +66,14 @@ class SignatureChecker {
 
   void Push() {
     if (chunk_.empty()) return;
-    std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [this] { return queue_.size() < kMaxQueued; });
-    queue_.push_back(std::move(chunk_));
+    (void)queue_.Push(std::move(chunk_));  // never cancelled
     chunk_ = {};
     chunk_.reserve(kChunk);
-    lock.unlock();
-    ready_.notify_one();
   }
 
   void Work() {
-    for (;;) {
-      std::vector<SignatureJob> chunk;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        ready_.wait(lock, [this] { return !queue_.empty() || done_; });
-        if (queue_.empty()) return;
-        chunk = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      space_.notify_one();
-      for (SignatureJob& job : chunk) {
+    while (std::optional<std::vector<SignatureJob>> chunk = queue_.Pop()) {
+      for (SignatureJob& job : *chunk) {
         if (!VerifySignature(job.key, job.signed_bytes, job.signature)) {
           std::lock_guard<std::mutex> lock(mu_);
           if (!failure_ || job.seq < failure_->seq) failure_ = std::move(job);
@@ -103,11 +85,8 @@ class SignatureChecker {
   }
 
   std::vector<SignatureJob> chunk_;
-  std::mutex mu_;
-  std::condition_variable ready_;
-  std::condition_variable space_;
-  std::deque<std::vector<SignatureJob>> queue_;
-  bool done_ = false;
+  base::BoundedQueue<std::vector<SignatureJob>> queue_{kMaxQueued};
+  std::mutex mu_;  // guards failure_
   bool finished_ = false;
   std::atomic<bool> failed_{false};
   std::optional<SignatureJob> failure_;
@@ -274,7 +253,7 @@ class Verifier::ChunkQueue {
   std::unique_ptr<PassChunk> NewChunk() {
     std::unique_ptr<PassChunk> chunk;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::lock_guard<std::mutex> lock(free_mu_);
       if (!free_.empty()) {
         chunk = std::move(free_.back());
         free_.pop_back();
@@ -288,56 +267,27 @@ class Verifier::ChunkQueue {
     chunk->items.clear();
     return chunk;
   }
-  void Push(std::unique_ptr<PassChunk> chunk) {
-    std::unique_lock<std::mutex> lock(mu_);
-    space_.wait(lock, [this] { return queue_.size() < kMaxQueued || closed_; });
-    if (closed_) return;
-    queue_.push_back(std::move(chunk));
-    lock.unlock();
-    ready_.notify_one();
-  }
+  // Dropped once the consumer has stopped (Close).
+  void Push(std::unique_ptr<PassChunk> chunk) { (void)queue_.Push(std::move(chunk)); }
   // No more pushes.
-  void Finish() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      done_ = true;
-    }
-    ready_.notify_one();
-  }
+  void Finish() { queue_.Finish(); }
   // The next chunk, or null once Finish()ed and empty.
   std::unique_ptr<PassChunk> Pop() {
-    std::unique_lock<std::mutex> lock(mu_);
-    ready_.wait(lock, [this] { return !queue_.empty() || done_; });
-    if (queue_.empty()) return nullptr;
-    std::unique_ptr<PassChunk> chunk = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    space_.notify_one();
-    return chunk;
+    std::optional<std::unique_ptr<PassChunk>> chunk = queue_.Pop();
+    return chunk ? std::move(*chunk) : nullptr;
   }
   void Recycle(std::unique_ptr<PassChunk> chunk) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(free_mu_);
     free_.push_back(std::move(chunk));
   }
   // The consumer stops: pushes are dropped from now on.
-  void Close() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      closed_ = true;
-      queue_.clear();
-    }
-    space_.notify_all();
-  }
+  void Close() { queue_.Cancel(); }
 
  private:
   static constexpr size_t kMaxQueued = 8;
-  std::mutex mu_;
-  std::condition_variable ready_;
-  std::condition_variable space_;
-  std::deque<std::unique_ptr<PassChunk>> queue_;
+  base::BoundedQueue<std::unique_ptr<PassChunk>> queue_{kMaxQueued};
+  std::mutex free_mu_;
   std::vector<std::unique_ptr<PassChunk>> free_;
-  bool done_ = false;
-  bool closed_ = false;
 };
 
 void Frontier::Append(const Hash& leaf_hash, std::vector<SubtreeNode>* completed,

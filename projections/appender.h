@@ -20,7 +20,7 @@
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::projections {
 

@@ -32,7 +32,7 @@
 #include "domain/date.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
-#include "ledger/status.h"
+#include "base/status.h"
 #include "projections/queries.h"
 #include "projections/state.h"
 

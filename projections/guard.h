@@ -23,7 +23,7 @@
 #include "domain/events.h"
 #include "ledger/key_registry.h"
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 #include "projections/state.h"
 
 namespace esms::projections {

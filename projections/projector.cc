@@ -1,13 +1,11 @@
 #include "projections/projector.h"
 
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/bounded_queue.h"
 #include "domain/event_codec.h"
 #include "ledger/hash.h"
 #include "ledger/key_registry.h"
@@ -149,54 +147,9 @@ struct Decoded {
 
 // Batches of decoded records handed from the reading thread to the folding one; at
 // most kMaxBatches in flight, so memory stays bounded whatever the ledger's size.
-class DecodedQueue {
- public:
-  static constexpr size_t kBatch = 1024;
-  static constexpr size_t kMaxBatches = 8;
-
-  // False when the consumer stopped (its fold failed): the producer should stop too.
-  bool Push(std::vector<Decoded> batch) {
-    std::unique_lock lock(mutex_);
-    not_full_.wait(lock, [&] { return batches_.size() < kMaxBatches || stopped_; });
-    if (stopped_) return false;
-    batches_.push_back(std::move(batch));
-    not_empty_.notify_one();
-    return true;
-  }
-  void Finish(Status status) {
-    std::lock_guard lock(mutex_);
-    finished_ = true;
-    status_ = std::move(status);
-    not_empty_.notify_one();
-  }
-  void Stop() {
-    std::lock_guard lock(mutex_);
-    stopped_ = true;
-    not_full_.notify_one();
-  }
-  // The next batch; nullopt at the end (then status() says how the producer ended).
-  std::optional<std::vector<Decoded>> Pop() {
-    std::unique_lock lock(mutex_);
-    not_empty_.wait(lock, [&] { return !batches_.empty() || finished_; });
-    if (batches_.empty()) return std::nullopt;
-    std::vector<Decoded> batch = std::move(batches_.front());
-    batches_.pop_front();
-    not_full_.notify_one();
-    return batch;
-  }
-  Status status() {
-    std::lock_guard lock(mutex_);
-    return status_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable not_full_, not_empty_;
-  std::deque<std::vector<Decoded>> batches_;
-  bool finished_ = false;
-  bool stopped_ = false;
-  Status status_;
-};
+constexpr size_t kBatch = 1024;
+constexpr size_t kMaxBatches = 8;
+using DecodedQueue = base::BoundedQueue<std::vector<Decoded>>;
 
 // Below this many records the fold runs on the calling thread alone.
 constexpr uint64_t kPipelineMin = 20000;
@@ -214,10 +167,11 @@ Status Projector::CatchUp() {
   }
   // Two cores: one thread reads and decodes the records (RocksDB scan, envelope,
   // Cap'n Proto payload with its canonical-form check), this one folds them, in order.
-  DecodedQueue queue;
+  DecodedQueue queue(kMaxBatches);
+  Status read_status;  // how the reader ended; read after it is joined
   std::thread reader([&] {
     std::vector<Decoded> batch;
-    batch.reserve(DecodedQueue::kBatch);
+    batch.reserve(kBatch);
     bool stopped = false;
     Status status = ledger_.ScanViews(from, to, [&](const ledger::Ledger::RecordView& record) {
       Decoded d;
@@ -235,18 +189,19 @@ Status Projector::CatchUp() {
         d.data = std::move(data).value();
       }
       batch.push_back(std::move(d));
-      if (batch.size() == DecodedQueue::kBatch) {
+      if (batch.size() == kBatch) {
         if (!queue.Push(std::move(batch))) {
           stopped = true;
           return Status::Aborted("CATCH_UP_STOPPED", "the fold stopped");
         }
         batch = {};
-        batch.reserve(DecodedQueue::kBatch);
+        batch.reserve(kBatch);
       }
       return Status::OK();
     });
     if (status.ok() && !batch.empty() && !queue.Push(std::move(batch))) stopped = true;
-    queue.Finish(stopped ? Status::OK() : std::move(status));
+    read_status = stopped ? Status::OK() : std::move(status);
+    queue.Finish();
   });
   Status folded = Status::OK();
   while (std::optional<std::vector<Decoded>> batch = queue.Pop()) {
@@ -257,15 +212,13 @@ Status Projector::CatchUp() {
       ++replayed_;
     }
     if (!folded.ok()) {
-      queue.Stop();
-      while (queue.Pop()) {
-      }
+      queue.Cancel();  // the reader's next Push returns false
       break;
     }
   }
   reader.join();
   RETURN_IF_ERROR(folded);
-  return queue.status();
+  return read_status;
 }
 
 Status Projector::SaveSnapshot() {

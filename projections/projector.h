@@ -33,7 +33,7 @@
 #include <string_view>
 
 #include "ledger/ledger.h"
-#include "ledger/status.h"
+#include "base/status.h"
 #include "projections/appender.h"
 #include "projections/guard.h"
 #include "projections/state.h"

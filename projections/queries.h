@@ -14,7 +14,7 @@
 
 #include "domain/date.h"
 #include "ledger/ledger.h"
-#include "ledger/status.h"
+#include "base/status.h"
 #include "projections/rules.h"
 #include "projections/state.h"
 

@@ -32,7 +32,7 @@
 #include <vector>
 
 #include "domain/date.h"
-#include "ledger/status.h"
+#include "base/status.h"
 #include "projections/state.h"
 
 namespace esms::projections {

@@ -39,7 +39,7 @@
 #include "domain/region.h"
 #include "ledger/hash.h"
 #include "ledger/record.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::projections {
 

@@ -10,7 +10,7 @@
 
 #include "demo/internal/plan.h"
 #include "demo/internal/rng.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::demo::internal {
 

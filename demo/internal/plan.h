@@ -22,7 +22,7 @@
 #include "domain/events.h"
 #include "domain/rulebook.h"
 #include "domain/usage.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::demo::internal {
 

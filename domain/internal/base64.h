@@ -1,8 +1,6 @@
-// Standard base64 (RFC 4648 §4, with '=' padding), strict: the decoder refuses
-// whitespace, missing or extra padding, characters outside the alphabet and
-// non-zero trailing bits, so one byte string has exactly one accepted text.
-// Private to domain/ (the domain layer decodes key.enrolled public keys without
-// OpenSSL).
+// Base64 for the event codec, as base/encoding.h writes and reads it (standard
+// alphabet, padded, strict); the decoder's answer as an optional, which is all the
+// codec needs (it words its own error with the JSON path). New code: base/encoding.h.
 //
 // Thread-safety: pure functions.
 #ifndef ESMS_DOMAIN_INTERNAL_BASE64_H_
@@ -10,17 +8,21 @@
 
 #include <cstdint>
 #include <optional>
-#include <span>
-#include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/encoding.h"
+
 namespace esms::domain::internal {
 
-std::string Base64Encode(std::span<const uint8_t> bytes);
+using base::Base64Encode;
 
 // nullopt when `text` is not the canonical base64 of some bytes.
-std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text);
+inline std::optional<std::vector<uint8_t>> Base64Decode(std::string_view text) {
+  Result<std::vector<uint8_t>> bytes = base::Base64Decode(text);
+  if (!bytes.ok()) return std::nullopt;
+  return std::move(bytes).value();
+}
 
 }  // namespace esms::domain::internal
 

@@ -1,27 +1,21 @@
-// Small text helpers for error messages and identifiers. Private to domain/.
+// Text helpers of domain/: the JSON paths of the event codec's messages, and the
+// quoting and UTF-8 checks of base/text.h under the names the domain code uses.
 //
 // Thread-safety: pure functions.
 #ifndef ESMS_DOMAIN_INTERNAL_TEXT_H_
 #define ESMS_DOMAIN_INTERNAL_TEXT_H_
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
+#include "base/text.h"
+
 namespace esms::domain::internal {
 
-// `text` in double quotes, safe to embed in a message (and so in JSON output):
-// '"' and
-// '\' escaped, control characters and bytes that are not valid UTF-8 written as
-// \u00XX / \xXX, and cut (at a character boundary, with "...") beyond
-// `max_bytes`.
-std::string Quote(std::string_view text, size_t max_bytes = 80);
-
-// `text` with control characters and invalid UTF-8 escaped as in Quote, not
-// quoted and not cut: for library messages that may echo raw input.
-std::string Sanitize(std::string_view text);
-
-// True when `text` is valid UTF-8 (no overlong forms, no surrogates).
-bool IsValidUtf8(std::string_view text);
+using base::IsValidUtf8;
+using base::Quote;
+using base::Sanitize;
 
 // "<path>.<key>", or "<key>" at the top level.
 std::string JoinPath(std::string_view path, std::string_view key);

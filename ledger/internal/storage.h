@@ -20,7 +20,7 @@
 
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger::internal {
 
@@ -100,6 +100,14 @@ class ScanPerfOff {
  private:
   rocksdb::PerfLevel saved_;
 };
+
+// Bytes and text as RocksDB slices (no copy; valid as long as what they view).
+inline rocksdb::Slice SliceOf(ByteView bytes) {
+  return rocksdb::Slice(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+inline rocksdb::Slice SliceOf(std::string_view text) {
+  return rocksdb::Slice(text.data(), text.size());
+}
 
 // The stored tree as a SubtreeStore.
 class StorageTree final : public SubtreeStore {

@@ -39,7 +39,7 @@
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::ledger::internal {
 

@@ -56,14 +56,10 @@ class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path() / "ledger";
-    Result<std::unique_ptr<Ledger>> created = Ledger::Create(dir_, "esms.test/bzh", "admin", admin_);
+    Result<std::unique_ptr<Ledger>> created = Ledger::Create(
+        dir_, "esms.test/bzh", "admin", admin_, {.now_micros = [this] { return now_ += 1000; }});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     ledger_ = std::move(created).value();
-    UseTestClock(*ledger_);
-  }
-
-  void UseTestClock(Ledger& ledger) {
-    ledger.SetClockForTesting([this] { return now_ += 1000; });
   }
 
   static Entry Event(std::string id, std::string stream, std::string payload,

@@ -11,8 +11,8 @@
 // the standard library, so `domain/` may use it without knowing anything of `ledger/`.
 //
 // Thread-safety: value types; distinct objects may be used from distinct threads.
-#ifndef ESMS_LEDGER_STATUS_H_
-#define ESMS_LEDGER_STATUS_H_
+#ifndef ESMS_BASE_STATUS_H_
+#define ESMS_BASE_STATUS_H_
 
 #include <cstdint>
 #include <optional>
@@ -47,7 +47,6 @@ inline constexpr std::string_view kEventIdConflict = "EVENT_ID_CONFLICT";
 inline constexpr std::string_view kVersionConflict = "VERSION_CONFLICT";
 inline constexpr std::string_view kNotFound = "NOT_FOUND";
 inline constexpr std::string_view kCorruption = "CORRUPTION";
-inline constexpr std::string_view kVerificationFailed = "VERIFICATION_FAILED";
 inline constexpr std::string_view kLedgerLocked = "LEDGER_LOCKED";
 inline constexpr std::string_view kStorage = "STORAGE_ERROR";
 inline constexpr std::string_view kInternal = "INTERNAL";
@@ -181,4 +180,4 @@ class [[nodiscard]] Result {
   if (!tmp.ok()) return std::move(tmp).TakeStatus(); \
   lhs = std::move(tmp).value()
 
-#endif  // ESMS_LEDGER_STATUS_H_
+#endif  // ESMS_BASE_STATUS_H_
