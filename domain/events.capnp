@@ -166,6 +166,8 @@ struct IndicatorMeasured {
   ePrescriptionImports @12 :Int64;
   hasEParcoursExchanges @13 :Bool;
   eParcoursExchanges @14 :Int64;
+  hasSoclePeriodStart @15 :Bool;
+  soclePeriodStart @16 :Int32;
 }
 
 struct GrappeExtended {

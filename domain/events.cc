@@ -298,6 +298,12 @@ struct Validator {
                               " is before data.periodStart " +
                               e.period_start.ToString());
     }
+    if (e.socle_period_start && *e.socle_period_start > e.period_end) {
+      return Status::BadInput("data.soclePeriodStart: " +
+                              e.socle_period_start->ToString() +
+                              " is after data.periodEnd " +
+                              e.period_end.ToString());
+    }
     RETURN_IF_ERROR(
         CheckNonNegative(e.persons_accompanied, "data.personsAccompanied"));
     RETURN_IF_ERROR(CheckNonNegative(e.active_files, "data.activeFiles"));

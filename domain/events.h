@@ -215,6 +215,9 @@ struct IndicatorMeasured {
   int64_t dmp_fed = 0;
   std::optional<int64_t> e_prescription_imports;
   std::optional<int64_t> e_parcours_exchanges;
+  // 2024 (003 §4 A): the start of the 3-6 month window over which MSSanté and DMP are
+  // measured, ending at period_end (absent: the measurement's own period).
+  std::optional<Date> socle_period_start;
 
   // The MSSanté / DMP denominator: persons_eligible, by default
   // persons_accompanied.

@@ -16,12 +16,13 @@
 //     32 bytes: SHA-256 of everything before (a snapshot is a cache: any flipped byte
 //       makes it undecodable, and the projector then rebuilds);
 // - a measurement chunk (the numbers whose first kChunkPrefixSize characters are its
-//   name): tag "esms-measurements-v2\n", u32 #numbers, each (by FINESS, only those
-//   with measurements): str finess, u32 #measurements, each a fixed 89-byte record
+//   name): tag "esms-measurements-v3\n", u32 #numbers, each (by FINESS, only those
+//   with measurements): str finess, u32 #measurements, each a fixed 93-byte record
 //   {u64 seq, i32 periodStart, i32 periodEnd (days), u8 presence bits
-//   (personsEligible 1, ePrescriptionImports 2, eParcoursExchanges 4), nine i64
-//   counts in events.capnp order (absent ones 0)}: no FINESS per measurement (it is
-//   the key), no Cap'n Proto, so decoding one is a few loads.
+//   (personsEligible 1, ePrescriptionImports 2, eParcoursExchanges 4, soclePeriodStart
+//   8), nine i64 counts in events.capnp order (absent ones 0), i32 soclePeriodStart
+//   (days, 0 when absent)}: no FINESS per measurement (it is the key), no Cap'n
+//   Proto, so decoding one is a few loads; a v2 chunk (no soclePeriodStart) is rebuilt.
 // str = u32 length + bytes; fact = u64 seq + u32 length + the event's canonical Cap'n
 // Proto payload (domain::EncodePayload); fact list = u32 count + facts. Facts are
 // decoded with domain::DecodeTrustedPayload: the digest vouches for them. Encode()
@@ -76,9 +77,9 @@ Status DecodeJsonFacts(const json& j, std::vector<Fact<T>>* out) {
 // ---- Version 2 (binary). ----
 
 constexpr std::string_view kTag2 = "esms-state-v2\n";
-constexpr std::string_view kChunkTag = "esms-measurements-v2\n";
+constexpr std::string_view kChunkTag = "esms-measurements-v3\n";
 constexpr size_t kDigestSize = 32;
-constexpr size_t kMeasurementSize = 8 + 4 + 4 + 1 + 9 * 8;
+constexpr size_t kMeasurementSize = 8 + 4 + 4 + 1 + 9 * 8 + 4;
 
 class Writer {
  public:
@@ -121,7 +122,7 @@ class Writer {
       I32(m.period_start.days());
       I32(m.period_end.days());
       U8(static_cast<uint8_t>((m.persons_eligible ? 1 : 0) | (m.e_prescription_imports ? 2 : 0) |
-                              (m.e_parcours_exchanges ? 4 : 0)));
+                              (m.e_parcours_exchanges ? 4 : 0) | (m.socle_period_start ? 8 : 0)));
       I64(m.persons_accompanied);
       I64(m.active_files);
       I64(m.active_files_with_plan);
@@ -131,6 +132,7 @@ class Writer {
       I64(m.dmp_fed);
       I64(m.e_prescription_imports.value_or(0));
       I64(m.e_parcours_exchanges.value_or(0));
+      I32(m.socle_period_start.has_value() ? m.socle_period_start->days() : 0);
     }
   }
   ledger::Bytes Take() { return std::move(out_); }
@@ -240,10 +242,12 @@ class Reader {
       m.dmp_fed = I64();
       const int64_t prescriptions = I64();
       const int64_t exchanges = I64();
+      const int64_t socle = I32();
       if (present & 1) m.persons_eligible = eligible;
+      if (present & 8) m.socle_period_start = domain::Date::FromDays(socle);
       if (present & 2) m.e_prescription_imports = prescriptions;
       if (present & 4) m.e_parcours_exchanges = exchanges;
-      if (present > 7 || (!(present & 1) && eligible != 0) ||
+      if (present > 15 || (!(present & 8) && socle != 0) || (!(present & 1) && eligible != 0) ||
           (!(present & 2) && prescriptions != 0) || (!(present & 4) && exchanges != 0)) {
         return Fail("bad measurement");
       }

@@ -192,6 +192,10 @@ void Write(const IndicatorMeasured& from, w::IndicatorMeasured::Builder to) {
     to.setHasEParcoursExchanges(true);
     to.setEParcoursExchanges(*from.e_parcours_exchanges);
   }
+  if (from.socle_period_start) {
+    to.setHasSoclePeriodStart(true);
+    to.setSoclePeriodStart(DayNumber(*from.socle_period_start));
+  }
 }
 
 void Write(const GrappeExtended& from, w::GrappeExtended::Builder to) {
@@ -502,6 +506,13 @@ Result<IndicatorMeasured> Read(w::IndicatorMeasured::Reader from,
       std::optional<int64_t> e_parcours,
       ReadOptional(from.getHasEParcoursExchanges(),
                    from.getEParcoursExchanges(), "eParcoursExchanges"));
+  ASSIGN_OR_RETURN(std::optional<int32_t> socle_days,
+                   ReadOptional(from.getHasSoclePeriodStart(),
+                                from.getSoclePeriodStart(), "soclePeriodStart"));
+  std::optional<Date> socle_period_start;
+  if (socle_days) {
+    ASSIGN_OR_RETURN(socle_period_start, ReadDate(*socle_days, "soclePeriodStart"));
+  }
   return IndicatorMeasured{
       .finess = std::move(finess),
       .period_start = period_start,
@@ -514,7 +525,8 @@ Result<IndicatorMeasured> Read(w::IndicatorMeasured::Reader from,
       .mssante_messages = from.getMssanteMessages(),
       .dmp_fed = from.getDmpFed(),
       .e_prescription_imports = e_prescription,
-      .e_parcours_exchanges = e_parcours};
+      .e_parcours_exchanges = e_parcours,
+      .socle_period_start = socle_period_start};
 }
 
 Result<GrappeExtended> Read(w::GrappeExtended::Reader from,

@@ -580,7 +580,7 @@ Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
       {"finess", "periodStart", "periodEnd", "personsAccompanied",
        "activeFiles", "activeFilesWithPlan", "activeFilesWithAgendaEvent",
        "personsEligible", "mssanteMessages", "dmpFed", "ePrescriptionImports",
-       "eParcoursExchanges"}));
+       "eParcoursExchanges", "soclePeriodStart"}));
   ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
   ASSIGN_OR_RETURN(Date period_start, Required(v, p, "periodStart", ReadDate));
   ASSIGN_OR_RETURN(Date period_end, Required(v, p, "periodEnd", ReadDate));
@@ -600,6 +600,8 @@ Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
                    Optional(v, p, "ePrescriptionImports", ReadCount));
   ASSIGN_OR_RETURN(std::optional<int64_t> e_parcours,
                    Optional(v, p, "eParcoursExchanges", ReadCount));
+  ASSIGN_OR_RETURN(std::optional<Date> socle_period_start,
+                   Optional(v, p, "soclePeriodStart", ReadDate));
   return IndicatorMeasured{.finess = std::move(finess),
                            .period_start = period_start,
                            .period_end = period_end,
@@ -611,7 +613,8 @@ Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
                            .mssante_messages = mssante,
                            .dmp_fed = dmp_fed,
                            .e_prescription_imports = e_prescription,
-                           .e_parcours_exchanges = e_parcours};
+                           .e_parcours_exchanges = e_parcours,
+                           .socle_period_start = socle_period_start};
 }
 
 Result<GrappeExtended> ReadData(const Json& v, const std::string& p,
@@ -924,6 +927,7 @@ OrderedJson ToJson(const IndicatorMeasured& e) {
   out["dmpFed"] = e.dmp_fed;
   PutOptional(out, "ePrescriptionImports", e.e_prescription_imports);
   PutOptional(out, "eParcoursExchanges", e.e_parcours_exchanges);
+  if (e.socle_period_start) Put(out, "soclePeriodStart", *e.socle_period_start);
   return out;
 }
 
