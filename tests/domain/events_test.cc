@@ -68,7 +68,8 @@ IndicatorMeasured Measure() {
                            .mssante_messages = 70,
                            .dmp_fed = 70,
                            .e_prescription_imports = std::nullopt,
-                           .e_parcours_exchanges = std::nullopt};
+                           .e_parcours_exchanges = std::nullopt,
+                           .socle_period_start = std::nullopt};
 }
 
 TEST(EventsTest, StreamsFollowInterface) {
