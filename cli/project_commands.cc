@@ -38,7 +38,8 @@ void Print(const std::string& text) {
 int CmdState(const Globals& g, const std::string& project) {
   auto p = OpenProjected(g);
   if (!p.ok()) return ReportError(p.status(), g.json);
-  auto view = projections::ViewProject(p->projector->state(), project);
+  auto view = projections::ViewProject(p->projector->state(), project,
+                                       projections::LedgerSigners(*p->ledger));
   if (!view.ok()) return ReportError(view.status(), g.json);
   Print(g.json ? projections::ToJson(*view) : projections::ToText(*view));
   return kExitOk;
@@ -59,7 +60,8 @@ int CmdCheck(const Globals& g, const std::string& project, const std::optional<s
   }
   auto p = OpenProjected(g);
   if (!p.ok()) return ReportError(p.status(), g.json);
-  auto report = projections::CheckProject(p->projector->state(), project, date);
+  auto report = projections::CheckProject(p->projector->state(), project, date,
+                                           projections::LedgerSigners(*p->ledger));
   if (!report.ok()) return ReportError(report.status(), g.json);
   Print(g.json ? projections::ToJson(*report) : projections::ToText(*report));
   return kExitOk;

@@ -41,24 +41,38 @@ std::string Seqs(const std::vector<uint64_t>& seqs) {
 
 // ---- state ----
 
-Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id) {
+SignerLookup LedgerSigners(const ledger::Ledger& ledger) {
+  return [&ledger](uint64_t seq) -> const ledger::KeyInfo* {
+    Result<ledger::Record> record = ledger.Get(seq);
+    if (!record.ok()) return nullptr;
+    return ledger.keys().Find(record->signer);
+  };
+}
+
+Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id,
+                                const SignerLookup& signer_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   ProjectView view;
   view.project = p->id();
   view.campaign = std::string(domain::CampaignId(p->campaign()));
   view.status = std::string(ToString(p->status()));
+  view.lead_region = p->LeadRegion();
   std::vector<domain::Finess> in_convention = ConventionEstablishments(state, *p);
-  Result<domain::ProjectEntitlement> entitlement = EntitlementOf(*p);
+  // Ranks and amounts over the ESSMS party to the project as funded (DOMAIN.md §3):
+  // an ESSMS left out of the convention in force shows rank 0 and no entitlement.
+  Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
   for (size_t i = 0; i < p->establishments.size(); ++i) {
     const auto& e = p->establishments[i];
     EstablishmentView ev;
     ev.finess = e.entry.finess.str();
     ev.current_finess = state.registry().Resolve(e.entry.finess).str();
-    ev.rank = static_cast<int>(i) + 1;
     ev.situation = std::string(domain::ToString(e.entry.situation));
     if (entitlement.ok()) {
       for (const auto& line : entitlement->lines) {
-        if (line.finess == e.entry.finess) ev.entitlement_cents = line.total.cents();
+        if (line.finess == e.entry.finess) {
+          ev.entitlement_cents = line.total.cents();
+          ev.rank = line.rank;
+        }
       }
     }
     ev.in_convention = std::find(in_convention.begin(), in_convention.end(), e.entry.finess) !=
@@ -73,6 +87,7 @@ Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id
                              pay.data.amount_cents, pay.data.paid_at.ToString()});
   }
   view.warnings = WarningsOf(state, *p);
+  for (Warning& w : LeadRegionWarnings(*p, signer_of)) view.warnings.push_back(std::move(w));
   return view;
 }
 
@@ -96,6 +111,7 @@ std::string ToJson(const ProjectView& v) {
   json out = {{"project", v.project},
               {"campaign", v.campaign},
               {"status", v.status},
+              {"leadRegion", v.lead_region},
               {"establishments", std::move(establishments)},
               {"entitlementCents", v.entitlement_cents},
               {"conventionCents", v.convention_cents},
@@ -106,9 +122,11 @@ std::string ToJson(const ProjectView& v) {
 }
 
 std::string ToText(const ProjectView& v) {
-  std::string out = "project " + v.project + " (" + v.campaign + "): " + v.status + "\n";
+  std::string out = "project " + v.project + " (" + v.campaign + "): " + v.status +
+                    ", lead region " + v.lead_region + "\n";
   for (const auto& e : v.establishments) {
-    out += "  #" + std::to_string(e.rank) + " " + e.finess +
+    // Rank "-": left out of the convention in force, it uses no rank (DOMAIN.md §3).
+    out += "  #" + (e.rank > 0 ? std::to_string(e.rank) : std::string("-")) + " " + e.finess +
            (e.current_finess != e.finess ? " (now " + e.current_finess + ")" : "") + " " +
            e.situation + " " + domain::Money::Cents(e.entitlement_cents).ToString() +
            (e.in_convention ? "" : " (not in the convention)") + "\n";
@@ -129,12 +147,13 @@ std::string ToText(const ProjectView& v) {
 // ---- check ----
 
 Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view id,
-                                 domain::Date at) {
+                                 domain::Date at, const SignerLookup& signer_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   CheckReport report;
   report.project = p->id();
   report.at = at;
   report.warnings = WarningsOf(state, *p);
+  for (Warning& w : LeadRegionWarnings(*p, signer_of)) report.warnings.push_back(std::move(w));
   // The convention in force at `at`: the last one signed on or before it (an amendment
   // signed later does not count yet); if none was signed by then, the first one, to
   // say when it was signed.
@@ -198,7 +217,7 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
         expense.detail = "no certified expense statement";
       }
       check.conditions.push_back(expense);
-      Result<domain::ProjectEntitlement> entitlement = EntitlementOf(*p);
+      Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
       const int64_t equipment = entitlement.ok() ? EquipmentCentsFor(*entitlement, listed) : 0;
       Condition within{"EQUIPMENT_WITHIN_EXPENSE",
                        equipment == 0 ||

@@ -84,6 +84,9 @@ struct Project {
   std::vector<domain::OrganisationEntry> organisations;  // submission, then extensions
   std::vector<ProjectEstablishment> establishments;      // rank order
   std::optional<Decision> decision;
+  // A selection a later project.rejected closed before any convention (DOMAIN.md §2):
+  // voiding the rejection brings it back.
+  std::optional<Decision> overruled_selection;
   std::vector<Fact<domain::ConventionSigned>> conventions;  // the last one is in force
   std::vector<Fact<domain::PaymentIssued>> payments;
   std::vector<Fact<domain::ExpensesCertified>> expenses;
@@ -106,6 +109,9 @@ struct Project {
   std::set<std::string> Regions() const;
   // The regions of the submitted establishments only (follow-up stays there, 002).
   std::set<std::string> InitialRegions() const;
+  // The lead region (INSEE code): the region with the most submitted ESSMS, a tie to
+  // the porteur's region (002 Mise en grappes, DOMAIN.md §2).
+  std::string LeadRegion() const;
   // Index in `establishments` of `finess` (the listed number), or -1.
   int IndexOf(const domain::Finess& finess) const;
 };

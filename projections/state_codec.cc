@@ -6,8 +6,9 @@
 // - the core:
 //     tag "esms-state-v2\n", u64 nextSeq
 //     u32 #projects, each (by id): str id, fact submission, u8 decision (0 none,
-//       1 selected, 2 rejected) [+ fact], fact lists conventions, payments, expenses,
-//       extensions
+//       1 selected, 2 rejected [+ fact], 3 selected then rejected before any convention
+//       [+ the selection's fact + the rejection's fact]), fact lists conventions,
+//       payments, expenses, extensions
 //     u32 #establishments, each number with any fact (by FINESS): str finess,
 //       u32 #links {str project, u64 seq}, fact lists sons, eu funds, adjustments
 //     fact list changes (by `from`), fact list referencing, u32 #voided + u64 each
@@ -301,6 +302,11 @@ struct StateCodec {
       w.FactOf(p.submitted_seq, p.submission);
       if (!p.decision.has_value()) {
         w.U8(0);
+      } else if (!p.decision->selected && p.overruled_selection.has_value()) {
+        w.U8(3);
+        w.FactOf(p.overruled_selection->seq,
+                 domain::ProjectSelected{id, p.overruled_selection->committee_at});
+        w.FactOf(p.decision->seq, domain::ProjectRejected{id, p.decision->reason});
       } else if (p.decision->selected) {
         w.U8(1);
         w.FactOf(p.decision->seq, domain::ProjectSelected{id, p.decision->committee_at});
@@ -425,7 +431,8 @@ struct StateCodec {
       r.Str();
       r.SkipFact();
       const uint8_t decision = r.U8();
-      if (decision == 1 || decision == 2) r.SkipFact();
+      if (decision == 1 || decision == 2 || decision == 3) r.SkipFact();
+      if (decision == 3) r.SkipFact();
       for (int list = 0; list < 4; ++list) r.SkipFacts();
     }
     if (!r.ok()) return r.Fail("malformed projects");
@@ -505,6 +512,13 @@ struct StateCodec {
         }
         case 2: {
           ASSIGN_OR_RETURN(auto d, r.FactOf<domain::ProjectRejected>());
+          p.decision = Decision{d.seq, false, {}, std::move(d.data.reason)};
+          break;
+        }
+        case 3: {
+          ASSIGN_OR_RETURN(auto s, r.FactOf<domain::ProjectSelected>());
+          ASSIGN_OR_RETURN(auto d, r.FactOf<domain::ProjectRejected>());
+          p.overruled_selection = Decision{s.seq, true, s.data.committee_at, ""};
           p.decision = Decision{d.seq, false, {}, std::move(d.data.reason)};
           break;
         }
