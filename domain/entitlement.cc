@@ -140,7 +140,10 @@ bool IsSmallOg(Campaign campaign, int64_t essms_total, bool overseas_or_corsica)
   return essms_total < RulebookFor(campaign).small_og_below.For(overseas_or_corsica);
 }
 
-// 000 §4.7: the project type (acquisition / usage / mixed) decides the file to fill;
+// 000 §4.7: « Les dossiers de demande d'aide sont différenciés en fonction du type de
+// projet (Acquisition d'un DUI ou mise en conformité d'une solution existante) »; 002
+// Mise en grappes: « il est possible de constituer des grappes avec des établissements
+// qui acquièrent un DUI et d'autres bénéficiant de financements à l'usage » (mixed).
 // DOMAIN.md §2: `acquisition` = every ESSMS in acquisition, `usage` = every ESSMS in
 // upgrade, `mixed` = both present (issue 13 item 11).
 // Interpretation: checked over the submission's ESSMS; a complément de grappe may add
@@ -156,7 +159,7 @@ Status CheckProjectKind(ProjectKind kind, const ProjectShape& shape) {
           std::to_string(shape.acquisitions) + " ESSMS in acquisition and " +
           std::to_string(shape.upgrades) +
           " in upgrade: acquisition = all in acquisition, usage = all in upgrade, mixed = "
-          "both (000 \u00a74.7)");
+          "both (000 \u00a74.7, 002 Mise en grappes)");
 }
 
 ProjectShape ShapeOf(const std::vector<EstablishmentEntry>& establishments) {

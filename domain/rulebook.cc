@@ -541,7 +541,8 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
     add("project kind",
         "acquisition = every ESSMS in acquisition, usage = every ESSMS in upgrade, mixed = "
         "both; else INVALID_PROJECT_KIND",
-        r.campaign == Campaign::kGeneralisation2023 ? "000 \u00a74.7" : "000 \u00a74.7 (DOMAIN.md \u00a72)");
+        "000 \u00a74.7 (acquisition / mise en conformit\u00e9), 002 Mise en grappes (grappes "
+        "mixtes)");
     AddRankRate(&out, "usage development per ESSMS in acquisition", r.acquisition_usage, last);
     AddRankRate(&out, "software equipment per ESSMS in acquisition", r.acquisition_software,
                 last);
