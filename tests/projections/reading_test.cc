@@ -231,6 +231,8 @@ TEST_F(Balance2024Test, SocleWindowOfSixMonthsCountsSevenDoesNot) {
   seven["soclePeriodStart"] = "2024-12-01";
   const uint64_t bad = Must("porteur", "indicator.measured", "2025-07-01", seven);
   EXPECT_EQ(Balance("2025-07-05"), "TARGETS_NOT_MET");
+  Reopen();  // the snapshot's measurement chunk keeps soclePeriodStart
+  EXPECT_EQ(Balance("2025-07-05"), "TARGETS_NOT_MET");
   Must("ars-bzh", "event.voided", "2025-07-02", {{"seq", bad}, {"reason", "window"}});
   json six = Measure(Et(1), "2025-04-01", "2025-06-30");
   six["soclePeriodStart"] = "2025-01-01";
