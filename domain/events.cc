@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "domain/internal/enum_names.h"
+#include "domain/segur.h"
 #include "domain/internal/text.h"
 
 namespace esms::domain {
@@ -345,7 +346,13 @@ struct Validator {
   }
   Status operator()(const SolutionReferenced& e) {
     RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
-    return CheckText(e.corridor, "data.corridor");
+    RETURN_IF_ERROR(CheckText(e.corridor, "data.corridor"));
+    // INTERFACE.md §1: `corridor` (`medico-social`/`hospital`), 000 §4.2 C.
+    if (!IsKnownCorridor(e.corridor)) {
+      return Status::BadInput("data.corridor: \"" + e.corridor +
+                              "\" is not a S\u00e9gur corridor (medico-social, hospital)");
+    }
+    return Status::OK();
   }
   Status operator()(const TargetsAdjusted& e) {
     RETURN_IF_ERROR(CheckNonNegative(e.denominator, "data.denominator"));

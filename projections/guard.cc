@@ -9,6 +9,8 @@
 #include "domain/entitlement.h"
 #include "domain/event_codec.h"
 #include "domain/rulebook.h"
+#include "projections/deadlines.h"
+#include "projections/referencing.h"
 #include "projections/rules.h"
 
 namespace esms::projections {
@@ -66,24 +68,29 @@ Status RefuseFindings(const std::vector<Finding>& findings, std::string_view whe
   return Refuse(first->code, std::string(when) + ": " + first->message, std::move(seqs));
 }
 
-// Ségur referencing (DOMAIN.md §2), checked only where solution.referenced facts exist
-// for the software (vendor + product): a fact (candidate or referenced) dated on or
-// before `by` must exist. Interpretation: 2023/2024/amorçage check it at submission
-// ("referencing in progress" = candidate is enough); 2025 at the convention ("candidate
-// at the latest on the convention signature date", 002).
-Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution,
+// Ségur referencing (DOMAIN.md §2, projections/referencing.h): corridor and version.
+// Interpretation: 2023/2024 check it at submission ("referencing in progress" =
+// candidate is enough); 2025 at the convention ("candidate at the latest on the
+// convention signature date", 002).
+Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution, bool ght,
                          domain::Date by, std::string_view when) {
-  std::vector<uint64_t> known;
-  for (const auto& fact : state.referencing()) {
-    if (!SameSoftware(fact.data.solution, solution)) continue;
-    if (fact.data.referenced_at <= by) return Status::OK();
-    known.push_back(fact.seq);
-  }
-  if (known.empty()) return Status::OK();
-  return Refuse("SOLUTION_NOT_REFERENCED",
-                std::string(when) + ": " + solution.vendor + " " + solution.product +
-                    " is not candidate to Ségur referencing on " + by.ToString(),
-                known);
+  ReferencingVerdict verdict = AssessReferencing(state, solution, ght, by);
+  if (verdict.outcome != ReferencingVerdict::Outcome::kNotReferenced) return Status::OK();
+  return Refuse("SOLUTION_NOT_REFERENCED", std::string(when) + ": " + verdict.detail,
+                std::move(verdict.seqs));
+}
+
+// 000 §4.2 B / 003 §3.2 B: « Dans le cas où un ESSMS partie d'un projet ou porteur
+// d'un projet est rattaché à une entité nationale, il devra obtenir un accord écrit de
+// cette entité pour déposer un projet et fournir cet accord dans le projet déposé. »
+// `porteur.nationalEntityAgreement: false` is refused; true or absent (no national
+// entity) passes.
+Status RequireNationalAgreement(const domain::ProjectSubmitted& d) {
+  if (d.porteur.national_entity_agreement.value_or(true)) return Status::OK();
+  return Refuse("NATIONAL_AGREEMENT_MISSING",
+                "the porteur " + d.porteur.name +
+                    " is attached to a national entity whose written agreement is not in the "
+                    "file (000 \u00a74.2 B, 003 \u00a73.2 B)");
 }
 
 // Checks the establishments a submission or an extension adds: current numbers only,
@@ -161,6 +168,7 @@ class RuleChecker {
           .WithConflicts({p->submitted_seq});
     }
     RETURN_IF_ERROR(CheckNewEstablishments(state_, d.establishments, nullptr));
+    RETURN_IF_ERROR(RequireNationalAgreement(d));
     domain::ProjectShape shape = domain::ShapeOf(d.establishments);
     RETURN_IF_ERROR(domain::RequireSubmissionInWindow(d.campaign, d.submitted_at, shape.regions));
     ASSIGN_OR_RETURN(domain::GrappeSizeAssessment size,
@@ -169,7 +177,8 @@ class RuleChecker {
       return Refuse("GRAPPE_TOO_SMALL", size.detail);
     }
     if (d.campaign != domain::Campaign::kGeneralisation2025) {
-      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.submitted_at, "at submission"));
+      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.porteur.ght.value_or(false),
+                                        d.submitted_at, "at submission"));
     }
     FundingContext context{d.project, d.campaign, d.solution, d.porteur.ght.value_or(false)};
     std::vector<Finding> findings;
@@ -187,8 +196,9 @@ class RuleChecker {
     const ProjectStatus status = p->status();
     const auto* in_force = p->convention();
     // An amended convention (avenant) is allowed after a grappe extension.
-    const bool amendment = in_force != nullptr && !p->extensions.empty() &&
-                           p->extensions.back().seq > in_force->seq;
+    const bool amendment = (in_force != nullptr && !p->extensions.empty() &&
+                            p->extensions.back().seq > in_force->seq) ||
+                           AmendmentAllowedAnyTime(*p);
     if (status != ProjectStatus::kSelected && !amendment) {
       std::vector<uint64_t> seqs;
       if (p->decision.has_value()) seqs.push_back(p->decision->seq);
@@ -210,7 +220,8 @@ class RuleChecker {
                     {p->submitted_seq});
     }
     if (p->campaign() == domain::Campaign::kGeneralisation2025) {
-      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution, d.signed_at,
+      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution,
+                                        p->submission.porteur.ght.value_or(false), d.signed_at,
                                         "at the convention"));
     }
     return RefuseFindings(ProjectFindings(state_, *p, listed), "at the convention");
@@ -305,6 +316,8 @@ class RuleChecker {
                       {proof->seq, convention->seq});
       }
     }
+    // 2025: within the convention's duration (projections/deadlines.h).
+    RETURN_IF_ERROR(RequireBalanceWithinDuration(state_, *p, listed, d.paid_at));
     TargetsVerdict targets = GrappeTargets(state_, p->campaign(), listed, d.paid_at);
     if (targets.has_targets && !targets.met) {
       // The convention, and the measurement that misses a target (when one does,

@@ -6,8 +6,10 @@
 #include <set>
 
 #include "domain/calendar.h"
+#include "domain/duration.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
+#include "projections/deadlines.h"
 
 namespace esms::projections {
 
@@ -41,12 +43,14 @@ std::string Seqs(const std::vector<uint64_t>& seqs) {
 
 // ---- state ----
 
-Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id) {
+Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id,
+                                std::optional<domain::Date> as_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   ProjectView view;
   view.project = p->id();
   view.campaign = std::string(domain::CampaignId(p->campaign()));
   view.status = std::string(ToString(p->status()));
+  if (as_of.has_value() && IsLapsed(state, *p, *as_of)) view.status = ToString(ProjectStatus::kLapsed);
   std::vector<domain::Finess> in_convention = ConventionEstablishments(state, *p);
   Result<domain::ProjectEntitlement> entitlement = EntitlementOf(*p);
   for (size_t i = 0; i < p->establishments.size(); ++i) {
@@ -216,6 +220,20 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       if (targets.has_targets) {
         check.conditions.push_back(
             {"USAGE_TARGETS_MET", targets.met, targets.evidence, targets.detail});
+      }
+      // 2025: a qualifying period by the end of the convention in force (deadlines.h).
+      if (convention != nullptr &&
+          domain::DurationFor(p->campaign(), p->submission.kind).opposable) {
+        const domain::Date end = ConventionEnd(*p, *convention);
+        TargetsVerdict by_end = GrappeTargets(state, p->campaign(), listed, std::min(at, end));
+        std::vector<uint64_t> evidence{convention->seq};
+        evidence.insert(evidence.end(), by_end.evidence.begin(), by_end.evidence.end());
+        check.conditions.push_back(
+            {"WITHIN_CONVENTION_DURATION", by_end.met, std::move(evidence),
+             "a qualifying period must end on or before " + end.ToString() + " (first signed " +
+                 p->conventions.front().data.signed_at.ToString() + " + " +
+                 std::to_string(convention->data.duration_months) + " months, else " +
+                 "CONVENTION_EXPIRED): " + (by_end.met ? "met, " : "not met, ") + by_end.detail});
       }
     }
     int64_t paid = 0;

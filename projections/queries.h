@@ -8,6 +8,7 @@
 #define ESMS_PROJECTIONS_QUERIES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,8 +47,11 @@ struct ProjectView {
   std::vector<PaymentView> payments;
   std::vector<Warning> warnings;
 };
-// NotFound (UNKNOWN_PROJECT) for an unknown project.
-Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view project);
+// NotFound (UNKNOWN_PROJECT) for an unknown project. With `as_of`, a 2025 project
+// past its convention's end with no qualifying period shows `lapsed` (IsLapsed,
+// projections/deadlines.h); without, the status the records alone give.
+Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view project,
+                                std::optional<domain::Date> as_of = std::nullopt);
 // {"project", "campaign", "status", "establishments": [{"finess", "rank", "situation",
 // "entitlementCents", "currentFiness", "inConvention"}], "entitlementCents",
 // "conventionCents", "paidCents", "payments": [...], "warnings": [{"code", "message",

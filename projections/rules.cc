@@ -6,6 +6,8 @@
 
 #include "domain/rulebook.h"
 #include "domain/usage.h"
+#include "projections/deadlines.h"
+#include "projections/referencing.h"
 
 namespace esms::projections {
 
@@ -112,6 +114,8 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
       }
     }
   }
+  // The GHT hospital-corridor condition (projections/referencing.h).
+  for (Finding& f : HospitalCorridorFindings(state, context, entry)) findings.push_back(std::move(f));
   return findings;
 }
 
@@ -350,6 +354,10 @@ std::vector<Warning> WarningsOf(const ProgrammeState& state, const Project& proj
       }
     }
   }
+  // Second reading: REFERENCING_UNKNOWN (referencing.h), TARGETS_LATE and
+  // DURATION_ABOVE_CONTRACT (deadlines.h).
+  for (Warning& w : ReferencingWarnings(state, project)) warnings.push_back(std::move(w));
+  for (Warning& w : DeadlineWarnings(state, project)) warnings.push_back(std::move(w));
   return warnings;
 }
 

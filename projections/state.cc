@@ -19,6 +19,7 @@ std::string_view ToString(ProjectStatus status) {
     case ProjectStatus::kConventionSigned: return "convention-signed";
     case ProjectStatus::kAdvancePaid: return "advance-paid";
     case ProjectStatus::kBalancePaid: return "balance-paid";
+    case ProjectStatus::kLapsed: return "lapsed";
   }
   return "unknown";
 }

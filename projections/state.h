@@ -51,9 +51,12 @@ enum class ProjectStatus {
   kConventionSigned,
   kAdvancePaid,
   kBalancePaid,
+  // Never returned by Project::status() (it needs a date and the measurements): see
+  // IsLapsed (projections/deadlines.h), which `state` applies as of a date.
+  kLapsed,
 };
 // "submitted", "selected", "rejected", "convention-signed", "advance-paid",
-// "balance-paid".
+// "balance-paid", "lapsed".
 std::string_view ToString(ProjectStatus status);
 
 // One ESSMS of a project, listed by a submission or an extension. Its rank is its
