@@ -9,6 +9,7 @@
 #include "domain/entitlement.h"
 #include "domain/event_codec.h"
 #include "domain/rulebook.h"
+#include "projections/amorcage.h"
 #include "projections/deadlines.h"
 #include "projections/referencing.h"
 #include "projections/rules.h"
@@ -288,6 +289,11 @@ class RuleChecker {
                         ", above the convention's " + amount.ToString(),
                     grant_seqs);
     }
+    // Amorçage 2021: invoices and the usage prorata, no certified statement
+    // (projections/amorcage.h).
+    if (p->campaign() == domain::Campaign::kAmorcage2021) {
+      return RequireAmorcageTranche(state_, *p, d, pos->amount);
+    }
     if (!last) return Status::OK();
     // The balance (000 §4.5, 003 §3.4): expense proof, equipment within the expense,
     // usage targets met by the whole grappe.
@@ -331,6 +337,18 @@ class RuleChecker {
 
   Status operator()(const domain::ExpensesCertified& d) const {
     return ProjectOrError(state_, d.project).status();
+  }
+
+  // An invoice belongs to an amorçage project (001: tranches 2 and 3 are paid on it).
+  Status operator()(const domain::InvoiceReceived& d) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
+    if (p->campaign() != domain::Campaign::kAmorcage2021) {
+      return Refuse(kInvalidTransition,
+                    "campaign " + std::string(domain::CampaignId(p->campaign())) +
+                        " pays no tranche on an invoice (amorcage-2021 only, 001)",
+                    {p->submitted_seq});
+    }
+    return Status::OK();
   }
 
   Status operator()(const domain::GrappeExtended& d) const {
@@ -429,6 +447,8 @@ std::vector<std::string_view> RolesFor(std::string_view type) {
       {"expenses.certified", {"porteur", "ars-instructor"}},
       {"solution.referenced", {"national"}},
       {"targets.adjusted", {"ars-instructor"}},
+      {"invoice.received", {"porteur", "ars-instructor"}},
+      {"funding.recorded", {"national"}},
       {"key.enrolled", {"admin"}},
       {"key.revoked", {"admin"}},
       {"event.voided", {"ars-instructor", "admin"}},

@@ -9,6 +9,7 @@
 #include "domain/duration.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
+#include "projections/amorcage.h"
 #include "projections/deadlines.h"
 
 namespace esms::projections {
@@ -37,6 +38,44 @@ std::string Seqs(const std::vector<uint64_t>& seqs) {
   std::string out;
   for (uint64_t s : seqs) out += (out.empty() ? "" : ", ") + std::to_string(s);
   return out.empty() ? "-" : out;
+}
+
+// Amorçage 2021 (projections/amorcage.h): the tranche's invoice (parametrisation,
+// deployment) and, for the deployment, one USAGE_CRITERION condition per announced
+// criterion (announced value, result, share; evidence: the measurements behind the
+// result). Returns the deployment's prorata payable, if computable.
+std::optional<int64_t> AmorcageConditions(const ProgrammeState& state, const Project& p,
+                                          const std::vector<domain::Finess>& listed,
+                                          const domain::TrancheAmount& t, domain::Date at,
+                                          std::vector<Condition>* conditions) {
+  if (t.tranche != domain::Tranche::kParametrisation && t.tranche != domain::Tranche::kDeployment) {
+    return std::nullopt;
+  }
+  const auto* invoice = InvoiceFor(p, t.tranche, at);
+  Condition invoiced{"INVOICE_RECEIVED", invoice != nullptr, {}, ""};
+  if (invoice != nullptr) {
+    invoiced.evidence.push_back(invoice->seq);
+    invoiced.detail = "invoice " + invoice->data.reference + " of " +
+                      domain::Money::Cents(invoice->data.amount_cents).ToString() + " received " +
+                      invoice->data.received_at.ToString();
+  } else {
+    invoiced.detail = "no invoice of the " + std::string(domain::ToString(t.tranche)) +
+                      " received (NO_INVOICE, 001 Modalit\u00e9s de financement)";
+  }
+  conditions->push_back(std::move(invoiced));
+  if (t.tranche != domain::Tranche::kDeployment) return std::nullopt;
+  const AmorcageUsage usage = AmorcageResults(state, p, listed, at);
+  Result<domain::DeploymentProrata> prorata = DeploymentProrataAt(state, p, listed, t.amount, at);
+  if (!prorata.ok()) {
+    conditions->push_back({"USAGE_CRITERIA_MEASURED", false, usage.evidence,
+                           prorata.status().message()});
+    return std::nullopt;
+  }
+  conditions->push_back({"USAGE_CRITERIA_MEASURED", true, usage.evidence, prorata->detail});
+  for (const auto& c : prorata->criteria) {
+    conditions->push_back({"USAGE_CRITERION", true, usage.evidence, c.detail});
+  }
+  return prorata->payable.cents();
 }
 
 }  // namespace
@@ -187,7 +226,10 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       check.conditions.push_back(std::move(previous));
     }
     check.conditions.push_back(cumulation);
-    if (i + 1 == schedule.size()) {
+    std::optional<int64_t> prorata_cap;  // amorçage deployment: the usage prorata
+    if (p->campaign() == domain::Campaign::kAmorcage2021) {
+      prorata_cap = AmorcageConditions(state, *p, listed, t, at, &check.conditions);
+    } else if (i + 1 == schedule.size()) {
       const Fact<domain::ExpensesCertified>* proof = nullptr;
       for (const auto& e : p->expenses) {
         if (e.data.certified_at <= at) proof = &e;
@@ -245,6 +287,9 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       }
     }
     check.amount_cents = std::max<int64_t>(0, t.amount.cents() - paid);
+    if (prorata_cap.has_value()) {
+      check.amount_cents = std::min(check.amount_cents, std::max<int64_t>(0, *prorata_cap - paid));
+    }
     outstanding.met = convention != nullptr && check.amount_cents > 0;
     outstanding.detail = domain::Money::Cents(paid).ToString() + " of " + t.amount.ToString() +
                          " (" + std::to_string(t.per_mille / 10) + " %, " +

@@ -6,7 +6,9 @@
 
 #include "domain/rulebook.h"
 #include "domain/usage.h"
+#include "projections/adjustments.h"
 #include "projections/deadlines.h"
+#include "projections/outside_funding.h"
 #include "projections/referencing.h"
 
 namespace esms::projections {
@@ -116,6 +118,8 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
   }
   // The GHT hospital-corridor condition (projections/referencing.h).
   for (Finding& f : HospitalCorridorFindings(state, context, entry)) findings.push_back(std::move(f));
+  // Funding granted outside the ledger (projections/outside_funding.h).
+  for (Finding& f : RecordedFundingFindings(state, context, entry)) findings.push_back(std::move(f));
   return findings;
 }
 
@@ -209,21 +213,18 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
   struct Series {
     domain::Finess finess;
     std::vector<const Fact<domain::IndicatorMeasured>*> measurements;
-    const Fact<domain::TargetsAdjusted>* adjustment = nullptr;
+    std::vector<const Fact<domain::TargetsAdjusted>*> adjustments;  // adjustments.h
   };
   std::vector<Series> series;
   std::set<domain::Date> ends;
   for (const domain::Finess& finess : finess_list) {
-    Series s{finess, {}, nullptr};
+    Series s{finess, {}, AdjustmentsOf(state, finess)};
     for (const auto& member : state.registry().Lineage(finess)) {
       const EstablishmentFacts* facts = state.registry().Find(member.finess);
       if (facts == nullptr) continue;
       for (const auto& m : facts->measurements) {
         s.measurements.push_back(&m);
         if (m.data.period_end <= at) ends.insert(m.data.period_end);
-      }
-      for (const auto& a : facts->adjustments) {
-        if (s.adjustment == nullptr || a.seq > s.adjustment->seq) s.adjustment = &a;
       }
     }
     std::sort(s.measurements.begin(), s.measurements.end(),
@@ -251,12 +252,9 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
       for (const auto* m : s.measurements) {
         if (m->data.period_start < start || m->data.period_end > end) continue;
         if (m->data.period_start > cursor) break;  // a gap
-        domain::UsageCounts counts = domain::CountsOf(m->data);
-        if (s.adjustment != nullptr) {
-          counts.persons_accompanied = s.adjustment->data.denominator;
-          counts.persons_eligible = s.adjustment->data.denominator;
-        }
-        domain::UsageEvaluation eval = domain::EvaluateUsage(campaign, counts);
+        std::vector<uint64_t> adjusted;
+        domain::UsageEvaluation eval =
+            EvaluateAdjusted(campaign, m->data, s.adjustments, at, &adjusted);
         if (!eval.all_met) {
           all_met = false;
           for (const auto& r : eval.indicators) {
@@ -270,6 +268,7 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
           break;
         }
         evidence.push_back(m->seq);
+        evidence.insert(evidence.end(), adjusted.begin(), adjusted.end());
         if (m->data.period_end.AddDays(1) > cursor) cursor = m->data.period_end.AddDays(1);
       }
       if (all_met && cursor <= end) {
@@ -281,10 +280,10 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
         failure = why;
         break;
       }
-      if (s.adjustment != nullptr) evidence.push_back(s.adjustment->seq);
     }
     if (failure.empty()) {
       std::sort(evidence.begin(), evidence.end());
+      evidence.erase(std::unique(evidence.begin(), evidence.end()), evidence.end());
       verdict.met = true;
       verdict.period_start = start;
       verdict.period_end = end;

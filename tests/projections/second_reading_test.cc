@@ -215,5 +215,219 @@ TEST_F(SecondReadingTest, GhtHospitalCorridorRefusesEuFundsOfAnyOperation) {
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", ght), "OK");
 }
 
+// ---- Item 7: amorçage's last 20 % (001 §3, DOMAIN.md §5) ----
+
+class AmorcageTest : public SecondReadingTest {
+ protected:
+  // DOMAIN.md §5 worked example: 15 conformity ESMS x 10 000 € = 150 000 €; announced
+  // 90 / 80 / 80 %, 300 MSSanté messages, 200 DMP documents.
+  static json Commitments() {
+    return {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
+            {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+  }
+  json AmorcageSubmission(const std::string& project) {
+    json sub = Submission(project, Fifteen(0), "amorcage-2021", "upgrade", "2021-03-01");
+    sub["usageCommitments"] = Commitments();
+    return sub;
+  }
+  void SignAndPayAdvance(const std::string& project) {
+    SubmitSelectSign(AmorcageSubmission(project), kGrant, "2021-06-01", 18);
+    Must("payer-bzh", "payment.issued", "2021-06-10", Pay(project, "advance", 6000000, "2021-06-10"));
+  }
+  json Invoice(const std::string& project, const std::string& tranche, const std::string& at) {
+    return {{"project", project}, {"tranche", tranche}, {"amountCents", 1234500},
+            {"receivedAt", at}, {"reference", "FACT-" + tranche}};
+  }
+  // Measured 90 / 60 / 80 %, 150 messages, 200 documents over the 15 ESMS.
+  void MeasureWorkedExample() {
+    int i = 0;
+    for (const auto& f : Fifteen(0)) {
+      json m = Measurement(f, "2022-01-01", "2022-03-31", 100, 90);
+      m["activeFilesWithPlan"] = 54;         // 60 % of 90
+      m["activeFilesWithAgendaEvent"] = 72;  // 80 % of 90
+      m["mssanteMessages"] = 10;             // 15 x 10 = 150
+      m["dmpDocuments"] = ++i == 15 ? 18 : 13;  // 14 x 13 + 18 = 200
+      Must("ars-bzh", "indicator.measured", "2022-03-31", m);
+    }
+  }
+  static constexpr int64_t kGrant = 15000000;
+};
+
+TEST_F(AmorcageTest, DeploymentIsPaidProrataOfTheWorkedExample25500Euros) {
+  SignAndPayAdvance("amo");
+  // Parametrisation: the invoice first (001 « dès la réception de la facture »).
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-09-01",
+                 Pay("amo", "parametrisation", 6000000, "2021-09-01")),
+            "NO_INVOICE");
+  Must("porteur", "invoice.received", "2021-08-31", Invoice("amo", "parametrisation", "2021-08-31"));
+  Must("payer-bzh", "payment.issued", "2021-09-01", Pay("amo", "parametrisation", 6000000, "2021-09-01"));
+  // Deployment: nothing measured yet.
+  Must("porteur", "invoice.received", "2022-04-01", Invoice("amo", "deployment", "2022-04-01"));
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-10",
+                 Pay("amo", "deployment", 2550000, "2022-04-10")),
+            "TARGETS_NOT_MET");
+  MeasureWorkedExample();
+  // check shows each criterion and the prorata: 25 500 € of the 30 000 € tranche.
+  auto report = CheckProject(projector_->state(), "amo", *domain::Date::Parse("2022-04-10"));
+  ASSERT_TRUE(report.ok());
+  const TrancheCheck& deployment = report->tranches.back();
+  EXPECT_EQ(deployment.tranche, "deployment");
+  EXPECT_EQ(deployment.amount_cents, 2550000);
+  EXPECT_TRUE(deployment.payable);
+  std::vector<std::string> criteria;
+  for (const auto& c : deployment.conditions) {
+    if (c.code == "USAGE_CRITERION") {
+      criteria.push_back(c.detail);
+      EXPECT_EQ(c.evidence.size(), 15u);
+    }
+  }
+  ASSERT_EQ(criteria.size(), 5u);
+  EXPECT_EQ(criteria[1],
+            "planRate: announced 80 %, result 60,00 % (810 / 1350) -> 75,00 % of 6 000,00 \u20ac = "
+            "4 500,00 \u20ac");
+  EXPECT_EQ(criteria[3],
+            "mssanteMessages: announced 300, result 150 -> 50,00 % of 6 000,00 \u20ac = 3 000,00 \u20ac");
+  // One cent above the prorata is refused; the prorata itself is paid.
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-10",
+                 Pay("amo", "deployment", 2550001, "2022-04-10")),
+            "USAGE_SHARE_EXCEEDED");
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-10",
+                 Pay("amo", "deployment", 2550000, "2022-04-10")),
+            "OK");
+  EXPECT_EQ(State("amo")["paidCents"], 6000000 * 2 + 2550000);
+  // The invoices survive a reopen (state snapshot).
+  Reopen();
+  EXPECT_EQ(projector_->state().FindProject("amo")->invoices.size(), 2u);
+}
+
+TEST_F(AmorcageTest, DeploymentWithoutItsInvoiceIsRefused) {
+  SignAndPayAdvance("amo");
+  Must("porteur", "invoice.received", "2021-08-31", Invoice("amo", "parametrisation", "2021-08-31"));
+  Must("payer-bzh", "payment.issued", "2021-09-01", Pay("amo", "parametrisation", 6000000, "2021-09-01"));
+  MeasureWorkedExample();
+  // The parametrisation's invoice does not pay the deployment; one received after the
+  // payment date does not either.
+  Must("porteur", "invoice.received", "2022-04-11", Invoice("amo", "deployment", "2022-04-11"));
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-10",
+                 Pay("amo", "deployment", 100, "2022-04-10")),
+            "NO_INVOICE");
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-11",
+                 Pay("amo", "deployment", 100, "2022-04-11")),
+            "OK");
+}
+
+TEST_F(AmorcageTest, CommitmentsAreRequiredInAmorcageWithTwoCounts) {
+  json sub = AmorcageSubmission("no-commitments");
+  sub.erase("usageCommitments");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "BAD_INPUT");
+  sub = AmorcageSubmission("one-count");
+  sub["usageCommitments"].erase("dmpDocuments");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "BAD_INPUT");
+  sub = AmorcageSubmission("rate-101");
+  sub["usageCommitments"]["planRate"] = 101;
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "BAD_INPUT");
+  sub["usageCommitments"]["planRate"] = 100;
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "OK");
+  // Généralisation does not need them.
+  EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("g", {Et(90)})), "OK");
+}
+
+TEST_F(AmorcageTest, AnInvoiceBelongsToAnAmorcageProject) {
+  SubmitSelectSign(Submission("g", {Et(1)}), kAcquisition2024);
+  EXPECT_EQ(Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "deployment", "2024-07-01")),
+            "INVALID_TRANSITION");
+  EXPECT_EQ(Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "balance", "2024-07-01")),
+            "BAD_INPUT");
+}
+
+// ---- Item 17: target adjustments name their indicators and a date ----
+
+class AdjustmentTest : public SecondReadingTest {
+ protected:
+  // A 2024 usage project whose only ESSMS measures 85 active files of 100 persons
+  // (85 % < 90 %) from 2024-12-01 to 2025-02-28; everything else meets its target.
+  void SetUpProject() {
+    SubmitSelectSign(Submission("anon", {Et(1)}, "generalisation-2024", "upgrade"), kUpgrade2024);
+    json m = Measurement(Et(1), "2024-12-01", "2025-02-28", 100, 85);
+    Must("ars-bzh", "indicator.measured", "2025-03-01", m);
+    AdvanceAndExpenses("anon", kUpgrade2024, "2024-06-10");
+  }
+  json Adjusted(const std::vector<std::string>& indicators, const std::string& from) {
+    return {{"finess", Et(1)}, {"denominator", 94}, {"indicators", indicators},
+            {"effectiveFrom", from}, {"reason", "accueil anonyme"}};
+  }
+  std::string Balance() {
+    return Code("payer-bzh", "payment.issued", "2025-03-10",
+                Pay("anon", "balance", kUpgrade2024 / 2, "2025-03-10"));
+  }
+};
+
+TEST_F(AdjustmentTest, OnlyTheNamedIndicatorsDenominatorIsReplaced) {
+  SetUpProject();
+  EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
+  // 85 / 94 = 90,4 % would pass, but the plan's denominator is not the active files'.
+  Must("ars-bzh", "targets.adjusted", "2025-03-05", Adjusted({"plan", "agenda"}, "2025-02-28"));
+  EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
+  Must("ars-bzh", "targets.adjusted", "2025-03-06", Adjusted({"activeFiles"}, "2025-02-28"));
+  EXPECT_EQ(Balance(), "OK");
+}
+
+TEST_F(AdjustmentTest, EffectiveTheDayAfterThePeriodEndsItDoesNotApply) {
+  SetUpProject();
+  uint64_t later = Must("ars-bzh", "targets.adjusted", "2025-03-05",
+                        Adjusted({"activeFiles"}, "2025-03-01"));
+  EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
+  auto report = CheckProject(projector_->state(), "anon", *domain::Date::Parse("2025-03-10"));
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->tranches.back().payable);
+  for (const auto& c : report->tranches.back().conditions) {
+    EXPECT_THAT(c.evidence, Not(Contains(later))) << c.code;
+  }
+}
+
+TEST_F(AdjustmentTest, AnAdjustmentRecordedAfterARefusalDoesNotChangeRecordedPayments) {
+  SetUpProject();
+  EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
+  EXPECT_EQ(State("anon")["paidCents"], kUpgrade2024 / 2);
+  Must("ars-bzh", "targets.adjusted", "2025-03-20", Adjusted({"activeFiles"}, "2025-02-01"));
+  // The refused payment stays refused (no record); a new decision sees the adjustment.
+  EXPECT_EQ(State("anon")["paidCents"], kUpgrade2024 / 2);
+  EXPECT_EQ(Balance(), "OK");
+}
+
+TEST_F(AdjustmentTest, IndicatorsAndEffectiveFromAreRequired) {
+  json a = Adjusted({"activeFiles"}, "2025-02-28");
+  a.erase("indicators");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "BAD_INPUT");
+  a = Adjusted({}, "2025-02-28");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "BAD_INPUT");
+  a = Adjusted({"activeFiles"}, "2025-02-28");
+  a.erase("effectiveFrom");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "BAD_INPUT");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", Adjusted({"persons"}, "2025-02-28")),
+            "BAD_INPUT");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05",
+                 Adjusted({"mssante", "mssante"}, "2025-02-28")),
+            "BAD_INPUT");
+}
+
+// ---- Item 21: funding granted outside the ledger ----
+
+TEST_F(SecondReadingTest, FundingRecordedOutsideTheLedgerIsSeenByNonCumulation) {
+  json funding = {{"finess", Et(1)}, {"campaign", "segur-2021"}, {"solution", Solution()},
+                  {"operation", "acquisition"}, {"amountCents", 2100000},
+                  {"grantedAt", "2021-11-15"}};
+  EXPECT_EQ(Code("ars-bzh", "funding.recorded", "2024-01-02", funding), "UNAUTHORIZED");
+  uint64_t seq = Must("national", "funding.recorded", "2024-01-02", funding);
+  Reopen();  // the fact survives the state snapshot
+  EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("same", {Et(1)})),
+            "NONCUMUL_SAME_SOFTWARE");
+  EXPECT_THAT(last_status_.conflicts(), Contains(seq));
+  json other = Submission("other", {Et(1)});
+  other["solution"] = Solution("Autre DUI", "Editeur B");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", other), "NONCUMUL_SECOND_DUI");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("free", {Et(2)})), "OK");
+}
+
 }  // namespace
 }  // namespace esms::projections::testing
