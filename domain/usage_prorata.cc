@@ -92,7 +92,7 @@ std::string Percent(u128 num, u128 den) {
 int64_t LargestAtMost(int64_t limit, const Natural& target, const Natural& scale) {
   int64_t lo = 0, hi = limit;
   while (lo < hi) {
-    const int64_t mid = lo + (hi - lo + 1) / 2;
+    const int64_t mid = lo + (hi - lo) / 2 + ((hi - lo) & 1);  // rounded up, no overflow
     if (Natural(static_cast<u128>(mid)) * scale <= target) {
       lo = mid;
     } else {

@@ -611,10 +611,11 @@ TEST_F(RulesCliTest, SolutionNotReferenced) {
 }
 
 TEST_F(RulesCliTest, GrappeTooSmallRefusedInAmorcageWarnedInGeneralisation) {
-  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
-  Must("national", "solution.referenced", "2024-01-05",
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings
+  // (dated before the amorçage submissions, which are checked against it here too).
+  Must("national", "solution.referenced", "2021-01-05",
        {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
-        {"referencedAt", "2024-01-05"}});
+        {"referencedAt", "2021-01-05"}});
   // 001: an amorçage acquisition grappe needs 3 OGs and 15 ESMS.
   EXPECT_EQ(Refused("porteur", "project.submitted", "2021-03-01", Amorcage("a-14", 3, 14, 1)),
             Expect(3, "GRAPPE_TOO_SMALL"));
