@@ -30,6 +30,19 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
+// The `id` a JSON line carries (or its signed form's `event.id`), "" when it carries
+// none: a line refused as BAD_INPUT is reported with the id its author gave it.
+std::string IdCarriedBy(const std::string& line) {
+  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return "";
+  const json* object = &parsed;
+  if (auto event = parsed.find("event"); event != parsed.end() && event->is_object()) {
+    object = &*event;
+  }
+  auto id = object->find("id");
+  return id != object->end() && id->is_string() ? id->get<std::string>() : "";
+}
+
 Result<std::unique_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) {
   return Ledger::Open(g.ledger_dir, mode);
 }
@@ -179,9 +192,13 @@ int CmdImport(const Globals& g, const std::string& file) {
     progress.Update(bytes_read);
     size_t first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#') continue;
+    refused_id.clear();
     auto result = appender.Add(line, &refused_id);
     if (!result.ok()) {
       refusal = std::move(result).TakeStatus();
+      // A line refused before its event was decoded (BAD_INPUT) still names the id its
+      // JSON carried (issue 13 item 12).
+      if (refused_id.empty()) refused_id = IdCarriedBy(line);
       break;
     }
     pending.push_back({line_no, refused_id, *result});

@@ -3,6 +3,10 @@
 #include <array>
 #include <string>
 
+#include "domain/duration.h"
+#include "domain/segur.h"
+#include "domain/usage_prorata.h"
+
 namespace esms::domain {
 namespace {
 
@@ -717,6 +721,10 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
       Thousands(r.pnrr_active_dui_target.value) + " active DUI at " +
           r.pnrr_target_date.value.ToString(),
       r.pnrr_active_dui_target.source);
+  // Second reading (DOMAIN.md §2, §5): deadlines, the amorçage prorata, Ségur referencing.
+  for (auto figures : {DurationFigures, ProrataFigures, ReferencingFigures}) {
+    for (RuleFigure& f : figures(c)) out.push_back(std::move(f));
+  }
   return out;
 }
 

@@ -9,6 +9,9 @@
 #include "domain/entitlement.h"
 #include "domain/event_codec.h"
 #include "domain/rulebook.h"
+#include "projections/amorcage.h"
+#include "projections/deadlines.h"
+#include "projections/referencing.h"
 #include "projections/rules.h"
 
 namespace esms::projections {
@@ -66,24 +69,29 @@ Status RefuseFindings(const std::vector<Finding>& findings, std::string_view whe
   return Refuse(first->code, std::string(when) + ": " + first->message, std::move(seqs));
 }
 
-// Ségur referencing (DOMAIN.md §2), checked only where solution.referenced facts exist
-// for the software (vendor + product): a fact (candidate or referenced) dated on or
-// before `by` must exist. Interpretation: 2023/2024/amorçage check it at submission
-// ("referencing in progress" = candidate is enough); 2025 at the convention ("candidate
-// at the latest on the convention signature date", 002).
-Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution,
+// Ségur referencing (DOMAIN.md §2, projections/referencing.h): corridor and version.
+// Interpretation: 2023/2024 check it at submission ("referencing in progress" =
+// candidate is enough); 2025 at the convention ("candidate at the latest on the
+// convention signature date", 002).
+Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution, bool ght,
                          domain::Date by, std::string_view when) {
-  std::vector<uint64_t> known;
-  for (const auto& fact : state.referencing()) {
-    if (!SameSoftware(fact.data.solution, solution)) continue;
-    if (fact.data.referenced_at <= by) return Status::OK();
-    known.push_back(fact.seq);
-  }
-  if (known.empty()) return Status::OK();
-  return Refuse("SOLUTION_NOT_REFERENCED",
-                std::string(when) + ": " + solution.vendor + " " + solution.product +
-                    " is not candidate to Ségur referencing on " + by.ToString(),
-                known);
+  ReferencingVerdict verdict = AssessReferencing(state, solution, ght, by);
+  if (verdict.outcome != ReferencingVerdict::Outcome::kNotReferenced) return Status::OK();
+  return Refuse("SOLUTION_NOT_REFERENCED", std::string(when) + ": " + verdict.detail,
+                std::move(verdict.seqs));
+}
+
+// 000 §4.2 B / 003 §3.2 B: « Dans le cas où un ESSMS partie d'un projet ou porteur
+// d'un projet est rattaché à une entité nationale, il devra obtenir un accord écrit de
+// cette entité pour déposer un projet et fournir cet accord dans le projet déposé. »
+// `porteur.nationalEntityAgreement: false` is refused; true or absent (no national
+// entity) passes.
+Status RequireNationalAgreement(const domain::ProjectSubmitted& d) {
+  if (d.porteur.national_entity_agreement.value_or(true)) return Status::OK();
+  return Refuse("NATIONAL_AGREEMENT_MISSING",
+                "the porteur " + d.porteur.name +
+                    " is attached to a national entity whose written agreement is not in the "
+                    "file (000 \u00a74.2 B, 003 \u00a73.2 B)");
 }
 
 // Checks the establishments a submission or an extension adds: current numbers only,
@@ -284,14 +292,15 @@ Status RequireComplementPayment(const ProgrammeState& state, const Project& p,
 
 // Issue 13 item 22: 002 « Appel à projet/Convention »: the contractual duration (18
 // months acquisition or mixed, 6 months usage) is the time during which the envelope
-// can be drawn: a 2025 advance paid after signedAt + durationMonths of the convention
-// in force is CONVENTION_EXPIRED (the end day itself is still in).
+// can be drawn: a 2025 advance paid after the project's end under the convention in
+// force (ConventionEnd, projections/deadlines.h: the first convention's signedAt + the
+// durationMonths in force, as for the balance) is CONVENTION_EXPIRED (the end day
+// itself is still in).
 Status RefuseAdvanceAfterContractualEnd(const Project& p, const domain::PaymentIssued& d) {
   const auto* convention = p.convention();
   if (convention == nullptr || d.tranche != domain::Tranche::kAdvance) return Status::OK();
   if (!domain::RulebookFor(p.campaign()).durations_opposable.value) return Status::OK();
-  const domain::Date end = convention->data.signed_at.AddMonths(
-      static_cast<int>(convention->data.duration_months));
+  const domain::Date end = ConventionEnd(p, *convention);
   if (d.paid_at <= end) return Status::OK();
   return Refuse("CONVENTION_EXPIRED",
                 "advance paid " + d.paid_at.ToString() + ", after the contractual end " +
@@ -315,6 +324,7 @@ class RuleChecker {
     }
     RETURN_IF_ERROR(CheckNewEstablishments(state_, d.establishments, nullptr));
     RETURN_IF_ERROR(RefuseEjAsEstablishment(state_, &d.porteur, d.organisations, d.establishments));
+    RETURN_IF_ERROR(RequireNationalAgreement(d));
     domain::ProjectShape shape = domain::ShapeOf(d.establishments);
     RETURN_IF_ERROR(domain::CheckProjectKind(d.kind, shape));
     RETURN_IF_ERROR(domain::RequireSubmissionInWindow(d.campaign, d.submitted_at, shape.regions));
@@ -324,7 +334,8 @@ class RuleChecker {
       return Refuse("GRAPPE_TOO_SMALL", size.detail);
     }
     if (ReferencingCheckedAtSubmission(d.campaign)) {
-      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.submitted_at, "at submission"));
+      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.porteur.ght.value_or(false),
+                                        d.submitted_at, "at submission"));
     }
     FundingContext context{d.project, d.campaign, d.solution, d.porteur.ght.value_or(false)};
     std::vector<Finding> findings;
@@ -342,8 +353,9 @@ class RuleChecker {
     const ProjectStatus status = p->status();
     const auto* in_force = p->convention();
     // An amended convention (avenant) is allowed after a grappe extension.
-    const bool amendment = in_force != nullptr && !p->extensions.empty() &&
-                           p->extensions.back().seq > in_force->seq;
+    const bool amendment = (in_force != nullptr && !p->extensions.empty() &&
+                            p->extensions.back().seq > in_force->seq) ||
+                           AmendmentAllowedAnyTime(*p);
     if (status != ProjectStatus::kSelected && !amendment) {
       std::vector<uint64_t> seqs;
       if (p->decision.has_value()) seqs.push_back(p->decision->seq);
@@ -366,7 +378,8 @@ class RuleChecker {
                     {p->submitted_seq});
     }
     if (p->campaign() == domain::Campaign::kGeneralisation2025) {
-      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution, d.signed_at,
+      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution,
+                                        p->submission.porteur.ght.value_or(false), d.signed_at,
                                         "at the convention"));
     }
     return RefuseFindings(ProjectFindings(state_, *p, listed), "at the convention");
@@ -435,6 +448,11 @@ class RuleChecker {
                         ", above the convention's " + amount.ToString(),
                     grant_seqs);
     }
+    // Amorçage 2021: invoices and the usage prorata, no certified statement
+    // (projections/amorcage.h).
+    if (p->campaign() == domain::Campaign::kAmorcage2021) {
+      return RequireAmorcageTranche(state_, *p, d, pos->amount);
+    }
     if (!last) return Status::OK();
     // The balance (000 §4.5, 003 §3.4): expense proof, equipment within the expense,
     // usage targets met by the whole grappe.
@@ -463,6 +481,8 @@ class RuleChecker {
                       {proof->seq, convention->seq});
       }
     }
+    // 2025: within the convention's duration (projections/deadlines.h).
+    RETURN_IF_ERROR(RequireBalanceWithinDuration(state_, *p, listed, d.paid_at));
     TargetsVerdict targets = GrappeTargets(state_, p->campaign(), listed, d.paid_at);
     if (targets.has_targets && !targets.met) {
       // The convention, and the measurement that misses a target (when one does,
@@ -476,6 +496,18 @@ class RuleChecker {
 
   Status operator()(const domain::ExpensesCertified& d) const {
     return ProjectOrError(state_, d.project).status();
+  }
+
+  // An invoice belongs to an amorçage project (001: tranches 2 and 3 are paid on it).
+  Status operator()(const domain::InvoiceReceived& d) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
+    if (p->campaign() != domain::Campaign::kAmorcage2021) {
+      return Refuse(kInvalidTransition,
+                    "campaign " + std::string(domain::CampaignId(p->campaign())) +
+                        " pays no tranche on an invoice (amorcage-2021 only, 001)",
+                    {p->submitted_seq});
+    }
+    return Status::OK();
   }
 
   Status operator()(const domain::GrappeExtended& d) const {
@@ -582,6 +614,8 @@ std::vector<std::string_view> RolesFor(std::string_view type) {
       {"expenses.certified", {"porteur", "ars-instructor"}},
       {"solution.referenced", {"national"}},
       {"targets.adjusted", {"ars-instructor"}},
+      {"invoice.received", {"porteur", "ars-instructor"}},
+      {"funding.recorded", {"national"}},
       {"key.enrolled", {"admin"}},
       {"key.revoked", {"admin"}},
       {"event.voided", {"ars-instructor", "admin"}},

@@ -6,8 +6,11 @@
 #include <set>
 
 #include "domain/calendar.h"
+#include "domain/duration.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
+#include "projections/amorcage.h"
+#include "projections/deadlines.h"
 
 namespace esms::projections {
 
@@ -37,6 +40,44 @@ std::string Seqs(const std::vector<uint64_t>& seqs) {
   return out.empty() ? "-" : out;
 }
 
+// Amorçage 2021 (projections/amorcage.h): the tranche's invoice (parametrisation,
+// deployment) and, for the deployment, one USAGE_CRITERION condition per announced
+// criterion (announced value, result, share; evidence: the measurements behind the
+// result). Returns the deployment's prorata payable, if computable.
+std::optional<int64_t> AmorcageConditions(const ProgrammeState& state, const Project& p,
+                                          const std::vector<domain::Finess>& listed,
+                                          const domain::TrancheAmount& t, domain::Date at,
+                                          std::vector<Condition>* conditions) {
+  if (t.tranche != domain::Tranche::kParametrisation && t.tranche != domain::Tranche::kDeployment) {
+    return std::nullopt;
+  }
+  const auto* invoice = InvoiceFor(p, t.tranche, at);
+  Condition invoiced{"INVOICE_RECEIVED", invoice != nullptr, {}, ""};
+  if (invoice != nullptr) {
+    invoiced.evidence.push_back(invoice->seq);
+    invoiced.detail = "invoice " + invoice->data.reference + " of " +
+                      domain::Money::Cents(invoice->data.amount_cents).ToString() + " received " +
+                      invoice->data.received_at.ToString();
+  } else {
+    invoiced.detail = "no invoice of the " + std::string(domain::ToString(t.tranche)) +
+                      " received (NO_INVOICE, 001 Modalit\u00e9s de financement)";
+  }
+  conditions->push_back(std::move(invoiced));
+  if (t.tranche != domain::Tranche::kDeployment) return std::nullopt;
+  const AmorcageUsage usage = AmorcageResults(state, p, listed, at);
+  Result<domain::DeploymentProrata> prorata = DeploymentProrataAt(state, p, listed, t.amount, at);
+  if (!prorata.ok()) {
+    conditions->push_back({"USAGE_CRITERIA_MEASURED", false, usage.evidence,
+                           prorata.status().message()});
+    return std::nullopt;
+  }
+  conditions->push_back({"USAGE_CRITERIA_MEASURED", true, usage.evidence, prorata->detail});
+  for (const auto& c : prorata->criteria) {
+    conditions->push_back({"USAGE_CRITERION", true, usage.evidence, c.detail});
+  }
+  return prorata->payable.cents();
+}
+
 }  // namespace
 
 // ---- state ----
@@ -50,13 +91,14 @@ SignerLookup LedgerSigners(const ledger::Ledger& ledger) {
 }
 
 Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id,
-                                const SignerLookup& signer_of) {
+                                std::optional<domain::Date> as_of, const SignerLookup& signer_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   ProjectView view;
   view.project = p->id();
   view.campaign = std::string(domain::CampaignId(p->campaign()));
   view.status = std::string(ToString(p->status()));
   view.lead_region = p->LeadRegion();
+  if (as_of.has_value() && IsLapsed(state, *p, *as_of)) view.status = ToString(ProjectStatus::kLapsed);
   std::vector<domain::Finess> in_convention = ConventionEstablishments(state, *p);
   // Ranks and amounts over the ESSMS party to the project as funded (DOMAIN.md §3):
   // an ESSMS left out of the convention in force shows rank 0 and no entitlement.
@@ -202,7 +244,10 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       check.conditions.push_back(std::move(previous));
     }
     check.conditions.push_back(cumulation);
-    if (i + 1 == schedule.size()) {
+    std::optional<int64_t> prorata_cap;  // amorçage deployment: the usage prorata
+    if (p->campaign() == domain::Campaign::kAmorcage2021) {
+      prorata_cap = AmorcageConditions(state, *p, listed, t, at, &check.conditions);
+    } else if (i + 1 == schedule.size()) {
       const Fact<domain::ExpensesCertified>* proof = nullptr;
       for (const auto& e : p->expenses) {
         if (e.data.certified_at <= at) proof = &e;
@@ -236,6 +281,20 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
         check.conditions.push_back(
             {"USAGE_TARGETS_MET", targets.met, targets.evidence, targets.detail});
       }
+      // 2025: a qualifying period by the end of the convention in force (deadlines.h).
+      if (convention != nullptr &&
+          domain::DurationFor(p->campaign(), p->submission.kind).opposable) {
+        const domain::Date end = ConventionEnd(*p, *convention);
+        TargetsVerdict by_end = GrappeTargets(state, p->campaign(), listed, std::min(at, end));
+        std::vector<uint64_t> evidence{convention->seq};
+        evidence.insert(evidence.end(), by_end.evidence.begin(), by_end.evidence.end());
+        check.conditions.push_back(
+            {"WITHIN_CONVENTION_DURATION", by_end.met, std::move(evidence),
+             "a qualifying period must end on or before " + end.ToString() + " (first signed " +
+                 p->conventions.front().data.signed_at.ToString() + " + " +
+                 std::to_string(convention->data.duration_months) + " months, else " +
+                 "CONVENTION_EXPIRED): " + (by_end.met ? "met, " : "not met, ") + by_end.detail});
+      }
     }
     int64_t paid = 0;
     Condition outstanding{"TRANCHE_OUTSTANDING", false, {}, ""};
@@ -246,6 +305,9 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       }
     }
     check.amount_cents = std::max<int64_t>(0, t.amount.cents() - paid);
+    if (prorata_cap.has_value()) {
+      check.amount_cents = std::min(check.amount_cents, std::max<int64_t>(0, *prorata_cap - paid));
+    }
     outstanding.met = convention != nullptr && check.amount_cents > 0;
     outstanding.detail = domain::Money::Cents(paid).ToString() + " of " + t.amount.ToString() +
                          " (" + std::to_string(t.per_mille / 10) + " %, " +

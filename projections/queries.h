@@ -8,6 +8,7 @@
 #define ESMS_PROJECTIONS_QUERIES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,9 +51,12 @@ struct ProjectView {
 // The signers of the ledger's records, for NOT_LEAD_REGION (`ledger` outlives it).
 SignerLookup LedgerSigners(const ledger::Ledger& ledger);
 
-// NotFound (UNKNOWN_PROJECT) for an unknown project. With `signer_of`, the warnings
-// include NOT_LEAD_REGION (LeadRegionWarnings).
+// NotFound (UNKNOWN_PROJECT) for an unknown project. With `as_of`, a 2025 project
+// past its convention's end with no qualifying period shows `lapsed` (IsLapsed,
+// projections/deadlines.h); without, the status the records alone give. With
+// `signer_of`, the warnings include NOT_LEAD_REGION (LeadRegionWarnings).
 Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view project,
+                                std::optional<domain::Date> as_of = std::nullopt,
                                 const SignerLookup& signer_of = {});
 // {"project", "campaign", "status", "establishments": [{"finess", "rank", "situation",
 // "entitlementCents", "currentFiness", "inConvention"}], "entitlementCents",

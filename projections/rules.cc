@@ -6,6 +6,10 @@
 
 #include "domain/rulebook.h"
 #include "domain/usage.h"
+#include "projections/adjustments.h"
+#include "projections/deadlines.h"
+#include "projections/outside_funding.h"
+#include "projections/referencing.h"
 
 namespace esms::projections {
 
@@ -127,6 +131,10 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
       }
     }
   }
+  // The GHT hospital-corridor condition (projections/referencing.h).
+  for (Finding& f : HospitalCorridorFindings(state, context, entry)) findings.push_back(std::move(f));
+  // Funding granted outside the ledger (projections/outside_funding.h).
+  for (Finding& f : RecordedFundingFindings(state, context, entry)) findings.push_back(std::move(f));
   return findings;
 }
 
@@ -256,22 +264,21 @@ bool WholeMonths(domain::Date start, domain::Date end) {
   return start.day() == 1 && end == end.EndOfMonth() && start <= end;
 }
 
-// Per ESSMS: its measurements through its lineage, and its adjusted denominator.
+// Per ESSMS: its measurements through its lineage, and its target adjustments.
 struct Series {
   domain::Finess finess;
   std::vector<const Fact<domain::IndicatorMeasured>*> measurements;  // by start, then seq
-  const Fact<domain::TargetsAdjusted>* adjustment = nullptr;
+  std::vector<const Fact<domain::TargetsAdjusted>*> adjustments;     // adjustments.h
 };
 
-// The counts of `m`, with the ESSMS's adjusted denominator if any (002: the ARS adjusts
-// the denominator for publics accompanied anonymously).
-domain::UsageCounts AdjustedCounts(const Series& s, const domain::IndicatorMeasured& m) {
-  domain::UsageCounts counts = domain::CountsOf(m);
-  if (s.adjustment != nullptr) {
-    counts.persons_accompanied = s.adjustment->data.denominator;
-    counts.persons_eligible = s.adjustment->data.denominator;
-  }
-  return counts;
+// The evaluation of `m` with the ESSMS's adjusted denominators (002: the ARS adjusts
+// the denominator for publics accompanied anonymously; by indicator and effective date,
+// EvaluateAdjusted, projections/adjustments.h) for a decision taken on `at`. `used`
+// receives the seqs of the adjustments applied.
+domain::UsageEvaluation AdjustedCounts(domain::Campaign campaign, const Series& s,
+                                       const domain::IndicatorMeasured& m, domain::Date at,
+                                       std::vector<uint64_t>* used) {
+  return EvaluateAdjusted(campaign, m, s.adjustments, at, used);
 }
 
 }  // namespace
@@ -317,15 +324,12 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
   std::vector<Series> series;
   std::set<domain::Date> ends;
   for (const domain::Finess& finess : finess_list) {
-    Series s{finess, {}, nullptr};
+    Series s{finess, {}, AdjustmentsOf(state, finess)};
     std::vector<const Fact<domain::IndicatorMeasured>*> all;
     for (const auto& member : state.registry().Lineage(finess)) {
       const EstablishmentFacts* facts = state.registry().Find(member.finess);
       if (facts == nullptr) continue;
       for (const auto& m : facts->measurements) all.push_back(&m);
-      for (const auto& a : facts->adjustments) {
-        if (s.adjustment == nullptr || a.seq > s.adjustment->seq) s.adjustment = &a;
-      }
     }
     std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) {
       return std::pair(a->data.period_start, a->seq) < std::pair(b->data.period_start, b->seq);
@@ -363,7 +367,8 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
         const bool ends_it = months == 1 && m->data.period_end == end;
         if (!inside && !ends_it) continue;
         if (m->data.period_start > cursor) break;  // a gap
-        domain::UsageEvaluation eval = domain::EvaluateUsage(campaign, AdjustedCounts(s, m->data));
+        std::vector<uint64_t> adjusted;
+        domain::UsageEvaluation eval = AdjustedCounts(campaign, s, m->data, at, &adjusted);
         if (!eval.all_met) {
           all_met = false;
           for (const auto& r : eval.indicators) {
@@ -377,6 +382,7 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
           break;
         }
         evidence.push_back(m->seq);
+        evidence.insert(evidence.end(), adjusted.begin(), adjusted.end());
         if (m->data.period_end.AddDays(1) > cursor) cursor = m->data.period_end.AddDays(1);
       }
       if (all_met && cursor <= end) {
@@ -388,10 +394,10 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
         failure = why;
         break;
       }
-      if (s.adjustment != nullptr) evidence.push_back(s.adjustment->seq);
     }
     if (failure.empty()) {
       std::sort(evidence.begin(), evidence.end());
+      evidence.erase(std::unique(evidence.begin(), evidence.end()), evidence.end());
       verdict.met = true;
       verdict.period_start = start;
       verdict.period_end = end;
@@ -498,6 +504,10 @@ std::vector<Warning> WarningsOf(const ProgrammeState& state, const Project& proj
       }
     }
   }
+  // Second reading: REFERENCING_UNKNOWN (referencing.h), TARGETS_LATE and
+  // DURATION_ABOVE_CONTRACT (deadlines.h).
+  for (Warning& w : ReferencingWarnings(state, project)) warnings.push_back(std::move(w));
+  for (Warning& w : DeadlineWarnings(state, project)) warnings.push_back(std::move(w));
   return warnings;
 }
 

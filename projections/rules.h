@@ -102,9 +102,8 @@ int64_t EquipmentCentsFor(const domain::ProjectEntitlement& entitlement,
 // lineage lying inside the period cover every day of it (one 3-month measurement, or
 // three monthly ones) and each of them meets every mandatory target of the campaign.
 // The grappe meets them when every ESSMS does over the same period; the latest such
-// period is reported. A targets.adjusted record replaces, for its establishment's
-// lineage, the persons-accompanied and persons-eligible denominators (002: the ARS
-// adjusts the denominator for publics accompanied anonymously).
+// period is reported. targets.adjusted records replace the denominators they name, as
+// of the decision date `at` (EvaluateAdjusted, projections/adjustments.h).
 struct TargetsVerdict {
   bool has_targets = false;  // false: the campaign fixes no targets (amorçage)
   bool met = false;

@@ -19,6 +19,7 @@ std::string_view ToString(ProjectStatus status) {
     case ProjectStatus::kConventionSigned: return "convention-signed";
     case ProjectStatus::kAdvancePaid: return "advance-paid";
     case ProjectStatus::kBalancePaid: return "balance-paid";
+    case ProjectStatus::kLapsed: return "lapsed";
   }
   return "unknown";
 }
@@ -312,6 +313,10 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
           registry_.At(d.finess).eu_funds.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::TargetsAdjusted>) {
           registry_.At(d.finess).adjustments.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::FundingRecorded>) {
+          registry_.At(d.finess).recorded_funding.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::InvoiceReceived>) {
+          if (Project* p = project_of(d.project)) p->invoices.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::FinessChanged>) {
           registry_.successor_[d.from] = {seq, d};
           registry_.RebuildPredecessors();
@@ -356,6 +361,7 @@ void ProgrammeState::Void(uint64_t seq) {
     EraseSeq(p.payments, seq);
     EraseSeq(p.expenses, seq);
     EraseSeq(p.extensions, seq);
+    EraseSeq(p.invoices, seq);
     if (extensions != p.extensions.size()) RebuildProjectLists(p);
     if (conventions != p.conventions.size() || extensions != p.extensions.size()) {
       unlink(p.id(), seq);
@@ -372,6 +378,7 @@ void ProgrammeState::Void(uint64_t seq) {
       registry_.digests_.erase(MeasurementChunkOf(it->first));
     }
     EraseSeq(f.adjustments, seq);
+    EraseSeq(f.recorded_funding, seq);
     it = f.empty() ? registry_.facts_.erase(it) : std::next(it);
   }
   size_t changes = registry_.successor_.size();

@@ -66,6 +66,13 @@ inline constexpr EnumName<Role> kRoleNames[] = {
     {Role::kNational, "national"},
     {Role::kAuditor, "auditor"},
 };
+inline constexpr EnumName<AdjustedIndicator> kAdjustedIndicatorNames[] = {
+    {AdjustedIndicator::kActiveFiles, "activeFiles"},
+    {AdjustedIndicator::kPlan, "plan"},
+    {AdjustedIndicator::kAgenda, "agenda"},
+    {AdjustedIndicator::kMssante, "mssante"},
+    {AdjustedIndicator::kDmp, "dmp"},
+};
 
 template <typename E, size_t N>
 std::optional<E> EnumFromName(const EnumName<E> (&table)[N],

@@ -134,6 +134,29 @@ void Write(const ProjectSubmitted& from, w::ProjectSubmitted::Builder to) {
     to.setAmoaRequestedCents(*from.amoa_requested_cents);
   }
   to.setSubmittedAt(DayNumber(from.submitted_at));
+  if (from.usage_commitments) {
+    const UsageCommitments& c = *from.usage_commitments;
+    auto out = to.initUsageCommitments();
+    out.setActiveFilesRate(c.active_files_rate);
+    out.setPlanRate(c.plan_rate);
+    out.setAgendaRate(c.agenda_rate);
+    if (c.mssante_messages) {
+      out.setHasMssanteMessages(true);
+      out.setMssanteMessages(*c.mssante_messages);
+    }
+    if (c.dmp_documents) {
+      out.setHasDmpDocuments(true);
+      out.setDmpDocuments(*c.dmp_documents);
+    }
+    if (c.e_prescription_imports) {
+      out.setHasEPrescriptionImports(true);
+      out.setEPrescriptionImports(*c.e_prescription_imports);
+    }
+    if (c.e_parcours_exchanges) {
+      out.setHasEParcoursExchanges(true);
+      out.setEParcoursExchanges(*c.e_parcours_exchanges);
+    }
+  }
 }
 
 void Write(const ProjectSelected& from, w::ProjectSelected::Builder to) {
@@ -196,6 +219,10 @@ void Write(const IndicatorMeasured& from, w::IndicatorMeasured::Builder to) {
     to.setHasSoclePeriodStart(true);
     to.setSoclePeriodStart(DayNumber(*from.socle_period_start));
   }
+  if (from.dmp_documents) {
+    to.setHasDmpDocuments(true);
+    to.setDmpDocuments(*from.dmp_documents);
+  }
 }
 
 void Write(const GrappeExtended& from, w::GrappeExtended::Builder to) {
@@ -254,6 +281,34 @@ void Write(const TargetsAdjusted& from, w::TargetsAdjusted::Builder to) {
   to.setFiness(AsText(from.finess.str()));
   to.setDenominator(from.denominator);
   to.setReason(AsText(from.reason));
+  // Null when empty: the byte form of the records written before issue 13.
+  if (!from.indicators.empty()) {
+    auto list = to.initIndicators(static_cast<unsigned>(from.indicators.size()));
+    for (size_t i = 0; i < from.indicators.size(); ++i) {
+      list.set(static_cast<unsigned>(i), ToWire<w::AdjustedIndicator>(from.indicators[i]));
+    }
+  }
+  if (from.effective_from) {
+    to.setHasEffectiveFrom(true);
+    to.setEffectiveFrom(DayNumber(*from.effective_from));
+  }
+}
+
+void Write(const InvoiceReceived& from, w::InvoiceReceived::Builder to) {
+  to.setProject(AsText(from.project));
+  to.setTranche(ToWire<w::Tranche>(from.tranche));
+  to.setAmountCents(from.amount_cents);
+  to.setReceivedAt(DayNumber(from.received_at));
+  to.setReference(AsText(from.reference));
+}
+
+void Write(const FundingRecorded& from, w::FundingRecorded::Builder to) {
+  to.setFiness(AsText(from.finess.str()));
+  to.setCampaign(AsText(from.campaign));
+  Write(from.solution, to.initSolution());
+  to.setOperation(ToWire<w::EuOperation>(from.operation));
+  to.setAmountCents(from.amount_cents);
+  to.setGrantedAt(DayNumber(from.granted_at));
 }
 
 void Write(const EventVoided& from, w::EventVoided::Builder to) {
@@ -427,6 +482,27 @@ Result<ProjectSubmitted> Read(w::ProjectSubmitted::Reader from,
                    from.getAmoaRequestedCents(), "amoaRequestedCents"));
   ASSIGN_OR_RETURN(Date submitted_at,
                    ReadDate(from.getSubmittedAt(), "submittedAt"));
+  std::optional<UsageCommitments> commitments;
+  if (from.hasUsageCommitments()) {
+    auto c = from.getUsageCommitments();
+    UsageCommitments out;
+    out.active_files_rate = c.getActiveFilesRate();
+    out.plan_rate = c.getPlanRate();
+    out.agenda_rate = c.getAgendaRate();
+    ASSIGN_OR_RETURN(out.mssante_messages,
+                     ReadOptional(c.getHasMssanteMessages(), c.getMssanteMessages(),
+                                  "usageCommitments.mssanteMessages"));
+    ASSIGN_OR_RETURN(out.dmp_documents,
+                     ReadOptional(c.getHasDmpDocuments(), c.getDmpDocuments(),
+                                  "usageCommitments.dmpDocuments"));
+    ASSIGN_OR_RETURN(out.e_prescription_imports,
+                     ReadOptional(c.getHasEPrescriptionImports(), c.getEPrescriptionImports(),
+                                  "usageCommitments.ePrescriptionImports"));
+    ASSIGN_OR_RETURN(out.e_parcours_exchanges,
+                     ReadOptional(c.getHasEParcoursExchanges(), c.getEParcoursExchanges(),
+                                  "usageCommitments.eParcoursExchanges"));
+    commitments = out;
+  }
   return ProjectSubmitted{.project = TextOf(from.getProject()),
                           .campaign = campaign,
                           .porteur = std::move(porteur),
@@ -435,7 +511,8 @@ Result<ProjectSubmitted> Read(w::ProjectSubmitted::Reader from,
                           .organisations = std::move(organisations),
                           .establishments = std::move(establishments),
                           .amoa_requested_cents = amoa,
-                          .submitted_at = submitted_at};
+                          .submitted_at = submitted_at,
+                          .usage_commitments = commitments};
 }
 
 Result<ProjectSelected> Read(w::ProjectSelected::Reader from,
@@ -513,6 +590,9 @@ Result<IndicatorMeasured> Read(w::IndicatorMeasured::Reader from,
   if (socle_days) {
     ASSIGN_OR_RETURN(socle_period_start, ReadDate(*socle_days, "soclePeriodStart"));
   }
+  ASSIGN_OR_RETURN(std::optional<int64_t> dmp_documents,
+                   ReadOptional(from.getHasDmpDocuments(), from.getDmpDocuments(),
+                                "dmpDocuments"));
   return IndicatorMeasured{
       .finess = std::move(finess),
       .period_start = period_start,
@@ -526,7 +606,8 @@ Result<IndicatorMeasured> Read(w::IndicatorMeasured::Reader from,
       .dmp_fed = from.getDmpFed(),
       .e_prescription_imports = e_prescription,
       .e_parcours_exchanges = e_parcours,
-      .socle_period_start = socle_period_start};
+      .socle_period_start = socle_period_start,
+      .dmp_documents = dmp_documents};
 }
 
 Result<GrappeExtended> Read(w::GrappeExtended::Reader from,
@@ -624,9 +705,48 @@ Result<SolutionReferenced> Read(w::SolutionReferenced::Reader from,
 Result<TargetsAdjusted> Read(w::TargetsAdjusted::Reader from,
                              const std::string&) {
   ASSIGN_OR_RETURN(Finess finess, ReadFiness(from.getFiness(), "finess"));
+  std::vector<AdjustedIndicator> indicators;
+  auto list = from.getIndicators();
+  for (unsigned i = 0; i < list.size(); ++i) {
+    ASSIGN_OR_RETURN(AdjustedIndicator indicator,
+                     ReadEnum(list[i], kAdjustedIndicatorNames, IndexPath("indicators", i)));
+    indicators.push_back(indicator);
+  }
+  std::optional<Date> effective_from;
+  if (from.getHasEffectiveFrom()) {
+    ASSIGN_OR_RETURN(effective_from, ReadDate(from.getEffectiveFrom(), "effectiveFrom"));
+  } else if (from.getEffectiveFrom() != 0) {
+    return Corrupt("effectiveFrom", "set while marked absent");
+  }
   return TargetsAdjusted{.finess = std::move(finess),
                          .denominator = from.getDenominator(),
-                         .reason = TextOf(from.getReason())};
+                         .reason = TextOf(from.getReason()),
+                         .indicators = std::move(indicators),
+                         .effective_from = effective_from};
+}
+
+Result<InvoiceReceived> Read(w::InvoiceReceived::Reader from, const std::string&) {
+  ASSIGN_OR_RETURN(Tranche tranche, ReadEnum(from.getTranche(), kTrancheNames, "tranche"));
+  ASSIGN_OR_RETURN(Date received_at, ReadDate(from.getReceivedAt(), "receivedAt"));
+  return InvoiceReceived{.project = TextOf(from.getProject()),
+                         .tranche = tranche,
+                         .amount_cents = from.getAmountCents(),
+                         .received_at = received_at,
+                         .reference = TextOf(from.getReference())};
+}
+
+Result<FundingRecorded> Read(w::FundingRecorded::Reader from, const std::string&) {
+  ASSIGN_OR_RETURN(Finess finess, ReadFiness(from.getFiness(), "finess"));
+  ASSIGN_OR_RETURN(Solution solution, Read(from.getSolution(), "solution"));
+  ASSIGN_OR_RETURN(EuOperation operation,
+                   ReadEnum(from.getOperation(), kEuOperationNames, "operation"));
+  ASSIGN_OR_RETURN(Date granted_at, ReadDate(from.getGrantedAt(), "grantedAt"));
+  return FundingRecorded{.finess = std::move(finess),
+                         .campaign = TextOf(from.getCampaign()),
+                         .solution = std::move(solution),
+                         .operation = operation,
+                         .amount_cents = from.getAmountCents(),
+                         .granted_at = granted_at};
 }
 
 Result<EventVoided> Read(w::EventVoided::Reader from, const std::string&) {
@@ -696,6 +816,14 @@ struct WireOf<TargetsAdjusted> {
 template <>
 struct WireOf<EventVoided> {
   using type = w::EventVoided;
+};
+template <>
+struct WireOf<InvoiceReceived> {
+  using type = w::InvoiceReceived;
+};
+template <>
+struct WireOf<FundingRecorded> {
+  using type = w::FundingRecorded;
 };
 
 Status KeyRecordRefusal() {

@@ -479,6 +479,23 @@ Result<EstablishmentEntry> ReadEstablishment(const Json& value,
                             .equipment_quote_cents = quote};
 }
 
+Result<UsageCommitments> ReadUsageCommitments(const Json& value, const std::string& path) {
+  RETURN_IF_ERROR(ExpectObject(value, path,
+                               {"activeFilesRate", "planRate", "agendaRate", "mssanteMessages",
+                                "dmpDocuments", "ePrescriptionImports", "eParcoursExchanges"}));
+  UsageCommitments c;
+  ASSIGN_OR_RETURN(c.active_files_rate, Required(value, path, "activeFilesRate", ReadCount));
+  ASSIGN_OR_RETURN(c.plan_rate, Required(value, path, "planRate", ReadCount));
+  ASSIGN_OR_RETURN(c.agenda_rate, Required(value, path, "agendaRate", ReadCount));
+  ASSIGN_OR_RETURN(c.mssante_messages, Optional(value, path, "mssanteMessages", ReadCount));
+  ASSIGN_OR_RETURN(c.dmp_documents, Optional(value, path, "dmpDocuments", ReadCount));
+  ASSIGN_OR_RETURN(c.e_prescription_imports,
+                   Optional(value, path, "ePrescriptionImports", ReadCount));
+  ASSIGN_OR_RETURN(c.e_parcours_exchanges,
+                   Optional(value, path, "eParcoursExchanges", ReadCount));
+  return c;
+}
+
 template <typename T>
 struct Tag {};
 
@@ -487,7 +504,7 @@ Result<ProjectSubmitted> ReadData(const Json& v, const std::string& p,
   RETURN_IF_ERROR(ExpectObject(
       v, p,
       {"project", "campaign", "porteur", "kind", "solution", "organisations",
-       "establishments", "amoaRequestedCents", "submittedAt"}));
+       "establishments", "amoaRequestedCents", "submittedAt", "usageCommitments"}));
   ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
   ASSIGN_OR_RETURN(Campaign campaign, Required(v, p, "campaign", ReadCampaign));
   ASSIGN_OR_RETURN(Porteur porteur, Required(v, p, "porteur", ReadPorteur));
@@ -501,6 +518,8 @@ Result<ProjectSubmitted> ReadData(const Json& v, const std::string& p,
   ASSIGN_OR_RETURN(std::optional<int64_t> amoa,
                    Optional(v, p, "amoaRequestedCents", ReadCount));
   ASSIGN_OR_RETURN(Date submitted_at, Required(v, p, "submittedAt", ReadDate));
+  ASSIGN_OR_RETURN(std::optional<UsageCommitments> commitments,
+                   Optional(v, p, "usageCommitments", ReadUsageCommitments));
   return ProjectSubmitted{.project = std::move(project),
                           .campaign = campaign,
                           .porteur = std::move(porteur),
@@ -509,7 +528,8 @@ Result<ProjectSubmitted> ReadData(const Json& v, const std::string& p,
                           .organisations = std::move(organisations),
                           .establishments = std::move(establishments),
                           .amoa_requested_cents = amoa,
-                          .submitted_at = submitted_at};
+                          .submitted_at = submitted_at,
+                          .usage_commitments = std::move(commitments)};
 }
 
 Result<ProjectSelected> ReadData(const Json& v, const std::string& p,
@@ -580,7 +600,7 @@ Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
       {"finess", "periodStart", "periodEnd", "personsAccompanied",
        "activeFiles", "activeFilesWithPlan", "activeFilesWithAgendaEvent",
        "personsEligible", "mssanteMessages", "dmpFed", "ePrescriptionImports",
-       "eParcoursExchanges", "soclePeriodStart"}));
+       "eParcoursExchanges", "soclePeriodStart", "dmpDocuments"}));
   ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
   ASSIGN_OR_RETURN(Date period_start, Required(v, p, "periodStart", ReadDate));
   ASSIGN_OR_RETURN(Date period_end, Required(v, p, "periodEnd", ReadDate));
@@ -602,6 +622,8 @@ Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
                    Optional(v, p, "eParcoursExchanges", ReadCount));
   ASSIGN_OR_RETURN(std::optional<Date> socle_period_start,
                    Optional(v, p, "soclePeriodStart", ReadDate));
+  ASSIGN_OR_RETURN(std::optional<int64_t> dmp_documents,
+                   Optional(v, p, "dmpDocuments", ReadCount));
   return IndicatorMeasured{.finess = std::move(finess),
                            .period_start = period_start,
                            .period_end = period_end,
@@ -614,7 +636,8 @@ Result<IndicatorMeasured> ReadData(const Json& v, const std::string& p,
                            .dmp_fed = dmp_fed,
                            .e_prescription_imports = e_prescription,
                            .e_parcours_exchanges = e_parcours,
-                           .socle_period_start = socle_period_start};
+                           .socle_period_start = socle_period_start,
+                           .dmp_documents = dmp_documents};
 }
 
 Result<GrappeExtended> ReadData(const Json& v, const std::string& p,
@@ -724,14 +747,57 @@ Result<SolutionReferenced> ReadData(const Json& v, const std::string& p,
 
 Result<TargetsAdjusted> ReadData(const Json& v, const std::string& p,
                                  Tag<TargetsAdjusted>) {
-  RETURN_IF_ERROR(ExpectObject(v, p, {"finess", "denominator", "reason"}));
+  RETURN_IF_ERROR(ExpectObject(
+      v, p, {"finess", "denominator", "indicators", "effectiveFrom", "reason"}));
   ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
   ASSIGN_OR_RETURN(int64_t denominator,
                    Required(v, p, "denominator", ReadCount));
+  ASSIGN_OR_RETURN(std::vector<AdjustedIndicator> indicators,
+                   Required(v, p, "indicators", ListOf(ReadEnum<kAdjustedIndicatorNames>)));
+  if (indicators.empty()) {
+    return Status::BadInput(JoinPath(p, "indicators") + ": name at least one indicator");
+  }
+  ASSIGN_OR_RETURN(Date effective_from, Required(v, p, "effectiveFrom", ReadDate));
   ASSIGN_OR_RETURN(std::string reason, Required(v, p, "reason", ReadString));
   return TargetsAdjusted{.finess = std::move(finess),
                          .denominator = denominator,
-                         .reason = std::move(reason)};
+                         .reason = std::move(reason),
+                         .indicators = std::move(indicators),
+                         .effective_from = effective_from};
+}
+
+Result<InvoiceReceived> ReadData(const Json& v, const std::string& p, Tag<InvoiceReceived>) {
+  RETURN_IF_ERROR(ExpectObject(v, p,
+                               {"project", "tranche", "amountCents", "receivedAt", "reference"}));
+  ASSIGN_OR_RETURN(std::string project, Required(v, p, "project", ReadString));
+  ASSIGN_OR_RETURN(Tranche tranche, Required(v, p, "tranche", ReadEnum<kTrancheNames>));
+  ASSIGN_OR_RETURN(int64_t amount_cents, Required(v, p, "amountCents", ReadCount));
+  ASSIGN_OR_RETURN(Date received_at, Required(v, p, "receivedAt", ReadDate));
+  ASSIGN_OR_RETURN(std::string reference, Required(v, p, "reference", ReadString));
+  return InvoiceReceived{.project = std::move(project),
+                         .tranche = tranche,
+                         .amount_cents = amount_cents,
+                         .received_at = received_at,
+                         .reference = std::move(reference)};
+}
+
+Result<FundingRecorded> ReadData(const Json& v, const std::string& p, Tag<FundingRecorded>) {
+  RETURN_IF_ERROR(ExpectObject(v, p,
+                               {"finess", "campaign", "solution", "operation", "amountCents",
+                                "grantedAt"}));
+  ASSIGN_OR_RETURN(Finess finess, Required(v, p, "finess", ReadFiness));
+  ASSIGN_OR_RETURN(std::string campaign, Required(v, p, "campaign", ReadString));
+  ASSIGN_OR_RETURN(Solution solution, Required(v, p, "solution", ReadSolution));
+  ASSIGN_OR_RETURN(EuOperation operation,
+                   Required(v, p, "operation", ReadEnum<kEuOperationNames>));
+  ASSIGN_OR_RETURN(int64_t amount_cents, Required(v, p, "amountCents", ReadCount));
+  ASSIGN_OR_RETURN(Date granted_at, Required(v, p, "grantedAt", ReadDate));
+  return FundingRecorded{.finess = std::move(finess),
+                         .campaign = std::move(campaign),
+                         .solution = std::move(solution),
+                         .operation = operation,
+                         .amount_cents = amount_cents,
+                         .granted_at = granted_at};
 }
 
 Result<KeyEnrolled> ReadData(const Json& v, const std::string& p,
@@ -872,6 +938,18 @@ OrderedJson ToJson(const ProjectSubmitted& e) {
   out["establishments"] = ListToJson(e.establishments);
   PutOptional(out, "amoaRequestedCents", e.amoa_requested_cents);
   Put(out, "submittedAt", e.submitted_at);
+  if (e.usage_commitments) {
+    const UsageCommitments& c = *e.usage_commitments;
+    OrderedJson commitments = OrderedJson::object();
+    commitments["activeFilesRate"] = c.active_files_rate;
+    commitments["planRate"] = c.plan_rate;
+    commitments["agendaRate"] = c.agenda_rate;
+    PutOptional(commitments, "mssanteMessages", c.mssante_messages);
+    PutOptional(commitments, "dmpDocuments", c.dmp_documents);
+    PutOptional(commitments, "ePrescriptionImports", c.e_prescription_imports);
+    PutOptional(commitments, "eParcoursExchanges", c.e_parcours_exchanges);
+    out["usageCommitments"] = std::move(commitments);
+  }
   return out;
 }
 
@@ -928,6 +1006,7 @@ OrderedJson ToJson(const IndicatorMeasured& e) {
   PutOptional(out, "ePrescriptionImports", e.e_prescription_imports);
   PutOptional(out, "eParcoursExchanges", e.e_parcours_exchanges);
   if (e.socle_period_start) Put(out, "soclePeriodStart", *e.socle_period_start);
+  PutOptional(out, "dmpDocuments", e.dmp_documents);
   return out;
 }
 
@@ -992,7 +1071,34 @@ OrderedJson ToJson(const TargetsAdjusted& e) {
   OrderedJson out = OrderedJson::object();
   out["finess"] = e.finess.str();
   out["denominator"] = e.denominator;
+  if (!e.indicators.empty()) {
+    OrderedJson indicators = OrderedJson::array();
+    for (AdjustedIndicator i : e.indicators) indicators.push_back(ToString(i));
+    out["indicators"] = std::move(indicators);
+  }
+  if (e.effective_from) Put(out, "effectiveFrom", *e.effective_from);
   out["reason"] = e.reason;
+  return out;
+}
+
+OrderedJson ToJson(const InvoiceReceived& e) {
+  OrderedJson out = OrderedJson::object();
+  out["project"] = e.project;
+  out["tranche"] = ToString(e.tranche);
+  out["amountCents"] = e.amount_cents;
+  Put(out, "receivedAt", e.received_at);
+  out["reference"] = e.reference;
+  return out;
+}
+
+OrderedJson ToJson(const FundingRecorded& e) {
+  OrderedJson out = OrderedJson::object();
+  out["finess"] = e.finess.str();
+  out["campaign"] = e.campaign;
+  out["solution"] = ToJson(e.solution);
+  out["operation"] = ToString(e.operation);
+  out["amountCents"] = e.amount_cents;
+  Put(out, "grantedAt", e.granted_at);
   return out;
 }
 

@@ -71,6 +71,9 @@ json Submission(const std::string& project, const std::vector<std::string>& esta
 // An amorçage 2021 acquisition grappe of `ogs` OGs and `esms` ESMS.
 json Amorcage(const std::string& project, int ogs, int esms, int first) {
   json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
+  // 001 §3: the usage commitments an amorçage file announces (required).
+  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
+                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
   sub["organisations"] = json::array();
   for (int o = 1; o <= ogs; ++o) {
     sub["organisations"].push_back(
@@ -609,6 +612,11 @@ TEST_F(RulesCliTest, SolutionNotReferenced) {
 }
 
 TEST_F(RulesCliTest, GrappeTooSmallRefusedInAmorcageWarnedInGeneralisation) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings
+  // (dated before the amorçage submissions, which are checked against it here too).
+  Must("national", "solution.referenced", "2021-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2021-01-05"}});
   // 001: an amorçage acquisition grappe needs 3 OGs and 15 ESMS.
   EXPECT_EQ(Refused("porteur", "project.submitted", "2021-03-01", Amorcage("a-14", 3, 14, 1)),
             Expect(3, "GRAPPE_TOO_SMALL"));
@@ -843,6 +851,10 @@ TEST_F(RulesCliTest, InheritedFundingThroughAMergerIsAWarning) {
 }
 
 TEST_F(RulesCliTest, CalendarAtRiskWhenTheExtensionComesLate) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2024-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2024-01-05"}});
   // Convention 2024-06-01 for 18 months: half of it runs until 2025-03-01.
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   Must("ars-bzh", "grappe.extended", "2025-03-01", Extension("p", {Et(2)}, true, "2025-03-01"));
@@ -860,6 +872,10 @@ TEST_F(RulesCliTest, CalendarAtRiskWhenTheExtensionComesLate) {
 // ---- Output shapes, lineage ----
 
 TEST_F(RulesCliTest, StateAndCheckShapesOnARealisticProject) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2024-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2024-01-05"}});
   // Two acquisitions and an upgrade, small OG with an equipment quote for the first.
   json sub = Submission("bzh-2024-017", {Et(1), Et(2), Et(3)});
   sub["kind"] = "mixed";

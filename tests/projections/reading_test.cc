@@ -327,7 +327,7 @@ TEST_F(ReadingTest, LeadRegionIsTheMostRepresentedAndOthersActWithAWarning) {
   EXPECT_EQ(State("multi")["leadRegion"], "53");
   auto codes = [&] {
     std::vector<std::string> out;
-    auto view = ViewProject(projector_->state(), "multi", LedgerSigners(*ledger_));
+    auto view = ViewProject(projector_->state(), "multi", std::nullopt, LedgerSigners(*ledger_));
     EXPECT_TRUE(view.ok()) << view.status().ToString();
     if (view.ok()) {
       for (const auto& w : view->warnings) out.push_back(w.code);
@@ -344,7 +344,7 @@ TEST_F(ReadingTest, LeadRegionIsTheMostRepresentedAndOthersActWithAWarning) {
       Must("ars-idf", "convention.signed", "2024-06-01",
            Convention("multi", {Et(1), Et(2), EtIdf(1)}, 3 * kAcquisition2024));
   EXPECT_THAT(codes(), Contains("NOT_LEAD_REGION"));
-  auto view = ViewProject(projector_->state(), "multi", LedgerSigners(*ledger_));
+  auto view = ViewProject(projector_->state(), "multi", std::nullopt, LedgerSigners(*ledger_));
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->warnings.back().seqs, std::vector<uint64_t>{convention});
   // A tie goes to the porteur's region (its OG is in 53).
