@@ -15,113 +15,42 @@ using internal::IndexPath;
 using internal::JoinPath;
 using internal::Quote;
 
-std::string_view ToString(ProjectKind value) {
-  return EnumToName(internal::kProjectKindNames, value);
-}
-std::string_view ToString(Situation value) {
-  return EnumToName(internal::kSituationNames, value);
-}
-std::string_view ToString(Tranche value) {
-  return EnumToName(internal::kTrancheNames, value);
-}
-std::string_view ToString(EuFund value) {
-  return EnumToName(internal::kEuFundNames, value);
-}
-std::string_view ToString(EuOperation value) {
-  return EnumToName(internal::kEuOperationNames, value);
-}
-std::string_view ToString(FinessChangeKind value) {
-  return EnumToName(internal::kFinessChangeKindNames, value);
-}
-std::string_view ToString(Certifier value) {
-  return EnumToName(internal::kCertifierNames, value);
-}
-std::string_view ToString(SolutionStatus value) {
-  return EnumToName(internal::kSolutionStatusNames, value);
-}
-std::string_view ToString(Role value) {
-  return EnumToName(internal::kRoleNames, value);
-}
-std::string_view ToString(AdjustedIndicator value) {
-  return EnumToName(internal::kAdjustedIndicatorNames, value);
-}
+std::string_view ToString(ProjectKind value) { return EnumToName(value); }
+std::string_view ToString(Situation value) { return EnumToName(value); }
+std::string_view ToString(Tranche value) { return EnumToName(value); }
+std::string_view ToString(EuFund value) { return EnumToName(value); }
+std::string_view ToString(EuOperation value) { return EnumToName(value); }
+std::string_view ToString(FinessChangeKind value) { return EnumToName(value); }
+std::string_view ToString(Certifier value) { return EnumToName(value); }
+std::string_view ToString(SolutionStatus value) { return EnumToName(value); }
+std::string_view ToString(Role value) { return EnumToName(value); }
+std::string_view ToString(AdjustedIndicator value) { return EnumToName(value); }
 
 Result<Role> ParseRole(std::string_view text) {
-  if (auto role = internal::EnumFromName(internal::kRoleNames, text))
+  if (auto role = internal::EnumFromName<Role>(text))
     return *role;
   return Status::BadInput(Quote(text) + " is not a role (expected one of: " +
-                          internal::EnumNameList(internal::kRoleNames) + ")");
+                          internal::EnumNameList<Role>() + ")");
 }
 
-namespace {
-
-std::string ProjectStream(const std::string& project) {
-  return "project/" + project;
-}
-std::string FinessStream(const Finess& finess) {
-  return "finess/" + finess.str();
-}
-
-}  // namespace
-
+// A project's events carry its id (`project`), an establishment's facts its
+// number (`finess`; finess.changed: the old number, `from`); the others belong
+// to the programme.
 std::string StreamOf(const EventData& data) {
-  struct Visitor {
-    std::string operator()(const ProjectSubmitted& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const ProjectSelected& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const ProjectRejected& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const ConventionSigned& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const PaymentIssued& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const IndicatorMeasured& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const GrappeExtended& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const FinessChanged& e) {
-      return FinessStream(e.from);
-    }
-    std::string operator()(const SonsOrdered& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const EuFundingDeclared& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const ExpensesCertified& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const SolutionReferenced&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const TargetsAdjusted& e) {
-      return FinessStream(e.finess);
-    }
-    std::string operator()(const KeyEnrolled&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const KeyRevoked&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const EventVoided&) {
-      return std::string(kProgrammeStream);
-    }
-    std::string operator()(const InvoiceReceived& e) {
-      return ProjectStream(e.project);
-    }
-    std::string operator()(const FundingRecorded& e) {
-      return FinessStream(e.finess);
-    }
-  };
-  return std::visit(Visitor{}, data);
+  return std::visit(
+      [](const auto& e) -> std::string {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (requires(const T& t) { t.project; }) {
+          return "project/" + e.project;
+        } else if constexpr (requires(const T& t) { t.from; }) {
+          return "finess/" + e.from.str();
+        } else if constexpr (requires(const T& t) { t.finess; }) {
+          return "finess/" + e.finess.str();
+        } else {
+          return std::string(kProgrammeStream);
+        }
+      },
+      data);
 }
 
 bool IsValidIdentifier(std::string_view text) {
@@ -408,6 +337,12 @@ struct Validator {
   }
   Status operator()(const TargetsAdjusted& e) {
     RETURN_IF_ERROR(CheckNonNegative(e.denominator, "data.denominator"));
+    // INTERFACE.md §1: a new adjustment names its indicators and its effectiveFrom
+    // (both absent only in records written before issue 13, never in JSON).
+    if (e.indicators.empty()) {
+      return Status::BadInput("data.indicators: name at least one indicator");
+    }
+    if (!e.effective_from.has_value()) return Status::BadInput("data.effectiveFrom: missing");
     std::set<AdjustedIndicator> indicators;
     for (size_t i = 0; i < e.indicators.size(); ++i) {
       if (!indicators.insert(e.indicators[i]).second) {

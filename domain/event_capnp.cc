@@ -1,0 +1,449 @@
+// Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp), derived from the field
+// lists of event_fields.h: each member is read and written at the offset of the wire field of
+// its name, found in the compiled-in schema once per struct (Resolve). An optional member `x` is
+// the pair `hasX` + `x`, or, where the wire struct has no `hasX`, a pointer null when absent.
+// Every Cap'n Proto call that reads bytes runs inside the try block of DecodeBytes: a
+// kj::Exception (malformed message, limits exceeded) becomes Status::DataLoss there.
+#include <capnp/any.h>
+#include <capnp/message.h>
+#include <capnp/schema.h>
+#include <kj/array.h>
+#include <kj/exception.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "domain/event_codec.h"
+#include "domain/events.capnp.h"
+#include "domain/internal/enum_names.h"
+#include "domain/internal/event_fields.h"
+#include "domain/internal/text.h"
+
+namespace esms::domain::internal {
+namespace {
+
+// Payloads larger than this are refused on decode (the ledger's own limit is 4 MiB).
+constexpr size_t kMaxPayloadBytes = size_t{4} << 20;
+
+static_assert(std::endian::native == std::endian::little,
+              "Cap'n Proto data sections are little-endian");
+
+// The wire struct of each alternative of EventData, in order; void for the key
+// records (the ledger owns their schema).
+using WireStructs =
+    std::tuple<wire::ProjectSubmitted, wire::ProjectSelected, wire::ProjectRejected,
+               wire::ConventionSigned, wire::PaymentIssued, wire::IndicatorMeasured,
+               wire::GrappeExtended, wire::InvoiceReceived, wire::FinessChanged,
+               wire::SonsOrdered, wire::EuFundingDeclared, wire::ExpensesCertified,
+               wire::SolutionReferenced, wire::TargetsAdjusted, wire::FundingRecorded, void,
+               void, wire::EventVoided>;
+template <typename T, size_t I = 0>
+constexpr size_t IndexOf() {
+  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, EventData>>)
+    return I;
+  else
+    return IndexOf<T, I + 1>();
+}
+template <typename T>
+using WireOf = std::tuple_element_t<IndexOf<T>(), WireStructs>;
+
+// ---------------------------------------------------------------- layout
+
+// The wire type of a value of C++ type M, and its raw type in a data section.
+template <typename M>
+constexpr capnp::schema::Type::Which WireTypeOf() {
+  using W = capnp::schema::Type;
+  if constexpr (std::is_same_v<M, bool>) return W::BOOL;
+  if constexpr (std::is_same_v<M, int64_t>) return W::INT64;
+  if constexpr (std::is_same_v<M, uint64_t>) return W::UINT64;
+  if constexpr (std::is_same_v<M, Date>) return W::INT32;
+  if constexpr (std::is_enum_v<M>) return W::ENUM;
+  if constexpr (Described<M>) return W::STRUCT;
+  if constexpr (IsVector<M>::value) return W::LIST;
+  return W::TEXT;  // std::string, Finess, Siret, Region
+}
+template <typename M>
+using RawOf = std::conditional_t<std::is_same_v<M, Date>, int32_t,
+                                 std::conditional_t<std::is_enum_v<M>, uint16_t, M>>;
+template <typename M>
+constexpr bool kInDataSection =
+    std::is_arithmetic_v<M> || std::is_enum_v<M> || std::is_same_v<M, Date>;
+
+// Where a field lives in its wire struct.
+struct Slot {
+  uint32_t offset = 0;                    // data: in units of its size; pointer: index
+  int64_t presence_bit = -1;              // optional: the bit of `hasX`; -1: none
+  capnp::StructSchema nested;             // a struct or list-of-struct field: its struct
+  uint16_t data_words = 0, pointers = 0;  // ... and that struct's size
+};
+
+template <Described T>
+auto Resolve(capnp::StructSchema schema) {
+  std::array<Slot, std::tuple_size_v<decltype(kFields<T>)>> slots;
+  Slot* slot = slots.data();
+  unsigned wire_fields = 0;  // the wire fields used: all of them
+  (void)ForEachField<T>([&](const auto& f) {
+    const std::string_view name = f.name();
+    const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
+    capnp::Type type = field.getType();
+    KJ_REQUIRE(type.which() == WireTypeOf<ValueOf<decltype(f)>>(),
+               "the wire field has another type", field.getProto().getName());
+    slot->offset = field.getProto().getSlot().getOffset();
+    if (type.isList() && type.asList().getElementType().isStruct()) {
+      type = type.asList().getElementType();
+    }
+    if (type.isStruct()) {
+      slot->nested = type.asStruct();
+      slot->data_words = slot->nested.getProto().getStruct().getDataWordCount();
+      slot->pointers = slot->nested.getProto().getStruct().getPointerCount();
+    }
+    std::string has = "has" + std::string(name);
+    has[3] = static_cast<char>(has[3] - 'a' + 'A');
+    KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
+      slot->presence_bit = flag->getProto().getSlot().getOffset();
+      ++wire_fields;
+    }
+    ++slot;
+    ++wire_fields;
+    return Status::OK();
+  });
+  KJ_REQUIRE(wire_fields == schema.getFields().size(), "a wire field is not in the table",
+             schema.getProto().getDisplayName());
+  return slots;
+}
+
+// The slots of T in its wire struct `schema`, resolved on first use.
+template <Described T>
+const auto& SlotsOf(capnp::StructSchema schema) {
+  static const auto slots = Resolve<T>(schema);
+  return slots;
+}
+
+// Data fields, at `offset` in units of their size (bits for a bool); beyond a
+// (canonically truncated) data section a field reads as 0. A builder's data
+// section starts zeroed and each field is set once.
+template <typename R>
+R GetData(capnp::AnyStruct::Reader from, uint32_t offset) {
+  const kj::ArrayPtr<const kj::byte> data = from.getDataSection();
+  R value{};
+  if constexpr (std::is_same_v<R, bool>) {
+    value = offset / 8 < data.size() && ((data[offset / 8] >> (offset % 8)) & 1) != 0;
+  } else if ((offset + 1) * sizeof(R) <= data.size()) {
+    std::memcpy(&value, data.begin() + offset * sizeof(R), sizeof(R));
+  }
+  return value;
+}
+template <typename R>
+void SetData(capnp::AnyStruct::Builder to, uint32_t offset, R value) {
+  if constexpr (std::is_same_v<R, bool>) {
+    to.getDataSection()[offset / 8] |= static_cast<kj::byte>(value << (offset % 8));
+  } else {
+    std::memcpy(to.getDataSection().begin() + offset * sizeof(R), &value, sizeof(R));
+  }
+}
+
+capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from, uint32_t index) {
+  const auto pointers = from.getPointerSection();
+  return index < pointers.size() ? pointers[index] : capnp::AnyPointer::Reader();
+}
+
+// ---------------------------------------------------------------- encoding
+
+capnp::Text::Reader AsText(const std::string& text) {
+  return capnp::Text::Reader(text.data(), text.size());
+}
+
+template <Described T>
+void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value);
+
+template <typename M>
+void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
+  if constexpr (std::is_same_v<M, Date>) {
+    SetData(to, slot.offset, static_cast<int32_t>(value.days()));
+  } else if constexpr (kInDataSection<M>) {
+    SetData(to, slot.offset, static_cast<RawOf<M>>(value));
+  } else {
+    capnp::AnyPointer::Builder pointer = to.getPointerSection()[slot.offset];
+    if constexpr (Described<M>) {
+      Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers), slot.nested, value);
+    } else if constexpr (!IsVector<M>::value) {
+      pointer.setAs<capnp::Text>(AsText(TextOf(value)));
+    } else if constexpr (std::is_enum_v<typename M::value_type>) {
+      // A list of enumerants (targets.adjusted indicators): null when empty, the byte
+      // form of the records written before the field existed.
+      if (value.empty()) return;
+      auto list = pointer.initAs<capnp::List<uint16_t>>(static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) list.set(i, static_cast<uint16_t>(value[i]));
+    } else if constexpr (Described<typename M::value_type>) {
+      const unsigned size = static_cast<unsigned>(value.size());
+      auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers, size);
+      for (unsigned i = 0; i < size; ++i) Encode(list[i], slot.nested, value[i]);
+    } else {
+      auto list = pointer.initAs<capnp::List<capnp::Text>>(static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) list.set(i, AsText(TextOf(value[i])));
+    }
+  }
+}
+
+template <Described T>
+void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value) {
+  const auto& slots = SlotsOf<T>(schema);
+  size_t i = 0;
+  (void)ForEachField<T>([&](const auto& field) {
+    const Slot& slot = slots[i++];
+    const auto& member = value.*field.member;
+    if constexpr (kIsOptional<decltype(field)>) {
+      if (!member) return Status::OK();
+      if (slot.presence_bit >= 0) SetData(to, slot.presence_bit, true);
+      Put(to, slot, *member);
+    } else {
+      Put(to, slot, member);
+    }
+    return Status::OK();
+  });
+}
+
+// ---------------------------------------------------------------- decoding
+// Each Get returns Status::DataLoss naming the field for a value that cannot
+// come from EncodePayload; the path ("establishments[2].finess") is spelled
+// only then.
+struct Path {
+  const Path* parent = nullptr;  // null: the payload's root
+  std::string_view name;         // a field of the parent,
+  size_t index = 0;              // or, with no name, an element of it
+
+  std::string str() const {
+    if (parent == nullptr) return std::string();
+    return name.empty() ? IndexPath(parent->str(), index) : JoinPath(parent->str(), name);
+  }
+};
+
+Status Corrupt(const Path& path, std::string_view why) {
+  return Status::DataLoss(path.str() + ": " + std::string(why));
+}
+
+Status FromRaw(int32_t days, const Path& path, Date& out) {
+  // Date::Parse accepts years 0000-9999 only; so does the decoder.
+  static const int64_t kFirst = Date::FromCivil(0, 1, 1)->days();
+  static const int64_t kLast = Date::FromCivil(9999, 12, 31)->days();
+  if (days < kFirst || days > kLast) {
+    return Corrupt(path, "day number " + std::to_string(days) + " is out of range");
+  }
+  out = Date::FromDays(days);
+  return Status::OK();
+}
+Status FromRaw(uint16_t ordinal, const Path& path, Campaign& out) {
+  if (ordinal > static_cast<uint16_t>(Campaign::kGeneralisation2025)) {
+    return Corrupt(path, "unknown campaign " + std::to_string(ordinal));
+  }
+  out = static_cast<Campaign>(ordinal);
+  return Status::OK();
+}
+template <NamedEnum E>
+Status FromRaw(uint16_t ordinal, const Path& path, E& out) {
+  if (ordinal >= kEnumNames<E>.size()) {
+    return Corrupt(path, "unknown enumerant " + std::to_string(ordinal));
+  }
+  out = static_cast<E>(ordinal);
+  return Status::OK();
+}
+template <typename M>
+requires std::is_arithmetic_v<M> Status FromRaw(M raw, const Path&, M& out) {
+  out = raw;
+  return Status::OK();
+}
+
+Status FromText(capnp::Text::Reader text, const Path&, std::string& out) {
+  out.assign(text.begin(), text.size());
+  return Status::OK();
+}
+// A FINESS, SIRET or region code: a text that must parse.
+template <typename M>
+requires requires(std::string_view text) { M::Parse(text); }
+Status FromText(capnp::Text::Reader text, const Path& path, M& out) {
+  Result<M> parsed = M::Parse(std::string_view(text.begin(), text.size()));
+  if (!parsed.ok()) return Corrupt(path, parsed.status().message());
+  out = std::move(parsed).value();
+  return Status::OK();
+}
+
+template <Described T>
+Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out);
+
+template <typename M>
+Status Get(capnp::AnyStruct::Reader from, const Slot& slot, const Path& path, M& out) {
+  if constexpr (kInDataSection<M>) {
+    return FromRaw(GetData<RawOf<M>>(from, slot.offset), path, out);
+  } else {
+    const capnp::AnyPointer::Reader pointer = PointerOf(from, slot.offset);
+    if constexpr (Described<M>) {
+      return Decode(pointer.getAs<capnp::AnyStruct>(), slot.nested, path, out);
+    } else if constexpr (!IsVector<M>::value) {
+      return FromText(pointer.getAs<capnp::Text>(), path, out);
+    } else if constexpr (std::is_enum_v<typename M::value_type>) {
+      const auto list = pointer.getAs<capnp::List<uint16_t>>();
+      out.resize(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        RETURN_IF_ERROR(FromRaw(list[i], Path{&path, {}, i}, out[i]));
+      }
+      return Status::OK();
+    } else if constexpr (Described<typename M::value_type>) {
+      const auto list = pointer.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyStruct>>();
+      out.resize(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        RETURN_IF_ERROR(Decode(list[i], slot.nested, Path{&path, {}, i}, out[i]));
+      }
+      return Status::OK();
+    } else {
+      const auto list = pointer.getAs<capnp::List<capnp::Text>>();
+      out.resize(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        RETURN_IF_ERROR(FromText(list[i], Path{&path, {}, i}, out[i]));
+      }
+      return Status::OK();
+    }
+  }
+}
+
+// True when the field holds something other than its default (absent) value.
+template <typename M>
+bool IsSet(capnp::AnyStruct::Reader from, const Slot& slot) {
+  if constexpr (kInDataSection<M>) {
+    return GetData<RawOf<M>>(from, slot.offset) != RawOf<M>{};
+  } else {
+    return !PointerOf(from, slot.offset).isNull();
+  }
+}
+
+template <Described T>
+Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out) {
+  const auto& slots = SlotsOf<T>(schema);
+  size_t i = 0;
+  return ForEachField<T>([&](const auto& field) {
+    using M = ValueOf<decltype(field)>;
+    const Slot& slot = slots[i++];
+    auto& member = out.*field.member;
+    const Path key{&path, field.name()};
+    if constexpr (kIsOptional<decltype(field)>) {
+      const bool present =
+          slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : IsSet<M>(from, slot);
+      // Absent: the value must stay at its default, so that one value has one
+      // byte form.
+      if (!present) {
+        return IsSet<M>(from, slot) ? Corrupt(key, "set while marked absent") : Status::OK();
+      }
+      return Get(from, slot, key, member.emplace());
+    } else {
+      return Get(from, slot, key, member);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- dispatch
+
+Status KeyRecordRefusal() { return Status::Internal("key records are encoded by the ledger"); }
+
+template <typename T>
+Result<std::vector<uint8_t>> EncodeAs(const T& value) {
+  using Wire = WireOf<T>;
+  if constexpr (std::is_void_v<Wire>) {
+    return KeyRecordRefusal();
+  } else {
+    const capnp::StructSchema schema = capnp::Schema::from<Wire>();
+    const auto node = schema.getProto().getStruct();
+    capnp::MallocMessageBuilder message;
+    capnp::AnyStruct::Builder root = message.getRoot<capnp::AnyPointer>().initAsAnyStruct(
+        node.getDataWordCount(), node.getPointerCount());
+    Encode(root, schema, value);
+    kj::Array<capnp::word> words = root.asReader().canonicalize();
+    kj::ArrayPtr<const kj::byte> bytes = words.asBytes();
+    return std::vector<uint8_t>(bytes.begin(), bytes.end());
+  }
+}
+
+// Decodes `words` as the payload of a record of `type` (a known type).
+Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::word> words,
+                              bool check_canonical) {
+  return DataOfType(type, [&](auto& value) {
+    using Wire = WireOf<std::remove_cvref_t<decltype(value)>>;
+    if constexpr (std::is_void_v<Wire>) {
+      return KeyRecordRefusal();
+    } else {
+      capnp::ReaderOptions options;
+      // Canonical messages share no pointers: each word is read once by
+      // isCanonical and once by Decode.
+      options.traversalLimitInWords = 2 * words.size() + 64;
+      options.nestingLimit = 8;
+      kj::ArrayPtr<const capnp::word> segments[1] = {words};
+      capnp::SegmentArrayMessageReader reader(kj::arrayPtr(segments, 1), options);
+      if (check_canonical && !reader.isCanonical()) {
+        return Status::DataLoss(std::string(type) + " payload is not in canonical form");
+      }
+      Status status = Decode(reader.getRoot<capnp::AnyPointer>().getAs<capnp::AnyStruct>(),
+                             capnp::Schema::from<Wire>(), Path(), value);
+      if (!status.ok()) {
+        return Status::DataLoss(std::string(type) + " payload: " + status.message());
+      }
+      // One value, one byte form: canonical bytes that still differ from the
+      // encoding of what they decode to (a null text where the encoder writes
+      // an empty one, ...) are refused too.
+      if (!check_canonical) return Status::OK();
+      Result<std::vector<uint8_t>> again = EncodeAs(value);
+      const auto bytes = words.asBytes();
+      if (!again.ok() || !std::equal(again->begin(), again->end(), bytes.begin(), bytes.end())) {
+        return Status::DataLoss(std::string(type) + " payload is not the encoding of its value");
+      }
+      return Status::OK();
+    }
+  });
+}
+
+// `check_canonical` false skips the canonical-form checks (isCanonical and the
+// re-encoding): only for bytes this program encoded and kept under its own
+// integrity check (DecodeTrustedPayload).
+Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> payload,
+                              bool check_canonical) {
+  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
+    return Status::DataLoss(Sanitize(type) + " payload of " + std::to_string(payload.size()) +
+                            " bytes is not a whole number of 8-byte words");
+  }
+  if (payload.size() > kMaxPayloadBytes) {
+    return Status::DataLoss(Sanitize(type) + " payload of " + std::to_string(payload.size()) +
+                            " bytes exceeds the limit");
+  }
+  // Copy into word-aligned memory: the caller's bytes need not be aligned.
+  kj::Array<capnp::word> words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
+  std::memcpy(words.begin(), payload.data(), payload.size());
+  try {
+    if (!IsEventType(type)) return Status::DataLoss("payload of unknown event type " + Quote(type));
+    return DecodeWords(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
+                       check_canonical);
+  } catch (const kj::Exception& e) {
+    return Status::DataLoss(Sanitize(type) +
+                            " payload is malformed: " + Sanitize(e.getDescription().cStr()));
+  }
+}
+
+}  // namespace
+}  // namespace esms::domain::internal
+
+namespace esms::domain {
+
+Result<std::vector<uint8_t>> EncodePayload(const EventData& data) {
+  return std::visit([](const auto& value) { return internal::EncodeAs(value); }, data);
+}
+
+Result<EventData> DecodePayload(std::string_view type, std::span<const uint8_t> payload) {
+  return internal::DecodeBytes(type, payload, /*check_canonical=*/true);
+}
+
+Result<EventData> DecodeTrustedPayload(std::string_view type, std::span<const uint8_t> payload) {
+  return internal::DecodeBytes(type, payload, /*check_canonical=*/false);
+}
+
+}  // namespace esms::domain

@@ -1,0 +1,392 @@
+// Strict JSON for events (INTERFACE.md §1), derived from the field lists of event_fields.h.
+//
+// Why nlohmann-json and not Cap'n Proto's JSON codec (capnp/compat/json.h), which DESIGN.md
+// prefers: that codec skips unknown fields (a typo would pass), cannot report a missing field
+// (every Cap'n Proto field has a default), reads 1 and 1.0 alike into an Int64 (a float would
+// pass in a Cents field) and accepts duplicate keys. Here the text is parsed into a DOM
+// (duplicate keys and excessive nesting refused on the way, with their path), then each object
+// is walked with explicit checks: allowed fields, required fields, JSON types, integers without
+// fraction or exponent.
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "domain/event_codec.h"
+#include "domain/internal/base64.h"
+#include "domain/internal/enum_names.h"
+#include "domain/internal/event_fields.h"
+#include "domain/internal/text.h"
+
+namespace esms::domain::internal {
+namespace {
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+
+// Events are at most 4 levels deep (data.establishments[i].saadHours); anything
+// much deeper is refused before it costs stack or memory.
+constexpr size_t kMaxDepth = 16;
+
+// ============================================================== strict parsing
+
+// One JSON value, refusing what nlohmann-json lets pass: a key repeated in one
+// object (it keeps the last one) and nesting beyond kMaxDepth. The first
+// problem is reported, with its path.
+Result<Json> ParseStrict(std::string_view text) {
+  struct Frame {
+    bool array;
+    size_t index = 0;            // arrays: the element being read
+    std::string key;             // objects: the key whose value is being read
+    std::set<std::string> keys;  // objects: the keys seen so far
+  };
+  std::vector<Frame> frames;
+  std::string error;
+  // The path of the innermost open container ("" for the root object).
+  auto path = [&frames] {
+    std::string out;
+    for (size_t i = 0; i + 1 < frames.size(); ++i) {
+      out = frames[i].array ? IndexPath(out, frames[i].index)
+                            : JoinPath(out, Sanitize(frames[i].key));
+    }
+    return out;
+  };
+  auto check = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    using Event = Json::parse_event_t;
+    if (!error.empty()) return false;
+    if (event == Event::object_start || event == Event::array_start) {
+      if (frames.size() >= kMaxDepth) {
+        error = path() + ": nested deeper than " + std::to_string(kMaxDepth) + " levels";
+        return false;
+      }
+      frames.push_back(Frame{event == Event::array_start, 0, {}, {}});
+    } else if (event == Event::key) {
+      std::string key = parsed.get<std::string>();
+      if (!frames.back().keys.insert(key).second) {
+        error = JoinPath(path(), Sanitize(key)) + ": duplicate key";
+        return false;
+      }
+      frames.back().key = std::move(key);
+    } else {  // a value ends: a scalar, or a container closes
+      if (event != Event::value) frames.pop_back();
+      if (!frames.empty() && frames.back().array) ++frames.back().index;
+    }
+    return true;
+  };
+  try {
+    Json root = Json::parse(text, check);
+    if (error.empty()) return root;
+  } catch (const Json::exception& e) {
+    if (error.empty()) {
+      // "[json.exception.parse_error.101] parse error at line 1, column 7: ..."
+      // -> the part after the bracketed id.
+      std::string_view what = e.what();
+      if (size_t end = what.find("] "); what.starts_with('[') && end != std::string_view::npos) {
+        what.remove_prefix(end + 2);
+      }
+      error = "invalid JSON: " + Sanitize(what);
+    }
+  }
+  return Status::BadInput(error);
+}
+
+// ============================================================== reading values
+// One Read overload per kind of member: Status Read(value, path, &out), the
+// kind chosen by the member's C++ type (event_fields.h).
+
+std::string Describe(const Json& value) {
+  if (value.is_string()) return "the string " + Quote(value.get_ref<const std::string&>(), 40);
+  if (value.is_number()) return "the number " + value.dump();
+  if (value.is_object()) return "an object";
+  if (value.is_array()) return "an array";
+  return value.dump();  // null, true, false
+}
+
+Status WrongType(const Json& value, const std::string& path, std::string_view expected) {
+  return Status::BadInput(path + ": expected " + std::string(expected) + ", got " +
+                          Describe(value));
+}
+
+// "a, b, c".
+std::string Joined(const auto& names) {
+  std::string out;
+  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
+}
+
+// `value` must be an object whose keys are all in `allowed`.
+template <size_t N>
+Status ExpectObject(const Json& value, const std::string& path,
+                    const std::array<std::string_view, N>& allowed) {
+  if (!value.is_object()) {
+    return WrongType(value, path.empty() ? std::string("event") : path, "an object");
+  }
+  for (const auto& [key, unused] : value.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
+      continue;
+    }
+    return Status::BadInput(JoinPath(path, Sanitize(key)) +
+                            ": unknown field (expected one of: " + Joined(allowed) + ")");
+  }
+  return Status::OK();
+}
+
+Status Read(const Json& value, const std::string& path, std::string& out) {
+  if (!value.is_string()) return WrongType(value, path, "a string");
+  out = value.get<std::string>();
+  return Status::OK();
+}
+
+Status Read(const Json& value, const std::string& path, bool& out) {
+  if (!value.is_boolean()) return WrongType(value, path, "true or false");
+  out = value.get<bool>();
+  return Status::OK();
+}
+
+// Money in cents and counts (int64_t), seqs and stream versions (uint64_t): a
+// JSON integer, not negative, without fraction or exponent (1.0 and 1e2 are
+// refused).
+template <typename I>
+requires std::is_same_v<I, int64_t> || std::is_same_v<I, uint64_t> Status
+Read(const Json& value, const std::string& path, I& out) {
+  const std::string what = "a non-negative integer";
+  if (value.is_number_float()) {
+    return Status::BadInput(path + ": expected " + what +
+                            " (no fraction or exponent), got the number " + value.dump());
+  }
+  if (!value.is_number_integer()) return WrongType(value, path, what);
+  if (!value.is_number_unsigned()) {
+    return Status::BadInput(path + ": expected " + what + ", got " + value.dump() +
+                            " (must not be negative)");
+  }
+  if (std::is_signed_v<I> &&
+      value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+    return Status::BadInput(path + ": " + value.dump() + " is too large");
+  }
+  out = value.get<I>();
+  return Status::OK();
+}
+
+// A value factory's (Date::Parse, Finess::Parse, ...) on a JSON string, its
+// error prefixed with the path; the factory's error code is kept
+// (FINESS_INVALID, ...). What<T>(): what the string holds.
+template <typename T>
+constexpr std::string_view What() {
+  if constexpr (std::is_same_v<T, Date>) return "a date string (YYYY-MM-DD)";
+  if constexpr (std::is_same_v<T, Finess>) return "a FINESS number as a string";
+  if constexpr (std::is_same_v<T, Siret>) return "a SIRET number as a string";
+  if constexpr (std::is_same_v<T, Region>) return "an INSEE region code as a string";
+  return "a string";
+}
+
+template <typename T>
+Status ReadParsed(const Json& value, const std::string& path, Result<T> (*parse)(std::string_view),
+                  T& out) {
+  if (!value.is_string()) return WrongType(value, path, What<T>());
+  Result<T> parsed = parse(value.get_ref<const std::string&>());
+  if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
+  out = std::move(parsed).value();
+  return Status::OK();
+}
+template <typename T>
+requires requires(std::string_view text) { T::Parse(text); }
+Status Read(const Json& value, const std::string& path, T& out) {
+  return ReadParsed(value, path, &T::Parse, out);
+}
+Status Read(const Json& value, const std::string& path, Campaign& out) {
+  return ReadParsed(value, path, &ParseCampaign, out);
+}
+
+// A closed vocabulary; the error lists the allowed values.
+template <NamedEnum E>
+Status Read(const Json& value, const std::string& path, E& out) {
+  if (!value.is_string()) {
+    return WrongType(value, path, "one of: " + EnumNameList<E>());
+  }
+  const std::string& text = value.get_ref<const std::string&>();
+  const std::optional<E> parsed = EnumFromName<E>(text);
+  if (!parsed) {
+    return Status::BadInput(path + ": " + Quote(text, 40) +
+                            " is not allowed (expected one of: " + EnumNameList<E>() + ")");
+  }
+  out = *parsed;
+  return Status::OK();
+}
+
+Status Read(const Json& value, const std::string& path, std::array<uint8_t, 32>& out) {
+  constexpr std::string_view kWhat = "the base64 of a raw 32-byte Ed25519 public key";
+  if (!value.is_string()) return WrongType(value, path, kWhat);
+  const std::string& text = value.get_ref<const std::string&>();
+  std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
+  if (!bytes || bytes->size() != out.size()) {
+    return Status::BadInput(path + ": expected " + std::string(kWhat) + ", got the string " +
+                            Quote(text));
+  }
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return Status::OK();
+}
+
+template <Described T>
+Status Read(const Json& value, const std::string& path, T& out);
+
+template <typename T>
+Status Read(const Json& value, const std::string& path, std::vector<T>& out) {
+  if (!value.is_array()) return WrongType(value, path, "an array");
+  out.resize(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    RETURN_IF_ERROR(Read(value[i], IndexPath(path, i), out[i]));
+  }
+  return Status::OK();
+}
+
+// An object of the fields of T: unknown keys refused, then each field in the
+// table's order: missing refused unless optional.
+template <Described T>
+Status Read(const Json& value, const std::string& path, T& out) {
+  static constexpr auto kNames = std::apply(
+      [](const auto&... field) {
+        return std::array<std::string_view, sizeof...(field)>{field.name()...};
+      },
+      kFields<T>);
+  RETURN_IF_ERROR(ExpectObject(value, path, kNames));
+  return ForEachField<T>([&](const auto& field) {
+    const std::string key = JoinPath(path, field.name());
+    const auto it = value.find(field.name());
+    if (it == value.end()) {
+      return kIsOptional<decltype(field)> ? Status::OK() : Status::BadInput(key + ": missing");
+    }
+    if constexpr (kIsOptional<decltype(field)>) {
+      return Read(*it, key, (out.*field.member).emplace());
+    } else {
+      return Read(*it, key, out.*field.member);
+    }
+  });
+}
+
+// ============================================================== writing
+
+template <typename T>
+requires requires(const T& value) { TextOf(value); }
+OrderedJson ToJson(const T& value) { return TextOf(value); }
+OrderedJson ToJson(bool value) { return value; }
+OrderedJson ToJson(int64_t value) { return value; }
+OrderedJson ToJson(uint64_t value) { return value; }
+OrderedJson ToJson(Date value) { return value.ToString(); }
+OrderedJson ToJson(Campaign value) { return CampaignId(value); }
+template <NamedEnum E>
+OrderedJson ToJson(E value) {
+  return EnumToName(value);
+}
+OrderedJson ToJson(const std::array<uint8_t, 32>& value) { return Base64Encode(value); }
+
+template <Described T>
+OrderedJson ToJson(const T& value);
+
+template <typename T>
+OrderedJson ToJson(const std::vector<T>& items) {
+  OrderedJson out = OrderedJson::array();
+  for (const T& item : items) out.push_back(ToJson(item));
+  return out;
+}
+
+// An object of the fields of T, in the table's order; an absent optional
+// field is left out.
+template <Described T>
+OrderedJson ToJson(const T& value) {
+  OrderedJson out = OrderedJson::object();
+  (void)ForEachField<T>([&](const auto& field) {
+    const auto& member = value.*field.member;
+    if constexpr (kIsOptional<decltype(field)>) {
+      if (member) out[std::string(field.name())] = ToJson(*member);
+    } else {
+      out[std::string(field.name())] = ToJson(member);
+    }
+    return Status::OK();
+  });
+  return out;
+}
+
+OrderedJson DataToJsonValue(const EventData& data) {
+  return std::visit([](const auto& value) { return ToJson(value); }, data);
+}
+
+// Compact text; text that is not valid UTF-8 (only code, never the parser, can
+// make such a struct) is replaced rather than thrown on.
+std::string Dump(const OrderedJson& value) {
+  return value.dump(-1, ' ', /*ensure_ascii=*/false, OrderedJson::error_handler_t::replace);
+}
+
+}  // namespace
+}  // namespace esms::domain::internal
+
+namespace esms::domain {
+
+using internal::OrderedJson;
+
+Result<Event> ParseEvent(std::string_view json_text) {
+  ASSIGN_OR_RETURN(internal::Json root, internal::ParseStrict(json_text));
+  static constexpr std::array<std::string_view, 5> kEventKeys = {"id", "type", "at",
+                                                                 "expectedVersion", "data"};
+  RETURN_IF_ERROR(internal::ExpectObject(root, std::string(), kEventKeys));
+  auto read = [&root](const char* key, auto& out) {
+    const auto it = root.find(key);
+    if (it == root.end()) return Status::BadInput(std::string(key) + ": missing");
+    return internal::Read(*it, key, out);
+  };
+  Event event;
+  RETURN_IF_ERROR(read("id", event.id));
+  if (!IsValidIdentifier(event.id)) {
+    return Status::BadInput("id: an event id is 1-128 characters of [A-Za-z0-9._:/-], got " +
+                            internal::Quote(event.id));
+  }
+  RETURN_IF_ERROR(read("type", event.type));
+  if (!internal::IsEventType(event.type)) {
+    return Status::BadInput(
+        "type: " + internal::Quote(event.type) +
+        " is not an event type (expected one of: " + internal::Joined(internal::kTypes) + ")");
+  }
+  RETURN_IF_ERROR(read("at", event.at));
+  if (root.contains("expectedVersion")) {
+    RETURN_IF_ERROR(read("expectedVersion", event.expected_version.emplace()));
+  }
+  const auto data = root.find("data");
+  if (data == root.end()) return Status::BadInput("data: missing");
+  ASSIGN_OR_RETURN(event.data, internal::DataOfType(event.type, [&](auto& value) {
+                     return internal::Read(*data, "data", value);
+                   }));
+  RETURN_IF_ERROR(ValidateEventData(event.data));
+  event.stream = StreamOf(event.data);
+  return event;
+}
+
+std::string DataToJson(const EventData& data) {
+  return internal::Dump(internal::DataToJsonValue(data));
+}
+
+std::string EventToJson(const Event& event) {
+  OrderedJson out = OrderedJson::object();
+  out["id"] = event.id;
+  out["type"] = event.type;
+  out["at"] = event.at.ToString();
+  if (event.expected_version) out["expectedVersion"] = *event.expected_version;
+  out["data"] = internal::DataToJsonValue(event.data);
+  return internal::Dump(out);
+}
+
+std::string_view TypeName(const EventData& data) {
+  return std::visit([](const auto& value) { return std::decay_t<decltype(value)>::kType; }, data);
+}
+
+std::vector<std::string_view> AllEventTypes() {
+  return {internal::kTypes.begin(), internal::kTypes.end()};
+}
+
+}  // namespace esms::domain

@@ -1,0 +1,210 @@
+// One description per event: for each struct of domain/events.h, its members in order
+// (ESMS_DESCRIBE below). A member's name in camelCase (`finess_ej` -> "finessEj") is its JSON
+// key and its field in domain/events.capnp; what it is (text, count or money in cents, date,
+// FINESS, enum, list, nested struct, optional) follows from its C++ type. The strict JSON reader
+// and the writer (event_json.cc) and both Cap'n Proto directions (event_capnp.cc) are derived
+// from these lists. Private to domain/.
+//
+// A new field, say an optional count `usageCommitments` on project.submitted:
+// 1. `std::optional<int64_t> usage_commitments;` in ProjectSubmitted (domain/events.h);
+// 2. `usage_commitments` at the same place in its ESMS_DESCRIBE below;
+// 3. `hasUsageCommitments @10 :Bool; usageCommitments @11 :Int64;` appended to its struct in
+//    domain/events.capnp (an optional scalar or text `x` is `hasX` + `x`, an optional struct a
+//    pointer, null when absent; never renumber);
+// 4. its rule, if any, in ValidateEventData (domain/events.cc).
+// The compiler refuses a member missing here (AllMembersDescribed); the first encode or decode
+// of a struct refuses a wire field missing or of another type (Resolve in event_capnp.cc: the
+// golden tests run it for every type). A new event type: its struct and EventData alternative
+// (events.h), its ESMS_DESCRIBE, its wire struct (events.capnp), its place in WireStructs
+// (event_capnp.cc).
+//
+// Thread-safety: constant tables.
+#ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
+#define ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "domain/events.h"
+
+namespace esms::domain::internal {
+
+// One field: its member, and its name, the member's in camelCase
+// (`finess_ej` -> "finessEj").
+template <typename S, typename M, size_t N>
+struct Field {
+  using Type = M;
+  std::array<char, N> chars;
+  size_t length;
+  M S::*member;
+
+  constexpr std::string_view name() const { return {chars.data(), length}; }
+};
+
+template <typename S, typename M, size_t N>
+consteval Field<S, M, N> MakeField(const char (&member_name)[N], M S::*member) {
+  Field<S, M, N> field{{}, 0, member};
+  for (size_t i = 0; i + 1 < N; ++i) {
+    const bool upper = member_name[i] == '_';
+    if (upper) ++i;
+    field.chars[field.length++] =
+        upper ? static_cast<char>(member_name[i] - 'a' + 'A') : member_name[i];
+  }
+  return field;
+}
+
+// kFields<T>: the fields of T, in the JSON output's order (the struct's, but for the noted
+// exceptions).
+template <typename T>
+inline constexpr std::nullptr_t kFields = nullptr;
+
+// ESMS_DESCRIBE(S, members...): kFields<S> = (MakeField("m1", &S::m1), ...).
+#define ESMS_DESCRIBE(S, ...) \
+  template <>                 \
+  inline constexpr auto kFields<S> = std::tuple(ESMS_EXPAND(ESMS_FIELDS(S, __VA_ARGS__)))
+#define ESMS_FIELDS(S, m, ...) \
+  MakeField(#m, &S::m) __VA_OPT__(, ESMS_FIELDS_AGAIN ESMS_PARENS(S, __VA_ARGS__))
+#define ESMS_FIELDS_AGAIN() ESMS_FIELDS
+#define ESMS_PARENS ()
+#define ESMS_EXPAND(...) ESMS_EXPAND4(ESMS_EXPAND4(ESMS_EXPAND4(ESMS_EXPAND4(__VA_ARGS__))))
+#define ESMS_EXPAND4(...) ESMS_EXPAND1(ESMS_EXPAND1(ESMS_EXPAND1(ESMS_EXPAND1(__VA_ARGS__))))
+#define ESMS_EXPAND1(...) __VA_ARGS__
+
+ESMS_DESCRIBE(Solution, vendor, product, version);
+ESMS_DESCRIBE(Porteur, finess_ej, siret, name, ght, national_entity_agreement);
+ESMS_DESCRIBE(OrganisationEntry, finess_ej, name, essms_total, region);
+ESMS_DESCRIBE(SaadHours, total, eligible);
+ESMS_DESCRIBE(EstablishmentEntry, finess, finess_ej, name, region, situation, saad_hours,
+              equipment_quote_cents);
+ESMS_DESCRIBE(UsageCommitments, active_files_rate, plan_rate, agenda_rate, mssante_messages,
+              dmp_documents, e_prescription_imports, e_parcours_exchanges);
+
+ESMS_DESCRIBE(ProjectSubmitted, project, campaign, porteur, kind, solution, organisations,
+              establishments, amoa_requested_cents, submitted_at, usage_commitments);
+ESMS_DESCRIBE(ProjectSelected, project, committee_at);
+ESMS_DESCRIBE(ProjectRejected, project, reason);
+ESMS_DESCRIBE(ConventionSigned, project, signed_at, amount_cents, establishments, duration_months);
+ESMS_DESCRIBE(PaymentIssued, project, tranche, amount_cents, paid_at, reference, paying_region);
+ESMS_DESCRIBE(IndicatorMeasured, finess, period_start, period_end, persons_accompanied,
+              active_files, active_files_with_plan, active_files_with_agenda_event,
+              persons_eligible, mssante_messages, dmp_fed, e_prescription_imports,
+              e_parcours_exchanges, socle_period_start, dmp_documents);
+ESMS_DESCRIBE(GrappeExtended, project, extended_at, porteur_agreement, paying_region, organisations,
+              establishments);
+ESMS_DESCRIBE(InvoiceReceived, project, tranche, amount_cents, received_at, reference);
+ESMS_DESCRIBE(FinessChanged, from, to, kind, effective_at);
+ESMS_DESCRIBE(SonsOrdered, finess, solution, ordered_at, validated_at);
+ESMS_DESCRIBE(EuFundingDeclared, finess, fund, operation, declared_at);
+ESMS_DESCRIBE(ExpensesCertified, project, total_cents, equipment_cents, certified_by, certified_at);
+ESMS_DESCRIBE(SolutionReferenced, solution, corridor, status, referenced_at);
+// JSON in INTERFACE.md §1's order (indicators and effectiveFrom before reason); the
+// struct appends them after `reason` (issue 13), the wire finds them by name.
+ESMS_DESCRIBE(TargetsAdjusted, finess, denominator, indicators, effective_from, reason);
+ESMS_DESCRIBE(FundingRecorded, finess, campaign, solution, operation, amount_cents, granted_at);
+ESMS_DESCRIBE(KeyEnrolled, name, public_key, roles, regions);
+ESMS_DESCRIBE(KeyRevoked, name, reason);
+ESMS_DESCRIBE(EventVoided, seq, reason);
+
+// ---- What the codecs need to walk a table. ----
+
+// The text of a text field.
+inline const std::string& TextOf(const std::string& value) { return value; }
+inline const std::string& TextOf(const Finess& value) { return value.str(); }
+inline const std::string& TextOf(const Siret& value) { return value.str(); }
+inline const std::string& TextOf(const Region& value) { return value.code(); }
+
+template <typename T>
+concept Described = !std::is_same_v<decltype(kFields<T>), const std::nullptr_t>;
+
+template <typename T>
+struct IsVector : std::false_type {};
+template <typename T>
+struct IsVector<std::vector<T>> : std::true_type {};
+// kIsOptional<F>: whether field F is optional; ValueOf<F>: its value type (T
+// for a std::optional<T> member).
+template <typename M>
+struct Unwrap {
+  using type = M;
+  static constexpr bool kOptional = false;
+};
+template <typename M>
+struct Unwrap<std::optional<M>> {
+  using type = M;
+  static constexpr bool kOptional = true;
+};
+template <typename F>
+constexpr bool kIsOptional = Unwrap<typename std::remove_cvref_t<F>::Type>::kOptional;
+template <typename F>
+using ValueOf = typename Unwrap<typename std::remove_cvref_t<F>::Type>::type;
+
+// Calls `visit(field)` on each field of T in order and stops at the first
+// visit that does not return OK; returns that status.
+template <Described T, typename Visit>
+Status ForEachField(Visit&& visit) {
+  Status status = Status::OK();
+  auto step = [&](const auto& field) {
+    Status result = visit(field);
+    if (result.ok()) return true;
+    status = std::move(result);
+    return false;
+  };
+  std::apply([&](const auto&... field) { (void)(step(field) && ...); }, kFields<T>);
+  return status;
+}
+
+// The kType of every alternative of EventData, in order.
+inline constexpr auto kTypes = []<typename... T>(std::variant<T...>*) {
+  return std::array<std::string_view, sizeof...(T)>{T::kType...};
+}(static_cast<EventData*>(nullptr));
+
+constexpr bool IsEventType(std::string_view type) {
+  return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
+}
+
+// Fills a default value of the alternative of EventData whose kType is `type`
+// (there must be one) with `fill(value)` (a Status), and returns it.
+template <size_t I = 0, typename Fill>
+Result<EventData> DataOfType(std::string_view type, Fill&& fill) {
+  using T = std::variant_alternative_t<I, EventData>;
+  if constexpr (I + 1 < std::variant_size_v<EventData>) {
+    if (T::kType != type) return DataOfType<I + 1>(type, fill);
+  }
+  T data;
+  RETURN_IF_ERROR(fill(data));
+  return EventData(std::move(data));
+}
+
+// The number of members of the aggregate T (each initialised by one `Any`).
+struct Any {
+  template <typename U>
+  operator U() const;
+};
+template <typename T, typename... A>
+consteval size_t MemberCount() {
+  if constexpr (requires { T{A{}..., Any{}}; }) {
+    return MemberCount<T, A..., Any>();
+  } else {
+    return sizeof...(A);
+  }
+}
+
+// Every member of every described struct is in its table.
+template <typename... T>
+consteval bool AllMembersDescribed(std::variant<T...>*) {
+  return ((MemberCount<T>() == std::tuple_size_v<decltype(kFields<T>)>)&&...);
+}
+static_assert(AllMembersDescribed(static_cast<EventData*>(nullptr)));
+static_assert(AllMembersDescribed(
+    static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours, EstablishmentEntry,
+                             UsageCommitments>*>(nullptr)));
+
+}  // namespace esms::domain::internal
+
+#endif  // ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
