@@ -32,6 +32,19 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
+// The `id` a JSON line carries (or its signed form's `event.id`), "" when it carries
+// none: a line refused as BAD_INPUT is reported with the id its author gave it.
+std::string IdCarriedBy(const std::string& line) {
+  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return "";
+  const json* object = &parsed;
+  if (auto event = parsed.find("event"); event != parsed.end() && event->is_object()) {
+    object = &*event;
+  }
+  auto id = object->find("id");
+  return id != object->end() && id->is_string() ? id->get<std::string>() : "";
+}
+
 Result<std::unique_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) {
   return Ledger::Open(g.ledger_dir, mode);
 }
