@@ -257,11 +257,9 @@ const std::vector<std::string> kInterfaceCodes = {
     "INVALID_PROJECT_KIND", "NATIONAL_AGREEMENT_MISSING", "CONVENTION_EXPIRED", "NO_INVOICE",
     "USAGE_SHARE_EXCEEDED", "PAYING_REGION_MISMATCH"};
 
-// Codes INTERFACE.md §4 lists that no command emits yet (the rules that give them are
-// not written): each gets a row when it is.
-const std::set<std::string> kNotEmittedYet = {"NATIONAL_AGREEMENT_MISSING", "CONVENTION_EXPIRED",
-                                              "NO_INVOICE", "USAGE_SHARE_EXCEEDED",
-                                              "PAYING_REGION_MISMATCH"};
+// Codes INTERFACE.md §4 lists that no command emits yet (none since issue 13): a code
+// listed here must have no row, and a rule that starts giving it must add one.
+const std::set<std::string> kNotEmittedYet = {};
 
 // Codes the program defines that no input can give on purpose: INTERNAL is a bug by
 // definition. (VERIFICATION_FAILED is gone: no command emitted it; `verify` reports
@@ -530,7 +528,71 @@ std::vector<Row> Rows() {
                             "acquisition", "2021-03-01");
     mixed["kind"] = "mixed";
     mixed["establishments"][1]["situation"] = "upgrade";
+    mixed["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
+                                 {"mssanteMessages", 300}, {"dmpDocuments", 200}};
     refused("INVALID_PROJECT_KIND", {}, E("porteur", "project.submitted", "2021-03-01", mixed));
+  }
+  {
+    json sub = Submission("p", {Et(1)});
+    sub["porteur"]["nationalEntityAgreement"] = false;
+    refused("NATIONAL_AGREEMENT_MISSING", {}, E("porteur", "project.submitted", "2024-03-10", sub));
+  }
+  {
+    // A complement of an Île-de-France ESSMS that Bretagne would pay.
+    json ext = Extension("p", {}, true);
+    ext["establishments"].push_back(Establishment(EtIdf(1)));
+    refused("PAYING_REGION_MISMATCH", Funded(Submission("p", {Et(1)}), kAcquisition2024),
+            E("ars-bzh", "grappe.extended", "2024-09-01", ext));
+  }
+  // 2025: an advance the day after signedAt + durationMonths (2025-06-01 + 6 months).
+  refused("CONVENTION_EXPIRED",
+          {E("porteur", "project.submitted", "2025-03-10",
+             Submission("p", {Et(1)}, "generalisation-2025", "acquisition", "2025-03-10")),
+           E("ars-bzh", "project.selected", "2025-04-15", Selected("p", "2025-04-15")),
+           E("ars-bzh", "convention.signed", "2025-06-01",
+             Convention("p", {Et(1)}, kAcquisition2024, "2025-06-01", 6))},
+          E("payer-bzh", "payment.issued", "2025-12-02",
+            Payment("p", "advance", 1000, "2025-12-02")));
+  {
+    // Amorçage: 15 upgrades announcing their usage (DOMAIN.md §5's worked example).
+    std::vector<std::string> ests;
+    for (int i = 1; i <= 15; ++i) ests.push_back(Et(i));
+    json amo = Submission("amo", ests, "amorcage-2021", "upgrade", "2021-03-01");
+    amo["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
+                               {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+    const std::vector<Event> advanced = {
+        E("porteur", "project.submitted", "2021-03-01", amo),
+        E("ars-bzh", "project.selected", "2021-06-01", Selected("amo", "2021-06-01")),
+        E("ars-bzh", "convention.signed", "2021-06-01",
+          Convention("amo", ests, 15000000, "2021-06-01", 18)),
+        E("payer-bzh", "payment.issued", "2021-06-01",
+          Payment("amo", "advance", 6000000, "2021-06-01"))};
+    const Event parametrisation = E("payer-bzh", "payment.issued", "2021-09-01",
+                                    Payment("amo", "parametrisation", 6000000, "2021-09-01"));
+    refused("NO_INVOICE", advanced, parametrisation);
+    auto invoice = [](const std::string& tranche, const std::string& at) {
+      return json{{"project", "amo"}, {"tranche", tranche}, {"amountCents", 990000},
+                  {"receivedAt", at}, {"reference", "F-" + tranche}};
+    };
+    std::vector<Event> measured = advanced;
+    measured.push_back(E("porteur", "invoice.received", "2021-08-30",
+                         invoice("parametrisation", "2021-08-30")));
+    measured.push_back(E("porteur", "invoice.received", "2022-04-01",
+                         invoice("deployment", "2022-04-01")));
+    measured.push_back(parametrisation);
+    for (int i = 1; i <= 15; ++i) {
+      json m = Measurement(Et(i), "2022-01-01", "2022-03-31", 100, 90);
+      m["activeFilesWithPlan"] = 54;
+      m["activeFilesWithAgendaEvent"] = 72;
+      m["mssanteMessages"] = 10;
+      m["dmpFed"] = 100;
+      m["dmpDocuments"] = i == 15 ? 18 : 13;
+      measured.push_back(E("ars-bzh", "indicator.measured", "2022-03-31", m));
+    }
+    // The prorata is 25 500 € (DOMAIN.md §5): one cent more is refused.
+    refused("USAGE_SHARE_EXCEEDED", measured,
+            E("payer-bzh", "payment.issued", "2022-04-10",
+              Payment("amo", "deployment", 2550001, "2022-04-10")));
   }
   return rows;
 }
