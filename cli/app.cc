@@ -220,6 +220,10 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
       "state", "The project as it stands: status, establishments with rank and entitlement, "
                "convention, payments, warnings");
   state->add_option("PROJECT", state_project, "Project id")->required();
+  std::optional<std::string> state_at;
+  state->add_option("--at", state_at,
+                    "As of this date, YYYY-MM-DD (default: today, UTC): a 2025 project past "
+                    "its convention's end with no qualifying period is lapsed");
 
   std::string history_key;
   auto* history = app.add_subcommand(
@@ -286,7 +290,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   }
   if (*prove) return CmdProve(g, prove_seq, prove_size);
   if (*consistency) return CmdConsistency(g, cons_old, cons_new);
-  if (*state) return CmdState(g, state_project);
+  if (*state) return CmdState(g, state_project, state_at);
   if (*history) return CmdHistory(g, history_key);
   if (*check) return CmdCheck(g, check_project, check_at);
   if (*rules) return CmdRules(g, rules_campaign);

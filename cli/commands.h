@@ -34,7 +34,8 @@ int CmdVerify(const Globals& g, bool check_signatures = true);
 int CmdCheckpoint(const Globals& g);
 int CmdProve(const Globals& g, uint64_t seq, std::optional<uint64_t> size);
 int CmdConsistency(const Globals& g, uint64_t old_size, uint64_t new_size);
-int CmdState(const Globals& g, const std::string& project);
+int CmdState(const Globals& g, const std::string& project,
+             const std::optional<std::string>& at = std::nullopt);
 int CmdHistory(const Globals& g, const std::string& key);
 int CmdCheck(const Globals& g, const std::string& project, const std::optional<std::string>& at);
 int CmdRules(const Globals& g, const std::optional<std::string>& campaign);

@@ -35,31 +35,42 @@ void Print(const std::string& text) {
 
 }  // namespace
 
-int CmdState(const Globals& g, const std::string& project) {
+namespace {
+
+// `--at DATE`, else today (UTC); a usage error names the option.
+Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
+  if (!at.has_value()) {
+    return domain::Date::FromDays(
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+            .time_since_epoch()
+            .count());
+  }
+  auto parsed = domain::Date::Parse(*at);
+  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
+  return *parsed;
+}
+
+}  // namespace
+
+int CmdState(const Globals& g, const std::string& project, const std::optional<std::string>& at) {
+  auto date = DateOrToday(at);
+  if (!date.ok()) return ReportError(date.status(), g.json);
   auto p = OpenProjected(g);
   if (!p.ok()) return ReportError(p.status(), g.json);
-  auto view = projections::ViewProject(p->projector->state(), project);
+  auto view = projections::ViewProject(p->projector->state(), project, *date,
+                                       projections::LedgerSigners(*p->ledger));
   if (!view.ok()) return ReportError(view.status(), g.json);
   Print(g.json ? projections::ToJson(*view) : projections::ToText(*view));
   return kExitOk;
 }
 
 int CmdCheck(const Globals& g, const std::string& project, const std::optional<std::string>& at) {
-  // Default: today (UTC).
-  domain::Date date = domain::Date::FromDays(
-      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
-          .time_since_epoch()
-          .count());
-  if (at.has_value()) {
-    auto parsed = domain::Date::Parse(*at);
-    if (!parsed.ok()) {
-      return ReportError(Status::BadInput("--at: " + parsed.status().message()), g.json);
-    }
-    date = *parsed;
-  }
+  auto date = DateOrToday(at);
+  if (!date.ok()) return ReportError(date.status(), g.json);
   auto p = OpenProjected(g);
   if (!p.ok()) return ReportError(p.status(), g.json);
-  auto report = projections::CheckProject(p->projector->state(), project, date);
+  auto report = projections::CheckProject(p->projector->state(), project, *date,
+                                           projections::LedgerSigners(*p->ledger));
   if (!report.ok()) return ReportError(report.status(), g.json);
   Print(g.json ? projections::ToJson(*report) : projections::ToText(*report));
   return kExitOk;

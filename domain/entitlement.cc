@@ -95,12 +95,71 @@ void AppendNote(std::string* note, const std::string& text) {
   *note += text;
 }
 
+// AMOA (000 §4.4.2 3 / 003 §3.3.2 3): « un financement forfaitaire [maximum] de 100 K€
+// par projet [...] est également possible pour les regroupements composés d'organismes
+// de petite taille ». DOMAIN.md §3: it needs at least two OGs, all small; a single
+// small OG is no regroupement and gets none (issue 13 item 5).
+// Interpretation: the OGs counted are those with an ESSMS among `establishments` (the
+// ESSMS the entitlement is computed over). 2023: the flat 100 000 €; 2024+:
+// min(requested, 100 000 €).
+Money AmoaForRegroupement(const Rulebook& rules,
+                          const std::vector<EstablishmentEntry>& establishments,
+                          const OgIndex& ogs, Money requested, std::vector<std::string>* notes) {
+  if (rules.amoa_model.value == AmoaModel::kNone) {
+    notes->push_back("AMOA request ignored: no separate AMOA amount in " +
+                     std::string(rules.id) + " (" + std::string(rules.amoa_model.source) + ")");
+    return Money::Zero();
+  }
+  std::set<std::string> og_numbers;
+  for (const EstablishmentEntry& e : establishments) {
+    auto it = ogs.find(e.finess_ej.str());
+    if (it == ogs.end()) continue;  // ComputeEntitlement refused it already
+    og_numbers.insert(e.finess_ej.str());
+    if (!SmallOg(rules.campaign, *it->second)) {
+      notes->push_back("AMOA not funded: only for a regroupement of small OGs, and OG " +
+                       it->second->finess_ej.str() + " (" +
+                       std::to_string(it->second->essms_total) + " ESSMS) is not small (" +
+                       std::string(rules.amoa_amount.source) + ")");
+      return Money::Zero();
+    }
+  }
+  if (og_numbers.size() < 2) {
+    notes->push_back("AMOA not funded: a single small OG is no regroupement; at least two "
+                     "OGs, all small (" + std::string(rules.amoa_amount.source) + ")");
+    return Money::Zero();
+  }
+  if (rules.amoa_model.value == AmoaModel::kFlat) return rules.amoa_amount.value;
+  return Min(requested, rules.amoa_amount.value);
+}
+
 }  // namespace
 
 bool IsSmallOg(Campaign campaign, int64_t essms_total, bool overseas_or_corsica) {
   // 000 §4.4.2 3) / 003 §3.3.2 3): "moins de 8 ESSMS pour la Corse et les territoires
   // ultramarins et moins de 15 ESSMS pour les autres territoires".
   return essms_total < RulebookFor(campaign).small_og_below.For(overseas_or_corsica);
+}
+
+// 000 §4.7: « Les dossiers de demande d'aide sont différenciés en fonction du type de
+// projet (Acquisition d'un DUI ou mise en conformité d'une solution existante) »; 002
+// Mise en grappes: « il est possible de constituer des grappes avec des établissements
+// qui acquièrent un DUI et d'autres bénéficiant de financements à l'usage » (mixed).
+// DOMAIN.md §2: `acquisition` = every ESSMS in acquisition, `usage` = every ESSMS in
+// upgrade, `mixed` = both present (issue 13 item 11).
+// Interpretation: checked over the submission's ESSMS; a complément de grappe may add
+// either situation (002 « au cas par cas ») without changing the kind filed.
+Status CheckProjectKind(ProjectKind kind, const ProjectShape& shape) {
+  const bool ok = kind == ProjectKind::kAcquisition ? shape.upgrades == 0 && shape.acquisitions > 0
+                  : kind == ProjectKind::kUsage     ? shape.acquisitions == 0 && shape.upgrades > 0
+                                                    : shape.acquisitions > 0 && shape.upgrades > 0;
+  if (ok) return Status::OK();
+  return Status::FailedPrecondition(
+      kInvalidProjectKind,
+      "a project of kind " + std::string(ToString(kind)) + " has " +
+          std::to_string(shape.acquisitions) + " ESSMS in acquisition and " +
+          std::to_string(shape.upgrades) +
+          " in upgrade: acquisition = all in acquisition, usage = all in upgrade, mixed = "
+          "both (000 \u00a74.7, 002 Mise en grappes)");
 }
 
 ProjectShape ShapeOf(const std::vector<EstablishmentEntry>& establishments) {
@@ -154,8 +213,6 @@ Result<ProjectEntitlement> ComputeEntitlement(
   const OgIndex ogs = IndexOgs(organisations);
   ProjectEntitlement result;
   result.campaign = campaign;
-  bool all_ogs_small = true;
-  std::string first_large_og;
 
   for (size_t i = 0; i < establishments.size(); ++i) {
     const EstablishmentEntry& e = establishments[i];
@@ -168,10 +225,6 @@ Result<ProjectEntitlement> ComputeEntitlement(
     line.rank = static_cast<int>(i) + 1;
     line.situation = e.situation;
     line.small_og = SmallOg(campaign, *og);
-    if (!line.small_og && all_ogs_small) {
-      all_ogs_small = false;
-      first_large_og = og->finess_ej.str() + " (" + std::to_string(og->essms_total) + " ESSMS)";
-    }
     const bool acquisition = e.situation == Situation::kAcquisition;
 
     if (amorcage) {
@@ -224,30 +277,9 @@ Result<ProjectEntitlement> ComputeEntitlement(
     result.lines.push_back(std::move(line));
   }
 
-  // AMOA (000 §4.4.2 3 / 003 §3.3.2 3): for "regroupements composés d'organismes de
-  // petite taille". Interpretation: granted when AMOA is requested (amount > 0) and
-  // every OG with an ESSMS in the project is small (a single small OG is a grappe too,
-  // DOMAIN.md vocabulary). 2023: the flat 100 000 €; 2024+: min(requested, 100 000 €).
+  // AMOA: see AmoaForRegroupement.
   if (amoa_requested && amoa_requested->cents() > 0) {
-    switch (rules.amoa_model.value) {
-      case AmoaModel::kNone:
-        result.notes.push_back("AMOA request ignored: no separate AMOA amount in " +
-                               std::string(rules.id) + " (" +
-                               std::string(rules.amoa_model.source) + ")");
-        break;
-      case AmoaModel::kFlat:
-      case AmoaModel::kCapped:
-        if (!all_ogs_small) {
-          result.notes.push_back("AMOA not funded: only for a grappe of small OGs, and OG " +
-                                 first_large_og + " is not small (" +
-                                 std::string(rules.amoa_amount.source) + ")");
-        } else if (rules.amoa_model.value == AmoaModel::kFlat) {
-          result.amoa = rules.amoa_amount.value;
-        } else {
-          result.amoa = Min(*amoa_requested, rules.amoa_amount.value);
-        }
-        break;
-    }
+    result.amoa = AmoaForRegroupement(rules, establishments, ogs, *amoa_requested, &result.notes);
   }
   result.total = result.essms_total + result.amoa;
   return result;
@@ -269,9 +301,9 @@ Result<GrappeSizeAssessment> AssessGrappeSize(
 
   if (rules.funding_model.value != FundingModel::kAmorcageForfaits) {
     // 000 §4.2 D / 003 §3.2 D: "idéalement quinze structures [...] huit dans les
-    // territoires ultramarins et la Corse"; "L'ARS appréciera ce minima": a warning.
-    // 002 Éligibilité (2025): "au moins 15 établissements" is an eligibility criterion:
-    // a refusal (see the 2025 rulebook).
+    // territoires ultramarins et la Corse"; "L'ARS appréciera ce minima": a warning,
+    // in every campaign, 2025 included (see the 2025 rulebook: the "au moins 15" of 002
+    // is a reminder in its MECS answer, DOMAIN.md §2).
     const bool refusal = rules.grappe_size_is_refusal.value;
     a.required_essms = rules.grappe_ideal_essms.For(shape.overseas_or_corsica);
     a.source = refusal ? rules.grappe_size_is_refusal.source : rules.grappe_ideal_essms.source;

@@ -95,6 +95,11 @@ Result<GrappeSizeAssessment> AssessGrappeSize(
     Campaign campaign, const std::vector<OrganisationEntry>& organisations,
     const std::vector<EstablishmentEntry>& establishments);
 
+// 000 §4.7, DOMAIN.md §2: `acquisition` = every ESSMS in acquisition, `usage` = every
+// ESSMS in upgrade, `mixed` = both present; else INVALID_PROJECT_KIND
+// (FailedPrecondition).
+Status CheckProjectKind(ProjectKind kind, const ProjectShape& shape);
+
 // Whether an OG with `essms_total` ESSMS is "small" under `campaign`: fewer than 15,
 // fewer than 8 when `overseas_or_corsica` (000 §4.4.2 3, 003 §3.3.2 3).
 bool IsSmallOg(Campaign campaign, int64_t essms_total, bool overseas_or_corsica);

@@ -38,9 +38,10 @@ static_assert(std::endian::native == std::endian::little,
 using WireStructs =
     std::tuple<wire::ProjectSubmitted, wire::ProjectSelected, wire::ProjectRejected,
                wire::ConventionSigned, wire::PaymentIssued, wire::IndicatorMeasured,
-               wire::GrappeExtended, wire::FinessChanged, wire::SonsOrdered,
-               wire::EuFundingDeclared, wire::ExpensesCertified, wire::SolutionReferenced,
-               wire::TargetsAdjusted, void, void, wire::EventVoided>;
+               wire::GrappeExtended, wire::InvoiceReceived, wire::FinessChanged,
+               wire::SonsOrdered, wire::EuFundingDeclared, wire::ExpensesCertified,
+               wire::SolutionReferenced, wire::TargetsAdjusted, wire::FundingRecorded, void,
+               void, wire::EventVoided>;
 template <typename T, size_t I = 0>
 constexpr size_t IndexOf() {
   if constexpr (std::is_same_v<T, std::variant_alternative_t<I, EventData>>)
@@ -172,6 +173,12 @@ void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
       Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers), slot.nested, value);
     } else if constexpr (!IsVector<M>::value) {
       pointer.setAs<capnp::Text>(AsText(TextOf(value)));
+    } else if constexpr (std::is_enum_v<typename M::value_type>) {
+      // A list of enumerants (targets.adjusted indicators): null when empty, the byte
+      // form of the records written before the field existed.
+      if (value.empty()) return;
+      auto list = pointer.initAs<capnp::List<uint16_t>>(static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) list.set(i, static_cast<uint16_t>(value[i]));
     } else if constexpr (Described<typename M::value_type>) {
       const unsigned size = static_cast<unsigned>(value.size());
       auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers, size);
@@ -278,6 +285,13 @@ Status Get(capnp::AnyStruct::Reader from, const Slot& slot, const Path& path, M&
       return Decode(pointer.getAs<capnp::AnyStruct>(), slot.nested, path, out);
     } else if constexpr (!IsVector<M>::value) {
       return FromText(pointer.getAs<capnp::Text>(), path, out);
+    } else if constexpr (std::is_enum_v<typename M::value_type>) {
+      const auto list = pointer.getAs<capnp::List<uint16_t>>();
+      out.resize(list.size());
+      for (unsigned i = 0; i < list.size(); ++i) {
+        RETURN_IF_ERROR(FromRaw(list[i], Path{&path, {}, i}, out[i]));
+      }
+      return Status::OK();
     } else if constexpr (Described<typename M::value_type>) {
       const auto list = pointer.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyStruct>>();
       out.resize(list.size());

@@ -120,6 +120,21 @@ struct ProjectSubmitted {
   hasAmoaRequestedCents @7 :Bool;
   amoaRequestedCents @8 :Int64;
   submittedAt @9 :Int32;
+  usageCommitments @10 :UsageCommitments;  # null when absent
+}
+
+struct UsageCommitments {
+  activeFilesRate @0 :Int64;
+  planRate @1 :Int64;
+  agendaRate @2 :Int64;
+  hasMssanteMessages @3 :Bool;
+  mssanteMessages @4 :Int64;
+  hasDmpDocuments @5 :Bool;
+  dmpDocuments @6 :Int64;
+  hasEPrescriptionImports @7 :Bool;
+  ePrescriptionImports @8 :Int64;
+  hasEParcoursExchanges @9 :Bool;
+  eParcoursExchanges @10 :Int64;
 }
 
 struct ProjectSelected {
@@ -166,6 +181,10 @@ struct IndicatorMeasured {
   ePrescriptionImports @12 :Int64;
   hasEParcoursExchanges @13 :Bool;
   eParcoursExchanges @14 :Int64;
+  hasSoclePeriodStart @15 :Bool;
+  soclePeriodStart @16 :Int32;
+  hasDmpDocuments @17 :Bool;
+  dmpDocuments @18 :Int64;
 }
 
 struct GrappeExtended {
@@ -214,10 +233,38 @@ struct SolutionReferenced {
   referencedAt @3 :Int32;
 }
 
+enum AdjustedIndicator {
+  activeFiles @0;
+  plan @1;
+  agenda @2;
+  mssante @3;
+  dmp @4;
+}
+
 struct TargetsAdjusted {
   finess @0 :Text;
   denominator @1 :Int64;
   reason @2 :Text;
+  indicators @3 :List(AdjustedIndicator);  # empty in records written before issue 13
+  hasEffectiveFrom @4 :Bool;
+  effectiveFrom @5 :Int32;
+}
+
+struct InvoiceReceived {
+  project @0 :Text;
+  tranche @1 :Tranche;
+  amountCents @2 :Int64;
+  receivedAt @3 :Int32;
+  reference @4 :Text;
+}
+
+struct FundingRecorded {
+  finess @0 :Text;
+  campaign @1 :Text;
+  solution @2 :Solution;
+  operation @3 :EuOperation;
+  amountCents @4 :Int64;
+  grantedAt @5 :Int32;
 }
 
 struct EventVoided {

@@ -6,6 +6,7 @@
 
 #include "domain/internal/enum_names.h"
 #include "domain/internal/text.h"
+#include "domain/segur.h"
 
 namespace esms::domain {
 
@@ -23,6 +24,7 @@ std::string_view ToString(FinessChangeKind value) { return EnumToName(value); }
 std::string_view ToString(Certifier value) { return EnumToName(value); }
 std::string_view ToString(SolutionStatus value) { return EnumToName(value); }
 std::string_view ToString(Role value) { return EnumToName(value); }
+std::string_view ToString(AdjustedIndicator value) { return EnumToName(value); }
 
 Result<Role> ParseRole(std::string_view text) {
   if (auto role = internal::EnumFromName<Role>(text))
@@ -195,8 +197,44 @@ struct Validator {
     RETURN_IF_ERROR(CheckText(e.porteur.name, "data.porteur.name"));
     RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
     RETURN_IF_ERROR(CheckGrappe(e.organisations, e.establishments));
-    return CheckOptionalNonNegative(e.amoa_requested_cents,
-                                    "data.amoaRequestedCents");
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.amoa_requested_cents,
+                                             "data.amoaRequestedCents"));
+    return CheckUsageCommitments(e);
+  }
+  // 001 §3 « Critères d'utilisation »: the three métier rates and « au moins deux des
+  // critères » among the socle counts, announced in the file (amorçage: required).
+  static Status CheckUsageCommitments(const ProjectSubmitted& e) {
+    const std::string path = "data.usageCommitments";
+    if (!e.usage_commitments.has_value()) {
+      if (e.campaign != Campaign::kAmorcage2021) return Status::OK();
+      return Status::BadInput(path + ": required in amorcage-2021 (001 \u00a73 Crit\u00e8res "
+                              "d'utilisation)");
+    }
+    const UsageCommitments& c = *e.usage_commitments;
+    for (auto [value, name] : {std::pair{c.active_files_rate, "activeFilesRate"},
+                               std::pair{c.plan_rate, "planRate"},
+                               std::pair{c.agenda_rate, "agendaRate"}}) {
+      if (value < 1 || value > 100) {
+        return Status::BadInput(JoinPath(path, name) + ": " + std::to_string(value) +
+                                " is not a whole percent in 1..100");
+      }
+    }
+    int counts = 0;
+    for (auto [value, name] : {std::pair{c.mssante_messages, "mssanteMessages"},
+                               std::pair{c.dmp_documents, "dmpDocuments"},
+                               std::pair{c.e_prescription_imports, "ePrescriptionImports"},
+                               std::pair{c.e_parcours_exchanges, "eParcoursExchanges"}}) {
+      if (!value.has_value()) continue;
+      if (*value < 1) {
+        return Status::BadInput(JoinPath(path, name) + ": an announced count is at least 1");
+      }
+      ++counts;
+    }
+    if (counts < 2) {
+      return Status::BadInput(path + ": at least two of mssanteMessages, dmpDocuments, "
+                              "ePrescriptionImports, eParcoursExchanges (001 \u00a73)");
+    }
+    return Status::OK();
   }
   Status operator()(const ProjectSelected& e) {
     return CheckProjectId(e.project, "data.project");
@@ -235,6 +273,12 @@ struct Validator {
                               " is before data.periodStart " +
                               e.period_start.ToString());
     }
+    if (e.socle_period_start && *e.socle_period_start > e.period_end) {
+      return Status::BadInput("data.soclePeriodStart: " +
+                              e.socle_period_start->ToString() +
+                              " is after data.periodEnd " +
+                              e.period_end.ToString());
+    }
     RETURN_IF_ERROR(
         CheckNonNegative(e.persons_accompanied, "data.personsAccompanied"));
     RETURN_IF_ERROR(CheckNonNegative(e.active_files, "data.activeFiles"));
@@ -251,6 +295,7 @@ struct Validator {
                                              "data.ePrescriptionImports"));
     RETURN_IF_ERROR(CheckOptionalNonNegative(e.e_parcours_exchanges,
                                              "data.eParcoursExchanges"));
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.dmp_documents, "data.dmpDocuments"));
     RETURN_IF_ERROR(CheckAtMost(e.active_files, "activeFiles",
                                 e.persons_accompanied, "personsAccompanied"));
     RETURN_IF_ERROR(CheckAtMost(e.active_files_with_plan, "activeFilesWithPlan",
@@ -282,11 +327,44 @@ struct Validator {
   }
   Status operator()(const SolutionReferenced& e) {
     RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
-    return CheckText(e.corridor, "data.corridor");
+    RETURN_IF_ERROR(CheckText(e.corridor, "data.corridor"));
+    // INTERFACE.md §1: `corridor` (`medico-social`/`hospital`), 000 §4.2 C.
+    if (!IsKnownCorridor(e.corridor)) {
+      return Status::BadInput("data.corridor: \"" + e.corridor +
+                              "\" is not a S\u00e9gur corridor (medico-social, hospital)");
+    }
+    return Status::OK();
   }
   Status operator()(const TargetsAdjusted& e) {
     RETURN_IF_ERROR(CheckNonNegative(e.denominator, "data.denominator"));
+    // INTERFACE.md §1: a new adjustment names its indicators and its effectiveFrom
+    // (both absent only in records written before issue 13, never in JSON).
+    if (e.indicators.empty()) {
+      return Status::BadInput("data.indicators: name at least one indicator");
+    }
+    if (!e.effective_from.has_value()) return Status::BadInput("data.effectiveFrom: missing");
+    std::set<AdjustedIndicator> indicators;
+    for (size_t i = 0; i < e.indicators.size(); ++i) {
+      if (!indicators.insert(e.indicators[i]).second) {
+        return Status::BadInput(IndexPath("data.indicators", i) + ": " +
+                                std::string(ToString(e.indicators[i])) + " listed twice");
+      }
+    }
     return CheckText(e.reason, "data.reason");
+  }
+  Status operator()(const InvoiceReceived& e) {
+    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+    if (e.tranche != Tranche::kParametrisation && e.tranche != Tranche::kDeployment) {
+      return Status::BadInput("data.tranche: an invoice is for the parametrisation or the "
+                              "deployment tranche (001 Modalit\u00e9s de financement)");
+    }
+    RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
+    return CheckText(e.reference, "data.reference");
+  }
+  Status operator()(const FundingRecorded& e) {
+    RETURN_IF_ERROR(CheckText(e.campaign, "data.campaign"));
+    RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
+    return CheckPositive(e.amount_cents, "data.amountCents");
   }
   Status operator()(const KeyEnrolled& e) {
     RETURN_IF_ERROR(CheckKeyName(e.name, "data.name"));

@@ -140,6 +140,23 @@ struct EstablishmentEntry {
                          const EstablishmentEntry&) = default;
 };
 
+// project.submitted `usageCommitments`: the values the porteur announces for the
+// usage criteria of amorçage 2021 (001 §3 « Critères d'utilisation »; required in
+// amorçage, rates in whole percent 1..100, at least two of the four counts, each
+// count >= 1). The deployment tranche is paid prorata of the results against them
+// (domain/usage_prorata.h).
+struct UsageCommitments {
+  int64_t active_files_rate = 0;
+  int64_t plan_rate = 0;
+  int64_t agenda_rate = 0;
+  std::optional<int64_t> mssante_messages;
+  std::optional<int64_t> dmp_documents;
+  std::optional<int64_t> e_prescription_imports;
+  std::optional<int64_t> e_parcours_exchanges;
+
+  friend bool operator==(const UsageCommitments&, const UsageCommitments&) = default;
+};
+
 // ---- The event types, in the order of INTERFACE.md §1. ----
 
 struct ProjectSubmitted {
@@ -154,6 +171,7 @@ struct ProjectSubmitted {
       establishments;  // non-empty, each FINESS once
   std::optional<int64_t> amoa_requested_cents;
   Date submitted_at;
+  std::optional<UsageCommitments> usage_commitments;
 
   friend bool operator==(const ProjectSubmitted&,
                          const ProjectSubmitted&) = default;
@@ -215,6 +233,11 @@ struct IndicatorMeasured {
   int64_t dmp_fed = 0;
   std::optional<int64_t> e_prescription_imports;
   std::optional<int64_t> e_parcours_exchanges;
+  // 2024 (003 §4 A): the start of the 3-6 month window over which MSSanté and DMP are
+  // measured, ending at period_end (absent: the measurement's own period).
+  std::optional<Date> socle_period_start;
+  // Documents put in the DMP over the period (the amorçage count criterion, 001 §3).
+  std::optional<int64_t> dmp_documents;
 
   // The MSSanté / DMP denominator: persons_eligible, by default
   // persons_accompanied.
@@ -294,14 +317,52 @@ struct SolutionReferenced {
                          const SolutionReferenced&) = default;
 };
 
+// targets.adjusted `indicators[]`: the denominators an adjustment replaces.
+enum class AdjustedIndicator { kActiveFiles, kPlan, kAgenda, kMssante, kDmp };
+std::string_view ToString(AdjustedIndicator value);  // "activeFiles", "plan", ...
+
 struct TargetsAdjusted {
   static constexpr std::string_view kType = "targets.adjusted";
   Finess finess;
   int64_t denominator = 0;
   std::string reason;
+  // The indicators whose denominator it replaces (each once; required in JSON).
+  // Empty only in records written before issue 13: the persons denominators
+  // (activeFiles, mssante, dmp), as they were read then.
+  std::vector<AdjustedIndicator> indicators;
+  // From which period end it applies, and the earliest decision it counts for
+  // (DOMAIN.md §6; required in JSON, absent only in records written before).
+  std::optional<Date> effective_from;
 
   friend bool operator==(const TargetsAdjusted&,
                          const TargetsAdjusted&) = default;
+};
+
+// Amorçage 2021 tranches 2 and 3 are paid « dès la réception de la facture » (001
+// Modalités de financement): the invoice of the end of parametrisation / deployment.
+struct InvoiceReceived {
+  static constexpr std::string_view kType = "invoice.received";
+  std::string project;
+  Tranche tranche = Tranche::kParametrisation;  // parametrisation or deployment
+  int64_t amount_cents = 0;                      // > 0
+  Date received_at;
+  std::string reference;
+
+  friend bool operator==(const InvoiceReceived&, const InvoiceReceived&) = default;
+};
+
+// Funding granted outside this ledger (the 2021 Ségur AAP, the 2022 campaign, grants
+// made before the ledger existed: DOMAIN.md §2), seen by every non-cumulation rule.
+struct FundingRecorded {
+  static constexpr std::string_view kType = "funding.recorded";
+  Finess finess;
+  std::string campaign;  // free text: "segur-2021", "generalisation-2022", ...
+  Solution solution;
+  EuOperation operation = EuOperation::kAcquisition;  // acquisition / upgrade
+  int64_t amount_cents = 0;                           // > 0
+  Date granted_at;
+
+  friend bool operator==(const FundingRecorded&, const FundingRecorded&) = default;
 };
 
 // Key records are owned by the ledger layer, which has its own Cap'n Proto
@@ -339,9 +400,10 @@ struct EventVoided {
 using EventData =
     std::variant<ProjectSubmitted, ProjectSelected, ProjectRejected,
                  ConventionSigned, PaymentIssued, IndicatorMeasured,
-                 GrappeExtended, FinessChanged, SonsOrdered, EuFundingDeclared,
-                 ExpensesCertified, SolutionReferenced, TargetsAdjusted,
-                 KeyEnrolled, KeyRevoked, EventVoided>;
+                 GrappeExtended, InvoiceReceived, FinessChanged, SonsOrdered,
+                 EuFundingDeclared, ExpensesCertified, SolutionReferenced,
+                 TargetsAdjusted, FundingRecorded, KeyEnrolled, KeyRevoked,
+                 EventVoided>;
 
 // One event as submitted. `type` is TypeName(data) and `stream` is
 // StreamOf(data).

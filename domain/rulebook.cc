@@ -3,6 +3,10 @@
 #include <array>
 #include <string>
 
+#include "domain/duration.h"
+#include "domain/segur.h"
+#include "domain/usage_prorata.h"
+
 namespace esms::domain {
 namespace {
 
@@ -24,7 +28,8 @@ constexpr std::string_view kPnrrSource = "003 \u00a73.1, \u00a74 B";
 // Note on 002 (FAQ 2025, "Les MECS sont-elles éligibles"): it lists "former un groupe
 // d'au moins 15 établissements" among eligibility criteria. The AAP texts (000, 003)
 // leave the minimum to the ARS's judgement and 002 itself admits smaller "compléments
-// de grappe", so 2025 keeps the warning; the figure stays 15.
+// de grappe", so 2025 keeps the warning (grappe_size_is_refusal false, as in 2023 and
+// 2024: the code and this comment say the same); the figure stays 15.
 
 // 003 §2.1: "la validation de la prestation Ségur [...] ne doit pas avoir eu lieu avant
 // la fin du premier trimestre 2023": validated 2023-03-31 or earlier disqualifies,
@@ -110,10 +115,17 @@ Rulebook MakeGeneralisation2023() {
   r.socle_measurement_period = {
       "the month elapsed, measured at each month end (3 months for the first measure)",
       "000 \u00a75 A"};
-  // Interpretation: the grappe solidarity of 002 (all ESSMS reach the targets together,
-  // over 3 months) is applied to every généralisation campaign, as DOMAIN.md §5 states
-  // it without restriction.
-  r.grappe_solidarity_months = {3, "002 Mise en grappes (DOMAIN.md \u00a75)"};
+  // The grappe solidarity of 002 (all ESSMS reach the targets together) applies to
+  // every généralisation campaign (DOMAIN.md §5); its common period follows each
+  // campaign's measurement rule. 000 §5 A and B: « sur le mois écoulé mesuré à chaque
+  // fin de mois (avec une période de 3 mois pour la première mesure) »: a common month.
+  r.grappe_solidarity_months = {1, "000 \u00a75 (DOMAIN.md \u00a75)"};
+  // Interpretation (DOMAIN.md §6 rhythm): a measure counts when it covers one calendar
+  // month and ends on its last day, or, an ESSMS's first measure, up to three whole
+  // months ending on a month end; other periods stay facts (PNRR report) only.
+  r.measurement = {/*common_period_months=*/1, /*monthly_rhythm=*/true,
+                   /*first_measure_max_months=*/3, /*socle_min_months=*/0,
+                   /*socle_max_months=*/0, "000 \u00a75 A, \u00a75 B"};
 
   // 000 §4.5.2: indicative, "sans que cela soit une condition opposable": at most
   // 9 months without software change, 18 months for acquisitions.
@@ -187,6 +199,16 @@ Rulebook MakeGeneralisation2024() {
       "one measure over the 3 to 6 months before the final measurement date",
       "003 \u00a74 A"};
   r.grappe_solidarity_months = {3, "002 Mise en grappes (DOMAIN.md \u00a75)"};
+  // 003 §4 B: DUI indicators « une mesure sur les 3 mois écoulés avant la date de
+  // mesure »; 003 §4 A: MSSanté and DMP « une mesure sur les 3 à 6 mois écoulés avant la
+  // date de mesure finale » (indicator.measured.soclePeriodStart).
+  // Interpretation: the common period is three whole calendar months ending on a month
+  // end, covered by the ESSMS's measures (one quarter, or shorter ones); a measure with
+  // a soclePeriodStart counts only when that window is 3 to 6 whole months ending on its
+  // periodEnd; without one, MSSanté / DMP are read over the measure's own period.
+  r.measurement = {/*common_period_months=*/3, /*monthly_rhythm=*/false,
+                   /*first_measure_max_months=*/0, /*socle_min_months=*/3,
+                   /*socle_max_months=*/6, "003 \u00a74 A, \u00a74 B"};
 
   // 003 §3.4.2: indicative, not opposable.
   r.duration_usage_months = {9, "003 \u00a73.4.2"};
@@ -220,15 +242,15 @@ Rulebook MakeGeneralisation2025() {
   r.small_og_equipment_cap.source = kAs2024;
   r.amoa_model.source = kAs2024;
   r.amoa_amount.source = kAs2024;
-  r.grappe_ideal_essms.source = "002 \u00c9ligibilit\u00e9 (MECS); 8: 000 \u00a74.2 D";
-  // 002 Éligibilité (answer on MECS) lists among the 2025 eligibility criteria
-  // « Former un groupe d'au moins 15 établissements ». DOMAIN.md §2 calls the size a
-  // warning in every généralisation campaign; the seed is the source of truth, so in
-  // 2025 a project below the size is refused (GRAPPE_TOO_SMALL).
-  // Interpretation: the FAQ names no overseas figure; the 8 of 000 §4.2 D is kept for
-  // overseas territories and Corsica, as in the earlier campaigns.
-  r.grappe_size_is_refusal = {
-      true, "002 \u00c9ligibilit\u00e9 (MECS: \u00ab au moins 15 \u00e9tablissements \u00bb)"};
+  // GRAPPE_TOO_SMALL is a warning in 2025 as in every généralisation campaign
+  // (DOMAIN.md §2, issue 13 item 1). 000 §4.2 D / 003 §3.2 D: « idéalement quinze
+  // structures » and « L'ARS appréciera ce minima »; 002 takes compléments de grappe
+  // « au cas par cas ». The « former un groupe d'au moins 15 établissements » of 002
+  // is a reminder inside its answer on the MECS, not a new national rule.
+  // Interpretation: 002 names no overseas figure; the 8 of 000 §4.2 D is kept for
+  // overseas territories and Corsica.
+  r.grappe_ideal_essms.source = "000 \u00a74.2 D, 003 \u00a73.2 D (2025: 002 \u00ab au cas par cas \u00bb)";
+  r.grappe_size_is_refusal = {false, "000 \u00a74.2 D, 003 \u00a73.2 D (DOMAIN.md \u00a72)"};
   r.has_national_guichet.source = "003 \u00a77 (2025: DOMAIN.md \u00a71)";
   r.national_guichet_min_essms.source = "003 \u00a77 (2025: DOMAIN.md \u00a71)";
 
@@ -251,6 +273,13 @@ Rulebook MakeGeneralisation2025() {
       "002 Cibles d'usage"};
   r.socle_measurement_period = r.dui_measurement_period;
   r.grappe_solidarity_months = {3, "002 Mise en grappes"};
+  // 002 « en même temps, et ce, sur une période de 3 mois », measured « sur le mois
+  // écoulé mesuré à chaque fin de mois (avec une période de 3 mois pour la première
+  // mesure) » (002 Cibles d'usage): three whole months covered by monthly measures, an
+  // ESSMS's first measure covering up to three of them (DOMAIN.md §6 rhythm).
+  r.measurement = {/*common_period_months=*/3, /*monthly_rhythm=*/true,
+                   /*first_measure_max_months=*/3, /*socle_min_months=*/0,
+                   /*socle_max_months=*/0, "002 Mise en grappes, Cibles d'usage"};
 
   // 002 "Appel à projet/Convention": contractual duration 18 months for acquisition
   // projects, 6 months for usage-funding projects.
@@ -343,6 +372,7 @@ Rulebook MakeAmorcage2021() {
       "the last three months during the project, then every month during maintenance",
       "001 Crit\u00e8res d'utilisation"};
   r.grappe_solidarity_months = {0, "002 (g\u00e9n\u00e9ralisation only)"};
+  r.measurement = {0, false, 0, 0, 0, "001 Crit\u00e8res d'utilisation (no targets)"};
 
   // 001 asks the porteur for its duration ("Durée du projet: préciser").
   r.duration_usage_months = {0, "001 Crit\u00e8res de recevabilit\u00e9"};
@@ -400,6 +430,30 @@ void AddRankRate(std::vector<RuleFigure>* out, const std::string& name, const Ra
 std::string Size(const SizeThreshold& t, std::string_view unit) {
   return std::to_string(t.metropolitan) + " " + std::string(unit) + " (" +
          std::to_string(t.overseas_or_corsica) + " overseas / Corsica)";
+}
+
+std::string CommonPeriodText(const MeasurementRule& m) {
+  std::string out;
+  if (m.common_period_months == 1) {
+    out = "one calendar month ending on a month end (the month elapsed)";
+  } else {
+    out = std::to_string(m.common_period_months) +
+          " whole calendar months ending on a month end";
+  }
+  if (m.monthly_rhythm) {
+    out += ", covered by monthly measures ending on a month end (an ESSMS's first measure "
+           "may cover up to " + std::to_string(m.first_measure_max_months) +
+           " months); other periods never make it";
+  } else {
+    out += ", covered by the ESSMS's measures; a mid-month period never makes it";
+  }
+  if (m.socle_max_months > 0) {
+    out += "; MSSant\u00e9 / DMP over 3 to 6 whole months ending then "
+           "(soclePeriodStart), else over the measure's own period";
+    out.replace(out.find("3 to 6"), 6,
+                std::to_string(m.socle_min_months) + " to " + std::to_string(m.socle_max_months));
+  }
+  return out;
 }
 
 }  // namespace
@@ -483,6 +537,16 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
                           Ordinal(last + 1) +
                           "; ranks over the whole project in listing order, extensions next",
         r.last_full_rate_rank.source);
+    // DOMAIN.md §3 (issue 13 item 3): the ESSMS left out of a convention use no rank.
+    add("ranks once a convention is signed",
+        "ranks over the ESSMS the signed convention lists, in the same relative order; "
+        "extensions take the next ranks after them",
+        "DOMAIN.md \u00a73 (000 \u00a74.4.1: \u00ab \u00e9tablissements parties au projet \u00bb)");
+    add("project kind",
+        "acquisition = every ESSMS in acquisition, usage = every ESSMS in upgrade, mixed = "
+        "both; else INVALID_PROJECT_KIND",
+        "000 \u00a74.7 (acquisition / mise en conformit\u00e9), 002 Mise en grappes (grappes "
+        "mixtes)");
     AddRankRate(&out, "usage development per ESSMS in acquisition", r.acquisition_usage, last);
     AddRankRate(&out, "software equipment per ESSMS in acquisition", r.acquisition_software,
                 last);
@@ -516,12 +580,16 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
       r.small_og_equipment_cap.source);
   switch (r.amoa_model.value) {
     case AmoaModel::kFlat:
-      add("AMOA for a grappe of small OGs", r.amoa_amount.value.ToString() + " flat per project",
+      add("AMOA for a grappe of small OGs",
+          r.amoa_amount.value.ToString() +
+              " flat per project, for a regroupement: at least two OGs, all small",
           r.amoa_amount.source);
       break;
     case AmoaModel::kCapped:
       add("AMOA for a grappe of small OGs",
-          "at most " + r.amoa_amount.value.ToString() + " per project", r.amoa_amount.source);
+          "at most " + r.amoa_amount.value.ToString() +
+              " per project, for a regroupement: at least two OGs, all small",
+          r.amoa_amount.source);
       break;
     case AmoaModel::kNone:
       add("AMOA", "no separate amount (part of the project's funding)", r.amoa_model.source);
@@ -544,6 +612,23 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
   add("unit of count", "one FINESS g\u00e9ographique = one ESSMS = one subsidy",
       "000 \u00a74.4.1, 003 \u00a73.3.1, 002 \u00c9ligibilit\u00e9");
 
+  if (r.funding_model.value == FundingModel::kRankTiers) {
+    // 000 §3.2 (issue 13 item 2).
+    add("SONS and acquisition",
+        "an ESSMS that ordered the Prestation S\u00e9gur gets no acquisition funding, whichever "
+        "software; usage funding keeping the SONS solution stays allowed",
+        "000 \u00a73.2");
+  } else {
+    // 001 asks for the CNSA national purchasing contract, never Ségur referencing.
+    add("S\u00e9gur referencing", "not checked: amor\u00e7age is not a S\u00e9gur campaign",
+        "001 Projets \u00e9ligibles (DOMAIN.md \u00a72)");
+  }
+  add("lead region",
+      "the region with the most of the submitted ESSMS (a tie: the porteur's region) follows "
+      "the project; a selection, convention or balance signed by another of its regions' "
+      "ARS: NOT_LEAD_REGION warning; a complement's paying region pays only the complement "
+      "(PAYING_REGION_MISMATCH when it is not the added ESSMS' region)",
+      "002 Mise en grappes (\u00ab la r\u00e9gion la plus repr\u00e9sent\u00e9e \u00bb)");
   if (r.has_national_guichet.value) {
     add("guichet",
         "regional below " + std::to_string(r.national_guichet_min_essms.value) +
@@ -601,10 +686,10 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
       r.socle_measurement_period.source);
   if (r.grappe_solidarity_months.value > 0) {
     add("grappe solidarity",
-        "every FINESS of the convention meets the targets at the same time, over " +
-            std::to_string(r.grappe_solidarity_months.value) +
-            " months, or no balance is paid",
-        r.grappe_solidarity_months.source);
+        "every FINESS of the convention meets the targets at the same time, over one "
+        "common period, or no balance is paid",
+        "002 Mise en grappes");
+    add("grappe common period", CommonPeriodText(r.measurement), r.measurement.source);
   }
 
   if (r.duration_acquisition_months.value > 0) {
@@ -615,6 +700,12 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
     add("duration, projects without software change",
         std::to_string(r.duration_usage_months.value) + " months (" + kind + ")",
         r.duration_usage_months.source);
+    if (r.durations_opposable.value) {
+      add("advance after the contractual end",
+          "refused (CONVENTION_EXPIRED) when paid after signedAt + durationMonths of the "
+          "convention in force",
+          r.duration_acquisition_months.source);
+    }
   } else {
     add("duration", "given by the porteur", r.duration_usage_months.source);
   }
@@ -630,6 +721,10 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
       Thousands(r.pnrr_active_dui_target.value) + " active DUI at " +
           r.pnrr_target_date.value.ToString(),
       r.pnrr_active_dui_target.source);
+  // Second reading (DOMAIN.md §2, §5): deadlines, the amorçage prorata, Ségur referencing.
+  for (auto figures : {DurationFigures, ProrataFigures, ReferencingFigures}) {
+    for (RuleFigure& f : figures(c)) out.push_back(std::move(f));
+  }
   return out;
 }
 

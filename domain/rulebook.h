@@ -125,6 +125,18 @@ struct UsageTarget {
   std::string_view source;
 };
 
+// How usage is measured and combined into the grappe's common period (DOMAIN.md §5,
+// §6 "Rhythm"; issue 13 items 6 and 20). A measure counts towards the common period
+// only when its period is whole calendar months ending on a month end.
+struct MeasurementRule {
+  int common_period_months = 0;      // 2023: 1 (the month elapsed); 2024, 2025: 3
+  bool monthly_rhythm = false;       // 2023, 2025: a counting measure covers one month...
+  int first_measure_max_months = 0;  // ...except the ESSMS's first, up to 3 months
+  int socle_min_months = 0;          // 2024: MSSanté / DMP over 3...
+  int socle_max_months = 0;          // ...to 6 months (soclePeriodStart); 0: no window
+  std::string_view source;
+};
+
 // Everything a campaign's texts fix, with sources. Fields that do not apply to a
 // campaign hold zero / empty / nullopt and say so in their comment.
 struct Rulebook {
@@ -172,7 +184,8 @@ struct Rulebook {
   std::vector<UsageTarget> usage_targets;
   Sourced<std::string_view> dui_measurement_period;
   Sourced<std::string_view> socle_measurement_period;  // MSSanté / DMP
-  Sourced<int> grappe_solidarity_months;  // all ESSMS meet targets together over 3 months
+  Sourced<int> grappe_solidarity_months;  // the common period's months: 1 (2023), 3
+  MeasurementRule measurement;
 
   // -- Durations in months (0 = the texts give none). --
   Sourced<int> duration_usage_months;        // 9 (indicative) / 6 (2025 contract)

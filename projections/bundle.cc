@@ -607,6 +607,16 @@ Result<std::vector<uint64_t>> ProjectBundleSeqs(const ledger::Ledger& ledger,
   std::vector<std::pair<uint64_t, uint64_t>> voids;  // void seq, voided seq
   for (uint64_t seq : programme) {
     ASSIGN_OR_RETURN(ledger::Record record, ledger.Get(seq));
+    // The Ségur referencing facts of the project's software: `check` reads them
+    // (REFERENCING_UNKNOWN, the GHT hospital corridor: projections/referencing.h).
+    if (record.type == domain::SolutionReferenced::kType) {
+      ASSIGN_OR_RETURN(domain::EventData data, domain::DecodePayload(record.type, record.payload));
+      if (SameSoftware(std::get<domain::SolutionReferenced>(data).solution,
+                       project->submission.solution)) {
+        seqs.insert(seq);
+      }
+      continue;
+    }
     if (record.type != domain::EventVoided::kType) continue;
     ASSIGN_OR_RETURN(domain::EventData data, domain::DecodePayload(record.type, record.payload));
     voids.emplace_back(seq, std::get<domain::EventVoided>(data).seq);

@@ -9,6 +9,9 @@
 #include "domain/entitlement.h"
 #include "domain/event_codec.h"
 #include "domain/rulebook.h"
+#include "projections/amorcage.h"
+#include "projections/deadlines.h"
+#include "projections/referencing.h"
 #include "projections/rules.h"
 
 namespace esms::projections {
@@ -66,24 +69,29 @@ Status RefuseFindings(const std::vector<Finding>& findings, std::string_view whe
   return Refuse(first->code, std::string(when) + ": " + first->message, std::move(seqs));
 }
 
-// Ségur referencing (DOMAIN.md §2), checked only where solution.referenced facts exist
-// for the software (vendor + product): a fact (candidate or referenced) dated on or
-// before `by` must exist. Interpretation: 2023/2024/amorçage check it at submission
-// ("referencing in progress" = candidate is enough); 2025 at the convention ("candidate
-// at the latest on the convention signature date", 002).
-Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution,
+// Ségur referencing (DOMAIN.md §2, projections/referencing.h): corridor and version.
+// Interpretation: 2023/2024 check it at submission ("referencing in progress" =
+// candidate is enough); 2025 at the convention ("candidate at the latest on the
+// convention signature date", 002).
+Status RequireReferenced(const ProgrammeState& state, const domain::Solution& solution, bool ght,
                          domain::Date by, std::string_view when) {
-  std::vector<uint64_t> known;
-  for (const auto& fact : state.referencing()) {
-    if (!SameSoftware(fact.data.solution, solution)) continue;
-    if (fact.data.referenced_at <= by) return Status::OK();
-    known.push_back(fact.seq);
-  }
-  if (known.empty()) return Status::OK();
-  return Refuse("SOLUTION_NOT_REFERENCED",
-                std::string(when) + ": " + solution.vendor + " " + solution.product +
-                    " is not candidate to Ségur referencing on " + by.ToString(),
-                known);
+  ReferencingVerdict verdict = AssessReferencing(state, solution, ght, by);
+  if (verdict.outcome != ReferencingVerdict::Outcome::kNotReferenced) return Status::OK();
+  return Refuse("SOLUTION_NOT_REFERENCED", std::string(when) + ": " + verdict.detail,
+                std::move(verdict.seqs));
+}
+
+// 000 §4.2 B / 003 §3.2 B: « Dans le cas où un ESSMS partie d'un projet ou porteur
+// d'un projet est rattaché à une entité nationale, il devra obtenir un accord écrit de
+// cette entité pour déposer un projet et fournir cet accord dans le projet déposé. »
+// `porteur.nationalEntityAgreement: false` is refused; true or absent (no national
+// entity) passes.
+Status RequireNationalAgreement(const domain::ProjectSubmitted& d) {
+  if (d.porteur.national_entity_agreement.value_or(true)) return Status::OK();
+  return Refuse("NATIONAL_AGREEMENT_MISSING",
+                "the porteur " + d.porteur.name +
+                    " is attached to a national entity whose written agreement is not in the "
+                    "file (000 \u00a74.2 B, 003 \u00a73.2 B)");
 }
 
 // Checks the establishments a submission or an extension adds: current numbers only,
@@ -150,6 +158,160 @@ Result<std::vector<domain::Finess>> ListConventionEstablishments(const Programme
   return listed;
 }
 
+// DOMAIN.md §0 (issue 13 item 19): « seuls les ESMS ayant leur propre FINESS
+// géographique » (002); a FINESS EJ identifies the legal entity, never an
+// establishment. A number used as a FINESS EJ in the same event (porteur,
+// organisations, establishments' finessEj) or by any project of the ledger is refused
+// as an establishment's FINESS (FINESS_INVALID).
+// Interpretation: only this direction is checked (an EJ later found to be an ET number
+// elsewhere is left to the ARS); the ledger's EJ numbers are those of the projects'
+// porteurs and organisations (an establishment's finessEj is one of its event's
+// organisations, ValidateEventData).
+Status RefuseEjAsEstablishment(const ProgrammeState& state, const domain::Porteur* porteur,
+                               const std::vector<domain::OrganisationEntry>& organisations,
+                               const std::vector<domain::EstablishmentEntry>& entries) {
+  std::map<domain::Finess, const domain::EstablishmentEntry*> ets;
+  for (const auto& e : entries) ets.emplace(e.finess, &e);
+  auto refuse = [&](const domain::Finess& ej, const std::string& where,
+                    std::vector<uint64_t> seqs) -> Status {
+    return Status::InvalidArgument("FINESS_INVALID",
+                                   ej.str() + " is a FINESS EJ (" + where +
+                                       "), not an establishment's FINESS g\u00e9ographique: "
+                                       "funding and targets are per FINESS ET (002)")
+        .WithConflicts(std::move(seqs));
+  };
+  auto check = [&](const domain::Finess& ej, const std::string& where,
+                   std::vector<uint64_t> seqs) -> Status {
+    if (ets.contains(ej)) return refuse(ej, where, std::move(seqs));
+    return Status::OK();
+  };
+  if (porteur != nullptr) RETURN_IF_ERROR(check(porteur->finess_ej, "the porteur's", {}));
+  for (const auto& og : organisations) RETURN_IF_ERROR(check(og.finess_ej, "an OG's", {}));
+  for (const auto& e : entries) RETURN_IF_ERROR(check(e.finess_ej, "an OG's", {}));
+  for (const auto& [id, project] : state.projects()) {
+    RETURN_IF_ERROR(check(project.submission.porteur.finess_ej,
+                          "the porteur of project " + id, {project.submitted_seq}));
+    for (const auto& og : project.organisations) {
+      RETURN_IF_ERROR(check(og.finess_ej, "an OG of project " + id, {project.submitted_seq}));
+    }
+  }
+  return Status::OK();
+}
+
+// DOMAIN.md §2 (issue 13 item 4): amorçage 2021 is not a Ségur campaign (001 asks for
+// the CNSA national purchasing contract, never Ségur referencing); 2025 checks it at
+// the convention (002), the others at submission.
+bool ReferencingCheckedAtSubmission(domain::Campaign campaign) {
+  return campaign != domain::Campaign::kAmorcage2021 &&
+         campaign != domain::Campaign::kGeneralisation2025;
+}
+
+// DOMAIN.md §7 (issue 13 item 13): a complément de grappe joins a project « en cours »
+// (002 Mise en grappes: « rejoindre le projet en cours, en fonction de son état
+// d'avancement »): not after its balance (balance-paid), else its money could never be
+// paid while its ESSMS are locked out of every other project.
+Status RequireRunningProject(const Project& p) {
+  if (p.status() != ProjectStatus::kBalancePaid) return Status::OK();
+  std::vector<uint64_t> seqs;
+  const auto& tranches = domain::RulebookFor(p.campaign()).tranches;
+  for (const auto& pay : p.payments) {
+    if (!tranches.empty() && domain::ToString(pay.data.tranche) == tranches.back().id) {
+      seqs.push_back(pay.seq);
+    }
+  }
+  return Refuse("INVALID_TRANSITION",
+                "project " + p.id() + " is finished (" + std::string(ToString(p.status())) +
+                    "): a compl\u00e9ment de grappe needs a running project (002)",
+                seqs);
+}
+
+// DOMAIN.md §7 (issue 13 item 14): ESSMS of another region are funded by that region's
+// ARS (001 « chaque ARS finançant ses propres ESMS »; 002 compléments): the extension's
+// payingRegion must be the region of every ESSMS it adds (PAYING_REGION_MISMATCH).
+Status RequirePayingRegionOfTheAddedEssms(const domain::GrappeExtended& d) {
+  for (const auto& e : d.establishments) {
+    if (e.region == d.paying_region) continue;
+    return Refuse("PAYING_REGION_MISMATCH",
+                  "payingRegion " + d.paying_region.code() + " is not the region " +
+                      e.region.code() + " of the added ESSMS " + e.finess.str() +
+                      ": the ARS of the added ESSMS' region funds them (002)");
+  }
+  return Status::OK();
+}
+
+// DOMAIN.md §7 (issue 13 item 14): a payment by the ARS of another region than the lead
+// one (payingRegion set, not the lead region) pays only the complement of that region:
+// its extensions must name it as their payingRegion (else PAYING_REGION_MISMATCH), and
+// that region's payments never exceed the entitlement of the ESSMS they added
+// (PAYMENT_EXCEEDS_GRANT).
+Status RequireComplementPayment(const ProgrammeState& state, const Project& p,
+                                const domain::PaymentIssued& d) {
+  if (!d.paying_region.has_value() || d.paying_region->code() == p.LeadRegion()) {
+    return Status::OK();
+  }
+  const std::string region = d.paying_region->code();
+  std::vector<domain::Finess> complement;
+  std::vector<uint64_t> seqs;
+  for (const auto& x : p.extensions) {
+    if (x.data.paying_region.code() != region) continue;
+    seqs.push_back(x.seq);
+    for (const auto& e : x.data.establishments) complement.push_back(e.finess);
+  }
+  if (complement.empty()) {
+    return Refuse("PAYING_REGION_MISMATCH",
+                  "region " + region + " is neither the lead region " + p.LeadRegion() +
+                      " nor the paying region of a compl\u00e9ment de grappe of project " +
+                      p.id(),
+                  {p.submitted_seq});
+  }
+  ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, FundedEntitlementOf(state, p));
+  int64_t allowed = 0;
+  for (const auto& line : entitlement.lines) {
+    if (std::find(complement.begin(), complement.end(), line.finess) != complement.end()) {
+      allowed += line.total.cents();
+    }
+  }
+  int64_t paid = 0;
+  for (const auto& pay : p.payments) {
+    if (pay.data.paying_region.has_value() && pay.data.paying_region->code() == region) {
+      paid += pay.data.amount_cents;
+      seqs.push_back(pay.seq);
+    }
+  }
+  if (paid + d.amount_cents > allowed) {
+    return Refuse("PAYMENT_EXCEEDS_GRANT",
+                  "region " + region + " would pay " +
+                      domain::Money::Cents(paid + d.amount_cents).ToString() +
+                      ", above its compl\u00e9ment's entitlement " +
+                      domain::Money::Cents(allowed).ToString() +
+                      " (the paying region pays only the complement, 002)",
+                  seqs);
+  }
+  return Status::OK();
+}
+
+// Issue 13 item 22: 002 « Appel à projet/Convention »: the contractual duration (18
+// months acquisition or mixed, 6 months usage) is the time during which the envelope
+// can be drawn: a 2025 advance paid after the project's end under the convention in
+// force (ConventionEnd, projections/deadlines.h: the first convention's signedAt + the
+// durationMonths in force, as for the balance) is CONVENTION_EXPIRED (the end day
+// itself is still in).
+Status RefuseAdvanceAfterContractualEnd(const Project& p, const domain::PaymentIssued& d) {
+  const auto* convention = p.convention();
+  if (convention == nullptr || d.tranche != domain::Tranche::kAdvance) return Status::OK();
+  if (!domain::RulebookFor(p.campaign()).durations_opposable.value) return Status::OK();
+  const domain::Date end = ConventionEnd(p, *convention);
+  if (d.paid_at <= end) return Status::OK();
+  return Refuse("CONVENTION_EXPIRED",
+                "advance paid " + d.paid_at.ToString() + ", after the contractual end " +
+                    end.ToString() + " of the convention signed " +
+                    convention->data.signed_at.ToString() + " for " +
+                    std::to_string(convention->data.duration_months) + " months (" +
+                    std::string(domain::RulebookFor(p.campaign()).duration_acquisition_months.source) +
+                    ")",
+                {convention->seq});
+}
+
 class RuleChecker {
  public:
   RuleChecker(const ProgrammeState& state, uint64_t next_seq, const RecordLookup& lookup)
@@ -161,15 +323,19 @@ class RuleChecker {
           .WithConflicts({p->submitted_seq});
     }
     RETURN_IF_ERROR(CheckNewEstablishments(state_, d.establishments, nullptr));
+    RETURN_IF_ERROR(RefuseEjAsEstablishment(state_, &d.porteur, d.organisations, d.establishments));
+    RETURN_IF_ERROR(RequireNationalAgreement(d));
     domain::ProjectShape shape = domain::ShapeOf(d.establishments);
+    RETURN_IF_ERROR(domain::CheckProjectKind(d.kind, shape));
     RETURN_IF_ERROR(domain::RequireSubmissionInWindow(d.campaign, d.submitted_at, shape.regions));
     ASSIGN_OR_RETURN(domain::GrappeSizeAssessment size,
                      domain::AssessGrappeSize(d.campaign, d.organisations, d.establishments));
     if (size.outcome == domain::GrappeSizeAssessment::Outcome::kRefusal) {
       return Refuse("GRAPPE_TOO_SMALL", size.detail);
     }
-    if (d.campaign != domain::Campaign::kGeneralisation2025) {
-      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.submitted_at, "at submission"));
+    if (ReferencingCheckedAtSubmission(d.campaign)) {
+      RETURN_IF_ERROR(RequireReferenced(state_, d.solution, d.porteur.ght.value_or(false),
+                                        d.submitted_at, "at submission"));
     }
     FundingContext context{d.project, d.campaign, d.solution, d.porteur.ght.value_or(false)};
     std::vector<Finding> findings;
@@ -187,8 +353,9 @@ class RuleChecker {
     const ProjectStatus status = p->status();
     const auto* in_force = p->convention();
     // An amended convention (avenant) is allowed after a grappe extension.
-    const bool amendment = in_force != nullptr && !p->extensions.empty() &&
-                           p->extensions.back().seq > in_force->seq;
+    const bool amendment = (in_force != nullptr && !p->extensions.empty() &&
+                            p->extensions.back().seq > in_force->seq) ||
+                           AmendmentAllowedAnyTime(*p);
     if (status != ProjectStatus::kSelected && !amendment) {
       std::vector<uint64_t> seqs;
       if (p->decision.has_value()) seqs.push_back(p->decision->seq);
@@ -200,7 +367,8 @@ class RuleChecker {
     }
     ASSIGN_OR_RETURN(std::vector<domain::Finess> listed,
                      ListConventionEstablishments(state_, *p, d.establishments));
-    ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, EntitlementOf(*p));
+    // Ranks over the ESSMS this convention lists (DOMAIN.md §3, issue 13 item 3).
+    ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, EntitlementOver(*p, listed));
     const int64_t allowed = EntitlementCentsFor(entitlement, listed);
     if (d.amount_cents > allowed) {
       return Refuse("AMOUNT_EXCEEDS_ENTITLEMENT",
@@ -210,7 +378,8 @@ class RuleChecker {
                     {p->submitted_seq});
     }
     if (p->campaign() == domain::Campaign::kGeneralisation2025) {
-      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution, d.signed_at,
+      RETURN_IF_ERROR(RequireReferenced(state_, p->submission.solution,
+                                        p->submission.porteur.ght.value_or(false), d.signed_at,
                                         "at the convention"));
     }
     return RefuseFindings(ProjectFindings(state_, *p, listed), "at the convention");
@@ -229,6 +398,8 @@ class RuleChecker {
                         convention->data.signed_at.ToString(),
                     {convention->seq});
     }
+    RETURN_IF_ERROR(RefuseAdvanceAfterContractualEnd(*p, d));
+    RETURN_IF_ERROR(RequireComplementPayment(state_, *p, d));
     const domain::Money amount = domain::Money::Cents(convention->data.amount_cents);
     std::vector<domain::TrancheAmount> schedule = domain::PaymentSchedule(p->campaign(), amount);
     auto pos = std::find_if(schedule.begin(), schedule.end(),
@@ -277,6 +448,11 @@ class RuleChecker {
                         ", above the convention's " + amount.ToString(),
                     grant_seqs);
     }
+    // Amorçage 2021: invoices and the usage prorata, no certified statement
+    // (projections/amorcage.h).
+    if (p->campaign() == domain::Campaign::kAmorcage2021) {
+      return RequireAmorcageTranche(state_, *p, d, pos->amount);
+    }
     if (!last) return Status::OK();
     // The balance (000 §4.5, 003 §3.4): expense proof, equipment within the expense,
     // usage targets met by the whole grappe.
@@ -289,7 +465,7 @@ class RuleChecker {
                     "no expense statement certified on or before " + d.paid_at.ToString(),
                     {convention->seq});
     }
-    ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, EntitlementOf(*p));
+    ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, FundedEntitlementOf(state_, *p));
     const int64_t equipment = EquipmentCentsFor(entitlement, listed);
     if (equipment > proof->data.equipment_cents) {
       // DOMAIN.md §5 (c): equipment funding never above the real expense, so the
@@ -305,6 +481,8 @@ class RuleChecker {
                       {proof->seq, convention->seq});
       }
     }
+    // 2025: within the convention's duration (projections/deadlines.h).
+    RETURN_IF_ERROR(RequireBalanceWithinDuration(state_, *p, listed, d.paid_at));
     TargetsVerdict targets = GrappeTargets(state_, p->campaign(), listed, d.paid_at);
     if (targets.has_targets && !targets.met) {
       // The convention, and the measurement that misses a target (when one does,
@@ -320,6 +498,18 @@ class RuleChecker {
     return ProjectOrError(state_, d.project).status();
   }
 
+  // An invoice belongs to an amorçage project (001: tranches 2 and 3 are paid on it).
+  Status operator()(const domain::InvoiceReceived& d) const {
+    ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
+    if (p->campaign() != domain::Campaign::kAmorcage2021) {
+      return Refuse(kInvalidTransition,
+                    "campaign " + std::string(domain::CampaignId(p->campaign())) +
+                        " pays no tranche on an invoice (amorcage-2021 only, 001)",
+                    {p->submitted_seq});
+    }
+    return Status::OK();
+  }
+
   Status operator()(const domain::GrappeExtended& d) const {
     ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
     if (p->convention() == nullptr) {
@@ -327,11 +517,14 @@ class RuleChecker {
                     "project " + p->id() + " has no signed convention to extend",
                     {p->submitted_seq});
     }
+    RETURN_IF_ERROR(RequireRunningProject(*p));
     if (!d.porteur_agreement) {
       return Refuse("EXTENSION_NO_AGREEMENT",
                     "the initial porteur's agreement is required (002 Mise en grappes)");
     }
+    RETURN_IF_ERROR(RequirePayingRegionOfTheAddedEssms(d));
     RETURN_IF_ERROR(CheckNewEstablishments(state_, d.establishments, p));
+    RETURN_IF_ERROR(RefuseEjAsEstablishment(state_, nullptr, d.organisations, d.establishments));
     FundingContext context{p->id(), p->campaign(), p->submission.solution,
                            p->submission.porteur.ght.value_or(false)};
     std::vector<Finding> findings;
@@ -383,7 +576,12 @@ class RuleChecker {
  private:
   Status Decide(const std::string& id, std::string_view verb) const {
     ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, id));
-    if (p->status() != ProjectStatus::kSubmitted) {
+    // DOMAIN.md §2 (issue 13 item 16): « un dossier [...] n'a pas abouti »: it may be
+    // rejected from `selected` too, as long as no convention is signed (002: its ESSMS
+    // « peuvent repostuler »).
+    const bool closing_a_selected_dossier =
+        verb == "reject" && p->status() == ProjectStatus::kSelected && p->conventions.empty();
+    if (p->status() != ProjectStatus::kSubmitted && !closing_a_selected_dossier) {
       std::vector<uint64_t> seqs;
       if (p->decision.has_value()) seqs.push_back(p->decision->seq);
       return Refuse(kInvalidTransition,
@@ -416,6 +614,8 @@ std::vector<std::string_view> RolesFor(std::string_view type) {
       {"expenses.certified", {"porteur", "ars-instructor"}},
       {"solution.referenced", {"national"}},
       {"targets.adjusted", {"ars-instructor"}},
+      {"invoice.received", {"porteur", "ars-instructor"}},
+      {"funding.recorded", {"national"}},
       {"key.enrolled", {"admin"}},
       {"key.revoked", {"admin"}},
       {"event.voided", {"ars-instructor", "admin"}},
@@ -449,11 +649,13 @@ std::optional<std::set<std::string>> ScopeOf(const domain::EventData& data,
             if (!regions.contains(d.paying_region->code())) return std::set<std::string>{};
             return std::set<std::string>{d.paying_region->code()};
           }
-          return p->Regions();
+          return p->InitialRegions();
         } else if constexpr (requires { d.project; }) {
+          // Follow-up stays with the submitted ESSMS' regions (002, DOMAIN.md §7): a
+          // complement's paying region only pays its complement (issue 13 item 14).
           const Project* p = state.FindProject(d.project);
           if (p == nullptr) return std::nullopt;
-          return p->Regions();
+          return p->InitialRegions();
         } else if constexpr (std::is_same_v<T, domain::FinessChanged>) {
           return finess_scope(d.from);
         } else if constexpr (requires { d.finess; }) {
@@ -465,12 +667,43 @@ std::optional<std::set<std::string>> ScopeOf(const domain::EventData& data,
       data);
 }
 
+namespace {
+
+// DOMAIN.md §2, INTERFACE.md §1 (issue 13 item 15): « ≥ 50, > 1 région: National »
+// (000 §4.3, 003 §7): a national-guichet project is selected (or rejected) and
+// conventioned by the `national` role, and only by it. The project, when `data` is
+// such an act on a national-guichet project; else nullptr.
+const Project* NationalGuichetAct(const domain::EventData& data, const ProgrammeState& state) {
+  const std::string* id = nullptr;
+  if (const auto* d = std::get_if<domain::ProjectSelected>(&data)) id = &d->project;
+  if (const auto* d = std::get_if<domain::ProjectRejected>(&data)) id = &d->project;
+  if (const auto* d = std::get_if<domain::ConventionSigned>(&data)) id = &d->project;
+  if (id == nullptr) return nullptr;
+  const Project* p = state.FindProject(*id);
+  if (p == nullptr) return nullptr;
+  const domain::ProjectShape shape = domain::ShapeOf(p->submission.establishments);
+  const domain::GuichetDecision guichet =
+      domain::DecideGuichet(p->campaign(), shape.unique_essms, shape.regions);
+  return guichet.guichet == domain::Guichet::kNational ? p : nullptr;
+}
+
+}  // namespace
+
 Status Guard::Authorize(const domain::Event& event, const ledger::KeyInfo& signer,
                         const ProgrammeState& state) const {
   if (!signer.active()) {
     return Status::PermissionDenied("key '" + signer.name + "' was revoked at seq " +
                                     std::to_string(*signer.revoked_seq))
         .WithConflicts({*signer.revoked_seq});
+  }
+  if (const Project* p = NationalGuichetAct(event.data, state)) {
+    if (signer.HasRole("national")) return Status::OK();
+    return Status::PermissionDenied("project " + p->id() +
+                                    " is on the national guichet (50 ESSMS or more in several "
+                                    "regions, 000 \u00a74.3, 003 \u00a77): its " + event.type +
+                                    " is signed by the national role, not by key '" +
+                                    signer.name + "'")
+        .WithConflicts({p->submitted_seq});
   }
   const std::vector<std::string_view> roles = RolesFor(event.type);
   std::string needed;

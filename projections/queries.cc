@@ -6,8 +6,11 @@
 #include <set>
 
 #include "domain/calendar.h"
+#include "domain/duration.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
+#include "projections/amorcage.h"
+#include "projections/deadlines.h"
 
 namespace esms::projections {
 
@@ -37,28 +40,81 @@ std::string Seqs(const std::vector<uint64_t>& seqs) {
   return out.empty() ? "-" : out;
 }
 
+// Amorçage 2021 (projections/amorcage.h): the tranche's invoice (parametrisation,
+// deployment) and, for the deployment, one USAGE_CRITERION condition per announced
+// criterion (announced value, result, share; evidence: the measurements behind the
+// result). Returns the deployment's prorata payable, if computable.
+std::optional<int64_t> AmorcageConditions(const ProgrammeState& state, const Project& p,
+                                          const std::vector<domain::Finess>& listed,
+                                          const domain::TrancheAmount& t, domain::Date at,
+                                          std::vector<Condition>* conditions) {
+  if (t.tranche != domain::Tranche::kParametrisation && t.tranche != domain::Tranche::kDeployment) {
+    return std::nullopt;
+  }
+  const auto* invoice = InvoiceFor(p, t.tranche, at);
+  Condition invoiced{"INVOICE_RECEIVED", invoice != nullptr, {}, ""};
+  if (invoice != nullptr) {
+    invoiced.evidence.push_back(invoice->seq);
+    invoiced.detail = "invoice " + invoice->data.reference + " of " +
+                      domain::Money::Cents(invoice->data.amount_cents).ToString() + " received " +
+                      invoice->data.received_at.ToString();
+  } else {
+    invoiced.detail = "no invoice of the " + std::string(domain::ToString(t.tranche)) +
+                      " received (NO_INVOICE, 001 Modalit\u00e9s de financement)";
+  }
+  conditions->push_back(std::move(invoiced));
+  if (t.tranche != domain::Tranche::kDeployment) return std::nullopt;
+  const AmorcageUsage usage = AmorcageResults(state, p, listed, at);
+  Result<domain::DeploymentProrata> prorata = DeploymentProrataAt(state, p, listed, t.amount, at);
+  if (!prorata.ok()) {
+    conditions->push_back({"USAGE_CRITERIA_MEASURED", false, usage.evidence,
+                           prorata.status().message()});
+    return std::nullopt;
+  }
+  conditions->push_back({"USAGE_CRITERIA_MEASURED", true, usage.evidence, prorata->detail});
+  for (const auto& c : prorata->criteria) {
+    conditions->push_back({"USAGE_CRITERION", true, usage.evidence, c.detail});
+  }
+  return prorata->payable.cents();
+}
+
 }  // namespace
 
 // ---- state ----
 
-Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id) {
+SignerLookup LedgerSigners(const ledger::Ledger& ledger) {
+  return [&ledger](uint64_t seq) -> const ledger::KeyInfo* {
+    Result<ledger::Record> record = ledger.Get(seq);
+    if (!record.ok()) return nullptr;
+    return ledger.keys().Find(record->signer);
+  };
+}
+
+Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id,
+                                std::optional<domain::Date> as_of, const SignerLookup& signer_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   ProjectView view;
   view.project = p->id();
   view.campaign = std::string(domain::CampaignId(p->campaign()));
   view.status = std::string(ToString(p->status()));
+  view.lead_region = p->LeadRegion();
+  if (as_of.has_value() && IsLapsed(state, *p, *as_of)) view.status = ToString(ProjectStatus::kLapsed);
   std::vector<domain::Finess> in_convention = ConventionEstablishments(state, *p);
-  Result<domain::ProjectEntitlement> entitlement = EntitlementOf(*p);
+  // Ranks and amounts over the ESSMS party to the project as funded (DOMAIN.md §3):
+  // an ESSMS left out of the convention in force shows rank 0 and no entitlement.
+  Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
   for (size_t i = 0; i < p->establishments.size(); ++i) {
     const auto& e = p->establishments[i];
     EstablishmentView ev;
     ev.finess = e.entry.finess.str();
     ev.current_finess = state.registry().Resolve(e.entry.finess).str();
-    ev.rank = static_cast<int>(i) + 1;
     ev.situation = std::string(domain::ToString(e.entry.situation));
     if (entitlement.ok()) {
       for (const auto& line : entitlement->lines) {
-        if (line.finess == e.entry.finess) ev.entitlement_cents = line.total.cents();
+        if (line.finess == e.entry.finess) {
+          ev.entitlement_cents = line.total.cents();
+          ev.rank = line.rank;
+        }
       }
     }
     ev.in_convention = std::find(in_convention.begin(), in_convention.end(), e.entry.finess) !=
@@ -73,6 +129,7 @@ Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id
                              pay.data.amount_cents, pay.data.paid_at.ToString()});
   }
   view.warnings = WarningsOf(state, *p);
+  for (Warning& w : LeadRegionWarnings(*p, signer_of)) view.warnings.push_back(std::move(w));
   return view;
 }
 
@@ -96,6 +153,7 @@ std::string ToJson(const ProjectView& v) {
   json out = {{"project", v.project},
               {"campaign", v.campaign},
               {"status", v.status},
+              {"leadRegion", v.lead_region},
               {"establishments", std::move(establishments)},
               {"entitlementCents", v.entitlement_cents},
               {"conventionCents", v.convention_cents},
@@ -106,9 +164,11 @@ std::string ToJson(const ProjectView& v) {
 }
 
 std::string ToText(const ProjectView& v) {
-  std::string out = "project " + v.project + " (" + v.campaign + "): " + v.status + "\n";
+  std::string out = "project " + v.project + " (" + v.campaign + "): " + v.status +
+                    ", lead region " + v.lead_region + "\n";
   for (const auto& e : v.establishments) {
-    out += "  #" + std::to_string(e.rank) + " " + e.finess +
+    // Rank "-": left out of the convention in force, it uses no rank (DOMAIN.md §3).
+    out += "  #" + (e.rank > 0 ? std::to_string(e.rank) : std::string("-")) + " " + e.finess +
            (e.current_finess != e.finess ? " (now " + e.current_finess + ")" : "") + " " +
            e.situation + " " + domain::Money::Cents(e.entitlement_cents).ToString() +
            (e.in_convention ? "" : " (not in the convention)") + "\n";
@@ -129,12 +189,13 @@ std::string ToText(const ProjectView& v) {
 // ---- check ----
 
 Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view id,
-                                 domain::Date at) {
+                                 domain::Date at, const SignerLookup& signer_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   CheckReport report;
   report.project = p->id();
   report.at = at;
   report.warnings = WarningsOf(state, *p);
+  for (Warning& w : LeadRegionWarnings(*p, signer_of)) report.warnings.push_back(std::move(w));
   // The convention in force at `at`: the last one signed on or before it (an amendment
   // signed later does not count yet); if none was signed by then, the first one, to
   // say when it was signed.
@@ -183,7 +244,10 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       check.conditions.push_back(std::move(previous));
     }
     check.conditions.push_back(cumulation);
-    if (i + 1 == schedule.size()) {
+    std::optional<int64_t> prorata_cap;  // amorçage deployment: the usage prorata
+    if (p->campaign() == domain::Campaign::kAmorcage2021) {
+      prorata_cap = AmorcageConditions(state, *p, listed, t, at, &check.conditions);
+    } else if (i + 1 == schedule.size()) {
       const Fact<domain::ExpensesCertified>* proof = nullptr;
       for (const auto& e : p->expenses) {
         if (e.data.certified_at <= at) proof = &e;
@@ -198,7 +262,7 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
         expense.detail = "no certified expense statement";
       }
       check.conditions.push_back(expense);
-      Result<domain::ProjectEntitlement> entitlement = EntitlementOf(*p);
+      Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
       const int64_t equipment = entitlement.ok() ? EquipmentCentsFor(*entitlement, listed) : 0;
       Condition within{"EQUIPMENT_WITHIN_EXPENSE",
                        equipment == 0 ||
@@ -217,6 +281,20 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
         check.conditions.push_back(
             {"USAGE_TARGETS_MET", targets.met, targets.evidence, targets.detail});
       }
+      // 2025: a qualifying period by the end of the convention in force (deadlines.h).
+      if (convention != nullptr &&
+          domain::DurationFor(p->campaign(), p->submission.kind).opposable) {
+        const domain::Date end = ConventionEnd(*p, *convention);
+        TargetsVerdict by_end = GrappeTargets(state, p->campaign(), listed, std::min(at, end));
+        std::vector<uint64_t> evidence{convention->seq};
+        evidence.insert(evidence.end(), by_end.evidence.begin(), by_end.evidence.end());
+        check.conditions.push_back(
+            {"WITHIN_CONVENTION_DURATION", by_end.met, std::move(evidence),
+             "a qualifying period must end on or before " + end.ToString() + " (first signed " +
+                 p->conventions.front().data.signed_at.ToString() + " + " +
+                 std::to_string(convention->data.duration_months) + " months, else " +
+                 "CONVENTION_EXPIRED): " + (by_end.met ? "met, " : "not met, ") + by_end.detail});
+      }
     }
     int64_t paid = 0;
     Condition outstanding{"TRANCHE_OUTSTANDING", false, {}, ""};
@@ -227,6 +305,9 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       }
     }
     check.amount_cents = std::max<int64_t>(0, t.amount.cents() - paid);
+    if (prorata_cap.has_value()) {
+      check.amount_cents = std::min(check.amount_cents, std::max<int64_t>(0, *prorata_cap - paid));
+    }
     outstanding.met = convention != nullptr && check.amount_cents > 0;
     outstanding.detail = domain::Money::Cents(paid).ToString() + " of " + t.amount.ToString() +
                          " (" + std::to_string(t.per_mille / 10) + " %, " +

@@ -8,6 +8,7 @@
 #define ESMS_PROJECTIONS_QUERIES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,7 @@ struct ProjectView {
   std::string project;
   std::string campaign;
   std::string status;
+  std::string lead_region;  // INSEE code (DOMAIN.md §2)
   std::vector<EstablishmentView> establishments;
   int64_t entitlement_cents = 0;
   int64_t convention_cents = 0;  // 0 without a convention
@@ -46,8 +48,16 @@ struct ProjectView {
   std::vector<PaymentView> payments;
   std::vector<Warning> warnings;
 };
-// NotFound (UNKNOWN_PROJECT) for an unknown project.
-Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view project);
+// The signers of the ledger's records, for NOT_LEAD_REGION (`ledger` outlives it).
+SignerLookup LedgerSigners(const ledger::Ledger& ledger);
+
+// NotFound (UNKNOWN_PROJECT) for an unknown project. With `as_of`, a 2025 project
+// past its convention's end with no qualifying period shows `lapsed` (IsLapsed,
+// projections/deadlines.h); without, the status the records alone give. With
+// `signer_of`, the warnings include NOT_LEAD_REGION (LeadRegionWarnings).
+Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view project,
+                                std::optional<domain::Date> as_of = std::nullopt,
+                                const SignerLookup& signer_of = {});
 // {"project", "campaign", "status", "establishments": [{"finess", "rank", "situation",
 // "entitlementCents", "currentFiness", "inConvention"}], "entitlementCents",
 // "conventionCents", "paidCents", "payments": [...], "warnings": [{"code", "message",
@@ -80,7 +90,7 @@ struct CheckReport {
 // records whose business dates are on or before `at` count as evidence).
 // NotFound (UNKNOWN_PROJECT) for an unknown project.
 Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view project,
-                                 domain::Date at);
+                                 domain::Date at, const SignerLookup& signer_of = {});
 // {"project", "at", "tranches": [{"tranche", "payable", "amountCents", "conditions":
 // [{"code", "met", "evidence", "detail"}]}], "warnings": [...]}.
 std::string ToJson(const CheckReport& report);

@@ -6,6 +6,10 @@
 
 #include "domain/rulebook.h"
 #include "domain/usage.h"
+#include "projections/adjustments.h"
+#include "projections/deadlines.h"
+#include "projections/outside_funding.h"
+#include "projections/referencing.h"
 
 namespace esms::projections {
 
@@ -35,6 +39,26 @@ std::vector<uint64_t> FundingSeqs(const Project& project, const domain::Finess& 
   if (index >= 0) seqs.push_back(project.establishments[index].seq);
   if (const auto* convention = project.convention()) seqs.push_back(convention->seq);
   return seqs;
+}
+
+// 000 §3.2: « Cette prestation ne peut pas être cumulée avec un financement à
+// l'équipement logiciel ESMS Numérique (porteurs en acquisition) »: an ESSMS that
+// ordered the Prestation Ségur gets no acquisition funding at all, whichever software
+// (another one, or the SONS one again); usage funding (situation upgrade) keeping the
+// SONS-funded solution stays allowed (002 Éligibilité, 003 §2.1). Issue 13 item 2.
+Finding SonsAgainstAcquisition(const Fact<domain::SonsOrdered>& sons,
+                               const FundingContext& context,
+                               const domain::EstablishmentEntry& entry,
+                               const EstablishmentRegistry::Member& member,
+                               const std::string& through) {
+  const bool same = SameSoftware(sons.data.solution, context.solution);
+  return {"NONCUMUL_SONS_ACQUISITION",
+          entry.finess.str() + " ordered the Prestation S\u00e9gur (SONS) for " +
+              SolutionText(sons.data.solution) +
+              " and cannot be funded for the acquisition of " +
+              (same ? std::string("that same software") : SolutionText(context.solution)) +
+              " (000 \u00a73.2: not cumulable with any software-equipment funding)" + through,
+          WithPath({sons.seq}, member), member.via_merger};
 }
 
 }  // namespace
@@ -79,16 +103,11 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
                               std::string(domain::ToString(eu.data.operation)) + through,
                           WithPath({eu.seq}, member), member.via_merger});
     }
-    // SONS (002 Éligibilité, 003 §2.1).
+    // SONS (000 §3.2, 002 Éligibilité, 003 §2.1).
     for (const auto& sons : facts->sons) {
       const bool keeps_sons_software = SameSoftware(sons.data.solution, context.solution);
-      if (acquisition && !keeps_sons_software) {
-        findings.push_back({"NONCUMUL_SONS_ACQUISITION",
-                            entry.finess.str() + " ordered the Prestation Ségur (SONS) for " +
-                                SolutionText(sons.data.solution) +
-                                " and cannot be funded for the acquisition of " +
-                                SolutionText(context.solution) + through,
-                            WithPath({sons.seq}, member), member.via_merger});
+      if (acquisition) {
+        findings.push_back(SonsAgainstAcquisition(sons, context, entry, member, through));
         continue;
       }
       if (!acquisition && !keeps_sons_software) {
@@ -112,6 +131,10 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
       }
     }
   }
+  // The GHT hospital-corridor condition (projections/referencing.h).
+  for (Finding& f : HospitalCorridorFindings(state, context, entry)) findings.push_back(std::move(f));
+  // Funding granted outside the ledger (projections/outside_funding.h).
+  for (Finding& f : RecordedFundingFindings(state, context, entry)) findings.push_back(std::move(f));
   return findings;
 }
 
@@ -156,6 +179,48 @@ Result<domain::ProjectEntitlement> EntitlementOf(const Project& project) {
   return domain::ComputeEntitlement(project.campaign(), project.organisations, entries, amoa);
 }
 
+// DOMAIN.md §3 « Ranks count the ESSMS party to the project as funded » (issue 13
+// item 3): once a convention is signed, the ESSMS it lists (the convention in force),
+// then the ESSMS added by extensions recorded after it (« extensions take the next
+// ranks after the convention's ESSMS »); before any convention, every listed ESSMS.
+// 000 §4.4.1: « Le nombre d'ESSMS est calculé par rapport au nombre de FINESS
+// géographiques uniques des établissements parties au projet ».
+// Interpretation: an ESSMS left out of the convention in force is no longer party to
+// the project and uses no rank; project listing order is kept (same relative order).
+std::vector<domain::Finess> FundedEstablishments(const ProgrammeState& state,
+                                                 const Project& project) {
+  std::vector<domain::Finess> funded;
+  const auto* convention = project.convention();
+  const std::vector<domain::Finess> listed = ConventionEstablishments(state, project);
+  for (const auto& e : project.establishments) {
+    const bool in_convention =
+        std::find(listed.begin(), listed.end(), e.entry.finess) != listed.end();
+    const bool added_after = e.from_extension && convention != nullptr && e.seq > convention->seq;
+    if (convention == nullptr || in_convention || added_after) funded.push_back(e.entry.finess);
+  }
+  return funded;
+}
+
+Result<domain::ProjectEntitlement> EntitlementOver(const Project& project,
+                                                   const std::vector<domain::Finess>& finess_list) {
+  std::vector<domain::EstablishmentEntry> entries;
+  for (const auto& e : project.establishments) {
+    if (std::find(finess_list.begin(), finess_list.end(), e.entry.finess) != finess_list.end()) {
+      entries.push_back(e.entry);
+    }
+  }
+  std::optional<domain::Money> amoa;
+  if (project.submission.amoa_requested_cents.has_value()) {
+    amoa = domain::Money::Cents(*project.submission.amoa_requested_cents);
+  }
+  return domain::ComputeEntitlement(project.campaign(), project.organisations, entries, amoa);
+}
+
+Result<domain::ProjectEntitlement> FundedEntitlementOf(const ProgrammeState& state,
+                                                       const Project& project) {
+  return EntitlementOver(project, FundedEstablishments(state, project));
+}
+
 int64_t EntitlementCentsFor(const domain::ProjectEntitlement& entitlement,
                             const std::vector<domain::Finess>& finess_list) {
   int64_t total = entitlement.amoa.cents();
@@ -188,48 +253,99 @@ domain::Date PeriodStart(domain::Date end, int months) {
   if (end == end.EndOfMonth()) return end.AddMonths(-months).EndOfMonth().AddDays(1);
   return end.AddMonths(-months).AddDays(1);
 }
+
+// The number of calendar months from `start`'s month to `end`'s, both included.
+int MonthsSpanned(domain::Date start, domain::Date end) {
+  return (end.year() - start.year()) * 12 + end.month() - start.month() + 1;
+}
+
+// Whole calendar months: from a first day to a last day.
+bool WholeMonths(domain::Date start, domain::Date end) {
+  return start.day() == 1 && end == end.EndOfMonth() && start <= end;
+}
+
+// Per ESSMS: its measurements through its lineage, and its target adjustments.
+struct Series {
+  domain::Finess finess;
+  std::vector<const Fact<domain::IndicatorMeasured>*> measurements;  // by start, then seq
+  std::vector<const Fact<domain::TargetsAdjusted>*> adjustments;     // adjustments.h
+};
+
+// The evaluation of `m` with the ESSMS's adjusted denominators (002: the ARS adjusts
+// the denominator for publics accompanied anonymously; by indicator and effective date,
+// EvaluateAdjusted, projections/adjustments.h) for a decision taken on `at`. `used`
+// receives the seqs of the adjustments applied.
+domain::UsageEvaluation AdjustedCounts(domain::Campaign campaign, const Series& s,
+                                       const domain::IndicatorMeasured& m, domain::Date at,
+                                       std::vector<uint64_t>* used) {
+  return EvaluateAdjusted(campaign, m, s.adjustments, at, used);
+}
+
 }  // namespace
+
+// DOMAIN.md §6 "Rhythm" and §5 (issue 13 items 6 and 20). Whether a measurement may
+// count towards the grappe's common period under `rule`:
+// - its period is whole calendar months ending on a month end (« mesuré à chaque fin de
+//   mois »): a mid-month period never counts (it stays a fact, for the PNRR report);
+// - 2023 and 2025 (000 §5, 002 Cibles d'usage: « sur le mois écoulé mesuré à chaque fin
+//   de mois (avec une période de 3 mois pour la première mesure) »): one calendar month,
+//   except the ESSMS's first measurement (`first`), which may cover up to three;
+// - 2024 (003 §4 A: MSSanté / DMP « sur les 3 à 6 mois écoulés avant la date de mesure
+//   finale »): with a soclePeriodStart, that window must be 3 to 6 whole months ending
+//   on the period's end.
+bool MeasurementCounts(const domain::MeasurementRule& rule, const domain::IndicatorMeasured& m,
+                       bool first) {
+  if (!WholeMonths(m.period_start, m.period_end)) return false;
+  const int months = MonthsSpanned(m.period_start, m.period_end);
+  if (rule.monthly_rhythm && months != 1 && !(first && months <= rule.first_measure_max_months)) {
+    return false;
+  }
+  if (rule.socle_max_months > 0 && m.socle_period_start.has_value()) {
+    if (m.socle_period_start->day() != 1 || *m.socle_period_start > m.period_end) return false;
+    const int socle = MonthsSpanned(*m.socle_period_start, m.period_end);
+    if (socle < rule.socle_min_months || socle > rule.socle_max_months) return false;
+  }
+  return true;
+}
 
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,
                              const std::vector<domain::Finess>& finess_list, domain::Date at) {
   TargetsVerdict verdict;
-  verdict.has_targets = !domain::RulebookFor(campaign).usage_targets.empty();
+  const domain::Rulebook& rulebook = domain::RulebookFor(campaign);
+  verdict.has_targets = !rulebook.usage_targets.empty();
   if (!verdict.has_targets) {
     verdict.detail = "the campaign fixes no usage targets";
     return verdict;
   }
-  const int months = domain::RulebookFor(campaign).grappe_solidarity_months.value > 0
-                         ? domain::RulebookFor(campaign).grappe_solidarity_months.value
-                         : 3;
-  // Per ESSMS: its measurements through its lineage, and its adjusted denominator.
-  struct Series {
-    domain::Finess finess;
-    std::vector<const Fact<domain::IndicatorMeasured>*> measurements;
-    const Fact<domain::TargetsAdjusted>* adjustment = nullptr;
-  };
+  const domain::MeasurementRule& rule = rulebook.measurement;
+  const int months = rule.common_period_months > 0 ? rule.common_period_months : 3;
+  // Per ESSMS: the measurements that may count (MeasurementCounts), and the candidate
+  // period ends: the month ends on or before `at` where one of them ends.
   std::vector<Series> series;
   std::set<domain::Date> ends;
   for (const domain::Finess& finess : finess_list) {
-    Series s{finess, {}, nullptr};
+    Series s{finess, {}, AdjustmentsOf(state, finess)};
+    std::vector<const Fact<domain::IndicatorMeasured>*> all;
     for (const auto& member : state.registry().Lineage(finess)) {
       const EstablishmentFacts* facts = state.registry().Find(member.finess);
       if (facts == nullptr) continue;
-      for (const auto& m : facts->measurements) {
-        s.measurements.push_back(&m);
-        if (m.data.period_end <= at) ends.insert(m.data.period_end);
-      }
-      for (const auto& a : facts->adjustments) {
-        if (s.adjustment == nullptr || a.seq > s.adjustment->seq) s.adjustment = &a;
-      }
+      for (const auto& m : facts->measurements) all.push_back(&m);
     }
-    std::sort(s.measurements.begin(), s.measurements.end(),
-              [](const auto* a, const auto* b) {
-                return std::pair(a->data.period_start, a->seq) < std::pair(b->data.period_start, b->seq);
-              });
+    std::sort(all.begin(), all.end(), [](const auto* a, const auto* b) {
+      return std::pair(a->data.period_start, a->seq) < std::pair(b->data.period_start, b->seq);
+    });
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (!MeasurementCounts(rule, all[i]->data, /*first=*/i == 0)) continue;
+      s.measurements.push_back(all[i]);
+      if (all[i]->data.period_end <= at) ends.insert(all[i]->data.period_end);
+    }
     series.push_back(std::move(s));
   }
+  const std::string period_name =
+      months == 1 ? std::string("month") : std::to_string(months) + "-month period";
   if (series.empty() || ends.empty()) {
-    verdict.detail = "no measurement ending on or before " + at.ToString();
+    verdict.detail = "no measurement ending on a month end on or before " + at.ToString() +
+                     " in the campaign's rhythm (" + std::string(rule.source) + ")";
     return verdict;
   }
   std::string first_failure;
@@ -245,14 +361,14 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
       bool all_met = true;
       std::string why;
       for (const auto* m : s.measurements) {
-        if (m->data.period_start < start || m->data.period_end > end) continue;
+        // Inside the period; for a common month, the measure ending on its last day
+        // (a first measure may start earlier, 000 §5).
+        const bool inside = m->data.period_start >= start && m->data.period_end <= end;
+        const bool ends_it = months == 1 && m->data.period_end == end;
+        if (!inside && !ends_it) continue;
         if (m->data.period_start > cursor) break;  // a gap
-        domain::UsageCounts counts = domain::CountsOf(m->data);
-        if (s.adjustment != nullptr) {
-          counts.persons_accompanied = s.adjustment->data.denominator;
-          counts.persons_eligible = s.adjustment->data.denominator;
-        }
-        domain::UsageEvaluation eval = domain::EvaluateUsage(campaign, counts);
+        std::vector<uint64_t> adjusted;
+        domain::UsageEvaluation eval = AdjustedCounts(campaign, s, m->data, at, &adjusted);
         if (!eval.all_met) {
           all_met = false;
           for (const auto& r : eval.indicators) {
@@ -266,21 +382,22 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
           break;
         }
         evidence.push_back(m->seq);
+        evidence.insert(evidence.end(), adjusted.begin(), adjusted.end());
         if (m->data.period_end.AddDays(1) > cursor) cursor = m->data.period_end.AddDays(1);
       }
       if (all_met && cursor <= end) {
-        why = s.finess.str() + " has no measurement covering " + start.ToString() + " to " +
-              end.ToString();
+        why = s.finess.str() + " has no measurement in the campaign's rhythm covering " +
+              start.ToString() + " to " + end.ToString();
         all_met = false;
       }
       if (!all_met) {
         failure = why;
         break;
       }
-      if (s.adjustment != nullptr) evidence.push_back(s.adjustment->seq);
     }
     if (failure.empty()) {
       std::sort(evidence.begin(), evidence.end());
+      evidence.erase(std::unique(evidence.begin(), evidence.end()), evidence.end());
       verdict.met = true;
       verdict.period_start = start;
       verdict.period_end = end;
@@ -295,9 +412,9 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
     }
   }
   if (first_failing_seq.has_value()) verdict.failing.push_back(*first_failing_seq);
-  verdict.detail = "no common " + std::to_string(months) + "-month period ending on or before " +
-                   at.ToString() + " where every ESSMS meets all targets; latest: " +
-                   first_failure;
+  verdict.detail = "no common " + period_name + " ending on or before " + at.ToString() +
+                   " where every ESSMS meets all targets (" + std::string(rule.source) +
+                   "); latest: " + first_failure;
   return verdict;
 }
 
@@ -313,6 +430,43 @@ std::vector<const Fact<domain::IndicatorMeasured>*> IndicatorSeries(const Progra
     return std::pair(a->data.period_end, a->seq) < std::pair(b->data.period_end, b->seq);
   });
   return series;
+}
+
+// 002 Mise en grappes: « Pour le suivi du projet, cela se fait au cas par cas, mais la
+// règle générale est que c'est l'ARS et le GRADeS de la région la plus représentée qui
+// assurent le suivi du projet » (DOMAIN.md §2, issue 13 item 15): a selection, a
+// convention or a balance signed by an ARS key that does not act in the project's lead
+// region is accepted (« au cas par cas ») with a warning NOT_LEAD_REGION.
+// Interpretation: the balance is the campaign's last tranche; a complement's payment
+// (payingRegion set to another region) is that region's own act, never flagged.
+std::vector<Warning> LeadRegionWarnings(const Project& project, const SignerLookup& signer_of) {
+  std::vector<Warning> warnings;
+  if (!signer_of) return warnings;
+  const std::string lead = project.LeadRegion();
+  auto flag = [&](uint64_t seq, const std::string& act) {
+    const ledger::KeyInfo* key = signer_of(seq);
+    if (key == nullptr) return;
+    const bool ars = key->HasRole("ars-instructor") || key->HasRole("ars-payer");
+    if (!ars || key->HasRegion(lead)) return;
+    std::string regions;
+    for (const auto& r : key->regions) regions += (regions.empty() ? "" : ", ") + r;
+    warnings.push_back({"NOT_LEAD_REGION",
+                        act + " signed by '" + key->name + "' (ARS of " + regions +
+                            "), not by the lead region " + lead +
+                            " (002: the most represented region follows the project)",
+                        {seq}});
+  };
+  if (project.decision.has_value() && project.decision->selected) {
+    flag(project.decision->seq, "selection");
+  }
+  for (const auto& c : project.conventions) flag(c.seq, "convention");
+  const auto& tranches = domain::RulebookFor(project.campaign()).tranches;
+  for (const auto& pay : project.payments) {
+    if (tranches.empty() || domain::ToString(pay.data.tranche) != tranches.back().id) continue;
+    if (pay.data.paying_region.has_value() && pay.data.paying_region->code() != lead) continue;
+    flag(pay.seq, std::string(domain::ToString(pay.data.tranche)));
+  }
+  return warnings;
 }
 
 std::vector<Warning> WarningsOf(const ProgrammeState& state, const Project& project) {
@@ -350,6 +504,10 @@ std::vector<Warning> WarningsOf(const ProgrammeState& state, const Project& proj
       }
     }
   }
+  // Second reading: REFERENCING_UNKNOWN (referencing.h), TARGETS_LATE and
+  // DURATION_ABOVE_CONTRACT (deadlines.h).
+  for (Warning& w : ReferencingWarnings(state, project)) warnings.push_back(std::move(w));
+  for (Warning& w : DeadlineWarnings(state, project)) warnings.push_back(std::move(w));
   return warnings;
 }
 

@@ -11,12 +11,14 @@
 #define ESMS_PROJECTIONS_RULES_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "domain/date.h"
 #include "domain/entitlement.h"
 #include "domain/events.h"
+#include "ledger/key_registry.h"
 #include "projections/state.h"
 
 namespace esms::projections {
@@ -51,8 +53,8 @@ struct FundingContext {
 //   rejected lists the ESSMS, with the same / another software. Interpretation: a
 //   project funds its ESSMS from its submission on unless it is rejected (a pending
 //   rival file is a conflict too; the ARS can reject one of them).
-// - NONCUMUL_SONS_ACQUISITION: a SONS order, and the ESSMS asks for the acquisition of
-//   another DUI than the SONS one (usage funding keeping it stays allowed, 002).
+// - NONCUMUL_SONS_ACQUISITION: a SONS order, and the ESSMS asks for acquisition
+//   funding, whichever software (000 §3.2; usage funding keeping it stays allowed, 002).
 // - SONS_VALIDATED_TOO_EARLY: usage funding complementing a SONS order (same software)
 //   whose validation is on or before the campaign's cut-off (2024: 2023-03-31, 003 §2.1).
 // - SOLUTION_MISMATCH: an ESSMS in situation `upgrade` keeps its software, so a known
@@ -73,6 +75,18 @@ std::vector<domain::Finess> ConventionEstablishments(const ProgrammeState& state
 
 // The project's entitlement as it stands (submission + extensions).
 Result<domain::ProjectEntitlement> EntitlementOf(const Project& project);
+// The ESSMS party to the project as funded (DOMAIN.md §3): before any convention every
+// listed ESSMS; then the ESSMS of the convention in force and those added by
+// extensions recorded after it; in listing order.
+std::vector<domain::Finess> FundedEstablishments(const ProgrammeState& state,
+                                                 const Project& project);
+// The entitlement computed over the listed ESSMS in `finess_list` only, ranked in
+// listing order (an ESSMS not in the list uses no rank).
+Result<domain::ProjectEntitlement> EntitlementOver(const Project& project,
+                                                   const std::vector<domain::Finess>& finess_list);
+// EntitlementOver(project, FundedEstablishments(state, project)).
+Result<domain::ProjectEntitlement> FundedEntitlementOf(const ProgrammeState& state,
+                                                       const Project& project);
 // The part of `entitlement` for the ESSMS in `finess_list` (their lines), plus AMOA.
 int64_t EntitlementCentsFor(const domain::ProjectEntitlement& entitlement,
                             const std::vector<domain::Finess>& finess_list);
@@ -88,9 +102,8 @@ int64_t EquipmentCentsFor(const domain::ProjectEntitlement& entitlement,
 // lineage lying inside the period cover every day of it (one 3-month measurement, or
 // three monthly ones) and each of them meets every mandatory target of the campaign.
 // The grappe meets them when every ESSMS does over the same period; the latest such
-// period is reported. A targets.adjusted record replaces, for its establishment's
-// lineage, the persons-accompanied and persons-eligible denominators (002: the ARS
-// adjusts the denominator for publics accompanied anonymously).
+// period is reported. targets.adjusted records replace the denominators they name, as
+// of the decision date `at` (EvaluateAdjusted, projections/adjustments.h).
 struct TargetsVerdict {
   bool has_targets = false;  // false: the campaign fixes no targets (amorçage)
   bool met = false;
@@ -100,6 +113,12 @@ struct TargetsVerdict {
   std::vector<uint64_t> failing;   // not met: the measurement missing a target, if any
   std::string detail;
 };
+// Whether measurement `m` may count towards the common period under `rule` (DOMAIN.md
+// §6 "Rhythm"): whole calendar months ending on a month end; with a monthly rhythm one
+// month, or up to `first_measure_max_months` for the ESSMS's `first` measurement; with a
+// socle window, a soclePeriodStart making it 3 to 6 whole months. Others stay facts.
+bool MeasurementCounts(const domain::MeasurementRule& rule, const domain::IndicatorMeasured& m,
+                       bool first);
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,
                              const std::vector<domain::Finess>& finess_list, domain::Date at);
 
@@ -115,6 +134,14 @@ struct Warning {
   std::string message;
   std::vector<uint64_t> seqs;
 };
+// The key that signed record `seq` (nullptr when unknown): the state holds no signers,
+// so the views that show NOT_LEAD_REGION take them from the ledger (LedgerSigners).
+using SignerLookup = std::function<const ledger::KeyInfo*(uint64_t seq)>;
+// NOT_LEAD_REGION warnings (DOMAIN.md §2): the selection, conventions and balance of
+// `project` signed by an ARS key that does not act in its lead region. None without
+// `signer_of`.
+std::vector<Warning> LeadRegionWarnings(const Project& project, const SignerLookup& signer_of);
+
 // Interpretation of CALENDAR_AT_RISK ("the initial calendar must not be strongly
 // impacted", 002): an extension dated after half of the convention's duration has
 // elapsed (extendedAt > signedAt + durationMonths / 2 months, integer months).

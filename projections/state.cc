@@ -19,6 +19,7 @@ std::string_view ToString(ProjectStatus status) {
     case ProjectStatus::kConventionSigned: return "convention-signed";
     case ProjectStatus::kAdvancePaid: return "advance-paid";
     case ProjectStatus::kBalancePaid: return "balance-paid";
+    case ProjectStatus::kLapsed: return "lapsed";
   }
   return "unknown";
 }
@@ -74,6 +75,41 @@ std::set<std::string> Project::InitialRegions() const {
   std::set<std::string> regions;
   for (const auto& e : submission.establishments) regions.insert(e.region.code());
   return regions;
+}
+
+// 002 Mise en grappes: « c'est l'ARS et le GRADeS de la région la plus représentée qui
+// assurent le suivi du projet » (DOMAIN.md §2, issue 13 item 15): the region with the
+// most of the submitted ESSMS (each FINESS once); a tie goes to the porteur's region
+// (its organisations[] entry, else its FINESS EJ's département).
+// Interpretation: counted over the submission only, so that a complément de grappe never
+// moves the follow-up (« follow-up stays with the lead region », DOMAIN.md §7); a tie
+// the porteur's region is not part of goes to the smallest INSEE code.
+std::string Project::LeadRegion() const {
+  std::map<std::string, int> counts;
+  std::set<std::string> seen;
+  for (const auto& e : submission.establishments) {
+    if (seen.insert(e.finess.str()).second) ++counts[e.region.code()];
+  }
+  std::string porteur_region;
+  for (const auto& og : submission.organisations) {
+    if (og.finess_ej == submission.porteur.finess_ej) porteur_region = og.region.code();
+  }
+  if (porteur_region.empty()) {
+    std::optional<domain::Region> r =
+        domain::Region::OfDepartement(submission.porteur.finess_ej.departement());
+    if (r.has_value()) porteur_region = r->code();
+  }
+  std::string lead;
+  int most = 0;
+  for (const auto& [region, n] : counts) {
+    if (n > most) {
+      lead = region;
+      most = n;
+    }
+  }
+  auto porteur = counts.find(porteur_region);
+  if (porteur != counts.end() && porteur->second == most) lead = porteur_region;
+  return lead;
 }
 
 int Project::IndexOf(const domain::Finess& finess) const {
@@ -246,7 +282,14 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
         } else if constexpr (std::is_same_v<T, domain::ProjectSelected>) {
           if (Project* p = project_of(d.project)) p->decision = Decision{seq, true, d.committee_at, ""};
         } else if constexpr (std::is_same_v<T, domain::ProjectRejected>) {
-          if (Project* p = project_of(d.project)) p->decision = Decision{seq, false, {}, d.reason};
+          if (Project* p = project_of(d.project)) {
+            // A selected dossier closed before any convention (DOMAIN.md §2): the
+            // selection is kept, for a void of the rejection to bring it back.
+            if (p->decision.has_value() && p->decision->selected) {
+              p->overruled_selection = p->decision;
+            }
+            p->decision = Decision{seq, false, {}, d.reason};
+          }
         } else if constexpr (std::is_same_v<T, domain::ConventionSigned>) {
           if (Project* p = project_of(d.project)) {
             p->conventions.push_back({seq, d});
@@ -270,6 +313,10 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
           registry_.At(d.finess).eu_funds.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::TargetsAdjusted>) {
           registry_.At(d.finess).adjustments.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::FundingRecorded>) {
+          registry_.At(d.finess).recorded_funding.push_back({seq, d});
+        } else if constexpr (std::is_same_v<T, domain::InvoiceReceived>) {
+          if (Project* p = project_of(d.project)) p->invoices.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::FinessChanged>) {
           registry_.successor_[d.from] = {seq, d};
           registry_.RebuildPredecessors();
@@ -302,12 +349,19 @@ void ProgrammeState::Void(uint64_t seq) {
       it = projects_.erase(it);
       continue;
     }
-    if (p.decision.has_value() && p.decision->seq == seq) p.decision.reset();
+    if (p.decision.has_value() && p.decision->seq == seq) {
+      p.decision = p.overruled_selection;  // a voided rejection restores the selection
+      p.overruled_selection.reset();
+    }
+    if (p.overruled_selection.has_value() && p.overruled_selection->seq == seq) {
+      p.overruled_selection.reset();
+    }
     size_t conventions = p.conventions.size(), extensions = p.extensions.size();
     EraseSeq(p.conventions, seq);
     EraseSeq(p.payments, seq);
     EraseSeq(p.expenses, seq);
     EraseSeq(p.extensions, seq);
+    EraseSeq(p.invoices, seq);
     if (extensions != p.extensions.size()) RebuildProjectLists(p);
     if (conventions != p.conventions.size() || extensions != p.extensions.size()) {
       unlink(p.id(), seq);
@@ -324,6 +378,7 @@ void ProgrammeState::Void(uint64_t seq) {
       registry_.digests_.erase(MeasurementChunkOf(it->first));
     }
     EraseSeq(f.adjustments, seq);
+    EraseSeq(f.recorded_funding, seq);
     it = f.empty() ? registry_.facts_.erase(it) : std::next(it);
   }
   size_t changes = registry_.successor_.size();

@@ -51,9 +51,12 @@ enum class ProjectStatus {
   kConventionSigned,
   kAdvancePaid,
   kBalancePaid,
+  // Never returned by Project::status() (it needs a date and the measurements): see
+  // IsLapsed (projections/deadlines.h), which `state` applies as of a date.
+  kLapsed,
 };
 // "submitted", "selected", "rejected", "convention-signed", "advance-paid",
-// "balance-paid".
+// "balance-paid", "lapsed".
 std::string_view ToString(ProjectStatus status);
 
 // One ESSMS of a project, listed by a submission or an extension. Its rank is its
@@ -84,11 +87,16 @@ struct Project {
   std::vector<domain::OrganisationEntry> organisations;  // submission, then extensions
   std::vector<ProjectEstablishment> establishments;      // rank order
   std::optional<Decision> decision;
+  // A selection a later project.rejected closed before any convention (DOMAIN.md §2):
+  // voiding the rejection brings it back.
+  std::optional<Decision> overruled_selection;
   std::vector<Fact<domain::ConventionSigned>> conventions;  // the last one is in force
   std::vector<Fact<domain::PaymentIssued>> payments;
   std::vector<Fact<domain::ExpensesCertified>> expenses;
   // Extensions, with their establishments moved to `establishments`.
   std::vector<Fact<domain::GrappeExtended>> extensions;
+  // Amorçage: the invoices of the parametrisation and deployment tranches (001).
+  std::vector<Fact<domain::InvoiceReceived>> invoices;
 
   const std::string& id() const { return submission.project; }
   domain::Campaign campaign() const { return submission.campaign; }
@@ -106,6 +114,9 @@ struct Project {
   std::set<std::string> Regions() const;
   // The regions of the submitted establishments only (follow-up stays there, 002).
   std::set<std::string> InitialRegions() const;
+  // The lead region (INSEE code): the region with the most submitted ESSMS, a tie to
+  // the porteur's region (002 Mise en grappes, DOMAIN.md §2).
+  std::string LeadRegion() const;
   // Index in `establishments` of `finess` (the listed number), or -1.
   int IndexOf(const domain::Finess& finess) const;
 };
@@ -129,10 +140,12 @@ struct EstablishmentFacts {
   std::vector<Fact<domain::EuFundingDeclared>> eu_funds;
   std::vector<Fact<domain::IndicatorMeasured>> measurements;
   std::vector<Fact<domain::TargetsAdjusted>> adjustments;
+  // Funding granted outside the ledger (funding.recorded, DOMAIN.md §2).
+  std::vector<Fact<domain::FundingRecorded>> recorded_funding;
 
   bool empty() const {
     return project_records.empty() && sons.empty() && eu_funds.empty() &&
-           measurements.empty() && adjustments.empty();
+           measurements.empty() && adjustments.empty() && recorded_funding.empty();
   }
 };
 

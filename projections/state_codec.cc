@@ -1,27 +1,30 @@
 // ProgrammeState::Encode / Decode: the snapshot byte form of the state.
 //
-// Format version 2: binary, little-endian, deterministic (maps in key order, facts in
+// Format version 4: binary, little-endian, deterministic (maps in key order, facts in
 // seq order), so folding the same records always gives the same bytes. In two kinds
 // of parts (SnapshotParts):
 // - the core:
-//     tag "esms-state-v2\n", u64 nextSeq
+//     tag "esms-state-v4\n", u64 nextSeq
 //     u32 #projects, each (by id): str id, fact submission, u8 decision (0 none,
-//       1 selected, 2 rejected) [+ fact], fact lists conventions, payments, expenses,
-//       extensions
+//       1 selected, 2 rejected [+ fact], 3 selected then rejected before any convention
+//       [+ the selection's fact + the rejection's fact]), fact lists conventions,
+//       payments, expenses, extensions, invoices
 //     u32 #establishments, each number with any fact (by FINESS): str finess,
-//       u32 #links {str project, u64 seq}, fact lists sons, eu funds, adjustments
+//       u32 #links {str project, u64 seq}, fact lists sons, eu funds, adjustments,
+//       recorded funding
 //     fact list changes (by `from`), fact list referencing, u32 #voided + u64 each
 //     u8 kChunkPrefixSize, u32 #chunks, each (by name): str name, 32-byte SHA-256 of
 //       the chunk's bytes (only chunks holding a measurement are listed)
 //     32 bytes: SHA-256 of everything before (a snapshot is a cache: any flipped byte
 //       makes it undecodable, and the projector then rebuilds);
 // - a measurement chunk (the numbers whose first kChunkPrefixSize characters are its
-//   name): tag "esms-measurements-v2\n", u32 #numbers, each (by FINESS, only those
-//   with measurements): str finess, u32 #measurements, each a fixed 89-byte record
+//   name): tag "esms-measurements-v4\n", u32 #numbers, each (by FINESS, only those
+//   with measurements): str finess, u32 #measurements, each a fixed 101-byte record
 //   {u64 seq, i32 periodStart, i32 periodEnd (days), u8 presence bits
-//   (personsEligible 1, ePrescriptionImports 2, eParcoursExchanges 4), nine i64
-//   counts in events.capnp order (absent ones 0)}: no FINESS per measurement (it is
-//   the key), no Cap'n Proto, so decoding one is a few loads.
+//   (personsEligible 1, ePrescriptionImports 2, eParcoursExchanges 4, soclePeriodStart
+//   8, dmpDocuments 16), nine i64 counts in events.capnp order (absent ones 0), i32
+//   soclePeriodStart (days, 0 when absent), i64 dmpDocuments (0 when absent)}: no FINESS
+//   per measurement (it is the key), no Cap'n Proto, so decoding one is a few loads.
 // str = u32 length + bytes; fact = u64 seq + u32 length + the event's canonical Cap'n
 // Proto payload (domain::EncodePayload); fact list = u32 count + facts. Facts are
 // decoded with domain::DecodeTrustedPayload: the digest vouches for them. Encode()
@@ -73,12 +76,16 @@ Status DecodeJsonFacts(const json& j, std::vector<Fact<T>>* out) {
   return Status::OK();
 }
 
-// ---- Version 2 (binary). ----
+// ---- Version 4 (binary). ----
 
-constexpr std::string_view kTag2 = "esms-state-v2\n";
-constexpr std::string_view kChunkTag = "esms-measurements-v2\n";
+// Version 4 (issue 13): decision 3 (selected then rejected), invoices, recorded
+// funding, soclePeriodStart and dmpDocuments in the measurement record. Version 2 and
+// 3 snapshots (state and chunks) are no longer decoded: the projector rebuilds them
+// from the records.
+constexpr std::string_view kTag2 = "esms-state-v4\n";
+constexpr std::string_view kChunkTag = "esms-measurements-v4\n";
 constexpr size_t kDigestSize = 32;
-constexpr size_t kMeasurementSize = 8 + 4 + 4 + 1 + 9 * 8;
+constexpr size_t kMeasurementSize = 8 + 4 + 4 + 1 + 9 * 8 + 4 + 8;
 
 class Writer {
  public:
@@ -121,7 +128,8 @@ class Writer {
       I32(m.period_start.days());
       I32(m.period_end.days());
       U8(static_cast<uint8_t>((m.persons_eligible ? 1 : 0) | (m.e_prescription_imports ? 2 : 0) |
-                              (m.e_parcours_exchanges ? 4 : 0)));
+                              (m.e_parcours_exchanges ? 4 : 0) | (m.socle_period_start ? 8 : 0) |
+                              (m.dmp_documents ? 16 : 0)));
       I64(m.persons_accompanied);
       I64(m.active_files);
       I64(m.active_files_with_plan);
@@ -131,6 +139,8 @@ class Writer {
       I64(m.dmp_fed);
       I64(m.e_prescription_imports.value_or(0));
       I64(m.e_parcours_exchanges.value_or(0));
+      I32(m.socle_period_start.has_value() ? m.socle_period_start->days() : 0);
+      I64(m.dmp_documents.value_or(0));
     }
   }
   ledger::Bytes Take() { return std::move(out_); }
@@ -240,11 +250,16 @@ class Reader {
       m.dmp_fed = I64();
       const int64_t prescriptions = I64();
       const int64_t exchanges = I64();
+      const int64_t socle = I32();
+      const int64_t documents = I64();
       if (present & 1) m.persons_eligible = eligible;
+      if (present & 8) m.socle_period_start = domain::Date::FromDays(socle);
       if (present & 2) m.e_prescription_imports = prescriptions;
       if (present & 4) m.e_parcours_exchanges = exchanges;
-      if (present > 7 || (!(present & 1) && eligible != 0) ||
-          (!(present & 2) && prescriptions != 0) || (!(present & 4) && exchanges != 0)) {
+      if (present & 16) m.dmp_documents = documents;
+      if (present > 31 || (!(present & 8) && socle != 0) || (!(present & 1) && eligible != 0) ||
+          (!(present & 2) && prescriptions != 0) || (!(present & 4) && exchanges != 0) ||
+          (!(present & 16) && documents != 0)) {
         return Fail("bad measurement");
       }
     }
@@ -297,6 +312,11 @@ struct StateCodec {
       w.FactOf(p.submitted_seq, p.submission);
       if (!p.decision.has_value()) {
         w.U8(0);
+      } else if (!p.decision->selected && p.overruled_selection.has_value()) {
+        w.U8(3);
+        w.FactOf(p.overruled_selection->seq,
+                 domain::ProjectSelected{id, p.overruled_selection->committee_at});
+        w.FactOf(p.decision->seq, domain::ProjectRejected{id, p.decision->reason});
       } else if (p.decision->selected) {
         w.U8(1);
         w.FactOf(p.decision->seq, domain::ProjectSelected{id, p.decision->committee_at});
@@ -308,6 +328,7 @@ struct StateCodec {
       w.Facts(p.payments);
       w.Facts(p.expenses);
       w.Facts(p.extensions);
+      w.Facts(p.invoices);
     }
     // Every number with facts, measurements included (their chunk holds them).
     w.U32(static_cast<uint32_t>(s.registry_.facts_.size()));
@@ -321,6 +342,7 @@ struct StateCodec {
       w.Facts(f.sons);
       w.Facts(f.eu_funds);
       w.Facts(f.adjustments);
+      w.Facts(f.recorded_funding);
     }
     w.U32(static_cast<uint32_t>(s.registry_.successor_.size()));
     for (const auto& [from, c] : s.registry_.successor_) w.FactOf(c.seq, c.data);
@@ -421,8 +443,9 @@ struct StateCodec {
       r.Str();
       r.SkipFact();
       const uint8_t decision = r.U8();
-      if (decision == 1 || decision == 2) r.SkipFact();
-      for (int list = 0; list < 4; ++list) r.SkipFacts();
+      if (decision == 1 || decision == 2 || decision == 3) r.SkipFact();
+      if (decision == 3) r.SkipFact();
+      for (int list = 0; list < 5; ++list) r.SkipFacts();
     }
     if (!r.ok()) return r.Fail("malformed projects");
     Status projects_status;
@@ -444,6 +467,7 @@ struct StateCodec {
       RETURN_IF_ERROR(r.Facts(&f.sons));
       RETURN_IF_ERROR(r.Facts(&f.eu_funds));
       RETURN_IF_ERROR(r.Facts(&f.adjustments));
+      RETURN_IF_ERROR(r.Facts(&f.recorded_funding));
       if (!facts.empty() && !(std::prev(facts.end())->first < *finess)) {
         return r.Fail("establishments out of order");
       }
@@ -504,12 +528,20 @@ struct StateCodec {
           p.decision = Decision{d.seq, false, {}, std::move(d.data.reason)};
           break;
         }
+        case 3: {
+          ASSIGN_OR_RETURN(auto s, r.FactOf<domain::ProjectSelected>());
+          ASSIGN_OR_RETURN(auto d, r.FactOf<domain::ProjectRejected>());
+          p.overruled_selection = Decision{s.seq, true, s.data.committee_at, ""};
+          p.decision = Decision{d.seq, false, {}, std::move(d.data.reason)};
+          break;
+        }
         default: return r.Fail("bad decision");
       }
       RETURN_IF_ERROR(r.Facts(&p.conventions));
       RETURN_IF_ERROR(r.Facts(&p.payments));
       RETURN_IF_ERROR(r.Facts(&p.expenses));
       RETURN_IF_ERROR(r.Facts(&p.extensions));
+      RETURN_IF_ERROR(r.Facts(&p.invoices));
       RebuildProjectLists(p);
       if (!out->empty() && !(std::prev(out->end())->first < id)) {
         return r.Fail("projects out of order");

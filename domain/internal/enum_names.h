@@ -68,6 +68,9 @@ ESMS_ENUM_NAMES(SolutionStatus, {SolutionStatus::kCandidate, "candidate"},
 ESMS_ENUM_NAMES(Role, {Role::kAdmin, "admin"}, {Role::kPorteur, "porteur"},
                 {Role::kArsInstructor, "ars-instructor"}, {Role::kArsPayer, "ars-payer"},
                 {Role::kNational, "national"}, {Role::kAuditor, "auditor"});
+ESMS_ENUM_NAMES(AdjustedIndicator, {AdjustedIndicator::kActiveFiles, "activeFiles"},
+                {AdjustedIndicator::kPlan, "plan"}, {AdjustedIndicator::kAgenda, "agenda"},
+                {AdjustedIndicator::kMssante, "mssante"}, {AdjustedIndicator::kDmp, "dmp"});
 #undef ESMS_ENUM_NAMES
 
 template <NamedEnum E>

@@ -60,7 +60,8 @@ consteval Field<S, M, N> MakeField(const char (&member_name)[N], M S::*member) {
   return field;
 }
 
-// kFields<T>: the fields of T, in the struct's order (and the JSON output's).
+// kFields<T>: the fields of T, in the JSON output's order (the struct's, but for the noted
+// exceptions).
 template <typename T>
 inline constexpr std::nullptr_t kFields = nullptr;
 
@@ -82,9 +83,11 @@ ESMS_DESCRIBE(OrganisationEntry, finess_ej, name, essms_total, region);
 ESMS_DESCRIBE(SaadHours, total, eligible);
 ESMS_DESCRIBE(EstablishmentEntry, finess, finess_ej, name, region, situation, saad_hours,
               equipment_quote_cents);
+ESMS_DESCRIBE(UsageCommitments, active_files_rate, plan_rate, agenda_rate, mssante_messages,
+              dmp_documents, e_prescription_imports, e_parcours_exchanges);
 
 ESMS_DESCRIBE(ProjectSubmitted, project, campaign, porteur, kind, solution, organisations,
-              establishments, amoa_requested_cents, submitted_at);
+              establishments, amoa_requested_cents, submitted_at, usage_commitments);
 ESMS_DESCRIBE(ProjectSelected, project, committee_at);
 ESMS_DESCRIBE(ProjectRejected, project, reason);
 ESMS_DESCRIBE(ConventionSigned, project, signed_at, amount_cents, establishments, duration_months);
@@ -92,15 +95,19 @@ ESMS_DESCRIBE(PaymentIssued, project, tranche, amount_cents, paid_at, reference,
 ESMS_DESCRIBE(IndicatorMeasured, finess, period_start, period_end, persons_accompanied,
               active_files, active_files_with_plan, active_files_with_agenda_event,
               persons_eligible, mssante_messages, dmp_fed, e_prescription_imports,
-              e_parcours_exchanges);
+              e_parcours_exchanges, socle_period_start, dmp_documents);
 ESMS_DESCRIBE(GrappeExtended, project, extended_at, porteur_agreement, paying_region, organisations,
               establishments);
+ESMS_DESCRIBE(InvoiceReceived, project, tranche, amount_cents, received_at, reference);
 ESMS_DESCRIBE(FinessChanged, from, to, kind, effective_at);
 ESMS_DESCRIBE(SonsOrdered, finess, solution, ordered_at, validated_at);
 ESMS_DESCRIBE(EuFundingDeclared, finess, fund, operation, declared_at);
 ESMS_DESCRIBE(ExpensesCertified, project, total_cents, equipment_cents, certified_by, certified_at);
 ESMS_DESCRIBE(SolutionReferenced, solution, corridor, status, referenced_at);
-ESMS_DESCRIBE(TargetsAdjusted, finess, denominator, reason);
+// JSON in INTERFACE.md §1's order (indicators and effectiveFrom before reason); the
+// struct appends them after `reason` (issue 13), the wire finds them by name.
+ESMS_DESCRIBE(TargetsAdjusted, finess, denominator, indicators, effective_from, reason);
+ESMS_DESCRIBE(FundingRecorded, finess, campaign, solution, operation, amount_cents, granted_at);
 ESMS_DESCRIBE(KeyEnrolled, name, public_key, roles, regions);
 ESMS_DESCRIBE(KeyRevoked, name, reason);
 ESMS_DESCRIBE(EventVoided, seq, reason);
@@ -195,8 +202,8 @@ consteval bool AllMembersDescribed(std::variant<T...>*) {
 }
 static_assert(AllMembersDescribed(static_cast<EventData*>(nullptr)));
 static_assert(AllMembersDescribed(
-    static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours, EstablishmentEntry>*>(
-        nullptr)));
+    static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours, EstablishmentEntry,
+                             UsageCommitments>*>(nullptr)));
 
 }  // namespace esms::domain::internal
 

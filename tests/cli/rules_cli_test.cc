@@ -26,6 +26,7 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsSupersetOf;
+using ::testing::Not;
 
 // 2024 amounts (003 §3.3.2): acquisition 7 000 + 14 000 € up to the 49th ESSMS;
 // upgrade 5 000 €.
@@ -496,6 +497,11 @@ TEST_F(RulesCliTest, SolutionNotReferenced) {
 }
 
 TEST_F(RulesCliTest, GrappeTooSmallRefusedInAmorcageWarnedInGeneralisation) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings
+  // (dated before the amorçage submissions, which are checked against it here too).
+  Must("national", "solution.referenced", "2021-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2021-01-05"}});
   // 001: an amorçage acquisition grappe needs 3 OGs and 15 ESMS.
   EXPECT_EQ(Refused("porteur", "project.submitted", "2021-03-01", Amorcage("a-14", 3, 14, 1)),
             Expect(3, "GRAPPE_TOO_SMALL"));
@@ -730,6 +736,10 @@ TEST_F(RulesCliTest, InheritedFundingThroughAMergerIsAWarning) {
 }
 
 TEST_F(RulesCliTest, CalendarAtRiskWhenTheExtensionComesLate) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2024-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2024-01-05"}});
   // Convention 2024-06-01 for 18 months: half of it runs until 2025-03-01.
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   Must("ars-bzh", "grappe.extended", "2025-03-01", Extension("p", {Et(2)}, true, "2025-03-01"));
@@ -747,6 +757,10 @@ TEST_F(RulesCliTest, CalendarAtRiskWhenTheExtensionComesLate) {
 // ---- Output shapes, lineage ----
 
 TEST_F(RulesCliTest, StateAndCheckShapesOnARealisticProject) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2024-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2024-01-05"}});
   // Two acquisitions and an upgrade, small OG with an equipment quote for the first.
   json sub = Submission("bzh-2024-017", {Et(1), Et(2), Et(3)});
   sub["kind"] = "mixed";
@@ -871,6 +885,219 @@ TEST_F(RulesCliTest, HistoryFollowsARenumberedFiness) {
   EXPECT_THAT(history("first"), ElementsAre(first.submitted, first.selected, first.convention));
   // State shows where the number went.
   EXPECT_EQ(StateJson("first")["establishments"][0]["currentFiness"], Et(50));
+}
+
+// ---- Issue 13, second reading of the texts (rules on the fields events already have) ----
+
+std::vector<std::string> EtRange(int first, int count) {
+  std::vector<std::string> out;
+  for (int i = 0; i < count; ++i) out.push_back(Et(first + i));
+  return out;
+}
+
+TEST_F(RulesCliTest, Grappe2025BelowFifteenIsAWarning) {
+  // 000 §4.2 D « idéalement »; 002 takes compléments « au cas par cas ».
+  uint64_t small = Must("porteur", "project.submitted", "2025-03-10",
+                        Submission("s", EtRange(1, 14), "generalisation-2025", "acquisition", "2025-03-10"));
+  json view = StateJson("s");
+  EXPECT_THAT(WarningCodes(view), Contains("GRAPPE_TOO_SMALL"));
+  EXPECT_THAT(view["warnings"][0]["seqs"].get<std::vector<uint64_t>>(), Contains(small));
+  Must("porteur", "project.submitted", "2025-03-10",
+       Submission("f", EtRange(100, 15), "generalisation-2025", "acquisition", "2025-03-10"));
+  EXPECT_TRUE(WarningCodes(StateJson("f")).empty());
+}
+
+TEST_F(RulesCliTest, SonsOrderRefusesAnyAcquisitionEvenOfTheSameSoftware) {
+  // 000 §3.2: not cumulable with any software-equipment funding.
+  uint64_t sons = Must("national", "sons.ordered", "2023-06-01", SonsOrder(Et(1), Solution()));
+  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", Submission("acq", {Et(1)})),
+            Expect(3, "NONCUMUL_SONS_ACQUISITION", {sons}));
+  Must("porteur", "project.submitted", "2024-03-10",
+       Submission("usage", {Et(1)}, "generalisation-2024", "upgrade"));
+}
+
+TEST_F(RulesCliTest, ConventionKeeping49Of52AcquisitionsRanksThem1To49) {
+  uint64_t submitted = Must("porteur", "project.submitted", "2024-03-10", Submission("big", EtRange(1, 52)));
+  Must("ars-bzh", "project.selected", "2024-04-15", Selected("big"));
+  const std::vector<std::string> kept = EtRange(4, 49);
+  EXPECT_EQ(Refused("ars-bzh", "convention.signed", "2024-06-01",
+                    Convention("big", kept, 49 * kAcquisition2024 + 1)),
+            Expect(3, "AMOUNT_EXCEEDS_ENTITLEMENT", {submitted}));
+  Must("ars-bzh", "convention.signed", "2024-06-01", Convention("big", kept, 49 * kAcquisition2024));
+  json view = StateJson("big");
+  EXPECT_EQ(view["entitlementCents"], 49 * kAcquisition2024);  // 1 029 000,00 €
+  EXPECT_EQ(view["establishments"][51]["rank"], 49);
+  EXPECT_EQ(view["establishments"][2]["inConvention"], false);
+  EXPECT_EQ(view["establishments"][2]["entitlementCents"], 0);
+}
+
+TEST_F(RulesCliTest, AmorcageIsNotCheckedAgainstSegurReferencing) {
+  uint64_t ref = Must("national", "solution.referenced", "2024-12-01",
+                      {{"solution", Solution()}, {"corridor", "medico-social"},
+                       {"status", "referenced"}, {"referencedAt", "2024-12-01"}});
+  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", Submission("g", {Et(1)})),
+            Expect(3, "SOLUTION_NOT_REFERENCED", {ref}));
+  Must("porteur", "project.submitted", "2021-03-01", Amorcage("a", 3, 15, 100));
+}
+
+TEST_F(RulesCliTest, AmoaOnlyForARegroupementOfSmallOgs) {
+  json one = Submission("one", {Et(1), Et(2)});
+  one["organisations"][0]["essmsTotal"] = 5;
+  one["amoaRequestedCents"] = 10000000;
+  Must("porteur", "project.submitted", "2024-03-10", one);
+  EXPECT_EQ(StateJson("one")["entitlementCents"], 2 * kAcquisition2024);
+  json two = Submission("two", {Et(3), Et(4)});
+  two["organisations"][0]["essmsTotal"] = 5;
+  two["organisations"].push_back({{"finessEj", Ej(2)}, {"name", "OG 2"}, {"essmsTotal", 14}, {"region", "53"}});
+  two["establishments"][1]["finessEj"] = Ej(2);
+  two["amoaRequestedCents"] = 10000000;
+  Must("porteur", "project.submitted", "2024-03-10", two);
+  EXPECT_EQ(StateJson("two")["entitlementCents"], 2 * kAcquisition2024 + 10000000);
+}
+
+TEST_F(RulesCliTest, Generalisation2023PaysOnTheMonthElapsed) {
+  // 000 §5: « sur le mois écoulé mesuré à chaque fin de mois (avec une période de 3 mois
+  // pour la première mesure) ». A first quarter that misses, then one month that meets.
+  Must("porteur", "project.submitted", "2023-03-10",
+       Submission("p", {Et(1)}, "generalisation-2023", "acquisition", "2023-03-10"));
+  Must("ars-bzh", "project.selected", "2023-04-15", Selected("p", "2023-04-15"));
+  Must("ars-bzh", "convention.signed", "2023-06-01", Convention("p", {Et(1)}, kAcquisition2024, "2023-06-01"));
+  Must("payer-bzh", "payment.issued", "2023-06-10", Payment("p", "advance", kAcquisition2024 / 2, "2023-06-10"));
+  Must("porteur", "expenses.certified", "2024-01-05", Expenses("p", 5000000, 0, "2024-01-05"));
+  Must("porteur", "indicator.measured", "2023-12-01", Measurement(Et(1), 100, 89, "2023-09-01", "2023-11-30"));
+  uint64_t december = Must("porteur", "indicator.measured", "2024-01-01",
+                           Measurement(Et(1), 100, 90, "2023-12-01", "2023-12-31"));
+  CliResult check = Run({"check", "p", "--at", "2024-01-10", "--json"});
+  ASSERT_EQ(check.exit_code, 0) << check.out << check.err;
+  json balance = json::parse(check.out)["tranches"][1];
+  EXPECT_TRUE(balance["payable"].get<bool>()) << check.out;
+  bool seen = false;
+  for (const auto& c : balance["conditions"]) {
+    if (c["code"] == "USAGE_TARGETS_MET") {
+      seen = true;
+      EXPECT_THAT(c["evidence"].get<std::vector<uint64_t>>(), ElementsAre(december));
+      EXPECT_THAT(c["detail"].get<std::string>(), HasSubstr("2023-12-01 to 2023-12-31"));
+    }
+  }
+  EXPECT_TRUE(seen) << check.out;
+  Must("payer-bzh", "payment.issued", "2024-01-10", Payment("p", "balance", kAcquisition2024 / 2, "2024-01-10"));
+}
+
+TEST_F(RulesCliTest, Generalisation2024SocleWindowOfThreeToSixMonths) {
+  SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
+  Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
+  Must("porteur", "expenses.certified", "2025-06-01", Expenses("p", 5000000, 0, "2025-06-01"));
+  json seven = Measurement(Et(1), 100, 95, "2025-04-01", "2025-06-30");
+  seven["soclePeriodStart"] = "2024-12-01";
+  uint64_t bad = Must("porteur", "indicator.measured", "2025-07-01", seven);
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-07-05",
+                    Payment("p", "balance", kAcquisition2024 / 2, "2025-07-05"))
+                .substr(0, 22),
+            "exit 3 TARGETS_NOT_MET");
+  Must("ars-bzh", "event.voided", "2025-07-02", {{"seq", bad}, {"reason", "window"}});
+  json six = seven;
+  six["soclePeriodStart"] = "2025-01-01";
+  Must("porteur", "indicator.measured", "2025-07-02", six);
+  Must("payer-bzh", "payment.issued", "2025-07-05", Payment("p", "balance", kAcquisition2024 / 2, "2025-07-05"));
+}
+
+TEST_F(RulesCliTest, InvalidProjectKind) {
+  json sub = Submission("p", {Et(1), Et(2)});
+  sub["establishments"][1]["situation"] = "upgrade";
+  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", sub),
+            Expect(3, "INVALID_PROJECT_KIND"));
+  sub["kind"] = "mixed";
+  Must("porteur", "project.submitted", "2024-03-10", sub);
+}
+
+TEST_F(RulesCliTest, NoComplementOnAFinishedProject) {
+  Funded f = SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
+  Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
+  Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
+  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95));
+  uint64_t balance = Must("payer-bzh", "payment.issued", "2025-10-10",
+                          Payment("p", "balance", kAcquisition2024 / 2, "2025-10-10"));
+  EXPECT_EQ(Refused("ars-bzh", "grappe.extended", "2025-11-01", Extension("p", {Et(2)}, true, "2025-11-01")),
+            Expect(3, "INVALID_TRANSITION", {balance}));
+  (void)f;
+}
+
+TEST_F(RulesCliTest, PayingRegionMismatchAndFollowUpStaysWithTheLeadRegion) {
+  SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
+  json ext = Extension("p", {}, true);
+  json idf = Establishment(EtIdf(1));
+  ext["establishments"].push_back(idf);
+  EXPECT_EQ(Refused("ars-bzh", "grappe.extended", "2024-09-01", ext),
+            Expect(3, "PAYING_REGION_MISMATCH"));
+  ext["payingRegion"] = "11";
+  Must("ars-bzh", "grappe.extended", "2024-09-01", ext);
+  json amended = Convention("p", {Et(1), EtIdf(1)}, 2 * kAcquisition2024, "2024-09-05");
+  EXPECT_EQ(Refused("ars-idf", "convention.signed", "2024-09-05", amended).substr(0, 19),
+            "exit 3 UNAUTHORIZED");
+  Must("ars-bzh", "convention.signed", "2024-09-05", amended);
+}
+
+TEST_F(RulesCliTest, LeadRegionAndNotLeadRegionWarning) {
+  Must("porteur", "project.submitted", "2024-03-10", Submission("m", {Et(1), Et(2), EtIdf(1)}));
+  json view = StateJson("m");
+  EXPECT_EQ(view["leadRegion"], "53");
+  EXPECT_THAT(WarningCodes(view), Not(Contains("NOT_LEAD_REGION")));
+  uint64_t selected = Must("ars-idf", "project.selected", "2024-04-15", Selected("m"));
+  view = StateJson("m");
+  bool seen = false;
+  for (const auto& w : view["warnings"]) {
+    if (w["code"] != "NOT_LEAD_REGION") continue;
+    seen = true;
+    EXPECT_THAT(w["seqs"].get<std::vector<uint64_t>>(), Contains(selected));
+  }
+  EXPECT_TRUE(seen) << view.dump();
+}
+
+TEST_F(RulesCliTest, RejectedAfterSelectionAndApplyingAgain) {
+  Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
+  Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
+  Must("ars-bzh", "project.rejected", "2024-05-01", {{"project", "p"}, {"reason", "did not succeed"}});
+  EXPECT_EQ(StateJson("p")["status"], "rejected");
+  Must("porteur", "project.submitted", "2025-03-10",
+       Submission("again", {Et(1)}, "generalisation-2025", "acquisition", "2025-03-10"));
+}
+
+TEST_F(RulesCliTest, FinessEjIsNotAnEstablishment) {
+  json own = Submission("own", {Ej(1)});
+  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", own),
+            Expect(3, "FINESS_INVALID"));
+  EXPECT_THAT(last_.result["error"]["message"].get<std::string>(), HasSubstr("FINESS EJ"));
+  Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
+}
+
+TEST_F(RulesCliTest, Advance2025AfterTheContractualEndIsConventionExpired) {
+  Must("porteur", "project.submitted", "2025-03-10",
+       Submission("p", EtRange(1, 15), "generalisation-2025", "acquisition", "2025-03-10"));
+  Must("ars-bzh", "project.selected", "2025-04-15", Selected("p", "2025-04-15"));
+  uint64_t conv = Must("ars-bzh", "convention.signed", "2025-06-01",
+                       Convention("p", {Et(1)}, kAcquisition2024, "2025-06-01", 6));
+  // 2025-06-01 + 6 months = 2025-12-01, the last day an advance may be paid.
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-12-02", Payment("p", "advance", 1000, "2025-12-02")),
+            Expect(3, "CONVENTION_EXPIRED", {conv}));
+  Must("payer-bzh", "payment.issued", "2025-12-01", Payment("p", "advance", 1000, "2025-12-01"));
+}
+
+TEST_F(RulesCliTest, RulesListsTheSecondReadingWithSources) {
+  CliResult r = RunCli({"rules", "generalisation-2023", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, std::pair<std::string, std::string>> figures;
+  const json parsed = json::parse(r.out);
+  for (const auto& f : parsed["campaigns"][0]["rules"]) {
+    figures[f["name"].get<std::string>()] = {f["value"].get<std::string>(),
+                                             f["source"].get<std::string>()};
+  }
+  ASSERT_TRUE(figures.contains("grappe common period")) << r.out;
+  EXPECT_THAT(figures["grappe common period"].first, HasSubstr("one calendar month"));
+  EXPECT_THAT(figures["grappe common period"].second, HasSubstr("000 \u00a75"));
+  ASSERT_TRUE(figures.contains("lead region")) << r.out;
+  EXPECT_THAT(figures["lead region"].second, HasSubstr("002"));
+  ASSERT_TRUE(figures.contains("SONS and acquisition")) << r.out;
+  EXPECT_EQ(figures["SONS and acquisition"].second, "000 \u00a73.2");
 }
 
 }  // namespace

@@ -246,6 +246,28 @@ TEST(EntitlementTest, AmoaForAGrappeOfSmallOgs) {
   EXPECT_EQ(p.Compute(Campaign::kGeneralisation2023)->amoa, Money());
 }
 
+// 000 §4.4.2 3) / 003 §3.3.2 3): AMOA « pour les regroupements composés d'organismes de
+// petite taille »: a single small OG is no regroupement (issue 13 item 5).
+TEST(EntitlementTest, NoAmoaForASingleSmallOg) {
+  ProjectBuilder one;
+  one.AddOg(5);
+  one.Add(2, Situation::kAcquisition, 0);
+  Result<ProjectEntitlement> e = one.Compute(Campaign::kGeneralisation2024, Money::Euros(50000));
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->amoa, Money());
+  EXPECT_EQ(e->total, Money::Euros(2 * 21000));
+  EXPECT_EQ(one.Compute(Campaign::kGeneralisation2023, Money::Euros(50000))->amoa, Money());
+  // The nearest accepted: two small OGs.
+  ProjectBuilder two;
+  two.AddOg(5);
+  two.AddOg(14);
+  two.Add(1, Situation::kAcquisition, 0).Add(1, Situation::kAcquisition, 1);
+  EXPECT_EQ(two.Compute(Campaign::kGeneralisation2024, Money::Euros(50000))->amoa,
+            Money::Euros(50000));
+  EXPECT_EQ(two.Compute(Campaign::kGeneralisation2024, Money::Euros(50000))->total,
+            Money::Euros(2 * 21000 + 50000));
+}
+
 TEST(EntitlementTest, NoAmoaWhenAnOgIsNotSmall) {
   ProjectBuilder p;
   p.AddOg(5);
@@ -342,13 +364,14 @@ ProjectBuilder Grappe(int ogs, int essms, std::string_view region = "53", int og
   return p;
 }
 
-// 002 Éligibilité: in 2025 « au moins 15 établissements » is an eligibility criterion.
-TEST(GrappeSizeTest, Generalisation2025RefusesBelow15Or8) {
+// 2025 too: the « au moins 15 » of 002 is a reminder inside the MECS answer of a
+// regional FAQ; 000/003 say « idéalement » (DOMAIN.md §2, issue 13 item 1).
+TEST(GrappeSizeTest, Generalisation2025WarnsBelow15Or8) {
   ProjectBuilder p14 = Grappe(2, 14), p15 = Grappe(2, 15);
   ProjectBuilder far7 = Grappe(1, 7, "06"), far8 = Grappe(1, 8, "06");
-  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, p14), "refusal");
+  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, p14), "warning");
   EXPECT_EQ(Assess(Campaign::kGeneralisation2025, p15), "ok");
-  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, far7), "refusal");
+  EXPECT_EQ(Assess(Campaign::kGeneralisation2025, far7), "warning");
   EXPECT_EQ(Assess(Campaign::kGeneralisation2025, far8), "ok");
 }
 

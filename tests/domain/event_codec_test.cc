@@ -149,7 +149,7 @@ TEST(EventCodecTest, CorpusCoversEveryType) {
     seen.insert(OrderedJson::parse(line.text)["type"].get<std::string>());
   }
   const std::vector<std::string_view> all = AllEventTypes();
-  EXPECT_EQ(all.size(), 16u);
+  EXPECT_EQ(all.size(), 18u);
   for (std::string_view type : all)
     EXPECT_EQ(seen.count(std::string(type)), 1u) << type;
   EXPECT_EQ(seen.size(), all.size());
@@ -159,10 +159,10 @@ TEST(EventCodecTest, AllEventTypesInInterfaceOrder) {
   const std::vector<std::string_view> expected = {
       "project.submitted",   "project.selected",   "project.rejected",
       "convention.signed",   "payment.issued",     "indicator.measured",
-      "grappe.extended",     "finess.changed",     "sons.ordered",
-      "eu-funding.declared", "expenses.certified", "solution.referenced",
-      "targets.adjusted",    "key.enrolled",       "key.revoked",
-      "event.voided"};
+      "grappe.extended",     "invoice.received",   "finess.changed",
+      "sons.ordered",        "eu-funding.declared", "expenses.certified",
+      "solution.referenced", "targets.adjusted",   "funding.recorded",
+      "key.enrolled",        "key.revoked",        "event.voided"};
   EXPECT_EQ(AllEventTypes(), expected);
 }
 
@@ -549,10 +549,10 @@ TEST(EventCodecRefusalTest, UnknownTypeListsTypes) {
       "of: "
       "project.submitted, project.selected, project.rejected, "
       "convention.signed, "
-      "payment.issued, indicator.measured, grappe.extended, finess.changed, "
-      "sons.ordered, eu-funding.declared, expenses.certified, "
-      "solution.referenced, "
-      "targets.adjusted, key.enrolled, key.revoked, event.voided)");
+      "payment.issued, indicator.measured, grappe.extended, invoice.received, "
+      "finess.changed, sons.ordered, eu-funding.declared, expenses.certified, "
+      "solution.referenced, targets.adjusted, funding.recorded, key.enrolled, "
+      "key.revoked, event.voided)");
 }
 
 TEST(EventCodecRefusalTest, DataOfAnotherType) {

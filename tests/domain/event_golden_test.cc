@@ -352,6 +352,56 @@ TEST(EventGoldenPayloadTest, RefusalsNameTheirField) {
   }
 }
 
+// Payloads written before issue 13 (tests/domain/testdata/old_payloads.txt, pinned
+// before usageCommitments became required in amorçage and targets.adjusted gained
+// indicators / effectiveFrom) decode, and re-encode to the same bytes.
+TEST(EventGoldenPayloadTest, PayloadsWrittenBeforeIssue13StillDecode) {
+  std::ifstream in(kSource + "/tests/domain/testdata/old_payloads.txt");
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.find(' ');
+    const std::string type = line.substr(0, space);
+    const std::string hex = line.substr(space + 1);
+    std::vector<uint8_t> bytes;
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+      bytes.push_back(static_cast<uint8_t>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+    }
+    Result<EventData> decoded = DecodePayload(type, bytes);
+    ASSERT_TRUE(decoded.ok()) << type << ": " << decoded.status().ToString();
+    Result<std::vector<uint8_t>> again = EncodePayload(*decoded);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(Hex(*again), hex) << type;
+    if (const auto* adjusted = std::get_if<TargetsAdjusted>(&*decoded)) {
+      EXPECT_TRUE(adjusted->indicators.empty());
+      EXPECT_FALSE(adjusted->effective_from.has_value());
+    }
+    ++cases;
+  }
+  EXPECT_EQ(cases, 3);
+}
+
+// targets.adjusted `indicators`: an empty list is written as a null pointer (the byte
+// form of the records before issue 13), so an empty but present list is refused.
+TEST(EventGoldenPayloadTest, EmptyIndicatorListHasOneByteForm) {
+  capnp::MallocMessageBuilder message;
+  auto root = message.initRoot<wire::TargetsAdjusted>();
+  root.setFiness("350004560");
+  root.setDenominator(80);
+  root.setReason("anonyme");
+  root.initIndicators(0);
+  EXPECT_EQ(DecodeRefusal<wire::TargetsAdjusted>("targets.adjusted", message),
+            "CORRUPTION: targets.adjusted payload is not the encoding of its value");
+  capnp::MallocMessageBuilder unknown;
+  auto bad = unknown.initRoot<wire::TargetsAdjusted>();
+  bad.setFiness("350004560");
+  bad.setReason("anonyme");
+  bad.initIndicators(1).set(0, static_cast<wire::AdjustedIndicator>(9));
+  EXPECT_EQ(DecodeRefusal<wire::TargetsAdjusted>("targets.adjusted", unknown),
+            "CORRUPTION: targets.adjusted payload: indicators[0]: unknown enumerant 9");
+}
+
 // The wire enums of events.capnp list the values of the domain's, in the same
 // order (the codec writes and reads ordinals).
 template <typename Wire, typename Domain>
@@ -378,6 +428,7 @@ TEST(EventGoldenPayloadTest, WireEnumsMirrorTheDomains) {
   ExpectSameEnum<wire::FinessChangeKind, FinessChangeKind>();
   ExpectSameEnum<wire::Certifier, Certifier>();
   ExpectSameEnum<wire::SolutionStatus, SolutionStatus>();
+  ExpectSameEnum<wire::AdjustedIndicator, AdjustedIndicator>();
   EXPECT_EQ(capnp::Schema::from<wire::Campaign>().getEnumerants().size(),
             static_cast<unsigned>(Campaign::kGeneralisation2025) + 1);
 }

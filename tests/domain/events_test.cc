@@ -53,7 +53,8 @@ ProjectSubmitted Submission() {
       .establishments = {Establishment("350004560", "350001236"),
                          Establishment("350045670", "350001236")},
       .amoa_requested_cents = std::nullopt,
-      .submitted_at = D("2024-03-10")};
+      .submitted_at = D("2024-03-10"),
+      .usage_commitments = std::nullopt};
 }
 
 IndicatorMeasured Measure() {
@@ -68,7 +69,9 @@ IndicatorMeasured Measure() {
                            .mssante_messages = 70,
                            .dmp_fed = 70,
                            .e_prescription_imports = std::nullopt,
-                           .e_parcours_exchanges = std::nullopt};
+                           .e_parcours_exchanges = std::nullopt,
+                           .socle_period_start = std::nullopt,
+                           .dmp_documents = std::nullopt};
 }
 
 TEST(EventsTest, StreamsFollowInterface) {
@@ -88,8 +91,11 @@ TEST(EventsTest, StreamsFollowInterface) {
                                    .kind = FinessChangeKind::kMerger,
                                    .effective_at = D("2025-01-01")}),
             "finess/350045670");
-  EXPECT_EQ(StreamOf(TargetsAdjusted{
-                .finess = F("2A0000170"), .denominator = 3, .reason = "x"}),
+  EXPECT_EQ(StreamOf(TargetsAdjusted{.finess = F("2A0000170"),
+                                     .denominator = 3,
+                                     .reason = "x",
+                                     .indicators = {AdjustedIndicator::kActiveFiles},
+                                     .effective_from = D("2025-01-01")}),
             "finess/2A0000170");
   EXPECT_EQ(StreamOf(SolutionReferenced{.solution = {"v", "p", "1"},
                                         .corridor = "medico-social",

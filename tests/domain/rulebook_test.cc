@@ -59,8 +59,8 @@ TEST(RulebookTest, GeneralisationRatesByRank) {
     EXPECT_EQ(r.amoa_amount.value, Money::Euros(100000));
     EXPECT_EQ(r.grappe_ideal_essms.For(false), 15);
     EXPECT_EQ(r.grappe_ideal_essms.For(true), 8);
-    // 002 Éligibilité makes the size an eligibility criterion in 2025 only.
-    EXPECT_EQ(r.grappe_size_is_refusal.value, c == Campaign::kGeneralisation2025);
+    // A warning in every généralisation campaign, 2025 included (DOMAIN.md §2).
+    EXPECT_FALSE(r.grappe_size_is_refusal.value);
     EXPECT_TRUE(r.has_national_guichet.value);
     EXPECT_EQ(r.national_guichet_min_essms.value, 50);
   }
@@ -132,7 +132,11 @@ TEST(RulebookTest, UsageTargets) {
     EXPECT_EQ(targets[3].percent, 70);
     EXPECT_EQ(targets[4].indicator, Indicator::kDmp);
     EXPECT_EQ(targets[4].percent, 70);
-    EXPECT_EQ(RulebookFor(c).grappe_solidarity_months.value, 3);
+    // 000 §5: a common month in 2023; 3 months in 2024 (003 §4) and 2025 (002).
+    EXPECT_EQ(RulebookFor(c).grappe_solidarity_months.value,
+              c == Campaign::kGeneralisation2023 ? 1 : 3);
+    EXPECT_EQ(RulebookFor(c).grappe_solidarity_months.value,
+              RulebookFor(c).measurement.common_period_months);
   }
 }
 
@@ -193,6 +197,31 @@ TEST(RulebookTest, DescribeRulesReadsLikeTheTexts) {
             std::string::npos)
       << a2021;
   EXPECT_NE(a2021.find("40 %"), std::string::npos) << a2021;
+}
+
+// Issue 13 (second reading): the new figures, each with its source.
+TEST(RulebookTest, DescribeRulesListsTheSecondReading) {
+  const std::string g2023 = Describe(Campaign::kGeneralisation2023);
+  const std::string g2024 = Describe(Campaign::kGeneralisation2024);
+  const std::string g2025 = Describe(Campaign::kGeneralisation2025);
+  const std::string a2021 = Describe(Campaign::kAmorcage2021);
+  for (const std::string& g : {g2023, g2024, g2025}) {
+    EXPECT_NE(g.find("grappe ideal size (warning below)"), std::string::npos) << g;
+    EXPECT_EQ(g.find("refusal below"), std::string::npos) << g;
+    EXPECT_NE(g.find("at least two OGs, all small"), std::string::npos) << g;
+    EXPECT_NE(g.find("ranks over the ESSMS the signed convention lists"), std::string::npos) << g;
+    EXPECT_NE(g.find("no acquisition funding, whichever software; usage funding keeping the "
+                     "SONS solution stays allowed [000 \u00a73.2]"),
+              std::string::npos) << g;
+    EXPECT_NE(g.find("NOT_LEAD_REGION"), std::string::npos) << g;
+    EXPECT_NE(g.find("INVALID_PROJECT_KIND"), std::string::npos) << g;
+  }
+  EXPECT_NE(g2023.find("one calendar month ending on a month end"), std::string::npos) << g2023;
+  EXPECT_NE(g2024.find("MSSant\u00e9 / DMP over 3 to 6 whole months"), std::string::npos) << g2024;
+  EXPECT_NE(g2025.find("covered by monthly measures"), std::string::npos) << g2025;
+  EXPECT_NE(g2025.find("CONVENTION_EXPIRED"), std::string::npos) << g2025;
+  EXPECT_NE(a2021.find("not checked"), std::string::npos) << a2021;
+  EXPECT_EQ(RulebookFor(Campaign::kGeneralisation2025).grappe_size_is_refusal.value, false);
 }
 
 }  // namespace

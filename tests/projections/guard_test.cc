@@ -158,6 +158,9 @@ TEST_F(GuardTest, SubmissionWindowMultiRegionalClosesEarlier) {
 
 json Amorcage(const std::string& project, int ogs, int esms, int first = 1) {
   json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
+  // 001 §3: the usage commitments an amorçage file announces (required).
+  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
+                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
   sub["organisations"] = json::array();
   for (int o = 1; o <= ogs; ++o) {
     sub["organisations"].push_back(
@@ -181,6 +184,10 @@ TEST_F(GuardTest, GrappeTooSmallRefusedInAmorcageAcquisition) {
 }
 
 TEST_F(GuardTest, GrappeTooSmallIsAWarningInGeneralisation) {
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2024-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2024-01-05"}});
   Must("porteur", "project.submitted", "2024-03-10", Submission("small", {Et(1), Et(2)}));
   EXPECT_THAT(WarningCodes("small"), ElementsAre("GRAPPE_TOO_SMALL"));
   std::vector<std::string> fifteen;
@@ -410,12 +417,24 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
             "INVALID_TRANSITION");
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-07-10", Payment("a", "balance", 1, "2021-07-10")),
             "INVALID_TRANSITION");
+  // 001: tranches 2 and 3 are paid on their invoice.
+  Must("porteur", "invoice.received", "2021-09-01",
+       {{"project", "a"}, {"tranche", "parametrisation"}, {"amountCents", 400000},
+        {"receivedAt", "2021-09-01"}, {"reference", "F-1"}});
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-09-10",
                  Payment("a", "parametrisation", 400000, "2021-09-10")),
             "OK");
   EXPECT_EQ(State("a")["status"], "advance-paid");
-  Must("porteur", "expenses.certified", "2021-12-01", Expenses("a", 1000000, 0, "2021-12-01"));
-  // Amorçage fixes no usage targets (001): the deployment tranche needs the proof only.
+  // The deployment tranche is paid prorata of the announced usage criteria (001 §3):
+  // every ESMS's measurement reaches every announced value, so all of it.
+  for (const auto& f : ests) {
+    json m = Measurement(f, "2021-09-01", "2021-11-30");
+    m["dmpDocuments"] = 14;  // 15 x 14 = 210 documents >= 200 announced
+    Must("ars-bzh", "indicator.measured", "2021-11-30", m);
+  }
+  Must("porteur", "invoice.received", "2021-12-01",
+       {{"project", "a"}, {"tranche", "deployment"}, {"amountCents", 200000},
+        {"receivedAt", "2021-12-01"}, {"reference", "F-2"}});
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-12-10",
                  Payment("a", "deployment", 200000, "2021-12-10")),
             "OK");
@@ -592,6 +611,10 @@ TEST_F(GuardTest, ExtensionNeedsAgreementTakesNextRanksAndKeepsSolution) {
 
 TEST_F(GuardTest, CalendarAtRiskWarningAfterHalfTheDuration) {
   // Convention 2024-06-01 for 18 months: half = 2025-03-01.
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2024-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2024-01-05"}});
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   Must("ars-bzh", "grappe.extended", "2025-03-01", Extension("p", {Et(2)}, true, "2025-03-01"));
   EXPECT_TRUE(WarningCodes("p").size() == 1 && WarningCodes("p")[0] == "GRAPPE_TOO_SMALL");

@@ -108,8 +108,18 @@ class AuthorizationTest : public ::testing::Test {
          {{"solution", Solution("Neuf")}, {"corridor", "medico-social"}, {"status", "referenced"},
           {"referencedAt", "2023-01-01"}},
          "national-old", "porteur", "ars-idf"},
-        {"targets.adjusted", {{"finess", Et(1)}, {"denominator", 10}, {"reason", "closure"}},
+        {"targets.adjusted", {{"finess", Et(1)}, {"denominator", 10},
+                              {"indicators", json::array({"activeFiles"})},
+                              {"effectiveFrom", "2024-01-01"}, {"reason", "closure"}},
          "ars-bzh-old", "porteur", "ars-idf"},
+        {"invoice.received",
+         {{"project", "a"}, {"tranche", "deployment"}, {"amountCents", 100},
+          {"receivedAt", "2024-06-10"}, {"reference", "FACT-1"}},
+         "porteur-old", "payer-bzh", "ars-idf"},
+        {"funding.recorded",
+         {{"finess", Et(1)}, {"campaign", "segur-2021"}, {"solution", Solution()},
+          {"operation", "acquisition"}, {"amountCents", 100}, {"grantedAt", "2021-11-15"}},
+         "national-old", "porteur", "ars-idf"},
         {"key.enrolled",
          {{"name", "intruder"}, {"publicKey", l_->PublicKey("auditor")}, {"roles", json::array({"admin"})},
           {"regions", json::array()}},
@@ -141,7 +151,7 @@ class AuthorizationTest : public ::testing::Test {
 
 TEST_F(AuthorizationTest, EveryEventTypeRefusesRevokedWrongRoleOtherRegionAndAuditor) {
   const std::vector<TypeCase> cases = Cases();
-  ASSERT_EQ(cases.size(), 16u) << "INTERFACE.md lists 16 event types";
+  ASSERT_EQ(cases.size(), 18u) << "INTERFACE.md lists 18 event types";
   const std::string before = l_->Fingerprint();
   const std::string refused = "exit 3 UNAUTHORIZED";
   for (const TypeCase& c : cases) {

@@ -106,6 +106,8 @@ TEST_F(ErrorCodesTest, InvalidProjectKindInAmorcage) {
   json sub = Submission("am", {Et(1), Et(2), Et(3), Et(4), Et(5)});
   sub["campaign"] = "amorcage-2021";
   sub["submittedAt"] = "2021-03-01";
+  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
+                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
   sub["kind"] = "mixed";
   sub["establishments"][1]["situation"] = "upgrade";
   EXPECT_EQ(Refused("porteur", Line("am", "project.submitted", "2021-03-01", sub)),
