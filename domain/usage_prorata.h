@@ -19,7 +19,7 @@
 
 #include "domain/money.h"
 #include "domain/rulebook.h"
-#include "ledger/status.h"
+#include "base/status.h"
 
 namespace esms::domain {
 
