@@ -100,6 +100,14 @@ struct Summary {
   std::string featured_project;
   // A project whose grappe never reaches the targets (balance refused when attempted).
   std::string laggard_project;
+  // Issue 13's showcases ("" when the drawn programme has none): an amorçage project
+  // whose deployment tranche was paid prorata of the usage it announced, a 2025 project
+  // that lapsed, and the project completed by ESSMS of another region, paid by that
+  // region's ARS (complement_region: its INSEE code).
+  std::string prorata_project;
+  std::string lapsed_project;
+  std::string complement_project;
+  std::string complement_region;
   // The generator's own expectation of the PNRR indicator, from the data it drew: sum
   // over establishments (each followed through FINESS changes, counted once) of their
   // latest activeFiles. The demo reports the ledger's figure (ComputeActiveDui); this

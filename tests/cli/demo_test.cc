@@ -78,7 +78,10 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
                           "NONCUMUL_EU_FUNDS", "SUBMISSION_OUT_OF_WINDOW",
                           "PAYMENT_BEFORE_CONVENTION", "UNAUTHORIZED", "SONS_VALIDATED_TOO_EARLY",
                           "FINESS_INVALID", "ADVANCE_EXCEEDS_SHARE", "PAYMENT_EXCEEDS_GRANT",
-                          "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF"}));
+                          "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF",
+                          // issue 13 items 7, 8, 10, 13, 14 (2 and 19 above)
+                          "NATIONAL_AGREEMENT_MISSING", "INVALID_TRANSITION",
+                          "PAYING_REGION_MISMATCH"}));
   EXPECT_EQ(s["attemptsRefusedAsExpected"].get<size_t>(), s["attempts"].size());
   // A refusal writes nothing: the attempts' ids are not in the ledger.
   CliResult log = RunCli({"log", "--ledger", (tmp_ / "demo" / "ledger").string(), "--json"});

@@ -127,14 +127,18 @@ TEST(DemoGeneratorTest, EveryLineIsAValidEvent) {
     EXPECT_EQ(std::get<domain::KeyEnrolled>(parsed->data).name, (*gen)->keys()[i].name);
   }
   EXPECT_FALSE((*gen)->KeyEnrolment(0, public_key).ok());  // the admin is the genesis'
+  // The FINESS typo is refused by the parser; the ESSMS listed under its OG's FINESS EJ
+  // (a valid number, issue 13 item 19) only by the rules.
+  int unparsed = 0;
   for (const Attempt& a : (*gen)->Attempts()) {
     Result<domain::Event> parsed = domain::ParseEvent(a.json);
-    if (a.expected_code == "FINESS_INVALID") {
+    if (!parsed.ok()) {
+      ++unparsed;
+      EXPECT_EQ(a.expected_code, "FINESS_INVALID") << a.json;
       EXPECT_EQ(parsed.status().error_code(), "FINESS_INVALID") << a.json;
-    } else {
-      EXPECT_TRUE(parsed.ok()) << a.json << ": " << parsed.status().ToString();
     }
   }
+  EXPECT_EQ(unparsed, 1);
 }
 
 // ---- Goldens: the demo's output must not change (issue 17) ----
