@@ -897,6 +897,10 @@ std::vector<std::string> EtRange(int first, int count) {
 
 TEST_F(RulesCliTest, Grappe2025BelowFifteenIsAWarning) {
   // 000 §4.2 D « idéalement »; 002 takes compléments « au cas par cas ».
+  // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
+  Must("national", "solution.referenced", "2025-01-05",
+       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+        {"referencedAt", "2025-01-05"}});
   uint64_t small = Must("porteur", "project.submitted", "2025-03-10",
                         Submission("s", EtRange(1, 14), "generalisation-2025", "acquisition", "2025-03-10"));
   json view = StateJson("s");

@@ -99,9 +99,12 @@ TEST_F(ReadingTest, AmorcageIsNotCheckedAgainstSegurReferencing) {
         {"referencedAt", "2024-12-01"}});
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("g", {Et(1)})),
             "SOLUTION_NOT_REFERENCED");
-  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01",
-                 Submission("a", {Et(2)}, "amorcage-2021", "acquisition", "2021-03-01")),
-            "OK");
+  json amorcage = Submission("a", {Et(2)}, "amorcage-2021", "acquisition", "2021-03-01");
+  // Required in amorçage (001 §3, issue 13 item 7).
+  amorcage["usageCommitments"] = {{"activeFilesRate", 80}, {"planRate", 70},
+                                  {"agendaRate", 60},      {"mssanteMessages", 100},
+                                  {"dmpDocuments", 50}};
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", amorcage), "OK");
 }
 
 // ---- 5. AMOA for regroupements: at least two OGs, all small ----
