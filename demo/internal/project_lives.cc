@@ -219,10 +219,13 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
     if (cross) {
       ASSIGN_OR_RETURN(paying_region, domain::Region::Parse(P.RegionCode(paying)));
     }
+    const int64_t n = rng.Between(1, 99999);
+    std::string reference = cross ? fmt::format("ARS{}-{}-{:05d}", P.RegionCode(paying),
+                                                top_up.year(), n)
+                                  : P.PaymentReference(p, top_up, n);
     P.Add(top_up, kPayerRank, P.Payer(paying), p.id + "/advance-2",
           domain::PaymentIssued{p.id, domain::Tranche::kAdvance, share - p.advance_cents,
-                                top_up, P.PaymentReference(p, top_up, rng.Between(1, 99999)),
-                                std::move(paying_region)});
+                                top_up, std::move(reference), std::move(paying_region)});
     p.advance_cents = share;
   }
   return Status::OK();
