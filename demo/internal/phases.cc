@@ -117,8 +117,8 @@ Campaign DrawCampaign(Rng& rng, int i, bool national, int n, size_t distinct_ogs
   if (i == 2 && !national) x = 500;  // rejected: généralisation 2024
   if (x < 60 && n >= 15 && n <= 30 && distinct_ogs >= 3) return Campaign::kAmorcage2021;
   if (x < 330) return Campaign::kGeneralisation2023;
-  // The current guard refuses a 2025 grappe under 15 ESSMS (DOMAIN.md §2 makes it a
-  // warning in généralisation): small grappes go to 2024.
+  // Small grappes go to 2024. (The first guard refused a 2025 grappe under 15 ESSMS;
+  // since issue 13 item 1 it is a warning, but the draws stay as they were.)
   if (x < 680 || n < 15) return Campaign::kGeneralisation2024;
   return Campaign::kGeneralisation2025;
 }
