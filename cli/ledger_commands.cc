@@ -52,12 +52,18 @@ json HashList(const std::vector<ledger::Hash>& hashes) {
   return out;
 }
 
-// The event id of a line the decoder refused, when its JSON has a valid one; else "".
+// The event id of a line the decoder refused, when its JSON (or its signed form's
+// `event`) has a valid one; else "": a refused line is reported with its own id
+// (issue 13 item 12, issue 18 item 6).
 std::string IdOfRefusedLine(std::string_view line) {
-  json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return "";
-  auto it = parsed.find("id");
-  if (it == parsed.end() || !it->is_string()) return "";
+  const json* object = &parsed;
+  if (auto event = parsed.find("event"); event != parsed.end() && event->is_object()) {
+    object = &*event;
+  }
+  auto it = object->find("id");
+  if (it == object->end() || !it->is_string()) return "";
   std::string id = it->get<std::string>();
   return ledger::IsValidEventId(id) ? id : "";
 }
