@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -371,6 +372,27 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   auto view = projections::ViewProject(state, sum.featured_project);
   auto check = projections::CheckProject(state, sum.featured_project, *today);
   auto history = projections::History(l, state, sum.featured_project);
+  // Issue 13's showcases: the amorçage deployment paid prorata (its check), the 2025
+  // project that lapsed (its state), the complement paid by its own region (its state).
+  std::optional<projections::TrancheCheck> prorata_check;
+  if (!sum.prorata_project.empty()) {
+    if (auto c = projections::CheckProject(state, sum.prorata_project, *today); c.ok()) {
+      for (const auto& t : c->tranches) {
+        if (t.tranche == "deployment") prorata_check = t;
+      }
+    }
+  }
+  std::string lapsed_status, complement_lead;
+  if (!sum.lapsed_project.empty()) {
+    if (auto v = projections::ViewProject(state, sum.lapsed_project, *today); v.ok()) {
+      lapsed_status = v->status;
+    }
+  }
+  if (!sum.complement_project.empty()) {
+    if (auto v = projections::ViewProject(state, sum.complement_project, *today); v.ok()) {
+      complement_lead = v->lead_region;
+    }
+  }
   // The PNRR indicator as `esms-ledger report active-dui` computes it: at the end of 2024
   // (the EU's target date, 003 §3.1) by region (national) or département (one region),
   // and at the demo's today.
@@ -444,6 +466,14 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
         {"unexpectedRefusals", json::array()},
         {"attempts", json::array()},
         {"attemptsRefusedAsExpected", attempts_as_expected},
+        {"prorataProject", sum.prorata_project},
+        {"prorataRemainingCents",
+         prorata_check.has_value() ? json(prorata_check->amount_cents) : json(nullptr)},
+        {"lapsedProject", sum.lapsed_project},
+        {"lapsedStatus", lapsed_status},
+        {"complementProject", sum.complement_project},
+        {"complementRegion", sum.complement_region},
+        {"complementLeadRegion", complement_lead},
         {"activeDui",
          {{"at", dui_2024->at.ToString()},
           {"total", dui_2024->total},
@@ -550,7 +580,30 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
     fmt::print("(check unavailable: {})\n", check.status().ToString());
   }
 
-  Section("4. What the rules refuse");
+  Section("4. The second reading of the texts (issue 13)");
+  if (!sum.prorata_project.empty()) {
+    fmt::print("Amorçage {}: its deployment tranche (20 %) paid prorata of the usage its file\n"
+               "announced (esms-ledger check {}):\n",
+               sum.prorata_project, sum.prorata_project);
+    if (prorata_check.has_value()) {
+      for (const auto& c : prorata_check->conditions) {
+        fmt::print("  {} {}: {}\n", c.met ? "[x]" : "[ ]", c.code, c.detail);
+      }
+    }
+  }
+  if (!sum.lapsed_project.empty()) {
+    fmt::print("2025 {}: state {} (its contractual duration ended with no qualifying period,\n"
+               "002: the 50 % balance is not paid).\n",
+               sum.lapsed_project, lapsed_status);
+  }
+  if (!sum.complement_project.empty()) {
+    fmt::print("{}: a complément de grappe of region {}, its share of the advance paid by that\n"
+               "region's ARS (payingRegion {}); follow-up stays with the lead region {}.\n",
+               sum.complement_project, sum.complement_region, sum.complement_region,
+               complement_lead);
+  }
+
+  Section("5. What the rules refuse");
   fmt::print("Each attempt was imported on its own; a refusal writes nothing.\n");
   for (const Attempted& a : attempts) {
     if (a.refused) {
@@ -565,7 +618,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   fmt::print("{} of {} attempts refused with the expected code.\n", attempts_as_expected,
              attempts.size());
 
-  Section("5. The PNRR indicator: active DUI files");
+  Section("6. The PNRR indicator: active DUI files");
   fmt::print(
       "The sum of active DUI files over the establishments, each followed through its FINESS\n"
       "changes and counted once with its latest measurement (esms-ledger report active-dui\n"
@@ -581,11 +634,11 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
              "figure: open {} in a browser.\n",
              html_path.string());
 
-  Section("6. A checkpoint, signed with the admin key");
+  Section("7. A checkpoint, signed with the admin key");
   fmt::print("{}", *note);
   fmt::print("(verifier key in {}/ledger.pub)\n", ledger_arg);
 
-  Section("7. verify");
+  Section("8. verify");
   if (v.ok) {
     fmt::print("OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes check\n"
                "root {}\n",

@@ -59,11 +59,12 @@ Result<std::unique_ptr<Generator>> Generator::Create(const Options& options) {
   internal::DrawGrappes(P, rng);
   RETURN_IF_ERROR(internal::DrawCampaigns(P, rng));
   internal::DrawUsageCurves(P, rng);
+  RETURN_IF_ERROR(internal::DrawNeighbourOgs(P, rng));
   internal::ReferenceSolutions(P);
   RETURN_IF_ERROR(internal::LiveProjects(P, rng));
   RETURN_IF_ERROR(internal::RenumberFiness(P, rng));
   RETURN_IF_ERROR(internal::DrawOutsideProgramme(P, rng));
-  internal::PayBalances(P);
+  RETURN_IF_ERROR(internal::PayBalances(P));
   internal::OrderAndSummarize(P);
   RETURN_IF_ERROR(internal::DrawRefusedAttempts(P));
   return std::unique_ptr<Generator>(new Generator(std::move(plan)));

@@ -12,8 +12,11 @@
 // climbing towards the targets (some establishments never reach them, so their grappe's
 // balance is never paid), expenses.certified, balances when the whole grappe met the
 // targets over 3 months, SONS orders, EU funds, FINESS renumberings and mergers, grappe
-// extensions with an amended convention. Then a few attempts the programme rules
-// refuse, each with the code it must be refused with.
+// extensions with an amended convention; amorçage usage commitments and invoices, its
+// deployment tranche paid prorata of the usage announced; a 2025 project that lapses; a
+// complément de grappe of a neighbouring region paid by that region's ARS (issue 13).
+// Then a few attempts the programme rules refuse, each with the code it must be refused
+// with.
 //
 // Every event is built as a typed domain::Event and written by the domain's codec
 // (domain::EventToJson). The phases of the plan are in demo/internal/phases.h.
@@ -100,6 +103,14 @@ struct Summary {
   std::string featured_project;
   // A project whose grappe never reaches the targets (balance refused when attempted).
   std::string laggard_project;
+  // Issue 13's showcases ("" when the drawn programme has none): an amorçage project
+  // whose deployment tranche was paid prorata of the usage it announced, a 2025 project
+  // that lapsed, and the project completed by ESSMS of another region, paid by that
+  // region's ARS (complement_region: its INSEE code).
+  std::string prorata_project;
+  std::string lapsed_project;
+  std::string complement_project;
+  std::string complement_region;
   // The generator's own expectation of the PNRR indicator, from the data it drew: sum
   // over establishments (each followed through FINESS changes, counted once) of their
   // latest activeFiles. The demo reports the ledger's figure (ComputeActiveDui); this

@@ -1,6 +1,7 @@
 // The attempts the programme rules refuse, each with its code. See
 // demo/internal/phases.h (DrawRefusedAttempts).
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -10,6 +11,8 @@
 
 #include "demo/internal/phases.h"
 #include "demo/internal/tables.h"
+#include "domain/calendar.h"
+#include "domain/duration.h"
 
 namespace esms::demo::internal {
 namespace {
@@ -51,9 +54,10 @@ Context ContextOf(const Plan& P) {
 // A FINESS whose key is wrong is no domain::Finess: when `listed_finess` is not est's
 // own number, the event is built with est's number and its line then edited to list
 // `listed_finess` instead, as a user's typo would.
-Result<std::string> Submission(const Plan& P, const Context& c, const std::string& id,
-                               Campaign campaign, Date at, const Est& est, int solution,
-                               bool upgrade, const std::string& listed_finess) {
+Result<std::string> Submission(
+    const Plan& P, const Context& c, const std::string& id, Campaign campaign, Date at,
+    const Est& est, int solution, bool upgrade, const std::string& listed_finess,
+    const std::function<void(domain::ProjectSubmitted&)>& edit = nullptr) {
   std::vector<const Est*> listed{&est};
   for (int f : c.fillers) {
     if (listed.size() >= 15) break;
@@ -77,6 +81,7 @@ Result<std::string> Submission(const Plan& P, const Context& c, const std::strin
     data.establishments.push_back(std::move(entry));
   }
   data.submitted_at = at;
+  if (edit) edit(data);
   std::string json = EventJson(id + "/submitted", at, std::move(data));
   if (listed_finess != est.finess) {
     // The first "finess" key is establishments[0]'s (the porteur and organisations
@@ -189,6 +194,113 @@ void BalanceWithoutExpenses(Plan& P, const Context& c) {
   }
 }
 
+// An extension of `p` by `joining` (its OG with it), paid by `paying`.
+Status AddExtension(Plan& P, const Project& p, const std::string& suffix, Date at,
+                    const Est& joining, int paying, std::string expected_code, std::string what) {
+  domain::GrappeExtended data;
+  data.project = p.id;
+  data.extended_at = at;
+  data.porteur_agreement = true;
+  ASSIGN_OR_RETURN(data.paying_region, domain::Region::Parse(P.RegionCode(paying)));
+  ASSIGN_OR_RETURN(domain::OrganisationEntry og, P.OrganisationOf(joining.og));
+  data.organisations.push_back(std::move(og));
+  ASSIGN_OR_RETURN(domain::EstablishmentEntry et, P.EstablishmentOf(joining));
+  data.establishments.push_back(std::move(et));
+  const std::string id = p.id + suffix;
+  P.attempts.push_back({P.Instructor(p.region), id, EventJson(id, at, std::move(data)),
+                        std::move(expected_code), std::move(what)});
+  return Status::OK();
+}
+
+// Issue 13's attempts (items 7, 8, 10, 13, 14, 19).
+Status SecondReadingAttempts(Plan& P, const Context& c) {
+  // 7. Amorçage's deployment above its usage prorata, and without its invoice.
+  if (P.prorata >= 0) {
+    const Project& p = P.project(P.prorata);
+    if (p.balance.has_value() && p.deployment_cents < p.deployment_tranche) {
+      AddPayment(P, P.Payer(p.region), p, "/deployment-rest", domain::Tranche::kDeployment,
+                 p.deployment_tranche - p.deployment_cents, P.today, "ARS-PRORATA-0001",
+                 "USAGE_SHARE_EXCEEDED",
+                 fmt::format("pay {} the rest of its deployment tranche ({} of {} paid): "
+                             "above the prorata of the usage it announced (001 §3)",
+                             p.id, domain::Money::Cents(p.deployment_cents).ToString(),
+                             domain::Money::Cents(p.deployment_tranche).ToString()));
+    }
+  }
+  if (P.no_invoice >= 0) {
+    const Project& p = P.project(P.no_invoice);
+    if (p.parametrisation.has_value()) {
+      const int64_t tranche =
+          domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.grant())).back().amount.cents();
+      AddPayment(P, P.Payer(p.region), p, "/deployment-uninvoiced", domain::Tranche::kDeployment,
+                 tranche, c.late, "ARS-NOINV-0001", "NO_INVOICE",
+                 fmt::format("pay the deployment tranche of {}, whose end-of-deployment "
+                             "invoice never came (001: « dès … réception de la facture »)",
+                             p.id));
+    }
+  }
+  // 8. A 2025 balance after the convention's duration.
+  if (P.lapse >= 0) {
+    const Project& p = P.project(P.lapse);
+    if (p.advance.has_value() && p.expenses.has_value()) {
+      AddPayment(P, P.Payer(p.region), p, "/balance-late", domain::Tranche::kBalance,
+                 p.amount - p.advance_cents, P.today, "ARS-LATE-0001", "CONVENTION_EXPIRED",
+                 fmt::format("pay the balance of {} on {}: its {} months ended on {} with "
+                             "no qualifying period (002)",
+                             p.id, P.today.ToString(), p.duration,
+                             domain::DurationEnd(*p.convention, p.duration).ToString()));
+    }
+  }
+  // 10. A porteur attached to a national entity, without that entity's agreement.
+  if (c.fillers.size() > 1) {
+    const Est& est = P.est(c.fillers[1]);
+    const std::string id = c.slug + "-2025-9007";
+    ASSIGN_OR_RETURN(std::string json,
+                     Submission(P, c, id, Campaign::kGeneralisation2025, c.late, est, 0, false,
+                                est.finess, [](domain::ProjectSubmitted& d) {
+                                  d.porteur.national_entity_agreement = false;
+                                }));
+    P.attempts.push_back({P.Porteurs(c.home), id + "/submitted", std::move(json),
+                          "NATIONAL_AGREEMENT_MISSING",
+                          "submit a file whose porteur belongs to a national entity that did not "
+                          "give its written agreement (000/003 §B)"});
+  }
+  // 13. A complement after the balance.
+  if (c.feat.balance.has_value() && !c.fillers.empty()) {
+    const Est& joining = P.est(c.fillers.back());
+    RETURN_IF_ERROR(AddExtension(P, c.feat, "/extension-after-balance", c.late, joining,
+                                 c.feat.region, "INVALID_TRANSITION",
+                                 fmt::format("add {} to {}, whose balance is paid (a complément "
+                                             "needs a running project, 002)",
+                                             joining.finess, c.feat.id)));
+  }
+  // 14. A complement of another region paid by the lead region.
+  if (P.neighbour_ogs.size() > 1 && c.lag.convention.has_value()) {
+    const Est& joining = P.est(P.og(P.neighbour_ogs[1]).ests.front());
+    RETURN_IF_ERROR(AddExtension(
+        P, c.lag, "/extension-wrong-payer", c.late, joining, c.lag.region,
+        "PAYING_REGION_MISMATCH",
+        fmt::format("add {} (region {}) to {} with region {} paying: the ARS of the added "
+                    "ESSMS' region funds them (002)",
+                    joining.finess, P.RegionCode(joining.region), c.lag.id,
+                    P.RegionCode(c.lag.region))));
+  }
+  // 19. An ESSMS listed under its OG's FINESS EJ.
+  if (c.fillers.size() > 2) {
+    const Est& est = P.est(c.fillers[2]);
+    const std::string& ej = P.og(est.og).finess_ej;
+    const std::string id = c.slug + "-2025-9008";
+    ASSIGN_OR_RETURN(std::string json, Submission(P, c, id, Campaign::kGeneralisation2025,
+                                                  c.late, est, 0, false, ej));
+    P.attempts.push_back({P.Porteurs(c.home), id + "/submitted", std::move(json),
+                          "FINESS_INVALID",
+                          fmt::format("submit a file listing {} as an establishment: it is the "
+                                      "FINESS EJ of its OG, not a FINESS géographique (002)",
+                                      ej)});
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status DrawRefusedAttempts(Plan& P) {
@@ -260,7 +372,7 @@ Status DrawRefusedAttempts(Plan& P) {
     RETURN_IF_ERROR(ExtensionWithoutAgreement(P, c));
   }
   BalanceWithoutExpenses(P, c);
-  return Status::OK();
+  return SecondReadingAttempts(P, c);
 }
 
 }  // namespace esms::demo::internal

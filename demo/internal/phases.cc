@@ -16,7 +16,9 @@
 
 #include "demo/internal/tables.h"
 #include "domain/calendar.h"
+#include "domain/duration.h"
 #include "domain/entitlement.h"
+#include "domain/usage_prorata.h"
 
 namespace esms::demo::internal {
 namespace {
@@ -115,8 +117,8 @@ Campaign DrawCampaign(Rng& rng, int i, bool national, int n, size_t distinct_ogs
   if (i == 2 && !national) x = 500;  // rejected: généralisation 2024
   if (x < 60 && n >= 15 && n <= 30 && distinct_ogs >= 3) return Campaign::kAmorcage2021;
   if (x < 330) return Campaign::kGeneralisation2023;
-  // The current guard refuses a 2025 grappe under 15 ESSMS (DOMAIN.md §2 makes it a
-  // warning in généralisation): small grappes go to 2024.
+  // Small grappes go to 2024. (The first guard refused a 2025 grappe under 15 ESSMS;
+  // since issue 13 item 1 it is a warning, but the draws stay as they were.)
   if (x < 680 || n < 15) return Campaign::kGeneralisation2024;
   return Campaign::kGeneralisation2025;
 }
@@ -250,8 +252,87 @@ Status DrawCampaigns(Plan& P, Rng& rng) {
     }
     p.amoa = !amorcage && small_ogs >= 3 && p.campaign != Campaign::kGeneralisation2025;
   }
+  // Issue 13's showcases: two amorçage projects (the first paid prorata of its announced
+  // usage, the second without its end-of-deployment invoice), a 2025 project that lapses.
+  for (int i = 0; i < n_projects; ++i) {
+    Project& p = P.project(i);
+    if (p.rejected || i == P.featured || i == P.laggard) continue;
+    if (p.campaign == Campaign::kAmorcage2021) {
+      if (P.prorata < 0) {
+        P.prorata = i;
+      } else if (P.no_invoice < 0) {
+        P.no_invoice = i;
+      }
+    } else if (p.campaign == Campaign::kGeneralisation2025 && P.lapse < 0) {
+      // Every ESSMS keeps its software (usage: 6 months, 002) and one never reaches the
+      // targets.
+      P.lapse = i;
+      p.lapse = true;
+      p.laggard = true;
+      for (int e : p.ests) {
+        P.est(e).acquisition = false;
+        P.est(e).quote_cents = 0;
+      }
+    }
+  }
   if (P.featured < 0 || P.laggard < 0 || P.rejected < 0) {
     return Status::BadInput("the drawn programme lacks a featured, a laggard or a rejected project");
+  }
+  return Status::OK();
+}
+
+Status DrawNeighbourOgs(Plan& P, Rng& rng) {
+  const int home = P.project(P.featured).region;
+  for (size_t i = 0; i < Regions().size() && P.neighbour < 0; ++i) {
+    const int r = static_cast<int>(i);
+    if (r == home) continue;
+    if (P.national ? std::find(P.regions.begin(), P.regions.end(), r) != P.regions.end()
+                   : std::string_view(Regions()[i].code) == "52") {
+      P.neighbour = r;
+    }
+  }
+  if (P.neighbour < 0) return Status::BadInput("no region next to the featured project's");
+  if (std::find(P.regions.begin(), P.regions.end(), P.neighbour) == P.regions.end()) {
+    // Region scale: the neighbour's payer and porteurs sign its ESSMS' facts and payment.
+    P.keys.insert(P.keys.end() - 1, {P.Payer(P.neighbour), {"ars-payer"}, {P.RegionCode(P.neighbour)}});
+    P.keys.insert(P.keys.end() - 1,
+                  {P.Porteurs(P.neighbour), {"porteur"}, {P.RegionCode(P.neighbour)}});
+  }
+  const RegionInfo& info = Regions()[static_cast<size_t>(P.neighbour)];
+  for (int k = 0; k < 2; ++k) {
+    Og og;
+    og.region = P.neighbour;
+    og.role = Og::Role::kExtensionPool;
+    og.dept = rng.Pick(info.departements);
+    ASSIGN_OR_RETURN(og.finess_ej, P.NewFiness(og.dept, true));
+    ASSIGN_OR_RETURN(og.siret, P.NewSiret(rng));
+    const std::string town = P.Town(rng, og.dept);
+    og.name = "Association " + rng.Pick(AssociationNames()) + " " + town;
+    const int og_index = static_cast<int>(P.ogs.size());
+    for (int n = 0; n < 2; ++n) {
+      Est e;
+      e.og = og_index;
+      e.region = P.neighbour;
+      e.dept = og.dept;
+      ASSIGN_OR_RETURN(e.finess, P.NewFiness(e.dept, false));
+      e.category = DrawCategory(rng);
+      const Category& c = Categories()[static_cast<size_t>(e.category)];
+      e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), P.Town(rng, e.dept));
+      e.persons = rng.Between(c.persons_min, c.persons_max);
+      if (c.saad) {
+        e.saad_total = rng.Between(15, 80) * 1000;
+        e.saad_eligible = e.saad_total * rng.Between(60, 100) / 100;
+      }
+      e.r0 = {rng.Int(250, 600), rng.Int(200, 500), rng.Int(200, 500), rng.Int(50, 300),
+              rng.Int(50, 300)};
+      for (size_t x = 0; x < 5; ++x) e.step[x] = rng.Int(35, 90);
+      e.final = {rng.Int(915, 990), rng.Int(905, 980), rng.Int(905, 985), rng.Int(710, 900),
+                 rng.Int(710, 880)};
+      og.ests.push_back(static_cast<int>(P.ests.size()));
+      P.ests.push_back(std::move(e));
+    }
+    P.neighbour_ogs.push_back(og_index);
+    P.ogs.push_back(std::move(og));
   }
   return Status::OK();
 }
@@ -384,7 +465,36 @@ Status DrawOutsideProgramme(Plan& P, Rng& rng) {
   return Status::OK();
 }
 
-void PayBalances(Plan& P) {
+// Amorçage's deployment (001 §3; DOMAIN.md §5): the prorata of the 20 % tranche over the
+// criteria announced, from each ESMS's latest measurement ending on or before `paid`
+// (a payment dated the 10th-28th: the previous month's measurement, reported on the
+// 5th, is the latest).
+Result<domain::DeploymentProrata> DeploymentProrata(const Plan& P, const Project& p, Date paid) {
+  using C = domain::UsageCriterion;
+  const int m = MonthOf(paid) - 1;
+  int64_t persons = 0, active = 0, plan = 0, agenda = 0, mssante = 0, dmp = 0;
+  for (int index : p.ests) {
+    const Est& e = P.est(index);
+    if (e.first_month < 0 || e.first_month > m) continue;
+    const domain::UsageCounts c = P.CountsAt(e, m);
+    persons += c.persons_accompanied;
+    active += c.active_files;
+    plan += c.active_files_with_plan;
+    agenda += c.active_files_with_agenda_event;
+    mssante += c.mssante_messages;
+    dmp += Plan::DmpDocuments(c);
+  }
+  const domain::UsageCommitments& u = *p.commitments;
+  const std::vector<domain::CriterionResult> results = {
+      {C::kActiveFilesRate, u.active_files_rate, active, persons},
+      {C::kPlanRate, u.plan_rate, plan, active},
+      {C::kAgendaRate, u.agenda_rate, agenda, active},
+      {C::kMssanteMessages, *u.mssante_messages, mssante, 1},
+      {C::kDmpDocuments, *u.dmp_documents, dmp, 1}};
+  return domain::ProrataDeployment(domain::Money::Cents(p.deployment_tranche), results);
+}
+
+Status PayBalances(Plan& P) {
   for (int i = 0; i < static_cast<int>(P.projects.size()); ++i) {
     Project& p = P.project(i);
     if (!p.expenses.has_value()) continue;
@@ -394,18 +504,46 @@ void PayBalances(Plan& P) {
     if (!amorcage) {
       const std::optional<int> met = P.GrappeMetMonth(p);
       if (!met.has_value()) continue;
+      // 2025: the qualifying period ends within the convention's duration, else the
+      // project lapses (002; DOMAIN.md §5).
+      if (p.campaign == Campaign::kGeneralisation2025 &&
+          MonthEnd(*met) > domain::DurationEnd(*p.convention, p.duration)) {
+        continue;
+      }
       earliest = std::max(earliest, ReportDate(*met).AddDays(10 + (i * 3) % 20));
+    }
+    int64_t amount = p.grant() - p.advance_cents - p.param_cents;
+    if (amorcage) {
+      if (earliest.day() < 10) earliest = D(earliest.year(), earliest.month(), 10);
+      if (earliest.day() > 28) earliest = MonthStart(MonthOf(earliest) + 1).AddDays(9);
+      if (earliest > P.today || i == P.no_invoice) continue;
+      p.deployment_tranche =
+          domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.grant())).back().amount.cents();
+      if (p.deployment_tranche != amount) {
+        return Status::Internal(fmt::format("demo: {}'s deployment tranche {} is not the rest {}",
+                                            p.id, p.deployment_tranche, amount));
+      }
+      ASSIGN_OR_RETURN(domain::DeploymentProrata prorata, DeploymentProrata(P, p, earliest));
+      amount = prorata.payable.cents();
+      // 001: « dès la vérification des critères d'utilisation et réception de la facture ».
+      const Date invoiced = earliest.AddDays(-5);
+      P.Add(invoiced, kPorteurRank, P.Porteurs(p.region), p.id + "/invoice-deployment",
+            domain::InvoiceReceived{p.id, domain::Tranche::kDeployment, p.deployment_tranche,
+                                    invoiced, fmt::format("FAC-{}-D", p.id)});
+      p.deployment_cents = amount;
+      if (amount == 0) continue;
     }
     if (earliest > P.today) continue;
     p.balance = earliest;
     const domain::Tranche tranche = amorcage ? domain::Tranche::kDeployment : domain::Tranche::kBalance;
     P.Add(earliest, kPayerRank, P.Payer(p.region),
           p.id + "/" + std::string(domain::ToString(tranche)),
-          domain::PaymentIssued{p.id, tranche, p.grant() - p.advance_cents - p.param_cents,
+          domain::PaymentIssued{p.id, tranche, amount,
                                 earliest, P.PaymentReference(p, earliest, (i * 7919) % 100000),
                                 std::nullopt});
     ++P.summary.balances;
   }
+  return Status::OK();
 }
 
 void OrderAndSummarize(Plan& P) {
@@ -426,6 +564,20 @@ void OrderAndSummarize(Plan& P) {
   s.projects_by_campaign.assign(by_campaign.begin(), by_campaign.end());
   s.featured_project = P.project(P.featured).id;
   s.laggard_project = P.project(P.laggard).id;
+  if (P.prorata >= 0 && P.project(P.prorata).balance.has_value()) {
+    s.prorata_project = P.project(P.prorata).id;
+  }
+  if (P.lapse >= 0 && P.project(P.lapse).convention.has_value() &&
+      domain::DurationEnd(*P.project(P.lapse).convention, P.project(P.lapse).duration) <
+          P.today) {
+    s.lapsed_project = P.project(P.lapse).id;
+  }
+  for (const Project& p : P.projects) {
+    if (p.ext_region >= 0 && p.extended.has_value()) {
+      s.complement_project = p.id;
+      s.complement_region = P.RegionCode(p.ext_region);
+    }
+  }
   const int last = P.LastMonth();
   s.latest_measure_date = ReportDate(last).ToString();
   const int end_2024 = 2024 * 12 + 11;

@@ -26,6 +26,11 @@ void DrawGrappes(Plan& plan, Rng& rng);
 // AMOA; then every establishment's usage curve.
 Status DrawCampaigns(Plan& plan, Rng& rng);
 void DrawUsageCurves(Plan& plan, Rng& rng);
+// Two small OGs of a region next to the featured project's (region scale: Pays de la
+// Loire, with its payer's and porteurs' keys): a multi-regional complément de grappe of
+// the featured project paid by its own region, and the PAYING_REGION_MISMATCH attempt.
+// After DrawUsageCurves (their curves are drawn here).
+Status DrawNeighbourOgs(Plan& plan, Rng& rng);
 // The Ségur referencing of the solutions (national), before any submission.
 void ReferenceSolutions(Plan& plan);
 // The life of each project: submission, selection or rejection, convention, advances,
@@ -40,7 +45,8 @@ Status AddSonsOrder(Plan& plan, Est& est, int solution, Date ordered,
 // Establishments outside the programme: SONS orders, EU funds, mergers.
 Status DrawOutsideProgramme(Plan& plan, Rng& rng);
 // Balances, when the whole grappe met the targets over 3 months.
-void PayBalances(Plan& plan);
+// Amorçage: the deployment paid prorata of the usage announced, on its invoice.
+Status PayBalances(Plan& plan);
 // The timeline in ledger order, and the summary.
 void OrderAndSummarize(Plan& plan);
 // The attempts the rules refuse (attempts.cc).

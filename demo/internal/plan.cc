@@ -236,6 +236,7 @@ Result<EventLine> Plan::Measurement(const Est& e, int m) const {
   data.active_files_with_agenda_event = c.active_files_with_agenda_event;
   data.mssante_messages = c.mssante_messages;
   data.dmp_fed = c.dmp_fed;
+  if (Amorcage(e)) data.dmp_documents = DmpDocuments(c);
   const Date at = ReportDate(m);
   std::string id = fmt::format("m/{}/{:04d}-{:02d}", finess, m / 12, m % 12 + 1);
   std::string json = EventJson(id, at, std::move(data));

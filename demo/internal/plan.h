@@ -95,11 +95,20 @@ struct Project {
   int solution = 0;
   bool rejected = false;
   bool laggard = false;
+  // 2025: never meets the targets within its contractual duration (6 months, usage):
+  // lapsed at the demo's today (002; issue 13 item 8).
+  bool lapse = false;
+  // Amorçage: what the file announced (001 §3; required since issue 13 item 7).
+  std::optional<domain::UsageCommitments> commitments;
   Date submitted, committee;
   std::optional<Date> convention, advance, parametrisation, extended, amended, expenses, balance;
   int duration = 18;
   int64_t amount = 0, amended_amount = 0, advance_cents = 0, param_cents = 0,
           equipment_cents = 0;
+  // Amorçage: the deployment tranche (20 %) and what its usage prorata paid of it.
+  int64_t deployment_tranche = 0, deployment_cents = 0;
+  // The region paying the extension (a complément de grappe of another region), -1: own.
+  int ext_region = -1;
   bool amoa = false;
 
   int64_t grant() const { return amended.has_value() ? amended_amount : amount; }
@@ -129,6 +138,13 @@ struct Plan {
   // grappe later (extensions), by region index.
   std::vector<std::vector<int>> free_by_region, pool_by_region;
   int featured = -1, laggard = -1, rejected = -1;  // project indexes
+  // Amorçage: the one whose announced usage is above its results (paid prorata), the
+  // one whose end-of-deployment invoice never came; 2025: the one that lapses.
+  int prorata = -1, no_invoice = -1, lapse = -1;
+  // A region next to the featured project's, whose OGs join it (first) or are offered
+  // to the laggard with the wrong paying region (second): issue 13 item 14.
+  int neighbour = -1;
+  std::vector<int> neighbour_ogs;
   std::vector<Timed> timeline;
   std::vector<Attempt> attempts;
   Summary summary;
@@ -180,6 +196,11 @@ struct Plan {
   // ---- measurements ----
   // The counts of establishment `e`'s measurement ending at month m.
   domain::UsageCounts CountsAt(const Est& e, int m) const;
+  // The DMP documents an amorçage ESMS reports (001 §3 counts): 3 per 2 DMP fed.
+  static int64_t DmpDocuments(const domain::UsageCounts& c) { return c.dmp_fed + c.dmp_fed / 2; }
+  bool Amorcage(const Est& e) const {
+    return e.project >= 0 && project(e.project).campaign == Campaign::kAmorcage2021;
+  }
   bool Meets(Campaign campaign, const Est& e, int m) const;
   // The last month whose measurement is reported on or before today.
   int LastMonth() const;

@@ -12,6 +12,7 @@
 #include "demo/internal/phases.h"
 #include "demo/internal/tables.h"
 #include "domain/calendar.h"
+#include "domain/duration.h"
 #include "domain/entitlement.h"
 #include "domain/money.h"
 
@@ -20,6 +21,11 @@ namespace {
 
 // The submission and committee dates (DOMAIN.md §1 windows).
 void DrawDates(Rng& rng, Project& p, bool featured) {
+  if (p.lapse) {  // early enough for its 6 months to end before the demo's today
+    p.submitted = Between(rng, D(2025, 1, 20), D(2025, 1, 31));
+    p.committee = p.submitted.AddDays(rng.Between(35, 60));
+    return;
+  }
   switch (p.campaign) {
     case Campaign::kAmorcage2021:
       p.submitted = Between(rng, D(2021, 2, 15), D(2021, 4, 28));
@@ -61,6 +67,22 @@ Status OrderSons(Plan& P, Rng& rng, const Project& p) {
   return Status::OK();
 }
 
+// Amorçage: the usage the file announces (001 §3: the three métier rates and, here, two
+// socle counts, over three months). Most porteurs announce what they will reach; the
+// prorata showcase announces more (95 %, and as many messages as persons accompanied),
+// so its deployment tranche is paid prorata (DOMAIN.md §5).
+domain::UsageCommitments Commitments(const Plan& P, const Project& p, bool ambitious) {
+  int64_t persons = 0;
+  for (int e : p.ests) persons += P.est(e).persons;
+  domain::UsageCommitments c;
+  c.active_files_rate = ambitious ? 95 : 80;
+  c.plan_rate = ambitious ? 95 : 80;
+  c.agenda_rate = ambitious ? 95 : 80;
+  c.mssante_messages = std::max<int64_t>(1, ambitious ? persons : persons / 2);
+  c.dmp_documents = std::max<int64_t>(1, ambitious ? persons * 2 : persons / 2);
+  return c;
+}
+
 Status Submit(Plan& P, const Project& p) {
   bool all_acq = true, all_upg = true;
   for (int e : p.ests) (P.est(e).acquisition ? all_upg : all_acq) = false;
@@ -74,6 +96,7 @@ Status Submit(Plan& P, const Project& p) {
   data.solution = P.SolutionOf(p.solution);
   RETURN_IF_ERROR(P.AppendEntries(p.ogs, p.ests, &data.organisations, &data.establishments));
   if (p.amoa) data.amoa_requested_cents = int64_t{100000} * 100;
+  data.usage_commitments = p.commitments;
   data.submitted_at = p.submitted;
   P.Add(p.submitted, kPorteurRank, P.Porteurs(p.region), p.id + "/submitted", std::move(data));
   return Status::OK();
@@ -136,14 +159,24 @@ void SlowDown(Plan& P, Rng& rng, const Project& p) {
 // advance's top-up to 50 % of the amended amount (000 §4.5.1).
 Status Extend(Plan& P, Rng& rng, Project& p, int i) {
   std::vector<int>& pool = P.pool_by_region[static_cast<size_t>(p.region)];
-  const bool extend = p.campaign != Campaign::kAmorcage2021 && !p.laggard && !pool.empty() &&
-                      (i == P.featured || rng.Chance(150));
+  // The featured project's complement comes from the neighbour region (issue 13 item 14:
+  // paid by that region's ARS).
+  const bool cross = i == P.featured && !P.neighbour_ogs.empty();
+  const bool extend = p.campaign != Campaign::kAmorcage2021 && !p.laggard &&
+                      (cross || !pool.empty()) && (i == P.featured || rng.Chance(150));
   if (!extend) return Status::OK();
   const Date ext = p.convention->AddDays(rng.Between(60, 100));
   const Date amended = ext.AddDays(rng.Between(14, 40));
   if (amended > P.today) return Status::OK();
-  const int og = pool.back();
-  pool.pop_back();
+  int og = 0;
+  if (cross) {
+    og = P.neighbour_ogs.front();
+    p.ext_region = P.neighbour;
+  } else {
+    og = pool.back();
+    pool.pop_back();
+  }
+  const int paying = cross ? P.neighbour : p.region;
   p.ext_ogs.push_back(og);
   for (int e : P.og(og).ests) {
     Est& est = P.est(e);
@@ -159,7 +192,7 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
   data.project = p.id;
   data.extended_at = ext;
   data.porteur_agreement = true;
-  ASSIGN_OR_RETURN(data.paying_region, domain::Region::Parse(P.RegionCode(p.region)));
+  ASSIGN_OR_RETURN(data.paying_region, domain::Region::Parse(P.RegionCode(paying)));
   RETURN_IF_ERROR(
       P.AppendEntries(p.ext_ogs, p.ext_ests, &data.organisations, &data.establishments));
   p.extended = ext;
@@ -176,9 +209,23 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
           .front()
           .amount.cents();
   const Date top_up = amended.AddDays(rng.Between(14, 30));
-  if (p.advance.has_value() && share > p.advance_cents && top_up <= P.today) {
-    Pay(P, p, "/advance-2", domain::Tranche::kAdvance, share - p.advance_cents, top_up,
-        P.PaymentReference(p, top_up, rng.Between(1, 99999)));
+  // 2025: no advance after the contractual end (002; issue 13 item 22).
+  const bool in_time = p.campaign != Campaign::kGeneralisation2025 ||
+                       top_up <= domain::DurationEnd(*p.convention, p.duration);
+  if (p.advance.has_value() && share > p.advance_cents && top_up <= P.today && in_time) {
+    // A complement of another region is paid by that region's ARS, up to its own
+    // entitlement (002; DOMAIN.md §7): the top-up of the advance.
+    std::optional<domain::Region> paying_region;
+    if (cross) {
+      ASSIGN_OR_RETURN(paying_region, domain::Region::Parse(P.RegionCode(paying)));
+    }
+    const int64_t n = rng.Between(1, 99999);
+    std::string reference = cross ? fmt::format("ARS{}-{}-{:05d}", P.RegionCode(paying),
+                                                top_up.year(), n)
+                                  : P.PaymentReference(p, top_up, n);
+    P.Add(top_up, kPayerRank, P.Payer(paying), p.id + "/advance-2",
+          domain::PaymentIssued{p.id, domain::Tranche::kAdvance, share - p.advance_cents,
+                                top_up, std::move(reference), std::move(paying_region)});
     p.advance_cents = share;
   }
   return Status::OK();
@@ -188,7 +235,10 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
 Status CertifyExpenses(Plan& P, Rng& rng, Project& p) {
   ASSIGN_OR_RETURN(domain::ProjectEntitlement ent, P.Entitlement(p, p.amended.has_value()));
   for (const auto& line : ent.lines) p.equipment_cents += line.small_og_equipment.cents();
-  const Date certified = p.convention->AddMonths(p.duration).AddDays(rng.Between(0, 45));
+  Date certified = p.convention->AddMonths(p.duration).AddDays(rng.Between(0, 45));
+  // The lapsing project certifies its expenses on its last day; its balance is refused
+  // (CONVENTION_EXPIRED, attempts.cc).
+  if (p.lapse) certified = domain::DurationEnd(*p.convention, p.duration);
   if (certified > P.today || !p.advance.has_value()) return Status::OK();
   p.expenses = certified;
   const int64_t grant = p.grant();
@@ -236,6 +286,11 @@ Status LiveSelectedProject(Plan& P, Rng& rng, Project& p, int i) {
     if (param <= P.today) {
       p.parametrisation = param;
       p.param_cents = schedule[1].amount.cents();
+      // 001: « dès la réception de la facture de la fin du paramétrage ».
+      const Date invoiced = param.AddDays(-7);
+      P.Add(invoiced, kPorteurRank, P.Porteurs(p.region), p.id + "/invoice-parametrisation",
+            domain::InvoiceReceived{p.id, domain::Tranche::kParametrisation, p.param_cents,
+                                    invoiced, fmt::format("FAC-{}-P", p.id)});
       Pay(P, p, "/parametrisation", domain::Tranche::kParametrisation, p.param_cents, param,
           P.PaymentReference(p, param, rng.Between(1, 99999)));
     }
@@ -265,6 +320,7 @@ Status LiveProjects(Plan& P, Rng& rng) {
     Project& p = P.project(i);
     const int year = CampaignYear(p.campaign);
     p.id = fmt::format("{}-{}-{:04d}", P.Slug(p.region), year, ++serials[{p.region, year}]);
+    if (p.campaign == Campaign::kAmorcage2021) p.commitments = Commitments(P, p, i == P.prorata);
     DrawDates(rng, p, i == P.featured);
     RETURN_IF_ERROR(OrderSons(P, rng, p));
     RETURN_IF_ERROR(Submit(P, p));

@@ -43,7 +43,9 @@ TEST_F(DemoCliTest, BuildsALedgerThatVerifies) {
   ASSERT_TRUE(s.is_object()) << last_.out;
   EXPECT_TRUE(s["verify"]["ok"].get<bool>()) << s["verify"].dump();
   EXPECT_EQ(s["unexpectedRefusals"].size(), 0u) << s["unexpectedRefusals"].dump();
-  EXPECT_EQ(s["establishments"].get<int>(), 150);
+  // 150 drawn in the region, and the 4 of the two OGs of the neighbour region (issue 13:
+  // a complément de grappe of another region, and the PAYING_REGION_MISMATCH attempt).
+  EXPECT_EQ(s["establishments"].get<int>(), 154);
   EXPECT_GE(s["projects"].get<int>(), 3);
   // Genesis + every accepted event.
   EXPECT_EQ(s["size"].get<uint64_t>(), s["appended"].get<uint64_t>() + 1);
@@ -78,7 +80,10 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
                           "NONCUMUL_EU_FUNDS", "SUBMISSION_OUT_OF_WINDOW",
                           "PAYMENT_BEFORE_CONVENTION", "UNAUTHORIZED", "SONS_VALIDATED_TOO_EARLY",
                           "FINESS_INVALID", "ADVANCE_EXCEEDS_SHARE", "PAYMENT_EXCEEDS_GRANT",
-                          "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF"}));
+                          "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF",
+                          // issue 13 items 7, 8, 10, 13, 14 (2 and 19 above)
+                          "NATIONAL_AGREEMENT_MISSING", "INVALID_TRANSITION",
+                          "PAYING_REGION_MISMATCH"}));
   EXPECT_EQ(s["attemptsRefusedAsExpected"].get<size_t>(), s["attempts"].size());
   // A refusal writes nothing: the attempts' ids are not in the ledger.
   CliResult log = RunCli({"log", "--ledger", (tmp_ / "demo" / "ledger").string(), "--json"});
@@ -87,6 +92,34 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
   const json logged = json::parse(log.out);  // outlives the loop (no dangling temporary)
   for (const json& r : logged["records"]) ids.insert(r["id"].get<std::string>());
   for (const json& a : s["attempts"]) EXPECT_FALSE(ids.contains(a["id"].get<std::string>())) << a["id"];
+}
+
+// Issue 13 at the region's scale (about 2 000 establishments): the amorçage deployment
+// paid prorata, the 2025 project that lapsed, the complement paid by its own region, and
+// the attempts of the second reading, each refused with its code.
+TEST_F(DemoCliTest, RegionScaleShowsTheSecondReading) {
+  last_ = RunCli({"demo", "--dir", (tmp_ / "region").string(), "--seed", "7", "--json"});
+  ASSERT_EQ(last_.exit_code, 0) << last_.err;
+  json s = json::parse(last_.out);
+  EXPECT_EQ(s["unexpectedRefusals"].size(), 0u) << s["unexpectedRefusals"].dump();
+  EXPECT_TRUE(s["verify"]["ok"].get<bool>());
+  EXPECT_EQ(s["attemptsRefusedAsExpected"].get<size_t>(), s["attempts"].size());
+  std::set<std::string> codes;
+  for (const json& a : s["attempts"]) codes.insert(a["code"].get<std::string>());
+  EXPECT_THAT(codes, ::testing::IsSupersetOf({"NONCUMUL_SONS_ACQUISITION", "USAGE_SHARE_EXCEEDED",
+                                              "NO_INVOICE", "CONVENTION_EXPIRED",
+                                              "NATIONAL_AGREEMENT_MISSING", "INVALID_TRANSITION",
+                                              "PAYING_REGION_MISMATCH", "FINESS_INVALID"}));
+  EXPECT_NE(s["prorataProject"], "");
+  EXPECT_EQ(s["lapsedStatus"], "lapsed") << s["lapsedProject"];
+  EXPECT_EQ(s["complementRegion"], "52");
+  EXPECT_EQ(s["complementLeadRegion"], "53");
+  // The prorata project's deployment was paid below its tranche: `state` says so.
+  CliResult state = RunCli({"state", s["prorataProject"].get<std::string>(), "--ledger",
+                            (tmp_ / "region" / "ledger").string(), "--json"});
+  ASSERT_EQ(state.exit_code, 0) << state.err;
+  json st = json::parse(state.out);
+  EXPECT_LT(st["paidCents"].get<int64_t>(), st["conventionCents"].get<int64_t>());
 }
 
 TEST_F(DemoCliTest, SameSeedSameEventsOtherSeedOtherEvents) {
@@ -112,16 +145,17 @@ TEST_F(DemoCliTest, SameSeedSameEventsOtherSeedOtherEvents) {
 }
 
 // Golden (issue 17): the ledger of seed 7 at this scale as the demo built it before its
-// generator moved to demo/ (commit 8712e1a). The same events.jsonl, byte for byte (key
-// enrolments included), the same events digest, the same root.
+// generator moved to demo/ (commit 8712e1a), re-recorded once for issue 13's demo (new
+// events, keys of a second region, new attempts). The same events.jsonl, byte for byte
+// (key enrolments included), the same events digest, the same root.
 TEST_F(DemoCliTest, SeedSevenGivesTheRecordedLedger) {
   json s = Demo(tmp_ / "demo", "7");
   ASSERT_EQ(last_.exit_code, 0) << last_.err;
-  EXPECT_EQ(s["size"].get<uint64_t>(), 4542u);
-  EXPECT_EQ(s["eventsDigest"], "571a9d40692009f3d01aa5cc12a3ad3fc073cf561e6af0bc36620f00b1d6cf3f");
-  EXPECT_EQ(s["root"], "28d3c03be5904662aaddb647c45dff195a0584cdc9a8f7724d6bf5d74d380996");
+  EXPECT_EQ(s["size"].get<uint64_t>(), 4399u);
+  EXPECT_EQ(s["eventsDigest"], "83ddd09cc7d97926dd1cd627f51ac0604322f697cb28fdfed3bd71966ff38231");
+  EXPECT_EQ(s["root"], "4589c44bbc988bd489a8f03dc75fa75fd6a5d8858741ce862d7b3c9c35206e6d");
   EXPECT_EQ(ledger::ToHex(ledger::Sha256(ReadFile(tmp_ / "demo" / "events.jsonl"))),
-            "93db334116465c97984c54a218670834ee26e8c0b1062f85776484590df06ba4");
+            "4ad9418138d5143a8fde32de84f879a3565959f9c91dc923e0e0530decba694e");
 }
 
 TEST_F(DemoCliTest, ActiveDuiFigureIsTheReportsOnTheDemoLedger) {
