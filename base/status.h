@@ -43,10 +43,28 @@ enum class StatusCode {
 // "INVALID_ARGUMENT", "DATA_LOSS", ...: the canonical code's name.
 constexpr std::string_view StatusCodeName(StatusCode code) {
   constexpr std::string_view kNames[] = {
-      "OK",       "INVALID_ARGUMENT", "NOT_FOUND",   "ALREADY_EXISTS", "FAILED_PRECONDITION",
-      "ABORTED",  "PERMISSION_DENIED", "DATA_LOSS", "UNAVAILABLE",    "IO_ERROR",
+      "OK",      "INVALID_ARGUMENT",  "NOT_FOUND", "ALREADY_EXISTS", "FAILED_PRECONDITION",
+      "ABORTED", "PERMISSION_DENIED", "DATA_LOSS", "UNAVAILABLE",    "IO_ERROR",
       "INTERNAL"};
   return kNames[static_cast<int>(code)];
+}
+
+// The public code (INTERFACE.md §4) of a Status whose layer named none: the one table,
+// used by Status::ToString and by the CLI (cli/output.h, which lists the public codes
+// and maps them to exit codes). AlreadyExists and FailedPrecondition are always named.
+constexpr std::string_view DefaultErrorCode(StatusCode code) {
+  constexpr std::string_view kDefaults[] = {"",
+                                            "BAD_INPUT",
+                                            "NOT_FOUND",
+                                            "INTERNAL",
+                                            "INTERNAL",
+                                            "VERSION_CONFLICT",
+                                            "UNAUTHORIZED",
+                                            "CORRUPTION",
+                                            "LEDGER_LOCKED",
+                                            "STORAGE_ERROR",
+                                            "INTERNAL"};
+  return kDefaults[static_cast<int>(code)];
 }
 
 class [[nodiscard]] Status {
@@ -121,10 +139,10 @@ class [[nodiscard]] Status {
 
   bool Is(std::string_view code) const { return error_code_ == code; }
 
-  // "ERROR_CODE: message" (the canonical code's name without a public code) or "OK".
+  // "ERROR_CODE: message" (DefaultErrorCode without a named one) or "OK".
   std::string ToString() const {
     if (ok()) return "OK";
-    return (error_code_.empty() ? std::string(StatusCodeName(code_)) : error_code_) + ": " +
+    return (error_code_.empty() ? std::string(DefaultErrorCode(code_)) : error_code_) + ": " +
            message_;
   }
 
@@ -142,7 +160,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : value_(std::move(status)) {  // NOLINT: implicit by design
     if (std::get<Status>(value_).ok()) {
       value_ = Status::Internal("Result constructed from an OK status");
@@ -176,17 +194,17 @@ class [[nodiscard]] Result {
 #define ESMS_CONCAT_(a, b) ESMS_CONCAT_INNER_(a, b)
 
 // Returns from the enclosing function when `expr` (a Status) is not OK.
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::esms::Status esms_status_ = (expr);       \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    ::esms::Status esms_status_ = (expr);        \
     if (!esms_status_.ok()) return esms_status_; \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, MakeX());` assigns the value or returns the error.
 #define ASSIGN_OR_RETURN(lhs, expr) \
   ASSIGN_OR_RETURN_IMPL_(ESMS_CONCAT_(esms_result_, __LINE__), lhs, expr)
-#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
-  auto tmp = (expr);                           \
+#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)       \
+  auto tmp = (expr);                                 \
   if (!tmp.ok()) return std::move(tmp).TakeStatus(); \
   lhs = std::move(tmp).value()
 

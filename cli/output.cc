@@ -51,30 +51,7 @@ ScopedConsole::~ScopedConsole() {
 }
 
 std::string_view PublicCode(StatusCode code, std::string_view given) {
-  if (!given.empty()) return given;
-  switch (code) {
-    case StatusCode::kOk:
-      return {};
-    case StatusCode::kInvalidArgument:
-      return error_code::kBadInput;
-    case StatusCode::kNotFound:
-      return error_code::kNotFound;
-    case StatusCode::kAborted:
-      return error_code::kVersionConflict;
-    case StatusCode::kPermissionDenied:
-      return error_code::kUnauthorized;
-    case StatusCode::kDataLoss:
-      return error_code::kCorruption;
-    case StatusCode::kUnavailable:
-      return error_code::kLedgerLocked;
-    case StatusCode::kIoError:
-      return error_code::kStorage;
-    case StatusCode::kAlreadyExists:       // always named by the caller
-    case StatusCode::kFailedPrecondition:  // a rule's code, always named
-    case StatusCode::kInternal:
-      break;
-  }
-  return error_code::kInternal;
+  return given.empty() ? DefaultErrorCode(code) : given;
 }
 
 std::string StatusText(const Status& status) {

@@ -59,8 +59,8 @@ inline constexpr std::string_view kInternal = "INTERNAL";
 }  // namespace error_code
 
 // The public error code of `status`: the one its layer gave, else the default of its
-// canonical code (InvalidArgument -> BAD_INPUT, DataLoss -> CORRUPTION, Unavailable ->
-// LEDGER_LOCKED, IoError -> STORAGE_ERROR, ...); empty when ok().
+// canonical code (DefaultErrorCode: InvalidArgument -> BAD_INPUT, DataLoss -> CORRUPTION,
+// Unavailable -> LEDGER_LOCKED, IoError -> STORAGE_ERROR, ...); empty when ok().
 std::string_view PublicCode(StatusCode code, std::string_view given);
 inline std::string_view PublicCode(const Status& status) {
   return PublicCode(status.code(), status.error_code());

@@ -39,7 +39,7 @@ TEST(ResultTest, PropagatesErrors) {
   EXPECT_EQ(*Quarter(8), 2);
   Result<int> r = Quarter(6);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().ToString(), "INVALID_ARGUMENT: odd: 3");
+  EXPECT_EQ(r.status().ToString(), "BAD_INPUT: odd: 3");
 }
 
 TEST(ResultTest, OkStatusIsNotAValue) {
@@ -63,7 +63,8 @@ TEST(StatusTest, FactoriesNameTheirCanonicalCode) {
   EXPECT_TRUE(Status::OK().conflicts().empty());
   // Only a code the caller names is carried; the CLI's table gives the others.
   EXPECT_TRUE(Status::DataLoss("m").error_code().empty());
-  EXPECT_EQ(Status::DataLoss("m").ToString(), "DATA_LOSS: m");
+  EXPECT_EQ(Status::DataLoss("m").ToString(), "CORRUPTION: m");
+  EXPECT_EQ(StatusCodeName(StatusCode::kDataLoss), "DATA_LOSS");
   EXPECT_TRUE(Status::FailedPrecondition("NONCUMUL_SECOND_DUI", "m").Is("NONCUMUL_SECOND_DUI"));
 }
 

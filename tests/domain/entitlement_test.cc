@@ -170,9 +170,9 @@ TEST(EntitlementTest, SaadProrataRoundsDownOnceAtTheEnd) {
 TEST(EntitlementTest, SaadHoursMustBeConsistent) {
   ProjectBuilder p = Acquisitions(1);
   p.establishments()[0].saad_hours = SaadHours{1000, 1200};
-  EXPECT_NE(p.Total(Campaign::kGeneralisation2024).find("INVALID_ARGUMENT"), std::string::npos);
+  EXPECT_NE(p.Total(Campaign::kGeneralisation2024).find("BAD_INPUT"), std::string::npos);
   p.establishments()[0].saad_hours = SaadHours{0, 0};
-  EXPECT_NE(p.Total(Campaign::kGeneralisation2024).find("INVALID_ARGUMENT"), std::string::npos);
+  EXPECT_NE(p.Total(Campaign::kGeneralisation2024).find("BAD_INPUT"), std::string::npos);
 }
 
 TEST(EntitlementTest, SmallOgEquipmentIsCappedPerCampaign) {
@@ -279,7 +279,7 @@ TEST(EntitlementTest, BadInputs) {
             std::string::npos);
   ProjectBuilder q = Acquisitions(1);
   q.establishments()[0].equipment_quote_cents = -1;
-  EXPECT_NE(q.Total(Campaign::kGeneralisation2024).find("INVALID_ARGUMENT"), std::string::npos);
+  EXPECT_NE(q.Total(Campaign::kGeneralisation2024).find("BAD_INPUT"), std::string::npos);
 }
 
 TEST(EntitlementTest, AmorcageAcquisitionCappedAt30Esms) {
