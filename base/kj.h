@@ -33,11 +33,11 @@ std::optional<std::string> CatchKj(Fn&& fn) {
 }
 
 // What a Cap'n Proto error means where it happens: bytes read from storage are corrupt
-// (DataLoss, CORRUPTION); bytes handed in by a caller are bad input (BAD_INPUT).
+// (DataLoss); bytes handed in by a caller are bad input (InvalidArgument).
 enum class KjErrorMeans { kDataLoss, kBadInput };
 
 // Runs `fn` (void()); OK when it returned, else "<what>: <description>" as DataLoss or
-// BadInput.
+// InvalidArgument.
 template <typename Fn>
 Status RunCatchingKj(KjErrorMeans means, std::string_view what, Fn&& fn) {
   std::optional<std::string> error = CatchKj(std::forward<Fn>(fn));

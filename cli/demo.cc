@@ -349,7 +349,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
       if (Status s = import.Commit(); !s.ok()) return ReportError(s, g.json);
     } else {
       result.refused = true;
-      result.code = r.status().error_code();
+      result.code = PublicCode(r.status());
       result.message = r.status().message();
     }
     attempts.push_back(std::move(result));
@@ -552,7 +552,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
                unexpected.size());
     for (size_t i = 0; i < unexpected.size() && i < 10; ++i) {
       fmt::print("  {} ({}): {}\n", unexpected[i].id, unexpected[i].signer,
-                 unexpected[i].status.ToString());
+                 StatusText(unexpected[i].status));
     }
   }
 
@@ -565,19 +565,19 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
       fmt::print("{:>8}  {:<10}  {:<20}  {}\n", r->seq, r->at, r->type, r->signer);
     }
   } else {
-    fmt::print("(history unavailable: {})\n", history.status().ToString());
+    fmt::print("(history unavailable: {})\n", StatusText(history.status()));
   }
   if (view.ok()) {
     fmt::print("\nIts state (esms-ledger state {}):\n{}", sum.featured_project,
                Indented(projections::ToText(*view), "  "));
   } else {
-    fmt::print("(state unavailable: {})\n", view.status().ToString());
+    fmt::print("(state unavailable: {})\n", StatusText(view.status()));
   }
   if (check.ok()) {
     fmt::print("\nIts payment check on {} (esms-ledger check {}):\n{}", options.today,
                sum.featured_project, Indented(projections::ToText(*check), "  "));
   } else {
-    fmt::print("(check unavailable: {})\n", check.status().ToString());
+    fmt::print("(check unavailable: {})\n", StatusText(check.status()));
   }
 
   Section("4. The second reading of the texts (issue 13)");

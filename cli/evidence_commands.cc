@@ -175,7 +175,9 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
   auto verdict = projections::VerifyBundle(*text, *trust, witness);
   if (!verdict.ok()) return ReportError(verdict.status(), g.json);
   const projections::BundleVerdict& v = *verdict;
-  if (!v.ok) return Refuse(g, v.code, v.problem, kExitVerificationFailed, v.seq);
+  if (!v.ok) {
+    return Refuse(g, PublicCode(v.canonical, v.code), v.problem, kExitVerificationFailed, v.seq);
+  }
   std::string summary = fmt::format(
       "bundle verified: {} records proven against checkpoint {} of {} (root {}){}", v.records,
       v.checkpoint_size, v.origin, ledger::ToHex(v.root),

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/output.h"
+
 namespace esms::cli {
 namespace {
 

@@ -98,7 +98,7 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
   if (!created.ok()) {
     const Status& s = created.status();
     // A usage error or bad input refused the init before it wrote anything.
-    if (!s.Is(error_code::kUsage) && !s.Is(error_code::kBadInput)) {
+    if (PublicCode(s) != error_code::kUsage && PublicCode(s) != error_code::kBadInput) {
       if (!created_top.empty()) {
         fs::remove_all(created_top, ec);
       } else if (was_empty_dir) {
@@ -271,7 +271,7 @@ int CmdImport(const Globals& g, const std::string& file) {
     // A lagging snapshot is only slower to open (the records after it are replayed),
     // so a failure here is logged, not fatal.
     if (Status s = (*projector)->SaveSnapshot(); !s.ok()) {
-      g.log->warn("projection snapshot not saved: {}", s.ToString());
+      g.log->warn("projection snapshot not saved: {}", StatusText(s));
     }
   }
 

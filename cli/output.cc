@@ -50,6 +50,14 @@ ScopedConsole::~ScopedConsole() {
   }
 }
 
+std::string_view PublicCode(StatusCode code, std::string_view given) {
+  return given.empty() ? DefaultErrorCode(code) : given;
+}
+
+std::string StatusText(const Status& status) {
+  return fmt::format("{}: {}", PublicCode(status), status.message());
+}
+
 int ExitCodeFor(const Status& status) {
   switch (status.code()) {
     case StatusCode::kOk:
@@ -61,7 +69,7 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kInternal:
       return kExitStorage;
     case StatusCode::kInvalidArgument:
-      if (status.Is(error_code::kBadInput) || status.Is(error_code::kUsage)) {
+      if (PublicCode(status) == error_code::kBadInput || PublicCode(status) == error_code::kUsage) {
         return kExitUsage;
       }
       return kExitRefused;
@@ -70,11 +78,10 @@ int ExitCodeFor(const Status& status) {
   }
 }
 
-
 std::string JsonString(std::string_view text) { return nlohmann::json(text).dump(); }
 
 std::string ErrorJson(const Status& status) {
-  nlohmann::json error = {{"code", status.error_code()}, {"message", status.message()}};
+  nlohmann::json error = {{"code", PublicCode(status)}, {"message", status.message()}};
   if (!status.conflicts().empty()) error["conflicts"] = status.conflicts();
   return error.dump();
 }
@@ -90,7 +97,7 @@ int ReportError(const Status& status, bool json) {
       conflicts += std::to_string(seq);
     }
     if (!conflicts.empty()) conflicts += ")";
-    fmt::print(stderr, "error: {}: {}{}\n", status.error_code(), status.message(), conflicts);
+    fmt::print(stderr, "error: {}{}\n", StatusText(status), conflicts);
   }
   return ExitCodeFor(status);
 }

@@ -43,6 +43,32 @@ class ScopedConsole {
   int saved_[3] = {-1, -1, -1};
 };
 
+// The public error codes that are not programme rules (INTERFACE.md §4); the rules'
+// codes ("NONCUMUL_SECOND_DUI", ...) come from the layer that refuses, in the Status.
+namespace error_code {
+inline constexpr std::string_view kBadInput = "BAD_INPUT";
+inline constexpr std::string_view kUsage = "USAGE";
+inline constexpr std::string_view kUnauthorized = "UNAUTHORIZED";
+inline constexpr std::string_view kEventIdConflict = "EVENT_ID_CONFLICT";
+inline constexpr std::string_view kVersionConflict = "VERSION_CONFLICT";
+inline constexpr std::string_view kNotFound = "NOT_FOUND";
+inline constexpr std::string_view kCorruption = "CORRUPTION";
+inline constexpr std::string_view kLedgerLocked = "LEDGER_LOCKED";
+inline constexpr std::string_view kStorage = "STORAGE_ERROR";
+inline constexpr std::string_view kInternal = "INTERNAL";
+}  // namespace error_code
+
+// The public error code of `status`: the one its layer gave, else the default of its
+// canonical code (DefaultErrorCode: InvalidArgument -> BAD_INPUT, DataLoss -> CORRUPTION,
+// Unavailable -> LEDGER_LOCKED, IoError -> STORAGE_ERROR, ...); empty when ok().
+std::string_view PublicCode(StatusCode code, std::string_view given);
+inline std::string_view PublicCode(const Status& status) {
+  return PublicCode(status.code(), status.error_code());
+}
+
+// "CODE: message", as the CLI prints a Status.
+std::string StatusText(const Status& status);
+
 // INTERFACE.md §5.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitVerificationFailed = 1;

@@ -2,22 +2,23 @@
 // lists of event_fields.h: each member is read and written at the offset of the wire field of
 // its name, found in the compiled-in schema once per struct (Resolve). An optional member `x` is
 // the pair `hasX` + `x`, or, where the wire struct has no `hasX`, a pointer null when absent.
-// Every Cap'n Proto call that reads bytes runs inside the try block of DecodeBytes: a
-// kj::Exception (malformed message, limits exceeded) becomes Status::DataLoss there.
+// Cap'n Proto reads bytes only inside DecodeBytes's base::CatchKj: a kj::Exception
+// (malformed message, limits exceeded) becomes Status::DataLoss there.
 #include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
 #include <kj/array.h>
-#include <kj/exception.h>
 
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
 
+#include "base/kj.h"
 #include "domain/event_codec.h"
 #include "domain/events.capnp.h"
 #include "domain/internal/enum_names.h"
@@ -27,14 +28,12 @@
 namespace esms::domain::internal {
 namespace {
 
-// Payloads larger than this are refused on decode (the ledger's own limit is 4 MiB).
-constexpr size_t kMaxPayloadBytes = size_t{4} << 20;
+constexpr size_t kMaxPayloadBytes = size_t{4} << 20;  // larger is refused (the ledger's limit)
 
 static_assert(std::endian::native == std::endian::little,
               "Cap'n Proto data sections are little-endian");
 
-// The wire struct of each alternative of EventData, in order; void for the key
-// records (the ledger owns their schema).
+// The wire struct of each alternative of EventData; void for the key records (the ledger's).
 using WireStructs =
     std::tuple<wire::ProjectSubmitted, wire::ProjectSelected, wire::ProjectRejected,
                wire::ConventionSigned, wire::PaymentIssued, wire::IndicatorMeasured,
@@ -124,9 +123,8 @@ const auto& SlotsOf(capnp::StructSchema schema) {
   return slots;
 }
 
-// Data fields, at `offset` in units of their size (bits for a bool); beyond a
-// (canonically truncated) data section a field reads as 0. A builder's data
-// section starts zeroed and each field is set once.
+// Data fields, at `offset` in units of their size (bits for a bool); beyond a (truncated)
+// data section a field reads as 0. A builder's starts zeroed; each field is set once.
 template <typename R>
 R GetData(capnp::AnyStruct::Reader from, uint32_t offset) {
   const kj::ArrayPtr<const kj::byte> data = from.getDataSection();
@@ -209,9 +207,8 @@ void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& v
 }
 
 // ---------------------------------------------------------------- decoding
-// Each Get returns Status::DataLoss naming the field for a value that cannot
-// come from EncodePayload; the path ("establishments[2].finess") is spelled
-// only then.
+// A value that cannot come from EncodePayload is Status::DataLoss naming the field; the
+// path ("establishments[2].finess") is spelled only then.
 struct Path {
   const Path* parent = nullptr;  // null: the payload's root
   std::string_view name;         // a field of the parent,
@@ -332,8 +329,7 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const P
     if constexpr (kIsOptional<decltype(field)>) {
       const bool present =
           slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : IsSet<M>(from, slot);
-      // Absent: the value must stay at its default, so that one value has one
-      // byte form.
+      // Absent: the value must stay at its default (one value, one byte form).
       if (!present) {
         return IsSet<M>(from, slot) ? Corrupt(key, "set while marked absent") : Status::OK();
       }
@@ -375,8 +371,7 @@ Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::w
       return KeyRecordRefusal();
     } else {
       capnp::ReaderOptions options;
-      // Canonical messages share no pointers: each word is read once by
-      // isCanonical and once by Decode.
+      // Canonical messages share no pointers: isCanonical and Decode read each word once.
       options.traversalLimitInWords = 2 * words.size() + 64;
       options.nestingLimit = 8;
       kj::ArrayPtr<const capnp::word> segments[1] = {words};
@@ -389,9 +384,8 @@ Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::w
       if (!status.ok()) {
         return Status::DataLoss(std::string(type) + " payload: " + status.message());
       }
-      // One value, one byte form: canonical bytes that still differ from the
-      // encoding of what they decode to (a null text where the encoder writes
-      // an empty one, ...) are refused too.
+      // One value, one byte form: canonical bytes other than the encoding of what they
+      // decode to (a null text where the encoder writes an empty one, ...) are refused.
       if (!check_canonical) return Status::OK();
       Result<std::vector<uint8_t>> again = EncodeAs(value);
       const auto bytes = words.asBytes();
@@ -403,9 +397,8 @@ Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::w
   });
 }
 
-// `check_canonical` false skips the canonical-form checks (isCanonical and the
-// re-encoding): only for bytes this program encoded and kept under its own
-// integrity check (DecodeTrustedPayload).
+// `check_canonical` false skips isCanonical and the re-encoding: only for bytes this program
+// encoded and kept under its own integrity check (DecodeTrustedPayload).
 Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> payload,
                               bool check_canonical) {
   if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
@@ -419,14 +412,14 @@ Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> pa
   // Copy into word-aligned memory: the caller's bytes need not be aligned.
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));
   std::memcpy(words.begin(), payload.data(), payload.size());
-  try {
-    if (!IsEventType(type)) return Status::DataLoss("payload of unknown event type " + Quote(type));
-    return DecodeWords(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
-                       check_canonical);
-  } catch (const kj::Exception& e) {
-    return Status::DataLoss(Sanitize(type) +
-                            " payload is malformed: " + Sanitize(e.getDescription().cStr()));
-  }
+  if (!IsEventType(type)) return Status::DataLoss("payload of unknown event type " + Quote(type));
+  Result<EventData> decoded = Status::Internal("payload not decoded");
+  std::optional<std::string> error = base::CatchKj([&] {
+    decoded = DecodeWords(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
+                          check_canonical);
+  });
+  if (!error) return decoded;
+  return Status::DataLoss(Sanitize(type) + " payload is malformed: " + Sanitize(*error));
 }
 
 }  // namespace

@@ -1,12 +1,7 @@
 // Strict JSON for events (INTERFACE.md §1), derived from the field lists of event_fields.h.
-//
-// Why nlohmann-json and not Cap'n Proto's JSON codec (capnp/compat/json.h), which DESIGN.md
-// prefers: that codec skips unknown fields (a typo would pass), cannot report a missing field
-// (every Cap'n Proto field has a default), reads 1 and 1.0 alike into an Int64 (a float would
-// pass in a Cents field) and accepts duplicate keys. Here the text is parsed into a DOM
-// (duplicate keys and excessive nesting refused on the way, with their path), then each object
-// is walked with explicit checks: allowed fields, required fields, JSON types, integers without
-// fraction or exponent.
+// Not Cap'n Proto's JSON codec (DESIGN.md prefers it): it skips unknown fields, cannot tell a
+// missing field (all have defaults), reads 1.0 into an Int64 and accepts duplicate keys. Here a
+// DOM is parsed (duplicate keys, deep nesting refused) and each object checked field by field.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -32,15 +27,13 @@ namespace {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-// Events are at most 4 levels deep (data.establishments[i].saadHours); anything
-// much deeper is refused before it costs stack or memory.
+// Events are at most 4 levels deep (data.establishments[i].saadHours).
 constexpr size_t kMaxDepth = 16;
 
 // ============================================================== strict parsing
 
-// One JSON value, refusing what nlohmann-json lets pass: a key repeated in one
-// object (it keeps the last one) and nesting beyond kMaxDepth. The first
-// problem is reported, with its path.
+// One JSON value, refusing what nlohmann-json lets pass: a key repeated in one object
+// and nesting beyond kMaxDepth. The first problem is reported, with its path.
 Result<Json> ParseStrict(std::string_view text) {
   struct Frame {
     bool array;
@@ -86,8 +79,7 @@ Result<Json> ParseStrict(std::string_view text) {
     if (error.empty()) return root;
   } catch (const Json::exception& e) {
     if (error.empty()) {
-      // "[json.exception.parse_error.101] parse error at line 1, column 7: ..."
-      // -> the part after the bracketed id.
+      // "[json.exception.parse_error.101] parse error at line 1, ...": after the "] ".
       std::string_view what = e.what();
       if (size_t end = what.find("] "); what.starts_with('[') && end != std::string_view::npos) {
         what.remove_prefix(end + 2);
@@ -99,8 +91,7 @@ Result<Json> ParseStrict(std::string_view text) {
 }
 
 // ============================================================== reading values
-// One Read overload per kind of member: Status Read(value, path, &out), the
-// kind chosen by the member's C++ type (event_fields.h).
+// One Read overload per kind of member, chosen by its C++ type (event_fields.h).
 
 std::string Describe(const Json& value) {
   if (value.is_string()) return "the string " + Quote(value.get_ref<const std::string&>(), 40);
@@ -130,11 +121,10 @@ Status ExpectObject(const Json& value, const std::string& path,
     return WrongType(value, path.empty() ? std::string("event") : path, "an object");
   }
   for (const auto& [key, unused] : value.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
-      continue;
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Status::BadInput(JoinPath(path, Sanitize(key)) +
+                              ": unknown field (expected one of: " + Joined(allowed) + ")");
     }
-    return Status::BadInput(JoinPath(path, Sanitize(key)) +
-                            ": unknown field (expected one of: " + Joined(allowed) + ")");
   }
   return Status::OK();
 }
@@ -151,9 +141,8 @@ Status Read(const Json& value, const std::string& path, bool& out) {
   return Status::OK();
 }
 
-// Money in cents and counts (int64_t), seqs and stream versions (uint64_t): a
-// JSON integer, not negative, without fraction or exponent (1.0 and 1e2 are
-// refused).
+// Cents and counts (int64_t), seqs and versions (uint64_t): a JSON integer, not negative,
+// without fraction or exponent (1.0 and 1e2 are refused).
 template <typename I>
 requires std::is_same_v<I, int64_t> || std::is_same_v<I, uint64_t> Status
 Read(const Json& value, const std::string& path, I& out) {
@@ -175,9 +164,8 @@ Read(const Json& value, const std::string& path, I& out) {
   return Status::OK();
 }
 
-// A value factory's (Date::Parse, Finess::Parse, ...) on a JSON string, its
-// error prefixed with the path; the factory's error code is kept
-// (FINESS_INVALID, ...). What<T>(): what the string holds.
+// A value factory (Date::Parse, Finess::Parse, ...) on a JSON string; its error keeps its
+// code (FINESS_INVALID, ...), prefixed with the path. What<T>(): what the string holds.
 template <typename T>
 constexpr std::string_view What() {
   if constexpr (std::is_same_v<T, Date>) return "a date string (YYYY-MM-DD)";
@@ -208,9 +196,7 @@ Status Read(const Json& value, const std::string& path, Campaign& out) {
 // A closed vocabulary; the error lists the allowed values.
 template <NamedEnum E>
 Status Read(const Json& value, const std::string& path, E& out) {
-  if (!value.is_string()) {
-    return WrongType(value, path, "one of: " + EnumNameList<E>());
-  }
+  if (!value.is_string()) return WrongType(value, path, "one of: " + EnumNameList<E>());
   const std::string& text = value.get_ref<const std::string&>();
   const std::optional<E> parsed = EnumFromName<E>(text);
   if (!parsed) {
@@ -247,8 +233,7 @@ Status Read(const Json& value, const std::string& path, std::vector<T>& out) {
   return Status::OK();
 }
 
-// An object of the fields of T: unknown keys refused, then each field in the
-// table's order: missing refused unless optional.
+// An object of the fields of T: unknown keys refused, a missing one unless optional.
 template <Described T>
 Status Read(const Json& value, const std::string& path, T& out) {
   static constexpr auto kNames = std::apply(
@@ -297,8 +282,7 @@ OrderedJson ToJson(const std::vector<T>& items) {
   return out;
 }
 
-// An object of the fields of T, in the table's order; an absent optional
-// field is left out.
+// An object of the fields of T, in the table's order, without absent optional ones.
 template <Described T>
 OrderedJson ToJson(const T& value) {
   OrderedJson out = OrderedJson::object();
@@ -318,8 +302,7 @@ OrderedJson DataToJsonValue(const EventData& data) {
   return std::visit([](const auto& value) { return ToJson(value); }, data);
 }
 
-// Compact text; text that is not valid UTF-8 (only code, never the parser, can
-// make such a struct) is replaced rather than thrown on.
+// Compact text; invalid UTF-8 (only code, never the parser, makes it) is replaced.
 std::string Dump(const OrderedJson& value) {
   return value.dump(-1, ' ', /*ensure_ascii=*/false, OrderedJson::error_handler_t::replace);
 }

@@ -208,8 +208,7 @@ class Ledger::Batch::Impl::Pipeline {
       Done done;
       done.head = job->head;
       if (failed_.load(std::memory_order_relaxed)) {
-        done.status = Status::Aborted(error_code::kVersionConflict,
-                                      "an earlier write of this batch failed; nothing after it "
+        done.status = Status::Aborted("an earlier write of this batch failed; nothing after it "
                                       "was written");
       } else {
         done.status = Write(*job);
@@ -366,8 +365,7 @@ std::unique_ptr<Ledger::Batch> Ledger::NewBatch() {
 Result<Record> Ledger::Batch::Impl::Get(uint64_t seq) {
   if (seq < ledger_->size_) return ledger_->Get(seq);
   if (seq >= size_) {
-    return Status::NotFound(error_code::kNotFound,
-                            fmt::format("no record seq {} (the batch has {})", seq, size_));
+    return Status::NotFound(fmt::format("no record seq {} (the batch has {})", seq, size_));
   }
   if (seq >= open_first_seq_) {
     const std::vector<Record>& open = staged_records();
@@ -454,7 +452,7 @@ Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& 
   ASSIGN_OR_RETURN(std::optional<Record> existing, RecordWithEventId(entry.event_id));
   if (existing) {
     if (SameContent(*existing, entry)) return Appended{existing->seq, true};
-    return Status::AlreadyExists(error_code::kEventIdConflict,
+    return Status::AlreadyExists("EVENT_ID_CONFLICT",
                                  fmt::format("event id '{}' was recorded at seq {} with other "
                                              "content",
                                              entry.event_id, existing->seq))
@@ -496,8 +494,7 @@ Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& 
   if (entry.expected_version && *entry.expected_version != stream.count) {
     std::vector<uint64_t> conflicts;
     if (stream.last_seq) conflicts.push_back(*stream.last_seq);
-    return Status::Aborted(error_code::kVersionConflict,
-                           fmt::format("stream '{}' holds {} records, not the {} expected",
+    return Status::Aborted(fmt::format("stream '{}' holds {} records, not the {} expected",
                                        entry.stream, stream.count, *entry.expected_version))
         .WithConflicts(std::move(conflicts));
   }
@@ -524,13 +521,11 @@ Status Ledger::Batch::Impl::Submit() {
   if (!in_flight_.empty()) RETURN_IF_ERROR(Reap(in_flight_.size()));
   if (staged() == 0 && meta_puts_.empty()) return Status::OK();
   if (ledger_->writing_batch_ != nullptr && ledger_->writing_batch_ != this) {
-    return Status::Aborted(error_code::kVersionConflict,
-                           "another batch of this ledger is being written; nothing of this "
+    return Status::Aborted("another batch of this ledger is being written; nothing of this "
                            "batch was written");
   }
   if (ledger_->size_ != base_size_) {
-    return Status::Aborted(error_code::kVersionConflict,
-                           fmt::format("the ledger grew from {} to {} records since this batch "
+    return Status::Aborted(fmt::format("the ledger grew from {} to {} records since this batch "
                                        "began; nothing of the batch was written",
                                        base_size_, ledger_->size_));
   }

@@ -242,7 +242,7 @@ Status SigningKey::WritePem(const std::filesystem::path& path) const {
   if (fd.get() < 0) {
     int err = errno;
     if (err == EEXIST) {
-      return Status::AlreadyExists(error_code::kBadInput,
+      return Status::AlreadyExists("BAD_INPUT",
                                    fmt::format("{} already exists; not overwriting a key file", name));
     }
     return Status::IoError(fmt::format("cannot create key file {}: {}", name, ErrnoText(err)));

@@ -96,7 +96,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
       return Status::InvalidArgument(
-          error_code::kUsage,
+          "USAGE",
           fmt::format("{} exists and is not an empty directory: a new ledger needs one",
                       dir.string()));
     }
@@ -154,8 +154,7 @@ Status Ledger::LoadState() {
   const std::string path = dir_.string();
   ASSIGN_OR_RETURN(std::optional<std::string> format, s.Get(s.meta(), storage::kMetaFormat));
   if (!format) {
-    return Status::NotFound(error_code::kNotFound,
-                            fmt::format("{} is not a ledger: no format version", path));
+    return Status::NotFound(fmt::format("{} is not a ledger: no format version", path));
   }
   if (*format != storage::kFormatVersion) {
     // Only one format version has ever been written: any other value is damage.
@@ -196,7 +195,7 @@ Status Ledger::LoadState() {
 Status Ledger::CheckWritable() const {
   if (mode_ == Mode::kReadOnly) {
     return Status::FailedPrecondition(
-        error_code::kUsage, fmt::format("ledger {} is open read-only", dir_.string()));
+        "USAGE", fmt::format("ledger {} is open read-only", dir_.string()));
   }
   return Status::OK();
 }
@@ -217,8 +216,7 @@ Result<Appended> Ledger::Append(const Entry& entry, const SigningKey& key) {
 
 Result<Record> Ledger::Get(uint64_t seq) const {
   if (seq >= size_) {
-    return Status::NotFound(error_code::kNotFound,
-                            fmt::format("no record seq {} (the ledger has {})", seq, size_));
+    return Status::NotFound(fmt::format("no record seq {} (the ledger has {})", seq, size_));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                    db_->Get(db_->records(), storage::SeqKey(seq)));
@@ -320,8 +318,7 @@ Result<std::string> Ledger::CheckpointAt(uint64_t size) const {
   ASSIGN_OR_RETURN(std::optional<std::string> note,
                    db_->Get(db_->checkpoints(), storage::SeqKey(size)));
   if (!note) {
-    return Status::NotFound(error_code::kNotFound,
-                            fmt::format("no checkpoint of size {} is kept", size));
+    return Status::NotFound(fmt::format("no checkpoint of size {} is kept", size));
   }
   return std::move(*note);
 }

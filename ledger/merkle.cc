@@ -236,7 +236,7 @@ Hash MemoryTree::Root() const { return RootAt(size(), *this).value(); }
 Result<Hash> MemoryTree::Get(int level, uint64_t index) const {
   if (level < 0 || static_cast<size_t>(level) >= levels_.size() ||
       index >= levels_[level].size()) {
-    return Status::NotFound(error_code::kNotFound, "no complete subtree (" +
+    return Status::NotFound("no complete subtree (" +
                                                        std::to_string(level) + ", " +
                                                        std::to_string(index) + ")");
   }

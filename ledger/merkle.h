@@ -10,7 +10,7 @@
 // Proofs are lists of hashes in RFC 9162 order (leaf-to-root), so any independent
 // RFC 9162 verifier accepts them. Sizes beyond the tree (the store's Get(0, size - 1)
 // is NotFound), index >= size and old_size > new_size are
-// Status::InvalidArgument("BAD_INPUT", ...).
+// Status::InvalidArgument.
 //
 // Thread-safety: free functions are pure (they only call the const Get() of the store
 // given). A MemoryTree is not synchronized: concurrent const use is safe, Append is not.

@@ -5,8 +5,8 @@
 //   - checkpoints (c2sp.org/tlog-checkpoint): "origin\nsize\nbase64(root)\n" + extensions;
 //   - witness cosignatures (c2sp.org/tlog-cosignature, cosignature/v1, key type 0x04);
 //   - offline inclusion proofs (c2sp.org/tlog-proof@v1).
-// Parse errors are Status::InvalidArgument("BAD_INPUT", ...); a note whose signatures do
-// not verify is Status::DataLoss (CORRUPTION), with a message saying why.
+// Parse errors are Status::InvalidArgument; a note whose signatures do not verify is
+// Status::DataLoss, with a message saying why.
 //
 // Thread-safety: value types and pure functions; safe from any thread.
 #ifndef ESMS_LEDGER_NOTE_H_

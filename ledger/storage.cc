@@ -215,14 +215,12 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
       return Status::NotFound(
-          error_code::kNotFound,
           fmt::format("{} is not a ledger: {}", path,
                       fs::exists(dir, ec) ? "it is a file, not a directory"
                                           : "no such directory"));
     }
     if (!fs::exists(dir / "CURRENT", ec)) {
-      return Status::NotFound(error_code::kNotFound,
-                              fmt::format("{} is not a ledger: it holds no ledger database", path));
+      return Status::NotFound(fmt::format("{} is not a ledger: it holds no ledger database", path));
     }
     std::vector<std::string> names;
     rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, path, &names);
@@ -231,7 +229,6 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
     for (std::string_view wanted : storage::kColumnFamilies) {
       if (std::find(names.begin(), names.end(), wanted) == names.end()) {
         return Status::NotFound(
-            error_code::kNotFound,
             fmt::format("{} is not a ledger: its database has no \"{}\" column family", path,
                         wanted));
       }
@@ -314,8 +311,7 @@ Result<Hash> StorageTree::Get(int level, uint64_t index) const {
   ASSIGN_OR_RETURN(std::optional<std::string> value,
                    storage_.Get(storage_.tree(), storage::TreeKey(level, index)));
   if (!value) {
-    return Status::NotFound(error_code::kNotFound,
-                            fmt::format("tree node (level {}, index {}) is not stored", level, index));
+    return Status::NotFound(fmt::format("tree node (level {}, index {}) is not stored", level, index));
   }
   Hash hash;
   if (value->size() != hash.size()) {

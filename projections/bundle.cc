@@ -206,6 +206,7 @@ class BundleVerifier {
     if (!s.ok()) {
       verdict_.ok = false;
       verdict_.code = s.error_code();
+      verdict_.canonical = s.code();
       verdict_.problem = s.message();
       verdict_.check.reset();
     } else {
@@ -638,8 +639,7 @@ Result<std::string> BuildBundle(const ledger::Ledger& ledger, const ProgrammeSta
   std::set<uint64_t> seqs(seq_list.begin(), seq_list.end());
   for (uint64_t seq : seqs) {
     if (seq >= ledger.size()) {
-      return Status::NotFound(error_code::kNotFound,
-                              fmt::format("no record {} (ledger size {})", seq, ledger.size()));
+      return Status::NotFound(fmt::format("no record {} (ledger size {})", seq, ledger.size()));
     }
     if (seq >= size) {
       return Status::FailedPrecondition(

@@ -91,10 +91,12 @@ Result<std::vector<uint64_t>> ProjectBundleSeqs(const ledger::Ledger& ledger,
 
 struct BundleVerdict {
   bool ok = false;
-  // Not ok: the public code (BUNDLE_INVALID, WITNESS_MISSING), the first problem found
+  // Not ok: the public code (BUNDLE_INVALID, WITNESS_MISSING; empty when the check did
+  // not name one, `canonical` then says what failed), the first problem found
   // ("seq 12: data.amountCents: the readable value 5000 is not the signed value 4000")
   // and the seq it concerns, when one does.
   std::string code;
+  StatusCode canonical = StatusCode::kOk;
   std::string problem;
   std::optional<uint64_t> seq;
 

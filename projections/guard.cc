@@ -549,8 +549,7 @@ class RuleChecker {
 
   Status operator()(const domain::EventVoided& d) const {
     if (d.seq >= next_seq_) {
-      return Status::NotFound(error_code::kNotFound,
-                              "no record " + std::to_string(d.seq) + " to void");
+      return Status::NotFound("no record " + std::to_string(d.seq) + " to void");
     }
     if (state_.IsVoided(d.seq)) {
       return Refuse(kInvalidTransition, "record " + std::to_string(d.seq) + " is already voided",

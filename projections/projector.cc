@@ -63,7 +63,7 @@ ledger::Bytes Projector::SnapshotBytes(const ProgrammeState& state,
 
 Result<ProgrammeState> Projector::LoadSnapshot() const {
   ASSIGN_OR_RETURN(auto stored, ledger_.GetSnapshot(kStateSnapshotName));
-  if (!stored.has_value()) return Status::NotFound(error_code::kNotFound, "no snapshot");
+  if (!stored.has_value()) return Status::NotFound("no snapshot");
   const auto& [seq, bytes] = *stored;
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   const bool v1 = text.starts_with(kMagicV1);

@@ -380,7 +380,7 @@ Result<std::vector<uint64_t>> History(const ledger::Ledger& ledger, const Progra
     }
   }
   if (seqs.empty()) {
-    return Status::NotFound(error_code::kNotFound, "no record names " + finess->str());
+    return Status::NotFound("no record names " + finess->str());
   }
   return std::vector<uint64_t>(seqs.begin(), seqs.end());
 }

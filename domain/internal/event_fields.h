@@ -1,9 +1,7 @@
 // One description per event: for each struct of domain/events.h, its members in order
 // (ESMS_DESCRIBE below). A member's name in camelCase (`finess_ej` -> "finessEj") is its JSON
-// key and its field in domain/events.capnp; what it is (text, count or money in cents, date,
-// FINESS, enum, list, nested struct, optional) follows from its C++ type. The strict JSON reader
-// and the writer (event_json.cc) and both Cap'n Proto directions (event_capnp.cc) are derived
-// from these lists. Private to domain/.
+// key and its domain/events.capnp field; what it is follows from its C++ type. Both JSON
+// directions (event_json.cc) and both Cap'n Proto ones (event_capnp.cc) derive from these lists.
 //
 // A new field, say an optional count `usageCommitments` on project.submitted:
 // 1. `std::optional<int64_t> usage_commitments;` in ProjectSubmitted (domain/events.h);
@@ -13,10 +11,9 @@
 //    pointer, null when absent; never renumber);
 // 4. its rule, if any, in ValidateEventData (domain/events.cc).
 // The compiler refuses a member missing here (AllMembersDescribed); the first encode or decode
-// of a struct refuses a wire field missing or of another type (Resolve in event_capnp.cc: the
-// golden tests run it for every type). A new event type: its struct and EventData alternative
-// (events.h), its ESMS_DESCRIBE, its wire struct (events.capnp), its place in WireStructs
-// (event_capnp.cc).
+// of a struct, a wire field missing or of another type (Resolve, run by the golden tests). A new
+// event type: its struct and EventData alternative (events.h), ESMS_DESCRIBE, wire struct
+// (events.capnp) and place in WireStructs (event_capnp.cc).
 //
 // Thread-safety: constant tables.
 #ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
@@ -36,8 +33,7 @@
 
 namespace esms::domain::internal {
 
-// One field: its member, and its name, the member's in camelCase
-// (`finess_ej` -> "finessEj").
+// One field: its member, and its name (the member's in camelCase).
 template <typename S, typename M, size_t N>
 struct Field {
   using Type = M;
@@ -127,8 +123,7 @@ template <typename T>
 struct IsVector : std::false_type {};
 template <typename T>
 struct IsVector<std::vector<T>> : std::true_type {};
-// kIsOptional<F>: whether field F is optional; ValueOf<F>: its value type (T
-// for a std::optional<T> member).
+// kIsOptional<F>: whether field F is optional; ValueOf<F>: its value type (T for optional<T>).
 template <typename M>
 struct Unwrap {
   using type = M;
@@ -144,8 +139,7 @@ constexpr bool kIsOptional = Unwrap<typename std::remove_cvref_t<F>::Type>::kOpt
 template <typename F>
 using ValueOf = typename Unwrap<typename std::remove_cvref_t<F>::Type>::type;
 
-// Calls `visit(field)` on each field of T in order and stops at the first
-// visit that does not return OK; returns that status.
+// Calls `visit(field)` on each field of T in order; returns the first status not OK.
 template <Described T, typename Visit>
 Status ForEachField(Visit&& visit) {
   Status status = Status::OK();
@@ -168,8 +162,8 @@ constexpr bool IsEventType(std::string_view type) {
   return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
 
-// Fills a default value of the alternative of EventData whose kType is `type`
-// (there must be one) with `fill(value)` (a Status), and returns it.
+// Fills a default value of the EventData alternative of kType `type` (there must be one)
+// with `fill(value)` (a Status), and returns it.
 template <size_t I = 0, typename Fill>
 Result<EventData> DataOfType(std::string_view type, Fill&& fill) {
   using T = std::variant_alternative_t<I, EventData>;

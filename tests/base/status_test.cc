@@ -61,7 +61,11 @@ TEST(StatusTest, FactoriesNameTheirCanonicalCode) {
   EXPECT_TRUE(Status::OK().ok());
   EXPECT_TRUE(Status::OK().error_code().empty());
   EXPECT_TRUE(Status::OK().conflicts().empty());
-  EXPECT_TRUE(Status::DataLoss("m").Is("CORRUPTION"));
+  // Only a code the caller names is carried; the CLI's table gives the others.
+  EXPECT_TRUE(Status::DataLoss("m").error_code().empty());
+  EXPECT_EQ(Status::DataLoss("m").ToString(), "CORRUPTION: m");
+  EXPECT_EQ(StatusCodeName(StatusCode::kDataLoss), "DATA_LOSS");
+  EXPECT_TRUE(Status::FailedPrecondition("NONCUMUL_SECOND_DUI", "m").Is("NONCUMUL_SECOND_DUI"));
 }
 
 Status FailIfNegative(int x) {

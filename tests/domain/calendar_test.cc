@@ -137,7 +137,7 @@ TEST(PaymentScheduleTest, TrancheFor) {
   Result<TrancheAmount> wrong =
       TrancheFor(Campaign::kGeneralisation2024, Tranche::kParametrisation, Money::Euros(10));
   ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.status().error_code(), "BAD_INPUT");
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(wrong.status().message().find("tranches: advance, balance"), std::string::npos)
       << wrong.status().message();
   EXPECT_EQ(TrancheFor(Campaign::kAmorcage2021, Tranche::kDeployment, Money::Cents(100001))

@@ -28,7 +28,7 @@ TEST(DateTest, RefusesImpossibleOrSloppyDates) {
                                "+024-01-01"}) {
     Result<Date> date = Date::Parse(bad);
     ASSERT_FALSE(date.ok()) << bad;
-    EXPECT_EQ(date.status().error_code(), "BAD_INPUT") << bad;
+    EXPECT_EQ(date.status().code(), StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(date.status().message().find("not a date (YYYY-MM-DD)"), std::string::npos);
   }
 }

@@ -24,7 +24,7 @@ TEST(RegionTest, RefusesUnknownCodes) {
   for (std::string_view bad : {"", "5", "053", "00", "05", "12", "6", "Bretagne"}) {
     Result<Region> region = Region::Parse(bad);
     ASSERT_FALSE(region.ok()) << bad;
-    EXPECT_EQ(region.status().error_code(), "BAD_INPUT");
+    EXPECT_EQ(region.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(region.status().message().find("unknown INSEE region code"), std::string::npos);
   }
 }

@@ -52,9 +52,9 @@ TEST(HashTest, HexRoundTripAndErrors) {
 
   Result<Bytes> odd = FromHex("abc");
   ASSERT_FALSE(odd.ok());
-  EXPECT_EQ(odd.status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(FromHex("0g").status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(FromHex(" 00").status().error_code(), "BAD_INPUT");
+  EXPECT_EQ(odd.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FromHex("0g").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FromHex(" 00").status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(HashTest, HashFromHexNeedsExactly64Digits) {
@@ -62,9 +62,9 @@ TEST(HashTest, HashFromHexNeedsExactly64Digits) {
   Result<Hash> h = HashFromHex(hex);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(*h, Sha256(std::string_view("")));
-  EXPECT_EQ(HashFromHex(hex.substr(2)).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(HashFromHex(hex + "00").status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(HashFromHex(std::string(64, 'x')).status().error_code(), "BAD_INPUT");
+  EXPECT_EQ(HashFromHex(hex.substr(2)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(HashFromHex(hex + "00").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(HashFromHex(std::string(64, 'x')).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(HashTest, Base64Rfc4648Vectors) {
@@ -104,7 +104,7 @@ TEST(HashTest, Base64DecodeIsStrict) {
     Result<Bytes> r = Base64Decode(bad);
     EXPECT_FALSE(r.ok()) << "accepted \"" << bad << "\"";
     if (!r.ok()) {
-      EXPECT_EQ(r.status().error_code(), "BAD_INPUT") << bad;
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
     }
   }
 }

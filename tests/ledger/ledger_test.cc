@@ -150,23 +150,23 @@ TEST_F(LedgerTest, CreateWritesGenesisLedgerPubAndFirstCheckpoint) {
 TEST_F(LedgerTest, CreateRefusesANonEmptyDirectoryAndBadNames) {
   Result<std::unique_ptr<Ledger>> again = Ledger::Create(dir_, "esms.test/bzh", "admin", admin_);
   ASSERT_FALSE(again.ok());
-  EXPECT_TRUE(again.status().Is(error_code::kUsage));
+  EXPECT_TRUE(again.status().Is("USAGE"));
   EXPECT_TRUE(Ledger::Create(tmp_.path() / "x", "has space", "admin", admin_)
                   .status()
-                  .Is(error_code::kBadInput));
+                  .code() == StatusCode::kInvalidArgument);
   EXPECT_TRUE(Ledger::Create(tmp_.path() / "y", "a+b", "admin", admin_)
                   .status()
-                  .Is(error_code::kBadInput));
+                  .code() == StatusCode::kInvalidArgument);
   EXPECT_TRUE(Ledger::Create(tmp_.path() / "z", "origin", "bad name", admin_)
                   .status()
-                  .Is(error_code::kBadInput));
+                  .code() == StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, OpeningWhatIsNotALedgerIsNotFound) {
   Result<std::unique_ptr<Ledger>> missing =
       Ledger::Open(tmp_.path() / "nothing", Ledger::Mode::kReadOnly);
   ASSERT_FALSE(missing.ok());
-  EXPECT_TRUE(missing.status().Is(error_code::kNotFound));
+  EXPECT_TRUE(missing.status().code() == StatusCode::kNotFound);
   EXPECT_EQ(missing.status().message(),
             (tmp_.path() / "nothing").string() + " is not a ledger: no such directory");
 
@@ -174,7 +174,7 @@ TEST_F(LedgerTest, OpeningWhatIsNotALedgerIsNotFound) {
   Result<std::unique_ptr<Ledger>> empty =
       Ledger::Open(tmp_.path() / "empty", Ledger::Mode::kReadWrite);
   ASSERT_FALSE(empty.ok());
-  EXPECT_TRUE(empty.status().Is(error_code::kNotFound));
+  EXPECT_TRUE(empty.status().code() == StatusCode::kNotFound);
   EXPECT_EQ(empty.status().message(),
             (tmp_.path() / "empty").string() + " is not a ledger: it holds no ledger database");
 
@@ -182,7 +182,7 @@ TEST_F(LedgerTest, OpeningWhatIsNotALedgerIsNotFound) {
   Result<std::unique_ptr<Ledger>> file =
       Ledger::Open(tmp_.path() / "file.db", Ledger::Mode::kReadOnly);
   ASSERT_FALSE(file.ok());
-  EXPECT_TRUE(file.status().Is(error_code::kNotFound));
+  EXPECT_TRUE(file.status().code() == StatusCode::kNotFound);
   EXPECT_EQ(file.status().message(),
             (tmp_.path() / "file.db").string() + " is not a ledger: it is a file, not a directory");
 }
@@ -216,7 +216,7 @@ TEST_F(LedgerTest, AppendGetScan) {
 
   Result<Record> beyond = ledger_->Get(6);
   ASSERT_FALSE(beyond.ok());
-  EXPECT_TRUE(beyond.status().Is(error_code::kNotFound));
+  EXPECT_TRUE(beyond.status().code() == StatusCode::kNotFound);
 
   std::vector<std::string> ids;
   ASSERT_TRUE(ledger_->Scan(2, 5, [&](const Record& rec) {
@@ -292,7 +292,7 @@ TEST_F(LedgerTest, ChainAndRootsEqualAMemoryTreeOverTheRecordBytes) {
   for (uint64_t n = 0; n <= ledger_->size(); ++n) {
     EXPECT_EQ(*ledger_->RootAt(n), roots[n]) << "size " << n;
   }
-  EXPECT_TRUE(ledger_->RootAt(ledger_->size() + 1).status().Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->RootAt(ledger_->size() + 1).status().code() == StatusCode::kInvalidArgument);
 }
 
 // --- Group commit ----------------------------------------------------------------
@@ -346,7 +346,7 @@ TEST_F(LedgerTest, BatchSeesItsOwnEntries) {
   ASSERT_TRUE(by_payer.ok()) << by_payer.status().ToString();
   // Stream versions count staged records.
   Result<Appended> second = batch->Add(Event("p-2", "project/P1", "y", 0), payer);
-  EXPECT_TRUE(second.status().Is(error_code::kVersionConflict));
+  EXPECT_TRUE(second.status().code() == StatusCode::kAborted);
   EXPECT_EQ(second.status().conflicts(), std::vector<uint64_t>{by_payer->seq});
   ASSERT_TRUE(batch->Add(Event("p-2", "project/P1", "y", 1), payer).ok());
   // Idempotency sees staged ids.
@@ -356,10 +356,10 @@ TEST_F(LedgerTest, BatchSeesItsOwnEntries) {
   EXPECT_EQ(again->seq, by_payer->seq);
   EXPECT_TRUE(batch->Add(Event("p-1", "project/P1", "other"), payer)
                   .status()
-                  .Is(error_code::kEventIdConflict));
+                  .Is("EVENT_ID_CONFLICT"));
   // A key revoked in the batch may not sign afterwards.
   ASSERT_TRUE(batch->Add(Revoke("r-payer", "payer"), admin_).ok());
-  EXPECT_TRUE(batch->Add(Event("p-3", "project/P1", "z"), payer).status().Is(error_code::kUnauthorized));
+  EXPECT_TRUE(batch->Add(Event("p-3", "project/P1", "z"), payer).status().code() == StatusCode::kPermissionDenied);
   EXPECT_EQ(batch->staged(), 4u);
   ASSERT_TRUE(batch->Commit().ok());
   EXPECT_EQ(ledger_->keys().Find("payer")->revoked_seq, std::optional<uint64_t>(6));
@@ -425,7 +425,7 @@ TEST_F(LedgerTest, SubmittedWritesAreDurableAfterFlushAndSeenMeanwhile) {
       EXPECT_EQ(again->seq, 103u);
       EXPECT_TRUE(batch->Add(Event("pipe-100", "project/P0", "other"), porteur_)
                       .status()
-                      .Is(error_code::kEventIdConflict));
+                      .Is("EVENT_ID_CONFLICT"));
       Result<Record> record = batch->Get(1002);
       ASSERT_TRUE(record.ok()) << record.status().ToString();
       EXPECT_EQ(record->event_id, "pipe-999");
@@ -516,15 +516,15 @@ TEST_F(LedgerTest, IdempotencyByEventId) {
   Result<Appended> other = ledger_->Append(Event("bzh-2024-0001", "project/P1", "different"), porteur_);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), StatusCode::kAlreadyExists);
-  EXPECT_TRUE(other.status().Is(error_code::kEventIdConflict));
+  EXPECT_TRUE(other.status().Is("EVENT_ID_CONFLICT"));
   EXPECT_EQ(other.status().conflicts(), std::vector<uint64_t>{first->seq});
   EXPECT_EQ(other.status().message(),
             "event id 'bzh-2024-0001' was recorded at seq 3 with other content");
   Entry other_date = Event("bzh-2024-0001", "project/P1", "same");
   other_date.at = "2024-03-11";
-  EXPECT_TRUE(ledger_->Append(other_date, porteur_).status().Is(error_code::kEventIdConflict));
+  EXPECT_TRUE(ledger_->Append(other_date, porteur_).status().Is("EVENT_ID_CONFLICT"));
   Entry other_stream = Event("bzh-2024-0001", "project/P2", "same");
-  EXPECT_TRUE(ledger_->Append(other_stream, porteur_).status().Is(error_code::kEventIdConflict));
+  EXPECT_TRUE(ledger_->Append(other_stream, porteur_).status().Is("EVENT_ID_CONFLICT"));
   EXPECT_EQ(ledger_->size(), 4u);
 }
 
@@ -533,21 +533,21 @@ TEST_F(LedgerTest, EventIdAndFieldValidation) {
   for (std::string bad : {std::string(), std::string(129, 'a'), std::string("a b"),
                           std::string("caf\xc3\xa9"), std::string("a#b")}) {
     Result<Appended> r = ledger_->Append(Event(bad, "s", "x"), porteur_);
-    EXPECT_TRUE(r.status().Is(error_code::kBadInput)) << "'" << bad << "'";
+    EXPECT_TRUE(r.status().code() == StatusCode::kInvalidArgument) << "'" << bad << "'";
   }
   EXPECT_TRUE(ledger_->Append(Event(std::string(128, 'a'), "s", "x"), porteur_).ok());
   EXPECT_TRUE(ledger_->Append(Event("A-z_0.9:/x", "s", "x"), porteur_).ok());
   Entry bad_date = Event("d1", "s", "x");
   bad_date.at = "2024-13-01";
-  EXPECT_TRUE(ledger_->Append(bad_date, porteur_).status().Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->Append(bad_date, porteur_).status().code() == StatusCode::kInvalidArgument);
   Entry bad_stream = Event("d2", "", "x");
-  EXPECT_TRUE(ledger_->Append(bad_stream, porteur_).status().Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->Append(bad_stream, porteur_).status().code() == StatusCode::kInvalidArgument);
   Entry bad_type = Event("d3", "s", "x");
   bad_type.type = "has space";
-  EXPECT_TRUE(ledger_->Append(bad_type, porteur_).status().Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->Append(bad_type, porteur_).status().code() == StatusCode::kInvalidArgument);
   // The event id is checked before the signer.
   SigningKey stranger = NewKey();
-  EXPECT_TRUE(ledger_->Append(Event("a b", "s", "x"), stranger).status().Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->Append(Event("a b", "s", "x"), stranger).status().code() == StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, ExpectedVersion) {
@@ -558,12 +558,12 @@ TEST_F(LedgerTest, ExpectedVersion) {
   Result<Appended> stale = ledger_->Append(Event("v2", "project/P1", "d", 2), porteur_);
   ASSERT_FALSE(stale.ok());
   EXPECT_EQ(stale.status().code(), StatusCode::kAborted);
-  EXPECT_TRUE(stale.status().Is(error_code::kVersionConflict));
+  EXPECT_TRUE(stale.status().code() == StatusCode::kAborted);
   EXPECT_EQ(stale.status().conflicts(), std::vector<uint64_t>{5});
   EXPECT_EQ(stale.status().message(), "stream 'project/P1' holds 3 records, not the 2 expected");
   ASSERT_TRUE(ledger_->Append(Event("v3", "project/P1", "d", 3), porteur_).ok());
   Result<Appended> fresh = ledger_->Append(Event("w", "project/NEW", "e", 1), porteur_);
-  EXPECT_TRUE(fresh.status().Is(error_code::kVersionConflict));
+  EXPECT_TRUE(fresh.status().code() == StatusCode::kAborted);
   EXPECT_TRUE(fresh.status().conflicts().empty());
   // Idempotency comes before the version check: a retried event is "existing".
   Result<Appended> retried = ledger_->Append(Event("v0", "project/P1", "a", 0), porteur_);
@@ -578,7 +578,7 @@ TEST_F(LedgerTest, UnknownKeyIsUnauthorized) {
   Result<Appended> r = ledger_->Append(Event("x", "s", "x"), stranger);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_TRUE(r.status().Is(error_code::kUnauthorized));
+  EXPECT_TRUE(r.status().code() == StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(), "the signing key is not enrolled in this ledger");
   EXPECT_EQ(ledger_->size(), 1u);
 }
@@ -588,9 +588,9 @@ TEST_F(LedgerTest, EnrolmentByANonAdminIsRefused) {
   SigningKey other = NewKey();
   Result<Appended> r = ledger_->Append(Enrol("k-other", "other", other, {"porteur"}), ars_);
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(r.status().Is(error_code::kUnauthorized));
+  EXPECT_TRUE(r.status().code() == StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(), "key 'ars' lacks role \"admin\" needed for key.enrolled");
-  EXPECT_TRUE(ledger_->Append(Revoke("r-x", "porteur"), ars_).status().Is(error_code::kUnauthorized));
+  EXPECT_TRUE(ledger_->Append(Revoke("r-x", "porteur"), ars_).status().code() == StatusCode::kPermissionDenied);
   // Registry rules.
   EXPECT_TRUE(ledger_->Append(Enrol("k-dup", "ars", other, {"porteur"}), admin_).status().Is(kKeyConflict));
   EXPECT_TRUE(ledger_->Append(Enrol("k-dup2", "ars2", ars_, {"porteur"}), admin_).status().Is(kKeyConflict));
@@ -607,7 +607,7 @@ TEST_F(LedgerTest, RevocationTakesEffectFromItsRecordOn) {
   EXPECT_EQ(revoked->seq, 5u);
   Result<Appended> after = ledger_->Append(Event("after", "project/P1", "c"), ars_);
   ASSERT_FALSE(after.ok());
-  EXPECT_TRUE(after.status().Is(error_code::kUnauthorized));
+  EXPECT_TRUE(after.status().code() == StatusCode::kPermissionDenied);
   EXPECT_EQ(after.status().message(), "key 'ars' was revoked at seq 5");
   EXPECT_EQ(after.status().conflicts(), std::vector<uint64_t>{5});
   // Records signed before the revocation still verify.
@@ -628,7 +628,7 @@ TEST_F(LedgerTest, SecondWriterInTheSameProcessFailsAtOnce) {
   auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(second.status().Is(error_code::kLedgerLocked));
+  EXPECT_TRUE(second.status().code() == StatusCode::kUnavailable);
   EXPECT_EQ(second.status().message(),
             "ledger " + dir_.string() + " is locked by another process");
   EXPECT_LT(elapsed, std::chrono::seconds(2));
@@ -643,7 +643,7 @@ TEST_F(LedgerTest, ReadOnlyOpenWhileAWriterHoldsIt) {
   ExpectVerifies(**reader);
   Result<Appended> refused = (*reader)->Append(Event("x", "s", "x"), porteur_);
   EXPECT_FALSE(refused.ok());
-  EXPECT_TRUE(refused.status().Is(error_code::kUsage));
+  EXPECT_TRUE(refused.status().Is("USAGE"));
   // The writer is not blocked by the reader.
   ASSERT_TRUE(ledger_->Append(Event("y", "s", "y"), porteur_).ok());
 }
@@ -709,7 +709,7 @@ TEST_F(LedgerTest, WriterInAnotherProcessLocksUsOutButNotReaders) {
   Result<std::unique_ptr<Ledger>> second = Ledger::Open(dir_, Ledger::Mode::kReadWrite);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   ASSERT_FALSE(second.ok());
-  EXPECT_TRUE(second.status().Is(error_code::kLedgerLocked));
+  EXPECT_TRUE(second.status().code() == StatusCode::kUnavailable);
   EXPECT_EQ(second.status().message(),
             "ledger " + dir_.string() + " is locked by another process");
 
@@ -736,7 +736,7 @@ TEST(LedgerLockChild, Main) {
     Result<std::unique_ptr<Ledger>> opened = Ledger::Open(dir, Ledger::Mode::kReadWrite);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
     ASSERT_FALSE(opened.ok());
-    EXPECT_TRUE(opened.status().Is(error_code::kLedgerLocked)) << opened.status().ToString();
+    EXPECT_TRUE(opened.status().code() == StatusCode::kUnavailable) << opened.status().ToString();
     EXPECT_EQ(opened.status().message(),
               "ledger " + dir.string() + " is locked by another process");
   } else {
@@ -777,9 +777,9 @@ TEST_F(LedgerTest, ProofsFromTheStoreVerify) {
           << old_size << " -> " << size;
     }
   }
-  EXPECT_TRUE(ledger_->InclusionProof(0, n + 1).status().Is(error_code::kBadInput));
-  EXPECT_TRUE(ledger_->InclusionProof(n, n).status().Is(error_code::kBadInput));
-  EXPECT_TRUE(ledger_->ConsistencyProof(2, n + 1).status().Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->InclusionProof(0, n + 1).status().code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ledger_->InclusionProof(n, n).status().code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ledger_->ConsistencyProof(2, n + 1).status().code() == StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, CheckpointsAreStoredAndVerifyAgainstLedgerPub) {
@@ -793,7 +793,7 @@ TEST_F(LedgerTest, CheckpointsAreStoredAndVerifyAgainstLedgerPub) {
   EXPECT_EQ(**ledger_->LatestCheckpoint(), *note);
   Result<std::string> first = ledger_->CheckpointAt(1);
   ASSERT_TRUE(first.ok());
-  EXPECT_TRUE(ledger_->CheckpointAt(5).status().Is(error_code::kNotFound));
+  EXPECT_TRUE(ledger_->CheckpointAt(5).status().code() == StatusCode::kNotFound);
 
   std::string pub = ReadFile(dir_ / "ledger.pub");
   NoteVerifier verifier = *ParseVerifierKey(pub.substr(0, pub.find('\n')));
@@ -806,7 +806,7 @@ TEST_F(LedgerTest, CheckpointsAreStoredAndVerifyAgainstLedgerPub) {
   EXPECT_TRUE(VerifyConsistency(1, 8, *ledger_->ConsistencyProof(1, 8), oldest.root, latest.root));
   // Another key may not sign the ledger's checkpoints.
   Result<std::string> forged = ledger_->MakeCheckpoint(porteur_);
-  EXPECT_TRUE(forged.status().Is(error_code::kUnauthorized));
+  EXPECT_TRUE(forged.status().code() == StatusCode::kPermissionDenied);
   // And a note signed by another key does not open with ledger.pub.
   std::string other = SignNote(FormatCheckpoint(latest), "esms.test/bzh", porteur_);
   EXPECT_FALSE(OpenNote(other, trusted).ok());
@@ -823,7 +823,7 @@ TEST_F(LedgerTest, SnapshotsRoundTrip) {
   ASSERT_TRUE(snapshot.has_value());
   EXPECT_EQ(snapshot->first, 1u);
   EXPECT_EQ(snapshot->second, state);
-  EXPECT_TRUE(ledger_->PutSnapshot("projects", 2, state).Is(error_code::kBadInput));
+  EXPECT_TRUE(ledger_->PutSnapshot("projects", 2, state).code() == StatusCode::kInvalidArgument);
   ledger_.reset();
   auto reopened = std::move(Ledger::Open(dir_, Ledger::Mode::kReadOnly)).value();
   EXPECT_EQ((*reopened->GetSnapshot("projects"))->second, state);

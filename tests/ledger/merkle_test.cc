@@ -350,12 +350,12 @@ TEST(MerkleTest, NodesCompletedByAppendReportsAMissingSibling) {
 
 TEST(MerkleTest, ProofArgumentsOutsideTheTreeAreBadInput) {
   const MemoryTree tree = TreeOf(GeneratedLeafHashes(5));
-  EXPECT_EQ(InclusionProof(5, 5, tree).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(InclusionProof(0, 0, tree).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(InclusionProof(0, 6, tree).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(ConsistencyProof(3, 2, tree).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(ConsistencyProof(3, 6, tree).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(RootAt(6, tree).status().error_code(), "BAD_INPUT");
+  EXPECT_EQ(InclusionProof(5, 5, tree).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(InclusionProof(0, 0, tree).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(InclusionProof(0, 6, tree).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConsistencyProof(3, 2, tree).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConsistencyProof(3, 6, tree).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(RootAt(6, tree).status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(InclusionProof(4, 5, tree).ok());
   EXPECT_TRUE(ConsistencyProof(5, 5, tree).ok());
   EXPECT_FALSE(VerifyInclusion(5, 5, EmptyRoot(), {}, tree.Root()));

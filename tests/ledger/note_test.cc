@@ -34,7 +34,7 @@ std::string Opened(std::string_view note, std::span<const NoteVerifier> verifier
 
 std::string ParseError(std::string_view note) {
   Result<Note> r = ParseNote(note);
-  return r.ok() ? "OK" : r.status().error_code();
+  return r.ok() ? "OK" : std::string(StatusCodeName(r.status().code()));
 }
 
 Checkpoint SampleCheckpoint() {
@@ -134,38 +134,38 @@ TEST(NoteTest, UnknownKeysAreIgnoredKnownBadSignaturesAreNot) {
 TEST(NoteTest, ParseNoteIsStrict) {
   const std::string sig_line(kVectorSignatureLine);
   EXPECT_EQ(ParseError(VectorNote()), "OK");
-  EXPECT_EQ(ParseError(""), "BAD_INPUT");
-  EXPECT_EQ(ParseError(VectorNote().substr(0, VectorNote().size() - 1)), "BAD_INPUT");  // no final \n
-  EXPECT_EQ(ParseError(std::string(kVectorText) + sig_line), "BAD_INPUT");  // no blank line
-  EXPECT_EQ(ParseError(std::string(kVectorText) + "\n"), "BAD_INPUT");      // no signature
-  EXPECT_EQ(ParseError(std::string(kVectorText) + "\n" + sig_line + "\n"), "BAD_INPUT");
+  EXPECT_EQ(ParseError(""), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError(VectorNote().substr(0, VectorNote().size() - 1)), "INVALID_ARGUMENT");  // no final \n
+  EXPECT_EQ(ParseError(std::string(kVectorText) + sig_line), "INVALID_ARGUMENT");  // no blank line
+  EXPECT_EQ(ParseError(std::string(kVectorText) + "\n"), "INVALID_ARGUMENT");      // no signature
+  EXPECT_EQ(ParseError(std::string(kVectorText) + "\n" + sig_line + "\n"), "INVALID_ARGUMENT");
   // ASCII hyphen instead of U+2014.
   EXPECT_EQ(ParseError(std::string(kVectorText) + "\n- example.com/foo " +
                        sig_line.substr(sig_line.find(' ', 4) + 1)),
-            "BAD_INPUT");
+            "INVALID_ARGUMENT");
   // Control characters and invalid UTF-8.
-  EXPECT_EQ(ParseError("tab\there\n\n" + sig_line), "BAD_INPUT");
-  EXPECT_EQ(ParseError("cr\r\n\n" + sig_line), "BAD_INPUT");
-  EXPECT_EQ(ParseError("bad \xC3\x28 utf8\n\n" + sig_line), "BAD_INPUT");
-  EXPECT_EQ(ParseError("overlong \xC0\xAF\n\n" + sig_line), "BAD_INPUT");
+  EXPECT_EQ(ParseError("tab\there\n\n" + sig_line), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("cr\r\n\n" + sig_line), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("bad \xC3\x28 utf8\n\n" + sig_line), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("overlong \xC0\xAF\n\n" + sig_line), "INVALID_ARGUMENT");
   EXPECT_EQ(ParseError("accents \xC3\xA9t\xC3\xA9\n\n" + sig_line), "OK");
   // Key names: no '+', no space, not empty.
   const std::string blob = sig_line.substr(sig_line.rfind(' ') + 1);
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " a+b " + blob), "BAD_INPUT");
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + "  " + blob), "BAD_INPUT");
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " a\xC2\xA0" "b " + blob), "BAD_INPUT");
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name\n"), "BAD_INPUT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " a+b " + blob), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + "  " + blob), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " a\xC2\xA0" "b " + blob), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name\n"), "INVALID_ARGUMENT");
   // Signatures: base64 of at least 5 bytes.
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAA\n"), "BAD_INPUT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAA\n"), "INVALID_ARGUMENT");
   EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAAAAA=\n"), "OK");
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAAAAA\n"), "BAD_INPUT");
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAAAAA= \n"), "BAD_INPUT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAAAAA\n"), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAAAAA= \n"), "INVALID_ARGUMENT");
   // At least 16 signatures are accepted; a flood is not.
   std::string many = std::string(kVectorText) + "\n";
   for (int i = 0; i < 16; ++i) many += sig_line;
   EXPECT_EQ(ParseError(many), "OK");
   for (int i = 16; i < 101; ++i) many += sig_line;
-  EXPECT_EQ(ParseError(many), "BAD_INPUT");
+  EXPECT_EQ(ParseError(many), "INVALID_ARGUMENT");
 }
 
 TEST(NoteTest, MalformedNotesDoNotOpen) {
@@ -191,7 +191,7 @@ TEST(NoteTest, ParseVerifierKeyRejectsBadKeys) {
     Result<NoteVerifier> v = ParseVerifierKey(bad);
     EXPECT_FALSE(v.ok()) << bad;
     if (!v.ok()) {
-      EXPECT_EQ(v.status().error_code(), "BAD_INPUT") << bad;
+      EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument) << bad;
     }
   }
   // Round trip of many keys: base64 key material often contains '+'.
@@ -271,7 +271,7 @@ TEST(NoteTest, MalformedCheckpointsAreRefused) {
     Result<Checkpoint> c = ParseCheckpoint(bad);
     EXPECT_FALSE(c.ok()) << "accepted: " << bad;
     if (!c.ok()) {
-      EXPECT_EQ(c.status().error_code(), "BAD_INPUT") << bad;
+      EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument) << bad;
     }
   }
 }
@@ -365,8 +365,8 @@ TEST(NoteTest, BadCosignaturesAreRejected) {
   // An Ed25519 (0x01) verifier is not a witness verifier.
   EXPECT_EQ(VerifyCosignature(cosigned, MakeNoteVerifier("w", witness.public_key()))
                 .status()
-                .error_code(),
-            "BAD_INPUT");
+                .code(),
+            StatusCode::kInvalidArgument);
   // A malformed note is returned unchanged by CosignNote.
   EXPECT_EQ(CosignNote("not a note", "w", witness, 1), "not a note");
 }
@@ -423,7 +423,7 @@ TEST(NoteTest, MalformedTlogProofsAreRefused) {
     Result<TlogProof> p = ParseTlogProof(bad);
     EXPECT_FALSE(p.ok()) << "accepted: " << bad;
     if (!p.ok()) {
-      EXPECT_EQ(p.status().error_code(), "BAD_INPUT") << bad;
+      EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument) << bad;
     }
   }
 }

@@ -162,8 +162,8 @@ TEST_F(BundleTest, ForeignTrustKeyAndNotABundle) {
   EXPECT_FALSE(verdict->ok);
   EXPECT_THAT(verdict->problem, HasSubstr("not signed by the trusted key"));
   // Not a bundle at all: an error, not a verdict.
-  EXPECT_EQ(VerifyBundle("[1, 2", Trust()).status().error_code(), "BAD_INPUT");
-  EXPECT_EQ(VerifyBundle(R"({"format": "other/v1"})", Trust()).status().error_code(), "BAD_INPUT");
+  EXPECT_EQ(VerifyBundle("[1, 2", Trust()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyBundle(R"({"format": "other/v1"})", Trust()).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

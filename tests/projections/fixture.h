@@ -145,12 +145,15 @@ class ProjectionsTest : public ::testing::Test {
     return seq.ok() ? *seq : 0;
   }
 
-  // The refusal code of appending (or "OK").
+  // The refusal code of appending (or "OK"): the one the refusal names, else the name of
+  // its canonical code ("PERMISSION_DENIED", "NOT_FOUND").
   std::string Code(const std::string& signer, const std::string& type, const std::string& at,
                    const json& data) {
     Result<uint64_t> seq = Append(signer, type, at, data);
     last_status_ = seq.ok() ? Status() : seq.status();
-    return seq.ok() ? "OK" : seq.status().error_code();
+    if (seq.ok()) return "OK";
+    const std::string& named = seq.status().error_code();
+    return named.empty() ? std::string(StatusCodeName(seq.status().code())) : named;
   }
 
   // A project submitted, selected and under a convention of its whole entitlement.

@@ -48,24 +48,24 @@ TEST_F(GuardTest, SubmitSelectSignAndState) {
 TEST_F(GuardTest, UnauthorizedRoleRegionAndRevokedKey) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("bzh-1", {Et(1)}));
   // A porteur may not select; an ARS of another region may not either.
-  EXPECT_EQ(Code("porteur", "project.selected", "2024-04-15", Selected("bzh-1")), "UNAUTHORIZED");
-  EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("bzh-1")), "UNAUTHORIZED");
-  EXPECT_EQ(Code("payer-bzh", "project.selected", "2024-04-15", Selected("bzh-1")), "UNAUTHORIZED");
+  EXPECT_EQ(Code("porteur", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
+  EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
+  EXPECT_EQ(Code("payer-bzh", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
   // An ARS instructor may not declare a Ségur referencing (national only).
   json ref = {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
               {"referencedAt", "2023-01-01"}};
-  EXPECT_EQ(Code("ars-bzh", "solution.referenced", "2024-01-01", ref), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-bzh", "solution.referenced", "2024-01-01", ref), "PERMISSION_DENIED");
   EXPECT_EQ(Code("national", "solution.referenced", "2024-01-01", ref), "OK");
   // The Bretagne instructor may, until its key is revoked.
   Must("admin", "key.revoked", "2024-04-01", {{"name", "ars-bzh"}, {"reason", "left"}});
-  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("bzh-1")), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
   Enrol("ars-bzh-2", {"ars-instructor"}, {"53"});
   EXPECT_EQ(Code("ars-bzh-2", "project.selected", "2024-04-15", Selected("bzh-1")), "OK");
 }
 
 TEST_F(GuardTest, UnauthorizedEstablishmentFactOutsideRegion) {
   json m = Measurement(Et(1), "2024-07-01", "2024-09-30");
-  EXPECT_EQ(Code("ars-idf", "indicator.measured", "2024-10-01", m), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-idf", "indicator.measured", "2024-10-01", m), "PERMISSION_DENIED");
   EXPECT_EQ(Code("ars-bzh", "indicator.measured", "2024-10-01", m), "OK");
 }
 
@@ -73,7 +73,7 @@ TEST_F(GuardTest, UnauthorizedPaymentByAnotherRegionsPayer) {
   SubmitSelectSign(Submission("bzh-1", {Et(1)}), kAcquisition2024);
   EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-06-10",
                  Payment("bzh-1", "advance", 100, "2024-06-10")),
-            "UNAUTHORIZED");
+            "PERMISSION_DENIED");
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-06-10",
                  Payment("bzh-1", "advance", 100, "2024-06-10")),
             "OK");
@@ -84,7 +84,7 @@ TEST_F(GuardTest, MultiRegionalProjectMayBeActedOnByAnyOfItsRegions) {
   EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("multi")), "OK");
   Enrol("ars-ge", {"ars-instructor"}, {"44"});
   EXPECT_EQ(Code("ars-ge", "project.rejected", "2024-04-16", {{"project", "multi"}, {"reason", "x"}}),
-            "UNAUTHORIZED");
+            "PERMISSION_DENIED");
 }
 
 TEST_F(GuardTest, ExtensionInAnotherRegionIsPaidByThatRegion) {
@@ -97,11 +97,11 @@ TEST_F(GuardTest, ExtensionInAnotherRegionIsPaidByThatRegion) {
                                                {"name", "IdF"}, {"region", "11"},
                                                {"situation", "acquisition"}}})}};
   // Follow-up stays with the initial region (002): the IdF instructor may not extend.
-  EXPECT_EQ(Code("ars-idf", "grappe.extended", "2024-09-01", ext), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-idf", "grappe.extended", "2024-09-01", ext), "PERMISSION_DENIED");
   Must("ars-bzh", "grappe.extended", "2024-09-01", ext);
   json pay = {{"project", "p"}, {"tranche", "advance"}, {"amountCents", 1000},
               {"paidAt", "2024-09-10"}, {"reference", "IDF-1"}, {"payingRegion", "11"}};
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-09-10", pay), "UNAUTHORIZED");
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-09-10", pay), "PERMISSION_DENIED");
   EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10", pay), "OK");
 }
 

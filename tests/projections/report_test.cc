@@ -333,7 +333,7 @@ TEST(ReportFormat, ParseReportBy) {
   EXPECT_EQ(*ParseReportBy(""), ReportBy::kNone);
   auto bad = ParseReportBy("county");
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().error_code(), "BAD_INPUT");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

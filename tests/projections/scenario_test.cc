@@ -125,7 +125,7 @@ TEST_F(ScenarioTest, KeyRevokedEarlierInTheBatchIsUnauthorized) {
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
   auto voided = appender.Add(Line("event.voided", "2024-05-02", {{"seq", 0}, {"reason", "x"}}), &id);
   ASSERT_FALSE(voided.ok());
-  EXPECT_EQ(voided.status().error_code(), "UNAUTHORIZED") << voided.status().ToString();
+  EXPECT_EQ(voided.status().code(), StatusCode::kPermissionDenied) << voided.status().ToString();
 }
 
 // A file may void a record that sits in the same, not yet committed, batch.
@@ -208,7 +208,7 @@ TEST_F(ScenarioTest, VoidedPaymentIsIgnoredAndVoidsAreChecked) {
                        {"paidAt", "2024-06-10"}, {"reference", "A1"}});
   EXPECT_EQ(State("p")["status"], "advance-paid");
   EXPECT_EQ(Code("ars-idf", "event.voided", "2024-06-11", {{"seq", pay}, {"reason", "x"}}),
-            "UNAUTHORIZED");
+            "PERMISSION_DENIED");
   Must("ars-bzh", "event.voided", "2024-06-11", {{"seq", pay}, {"reason", "wrong amount"}});
   EXPECT_EQ(State("p")["status"], "convention-signed");
   EXPECT_EQ(State("p")["paidCents"], 0);
