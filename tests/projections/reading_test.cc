@@ -299,7 +299,7 @@ TEST_F(ReadingTest, PayingRegionIsTheAddedEssmsRegionAndPaysOnlyTheComplement) {
   // The follow-up stays with the lead region: the paying region's ARS may not sign the
   // amended convention.
   const json amended = Convention("p", {Et(1), EtIdf(1)}, 2 * kAcquisition2024, "2024-09-05");
-  EXPECT_EQ(Code("ars-idf", "convention.signed", "2024-09-05", amended), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-idf", "convention.signed", "2024-09-05", amended), "PERMISSION_DENIED");
   Must("ars-bzh", "convention.signed", "2024-09-05", amended);
   // Île-de-France pays at most the complement's own entitlement (21 000 €).
   json pay = {{"project", "p"}, {"tranche", "advance"}, {"amountCents", kAcquisition2024 / 2 + 1},
@@ -360,12 +360,12 @@ TEST_F(ReadingTest, NationalGuichetProjectIsSelectedByNational) {
   std::vector<std::string> ests = Ets(1, 25);
   for (int i = 1; i <= 25; ++i) ests.push_back(EtIdf(i));
   Must("porteur", "project.submitted", "2024-03-10", Submission("nat", ests));
-  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("nat")), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("nat")), "PERMISSION_DENIED");
   EXPECT_EQ(Code("national", "project.selected", "2024-04-15", Selected("nat")), "OK");
   std::vector<std::string> fewer = Ets(100, 24);
   for (int i = 100; i < 125; ++i) fewer.push_back(EtIdf(i));
   Must("porteur", "project.submitted", "2024-03-10", Submission("reg", fewer));
-  EXPECT_EQ(Code("national", "project.selected", "2024-04-15", Selected("reg")), "UNAUTHORIZED");
+  EXPECT_EQ(Code("national", "project.selected", "2024-04-15", Selected("reg")), "PERMISSION_DENIED");
   EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("reg")), "OK");
 }
 

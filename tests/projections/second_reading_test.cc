@@ -195,7 +195,7 @@ TEST_F(SecondReadingTest, HospitalCorridorOnlyForAGhtPorteur) {
 
 TEST_F(SecondReadingTest, UnknownCorridorIsBadInput) {
   EXPECT_EQ(Code("national", "solution.referenced", "2024-01-05", Referenced("5", "hopital")),
-            "BAD_INPUT");
+            "INVALID_ARGUMENT");
 }
 
 // A GHT in the hospital corridor: no EU fund nor HOP'EN for its ESSMS, whatever the
@@ -319,13 +319,13 @@ TEST_F(AmorcageTest, DeploymentWithoutItsInvoiceIsRefused) {
 TEST_F(AmorcageTest, CommitmentsAreRequiredInAmorcageWithTwoCounts) {
   json sub = AmorcageSubmission("no-commitments");
   sub.erase("usageCommitments");
-  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "BAD_INPUT");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "INVALID_ARGUMENT");
   sub = AmorcageSubmission("one-count");
   sub["usageCommitments"].erase("dmpDocuments");
-  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "BAD_INPUT");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "INVALID_ARGUMENT");
   sub = AmorcageSubmission("rate-101");
   sub["usageCommitments"]["planRate"] = 101;
-  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "BAD_INPUT");
+  EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "INVALID_ARGUMENT");
   sub["usageCommitments"]["planRate"] = 100;
   EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", sub), "OK");
   // Généralisation does not need them.
@@ -337,7 +337,7 @@ TEST_F(AmorcageTest, AnInvoiceBelongsToAnAmorcageProject) {
   EXPECT_EQ(Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "deployment", "2024-07-01")),
             "INVALID_TRANSITION");
   EXPECT_EQ(Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "balance", "2024-07-01")),
-            "BAD_INPUT");
+            "INVALID_ARGUMENT");
 }
 
 // ---- Item 17: target adjustments name their indicators and a date ----
@@ -398,17 +398,17 @@ TEST_F(AdjustmentTest, AnAdjustmentRecordedAfterARefusalDoesNotChangeRecordedPay
 TEST_F(AdjustmentTest, IndicatorsAndEffectiveFromAreRequired) {
   json a = Adjusted({"activeFiles"}, "2025-02-28");
   a.erase("indicators");
-  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "BAD_INPUT");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "INVALID_ARGUMENT");
   a = Adjusted({}, "2025-02-28");
-  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "BAD_INPUT");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "INVALID_ARGUMENT");
   a = Adjusted({"activeFiles"}, "2025-02-28");
   a.erase("effectiveFrom");
-  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "BAD_INPUT");
+  EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", a), "INVALID_ARGUMENT");
   EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05", Adjusted({"persons"}, "2025-02-28")),
-            "BAD_INPUT");
+            "INVALID_ARGUMENT");
   EXPECT_EQ(Code("ars-bzh", "targets.adjusted", "2025-03-05",
                  Adjusted({"mssante", "mssante"}, "2025-02-28")),
-            "BAD_INPUT");
+            "INVALID_ARGUMENT");
 }
 
 // ---- Item 21: funding granted outside the ledger ----
@@ -417,7 +417,7 @@ TEST_F(SecondReadingTest, FundingRecordedOutsideTheLedgerIsSeenByNonCumulation) 
   json funding = {{"finess", Et(1)}, {"campaign", "segur-2021"}, {"solution", Solution()},
                   {"operation", "acquisition"}, {"amountCents", 2100000},
                   {"grantedAt", "2021-11-15"}};
-  EXPECT_EQ(Code("ars-bzh", "funding.recorded", "2024-01-02", funding), "UNAUTHORIZED");
+  EXPECT_EQ(Code("ars-bzh", "funding.recorded", "2024-01-02", funding), "PERMISSION_DENIED");
   uint64_t seq = Must("national", "funding.recorded", "2024-01-02", funding);
   Reopen();  // the fact survives the state snapshot
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("same", {Et(1)})),
