@@ -167,7 +167,10 @@ Status DrawOrganisations(Plan& P, Rng& rng, int target) {
         ASSIGN_OR_RETURN(e.finess, P.NewFiness(e.dept, false));
         e.category = DrawCategory(rng);
         const Category& c = Categories()[static_cast<size_t>(e.category)];
-        e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), P.Town(rng, e.dept));
+        // Two draws: sequenced (a function's arguments are evaluated in an unspecified
+        // order, which g++ and clang choose differently), the town first as g++ did.
+        const std::string town = P.Town(rng, e.dept);
+        e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), town);
         e.persons = rng.Between(c.persons_min, c.persons_max);
         if (c.saad) {
           e.saad_total = rng.Between(15, 80) * 1000;
@@ -317,7 +320,10 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
       ASSIGN_OR_RETURN(e.finess, P.NewFiness(e.dept, false));
       e.category = DrawCategory(rng);
       const Category& c = Categories()[static_cast<size_t>(e.category)];
-      e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), P.Town(rng, e.dept));
+      // Two draws: sequenced (a function's arguments are evaluated in an unspecified
+      // order, which g++ and clang choose differently), the town first as g++ did.
+      const std::string town = P.Town(rng, e.dept);
+      e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), town);
       e.persons = rng.Between(c.persons_min, c.persons_max);
       if (c.saad) {
         e.saad_total = rng.Between(15, 80) * 1000;
