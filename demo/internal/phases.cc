@@ -32,6 +32,24 @@ int DrawCategory(Rng& rng) {
   return 0;
 }
 
+// An establishment's FINESS, category, name, size and SAAD hours, once its region,
+// département and OG are set.
+Status DrawEstablishment(Plan& P, Rng& rng, Est& e) {
+  ASSIGN_OR_RETURN(e.finess, P.NewFiness(e.dept, false));
+  e.category = DrawCategory(rng);
+  const Category& c = Categories()[static_cast<size_t>(e.category)];
+  // Two draws: sequenced (a function's arguments are evaluated in an unspecified order,
+  // which g++ and clang choose differently), the town first as g++ did.
+  const std::string town = P.Town(rng, e.dept);
+  e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), town);
+  e.persons = rng.Between(c.persons_min, c.persons_max);
+  if (c.saad) {
+    e.saad_total = rng.Between(15, 80) * 1000;
+    e.saad_eligible = e.saad_total * rng.Between(60, 100) / 100;
+  }
+  return Status::OK();
+}
+
 // OG sizes: many small OGs, a few large ones (20-80 ESSMS).
 int DrawOgSize(Rng& rng) {
   const int x = rng.Int(0, 999);
@@ -164,18 +182,7 @@ Status DrawOrganisations(Plan& P, Rng& rng, int target) {
         e.og = og_index;
         e.region = r;
         e.dept = size >= 20 ? rng.Pick(info.departements) : og.dept;
-        ASSIGN_OR_RETURN(e.finess, P.NewFiness(e.dept, false));
-        e.category = DrawCategory(rng);
-        const Category& c = Categories()[static_cast<size_t>(e.category)];
-        // Two draws: sequenced (a function's arguments are evaluated in an unspecified
-        // order, which g++ and clang choose differently), the town first as g++ did.
-        const std::string town = P.Town(rng, e.dept);
-        e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), town);
-        e.persons = rng.Between(c.persons_min, c.persons_max);
-        if (c.saad) {
-          e.saad_total = rng.Between(15, 80) * 1000;
-          e.saad_eligible = e.saad_total * rng.Between(60, 100) / 100;
-        }
+        RETURN_IF_ERROR(DrawEstablishment(P, rng, e));
         og.ests.push_back(static_cast<int>(P.ests.size()));
         P.ests.push_back(std::move(e));
       }
@@ -317,18 +324,7 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
       e.og = og_index;
       e.region = P.neighbour;
       e.dept = og.dept;
-      ASSIGN_OR_RETURN(e.finess, P.NewFiness(e.dept, false));
-      e.category = DrawCategory(rng);
-      const Category& c = Categories()[static_cast<size_t>(e.category)];
-      // Two draws: sequenced (a function's arguments are evaluated in an unspecified
-      // order, which g++ and clang choose differently), the town first as g++ did.
-      const std::string town = P.Town(rng, e.dept);
-      e.name = fmt::format("{} {} ({})", c.name, rng.Pick(HouseNames()), town);
-      e.persons = rng.Between(c.persons_min, c.persons_max);
-      if (c.saad) {
-        e.saad_total = rng.Between(15, 80) * 1000;
-        e.saad_eligible = e.saad_total * rng.Between(60, 100) / 100;
-      }
+      RETURN_IF_ERROR(DrawEstablishment(P, rng, e));
       e.r0 = {rng.Int(250, 600), rng.Int(200, 500), rng.Int(200, 500), rng.Int(50, 300),
               rng.Int(50, 300)};
       for (size_t x = 0; x < 5; ++x) e.step[x] = rng.Int(35, 90);
