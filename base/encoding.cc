@@ -99,8 +99,8 @@ Result<std::vector<uint8_t>> Base64Decode(std::string_view text) {
                                 std::to_string(i + j));
       }
     }
-    uint32_t word = uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 |
-                    uint32_t(v[3]);
+    uint32_t word =
+        uint32_t(v[0]) << 18 | uint32_t(v[1]) << 12 | uint32_t(v[2]) << 6 | uint32_t(v[3]);
     out.push_back(static_cast<uint8_t>(word >> 16));
     if (pad < 2) out.push_back(static_cast<uint8_t>(word >> 8));
     if (pad < 1) out.push_back(static_cast<uint8_t>(word));

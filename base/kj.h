@@ -26,7 +26,7 @@ namespace esms::base {
 // kj::Exception it threw.
 template <typename Fn>
 std::optional<std::string> CatchKj(Fn&& fn) {
-  KJ_IF_MAYBE(exception, kj::runCatchingExceptions(std::forward<Fn>(fn))) {
+  KJ_IF_MAYBE (exception, kj::runCatchingExceptions(std::forward<Fn>(fn))) {
     return std::string(exception->getDescription().cStr());
   }
   return std::nullopt;

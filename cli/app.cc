@@ -3,20 +3,20 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/demo.h"
@@ -99,7 +99,7 @@ int CheckStdout(int code, const ClosedStreams& closed, bool failed) {
   const bool flushed = std::fflush(stdout) == 0;
   const int error = errno;
   if (!failed && flushed && std::ferror(stdout) == 0) return code;
-  std::string why = closed.out       ? "it was closed when the program started: the output is lost"
+  std::string why = closed.out ? "it was closed when the program started: the output is lost"
                     : failed || flushed ? "a write failed: the output is incomplete"
                                         : std::strerror(error);
   std::fprintf(stderr, "error: STORAGE_ERROR: cannot write standard output: %s\n", why.c_str());
@@ -131,7 +131,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   g.ledger_dir = EnvOr("ESMS_LEDGER", "esms-ledger.db");
   g.key_file = EnvOr("ESMS_LEDGER_KEY", "");
   std::string log_level = EnvOr("ESMS_LEDGER_LOG", "warn");
-  app.add_option("--ledger", g.ledger_dir, "Ledger directory ($ESMS_LEDGER, else ./esms-ledger.db)");
+  app.add_option("--ledger", g.ledger_dir,
+                 "Ledger directory ($ESMS_LEDGER, else ./esms-ledger.db)");
   app.add_option("--key", g.key_file,
                  "Signing key: Ed25519 private key, PKCS#8 PEM, mode 0600 ($ESMS_LEDGER_KEY)");
   app.add_flag("--json", g.json, "Machine output on stdout (messages and progress go to stderr)");
@@ -142,9 +143,11 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   // init
   std::string origin, admin_key, admin_name = "admin";
   auto* init = app.add_subcommand(
-      "init", "Create a ledger: the admin key signs the genesis record, which enrols it; "
-              "writes ledger.pub (the checkpoint verifier key) in the ledger directory");
-  init->add_option("--origin", origin, "Log origin named in every checkpoint, e.g. ars-bretagne.example/esms")
+      "init",
+      "Create a ledger: the admin key signs the genesis record, which enrols it; "
+      "writes ledger.pub (the checkpoint verifier key) in the ledger directory");
+  init->add_option("--origin", origin,
+                   "Log origin named in every checkpoint, e.g. ars-bretagne.example/esms")
       ->required();
   init->add_option("--admin-key", admin_key, "The admin's private key file (PEM)")->required();
   init->add_option("--admin-name", admin_name, "Name under which the admin key is enrolled")
@@ -155,8 +158,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   key->require_subcommand(1);
   std::string key_name, key_out;
   auto* key_new = key->add_subcommand(
-      "new", "Create an Ed25519 key pair: writes the private key (PEM, mode 0600) and prints "
-             "the public key to put in a key.enrolled event");
+      "new",
+      "Create an Ed25519 key pair: writes the private key (PEM, mode 0600) and prints "
+      "the public key to put in a key.enrolled event");
   key_new->add_option("NAME", key_name, "Key name, e.g. ars-bzh-instructor")->required();
   key_new->add_option("--out", key_out, "Private key file to create (never overwritten)")
       ->required();
@@ -164,9 +168,10 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   // append / import
   std::string import_file;
   auto* import = app.add_subcommand(
-      "import", "Append the events of a JSON Lines file in order ('-' = stdin); stops at the "
-                "first refused line and reports its number; lines before it stay appended; "
-                "rerunning the same file is safe (event ids). Lines of at most 8 MiB");
+      "import",
+      "Append the events of a JSON Lines file in order ('-' = stdin); stops at the "
+      "first refused line and reports its number; lines before it stay appended; "
+      "rerunning the same file is safe (event ids). Lines of at most 8 MiB");
   import->alias("append");
   import->add_option("FILE", import_file, "JSON Lines file, or - for stdin")->required();
 
@@ -178,9 +183,10 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
       ->check(kNonNegative);
 
   auto* verify = app.add_subcommand(
-      "verify", "Re-check the whole ledger from its records: hash chain, signatures against "
-                "the keys as enrolled, Merkle tree and checkpoints, indexes. Exit 1 names the "
-                "first bad record");
+      "verify",
+      "Re-check the whole ledger from its records: hash chain, signatures against "
+      "the keys as enrolled, Merkle tree and checkpoints, indexes. Exit 1 names the "
+      "first bad record");
   bool verify_no_signatures = false;
   verify->add_flag(
       "--no-signatures", verify_no_signatures,
@@ -191,9 +197,10 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
       "are checked), the indexes and the head. It does not prove who signed: records "
       "rewritten after the latest checkpoint, chain and tree recomputed, pass it; only the "
       "full verify catches them");
-  auto* checkpoint = app.add_subcommand(
-      "checkpoint", "Sign and keep a checkpoint of the current tree with the ledger key "
-                    "(--key); without --key, print the latest kept checkpoint");
+  auto* checkpoint =
+      app.add_subcommand("checkpoint",
+                         "Sign and keep a checkpoint of the current tree with the ledger key "
+                         "(--key); without --key, print the latest kept checkpoint");
 
   uint64_t prove_seq = 0;
   std::optional<uint64_t> prove_size;
@@ -203,9 +210,10 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
       ->check(kNonNegative);
   std::string prove_format = "text";
   std::optional<std::string> prove_out;
-  prove->add_option("--format", prove_format,
-                    "text (default; --json for JSON) or tlog-proof (a C2SP tlog-proof file, "
-                    "checkable by any C2SP verifier)")
+  prove
+      ->add_option("--format", prove_format,
+                   "text (default; --json for JSON) or tlog-proof (a C2SP tlog-proof file, "
+                   "checkable by any C2SP verifier)")
       ->check(CLI::IsMember({"text", "tlog-proof"}));
   prove->add_option("--out", prove_out, "With --format tlog-proof: file to write (default stdout)");
 
@@ -217,8 +225,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
 
   std::string state_project;
   auto* state = app.add_subcommand(
-      "state", "The project as it stands: status, establishments with rank and entitlement, "
-               "convention, payments, warnings");
+      "state",
+      "The project as it stands: status, establishments with rank and entitlement, "
+      "convention, payments, warnings");
   state->add_option("PROJECT", state_project, "Project id")->required();
   std::optional<std::string> state_at;
   state->add_option("--at", state_at,
@@ -226,23 +235,24 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
                     "its convention's end with no qualifying period is lapsed");
 
   std::string history_key;
-  auto* history = app.add_subcommand(
-      "history", "The records of a project; or of an establishment followed through FINESS "
-                 "changes: its own facts and every project record that names it");
-  history->add_option("PROJECT_OR_FINESS", history_key, "Project id or FINESS number")
-      ->required();
+  auto* history =
+      app.add_subcommand("history",
+                         "The records of a project; or of an establishment followed through FINESS "
+                         "changes: its own facts and every project record that names it");
+  history->add_option("PROJECT_OR_FINESS", history_key, "Project id or FINESS number")->required();
 
   std::string check_project;
   std::optional<std::string> check_at;
   auto* check = app.add_subcommand(
-      "check", "Each payment tranche's conditions, met or not, with the records that prove "
-               "them");
+      "check",
+      "Each payment tranche's conditions, met or not, with the records that prove "
+      "them");
   check->add_option("PROJECT", check_project, "Project id")->required();
   check->add_option("--at", check_at, "Date of the check, YYYY-MM-DD (default: today)");
 
   std::optional<std::string> rules_campaign;
-  auto* rules = app.add_subcommand(
-      "rules", "Print a campaign's rulebook figures, each with its source text");
+  auto* rules =
+      app.add_subcommand("rules", "Print a campaign's rulebook figures, each with its source text");
   rules->add_option("CAMPAIGN", rules_campaign,
                     "amorcage-2021, generalisation-2023, generalisation-2024 or "
                     "generalisation-2025 (default: all)");
@@ -273,8 +283,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
 
   // Not registered in spdlog's global registry: a second run in the same process makes
   // its own.
-  auto logger = std::make_shared<spdlog::logger>(
-      "esms-ledger", std::make_shared<spdlog::sinks::stderr_sink_st>());
+  auto logger = std::make_shared<spdlog::logger>("esms-ledger",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_st>());
   logger->set_level(spdlog::level::from_str(log_level));
   logger->set_pattern("%^%l%$: %v");
   g.log = logger.get();

@@ -17,10 +17,10 @@ class logger;
 namespace esms::cli {
 
 struct Globals {
-  std::string ledger_dir;  // --ledger, $ESMS_LEDGER, ./esms-ledger.db
-  std::string key_file;    // --key, $ESMS_LEDGER_KEY
-  bool json = false;       // --json
-  bool stdin_closed = false;  // fd 0 was closed when the program started (now /dev/null)
+  std::string ledger_dir;         // --ledger, $ESMS_LEDGER, ./esms-ledger.db
+  std::string key_file;           // --key, $ESMS_LEDGER_KEY
+  bool json = false;              // --json
+  bool stdin_closed = false;      // fd 0 was closed when the program started (now /dev/null)
   spdlog::logger* log = nullptr;  // stderr; level from --log-level / $ESMS_LEDGER_LOG
 };
 

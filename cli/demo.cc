@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
@@ -40,7 +40,8 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 constexpr std::string_view kMarkerFile = ".esms-demo";
-constexpr std::string_view kMarkerText = "esms-ledger demo directory: `esms-ledger demo` may replace it\n";
+constexpr std::string_view kMarkerText =
+    "esms-ledger demo directory: `esms-ledger demo` may replace it\n";
 constexpr size_t kGroupCommit = 1000;
 // recordedAt of the demo's records: a fixed clock (2026-01-05T08:00:00Z, then one
 // millisecond per record) from genesis on, so the same seed gives the same ledger and root.
@@ -65,7 +66,8 @@ Status PrepareDir(const fs::path& dir) {
             dir.string(), kMarkerFile));
       }
       fs::remove_all(dir, ec);
-      if (ec) return Status::IoError(fmt::format("cannot remove {}: {}", dir.string(), ec.message()));
+      if (ec)
+        return Status::IoError(fmt::format("cannot remove {}: {}", dir.string(), ec.message()));
     }
   }
   fs::create_directories(dir / "keys", ec);
@@ -239,7 +241,8 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   auto phase_started = std::chrono::steady_clock::now();
   auto end_phase = [&](std::string name) {
     const auto now = std::chrono::steady_clock::now();
-    phases.emplace_back(std::move(name), std::chrono::duration<double>(now - phase_started).count());
+    phases.emplace_back(std::move(name),
+                        std::chrono::duration<double>(now - phase_started).count());
     phase_started = now;
   };
   auto generated = demo::Generator::Create(options);
@@ -433,70 +436,70 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   const std::string ledger_arg = ledger_dir.string();
 
   if (g.json) {
-    json out = {
-        {"dir", dir.string()},
-        {"ledger", ledger_arg},
-        {"scope", gen.scope_name()},
-        {"scale", args.scale},
-        {"seed", args.seed},
-        {"regions", sum.regions},
-        {"organisations", sum.organisations},
-        {"establishments", sum.establishments},
-        {"projects", sum.projects},
-        {"projectsByCampaign", json::object()},
-        {"rejected", sum.rejected},
-        {"balances", sum.balances},
-        {"neverReachingGrappes", sum.never_reaching_grappes},
-        {"extensions", sum.extensions},
-        {"renumberings", sum.renumberings},
-        {"mergers", sum.mergers},
-        {"sonsOrders", sum.sons_orders},
-        {"euFunds", sum.eu_funds},
-        {"measurements", sum.measurements},
-        {"appended", appended},
-        {"existing", existing},
-        {"commits", import.commits()},
-        {"importSeconds", import_seconds},
-        {"eventsPerSecond", static_cast<int64_t>(rate)},
-        {"totalSeconds", total_seconds},
-        {"size", l.size()},
-        {"root", root},
-        {"eventsDigest", ledger::ToHex(digest)},
-        {"featuredProject", sum.featured_project},
-        {"unexpectedRefusals", json::array()},
-        {"attempts", json::array()},
-        {"attemptsRefusedAsExpected", attempts_as_expected},
-        {"prorataProject", sum.prorata_project},
-        {"prorataRemainingCents",
-         prorata_check.has_value() ? json(prorata_check->amount_cents) : json(nullptr)},
-        {"lapsedProject", sum.lapsed_project},
-        {"lapsedStatus", lapsed_status},
-        {"complementProject", sum.complement_project},
-        {"complementRegion", sum.complement_region},
-        {"complementLeadRegion", complement_lead},
-        {"activeDui",
-         {{"at", dui_2024->at.ToString()},
-          {"total", dui_2024->total},
-          {"establishments", dui_2024->establishments},
-          {"target", dui_2024->target},
-          {"percentOfTarget", dui_2024->PercentOfTarget()},
-          {"by", dui_2024->by},
-          {"latestAt", dui_today->at.ToString()},
-          {"latestTotal", dui_today->total},
-          {"latestEstablishments", dui_today->establishments},
-          {"html", html_path.string()},
-          // The generator's own expectation, from the data it drew (a cross-check).
-          {"generatedEnd2024", sum.active_dui_end_2024},
-          {"generatedLatest", sum.active_dui_latest}}},
-        {"phases", json::object()},
-        {"checkpoint", *note},
-        {"verify",
-         {{"ok", v.ok},
-          {"size", v.size},
-          {"root", root},
-          {"firstBad", v.first_bad.has_value() ? json(*v.first_bad) : json(nullptr)},
-          {"problem", v.ok ? json(nullptr) : json(v.problem)}}}};
-    for (const auto& [campaign, n] : sum.projects_by_campaign) out["projectsByCampaign"][campaign] = n;
+    json out = {{"dir", dir.string()},
+                {"ledger", ledger_arg},
+                {"scope", gen.scope_name()},
+                {"scale", args.scale},
+                {"seed", args.seed},
+                {"regions", sum.regions},
+                {"organisations", sum.organisations},
+                {"establishments", sum.establishments},
+                {"projects", sum.projects},
+                {"projectsByCampaign", json::object()},
+                {"rejected", sum.rejected},
+                {"balances", sum.balances},
+                {"neverReachingGrappes", sum.never_reaching_grappes},
+                {"extensions", sum.extensions},
+                {"renumberings", sum.renumberings},
+                {"mergers", sum.mergers},
+                {"sonsOrders", sum.sons_orders},
+                {"euFunds", sum.eu_funds},
+                {"measurements", sum.measurements},
+                {"appended", appended},
+                {"existing", existing},
+                {"commits", import.commits()},
+                {"importSeconds", import_seconds},
+                {"eventsPerSecond", static_cast<int64_t>(rate)},
+                {"totalSeconds", total_seconds},
+                {"size", l.size()},
+                {"root", root},
+                {"eventsDigest", ledger::ToHex(digest)},
+                {"featuredProject", sum.featured_project},
+                {"unexpectedRefusals", json::array()},
+                {"attempts", json::array()},
+                {"attemptsRefusedAsExpected", attempts_as_expected},
+                {"prorataProject", sum.prorata_project},
+                {"prorataRemainingCents",
+                 prorata_check.has_value() ? json(prorata_check->amount_cents) : json(nullptr)},
+                {"lapsedProject", sum.lapsed_project},
+                {"lapsedStatus", lapsed_status},
+                {"complementProject", sum.complement_project},
+                {"complementRegion", sum.complement_region},
+                {"complementLeadRegion", complement_lead},
+                {"activeDui",
+                 {{"at", dui_2024->at.ToString()},
+                  {"total", dui_2024->total},
+                  {"establishments", dui_2024->establishments},
+                  {"target", dui_2024->target},
+                  {"percentOfTarget", dui_2024->PercentOfTarget()},
+                  {"by", dui_2024->by},
+                  {"latestAt", dui_today->at.ToString()},
+                  {"latestTotal", dui_today->total},
+                  {"latestEstablishments", dui_today->establishments},
+                  {"html", html_path.string()},
+                  // The generator's own expectation, from the data it drew (a cross-check).
+                  {"generatedEnd2024", sum.active_dui_end_2024},
+                  {"generatedLatest", sum.active_dui_latest}}},
+                {"phases", json::object()},
+                {"checkpoint", *note},
+                {"verify",
+                 {{"ok", v.ok},
+                  {"size", v.size},
+                  {"root", root},
+                  {"firstBad", v.first_bad.has_value() ? json(*v.first_bad) : json(nullptr)},
+                  {"problem", v.ok ? json(nullptr) : json(v.problem)}}}};
+    for (const auto& [campaign, n] : sum.projects_by_campaign)
+      out["projectsByCampaign"][campaign] = n;
     for (const auto& [name, seconds] : phases) out["phases"][name] = seconds;
     for (const Unexpected& u : unexpected) {
       out["unexpectedRefusals"].push_back(
@@ -539,12 +542,13 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   fmt::print("\n");
 
   Section("2. The ledger");
-  fmt::print("{}: {} records, Merkle root\n  {}\n", ledger_arg, Thousands(static_cast<int64_t>(l.size())),
-             root);
-  fmt::print("Imported {} events in {:.1f} s ({} events/s, {} group commits: one synced write\n"
-             "of at most {} events of any signers, written while the next ones are signed).\n",
-             Thousands(static_cast<int64_t>(appended)), import_seconds,
-             Thousands(static_cast<int64_t>(rate)), import.commits(), kGroupCommit);
+  fmt::print("{}: {} records, Merkle root\n  {}\n", ledger_arg,
+             Thousands(static_cast<int64_t>(l.size())), root);
+  fmt::print(
+      "Imported {} events in {:.1f} s ({} events/s, {} group commits: one synced write\n"
+      "of at most {} events of any signers, written while the next ones are signed).\n",
+      Thousands(static_cast<int64_t>(appended)), import_seconds,
+      Thousands(static_cast<int64_t>(rate)), import.commits(), kGroupCommit);
   fmt::print("Accepted events, for re-import: {}/events.jsonl (digest {})\n", dir.string(),
              ledger::ToHex(digest).substr(0, 16));
   if (!unexpected.empty()) {
@@ -582,9 +586,10 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
 
   Section("4. The second reading of the texts (issue 13)");
   if (!sum.prorata_project.empty()) {
-    fmt::print("Amorçage {}: its deployment tranche (20 %) paid prorata of the usage its file\n"
-               "announced (esms-ledger check {}):\n",
-               sum.prorata_project, sum.prorata_project);
+    fmt::print(
+        "Amorçage {}: its deployment tranche (20 %) paid prorata of the usage its file\n"
+        "announced (esms-ledger check {}):\n",
+        sum.prorata_project, sum.prorata_project);
     if (prorata_check.has_value()) {
       for (const auto& c : prorata_check->conditions) {
         fmt::print("  {} {}: {}\n", c.met ? "[x]" : "[ ]", c.code, c.detail);
@@ -592,24 +597,26 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
     }
   }
   if (!sum.lapsed_project.empty()) {
-    fmt::print("2025 {}: state {} (its contractual duration ended with no qualifying period,\n"
-               "002: the 50 % balance is not paid).\n",
-               sum.lapsed_project, lapsed_status);
+    fmt::print(
+        "2025 {}: state {} (its contractual duration ended with no qualifying period,\n"
+        "002: the 50 % balance is not paid).\n",
+        sum.lapsed_project, lapsed_status);
   }
   if (!sum.complement_project.empty()) {
-    fmt::print("{}: a complément de grappe of region {}, its share of the advance paid by that\n"
-               "region's ARS (payingRegion {}); follow-up stays with the lead region {}.\n",
-               sum.complement_project, sum.complement_region, sum.complement_region,
-               complement_lead);
+    fmt::print(
+        "{}: a complément de grappe of region {}, its share of the advance paid by that\n"
+        "region's ARS (payingRegion {}); follow-up stays with the lead region {}.\n",
+        sum.complement_project, sum.complement_region, sum.complement_region, complement_lead);
   }
 
   Section("5. What the rules refuse");
   fmt::print("Each attempt was imported on its own; a refusal writes nothing.\n");
   for (const Attempted& a : attempts) {
     if (a.refused) {
-      fmt::print("- {}\n  refused {}{}: {}\n", a.attempt.what, a.code,
-                 a.code == a.attempt.expected_code ? "" : " (expected " + a.attempt.expected_code + ")",
-                 a.message);
+      fmt::print(
+          "- {}\n  refused {}{}: {}\n", a.attempt.what, a.code,
+          a.code == a.attempt.expected_code ? "" : " (expected " + a.attempt.expected_code + ")",
+          a.message);
     } else {
       fmt::print("- {}\n  NOT refused (expected {}): the guard does not enforce this rule yet\n",
                  a.attempt.what, a.attempt.expected_code);
@@ -630,9 +637,10 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   if (options.scale == demo::Scale::kRegion) {
     fmt::print("(410 000 is the national target; one region carries a share of it.)\n");
   }
-  fmt::print("The same indicator as a page, with its monthly trajectory and how to verify each\n"
-             "figure: open {} in a browser.\n",
-             html_path.string());
+  fmt::print(
+      "The same indicator as a page, with its monthly trajectory and how to verify each\n"
+      "figure: open {} in a browser.\n",
+      html_path.string());
 
   Section("7. A checkpoint, signed with the admin key");
   fmt::print("{}", *note);
@@ -640,9 +648,10 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
 
   Section("8. verify");
   if (v.ok) {
-    fmt::print("OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes check\n"
-               "root {}\n",
-               Thousands(static_cast<int64_t>(v.size)), root);
+    fmt::print(
+        "OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes check\n"
+        "root {}\n",
+        Thousands(static_cast<int64_t>(v.size)), root);
   } else {
     fmt::print("FAILED: {}\n", v.problem);
   }

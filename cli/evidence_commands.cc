@@ -14,8 +14,8 @@
 #include <memory>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/input.h"
@@ -80,10 +80,10 @@ Result<ledger::NoteVerifier> LoadVerifier(const std::string& arg, std::string_vi
                                         what, verifier.status().message()));
   }
   if (verifier->type != type) {
-    return Status::BadInput(fmt::format(
-        "{}: {} is a {} key", what, verifier->name,
-        verifier->type == ledger::kSignatureTypeEd25519 ? "ledger (Ed25519 note)"
-                                                        : "witness (cosignature/v1)"));
+    return Status::BadInput(fmt::format("{}: {} is a {} key", what, verifier->name,
+                                        verifier->type == ledger::kSignatureTypeEd25519
+                                            ? "ledger (Ed25519 note)"
+                                            : "witness (cosignature/v1)"));
   }
   return verifier;
 }
@@ -116,7 +116,8 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
   projections::BundleOptions options;
   if (a.bundle_cosigned.has_value()) {
     Result<std::string> note = ReadWholeFile(*a.bundle_cosigned);
-    if (!note.ok()) return ReportError(std::move(note).TakeStatus().WithContext("--cosigned"), g.json);
+    if (!note.ok())
+      return ReportError(std::move(note).TakeStatus().WithContext("--cosigned"), g.json);
     options.checkpoint_note = *note;
   }
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
@@ -142,19 +143,21 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
     if (body.ok()) size = body->size;
   }
   if (g.json) {
-    PrintText(json{{"out", a.bundle_out},
-                   {"project", a.bundle_project},
-                   {"at", at->ToString()},
-                   {"records", parsed["records"].size()},
-                   {"keys", parsed["keys"].size()},
-                   {"checkpointSize", size}}
-                  .dump());
+    PrintText(json{
+        {"out", a.bundle_out},
+        {"project", a.bundle_project},
+        {"at", at->ToString()},
+        {"records", parsed["records"].size()},
+        {"keys", parsed["keys"].size()},
+        {"checkpointSize",
+         size}}.dump());
   } else {
-    fmt::print("bundle of {} as of {}: {} records and {} key records, proven against the "
-               "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
-               "{} --trust ledger.pub\n",
-               a.bundle_project, at->ToString(), parsed["records"].size(), parsed["keys"].size(),
-               size, a.bundle_out, a.bundle_out);
+    fmt::print(
+        "bundle of {} as of {}: {} records and {} key records, proven against the "
+        "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
+        "{} --trust ledger.pub\n",
+        a.bundle_project, at->ToString(), parsed["records"].size(), parsed["keys"].size(), size,
+        a.bundle_out, a.bundle_out);
   }
   return kExitOk;
 }
@@ -178,12 +181,12 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
   if (!v.ok) {
     return Refuse(g, PublicCode(v.canonical, v.code), v.problem, kExitVerificationFailed, v.seq);
   }
-  std::string summary = fmt::format(
-      "bundle verified: {} records proven against checkpoint {} of {} (root {}){}", v.records,
-      v.checkpoint_size, v.origin, ledger::ToHex(v.root),
-      v.witness_time.has_value() ? fmt::format(", cosigned by {} at {}", witness->name,
-                                               *v.witness_time)
-                                 : std::string());
+  std::string summary =
+      fmt::format("bundle verified: {} records proven against checkpoint {} of {} (root {}){}",
+                  v.records, v.checkpoint_size, v.origin, ledger::ToHex(v.root),
+                  v.witness_time.has_value()
+                      ? fmt::format(", cosigned by {} at {}", witness->name, *v.witness_time)
+                      : std::string());
   if (v.check.has_value()) {
     // The same verdict `check PROJECT --at DATE --json` prints.
     fmt::print(stderr, "{}\n", summary);
@@ -205,9 +208,10 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
                    {"root", ledger::ToHex(v.root)}}
                   .dump());
   } else {
-    fmt::print("{}\nactive DUI files as of {}: {} over {} establishments, each a signed, "
-               "proven measurement\n",
-               summary, v.claim.at.ToString(), v.claim.total, v.claim.evidence.size());
+    fmt::print(
+        "{}\nactive DUI files as of {}: {} over {} establishments, each a signed, "
+        "proven measurement\n",
+        summary, v.claim.at.ToString(), v.claim.total, v.claim.evidence.size());
   }
   return kExitOk;
 }
@@ -263,11 +267,11 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
                   kExitVerificationFailed);
   }
   if (previous->has_value() && (*previous)->witness != a.witness_name) {
-    return ReportError(Status::InvalidArgument(
-                           error_code::kUsage,
-                           fmt::format("the state file {} is the witness {}'s, not {}'s",
-                                       a.witness_state, (*previous)->witness, a.witness_name)),
-                       g.json);
+    return ReportError(
+        Status::InvalidArgument(error_code::kUsage,
+                                fmt::format("the state file {} is the witness {}'s, not {}'s",
+                                            a.witness_state, (*previous)->witness, a.witness_name)),
+        g.json);
   }
   auto latest = l.LatestCheckpoint();
   if (!latest.ok()) return ReportError(latest.status(), g.json);
@@ -299,12 +303,12 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
     auto proof = l.ConsistencyProof(old.size, cp->size);
     if (!proof.ok()) return ReportError(proof.status(), g.json);
     if (!ledger::VerifyConsistency(old.size, cp->size, *proof, old.root, cp->root)) {
-      return Refuse(g, kConsistencyFailed,
-                    fmt::format("the checkpoint of size {} (root {}) does not extend the one of "
-                                "size {} (root {}) this witness cosigned",
-                                cp->size, ledger::ToHex(cp->root), old.size,
-                                ledger::ToHex(old.root)),
-                    kExitVerificationFailed);
+      return Refuse(
+          g, kConsistencyFailed,
+          fmt::format("the checkpoint of size {} (root {}) does not extend the one of "
+                      "size {} (root {}) this witness cosigned",
+                      cp->size, ledger::ToHex(cp->root), old.size, ledger::ToHex(old.root)),
+          kExitVerificationFailed);
     }
   }
   const uint64_t now = static_cast<uint64_t>(std::time(nullptr));
@@ -331,12 +335,13 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
   if (!s.ok()) return ReportError(s, g.json);
   const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
   if (g.json) {
-    PrintText(json{{"note", cosigned},
-                   {"size", cp->size},
-                   {"root", ledger::ToHex(cp->root)},
-                   {"witness", vkey},
-                   {"time", now}}
-                  .dump());
+    PrintText(json{
+        {"note", cosigned},
+        {"size", cp->size},
+        {"root", ledger::ToHex(cp->root)},
+        {"witness", vkey},
+        {"time",
+         now}}.dump());
   } else {
     fmt::print(stderr, "cosigned checkpoint {} of {} as witness {}\n", cp->size, cp->origin, vkey);
     std::fwrite(cosigned.data(), 1, cosigned.size(), stdout);
@@ -371,13 +376,15 @@ bool WriteAll(int fd, std::string_view contents) {
 // An --out that names a FIFO or a device node: written through, never replaced.
 Status WriteThrough(const std::filesystem::path& path, std::string_view contents) {
   int fd = ::open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) return Status::IoError(fmt::format("open {}: {}", path.string(), std::strerror(errno)));
+  if (fd < 0)
+    return Status::IoError(fmt::format("open {}: {}", path.string(), std::strerror(errno)));
   const bool written = WriteAll(fd, contents);
   const int error = errno;
   if (::close(fd) != 0 && written) {
     return Status::IoError(fmt::format("close {}: {}", path.string(), std::strerror(errno)));
   }
-  if (!written) return Status::IoError(fmt::format("write {}: {}", path.string(), std::strerror(error)));
+  if (!written)
+    return Status::IoError(fmt::format("write {}: {}", path.string(), std::strerror(error)));
   return Status::OK();
 }
 
@@ -400,8 +407,8 @@ Status WriteFileAtomically(const std::filesystem::path& given, std::string_view 
       target = link;
     }
     if (S_ISDIR(target.st_mode)) {
-      return Status::InvalidArgument(
-          error_code::kUsage, fmt::format("{} is a directory, not a file", given.string()));
+      return Status::InvalidArgument(error_code::kUsage,
+                                     fmt::format("{} is a directory, not a file", given.string()));
     }
     if (S_ISFIFO(target.st_mode) || S_ISCHR(target.st_mode) || S_ISBLK(target.st_mode)) {
       return WriteThrough(given, contents);
@@ -429,7 +436,8 @@ Status WriteFileAtomically(const std::filesystem::path& given, std::string_view 
     return s;
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IoError(fmt::format("create {}: {}", tmp.string(), std::strerror(errno)));
+  if (fd < 0)
+    return Status::IoError(fmt::format("create {}: {}", tmp.string(), std::strerror(errno)));
   if (!WriteAll(fd, contents)) {
     const int error = errno;
     ::close(fd);

@@ -23,8 +23,8 @@
 #include <string>
 #include <string_view>
 
-#include "cli/commands.h"
 #include "base/status.h"
+#include "cli/commands.h"
 
 namespace CLI {
 class App;

@@ -23,8 +23,9 @@ std::string Errno(int error) { return std::strerror(error); }
 
 LineReader::LineReader(int fd, std::string name, size_t max_line)
     : fd_(fd), name_(std::move(name)), max_line_(max_line) {
-  struct stat st{};
-  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode)) total_bytes_ = static_cast<uint64_t>(st.st_size);
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0 && S_ISREG(st.st_mode))
+    total_bytes_ = static_cast<uint64_t>(st.st_size);
 }
 
 LineReader::~LineReader() {
@@ -46,7 +47,7 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& file, bo
     return Status::InvalidArgument(
         error_code::kUsage, fmt::format("cannot read events file {}: {}", file, Errno(errno)));
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
     ::close(fd);
     return Status::InvalidArgument(
@@ -68,9 +69,8 @@ LineReader::Next LineReader::Read(std::string* line, Status* error) {
     }
     if (buffer_.size() - start_ > max_line_) {
       line->assign(buffer_, start_, std::min<size_t>(buffer_.size() - start_, 256));
-      *error = Status::BadInput(
-          fmt::format("line longer than the limit of {} bytes ({} MiB)", max_line_,
-                      max_line_ >> 20));
+      *error = Status::BadInput(fmt::format("line longer than the limit of {} bytes ({} MiB)",
+                                            max_line_, max_line_ >> 20));
       return Next::kError;
     }
     if (eof_) {
@@ -112,7 +112,7 @@ Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t l
     return Status::BadInput(fmt::format("cannot read {} {}: {}", what, name, Errno(errno)));
   }
   std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* f) { ::close(*f); });
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     return Status::IoError(fmt::format("cannot read {} {}: {}", what, name, Errno(errno)));
   }
@@ -120,8 +120,8 @@ Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t l
     return Status::BadInput(fmt::format("cannot read {} {}: it is a directory", what, name));
   }
   auto too_large = [&] {
-    return Status::BadInput(fmt::format("{} {} is larger than the limit of {} bytes", what, name,
-                                        limit));
+    return Status::BadInput(
+        fmt::format("{} {} is larger than the limit of {} bytes", what, name, limit));
   };
   if (S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) > limit) return too_large();
   std::string text;

@@ -10,12 +10,10 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "projections/appender.h"
-#include "projections/projector.h"
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/records.h"
@@ -25,6 +23,8 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
+#include "projections/appender.h"
+#include "projections/projector.h"
 
 namespace esms::cli {
 namespace {
@@ -92,8 +92,8 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
     created_top = p;
     if (p == p.parent_path()) break;
   }
-  const bool was_empty_dir = created_top.empty() && fs::is_directory(dir, ec) &&
-                             fs::is_empty(dir, ec);
+  const bool was_empty_dir =
+      created_top.empty() && fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
   auto created = Ledger::Create(g.ledger_dir, origin, admin_name, *key);
   if (!created.ok()) {
     const Status& s = created.status();
@@ -295,8 +295,7 @@ int CmdImport(const Globals& g, const std::string& file) {
     std::fputs("]}\n", stdout);
     std::fflush(stdout);
   } else {
-    fmt::print("appended {}, already present {}; ledger size {}\n", appended, existing,
-               l.size());
+    fmt::print("appended {}, already present {}; ledger size {}\n", appended, existing, l.size());
   }
   return kExitOk;
 }
@@ -350,14 +349,16 @@ int CmdVerify(const Globals& g, bool check_signatures) {
                {"problem", r.ok ? json(nullptr) : json(r.problem)},
                {"signatures", check_signatures}});
   } else if (r.ok && check_signatures) {
-    fmt::print("OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes "
-               "check\nroot {}\n",
-               r.size, Hex(r.root));
+    fmt::print(
+        "OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes "
+        "check\nroot {}\n",
+        r.size, Hex(r.root));
   } else if (r.ok) {
-    fmt::print("OK (structural verify, record signatures not checked): {} records; canonical "
-               "bytes, hash chain, key rules, Merkle tree, checkpoints and indexes check\n"
-               "root {}\n",
-               r.size, Hex(r.root));
+    fmt::print(
+        "OK (structural verify, record signatures not checked): {} records; canonical "
+        "bytes, hash chain, key rules, Merkle tree, checkpoints and indexes check\n"
+        "root {}\n",
+        r.size, Hex(r.root));
   } else {
     fmt::print("FAILED{}: {}\n",
                check_signatures ? "" : " (structural verify, record signatures not checked)",
@@ -374,9 +375,9 @@ int CmdCheckpoint(const Globals& g) {
     auto latest = (*opened)->LatestCheckpoint();
     if (!latest.ok()) return ReportError(latest.status(), g.json);
     if (!latest->has_value()) {
-      return ReportError(Status::NotFound(error_code::kNotFound,
-                                          "no checkpoint kept yet; sign one with --key"),
-                         g.json);
+      return ReportError(
+          Status::NotFound(error_code::kNotFound, "no checkpoint kept yet; sign one with --key"),
+          g.json);
     }
     note = **latest;
   } else {
@@ -437,10 +438,10 @@ int CmdConsistency(const Globals& g, uint64_t old_size, uint64_t new_size) {
   if (!opened.ok()) return ReportError(opened.status(), g.json);
   const Ledger& l = **opened;
   if (old_size > new_size || new_size > l.size()) {
-    return ReportError(Status::BadInput(fmt::format(
-                           "need OLD <= NEW <= ledger size ({}), got {} and {}", l.size(),
-                           old_size, new_size)),
-                       g.json);
+    return ReportError(
+        Status::BadInput(fmt::format("need OLD <= NEW <= ledger size ({}), got {} and {}", l.size(),
+                                     old_size, new_size)),
+        g.json);
   }
   auto proof = l.ConsistencyProof(old_size, new_size);
   if (!proof.ok()) return ReportError(proof.status(), g.json);

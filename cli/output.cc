@@ -120,8 +120,7 @@ void Progress::Update(uint64_t done) {
 
 void Progress::Draw(uint64_t done) {
   constexpr int kWidth = 30;
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   uint64_t rate = seconds > 0 ? static_cast<uint64_t>(done / seconds) : 0;
   if (total_ > 0) {
     int filled = static_cast<int>(kWidth * std::min(done, total_) / total_);

@@ -70,7 +70,7 @@ int CmdCheck(const Globals& g, const std::string& project, const std::optional<s
   auto p = OpenProjected(g);
   if (!p.ok()) return ReportError(p.status(), g.json);
   auto report = projections::CheckProject(p->projector->state(), project, *date,
-                                           projections::LedgerSigners(*p->ledger));
+                                          projections::LedgerSigners(*p->ledger));
   if (!report.ok()) return ReportError(report.status(), g.json);
   Print(g.json ? projections::ToJson(*report) : projections::ToText(*report));
   return kExitOk;

@@ -25,8 +25,8 @@ Result<std::string> RecordJson(const ledger::Record& r) {
 }
 
 std::string RecordLine(const ledger::Record& r) {
-  return fmt::format("{:>8}  {}  {:<20} {:<30} {:<18} {}", r.seq, r.at, r.type, r.stream,
-                     r.signer, r.event_id);
+  return fmt::format("{:>8}  {}  {:<20} {:<30} {:<18} {}", r.seq, r.at, r.type, r.stream, r.signer,
+                     r.event_id);
 }
 
 }  // namespace esms::cli

@@ -6,8 +6,8 @@
 
 #include <string>
 
-#include "ledger/record.h"
 #include "base/status.h"
+#include "ledger/record.h"
 
 namespace esms::cli {
 

@@ -5,8 +5,8 @@
 #include <memory>
 #include <vector>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "cli/evidence_commands.h"
 #include "cli/output.h"
@@ -150,8 +150,7 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
     auto provenance = Provenance(**ledger);
     if (!provenance.ok()) return ReportError(provenance.status(), g.json);
     provenance->bundle_file = args.bundle;
-    text = RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at),
-                               *provenance);
+    text = RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at), *provenance);
   }
 
   // The bundle first: when it cannot be made (no checkpoint yet), nothing is written.
@@ -160,8 +159,9 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
     if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g.json);
     Status written = WriteFileAtomically(*args.bundle, *bundle);
     if (!written.ok()) return ReportError(written, g.json);
-    std::fprintf(stderr, "evidence bundle of %zu measurements written to %s (check it with: "
-                         "esms-ledger verify-bundle %s --trust ledger.pub)\n",
+    std::fprintf(stderr,
+                 "evidence bundle of %zu measurements written to %s (check it with: "
+                 "esms-ledger verify-bundle %s --trust ledger.pub)\n",
                  report->evidence.size(), args.bundle->c_str(), args.bundle->c_str());
   }
 
@@ -174,8 +174,9 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
   if (g.json) {
     PrintStdout(projections::ToJson(*report));
   } else {
-    std::fprintf(stderr, "active DUI files at %s: %s (%s %% of the %s target); %s report "
-                         "written to %s\n",
+    std::fprintf(stderr,
+                 "active DUI files at %s: %s (%s %% of the %s target); %s report "
+                 "written to %s\n",
                  r.at.ToString().c_str(), projections::GroupDigits(report->total).c_str(),
                  std::to_string(report->PercentOfTarget()).c_str(),
                  projections::GroupDigits(report->target).c_str(), r.format.c_str(),

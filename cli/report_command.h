@@ -21,9 +21,9 @@ class App;
 namespace esms::cli {
 
 struct ReportArgs {
-  std::string indicator;              // INDICATOR: only "active-dui" today
-  std::string at;                     // --at YYYY-MM-DD
-  std::optional<std::string> by;      // --by region|department|project|campaign
+  std::string indicator;          // INDICATOR: only "active-dui" today
+  std::string at;                 // --at YYYY-MM-DD
+  std::optional<std::string> by;  // --by region|department|project|campaign
   // --format table|csv|json|html; not given: json with the global --json, else table.
   std::optional<std::string> format;
   std::optional<std::string> out;     // --out FILE (default stdout)

@@ -28,13 +28,13 @@ inline constexpr std::string_view kHtmlLineColour = "#1f6feb";
 
 // Where the figures can be checked.
 struct HtmlProvenance {
-  std::string origin;         // the ledger's log origin
-  uint64_t ledger_size = 0;   // records in the ledger when the report was made
-  std::string ledger_root;    // lowercase hex Merkle root at ledger_size
+  std::string origin;        // the ledger's log origin
+  uint64_t ledger_size = 0;  // records in the ledger when the report was made
+  std::string ledger_root;   // lowercase hex Merkle root at ledger_size
   // The latest signed checkpoint kept by the ledger, if any.
   std::optional<std::string> checkpoint_note;
   uint64_t checkpoint_size = 0;
-  std::string checkpoint_root;  // lowercase hex
+  std::string checkpoint_root;             // lowercase hex
   std::optional<std::string> bundle_file;  // --bundle FILE, when written with the page
 };
 

@@ -15,9 +15,7 @@ std::optional<Tranche> TrancheOf(std::string_view id) {
 
 }  // namespace
 
-std::string_view GuichetId(Guichet g) {
-  return g == Guichet::kNational ? "national" : "regional";
-}
+std::string_view GuichetId(Guichet g) { return g == Guichet::kNational ? "national" : "regional"; }
 
 std::string_view WindowKindId(WindowKind k) {
   return k == WindowKind::kMultiRegional ? "multi-regional" : "regional";
@@ -29,8 +27,7 @@ GuichetDecision DecideGuichet(Campaign campaign, int unique_essms, int regions) 
   d.unique_essms = unique_essms;
   d.regions = regions;
   d.source = rules.has_national_guichet.source;
-  const std::string counts = std::to_string(unique_essms) + " ESSMS in " +
-                             std::to_string(regions) +
+  const std::string counts = std::to_string(unique_essms) + " ESSMS in " + std::to_string(regions) +
                              (regions == 1 ? " region" : " regions");
   if (!rules.has_national_guichet.value) {
     // 001 "La phase d'amorçage": filed with the ARS of the head office or of the region
@@ -45,12 +42,12 @@ GuichetDecision DecideGuichet(Campaign campaign, int unique_essms, int regions) 
   d.source = rules.national_guichet_min_essms.source;
   if (unique_essms >= threshold && regions > 1) {
     d.guichet = Guichet::kNational;
-    d.reason = counts + ": national (" + std::to_string(threshold) +
-               " or more ESSMS in several regions)";
+    d.reason =
+        counts + ": national (" + std::to_string(threshold) + " or more ESSMS in several regions)";
   } else if (unique_essms >= threshold) {
     d.guichet = Guichet::kRegional;
-    d.reason = counts + ": regional (" + std::to_string(threshold) +
-               " or more ESSMS, but one region)";
+    d.reason =
+        counts + ": regional (" + std::to_string(threshold) + " or more ESSMS, but one region)";
   } else {
     d.guichet = Guichet::kRegional;
     d.reason = counts + ": regional (fewer than " + std::to_string(threshold) + " ESSMS)";
@@ -63,8 +60,8 @@ WindowCheck CheckSubmissionWindow(Campaign campaign, Date submitted_at, int regi
   WindowCheck c;
   // Multi-regional = establishments in more than one region (000 §4.6, 003 §8).
   c.kind = regions > 1 ? WindowKind::kMultiRegional : WindowKind::kRegional;
-  c.window = c.kind == WindowKind::kMultiRegional ? rules.multiregional_window
-                                                  : rules.regional_window;
+  c.window =
+      c.kind == WindowKind::kMultiRegional ? rules.multiregional_window : rules.regional_window;
   const std::string kind(WindowKindId(c.kind));
   if (!c.window) {
     // DOMAIN.md §1: 2025 has no dates in the seeds; say so rather than invent them.
@@ -76,12 +73,10 @@ WindowCheck CheckSubmissionWindow(Campaign campaign, Date submitted_at, int regi
   }
   c.checked = true;
   c.within = c.window->Contains(submitted_at);
-  const std::string range = c.window->opens.ToString() + " to " +
-                            c.window->closes.ToString() + " (" +
-                            std::string(c.window->source) + ")";
+  const std::string range = c.window->opens.ToString() + " to " + c.window->closes.ToString() +
+                            " (" + std::string(c.window->source) + ")";
   if (c.within) {
-    c.detail = "submitted " + submitted_at.ToString() + ", within the " + kind + " window " +
-               range;
+    c.detail = "submitted " + submitted_at.ToString() + ", within the " + kind + " window " + range;
   } else if (submitted_at > c.window->closes) {
     // 000 §4.6 / 003 §8: "Tout dossier déposé après la date de clôture [...] sera
     // considéré comme non recevable."

@@ -11,11 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/date.h"
 #include "domain/events.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
-#include "base/status.h"
 
 namespace esms::domain {
 

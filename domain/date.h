@@ -33,8 +33,8 @@ class Date {
   static std::optional<Date> FromCivil(int year, int month, int day);
 
   int year() const;
-  int month() const;  // 1..12
-  int day() const;    // 1..31
+  int month() const;                      // 1..12
+  int day() const;                        // 1..31
   int64_t days() const { return days_; }  // days since 1970-01-01
 
   Date AddDays(int64_t n) const { return Date(days_ + n); }

@@ -24,8 +24,8 @@ OgIndex IndexOgs(const std::vector<OrganisationEntry>& organisations) {
 Result<const OrganisationEntry*> OgOf(const OgIndex& index, const EstablishmentEntry& e) {
   auto it = index.find(e.finess_ej.str());
   if (it == index.end()) {
-    return Status::BadInput("establishment " + e.finess.str() + " names OG " +
-                            e.finess_ej.str() + ", which is not among the organisations");
+    return Status::BadInput("establishment " + e.finess.str() + " names OG " + e.finess_ej.str() +
+                            ", which is not among the organisations");
   }
   return it->second;
 }
@@ -59,10 +59,9 @@ Status CheckLineInputs(const EstablishmentEntry& e) {
   if (e.saad_hours) {
     const SaadHours& h = *e.saad_hours;
     if (h.total <= 0 || h.eligible < 0 || h.eligible > h.total) {
-      return Status::BadInput("establishment " + e.finess.str() + ": SAAD hours need 0 <= " +
-                              "eligible <= total and total > 0 (got " +
-                              std::to_string(h.eligible) + " / " + std::to_string(h.total) +
-                              ")");
+      return Status::BadInput("establishment " + e.finess.str() +
+                              ": SAAD hours need 0 <= " + "eligible <= total and total > 0 (got " +
+                              std::to_string(h.eligible) + " / " + std::to_string(h.total) + ")");
     }
   }
   if (e.equipment_quote_cents && *e.equipment_quote_cents < 0) {
@@ -103,11 +102,11 @@ void AppendNote(std::string* note, const std::string& text) {
 // ESSMS the entitlement is computed over). 2023: the flat 100 000 €; 2024+:
 // min(requested, 100 000 €).
 Money AmoaForRegroupement(const Rulebook& rules,
-                          const std::vector<EstablishmentEntry>& establishments,
-                          const OgIndex& ogs, Money requested, std::vector<std::string>* notes) {
+                          const std::vector<EstablishmentEntry>& establishments, const OgIndex& ogs,
+                          Money requested, std::vector<std::string>* notes) {
   if (rules.amoa_model.value == AmoaModel::kNone) {
-    notes->push_back("AMOA request ignored: no separate AMOA amount in " +
-                     std::string(rules.id) + " (" + std::string(rules.amoa_model.source) + ")");
+    notes->push_back("AMOA request ignored: no separate AMOA amount in " + std::string(rules.id) +
+                     " (" + std::string(rules.amoa_model.source) + ")");
     return Money::Zero();
   }
   std::set<std::string> og_numbers;
@@ -124,8 +123,10 @@ Money AmoaForRegroupement(const Rulebook& rules,
     }
   }
   if (og_numbers.size() < 2) {
-    notes->push_back("AMOA not funded: a single small OG is no regroupement; at least two "
-                     "OGs, all small (" + std::string(rules.amoa_amount.source) + ")");
+    notes->push_back(
+        "AMOA not funded: a single small OG is no regroupement; at least two "
+        "OGs, all small (" +
+        std::string(rules.amoa_amount.source) + ")");
     return Money::Zero();
   }
   if (rules.amoa_model.value == AmoaModel::kFlat) return rules.amoa_amount.value;
@@ -197,10 +198,10 @@ ProjectShape ShapeOf(const std::vector<EstablishmentEntry>& establishments) {
 //   5. line total = forfait + equipment; project total = sum of lines + AMOA.
 // Interpretation (mixed grappes, DOMAIN.md §3): ranks run over the whole project
 // whatever the situations; each ESSMS gets its own situation's rate at its rank.
-Result<ProjectEntitlement> ComputeEntitlement(
-    Campaign campaign, const std::vector<OrganisationEntry>& organisations,
-    const std::vector<EstablishmentEntry>& establishments,
-    std::optional<Money> amoa_requested) {
+Result<ProjectEntitlement> ComputeEntitlement(Campaign campaign,
+                                              const std::vector<OrganisationEntry>& organisations,
+                                              const std::vector<EstablishmentEntry>& establishments,
+                                              std::optional<Money> amoa_requested) {
   const Rulebook& rules = RulebookFor(campaign);
   RETURN_IF_ERROR(CheckListShape(establishments));
   if (amoa_requested && amoa_requested->cents() < 0) {
@@ -268,8 +269,7 @@ Result<ProjectEntitlement> ComputeEntitlement(
             Min(Money::Cents(*e.equipment_quote_cents), rules.small_og_equipment_cap.value);
       } else {
         AppendNote(&line.note, "equipment quote not funded: OG " + og->finess_ej.str() +
-                                   " is not small (" + std::to_string(og->essms_total) +
-                                   " ESSMS)");
+                                   " is not small (" + std::to_string(og->essms_total) + " ESSMS)");
       }
     }
     line.total = line.forfait + line.small_og_equipment;
@@ -308,14 +308,15 @@ Result<GrappeSizeAssessment> AssessGrappeSize(
     a.required_essms = rules.grappe_ideal_essms.For(shape.overseas_or_corsica);
     a.source = refusal ? rules.grappe_size_is_refusal.source : rules.grappe_ideal_essms.source;
     a.below = a.unique_essms < a.required_essms;
-    a.outcome = !a.below ? GrappeSizeAssessment::Outcome::kOk
+    a.outcome = !a.below  ? GrappeSizeAssessment::Outcome::kOk
                 : refusal ? GrappeSizeAssessment::Outcome::kRefusal
                           : GrappeSizeAssessment::Outcome::kWarning;
     a.detail = std::to_string(a.unique_essms) + " unique FINESS ET" + where +
                (refusal ? "; at least " : "; ideally ") + std::to_string(a.required_essms) +
                " or more" +
-               (!a.below ? "" : refusal ? ": below the campaign's minimum"
-                                        : ": below, left to the ARS's judgement");
+               (!a.below  ? ""
+                : refusal ? ": below the campaign's minimum"
+                          : ": below, left to the ARS's judgement");
     return a;
   }
 
@@ -348,8 +349,9 @@ Result<GrappeSizeAssessment> AssessGrappeSize(
   }
   if (all_medium_or_large) {
     a.outcome = GrappeSizeAssessment::Outcome::kOk;
-    a.detail += ": below, but carried by medium or large OGs changing their solution "
-                "(funded for at most 30 ESMS)";
+    a.detail +=
+        ": below, but carried by medium or large OGs changing their solution "
+        "(funded for at most 30 ESMS)";
     return a;
   }
   a.outcome = GrappeSizeAssessment::Outcome::kRefusal;

@@ -11,11 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/events.h"
 #include "domain/finess.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
-#include "base/status.h"
 
 namespace esms::domain {
 
@@ -25,22 +25,22 @@ struct EntitlementLine {
   Finess finess_ej;
   int rank = 0;  // 1-based, over the whole project in listing order
   Situation situation = Situation::kAcquisition;
-  bool small_og = false;   // its OG runs fewer than 15 ESSMS (8 overseas / Corsica)
-  Money usage;             // usage development at its rank (amorçage: the forfait)
-  Money software;          // software equipment at its rank (upgrade, amorçage: 0)
-  Money forfait;           // usage + software, SAAD-prorated, rounded down once
+  bool small_og = false;     // its OG runs fewer than 15 ESSMS (8 overseas / Corsica)
+  Money usage;               // usage development at its rank (amorçage: the forfait)
+  Money software;            // software equipment at its rank (upgrade, amorçage: 0)
+  Money forfait;             // usage + software, SAAD-prorated, rounded down once
   Money small_og_equipment;  // min(quote, cap) for a small OG's ESSMS, else 0
-  Money total;             // forfait + small_og_equipment
-  std::string note;        // e.g. "SAAD prorata 800/1000 h", "rank 31 > 30: not funded"
+  Money total;               // forfait + small_og_equipment
+  std::string note;          // e.g. "SAAD prorata 800/1000 h", "rank 31 > 30: not funded"
 };
 
 // A project's entitlement: the lines in rank order and the totals.
 struct ProjectEntitlement {
   Campaign campaign = Campaign::kGeneralisation2024;
   std::vector<EntitlementLine> lines;
-  Money essms_total;  // sum of the lines' totals
-  Money amoa;         // AMOA for a grappe of small OGs (0 if none)
-  Money total;        // essms_total + amoa: the single lump-sum subsidy
+  Money essms_total;               // sum of the lines' totals
+  Money amoa;                      // AMOA for a grappe of small OGs (0 if none)
+  Money total;                     // essms_total + amoa: the single lump-sum subsidy
   std::vector<std::string> notes;  // project-level remarks (AMOA refused, ...)
 };
 
@@ -54,19 +54,19 @@ struct ProjectEntitlement {
 // Errors: BAD_INPUT (empty list, unknown OG, negative quote, impossible SAAD hours),
 // DUPLICATE_FINESS (a FINESS ET listed twice), INVALID_PROJECT_KIND (amorçage project
 // mixing acquisition and conformity).
-Result<ProjectEntitlement> ComputeEntitlement(
-    Campaign campaign, const std::vector<OrganisationEntry>& organisations,
-    const std::vector<EstablishmentEntry>& establishments,
-    std::optional<Money> amoa_requested);
+Result<ProjectEntitlement> ComputeEntitlement(Campaign campaign,
+                                              const std::vector<OrganisationEntry>& organisations,
+                                              const std::vector<EstablishmentEntry>& establishments,
+                                              std::optional<Money> amoa_requested);
 
 // The shape of a project: what the size, guichet and window rules count.
 struct ProjectShape {
-  int unique_essms = 0;  // unique FINESS ET
-  int ogs = 0;           // distinct OGs (finess_ej) of those establishments
-  int regions = 0;       // distinct regions of those establishments
+  int unique_essms = 0;              // unique FINESS ET
+  int ogs = 0;                       // distinct OGs (finess_ej) of those establishments
+  int regions = 0;                   // distinct regions of those establishments
   bool overseas_or_corsica = false;  // every ESSMS's FINESS is 2A/2B/97/98
-  int acquisitions = 0;  // ESSMS in situation acquisition
-  int upgrades = 0;      // ESSMS in situation upgrade
+  int acquisitions = 0;              // ESSMS in situation acquisition
+  int upgrades = 0;                  // ESSMS in situation upgrade
 };
 
 ProjectShape ShapeOf(const std::vector<EstablishmentEntry>& establishments);
@@ -79,13 +79,13 @@ struct GrappeSizeAssessment {
     kRefusal,  // GRAPPE_TOO_SMALL as a refusal: amorçage acquisition
   };
   Outcome outcome = Outcome::kOk;
-  bool below = false;        // below a threshold that applies
+  bool below = false;  // below a threshold that applies
   int unique_essms = 0;
   int ogs = 0;
   bool overseas_or_corsica = false;
-  int required_essms = 0;    // 0 = no threshold applies
-  int required_ogs = 0;      // 0 = no OG threshold (généralisation)
-  std::string detail;        // human explanation, with the figures
+  int required_essms = 0;  // 0 = no threshold applies
+  int required_ogs = 0;    // 0 = no OG threshold (généralisation)
+  std::string detail;      // human explanation, with the figures
   std::string_view source;
 };
 

@@ -37,10 +37,9 @@ static_assert(std::endian::native == std::endian::little,
 using WireStructs =
     std::tuple<wire::ProjectSubmitted, wire::ProjectSelected, wire::ProjectRejected,
                wire::ConventionSigned, wire::PaymentIssued, wire::IndicatorMeasured,
-               wire::GrappeExtended, wire::InvoiceReceived, wire::FinessChanged,
-               wire::SonsOrdered, wire::EuFundingDeclared, wire::ExpensesCertified,
-               wire::SolutionReferenced, wire::TargetsAdjusted, wire::FundingRecorded, void,
-               void, wire::EventVoided>;
+               wire::GrappeExtended, wire::InvoiceReceived, wire::FinessChanged, wire::SonsOrdered,
+               wire::EuFundingDeclared, wire::ExpensesCertified, wire::SolutionReferenced,
+               wire::TargetsAdjusted, wire::FundingRecorded, void, void, wire::EventVoided>;
 template <typename T, size_t I = 0>
 constexpr size_t IndexOf() {
   if constexpr (std::is_same_v<T, std::variant_alternative_t<I, EventData>>)

@@ -35,8 +35,8 @@
 #include <string_view>
 #include <vector>
 
-#include "domain/events.h"
 #include "base/status.h"
+#include "domain/events.h"
 
 namespace esms::domain {
 
@@ -54,16 +54,14 @@ Result<std::vector<uint8_t>> EncodePayload(const EventData& data);
 // of that type (a malformed or truncated message, an invalid FINESS, an unknown
 // enumerant, ...) or the type is unknown; Status::Internal for the ledger-owned
 // key types. Never throws.
-Result<EventData> DecodePayload(std::string_view type,
-                                std::span<const uint8_t> payload);
+Result<EventData> DecodePayload(std::string_view type, std::span<const uint8_t> payload);
 
 // As DecodePayload, without the canonical-form checks (isCanonical and the
 // re-encoding that DecodePayload does to refuse a second byte form): for bytes
 // this program encoded itself with EncodePayload and kept under its own
 // integrity check (a projection snapshot's digest), never for bytes read from
 // records. Still DataLoss for a malformed message or an invalid value.
-Result<EventData> DecodeTrustedPayload(std::string_view type,
-                                       std::span<const uint8_t> payload);
+Result<EventData> DecodeTrustedPayload(std::string_view type, std::span<const uint8_t> payload);
 
 // The compact JSON object text of `data`, with the INTERFACE.md field names:
 // integers as integers, dates as "YYYY-MM-DD", optional fields only when

@@ -27,10 +27,9 @@ std::string_view ToString(Role value) { return EnumToName(value); }
 std::string_view ToString(AdjustedIndicator value) { return EnumToName(value); }
 
 Result<Role> ParseRole(std::string_view text) {
-  if (auto role = internal::EnumFromName<Role>(text))
-    return *role;
-  return Status::BadInput(Quote(text) + " is not a role (expected one of: " +
-                          internal::EnumNameList<Role>() + ")");
+  if (auto role = internal::EnumFromName<Role>(text)) return *role;
+  return Status::BadInput(
+      Quote(text) + " is not a role (expected one of: " + internal::EnumNameList<Role>() + ")");
 }
 
 // A project's events carry its id (`project`), an establishment's facts its
@@ -56,9 +55,8 @@ std::string StreamOf(const EventData& data) {
 bool IsValidIdentifier(std::string_view text) {
   if (text.empty() || text.size() > 128) return false;
   for (char c : text) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                    (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                    c == ':' || c == '/' || c == '-';
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
     if (!ok) return false;
   }
   return true;
@@ -80,8 +78,7 @@ Status CheckText(const std::string& text, const std::string& path) {
   for (char c : text) {
     const auto b = static_cast<unsigned char>(c);
     if (b < 0x20 || b == 0x7F) {
-      return Status::BadInput(path +
-                              ": contains a control character: " + Quote(text));
+      return Status::BadInput(path + ": contains a control character: " + Quote(text));
     }
   }
   return Status::OK();
@@ -89,18 +86,15 @@ Status CheckText(const std::string& text, const std::string& path) {
 
 Status CheckNonNegative(int64_t value, const std::string& path) {
   if (value >= 0) return Status::OK();
-  return Status::BadInput(path + ": must not be negative, got " +
-                          std::to_string(value));
+  return Status::BadInput(path + ": must not be negative, got " + std::to_string(value));
 }
 
 Status CheckPositive(int64_t value, const std::string& path) {
   if (value > 0) return Status::OK();
-  return Status::BadInput(path + ": must be positive, got " +
-                          std::to_string(value));
+  return Status::BadInput(path + ": must be positive, got " + std::to_string(value));
 }
 
-Status CheckOptionalNonNegative(const std::optional<int64_t>& value,
-                                const std::string& path) {
+Status CheckOptionalNonNegative(const std::optional<int64_t>& value, const std::string& path) {
   return value ? CheckNonNegative(*value, path) : Status::OK();
 }
 
@@ -119,9 +113,8 @@ Status CheckKeyName(const std::string& name, const std::string& path) {
     if (b <= 0x20 || b == 0x7F || b == '+') ok = false;
   }
   if (ok) return Status::OK();
-  return Status::BadInput(
-      path + ": a key name is 1-128 bytes without space, control " +
-      "character or '+', got " + Quote(name));
+  return Status::BadInput(path + ": a key name is 1-128 bytes without space, control " +
+                          "character or '+', got " + Quote(name));
 }
 
 // "no establishments" / duplicates / unknown OG, shared by submissions and
@@ -133,16 +126,14 @@ Status CheckGrappe(const std::vector<OrganisationEntry>& organisations,
     const OrganisationEntry& og = organisations[i];
     const std::string path = IndexPath("data.organisations", i);
     if (!og_numbers.insert(og.finess_ej.str()).second) {
-      return Status::BadInput(JoinPath(path, "finessEj") + ": organisation " +
-                              og.finess_ej.str() + " is listed twice");
+      return Status::BadInput(JoinPath(path, "finessEj") + ": organisation " + og.finess_ej.str() +
+                              " is listed twice");
     }
     RETURN_IF_ERROR(CheckText(og.name, JoinPath(path, "name")));
-    RETURN_IF_ERROR(
-        CheckNonNegative(og.essms_total, JoinPath(path, "essmsTotal")));
+    RETURN_IF_ERROR(CheckNonNegative(og.essms_total, JoinPath(path, "essmsTotal")));
   }
   if (establishments.empty()) {
-    return Status::BadInput(
-        "data.establishments: must list at least one establishment");
+    return Status::BadInput("data.establishments: must list at least one establishment");
   }
   std::set<std::string> seen;
   for (size_t i = 0; i < establishments.size(); ++i) {
@@ -151,32 +142,27 @@ Status CheckGrappe(const std::vector<OrganisationEntry>& organisations,
     if (!seen.insert(et.finess.str()).second) {
       // DOMAIN.md §2: one FINESS géographique = one subsidy; listed twice is an
       // error.
-      return Status::InvalidArgument(
-          "DUPLICATE_FINESS",
-          JoinPath(path, "finess") + ": " + et.finess.str() +
-              " is listed twice in this event's establishments");
+      return Status::InvalidArgument("DUPLICATE_FINESS",
+                                     JoinPath(path, "finess") + ": " + et.finess.str() +
+                                         " is listed twice in this event's establishments");
     }
     if (og_numbers.count(et.finess_ej.str()) == 0) {
-      return Status::BadInput(JoinPath(path, "finessEj") + ": " +
-                              et.finess_ej.str() +
+      return Status::BadInput(JoinPath(path, "finessEj") + ": " + et.finess_ej.str() +
                               " is not among data.organisations[].finessEj");
     }
     RETURN_IF_ERROR(CheckText(et.name, JoinPath(path, "name")));
     if (et.saad_hours) {
       const std::string saad = JoinPath(path, "saadHours");
-      RETURN_IF_ERROR(
-          CheckPositive(et.saad_hours->total, JoinPath(saad, "total")));
-      RETURN_IF_ERROR(CheckNonNegative(et.saad_hours->eligible,
-                                       JoinPath(saad, "eligible")));
+      RETURN_IF_ERROR(CheckPositive(et.saad_hours->total, JoinPath(saad, "total")));
+      RETURN_IF_ERROR(CheckNonNegative(et.saad_hours->eligible, JoinPath(saad, "eligible")));
       if (et.saad_hours->eligible > et.saad_hours->total) {
-        return Status::BadInput(JoinPath(saad, "eligible") + ": " +
-                                std::to_string(et.saad_hours->eligible) +
-                                " eligible hours exceed the total of " +
-                                std::to_string(et.saad_hours->total));
+        return Status::BadInput(
+            JoinPath(saad, "eligible") + ": " + std::to_string(et.saad_hours->eligible) +
+            " eligible hours exceed the total of " + std::to_string(et.saad_hours->total));
       }
     }
-    RETURN_IF_ERROR(CheckOptionalNonNegative(
-        et.equipment_quote_cents, JoinPath(path, "equipmentQuoteCents")));
+    RETURN_IF_ERROR(
+        CheckOptionalNonNegative(et.equipment_quote_cents, JoinPath(path, "equipmentQuoteCents")));
   }
   return Status::OK();
 }
@@ -185,9 +171,8 @@ Status CheckGrappe(const std::vector<OrganisationEntry>& organisations,
 Status CheckAtMost(int64_t value, std::string_view name, int64_t limit,
                    std::string_view limit_name) {
   if (value <= limit) return Status::OK();
-  return Status::BadInput("data." + std::string(name) + ": " +
-                          std::to_string(value) + " exceeds data." +
-                          std::string(limit_name) + " (" +
+  return Status::BadInput("data." + std::string(name) + ": " + std::to_string(value) +
+                          " exceeds data." + std::string(limit_name) + " (" +
                           std::to_string(limit) + ")");
 }
 
@@ -197,8 +182,7 @@ struct Validator {
     RETURN_IF_ERROR(CheckText(e.porteur.name, "data.porteur.name"));
     RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
     RETURN_IF_ERROR(CheckGrappe(e.organisations, e.establishments));
-    RETURN_IF_ERROR(CheckOptionalNonNegative(e.amoa_requested_cents,
-                                             "data.amoaRequestedCents"));
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.amoa_requested_cents, "data.amoaRequestedCents"));
     return CheckUsageCommitments(e);
   }
   // 001 §3 « Critères d'utilisation »: the three métier rates and « au moins deux des
@@ -207,13 +191,14 @@ struct Validator {
     const std::string path = "data.usageCommitments";
     if (!e.usage_commitments.has_value()) {
       if (e.campaign != Campaign::kAmorcage2021) return Status::OK();
-      return Status::BadInput(path + ": required in amorcage-2021 (001 \u00a73 Crit\u00e8res "
+      return Status::BadInput(path +
+                              ": required in amorcage-2021 (001 \u00a73 Crit\u00e8res "
                               "d'utilisation)");
     }
     const UsageCommitments& c = *e.usage_commitments;
-    for (auto [value, name] : {std::pair{c.active_files_rate, "activeFilesRate"},
-                               std::pair{c.plan_rate, "planRate"},
-                               std::pair{c.agenda_rate, "agendaRate"}}) {
+    for (auto [value, name] :
+         {std::pair{c.active_files_rate, "activeFilesRate"}, std::pair{c.plan_rate, "planRate"},
+          std::pair{c.agenda_rate, "agendaRate"}}) {
       if (value < 1 || value > 100) {
         return Status::BadInput(JoinPath(path, name) + ": " + std::to_string(value) +
                                 " is not a whole percent in 1..100");
@@ -231,14 +216,13 @@ struct Validator {
       ++counts;
     }
     if (counts < 2) {
-      return Status::BadInput(path + ": at least two of mssanteMessages, dmpDocuments, "
+      return Status::BadInput(path +
+                              ": at least two of mssanteMessages, dmpDocuments, "
                               "ePrescriptionImports, eParcoursExchanges (001 \u00a73)");
     }
     return Status::OK();
   }
-  Status operator()(const ProjectSelected& e) {
-    return CheckProjectId(e.project, "data.project");
-  }
+  Status operator()(const ProjectSelected& e) { return CheckProjectId(e.project, "data.project"); }
   Status operator()(const ProjectRejected& e) {
     RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     return CheckText(e.reason, "data.reason");
@@ -247,17 +231,15 @@ struct Validator {
     RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
     if (e.establishments.empty()) {
-      return Status::BadInput(
-          "data.establishments: must list at least one establishment");
+      return Status::BadInput("data.establishments: must list at least one establishment");
     }
     std::set<std::string> seen;
     for (size_t i = 0; i < e.establishments.size(); ++i) {
       if (!seen.insert(e.establishments[i].str()).second) {
-        return Status::InvalidArgument(
-            "DUPLICATE_FINESS",
-            IndexPath("data.establishments", i) + ": " +
-                e.establishments[i].str() +
-                " is listed twice in this event's establishments");
+        return Status::InvalidArgument("DUPLICATE_FINESS",
+                                       IndexPath("data.establishments", i) + ": " +
+                                           e.establishments[i].str() +
+                                           " is listed twice in this event's establishments");
       }
     }
     return CheckPositive(e.duration_months, "data.durationMonths");
@@ -270,39 +252,30 @@ struct Validator {
   Status operator()(const IndicatorMeasured& e) {
     if (e.period_start > e.period_end) {
       return Status::BadInput("data.periodEnd: " + e.period_end.ToString() +
-                              " is before data.periodStart " +
-                              e.period_start.ToString());
+                              " is before data.periodStart " + e.period_start.ToString());
     }
     if (e.socle_period_start && *e.socle_period_start > e.period_end) {
-      return Status::BadInput("data.soclePeriodStart: " +
-                              e.socle_period_start->ToString() +
-                              " is after data.periodEnd " +
-                              e.period_end.ToString());
+      return Status::BadInput("data.soclePeriodStart: " + e.socle_period_start->ToString() +
+                              " is after data.periodEnd " + e.period_end.ToString());
     }
-    RETURN_IF_ERROR(
-        CheckNonNegative(e.persons_accompanied, "data.personsAccompanied"));
+    RETURN_IF_ERROR(CheckNonNegative(e.persons_accompanied, "data.personsAccompanied"));
     RETURN_IF_ERROR(CheckNonNegative(e.active_files, "data.activeFiles"));
+    RETURN_IF_ERROR(CheckNonNegative(e.active_files_with_plan, "data.activeFilesWithPlan"));
     RETURN_IF_ERROR(
-        CheckNonNegative(e.active_files_with_plan, "data.activeFilesWithPlan"));
-    RETURN_IF_ERROR(CheckNonNegative(e.active_files_with_agenda_event,
-                                     "data.activeFilesWithAgendaEvent"));
-    RETURN_IF_ERROR(
-        CheckOptionalNonNegative(e.persons_eligible, "data.personsEligible"));
-    RETURN_IF_ERROR(
-        CheckNonNegative(e.mssante_messages, "data.mssanteMessages"));
+        CheckNonNegative(e.active_files_with_agenda_event, "data.activeFilesWithAgendaEvent"));
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.persons_eligible, "data.personsEligible"));
+    RETURN_IF_ERROR(CheckNonNegative(e.mssante_messages, "data.mssanteMessages"));
     RETURN_IF_ERROR(CheckNonNegative(e.dmp_fed, "data.dmpFed"));
-    RETURN_IF_ERROR(CheckOptionalNonNegative(e.e_prescription_imports,
-                                             "data.ePrescriptionImports"));
-    RETURN_IF_ERROR(CheckOptionalNonNegative(e.e_parcours_exchanges,
-                                             "data.eParcoursExchanges"));
+    RETURN_IF_ERROR(
+        CheckOptionalNonNegative(e.e_prescription_imports, "data.ePrescriptionImports"));
+    RETURN_IF_ERROR(CheckOptionalNonNegative(e.e_parcours_exchanges, "data.eParcoursExchanges"));
     RETURN_IF_ERROR(CheckOptionalNonNegative(e.dmp_documents, "data.dmpDocuments"));
-    RETURN_IF_ERROR(CheckAtMost(e.active_files, "activeFiles",
-                                e.persons_accompanied, "personsAccompanied"));
-    RETURN_IF_ERROR(CheckAtMost(e.active_files_with_plan, "activeFilesWithPlan",
-                                e.active_files, "activeFiles"));
-    return CheckAtMost(e.active_files_with_agenda_event,
-                       "activeFilesWithAgendaEvent", e.active_files,
-                       "activeFiles");
+    RETURN_IF_ERROR(
+        CheckAtMost(e.active_files, "activeFiles", e.persons_accompanied, "personsAccompanied"));
+    RETURN_IF_ERROR(CheckAtMost(e.active_files_with_plan, "activeFilesWithPlan", e.active_files,
+                                "activeFiles"));
+    return CheckAtMost(e.active_files_with_agenda_event, "activeFilesWithAgendaEvent",
+                       e.active_files, "activeFiles");
   }
   Status operator()(const GrappeExtended& e) {
     RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
@@ -310,15 +283,12 @@ struct Validator {
   }
   Status operator()(const FinessChanged& e) {
     if (e.from == e.to) {
-      return Status::BadInput(
-          "data.to: the new number is the same as data.from (" + e.from.str() +
-          ")");
+      return Status::BadInput("data.to: the new number is the same as data.from (" + e.from.str() +
+                              ")");
     }
     return Status::OK();
   }
-  Status operator()(const SonsOrdered& e) {
-    return CheckSolution(e.solution, "data.solution");
-  }
+  Status operator()(const SonsOrdered& e) { return CheckSolution(e.solution, "data.solution"); }
   Status operator()(const EuFundingDeclared&) { return Status::OK(); }
   Status operator()(const ExpensesCertified& e) {
     RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
@@ -355,8 +325,9 @@ struct Validator {
   Status operator()(const InvoiceReceived& e) {
     RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     if (e.tranche != Tranche::kParametrisation && e.tranche != Tranche::kDeployment) {
-      return Status::BadInput("data.tranche: an invoice is for the parametrisation or the "
-                              "deployment tranche (001 Modalit\u00e9s de financement)");
+      return Status::BadInput(
+          "data.tranche: an invoice is for the parametrisation or the "
+          "deployment tranche (001 Modalit\u00e9s de financement)");
     }
     RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
     return CheckText(e.reference, "data.reference");
@@ -372,15 +343,14 @@ struct Validator {
     for (size_t i = 0; i < e.roles.size(); ++i) {
       if (!roles.insert(e.roles[i]).second) {
         return Status::BadInput(IndexPath("data.roles", i) + ": role " +
-                                std::string(ToString(e.roles[i])) +
-                                " is listed twice");
+                                std::string(ToString(e.roles[i])) + " is listed twice");
       }
     }
     std::set<Region> regions;
     for (size_t i = 0; i < e.regions.size(); ++i) {
       if (!regions.insert(e.regions[i]).second) {
-        return Status::BadInput(IndexPath("data.regions", i) + ": region " +
-                                e.regions[i].code() + " is listed twice");
+        return Status::BadInput(IndexPath("data.regions", i) + ": region " + e.regions[i].code() +
+                                " is listed twice");
       }
     }
     return Status::OK();
@@ -389,15 +359,11 @@ struct Validator {
     RETURN_IF_ERROR(CheckKeyName(e.name, "data.name"));
     return CheckText(e.reason, "data.reason");
   }
-  Status operator()(const EventVoided& e) {
-    return CheckText(e.reason, "data.reason");
-  }
+  Status operator()(const EventVoided& e) { return CheckText(e.reason, "data.reason"); }
 };
 
 }  // namespace
 
-Status ValidateEventData(const EventData& data) {
-  return std::visit(Validator{}, data);
-}
+Status ValidateEventData(const EventData& data) { return std::visit(Validator{}, data); }
 
 }  // namespace esms::domain

@@ -24,11 +24,11 @@
 #include <variant>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/date.h"
 #include "domain/finess.h"
 #include "domain/region.h"
 #include "domain/rulebook.h"
-#include "base/status.h"
 
 namespace esms::domain {
 
@@ -55,26 +55,17 @@ enum class Certifier { kPublicAccountant, kStatutoryAuditor };
 // solution.referenced `status`.
 enum class SolutionStatus { kCandidate, kReferenced };
 // key.enrolled `roles[]` (INTERFACE.md §1 "Roles").
-enum class Role {
-  kAdmin,
-  kPorteur,
-  kArsInstructor,
-  kArsPayer,
-  kNational,
-  kAuditor
-};
+enum class Role { kAdmin, kPorteur, kArsInstructor, kArsPayer, kNational, kAuditor };
 
-std::string_view ToString(
-    ProjectKind value);                      // "acquisition", "usage", "mixed"
-std::string_view ToString(Situation value);  // "acquisition", "upgrade"
-std::string_view ToString(Tranche value);    // "advance", "balance", ...
-std::string_view ToString(EuFund value);     // "FEDER", "FSE", "HOPEN", "OTHER"
+std::string_view ToString(ProjectKind value);       // "acquisition", "usage", "mixed"
+std::string_view ToString(Situation value);         // "acquisition", "upgrade"
+std::string_view ToString(Tranche value);           // "advance", "balance", ...
+std::string_view ToString(EuFund value);            // "FEDER", "FSE", "HOPEN", "OTHER"
 std::string_view ToString(EuOperation value);       // "acquisition", "upgrade"
 std::string_view ToString(FinessChangeKind value);  // "renumbering", "merger"
-std::string_view ToString(
-    Certifier value);  // "public-accountant", "statutory-auditor"
-std::string_view ToString(SolutionStatus value);  // "candidate", "referenced"
-std::string_view ToString(Role value);  // "admin", "ars-instructor", ...
+std::string_view ToString(Certifier value);         // "public-accountant", "statutory-auditor"
+std::string_view ToString(SolutionStatus value);    // "candidate", "referenced"
+std::string_view ToString(Role value);              // "admin", "ars-instructor", ...
 
 // "admin", "porteur", "ars-instructor", "ars-payer", "national", "auditor";
 // anything else -> BAD_INPUT listing them.
@@ -96,8 +87,7 @@ struct Porteur {
   Finess finess_ej;
   Siret siret;
   std::string name;
-  std::optional<bool>
-      ght;  // true: the porteur is a GHT (hospital corridor, DOMAIN.md §2)
+  std::optional<bool> ght;  // true: the porteur is a GHT (hospital corridor, DOMAIN.md §2)
   // Present when the porteur is attached to a national entity: whether that
   // entity gave its written agreement (000/003 §B).
   std::optional<bool> national_entity_agreement;
@@ -109,12 +99,10 @@ struct Porteur {
 struct OrganisationEntry {
   Finess finess_ej;
   std::string name;
-  int64_t essms_total =
-      0;  // all ESSMS the OG runs (decides "small OG", DOMAIN.md §3)
+  int64_t essms_total = 0;  // all ESSMS the OG runs (decides "small OG", DOMAIN.md §3)
   Region region;
 
-  friend bool operator==(const OrganisationEntry&,
-                         const OrganisationEntry&) = default;
+  friend bool operator==(const OrganisationEntry&, const OrganisationEntry&) = default;
 };
 
 // SAAD hours of year N-1 (DOMAIN.md §3: the aid is prorated eligible / total).
@@ -136,8 +124,7 @@ struct EstablishmentEntry {
   std::optional<SaadHours> saad_hours;
   std::optional<int64_t> equipment_quote_cents;
 
-  friend bool operator==(const EstablishmentEntry&,
-                         const EstablishmentEntry&) = default;
+  friend bool operator==(const EstablishmentEntry&, const EstablishmentEntry&) = default;
 };
 
 // project.submitted `usageCommitments`: the values the porteur announces for the
@@ -167,14 +154,12 @@ struct ProjectSubmitted {
   ProjectKind kind = ProjectKind::kAcquisition;
   Solution solution;
   std::vector<OrganisationEntry> organisations;
-  std::vector<EstablishmentEntry>
-      establishments;  // non-empty, each FINESS once
+  std::vector<EstablishmentEntry> establishments;  // non-empty, each FINESS once
   std::optional<int64_t> amoa_requested_cents;
   Date submitted_at;
   std::optional<UsageCommitments> usage_commitments;
 
-  friend bool operator==(const ProjectSubmitted&,
-                         const ProjectSubmitted&) = default;
+  friend bool operator==(const ProjectSubmitted&, const ProjectSubmitted&) = default;
 };
 
 struct ProjectSelected {
@@ -182,8 +167,7 @@ struct ProjectSelected {
   std::string project;
   Date committee_at;
 
-  friend bool operator==(const ProjectSelected&,
-                         const ProjectSelected&) = default;
+  friend bool operator==(const ProjectSelected&, const ProjectSelected&) = default;
 };
 
 struct ProjectRejected {
@@ -191,8 +175,7 @@ struct ProjectRejected {
   std::string project;
   std::string reason;
 
-  friend bool operator==(const ProjectRejected&,
-                         const ProjectRejected&) = default;
+  friend bool operator==(const ProjectRejected&, const ProjectRejected&) = default;
 };
 
 struct ConventionSigned {
@@ -203,8 +186,7 @@ struct ConventionSigned {
   std::vector<Finess> establishments;  // non-empty, each FINESS once
   int64_t duration_months = 0;         // > 0
 
-  friend bool operator==(const ConventionSigned&,
-                         const ConventionSigned&) = default;
+  friend bool operator==(const ConventionSigned&, const ConventionSigned&) = default;
 };
 
 struct PaymentIssued {
@@ -245,8 +227,7 @@ struct IndicatorMeasured {
     return persons_eligible.value_or(persons_accompanied);
   }
 
-  friend bool operator==(const IndicatorMeasured&,
-                         const IndicatorMeasured&) = default;
+  friend bool operator==(const IndicatorMeasured&, const IndicatorMeasured&) = default;
 };
 
 struct GrappeExtended {
@@ -256,11 +237,9 @@ struct GrappeExtended {
   bool porteur_agreement = false;
   Region paying_region;
   std::vector<OrganisationEntry> organisations;
-  std::vector<EstablishmentEntry>
-      establishments;  // non-empty, each FINESS once
+  std::vector<EstablishmentEntry> establishments;  // non-empty, each FINESS once
 
-  friend bool operator==(const GrappeExtended&,
-                         const GrappeExtended&) = default;
+  friend bool operator==(const GrappeExtended&, const GrappeExtended&) = default;
 };
 
 struct FinessChanged {
@@ -290,8 +269,7 @@ struct EuFundingDeclared {
   EuOperation operation = EuOperation::kAcquisition;
   Date declared_at;
 
-  friend bool operator==(const EuFundingDeclared&,
-                         const EuFundingDeclared&) = default;
+  friend bool operator==(const EuFundingDeclared&, const EuFundingDeclared&) = default;
 };
 
 struct ExpensesCertified {
@@ -302,8 +280,7 @@ struct ExpensesCertified {
   Certifier certified_by = Certifier::kPublicAccountant;
   Date certified_at;
 
-  friend bool operator==(const ExpensesCertified&,
-                         const ExpensesCertified&) = default;
+  friend bool operator==(const ExpensesCertified&, const ExpensesCertified&) = default;
 };
 
 struct SolutionReferenced {
@@ -313,8 +290,7 @@ struct SolutionReferenced {
   SolutionStatus status = SolutionStatus::kCandidate;
   Date referenced_at;
 
-  friend bool operator==(const SolutionReferenced&,
-                         const SolutionReferenced&) = default;
+  friend bool operator==(const SolutionReferenced&, const SolutionReferenced&) = default;
 };
 
 // targets.adjusted `indicators[]`: the denominators an adjustment replaces.
@@ -334,8 +310,7 @@ struct TargetsAdjusted {
   // (DOMAIN.md §6; required in JSON, absent only in records written before).
   std::optional<Date> effective_from;
 
-  friend bool operator==(const TargetsAdjusted&,
-                         const TargetsAdjusted&) = default;
+  friend bool operator==(const TargetsAdjusted&, const TargetsAdjusted&) = default;
 };
 
 // Amorçage 2021 tranches 2 and 3 are paid « dès la réception de la facture » (001
@@ -344,7 +319,7 @@ struct InvoiceReceived {
   static constexpr std::string_view kType = "invoice.received";
   std::string project;
   Tranche tranche = Tranche::kParametrisation;  // parametrisation or deployment
-  int64_t amount_cents = 0;                      // > 0
+  int64_t amount_cents = 0;                     // > 0
   Date received_at;
   std::string reference;
 
@@ -371,8 +346,7 @@ struct FundingRecorded {
 // structs to the ledger's records).
 struct KeyEnrolled {
   static constexpr std::string_view kType = "key.enrolled";
-  std::string
-      name;  // 1-128 bytes, no space, control character or '+' (C2SP key name)
+  std::string name;  // 1-128 bytes, no space, control character or '+' (C2SP key name)
   std::array<uint8_t, 32> public_key{};  // raw Ed25519 public key
   std::vector<Role> roles;               // each role at most once
   std::vector<Region> regions;           // each region at most once
@@ -398,12 +372,10 @@ struct EventVoided {
 
 // Every programme event type (the alternatives are in INTERFACE.md §1 order).
 using EventData =
-    std::variant<ProjectSubmitted, ProjectSelected, ProjectRejected,
-                 ConventionSigned, PaymentIssued, IndicatorMeasured,
-                 GrappeExtended, InvoiceReceived, FinessChanged, SonsOrdered,
-                 EuFundingDeclared, ExpensesCertified, SolutionReferenced,
-                 TargetsAdjusted, FundingRecorded, KeyEnrolled, KeyRevoked,
-                 EventVoided>;
+    std::variant<ProjectSubmitted, ProjectSelected, ProjectRejected, ConventionSigned,
+                 PaymentIssued, IndicatorMeasured, GrappeExtended, InvoiceReceived, FinessChanged,
+                 SonsOrdered, EuFundingDeclared, ExpensesCertified, SolutionReferenced,
+                 TargetsAdjusted, FundingRecorded, KeyEnrolled, KeyRevoked, EventVoided>;
 
 // One event as submitted. `type` is TypeName(data) and `stream` is
 // StreamOf(data).

@@ -44,8 +44,8 @@ bool LuhnValid(std::string_view digits) {
 // then being computed over the resulting 9 digits exactly as elsewhere.
 Result<Finess> Finess::Parse(std::string_view text) {
   if (text.size() != 9) {
-    return FinessError(text, "a FINESS number has 9 characters, not " +
-                                 std::to_string(text.size()));
+    return FinessError(text,
+                       "a FINESS number has 9 characters, not " + std::to_string(text.size()));
   }
   std::string digits(text);
   if (text[0] == '2' && (text[1] == 'A' || text[1] == 'B')) {
@@ -84,8 +84,8 @@ bool Finess::overseas_or_corsica() const {
 
 Result<Siret> Siret::Parse(std::string_view text) {
   if (text.size() != 14) {
-    return SiretError(text, "a SIRET number has 14 digits, not " +
-                                std::to_string(text.size()) + " characters");
+    return SiretError(
+        text, "a SIRET number has 14 digits, not " + std::to_string(text.size()) + " characters");
   }
   int digit_sum = 0;
   for (char c : text) {

@@ -49,10 +49,8 @@ std::vector<UsageTarget> Targets(std::string_view dui_source, std::string_view s
   // 000 §5 / 003 §4 / 002 "Cibles d'usage": 90 / 90 / 90 % for the DUI, 70 / 70 % for
   // MSSanté and DMP.
   return {
-      {Indicator::kActiveFiles, 90, dui_source},
-      {Indicator::kPersonalisedPlan, 90, dui_source},
-      {Indicator::kAgendaEvent, 90, dui_source},
-      {Indicator::kMssante, 70, socle_source},
+      {Indicator::kActiveFiles, 90, dui_source}, {Indicator::kPersonalisedPlan, 90, dui_source},
+      {Indicator::kAgendaEvent, 90, dui_source}, {Indicator::kMssante, 70, socle_source},
       {Indicator::kDmp, 70, socle_source},
   };
 }
@@ -100,8 +98,7 @@ Rulebook MakeGeneralisation2023() {
   // 000 §4.6: regional 15/01/2023 - 15/09/2023 "à minuit"; multi-regional
   // 15/01/2023 - 15/06/2023 "à minuit"; a file after the closing date is non recevable.
   r.regional_window = SubmissionWindow{Day(2023, 1, 15), Day(2023, 9, 15), "000 \u00a74.6"};
-  r.multiregional_window =
-      SubmissionWindow{Day(2023, 1, 15), Day(2023, 6, 15), "000 \u00a74.6"};
+  r.multiregional_window = SubmissionWindow{Day(2023, 1, 15), Day(2023, 6, 15), "000 \u00a74.6"};
   r.window_note =
       "multi-regional = establishments in more than one region; the closing day is "
       "included (\"\u00e0 minuit\")";
@@ -123,9 +120,10 @@ Rulebook MakeGeneralisation2023() {
   // Interpretation (DOMAIN.md §6 rhythm): a measure counts when it covers one calendar
   // month and ends on its last day, or, an ESSMS's first measure, up to three whole
   // months ending on a month end; other periods stay facts (PNRR report) only.
-  r.measurement = {/*common_period_months=*/1, /*monthly_rhythm=*/true,
-                   /*first_measure_max_months=*/3, /*socle_min_months=*/0,
-                   /*socle_max_months=*/0, "000 \u00a75 A, \u00a75 B"};
+  r.measurement = {
+      /*common_period_months=*/1,     /*monthly_rhythm=*/true,
+      /*first_measure_max_months=*/3, /*socle_min_months=*/0,
+      /*socle_max_months=*/0,         "000 \u00a75 A, \u00a75 B"};
 
   // 000 §4.5.2: indicative, "sans que cela soit une condition opposable": at most
   // 9 months without software change, 18 months for acquisitions.
@@ -196,8 +194,7 @@ Rulebook MakeGeneralisation2024() {
   r.dui_measurement_period = {"one measure over the 3 months before the measurement date",
                               "003 \u00a74 B"};
   r.socle_measurement_period = {
-      "one measure over the 3 to 6 months before the final measurement date",
-      "003 \u00a74 A"};
+      "one measure over the 3 to 6 months before the final measurement date", "003 \u00a74 A"};
   r.grappe_solidarity_months = {3, "002 Mise en grappes (DOMAIN.md \u00a75)"};
   // 003 §4 B: DUI indicators « une mesure sur les 3 mois écoulés avant la date de
   // mesure »; 003 §4 A: MSSanté and DMP « une mesure sur les 3 à 6 mois écoulés avant la
@@ -206,9 +203,10 @@ Rulebook MakeGeneralisation2024() {
   // end, covered by the ESSMS's measures (one quarter, or shorter ones); a measure with
   // a soclePeriodStart counts only when that window is 3 to 6 whole months ending on its
   // periodEnd; without one, MSSanté / DMP are read over the measure's own period.
-  r.measurement = {/*common_period_months=*/3, /*monthly_rhythm=*/false,
-                   /*first_measure_max_months=*/0, /*socle_min_months=*/3,
-                   /*socle_max_months=*/6, "003 \u00a74 A, \u00a74 B"};
+  r.measurement = {
+      /*common_period_months=*/3,     /*monthly_rhythm=*/false,
+      /*first_measure_max_months=*/0, /*socle_min_months=*/3,
+      /*socle_max_months=*/6,         "003 \u00a74 A, \u00a74 B"};
 
   // 003 §3.4.2: indicative, not opposable.
   r.duration_usage_months = {9, "003 \u00a73.4.2"};
@@ -249,7 +247,8 @@ Rulebook MakeGeneralisation2025() {
   // is a reminder inside its answer on the MECS, not a new national rule.
   // Interpretation: 002 names no overseas figure; the 8 of 000 §4.2 D is kept for
   // overseas territories and Corsica.
-  r.grappe_ideal_essms.source = "000 \u00a74.2 D, 003 \u00a73.2 D (2025: 002 \u00ab au cas par cas \u00bb)";
+  r.grappe_ideal_essms.source =
+      "000 \u00a74.2 D, 003 \u00a73.2 D (2025: 002 \u00ab au cas par cas \u00bb)";
   r.grappe_size_is_refusal = {false, "000 \u00a74.2 D, 003 \u00a73.2 D (DOMAIN.md \u00a72)"};
   r.has_national_guichet.source = "003 \u00a77 (2025: DOMAIN.md \u00a71)";
   r.national_guichet_min_essms.source = "003 \u00a77 (2025: DOMAIN.md \u00a71)";
@@ -263,8 +262,7 @@ Rulebook MakeGeneralisation2025() {
   // 002 "Cibles d'usage": "50% à l'initialisation du projet et 50% à l'atteinte des
   // cibles d'usage".
   r.tranches = {
-      {"advance", 500, "at the start of the project (convention signature)",
-       "002 Cibles d'usage"},
+      {"advance", 500, "at the start of the project (convention signature)", "002 Cibles d'usage"},
       {"balance", 500, "when the grappe reaches its usage targets", "002 Cibles d'usage"},
   };
   r.usage_targets = Targets("002 Cibles d'usage", "002 Cibles d'usage");
@@ -277,9 +275,12 @@ Rulebook MakeGeneralisation2025() {
   // écoulé mesuré à chaque fin de mois (avec une période de 3 mois pour la première
   // mesure) » (002 Cibles d'usage): three whole months covered by monthly measures, an
   // ESSMS's first measure covering up to three of them (DOMAIN.md §6 rhythm).
-  r.measurement = {/*common_period_months=*/3, /*monthly_rhythm=*/true,
-                   /*first_measure_max_months=*/3, /*socle_min_months=*/0,
-                   /*socle_max_months=*/0, "002 Mise en grappes, Cibles d'usage"};
+  r.measurement = {/*common_period_months=*/3,
+                   /*monthly_rhythm=*/true,
+                   /*first_measure_max_months=*/3,
+                   /*socle_min_months=*/0,
+                   /*socle_max_months=*/0,
+                   "002 Mise en grappes, Cibles d'usage"};
 
   // 002 "Appel à projet/Convention": contractual duration 18 months for acquisition
   // projects, 6 months for usage-funding projects.
@@ -343,8 +344,7 @@ Rulebook MakeAmorcage2021() {
   // 001 "Calendrier": "Ouverture de l'appel à projets : du 12/02/21 au 30/04/21";
   // selection 03/05/21 - 31/05/2021. One window for every project.
   r.regional_window = SubmissionWindow{Day(2021, 2, 12), Day(2021, 4, 30), "001 Calendrier"};
-  r.multiregional_window =
-      SubmissionWindow{Day(2021, 2, 12), Day(2021, 4, 30), "001 Calendrier"};
+  r.multiregional_window = SubmissionWindow{Day(2021, 2, 12), Day(2021, 4, 30), "001 Calendrier"};
   r.window_note =
       "one window for regional and multi-regional projects; selection from 2021-05-03 to "
       "2021-05-31";
@@ -422,8 +422,7 @@ void AddRankRate(std::vector<RuleFigure>* out, const std::string& name, const Ra
                   rate.full.ToString() + " up to the " + Ordinal(last_full_rank) + " ESSMS",
                   std::string(rate.source)});
   out->push_back({name + " (from rank " + std::to_string(last_full_rank + 1) + ")",
-                  rate.volume.ToString() + " from the " + Ordinal(last_full_rank + 1) +
-                      " ESSMS",
+                  rate.volume.ToString() + " from the " + Ordinal(last_full_rank + 1) + " ESSMS",
                   std::string(rate.source)});
 }
 
@@ -437,19 +436,20 @@ std::string CommonPeriodText(const MeasurementRule& m) {
   if (m.common_period_months == 1) {
     out = "one calendar month ending on a month end (the month elapsed)";
   } else {
-    out = std::to_string(m.common_period_months) +
-          " whole calendar months ending on a month end";
+    out = std::to_string(m.common_period_months) + " whole calendar months ending on a month end";
   }
   if (m.monthly_rhythm) {
-    out += ", covered by monthly measures ending on a month end (an ESSMS's first measure "
-           "may cover up to " + std::to_string(m.first_measure_max_months) +
-           " months); other periods never make it";
+    out +=
+        ", covered by monthly measures ending on a month end (an ESSMS's first measure "
+        "may cover up to " +
+        std::to_string(m.first_measure_max_months) + " months); other periods never make it";
   } else {
     out += ", covered by the ESSMS's measures; a mid-month period never makes it";
   }
   if (m.socle_max_months > 0) {
-    out += "; MSSant\u00e9 / DMP over 3 to 6 whole months ending then "
-           "(soclePeriodStart), else over the measure's own period";
+    out +=
+        "; MSSant\u00e9 / DMP over 3 to 6 whole months ending then "
+        "(soclePeriodStart), else over the measure's own period";
     out.replace(out.find("3 to 6"), 6,
                 std::to_string(m.socle_min_months) + " to " + std::to_string(m.socle_max_months));
   }
@@ -459,16 +459,20 @@ std::string CommonPeriodText(const MeasurementRule& m) {
 }  // namespace
 
 std::vector<Campaign> AllCampaigns() {
-  return {Campaign::kAmorcage2021, Campaign::kGeneralisation2023,
-          Campaign::kGeneralisation2024, Campaign::kGeneralisation2025};
+  return {Campaign::kAmorcage2021, Campaign::kGeneralisation2023, Campaign::kGeneralisation2024,
+          Campaign::kGeneralisation2025};
 }
 
 std::string_view CampaignId(Campaign c) {
   switch (c) {
-    case Campaign::kAmorcage2021: return "amorcage-2021";
-    case Campaign::kGeneralisation2023: return "generalisation-2023";
-    case Campaign::kGeneralisation2024: return "generalisation-2024";
-    case Campaign::kGeneralisation2025: return "generalisation-2025";
+    case Campaign::kAmorcage2021:
+      return "amorcage-2021";
+    case Campaign::kGeneralisation2023:
+      return "generalisation-2023";
+    case Campaign::kGeneralisation2024:
+      return "generalisation-2024";
+    case Campaign::kGeneralisation2025:
+      return "generalisation-2025";
   }
   return "unknown";
 }
@@ -480,43 +484,56 @@ Result<Campaign> ParseCampaign(std::string_view id) {
     if (!known.empty()) known += ", ";
     known += CampaignId(c);
   }
-  return Status::InvalidArgument(
-      "UNKNOWN_CAMPAIGN",
-      "unknown campaign \"" + std::string(id) + "\"; known campaigns: " + known);
+  return Status::InvalidArgument("UNKNOWN_CAMPAIGN", "unknown campaign \"" + std::string(id) +
+                                                         "\"; known campaigns: " + known);
 }
 
 std::string_view IndicatorId(Indicator indicator) {
   switch (indicator) {
-    case Indicator::kActiveFiles: return "active-files";
-    case Indicator::kPersonalisedPlan: return "personalised-plan";
-    case Indicator::kAgendaEvent: return "agenda-event";
-    case Indicator::kMssante: return "mssante";
-    case Indicator::kDmp: return "dmp";
+    case Indicator::kActiveFiles:
+      return "active-files";
+    case Indicator::kPersonalisedPlan:
+      return "personalised-plan";
+    case Indicator::kAgendaEvent:
+      return "agenda-event";
+    case Indicator::kMssante:
+      return "mssante";
+    case Indicator::kDmp:
+      return "dmp";
   }
   return "unknown";
 }
 
 std::string_view IndicatorName(Indicator indicator) {
   switch (indicator) {
-    case Indicator::kActiveFiles: return "active files rate";
-    case Indicator::kPersonalisedPlan: return "active files with a personalised plan";
-    case Indicator::kAgendaEvent: return "active files with an agenda event";
-    case Indicator::kMssante: return "MSSant\u00e9 use";
-    case Indicator::kDmp: return "DMP use";
+    case Indicator::kActiveFiles:
+      return "active files rate";
+    case Indicator::kPersonalisedPlan:
+      return "active files with a personalised plan";
+    case Indicator::kAgendaEvent:
+      return "active files with an agenda event";
+    case Indicator::kMssante:
+      return "MSSant\u00e9 use";
+    case Indicator::kDmp:
+      return "DMP use";
   }
   return "unknown";
 }
 
 const Rulebook& RulebookFor(Campaign c) {
   // Built once, immutable afterwards (thread-safe static initialisation).
-  static const std::array<Rulebook, 4> kRulebooks = {
-      MakeAmorcage2021(), MakeGeneralisation2023(), MakeGeneralisation2024(),
-      MakeGeneralisation2025()};
+  static const std::array<Rulebook, 4> kRulebooks = {MakeAmorcage2021(), MakeGeneralisation2023(),
+                                                     MakeGeneralisation2024(),
+                                                     MakeGeneralisation2025()};
   switch (c) {
-    case Campaign::kAmorcage2021: return kRulebooks[0];
-    case Campaign::kGeneralisation2023: return kRulebooks[1];
-    case Campaign::kGeneralisation2024: return kRulebooks[2];
-    case Campaign::kGeneralisation2025: return kRulebooks[3];
+    case Campaign::kAmorcage2021:
+      return kRulebooks[0];
+    case Campaign::kGeneralisation2023:
+      return kRulebooks[1];
+    case Campaign::kGeneralisation2024:
+      return kRulebooks[2];
+    case Campaign::kGeneralisation2025:
+      return kRulebooks[3];
   }
   return kRulebooks[2];
 }
@@ -533,9 +550,9 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
 
   if (r.funding_model.value == FundingModel::kRankTiers) {
     const int last = r.last_full_rate_rank.value;
-    add("rank tiers", "full rates up to the " + Ordinal(last) + " ESSMS, volume rates from the " +
-                          Ordinal(last + 1) +
-                          "; ranks over the whole project in listing order, extensions next",
+    add("rank tiers",
+        "full rates up to the " + Ordinal(last) + " ESSMS, volume rates from the " +
+            Ordinal(last + 1) + "; ranks over the whole project in listing order, extensions next",
         r.last_full_rate_rank.source);
     // DOMAIN.md §3 (issue 13 item 3): the ESSMS left out of a convention use no rank.
     add("ranks once a convention is signed",
@@ -548,8 +565,7 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
         "000 \u00a74.7 (acquisition / mise en conformit\u00e9), 002 Mise en grappes (grappes "
         "mixtes)");
     AddRankRate(&out, "usage development per ESSMS in acquisition", r.acquisition_usage, last);
-    AddRankRate(&out, "software equipment per ESSMS in acquisition", r.acquisition_software,
-                last);
+    AddRankRate(&out, "software equipment per ESSMS in acquisition", r.acquisition_software, last);
     AddRankRate(&out, "usage development per ESSMS in upgrade", r.upgrade_usage, last);
     add("software equipment per ESSMS in upgrade",
         "none: the vendor's S\u00e9gur upgrade is paid by SONS", r.acquisition_software.source);
@@ -567,8 +583,7 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
         r.amorcage_conformity_per_esms.value.ToString() + " per ESMS, at most " +
             std::to_string(r.amorcage_max_funded_esms.value) + " ESMS per project",
         r.amorcage_conformity_per_esms.source);
-    add("project kind", "acquisition or conformity, never both",
-        "001 Projets \u00e9ligibles 2)");
+    add("project kind", "acquisition or conformity, never both", "001 Projets \u00e9ligibles 2)");
   }
 
   add("small OG", "fewer than " + Size(r.small_og_below, "ESSMS"), r.small_og_below.source);
@@ -693,7 +708,8 @@ std::vector<RuleFigure> DescribeRules(Campaign c) {
   }
 
   if (r.duration_acquisition_months.value > 0) {
-    const std::string kind = r.durations_opposable.value ? "contractual" : "indicative, not opposable";
+    const std::string kind =
+        r.durations_opposable.value ? "contractual" : "indicative, not opposable";
     add("duration, acquisition projects",
         std::to_string(r.duration_acquisition_months.value) + " months (" + kind + ")",
         r.duration_acquisition_months.source);

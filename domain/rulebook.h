@@ -22,9 +22,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/date.h"
 #include "domain/money.h"
-#include "base/status.h"
 
 namespace esms::domain {
 
@@ -107,11 +107,11 @@ struct TrancheRule {
 
 // The five mandatory usage indicators (DOMAIN.md §6).
 enum class Indicator {
-  kActiveFiles,        // active files / persons accompanied
-  kPersonalisedPlan,   // active files with a projet personnalisé / active files
-  kAgendaEvent,        // active files with an agenda event / active files
-  kMssante,            // MSSanté messages sent / persons eligible
-  kDmp,                // DMP fed with a document / persons eligible
+  kActiveFiles,       // active files / persons accompanied
+  kPersonalisedPlan,  // active files with a projet personnalisé / active files
+  kAgendaEvent,       // active files with an agenda event / active files
+  kMssante,           // MSSanté messages sent / persons eligible
+  kDmp,               // DMP fed with a document / persons eligible
 };
 
 // "active-files", "personalised-plan", "agenda-event", "mssante", "dmp".
@@ -152,10 +152,10 @@ struct Rulebook {
   RankRate upgrade_usage;            // 5 000 € / 2 000 € (software: the vendor, by SONS)
 
   // -- Small OGs (000/003 §4.4.2 3 / §3.3.2 3; amorçage: small ESMS, 001). --
-  SizeThreshold small_og_below;              // small when essmsTotal < 15 (< 8)
-  Sourced<Money> small_og_equipment_cap;     // 20 000 € 2023, 10 000 € 2024+, 20 000 € 2021
+  SizeThreshold small_og_below;           // small when essmsTotal < 15 (< 8)
+  Sourced<Money> small_og_equipment_cap;  // 20 000 € 2023, 10 000 € 2024+, 20 000 € 2021
   Sourced<AmoaModel> amoa_model;
-  Sourced<Money> amoa_amount;                // 100 000 € (flat 2023, at most 2024+)
+  Sourced<Money> amoa_amount;  // 100 000 € (flat 2023, at most 2024+)
 
   // -- Amorçage forfaits (001 "Projets éligibles"); zero in généralisation. --
   Sourced<Money> amorcage_acquisition_per_esms;  // 25 000 €
@@ -163,13 +163,13 @@ struct Rulebook {
   Sourced<int> amorcage_max_funded_esms;         // 30
 
   // -- Project size (DOMAIN.md §2). --
-  SizeThreshold grappe_ideal_essms;       // généralisation: ideally 15 (8); a warning
-  SizeThreshold amorcage_min_ogs;         // amorçage acquisition: at least 3 OGs (2)
-  SizeThreshold amorcage_min_esms;        // amorçage acquisition: at least 15 ESMS (8)
-  Sourced<bool> grappe_size_is_refusal;   // amorçage acquisition; 2025 (002)
+  SizeThreshold grappe_ideal_essms;      // généralisation: ideally 15 (8); a warning
+  SizeThreshold amorcage_min_ogs;        // amorçage acquisition: at least 3 OGs (2)
+  SizeThreshold amorcage_min_esms;       // amorçage acquisition: at least 15 ESMS (8)
+  Sourced<bool> grappe_size_is_refusal;  // amorçage acquisition; 2025 (002)
 
   // -- Guichet (000 §4.3, 003 §7). --
-  Sourced<bool> has_national_guichet;     // false in amorçage (always the ARS)
+  Sourced<bool> has_national_guichet;       // false in amorçage (always the ARS)
   Sourced<int> national_guichet_min_essms;  // 50 ESSMS or more in several regions
 
   // -- Submission windows (DOMAIN.md §1); nullopt when the texts give none. --
@@ -184,7 +184,7 @@ struct Rulebook {
   std::vector<UsageTarget> usage_targets;
   Sourced<std::string_view> dui_measurement_period;
   Sourced<std::string_view> socle_measurement_period;  // MSSanté / DMP
-  Sourced<int> grappe_solidarity_months;  // the common period's months: 1 (2023), 3
+  Sourced<int> grappe_solidarity_months;               // the common period's months: 1 (2023), 3
   MeasurementRule measurement;
 
   // -- Durations in months (0 = the texts give none). --

@@ -17,11 +17,16 @@ UsageCounts CountsOf(const IndicatorMeasured& m) {
 Ratio RatioOf(const UsageCounts& c, Indicator indicator) {
   // 000 §5 / 003 §4 / 002 Cibles d'usage (DOMAIN.md §6).
   switch (indicator) {
-    case Indicator::kActiveFiles: return {c.active_files, c.persons_accompanied};
-    case Indicator::kPersonalisedPlan: return {c.active_files_with_plan, c.active_files};
-    case Indicator::kAgendaEvent: return {c.active_files_with_agenda_event, c.active_files};
-    case Indicator::kMssante: return {c.mssante_messages, c.persons_eligible};
-    case Indicator::kDmp: return {c.dmp_fed, c.persons_eligible};
+    case Indicator::kActiveFiles:
+      return {c.active_files, c.persons_accompanied};
+    case Indicator::kPersonalisedPlan:
+      return {c.active_files_with_plan, c.active_files};
+    case Indicator::kAgendaEvent:
+      return {c.active_files_with_agenda_event, c.active_files};
+    case Indicator::kMssante:
+      return {c.mssante_messages, c.persons_eligible};
+    case Indicator::kDmp:
+      return {c.dmp_fed, c.persons_eligible};
   }
   return {};
 }
@@ -60,9 +65,9 @@ UsageEvaluation EvaluateUsage(Campaign campaign, const UsageCounts& counts) {
     result.met = MeetsTarget(r.numerator, r.denominator, target.percent);
     result.source = target.source;
     result.detail = std::string(IndicatorName(target.indicator)) + ": " +
-                    std::to_string(r.numerator) + " / " + std::to_string(r.denominator) +
-                    " = " + FormatRate(r.numerator, r.denominator) +
-                    (result.met ? " >= " : " < ") + std::to_string(target.percent) + " %" +
+                    std::to_string(r.numerator) + " / " + std::to_string(r.denominator) + " = " +
+                    FormatRate(r.numerator, r.denominator) + (result.met ? " >= " : " < ") +
+                    std::to_string(target.percent) + " %" +
                     (r.denominator <= 0 ? " (zero denominator never meets a target)" : "") +
                     (result.met ? ": met" : ": not met");
     e.all_met = e.all_met && result.met;

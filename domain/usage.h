@@ -24,7 +24,7 @@ struct UsageCounts {
   int64_t active_files = 0;         // DUI files updated during the collection period
   int64_t active_files_with_plan = 0;
   int64_t active_files_with_agenda_event = 0;
-  int64_t persons_eligible = 0;     // who may have a projet d'accueil et d'accompagnement
+  int64_t persons_eligible = 0;  // who may have a projet d'accueil et d'accompagnement
   int64_t mssante_messages = 0;
   int64_t dmp_fed = 0;
 };

@@ -26,7 +26,8 @@ class Natural {
     for (size_t i = 0; i < limbs_.size(); ++i) {
       uint64_t carry = 0;
       for (size_t j = 0; j < other.limbs_.size(); ++j) {
-        const uint64_t cur = out.limbs_[i + j] + static_cast<uint64_t>(limbs_[i]) * other.limbs_[j] + carry;
+        const uint64_t cur =
+            out.limbs_[i + j] + static_cast<uint64_t>(limbs_[i]) * other.limbs_[j] + carry;
         out.limbs_[i + j] = static_cast<uint32_t>(cur);
         carry = cur >> 32;
       }
@@ -106,20 +107,27 @@ int64_t LargestAtMost(int64_t limit, const Natural& target, const Natural& scale
 
 std::string_view CriterionId(UsageCriterion criterion) {
   switch (criterion) {
-    case UsageCriterion::kActiveFilesRate: return "activeFilesRate";
-    case UsageCriterion::kPlanRate: return "planRate";
-    case UsageCriterion::kAgendaRate: return "agendaRate";
-    case UsageCriterion::kMssanteMessages: return "mssanteMessages";
-    case UsageCriterion::kDmpDocuments: return "dmpDocuments";
-    case UsageCriterion::kEPrescriptionImports: return "ePrescriptionImports";
-    case UsageCriterion::kEParcoursExchanges: return "eParcoursExchanges";
+    case UsageCriterion::kActiveFilesRate:
+      return "activeFilesRate";
+    case UsageCriterion::kPlanRate:
+      return "planRate";
+    case UsageCriterion::kAgendaRate:
+      return "agendaRate";
+    case UsageCriterion::kMssanteMessages:
+      return "mssanteMessages";
+    case UsageCriterion::kDmpDocuments:
+      return "dmpDocuments";
+    case UsageCriterion::kEPrescriptionImports:
+      return "ePrescriptionImports";
+    case UsageCriterion::kEParcoursExchanges:
+      return "eParcoursExchanges";
   }
   return "unknown";
 }
 
 bool IsRate(UsageCriterion criterion) {
-  return criterion == UsageCriterion::kActiveFilesRate ||
-         criterion == UsageCriterion::kPlanRate || criterion == UsageCriterion::kAgendaRate;
+  return criterion == UsageCriterion::kActiveFilesRate || criterion == UsageCriterion::kPlanRate ||
+         criterion == UsageCriterion::kAgendaRate;
 }
 
 Result<DeploymentProrata> ProrataDeployment(Money tranche,
@@ -137,15 +145,15 @@ Result<DeploymentProrata> ProrataDeployment(Money tranche,
     const std::string id(CriterionId(r.criterion));
     if (!seen.insert(r.criterion).second) return Status::BadInput(id + " announced twice");
     if (IsRate(r.criterion) ? (r.announced < 1 || r.announced > 100) : r.announced < 1) {
-      return Status::BadInput(id + ": announced value " + std::to_string(r.announced) +
-                              (IsRate(r.criterion) ? " is not a whole percent in 1..100"
-                                                   : " is below 1"));
+      return Status::BadInput(
+          id + ": announced value " + std::to_string(r.announced) +
+          (IsRate(r.criterion) ? " is not a whole percent in 1..100" : " is below 1"));
     }
     if (r.numerator < 0 || r.denominator < 0) return Status::BadInput(id + ": negative result");
     // rate: (num / den) / (announced / 100) = 100 num / (announced den); count: num / announced.
     u128 p = static_cast<u128>(r.numerator) * (IsRate(r.criterion) ? 100 : 1);
-    u128 q = static_cast<u128>(r.announced) *
-             static_cast<u128>(IsRate(r.criterion) ? r.denominator : 1);
+    u128 q =
+        static_cast<u128>(r.announced) * static_cast<u128>(IsRate(r.criterion) ? r.denominator : 1);
     Fraction f;
     if (q != 0) {
       f.c = std::min(p, q);
@@ -181,14 +189,16 @@ Result<DeploymentProrata> ProrataDeployment(Money tranche,
     s.capped = f.q != 0 && f.c == f.q;
     s.share = share;
     // Shown per criterion: floor(T c / (n q)) (the total is rounded once, above).
-    s.amount = f.q == 0 ? Money()
-                        : Money::Cents(LargestAtMost(t, Natural(static_cast<u128>(t)) * Natural(f.c),
-                                                     Natural(static_cast<u128>(n)) * Natural(f.q)));
+    s.amount = f.q == 0
+                   ? Money()
+                   : Money::Cents(LargestAtMost(t, Natural(static_cast<u128>(t)) * Natural(f.c),
+                                                Natural(static_cast<u128>(n)) * Natural(f.q)));
     const std::string id(CriterionId(r.criterion));
     std::string result_text, announced_text;
     if (IsRate(r.criterion)) {
       result_text = Percent(static_cast<u128>(r.numerator), static_cast<u128>(r.denominator)) +
-                    " (" + std::to_string(r.numerator) + " / " + std::to_string(r.denominator) + ")";
+                    " (" + std::to_string(r.numerator) + " / " + std::to_string(r.denominator) +
+                    ")";
       announced_text = std::to_string(r.announced) + " %";
     } else {
       result_text = std::to_string(r.numerator);
@@ -199,9 +209,10 @@ Result<DeploymentProrata> ProrataDeployment(Money tranche,
                Money::Cents(t).MulDiv(1, n).ToString() + " = " + s.amount.ToString();
     out.criteria.push_back(std::move(s));
   }
-  out.detail = "deployment tranche " + tranche.ToString() + " split over " + std::to_string(n) +
-               " criteria, each paid prorata of its result (capped at 100 %): " +
-               out.payable.ToString() + " payable (001 \u00a73 Remarque)";
+  out.detail =
+      "deployment tranche " + tranche.ToString() + " split over " + std::to_string(n) +
+      " criteria, each paid prorata of its result (capped at 100 %): " + out.payable.ToString() +
+      " payable (001 \u00a73 Remarque)";
   return out;
 }
 

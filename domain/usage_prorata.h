@@ -17,9 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/money.h"
 #include "domain/rulebook.h"
-#include "base/status.h"
 
 namespace esms::domain {
 
@@ -50,15 +50,15 @@ struct CriterionResult {
 
 struct CriterionShare {
   CriterionResult result;
-  bool capped = false;      // the result reached the announced value: 100 %
-  Money share;              // tranche / n (rounded down, shown only)
-  Money amount;             // share x min(1, result / announced), rounded down, shown only
-  std::string detail;       // "planRate: announced 80 %, result 60,00 % -> 75,00 % of 6 000,00 €"
+  bool capped = false;  // the result reached the announced value: 100 %
+  Money share;          // tranche / n (rounded down, shown only)
+  Money amount;         // share x min(1, result / announced), rounded down, shown only
+  std::string detail;   // "planRate: announced 80 %, result 60,00 % -> 75,00 % of 6 000,00 €"
 };
 
 struct DeploymentProrata {
-  Money tranche;                 // the deployment tranche (20 %)
-  Money payable;                 // rounded down once from the exact sum
+  Money tranche;  // the deployment tranche (20 %)
+  Money payable;  // rounded down once from the exact sum
   std::vector<CriterionShare> criteria;
   std::string detail;
 };

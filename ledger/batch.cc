@@ -31,16 +31,15 @@ using internal::Storage;
 bool IsValidType(std::string_view type) {
   if (type.empty() || type.size() > 128) return false;
   return std::all_of(type.begin(), type.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
 bool IsValidStream(std::string_view stream) {
   if (stream.empty() || stream.size() > 256) return false;
-  return std::none_of(stream.begin(), stream.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-  });
+  return std::none_of(stream.begin(), stream.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 // The tree as a batch sees it: its staged nodes over the stored ones.
@@ -208,8 +207,9 @@ class Ledger::Batch::Impl::Pipeline {
       Done done;
       done.head = job->head;
       if (failed_.load(std::memory_order_relaxed)) {
-        done.status = Status::Aborted("an earlier write of this batch failed; nothing after it "
-                                      "was written");
+        done.status = Status::Aborted(
+            "an earlier write of this batch failed; nothing after it "
+            "was written");
       } else {
         done.status = Write(*job);
       }
@@ -389,16 +389,14 @@ Result<std::optional<uint64_t>> Ledger::Batch::Impl::FindEventId(std::string_vie
   return seq;
 }
 
-Result<std::optional<Record>> Ledger::Batch::Impl::RecordWithEventId(
-    const std::string& event_id) {
+Result<std::optional<Record>> Ledger::Batch::Impl::RecordWithEventId(const std::string& event_id) {
   ASSIGN_OR_RETURN(std::optional<uint64_t> seq, FindEventId(event_id));
   if (!seq) return std::optional<Record>();
   ASSIGN_OR_RETURN(Record record, Get(*seq));
   return std::optional<Record>(std::move(record));
 }
 
-Result<Ledger::Batch::Impl::StreamState> Ledger::Batch::Impl::StreamAt(
-    const std::string& stream) {
+Result<Ledger::Batch::Impl::StreamState> Ledger::Batch::Impl::StreamAt(const std::string& stream) {
   auto cached = streams_.find(stream);
   if (cached != streams_.end()) return cached->second;
   Storage& s = *ledger_->db_;
@@ -424,13 +422,12 @@ Result<Ledger::Batch::Impl::StreamState> Ledger::Batch::Impl::StreamAt(
 Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& key) {
   RETURN_IF_ERROR(ledger_->CheckWritable());
   if (!failed_.ok()) return failed_;
-  if (in_flight_.empty() && staged() == 0 && meta_puts_.empty() &&
-      ledger_->size_ != base_size_) {
+  if (in_flight_.empty() && staged() == 0 && meta_puts_.empty() && ledger_->size_ != base_size_) {
     Reset();  // another batch committed since: the caches are stale
   }
   if (!IsValidEventId(entry.event_id)) {
-    return Status::BadInput(fmt::format("event id '{}' is not 1-128 chars of [A-Za-z0-9._:/-]",
-                                        entry.event_id));
+    return Status::BadInput(
+        fmt::format("event id '{}' is not 1-128 chars of [A-Za-z0-9._:/-]", entry.event_id));
   }
   if (!IsValidType(entry.type)) {
     return Status::BadInput(
@@ -521,13 +518,15 @@ Status Ledger::Batch::Impl::Submit() {
   if (!in_flight_.empty()) RETURN_IF_ERROR(Reap(in_flight_.size()));
   if (staged() == 0 && meta_puts_.empty()) return Status::OK();
   if (ledger_->writing_batch_ != nullptr && ledger_->writing_batch_ != this) {
-    return Status::Aborted("another batch of this ledger is being written; nothing of this "
-                           "batch was written");
+    return Status::Aborted(
+        "another batch of this ledger is being written; nothing of this "
+        "batch was written");
   }
   if (ledger_->size_ != base_size_) {
-    return Status::Aborted(fmt::format("the ledger grew from {} to {} records since this batch "
-                                       "began; nothing of the batch was written",
-                                       base_size_, ledger_->size_));
+    return Status::Aborted(
+        fmt::format("the ledger grew from {} to {} records since this batch "
+                    "began; nothing of the batch was written",
+                    base_size_, ledger_->size_));
   }
   // At most two writes in flight: a third waits for the oldest.
   constexpr size_t kMaxInFlight = 2;
@@ -555,7 +554,6 @@ Status Ledger::Batch::Impl::Commit() {
   return Flush();
 }
 
-
 // ---------------------------------------------------------------------------------
 // The public face of a batch (ledger/ledger.h): everything is the Impl's.
 
@@ -572,9 +570,7 @@ size_t Ledger::Batch::staged() const { return impl_->staged(); }
 uint64_t Ledger::Batch::size() const { return impl_->size(); }
 const Hash& Ledger::Batch::head_hash() const { return impl_->head_hash(); }
 const KeyRegistry& Ledger::Batch::keys() const { return impl_->keys(); }
-const std::vector<Record>& Ledger::Batch::staged_records() const {
-  return impl_->staged_records();
-}
+const std::vector<Record>& Ledger::Batch::staged_records() const { return impl_->staged_records(); }
 Result<Record> Ledger::Batch::Get(uint64_t seq) { return impl_->Get(seq); }
 Result<std::optional<uint64_t>> Ledger::Batch::FindEventId(std::string_view id) {
   return impl_->FindEventId(id);

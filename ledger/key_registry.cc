@@ -22,8 +22,8 @@ bool IsKeyRecordType(std::string_view type) {
 bool IsValidKeyName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '@' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '@' || c == '-';
   });
 }
 
@@ -34,7 +34,7 @@ Result<const KeyInfo*> KeyRegistry::Signer(std::string_view name) const {
   }
   if (!info->active()) {
     return Status::PermissionDenied(
-        fmt::format("key '{}' was revoked at seq {}", name, *info->revoked_seq))
+               fmt::format("key '{}' was revoked at seq {}", name, *info->revoked_seq))
         .WithConflicts({*info->revoked_seq});
   }
   return info;
@@ -86,16 +86,15 @@ Status KeyRegistry::CheckKeyRecord(const Record& record) const {
       }
     }
     if (const KeyInfo* existing = Find(k.name)) {
-      return Status::AlreadyExists(kKeyConflict,
-                                   fmt::format("key name '{}' was already enrolled at seq {}",
-                                               k.name, existing->enrolled_seq))
+      return Status::AlreadyExists(
+                 kKeyConflict, fmt::format("key name '{}' was already enrolled at seq {}", k.name,
+                                           existing->enrolled_seq))
           .WithConflicts({existing->enrolled_seq});
     }
     if (const KeyInfo* same_key = FindActive(k.public_key)) {
       return Status::AlreadyExists(
-                 kKeyConflict,
-                 fmt::format("this public key is already enrolled as '{}' (seq {})",
-                             same_key->name, same_key->enrolled_seq))
+                 kKeyConflict, fmt::format("this public key is already enrolled as '{}' (seq {})",
+                                           same_key->name, same_key->enrolled_seq))
           .WithConflicts({same_key->enrolled_seq});
     }
     return Status::OK();
@@ -120,8 +119,8 @@ Status KeyRegistry::Apply(const Record& record) {
   RETURN_IF_ERROR(Check(record));
   if (record.type == kKeyEnrolledType) {
     ASSIGN_OR_RETURN(KeyEnrolment k, DecodeKeyEnrolled(record.payload));
-    KeyInfo info{k.name, k.public_key, std::move(k.roles), std::move(k.regions), record.seq,
-                 std::nullopt};
+    KeyInfo info{k.name,     k.public_key, std::move(k.roles), std::move(k.regions),
+                 record.seq, std::nullopt};
     active_by_key_[info.key] = info.name;
     std::string name = info.name;
     keys_.emplace(std::move(name), std::move(info));

@@ -27,9 +27,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "ledger/keys.h"
 #include "ledger/record.h"
-#include "base/status.h"
 
 namespace esms::ledger {
 

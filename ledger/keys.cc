@@ -167,14 +167,14 @@ Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
   Fd fd(::open(name.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     int err = errno;
-    return Status::InvalidArgument(kKeyInvalid,
-                                   fmt::format("cannot open key file {}: {}", name, ErrnoText(err)));
+    return Status::InvalidArgument(
+        kKeyInvalid, fmt::format("cannot open key file {}: {}", name, ErrnoText(err)));
   }
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) {
     int err = errno;
-    return Status::InvalidArgument(kKeyInvalid,
-                                   fmt::format("cannot stat key file {}: {}", name, ErrnoText(err)));
+    return Status::InvalidArgument(
+        kKeyInvalid, fmt::format("cannot stat key file {}: {}", name, ErrnoText(err)));
   }
   if (!S_ISREG(st.st_mode)) {
     return Status::InvalidArgument(kKeyInvalid,
@@ -242,8 +242,8 @@ Status SigningKey::WritePem(const std::filesystem::path& path) const {
   if (fd.get() < 0) {
     int err = errno;
     if (err == EEXIST) {
-      return Status::AlreadyExists("BAD_INPUT",
-                                   fmt::format("{} already exists; not overwriting a key file", name));
+      return Status::AlreadyExists(
+          "BAD_INPUT", fmt::format("{} already exists; not overwriting a key file", name));
     }
     return Status::IoError(fmt::format("cannot create key file {}: {}", name, ErrnoText(err)));
   }

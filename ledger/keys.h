@@ -14,8 +14,8 @@
 #include <memory>
 #include <string_view>
 
-#include "ledger/hash.h"
 #include "base/status.h"
+#include "ledger/hash.h"
 
 namespace esms::ledger {
 

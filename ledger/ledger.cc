@@ -28,8 +28,8 @@ using internal::Storage;
 ByteView ViewOf(const std::string& bytes) { return AsBytes(bytes); }
 
 bool IsIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == ':' || c == '/' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '/' || c == '-';
 }
 
 // Signed-note key names: non-empty, no whitespace, no '+'.
@@ -72,8 +72,7 @@ bool IsValidBusinessDate(std::string_view date) {
 // ---------------------------------------------------------------------------------
 // Opening.
 
-Ledger::Ledger(fs::path dir, Mode mode, std::unique_ptr<internal::Storage> db,
-               Options options)
+Ledger::Ledger(fs::path dir, Mode mode, std::unique_ptr<internal::Storage> db, Options options)
     : dir_(std::move(dir)),
       mode_(mode),
       db_(std::move(db)),
@@ -82,8 +81,8 @@ Ledger::Ledger(fs::path dir, Mode mode, std::unique_ptr<internal::Storage> db,
 Ledger::~Ledger() = default;
 
 Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_view origin,
-                                               std::string_view admin_name,
-                                               const SigningKey& admin, Options options) {
+                                               std::string_view admin_name, const SigningKey& admin,
+                                               Options options) {
   if (!IsValidOrigin(origin)) {
     return Status::BadInput(fmt::format(
         "origin '{}' must be 1-256 chars without whitespace, control chars or '+'", origin));
@@ -96,9 +95,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec) || !fs::is_empty(dir, ec)) {
       return Status::InvalidArgument(
-          "USAGE",
-          fmt::format("{} exists and is not an empty directory: a new ledger needs one",
-                      dir.string()));
+          "USAGE", fmt::format("{} exists and is not an empty directory: a new ledger needs one",
+                               dir.string()));
     }
   } else if (!fs::create_directories(dir, ec) || ec) {
     return Status::IoError(fmt::format("cannot create {}: {}", dir.string(), ec.message()));
@@ -132,8 +130,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
     pub << ledger->verifier_key() << "\n";
     pub.close();
     if (!pub) {
-      return Status::IoError(
-          fmt::format("cannot write {}", (dir / kLedgerPubFile).string()));
+      return Status::IoError(fmt::format("cannot write {}", (dir / kLedgerPubFile).string()));
     }
   }
   RETURN_IF_ERROR(ledger->MakeCheckpoint(admin).status());
@@ -194,8 +191,8 @@ Status Ledger::LoadState() {
 
 Status Ledger::CheckWritable() const {
   if (mode_ == Mode::kReadOnly) {
-    return Status::FailedPrecondition(
-        "USAGE", fmt::format("ledger {} is open read-only", dir_.string()));
+    return Status::FailedPrecondition("USAGE",
+                                      fmt::format("ledger {} is open read-only", dir_.string()));
   }
   return Status::OK();
 }
@@ -224,8 +221,8 @@ Result<Record> Ledger::Get(uint64_t seq) const {
   Result<Record> record = DecodeRecord(ViewOf(*bytes));
   if (!record.ok()) return std::move(record).TakeStatus().WithContext(fmt::format("seq {}", seq));
   if (record->seq != seq) {
-    return Status::DataLoss(fmt::format("seq {}: the record stored there holds seq {}", seq,
-                                        record->seq));
+    return Status::DataLoss(
+        fmt::format("seq {}: the record stored there holds seq {}", seq, record->seq));
   }
   return record;
 }
@@ -248,8 +245,8 @@ Status Ledger::Scan(uint64_t from, uint64_t to_exclusive,
       return std::move(record).TakeStatus().WithContext(fmt::format("seq {}", expected));
     }
     if (record->seq != expected) {
-      return Status::DataLoss(fmt::format("seq {}: the record stored there holds seq {}",
-                                          expected, record->seq));
+      return Status::DataLoss(
+          fmt::format("seq {}: the record stored there holds seq {}", expected, record->seq));
     }
     RETURN_IF_ERROR(fn(*record));
     ++expected;
@@ -277,8 +274,8 @@ Result<std::vector<uint64_t>> Ledger::StreamSeqs(std::string_view stream) const 
         storage::ReadU64(it->key().ToStringView().substr(prefix.size()));
     std::optional<uint64_t> seq = storage::ReadU64(it->value().ToStringView());
     if (!version || !seq || *version != seqs.size()) {
-      return Status::DataLoss(fmt::format("streams index of '{}' is malformed at version {}",
-                                          stream, seqs.size()));
+      return Status::DataLoss(
+          fmt::format("streams index of '{}' is malformed at version {}", stream, seqs.size()));
     }
     seqs.push_back(*seq);
   }
@@ -292,9 +289,8 @@ Result<std::vector<uint64_t>> Ledger::StreamSeqs(std::string_view stream) const 
 Result<std::string> Ledger::MakeCheckpoint(const SigningKey& key) {
   RETURN_IF_ERROR(CheckWritable());
   if (key.public_key() != ledger_key_) {
-    return Status::PermissionDenied(
-        fmt::format("checkpoints of {} are signed by the ledger key ({})", origin_,
-                    verifier_key()));
+    return Status::PermissionDenied(fmt::format(
+        "checkpoints of {} are signed by the ledger key ({})", origin_, verifier_key()));
   }
   ASSIGN_OR_RETURN(Hash root, RootAt(size_));
   Checkpoint checkpoint{origin_, size_, root, {}};
@@ -358,13 +354,12 @@ Status Ledger::PutSnapshot(std::string_view name, uint64_t seq, ByteView state) 
   std::string value = storage::U64Key(seq);
   value.append(reinterpret_cast<const char*>(state.data()), state.size());
   rocksdb::WriteBatch batch;
-  RETURN_IF_ERROR(db_->Error(batch.Put(db_->snapshots(), SliceOf(name), value),
-                             "cannot stage the snapshot"));
+  RETURN_IF_ERROR(
+      db_->Error(batch.Put(db_->snapshots(), SliceOf(name), value), "cannot stage the snapshot"));
   return db_->Write(batch, /*sync=*/false);
 }
 
-Result<std::optional<std::pair<uint64_t, Bytes>>> Ledger::GetSnapshot(
-    std::string_view name) const {
+Result<std::optional<std::pair<uint64_t, Bytes>>> Ledger::GetSnapshot(std::string_view name) const {
   using Snapshot = std::optional<std::pair<uint64_t, Bytes>>;
   rocksdb::PinnableSlice value;  // one copy of a snapshot of tens of MB, not two
   ASSIGN_OR_RETURN(bool found, db_->GetPinned(db_->snapshots(), name, &value));

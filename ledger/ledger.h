@@ -32,11 +32,11 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "ledger/hash.h"
 #include "ledger/key_registry.h"
 #include "ledger/keys.h"
 #include "ledger/record.h"
-#include "base/status.h"
 
 namespace esms::ledger {
 
@@ -53,12 +53,12 @@ inline constexpr std::string_view kLedgerPubFile = "ledger.pub";
 // What a caller appends; the ledger adds seq, prevHash, recordedAt, streamVersion,
 // signer and signature.
 struct Entry {
-  std::string event_id;  // 1-128 chars of [A-Za-z0-9._:/-]
-  std::string at;        // business date YYYY-MM-DD
-  std::string stream;    // 1-256 chars, no control char
+  std::string event_id;                      // 1-128 chars of [A-Za-z0-9._:/-]
+  std::string at;                            // business date YYYY-MM-DD
+  std::string stream;                        // 1-256 chars, no control char
   std::optional<uint64_t> expected_version;  // records the stream must already hold
-  std::string type;      // 1-128 chars of [A-Za-z0-9._-]
-  Bytes payload;         // opaque to the ledger (key.* payloads excepted)
+  std::string type;                          // 1-128 chars of [A-Za-z0-9._-]
+  Bytes payload;                             // opaque to the ledger (key.* payloads excepted)
 };
 
 struct Appended {
@@ -92,8 +92,7 @@ class Ledger {
   static Result<std::unique_ptr<Ledger>> Create(const std::filesystem::path& dir,
                                                 std::string_view origin,
                                                 std::string_view admin_name,
-                                                const SigningKey& admin,
-                                                Options options = {});
+                                                const SigningKey& admin, Options options = {});
   // Opens an existing ledger. NotFound (NOT_FOUND) if `dir` is not a ledger;
   // Unavailable (LEDGER_LOCKED) if another writer holds it (kReadWrite only).
   static Result<std::unique_ptr<Ledger>> Open(const std::filesystem::path& dir, Mode mode,
@@ -125,10 +124,10 @@ class Ledger {
     // and registry rules (KeyRegistry); expected_version vs the stream's current count
     // (Aborted VERSION_CONFLICT with conflicts {last seq of the stream if any}).
     // A refusal leaves the batch as it was. After a failed write (see Commit) the
-    // batch returns that error from every call: make a new one. The entry is sealed on a thread of the
-    // batch while the next ones are checked, so `key` must outlive the next Commit()
-    // or Flush() (or the batch); staged_records() and head_hash() wait for the sealing.
-    // A write error of an earlier Submit() is returned here (and the batch is reset).
+    // batch returns that error from every call: make a new one. The entry is sealed on a thread of
+    // the batch while the next ones are checked, so `key` must outlive the next Commit() or Flush()
+    // (or the batch); staged_records() and head_hash() wait for the sealing. A write error of an
+    // earlier Submit() is returned here (and the batch is reset).
     Result<Appended> Add(const Entry& entry, const SigningKey& key);
     // Writes everything staged (WriteOptions.sync = true) and waits for it, and for
     // every earlier Submit(). On success the ledger sees the records and the batch is

@@ -96,8 +96,7 @@ Result<Hash> RootAt(uint64_t size, const SubtreeStore& store) {
   return RangeHash(0, size, store);
 }
 
-Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,
-                                         const SubtreeStore& store) {
+Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, const SubtreeStore& store) {
   if (index >= size) {
     return Status::BadInput("leaf index " + std::to_string(index) + " is not below tree size " +
                             std::to_string(size));
@@ -234,11 +233,9 @@ uint64_t MemoryTree::size() const { return levels_.empty() ? 0 : levels_[0].size
 Hash MemoryTree::Root() const { return RootAt(size(), *this).value(); }
 
 Result<Hash> MemoryTree::Get(int level, uint64_t index) const {
-  if (level < 0 || static_cast<size_t>(level) >= levels_.size() ||
-      index >= levels_[level].size()) {
-    return Status::NotFound("no complete subtree (" +
-                                                       std::to_string(level) + ", " +
-                                                       std::to_string(index) + ")");
+  if (level < 0 || static_cast<size_t>(level) >= levels_.size() || index >= levels_[level].size()) {
+    return Status::NotFound("no complete subtree (" + std::to_string(level) + ", " +
+                            std::to_string(index) + ")");
   }
   return levels_[level][index];
 }

@@ -21,8 +21,8 @@
 #include <span>
 #include <vector>
 
-#include "ledger/hash.h"
 #include "base/status.h"
+#include "ledger/hash.h"
 
 namespace esms::ledger {
 
@@ -58,8 +58,7 @@ Result<std::vector<SubtreeNode>> NodesCompletedByAppend(uint64_t index, const Ha
 // than `size` leaves (its Get(0, size - 1) is NotFound); other store errors pass through.
 Result<Hash> RootAt(uint64_t size, const SubtreeStore& store);
 // PATH(index, D[0:size]) (RFC 9162 §2.1.3.1). BAD_INPUT if index >= size.
-Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size,
-                                         const SubtreeStore& store);
+Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, const SubtreeStore& store);
 // PROOF(old_size, D[0:new_size]) (RFC 9162 §2.1.4.1); empty when old_size is 0 or
 // equals new_size. BAD_INPUT if old_size > new_size.
 Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size,

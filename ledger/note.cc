@@ -25,9 +25,9 @@ using KeyId = std::array<uint8_t, 4>;
 using base::DecodeUtf8;  // base/text.h
 
 bool IsUnicodeSpace(int32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 ||
-         cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
-         cp == 0x202F || cp == 0x205F || cp == 0x3000;
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+         cp == 0x205F || cp == 0x3000;
 }
 
 // Signed notes MUST be valid UTF-8 with no ASCII control character but newline.
@@ -124,7 +124,8 @@ Result<uint64_t> VerifyCosignatureBlob(std::string_view text, const Bytes& blob,
   uint64_t timestamp = 0;
   for (int i = 0; i < 8; ++i) timestamp = timestamp << 8 | blob[i];
   if (timestamp > kMaxTimestamp) {
-    return Status::DataLoss("cosignature by " + std::string(name) + " has a timestamp beyond 2^63-1");
+    return Status::DataLoss("cosignature by " + std::string(name) +
+                            " has a timestamp beyond 2^63-1");
   }
   std::copy(blob.begin() + 8, blob.end(), sig.begin());
   if (!VerifySignature(key, AsBytes(CosignedMessage(timestamp, text)), sig)) {
@@ -423,8 +424,8 @@ Result<TlogProof> ParseTlogProof(std::string_view text) {
     if (p.proof.size() == kMaxProofHashes) {
       return Status::BadInput("tlog-proof has more than 64 proof hashes");
     }
-    ASSIGN_OR_RETURN(Hash h, HashFromBase64(*line, "tlog-proof hash " +
-                                                       std::to_string(p.proof.size() + 1)));
+    ASSIGN_OR_RETURN(
+        Hash h, HashFromBase64(*line, "tlog-proof hash " + std::to_string(p.proof.size() + 1)));
     p.proof.push_back(h);
   }
   p.checkpoint_note = std::string(text.substr(pos));

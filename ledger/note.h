@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
-#include "base/status.h"
 
 namespace esms::ledger {
 

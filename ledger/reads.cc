@@ -21,10 +21,8 @@ std::string_view TextOf(capnp::Text::Reader text) { return {text.begin(), text.s
 
 // A record's bytes copied into `words` (Cap'n Proto reads whole aligned words; a
 // RocksDB value is not aligned), then decoded into `view`. The view points into `words`.
-Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words,
-                  Ledger::RecordView& view) {
-  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 ||
-      bytes.size() > kMaxRecordBytes) {
+Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words, Ledger::RecordView& view) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > kMaxRecordBytes) {
     return Status::DataLoss(fmt::format("{} bytes is not a record envelope", bytes.size()));
   }
   const size_t count = bytes.size() / sizeof(capnp::word);
@@ -95,8 +93,8 @@ Status Ledger::ScanSnapshots(
     }
     const uint64_t seq = *storage::ReadU64(value.substr(0, 8));
     value.remove_prefix(8);
-    RETURN_IF_ERROR(fn(name, seq, ByteView(reinterpret_cast<const uint8_t*>(value.data()),
-                                           value.size())));
+    RETURN_IF_ERROR(
+        fn(name, seq, ByteView(reinterpret_cast<const uint8_t*>(value.data()), value.size())));
   }
   return db_->Error(it->status(), "cannot read the snapshots");
 }

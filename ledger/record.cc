@@ -129,8 +129,8 @@ int64_t ListOffset(uint64_t w) {
   return static_cast<int32_t>(static_cast<uint32_t>(w) & ~uint32_t{3}) >> 2;
 }
 uint64_t ByteListPointer(int64_t offset, uint64_t count) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(offset << 2)) | 1) |
-         (uint64_t{2} << 32) | (count << 35);
+  return (static_cast<uint64_t>(static_cast<uint32_t>(offset << 2)) | 1) | (uint64_t{2} << 32) |
+         (count << 35);
 }
 
 // The canonical envelope's root pointer section: its first word and pointer count.
@@ -415,9 +415,9 @@ std::string JsonStringArray(const std::vector<std::string>& values) {
 Result<std::string> KeyPayloadToJson(std::string_view type, ByteView payload) {
   if (type == kKeyEnrolledType) {
     ASSIGN_OR_RETURN(KeyEnrolment k, DecodeKeyEnrolled(payload));
-    return fmt::format(R"({{"name":{},"publicKey":{},"roles":{},"regions":{}}})",
-                       JsonQuote(k.name), JsonQuote(Base64Encode(k.public_key)),
-                       JsonStringArray(k.roles), JsonStringArray(k.regions));
+    return fmt::format(R"({{"name":{},"publicKey":{},"roles":{},"regions":{}}})", JsonQuote(k.name),
+                       JsonQuote(Base64Encode(k.public_key)), JsonStringArray(k.roles),
+                       JsonStringArray(k.regions));
   }
   if (type == kKeyRevokedType) {
     ASSIGN_OR_RETURN(KeyRevocation k, DecodeKeyRevoked(payload));
@@ -436,8 +436,8 @@ std::string FormatMicros(int64_t micros) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rest);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, rest);
 }
 
 }  // namespace esms::ledger

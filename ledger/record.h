@@ -21,10 +21,10 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/hash.h"
-#include "ledger/keys.h"
 #include "base/status.h"
 #include "base/text.h"
+#include "ledger/hash.h"
+#include "ledger/keys.h"
 
 namespace esms::ledger {
 
@@ -49,8 +49,8 @@ struct Record {
   std::string signer;
   Signature signature{};
   // Derived by EncodeRecord / SealRecord / DecodeRecord.
-  Bytes bytes;     // canonical record bytes (what is stored; the Merkle leaf)
-  Hash hash{};     // SHA-256(0x02 || signed bytes || signature)
+  Bytes bytes;       // canonical record bytes (what is stored; the Merkle leaf)
+  Hash hash{};       // SHA-256(0x02 || signed bytes || signature)
   Hash leaf_hash{};  // LeafHash(bytes)
 };
 
@@ -81,9 +81,9 @@ Result<Record> SealRecord(Record fields, const SigningKey& key);
 // for byte; leaf_hash is left zero when `with_leaf_hash` is false (the caller computes
 // it later, off the serial path).
 struct PreparedRecord {
-  Record fields;               // bytes, hash, leaf_hash unset
-  Bytes signed_bytes;          // with a zero prevHash
-  size_t prev_hash_offset = 0; // where the 32 prevHash bytes sit in signed_bytes
+  Record fields;                // bytes, hash, leaf_hash unset
+  Bytes signed_bytes;           // with a zero prevHash
+  size_t prev_hash_offset = 0;  // where the 32 prevHash bytes sit in signed_bytes
 };
 Result<PreparedRecord> PrepareRecord(Record fields);
 Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, const SigningKey& key,

@@ -39,13 +39,11 @@ namespace internal {
 Status FromRocks(const rocksdb::Status& status, std::string_view what, const fs::path& dir) {
   if (status.ok()) return Status::OK();
   std::string detail = status.ToString();
-  if (status.IsIOError() &&
-      (detail.find("While lock file") != std::string::npos ||
-       detail.find("lock hold by current process") != std::string::npos ||
-       detail.find("Resource temporarily unavailable") != std::string::npos ||
-       detail.find("No locks available") != std::string::npos)) {
-    return Status::Unavailable(
-        fmt::format("ledger {} is locked by another process", dir.string()));
+  if (status.IsIOError() && (detail.find("While lock file") != std::string::npos ||
+                             detail.find("lock hold by current process") != std::string::npos ||
+                             detail.find("Resource temporarily unavailable") != std::string::npos ||
+                             detail.find("No locks available") != std::string::npos)) {
+    return Status::Unavailable(fmt::format("ledger {} is locked by another process", dir.string()));
   }
   std::string message = fmt::format("ledger {}: {}: {}", dir.string(), what, detail);
   if (status.IsCorruption()) return Status::DataLoss(std::move(message));
@@ -58,8 +56,8 @@ Storage::~Storage() {
     // Memtables to SST files before closing: the next open (often a read-only
     // `state` or `check`) then has no write-ahead log to replay. Best effort.
     rocksdb::FlushOptions flush;
-    (void)db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(),
-                                                                        handles_.end()));
+    (void)db_->Flush(flush,
+                     std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(), handles_.end()));
   }
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     (void)db_->DestroyColumnFamilyHandle(handle);
@@ -81,8 +79,8 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   // (+0.7% measured), and a full verify of 5 M records spent 8% of its time in Snappy's
   // decompression, about half of that with LZ4 (BENCHMARKS.md).
   const std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
-  const bool lz4 = std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) !=
-                   supported.end();
+  const bool lz4 =
+      std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end();
   options.compression = lz4 ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression;
   // Block size and compression are recorded in each table file: ledgers written with
   // other ones (Snappy and 4 KB before this choice) read the same.
@@ -142,8 +140,8 @@ bool IsMissingFileRace(const rocksdb::Status& status) {
   if (status.ok()) return false;
   if (status.IsPathNotFound()) return true;
   const std::string text = status.ToString();
-  for (std::string_view sign : {"No such file or directory", "Can't access", "non-existent file",
-                                "does not exist"}) {
+  for (std::string_view sign :
+       {"No such file or directory", "Can't access", "non-existent file", "does not exist"}) {
     if (text.find(sign) != std::string::npos) return true;
   }
   return false;
@@ -173,8 +171,7 @@ std::optional<ManifestMark> ReadManifestMark(const fs::path& dir) {
   return mark;
 }
 
-Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
-                                               bool read_only) {
+Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create, bool read_only) {
   // A read-only open that lost a race with the writer (a file missing, or the MANIFEST
   // changed while it opened) tries again, up to kOpenAttempts times over about 3 s; it
   // never waits for the writer, only for its own next attempt. A file that stays
@@ -192,8 +189,8 @@ Result<std::unique_ptr<Storage>> Storage::Open(const fs::path& dir, bool create,
   }
 }
 
-Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool create,
-                                                   bool read_only, bool* race_lost) {
+Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool create, bool read_only,
+                                                   bool* race_lost) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = create;
   db_options.create_missing_column_families = create;
@@ -216,8 +213,7 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
     if (!fs::is_directory(dir, ec)) {
       return Status::NotFound(
           fmt::format("{} is not a ledger: {}", path,
-                      fs::exists(dir, ec) ? "it is a file, not a directory"
-                                          : "no such directory"));
+                      fs::exists(dir, ec) ? "it is a file, not a directory" : "no such directory"));
     }
     if (!fs::exists(dir / "CURRENT", ec)) {
       return Status::NotFound(fmt::format("{} is not a ledger: it holds no ledger database", path));
@@ -228,9 +224,8 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
     RETURN_IF_ERROR(FromRocks(listed, "cannot list column families", dir));
     for (std::string_view wanted : storage::kColumnFamilies) {
       if (std::find(names.begin(), names.end(), wanted) == names.end()) {
-        return Status::NotFound(
-            fmt::format("{} is not a ledger: its database has no \"{}\" column family", path,
-                        wanted));
+        return Status::NotFound(fmt::format(
+            "{} is not a ledger: its database has no \"{}\" column family", path, wanted));
       }
     }
   }
@@ -246,8 +241,9 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
   rocksdb::DB* db = nullptr;
   const std::optional<ManifestMark> before = read_only ? ReadManifestMark(dir) : std::nullopt;
   rocksdb::Status status =
-      read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &storage->handles_, &db)
-                : rocksdb::DB::Open(db_options, path, descriptors, &storage->handles_, &db);
+      read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &storage->handles_, &db)
+          : rocksdb::DB::Open(db_options, path, descriptors, &storage->handles_, &db);
   *race_lost = read_only && IsMissingFileRace(status);
   RETURN_IF_ERROR(FromRocks(status, "cannot open", dir));
   storage->db_.reset(db);
@@ -283,8 +279,7 @@ Result<bool> Storage::GetPinned(rocksdb::ColumnFamilyHandle* cf, std::string_vie
                                 rocksdb::PinnableSlice* value) const {
   rocksdb::ReadOptions options;
   options.verify_checksums = true;
-  rocksdb::Status status =
-      db_->Get(options, cf, rocksdb::Slice(key.data(), key.size()), value);
+  rocksdb::Status status = db_->Get(options, cf, rocksdb::Slice(key.data(), key.size()), value);
   if (status.IsNotFound()) return false;
   RETURN_IF_ERROR(Error(status, fmt::format("cannot read {}", cf->GetName())));
   return true;
@@ -311,7 +306,8 @@ Result<Hash> StorageTree::Get(int level, uint64_t index) const {
   ASSIGN_OR_RETURN(std::optional<std::string> value,
                    storage_.Get(storage_.tree(), storage::TreeKey(level, index)));
   if (!value) {
-    return Status::NotFound(fmt::format("tree node (level {}, index {}) is not stored", level, index));
+    return Status::NotFound(
+        fmt::format("tree node (level {}, index {}) is not stored", level, index));
   }
   Hash hash;
   if (value->size() != hash.size()) {

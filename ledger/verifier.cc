@@ -424,8 +424,8 @@ void Verifier::ReadCheckpoints() {
       continue;
     }
     if (checkpoint->origin != origin_ || checkpoint->size != *size) {
-      ReportGeneral(fmt::format("{}: it names origin '{}' and size {}", label,
-                                checkpoint->origin, checkpoint->size));
+      ReportGeneral(fmt::format("{}: it names origin '{}' and size {}", label, checkpoint->origin,
+                                checkpoint->size));
       continue;
     }
     checkpoint_roots_[*size] = checkpoint->root;
@@ -457,8 +457,8 @@ void Verifier::PassRecords() {
 
   ScanPerfOff perf_off;
   std::unique_ptr<rocksdb::Iterator> it = storage_.NewIterator(storage_.records(), true);
-  for (it->SeekToFirst(); it->Valid() && !checker.failed() &&
-                          !chain_broken_.load(std::memory_order_relaxed);
+  for (it->SeekToFirst();
+       it->Valid() && !checker.failed() && !chain_broken_.load(std::memory_order_relaxed);
        it->Next()) {
     std::optional<uint64_t> key_seq = storage::ReadU64(it->key().ToStringView());
     if (!key_seq) {
@@ -656,9 +656,10 @@ void Verifier::PassRecords() {
              fmt::format("seq {}: record missing (the meta head records {} records)", processed_,
                          *head_size_));
     } else if (prev != head_hash_) {
-      Report(processed_ == 0 ? 0 : processed_ - 1, kRecordProblem,
-             fmt::format("seq {}: the meta head hash does not match the hash of seq {}",
-                         processed_ == 0 ? 0 : processed_ - 1, processed_ == 0 ? 0 : processed_ - 1));
+      Report(
+          processed_ == 0 ? 0 : processed_ - 1, kRecordProblem,
+          fmt::format("seq {}: the meta head hash does not match the hash of seq {}",
+                      processed_ == 0 ? 0 : processed_ - 1, processed_ == 0 ? 0 : processed_ - 1));
     }
   }
   if (!checkpoint_roots_.empty() && checkpoint_roots_.rbegin()->first > processed_) {
@@ -704,10 +705,10 @@ void Verifier::HashRecords(ChunkQueue* queue) {
       for (const SubtreeNode& node : completed) {
         char key[9];
         TreeKeyBytes(node, key);
-        digests.Add(std::string_view(key, sizeof(key)),
-                    std::string_view(reinterpret_cast<const char*>(node.hash.data()),
-                                     node.hash.size()),
-                    &expected_tree_);
+        digests.Add(
+            std::string_view(key, sizeof(key)),
+            std::string_view(reinterpret_cast<const char*>(node.hash.data()), node.hash.size()),
+            &expected_tree_);
       }
       if (!item.hashed) {  // the index entries it needs (the reader did the others)
         const char* bytes = chunk->bytes.data() + item.offset;
@@ -812,9 +813,8 @@ void Verifier::ReplayIndexLookups() {
   }
 }
 
-void Verifier::CheckRecordIndexes(uint64_t seq, std::string_view event_id,
-                                  std::string_view stream, uint64_t stream_version,
-                                  bool key_record) {
+void Verifier::CheckRecordIndexes(uint64_t seq, std::string_view event_id, std::string_view stream,
+                                  uint64_t stream_version, bool key_record) {
   const std::string seq_value = storage::SeqKey(seq);
   Result<std::optional<std::string>> id = storage_.Get(storage_.event_ids(), event_id);
   if (!id.ok()) {
@@ -829,8 +829,8 @@ void Verifier::CheckRecordIndexes(uint64_t seq, std::string_view event_id,
   } else if (**id != seq_value) {
     std::optional<uint64_t> points = storage::ReadU64(**id);
     Report(seq, kIndexProblem,
-           fmt::format("seq {}: event_ids entry of '{}' points to seq {}, not to this record",
-                       seq, event_id, points ? std::to_string(*points) : "(malformed)"));
+           fmt::format("seq {}: event_ids entry of '{}' points to seq {}, not to this record", seq,
+                       event_id, points ? std::to_string(*points) : "(malformed)"));
     bad_id_entries_.insert(seq);
     misdirected_ids_.insert(std::string(event_id));
   }
@@ -850,7 +850,8 @@ void Verifier::CheckRecordIndexes(uint64_t seq, std::string_view event_id,
 }
 
 void Verifier::CheckKeyIndexEntry(uint64_t seq) {
-  Result<std::optional<std::string>> key = storage_.Get(storage_.meta(), storage::KeyRecordKey(seq));
+  Result<std::optional<std::string>> key =
+      storage_.Get(storage_.meta(), storage::KeyRecordKey(seq));
   if (!key.ok() || !*key) {
     Report(seq, kIndexProblem, fmt::format("seq {}: key record missing from the key index", seq));
   }
@@ -974,9 +975,9 @@ void Verifier::CheckReverseIndex(const ReverseIndex& index) {
     ReportGeneral(index.name + " unreadable: " + storage_.Error(it->status(), "").message());
     return;
   }
-  uint64_t sound = limit_ - static_cast<uint64_t>(std::count_if(
-                                index.bad_entries.begin(), index.bad_entries.end(),
-                                [this](uint64_t s) { return s < limit_; }));
+  uint64_t sound = limit_ - static_cast<uint64_t>(
+                                std::count_if(index.bad_entries.begin(), index.bad_entries.end(),
+                                              [this](uint64_t s) { return s < limit_; }));
   if (below <= sound) return;
   // Extras: an entry whose record is keyed otherwise.
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -1003,8 +1004,7 @@ void Verifier::CheckEventIdIndex() {
       .misdirected = misdirected_ids_,
       .entry = [](std::string_view key) { return fmt::format("event_ids entry '{}'", key); },
       .key_of = [](const Record& r) { return r.event_id; },
-      .describe =
-          [](const Record& r) { return fmt::format("whose event id is '{}'", r.event_id); },
+      .describe = [](const Record& r) { return fmt::format("whose event id is '{}'", r.event_id); },
   });
 }
 
@@ -1031,9 +1031,9 @@ void Verifier::CheckKeyIndex() {
     if (!seq) {
       ReportGeneral("a key index entry is malformed");
     } else if (*seq < limit_ && !key_record_seqs_.count(*seq)) {
-      Report(*seq, kIndexProblem,
-             fmt::format("seq {}: the key index lists seq {}, which is not a key record", *seq,
-                         *seq));
+      Report(
+          *seq, kIndexProblem,
+          fmt::format("seq {}: the key index lists seq {}, which is not a key record", *seq, *seq));
     } else if (*seq >= limit_ && limit_ == processed_) {
       Report(limit_, kIndexProblem,
              fmt::format("seq {}: the key index lists seq {}, beyond the ledger's {} records",

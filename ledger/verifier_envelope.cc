@@ -23,10 +23,10 @@ enum PointerIndex : int {
 };
 constexpr size_t kPrevHashBytes = 32;
 constexpr size_t kSignatureBytes = 64;
-constexpr size_t kMaxTextChars = 4096;        // record.cc CheckEnvelopeFields
-constexpr size_t kMaxPayload = 4 << 20;       // kMaxPayloadBytes
-constexpr size_t kMaxRecord = 8 << 20;        // kMaxRecordBytes
-constexpr uint64_t kByteElements = 2;         // list element size code: 1 byte
+constexpr size_t kMaxTextChars = 4096;   // record.cc CheckEnvelopeFields
+constexpr size_t kMaxPayload = 4 << 20;  // kMaxPayloadBytes
+constexpr size_t kMaxRecord = 8 << 20;   // kMaxRecordBytes
+constexpr uint64_t kByteElements = 2;    // list element size code: 1 byte
 
 uint64_t WordAt(ByteView bytes, size_t word) {
   uint64_t value;
@@ -142,7 +142,8 @@ void SignedPieces(const EnvelopeView& v, Out&& out) {
 Bytes EnvelopeSignedBytes(const EnvelopeView& v) {
   Bytes out;
   out.reserve(v.bytes.size() - kSignatureBytes);
-  SignedPieces(v, [&](const uint8_t* data, size_t size) { out.insert(out.end(), data, data + size); });
+  SignedPieces(v,
+               [&](const uint8_t* data, size_t size) { out.insert(out.end(), data, data + size); });
   return out;
 }
 

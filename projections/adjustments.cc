@@ -10,11 +10,16 @@ namespace {
 
 domain::Indicator IndicatorOf(domain::AdjustedIndicator a) {
   switch (a) {
-    case domain::AdjustedIndicator::kActiveFiles: return domain::Indicator::kActiveFiles;
-    case domain::AdjustedIndicator::kPlan: return domain::Indicator::kPersonalisedPlan;
-    case domain::AdjustedIndicator::kAgenda: return domain::Indicator::kAgendaEvent;
-    case domain::AdjustedIndicator::kMssante: return domain::Indicator::kMssante;
-    case domain::AdjustedIndicator::kDmp: return domain::Indicator::kDmp;
+    case domain::AdjustedIndicator::kActiveFiles:
+      return domain::Indicator::kActiveFiles;
+    case domain::AdjustedIndicator::kPlan:
+      return domain::Indicator::kPersonalisedPlan;
+    case domain::AdjustedIndicator::kAgenda:
+      return domain::Indicator::kAgendaEvent;
+    case domain::AdjustedIndicator::kMssante:
+      return domain::Indicator::kMssante;
+    case domain::AdjustedIndicator::kDmp:
+      return domain::Indicator::kDmp;
   }
   return domain::Indicator::kActiveFiles;
 }
@@ -22,7 +27,7 @@ domain::Indicator IndicatorOf(domain::AdjustedIndicator a) {
 }  // namespace
 
 std::vector<const Fact<domain::TargetsAdjusted>*> AdjustmentsOf(const ProgrammeState& state,
-                                                               const domain::Finess& finess) {
+                                                                const domain::Finess& finess) {
   std::vector<const Fact<domain::TargetsAdjusted>*> out;
   for (const auto& member : state.registry().Lineage(finess)) {
     const EstablishmentFacts* facts = state.registry().FindWithoutMeasurements(member.finess);
@@ -73,8 +78,8 @@ domain::UsageEvaluation EvaluateAdjusted(
     result.met = domain::MeetsTarget(r.numerator, r.denominator, target.percent);
     result.source = target.source;
     result.detail = std::string(domain::IndicatorName(target.indicator)) + ": " +
-                    std::to_string(r.numerator) + " / " + std::to_string(r.denominator) +
-                    adjusted + " = " + domain::FormatRate(r.numerator, r.denominator) +
+                    std::to_string(r.numerator) + " / " + std::to_string(r.denominator) + adjusted +
+                    " = " + domain::FormatRate(r.numerator, r.denominator) +
                     (result.met ? " >= " : " < ") + std::to_string(target.percent) + " %" +
                     (r.denominator <= 0 ? " (zero denominator never meets a target)" : "") +
                     (result.met ? ": met" : ": not met");

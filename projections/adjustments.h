@@ -21,7 +21,7 @@ namespace esms::projections {
 
 // The targets.adjusted facts of `finess`'s lineage, voided ones excluded, in seq order.
 std::vector<const Fact<domain::TargetsAdjusted>*> AdjustmentsOf(const ProgrammeState& state,
-                                                               const domain::Finess& finess);
+                                                                const domain::Finess& finess);
 
 // Evaluates `measured` against the campaign's targets for a decision taken on
 // `decided_at` (a payment's paidAt, a `check --at` date). An adjustment replaces the

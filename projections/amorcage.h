@@ -31,8 +31,8 @@ const Fact<domain::InvoiceReceived>* InvoiceFor(const Project& project, domain::
 // Interpretation: a count the measurement does not carry (dmpDocuments,
 // ePrescriptionImports, eParcoursExchanges are optional) counts 0 for that ESMS.
 struct AmorcageUsage {
-  bool has_commitments = false;  // false: a file without usageCommitments
-  bool measured = false;         // at least one ESMS has a measurement by `at`
+  bool has_commitments = false;                  // false: a file without usageCommitments
+  bool measured = false;                         // at least one ESMS has a measurement by `at`
   std::vector<domain::CriterionResult> results;  // the announced criteria, 001's order
   std::vector<uint64_t> evidence;                // the measurements behind every result
 };

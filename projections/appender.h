@@ -15,12 +15,12 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "domain/events.h"
 #include "ledger/key_registry.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
-#include "base/status.h"
 
 namespace esms::projections {
 
@@ -36,8 +36,8 @@ Result<std::string> RecordDataJson(const ledger::Record& record);
 using EventGuard = std::function<Status(const domain::Event& event, const ledger::KeyInfo& signer)>;
 // Called after each new event is staged (not for an existing id), with the seq it got
 // and the name of the key that signed it: lets the state follow the batch.
-using EventObserver = std::function<Status(const domain::Event& event, uint64_t seq,
-                                           const ledger::KeyInfo& signer)>;
+using EventObserver =
+    std::function<Status(const domain::Event& event, uint64_t seq, const ledger::KeyInfo& signer)>;
 
 class EventAppender {
  public:

@@ -24,8 +24,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kRunCheckpoint = "run `esms-ledger checkpoint --key LEDGER-KEY.pem` first";
-
+constexpr std::string_view kRunCheckpoint =
+    "run `esms-ledger checkpoint --key LEDGER-KEY.pem` first";
 
 json HexList(const std::vector<ledger::Hash>& hashes) {
   json out = json::array();
@@ -189,7 +189,8 @@ struct BundleRecord {
 
 class BundleVerifier {
  public:
-  BundleVerifier(const ledger::NoteVerifier& trust, const std::optional<ledger::NoteVerifier>& witness)
+  BundleVerifier(const ledger::NoteVerifier& trust,
+                 const std::optional<ledger::NoteVerifier>& witness)
       : trust_(trust), witness_(witness) {}
 
   Result<BundleVerdict> Run(std::string_view text) {
@@ -253,8 +254,8 @@ class BundleVerifier {
     note_ = note->get<std::string>();
     Result<std::string> body = ledger::OpenNote(note_, std::span(&trust_, 1));
     if (!body.ok()) {
-      return Fail(std::nullopt, "checkpoint: not signed by the trusted key " + trust_.name +
-                                    ": " + body.status().message());
+      return Fail(std::nullopt, "checkpoint: not signed by the trusted key " + trust_.name + ": " +
+                                    body.status().message());
     }
     Result<ledger::Checkpoint> cp = ledger::ParseCheckpoint(*body);
     if (!cp.ok()) return Fail(std::nullopt, "checkpoint: " + cp.status().message());
@@ -301,8 +302,9 @@ class BundleVerifier {
     const json* proof = Field(entry, "proof", json::value_t::array);
     if (!bytes64 || !signed64 || !signature64 || !leaf_hex || proof == nullptr ||
         !entry.contains("data")) {
-      return Fail(seq, "an entry needs \"bytes\", \"signed\", \"signature\", \"leafHash\", "
-                       "\"proof\" and \"data\"");
+      return Fail(seq,
+                  "an entry needs \"bytes\", \"signed\", \"signature\", \"leafHash\", "
+                  "\"proof\" and \"data\"");
     }
     Result<Bytes> bytes = ledger::Base64Decode(*bytes64);
     if (!bytes.ok()) return Fail(seq, "bytes: " + bytes.status().message());
@@ -349,9 +351,12 @@ class BundleVerifier {
     // Every readable field is what the signed bytes say.
     const ledger::Record& rec = r.record;
     const std::vector<std::pair<std::string, json>> envelope = {
-        {"id", rec.event_id},       {"type", rec.type},
-        {"at", rec.at},             {"stream", rec.stream},
-        {"streamVersion", rec.stream_version}, {"signer", rec.signer},
+        {"id", rec.event_id},
+        {"type", rec.type},
+        {"at", rec.at},
+        {"stream", rec.stream},
+        {"streamVersion", rec.stream_version},
+        {"signer", rec.signer},
         {"recordedAt", ledger::FormatMicros(rec.recorded_at_micros)}};
     for (const auto& [key, value] : envelope) {
       auto it = entry.find(key);
@@ -360,7 +365,8 @@ class BundleVerifier {
       if (!d.empty()) return Fail(seq, d);
     }
     Result<std::string> data = RecordDataJson(rec);
-    if (!data.ok()) return Fail(seq, "the signed payload does not decode: " + data.status().message());
+    if (!data.ok())
+      return Fail(seq, "the signed payload does not decode: " + data.status().message());
     std::string d = FirstDifference(entry.at("data"), json::parse(*data), "data");
     if (!d.empty()) return Fail(seq, d);
     if (in_keys && !ledger::IsKeyRecordType(rec.type)) {
@@ -403,8 +409,8 @@ class BundleVerifier {
         key = (*signer)->key;
       }
       if (!ledger::VerifySignature(key, r.signed_bytes, rec.signature)) {
-        return Fail(seq, fmt::format("the signature does not verify with the key of '{}'",
-                                     rec.signer));
+        return Fail(seq,
+                    fmt::format("the signature does not verify with the key of '{}'", rec.signer));
       }
       if (ledger::IsKeyRecordType(rec.type)) {
         Status applied = registry.Apply(rec);
@@ -420,7 +426,8 @@ class BundleVerifier {
     if (claim == nullptr) return Fail(std::nullopt, "no \"claim\"");
     const json* kind = Field(*claim, "kind", json::value_t::string);
     const json* at = Field(*claim, "at", json::value_t::string);
-    if (kind == nullptr || at == nullptr) return Fail(std::nullopt, "claim: needs \"kind\" and \"at\"");
+    if (kind == nullptr || at == nullptr)
+      return Fail(std::nullopt, "claim: needs \"kind\" and \"at\"");
     Result<domain::Date> date = domain::Date::Parse(at->get<std::string>());
     if (!date.ok()) return Fail(std::nullopt, "claim.at: " + date.status().message());
     BundleClaim& c = verdict_.claim;
@@ -448,9 +455,11 @@ class BundleVerifier {
       const json* files =
           e.is_object() ? Field(e, "activeFiles", json::value_t::number_integer) : nullptr;
       if (finess == nullptr || seq == nullptr || files == nullptr) {
-        return Fail(std::nullopt, "claim.evidence: each needs \"finess\", \"seq\", \"activeFiles\"");
+        return Fail(std::nullopt,
+                    "claim.evidence: each needs \"finess\", \"seq\", \"activeFiles\"");
       }
-      c.evidence.push_back({finess->get<std::string>(), seq->get<uint64_t>(), files->get<int64_t>()});
+      c.evidence.push_back(
+          {finess->get<std::string>(), seq->get<uint64_t>(), files->get<int64_t>()});
     }
     return Status::OK();
   }
@@ -540,10 +549,12 @@ class BundleVerifier {
                                        e.active_files, m.active_files));
       }
       if (m.period_end > c.at) {
-        return Fail(e.seq, fmt::format("measured over a period ending {}, after the claim's date {}",
-                                       m.period_end.ToString(), c.at.ToString()));
+        return Fail(e.seq,
+                    fmt::format("measured over a period ending {}, after the claim's date {}",
+                                m.period_end.ToString(), c.at.ToString()));
       }
-      if (voided.contains(e.seq)) return Fail(e.seq, "counted by the claim but voided in the bundle");
+      if (voided.contains(e.seq))
+        return Fail(e.seq, "counted by the claim but voided in the bundle");
       std::string number = m.finess.str();
       for (int hops = 0; number != e.finess && hops < 1000; ++hops) {
         auto next = successor.find(number);
@@ -584,7 +595,8 @@ Result<std::vector<uint64_t>> ProjectBundleSeqs(const ledger::Ledger& ledger,
                                                 std::string_view project_id) {
   const Project* project = state.FindProject(project_id);
   if (project == nullptr) {
-    return Status::NotFound("UNKNOWN_PROJECT", "unknown project \"" + std::string(project_id) + "\"");
+    return Status::NotFound("UNKNOWN_PROJECT",
+                            "unknown project \"" + std::string(project_id) + "\"");
   }
   std::set<uint64_t> seqs;
   std::set<std::string> projects = {std::string(project_id)};

@@ -29,10 +29,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/date.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
-#include "base/status.h"
 #include "projections/queries.h"
 #include "projections/state.h"
 
@@ -105,9 +105,9 @@ struct BundleVerdict {
   std::string origin;
   uint64_t checkpoint_size = 0;
   ledger::Hash root{};
-  size_t records = 0;                      // records verified, key records included
-  std::optional<uint64_t> witness_time;    // the cosignature's time, with a witness
-  std::optional<CheckReport> check;        // project claims: CheckProject re-evaluated
+  size_t records = 0;                    // records verified, key records included
+  std::optional<uint64_t> witness_time;  // the cosignature's time, with a witness
+  std::optional<CheckReport> check;      // project claims: CheckProject re-evaluated
 };
 
 // Verifies `bundle_json` against `trust` (the ledger's checkpoint key, the verifier line
@@ -121,8 +121,7 @@ struct BundleVerdict {
 // equals what the signed bytes say; stream versions of the streams the claim lists as
 // complete run 0..n-1; then the claim is re-evaluated.
 // BAD_INPUT only when the text is not JSON or not of format esms-ledger-bundle/v1.
-Result<BundleVerdict> VerifyBundle(std::string_view bundle_json,
-                                   const ledger::NoteVerifier& trust,
+Result<BundleVerdict> VerifyBundle(std::string_view bundle_json, const ledger::NoteVerifier& trust,
                                    const std::optional<ledger::NoteVerifier>& witness = {});
 
 }  // namespace esms::projections

@@ -48,8 +48,9 @@ Status RequireBalanceWithinDuration(const ProgrammeState& state, const Project& 
   std::string message = "no qualifying period ends on or before " + end.ToString() +
                         ", the end of the project under the convention signed " +
                         convention->data.signed_at.ToString() + " (" +
-                        std::to_string(convention->data.duration_months) + " months from the first convention; " +
-                        std::string(contract.source) + ": the envelope can be drawn only "
+                        std::to_string(convention->data.duration_months) +
+                        " months from the first convention; " + std::string(contract.source) +
+                        ": the envelope can be drawn only "
                         "during the contractual duration)";
   if (late.met && late.period_end.has_value()) {
     message += "; a later one ends " + late.period_end->ToString();
@@ -92,15 +93,16 @@ std::vector<Warning> DeadlineWarnings(const ProgrammeState& state, const Project
                                          c.data.duration_months)) {
         continue;
       }
-      warnings.push_back(
-          {"DURATION_ABOVE_CONTRACT",
-           "convention signed " + c.data.signed_at.ToString() + " for " +
-               std::to_string(c.data.duration_months) + " months, above the contractual " +
-               std::to_string(contract.months) + " months of a " +
-               std::string(domain::ToString(project.submission.kind)) + " project (" +
-               std::string(contract.source) + ": a flexibility « au cas par cas, à titre "
-               "exceptionnel »)",
-           {c.seq}});
+      warnings.push_back({"DURATION_ABOVE_CONTRACT",
+                          "convention signed " + c.data.signed_at.ToString() + " for " +
+                              std::to_string(c.data.duration_months) +
+                              " months, above the contractual " + std::to_string(contract.months) +
+                              " months of a " +
+                              std::string(domain::ToString(project.submission.kind)) +
+                              " project (" + std::string(contract.source) +
+                              ": a flexibility « au cas par cas, à titre "
+                              "exceptionnel »)",
+                          {c.seq}});
     }
     return warnings;
   }
@@ -114,13 +116,14 @@ std::vector<Warning> DeadlineWarnings(const ProgrammeState& state, const Project
   if (!later.met) return warnings;
   std::vector<uint64_t> seqs{first.seq};
   seqs.insert(seqs.end(), later.evidence.begin(), later.evidence.end());
-  warnings.push_back(
-      {"TARGETS_LATE",
-       "the targets are first met over a period ending after " + indicative.ToString() +
-           " (signed " + first.data.signed_at.ToString() + " + " +
-           std::to_string(contract.months) + " months, indicative: « sans que cela soit une "
-           "condition opposable », " + std::string(contract.source) + ")",
-       std::move(seqs)});
+  warnings.push_back({"TARGETS_LATE",
+                      "the targets are first met over a period ending after " +
+                          indicative.ToString() + " (signed " + first.data.signed_at.ToString() +
+                          " + " + std::to_string(contract.months) +
+                          " months, indicative: « sans que cela soit une "
+                          "condition opposable », " +
+                          std::string(contract.source) + ")",
+                      std::move(seqs)});
   return warnings;
 }
 

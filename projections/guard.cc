@@ -108,10 +108,10 @@ Status CheckNewEstablishments(const ProgrammeState& state,
   for (const auto& e : entries) {
     if (const auto* change = state.registry().SuccessorOf(e.finess)) {
       return Status::InvalidArgument(
-                 "FINESS_INVALID",
-                 e.finess.str() + " no longer counts on its own: " +
-                     std::string(domain::ToString(change->data.kind)) + " into " +
-                     change->data.to.str() + " effective " + change->data.effective_at.ToString())
+                 "FINESS_INVALID", e.finess.str() + " no longer counts on its own: " +
+                                       std::string(domain::ToString(change->data.kind)) + " into " +
+                                       change->data.to.str() + " effective " +
+                                       change->data.effective_at.ToString())
           .WithConflicts({change->seq});
     }
     domain::Finess current = state.registry().Resolve(e.finess);
@@ -138,9 +138,8 @@ Status CheckNewEstablishments(const ProgrammeState& state,
 
 // The project's listed FINESS for each FINESS of a convention (followed through
 // lineage), or the refusal.
-Result<std::vector<domain::Finess>> ListConventionEstablishments(const ProgrammeState& state,
-                                                             const Project& project,
-                                                             const std::vector<domain::Finess>& list) {
+Result<std::vector<domain::Finess>> ListConventionEstablishments(
+    const ProgrammeState& state, const Project& project, const std::vector<domain::Finess>& list) {
   std::vector<domain::Finess> listed;
   for (const domain::Finess& f : list) {
     domain::Finess current = state.registry().Resolve(f);
@@ -189,8 +188,8 @@ Status RefuseEjAsEstablishment(const ProgrammeState& state, const domain::Porteu
   for (const auto& og : organisations) RETURN_IF_ERROR(check(og.finess_ej, "an OG's", {}));
   for (const auto& e : entries) RETURN_IF_ERROR(check(e.finess_ej, "an OG's", {}));
   for (const auto& [id, project] : state.projects()) {
-    RETURN_IF_ERROR(check(project.submission.porteur.finess_ej,
-                          "the porteur of project " + id, {project.submitted_seq}));
+    RETURN_IF_ERROR(check(project.submission.porteur.finess_ej, "the porteur of project " + id,
+                          {project.submitted_seq}));
     for (const auto& og : project.organisations) {
       RETURN_IF_ERROR(check(og.finess_ej, "an OG of project " + id, {project.submitted_seq}));
     }
@@ -260,8 +259,7 @@ Status RequireComplementPayment(const ProgrammeState& state, const Project& p,
   if (complement.empty()) {
     return Refuse("PAYING_REGION_MISMATCH",
                   "region " + region + " is neither the lead region " + p.LeadRegion() +
-                      " nor the paying region of a compl\u00e9ment de grappe of project " +
-                      p.id(),
+                      " nor the paying region of a compl\u00e9ment de grappe of project " + p.id(),
                   {p.submitted_seq});
   }
   ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, FundedEntitlementOf(state, p));
@@ -302,14 +300,13 @@ Status RefuseAdvanceAfterContractualEnd(const Project& p, const domain::PaymentI
   if (!domain::RulebookFor(p.campaign()).durations_opposable.value) return Status::OK();
   const domain::Date end = ConventionEnd(p, *convention);
   if (d.paid_at <= end) return Status::OK();
-  return Refuse("CONVENTION_EXPIRED",
-                "advance paid " + d.paid_at.ToString() + ", after the contractual end " +
-                    end.ToString() + " of the convention signed " +
-                    convention->data.signed_at.ToString() + " for " +
-                    std::to_string(convention->data.duration_months) + " months (" +
-                    std::string(domain::RulebookFor(p.campaign()).duration_acquisition_months.source) +
-                    ")",
-                {convention->seq});
+  return Refuse(
+      "CONVENTION_EXPIRED",
+      "advance paid " + d.paid_at.ToString() + ", after the contractual end " + end.ToString() +
+          " of the convention signed " + convention->data.signed_at.ToString() + " for " +
+          std::to_string(convention->data.duration_months) + " months (" +
+          std::string(domain::RulebookFor(p.campaign()).duration_acquisition_months.source) + ")",
+      {convention->seq});
 }
 
 class RuleChecker {
@@ -389,8 +386,8 @@ class RuleChecker {
     ASSIGN_OR_RETURN(const Project* p, ProjectOrError(state_, d.project));
     const auto* convention = p->convention();
     if (convention == nullptr) {
-      return Refuse("PAYMENT_BEFORE_CONVENTION",
-                    "project " + p->id() + " has no signed convention", {p->submitted_seq});
+      return Refuse("PAYMENT_BEFORE_CONVENTION", "project " + p->id() + " has no signed convention",
+                    {p->submitted_seq});
     }
     if (d.paid_at < convention->data.signed_at) {
       return Refuse("PAYMENT_BEFORE_CONVENTION",
@@ -405,10 +402,9 @@ class RuleChecker {
     auto pos = std::find_if(schedule.begin(), schedule.end(),
                             [&](const auto& t) { return t.tranche == d.tranche; });
     if (pos == schedule.end()) {
-      return Refuse(kInvalidTransition, "campaign " +
-                                            std::string(domain::CampaignId(p->campaign())) +
-                                            " has no tranche " +
-                                            std::string(domain::ToString(d.tranche)));
+      return Refuse(kInvalidTransition,
+                    "campaign " + std::string(domain::CampaignId(p->campaign())) +
+                        " has no tranche " + std::string(domain::ToString(d.tranche)));
     }
     const bool last = pos + 1 == schedule.end();
     std::vector<uint64_t> payment_seqs;
@@ -437,8 +433,8 @@ class RuleChecker {
                     std::string(domain::ToString(d.tranche)) + " of " +
                         domain::Money::Cents(p->PaidCents(d.tranche) + d.amount_cents).ToString() +
                         " exceeds its share (" + std::to_string(pos->per_mille / 10) + " %) " +
-                        pos->amount.ToString() + " of the convention (" +
-                        std::string(pos->source) + ")",
+                        pos->amount.ToString() + " of the convention (" + std::string(pos->source) +
+                        ")",
                     grant_seqs);
     }
     if (p->PaidCents() + d.amount_cents > convention->data.amount_cents) {
@@ -470,7 +466,8 @@ class RuleChecker {
     if (equipment > proof->data.equipment_cents) {
       // DOMAIN.md §5 (c): equipment funding never above the real expense, so the
       // grant shrinks by the uncovered part.
-      const int64_t payable = convention->data.amount_cents - (equipment - proof->data.equipment_cents);
+      const int64_t payable =
+          convention->data.amount_cents - (equipment - proof->data.equipment_cents);
       if (p->PaidCents() + d.amount_cents > payable) {
         return Refuse("EQUIPMENT_EXCEEDS_EXPENSE",
                       "equipment funding " + domain::Money::Cents(equipment).ToString() +
@@ -537,8 +534,7 @@ class RuleChecker {
   Status operator()(const domain::FinessChanged& d) const {
     if (const auto* change = state_.registry().SuccessorOf(d.from)) {
       return Refuse(kInvalidTransition,
-                    d.from.str() + " already changed into " + change->data.to.str(),
-                    {change->seq});
+                    d.from.str() + " already changed into " + change->data.to.str(), {change->seq});
     }
     if (state_.registry().Resolve(d.to) == d.from) {
       return Refuse(kInvalidTransition,
@@ -699,8 +695,8 @@ Status Guard::Authorize(const domain::Event& event, const ledger::KeyInfo& signe
     if (signer.HasRole("national")) return Status::OK();
     return Status::PermissionDenied("project " + p->id() +
                                     " is on the national guichet (50 ESSMS or more in several "
-                                    "regions, 000 \u00a74.3, 003 \u00a77): its " + event.type +
-                                    " is signed by the national role, not by key '" +
+                                    "regions, 000 \u00a74.3, 003 \u00a77): its " +
+                                    event.type + " is signed by the national role, not by key '" +
                                     signer.name + "'")
         .WithConflicts({p->submitted_seq});
   }
@@ -728,13 +724,12 @@ Status Guard::Authorize(const domain::Event& event, const ledger::KeyInfo& signe
     }
     std::string regions;
     for (const std::string& r : *scope) regions += (regions.empty() ? "" : ", ") + r;
-    return Status::PermissionDenied("key '" + signer.name + "' (" + std::string(role) +
-                                    ") does not act in region " +
-                                    (regions.empty() ? std::string("(none)") : regions) +
-                                    " of this " + event.type);
+    return Status::PermissionDenied(
+        "key '" + signer.name + "' (" + std::string(role) + ") does not act in region " +
+        (regions.empty() ? std::string("(none)") : regions) + " of this " + event.type);
   }
-  return Status::PermissionDenied("key '" + signer.name + "' lacks the role to sign " +
-                                  event.type + " (needs " + needed + ")")
+  return Status::PermissionDenied("key '" + signer.name + "' lacks the role to sign " + event.type +
+                                  " (needs " + needed + ")")
       .WithConflicts({signer.enrolled_seq});
 }
 

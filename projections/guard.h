@@ -20,10 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/events.h"
 #include "ledger/key_registry.h"
 #include "ledger/record.h"
-#include "base/status.h"
 #include "projections/state.h"
 
 namespace esms::projections {

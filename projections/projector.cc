@@ -41,8 +41,7 @@ Result<std::vector<Fact<domain::IndicatorMeasured>>> MeasurementsOfChunks(
 }  // namespace
 
 Projector::Projector(ledger::Ledger& ledger)
-    : ledger_(ledger),
-      guard_([&ledger](uint64_t seq) { return ledger.Get(seq); }) {}
+    : ledger_(ledger), guard_([&ledger](uint64_t seq) { return ledger.Get(seq); }) {}
 
 Result<std::unique_ptr<Projector>> Projector::Open(ledger::Ledger& ledger) {
   std::unique_ptr<Projector> projector(new Projector(ledger));
@@ -50,8 +49,7 @@ Result<std::unique_ptr<Projector>> Projector::Open(ledger::Ledger& ledger) {
   return projector;
 }
 
-ledger::Bytes Projector::SnapshotBytes(const ProgrammeState& state,
-                                       const ledger::Hash& last_hash) {
+ledger::Bytes Projector::SnapshotBytes(const ProgrammeState& state, const ledger::Hash& last_hash) {
   std::string head(kMagic);
   if (state.next_seq() > 0) head += ledger::ToHex(last_hash);
   head += "\n";
@@ -206,8 +204,8 @@ Status Projector::CatchUp() {
   Status folded = Status::OK();
   while (std::optional<std::vector<Decoded>> batch = queue.Pop()) {
     for (const Decoded& d : *batch) {
-      folded = d.data.has_value() ? state_.ApplyEvent(*d.data, d.seq)
-                                  : state_.Apply(d.seq, d.type, {});
+      folded =
+          d.data.has_value() ? state_.ApplyEvent(*d.data, d.seq) : state_.Apply(d.seq, d.type, {});
       if (!folded.ok()) break;
       ++replayed_;
     }
@@ -257,10 +255,9 @@ void Projector::Install(EventAppender& appender) {
     Guard batch_guard([&appender](uint64_t seq) { return appender.Get(seq); });
     return batch_guard.Check(event, signer, state_.next_seq(), state_);
   });
-  appender.SetObserver(
-      [this](const domain::Event& event, uint64_t seq, const ledger::KeyInfo&) {
-        return state_.ApplyEvent(event.data, seq);
-      });
+  appender.SetObserver([this](const domain::Event& event, uint64_t seq, const ledger::KeyInfo&) {
+    return state_.ApplyEvent(event.data, seq);
+  });
 }
 
 }  // namespace esms::projections

@@ -32,8 +32,8 @@
 #include <memory>
 #include <string_view>
 
-#include "ledger/ledger.h"
 #include "base/status.h"
+#include "ledger/ledger.h"
 #include "projections/appender.h"
 #include "projections/guard.h"
 #include "projections/state.h"

@@ -67,8 +67,8 @@ std::optional<int64_t> AmorcageConditions(const ProgrammeState& state, const Pro
   const AmorcageUsage usage = AmorcageResults(state, p, listed, at);
   Result<domain::DeploymentProrata> prorata = DeploymentProrataAt(state, p, listed, t.amount, at);
   if (!prorata.ok()) {
-    conditions->push_back({"USAGE_CRITERIA_MEASURED", false, usage.evidence,
-                           prorata.status().message()});
+    conditions->push_back(
+        {"USAGE_CRITERIA_MEASURED", false, usage.evidence, prorata.status().message()});
     return std::nullopt;
   }
   conditions->push_back({"USAGE_CRITERIA_MEASURED", true, usage.evidence, prorata->detail});
@@ -98,7 +98,8 @@ Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id
   view.campaign = std::string(domain::CampaignId(p->campaign()));
   view.status = std::string(ToString(p->status()));
   view.lead_region = p->LeadRegion();
-  if (as_of.has_value() && IsLapsed(state, *p, *as_of)) view.status = ToString(ProjectStatus::kLapsed);
+  if (as_of.has_value() && IsLapsed(state, *p, *as_of))
+    view.status = ToString(ProjectStatus::kLapsed);
   std::vector<domain::Finess> in_convention = ConventionEstablishments(state, *p);
   // Ranks and amounts over the ESSMS party to the project as funded (DOMAIN.md §3):
   // an ESSMS left out of the convention in force shows rank 0 and no entitlement.
@@ -173,8 +174,8 @@ std::string ToText(const ProjectView& v) {
            e.situation + " " + domain::Money::Cents(e.entitlement_cents).ToString() +
            (e.in_convention ? "" : " (not in the convention)") + "\n";
   }
-  out += "entitlement " + domain::Money::Cents(v.entitlement_cents).ToString() +
-         ", convention " + domain::Money::Cents(v.convention_cents).ToString() + ", paid " +
+  out += "entitlement " + domain::Money::Cents(v.entitlement_cents).ToString() + ", convention " +
+         domain::Money::Cents(v.convention_cents).ToString() + ", paid " +
          domain::Money::Cents(v.paid_cents).ToString() + "\n";
   for (const auto& p : v.payments) {
     out += "  payment seq " + std::to_string(p.seq) + ": " + p.tranche + " " +
@@ -188,8 +189,8 @@ std::string ToText(const ProjectView& v) {
 
 // ---- check ----
 
-Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view id,
-                                 domain::Date at, const SignerLookup& signer_of) {
+Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view id, domain::Date at,
+                                 const SignerLookup& signer_of) {
   ASSIGN_OR_RETURN(const Project* p, FindOrError(state, id));
   CheckReport report;
   report.project = p->id();
@@ -213,8 +214,8 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
   Condition signed_condition{"CONVENTION_SIGNED", signed_by_then, {}, ""};
   if (convention != nullptr) {
     signed_condition.evidence.push_back(convention->seq);
-    signed_condition.detail = "convention of " + amount.ToString() + " signed " +
-                              convention->data.signed_at.ToString();
+    signed_condition.detail =
+        "convention of " + amount.ToString() + " signed " + convention->data.signed_at.ToString();
   } else {
     signed_condition.detail = "no convention signed";
   }
@@ -264,17 +265,17 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
       check.conditions.push_back(expense);
       Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
       const int64_t equipment = entitlement.ok() ? EquipmentCentsFor(*entitlement, listed) : 0;
-      Condition within{"EQUIPMENT_WITHIN_EXPENSE",
-                       equipment == 0 ||
-                           (proof != nullptr && equipment <= proof->data.equipment_cents),
-                       {},
-                       ""};
+      Condition within{
+          "EQUIPMENT_WITHIN_EXPENSE",
+          equipment == 0 || (proof != nullptr && equipment <= proof->data.equipment_cents),
+          {},
+          ""};
       if (proof != nullptr) within.evidence.push_back(proof->seq);
-      within.detail = "equipment funding " + domain::Money::Cents(equipment).ToString() +
-                      (proof != nullptr ? ", certified equipment expense " +
-                                              domain::Money::Cents(proof->data.equipment_cents)
-                                                  .ToString()
-                                        : std::string());
+      within.detail =
+          "equipment funding " + domain::Money::Cents(equipment).ToString() +
+          (proof != nullptr ? ", certified equipment expense " +
+                                  domain::Money::Cents(proof->data.equipment_cents).ToString()
+                            : std::string());
       check.conditions.push_back(within);
       TargetsVerdict targets = GrappeTargets(state, p->campaign(), listed, at);
       if (targets.has_targets) {
@@ -310,8 +311,8 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
     }
     outstanding.met = convention != nullptr && check.amount_cents > 0;
     outstanding.detail = domain::Money::Cents(paid).ToString() + " of " + t.amount.ToString() +
-                         " (" + std::to_string(t.per_mille / 10) + " %, " +
-                         std::string(t.source) + ") paid";
+                         " (" + std::to_string(t.per_mille / 10) + " %, " + std::string(t.source) +
+                         ") paid";
     check.conditions.push_back(std::move(outstanding));
     check.payable = std::all_of(check.conditions.begin(), check.conditions.end(),
                                 [](const Condition& c) { return c.met; });

@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/date.h"
 #include "ledger/ledger.h"
-#include "base/status.h"
 #include "projections/rules.h"
 #include "projections/state.h"
 

@@ -88,9 +88,8 @@ std::vector<Warning> ReferencingWarnings(const ProgrammeState& state, const Proj
   std::vector<Warning> warnings;
   if (project.campaign() == domain::Campaign::kAmorcage2021) return warnings;
   const domain::Date any_time = *domain::Date::FromCivil(9999, 12, 31);
-  const ReferencingVerdict verdict =
-      AssessReferencing(state, project.submission.solution,
-                        project.submission.porteur.ght.value_or(false), any_time);
+  const ReferencingVerdict verdict = AssessReferencing(
+      state, project.submission.solution, project.submission.porteur.ght.value_or(false), any_time);
   if (verdict.outcome == ReferencingVerdict::Outcome::kUnknown) {
     warnings.push_back({"REFERENCING_UNKNOWN",
                         verdict.detail + ": accepted, the national level may not have recorded "

@@ -403,8 +403,8 @@ std::string ToCsv(const ActiveDuiReport& report) {
   if (report.by_kind == ReportBy::kNone) {
     out = "finess,region,department,project,campaign,activeFiles,seq,periodEnd,measuredFiness\r\n";
     for (const ActiveDuiEstablishment& ev : report.evidence) {
-      out += CsvField(ev.finess) + ',' + CsvField(ev.region) + ',' + CsvField(ev.department) +
-             ',' + CsvField(ev.project) + ',' + CsvField(ev.campaign) + ',' +
+      out += CsvField(ev.finess) + ',' + CsvField(ev.region) + ',' + CsvField(ev.department) + ',' +
+             CsvField(ev.project) + ',' + CsvField(ev.campaign) + ',' +
              std::to_string(ev.active_files) + ',' + std::to_string(ev.seq) + ',' +
              ev.period_end.ToString() + ',' + CsvField(ev.measured_finess) + "\r\n";
     }
@@ -421,21 +421,20 @@ std::string ToCsv(const ActiveDuiReport& report) {
 }
 
 std::string ToText(const ActiveDuiReport& report) {
-  std::string out = "Active DUI files at " + report.at.ToString() + ": " +
-                    GroupDigits(report.total) + "\n";
-  out += "Target (end of 2024, 003 §3.1): " + GroupDigits(report.target) + "  reached: " +
-         std::to_string(report.PercentOfTarget()) + " %\n";
+  std::string out =
+      "Active DUI files at " + report.at.ToString() + ": " + GroupDigits(report.total) + "\n";
+  out += "Target (end of 2024, 003 §3.1): " + GroupDigits(report.target) +
+         "  reached: " + std::to_string(report.PercentOfTarget()) + " %\n";
   const int64_t distance = report.DistanceToTarget();
   out += distance > 0 ? "Distance to target: " + GroupDigits(distance) + " to go\n"
                       : "Distance to target: none, exceeded by " + GroupDigits(-distance) + "\n";
-  out += "Establishments counted: " + GroupDigits(report.establishments) +
-         "  (ledger records 0.." +
+  out += "Establishments counted: " + GroupDigits(report.establishments) + "  (ledger records 0.." +
          (report.state_size == 0 ? std::string("-") : std::to_string(report.state_size - 1)) +
          ")\n";
   if (report.by_kind == ReportBy::kNone) return out;
 
-  const std::string h_key(ToString(report.by_kind)), h_label = "name",
-      h_total = "active files", h_count = "establishments", h_share = "share";
+  const std::string h_key(ToString(report.by_kind)), h_label = "name", h_total = "active files",
+                                                     h_count = "establishments", h_share = "share";
   size_t w_key = Width(h_key), w_label = Width(h_label), w_total = Width(h_total),
          w_count = Width(h_count);
   for (const ActiveDuiGroup& g : report.groups) {

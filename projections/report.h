@@ -31,8 +31,8 @@
 #include <utility>
 #include <vector>
 
-#include "domain/date.h"
 #include "base/status.h"
+#include "domain/date.h"
 #include "projections/state.h"
 
 namespace esms::projections {
@@ -88,8 +88,8 @@ struct ActiveDuiReport {
   int64_t target = kActiveDuiTarget;
   int64_t establishments = 0;  // establishments with a counted measurement
   ReportBy by_kind = ReportBy::kNone;
-  std::map<std::string, int64_t> by;   // key -> total (empty for kNone)
-  std::vector<ActiveDuiGroup> groups;  // the same, with labels and counts, by key
+  std::map<std::string, int64_t> by;             // key -> total (empty for kNone)
+  std::vector<ActiveDuiGroup> groups;            // the same, with labels and counts, by key
   std::vector<ActiveDuiEstablishment> evidence;  // by finess
   uint64_t state_size = 0;  // the records the state reflects: seqs [0, state_size)
 
@@ -101,8 +101,7 @@ struct ActiveDuiReport {
 
 // The indicator at `at`. One pass over the registry's measurements (no
 // per-establishment rescans of the ledger): fit for national scale.
-Result<ActiveDuiReport> ComputeActiveDui(const ProgrammeState& state, domain::Date at,
-                                         ReportBy by);
+Result<ActiveDuiReport> ComputeActiveDui(const ProgrammeState& state, domain::Date at, ReportBy by);
 
 // One point of the trajectory: the indicator at `at`.
 struct TrajectoryPoint {

@@ -27,8 +27,9 @@ std::vector<uint64_t> WithPath(std::vector<uint64_t> seqs,
 
 std::string Through(const EstablishmentRegistry::Member& member, const domain::Finess& asked) {
   if (member.finess == asked) return "";
-  return " (recorded for " + member.finess.str() + (member.via_merger ? ", merged" : ", renumbered") +
-         " into the lineage of " + asked.str() + ")";
+  return " (recorded for " + member.finess.str() +
+         (member.via_merger ? ", merged" : ", renumbered") + " into the lineage of " + asked.str() +
+         ")";
 }
 
 // The seqs of the records of `project` that fund `finess`: its listing and its
@@ -46,16 +47,14 @@ std::vector<uint64_t> FundingSeqs(const Project& project, const domain::Finess& 
 // ordered the Prestation Ségur gets no acquisition funding at all, whichever software
 // (another one, or the SONS one again); usage funding (situation upgrade) keeping the
 // SONS-funded solution stays allowed (002 Éligibilité, 003 §2.1). Issue 13 item 2.
-Finding SonsAgainstAcquisition(const Fact<domain::SonsOrdered>& sons,
-                               const FundingContext& context,
+Finding SonsAgainstAcquisition(const Fact<domain::SonsOrdered>& sons, const FundingContext& context,
                                const domain::EstablishmentEntry& entry,
                                const EstablishmentRegistry::Member& member,
                                const std::string& through) {
   const bool same = SameSoftware(sons.data.solution, context.solution);
   return {"NONCUMUL_SONS_ACQUISITION",
           entry.finess.str() + " ordered the Prestation S\u00e9gur (SONS) for " +
-              SolutionText(sons.data.solution) +
-              " and cannot be funded for the acquisition of " +
+              SolutionText(sons.data.solution) + " and cannot be funded for the acquisition of " +
               (same ? std::string("that same software") : SolutionText(context.solution)) +
               " (000 \u00a73.2: not cumulable with any software-equipment funding)" + through,
           WithPath({sons.seq}, member), member.via_merger};
@@ -84,12 +83,11 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
       if (other == nullptr || other->status() == ProjectStatus::kRejected) continue;
       if (other->IndexOf(member.finess) < 0) continue;  // named by a convention only
       const bool same = SameSoftware(other->submission.solution, context.solution);
-      findings.push_back(
-          {same ? "NONCUMUL_SAME_SOFTWARE" : "NONCUMUL_SECOND_DUI",
-           entry.finess.str() + " is already funded by project " + other->id() + " for " +
-               (same ? "the same software " : "another DUI software ") +
-               SolutionText(other->submission.solution) + through,
-           WithPath(FundingSeqs(*other, member.finess), member), member.via_merger});
+      findings.push_back({same ? "NONCUMUL_SAME_SOFTWARE" : "NONCUMUL_SECOND_DUI",
+                          entry.finess.str() + " is already funded by project " + other->id() +
+                              " for " + (same ? "the same software " : "another DUI software ") +
+                              SolutionText(other->submission.solution) + through,
+                          WithPath(FundingSeqs(*other, member.finess), member), member.via_merger});
     }
     // European funds for the same operation (000 §4.2 A 1, 003 §3.2 A 1).
     for (const auto& eu : facts->eu_funds) {
@@ -113,9 +111,8 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
       if (!acquisition && !keeps_sons_software) {
         findings.push_back({"SOLUTION_MISMATCH",
                             entry.finess.str() + " upgrades its SONS software " +
-                                SolutionText(sons.data.solution) +
-                                ", not the project's solution " + SolutionText(context.solution) +
-                                through,
+                                SolutionText(sons.data.solution) + ", not the project's solution " +
+                                SolutionText(context.solution) + through,
                             WithPath({sons.seq}, member), member.via_merger});
         continue;
       }
@@ -132,9 +129,11 @@ std::vector<Finding> FundingFindings(const ProgrammeState& state, const FundingC
     }
   }
   // The GHT hospital-corridor condition (projections/referencing.h).
-  for (Finding& f : HospitalCorridorFindings(state, context, entry)) findings.push_back(std::move(f));
+  for (Finding& f : HospitalCorridorFindings(state, context, entry))
+    findings.push_back(std::move(f));
   // Funding granted outside the ledger (projections/outside_funding.h).
-  for (Finding& f : RecordedFundingFindings(state, context, entry)) findings.push_back(std::move(f));
+  for (Finding& f : RecordedFundingFindings(state, context, entry))
+    findings.push_back(std::move(f));
   return findings;
 }
 
@@ -402,8 +401,8 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
       verdict.period_start = start;
       verdict.period_end = end;
       verdict.evidence = std::move(evidence);
-      verdict.detail = "every ESSMS of the convention meets all targets from " +
-                       start.ToString() + " to " + end.ToString();
+      verdict.detail = "every ESSMS of the convention meets all targets from " + start.ToString() +
+                       " to " + end.ToString();
       return verdict;
     }
     if (first_failure.empty()) {
@@ -494,13 +493,12 @@ std::vector<Warning> WarningsOf(const ProgrammeState& state, const Project& proj
         first.data.signed_at.AddMonths(static_cast<int>(first.data.duration_months / 2));
     for (const auto& extension : project.extensions) {
       if (extension.data.extended_at > limit) {
-        warnings.push_back({"CALENDAR_AT_RISK",
-                            "extension of " + extension.data.extended_at.ToString() +
-                                " comes after half of the " +
-                                std::to_string(first.data.duration_months) +
-                                "-month convention signed " + first.data.signed_at.ToString() +
-                                " (" + limit.ToString() + ")",
-                            {extension.seq, first.seq}});
+        warnings.push_back(
+            {"CALENDAR_AT_RISK",
+             "extension of " + extension.data.extended_at.ToString() + " comes after half of the " +
+                 std::to_string(first.data.duration_months) + "-month convention signed " +
+                 first.data.signed_at.ToString() + " (" + limit.ToString() + ")",
+             {extension.seq, first.seq}});
       }
     }
   }

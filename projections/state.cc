@@ -13,13 +13,20 @@ namespace esms::projections {
 
 std::string_view ToString(ProjectStatus status) {
   switch (status) {
-    case ProjectStatus::kSubmitted: return "submitted";
-    case ProjectStatus::kSelected: return "selected";
-    case ProjectStatus::kRejected: return "rejected";
-    case ProjectStatus::kConventionSigned: return "convention-signed";
-    case ProjectStatus::kAdvancePaid: return "advance-paid";
-    case ProjectStatus::kBalancePaid: return "balance-paid";
-    case ProjectStatus::kLapsed: return "lapsed";
+    case ProjectStatus::kSubmitted:
+      return "submitted";
+    case ProjectStatus::kSelected:
+      return "selected";
+    case ProjectStatus::kRejected:
+      return "rejected";
+    case ProjectStatus::kConventionSigned:
+      return "convention-signed";
+    case ProjectStatus::kAdvancePaid:
+      return "advance-paid";
+    case ProjectStatus::kBalancePaid:
+      return "balance-paid";
+    case ProjectStatus::kLapsed:
+      return "lapsed";
   }
   return "unknown";
 }
@@ -259,8 +266,8 @@ Status ProgrammeState::Apply(uint64_t seq, std::string_view type, ledger::ByteVi
 
 Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
   if (seq < next_seq_) {
-    return Status::Internal("projection at seq " + std::to_string(next_seq_) +
-                            " cannot fold seq " + std::to_string(seq) + " again");
+    return Status::Internal("projection at seq " + std::to_string(next_seq_) + " cannot fold seq " +
+                            std::to_string(seq) + " again");
   }
   auto project_of = [&](const std::string& id) -> Project* {
     auto it = projects_.find(id);
@@ -280,7 +287,8 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
           for (const auto& e : d.establishments) link(e.finess, d.project);
           projects_[d.project] = std::move(project);
         } else if constexpr (std::is_same_v<T, domain::ProjectSelected>) {
-          if (Project* p = project_of(d.project)) p->decision = Decision{seq, true, d.committee_at, ""};
+          if (Project* p = project_of(d.project))
+            p->decision = Decision{seq, true, d.committee_at, ""};
         } else if constexpr (std::is_same_v<T, domain::ProjectRejected>) {
           if (Project* p = project_of(d.project)) {
             // A selected dossier closed before any convention (DOMAIN.md §2): the

@@ -33,13 +33,13 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "domain/date.h"
 #include "domain/events.h"
 #include "domain/finess.h"
 #include "domain/region.h"
 #include "ledger/hash.h"
 #include "ledger/record.h"
-#include "base/status.h"
 
 namespace esms::projections {
 
@@ -63,7 +63,7 @@ std::string_view ToString(ProjectStatus status);
 // position in Project::establishments (1-based).
 struct ProjectEstablishment {
   domain::EstablishmentEntry entry;
-  uint64_t seq = 0;             // the submission or extension that listed it
+  uint64_t seq = 0;  // the submission or extension that listed it
   bool from_extension = false;
 };
 
@@ -144,8 +144,8 @@ struct EstablishmentFacts {
   std::vector<Fact<domain::FundingRecorded>> recorded_funding;
 
   bool empty() const {
-    return project_records.empty() && sons.empty() && eu_funds.empty() &&
-           measurements.empty() && adjustments.empty() && recorded_funding.empty();
+    return project_records.empty() && sons.empty() && eu_funds.empty() && measurements.empty() &&
+           adjustments.empty() && recorded_funding.empty();
   }
 };
 
@@ -275,9 +275,7 @@ class ProgrammeState {
   const Project* FindProject(std::string_view id) const;
   const std::map<std::string, Project, std::less<>>& projects() const { return projects_; }
   const EstablishmentRegistry& registry() const { return registry_; }
-  const std::vector<Fact<domain::SolutionReferenced>>& referencing() const {
-    return referencing_;
-  }
+  const std::vector<Fact<domain::SolutionReferenced>>& referencing() const { return referencing_; }
   const std::set<uint64_t>& voided() const { return voided_; }
   bool IsVoided(uint64_t seq) const { return voided_.contains(seq); }
 

@@ -290,8 +290,8 @@ class Reader {
 // The lazy part of a registry decoded from snapshot parts: the chunks not loaded yet.
 struct EstablishmentRegistry::Lazy {
   MeasurementSource source;
-  uint64_t seq = 0;             // the snapshot's next_seq
-  std::set<uint64_t> voided;    // voided at that seq (a rebuilt chunk drops them)
+  uint64_t seq = 0;                             // the snapshot's next_seq
+  std::set<uint64_t> voided;                    // voided at that seq (a rebuilt chunk drops them)
   std::map<std::string, ledger::Hash> pending;  // chunk name -> digest listed by the core
   std::set<std::string> rebuilt;  // chunks rebuilt from the records: stored ones are bad
   std::mutex mutex;
@@ -449,9 +449,8 @@ struct StateCodec {
     }
     if (!r.ok()) return r.Fail("malformed projects");
     Status projects_status;
-    std::jthread projects_thread([&] {
-      projects_status = DecodeProjects(projects_reader, projects, &s.projects_);
-    });
+    std::jthread projects_thread(
+        [&] { projects_status = DecodeProjects(projects_reader, projects, &s.projects_); });
     const uint32_t establishments = r.Count(8);
     auto& facts = s.registry_.facts_;
     for (uint32_t i = 0; i < establishments; ++i) {
@@ -517,7 +516,8 @@ struct StateCodec {
       p.submission = std::move(submission.data);
       if (p.submission.project != id) return r.Fail("project id mismatch");
       switch (r.U8()) {
-        case 0: break;
+        case 0:
+          break;
         case 1: {
           ASSIGN_OR_RETURN(auto d, r.FactOf<domain::ProjectSelected>());
           p.decision = Decision{d.seq, true, d.data.committee_at, ""};
@@ -535,7 +535,8 @@ struct StateCodec {
           p.decision = Decision{d.seq, false, {}, std::move(d.data.reason)};
           break;
         }
-        default: return r.Fail("bad decision");
+        default:
+          return r.Fail("bad decision");
       }
       RETURN_IF_ERROR(r.Facts(&p.conventions));
       RETURN_IF_ERROR(r.Facts(&p.payments));
@@ -587,9 +588,8 @@ struct StateCodec {
 
   // Loads chunk `name` (lazy->mutex held): the stored bytes if they match the core's
   // digest, else the chunk rebuilt from the records.
-  static Status LoadLocked(const EstablishmentRegistry& registry,
-                           EstablishmentRegistry::Lazy& lazy, const std::string& name,
-                           const ledger::Hash& digest) {
+  static Status LoadLocked(const EstablishmentRegistry& registry, EstablishmentRegistry::Lazy& lazy,
+                           const std::string& name, const ledger::Hash& digest) {
     if (lazy.source.load) {
       Result<std::optional<ledger::Bytes>> stored = lazy.source.load(name);
       if (stored.ok() && stored->has_value() &&
@@ -642,7 +642,8 @@ struct StateCodec {
     for (const auto& [name, digest] : s.registry_.digests_) {
       const uint32_t size = r.U32();
       ledger::ByteView chunk = r.Bytes(size);
-      if (!r.ok() || ledger::Sha256(chunk) != digest) return r.Fail("chunk " + name + ": digest mismatch");
+      if (!r.ok() || ledger::Sha256(chunk) != digest)
+        return r.Fail("chunk " + name + ": digest mismatch");
       RETURN_IF_ERROR(DecodeChunk(s.registry_, name, chunk));
     }
     if (!r.at_end()) return r.Fail("trailing bytes");
@@ -725,9 +726,7 @@ EstablishmentRegistry::EstablishmentRegistry(EstablishmentRegistry&& other) noex
 EstablishmentRegistry& EstablishmentRegistry::operator=(EstablishmentRegistry&& other) noexcept =
     default;
 
-EstablishmentRegistry::EstablishmentRegistry(const EstablishmentRegistry& other) {
-  *this = other;
-}
+EstablishmentRegistry::EstablishmentRegistry(const EstablishmentRegistry& other) { *this = other; }
 
 EstablishmentRegistry& EstablishmentRegistry::operator=(const EstablishmentRegistry& other) {
   if (this == &other) return *this;

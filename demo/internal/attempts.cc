@@ -35,8 +35,14 @@ struct Context {
 };
 
 Context ContextOf(const Plan& P) {
-  Context c{P.project(P.featured), P.project(P.laggard), P.project(P.rejected),
-            P.project(P.featured).region, "", P.today.AddDays(-20), {}, {}};
+  Context c{P.project(P.featured),
+            P.project(P.laggard),
+            P.project(P.rejected),
+            P.project(P.featured).region,
+            "",
+            P.today.AddDays(-20),
+            {},
+            {}};
   c.slug = P.Slug(c.home);
   c.free_ests = P.FreeEstablishments(c.home);
   for (size_t k = 4; k < c.free_ests.size(); ++k) {
@@ -106,12 +112,11 @@ void AddPayment(Plan& P, const std::string& signer, const Project& p, const std:
                 domain::Tranche tranche, int64_t amount, Date at, std::string reference,
                 std::string expected_code, std::string what) {
   const std::string id = p.id + suffix;
-  P.attempts.push_back(
-      {signer, id,
-       EventJson(id, at,
-                 domain::PaymentIssued{p.id, tranche, amount, at, std::move(reference),
-                                       std::nullopt}),
-       std::move(expected_code), std::move(what)});
+  P.attempts.push_back({signer, id,
+                        EventJson(id, at,
+                                  domain::PaymentIssued{p.id, tranche, amount, at,
+                                                        std::move(reference), std::nullopt}),
+                        std::move(expected_code), std::move(what)});
 }
 
 // 1. A second DUI for an establishment the featured project already funds.
@@ -125,11 +130,11 @@ Status SecondDui(Plan& P, const Context& c) {
   }
   const Est& funded = P.est(funded_index);
   const int other = (c.feat.solution + 1) % static_cast<int>(Solutions().size());
-  return AddSubmission(P, c, c.slug + "-2025-9001", Campaign::kGeneralisation2025, c.late, funded,
-                       other, "NONCUMUL_SECOND_DUI",
-                       fmt::format("fund {} a second DUI ({}), though project {} funds {}",
-                                   funded.finess, Product(other), c.feat.id,
-                                   Product(c.feat.solution)));
+  return AddSubmission(
+      P, c, c.slug + "-2025-9001", Campaign::kGeneralisation2025, c.late, funded, other,
+      "NONCUMUL_SECOND_DUI",
+      fmt::format("fund {} a second DUI ({}), though project {} funds {}", funded.finess,
+                  Product(other), c.feat.id, Product(c.feat.solution)));
 }
 
 // 2. An acquisition after a SONS order.
@@ -230,8 +235,9 @@ Status SecondReadingAttempts(Plan& P, const Context& c) {
   if (P.no_invoice >= 0) {
     const Project& p = P.project(P.no_invoice);
     if (p.parametrisation.has_value()) {
-      const int64_t tranche =
-          domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.grant())).back().amount.cents();
+      const int64_t tranche = domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.grant()))
+                                  .back()
+                                  .amount.cents();
       AddPayment(P, P.Payer(p.region), p, "/deployment-uninvoiced", domain::Tranche::kDeployment,
                  tranche, c.late, "ARS-NOINV-0001", "NO_INVOICE",
                  fmt::format("pay the deployment tranche of {}, whose end-of-deployment "
@@ -278,8 +284,7 @@ Status SecondReadingAttempts(Plan& P, const Context& c) {
   if (P.neighbour_ogs.size() > 1 && c.lag.convention.has_value()) {
     const Est& joining = P.est(P.og(P.neighbour_ogs[1]).ests.front());
     RETURN_IF_ERROR(AddExtension(
-        P, c.lag, "/extension-wrong-payer", c.late, joining, c.lag.region,
-        "PAYING_REGION_MISMATCH",
+        P, c.lag, "/extension-wrong-payer", c.late, joining, c.lag.region, "PAYING_REGION_MISMATCH",
         fmt::format("add {} (region {}) to {} with region {} paying: the ARS of the added "
                     "ESSMS' region funds them (002)",
                     joining.finess, P.RegionCode(joining.region), c.lag.id,
@@ -290,10 +295,9 @@ Status SecondReadingAttempts(Plan& P, const Context& c) {
     const Est& est = P.est(c.fillers[2]);
     const std::string& ej = P.og(est.og).finess_ej;
     const std::string id = c.slug + "-2025-9008";
-    ASSIGN_OR_RETURN(std::string json, Submission(P, c, id, Campaign::kGeneralisation2025,
-                                                  c.late, est, 0, false, ej));
-    P.attempts.push_back({P.Porteurs(c.home), id + "/submitted", std::move(json),
-                          "FINESS_INVALID",
+    ASSIGN_OR_RETURN(std::string json, Submission(P, c, id, Campaign::kGeneralisation2025, c.late,
+                                                  est, 0, false, ej));
+    P.attempts.push_back({P.Porteurs(c.home), id + "/submitted", std::move(json), "FINESS_INVALID",
                           fmt::format("submit a file listing {} as an establishment: it is the "
                                       "FINESS EJ of its OG, not a FINESS géographique (002)",
                                       ej)});
@@ -329,8 +333,8 @@ Status DrawRefusedAttempts(Plan& P) {
              5000000, c.late, "ARS-REJ-0001", "PAYMENT_BEFORE_CONVENTION",
              fmt::format("pay an advance to {}, a rejected project without convention", c.rej.id));
   // 7. A porteur signing a payment.
-  AddPayment(P, P.Porteurs(c.home), c.feat, "/self-payment", domain::Tranche::kBalance, 100,
-             c.late, "SELF-0001", "UNAUTHORIZED",
+  AddPayment(P, P.Porteurs(c.home), c.feat, "/self-payment", domain::Tranche::kBalance, 100, c.late,
+             "SELF-0001", "UNAUTHORIZED",
              "a porteur's key signs a payment to its own project (only an ARS payer may)");
   if (!c.free_ests.empty()) {  // 8. Usage funding after a Prestation Ségur validated in Q1 2023.
     const Est& sons = P.est(c.free_ests[0]);
@@ -349,8 +353,7 @@ Status DrawRefusedAttempts(Plan& P) {
     const std::string id = c.slug + "-2025-9006";
     ASSIGN_OR_RETURN(std::string json, Submission(P, c, id, Campaign::kGeneralisation2025, c.late,
                                                   real, 0, false, typo));
-    P.attempts.push_back({P.Porteurs(c.home), id + "/submitted", std::move(json),
-                          "FINESS_INVALID",
+    P.attempts.push_back({P.Porteurs(c.home), id + "/submitted", std::move(json), "FINESS_INVALID",
                           fmt::format("submit a file listing FINESS {} (a typo for {}: its Luhn "
                                       "key does not match)",
                                       typo, real.finess)});

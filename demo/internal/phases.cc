@@ -53,14 +53,17 @@ Status DrawEstablishment(Plan& P, Rng& rng, Est& e) {
 // OG sizes: many small OGs, a few large ones (20-80 ESSMS).
 int DrawOgSize(Rng& rng) {
   const int x = rng.Int(0, 999);
-  return x < 560 ? rng.Int(1, 3) : x < 860 ? rng.Int(4, 10) : x < 960 ? rng.Int(11, 19) : rng.Int(20, 80);
+  return x < 560   ? rng.Int(1, 3)
+         : x < 860 ? rng.Int(4, 10)
+         : x < 960 ? rng.Int(11, 19)
+                   : rng.Int(20, 80);
 }
 
 std::string DrawOgName(Rng& rng, int size, const std::string& dept, const std::string& town) {
   if (size >= 20) {
-    return rng.Chance(500) ? "Fondation " + rng.Pick(AssociationNames())
-                           : "Association départementale " + rng.Pick(AssociationNames()) +
-                                 " (" + dept + ")";
+    return rng.Chance(500)
+               ? "Fondation " + rng.Pick(AssociationNames())
+               : "Association départementale " + rng.Pick(AssociationNames()) + " (" + dept + ")";
   }
   if (size >= 4) {
     return rng.Chance(300) ? "Mutualité " + town : "Association " + rng.Pick(AssociationNames());
@@ -246,8 +249,7 @@ Status DrawCampaigns(Plan& P, Rng& rng) {
       est.acquisition = amorcage || rng.Between(0, 99) < acq_share;
     }
     const RegionInfo& region = Regions()[static_cast<size_t>(p.region)];
-    const bool overseas_or_corsica =
-        region.code[0] == '0' || std::string_view(region.code) == "94";
+    const bool overseas_or_corsica = region.code[0] == '0' || std::string_view(region.code) == "94";
     int small_ogs = 0;
     for (int og : p.ogs) {
       if (!domain::IsSmallOg(p.campaign, static_cast<int64_t>(P.og(og).ests.size()),
@@ -286,7 +288,8 @@ Status DrawCampaigns(Plan& P, Rng& rng) {
     }
   }
   if (P.featured < 0 || P.laggard < 0 || P.rejected < 0) {
-    return Status::BadInput("the drawn programme lacks a featured, a laggard or a rejected project");
+    return Status::BadInput(
+        "the drawn programme lacks a featured, a laggard or a rejected project");
   }
   return Status::OK();
 }
@@ -304,7 +307,8 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
   if (P.neighbour < 0) return Status::BadInput("no region next to the featured project's");
   if (std::find(P.regions.begin(), P.regions.end(), P.neighbour) == P.regions.end()) {
     // Region scale: the neighbour's payer and porteurs sign its ESSMS' facts and payment.
-    P.keys.insert(P.keys.end() - 1, {P.Payer(P.neighbour), {"ars-payer"}, {P.RegionCode(P.neighbour)}});
+    P.keys.insert(P.keys.end() - 1,
+                  {P.Payer(P.neighbour), {"ars-payer"}, {P.RegionCode(P.neighbour)}});
     P.keys.insert(P.keys.end() - 1,
                   {P.Porteurs(P.neighbour), {"porteur"}, {P.RegionCode(P.neighbour)}});
   }
@@ -519,8 +523,9 @@ Status PayBalances(Plan& P) {
       if (earliest.day() < 10) earliest = D(earliest.year(), earliest.month(), 10);
       if (earliest.day() > 28) earliest = MonthStart(MonthOf(earliest) + 1).AddDays(9);
       if (earliest > P.today || i == P.no_invoice) continue;
-      p.deployment_tranche =
-          domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.grant())).back().amount.cents();
+      p.deployment_tranche = domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.grant()))
+                                 .back()
+                                 .amount.cents();
       if (p.deployment_tranche != amount) {
         return Status::Internal(fmt::format("demo: {}'s deployment tranche {} is not the rest {}",
                                             p.id, p.deployment_tranche, amount));
@@ -537,12 +542,13 @@ Status PayBalances(Plan& P) {
     }
     if (earliest > P.today) continue;
     p.balance = earliest;
-    const domain::Tranche tranche = amorcage ? domain::Tranche::kDeployment : domain::Tranche::kBalance;
-    P.Add(earliest, kPayerRank, P.Payer(p.region),
-          p.id + "/" + std::string(domain::ToString(tranche)),
-          domain::PaymentIssued{p.id, tranche, amount,
-                                earliest, P.PaymentReference(p, earliest, (i * 7919) % 100000),
-                                std::nullopt});
+    const domain::Tranche tranche =
+        amorcage ? domain::Tranche::kDeployment : domain::Tranche::kBalance;
+    P.Add(
+        earliest, kPayerRank, P.Payer(p.region),
+        p.id + "/" + std::string(domain::ToString(tranche)),
+        domain::PaymentIssued{p.id, tranche, amount, earliest,
+                              P.PaymentReference(p, earliest, (i * 7919) % 100000), std::nullopt});
     ++P.summary.balances;
   }
   return Status::OK();
@@ -570,8 +576,7 @@ void OrderAndSummarize(Plan& P) {
     s.prorata_project = P.project(P.prorata).id;
   }
   if (P.lapse >= 0 && P.project(P.lapse).convention.has_value() &&
-      domain::DurationEnd(*P.project(P.lapse).convention, P.project(P.lapse).duration) <
-          P.today) {
+      domain::DurationEnd(*P.project(P.lapse).convention, P.project(P.lapse).duration) < P.today) {
     s.lapsed_project = P.project(P.lapse).id;
   }
   for (const Project& p : P.projects) {

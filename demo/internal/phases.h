@@ -8,9 +8,9 @@
 
 #include <optional>
 
+#include "base/status.h"
 #include "demo/internal/plan.h"
 #include "demo/internal/rng.h"
-#include "base/status.h"
 
 namespace esms::demo::internal {
 

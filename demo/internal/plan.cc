@@ -42,7 +42,9 @@ std::string Plan::Slug(int region) const { return Regions()[static_cast<size_t>(
 std::string Plan::RegionCode(int region) const {
   return Regions()[static_cast<size_t>(region)].code;
 }
-std::string Plan::Instructor(int region) const { return "ars-" + RegionCode(region) + "-instructor"; }
+std::string Plan::Instructor(int region) const {
+  return "ars-" + RegionCode(region) + "-instructor";
+}
 std::string Plan::Payer(int region) const { return "ars-" + RegionCode(region) + "-payer"; }
 std::string Plan::Porteurs(int region) const { return "porteurs-" + RegionCode(region); }
 

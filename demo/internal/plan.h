@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "demo/generator.h"
 #include "demo/internal/rng.h"
 #include "domain/date.h"
@@ -22,7 +23,6 @@
 #include "domain/events.h"
 #include "domain/rulebook.h"
 #include "domain/usage.h"
-#include "base/status.h"
 
 namespace esms::demo::internal {
 
@@ -103,8 +103,7 @@ struct Project {
   Date submitted, committee;
   std::optional<Date> convention, advance, parametrisation, extended, amended, expenses, balance;
   int duration = 18;
-  int64_t amount = 0, amended_amount = 0, advance_cents = 0, param_cents = 0,
-          equipment_cents = 0;
+  int64_t amount = 0, amended_amount = 0, advance_cents = 0, param_cents = 0, equipment_cents = 0;
   // Amorçage: the deployment tranche (20 %) and what its usage prorata paid of it.
   int64_t deployment_tranche = 0, deployment_cents = 0;
   // The region paying the extension (a complément de grappe of another region), -1: own.
@@ -167,8 +166,7 @@ struct Plan {
   std::vector<int> FreeEstablishments(int region) const;
 
   // Appends the event `id` of `data` at `date` to the timeline.
-  void Add(Date date, SignerRank rank, std::string signer, std::string id,
-           domain::EventData data);
+  void Add(Date date, SignerRank rank, std::string signer, std::string id, domain::EventData data);
   // Appends the finess.changed of `from` (event "chg/<from>"), signed by region's instructor.
   Status AddFinessChange(int region, const std::string& from, const std::string& to,
                          domain::FinessChangeKind kind, Date effective);

@@ -204,10 +204,9 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
   all.insert(all.end(), p.ext_ests.begin(), p.ext_ests.end());
   RETURN_IF_ERROR(SignConvention(P, p, "/convention-2", amended, p.amended_amount, all));
   ++P.summary.extensions;
-  const int64_t share =
-      domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.amended_amount))
-          .front()
-          .amount.cents();
+  const int64_t share = domain::PaymentSchedule(p.campaign, domain::Money::Cents(p.amended_amount))
+                            .front()
+                            .amount.cents();
   const Date top_up = amended.AddDays(rng.Between(14, 30));
   // 2025: no advance after the contractual end (002; issue 13 item 22).
   const bool in_time = p.campaign != Campaign::kGeneralisation2025 ||
@@ -220,12 +219,12 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
       ASSIGN_OR_RETURN(paying_region, domain::Region::Parse(P.RegionCode(paying)));
     }
     const int64_t n = rng.Between(1, 99999);
-    std::string reference = cross ? fmt::format("ARS{}-{}-{:05d}", P.RegionCode(paying),
-                                                top_up.year(), n)
-                                  : P.PaymentReference(p, top_up, n);
+    std::string reference =
+        cross ? fmt::format("ARS{}-{}-{:05d}", P.RegionCode(paying), top_up.year(), n)
+              : P.PaymentReference(p, top_up, n);
     P.Add(top_up, kPayerRank, P.Payer(paying), p.id + "/advance-2",
-          domain::PaymentIssued{p.id, domain::Tranche::kAdvance, share - p.advance_cents,
-                                top_up, std::move(reference), std::move(paying_region)});
+          domain::PaymentIssued{p.id, domain::Tranche::kAdvance, share - p.advance_cents, top_up,
+                                std::move(reference), std::move(paying_region)});
     p.advance_cents = share;
   }
   return Status::OK();
@@ -246,8 +245,8 @@ Status CertifyExpenses(Plan& P, Rng& rng, Project& p) {
   data.project = p.id;
   data.total_cents = grant + grant / 100 * rng.Between(5, 30);
   data.equipment_cents = p.equipment_cents + p.equipment_cents / 10;
-  data.certified_by = rng.Chance(500) ? domain::Certifier::kPublicAccountant
-                                      : domain::Certifier::kStatutoryAuditor;
+  data.certified_by =
+      rng.Chance(500) ? domain::Certifier::kPublicAccountant : domain::Certifier::kStatutoryAuditor;
   data.certified_at = certified;
   P.Add(certified, kPorteurRank, P.Porteurs(p.region), p.id + "/expenses", std::move(data));
   return Status::OK();

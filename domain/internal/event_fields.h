@@ -195,9 +195,9 @@ consteval bool AllMembersDescribed(std::variant<T...>*) {
   return ((MemberCount<T>() == std::tuple_size_v<decltype(kFields<T>)>)&&...);
 }
 static_assert(AllMembersDescribed(static_cast<EventData*>(nullptr)));
-static_assert(AllMembersDescribed(
-    static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours, EstablishmentEntry,
-                             UsageCommitments>*>(nullptr)));
+static_assert(
+    AllMembersDescribed(static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours,
+                                                 EstablishmentEntry, UsageCommitments>*>(nullptr)));
 
 }  // namespace esms::domain::internal
 

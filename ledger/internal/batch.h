@@ -67,7 +67,7 @@ class Ledger::Batch::Impl {
     KeyRegistry registry;  // as of end_size
   };
 
-  Ledger* ledger_;  // not owned; outlives the batch
+  Ledger* ledger_;               // not owned; outlives the batch
   uint64_t base_size_ = 0;       // the ledger size the caches below start from
   uint64_t open_first_seq_ = 0;  // first seq staged since the last Submit
   uint64_t size_ = 0;
@@ -80,7 +80,7 @@ class Ledger::Batch::Impl {
   uint64_t last_lookup_size_ = UINT64_MAX;
   std::vector<std::pair<std::string, std::string>> meta_puts_;  // Create() only
   std::string bootstrap_signer_;  // Create() only: the genesis key's name
-  Status failed_;  // a write failed: the batch refuses everything after it
+  Status failed_;                 // a write failed: the batch refuses everything after it
   std::unique_ptr<Pipeline> pipeline_;
 };
 

@@ -18,9 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "ledger/hash.h"
 #include "ledger/merkle.h"
-#include "base/status.h"
 
 namespace esms::ledger::internal {
 
@@ -49,8 +49,7 @@ class Storage {
   Status Write(rocksdb::WriteBatch& batch, bool sync);
   // `bulk`: a long sequential read (no block cache fill, readahead). A bulk reader may
   // hold a ScanPerfOff on its thread.
-  std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* cf,
-                                                 bool bulk) const;
+  std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* cf, bool bulk) const;
 
   rocksdb::ColumnFamilyHandle* records() const { return records_; }
   rocksdb::ColumnFamilyHandle* event_ids() const { return event_ids_; }

@@ -15,22 +15,22 @@
 namespace esms::ledger::storage {
 
 // Column families (besides RocksDB's mandatory "default", which stays empty).
-inline constexpr std::string_view kRecords = "records";        // seq -> record bytes
-inline constexpr std::string_view kEventIds = "event_ids";     // event id -> seq
-inline constexpr std::string_view kStreams = "streams";        // stream 0x00 version -> seq
-inline constexpr std::string_view kTree = "tree";              // level index -> hash
+inline constexpr std::string_view kRecords = "records";          // seq -> record bytes
+inline constexpr std::string_view kEventIds = "event_ids";       // event id -> seq
+inline constexpr std::string_view kStreams = "streams";          // stream 0x00 version -> seq
+inline constexpr std::string_view kTree = "tree";                // level index -> hash
 inline constexpr std::string_view kCheckpoints = "checkpoints";  // size -> signed note
-inline constexpr std::string_view kSnapshots = "snapshots";    // name -> seq state
-inline constexpr std::string_view kMeta = "meta";              // see below
+inline constexpr std::string_view kSnapshots = "snapshots";      // name -> seq state
+inline constexpr std::string_view kMeta = "meta";                // see below
 inline constexpr std::array<std::string_view, 7> kColumnFamilies = {
     kRecords, kEventIds, kStreams, kTree, kCheckpoints, kSnapshots, kMeta};
 
 // Keys of the meta column family.
-inline constexpr std::string_view kMetaFormat = "format";          // "1"
-inline constexpr std::string_view kMetaOrigin = "origin";          // checkpoint origin
-inline constexpr std::string_view kMetaLedgerKey = "ledger_key";   // 32-byte public key
-inline constexpr std::string_view kMetaHead = "head";              // u64 size || hash
-inline constexpr std::string_view kMetaKeyRecordPrefix = "key/";   // "key/" u64 seq -> ""
+inline constexpr std::string_view kMetaFormat = "format";         // "1"
+inline constexpr std::string_view kMetaOrigin = "origin";         // checkpoint origin
+inline constexpr std::string_view kMetaLedgerKey = "ledger_key";  // 32-byte public key
+inline constexpr std::string_view kMetaHead = "head";             // u64 size || hash
+inline constexpr std::string_view kMetaKeyRecordPrefix = "key/";  // "key/" u64 seq -> ""
 inline constexpr std::string_view kFormatVersion = "1";
 
 inline void AppendU64(std::string& out, uint64_t value) {

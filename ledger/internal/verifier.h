@@ -34,12 +34,12 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "ledger/hash.h"
 #include "ledger/internal/storage.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
-#include "base/status.h"
 
 namespace esms::ledger::internal {
 
@@ -158,8 +158,8 @@ class Verifier {
   std::optional<uint64_t> head_size_;
   Hash head_hash_{};
   std::map<uint64_t, Hash> checkpoint_roots_;  // checkpoints whose note verifies
-  uint64_t processed_ = 0;  // records read in order from seq 0
-  uint64_t limit_ = 0;      // records that passed every record-level check
+  uint64_t processed_ = 0;                     // records read in order from seq 0
+  uint64_t limit_ = 0;                         // records that passed every record-level check
   std::set<uint64_t> key_record_seqs_;
 
   // The pass's hashing thread owns these until it is joined.
@@ -173,10 +173,10 @@ class Verifier {
   // The index digests: of what the records need (reading thread), of what is stored
   // (index thread; `*_scanned_ok` false if a column family could not be read).
   SipKey sip_key_;
-  uint64_t digested_ = 0;  // records whose entries are in the expected digests
-  IndexDigest expected_ids_;      // hashing thread (records read as a fast view)
+  uint64_t digested_ = 0;     // records whose entries are in the expected digests
+  IndexDigest expected_ids_;  // hashing thread (records read as a fast view)
   IndexDigest expected_streams_;
-  IndexDigest reader_ids_;        // reading thread (records decoded by DecodeRecord)
+  IndexDigest reader_ids_;  // reading thread (records decoded by DecodeRecord)
   IndexDigest reader_streams_;
   IndexDigest stored_ids_;
   IndexDigest stored_streams_;

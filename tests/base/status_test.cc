@@ -26,8 +26,8 @@ TEST(StatusTest, OkByDefault) {
 }
 
 TEST(StatusTest, CarriesCodeMessageAndConflicts) {
-  Status s = Status::FailedPrecondition("NONCUMUL_SECOND_DUI", "already funded")
-                 .WithConflicts({3, 9});
+  Status s =
+      Status::FailedPrecondition("NONCUMUL_SECOND_DUI", "already funded").WithConflicts({3, 9});
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.ToString(), "NONCUMUL_SECOND_DUI: already funded");
@@ -68,9 +68,7 @@ TEST(StatusTest, FactoriesNameTheirCanonicalCode) {
   EXPECT_TRUE(Status::FailedPrecondition("NONCUMUL_SECOND_DUI", "m").Is("NONCUMUL_SECOND_DUI"));
 }
 
-Status FailIfNegative(int x) {
-  return x < 0 ? Status::BadInput("negative") : Status::OK();
-}
+Status FailIfNegative(int x) { return x < 0 ? Status::BadInput("negative") : Status::OK(); }
 
 Status Twice(int x, int* calls) {
   ++*calls;

@@ -434,10 +434,11 @@ int Main(int argc, char** argv) {
   const double verify_all = VerifyRate(cores, kMsg);
   const double sha = Sha256Rate(kMsg);
   const double rocks_puts = RocksSyncedPutRate(opt.dir / "raw-rocksdb", 1000, kMsg);
-  fmt::print("limits: Ed25519 sign {}/s on 1 core, {}/s on {} cores; verify {}/s on {} cores; "
-             "SHA-256({} B) {}/s on 1 core; RocksDB synced batch puts (1000 x {} B) {}/s\n",
-             Rate(sign1), Rate(sign_all), cores, Rate(verify_all), cores, kMsg, Rate(sha), kMsg,
-             Rate(rocks_puts));
+  fmt::print(
+      "limits: Ed25519 sign {}/s on 1 core, {}/s on {} cores; verify {}/s on {} cores; "
+      "SHA-256({} B) {}/s on 1 core; RocksDB synced batch puts (1000 x {} B) {}/s\n",
+      Rate(sign1), Rate(sign_all), cores, Rate(verify_all), cores, kMsg, Rate(sha), kMsg,
+      Rate(rocks_puts));
   results["sign1"] = Rate(sign1);
   if (opt.only_limits) return 0;
 
@@ -479,10 +480,11 @@ int Main(int argc, char** argv) {
     gen = OrDie(demo::Generator::Create(options), "generator");
     ev = Generate(*gen, opt.records, keys);
   }
-  fmt::print("events: {} (national programme{}, seed {}, {} generated in {:.1f} s), {:.0f} bytes "
-             "of JSON on average\n",
-             ev.lines.size(), scaled, opt.seed, gen->summary().events, Seconds(gen_start),
-             static_cast<double>(ev.text.size()) / ev.lines.size());
+  fmt::print(
+      "events: {} (national programme{}, seed {}, {} generated in {:.1f} s), {:.0f} bytes "
+      "of JSON on average\n",
+      ev.lines.size(), scaled, opt.seed, gen->summary().events, Seconds(gen_start),
+      static_cast<double>(ev.text.size()) / ev.lines.size());
   if (!opt.events_out.empty()) {
     std::ofstream out(opt.events_out, std::ios::binary | std::ios::trunc);
     for (size_t i = 0; i < ev.lines.size(); ++i) out << ev.at(i) << '\n';
@@ -545,8 +547,8 @@ int Main(int argc, char** argv) {
     rows.push_back({"structural verify (chain + Merkle + indexes), records/s", Rate(st),
                     fmt::format("SHA-256 {}/s / 3 per record", Rate(sha)), Pct(st / (sha / 3)),
                     ">= 1 000 000/s", st >= 1e6 ? "yes" : "no"});
-    rows.push_back({"", "", fmt::format("RocksDB scan {}/s", Rate(scan.rate)),
-                    Pct(st / scan.rate), "", ""});
+    rows.push_back(
+        {"", "", fmt::format("RocksDB scan {}/s", Rate(scan.rate)), Pct(st / scan.rate), "", ""});
   }
 
   // 4-6. Projections: rebuild, open from the snapshot, queries, report.
@@ -572,9 +574,9 @@ int Main(int argc, char** argv) {
     if (projector->source() != projections::Projector::Source::kSnapshot) {
       Die(Status::Internal("the projector did not open from its snapshot"), "open");
     }
-    rows.push_back({fmt::format("open {} records (ledger {} + snapshot)", Rate(size),
-                                Ms(ledger_open)),
-                    Ms(open), "-", "", "<= 200 ms", open <= 0.2 ? "yes" : "no"});
+    rows.push_back(
+        {fmt::format("open {} records (ledger {} + snapshot)", Rate(size), Ms(ledger_open)),
+         Ms(open), "-", "", "<= 200 ms", open <= 0.2 ? "yes" : "no"});
     const projections::ProgrammeState& state = projector->state();
     std::string project = gen->summary().featured_project;
     if (state.FindProject(project) == nullptr) {
@@ -615,8 +617,8 @@ int Main(int argc, char** argv) {
     });
     auto query_row = [&](std::string figure, double first, double warm, double goal,
                          std::string goal_text) {
-      rows.push_back({fmt::format("{} (first call; then {})", figure, Ms(warm)), Ms(first), "-",
-                      "", std::move(goal_text), first <= goal ? "yes" : "no"});
+      rows.push_back({fmt::format("{} (first call; then {})", figure, Ms(warm)), Ms(first), "-", "",
+                      std::move(goal_text), first <= goal ? "yes" : "no"});
     };
     query_row(fmt::format("`state {}`", project), state_first, state_warm, 0.005, "<= 5 ms");
     query_row("`check` (same project)", check_first, check_warm, 0.005, "<= 5 ms");
@@ -648,8 +650,8 @@ int Main(int argc, char** argv) {
     w[3] = std::max(w[3], r.ratio.size());
     w[4] = std::max(w[4], r.goal.size());
   }
-  fmt::print("\n| {:<{}} | {:>{}} | {:<{}} | {:>{}} | {:<{}} | met |\n", "figure", w[0],
-             "measured", w[1], "limit measured alongside", w[2], "ratio", w[3], "goal", w[4]);
+  fmt::print("\n| {:<{}} | {:>{}} | {:<{}} | {:>{}} | {:<{}} | met |\n", "figure", w[0], "measured",
+             w[1], "limit measured alongside", w[2], "ratio", w[3], "goal", w[4]);
   fmt::print("|{:-<{}}|{:-<{}}|{:-<{}}|{:-<{}}|{:-<{}}|-----|\n", "", w[0] + 2, "", w[1] + 2, "",
              w[2] + 2, "", w[3] + 2, "", w[4] + 2);
   for (const Row& r : rows) {

@@ -27,8 +27,8 @@ class DemoCliTest : public ::testing::Test {
  protected:
   // Runs the demo in `dir` with --json and returns its summary (empty on failure).
   json Demo(const std::filesystem::path& dir, const std::string& seed = "7") {
-    last_ = RunCli({"demo", "--dir", dir.string(), "--establishments", kTinyScale, "--seed", seed,
-                    "--json"});
+    last_ = RunCli(
+        {"demo", "--dir", dir.string(), "--establishments", kTinyScale, "--seed", seed, "--json"});
     if (last_.exit_code != 0) return json();
     return json::parse(last_.out, nullptr, /*allow_exceptions=*/false);
   }
@@ -75,15 +75,15 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
     EXPECT_EQ(a["code"], a["expectedCode"]) << a.dump();
     codes.insert(a["code"].get<std::string>());
   }
-  EXPECT_THAT(codes, ::testing::IsSupersetOf(
-                         {"NONCUMUL_SECOND_DUI", "NONCUMUL_SONS_ACQUISITION", "TARGETS_NOT_MET",
-                          "NONCUMUL_EU_FUNDS", "SUBMISSION_OUT_OF_WINDOW",
-                          "PAYMENT_BEFORE_CONVENTION", "UNAUTHORIZED", "SONS_VALIDATED_TOO_EARLY",
-                          "FINESS_INVALID", "ADVANCE_EXCEEDS_SHARE", "PAYMENT_EXCEEDS_GRANT",
-                          "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF",
-                          // issue 13 items 7, 8, 10, 13, 14 (2 and 19 above)
-                          "NATIONAL_AGREEMENT_MISSING", "INVALID_TRANSITION",
-                          "PAYING_REGION_MISMATCH"}));
+  EXPECT_THAT(
+      codes,
+      ::testing::IsSupersetOf(
+          {"NONCUMUL_SECOND_DUI", "NONCUMUL_SONS_ACQUISITION", "TARGETS_NOT_MET",
+           "NONCUMUL_EU_FUNDS", "SUBMISSION_OUT_OF_WINDOW", "PAYMENT_BEFORE_CONVENTION",
+           "UNAUTHORIZED", "SONS_VALIDATED_TOO_EARLY", "FINESS_INVALID", "ADVANCE_EXCEEDS_SHARE",
+           "PAYMENT_EXCEEDS_GRANT", "EXTENSION_NO_AGREEMENT", "NO_EXPENSE_PROOF",
+           // issue 13 items 7, 8, 10, 13, 14 (2 and 19 above)
+           "NATIONAL_AGREEMENT_MISSING", "INVALID_TRANSITION", "PAYING_REGION_MISMATCH"}));
   EXPECT_EQ(s["attemptsRefusedAsExpected"].get<size_t>(), s["attempts"].size());
   // A refusal writes nothing: the attempts' ids are not in the ledger.
   CliResult log = RunCli({"log", "--ledger", (tmp_ / "demo" / "ledger").string(), "--json"});
@@ -91,7 +91,8 @@ TEST_F(DemoCliTest, AttemptsAreRefusedWithTheirRuleCodes) {
   std::set<std::string> ids;
   const json logged = json::parse(log.out);  // outlives the loop (no dangling temporary)
   for (const json& r : logged["records"]) ids.insert(r["id"].get<std::string>());
-  for (const json& a : s["attempts"]) EXPECT_FALSE(ids.contains(a["id"].get<std::string>())) << a["id"];
+  for (const json& a : s["attempts"])
+    EXPECT_FALSE(ids.contains(a["id"].get<std::string>())) << a["id"];
 }
 
 // Issue 13 at the region's scale (about 2 000 establishments): the amorçage deployment
@@ -251,11 +252,10 @@ TEST_F(DemoCliTest, RefusesAForeignDirectoryAndReplacesAPreviousDemo) {
 TEST_F(DemoCliTest, HumanWalkThroughNamesEachStep) {
   CliResult r = RunCli({"demo", "--dir", (tmp_ / "demo").string(), "--establishments", kTinyScale});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* part : {"The programme generated", "The ledger", "One project's history",
-                           "What the rules refuse", "NONCUMUL_SECOND_DUI", "active DUI",
-                           "410 000", "By department", "checkpoint", "OK:",
-                           "esms-ledger verify --ledger", "report active-dui --at 2024-12-31",
-                           "report.html"}) {
+  for (const char* part :
+       {"The programme generated", "The ledger", "One project's history", "What the rules refuse",
+        "NONCUMUL_SECOND_DUI", "active DUI", "410 000", "By department", "checkpoint",
+        "OK:", "esms-ledger verify --ledger", "report active-dui --at 2024-12-31", "report.html"}) {
     EXPECT_THAT(r.out, ::testing::HasSubstr(part));
   }
 }

@@ -61,8 +61,8 @@ class EvidenceCliTest : public ::testing::Test {
   }
 
   void Demo(const fs::path& dir, const std::string& seed) {
-    CliResult demo = RunCli({"demo", "--dir", dir.string(), "--establishments", "150", "--seed",
-                             seed, "--json"});
+    CliResult demo = RunCli(
+        {"demo", "--dir", dir.string(), "--establishments", "150", "--seed", seed, "--json"});
     ASSERT_EQ(demo.exit_code, 0) << demo.out << demo.err;
     if (size_ == 0) size_ = json::parse(demo.out)["size"].get<uint64_t>();
   }
@@ -74,8 +74,8 @@ class EvidenceCliTest : public ::testing::Test {
 
   // Writes the bundle of kProject and returns it parsed.
   json Bundle(const fs::path& out, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"bundle", kProject, "--out", out.string(), "--at", kAt,
-                                     "--ledger", Ledger()};
+    std::vector<std::string> args = {"bundle", kProject, "--out",    out.string(),
+                                     "--at",   kAt,      "--ledger", Ledger()};
     args.insert(args.end(), extra.begin(), extra.end());
     CliResult r = RunCli(args);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -149,8 +149,8 @@ TEST_F(EvidenceCliTest, BundleVerifiesWithTheLedgerDeletedAndPrintsTheCheckVerdi
   ASSERT_EQ(v.exit_code, 0) << v.out << v.err;
   EXPECT_EQ(v.out, check.out);
   EXPECT_THAT(v.err, HasSubstr("bundle verified"));
-  CliResult text = RunCli({"verify-bundle", (dir_ / "b.json").string(), "--trust",
-                           (dir_ / "ledger.pub").string()});
+  CliResult text = RunCli(
+      {"verify-bundle", (dir_ / "b.json").string(), "--trust", (dir_ / "ledger.pub").string()});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_EQ(text.out, check_text.out);
   // --trust also takes the verifier line itself.
@@ -175,17 +175,18 @@ TEST_F(EvidenceCliTest, EveryProjectOfTheDemoGivesTheCheckVerdict) {
 }
 
 TEST_F(EvidenceCliTest, UnknownProjectNoFileAndBadJson) {
-  CliResult unknown = RunCli({"bundle", "nope", "--out", (dir_ / "x.json").string(), "--ledger",
-                              Ledger(), "--json"});
+  CliResult unknown = RunCli(
+      {"bundle", "nope", "--out", (dir_ / "x.json").string(), "--ledger", Ledger(), "--json"});
   EXPECT_EQ(unknown.exit_code, 3);
   EXPECT_EQ(json::parse(unknown.out)["error"]["code"], "UNKNOWN_PROJECT");
   EXPECT_FALSE(fs::exists(dir_ / "x.json"));
-  CliResult missing = RunCli({"verify-bundle", (dir_ / "none.json").string(), "--trust", Pub(),
-                              "--json"});
+  CliResult missing =
+      RunCli({"verify-bundle", (dir_ / "none.json").string(), "--trust", Pub(), "--json"});
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_EQ(json::parse(missing.out)["error"]["code"], "BAD_INPUT");
   WriteFile(dir_ / "bad.json", "{\"format\": \"esms-ledger-bundle/v1\", ");
-  CliResult bad = RunCli({"verify-bundle", (dir_ / "bad.json").string(), "--trust", Pub(), "--json"});
+  CliResult bad =
+      RunCli({"verify-bundle", (dir_ / "bad.json").string(), "--trust", Pub(), "--json"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(json::parse(bad.out)["error"]["code"], "BAD_INPUT");
 }
@@ -197,7 +198,8 @@ TEST_F(EvidenceCliTest, EveryTamperingIsRefusedNamingTheSeq) {
   {  // A readable amount edited.
     json b = original;
     size_t i = FirstOfType(b, "convention.signed");
-    b["records"][i]["data"]["amountCents"] = b["records"][i]["data"]["amountCents"].get<int64_t>() + 100;
+    b["records"][i]["data"]["amountCents"] =
+        b["records"][i]["data"]["amountCents"].get<int64_t>() + 100;
     ExpectRefused(Verify(b), "BUNDLE_INVALID", "data.amountCents: the readable value",
                   b["records"][i]["seq"].get<uint64_t>());
   }
@@ -217,7 +219,8 @@ TEST_F(EvidenceCliTest, EveryTamperingIsRefusedNamingTheSeq) {
   {  // Signed bytes flipped.
     json b = original;
     b["records"][5]["signed"] = FlipBase64(b["records"][5]["signed"], 40);
-    ExpectRefused(Verify(b), "BUNDLE_INVALID", "signed bytes", b["records"][5]["seq"].get<uint64_t>());
+    ExpectRefused(Verify(b), "BUNDLE_INVALID", "signed bytes",
+                  b["records"][5]["seq"].get<uint64_t>());
   }
   {  // Signature flipped.
     json b = original;
@@ -318,7 +321,8 @@ TEST_F(EvidenceCliTest, ActiveDuiClaimEvidenceChecked) {
     const json& r = *it;
     if (r["type"] != "indicator.measured" || r["data"]["periodEnd"] > kAt) continue;
     if (!seen.insert(r["data"]["finess"].get<std::string>()).second) continue;
-    evidence.push_back({{"finess", r["data"]["finess"]}, {"seq", r["seq"]},
+    evidence.push_back({{"finess", r["data"]["finess"]},
+                        {"seq", r["seq"]},
                         {"activeFiles", r["data"]["activeFiles"]}});
     total += r["data"]["activeFiles"].get<int64_t>();
     if (evidence.size() == 5) break;
@@ -382,8 +386,8 @@ TEST_F(EvidenceCliTest, RecordFromAnotherLedgerAndWrongTrustRefused) {
 
 TEST_F(EvidenceCliTest, TlogProofRoundTripAndTamper) {
   const fs::path file = dir_ / "p.tlog";
-  CliResult r = RunCli({"prove", "70", "--format", "tlog-proof", "--out", file.string(),
-                        "--ledger", Ledger(), "--json"});
+  CliResult r = RunCli({"prove", "70", "--format", "tlog-proof", "--out", file.string(), "--ledger",
+                        Ledger(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   std::string text = ReadFile(file);
   EXPECT_THAT(text, ::testing::StartsWith("c2sp.org/tlog-proof@v1\nextra "));
@@ -422,18 +426,21 @@ TEST_F(EvidenceCliTest, TlogProofRoundTripAndTamper) {
       R"({"solution": {"vendor": "Late", "product": "DUI", "version": "1"}, )"
       R"("corridor": "medico-social", "status": "candidate", "referencedAt": "2025-12-06"}})"
       "\n";
-  CliResult imported = RunCli({"import", "-", "--key", Key("national"), "--ledger", Ledger(), "--json"},
-                              solution);
+  CliResult imported =
+      RunCli({"import", "-", "--key", Key("national"), "--ledger", Ledger(), "--json"}, solution);
   ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
-  CliResult late = RunCli({"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger(), "--json"});
+  CliResult late = RunCli(
+      {"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger(), "--json"});
   EXPECT_EQ(late.exit_code, 3);
   EXPECT_EQ(json::parse(late.out)["error"]["code"], "NO_CHECKPOINT");
   EXPECT_THAT(late.out, HasSubstr("esms-ledger checkpoint --key"));
   ASSERT_EQ(RunCli({"checkpoint", "--key", Key("admin"), "--ledger", Ledger()}).exit_code, 0);
-  EXPECT_EQ(RunCli({"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger()}).exit_code, 0);
+  EXPECT_EQ(RunCli({"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger()})
+                .exit_code,
+            0);
   // --size picks an older kept checkpoint.
-  CliResult older = RunCli({"prove", "70", "--format", "tlog-proof", "--size", std::to_string(size_), "--ledger",
-                            Ledger()});
+  CliResult older = RunCli({"prove", "70", "--format", "tlog-proof", "--size",
+                            std::to_string(size_), "--ledger", Ledger()});
   EXPECT_EQ(older.exit_code, 0);
   EXPECT_EQ(older.out, text);
 }
@@ -451,9 +458,9 @@ class WitnessCliTest : public EvidenceCliTest {
   std::string Witness() const { return (dir_ / "witness.pem").string(); }
   std::string State() const { return (dir_ / "witness.state").string(); }
   CliResult Cosign(const std::string& ledger, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"witness", "cosign", "--key", Witness(), "--name",
-                                     "dgos-witness", "--state", State(), "--ledger", ledger,
-                                     "--json"};
+    std::vector<std::string> args = {"witness",  "cosign",       "--key",   Witness(),
+                                     "--name",   "dgos-witness", "--state", State(),
+                                     "--ledger", ledger,         "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunCli(args);
   }
@@ -496,8 +503,8 @@ TEST_F(WitnessCliTest, ConsistentAdvanceThenBundleRequiresTheCosignature) {
                 std::nullopt);
   // Another witness's key: refused.
   ASSERT_EQ(RunCli({"key", "new", "other", "--out", (dir_ / "other.pem").string()}).exit_code, 0);
-  CliResult other = RunCli({"witness", "key", "--key", (dir_ / "other.pem").string(), "--name",
-                            "dgos-witness"});
+  CliResult other =
+      RunCli({"witness", "key", "--key", (dir_ / "other.pem").string(), "--name", "dgos-witness"});
   ExpectRefused(Verify(cosigned, {"--witness", other.out.substr(0, other.out.find('\n'))}),
                 "WITNESS_MISSING", "dgos-witness", std::nullopt);
   // The cosignature line edited: refused too.

@@ -105,8 +105,8 @@ TEST_F(KeysCliTest, KeyFilesReadableByOthersAreRefusedByEverySigningCommand) {
                               SolutionLine(mode));
     CliResult cp = RunCli({"checkpoint", "--json", "--key", admin_, "--ledger", ledger_});
     std::string other = (dir_ / fmt::format("other-{:o}.db", mode)).string();
-    CliResult init = RunCli({"init", "--origin", "x.example/y", "--admin-key", admin_,
-                             "--ledger", other});
+    CliResult init =
+        RunCli({"init", "--origin", "x.example/y", "--admin-key", admin_, "--ledger", other});
     for (const CliResult* r : {&import, &cp, &init}) {
       if (safe) {
         EXPECT_EQ(r->exit_code, 0) << r->out << r->err;
@@ -145,7 +145,8 @@ TEST_F(KeysCliTest, MissingOrForeignKeyFilesAreKeyInvalid) {
   chmod(not_pem.c_str(), 0600);
   // An RSA-looking PEM that is not Ed25519.
   fs::path rsa = dir_ / "rsa.pem";
-  WriteFile(rsa, "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIA==\n-----END PRIVATE KEY-----\n");
+  WriteFile(rsa,
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VuBCIEIA==\n-----END PRIVATE KEY-----\n");
   chmod(rsa.c_str(), 0600);
   for (const fs::path& key : {dir_ / "absent.pem", not_pem, rsa}) {
     CliResult r = RunCli({"import", "-", "--json", "--key", key.string(), "--ledger", ledger_},
@@ -172,7 +173,8 @@ TEST_F(KeysCliTest, NoCommandPrintsOrLogsAPrivateKey) {
       {{"import", "-", "--key", national_, "--ledger", ledger_}, "{\"id\": \"x\"}\n"},
       {{"import", "-", "--key", admin_, "--ledger", ledger_}, SolutionLine(3)},  // refused
       {{"checkpoint", "--key", admin_, "--ledger", ledger_}, ""},
-      {{"checkpoint", "--json", "--key", national_, "--ledger", ledger_}, ""},  // not the ledger key
+      {{"checkpoint", "--json", "--key", national_, "--ledger", ledger_},
+       ""},  // not the ledger key
       {{"log", "--key", national_, "--ledger", ledger_}, ""},
       {{"log", "--json", "--ledger", ledger_}, ""},
       {{"verify", "--key", admin_, "--ledger", ledger_}, ""},

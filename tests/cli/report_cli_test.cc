@@ -29,8 +29,8 @@ class ReportCliTest : public ::testing::Test {
   // One demo ledger for the whole suite (the report only reads it).
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    CliResult demo = RunCli({"demo", "--dir", (dir_->path() / "demo").string(),
-                             "--establishments", "120", "--seed", "11", "--json"});
+    CliResult demo = RunCli({"demo", "--dir", (dir_->path() / "demo").string(), "--establishments",
+                             "120", "--seed", "11", "--json"});
     ASSERT_EQ(demo.exit_code, 0) << demo.err << demo.out;
   }
   static void TearDownTestSuite() {
@@ -146,9 +146,9 @@ TEST_F(ReportCliTest, CsvParsesAndMatchesTheJson) {
   std::vector<std::string> lines = CsvLines(r.out);
   ASSERT_EQ(lines.size(), j["evidence"].size() + 1);
   std::vector<std::string> header = SplitCsvLine(lines[0]);
-  ASSERT_EQ(header, (std::vector<std::string>{"finess", "region", "department", "project",
-                                              "campaign", "activeFiles", "seq", "periodEnd",
-                                              "measuredFiness"}));
+  ASSERT_EQ(header,
+            (std::vector<std::string>{"finess", "region", "department", "project", "campaign",
+                                      "activeFiles", "seq", "periodEnd", "measuredFiness"}));
   int64_t sum = 0;
   for (size_t i = 1; i < lines.size(); ++i) {
     std::vector<std::string> row = SplitCsvLine(lines[i]);

@@ -59,7 +59,9 @@ class RulesCliTest : public ::testing::Test {
 
   static void SetUpTestSuite() {
     suite_dir_ = new TempDir();
-    auto key_file = [](const std::string& name) { return (*suite_dir_ / (name + ".pem")).string(); };
+    auto key_file = [](const std::string& name) {
+      return (*suite_dir_ / (name + ".pem")).string();
+    };
     template_ledger_ = (*suite_dir_ / "template.db").string();
     if (RunCli({"key", "new", "admin", "--out", key_file("admin")}).exit_code != 0) {
       std::fprintf(stderr, "key new admin failed\n");
@@ -82,14 +84,14 @@ class RulesCliTest : public ::testing::Test {
                    {"publicKey", json::parse(made.out)["publicKey"]},
                    {"roles", grant["roles"]},
                    {"regions", grant["regions"]}};
-      lines += json{{"id", "key-" + name}, {"type", "key.enrolled"}, {"at", "2023-01-02"},
-                    {"data", data}}
-                   .dump() +
-               "\n";
+      lines +=
+          json{
+              {"id", "key-" + name}, {"type", "key.enrolled"}, {"at", "2023-01-02"}, {"data", data}}
+              .dump() +
+          "\n";
     }
     CliResult enrolled = RunCli(
-        {"import", "-", "--json", "--key", key_file("admin"), "--ledger", template_ledger_},
-        lines);
+        {"import", "-", "--json", "--key", key_file("admin"), "--ledger", template_ledger_}, lines);
     if (enrolled.exit_code != 0) {
       std::fprintf(stderr, "enrolment failed: %s %s\n", enrolled.out.c_str(), enrolled.err.c_str());
       return;
@@ -132,8 +134,8 @@ class RulesCliTest : public ::testing::Test {
   // Imports `lines` signed by `role`'s key; the last result line.
   Outcome ImportLines(const std::string& role, const std::string& lines) {
     imported_since_fingerprint_ = true;
-    CliResult r = RunCli({"import", "-", "--json", "--key", KeyFile(role), "--ledger", ledger_},
-                         lines);
+    CliResult r =
+        RunCli({"import", "-", "--json", "--key", KeyFile(role), "--ledger", ledger_}, lines);
     Outcome o{r.exit_code, json(), r.out, r.err};
     json parsed = json::parse(r.out, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_object() && parsed.contains("results") && !parsed["results"].empty()) {
@@ -186,7 +188,8 @@ class RulesCliTest : public ::testing::Test {
     const std::string after = Fingerprint();  // always verified again: an import ran
     std::string summary = "exit " + std::to_string(last_.exit_code);
     if (last_.result.value("status", "") != "refused") {
-      return summary + " status " + last_.result.value("status", "?") + ": " + last_.out + last_.err;
+      return summary + " status " + last_.result.value("status", "?") + ": " + last_.out +
+             last_.err;
     }
     const json error = last_.result.value("error", json::object());
     summary += " " + error.value("code", "?");
@@ -204,7 +207,8 @@ class RulesCliTest : public ::testing::Test {
   static std::string Expect(int exit_code, const std::string& code,
                             const std::vector<uint64_t>& conflicts = {}) {
     std::string out = fmt::format("exit {} {} [", exit_code, code);
-    for (size_t i = 0; i < conflicts.size(); ++i) out += (i ? ", " : "") + std::to_string(conflicts[i]);
+    for (size_t i = 0; i < conflicts.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(conflicts[i]);
     return out + "]";
   }
 
@@ -242,12 +246,16 @@ class RulesCliTest : public ::testing::Test {
     json ests = json::array();
     for (const auto& e : submission["establishments"]) ests.push_back(e["finess"]);
     imported_since_fingerprint_ = true;
-    CliResult r = RunCli(
-        {"import", "-", "--json", "--key", KeyFile("ars-bzh"), "--ledger", ledger_},
-        Line("project.selected", "2024-04-15", Selected(project)) + "\n" +
-            Line("convention.signed", signed_at,
-                 {{"project", project}, {"signedAt", signed_at}, {"amountCents", cents},
-                  {"establishments", ests}, {"durationMonths", 18}}) + "\n");
+    CliResult r =
+        RunCli({"import", "-", "--json", "--key", KeyFile("ars-bzh"), "--ledger", ledger_},
+               Line("project.selected", "2024-04-15", Selected(project)) + "\n" +
+                   Line("convention.signed", signed_at,
+                        {{"project", project},
+                         {"signedAt", signed_at},
+                         {"amountCents", cents},
+                         {"establishments", ests},
+                         {"durationMonths", 18}}) +
+                   "\n");
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     json results = json::parse(r.out, nullptr, false)["results"];
     if (results.is_array() && results.size() == 2) {
@@ -286,7 +294,8 @@ class RulesCliTest : public ::testing::Test {
 // ---- Input ----
 
 TEST_F(RulesCliTest, BadInputExitsTwoAndAppendsNothing) {
-  const std::string good = Line("project.submitted", "2024-03-10", Submission("p", {Et(1)}), "sub-1");
+  const std::string good =
+      Line("project.submitted", "2024-03-10", Submission("p", {Et(1)}), "sub-1");
   EXPECT_EQ(RefusedLine("porteur", "{\"id\": \"sub-1\", \"type\": "), Expect(2, "BAD_INPUT"));
   // A typo in a field name never passes silently.
   json typo = json::parse(good);
@@ -316,7 +325,8 @@ TEST_F(RulesCliTest, BadInputExitsTwoAndAppendsNothing) {
 TEST_F(RulesCliTest, FinessInvalid) {
   json sub = Submission("p", {Et(1)});
   sub["establishments"][0]["finess"] = "010000098";  // DOMAIN.md §0: fails its Luhn key
-  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", sub), Expect(3, "FINESS_INVALID"));
+  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", sub),
+            Expect(3, "FINESS_INVALID"));
   EXPECT_THAT(last_.result["error"]["message"].get<std::string>(), HasSubstr("010000098"));
   json porteur = Submission("p", {Et(1)});
   porteur["porteur"]["finessEj"] = "010000098";
@@ -344,7 +354,8 @@ TEST_F(RulesCliTest, UnknownProjectInStateCheckAndEvents) {
   EXPECT_THAT(human.err, HasSubstr("UNKNOWN_PROJECT"));
   EXPECT_EQ(Refused("ars-bzh", "project.selected", "2024-04-15", Selected("nope")),
             Expect(3, "UNKNOWN_PROJECT"));
-  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-06-10", Payment("nope", "advance", 1, "2024-06-10")),
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-06-10",
+                    Payment("nope", "advance", 1, "2024-06-10")),
             Expect(3, "UNKNOWN_PROJECT"));
   EXPECT_EQ(Refused("porteur", "expenses.certified", "2025-09-01", Expenses("nope", 1, 0)),
             Expect(3, "UNKNOWN_PROJECT"));
@@ -375,12 +386,14 @@ TEST_F(RulesCliTest, UnknownCampaign) {
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10",
                     Submission("p", {Et(1)}, "generalisation-2026")),
             Expect(3, "UNKNOWN_CAMPAIGN"));
-  EXPECT_THAT(last_.result["error"]["message"].get<std::string>(), HasSubstr("generalisation-2026"));
+  EXPECT_THAT(last_.result["error"]["message"].get<std::string>(),
+              HasSubstr("generalisation-2026"));
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
 }
 
 TEST_F(RulesCliTest, EventIdConflict) {
-  const std::string line = Line("project.submitted", "2024-03-10", Submission("p", {Et(1)}), "bzh-2024-0001");
+  const std::string line =
+      Line("project.submitted", "2024-03-10", Submission("p", {Et(1)}), "bzh-2024-0001");
   Outcome first = ImportLines("porteur", line);
   ASSERT_EQ(first.exit_code, 0) << first.out;
   const uint64_t seq = first.result["seq"];
@@ -421,8 +434,10 @@ TEST_F(RulesCliTest, UnauthorizedRoleRegionRevokedKeyAndAuditor) {
   EXPECT_EQ(Refused("payer-bzh", "project.selected", "2024-04-15", Selected("a")),
             Expect(3, "UNAUTHORIZED", {enrolled_seq_["payer-bzh"]}));
   EXPECT_EQ(Refused("ars-bzh", "solution.referenced", "2024-01-01",
-                    {{"solution", Solution()}, {"corridor", "medico-social"},
-                     {"status", "referenced"}, {"referencedAt", "2023-01-01"}}),
+                    {{"solution", Solution()},
+                     {"corridor", "medico-social"},
+                     {"status", "referenced"},
+                     {"referencedAt", "2023-01-01"}}),
             Expect(3, "UNAUTHORIZED", {enrolled_seq_["ars-bzh"]}));
   // An ARS key outside its region.
   EXPECT_EQ(Refused("ars-idf", "project.selected", "2024-04-15", Selected("a")),
@@ -432,7 +447,8 @@ TEST_F(RulesCliTest, UnauthorizedRoleRegionRevokedKeyAndAuditor) {
             Expect(3, "UNAUTHORIZED"));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("a"));
   // A revoked key, from its revocation record on.
-  uint64_t revoked = Must("admin", "key.revoked", "2024-04-16", {{"name", "ars-bzh"}, {"reason", "left"}});
+  uint64_t revoked =
+      Must("admin", "key.revoked", "2024-04-16", {{"name", "ars-bzh"}, {"reason", "left"}});
   EXPECT_EQ(Refused("ars-bzh", "project.selected", "2024-04-15", Selected("b")),
             Expect(3, "UNAUTHORIZED", {revoked}));
   // The auditor reads only: it appends nothing, whatever the type.
@@ -441,7 +457,9 @@ TEST_F(RulesCliTest, UnauthorizedRoleRegionRevokedKeyAndAuditor) {
       {"project.selected", Selected("b")},
       {"indicator.measured", Measurement(Et(1), 100, 95)},
       {"solution.referenced",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2023-01-01"}}},
       {"event.voided", {{"seq", revoked - 1}, {"reason", "x"}}},
   };
@@ -451,7 +469,8 @@ TEST_F(RulesCliTest, UnauthorizedRoleRegionRevokedKeyAndAuditor) {
         << type;
   }
   // The auditor reads.
-  CliResult read = RunCli({"state", "a", "--json", "--key", KeyFile("auditor"), "--ledger", ledger_});
+  CliResult read =
+      RunCli({"state", "a", "--json", "--key", KeyFile("auditor"), "--ledger", ledger_});
   EXPECT_EQ(read.exit_code, 0) << read.err;
 }
 
@@ -459,9 +478,10 @@ TEST_F(RulesCliTest, UnauthorizedRoleRegionRevokedKeyAndAuditor) {
 
 TEST_F(RulesCliTest, SubmissionOutOfWindowClosingDayIncluded) {
   // 003 §8: regional 2024 files until 2024-09-15 included.
-  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-09-16",
-                    Submission("late", {Et(1)}, "generalisation-2024", "acquisition", "2024-09-16")),
-            Expect(3, "SUBMISSION_OUT_OF_WINDOW"));
+  EXPECT_EQ(
+      Refused("porteur", "project.submitted", "2024-09-16",
+              Submission("late", {Et(1)}, "generalisation-2024", "acquisition", "2024-09-16")),
+      Expect(3, "SUBMISSION_OUT_OF_WINDOW"));
   Must("porteur", "project.submitted", "2024-09-15",
        Submission("last-day", {Et(1)}, "generalisation-2024", "acquisition", "2024-09-15"));
   // Multi-regional closes on 2024-06-01.
@@ -487,8 +507,10 @@ TEST_F(RulesCliTest, SolutionMismatch) {
 
 TEST_F(RulesCliTest, SolutionNotReferenced) {
   uint64_t ref = Must("national", "solution.referenced", "2024-03-11",
-                      {{"solution", Solution()}, {"corridor", "medico-social"},
-                       {"status", "candidate"}, {"referencedAt", "2024-03-11"}});
+                      {{"solution", Solution()},
+                       {"corridor", "medico-social"},
+                       {"status", "candidate"},
+                       {"referencedAt", "2024-03-11"}});
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)})),
             Expect(3, "SOLUTION_NOT_REFERENCED", {ref}));
   // Candidate on the submission day.
@@ -500,7 +522,9 @@ TEST_F(RulesCliTest, GrappeTooSmallRefusedInAmorcageWarnedInGeneralisation) {
   // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings
   // (dated before the amorçage submissions, which are checked against it here too).
   Must("national", "solution.referenced", "2021-01-05",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2021-01-05"}});
   // 001: an amorçage acquisition grappe needs 3 OGs and 15 ESMS.
   EXPECT_EQ(Refused("porteur", "project.submitted", "2021-03-01", Amorcage("a-14", 3, 14, 1)),
@@ -510,7 +534,8 @@ TEST_F(RulesCliTest, GrappeTooSmallRefusedInAmorcageWarnedInGeneralisation) {
   Must("porteur", "project.submitted", "2021-03-01", Amorcage("a-15", 3, 15, 1));
   EXPECT_TRUE(WarningCodes(StateJson("a-15")).empty());
   // Généralisation 2024: the ARS's judgement, a warning in `state`.
-  uint64_t small = Must("porteur", "project.submitted", "2024-03-10", Submission("small", {Et(100), Et(101)}));
+  uint64_t small =
+      Must("porteur", "project.submitted", "2024-03-10", Submission("small", {Et(100), Et(101)}));
   json view = StateJson("small");
   EXPECT_THAT(WarningCodes(view), ElementsAre("GRAPPE_TOO_SMALL"));
   EXPECT_THAT(view["warnings"][0]["seqs"].get<std::vector<uint64_t>>(), Contains(small));
@@ -521,18 +546,22 @@ TEST_F(RulesCliTest, GrappeTooSmallRefusedInAmorcageWarnedInGeneralisation) {
 }
 
 TEST_F(RulesCliTest, AmountExceedsEntitlementByOneCent) {
-  uint64_t submitted = Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
+  uint64_t submitted =
+      Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
   EXPECT_EQ(Refused("ars-bzh", "convention.signed", "2024-06-01",
                     Convention("p", {Et(1), Et(2)}, 2 * kAcquisition2024 + 1)),
             Expect(3, "AMOUNT_EXCEEDS_ENTITLEMENT", {submitted}));
-  Must("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1), Et(2)}, 2 * kAcquisition2024));
+  Must("ars-bzh", "convention.signed", "2024-06-01",
+       Convention("p", {Et(1), Et(2)}, 2 * kAcquisition2024));
   EXPECT_EQ(StateJson("p")["conventionCents"], 2 * kAcquisition2024);
 }
 
 TEST_F(RulesCliTest, NoncumulEuFunds) {
   uint64_t eu = Must("national", "eu-funding.declared", "2024-01-20",
-                     {{"finess", Et(1)}, {"fund", "FEDER"}, {"operation", "acquisition"},
+                     {{"finess", Et(1)},
+                      {"fund", "FEDER"},
+                      {"operation", "acquisition"},
                       {"declaredAt", "2024-01-20"}});
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", Submission("acq", {Et(1)})),
             Expect(3, "NONCUMUL_EU_FUNDS", {eu}));
@@ -576,7 +605,8 @@ TEST_F(RulesCliTest, NoncumulSonsAcquisition) {
 
 TEST_F(RulesCliTest, SonsValidatedTooEarlyQuarterBoundary) {
   // 003 §2.1: validated on or before 2023-03-31 disqualifies; 2023-04-01 is fine.
-  uint64_t early = Must("national", "sons.ordered", "2023-03-31", SonsOrder(Et(1), Solution(), "2023-03-31"));
+  uint64_t early =
+      Must("national", "sons.ordered", "2023-03-31", SonsOrder(Et(1), Solution(), "2023-03-31"));
   Must("national", "sons.ordered", "2023-04-01", SonsOrder(Et(2), Solution(), "2023-04-01"));
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10",
                     Submission("u1", {Et(1)}, "generalisation-2024", "upgrade")),
@@ -588,11 +618,14 @@ TEST_F(RulesCliTest, SonsValidatedTooEarlyQuarterBoundary) {
 TEST_F(RulesCliTest, PaymentBeforeConvention) {
   uint64_t submitted = Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
-  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-05-01", Payment("p", "advance", 100, "2024-05-01")),
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-05-01",
+                    Payment("p", "advance", 100, "2024-05-01")),
             Expect(3, "PAYMENT_BEFORE_CONVENTION", {submitted}));
-  uint64_t conv = Must("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1)}, kAcquisition2024));
+  uint64_t conv = Must("ars-bzh", "convention.signed", "2024-06-01",
+                       Convention("p", {Et(1)}, kAcquisition2024));
   // Dated the day before the signature.
-  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-05-31", Payment("p", "advance", 100, "2024-05-31")),
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-05-31",
+                    Payment("p", "advance", 100, "2024-05-31")),
             Expect(3, "PAYMENT_BEFORE_CONVENTION", {conv}));
   Must("payer-bzh", "payment.issued", "2024-06-01", Payment("p", "advance", 100, "2024-06-01"));
 }
@@ -600,11 +633,14 @@ TEST_F(RulesCliTest, PaymentBeforeConvention) {
 TEST_F(RulesCliTest, AdvanceExceedsShareByOneCent) {
   Funded f = SubmitSelectSign(Submission("p", {Et(1), Et(2)}), 4199999);  // odd cents
   // 50 % rounded down: 2 099 999 cents.
-  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", 2100000, "2024-06-10")),
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-06-10",
+                    Payment("p", "advance", 2100000, "2024-06-10")),
             Expect(3, "ADVANCE_EXCEEDS_SHARE", {f.convention}));
-  uint64_t first = Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", 2099999, "2024-06-10"));
+  uint64_t first = Must("payer-bzh", "payment.issued", "2024-06-10",
+                        Payment("p", "advance", 2099999, "2024-06-10"));
   EXPECT_EQ(StateJson("p")["status"], "advance-paid");
-  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-06-11", Payment("p", "advance", 1, "2024-06-11")),
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2024-06-11",
+                    Payment("p", "advance", 1, "2024-06-11")),
             Expect(3, "ADVANCE_EXCEEDS_SHARE", {f.convention, first}));
 }
 
@@ -613,7 +649,8 @@ TEST_F(RulesCliTest, TargetsNotMetOneEstablishmentAtEightyNineNinetyNine) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
   Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 10000, 10000));
   // 8 999 active files for 10 000 persons: 89.99 %, under 90 %.
-  uint64_t miss = Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), 10000, 8999));
+  uint64_t miss =
+      Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), 10000, 8999));
   EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-10-15",
                     Payment("p", "balance", kAcquisition2024, "2025-10-15")),
             Expect(3, "TARGETS_NOT_MET", {b.funded.convention, miss}));
@@ -623,7 +660,8 @@ TEST_F(RulesCliTest, TargetsNotMetOneEstablishmentAtEightyNineNinetyNine) {
   // Exactly 90 % passes (the miss voided and measured again).
   Must("ars-bzh", "event.voided", "2025-10-02", {{"seq", miss}, {"reason", "recount"}});
   Must("porteur", "indicator.measured", "2025-10-02", Measurement(Et(2), 10000, 9000));
-  Must("payer-bzh", "payment.issued", "2025-10-15", Payment("p", "balance", kAcquisition2024, "2025-10-15"));
+  Must("payer-bzh", "payment.issued", "2025-10-15",
+       Payment("p", "balance", kAcquisition2024, "2025-10-15"));
   EXPECT_EQ(StateJson("p")["status"], "balance-paid");
 }
 
@@ -639,7 +677,8 @@ TEST_F(RulesCliTest, NoExpenseProof) {
   EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-10-15",
                     Payment("p", "balance", kAcquisition2024, "2025-10-15")),
             Expect(3, "NO_EXPENSE_PROOF", {b.funded.convention}));
-  Must("payer-bzh", "payment.issued", "2025-10-16", Payment("p", "balance", kAcquisition2024, "2025-10-16"));
+  Must("payer-bzh", "payment.issued", "2025-10-16",
+       Payment("p", "balance", kAcquisition2024, "2025-10-16"));
 }
 
 TEST_F(RulesCliTest, PaymentExceedsGrantByOneCent) {
@@ -650,7 +689,8 @@ TEST_F(RulesCliTest, PaymentExceedsGrantByOneCent) {
   EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-10-15",
                     Payment("p", "balance", kAcquisition2024 + 1, "2025-10-15")),
             Expect(3, "PAYMENT_EXCEEDS_GRANT", {b.funded.convention, b.advance}));
-  Must("payer-bzh", "payment.issued", "2025-10-15", Payment("p", "balance", kAcquisition2024, "2025-10-15"));
+  Must("payer-bzh", "payment.issued", "2025-10-15",
+       Payment("p", "balance", kAcquisition2024, "2025-10-15"));
   EXPECT_EQ(StateJson("p")["paidCents"], 2 * kAcquisition2024);
 }
 
@@ -662,9 +702,11 @@ TEST_F(RulesCliTest, EquipmentExceedsExpense) {
   const int64_t total = kAcquisition2024 + 1000000;
   Funded f = SubmitSelectSign(sub, total);
   EXPECT_EQ(StateJson("p")["entitlementCents"], total);
-  Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", total / 2, "2024-06-10"));
+  Must("payer-bzh", "payment.issued", "2024-06-10",
+       Payment("p", "advance", total / 2, "2024-06-10"));
   // Only 9 000 € of equipment really spent: 1 000 € less may be paid.
-  uint64_t proof = Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 3000000, 900000));
+  uint64_t proof =
+      Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 3000000, 900000));
   Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95));
   EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-10-15",
                     Payment("p", "balance", total - total / 2 - 100000 + 1, "2025-10-15")),
@@ -676,7 +718,8 @@ TEST_F(RulesCliTest, EquipmentExceedsExpense) {
 TEST_F(RulesCliTest, ExtensionNotFunded) {
   uint64_t submitted = Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
-  EXPECT_EQ(Refused("ars-bzh", "grappe.extended", "2024-05-01", Extension("p", {Et(2)}, true, "2024-05-01")),
+  EXPECT_EQ(Refused("ars-bzh", "grappe.extended", "2024-05-01",
+                    Extension("p", {Et(2)}, true, "2024-05-01")),
             Expect(3, "EXTENSION_NOT_FUNDED", {submitted}));
   Must("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1)}, kAcquisition2024));
   Must("ars-bzh", "grappe.extended", "2024-07-01", Extension("p", {Et(2)}, true, "2024-07-01"));
@@ -699,7 +742,8 @@ TEST_F(RulesCliTest, InvalidTransition) {
   // A convention before the selection.
   EXPECT_EQ(Refused("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1)}, 100)),
             Expect(3, "INVALID_TRANSITION"));
-  uint64_t rejected = Must("ars-bzh", "project.rejected", "2024-04-15", {{"project", "p"}, {"reason", "incomplete"}});
+  uint64_t rejected = Must("ars-bzh", "project.rejected", "2024-04-15",
+                           {{"project", "p"}, {"reason", "incomplete"}});
   // Selecting a rejected project (INTERFACE.md §4).
   EXPECT_EQ(Refused("ars-bzh", "project.selected", "2024-04-16", Selected("p", "2024-04-16")),
             Expect(3, "INVALID_TRANSITION", {rejected}));
@@ -730,21 +774,25 @@ TEST_F(RulesCliTest, InheritedFundingThroughAMergerIsAWarning) {
   EXPECT_THAT(WarningCodes(StateJson("first")), ::testing::Not(Contains("INHERITED_FUNDING")));
   // The merged number's own funding still refuses, naming the inheriting project.
   const uint64_t merged = SubmittedSeq("merged");
-  EXPECT_EQ(Refused("porteur", "project.submitted", "2024-08-03",
-                    Submission("merged-2", {Et(2)}, "generalisation-2024", "acquisition", "2024-08-03")),
-            Expect(3, "NONCUMUL_SAME_SOFTWARE", {merged}));
+  EXPECT_EQ(
+      Refused("porteur", "project.submitted", "2024-08-03",
+              Submission("merged-2", {Et(2)}, "generalisation-2024", "acquisition", "2024-08-03")),
+      Expect(3, "NONCUMUL_SAME_SOFTWARE", {merged}));
 }
 
 TEST_F(RulesCliTest, CalendarAtRiskWhenTheExtensionComesLate) {
   // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
   Must("national", "solution.referenced", "2024-01-05",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2024-01-05"}});
   // Convention 2024-06-01 for 18 months: half of it runs until 2025-03-01.
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   Must("ars-bzh", "grappe.extended", "2025-03-01", Extension("p", {Et(2)}, true, "2025-03-01"));
   EXPECT_THAT(WarningCodes(StateJson("p")), ElementsAre("GRAPPE_TOO_SMALL"));
-  uint64_t late = Must("ars-bzh", "grappe.extended", "2025-03-02", Extension("p", {Et(3)}, true, "2025-03-02"));
+  uint64_t late =
+      Must("ars-bzh", "grappe.extended", "2025-03-02", Extension("p", {Et(3)}, true, "2025-03-02"));
   json view = StateJson("p");
   EXPECT_THAT(WarningCodes(view), ElementsAre("GRAPPE_TOO_SMALL", "CALENDAR_AT_RISK"));
   EXPECT_THAT(view["warnings"][1]["seqs"].get<std::vector<uint64_t>>(), Contains(late));
@@ -759,7 +807,9 @@ TEST_F(RulesCliTest, CalendarAtRiskWhenTheExtensionComesLate) {
 TEST_F(RulesCliTest, StateAndCheckShapesOnARealisticProject) {
   // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
   Must("national", "solution.referenced", "2024-01-05",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2024-01-05"}});
   // Two acquisitions and an upgrade, small OG with an equipment quote for the first.
   json sub = Submission("bzh-2024-017", {Et(1), Et(2), Et(3)});
@@ -789,7 +839,8 @@ TEST_F(RulesCliTest, StateAndCheckShapesOnARealisticProject) {
   EXPECT_EQ(view["campaign"], "generalisation-2024");
   EXPECT_EQ(view["status"], "advance-paid");
   ASSERT_EQ(view["establishments"].size(), 3u);
-  const std::vector<int64_t> entitlements = {kAcquisition2024 + 800000, kAcquisition2024, kUpgrade2024};
+  const std::vector<int64_t> entitlements = {kAcquisition2024 + 800000, kAcquisition2024,
+                                             kUpgrade2024};
   for (int i = 0; i < 3; ++i) {
     const json& e = view["establishments"][i];
     EXPECT_EQ(e["finess"], Et(i + 1));
@@ -831,10 +882,12 @@ TEST_F(RulesCliTest, StateAndCheckShapesOnARealisticProject) {
   EXPECT_TRUE(any_unmet) << balance.dump();
 
   // With the proof and the measurements: payable, with the records that prove it.
-  uint64_t proof = Must("porteur", "expenses.certified", "2025-09-01", Expenses("bzh-2024-017", 9000000, 800000));
+  uint64_t proof = Must("porteur", "expenses.certified", "2025-09-01",
+                        Expenses("bzh-2024-017", 9000000, 800000));
   std::vector<uint64_t> measures;
   for (int i = 1; i <= 3; ++i) {
-    measures.push_back(Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(i), 120, 110)));
+    measures.push_back(
+        Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(i), 120, 110)));
   }
   check = json::parse(Run({"check", "bzh-2024-017", "--at", "2025-10-15", "--json"}).out);
   balance = check["tranches"][1];
@@ -862,10 +915,12 @@ TEST_F(RulesCliTest, HistoryFollowsARenumberedFiness) {
                         Measurement(Et(50), 100, 95, "2024-07-01", "2024-09-30"));
   // The old number no longer counts on its own; the new one carries its funding.
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-08-01",
-                    Submission("old-number", {Et(1)}, "generalisation-2024", "acquisition", "2024-08-01")),
+                    Submission("old-number", {Et(1)}, "generalisation-2024", "acquisition",
+                               "2024-08-01")),
             Expect(3, "FINESS_INVALID", {change}));
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-08-01",
-                    Submission("new-number", {Et(50)}, "generalisation-2024", "acquisition", "2024-08-01")),
+                    Submission("new-number", {Et(50)}, "generalisation-2024", "acquisition",
+                               "2024-08-01")),
             Expect(3, "NONCUMUL_SAME_SOFTWARE", {first.submitted, first.convention, change}));
 
   auto history = [&](const std::string& key) {
@@ -899,10 +954,13 @@ TEST_F(RulesCliTest, Grappe2025BelowFifteenIsAWarning) {
   // 000 §4.2 D « idéalement »; 002 takes compléments « au cas par cas ».
   // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
   Must("national", "solution.referenced", "2025-01-05",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2025-01-05"}});
-  uint64_t small = Must("porteur", "project.submitted", "2025-03-10",
-                        Submission("s", EtRange(1, 14), "generalisation-2025", "acquisition", "2025-03-10"));
+  uint64_t small =
+      Must("porteur", "project.submitted", "2025-03-10",
+           Submission("s", EtRange(1, 14), "generalisation-2025", "acquisition", "2025-03-10"));
   json view = StateJson("s");
   EXPECT_THAT(WarningCodes(view), Contains("GRAPPE_TOO_SMALL"));
   EXPECT_THAT(view["warnings"][0]["seqs"].get<std::vector<uint64_t>>(), Contains(small));
@@ -921,13 +979,15 @@ TEST_F(RulesCliTest, SonsOrderRefusesAnyAcquisitionEvenOfTheSameSoftware) {
 }
 
 TEST_F(RulesCliTest, ConventionKeeping49Of52AcquisitionsRanksThem1To49) {
-  uint64_t submitted = Must("porteur", "project.submitted", "2024-03-10", Submission("big", EtRange(1, 52)));
+  uint64_t submitted =
+      Must("porteur", "project.submitted", "2024-03-10", Submission("big", EtRange(1, 52)));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("big"));
   const std::vector<std::string> kept = EtRange(4, 49);
   EXPECT_EQ(Refused("ars-bzh", "convention.signed", "2024-06-01",
                     Convention("big", kept, 49 * kAcquisition2024 + 1)),
             Expect(3, "AMOUNT_EXCEEDS_ENTITLEMENT", {submitted}));
-  Must("ars-bzh", "convention.signed", "2024-06-01", Convention("big", kept, 49 * kAcquisition2024));
+  Must("ars-bzh", "convention.signed", "2024-06-01",
+       Convention("big", kept, 49 * kAcquisition2024));
   json view = StateJson("big");
   EXPECT_EQ(view["entitlementCents"], 49 * kAcquisition2024);  // 1 029 000,00 €
   EXPECT_EQ(view["establishments"][51]["rank"], 49);
@@ -937,8 +997,10 @@ TEST_F(RulesCliTest, ConventionKeeping49Of52AcquisitionsRanksThem1To49) {
 
 TEST_F(RulesCliTest, AmorcageIsNotCheckedAgainstSegurReferencing) {
   uint64_t ref = Must("national", "solution.referenced", "2024-12-01",
-                      {{"solution", Solution()}, {"corridor", "medico-social"},
-                       {"status", "referenced"}, {"referencedAt", "2024-12-01"}});
+                      {{"solution", Solution()},
+                       {"corridor", "medico-social"},
+                       {"status", "referenced"},
+                       {"referencedAt", "2024-12-01"}});
   EXPECT_EQ(Refused("porteur", "project.submitted", "2024-03-10", Submission("g", {Et(1)})),
             Expect(3, "SOLUTION_NOT_REFERENCED", {ref}));
   Must("porteur", "project.submitted", "2021-03-01", Amorcage("a", 3, 15, 100));
@@ -952,7 +1014,8 @@ TEST_F(RulesCliTest, AmoaOnlyForARegroupementOfSmallOgs) {
   EXPECT_EQ(StateJson("one")["entitlementCents"], 2 * kAcquisition2024);
   json two = Submission("two", {Et(3), Et(4)});
   two["organisations"][0]["essmsTotal"] = 5;
-  two["organisations"].push_back({{"finessEj", Ej(2)}, {"name", "OG 2"}, {"essmsTotal", 14}, {"region", "53"}});
+  two["organisations"].push_back(
+      {{"finessEj", Ej(2)}, {"name", "OG 2"}, {"essmsTotal", 14}, {"region", "53"}});
   two["establishments"][1]["finessEj"] = Ej(2);
   two["amoaRequestedCents"] = 10000000;
   Must("porteur", "project.submitted", "2024-03-10", two);
@@ -965,10 +1028,13 @@ TEST_F(RulesCliTest, Generalisation2023PaysOnTheMonthElapsed) {
   Must("porteur", "project.submitted", "2023-03-10",
        Submission("p", {Et(1)}, "generalisation-2023", "acquisition", "2023-03-10"));
   Must("ars-bzh", "project.selected", "2023-04-15", Selected("p", "2023-04-15"));
-  Must("ars-bzh", "convention.signed", "2023-06-01", Convention("p", {Et(1)}, kAcquisition2024, "2023-06-01"));
-  Must("payer-bzh", "payment.issued", "2023-06-10", Payment("p", "advance", kAcquisition2024 / 2, "2023-06-10"));
+  Must("ars-bzh", "convention.signed", "2023-06-01",
+       Convention("p", {Et(1)}, kAcquisition2024, "2023-06-01"));
+  Must("payer-bzh", "payment.issued", "2023-06-10",
+       Payment("p", "advance", kAcquisition2024 / 2, "2023-06-10"));
   Must("porteur", "expenses.certified", "2024-01-05", Expenses("p", 5000000, 0, "2024-01-05"));
-  Must("porteur", "indicator.measured", "2023-12-01", Measurement(Et(1), 100, 89, "2023-09-01", "2023-11-30"));
+  Must("porteur", "indicator.measured", "2023-12-01",
+       Measurement(Et(1), 100, 89, "2023-09-01", "2023-11-30"));
   uint64_t december = Must("porteur", "indicator.measured", "2024-01-01",
                            Measurement(Et(1), 100, 90, "2023-12-01", "2023-12-31"));
   CliResult check = Run({"check", "p", "--at", "2024-01-10", "--json"});
@@ -984,12 +1050,14 @@ TEST_F(RulesCliTest, Generalisation2023PaysOnTheMonthElapsed) {
     }
   }
   EXPECT_TRUE(seen) << check.out;
-  Must("payer-bzh", "payment.issued", "2024-01-10", Payment("p", "balance", kAcquisition2024 / 2, "2024-01-10"));
+  Must("payer-bzh", "payment.issued", "2024-01-10",
+       Payment("p", "balance", kAcquisition2024 / 2, "2024-01-10"));
 }
 
 TEST_F(RulesCliTest, Generalisation2024SocleWindowOfThreeToSixMonths) {
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
-  Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
+  Must("payer-bzh", "payment.issued", "2024-06-10",
+       Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
   Must("porteur", "expenses.certified", "2025-06-01", Expenses("p", 5000000, 0, "2025-06-01"));
   json seven = Measurement(Et(1), 100, 95, "2025-04-01", "2025-06-30");
   seven["soclePeriodStart"] = "2024-12-01";
@@ -1002,7 +1070,8 @@ TEST_F(RulesCliTest, Generalisation2024SocleWindowOfThreeToSixMonths) {
   json six = seven;
   six["soclePeriodStart"] = "2025-01-01";
   Must("porteur", "indicator.measured", "2025-07-02", six);
-  Must("payer-bzh", "payment.issued", "2025-07-05", Payment("p", "balance", kAcquisition2024 / 2, "2025-07-05"));
+  Must("payer-bzh", "payment.issued", "2025-07-05",
+       Payment("p", "balance", kAcquisition2024 / 2, "2025-07-05"));
 }
 
 TEST_F(RulesCliTest, InvalidProjectKind) {
@@ -1016,12 +1085,14 @@ TEST_F(RulesCliTest, InvalidProjectKind) {
 
 TEST_F(RulesCliTest, NoComplementOnAFinishedProject) {
   Funded f = SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
-  Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
+  Must("payer-bzh", "payment.issued", "2024-06-10",
+       Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
   Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95));
   uint64_t balance = Must("payer-bzh", "payment.issued", "2025-10-10",
                           Payment("p", "balance", kAcquisition2024 / 2, "2025-10-10"));
-  EXPECT_EQ(Refused("ars-bzh", "grappe.extended", "2025-11-01", Extension("p", {Et(2)}, true, "2025-11-01")),
+  EXPECT_EQ(Refused("ars-bzh", "grappe.extended", "2025-11-01",
+                    Extension("p", {Et(2)}, true, "2025-11-01")),
             Expect(3, "INVALID_TRANSITION", {balance}));
   (void)f;
 }
@@ -1060,7 +1131,8 @@ TEST_F(RulesCliTest, LeadRegionAndNotLeadRegionWarning) {
 TEST_F(RulesCliTest, RejectedAfterSelectionAndApplyingAgain) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
-  Must("ars-bzh", "project.rejected", "2024-05-01", {{"project", "p"}, {"reason", "did not succeed"}});
+  Must("ars-bzh", "project.rejected", "2024-05-01",
+       {{"project", "p"}, {"reason", "did not succeed"}});
   EXPECT_EQ(StateJson("p")["status"], "rejected");
   Must("porteur", "project.submitted", "2025-03-10",
        Submission("again", {Et(1)}, "generalisation-2025", "acquisition", "2025-03-10"));
@@ -1081,7 +1153,8 @@ TEST_F(RulesCliTest, Advance2025AfterTheContractualEndIsConventionExpired) {
   uint64_t conv = Must("ars-bzh", "convention.signed", "2025-06-01",
                        Convention("p", {Et(1)}, kAcquisition2024, "2025-06-01", 6));
   // 2025-06-01 + 6 months = 2025-12-01, the last day an advance may be paid.
-  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-12-02", Payment("p", "advance", 1000, "2025-12-02")),
+  EXPECT_EQ(Refused("payer-bzh", "payment.issued", "2025-12-02",
+                    Payment("p", "advance", 1000, "2025-12-02")),
             Expect(3, "CONVENTION_EXPIRED", {conv}));
   Must("payer-bzh", "payment.issued", "2025-12-01", Payment("p", "advance", 1000, "2025-12-01"));
 }

@@ -25,17 +25,21 @@ json Submission(const std::string& project, int first, int count, const std::str
                 const std::string& situation, const std::string& submitted_at) {
   json ests = json::array();
   for (int i = 1; i <= count; ++i) {
-    ests.push_back({{"finess", Et(first + i)}, {"finessEj", Ej(1)}, {"name", "ESSMS"},
-                    {"region", "53"}, {"situation", situation}});
+    ests.push_back({{"finess", Et(first + i)},
+                    {"finessEj", Ej(1)},
+                    {"name", "ESSMS"},
+                    {"region", "53"},
+                    {"situation", situation}});
   }
   return {{"project", project},
           {"campaign", campaign},
-          {"porteur", {{"finessEj", Ej(1)}, {"siret", WithLuhnKey("1234567890001")},
-                       {"name", "Porteur"}}},
+          {"porteur",
+           {{"finessEj", Ej(1)}, {"siret", WithLuhnKey("1234567890001")}, {"name", "Porteur"}}},
           {"kind", situation == "upgrade" ? "usage" : "acquisition"},
           {"solution", Solution()},
-          {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
-                                          {"essmsTotal", 20}, {"region", "53"}}})},
+          {"organisations",
+           json::array(
+               {{{"finessEj", Ej(1)}, {"name", "OG 1"}, {"essmsTotal", 20}, {"region", "53"}}})},
           {"establishments", ests},
           {"submittedAt", submitted_at}};
 }
@@ -64,7 +68,8 @@ class SecondReadingCliTest : public ::testing::Test {
              {"national", "national", ""}}) {
       CliResult made = RunCli({"key", "new", name, "--out", Key(name), "--json"});
       ASSERT_EQ(made.exit_code, 0) << made.err;
-      json data = {{"name", name}, {"publicKey", json::parse(made.out)["publicKey"]},
+      json data = {{"name", name},
+                   {"publicKey", json::parse(made.out)["publicKey"]},
                    {"roles", json::array({role})},
                    {"regions", region.empty() ? json::array() : json::array({region})}};
       lines += Line("key-" + name, "key.enrolled", "2021-01-02", data);
@@ -106,15 +111,23 @@ class SecondReadingCliTest : public ::testing::Test {
   }
   static json Pay(const std::string& project, const std::string& tranche, int64_t cents,
                   const std::string& at) {
-    return {{"project", project}, {"tranche", tranche}, {"amountCents", cents},
-            {"paidAt", at}, {"reference", "PAY-" + tranche + "-" + at}};
+    return {{"project", project},
+            {"tranche", tranche},
+            {"amountCents", cents},
+            {"paidAt", at},
+            {"reference", "PAY-" + tranche + "-" + at}};
   }
   // A measurement of every target met, for `finess`.
-  static json Measure(const std::string& finess, const std::string& start,
-                      const std::string& end) {
-    return {{"finess", finess}, {"periodStart", start}, {"periodEnd", end},
-            {"personsAccompanied", 100}, {"activeFiles", 90}, {"activeFilesWithPlan", 90},
-            {"activeFilesWithAgendaEvent", 90}, {"mssanteMessages", 100}, {"dmpFed", 100}};
+  static json Measure(const std::string& finess, const std::string& start, const std::string& end) {
+    return {{"finess", finess},
+            {"periodStart", start},
+            {"periodEnd", end},
+            {"personsAccompanied", 100},
+            {"activeFiles", 90},
+            {"activeFilesWithPlan", 90},
+            {"activeFilesWithAgendaEvent", 90},
+            {"mssanteMessages", 100},
+            {"dmpFed", 100}};
   }
   // Submitted, selected, conventioned (`amount`, `signed_at`, `months`), advance paid.
   void Funded(const json& submission, int64_t amount, const std::string& signed_at, int months,
@@ -123,13 +136,16 @@ class SecondReadingCliTest : public ::testing::Test {
     Must("porteur", Line("project.submitted", "2021-03-01", submission));
     json ests = json::array();
     for (const auto& e : submission["establishments"]) ests.push_back(e["finess"]);
-    Must("ars-bzh", Line("project.selected", signed_at,
-                         {{"project", project}, {"committeeAt", signed_at}}) +
-                        Line("convention.signed", signed_at,
-                             {{"project", project}, {"signedAt", signed_at},
-                              {"amountCents", amount}, {"establishments", ests},
-                              {"durationMonths", months}}));
-    Must("payer-bzh", Line("payment.issued", signed_at, Pay(project, "advance", advance, signed_at)));
+    Must("ars-bzh",
+         Line("project.selected", signed_at, {{"project", project}, {"committeeAt", signed_at}}) +
+             Line("convention.signed", signed_at,
+                  {{"project", project},
+                   {"signedAt", signed_at},
+                   {"amountCents", amount},
+                   {"establishments", ests},
+                   {"durationMonths", months}}));
+    Must("payer-bzh",
+         Line("payment.issued", signed_at, Pay(project, "advance", advance, signed_at)));
   }
 
   TempDir dir_;
@@ -148,8 +164,11 @@ TEST_F(SecondReadingCliTest, Balance2025PastTheConventionIsExpiredAndTheProjectL
   }
   Must("ars-bzh", measures);
   Must("porteur", Line("expenses.certified", "2025-08-01",
-                       {{"project", "late"}, {"totalCents", 7500000}, {"equipmentCents", 0},
-                        {"certifiedBy", "public-accountant"}, {"certifiedAt", "2025-08-01"}}));
+                       {{"project", "late"},
+                        {"totalCents", 7500000},
+                        {"equipmentCents", 0},
+                        {"certifiedBy", "public-accountant"},
+                        {"certifiedAt", "2025-08-01"}}));
   EXPECT_EQ(Try("payer-bzh", Line("payment.issued", "2025-08-10",
                                   Pay("late", "balance", 3750000, "2025-08-10"))),
             "exit 3 CONVENTION_EXPIRED");
@@ -160,8 +179,11 @@ TEST_F(SecondReadingCliTest, Balance2025PastTheConventionIsExpiredAndTheProjectL
   // DURATION_ABOVE_CONTRACT warning.
   json ests = Finesses(0, 15);
   Must("ars-bzh", Line("convention.signed", "2025-08-05",
-                       {{"project", "late"}, {"signedAt", "2025-08-05"}, {"amountCents", 7500000},
-                        {"establishments", ests}, {"durationMonths", 7}}));
+                       {{"project", "late"},
+                        {"signedAt", "2025-08-05"},
+                        {"amountCents", 7500000},
+                        {"establishments", ests},
+                        {"durationMonths", 7}}));
   EXPECT_EQ(Try("payer-bzh", Line("payment.issued", "2025-08-10",
                                   Pay("late", "balance", 3750000, "2025-08-10"))),
             "exit 0 OK");
@@ -175,20 +197,26 @@ TEST_F(SecondReadingCliTest, Balance2025PastTheConventionIsExpiredAndTheProjectL
 // Item 7: the DOMAIN.md §5 worked example, 25 500 €, through `check` and `import`.
 TEST_F(SecondReadingCliTest, AmorcageDeploymentProrataWorkedExample) {
   json sub = Submission("amo", 0, 15, "amorcage-2021", "upgrade", "2021-03-01");
-  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+  sub["usageCommitments"] = {{"activeFilesRate", 90},
+                             {"planRate", 80},
+                             {"agendaRate", 80},
+                             {"mssanteMessages", 300},
+                             {"dmpDocuments", 200}};
   Funded(sub, 15000000, "2021-06-01", 18, 6000000);
   EXPECT_EQ(Try("payer-bzh", Line("payment.issued", "2021-09-01",
                                   Pay("amo", "parametrisation", 6000000, "2021-09-01"))),
             "exit 3 NO_INVOICE");
   auto invoice = [](const std::string& tranche, const std::string& at) {
-    return json{{"project", "amo"}, {"tranche", tranche}, {"amountCents", 990000},
-                {"receivedAt", at}, {"reference", "F-" + tranche}};
+    return json{{"project", "amo"},
+                {"tranche", tranche},
+                {"amountCents", 990000},
+                {"receivedAt", at},
+                {"reference", "F-" + tranche}};
   };
   Must("porteur", Line("invoice.received", "2021-08-30", invoice("parametrisation", "2021-08-30")) +
                       Line("invoice.received", "2022-04-01", invoice("deployment", "2022-04-01")));
-  Must("payer-bzh", Line("payment.issued", "2021-09-01",
-                         Pay("amo", "parametrisation", 6000000, "2021-09-01")));
+  Must("payer-bzh",
+       Line("payment.issued", "2021-09-01", Pay("amo", "parametrisation", 6000000, "2021-09-01")));
   std::string measures;
   int i = 0;
   for (const auto& f : Finesses(0, 15)) {
@@ -236,59 +264,76 @@ TEST_F(SecondReadingCliTest, ReferencingAgreementOutsideFundingAndAdjustments) {
   EXPECT_TRUE(warned);
   // 18: version 4 referenced, the project's version 5 is not.
   Must("national", Line("solution.referenced", "2024-01-05",
-                        {{"solution", Solution("4")}, {"corridor", "medico-social"},
-                         {"status", "referenced"}, {"referencedAt", "2024-01-05"}}));
-  EXPECT_EQ(Try("porteur", Line("project.submitted", "2024-03-10",
-                                Submission("q", 10, 1, "generalisation-2024", "acquisition",
-                                           "2024-03-10"))),
+                        {{"solution", Solution("4")},
+                         {"corridor", "medico-social"},
+                         {"status", "referenced"},
+                         {"referencedAt", "2024-01-05"}}));
+  EXPECT_EQ(Try("porteur",
+                Line("project.submitted", "2024-03-10",
+                     Submission("q", 10, 1, "generalisation-2024", "acquisition", "2024-03-10"))),
             "exit 3 SOLUTION_NOT_REFERENCED");
   // 9: a hospital-corridor fact for version 5 is not enough for a porteur not a GHT.
   Must("national", Line("solution.referenced", "2024-01-06",
-                        {{"solution", Solution("5")}, {"corridor", "hospital"},
-                         {"status", "referenced"}, {"referencedAt", "2024-01-06"}}));
-  EXPECT_EQ(Try("porteur", Line("project.submitted", "2024-03-10",
-                                Submission("q", 10, 1, "generalisation-2024", "acquisition",
-                                           "2024-03-10"))),
+                        {{"solution", Solution("5")},
+                         {"corridor", "hospital"},
+                         {"status", "referenced"},
+                         {"referencedAt", "2024-01-06"}}));
+  EXPECT_EQ(Try("porteur",
+                Line("project.submitted", "2024-03-10",
+                     Submission("q", 10, 1, "generalisation-2024", "acquisition", "2024-03-10"))),
             "exit 3 SOLUTION_NOT_REFERENCED");
   EXPECT_EQ(Try("national", Line("solution.referenced", "2024-01-06",
-                                 {{"solution", Solution("5")}, {"corridor", "hopital"},
-                                  {"status", "referenced"}, {"referencedAt", "2024-01-06"}})),
+                                 {{"solution", Solution("5")},
+                                  {"corridor", "hopital"},
+                                  {"status", "referenced"},
+                                  {"referencedAt", "2024-01-06"}})),
             "exit 2 BAD_INPUT");
   // 21: funding granted outside the ledger.
   Must("national", Line("solution.referenced", "2024-01-07",
-                        {{"solution", Solution("5")}, {"corridor", "medico-social"},
-                         {"status", "referenced"}, {"referencedAt", "2024-01-07"}}) +
+                        {{"solution", Solution("5")},
+                         {"corridor", "medico-social"},
+                         {"status", "referenced"},
+                         {"referencedAt", "2024-01-07"}}) +
                        Line("funding.recorded", "2024-01-08",
-                            {{"finess", Et(21)}, {"campaign", "generalisation-2022"},
-                             {"solution", Solution("3")}, {"operation", "acquisition"},
-                             {"amountCents", 2100000}, {"grantedAt", "2022-10-01"}}));
-  EXPECT_EQ(Try("porteur", Line("project.submitted", "2024-03-10",
-                                Submission("r", 20, 1, "generalisation-2024", "acquisition",
-                                           "2024-03-10"))),
+                            {{"finess", Et(21)},
+                             {"campaign", "generalisation-2022"},
+                             {"solution", Solution("3")},
+                             {"operation", "acquisition"},
+                             {"amountCents", 2100000},
+                             {"grantedAt", "2022-10-01"}}));
+  EXPECT_EQ(Try("porteur",
+                Line("project.submitted", "2024-03-10",
+                     Submission("r", 20, 1, "generalisation-2024", "acquisition", "2024-03-10"))),
             "exit 3 NONCUMUL_SAME_SOFTWARE");
-  EXPECT_EQ(Try("porteur", Line("project.submitted", "2024-03-10",
-                                Submission("r", 21, 1, "generalisation-2024", "acquisition",
-                                           "2024-03-10"))),
+  EXPECT_EQ(Try("porteur",
+                Line("project.submitted", "2024-03-10",
+                     Submission("r", 21, 1, "generalisation-2024", "acquisition", "2024-03-10"))),
             "exit 0 OK");
   // 17: an adjustment names its indicators and its date.
   EXPECT_EQ(Try("ars-bzh", Line("targets.adjusted", "2024-05-01",
                                 {{"finess", Et(22)}, {"denominator", 80}, {"reason", "anonyme"}})),
             "exit 2 BAD_INPUT");
   EXPECT_EQ(Try("ars-bzh", Line("targets.adjusted", "2024-05-01",
-                                {{"finess", Et(22)}, {"denominator", 80},
+                                {{"finess", Et(22)},
+                                 {"denominator", 80},
                                  {"indicators", json::array({"activeFiles"})},
-                                 {"effectiveFrom", "2024-05-01"}, {"reason", "anonyme"}})),
+                                 {"effectiveFrom", "2024-05-01"},
+                                 {"reason", "anonyme"}})),
             "exit 0 OK");
 }
 
 // Item 12: a line refused before its event is decoded names the id its JSON carried.
 TEST_F(SecondReadingCliTest, RefusedBadInputLineNamesItsId) {
   const std::string good = Line("first", "solution.referenced", "2024-01-05",
-                                {{"solution", Solution()}, {"corridor", "medico-social"},
-                                 {"status", "referenced"}, {"referencedAt", "2024-01-05"}});
+                                {{"solution", Solution()},
+                                 {"corridor", "medico-social"},
+                                 {"status", "referenced"},
+                                 {"referencedAt", "2024-01-05"}});
   const std::string bad = Line("second-line", "solution.referenced", "2024-01-05",
-                               {{"solution", Solution()}, {"corridor", "medico-social"},
-                                {"status", "referenced"}, {"typo", 1}});
+                               {{"solution", Solution()},
+                                {"corridor", "medico-social"},
+                                {"status", "referenced"},
+                                {"typo", 1}});
   CliResult r = Import("national", good + bad);
   EXPECT_EQ(r.exit_code, 2);
   json out = json::parse(r.out);
@@ -312,8 +357,10 @@ TEST_F(SecondReadingCliTest, RulesListTheNewFigures) {
     }
     return std::string("(missing)");
   };
-  EXPECT_EQ(figure("generalisation-2025", "balance deadline"), "002 Appel \u00e0 projet/Convention");
-  EXPECT_EQ(figure("generalisation-2024", "late targets (warning TARGETS_LATE)"), "003 \u00a73.4.2");
+  EXPECT_EQ(figure("generalisation-2025", "balance deadline"),
+            "002 Appel \u00e0 projet/Convention");
+  EXPECT_EQ(figure("generalisation-2024", "late targets (warning TARGETS_LATE)"),
+            "003 \u00a73.4.2");
   EXPECT_EQ(figure("amorcage-2021", "deployment tranche (20 %) on usage"), "001 \u00a73 Remarque");
   EXPECT_EQ(figure("generalisation-2023", "S\u00e9gur corridor"), "000 \u00a74.2 C");
 }

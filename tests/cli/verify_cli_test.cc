@@ -31,7 +31,6 @@ namespace storage = ledger::storage;
 
 constexpr int kEvents = 40;  // seqs 2..41
 
-
 class VerifyCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,14 +41,16 @@ class VerifyCliTest : public ::testing::Test {
     CliResult key = RunCli({"key", "new", "dgos", "--out", national, "--json"});
     ASSERT_EQ(key.exit_code, 0) << key.err;
     const std::string pub = json::parse(key.out)["publicKey"];
-    CliResult init = RunCli({"init", "--origin", "test.example/esms", "--admin-key", admin,
-                             "--ledger", ledger_});
+    CliResult init = RunCli(
+        {"init", "--origin", "test.example/esms", "--admin-key", admin, "--ledger", ledger_});
     ASSERT_EQ(init.exit_code, 0) << init.err;
-    CliResult enrol = Import(admin, fmt::format(
-        R"({{"id": "key-dgos", "type": "key.enrolled", "at": "2023-01-02", "data": )"
-        R"({{"name": "dgos", "publicKey": "{}", "roles": ["national"], "regions": []}}}})"
-        "\n",
-        pub));
+    CliResult enrol = Import(
+        admin,
+        fmt::format(
+            R"({{"id": "key-dgos", "type": "key.enrolled", "at": "2023-01-02", "data": )"
+            R"({{"name": "dgos", "publicKey": "{}", "roles": ["national"], "regions": []}}}})"
+            "\n",
+            pub));
     ASSERT_EQ(enrol.exit_code, 0) << enrol.out << enrol.err;
     CliResult events = Import(national, SolutionLines(kEvents));
     ASSERT_EQ(events.exit_code, 0) << events.out << events.err;
@@ -146,8 +147,7 @@ TEST_F(VerifyCliTest, DoesNotDetectABadSignature) {
       node = ledger::NodeHash(left_hash, node);
       index >>= 1;
       ++level;
-      db.Put(storage::kTree, storage::TreeKey(level, index),
-             std::string(node.begin(), node.end()));
+      db.Put(storage::kTree, storage::TreeKey(level, index), std::string(node.begin(), node.end()));
     }
     db.Put(storage::kMeta, std::string(storage::kMetaHead),
            storage::HeadValue(last + 1, forged->hash));
@@ -158,9 +158,9 @@ TEST_F(VerifyCliTest, DoesNotDetectABadSignature) {
 
   json full = VerifyJson(true, 1);
   EXPECT_EQ(full["firstBad"], last);
-  EXPECT_EQ(full["problem"],
-            fmt::format("seq {}: signature does not verify with key 'dgos' as enrolled at seq 1",
-                        last));
+  EXPECT_EQ(
+      full["problem"],
+      fmt::format("seq {}: signature does not verify with key 'dgos' as enrolled at seq 1", last));
 }
 
 }  // namespace

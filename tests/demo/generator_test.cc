@@ -35,8 +35,8 @@ TEST(DemoGeneratorTest, NationalScaleIsTheWholeProgramme) {
   // About 1 400 grappes, in every campaign.
   EXPECT_GE(s.projects, 1300) << s.projects;
   EXPECT_LE(s.projects, 1550) << s.projects;
-  for (const char* campaign : {"amorcage-2021", "generalisation-2023", "generalisation-2024",
-                               "generalisation-2025"}) {
+  for (const char* campaign :
+       {"amorcage-2021", "generalisation-2023", "generalisation-2024", "generalisation-2025"}) {
     EXPECT_GT(ProjectsOf(s, campaign), 20) << campaign;
   }
   // Every equipped establishment measured monthly, 2022-2025: about a million records
@@ -89,8 +89,10 @@ TEST(DemoGeneratorTest, MeasurementsAreMonthlyFromTheStartToToday) {
   EXPECT_EQ(events, (*gen)->summary().events);
   EXPECT_EQ(measurements, (*gen)->summary().measurements);
   for (const auto& [finess, seen] : months) {
-    const int first = std::stoi(seen.begin()->substr(0, 4)) * 12 + std::stoi(seen.begin()->substr(5));
-    const int last = std::stoi(seen.rbegin()->substr(0, 4)) * 12 + std::stoi(seen.rbegin()->substr(5));
+    const int first =
+        std::stoi(seen.begin()->substr(0, 4)) * 12 + std::stoi(seen.begin()->substr(5));
+    const int last =
+        std::stoi(seen.rbegin()->substr(0, 4)) * 12 + std::stoi(seen.rbegin()->substr(5));
     // Renumbered establishments report under two numbers: each run is gapless.
     EXPECT_EQ(static_cast<int>(seen.size()), last - first + 1) << finess;
     EXPECT_GE(first, 2022 * 12 + 1) << finess;  // not before January 2022
@@ -180,11 +182,10 @@ Fingerprint FingerprintOf(const Options& options, const std::set<std::string>& i
 }
 
 TEST(DemoGeneratorGoldenTest, RegionSeed2024) {
-  Fingerprint f = FingerprintOf(Options{}, {"sol/0/candidate", "bzh-2021-0001/rejected",
-                                                "chg/220001689", "m/290001015/2022-01",
-                                                "bzh-2023-0001/self-payment",
-                                                "bzh-2021-0002/invoice-parametrisation",
-                                                "bzh-2023-0001/advance-2"});
+  Fingerprint f = FingerprintOf(
+      Options{}, {"sol/0/candidate", "bzh-2021-0001/rejected", "chg/220001689",
+                  "m/290001015/2022-01", "bzh-2023-0001/self-payment",
+                  "bzh-2021-0002/invoice-parametrisation", "bzh-2023-0001/advance-2"});
   EXPECT_EQ(f.events, 56158u);
   EXPECT_EQ(f.events_sha256, "108ca9ab20e22bdee971e356161c460b74831671769d320ea0bcdc9a25adb320");
   EXPECT_EQ(f.attempts_sha256, "7ada9d3d021c9bdedfc64ae07d52751e1083dac45604622fcc70e01d42ad4d4a");
@@ -202,10 +203,11 @@ TEST(DemoGeneratorGoldenTest, RegionSeed2024) {
             R"("effectiveAt":"2023-11-01"}})");
   // Issue 13: amorçage's tranches 2 and 3 on an invoice; the complement of region 52
   // paid by that region's ARS.
-  EXPECT_EQ(f.lines["bzh-2021-0002/invoice-parametrisation"],
-            R"({"id":"bzh-2021-0002/invoice-parametrisation","type":"invoice.received",)"
-            R"("at":"2022-03-06","data":{"project":"bzh-2021-0002","tranche":"parametrisation",)"
-            R"("amountCents":25708000,"receivedAt":"2022-03-06","reference":"FAC-bzh-2021-0002-P"}})");
+  EXPECT_EQ(
+      f.lines["bzh-2021-0002/invoice-parametrisation"],
+      R"({"id":"bzh-2021-0002/invoice-parametrisation","type":"invoice.received",)"
+      R"("at":"2022-03-06","data":{"project":"bzh-2021-0002","tranche":"parametrisation",)"
+      R"("amountCents":25708000,"receivedAt":"2022-03-06","reference":"FAC-bzh-2021-0002-P"}})");
   EXPECT_EQ(f.lines["bzh-2023-0001/advance-2"],
             R"({"id":"bzh-2023-0001/advance-2","type":"payment.issued","at":"2023-10-06","data":)"
             R"({"project":"bzh-2023-0001","tranche":"advance","amountCents":325000,)"

@@ -22,10 +22,9 @@ TEST(DateTest, ParsesStrictIsoDates) {
 }
 
 TEST(DateTest, RefusesImpossibleOrSloppyDates) {
-  for (std::string_view bad : {"2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10",
-                               "2024-04-31", "2024-1-01", "2024/01/01", "24-01-01",
-                               "2024-01-01T00:00", " 2024-01-01", "", "2024-01-0a",
-                               "+024-01-01"}) {
+  for (std::string_view bad : {"2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31",
+                               "2024-1-01", "2024/01/01", "24-01-01", "2024-01-01T00:00",
+                               " 2024-01-01", "", "2024-01-0a", "+024-01-01"}) {
     Result<Date> date = Date::Parse(bad);
     ASSERT_FALSE(date.ok()) << bad;
     EXPECT_EQ(date.status().code(), StatusCode::kInvalidArgument) << bad;
@@ -40,7 +39,7 @@ TEST(DateTest, RefusalNamesTheText) {
 TEST(DateTest, LeapYears) {
   EXPECT_EQ(Roundtrip("2024-02-29"), "2024-02-29");
   EXPECT_EQ(Roundtrip("2000-02-29"), "2000-02-29");  // divisible by 400
-  EXPECT_FALSE(Date::Parse("1900-02-29").ok());       // divisible by 100 only
+  EXPECT_FALSE(Date::Parse("1900-02-29").ok());      // divisible by 100 only
   EXPECT_FALSE(Date::Parse("2023-02-29").ok());
   EXPECT_TRUE(Date::IsLeapYear(2024));
   EXPECT_FALSE(Date::IsLeapYear(2100));

@@ -208,10 +208,10 @@ TEST(EntitlementTest, SmallOgThresholdAt14And15AndOverseasAt7And8) {
   EXPECT_FALSE(IsSmallOg(Campaign::kGeneralisation2024, 8, true));
 
   ProjectBuilder p;
-  p.AddOg(15);           // not small
-  p.AddOg(14);           // small
-  p.AddOg(8, "04");      // La Réunion, not small
-  p.AddOg(7, "06");      // Mayotte, small
+  p.AddOg(15);       // not small
+  p.AddOg(14);       // small
+  p.AddOg(8, "04");  // La Réunion, not small
+  p.AddOg(7, "06");  // Mayotte, small
   const int64_t quote = Money::Euros(5000).cents();
   p.Add(1, Situation::kAcquisition, 0, quote).Add(1, Situation::kAcquisition, 1, quote);
   p.Add(1, Situation::kAcquisition, 2, quote).Add(1, Situation::kAcquisition, 3, quote);
@@ -286,8 +286,7 @@ TEST(EntitlementTest, DuplicateFinessIsAnError) {
   Result<ProjectEntitlement> e = p.Compute(Campaign::kGeneralisation2024);
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().error_code(), "DUPLICATE_FINESS");
-  EXPECT_NE(e.status().message().find("ranks 2 and 4"), std::string::npos)
-      << e.status().message();
+  EXPECT_NE(e.status().message().find("ranks 2 and 4"), std::string::npos) << e.status().message();
 }
 
 TEST(EntitlementTest, BadInputs) {
@@ -350,9 +349,12 @@ std::string Assess(Campaign c, ProjectBuilder& p) {
   Result<GrappeSizeAssessment> a = AssessGrappeSize(c, p.ogs(), p.establishments());
   if (!a.ok()) return a.status().ToString();
   switch (a->outcome) {
-    case GrappeSizeAssessment::Outcome::kOk: return a->below ? "ok (below)" : "ok";
-    case GrappeSizeAssessment::Outcome::kWarning: return "warning";
-    case GrappeSizeAssessment::Outcome::kRefusal: return "refusal";
+    case GrappeSizeAssessment::Outcome::kOk:
+      return a->below ? "ok (below)" : "ok";
+    case GrappeSizeAssessment::Outcome::kWarning:
+      return "warning";
+    case GrappeSizeAssessment::Outcome::kRefusal:
+      return "refusal";
   }
   return "?";
 }

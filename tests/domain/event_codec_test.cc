@@ -34,8 +34,7 @@ struct CorpusLine {
 // The valid events of tests/domain/testdata/events.jsonl (comments and blanks
 // skipped).
 std::vector<CorpusLine> LoadCorpus() {
-  std::ifstream in(std::string(ESMS_SOURCE_DIR) +
-                   "/tests/domain/testdata/events.jsonl");
+  std::ifstream in(std::string(ESMS_SOURCE_DIR) + "/tests/domain/testdata/events.jsonl");
   std::vector<CorpusLine> lines;
   std::string text;
   for (int number = 1; std::getline(in, text); ++number) {
@@ -64,8 +63,7 @@ std::string Edited(std::string_view type, Edit edit) {
 
 // Replaces the first occurrence of `from` in `text` (for raw-text edits JSON
 // cannot express after parsing: 1.0, duplicate keys, trailing text).
-std::string Replaced(std::string text, std::string_view from,
-                     std::string_view to) {
+std::string Replaced(std::string text, std::string_view from, std::string_view to) {
   const size_t at = text.find(from);
   EXPECT_NE(at, std::string::npos) << from << " not in " << text;
   if (at != std::string::npos) text.replace(at, from.size(), to);
@@ -108,13 +106,11 @@ TEST_P(CorpusTest, RoundTripsThroughJsonAndPayload) {
   if (event.type == "key.enrolled" || event.type == "key.revoked") {
     ASSERT_FALSE(payload.ok());
     EXPECT_EQ(payload.status().code(), StatusCode::kInternal);
-    EXPECT_EQ(payload.status().message(),
-              "key records are encoded by the ledger");
+    EXPECT_EQ(payload.status().message(), "key records are encoded by the ledger");
     const std::vector<uint8_t> any_bytes(8, 0);
     Result<EventData> decoded = DecodePayload(event.type, any_bytes);
     ASSERT_FALSE(decoded.ok());
-    EXPECT_EQ(decoded.status().message(),
-              "key records are encoded by the ledger");
+    EXPECT_EQ(decoded.status().message(), "key records are encoded by the ledger");
     return;
   }
   ASSERT_TRUE(payload.ok()) << payload.status().ToString();
@@ -132,16 +128,14 @@ TEST_P(CorpusTest, RoundTripsThroughJsonAndPayload) {
 }
 
 std::string CorpusLineName(const testing::TestParamInfo<CorpusLine>& info) {
-  std::string name =
-      OrderedJson::parse(info.param.text)["type"].get<std::string>();
+  std::string name = OrderedJson::parse(info.param.text)["type"].get<std::string>();
   std::replace_if(
-      name.begin(), name.end(),
-      [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+      name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
+      '_');
   return name + "_line" + std::to_string(info.param.line_number);
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryType, CorpusTest, testing::ValuesIn(LoadCorpus()),
-                         CorpusLineName);
+INSTANTIATE_TEST_SUITE_P(EveryType, CorpusTest, testing::ValuesIn(LoadCorpus()), CorpusLineName);
 
 TEST(EventCodecTest, CorpusCoversEveryType) {
   std::set<std::string> seen;
@@ -150,19 +144,17 @@ TEST(EventCodecTest, CorpusCoversEveryType) {
   }
   const std::vector<std::string_view> all = AllEventTypes();
   EXPECT_EQ(all.size(), 18u);
-  for (std::string_view type : all)
-    EXPECT_EQ(seen.count(std::string(type)), 1u) << type;
+  for (std::string_view type : all) EXPECT_EQ(seen.count(std::string(type)), 1u) << type;
   EXPECT_EQ(seen.size(), all.size());
 }
 
 TEST(EventCodecTest, AllEventTypesInInterfaceOrder) {
   const std::vector<std::string_view> expected = {
-      "project.submitted",   "project.selected",   "project.rejected",
-      "convention.signed",   "payment.issued",     "indicator.measured",
-      "grappe.extended",     "invoice.received",   "finess.changed",
-      "sons.ordered",        "eu-funding.declared", "expenses.certified",
-      "solution.referenced", "targets.adjusted",   "funding.recorded",
-      "key.enrolled",        "key.revoked",        "event.voided"};
+      "project.submitted",   "project.selected",   "project.rejected",    "convention.signed",
+      "payment.issued",      "indicator.measured", "grappe.extended",     "invoice.received",
+      "finess.changed",      "sons.ordered",       "eu-funding.declared", "expenses.certified",
+      "solution.referenced", "targets.adjusted",   "funding.recorded",    "key.enrolled",
+      "key.revoked",         "event.voided"};
   EXPECT_EQ(AllEventTypes(), expected);
 }
 
@@ -202,8 +194,7 @@ TEST(EventCodecTest, OtherTypesAreTyped) {
   ASSERT_TRUE(convention.ok()) << convention.status().ToString();
   EXPECT_EQ(convention->expected_version, 2u);
   EXPECT_EQ(std::get<ConventionSigned>(convention->data).amount_cents, 4650000);
-  EXPECT_EQ(std::get<ConventionSigned>(convention->data).establishments.size(),
-            3u);
+  EXPECT_EQ(std::get<ConventionSigned>(convention->data).establishments.size(), 3u);
 
   Result<Event> change = ParseEvent(CorpusEvent("finess.changed"));
   ASSERT_TRUE(change.ok()) << change.status().ToString();
@@ -213,9 +204,7 @@ TEST(EventCodecTest, OtherTypesAreTyped) {
   Result<Event> measure = ParseEvent(CorpusEvent("indicator.measured"));
   ASSERT_TRUE(measure.ok()) << measure.status().ToString();
   EXPECT_EQ(measure->stream, "finess/350004560");
-  EXPECT_EQ(
-      std::get<IndicatorMeasured>(measure->data).PersonsEligibleOrDefault(),
-      115);
+  EXPECT_EQ(std::get<IndicatorMeasured>(measure->data).PersonsEligibleOrDefault(), 115);
 
   Result<Event> key = ParseEvent(CorpusEvent("key.enrolled"));
   ASSERT_TRUE(key.ok()) << key.status().ToString();
@@ -223,8 +212,7 @@ TEST(EventCodecTest, OtherTypesAreTyped) {
   const auto& enrolled = std::get<KeyEnrolled>(key->data);
   EXPECT_EQ(enrolled.public_key[0], 0);
   EXPECT_EQ(enrolled.public_key[31], 31);
-  EXPECT_EQ(enrolled.roles,
-            (std::vector<Role>{Role::kArsInstructor, Role::kArsPayer}));
+  EXPECT_EQ(enrolled.roles, (std::vector<Role>{Role::kArsInstructor, Role::kArsPayer}));
 
   Result<Event> voided = ParseEvent(CorpusEvent("event.voided"));
   ASSERT_TRUE(voided.ok()) << voided.status().ToString();
@@ -263,8 +251,7 @@ TEST(EventCodecTest, AbsentAndDefaultOptionalsHaveDistinctPayloads) {
   EXPECT_EQ(std::get<IndicatorMeasured>(*decoded).e_parcours_exchanges, 0);
   decoded = DecodePayload("indicator.measured", *absent);
   ASSERT_TRUE(decoded.ok());
-  EXPECT_FALSE(
-      std::get<IndicatorMeasured>(*decoded).e_parcours_exchanges.has_value());
+  EXPECT_FALSE(std::get<IndicatorMeasured>(*decoded).e_parcours_exchanges.has_value());
 }
 
 TEST(EventCodecTest, AcceptsWhitespaceAndAnyKeyOrder) {
@@ -282,8 +269,7 @@ TEST(EventCodecTest, AcceptsWhitespaceAndAnyKeyOrder) {
 // path.
 
 TEST(EventCodecRefusalTest, UnknownFieldAtTopLevel) {
-  const std::string json =
-      Edited("project.selected", [](OrderedJson& e) { e["seq"] = 3; });
+  const std::string json = Edited("project.selected", [](OrderedJson& e) { e["seq"] = 3; });
   EXPECT_EQ(Refusal(json),
             "BAD_INPUT: seq: unknown field (expected one of: id, type, at, "
             "expectedVersion, "
@@ -304,9 +290,7 @@ TEST(EventCodecRefusalTest, UnknownFieldNestedInList) {
     e["data"]["establishments"][1]["colour"] = "blue";
   });
   const std::string refusal = Refusal(json);
-  EXPECT_EQ(refusal.rfind(
-                "BAD_INPUT: data.establishments[1].colour: unknown field", 0),
-            0u)
+  EXPECT_EQ(refusal.rfind("BAD_INPUT: data.establishments[1].colour: unknown field", 0), 0u)
       << refusal;
 }
 
@@ -321,66 +305,55 @@ TEST(EventCodecRefusalTest, UnknownFieldInNestedObject) {
 }
 
 TEST(EventCodecRefusalTest, MissingField) {
-  const std::string json = Edited("project.submitted", [](OrderedJson& e) {
-    e["data"]["establishments"][2].erase("finess");
-  });
+  const std::string json = Edited(
+      "project.submitted", [](OrderedJson& e) { e["data"]["establishments"][2].erase("finess"); });
   EXPECT_EQ(Refusal(json), "BAD_INPUT: data.establishments[2].finess: missing");
 }
 
 TEST(EventCodecRefusalTest, MissingTopLevelFields) {
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e.erase("at"); })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e.erase("at"); })),
             "BAD_INPUT: at: missing");
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e.erase("data"); })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e.erase("data"); })),
             "BAD_INPUT: data: missing");
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e.erase("id"); })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e.erase("id"); })),
             "BAD_INPUT: id: missing");
   EXPECT_EQ(
-      Refusal(Edited("project.selected",
-                     [](OrderedJson& e) { e["data"].erase("committeeAt"); })),
+      Refusal(Edited("project.selected", [](OrderedJson& e) { e["data"].erase("committeeAt"); })),
       "BAD_INPUT: data.committeeAt: missing");
 }
 
 TEST(EventCodecRefusalTest, WrongType) {
-  EXPECT_EQ(Refusal(Edited(
-                "convention.signed",
-                [](OrderedJson& e) { e["data"]["amountCents"] = "4650000"; })),
+  EXPECT_EQ(Refusal(Edited("convention.signed",
+                           [](OrderedJson& e) { e["data"]["amountCents"] = "4650000"; })),
             "BAD_INPUT: data.amountCents: expected a non-negative integer, got "
             "the string "
             "\"4650000\"");
-  EXPECT_EQ(Refusal(Edited(
-                "project.submitted",
-                [](OrderedJson& e) { e["data"]["porteur"]["ght"] = "no"; })),
+  EXPECT_EQ(Refusal(Edited("project.submitted",
+                           [](OrderedJson& e) { e["data"]["porteur"]["ght"] = "no"; })),
             "BAD_INPUT: data.porteur.ght: expected true or false, got the "
             "string \"no\"");
   EXPECT_EQ(
-      Refusal(Edited("project.submitted",
-                     [](OrderedJson& e) { e["data"]["establishments"] = 3; })),
+      Refusal(Edited("project.submitted", [](OrderedJson& e) { e["data"]["establishments"] = 3; })),
       "BAD_INPUT: data.establishments: expected an array, got the number 3");
-  EXPECT_EQ(Refusal(Edited(
-                "project.submitted",
-                [](OrderedJson& e) { e["data"]["solution"] = "DUI Social"; })),
+  EXPECT_EQ(Refusal(Edited("project.submitted",
+                           [](OrderedJson& e) { e["data"]["solution"] = "DUI Social"; })),
             "BAD_INPUT: data.solution: expected an object, got the string "
             "\"DUI Social\"");
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e["data"] = nullptr; })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e["data"] = nullptr; })),
             "BAD_INPUT: data: expected an object, got null");
 }
 
 TEST(EventCodecRefusalTest, NullIsNotAnAbsentOptional) {
-  EXPECT_EQ(Refusal(Edited(
-                "payment.issued",
-                [](OrderedJson& e) { e["data"]["payingRegion"] = nullptr; })),
+  EXPECT_EQ(Refusal(Edited("payment.issued",
+                           [](OrderedJson& e) { e["data"]["payingRegion"] = nullptr; })),
             "BAD_INPUT: data.payingRegion: expected an INSEE region code as a "
             "string, got "
             "null");
 }
 
 TEST(EventCodecRefusalTest, FinessAsNumberIsWrongType) {
-  const std::string refusal = Refusal(Edited(
-      "sons.ordered", [](OrderedJson& e) { e["data"]["finess"] = 290004563; }));
+  const std::string refusal =
+      Refusal(Edited("sons.ordered", [](OrderedJson& e) { e["data"]["finess"] = 290004563; }));
   EXPECT_EQ(refusal,
             "BAD_INPUT: data.finess: expected a FINESS number as a string, got "
             "the number "
@@ -388,9 +361,8 @@ TEST(EventCodecRefusalTest, FinessAsNumberIsWrongType) {
 }
 
 TEST(EventCodecRefusalTest, FloatInCents) {
-  const std::string json = Edited("convention.signed", [](OrderedJson& e) {
-    e["data"]["amountCents"] = 4650000.5;
-  });
+  const std::string json =
+      Edited("convention.signed", [](OrderedJson& e) { e["data"]["amountCents"] = 4650000.5; });
   EXPECT_EQ(Refusal(json),
             "BAD_INPUT: data.amountCents: expected a non-negative integer (no "
             "fraction or "
@@ -398,9 +370,8 @@ TEST(EventCodecRefusalTest, FloatInCents) {
 }
 
 TEST(EventCodecRefusalTest, OnePointZeroInCents) {
-  const std::string json =
-      Replaced(CorpusEvent("convention.signed"), "\"amountCents\": 4650000",
-               "\"amountCents\": 4650000.0");
+  const std::string json = Replaced(CorpusEvent("convention.signed"), "\"amountCents\": 4650000",
+                                    "\"amountCents\": 4650000.0");
   EXPECT_EQ(Refusal(json),
             "BAD_INPUT: data.amountCents: expected a non-negative integer (no "
             "fraction or "
@@ -408,23 +379,19 @@ TEST(EventCodecRefusalTest, OnePointZeroInCents) {
 }
 
 TEST(EventCodecRefusalTest, ExponentInCents) {
-  const std::string json =
-      Replaced(CorpusEvent("payment.issued"), "\"amountCents\": 2325000",
-               "\"amountCents\": 2325e3");
+  const std::string json = Replaced(CorpusEvent("payment.issued"), "\"amountCents\": 2325000",
+                                    "\"amountCents\": 2325e3");
   const std::string refusal = Refusal(json);
-  EXPECT_EQ(
-      refusal.rfind(
-          "BAD_INPUT: data.amountCents: expected a non-negative integer (no "
-          "fraction or exponent)",
-          0),
-      0u)
+  EXPECT_EQ(refusal.rfind("BAD_INPUT: data.amountCents: expected a non-negative integer (no "
+                          "fraction or exponent)",
+                          0),
+            0u)
       << refusal;
 }
 
 TEST(EventCodecRefusalTest, FloatInCount) {
   const std::string json =
-      Replaced(CorpusEvent("indicator.measured"), "\"activeFiles\": 110",
-               "\"activeFiles\": 110.0");
+      Replaced(CorpusEvent("indicator.measured"), "\"activeFiles\": 110", "\"activeFiles\": 110.0");
   EXPECT_EQ(Refusal(json),
             "BAD_INPUT: data.activeFiles: expected a non-negative integer (no "
             "fraction or "
@@ -432,9 +399,8 @@ TEST(EventCodecRefusalTest, FloatInCount) {
 }
 
 TEST(EventCodecRefusalTest, NegativeCents) {
-  const std::string json = Edited("expenses.certified", [](OrderedJson& e) {
-    e["data"]["equipmentCents"] = -5;
-  });
+  const std::string json =
+      Edited("expenses.certified", [](OrderedJson& e) { e["data"]["equipmentCents"] = -5; });
   EXPECT_EQ(Refusal(json),
             "BAD_INPUT: data.equipmentCents: expected a non-negative integer, "
             "got -5 (must "
@@ -446,11 +412,10 @@ TEST(EventCodecRefusalTest, NegativeCountInList) {
     e["data"]["organisations"][1]["essmsTotal"] = -40;
   });
   const std::string refusal = Refusal(json);
-  EXPECT_EQ(
-      refusal.rfind("BAD_INPUT: data.organisations[1].essmsTotal: expected a "
-                    "non-negative integer, got -40",
-                    0),
-      0u)
+  EXPECT_EQ(refusal.rfind("BAD_INPUT: data.organisations[1].essmsTotal: expected a "
+                          "non-negative integer, got -40",
+                          0),
+            0u)
       << refusal;
 }
 
@@ -458,58 +423,49 @@ TEST(EventCodecRefusalTest, TooLargeForInt64) {
   const std::string json = Edited("convention.signed", [](OrderedJson& e) {
     e["data"]["amountCents"] = uint64_t{9223372036854775808u};
   });
-  EXPECT_EQ(Refusal(json),
-            "BAD_INPUT: data.amountCents: 9223372036854775808 is too large");
+  EXPECT_EQ(Refusal(json), "BAD_INPUT: data.amountCents: 9223372036854775808 is too large");
 }
 
 TEST(EventCodecRefusalTest, BadDate) {
   // The wording after the path is Date::Parse's own.
-  const std::string feb30 =
-      Refusal(Edited("convention.signed", [](OrderedJson& e) {
-        e["data"]["signedAt"] = "2024-02-30";
-      }));
+  const std::string feb30 = Refusal(
+      Edited("convention.signed", [](OrderedJson& e) { e["data"]["signedAt"] = "2024-02-30"; }));
   EXPECT_THAT(feb30, StartsWith("BAD_INPUT: data.signedAt: "));
   EXPECT_THAT(feb30, HasSubstr("2024-02-30"));
-  const std::string short_at = Refusal(Edited(
-      "convention.signed", [](OrderedJson& e) { e["at"] = "2024-2-3"; }));
+  const std::string short_at =
+      Refusal(Edited("convention.signed", [](OrderedJson& e) { e["at"] = "2024-2-3"; }));
   EXPECT_THAT(short_at, StartsWith("BAD_INPUT: at: "));
   EXPECT_THAT(short_at, HasSubstr("2024-2-3"));
-  EXPECT_THAT(Refusal(Edited("sons.ordered",
-                             [](OrderedJson& e) {
-                               e["data"]["validatedAt"] = "2023-06-15T00:00";
-                             })),
-              StartsWith("BAD_INPUT: data.validatedAt: "));
-  EXPECT_EQ(
-      Refusal(Edited("convention.signed",
-                     [](OrderedJson& e) { e["data"]["signedAt"] = 20240502; })),
-      "BAD_INPUT: data.signedAt: expected a date string (YYYY-MM-DD), got the "
-      "number 20240502");
+  EXPECT_THAT(
+      Refusal(Edited("sons.ordered",
+                     [](OrderedJson& e) { e["data"]["validatedAt"] = "2023-06-15T00:00"; })),
+      StartsWith("BAD_INPUT: data.validatedAt: "));
+  EXPECT_EQ(Refusal(Edited("convention.signed",
+                           [](OrderedJson& e) { e["data"]["signedAt"] = 20240502; })),
+            "BAD_INPUT: data.signedAt: expected a date string (YYYY-MM-DD), got the "
+            "number 20240502");
 }
 
 TEST(EventCodecRefusalTest, BadEnumListsAllowedValues) {
   EXPECT_EQ(
-      Refusal(Edited("payment.issued",
-                     [](OrderedJson& e) { e["data"]["tranche"] = "acompte"; })),
+      Refusal(Edited("payment.issued", [](OrderedJson& e) { e["data"]["tranche"] = "acompte"; })),
       "BAD_INPUT: data.tranche: \"acompte\" is not allowed (expected one of: "
       "advance, "
       "balance, parametrisation, deployment)");
   EXPECT_EQ(Refusal(Edited("project.submitted",
                            [](OrderedJson& e) {
-                             e["data"]["establishments"][2]["situation"] =
-                                 "Acquisition";
+                             e["data"]["establishments"][2]["situation"] = "Acquisition";
                            })),
             "BAD_INPUT: data.establishments[2].situation: \"Acquisition\" is "
             "not allowed "
             "(expected one of: acquisition, upgrade)");
   EXPECT_EQ(
-      Refusal(Edited("eu-funding.declared",
-                     [](OrderedJson& e) { e["data"]["fund"] = "feder"; })),
+      Refusal(Edited("eu-funding.declared", [](OrderedJson& e) { e["data"]["fund"] = "feder"; })),
       "BAD_INPUT: data.fund: \"feder\" is not allowed (expected one of: FEDER, "
       "FSE, "
       "HOPEN, OTHER)");
   EXPECT_EQ(
-      Refusal(Edited("key.enrolled",
-                     [](OrderedJson& e) { e["data"]["roles"][1] = "payer"; })),
+      Refusal(Edited("key.enrolled", [](OrderedJson& e) { e["data"]["roles"][1] = "payer"; })),
       "BAD_INPUT: data.roles[1]: \"payer\" is not allowed (expected one of: "
       "admin, "
       "porteur, ars-instructor, ars-payer, national, auditor)");
@@ -519,47 +475,39 @@ TEST(EventCodecRefusalTest, BadId) {
   const std::string expected_prefix =
       "BAD_INPUT: id: an event id is 1-128 characters of [A-Za-z0-9._:/-], "
       "got ";
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e["id"] = "bzh 0001"; })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = "bzh 0001"; })),
             expected_prefix + "\"bzh 0001\"");
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = ""; })),
+            expected_prefix + "\"\"");
   EXPECT_EQ(
-      Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = ""; })),
-      expected_prefix + "\"\"");
-  EXPECT_EQ(
-      Refusal(Edited("project.selected",
-                     [](OrderedJson& e) { e["id"] = std::string(129, 'a'); })),
+      Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = std::string(129, 'a'); })),
       expected_prefix + "\"" + std::string(80, 'a') + "\"...");
-  EXPECT_EQ(
-      Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = 7; })),
-      "BAD_INPUT: id: expected a string, got the number 7");
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = 7; })),
+            "BAD_INPUT: id: expected a string, got the number 7");
   // 128 characters is the limit, inclusive.
   EXPECT_EQ(
-      Refusal(Edited("project.selected",
-                     [](OrderedJson& e) { e["id"] = std::string(128, 'a'); })),
+      Refusal(Edited("project.selected", [](OrderedJson& e) { e["id"] = std::string(128, 'a'); })),
       "accepted");
 }
 
 TEST(EventCodecRefusalTest, UnknownTypeListsTypes) {
   const std::string refusal =
-      Refusal(Edited("project.selected",
-                     [](OrderedJson& e) { e["type"] = "project.deleted"; }));
-  EXPECT_EQ(
-      refusal,
-      "BAD_INPUT: type: \"project.deleted\" is not an event type (expected one "
-      "of: "
-      "project.submitted, project.selected, project.rejected, "
-      "convention.signed, "
-      "payment.issued, indicator.measured, grappe.extended, invoice.received, "
-      "finess.changed, sons.ordered, eu-funding.declared, expenses.certified, "
-      "solution.referenced, targets.adjusted, funding.recorded, key.enrolled, "
-      "key.revoked, event.voided)");
+      Refusal(Edited("project.selected", [](OrderedJson& e) { e["type"] = "project.deleted"; }));
+  EXPECT_EQ(refusal,
+            "BAD_INPUT: type: \"project.deleted\" is not an event type (expected one "
+            "of: "
+            "project.submitted, project.selected, project.rejected, "
+            "convention.signed, "
+            "payment.issued, indicator.measured, grappe.extended, invoice.received, "
+            "finess.changed, sons.ordered, eu-funding.declared, expenses.certified, "
+            "solution.referenced, targets.adjusted, funding.recorded, key.enrolled, "
+            "key.revoked, event.voided)");
 }
 
 TEST(EventCodecRefusalTest, DataOfAnotherType) {
   // A valid project.selected body under type project.rejected.
   const std::string refusal =
-      Refusal(Edited("project.selected",
-                     [](OrderedJson& e) { e["type"] = "project.rejected"; }));
+      Refusal(Edited("project.selected", [](OrderedJson& e) { e["type"] = "project.rejected"; }));
   EXPECT_EQ(refusal,
             "BAD_INPUT: data.committeeAt: unknown field (expected one of: "
             "project, reason)");
@@ -569,58 +517,49 @@ TEST(EventCodecRefusalTest, DuplicateKey) {
   const std::string line = CorpusEvent("project.selected");
   EXPECT_EQ(Refusal(Replaced(line, "\"id\": ", "\"id\": \"twice\", \"id\": ")),
             "BAD_INPUT: id: duplicate key");
-  EXPECT_EQ(
-      Refusal(Replaced(line, "\"committeeAt\": ",
-                       "\"committeeAt\": \"2024-04-11\", \"committeeAt\": ")),
-      "BAD_INPUT: data.committeeAt: duplicate key");
+  EXPECT_EQ(Refusal(Replaced(
+                line, "\"committeeAt\": ", "\"committeeAt\": \"2024-04-11\", \"committeeAt\": ")),
+            "BAD_INPUT: data.committeeAt: duplicate key");
 }
 
 TEST(EventCodecRefusalTest, DuplicateKeyNestedInList) {
   const std::string json =
       Replaced(CorpusEvent("project.submitted"), "{\"finess\": \"290004563\", ",
                "{\"finess\": \"290004563\", \"finess\": \"290004563\", ");
-  EXPECT_EQ(Refusal(json),
-            "BAD_INPUT: data.establishments[2].finess: duplicate key");
+  EXPECT_EQ(Refusal(json), "BAD_INPUT: data.establishments[2].finess: duplicate key");
 }
 
 TEST(EventCodecRefusalTest, TrailingGarbage) {
   const std::string line = CorpusEvent("project.selected");
   const std::string garbage = Refusal(line + " x");
-  EXPECT_EQ(garbage.rfind("BAD_INPUT: invalid JSON: parse error at line 1", 0),
-            0u)
-      << garbage;
+  EXPECT_EQ(garbage.rfind("BAD_INPUT: invalid JSON: parse error at line 1", 0), 0u) << garbage;
   const std::string two = Refusal(line + line);
   EXPECT_EQ(two.rfind("BAD_INPUT: invalid JSON: ", 0), 0u) << two;
   EXPECT_EQ(Refusal(line + "  \n"), "accepted");
 }
 
 TEST(EventCodecRefusalTest, NotAnObject) {
-  EXPECT_EQ(Refusal("[1, 2]"),
-            "BAD_INPUT: event: expected an object, got an array");
+  EXPECT_EQ(Refusal("[1, 2]"), "BAD_INPUT: event: expected an object, got an array");
   EXPECT_EQ(Refusal("\"project.submitted\""),
             "BAD_INPUT: event: expected an object, got the string "
             "\"project.submitted\"");
   const std::string empty = Refusal("");
   EXPECT_EQ(empty.rfind("BAD_INPUT: invalid JSON: ", 0), 0u) << empty;
-  const std::string truncated =
-      Refusal(CorpusEvent("project.selected").substr(0, 40));
+  const std::string truncated = Refusal(CorpusEvent("project.selected").substr(0, 40));
   EXPECT_EQ(truncated.rfind("BAD_INPUT: invalid JSON: ", 0), 0u) << truncated;
 }
 
 TEST(EventCodecRefusalTest, InvalidUtf8) {
-  const std::string json =
-      Replaced(CorpusEvent("project.rejected"), "dossier", "dossier\xC3\x28");
+  const std::string json = Replaced(CorpusEvent("project.rejected"), "dossier", "dossier\xC3\x28");
   const std::string refusal = Refusal(json);
   EXPECT_EQ(refusal.rfind("BAD_INPUT: invalid JSON: ", 0), 0u) << refusal;
-  EXPECT_TRUE(internal::IsValidUtf8(refusal))
-      << "messages must stay UTF-8: " << refusal;
+  EXPECT_TRUE(internal::IsValidUtf8(refusal)) << "messages must stay UTF-8: " << refusal;
 }
 
 TEST(EventCodecRefusalTest, DeepNestingInUnknownField) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   const std::string json =
-      Replaced(CorpusEvent("project.selected"),
-               "\"data\": ", "\"x\": " + deep + ", \"data\": ");
+      Replaced(CorpusEvent("project.selected"), "\"data\": ", "\"x\": " + deep + ", \"data\": ");
   const std::string refusal = Refusal(json);
   EXPECT_EQ(refusal,
             "BAD_INPUT: x[0][0][0][0][0][0][0][0][0][0][0][0][0][0]: nested "
@@ -636,57 +575,43 @@ TEST(EventCodecRefusalTest, InvalidFinessIsAValueCheck) {
   ASSERT_FALSE(event.ok());
   EXPECT_EQ(event.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(event.status().error_code(), "FINESS_INVALID");
-  EXPECT_EQ(
-      event.status().message().rfind("data.establishments[0].finess: ", 0), 0u)
+  EXPECT_EQ(event.status().message().rfind("data.establishments[0].finess: ", 0), 0u)
       << event.status().message();
 
-  const std::string short_one = Refusal(Edited(
-      "finess.changed", [](OrderedJson& e) { e["data"]["to"] = "35000789"; }));
+  const std::string short_one =
+      Refusal(Edited("finess.changed", [](OrderedJson& e) { e["data"]["to"] = "35000789"; }));
   EXPECT_EQ(short_one.rfind("FINESS_INVALID: data.to: ", 0), 0u) << short_one;
-  const std::string ej =
-      Refusal(Edited("project.submitted", [](OrderedJson& e) {
-        e["data"]["porteur"]["finessEj"] = "3500012AB";
-      }));
+  const std::string ej = Refusal(Edited(
+      "project.submitted", [](OrderedJson& e) { e["data"]["porteur"]["finessEj"] = "3500012AB"; }));
   EXPECT_EQ(ej.rfind("FINESS_INVALID: data.porteur.finessEj: ", 0), 0u) << ej;
-  const std::string in_list =
-      Refusal(Edited("convention.signed", [](OrderedJson& e) {
-        e["data"]["establishments"][1] = "350045671";
-      }));
-  EXPECT_EQ(in_list.rfind("FINESS_INVALID: data.establishments[1]: ", 0), 0u)
-      << in_list;
+  const std::string in_list = Refusal(Edited(
+      "convention.signed", [](OrderedJson& e) { e["data"]["establishments"][1] = "350045671"; }));
+  EXPECT_EQ(in_list.rfind("FINESS_INVALID: data.establishments[1]: ", 0), 0u) << in_list;
 }
 
 TEST(EventCodecRefusalTest, InvalidSiret) {
-  const std::string refusal =
-      Refusal(Edited("project.submitted", [](OrderedJson& e) {
-        e["data"]["porteur"]["siret"] = "35200123400018";
-      }));
-  EXPECT_EQ(refusal.rfind("SIRET_INVALID: data.porteur.siret: ", 0), 0u)
-      << refusal;
+  const std::string refusal = Refusal(Edited("project.submitted", [](OrderedJson& e) {
+    e["data"]["porteur"]["siret"] = "35200123400018";
+  }));
+  EXPECT_EQ(refusal.rfind("SIRET_INVALID: data.porteur.siret: ", 0), 0u) << refusal;
 }
 
 TEST(EventCodecRefusalTest, UnknownRegion) {
-  const std::string refusal =
-      Refusal(Edited("project.submitted", [](OrderedJson& e) {
-        e["data"]["organisations"][0]["region"] = "99";
-      }));
-  EXPECT_EQ(refusal.rfind("BAD_INPUT: data.organisations[0].region: ", 0), 0u)
-      << refusal;
-  const std::string key_region = Refusal(Edited(
-      "key.enrolled", [](OrderedJson& e) { e["data"]["regions"][0] = "35"; }));
-  EXPECT_EQ(key_region.rfind("BAD_INPUT: data.regions[0]: ", 0), 0u)
-      << key_region;
+  const std::string refusal = Refusal(Edited(
+      "project.submitted", [](OrderedJson& e) { e["data"]["organisations"][0]["region"] = "99"; }));
+  EXPECT_EQ(refusal.rfind("BAD_INPUT: data.organisations[0].region: ", 0), 0u) << refusal;
+  const std::string key_region =
+      Refusal(Edited("key.enrolled", [](OrderedJson& e) { e["data"]["regions"][0] = "35"; }));
+  EXPECT_EQ(key_region.rfind("BAD_INPUT: data.regions[0]: ", 0), 0u) << key_region;
 }
 
 TEST(EventCodecRefusalTest, UnknownCampaign) {
-  const std::string json = Edited("project.submitted", [](OrderedJson& e) {
-    e["data"]["campaign"] = "generalisation-2026";
-  });
+  const std::string json = Edited(
+      "project.submitted", [](OrderedJson& e) { e["data"]["campaign"] = "generalisation-2026"; });
   Result<Event> event = ParseEvent(json);
   ASSERT_FALSE(event.ok());
   EXPECT_EQ(event.status().error_code(), "UNKNOWN_CAMPAIGN");
-  EXPECT_EQ(event.status().message().rfind("data.campaign: ", 0), 0u)
-      << event.status().message();
+  EXPECT_EQ(event.status().message().rfind("data.campaign: ", 0), 0u) << event.status().message();
 }
 
 TEST(EventCodecRefusalTest, DuplicateFinessInSubmission) {
@@ -703,123 +628,90 @@ TEST(EventCodecRefusalTest, DuplicateFinessInSubmission) {
 }
 
 TEST(EventCodecRefusalTest, DuplicateFinessInExtensionAndConvention) {
-  const std::string extension =
-      Refusal(Edited("grappe.extended", [](OrderedJson& e) {
-        e["data"]["establishments"].push_back(e["data"]["establishments"][0]);
-      }));
-  EXPECT_EQ(
-      extension.rfind("DUPLICATE_FINESS: data.establishments[1].finess: ", 0),
-      0u)
+  const std::string extension = Refusal(Edited("grappe.extended", [](OrderedJson& e) {
+    e["data"]["establishments"].push_back(e["data"]["establishments"][0]);
+  }));
+  EXPECT_EQ(extension.rfind("DUPLICATE_FINESS: data.establishments[1].finess: ", 0), 0u)
       << extension;
-  const std::string convention =
-      Refusal(Edited("convention.signed", [](OrderedJson& e) {
-        e["data"]["establishments"][2] = "350004560";
-      }));
-  EXPECT_EQ(convention.rfind("DUPLICATE_FINESS: data.establishments[2]: ", 0),
-            0u)
-      << convention;
+  const std::string convention = Refusal(Edited(
+      "convention.signed", [](OrderedJson& e) { e["data"]["establishments"][2] = "350004560"; }));
+  EXPECT_EQ(convention.rfind("DUPLICATE_FINESS: data.establishments[2]: ", 0), 0u) << convention;
 }
 
 TEST(EventCodecRefusalTest, ShapeChecksNameTheirField) {
   EXPECT_EQ(
-      Refusal(Edited("indicator.measured",
-                     [](OrderedJson& e) { e["data"]["activeFiles"] = 121; })),
+      Refusal(Edited("indicator.measured", [](OrderedJson& e) { e["data"]["activeFiles"] = 121; })),
       "BAD_INPUT: data.activeFiles: 121 exceeds data.personsAccompanied (120)");
   EXPECT_EQ(Refusal(Edited("indicator.measured",
-                           [](OrderedJson& e) {
-                             e["data"]["activeFilesWithPlan"] = 111;
-                           })),
+                           [](OrderedJson& e) { e["data"]["activeFilesWithPlan"] = 111; })),
             "BAD_INPUT: data.activeFilesWithPlan: 111 exceeds data.activeFiles "
             "(110)");
   EXPECT_EQ(Refusal(Edited("indicator.measured",
-                           [](OrderedJson& e) {
-                             e["data"]["activeFilesWithAgendaEvent"] = 111;
-                           })),
+                           [](OrderedJson& e) { e["data"]["activeFilesWithAgendaEvent"] = 111; })),
             "BAD_INPUT: data.activeFilesWithAgendaEvent: 111 exceeds "
             "data.activeFiles (110)");
   EXPECT_EQ(Refusal(Edited("indicator.measured",
-                           [](OrderedJson& e) {
-                             e["data"]["periodStart"] = "2025-11-01";
-                           })),
+                           [](OrderedJson& e) { e["data"]["periodStart"] = "2025-11-01"; })),
             "BAD_INPUT: data.periodEnd: 2025-10-31 is before data.periodStart "
             "2025-11-01");
+  EXPECT_EQ(Refusal(Edited("project.submitted",
+                           [](OrderedJson& e) {
+                             e["data"]["establishments"][0]["saadHours"]["eligible"] = 12001;
+                           })),
+            "BAD_INPUT: data.establishments[0].saadHours.eligible: 12001 eligible "
+            "hours "
+            "exceed the total of 12000");
+  EXPECT_EQ(Refusal(Edited("project.submitted",
+                           [](OrderedJson& e) {
+                             e["data"]["establishments"][0]["saadHours"]["total"] = 0;
+                             e["data"]["establishments"][0]["saadHours"]["eligible"] = 0;
+                           })),
+            "BAD_INPUT: data.establishments[0].saadHours.total: must be positive, "
+            "got 0");
+  EXPECT_EQ(Refusal(Edited("payment.issued", [](OrderedJson& e) { e["data"]["amountCents"] = 0; })),
+            "BAD_INPUT: data.amountCents: must be positive, got 0");
   EXPECT_EQ(
-      Refusal(Edited("project.submitted",
-                     [](OrderedJson& e) {
-                       e["data"]["establishments"][0]["saadHours"]["eligible"] =
-                           12001;
-                     })),
-      "BAD_INPUT: data.establishments[0].saadHours.eligible: 12001 eligible "
-      "hours "
-      "exceed the total of 12000");
-  EXPECT_EQ(
-      Refusal(Edited("project.submitted",
-                     [](OrderedJson& e) {
-                       e["data"]["establishments"][0]["saadHours"]["total"] = 0;
-                       e["data"]["establishments"][0]["saadHours"]["eligible"] =
-                           0;
-                     })),
-      "BAD_INPUT: data.establishments[0].saadHours.total: must be positive, "
-      "got 0");
-  EXPECT_EQ(
-      Refusal(Edited("payment.issued",
-                     [](OrderedJson& e) { e["data"]["amountCents"] = 0; })),
+      Refusal(Edited("convention.signed", [](OrderedJson& e) { e["data"]["amountCents"] = 0; })),
       "BAD_INPUT: data.amountCents: must be positive, got 0");
   EXPECT_EQ(
-      Refusal(Edited("convention.signed",
-                     [](OrderedJson& e) { e["data"]["amountCents"] = 0; })),
-      "BAD_INPUT: data.amountCents: must be positive, got 0");
-  EXPECT_EQ(
-      Refusal(Edited("convention.signed",
-                     [](OrderedJson& e) { e["data"]["durationMonths"] = 0; })),
+      Refusal(Edited("convention.signed", [](OrderedJson& e) { e["data"]["durationMonths"] = 0; })),
       "BAD_INPUT: data.durationMonths: must be positive, got 0");
   EXPECT_EQ(
       Refusal(Edited("project.submitted",
-                     [](OrderedJson& e) {
-                       e["data"]["establishments"] = OrderedJson::array();
-                     })),
+                     [](OrderedJson& e) { e["data"]["establishments"] = OrderedJson::array(); })),
       "BAD_INPUT: data.establishments: must list at least one establishment");
+  EXPECT_EQ(Refusal(Edited(
+                "project.submitted",
+                [](OrderedJson& e) { e["data"]["establishments"][2]["finessEj"] = "750712184"; })),
+            "BAD_INPUT: data.establishments[2].finessEj: 750712184 is not among "
+            "data.organisations[].finessEj");
   EXPECT_EQ(
-      Refusal(Edited("project.submitted",
-                     [](OrderedJson& e) {
-                       e["data"]["establishments"][2]["finessEj"] = "750712184";
-                     })),
-      "BAD_INPUT: data.establishments[2].finessEj: 750712184 is not among "
-      "data.organisations[].finessEj");
-  EXPECT_EQ(
-      Refusal(Edited("finess.changed",
-                     [](OrderedJson& e) { e["data"]["to"] = "350045670"; })),
+      Refusal(Edited("finess.changed", [](OrderedJson& e) { e["data"]["to"] = "350045670"; })),
       "BAD_INPUT: data.to: the new number is the same as data.from "
       "(350045670)");
-  EXPECT_EQ(Refusal(Edited(
-                "project.selected",
-                [](OrderedJson& e) { e["data"]["project"] = "BZH 2024"; })),
+  EXPECT_EQ(Refusal(Edited("project.selected",
+                           [](OrderedJson& e) { e["data"]["project"] = "BZH 2024"; })),
             "BAD_INPUT: data.project: a project id is 1-128 characters of "
             "[A-Za-z0-9._:/-], "
             "got \"BZH 2024\"");
-  EXPECT_EQ(Refusal(Edited("project.rejected",
-                           [](OrderedJson& e) { e["data"]["reason"] = ""; })),
+  EXPECT_EQ(Refusal(Edited("project.rejected", [](OrderedJson& e) { e["data"]["reason"] = ""; })),
             "BAD_INPUT: data.reason: must not be empty");
 }
 
 TEST(EventCodecRefusalTest, ExpectedVersionAndSeqAreUnsignedIntegers) {
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e["expectedVersion"] = -1; })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e["expectedVersion"] = -1; })),
             "BAD_INPUT: expectedVersion: expected a non-negative integer, got "
             "-1 (must not "
             "be negative)");
-  EXPECT_EQ(Refusal(Edited("project.selected",
-                           [](OrderedJson& e) { e["expectedVersion"] = 1.5; })),
+  EXPECT_EQ(Refusal(Edited("project.selected", [](OrderedJson& e) { e["expectedVersion"] = 1.5; })),
             "BAD_INPUT: expectedVersion: expected a non-negative integer (no "
             "fraction or "
             "exponent), got the number 1.5");
-  EXPECT_EQ(Refusal(Edited("event.voided",
-                           [](OrderedJson& e) { e["data"]["seq"] = "12"; })),
+  EXPECT_EQ(Refusal(Edited("event.voided", [](OrderedJson& e) { e["data"]["seq"] = "12"; })),
             "BAD_INPUT: data.seq: expected a non-negative integer, got the "
             "string \"12\"");
-  Result<Event> max = ParseEvent(Edited("event.voided", [](OrderedJson& e) {
-    e["data"]["seq"] = uint64_t{18446744073709551615u};
-  }));
+  Result<Event> max = ParseEvent(Edited(
+      "event.voided", [](OrderedJson& e) { e["data"]["seq"] = uint64_t{18446744073709551615u}; }));
   ASSERT_TRUE(max.ok()) << max.status().ToString();
   EXPECT_EQ(std::get<EventVoided>(max->data).seq, 18446744073709551615u);
 }
@@ -839,8 +731,7 @@ TEST(EventCodecRefusalTest, PublicKeyMustBe32BytesOfCanonicalBase64) {
   // Unpadded.
   EXPECT_EQ(Refusal(Edited("key.enrolled",
                            [](OrderedJson& e) {
-                             e["data"]["publicKey"] =
-                                 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+                             e["data"]["publicKey"] = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
                            })),
             expected + "\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\"");
   // Non-zero trailing bits (a second spelling of the same bytes).
@@ -854,18 +745,13 @@ TEST(EventCodecRefusalTest, PublicKeyMustBe32BytesOfCanonicalBase64) {
 
 TEST(EventCodecRefusalTest, KeyRecordShapeChecks) {
   EXPECT_EQ(Refusal(Edited("key.enrolled",
-                           [](OrderedJson& e) {
-                             e["data"]["roles"][1] = "ars-instructor";
-                           })),
+                           [](OrderedJson& e) { e["data"]["roles"][1] = "ars-instructor"; })),
             "BAD_INPUT: data.roles[1]: role ars-instructor is listed twice");
   EXPECT_EQ(
-      Refusal(
-          Edited("key.revoked",
-                 [](OrderedJson& e) { e["data"]["name"] = "ars bretagne"; })),
+      Refusal(Edited("key.revoked", [](OrderedJson& e) { e["data"]["name"] = "ars bretagne"; })),
       "BAD_INPUT: data.name: a key name is 1-128 bytes without space, control "
       "character or '+', got \"ars bretagne\"");
-  EXPECT_EQ(Refusal(Edited("key.enrolled",
-                           [](OrderedJson& e) { e["data"].erase("regions"); })),
+  EXPECT_EQ(Refusal(Edited("key.enrolled", [](OrderedJson& e) { e["data"].erase("regions"); })),
             "BAD_INPUT: data.regions: missing");
 }
 
@@ -884,8 +770,7 @@ class PayloadTest : public testing::Test {
   }
 
   // "CODE: message" of DecodePayload's refusal, or "decoded".
-  static std::string DecodeRefusal(std::string_view type,
-                                   const std::vector<uint8_t>& bytes) {
+  static std::string DecodeRefusal(std::string_view type, const std::vector<uint8_t>& bytes) {
     Result<EventData> decoded = DecodePayload(type, bytes);
     return decoded.ok() ? std::string("decoded") : decoded.status().ToString();
   }
@@ -897,15 +782,13 @@ class PayloadTest : public testing::Test {
 TEST_F(PayloadTest, Truncated) {
   std::vector<uint8_t> truncated(payload_.begin(), payload_.end() - 8);
   const std::string refusal = DecodeRefusal("indicator.measured", truncated);
-  EXPECT_EQ(refusal.rfind("CORRUPTION: indicator.measured payload ", 0), 0u)
-      << refusal;
+  EXPECT_EQ(refusal.rfind("CORRUPTION: indicator.measured payload ", 0), 0u) << refusal;
   EXPECT_EQ(DecodeRefusal("indicator.measured", {}),
             "CORRUPTION: indicator.measured payload of 0 bytes is not a whole "
             "number of "
             "8-byte words");
   std::vector<uint8_t> odd(payload_.begin(), payload_.end() - 3);
-  EXPECT_EQ(DecodeRefusal("indicator.measured", odd).rfind("CORRUPTION: ", 0),
-            0u);
+  EXPECT_EQ(DecodeRefusal("indicator.measured", odd).rfind("CORRUPTION: ", 0), 0u);
 }
 
 TEST_F(PayloadTest, Garbage) {
@@ -924,14 +807,11 @@ TEST_F(PayloadTest, NotCanonical) {
 TEST_F(PayloadTest, TamperedFiness) {
   std::vector<uint8_t> tampered = payload_;
   const std::string finess = "350004560";
-  auto at = std::search(tampered.begin(), tampered.end(), finess.begin(),
-                        finess.end());
+  auto at = std::search(tampered.begin(), tampered.end(), finess.begin(), finess.end());
   ASSERT_NE(at, tampered.end());
   *(at + 8) = '1';  // wrong Luhn key
   const std::string refusal = DecodeRefusal("indicator.measured", tampered);
-  EXPECT_EQ(
-      refusal.rfind("CORRUPTION: indicator.measured payload: finess: ", 0), 0u)
-      << refusal;
+  EXPECT_EQ(refusal.rfind("CORRUPTION: indicator.measured payload: finess: ", 0), 0u) << refusal;
 }
 
 TEST_F(PayloadTest, UnknownType) {
@@ -942,8 +822,8 @@ TEST_F(PayloadTest, UnknownType) {
 TEST_F(PayloadTest, UnalignedInputIsCopied) {
   std::vector<uint8_t> shifted(payload_.size() + 1);
   std::copy(payload_.begin(), payload_.end(), shifted.begin() + 1);
-  Result<EventData> decoded = DecodePayload(
-      "indicator.measured", std::span<const uint8_t>(shifted).subspan(1));
+  Result<EventData> decoded =
+      DecodePayload("indicator.measured", std::span<const uint8_t>(shifted).subspan(1));
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, data_);
 }
@@ -956,16 +836,13 @@ TEST_F(PayloadTest, NullTextIsNotTheEncodingOfEmptyText) {
   root.setProject("BZH-2024-008");
   kj::Array<capnp::word> words = capnp::canonicalize(root.asReader());
   const auto bytes = words.asBytes();
-  EXPECT_EQ(
-      DecodeRefusal("project.rejected",
-                    std::vector<uint8_t>(bytes.begin(), bytes.end())),
-      "CORRUPTION: project.rejected payload is not the encoding of its value");
+  EXPECT_EQ(DecodeRefusal("project.rejected", std::vector<uint8_t>(bytes.begin(), bytes.end())),
+            "CORRUPTION: project.rejected payload is not the encoding of its value");
   root.setReason("");
   words = capnp::canonicalize(root.asReader());
   const auto with_empty = words.asBytes();
   EXPECT_EQ(
-      DecodeRefusal("project.rejected",
-                    std::vector<uint8_t>(with_empty.begin(), with_empty.end())),
+      DecodeRefusal("project.rejected", std::vector<uint8_t>(with_empty.begin(), with_empty.end())),
       "decoded");
 }
 

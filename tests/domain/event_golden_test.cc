@@ -53,8 +53,7 @@ std::vector<std::string> Outputs(const std::string& input) {
   if (!event.ok()) return {"error " + event.status().ToString()};
   Result<std::vector<uint8_t>> payload = EncodePayload(event->data);
   std::vector<std::string> out = {"json " + EventToJson(*event)};
-  out.push_back("payload " +
-                (payload.ok() ? Hex(*payload) : payload.status().ToString()));
+  out.push_back("payload " + (payload.ok() ? Hex(*payload) : payload.status().ToString()));
   if (payload.ok()) {
     // The payload decodes back to the same data (the pinned bytes are read too).
     Result<EventData> decoded = DecodePayload(event->type, *payload);
@@ -131,8 +130,8 @@ std::vector<Case> AllCases(std::vector<std::string>* comments) {
     if (!listed(header)) cases.push_back({header, {}});
   }
   std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::directory_iterator(
-           kSource + "/tests/fuzz/corpus/event_json")) {
+  for (const auto& entry :
+       std::filesystem::directory_iterator(kSource + "/tests/fuzz/corpus/event_json")) {
     files.push_back(entry.path().filename().string());
   }
   std::sort(files.begin(), files.end());
@@ -171,15 +170,12 @@ TEST(EventGoldenTest, CoversEveryTypeAndEveryKindOfRefusal) {
     for (const std::string& line : c.expect) all += line + "\n";
   }
   for (std::string_view type : AllEventTypes()) {
-    EXPECT_NE(all.find("\"type\":\"" + std::string(type) + "\""),
-              std::string::npos)
-        << type;
+    EXPECT_NE(all.find("\"type\":\"" + std::string(type) + "\""), std::string::npos) << type;
   }
   for (const char* refusal :
        {": unknown field", ": missing", ": duplicate key", "no fraction or exponent",
         "expected a string, got", "expected a date string", "data.establishments[",
-        "expected one of:", "must not be negative", "is too large",
-        "invalid JSON"}) {
+        "expected one of:", "must not be negative", "is too large", "invalid JSON"}) {
     EXPECT_NE(all.find(refusal), std::string::npos) << refusal;
   }
 }
@@ -197,8 +193,7 @@ std::vector<uint8_t> Bytes(Root root) {
 
 template <typename Wire>
 std::string DecodeRefusal(std::string_view type, capnp::MallocMessageBuilder& message) {
-  Result<EventData> decoded =
-      DecodePayload(type, Bytes(message.getRoot<Wire>()));
+  Result<EventData> decoded = DecodePayload(type, Bytes(message.getRoot<Wire>()));
   return decoded.ok() ? std::string("decoded") : decoded.status().ToString();
 }
 

@@ -19,12 +19,9 @@ Region R(std::string_view code) { return Region::Parse(code).value(); }
 Date D(std::string_view text) { return Date::Parse(text).value(); }
 
 // "OK" or "CODE: message".
-std::string Check(const EventData& data) {
-  return ValidateEventData(data).ToString();
-}
+std::string Check(const EventData& data) { return ValidateEventData(data).ToString(); }
 
-EstablishmentEntry Establishment(std::string_view finess,
-                                 std::string_view finess_ej) {
+EstablishmentEntry Establishment(std::string_view finess, std::string_view finess_ej) {
   return EstablishmentEntry{.finess = F(finess),
                             .finess_ej = F(finess_ej),
                             .name = "ESSMS " + std::string(finess),
@@ -44,8 +41,7 @@ ProjectSubmitted Submission() {
                          .ght = std::nullopt,
                          .national_entity_agreement = std::nullopt},
       .kind = ProjectKind::kAcquisition,
-      .solution =
-          Solution{.vendor = "Editeur Ouest", .product = "DUI", .version = "5"},
+      .solution = Solution{.vendor = "Editeur Ouest", .product = "DUI", .version = "5"},
       .organisations = {OrganisationEntry{.finess_ej = F("350001236"),
                                           .name = "Genêts d'Or",
                                           .essms_total = 12,
@@ -76,15 +72,13 @@ IndicatorMeasured Measure() {
 
 TEST(EventsTest, StreamsFollowInterface) {
   EXPECT_EQ(StreamOf(Submission()), "project/BZH-2024-007");
-  EXPECT_EQ(StreamOf(ProjectRejected{.project = "P-1", .reason = "r"}),
-            "project/P-1");
-  EXPECT_EQ(
-      StreamOf(ExpensesCertified{.project = "P-2",
-                                 .total_cents = 1,
-                                 .equipment_cents = 0,
-                                 .certified_by = Certifier::kPublicAccountant,
-                                 .certified_at = D("2025-01-01")}),
-      "project/P-2");
+  EXPECT_EQ(StreamOf(ProjectRejected{.project = "P-1", .reason = "r"}), "project/P-1");
+  EXPECT_EQ(StreamOf(ExpensesCertified{.project = "P-2",
+                                       .total_cents = 1,
+                                       .equipment_cents = 0,
+                                       .certified_by = Certifier::kPublicAccountant,
+                                       .certified_at = D("2025-01-01")}),
+            "project/P-2");
   EXPECT_EQ(StreamOf(Measure()), "finess/350004560");
   EXPECT_EQ(StreamOf(FinessChanged{.from = F("350045670"),
                                    .to = F("350007894"),
@@ -117,10 +111,9 @@ TEST(EventsTest, VocabularySpellings) {
   EXPECT_EQ(ToString(SolutionStatus::kReferenced), "referenced");
   EXPECT_EQ(ToString(Role::kArsPayer), "ars-payer");
   EXPECT_EQ(ParseRole("auditor").value(), Role::kAuditor);
-  EXPECT_EQ(
-      ParseRole("Admin").status().ToString(),
-      "BAD_INPUT: \"Admin\" is not a role (expected one of: admin, porteur, "
-      "ars-instructor, ars-payer, national, auditor)");
+  EXPECT_EQ(ParseRole("Admin").status().ToString(),
+            "BAD_INPUT: \"Admin\" is not a role (expected one of: admin, porteur, "
+            "ars-instructor, ars-payer, national, auditor)");
 }
 
 TEST(EventsTest, IdentifierBoundaries) {
@@ -147,12 +140,10 @@ TEST(EventsTest, ValidSubmissionAndMeasurePass) {
 TEST(EventsTest, NegativeValuesBuiltInCodeAreRefused) {
   IndicatorMeasured measure = Measure();
   measure.dmp_fed = -1;
-  EXPECT_EQ(Check(measure),
-            "BAD_INPUT: data.dmpFed: must not be negative, got -1");
+  EXPECT_EQ(Check(measure), "BAD_INPUT: data.dmpFed: must not be negative, got -1");
   measure = Measure();
   measure.persons_eligible = -3;
-  EXPECT_EQ(Check(measure),
-            "BAD_INPUT: data.personsEligible: must not be negative, got -3");
+  EXPECT_EQ(Check(measure), "BAD_INPUT: data.personsEligible: must not be negative, got -3");
 
   ProjectSubmitted submission = Submission();
   submission.establishments[1].equipment_quote_cents = -100;
@@ -162,16 +153,14 @@ TEST(EventsTest, NegativeValuesBuiltInCodeAreRefused) {
             "got -100");
   submission = Submission();
   submission.amoa_requested_cents = -1;
-  EXPECT_EQ(Check(submission),
-            "BAD_INPUT: data.amoaRequestedCents: must not be negative, got -1");
+  EXPECT_EQ(Check(submission), "BAD_INPUT: data.amoaRequestedCents: must not be negative, got -1");
 
   ExpensesCertified expenses{.project = "P",
                              .total_cents = -1,
                              .equipment_cents = 0,
                              .certified_by = Certifier::kPublicAccountant,
                              .certified_at = D("2025-01-01")};
-  EXPECT_EQ(Check(expenses),
-            "BAD_INPUT: data.totalCents: must not be negative, got -1");
+  EXPECT_EQ(Check(expenses), "BAD_INPUT: data.totalCents: must not be negative, got -1");
 }
 
 TEST(EventsTest, IndicatorBoundaries) {
@@ -179,21 +168,17 @@ TEST(EventsTest, IndicatorBoundaries) {
   measure.active_files = measure.persons_accompanied;  // equal is fine
   EXPECT_EQ(Check(measure), "OK");
   measure.active_files = measure.persons_accompanied + 1;
-  EXPECT_EQ(
-      Check(measure),
-      "BAD_INPUT: data.activeFiles: 101 exceeds data.personsAccompanied (100)");
+  EXPECT_EQ(Check(measure),
+            "BAD_INPUT: data.activeFiles: 101 exceeds data.personsAccompanied (100)");
 }
 
 TEST(EventsTest, SaadHoursBoundaries) {
   ProjectSubmitted submission = Submission();
-  submission.establishments[0].saad_hours =
-      SaadHours{.total = 1000, .eligible = 1000};
+  submission.establishments[0].saad_hours = SaadHours{.total = 1000, .eligible = 1000};
   EXPECT_EQ(Check(submission), "OK");
-  submission.establishments[0].saad_hours =
-      SaadHours{.total = 1000, .eligible = 0};
+  submission.establishments[0].saad_hours = SaadHours{.total = 1000, .eligible = 0};
   EXPECT_EQ(Check(submission), "OK");
-  submission.establishments[0].saad_hours =
-      SaadHours{.total = 1000, .eligible = 1001};
+  submission.establishments[0].saad_hours = SaadHours{.total = 1000, .eligible = 1001};
   EXPECT_EQ(Check(submission),
             "BAD_INPUT: data.establishments[0].saadHours.eligible: 1001 "
             "eligible hours exceed "
@@ -217,27 +202,21 @@ TEST(EventsTest, GrappeChecks) {
             "is listed "
             "twice");
 
-  GrappeExtended extension{
-      .project = "BZH-2024-007",
-      .extended_at = D("2024-11-04"),
-      .porteur_agreement = true,
-      .paying_region = R("44"),
-      .organisations = {},
-      .establishments = {Establishment("560002222", "560001117")}};
-  EXPECT_EQ(
-      Check(extension),
-      "BAD_INPUT: data.establishments[0].finessEj: 560001117 is not among "
-      "data.organisations[].finessEj");
-  extension.organisations.push_back(
-      OrganisationEntry{.finess_ej = F("560001117"),
-                        .name = "Mutualité",
-                        .essms_total = 7,
-                        .region = R("53")});
+  GrappeExtended extension{.project = "BZH-2024-007",
+                           .extended_at = D("2024-11-04"),
+                           .porteur_agreement = true,
+                           .paying_region = R("44"),
+                           .organisations = {},
+                           .establishments = {Establishment("560002222", "560001117")}};
+  EXPECT_EQ(Check(extension),
+            "BAD_INPUT: data.establishments[0].finessEj: 560001117 is not among "
+            "data.organisations[].finessEj");
+  extension.organisations.push_back(OrganisationEntry{
+      .finess_ej = F("560001117"), .name = "Mutualité", .essms_total = 7, .region = R("53")});
   EXPECT_EQ(Check(extension), "OK");
   extension.establishments.clear();
-  EXPECT_EQ(
-      Check(extension),
-      "BAD_INPUT: data.establishments: must list at least one establishment");
+  EXPECT_EQ(Check(extension),
+            "BAD_INPUT: data.establishments: must list at least one establishment");
 }
 
 TEST(EventsTest, ConventionChecks) {
@@ -248,9 +227,8 @@ TEST(EventsTest, ConventionChecks) {
                               .duration_months = 1};
   EXPECT_EQ(Check(convention), "OK");
   convention.establishments.clear();
-  EXPECT_EQ(
-      Check(convention),
-      "BAD_INPUT: data.establishments: must list at least one establishment");
+  EXPECT_EQ(Check(convention),
+            "BAD_INPUT: data.establishments: must list at least one establishment");
 }
 
 TEST(EventsTest, TextChecks) {
@@ -263,35 +241,30 @@ TEST(EventsTest, TextChecks) {
                               .corridor = "medico-social",
                               .status = SolutionStatus::kCandidate,
                               .referenced_at = D("2023-01-01")};
-  EXPECT_EQ(Check(solution),
-            "BAD_INPUT: data.solution.product: must not be empty");
+  EXPECT_EQ(Check(solution), "BAD_INPUT: data.solution.product: must not be empty");
 }
 
 TEST(EventsTest, KeyRecordChecks) {
-  KeyEnrolled key{
-      .name = "ars-53+x", .public_key = {}, .roles = {}, .regions = {}};
-  EXPECT_EQ(
-      Check(key),
-      "BAD_INPUT: data.name: a key name is 1-128 bytes without space, control "
-      "character or '+', got \"ars-53+x\"");
+  KeyEnrolled key{.name = "ars-53+x", .public_key = {}, .roles = {}, .regions = {}};
+  EXPECT_EQ(Check(key),
+            "BAD_INPUT: data.name: a key name is 1-128 bytes without space, control "
+            "character or '+', got \"ars-53+x\"");
   key.name = "ars-53";
   EXPECT_EQ(Check(key), "OK");
   key.regions = {R("53"), R("11"), R("53")};
-  EXPECT_EQ(Check(key),
-            "BAD_INPUT: data.regions[2]: region 53 is listed twice");
+  EXPECT_EQ(Check(key), "BAD_INPUT: data.regions[2]: region 53 is listed twice");
 }
 
 // ---- Private helpers. ----
 
 TEST(Base64Test, Rfc4648Vectors) {
-  const std::vector<std::pair<std::string, std::string>> vectors = {
-      {"", ""},
-      {"f", "Zg=="},
-      {"fo", "Zm8="},
-      {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="},
-      {"fooba", "Zm9vYmE="},
-      {"foobar", "Zm9vYmFy"}};
+  const std::vector<std::pair<std::string, std::string>> vectors = {{"", ""},
+                                                                    {"f", "Zg=="},
+                                                                    {"fo", "Zm8="},
+                                                                    {"foo", "Zm9v"},
+                                                                    {"foob", "Zm9vYg=="},
+                                                                    {"fooba", "Zm9vYmE="},
+                                                                    {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, encoded] : vectors) {
     const std::vector<uint8_t> bytes(plain.begin(), plain.end());
     EXPECT_EQ(internal::Base64Encode(bytes), encoded);
@@ -303,9 +276,8 @@ TEST(Base64Test, Rfc4648Vectors) {
 }
 
 TEST(Base64Test, RefusesEverythingButTheCanonicalForm) {
-  for (const char* bad :
-       {"Zg", "Zg=", "Zh==", "Zm9=", "Zm8", "Z===", "====", "Zm9v\n", " Zm9v",
-        "Zm9-", "Zm9_", "Zg==Zg==", "Zm=v"}) {
+  for (const char* bad : {"Zg", "Zg=", "Zh==", "Zm9=", "Zm8", "Z===", "====", "Zm9v\n", " Zm9v",
+                          "Zm9-", "Zm9_", "Zg==Zg==", "Zm=v"}) {
     EXPECT_FALSE(internal::Base64Decode(bad).has_value()) << bad;
   }
 }

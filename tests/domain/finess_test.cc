@@ -18,8 +18,8 @@ std::string CheckSiret(std::string_view text) {
 
 TEST(FinessTest, RealNumbersPass) {
   // DOMAIN.md §0: checked on real numbers.
-  for (std::string_view real : {"010000024", "010780054", "750712184", "330781196",
-                                "970302287", "980600027"}) {
+  for (std::string_view real :
+       {"010000024", "010780054", "750712184", "330781196", "970302287", "980600027"}) {
     EXPECT_EQ(Check(real), "ok") << real;
   }
 }
@@ -38,9 +38,8 @@ TEST(FinessTest, WrongKeyFails) {
 }
 
 TEST(FinessTest, WrongShapeFails) {
-  for (std::string_view bad : {"01000002", "0100000240", "", "01000002A", "0A0000024",
-                               "3A0000024", "2C0000020", "2a0000170", "A10000024",
-                               "01000 024", "2A000017B"}) {
+  for (std::string_view bad : {"01000002", "0100000240", "", "01000002A", "0A0000024", "3A0000024",
+                               "2C0000020", "2a0000170", "A10000024", "01000 024", "2A000017B"}) {
     Result<Finess> finess = Finess::Parse(bad);
     ASSERT_FALSE(finess.ok()) << bad;
     EXPECT_EQ(finess.status().error_code(), "FINESS_INVALID") << bad;

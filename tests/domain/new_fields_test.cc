@@ -28,20 +28,20 @@ TEST(NewFieldsTest, InvoiceReceivedRoundTripsOnItsProjectStream) {
   const std::string data =
       R"({"project":"GE-2021-003","tranche":"deployment","amountCents":990000,)"
       R"("receivedAt":"2022-04-01","reference":"F-1"})";
-  EXPECT_EQ(RoundTrip(R"({"id":"i","type":"invoice.received","at":"2022-04-01","data":)" + data +
-                      "}"),
-            data);
-  Result<Event> event = ParseEvent(
-      R"({"id":"i","type":"invoice.received","at":"2022-04-01","data":)" + data + "}");
+  EXPECT_EQ(
+      RoundTrip(R"({"id":"i","type":"invoice.received","at":"2022-04-01","data":)" + data + "}"),
+      data);
+  Result<Event> event =
+      ParseEvent(R"({"id":"i","type":"invoice.received","at":"2022-04-01","data":)" + data + "}");
   ASSERT_TRUE(event.ok());
   EXPECT_EQ(event->stream, "project/GE-2021-003");
   // Only tranches 2 and 3 are paid on an invoice (001).
   std::string advance = data;
   advance.replace(advance.find("deployment"), 10, "advance");
-  EXPECT_EQ(RoundTrip(R"({"id":"i","type":"invoice.received","at":"2022-04-01","data":)" +
-                      advance + "}")
-                .substr(0, 9),
-            "BAD_INPUT");
+  EXPECT_EQ(
+      RoundTrip(R"({"id":"i","type":"invoice.received","at":"2022-04-01","data":)" + advance + "}")
+          .substr(0, 9),
+      "BAD_INPUT");
 }
 
 TEST(NewFieldsTest, FundingRecordedRoundTripsOnItsFinessStream) {
@@ -100,9 +100,9 @@ TEST(NewFieldsTest, TargetsAdjustedNamesIndicatorsAndADate) {
   const std::string data =
       R"({"finess":"350004560","denominator":80,"indicators":["activeFiles","dmp"],)"
       R"("effectiveFrom":"2025-09-01","reason":"anonyme"})";
-  EXPECT_EQ(RoundTrip(R"({"id":"t","type":"targets.adjusted","at":"2025-09-01","data":)" + data +
-                      "}"),
-            data);
+  EXPECT_EQ(
+      RoundTrip(R"({"id":"t","type":"targets.adjusted","at":"2025-09-01","data":)" + data + "}"),
+      data);
   // A payload written before issue 13 (no indicators, no date) still decodes.
   TargetsAdjusted old{.finess = *Finess::Parse("350004560"),
                       .denominator = 80,

@@ -34,9 +34,8 @@ TEST(RulebookTest, UnknownCampaignIsRefusedWithTheKnownList) {
     ASSERT_FALSE(parsed.ok()) << bad;
     EXPECT_EQ(parsed.status().error_code(), "UNKNOWN_CAMPAIGN");
     EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(parsed.status().message().find(
-                  "known campaigns: amorcage-2021, generalisation-2023, "
-                  "generalisation-2024, generalisation-2025"),
+    EXPECT_NE(parsed.status().message().find("known campaigns: amorcage-2021, generalisation-2023, "
+                                             "generalisation-2024, generalisation-2025"),
               std::string::npos)
         << parsed.status().message();
   }
@@ -193,8 +192,7 @@ TEST(RulebookTest, DescribeRulesReadsLikeTheTexts) {
   const std::string g2025 = Describe(Campaign::kGeneralisation2025);
   EXPECT_NE(g2025.find("no window"), std::string::npos) << g2025;
   const std::string a2021 = Describe(Campaign::kAmorcage2021);
-  EXPECT_NE(a2021.find("25 000,00 \u20ac per ESMS, at most 30 ESMS per project"),
-            std::string::npos)
+  EXPECT_NE(a2021.find("25 000,00 \u20ac per ESMS, at most 30 ESMS per project"), std::string::npos)
       << a2021;
   EXPECT_NE(a2021.find("40 %"), std::string::npos) << a2021;
 }
@@ -212,7 +210,8 @@ TEST(RulebookTest, DescribeRulesListsTheSecondReading) {
     EXPECT_NE(g.find("ranks over the ESSMS the signed convention lists"), std::string::npos) << g;
     EXPECT_NE(g.find("no acquisition funding, whichever software; usage funding keeping the "
                      "SONS solution stays allowed [000 \u00a73.2]"),
-              std::string::npos) << g;
+              std::string::npos)
+        << g;
     EXPECT_NE(g.find("NOT_LEAD_REGION"), std::string::npos) << g;
     EXPECT_NE(g.find("INVALID_PROJECT_KIND"), std::string::npos) << g;
   }

@@ -119,9 +119,11 @@ TEST(UsageProrataTest, HugeCountsStayExact) {
 
 TEST(UsageProrataTest, RefusesBadAnnouncements) {
   EXPECT_FALSE(ProrataDeployment(Money::Euros(1), {}).ok());
-  EXPECT_FALSE(ProrataDeployment(Money::Euros(1), {Rate(UsageCriterion::kPlanRate, 101, 1, 1)}).ok());
+  EXPECT_FALSE(
+      ProrataDeployment(Money::Euros(1), {Rate(UsageCriterion::kPlanRate, 101, 1, 1)}).ok());
   EXPECT_FALSE(ProrataDeployment(Money::Euros(1), {Rate(UsageCriterion::kPlanRate, 0, 1, 1)}).ok());
-  EXPECT_TRUE(ProrataDeployment(Money::Euros(1), {Rate(UsageCriterion::kPlanRate, 100, 1, 1)}).ok());
+  EXPECT_TRUE(
+      ProrataDeployment(Money::Euros(1), {Rate(UsageCriterion::kPlanRate, 100, 1, 1)}).ok());
   EXPECT_FALSE(
       ProrataDeployment(Money::Euros(1), {Count(UsageCriterion::kDmpDocuments, 0, 1)}).ok());
   EXPECT_FALSE(ProrataDeployment(Money::Euros(1), {Count(UsageCriterion::kDmpDocuments, 1, 1),

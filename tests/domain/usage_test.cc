@@ -17,8 +17,8 @@ UsageCounts AtTargets() {
   c.active_files_with_plan = 81;          // 81 / 90 = 90 %
   c.active_files_with_agenda_event = 81;  // 90 %
   c.persons_eligible = 100;
-  c.mssante_messages = 70;                // 70 %
-  c.dmp_fed = 70;                         // 70 %
+  c.mssante_messages = 70;  // 70 %
+  c.dmp_fed = 70;           // 70 %
   return c;
 }
 
@@ -37,8 +37,8 @@ TEST(MeetsTargetTest, ExactBoundaries) {
   EXPECT_FALSE(MeetsTarget(8999, 10000, 90));  // 89,99 % fails
   EXPECT_TRUE(MeetsTarget(7, 10, 70));         // exactly 70 % passes
   EXPECT_FALSE(MeetsTarget(6999, 10000, 70));
-  EXPECT_TRUE(MeetsTarget(12, 10, 90));        // above 100 % still meets
-  EXPECT_FALSE(MeetsTarget(0, 0, 90));         // zero denominator never meets
+  EXPECT_TRUE(MeetsTarget(12, 10, 90));  // above 100 % still meets
+  EXPECT_FALSE(MeetsTarget(0, 0, 90));   // zero denominator never meets
   EXPECT_FALSE(MeetsTarget(5, 0, 0));
   EXPECT_FALSE(MeetsTarget(5, -1, 0));
   EXPECT_TRUE(MeetsTarget(0, 10, 0));
@@ -87,8 +87,7 @@ TEST(EvaluateUsageTest, OneShortIndicatorFailsTheWhole) {
   EXPECT_EQ(Outcomes(e),
             "active-files not met, personalised-plan met, agenda-event met, mssante met, "
             "dmp not met");
-  EXPECT_EQ(e.indicators[0].detail,
-            "active files rate: 8999 / 10000 = 89,99 % < 90 %: not met");
+  EXPECT_EQ(e.indicators[0].detail, "active files rate: 8999 / 10000 = 89,99 % < 90 %: not met");
 }
 
 TEST(EvaluateUsageTest, ZeroDenominatorNeverMeets) {

@@ -18,8 +18,7 @@ namespace {
 constexpr std::string_view kTrust = ESMS_FUZZ_BUNDLE_TRUST;
 
 const esms::ledger::NoteVerifier& Trust() {
-  static const esms::ledger::NoteVerifier verifier =
-      esms::ledger::ParseVerifierKey(kTrust).value();
+  static const esms::ledger::NoteVerifier verifier = esms::ledger::ParseVerifierKey(kTrust).value();
   return verifier;
 }
 

@@ -21,9 +21,9 @@ TEST(HashTest, Sha256KnownAnswers) {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(HexOf(Sha256(std::string_view("abc"))),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(HexOf(Sha256(std::string_view(
-                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
-            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(
+      HexOf(Sha256(std::string_view("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
+      "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
 TEST(HashTest, IncrementalEqualsOneShotAndResetsAfterFinish) {
@@ -69,8 +69,13 @@ TEST(HashTest, HashFromHexNeedsExactly64Digits) {
 
 TEST(HashTest, Base64Rfc4648Vectors) {
   const std::pair<std::string, std::string> vectors[] = {
-      {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(Base64Encode(AsBytes(plain)), encoded);
@@ -88,18 +93,18 @@ TEST(HashTest, Base64Rfc4648Vectors) {
 
 TEST(HashTest, Base64DecodeIsStrict) {
   for (std::string_view bad : {
-           "Zg",         // unpadded
-           "Zg=",        // short padding
-           "Zh==",       // non-canonical: padding bits set
-           "Zm9=",       // non-canonical
-           "Zm9v\n",     // whitespace
-           " Zm9v",      // whitespace
-           "Zm-v",       // URL-safe alphabet
-           "Zm_v",       // URL-safe alphabet
-           "Z===",       // too much padding
-           "====",       // only padding
-           "Zg==Zm9v",   // padding in the middle
-           "Zm=v",       // '=' inside a group
+           "Zg",        // unpadded
+           "Zg=",       // short padding
+           "Zh==",      // non-canonical: padding bits set
+           "Zm9=",      // non-canonical
+           "Zm9v\n",    // whitespace
+           " Zm9v",     // whitespace
+           "Zm-v",      // URL-safe alphabet
+           "Zm_v",      // URL-safe alphabet
+           "Z===",      // too much padding
+           "====",      // only padding
+           "Zg==Zm9v",  // padding in the middle
+           "Zm=v",      // '=' inside a group
        }) {
     Result<Bytes> r = Base64Decode(bad);
     EXPECT_FALSE(r.ok()) << "accepted \"" << bad << "\"";
@@ -110,7 +115,10 @@ TEST(HashTest, Base64DecodeIsStrict) {
 }
 
 TEST(HashTest, AsBytesViewsTheChars) {
-  std::string_view s("\x00\xff" "a", 3);
+  std::string_view s(
+      "\x00\xff"
+      "a",
+      3);
   ByteView v = AsBytes(s);
   ASSERT_EQ(v.size(), 3u);
   EXPECT_EQ(v[0], 0x00);

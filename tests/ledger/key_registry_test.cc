@@ -65,10 +65,10 @@ TEST_F(KeyRegistryTest, GenesisEnrolsItsOwnSignerAsAdmin) {
 TEST_F(KeyRegistryTest, GenesisMustBeAnAdminSelfEnrolment) {
   KeyRegistry registry;
   EXPECT_TRUE(registry.Check(Event(0, "root")).code() == StatusCode::kPermissionDenied);
-  EXPECT_TRUE(registry.Check(Enrol(0, "root", "root", Key(1), {"porteur"}))
-                  .code() == StatusCode::kPermissionDenied);
-  EXPECT_TRUE(registry.Check(Enrol(0, "root", "other", Key(1), {"admin"}))
-                  .code() == StatusCode::kPermissionDenied);
+  EXPECT_TRUE(registry.Check(Enrol(0, "root", "root", Key(1), {"porteur"})).code() ==
+              StatusCode::kPermissionDenied);
+  EXPECT_TRUE(registry.Check(Enrol(0, "root", "other", Key(1), {"admin"})).code() ==
+              StatusCode::kPermissionDenied);
   EXPECT_TRUE(registry.empty());
 }
 
@@ -164,10 +164,12 @@ TEST_F(KeyRegistryTest, RefusedApplyChangesNothing) {
 
 TEST_F(KeyRegistryTest, BadKeyNamesAndPayloadsAreBadInput) {
   KeyRegistry registry = Bootstrapped();
-  EXPECT_TRUE(registry.Check(Enrol(2, "admin", "", Key(5), {})).code() == StatusCode::kInvalidArgument);
-  EXPECT_TRUE(registry.Check(Enrol(2, "admin", "a+b", Key(5), {})).code() == StatusCode::kInvalidArgument);
-  EXPECT_TRUE(registry.Check(Enrol(2, "admin", std::string(65, 'a'), Key(5), {}))
-                  .code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(registry.Check(Enrol(2, "admin", "", Key(5), {})).code() ==
+              StatusCode::kInvalidArgument);
+  EXPECT_TRUE(registry.Check(Enrol(2, "admin", "a+b", Key(5), {})).code() ==
+              StatusCode::kInvalidArgument);
+  EXPECT_TRUE(registry.Check(Enrol(2, "admin", std::string(65, 'a'), Key(5), {})).code() ==
+              StatusCode::kInvalidArgument);
   EXPECT_TRUE(registry.Check(Enrol(2, "admin", std::string(64, 'a'), Key(5), {})).ok());
   Record garbage = Revoke(2, "admin", "ars");
   garbage.payload = {1, 2, 3, 4, 5, 6, 7, 8};

@@ -259,7 +259,8 @@ TEST_F(KeysTest, PublicKeyFromBase64) {
   EXPECT_EQ(PublicKeyFromBase64("AAAA").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(PublicKeyFromBase64("not base64!").status().code(), StatusCode::kInvalidArgument);
   const Bytes too_long(33, 1);
-  EXPECT_EQ(PublicKeyFromBase64(Base64Encode(too_long)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(PublicKeyFromBase64(Base64Encode(too_long)).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

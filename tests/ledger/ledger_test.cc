@@ -64,23 +64,31 @@ class LedgerTest : public ::testing::Test {
 
   static Entry Event(std::string id, std::string stream, std::string payload,
                      std::optional<uint64_t> expected_version = std::nullopt) {
-    return Entry{std::move(id), "2024-03-10", std::move(stream), expected_version, "test.event",
-                 BytesOf(payload)};
+    return Entry{std::move(id),    "2024-03-10", std::move(stream),
+                 expected_version, "test.event", BytesOf(payload)};
   }
   static Entry Enrol(std::string id, std::string_view name, const SigningKey& key,
                      std::vector<std::string> roles, std::vector<std::string> regions = {}) {
-    return Entry{std::move(id), "2024-03-01", std::string(kProgrammeStream), std::nullopt,
+    return Entry{std::move(id),
+                 "2024-03-01",
+                 std::string(kProgrammeStream),
+                 std::nullopt,
                  std::string(kKeyEnrolledType),
                  EncodeKeyEnrolled(name, key.public_key(), roles, regions)};
   }
   static Entry Revoke(std::string id, std::string_view name) {
-    return Entry{std::move(id), "2024-03-01", std::string(kProgrammeStream), std::nullopt,
-                 std::string(kKeyRevokedType), EncodeKeyRevoked(name, "left the ARS")};
+    return Entry{std::move(id),
+                 "2024-03-01",
+                 std::string(kProgrammeStream),
+                 std::nullopt,
+                 std::string(kKeyRevokedType),
+                 EncodeKeyRevoked(name, "left the ARS")};
   }
 
   // seq 1: ars (ars-instructor, 53); seq 2: porteur.
   void EnrolArsAndPorteur() {
-    ASSERT_TRUE(ledger_->Append(Enrol("k-ars", "ars", ars_, {"ars-instructor"}, {"53"}), admin_).ok());
+    ASSERT_TRUE(
+        ledger_->Append(Enrol("k-ars", "ars", ars_, {"ars-instructor"}, {"53"}), admin_).ok());
     ASSERT_TRUE(ledger_->Append(Enrol("k-porteur", "porteur", porteur_, {"porteur"}), admin_).ok());
   }
 
@@ -151,15 +159,12 @@ TEST_F(LedgerTest, CreateRefusesANonEmptyDirectoryAndBadNames) {
   Result<std::unique_ptr<Ledger>> again = Ledger::Create(dir_, "esms.test/bzh", "admin", admin_);
   ASSERT_FALSE(again.ok());
   EXPECT_TRUE(again.status().Is("USAGE"));
-  EXPECT_TRUE(Ledger::Create(tmp_.path() / "x", "has space", "admin", admin_)
-                  .status()
-                  .code() == StatusCode::kInvalidArgument);
-  EXPECT_TRUE(Ledger::Create(tmp_.path() / "y", "a+b", "admin", admin_)
-                  .status()
-                  .code() == StatusCode::kInvalidArgument);
-  EXPECT_TRUE(Ledger::Create(tmp_.path() / "z", "origin", "bad name", admin_)
-                  .status()
-                  .code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Ledger::Create(tmp_.path() / "x", "has space", "admin", admin_).status().code() ==
+              StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Ledger::Create(tmp_.path() / "y", "a+b", "admin", admin_).status().code() ==
+              StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Ledger::Create(tmp_.path() / "z", "origin", "bad name", admin_).status().code() ==
+              StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, OpeningWhatIsNotALedgerIsNotFound) {
@@ -219,16 +224,22 @@ TEST_F(LedgerTest, AppendGetScan) {
   EXPECT_TRUE(beyond.status().code() == StatusCode::kNotFound);
 
   std::vector<std::string> ids;
-  ASSERT_TRUE(ledger_->Scan(2, 5, [&](const Record& rec) {
-    ids.push_back(rec.event_id);
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE(ledger_
+                  ->Scan(2, 5,
+                         [&](const Record& rec) {
+                           ids.push_back(rec.event_id);
+                           return Status::OK();
+                         })
+                  .ok());
   EXPECT_EQ(ids, (std::vector<std::string>{"k-porteur", "ev-1", "ev-2"}));
   ids.clear();
-  ASSERT_TRUE(ledger_->Scan(4, 100, [&](const Record& rec) {
-    ids.push_back(rec.event_id);
-    return Status::OK();
-  }).ok());
+  ASSERT_TRUE(ledger_
+                  ->Scan(4, 100,
+                         [&](const Record& rec) {
+                           ids.push_back(rec.event_id);
+                           return Status::OK();
+                         })
+                  .ok());
   EXPECT_EQ(ids, (std::vector<std::string>{"ev-2", "ev-3"}));
   Status stop = ledger_->Scan(0, 6, [](const Record& rec) {
     return rec.seq == 1 ? Status::Internal("stop") : Status::OK();
@@ -272,9 +283,10 @@ TEST_F(LedgerTest, ReopenKeepsHeadKeysAndContinues) {
 TEST_F(LedgerTest, ChainAndRootsEqualAMemoryTreeOverTheRecordBytes) {
   EnrolArsAndPorteur();
   for (int i = 0; i < 37; ++i) {
-    ASSERT_TRUE(ledger_->Append(Event("ev-" + std::to_string(i), "project/P" + std::to_string(i % 4),
-                                      "payload " + std::to_string(i)),
-                                i % 2 ? ars_ : porteur_)
+    ASSERT_TRUE(ledger_
+                    ->Append(Event("ev-" + std::to_string(i), "project/P" + std::to_string(i % 4),
+                                   "payload " + std::to_string(i)),
+                             i % 2 ? ars_ : porteur_)
                     .ok());
   }
   MemoryTree tree;
@@ -301,10 +313,10 @@ TEST_F(LedgerTest, GroupCommitOfAThousandThenReopenAndVerify) {
   EnrolArsAndPorteur();
   std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
   for (int i = 0; i < 1000; ++i) {
-    Result<Appended> a = batch->Add(
-        Event("bulk-" + std::to_string(i), "project/P" + std::to_string(i % 7),
-              std::string(100, static_cast<char>('a' + i % 26)), i / 7),
-        porteur_);
+    Result<Appended> a =
+        batch->Add(Event("bulk-" + std::to_string(i), "project/P" + std::to_string(i % 7),
+                         std::string(100, static_cast<char>('a' + i % 26)), i / 7),
+                   porteur_);
     ASSERT_TRUE(a.ok()) << i << ": " << a.status().ToString();
     EXPECT_EQ(a->seq, 3u + i);
   }
@@ -325,11 +337,10 @@ TEST_F(LedgerTest, GroupCommitOfAThousandThenReopenAndVerify) {
   EXPECT_EQ(*(*reopened)->FindEventId("bulk-999"), std::optional<uint64_t>(1002));
   EXPECT_EQ((*reopened)->StreamSeqs("project/P3")->size(), 143u);
   uint64_t progress_calls = 0;
-  Result<Ledger::VerifyReport> report =
-      (*reopened)->Verify([&](uint64_t done, uint64_t total) {
-        ++progress_calls;
-        EXPECT_LE(done, total);
-      });
+  Result<Ledger::VerifyReport> report = (*reopened)->Verify([&](uint64_t done, uint64_t total) {
+    ++progress_calls;
+    EXPECT_LE(done, total);
+  });
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->ok) << report->problem;
   EXPECT_EQ(report->size, 1003u);
@@ -354,12 +365,12 @@ TEST_F(LedgerTest, BatchSeesItsOwnEntries) {
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->existing);
   EXPECT_EQ(again->seq, by_payer->seq);
-  EXPECT_TRUE(batch->Add(Event("p-1", "project/P1", "other"), payer)
-                  .status()
-                  .Is("EVENT_ID_CONFLICT"));
+  EXPECT_TRUE(
+      batch->Add(Event("p-1", "project/P1", "other"), payer).status().Is("EVENT_ID_CONFLICT"));
   // A key revoked in the batch may not sign afterwards.
   ASSERT_TRUE(batch->Add(Revoke("r-payer", "payer"), admin_).ok());
-  EXPECT_TRUE(batch->Add(Event("p-3", "project/P1", "z"), payer).status().code() == StatusCode::kPermissionDenied);
+  EXPECT_TRUE(batch->Add(Event("p-3", "project/P1", "z"), payer).status().code() ==
+              StatusCode::kPermissionDenied);
   EXPECT_EQ(batch->staged(), 4u);
   ASSERT_TRUE(batch->Commit().ok());
   EXPECT_EQ(ledger_->keys().Find("payer")->revoked_seq, std::optional<uint64_t>(6));
@@ -513,7 +524,8 @@ TEST_F(LedgerTest, IdempotencyByEventId) {
   EXPECT_EQ(same->seq, first->seq);
   EXPECT_EQ(ledger_->size(), 4u);
 
-  Result<Appended> other = ledger_->Append(Event("bzh-2024-0001", "project/P1", "different"), porteur_);
+  Result<Appended> other =
+      ledger_->Append(Event("bzh-2024-0001", "project/P1", "different"), porteur_);
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.status().code(), StatusCode::kAlreadyExists);
   EXPECT_TRUE(other.status().Is("EVENT_ID_CONFLICT"));
@@ -541,13 +553,15 @@ TEST_F(LedgerTest, EventIdAndFieldValidation) {
   bad_date.at = "2024-13-01";
   EXPECT_TRUE(ledger_->Append(bad_date, porteur_).status().code() == StatusCode::kInvalidArgument);
   Entry bad_stream = Event("d2", "", "x");
-  EXPECT_TRUE(ledger_->Append(bad_stream, porteur_).status().code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ledger_->Append(bad_stream, porteur_).status().code() ==
+              StatusCode::kInvalidArgument);
   Entry bad_type = Event("d3", "s", "x");
   bad_type.type = "has space";
   EXPECT_TRUE(ledger_->Append(bad_type, porteur_).status().code() == StatusCode::kInvalidArgument);
   // The event id is checked before the signer.
   SigningKey stranger = NewKey();
-  EXPECT_TRUE(ledger_->Append(Event("a b", "s", "x"), stranger).status().code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(ledger_->Append(Event("a b", "s", "x"), stranger).status().code() ==
+              StatusCode::kInvalidArgument);
 }
 
 TEST_F(LedgerTest, ExpectedVersion) {
@@ -590,10 +604,14 @@ TEST_F(LedgerTest, EnrolmentByANonAdminIsRefused) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().code() == StatusCode::kPermissionDenied);
   EXPECT_EQ(r.status().message(), "key 'ars' lacks role \"admin\" needed for key.enrolled");
-  EXPECT_TRUE(ledger_->Append(Revoke("r-x", "porteur"), ars_).status().code() == StatusCode::kPermissionDenied);
+  EXPECT_TRUE(ledger_->Append(Revoke("r-x", "porteur"), ars_).status().code() ==
+              StatusCode::kPermissionDenied);
   // Registry rules.
-  EXPECT_TRUE(ledger_->Append(Enrol("k-dup", "ars", other, {"porteur"}), admin_).status().Is(kKeyConflict));
-  EXPECT_TRUE(ledger_->Append(Enrol("k-dup2", "ars2", ars_, {"porteur"}), admin_).status().Is(kKeyConflict));
+  EXPECT_TRUE(
+      ledger_->Append(Enrol("k-dup", "ars", other, {"porteur"}), admin_).status().Is(kKeyConflict));
+  EXPECT_TRUE(ledger_->Append(Enrol("k-dup2", "ars2", ars_, {"porteur"}), admin_)
+                  .status()
+                  .Is(kKeyConflict));
   EXPECT_TRUE(ledger_->Append(Revoke("r-ghost", "ghost"), admin_).status().Is(kUnknownKey));
   EXPECT_EQ(ledger_->size(), 3u);
 }
@@ -629,8 +647,7 @@ TEST_F(LedgerTest, SecondWriterInTheSameProcessFailsAtOnce) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(second.status().code() == StatusCode::kUnavailable);
-  EXPECT_EQ(second.status().message(),
-            "ledger " + dir_.string() + " is locked by another process");
+  EXPECT_EQ(second.status().message(), "ledger " + dir_.string() + " is locked by another process");
   EXPECT_LT(elapsed, std::chrono::seconds(2));
 }
 
@@ -710,8 +727,7 @@ TEST_F(LedgerTest, WriterInAnotherProcessLocksUsOutButNotReaders) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(second.status().code() == StatusCode::kUnavailable);
-  EXPECT_EQ(second.status().message(),
-            "ledger " + dir_.string() + " is locked by another process");
+  EXPECT_EQ(second.status().message(), "ledger " + dir_.string() + " is locked by another process");
 
   Result<std::unique_ptr<Ledger>> reader = Ledger::Open(dir_, Ledger::Mode::kReadOnly);
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
@@ -756,7 +772,8 @@ TEST(LedgerLockChild, Main) {
 TEST_F(LedgerTest, ProofsFromTheStoreVerify) {
   EnrolArsAndPorteur();
   for (int i = 0; i < 20; ++i) {
-    ASSERT_TRUE(ledger_->Append(Event("e" + std::to_string(i), "s", std::to_string(i)), porteur_).ok());
+    ASSERT_TRUE(
+        ledger_->Append(Event("e" + std::to_string(i), "s", std::to_string(i)), porteur_).ok());
   }
   const uint64_t n = ledger_->size();
   std::vector<Hash> leaves;

@@ -22,7 +22,13 @@ std::vector<std::string> Hexes(std::span<const Hash> hashes) {
 // RFC 6962 / transparency-dev/merkle reference data: the 8 leaves and the roots of
 // the trees of their first 1..8 leaves.
 const std::vector<std::string> kLeafHex = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 };
 const std::vector<std::string> kRootHex = {
@@ -76,8 +82,7 @@ Hash Flipped(Hash h, int byte = 0, uint8_t mask = 0x08) {
 }
 
 TEST(MerkleTest, HashingVectors) {
-  EXPECT_EQ(ToHex(EmptyRoot()),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(ToHex(EmptyRoot()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(ToHex(LeafHash(ByteView())),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d");
   EXPECT_EQ(ToHex(RootFromLeafHashes({})), ToHex(EmptyRoot()));
@@ -100,8 +105,7 @@ TEST(MerkleTest, ReferenceRootsForEachSize) {
     EXPECT_EQ(tree.size(), n);
   }
   // The 8-leaf root of DESIGN.md, and those of sizes 2 and 4.
-  EXPECT_EQ(ToHex(tree.Root()),
-            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+  EXPECT_EQ(ToHex(tree.Root()), "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
   EXPECT_EQ(ToHex(RootAt(2, tree).value()),
             "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125");
   EXPECT_EQ(ToHex(RootAt(4, tree).value()),
@@ -118,16 +122,19 @@ TEST(MerkleTest, ReferenceInclusionProofs) {
   // transparency-dev/merkle proof/verify_test.go (leaf numbers there are 1-based).
   const InclusionVector vectors[] = {
       {0, 1, {}},
-      {0, 8,
+      {0,
+       8,
        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {5, 8,
+      {5,
+       8,
        {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
         "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
       {2, 3, {"fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"}},
-      {1, 5,
+      {1,
+       5,
        {"6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
@@ -148,8 +155,8 @@ TEST(MerkleTest, ReferenceInclusionProofs) {
     EXPECT_FALSE(VerifyInclusion(v.index ^ 2, v.size, leaves[v.index], *proof, root));
     EXPECT_FALSE(VerifyInclusion(v.index, v.size * 2, leaves[v.index], *proof, root));
     EXPECT_FALSE(VerifyInclusion(v.index, v.size / 2, leaves[v.index], *proof, root));
-    EXPECT_FALSE(VerifyInclusion(v.index, v.size, Sha256(std::string_view("WrongLeaf")), *proof,
-                                 root));
+    EXPECT_FALSE(
+        VerifyInclusion(v.index, v.size, Sha256(std::string_view("WrongLeaf")), *proof, root));
     EXPECT_FALSE(VerifyInclusion(v.index, v.size, leaves[v.index], *proof, EmptyRoot()));
     std::vector<Hash> trailing = *proof;
     trailing.push_back(root);
@@ -173,18 +180,22 @@ struct ConsistencyVector {
 TEST(MerkleTest, ReferenceConsistencyProofs) {
   const ConsistencyVector vectors[] = {
       {1, 1, {}},
-      {1, 8,
+      {1,
+       8,
        {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"}},
-      {6, 8,
+      {6,
+       8,
        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
         "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},
-      {2, 5,
+      {2,
+       5,
        {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
         "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"}},
-      {6, 7,
+      {6,
+       7,
        {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
         "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
         "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"}},

@@ -17,7 +17,8 @@ constexpr std::string_view kVectorVerifierKey =
 constexpr std::string_view kVectorText = "This is an example message.\n";
 constexpr std::string_view kVectorSignatureLine =
     "\xE2\x80\x94 example.com/foo "
-    "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n";
+    "Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM="
+    "\n";
 constexpr std::string_view kDash = "\xE2\x80\x94";
 
 std::string VectorNote() {
@@ -135,7 +136,8 @@ TEST(NoteTest, ParseNoteIsStrict) {
   const std::string sig_line(kVectorSignatureLine);
   EXPECT_EQ(ParseError(VectorNote()), "OK");
   EXPECT_EQ(ParseError(""), "INVALID_ARGUMENT");
-  EXPECT_EQ(ParseError(VectorNote().substr(0, VectorNote().size() - 1)), "INVALID_ARGUMENT");  // no final \n
+  EXPECT_EQ(ParseError(VectorNote().substr(0, VectorNote().size() - 1)),
+            "INVALID_ARGUMENT");                                                   // no final \n
   EXPECT_EQ(ParseError(std::string(kVectorText) + sig_line), "INVALID_ARGUMENT");  // no blank line
   EXPECT_EQ(ParseError(std::string(kVectorText) + "\n"), "INVALID_ARGUMENT");      // no signature
   EXPECT_EQ(ParseError(std::string(kVectorText) + "\n" + sig_line + "\n"), "INVALID_ARGUMENT");
@@ -153,7 +155,11 @@ TEST(NoteTest, ParseNoteIsStrict) {
   const std::string blob = sig_line.substr(sig_line.rfind(' ') + 1);
   EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " a+b " + blob), "INVALID_ARGUMENT");
   EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + "  " + blob), "INVALID_ARGUMENT");
-  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " a\xC2\xA0" "b " + blob), "INVALID_ARGUMENT");
+  EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) +
+                       " a\xC2\xA0"
+                       "b " +
+                       blob),
+            "INVALID_ARGUMENT");
   EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name\n"), "INVALID_ARGUMENT");
   // Signatures: base64 of at least 5 bytes.
   EXPECT_EQ(ParseError("t\n\n" + std::string(kDash) + " name AAAA\n"), "INVALID_ARGUMENT");
@@ -179,7 +185,7 @@ TEST(NoteTest, ParseVerifierKeyRejectsBadKeys) {
   const std::string good(kVectorVerifierKey);
   EXPECT_TRUE(ParseVerifierKey(good).ok());
   for (const std::string& bad : {
-           std::string("example.com/foo+530d903a"),                           // 2 fields
+           std::string("example.com/foo+530d903a"),                                // 2 fields
            std::string("+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"),  // empty name
            std::string("example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"),
            std::string("example.com/bar+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"),
@@ -251,22 +257,22 @@ TEST(NoteTest, MalformedCheckpointsAreRefused) {
   const std::string root = Base64Encode(Sha256(std::string_view("r")));
   for (const std::string& bad : std::vector<std::string>{
            "",
-           "o\n12\n" + root,                             // no final newline
-           "o\n12\n",                                    // no root line
-           "o\n",                                        // no size line
-           "\n12\n" + root + "\n",                       // empty origin
-           "o\n012\n" + root + "\n",                     // leading zero
-           "o\n-1\n" + root + "\n",                      // sign
-           "o\n+1\n" + root + "\n",                      // sign
-           "o\n1a\n" + root + "\n",                      // not decimal
-           "o\n \n" + root + "\n",                       // blank
-           "o\n18446744073709551616\n" + root + "\n",    // overflows uint64
-           "o\n12\n" + root.substr(4) + "\n",            // short root... bad base64 length
+           "o\n12\n" + root,                               // no final newline
+           "o\n12\n",                                      // no root line
+           "o\n",                                          // no size line
+           "\n12\n" + root + "\n",                         // empty origin
+           "o\n012\n" + root + "\n",                       // leading zero
+           "o\n-1\n" + root + "\n",                        // sign
+           "o\n+1\n" + root + "\n",                        // sign
+           "o\n1a\n" + root + "\n",                        // not decimal
+           "o\n \n" + root + "\n",                         // blank
+           "o\n18446744073709551616\n" + root + "\n",      // overflows uint64
+           "o\n12\n" + root.substr(4) + "\n",              // short root... bad base64 length
            "o\n12\n" + Base64Encode(Bytes(31, 0)) + "\n",  // 31-byte root
            "o\n12\n" + Base64Encode(Bytes(33, 0)) + "\n",  // 33-byte root
-           "o\n12\n" + root + "\n\n",                    // empty extension line
-           "o\n12\n" + root + "\next\n\n",               // empty extension line
-           "o\t\n12\n" + root + "\n",                    // control character
+           "o\n12\n" + root + "\n\n",                      // empty extension line
+           "o\n12\n" + root + "\next\n\n",                 // empty extension line
+           "o\t\n12\n" + root + "\n",                      // control character
        }) {
     Result<Checkpoint> c = ParseCheckpoint(bad);
     EXPECT_FALSE(c.ok()) << "accepted: " << bad;
@@ -291,7 +297,8 @@ TEST(NoteTest, CosignatureSignAndVerify) {
   EXPECT_EQ(wv->type, kSignatureTypeCosignatureV1);
   EXPECT_EQ(wv->key_hash, WitnessKeyHash("esms.example/national", witness.public_key()));
   EXPECT_NE(wv->key_hash, KeyHash("esms.example/national", witness.public_key()));
-  EXPECT_EQ(wv->key_hash, MakeWitnessVerifier("esms.example/national", witness.public_key()).key_hash);
+  EXPECT_EQ(wv->key_hash,
+            MakeWitnessVerifier("esms.example/national", witness.public_key()).key_hash);
   // The verifier key encodes type 0x04 before the key.
   const size_t material_at = vkey.find('+', vkey.find('+') + 1) + 1;  // base64 may hold '+'
   const Bytes material = Base64Decode(vkey.substr(material_at)).value();
@@ -318,8 +325,8 @@ TEST(NoteTest, CosignatureSignAndVerify) {
 
   // The log's verifier still opens the note (the cosignature is an unknown key to it),
   // and the witness verifier alone opens it too.
-  const std::vector<NoteVerifier> log_only = {MakeNoteVerifier("esms.example/ars-53",
-                                                               log.public_key())};
+  const std::vector<NoteVerifier> log_only = {
+      MakeNoteVerifier("esms.example/ars-53", log.public_key())};
   EXPECT_EQ(Opened(cosigned, log_only), "OK: " + body);
   EXPECT_EQ(Opened(cosigned, std::vector<NoteVerifier>{*wv}), "OK: " + body);
 }
@@ -347,8 +354,7 @@ TEST(NoteTest, BadCosignaturesAreRejected) {
   blob.insert(blob.end(), parsed.signatures[1].signature.begin(),
               parsed.signatures[1].signature.end());
   blob[4 + 7] ^= 0x01;  // 1000 -> 1001
-  const std::string retimed =
-      signed_note + std::string(kDash) + " w " + Base64Encode(blob) + "\n";
+  const std::string retimed = signed_note + std::string(kDash) + " w " + Base64Encode(blob) + "\n";
   Result<uint64_t> r = VerifyCosignature(retimed, wv);
   EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
   EXPECT_EQ(OpenNote(retimed, std::vector<NoteVerifier>{wv}).status().code(),
@@ -358,15 +364,14 @@ TEST(NoteTest, BadCosignaturesAreRejected) {
   Checkpoint c2 = SampleCheckpoint();
   c2.size += 1;
   const std::string body2 = FormatCheckpoint(c2);
-  const std::string moved = SignNote(body2, "log", log) +
-                            cosigned.substr(cosigned.rfind(std::string(kDash) + " w "));
+  const std::string moved =
+      SignNote(body2, "log", log) + cosigned.substr(cosigned.rfind(std::string(kDash) + " w "));
   EXPECT_EQ(VerifyCosignature(moved, wv).status().code(), StatusCode::kDataLoss);
 
   // An Ed25519 (0x01) verifier is not a witness verifier.
-  EXPECT_EQ(VerifyCosignature(cosigned, MakeNoteVerifier("w", witness.public_key()))
-                .status()
-                .code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      VerifyCosignature(cosigned, MakeNoteVerifier("w", witness.public_key())).status().code(),
+      StatusCode::kInvalidArgument);
   // A malformed note is returned unchanged by CosignNote.
   EXPECT_EQ(CosignNote("not a note", "w", witness, 1), "not a note");
 }
@@ -406,19 +411,17 @@ TEST(NoteTest, MalformedTlogProofsAreRefused) {
   const std::string note = SignNote(FormatCheckpoint(SampleCheckpoint()), "log", log);
   const std::string h = Base64Encode(Sha256(std::string_view("a")));
   for (const std::string& bad : std::vector<std::string>{
-           "",
-           "c2sp.org/tlog-proof@v2\nindex 0\n\n" + note,
-           "wrong-header\nindex 0\n\n" + note,
-           "c2sp.org/tlog-proof@v1\n\n\n" + note,                       // no index
+           "", "c2sp.org/tlog-proof@v2\nindex 0\n\n" + note, "wrong-header\nindex 0\n\n" + note,
+           "c2sp.org/tlog-proof@v1\n\n\n" + note,  // no index
            "c2sp.org/tlog-proof@v1\nindex notanumber\n\n" + note,
            "c2sp.org/tlog-proof@v1\nindex -5\n\n" + note,
-           "c2sp.org/tlog-proof@v1\nindex 07\n\n" + note,               // leading zero
+           "c2sp.org/tlog-proof@v1\nindex 07\n\n" + note,  // leading zero
            "c2sp.org/tlog-proof@v1\nextra !!notbase64!!\nindex 0\n\n" + note,
            "c2sp.org/tlog-proof@v1\nindex 0\n!!notbase64!!\n\n" + note,
            "c2sp.org/tlog-proof@v1\nindex 0\n" + Base64Encode(Bytes(64, 0)) + "\n\n" + note,
-           "c2sp.org/tlog-proof@v1\nindex 0\n" + h + "\n" + note,       // no blank line
+           "c2sp.org/tlog-proof@v1\nindex 0\n" + h + "\n" + note,         // no blank line
            "c2sp.org/tlog-proof@v1\nindex 0\n" + h + "\n\ncheckpoint\n",  // not a signed note
-           "c2sp.org/tlog-proof@v1\nindex 0\n" + h + "\n\n",            // no checkpoint
+           "c2sp.org/tlog-proof@v1\nindex 0\n" + h + "\n\n",              // no checkpoint
        }) {
     Result<TlogProof> p = ParseTlogProof(bad);
     EXPECT_FALSE(p.ok()) << "accepted: " << bad;

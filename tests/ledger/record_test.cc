@@ -115,8 +115,12 @@ TEST_F(RecordTest, GoldenEnvelopeBytes) {
             "0000000000000000"  // signature: null
             "250000005a000000"  // at: 11 bytes (10 chars + NUL), at +9 words
             "0000000000000000000000000000000000000000000000000000000000000000"
-            "6500000000000000" "7300000000000000" "7400000000000000" "aa00000000000000"
-            "6b00000000000000" "323032342d30312d3331000000000000");
+            "6500000000000000"
+            "7300000000000000"
+            "7400000000000000"
+            "aa00000000000000"
+            "6b00000000000000"
+            "323032342d30312d3331000000000000");
   // With the signature: 8 more words, between signer and at.
   EXPECT_EQ(encoded->bytes.size(), 8u * (23 + 8));
   EXPECT_EQ(ToHex(ByteView(encoded->bytes).subspan(80, 16)), "2900000002020000450000005a000000");
@@ -316,9 +320,8 @@ TEST_F(RecordTest, KeyRevokedRoundTripAndJsonEscaping) {
 }
 
 TEST_F(RecordTest, KeyPayloadErrorsAreBadInput) {
-  EXPECT_TRUE(KeyPayloadToJson("project.submitted", EncodeKeyRevoked("a", "b"))
-                  .status()
-                  .code() == StatusCode::kInvalidArgument);
+  EXPECT_TRUE(KeyPayloadToJson("project.submitted", EncodeKeyRevoked("a", "b")).status().code() ==
+              StatusCode::kInvalidArgument);
   EXPECT_TRUE(DecodeKeyEnrolled(Bytes{1, 2, 3}).status().code() == StatusCode::kInvalidArgument);
   // A 31-byte public key.
   capnp::MallocMessageBuilder message;

@@ -24,7 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using esms::testing::RawDb;
 
-
 std::string StringOf(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 Bytes BytesOf(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
@@ -43,11 +42,17 @@ class TamperTest : public ::testing::Test {
     auto ledger =
         std::move(Ledger::Create(*suite_root_ / "ledger", "esms.test/tamper", "admin", admin))
             .value();
-    ASSERT_TRUE(ledger->Append(EnrolEntry("k-ars", "ars-bzh", ars, {"ars-instructor"}), admin).ok());
-    ASSERT_TRUE(ledger->Append(EnrolEntry("k-porteur", "porteur", porteur, {"porteur"}), admin).ok());
+    ASSERT_TRUE(
+        ledger->Append(EnrolEntry("k-ars", "ars-bzh", ars, {"ars-instructor"}), admin).ok());
+    ASSERT_TRUE(
+        ledger->Append(EnrolEntry("k-porteur", "porteur", porteur, {"porteur"}), admin).ok());
     for (uint64_t seq = 3; seq < 12; ++seq) {
-      Entry e{"ev-" + std::to_string(seq), "2024-03-10", "project/P" + std::to_string(seq % 3),
-              std::nullopt, "test.event", BytesOf("payload-" + std::to_string(seq) + "-abcdefgh")};
+      Entry e{"ev-" + std::to_string(seq),
+              "2024-03-10",
+              "project/P" + std::to_string(seq % 3),
+              std::nullopt,
+              "test.event",
+              BytesOf("payload-" + std::to_string(seq) + "-abcdefgh")};
       Result<Appended> a = ledger->Append(e, seq % 2 == 0 ? ars : porteur);
       ASSERT_TRUE(a.ok()) << a.status().ToString();
       ASSERT_EQ(a->seq, seq);
@@ -78,8 +83,9 @@ class TamperTest : public ::testing::Test {
 
   static Entry EnrolEntry(std::string id, std::string_view name, const SigningKey& key,
                           std::vector<std::string> roles) {
-    return Entry{std::move(id), "2024-03-01", "programme", std::nullopt, "key.enrolled",
-                 EncodeKeyEnrolled(name, key.public_key(), roles, {})};
+    return Entry{std::move(id),  "2024-03-01",
+                 "programme",    std::nullopt,
+                 "key.enrolled", EncodeKeyEnrolled(name, key.public_key(), roles, {})};
   }
 
   Ledger::VerifyReport VerifyLedger() {
@@ -94,8 +100,8 @@ class TamperTest : public ::testing::Test {
   // "first_bad=<seq>: <problem>" so that a failure reads like the bug.
   static std::string Describe(const Ledger::VerifyReport& report) {
     if (report.ok) return "ok";
-    return "first_bad=" + (report.first_bad ? std::to_string(*report.first_bad) : "none") +
-           ": " + report.problem;
+    return "first_bad=" + (report.first_bad ? std::to_string(*report.first_bad) : "none") + ": " +
+           report.problem;
   }
 
   fs::path root_;
@@ -237,7 +243,8 @@ TEST_F(TamperTest, DeletedTreeNode) {
     RawDb db(dir_);
     db.Delete(storage::kTree, storage::TreeKey(2, 1));  // leaves 4..7
   }
-  EXPECT_EQ(Describe(VerifyLedger()), "first_bad=7: seq 7: tree node (level 2, index 1) is missing");
+  EXPECT_EQ(Describe(VerifyLedger()),
+            "first_bad=7: seq 7: tree node (level 2, index 1) is missing");
 }
 
 TEST_F(TamperTest, DeletedEventIdEntry) {

@@ -126,9 +126,9 @@ TEST(VerifierEnvelopeTest, RefusesWhatDecodeRecordRefuses) {
   ASSERT_TRUE(ParseEnvelope(bytes).has_value());
   // The stream's NUL terminator made a char: no longer a text.
   std::optional<EnvelopeView> view = ParseEnvelope(bytes);
-  size_t nul = static_cast<size_t>(reinterpret_cast<const uint8_t*>(view->stream.data()) -
-                                   bytes.data()) +
-               view->stream.size();
+  size_t nul =
+      static_cast<size_t>(reinterpret_cast<const uint8_t*>(view->stream.data()) - bytes.data()) +
+      view->stream.size();
   bytes[nul] = 's';
   EXPECT_FALSE(ParseEnvelope(bytes).has_value());
   EXPECT_FALSE(DecodeRecord(bytes).ok());

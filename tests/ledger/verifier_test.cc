@@ -38,7 +38,6 @@ void PutRecord(RawDb& db, uint64_t seq, const Bytes& bytes) {
   db.PutRecord(seq, std::string(bytes.begin(), bytes.end()));
 }
 
-
 Bytes BytesOf(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 constexpr uint64_t kRecords = 3001;     // genesis, one key record, 2999 events
@@ -56,17 +55,20 @@ class VerifierTest : public ::testing::Test {
     SigningKey admin = std::move(SigningKey::Generate()).value();
     SigningKey writer = std::move(SigningKey::Generate()).value();
     auto ledger = std::move(Ledger::Create(dir, "esms.test/verifier", "admin", admin)).value();
-    ASSERT_TRUE(ledger
-                    ->Append(Entry{"k-writer", "2024-03-01", "programme", std::nullopt,
-                                   "key.enrolled",
-                                   EncodeKeyEnrolled("writer", writer.public_key(),
-                                                     {"ars-instructor"}, {})},
-                             admin)
-                    .ok());
+    ASSERT_TRUE(
+        ledger
+            ->Append(
+                Entry{"k-writer", "2024-03-01", "programme", std::nullopt, "key.enrolled",
+                      EncodeKeyEnrolled("writer", writer.public_key(), {"ars-instructor"}, {})},
+                admin)
+            .ok());
     std::unique_ptr<Ledger::Batch> batch = ledger->NewBatch();
     for (uint64_t seq = 2; seq < kRecords; ++seq) {
-      Entry e{"ev-" + std::to_string(seq), "2024-03-10", "project/P" + std::to_string(seq % 7),
-              std::nullopt, "test.event",
+      Entry e{"ev-" + std::to_string(seq),
+              "2024-03-10",
+              "project/P" + std::to_string(seq % 7),
+              std::nullopt,
+              "test.event",
               BytesOf("payload-" + std::to_string(seq) + std::string(seq % 50, 'x'))};
       Result<Appended> a = batch->Add(e, writer);
       ASSERT_TRUE(a.ok()) << a.status().ToString();
@@ -112,8 +114,8 @@ class VerifierTest : public ::testing::Test {
   }
   static std::string Describe(const Ledger::VerifyReport& report) {
     if (report.ok) return "ok";
-    return "first_bad=" + (report.first_bad ? std::to_string(*report.first_bad) : "none") +
-           ": " + report.problem;
+    return "first_bad=" + (report.first_bad ? std::to_string(*report.first_bad) : "none") + ": " +
+           report.problem;
   }
   // Both kinds of verify give `expected`.
   void ExpectBoth(const std::string& expected) {
@@ -139,8 +141,7 @@ class VerifierTest : public ::testing::Test {
       node = NodeHash(left_hash, node);
       index >>= 1;
       ++level;
-      db.Put(storage::kTree, storage::TreeKey(level, index),
-             std::string(node.begin(), node.end()));
+      db.Put(storage::kTree, storage::TreeKey(level, index), std::string(node.begin(), node.end()));
     }
     db.Put(storage::kMeta, std::string(storage::kMetaHead), storage::HeadValue(r.seq + 1, r.hash));
   }
@@ -245,8 +246,9 @@ TEST_F(VerifierTest, StreamVersionSkipped) {
     r.stream_version += 1;
     PutRecord(db, 2600, EncodeRecord(r)->bytes);
   }
-  ExpectBoth("first_bad=2600: seq 2600: streamVersion 372 but stream 'project/P3' holds 371 "
-             "earlier records");
+  ExpectBoth(
+      "first_bad=2600: seq 2600: streamVersion 372 but stream 'project/P3' holds 371 "
+      "earlier records");
 }
 
 // Two records of one stream exchange their versions, and the streams index is made to
@@ -267,8 +269,9 @@ TEST_F(VerifierTest, StreamVersionsExchangedWithTheIndex) {
     db.Put(storage::kStreams, storage::StreamKey(b.stream, b.stream_version),
            storage::SeqKey(b.seq));
   }
-  ExpectBoth("first_bad=1002: seq 1002: streamVersion 143 but stream 'project/P1' holds 142 "
-             "earlier records");
+  ExpectBoth(
+      "first_bad=1002: seq 1002: streamVersion 143 but stream 'project/P1' holds 142 "
+      "earlier records");
 }
 
 TEST_F(VerifierTest, IndexDamageIsNamedAtItsRecord) {
@@ -286,8 +289,7 @@ TEST_F(VerifierTest, StrayAndMisdirectedIndexEntries) {
     db.Put(storage::kEventIds, "ghost", storage::SeqKey(2900));
     Record r = GetRecord(db, 2801);  // a version of project/P1: point its entry at seq 8
     version = r.stream_version;
-    db.Put(storage::kStreams, storage::StreamKey(r.stream, r.stream_version),
-           storage::SeqKey(8));
+    db.Put(storage::kStreams, storage::StreamKey(r.stream, r.stream_version), storage::SeqKey(8));
   }
   ExpectBoth(fmt::format(
       "first_bad=2801: seq 2801: stream 'project/P1' version {} is misdirected in the streams "
@@ -300,8 +302,9 @@ TEST_F(VerifierTest, StrayEventIdEntryAlone) {
     RawDb db(dir_);
     db.Put(storage::kEventIds, "ghost", storage::SeqKey(2900));
   }
-  ExpectBoth("first_bad=2900: seq 2900: event_ids entry 'ghost' points to seq 2900, whose event "
-             "id is 'ev-2900'");
+  ExpectBoth(
+      "first_bad=2900: seq 2900: event_ids entry 'ghost' points to seq 2900, whose event "
+      "id is 'ev-2900'");
 }
 
 TEST_F(VerifierTest, MalformedIndexValue) {
@@ -309,8 +312,9 @@ TEST_F(VerifierTest, MalformedIndexValue) {
     RawDb db(dir_);
     db.Put(storage::kStreams, storage::StreamKey("project/P3", 10), "short");  // seq 73
   }
-  ExpectBoth("first_bad=73: seq 73: stream 'project/P3' version 10 is misdirected in the "
-             "streams index");
+  ExpectBoth(
+      "first_bad=73: seq 73: stream 'project/P3' version 10 is misdirected in the "
+      "streams index");
 }
 
 TEST_F(VerifierTest, TreeNodeAcrossChunks) {
@@ -332,9 +336,10 @@ TEST_F(VerifierTest, CheckpointRootMismatch) {
     PutRecord(db, r.seq, EncodeRecord(r)->bytes);
   }
   for (bool signatures : {true, false}) {
-    EXPECT_EQ(Describe(Verify(signatures)).rfind("first_bad=1999: seq 1999: records 0..1999 give "
-                                                 "root ",
-                                                 0),
+    EXPECT_EQ(Describe(Verify(signatures))
+                  .rfind("first_bad=1999: seq 1999: records 0..1999 give "
+                         "root ",
+                         0),
               0u)
         << Describe(Verify(signatures));
   }

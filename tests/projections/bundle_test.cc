@@ -45,9 +45,9 @@ class BundleTest : public ProjectionsTest {
 TEST_F(BundleTest, ProjectBundleGivesTheCheckVerdictAndTheRivalsRejection) {
   // A rival project lists the same ESSMS, then is rejected: without the rejection in
   // the bundle, the verifier would see a NONCUMUL finding the ledger does not have.
-  uint64_t rival = Must("porteur", "project.submitted", "2024-03-09",
-                        Submission("rival", {Et(1)}, "generalisation-2024", "acquisition",
-                                   "2024-03-09"));
+  uint64_t rival =
+      Must("porteur", "project.submitted", "2024-03-09",
+           Submission("rival", {Et(1)}, "generalisation-2024", "acquisition", "2024-03-09"));
   uint64_t rejected = Must("ars-bzh", "project.rejected", "2024-03-10",
                            {{"project", "rival"}, {"reason", "duplicate"}});
   Funded f = SubmitSelectSign(Submission("p", {Et(1), Et(2)}), 2 * kAcquisition2024);
@@ -157,13 +157,15 @@ TEST_F(BundleTest, ForeignTrustKeyAndNotABundle) {
   std::string bundle = ProjectBundle("p", "2024-12-01");
   auto other = ledger::SigningKey::Generate();
   ASSERT_TRUE(other.ok());
-  auto verdict = VerifyBundle(bundle, ledger::MakeNoteVerifier(ledger_->origin(), other->public_key()));
+  auto verdict =
+      VerifyBundle(bundle, ledger::MakeNoteVerifier(ledger_->origin(), other->public_key()));
   ASSERT_TRUE(verdict.ok());
   EXPECT_FALSE(verdict->ok);
   EXPECT_THAT(verdict->problem, HasSubstr("not signed by the trusted key"));
   // Not a bundle at all: an error, not a verdict.
   EXPECT_EQ(VerifyBundle("[1, 2", Trust()).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(VerifyBundle(R"({"format": "other/v1"})", Trust()).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(VerifyBundle(R"({"format": "other/v1"})", Trust()).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -131,8 +131,8 @@ class ProjectionsTest : public ::testing::Test {
     return added->seq;
   }
 
-  Result<uint64_t> Append(const std::string& signer, const std::string& type,
-                          const std::string& at, const json& data) {
+  Result<uint64_t> Append(const std::string& signer, const std::string& type, const std::string& at,
+                          const json& data) {
     return AppendLine(signer, Line(type, at, data));
   }
 
@@ -140,8 +140,8 @@ class ProjectionsTest : public ::testing::Test {
   uint64_t Must(const std::string& signer, const std::string& type, const std::string& at,
                 const json& data) {
     Result<uint64_t> seq = Append(signer, type, at, data);
-    EXPECT_TRUE(seq.ok()) << type << ": " << seq.status().ToString()
-                          << " conflicts " << ::testing::PrintToString(seq.status().conflicts());
+    EXPECT_TRUE(seq.ok()) << type << ": " << seq.status().ToString() << " conflicts "
+                          << ::testing::PrintToString(seq.status().conflicts());
     return seq.ok() ? *seq : 0;
   }
 
@@ -170,8 +170,11 @@ class ProjectionsTest : public ::testing::Test {
     json ests = json::array();
     for (const auto& e : submission["establishments"]) ests.push_back(e["finess"]);
     f.convention = Must("ars-bzh", "convention.signed", signed_at,
-                        {{"project", project}, {"signedAt", signed_at}, {"amountCents", amount_cents},
-                         {"establishments", ests}, {"durationMonths", duration}});
+                        {{"project", project},
+                         {"signedAt", signed_at},
+                         {"amountCents", amount_cents},
+                         {"establishments", ests},
+                         {"durationMonths", duration}});
     return f;
   }
 

@@ -12,18 +12,27 @@ json Selected(const std::string& project) {
 }
 json Convention(const std::string& project, const std::vector<std::string>& ests, int64_t cents,
                 const std::string& signed_at = "2024-06-01", int duration = 18) {
-  return {{"project", project}, {"signedAt", signed_at}, {"amountCents", cents},
-          {"establishments", ests}, {"durationMonths", duration}};
+  return {{"project", project},
+          {"signedAt", signed_at},
+          {"amountCents", cents},
+          {"establishments", ests},
+          {"durationMonths", duration}};
 }
 json Payment(const std::string& project, const std::string& tranche, int64_t cents,
              const std::string& paid_at) {
-  return {{"project", project}, {"tranche", tranche}, {"amountCents", cents},
-          {"paidAt", paid_at}, {"reference", "PAY-" + tranche + "-" + paid_at}};
+  return {{"project", project},
+          {"tranche", tranche},
+          {"amountCents", cents},
+          {"paidAt", paid_at},
+          {"reference", "PAY-" + tranche + "-" + paid_at}};
 }
 json Expenses(const std::string& project, int64_t total, int64_t equipment,
               const std::string& at = "2025-09-01") {
-  return {{"project", project}, {"totalCents", total}, {"equipmentCents", equipment},
-          {"certifiedBy", "public-accountant"}, {"certifiedAt", at}};
+  return {{"project", project},
+          {"totalCents", total},
+          {"equipmentCents", equipment},
+          {"certifiedBy", "public-accountant"},
+          {"certifiedAt", at}};
 }
 
 TEST_F(GuardTest, SubmitSelectSignAndState) {
@@ -48,17 +57,23 @@ TEST_F(GuardTest, SubmitSelectSignAndState) {
 TEST_F(GuardTest, UnauthorizedRoleRegionAndRevokedKey) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("bzh-1", {Et(1)}));
   // A porteur may not select; an ARS of another region may not either.
-  EXPECT_EQ(Code("porteur", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
-  EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
-  EXPECT_EQ(Code("payer-bzh", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
+  EXPECT_EQ(Code("porteur", "project.selected", "2024-04-15", Selected("bzh-1")),
+            "PERMISSION_DENIED");
+  EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("bzh-1")),
+            "PERMISSION_DENIED");
+  EXPECT_EQ(Code("payer-bzh", "project.selected", "2024-04-15", Selected("bzh-1")),
+            "PERMISSION_DENIED");
   // An ARS instructor may not declare a Ségur referencing (national only).
-  json ref = {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+  json ref = {{"solution", Solution()},
+              {"corridor", "medico-social"},
+              {"status", "referenced"},
               {"referencedAt", "2023-01-01"}};
   EXPECT_EQ(Code("ars-bzh", "solution.referenced", "2024-01-01", ref), "PERMISSION_DENIED");
   EXPECT_EQ(Code("national", "solution.referenced", "2024-01-01", ref), "OK");
   // The Bretagne instructor may, until its key is revoked.
   Must("admin", "key.revoked", "2024-04-01", {{"name", "ars-bzh"}, {"reason", "left"}});
-  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("bzh-1")), "PERMISSION_DENIED");
+  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("bzh-1")),
+            "PERMISSION_DENIED");
   Enrol("ars-bzh-2", {"ars-instructor"}, {"53"});
   EXPECT_EQ(Code("ars-bzh-2", "project.selected", "2024-04-15", Selected("bzh-1")), "OK");
 }
@@ -83,23 +98,30 @@ TEST_F(GuardTest, MultiRegionalProjectMayBeActedOnByAnyOfItsRegions) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("multi", {Et(1), EtIdf(1)}));
   EXPECT_EQ(Code("ars-idf", "project.selected", "2024-04-15", Selected("multi")), "OK");
   Enrol("ars-ge", {"ars-instructor"}, {"44"});
-  EXPECT_EQ(Code("ars-ge", "project.rejected", "2024-04-16", {{"project", "multi"}, {"reason", "x"}}),
-            "PERMISSION_DENIED");
+  EXPECT_EQ(
+      Code("ars-ge", "project.rejected", "2024-04-16", {{"project", "multi"}, {"reason", "x"}}),
+      "PERMISSION_DENIED");
 }
 
 TEST_F(GuardTest, ExtensionInAnotherRegionIsPaidByThatRegion) {
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
-  json ext = {{"project", "p"}, {"extendedAt", "2024-09-01"}, {"porteurAgreement", true},
-              {"payingRegion", "11"},
-              {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
-                                              {"essmsTotal", 20}, {"region", "53"}}})},
-              {"establishments", json::array({{{"finess", EtIdf(1)}, {"finessEj", Ej(1)},
-                                               {"name", "IdF"}, {"region", "11"},
-                                               {"situation", "acquisition"}}})}};
+  json ext = {
+      {"project", "p"},
+      {"extendedAt", "2024-09-01"},
+      {"porteurAgreement", true},
+      {"payingRegion", "11"},
+      {"organisations",
+       json::array(
+           {{{"finessEj", Ej(1)}, {"name", "OG 1"}, {"essmsTotal", 20}, {"region", "53"}}})},
+      {"establishments", json::array({{{"finess", EtIdf(1)},
+                                       {"finessEj", Ej(1)},
+                                       {"name", "IdF"},
+                                       {"region", "11"},
+                                       {"situation", "acquisition"}}})}};
   // Follow-up stays with the initial region (002): the IdF instructor may not extend.
   EXPECT_EQ(Code("ars-idf", "grappe.extended", "2024-09-01", ext), "PERMISSION_DENIED");
   Must("ars-bzh", "grappe.extended", "2024-09-01", ext);
-  json pay = {{"project", "p"}, {"tranche", "advance"}, {"amountCents", 1000},
+  json pay = {{"project", "p"},         {"tranche", "advance"}, {"amountCents", 1000},
               {"paidAt", "2024-09-10"}, {"reference", "IDF-1"}, {"payingRegion", "11"}};
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-09-10", pay), "PERMISSION_DENIED");
   EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10", pay), "OK");
@@ -135,9 +157,10 @@ TEST_F(GuardTest, SubmissionWindowRegionalClosingDayIncluded) {
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-09-16",
                  Submission("late", {Et(1)}, "generalisation-2024", "acquisition", "2024-09-16")),
             "SUBMISSION_OUT_OF_WINDOW");
-  EXPECT_EQ(Code("porteur", "project.submitted", "2024-09-15",
-                 Submission("last-day", {Et(1)}, "generalisation-2024", "acquisition", "2024-09-15")),
-            "OK");
+  EXPECT_EQ(
+      Code("porteur", "project.submitted", "2024-09-15",
+           Submission("last-day", {Et(1)}, "generalisation-2024", "acquisition", "2024-09-15")),
+      "OK");
 }
 
 TEST_F(GuardTest, SubmissionWindowMultiRegionalClosesEarlier) {
@@ -151,24 +174,30 @@ TEST_F(GuardTest, SubmissionWindowMultiRegionalClosesEarlier) {
                             "2024-06-01")),
             "OK");
   // The same date is fine for a regional project.
-  EXPECT_EQ(Code("porteur", "project.submitted", "2024-06-02",
-                 Submission("regional", {Et(2)}, "generalisation-2024", "acquisition", "2024-06-02")),
-            "OK");
+  EXPECT_EQ(
+      Code("porteur", "project.submitted", "2024-06-02",
+           Submission("regional", {Et(2)}, "generalisation-2024", "acquisition", "2024-06-02")),
+      "OK");
 }
 
 json Amorcage(const std::string& project, int ogs, int esms, int first = 1) {
   json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
   // 001 §3: the usage commitments an amorçage file announces (required).
-  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+  sub["usageCommitments"] = {{"activeFilesRate", 90},
+                             {"planRate", 80},
+                             {"agendaRate", 80},
+                             {"mssanteMessages", 300},
+                             {"dmpDocuments", 200}};
   sub["organisations"] = json::array();
   for (int o = 1; o <= ogs; ++o) {
     sub["organisations"].push_back(
         {{"finessEj", Ej(o)}, {"name", "OG"}, {"essmsTotal", 10}, {"region", "53"}});
   }
   for (int i = 1; i <= esms; ++i) {
-    sub["establishments"].push_back({{"finess", Et(first + i)}, {"finessEj", Ej(1 + i % ogs)},
-                                     {"name", "ESMS"}, {"region", "53"},
+    sub["establishments"].push_back({{"finess", Et(first + i)},
+                                     {"finessEj", Ej(1 + i % ogs)},
+                                     {"name", "ESMS"},
+                                     {"region", "53"},
                                      {"situation", "acquisition"}});
   }
   return sub;
@@ -186,7 +215,9 @@ TEST_F(GuardTest, GrappeTooSmallRefusedInAmorcageAcquisition) {
 TEST_F(GuardTest, GrappeTooSmallIsAWarningInGeneralisation) {
   // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
   Must("national", "solution.referenced", "2024-01-05",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2024-01-05"}});
   Must("porteur", "project.submitted", "2024-03-10", Submission("small", {Et(1), Et(2)}));
   EXPECT_THAT(WarningCodes("small"), ElementsAre("GRAPPE_TOO_SMALL"));
@@ -198,7 +229,9 @@ TEST_F(GuardTest, GrappeTooSmallIsAWarningInGeneralisation) {
 
 TEST_F(GuardTest, SolutionNotReferencedWhereFactsExist) {
   // Facts for the software exist, dated after the submission: refused.
-  json ref = {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "candidate"},
+  json ref = {{"solution", Solution()},
+              {"corridor", "medico-social"},
+              {"status", "candidate"},
               {"referencedAt", "2024-03-11"}};
   uint64_t ref_seq = Must("national", "solution.referenced", "2024-03-11", ref);
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)})),
@@ -215,7 +248,9 @@ TEST_F(GuardTest, SolutionNotReferencedWhereFactsExist) {
 }
 
 TEST_F(GuardTest, SolutionNotReferenced2025AtConvention) {
-  json ref = {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "candidate"},
+  json ref = {{"solution", Solution()},
+              {"corridor", "medico-social"},
+              {"status", "candidate"},
               {"referencedAt", "2025-06-02"}};
   Must("national", "solution.referenced", "2025-06-02", ref);
   // 15 ESSMS: 002 makes the grappe size a hard minimum in 2025 (domain/entitlement.h).
@@ -236,7 +271,9 @@ TEST_F(GuardTest, SolutionNotReferenced2025AtConvention) {
 
 TEST_F(GuardTest, NoncumulEuFundsSameOperationOnly) {
   uint64_t eu = Must("national", "eu-funding.declared", "2024-01-20",
-                     {{"finess", Et(1)}, {"fund", "FEDER"}, {"operation", "acquisition"},
+                     {{"finess", Et(1)},
+                      {"fund", "FEDER"},
+                      {"operation", "acquisition"},
                       {"declaredAt", "2024-01-20"}});
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("acq", {Et(1)})),
             "NONCUMUL_EU_FUNDS");
@@ -249,7 +286,10 @@ TEST_F(GuardTest, NoncumulEuFundsSameOperationOnly) {
 
 TEST_F(GuardTest, NoncumulHopenOnlyForGht) {
   Must("national", "eu-funding.declared", "2024-01-20",
-       {{"finess", Et(1)}, {"fund", "HOPEN"}, {"operation", "acquisition"}, {"declaredAt", "2024-01-20"}});
+       {{"finess", Et(1)},
+        {"fund", "HOPEN"},
+        {"operation", "acquisition"},
+        {"declaredAt", "2024-01-20"}});
   json ght = Submission("ght", {Et(1)});
   ght["porteur"]["ght"] = true;
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", ght), "NONCUMUL_EU_FUNDS");
@@ -275,8 +315,10 @@ TEST_F(GuardTest, NoncumulSonsAcquisitionButUsageKeepingSonsSolutionAllowed) {
   // 002 Éligibilité (FAQ): SONS ordered -> no acquisition of another DUI; usage funding
   // keeping the SONS-funded solution stays allowed.
   uint64_t sons = Must("national", "sons.ordered", "2023-06-01",
-                       {{"finess", Et(1)}, {"solution", Solution("Ancien", "Editeur S")},
-                        {"orderedAt", "2023-06-01"}, {"validatedAt", "2023-10-01"}});
+                       {{"finess", Et(1)},
+                        {"solution", Solution("Ancien", "Editeur S")},
+                        {"orderedAt", "2023-06-01"},
+                        {"validatedAt", "2023-10-01"}});
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("acq", {Et(1)})),
             "NONCUMUL_SONS_ACQUISITION");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(sons));
@@ -287,7 +329,9 @@ TEST_F(GuardTest, NoncumulSonsAcquisitionButUsageKeepingSonsSolutionAllowed) {
 
 TEST_F(GuardTest, SolutionMismatchUpgradeOfAnotherSoftware) {
   Must("national", "sons.ordered", "2023-06-01",
-       {{"finess", Et(1)}, {"solution", Solution("Ancien", "Editeur S")}, {"orderedAt", "2023-06-01"}});
+       {{"finess", Et(1)},
+        {"solution", Solution("Ancien", "Editeur S")},
+        {"orderedAt", "2023-06-01"}});
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10",
                  Submission("upg", {Et(1)}, "generalisation-2024", "upgrade")),
             "SOLUTION_MISMATCH");
@@ -296,7 +340,9 @@ TEST_F(GuardTest, SolutionMismatchUpgradeOfAnotherSoftware) {
 TEST_F(GuardTest, SonsValidatedTooEarly2024Boundary) {
   // 003 §2.1: validated on or before 2023-03-31 disqualifies; 2023-04-01 is fine.
   auto sons = [&](const std::string& finess, const std::string& validated) {
-    return json{{"finess", finess}, {"solution", Solution()}, {"orderedAt", "2022-12-01"},
+    return json{{"finess", finess},
+                {"solution", Solution()},
+                {"orderedAt", "2022-12-01"},
                 {"validatedAt", validated}};
   };
   uint64_t early = Must("national", "sons.ordered", "2023-03-31", sons(Et(1), "2023-03-31"));
@@ -315,7 +361,9 @@ TEST_F(GuardTest, NoncumulCheckedAgainAtConventionAndPayment) {
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
   // The EU funds become known between submission and convention.
   uint64_t eu = Must("ars-bzh", "eu-funding.declared", "2024-05-01",
-                     {{"finess", Et(1)}, {"fund", "FSE"}, {"operation", "acquisition"},
+                     {{"finess", Et(1)},
+                      {"fund", "FSE"},
+                      {"operation", "acquisition"},
                       {"declaredAt", "2024-05-01"}});
   EXPECT_EQ(Code("ars-bzh", "convention.signed", "2024-06-01",
                  Convention("p", {Et(1)}, kAcquisition2024)),
@@ -324,7 +372,9 @@ TEST_F(GuardTest, NoncumulCheckedAgainAtConventionAndPayment) {
   Must("ars-bzh", "event.voided", "2024-05-02", {{"seq", eu}, {"reason", "typo"}});
   Must("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1)}, kAcquisition2024));
   uint64_t eu2 = Must("ars-bzh", "eu-funding.declared", "2024-06-05",
-                      {{"finess", Et(1)}, {"fund", "FEDER"}, {"operation", "acquisition"},
+                      {{"finess", Et(1)},
+                       {"fund", "FEDER"},
+                       {"operation", "acquisition"},
                        {"declaredAt", "2024-06-05"}});
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-06-10",
                  Payment("p", "advance", 1000, "2024-06-10")),
@@ -352,8 +402,9 @@ TEST_F(GuardTest, AmountExceedsEntitlementByOneCent) {
 TEST_F(GuardTest, ConventionEstablishmentsMustBeTheProjects) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
-  EXPECT_EQ(Code("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1), Et(9)}, 100)),
-            "ESTABLISHMENT_NOT_IN_PROJECT");
+  EXPECT_EQ(
+      Code("ars-bzh", "convention.signed", "2024-06-01", Convention("p", {Et(1), Et(9)}, 100)),
+      "ESTABLISHMENT_NOT_IN_PROJECT");
 }
 
 TEST_F(GuardTest, UnknownProject) {
@@ -378,27 +429,33 @@ TEST_F(GuardTest, InvalidTransitions) {
 TEST_F(GuardTest, PaymentBeforeConvention) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-05-01", Payment("p", "advance", 100, "2024-05-01")),
-            "PAYMENT_BEFORE_CONVENTION");
+  EXPECT_EQ(
+      Code("payer-bzh", "payment.issued", "2024-05-01", Payment("p", "advance", 100, "2024-05-01")),
+      "PAYMENT_BEFORE_CONVENTION");
   uint64_t conv = Must("ars-bzh", "convention.signed", "2024-06-01",
                        Convention("p", {Et(1)}, kAcquisition2024));
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-05-31", Payment("p", "advance", 100, "2024-05-31")),
-            "PAYMENT_BEFORE_CONVENTION");
+  EXPECT_EQ(
+      Code("payer-bzh", "payment.issued", "2024-05-31", Payment("p", "advance", 100, "2024-05-31")),
+      "PAYMENT_BEFORE_CONVENTION");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(conv));
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-06-01", Payment("p", "advance", 100, "2024-06-01")),
-            "OK");
+  EXPECT_EQ(
+      Code("payer-bzh", "payment.issued", "2024-06-01", Payment("p", "advance", 100, "2024-06-01")),
+      "OK");
 }
 
 TEST_F(GuardTest, AdvanceExceedsShareFiftyPercent) {
   Funded f = SubmitSelectSign(Submission("p", {Et(1), Et(2)}), 4199999);  // odd cents
   // 50 % rounded down: 2 099 999 cents.
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", 2100000, "2024-06-10")),
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-06-10",
+                 Payment("p", "advance", 2100000, "2024-06-10")),
             "ADVANCE_EXCEEDS_SHARE");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(f.convention));
-  uint64_t first = Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", 2099999, "2024-06-10"));
+  uint64_t first = Must("payer-bzh", "payment.issued", "2024-06-10",
+                        Payment("p", "advance", 2099999, "2024-06-10"));
   EXPECT_EQ(State("p")["status"], "advance-paid");
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-06-11", Payment("p", "advance", 1, "2024-06-11")),
-            "ADVANCE_EXCEEDS_SHARE");
+  EXPECT_EQ(
+      Code("payer-bzh", "payment.issued", "2024-06-11", Payment("p", "advance", 1, "2024-06-11")),
+      "ADVANCE_EXCEEDS_SHARE");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(f.convention, first));
 }
 
@@ -408,19 +465,26 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
   std::vector<std::string> ests;
   for (int i = 2; i <= 16; ++i) ests.push_back(Et(i));
   Must("ars-bzh", "convention.signed", "2021-06-01", Convention("a", ests, 1000000, "2021-06-01"));
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-06-10", Payment("a", "advance", 400001, "2021-06-10")),
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-06-10",
+                 Payment("a", "advance", 400001, "2021-06-10")),
             "ADVANCE_EXCEEDS_SHARE");
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-06-10", Payment("a", "advance", 400000, "2021-06-10")),
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-06-10",
+                 Payment("a", "advance", 400000, "2021-06-10")),
             "OK");
   // Tranches come in order; "balance" is not an amorçage tranche.
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-07-10", Payment("a", "deployment", 1, "2021-07-10")),
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-07-10",
+                 Payment("a", "deployment", 1, "2021-07-10")),
             "INVALID_TRANSITION");
-  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-07-10", Payment("a", "balance", 1, "2021-07-10")),
-            "INVALID_TRANSITION");
+  EXPECT_EQ(
+      Code("payer-bzh", "payment.issued", "2021-07-10", Payment("a", "balance", 1, "2021-07-10")),
+      "INVALID_TRANSITION");
   // 001: tranches 2 and 3 are paid on their invoice.
   Must("porteur", "invoice.received", "2021-09-01",
-       {{"project", "a"}, {"tranche", "parametrisation"}, {"amountCents", 400000},
-        {"receivedAt", "2021-09-01"}, {"reference", "F-1"}});
+       {{"project", "a"},
+        {"tranche", "parametrisation"},
+        {"amountCents", 400000},
+        {"receivedAt", "2021-09-01"},
+        {"reference", "F-1"}});
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-09-10",
                  Payment("a", "parametrisation", 400000, "2021-09-10")),
             "OK");
@@ -433,8 +497,11 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
     Must("ars-bzh", "indicator.measured", "2021-11-30", m);
   }
   Must("porteur", "invoice.received", "2021-12-01",
-       {{"project", "a"}, {"tranche", "deployment"}, {"amountCents", 200000},
-        {"receivedAt", "2021-12-01"}, {"reference", "F-2"}});
+       {{"project", "a"},
+        {"tranche", "deployment"},
+        {"amountCents", 200000},
+        {"receivedAt", "2021-12-01"},
+        {"reference", "F-2"}});
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-12-10",
                  Payment("a", "deployment", 200000, "2021-12-10")),
             "OK");
@@ -447,14 +514,17 @@ class BalanceTest : public ProjectionsTest {
   void SetUp() override {
     ProjectionsTest::SetUp();
     funded_ = SubmitSelectSign(Submission("p", {Et(1), Et(2)}), 2 * kAcquisition2024);
-    Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", kAcquisition2024, "2024-06-10"));
+    Must("payer-bzh", "payment.issued", "2024-06-10",
+         Payment("p", "advance", kAcquisition2024, "2024-06-10"));
   }
   Funded funded_{};
 };
 
 TEST_F(BalanceTest, NoExpenseProof) {
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), "2025-07-01", "2025-09-30"));
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), "2025-07-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(1), "2025-07-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(2), "2025-07-01", "2025-09-30"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-15",
                  Payment("p", "balance", kAcquisition2024, "2025-10-15")),
             "NO_EXPENSE_PROOF");
@@ -472,7 +542,8 @@ TEST_F(BalanceTest, NoExpenseProof) {
 
 TEST_F(BalanceTest, TargetsNotMetWhenOneEstablishmentMissesByOneFile) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), "2025-07-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(1), "2025-07-01", "2025-09-30"));
   // 89 active files for 100 persons: 89 % < 90 %, one file short.
   uint64_t miss = Must("porteur", "indicator.measured", "2025-10-01",
                        Measurement(Et(2), "2025-07-01", "2025-09-30", 100, 89));
@@ -497,18 +568,23 @@ TEST_F(BalanceTest, TargetsNotMetWhenOneEstablishmentMissesByOneFile) {
 TEST_F(BalanceTest, TargetsNeedOneCommonPeriod) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
   // Et(1) met them over Q2, Et(2) over Q3: no common 3-month period.
-  Must("porteur", "indicator.measured", "2025-07-01", Measurement(Et(1), "2025-04-01", "2025-06-30"));
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), "2025-07-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-07-01",
+       Measurement(Et(1), "2025-04-01", "2025-06-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(2), "2025-07-01", "2025-09-30"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-15",
                  Payment("p", "balance", kAcquisition2024, "2025-10-15")),
             "TARGETS_NOT_MET");
   // Three monthly measurements of Et(1) covering Q3 complete it.
-  Must("porteur", "indicator.measured", "2025-08-01", Measurement(Et(1), "2025-07-01", "2025-07-31"));
-  Must("porteur", "indicator.measured", "2025-09-01", Measurement(Et(1), "2025-08-01", "2025-08-31"));
+  Must("porteur", "indicator.measured", "2025-08-01",
+       Measurement(Et(1), "2025-07-01", "2025-07-31"));
+  Must("porteur", "indicator.measured", "2025-09-01",
+       Measurement(Et(1), "2025-08-01", "2025-08-31"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-15",
                  Payment("p", "balance", kAcquisition2024, "2025-10-15")),
             "TARGETS_NOT_MET");
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), "2025-09-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(1), "2025-09-01", "2025-09-30"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-15",
                  Payment("p", "balance", kAcquisition2024, "2025-10-15")),
             "OK");
@@ -518,9 +594,9 @@ TEST_F(BalanceTest, TargetsNeedOneCommonPeriod) {
 // Nov (not 31 Aug - 30 Nov, which monthly measurements never cover).
 TEST_F(BalanceTest, PeriodEndingOnAThirtiethIsThreeWholeMonths) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
-  for (const auto& [start, end] : {std::pair{"2025-09-01", "2025-09-30"},
-                                   std::pair{"2025-10-01", "2025-10-31"},
-                                   std::pair{"2025-11-01", "2025-11-30"}}) {
+  for (const auto& [start, end] :
+       {std::pair{"2025-09-01", "2025-09-30"}, std::pair{"2025-10-01", "2025-10-31"},
+        std::pair{"2025-11-01", "2025-11-30"}}) {
     Must("porteur", "indicator.measured", "2025-12-01", Measurement(Et(1), start, end));
     Must("porteur", "indicator.measured", "2025-12-01", Measurement(Et(2), start, end));
   }
@@ -532,9 +608,9 @@ TEST_F(BalanceTest, PeriodEndingOnAThirtiethIsThreeWholeMonths) {
 // February's end (non-leap): 1 Dec - 28 Feb.
 TEST_F(BalanceTest, PeriodEndingOnFebruaryTwentyEighth) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
-  for (const auto& [start, end] : {std::pair{"2025-12-01", "2025-12-31"},
-                                   std::pair{"2026-01-01", "2026-01-31"},
-                                   std::pair{"2026-02-01", "2026-02-28"}}) {
+  for (const auto& [start, end] :
+       {std::pair{"2025-12-01", "2025-12-31"}, std::pair{"2026-01-01", "2026-01-31"},
+        std::pair{"2026-02-01", "2026-02-28"}}) {
     Must("porteur", "indicator.measured", "2026-03-01", Measurement(Et(1), start, end));
     Must("porteur", "indicator.measured", "2026-03-01", Measurement(Et(2), start, end));
   }
@@ -545,8 +621,10 @@ TEST_F(BalanceTest, PeriodEndingOnFebruaryTwentyEighth) {
 
 TEST_F(BalanceTest, PaymentExceedsGrant) {
   Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0));
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), "2025-07-01", "2025-09-30"));
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), "2025-07-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(1), "2025-07-01", "2025-09-30"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(2), "2025-07-01", "2025-09-30"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-15",
                  Payment("p", "balance", kAcquisition2024 + 1, "2025-10-15")),
             "PAYMENT_EXCEEDS_GRANT");
@@ -563,10 +641,13 @@ TEST_F(GuardTest, EquipmentExceedsExpense) {
   const int64_t total = kAcquisition2024 + 1000000;
   SubmitSelectSign(sub, total);
   EXPECT_EQ(State("p")["entitlementCents"], total);
-  Must("payer-bzh", "payment.issued", "2024-06-10", Payment("p", "advance", total / 2, "2024-06-10"));
+  Must("payer-bzh", "payment.issued", "2024-06-10",
+       Payment("p", "advance", total / 2, "2024-06-10"));
   // Only 9 000 € of equipment really spent: 1 000 € less may be paid.
-  uint64_t proof = Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 3000000, 900000));
-  Must("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), "2025-07-01", "2025-09-30"));
+  uint64_t proof =
+      Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", 3000000, 900000));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(Et(1), "2025-07-01", "2025-09-30"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-15",
                  Payment("p", "balance", total - total / 2, "2025-10-15")),
             "EQUIPMENT_EXCEEDS_EXPENSE");
@@ -581,8 +662,9 @@ TEST_F(GuardTest, EquipmentExceedsExpense) {
 TEST_F(GuardTest, ExtensionNotFundedWithoutConvention) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1)}));
   Must("ars-bzh", "project.selected", "2024-04-15", Selected("p"));
-  EXPECT_EQ(Code("ars-bzh", "grappe.extended", "2024-05-01", Extension("p", {Et(2)}, true, "2024-05-01")),
-            "EXTENSION_NOT_FUNDED");
+  EXPECT_EQ(
+      Code("ars-bzh", "grappe.extended", "2024-05-01", Extension("p", {Et(2)}, true, "2024-05-01")),
+      "EXTENSION_NOT_FUNDED");
 }
 
 TEST_F(GuardTest, ExtensionNeedsAgreementTakesNextRanksAndKeepsSolution) {
@@ -592,7 +674,9 @@ TEST_F(GuardTest, ExtensionNeedsAgreementTakesNextRanksAndKeepsSolution) {
   EXPECT_EQ(Code("ars-bzh", "grappe.extended", "2024-09-01", Extension("p", {Et(2)}, true)),
             "DUPLICATE_FINESS");
   Must("national", "sons.ordered", "2023-06-01",
-       {{"finess", Et(4)}, {"solution", Solution("Ancien", "Editeur S")}, {"orderedAt", "2023-06-01"}});
+       {{"finess", Et(4)},
+        {"solution", Solution("Ancien", "Editeur S")},
+        {"orderedAt", "2023-06-01"}});
   json upgrade = Extension("p", {Et(4)}, true);
   upgrade["establishments"][0]["situation"] = "upgrade";
   EXPECT_EQ(Code("ars-bzh", "grappe.extended", "2024-09-01", upgrade), "SOLUTION_MISMATCH");
@@ -613,7 +697,9 @@ TEST_F(GuardTest, CalendarAtRiskWarningAfterHalfTheDuration) {
   // Convention 2024-06-01 for 18 months: half = 2025-03-01.
   // A referencing fact for Solution(), else REFERENCING_UNKNOWN joins the warnings.
   Must("national", "solution.referenced", "2024-01-05",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2024-01-05"}});
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   Must("ars-bzh", "grappe.extended", "2025-03-01", Extension("p", {Et(2)}, true, "2025-03-01"));

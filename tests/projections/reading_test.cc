@@ -15,17 +15,26 @@ json Selected(const std::string& project, const std::string& at = "2024-04-15") 
 }
 json Convention(const std::string& project, const std::vector<std::string>& ests, int64_t cents,
                 const std::string& signed_at = "2024-06-01", int duration = 18) {
-  return {{"project", project}, {"signedAt", signed_at}, {"amountCents", cents},
-          {"establishments", ests}, {"durationMonths", duration}};
+  return {{"project", project},
+          {"signedAt", signed_at},
+          {"amountCents", cents},
+          {"establishments", ests},
+          {"durationMonths", duration}};
 }
 json Payment(const std::string& project, const std::string& tranche, int64_t cents,
              const std::string& paid_at) {
-  return {{"project", project}, {"tranche", tranche}, {"amountCents", cents},
-          {"paidAt", paid_at}, {"reference", "PAY-" + tranche + "-" + paid_at}};
+  return {{"project", project},
+          {"tranche", tranche},
+          {"amountCents", cents},
+          {"paidAt", paid_at},
+          {"reference", "PAY-" + tranche + "-" + paid_at}};
 }
 json Expenses(const std::string& project, const std::string& at) {
-  return {{"project", project}, {"totalCents", 50000000}, {"equipmentCents", 0},
-          {"certifiedBy", "public-accountant"}, {"certifiedAt", at}};
+  return {{"project", project},
+          {"totalCents", 50000000},
+          {"equipmentCents", 0},
+          {"certifiedBy", "public-accountant"},
+          {"certifiedAt", at}};
 }
 // A measurement meeting every target (active files = persons), or missing the active
 // files rate by one file when `meets` is false.
@@ -43,9 +52,10 @@ std::vector<std::string> Ets(int first, int count) {
 
 TEST_F(ReadingTest, Grappe2025BelowFifteenIsAWarningNotARefusal) {
   // 000 §4.2 D « idéalement », 002 compléments « au cas par cas » (DOMAIN.md §2).
-  EXPECT_EQ(Code("porteur", "project.submitted", "2025-03-10",
-                 Submission("small", Ets(1, 14), "generalisation-2025", "acquisition", "2025-03-10")),
-            "OK");
+  EXPECT_EQ(
+      Code("porteur", "project.submitted", "2025-03-10",
+           Submission("small", Ets(1, 14), "generalisation-2025", "acquisition", "2025-03-10")),
+      "OK");
   EXPECT_THAT(WarningCodes("small"), Contains("GRAPPE_TOO_SMALL"));
   Must("porteur", "project.submitted", "2025-03-10",
        Submission("fifteen", Ets(101, 15), "generalisation-2025", "acquisition", "2025-03-10"));
@@ -56,8 +66,9 @@ TEST_F(ReadingTest, Grappe2025BelowFifteenIsAWarningNotARefusal) {
 
 TEST_F(ReadingTest, SonsOrderRefusesAcquisitionOfTheSameSoftwareButNotItsUpgrade) {
   // 000 §3.2: « ne peut pas être cumulée avec un financement à l'équipement logiciel ».
-  const uint64_t sons = Must("national", "sons.ordered", "2023-01-10",
-                             {{"finess", Et(1)}, {"solution", Solution()}, {"orderedAt", "2023-01-10"}});
+  const uint64_t sons =
+      Must("national", "sons.ordered", "2023-01-10",
+           {{"finess", Et(1)}, {"solution", Solution()}, {"orderedAt", "2023-01-10"}});
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("acq", {Et(1)})),
             "NONCUMUL_SONS_ACQUISITION");
   EXPECT_THAT(last_status_.conflicts(), Contains(sons));
@@ -76,7 +87,8 @@ TEST_F(ReadingTest, ConventionKeeping49Of52AcquisitionsGrants49FullRates) {
   const int64_t full = 49 * kAcquisition2024;        // 102 900 000 cents
   EXPECT_EQ(Code("ars-bzh", "convention.signed", "2024-06-01", Convention("big", kept, full + 1)),
             "AMOUNT_EXCEEDS_ENTITLEMENT");
-  EXPECT_EQ(Code("ars-bzh", "convention.signed", "2024-06-01", Convention("big", kept, full)), "OK");
+  EXPECT_EQ(Code("ars-bzh", "convention.signed", "2024-06-01", Convention("big", kept, full)),
+            "OK");
   json state = State("big");
   EXPECT_EQ(state["entitlementCents"], full);
   EXPECT_EQ(state["establishments"][51]["rank"], 49);  // Et(52) is now the 49th
@@ -95,14 +107,18 @@ TEST_F(ReadingTest, ConventionKeeping49Of52AcquisitionsGrants49FullRates) {
 TEST_F(ReadingTest, AmorcageIsNotCheckedAgainstSegurReferencing) {
   // Referenced only after the submissions: 2024 refused, amorçage 2021 not checked (001).
   Must("national", "solution.referenced", "2024-12-01",
-       {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+       {{"solution", Solution()},
+        {"corridor", "medico-social"},
+        {"status", "referenced"},
         {"referencedAt", "2024-12-01"}});
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("g", {Et(1)})),
             "SOLUTION_NOT_REFERENCED");
   json amorcage = Submission("a", {Et(2)}, "amorcage-2021", "acquisition", "2021-03-01");
   // Required in amorçage (001 §3, issue 13 item 7).
-  amorcage["usageCommitments"] = {{"activeFilesRate", 80}, {"planRate", 70},
-                                  {"agendaRate", 60},      {"mssanteMessages", 100},
+  amorcage["usageCommitments"] = {{"activeFilesRate", 80},
+                                  {"planRate", 70},
+                                  {"agendaRate", 60},
+                                  {"mssanteMessages", 100},
                                   {"dmpDocuments", 50}};
   EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", amorcage), "OK");
 }
@@ -124,9 +140,12 @@ json SmallOgs(const std::string& project, int ogs) {
 TEST_F(ReadingTest, AmoaNeedsAtLeastTwoSmallOgs) {
   Must("porteur", "project.submitted", "2024-03-10", SmallOgs("one", 1));
   EXPECT_EQ(State("one")["entitlementCents"], 2 * kAcquisition2024);
-  Must("porteur", "project.submitted", "2024-03-10",
-       [] { json s = SmallOgs("two", 2); s["establishments"][0]["finess"] = Et(3);
-            s["establishments"][1]["finess"] = Et(4); return s; }());
+  Must("porteur", "project.submitted", "2024-03-10", [] {
+    json s = SmallOgs("two", 2);
+    s["establishments"][0]["finess"] = Et(3);
+    s["establishments"][1]["finess"] = Et(4);
+    return s;
+  }());
   EXPECT_EQ(State("two")["entitlementCents"], 2 * kAcquisition2024 + 10000000);
 }
 
@@ -155,8 +174,10 @@ TEST_F(Balance2023Test, TheMonthElapsedIsTheCommonPeriod) {
   // 000 §5: « sur le mois écoulé mesuré à chaque fin de mois (avec une période de 3 mois
   // pour la première mesure) ». October and November miss, December meets for both.
   for (const std::string& finess : {Et(1), Et(2)}) {
-    Must("porteur", "indicator.measured", "2023-11-01", Measure(finess, "2023-08-01", "2023-10-31", false));
-    Must("porteur", "indicator.measured", "2023-12-01", Measure(finess, "2023-11-01", "2023-11-30", false));
+    Must("porteur", "indicator.measured", "2023-11-01",
+         Measure(finess, "2023-08-01", "2023-10-31", false));
+    Must("porteur", "indicator.measured", "2023-12-01",
+         Measure(finess, "2023-11-01", "2023-11-30", false));
   }
   Must("porteur", "indicator.measured", "2024-01-01", Measure(Et(1), "2023-12-01", "2023-12-31"));
   // Et(2) meets in December only on a measurement that is not one month: refused.
@@ -169,7 +190,8 @@ TEST_F(Balance2023Test, TheMonthElapsedIsTheCommonPeriod) {
 TEST_F(Balance2023Test, OnlyTheFirstMeasureMayCoverThreeMonths) {
   // Et(1): its first measure covers three months and meets; Et(2): a later quarter.
   Must("porteur", "indicator.measured", "2024-01-01", Measure(Et(1), "2023-10-01", "2023-12-31"));
-  Must("porteur", "indicator.measured", "2023-10-01", Measure(Et(2), "2023-09-01", "2023-09-30", false));
+  Must("porteur", "indicator.measured", "2023-10-01",
+       Measure(Et(2), "2023-09-01", "2023-09-30", false));
   Must("porteur", "indicator.measured", "2024-01-01", Measure(Et(2), "2023-10-01", "2023-12-31"));
   EXPECT_EQ(Balance("2024-01-10"), "TARGETS_NOT_MET");
   Must("porteur", "indicator.measured", "2024-01-02", Measure(Et(2), "2023-12-01", "2023-12-31"));
@@ -202,12 +224,13 @@ TEST_F(Balance2025Test, AMidMonthQuarterNeverMakesTheCommonPeriod) {
 }
 
 TEST_F(Balance2025Test, ALaterQuarterDoesNotCountOnlyMonthlyMeasures) {
-  Must("porteur", "indicator.measured", "2025-07-01", Measure(Et(1), "2025-06-01", "2025-06-30", false));
+  Must("porteur", "indicator.measured", "2025-07-01",
+       Measure(Et(1), "2025-06-01", "2025-06-30", false));
   Must("porteur", "indicator.measured", "2025-10-01", Measure(Et(1), "2025-07-01", "2025-09-30"));
   EXPECT_EQ(Balance("2025-10-05"), "TARGETS_NOT_MET");
-  for (const auto& [start, end] : {std::pair{"2025-07-01", "2025-07-31"},
-                                   std::pair{"2025-08-01", "2025-08-31"},
-                                   std::pair{"2025-09-01", "2025-09-30"}}) {
+  for (const auto& [start, end] :
+       {std::pair{"2025-07-01", "2025-07-31"}, std::pair{"2025-08-01", "2025-08-31"},
+        std::pair{"2025-09-01", "2025-09-30"}}) {
     Must("porteur", "indicator.measured", "2025-10-02", Measure(Et(1), start, end));
   }
   EXPECT_EQ(Balance("2025-10-05"), "OK");
@@ -275,19 +298,25 @@ TEST_F(ReadingTest, NoExtensionAfterTheBalance) {
   }
   Must("payer-bzh", "payment.issued", "2025-10-10",
        Payment("p", "balance", 2 * kAcquisition2024 - 1050000, "2025-10-10"));
-  EXPECT_EQ(Code("ars-bzh", "grappe.extended", "2025-11-01", Extension("p", {Et(3)}, true, "2025-11-01")),
-            "INVALID_TRANSITION");
+  EXPECT_EQ(
+      Code("ars-bzh", "grappe.extended", "2025-11-01", Extension("p", {Et(3)}, true, "2025-11-01")),
+      "INVALID_TRANSITION");
 }
 
 // ---- 14. The paying region of a complement ----
 
 json IdfExtension(const std::string& project, const std::string& paying) {
-  return {{"project", project}, {"extendedAt", "2024-09-01"}, {"porteurAgreement", true},
+  return {{"project", project},
+          {"extendedAt", "2024-09-01"},
+          {"porteurAgreement", true},
           {"payingRegion", paying},
-          {"organisations", json::array({{{"finessEj", Ej(1)}, {"name", "OG 1"},
-                                          {"essmsTotal", 20}, {"region", "53"}}})},
-          {"establishments", json::array({{{"finess", EtIdf(1)}, {"finessEj", Ej(1)},
-                                           {"name", "IdF"}, {"region", "11"},
+          {"organisations",
+           json::array(
+               {{{"finessEj", Ej(1)}, {"name", "OG 1"}, {"essmsTotal", 20}, {"region", "53"}}})},
+          {"establishments", json::array({{{"finess", EtIdf(1)},
+                                           {"finessEj", Ej(1)},
+                                           {"name", "IdF"},
+                                           {"region", "11"},
                                            {"situation", "acquisition"}}})}};
 }
 
@@ -302,11 +331,13 @@ TEST_F(ReadingTest, PayingRegionIsTheAddedEssmsRegionAndPaysOnlyTheComplement) {
   EXPECT_EQ(Code("ars-idf", "convention.signed", "2024-09-05", amended), "PERMISSION_DENIED");
   Must("ars-bzh", "convention.signed", "2024-09-05", amended);
   // Île-de-France pays at most the complement's own entitlement (21 000 €).
-  json pay = {{"project", "p"}, {"tranche", "advance"}, {"amountCents", kAcquisition2024 / 2 + 1},
-              {"paidAt", "2024-09-10"}, {"reference", "IDF-1"}, {"payingRegion", "11"}};
+  json pay = {
+      {"project", "p"},         {"tranche", "advance"}, {"amountCents", kAcquisition2024 / 2 + 1},
+      {"paidAt", "2024-09-10"}, {"reference", "IDF-1"}, {"payingRegion", "11"}};
   json ok = pay;
   ok["amountCents"] = kAcquisition2024 / 2;
-  Must("payer-bzh", "payment.issued", "2024-09-10", Payment("p", "advance", kAcquisition2024 / 2, "2024-09-10"));
+  Must("payer-bzh", "payment.issued", "2024-09-10",
+       Payment("p", "advance", kAcquisition2024 / 2, "2024-09-10"));
   EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10", ok), "OK");
   ok["reference"] = "IDF-2";
   ok["amountCents"] = kAcquisition2024 / 2;
@@ -360,12 +391,14 @@ TEST_F(ReadingTest, NationalGuichetProjectIsSelectedByNational) {
   std::vector<std::string> ests = Ets(1, 25);
   for (int i = 1; i <= 25; ++i) ests.push_back(EtIdf(i));
   Must("porteur", "project.submitted", "2024-03-10", Submission("nat", ests));
-  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("nat")), "PERMISSION_DENIED");
+  EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("nat")),
+            "PERMISSION_DENIED");
   EXPECT_EQ(Code("national", "project.selected", "2024-04-15", Selected("nat")), "OK");
   std::vector<std::string> fewer = Ets(100, 24);
   for (int i = 100; i < 125; ++i) fewer.push_back(EtIdf(i));
   Must("porteur", "project.submitted", "2024-03-10", Submission("reg", fewer));
-  EXPECT_EQ(Code("national", "project.selected", "2024-04-15", Selected("reg")), "PERMISSION_DENIED");
+  EXPECT_EQ(Code("national", "project.selected", "2024-04-15", Selected("reg")),
+            "PERMISSION_DENIED");
   EXPECT_EQ(Code("ars-bzh", "project.selected", "2024-04-15", Selected("reg")), "OK");
 }
 

@@ -146,8 +146,8 @@ TEST_F(ReportTest, RenumberingChainFollowedToTheEnd) {
 TEST_F(ReportTest, MergerTwoEstablishmentsBeforeItsDateOneFromItsDate) {
   uint64_t a = Measure(Et(1), "2024-06-30", 40);
   uint64_t b = Measure(Et(2), "2024-06-30", 60);
-  uint64_t merger = Must("ars-bzh", "finess.changed", "2024-06-20",
-                         Change(Et(1), Et(2), "merger", "2024-08-01"));
+  uint64_t merger =
+      Must("ars-bzh", "finess.changed", "2024-06-20", Change(Et(1), Et(2), "merger", "2024-08-01"));
   // Before the merger takes effect: two ESSMS.
   ActiveDuiReport july = Report("2024-07-31");
   EXPECT_THAT(Evidence(july), ElementsAre(Ev(Et(1), a, 40), Ev(Et(2), b, 60)));
@@ -180,17 +180,17 @@ TEST_F(ReportTest, GroupsByRegionDepartmentProjectCampaign) {
   SubmitSelectSign(Submission("bzh-1", {Et(1), Et(2)}), 2 * kAcquisition2024);
   Measure(Et(1), "2024-12-31", 100);
   Measure(Et(2), "2024-12-31", 200);
-  Measure(Et(3), "2024-12-31", 30);          // Bretagne, in no project
-  Measure(EtIdf(1), "2024-12-31", 1000);     // Île-de-France, in no project
+  Measure(Et(3), "2024-12-31", 30);       // Bretagne, in no project
+  Measure(EtIdf(1), "2024-12-31", 1000);  // Île-de-France, in no project
   std::string corsica = MakeFiness("2A000001");
-  std::string reunion = MakeFiness("97040001")  /* 9704: La Réunion */;
+  std::string reunion = MakeFiness("97040001") /* 9704: La Réunion */;
   Measure(corsica, "2024-12-31", 5);
   Measure(reunion, "2024-12-31", 7);
 
   ActiveDuiReport by_region = Report("2024-12-31", ReportBy::kRegion);
   EXPECT_EQ(by_region.total, 1342);
-  EXPECT_THAT(by_region.by, UnorderedElementsAre(Pair("53", 330), Pair("11", 1000),
-                                                 Pair("94", 5), Pair("04", 7)));
+  EXPECT_THAT(by_region.by, UnorderedElementsAre(Pair("53", 330), Pair("11", 1000), Pair("94", 5),
+                                                 Pair("04", 7)));
   int64_t sum = 0, count = 0;
   for (const auto& g : by_region.groups) {
     sum += g.total;
@@ -203,9 +203,9 @@ TEST_F(ReportTest, GroupsByRegionDepartmentProjectCampaign) {
   EXPECT_EQ(sum, by_region.total);
   EXPECT_EQ(count, by_region.establishments);
 
-  EXPECT_THAT(Report("2024-12-31", ReportBy::kDepartment).by,
-              UnorderedElementsAre(Pair("35", 330), Pair("75", 1000), Pair("2A", 5),
-                                   Pair("974", 7)));
+  EXPECT_THAT(
+      Report("2024-12-31", ReportBy::kDepartment).by,
+      UnorderedElementsAre(Pair("35", 330), Pair("75", 1000), Pair("2A", 5), Pair("974", 7)));
   EXPECT_THAT(Report("2024-12-31", ReportBy::kProject).by,
               UnorderedElementsAre(Pair("bzh-1", 300), Pair("none", 1042)));
   EXPECT_THAT(Report("2024-12-31", ReportBy::kCampaign).by,
@@ -218,7 +218,8 @@ TEST_F(ReportTest, ProjectFollowsTheLineageAndSkipsRejectedProjects) {
   Must("ars-bzh", "project.rejected", "2024-04-15",
        {{"project", "refused"}, {"reason", "incomplete"}});
   SubmitSelectSign(Submission("funded", {Et(1)}), kAcquisition2024);
-  Must("ars-bzh", "finess.changed", "2024-07-01", Change(Et(1), Et(50), "renumbering", "2024-07-01"));
+  Must("ars-bzh", "finess.changed", "2024-07-01",
+       Change(Et(1), Et(50), "renumbering", "2024-07-01"));
   Measure(Et(50), "2024-12-31", 42);
   // An establishment listed only by a rejected project counts under "none".
   Must("porteur", "project.submitted", "2024-03-10", Submission("lone-refusal", {Et(7)}));
@@ -240,15 +241,15 @@ TEST_F(ReportTest, ProjectFollowsTheLineageAndSkipsRejectedProjects) {
 
 TEST_F(ReportTest, TrajectoryMonthEndsUpToTheDate) {
   Measure(Et(1), "2024-09-30", 80);
-  Measure(Et(2), "2024-10-15", 20);   // mid-month period end
+  Measure(Et(2), "2024-10-15", 20);  // mid-month period end
   Measure(Et(1), "2024-11-30", 100);
   Measure(Et(2), "2024-12-31", 30);
   Measure(Et(1), "2025-02-28", 500);  // after the date
   auto points = ActiveDuiTrajectory(projector_->state(), D("2024-12-20"));
   std::vector<std::string> got;
   for (const auto& p : points) got.push_back(p.at.ToString() + "=" + std::to_string(p.total));
-  EXPECT_THAT(got, ElementsAre("2024-09-30=80", "2024-10-31=100", "2024-11-30=120",
-                               "2024-12-20=120"));
+  EXPECT_THAT(got,
+              ElementsAre("2024-09-30=80", "2024-10-31=100", "2024-11-30=120", "2024-12-20=120"));
   // Each point equals the report at its date.
   for (const auto& p : points) {
     EXPECT_EQ(p.total, Report(p.at.ToString()).total) << p.at.ToString();
@@ -260,7 +261,8 @@ TEST_F(ReportTest, TrajectoryFollowsLineageLikeTheReport) {
   Measure(Et(2), "2024-05-31", 60);
   Measure(Et(3), "2024-05-31", 1);
   Must("ars-bzh", "finess.changed", "2024-06-20", Change(Et(1), Et(2), "merger", "2024-07-15"));
-  Must("ars-bzh", "finess.changed", "2024-06-20", Change(Et(3), Et(30), "renumbering", "2024-06-20"));
+  Must("ars-bzh", "finess.changed", "2024-06-20",
+       Change(Et(3), Et(30), "renumbering", "2024-06-20"));
   Measure(Et(2), "2024-08-31", 110);
   Measure(Et(30), "2024-09-30", 3);
   uint64_t voided = Measure(Et(30), "2024-10-31", 999);

@@ -19,14 +19,16 @@ TEST_F(ScenarioTest, RenumberedEstablishmentTriesToBeFundedTwice) {
   uint64_t change = Must("ars-bzh", "finess.changed", "2024-07-01",
                          Change(Et(1), Et(50), "renumbering", "2024-07-01"));
   // The old number no longer counts on its own.
-  EXPECT_EQ(Code("porteur", "project.submitted", "2024-08-01",
-                 Submission("old-number", {Et(1)}, "generalisation-2024", "acquisition", "2024-08-01")),
-            "FINESS_INVALID");
+  EXPECT_EQ(
+      Code("porteur", "project.submitted", "2024-08-01",
+           Submission("old-number", {Et(1)}, "generalisation-2024", "acquisition", "2024-08-01")),
+      "FINESS_INVALID");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(change));
   // The new number carries the old one's funding.
-  EXPECT_EQ(Code("porteur", "project.submitted", "2024-08-01",
-                 Submission("new-number", {Et(50)}, "generalisation-2024", "acquisition", "2024-08-01")),
-            "NONCUMUL_SAME_SOFTWARE");
+  EXPECT_EQ(
+      Code("porteur", "project.submitted", "2024-08-01",
+           Submission("new-number", {Et(50)}, "generalisation-2024", "acquisition", "2024-08-01")),
+      "NONCUMUL_SAME_SOFTWARE");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(first.submitted, first.convention, change));
   // The original project's state follows the number.
   json state = State("first");
@@ -49,8 +51,8 @@ TEST_F(ScenarioTest, RenumberedEstablishmentTriesToBeFundedTwice) {
 TEST_F(ScenarioTest, MergerTurnsInheritedFundingIntoAWarning) {
   // 002 Éligibilité: findings that come through a merger are for the ARS's review.
   Funded first = SubmitSelectSign(Submission("first", {Et(1)}), kAcquisition2024);
-  uint64_t merger = Must("ars-bzh", "finess.changed", "2024-07-01",
-                         Change(Et(1), Et(2), "merger", "2024-07-01"));
+  uint64_t merger =
+      Must("ars-bzh", "finess.changed", "2024-07-01", Change(Et(1), Et(2), "merger", "2024-07-01"));
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-08-01",
                  Submission("merged", {Et(2)}, "generalisation-2024", "acquisition", "2024-08-01")),
             "OK");
@@ -60,14 +62,17 @@ TEST_F(ScenarioTest, MergerTurnsInheritedFundingIntoAWarning) {
     if (w["code"] == "INHERITED_FUNDING") inherited = w;
   }
   ASSERT_FALSE(inherited.is_null()) << state.dump();
-  EXPECT_NE(inherited["message"].get<std::string>().find("NONCUMUL_SAME_SOFTWARE"), std::string::npos);
+  EXPECT_NE(inherited["message"].get<std::string>().find("NONCUMUL_SAME_SOFTWARE"),
+            std::string::npos);
   EXPECT_THAT(inherited["seqs"].get<std::vector<uint64_t>>(),
               ElementsAre(first.submitted, first.convention, merger));
   // The merged number's own funding still refuses.
-  uint64_t merged_seq = State("merged").is_null() ? 0 : projector_->state().FindProject("merged")->submitted_seq;
-  EXPECT_EQ(Code("porteur", "project.submitted", "2024-08-03",
-                 Submission("merged-2", {Et(2)}, "generalisation-2024", "acquisition", "2024-08-03")),
-            "NONCUMUL_SAME_SOFTWARE");
+  uint64_t merged_seq =
+      State("merged").is_null() ? 0 : projector_->state().FindProject("merged")->submitted_seq;
+  EXPECT_EQ(
+      Code("porteur", "project.submitted", "2024-08-03",
+           Submission("merged-2", {Et(2)}, "generalisation-2024", "acquisition", "2024-08-03")),
+      "NONCUMUL_SAME_SOFTWARE");
   EXPECT_THAT(last_status_.conflicts(), ElementsAre(merged_seq));
 }
 
@@ -75,15 +80,22 @@ TEST_F(ScenarioTest, MeasurementsFollowRenumberingForTargets) {
   Funded f = SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   (void)f;
   Must("payer-bzh", "payment.issued", "2024-06-10",
-       {{"project", "p"}, {"tranche", "advance"}, {"amountCents", kAcquisition2024 / 2},
-        {"paidAt", "2024-06-10"}, {"reference", "A1"}});
+       {{"project", "p"},
+        {"tranche", "advance"},
+        {"amountCents", kAcquisition2024 / 2},
+        {"paidAt", "2024-06-10"},
+        {"reference", "A1"}});
   Must("porteur", "expenses.certified", "2025-09-01",
-       {{"project", "p"}, {"totalCents", 3000000}, {"equipmentCents", 0},
-        {"certifiedBy", "statutory-auditor"}, {"certifiedAt", "2025-09-01"}});
+       {{"project", "p"},
+        {"totalCents", 3000000},
+        {"equipmentCents", 0},
+        {"certifiedBy", "statutory-auditor"},
+        {"certifiedAt", "2025-09-01"}});
   // Two months measured under the old number, one under the new.
   uint64_t m1 = Must("porteur", "indicator.measured", "2025-08-01",
                      Measurement(Et(1), "2025-06-01", "2025-07-31"));
-  Must("ars-bzh", "finess.changed", "2025-08-01", Change(Et(1), Et(50), "renumbering", "2025-08-01"));
+  Must("ars-bzh", "finess.changed", "2025-08-01",
+       Change(Et(1), Et(50), "renumbering", "2025-08-01"));
   uint64_t m2 = Must("porteur", "indicator.measured", "2025-09-01",
                      Measurement(Et(50), "2025-08-01", "2025-08-31"));
   auto report = CheckProject(projector_->state(), "p", *domain::Date::Parse("2025-09-15"));
@@ -103,13 +115,18 @@ TEST_F(ScenarioTest, MeasurementsFollowRenumberingForTargets) {
 }
 
 TEST_F(ScenarioTest, IndicatorSeriesFollowsLineageAndHonoursVoids) {
-  uint64_t a = Must("porteur", "indicator.measured", "2024-02-01", Measurement(Et(1), "2024-01-01", "2024-01-31"));
-  uint64_t b = Must("porteur", "indicator.measured", "2024-03-01", Measurement(Et(1), "2024-02-01", "2024-02-29"));
-  Must("ars-bzh", "finess.changed", "2024-03-01", Change(Et(1), Et(50), "renumbering", "2024-03-01"));
-  uint64_t c = Must("porteur", "indicator.measured", "2024-04-01", Measurement(Et(50), "2024-03-01", "2024-03-31"));
+  uint64_t a = Must("porteur", "indicator.measured", "2024-02-01",
+                    Measurement(Et(1), "2024-01-01", "2024-01-31"));
+  uint64_t b = Must("porteur", "indicator.measured", "2024-03-01",
+                    Measurement(Et(1), "2024-02-01", "2024-02-29"));
+  Must("ars-bzh", "finess.changed", "2024-03-01",
+       Change(Et(1), Et(50), "renumbering", "2024-03-01"));
+  uint64_t c = Must("porteur", "indicator.measured", "2024-04-01",
+                    Measurement(Et(50), "2024-03-01", "2024-03-31"));
   Must("ars-bzh", "event.voided", "2024-04-02", {{"seq", b}, {"reason", "wrong month"}});
   std::vector<uint64_t> seqs;
-  for (const auto* m : IndicatorSeries(projector_->state(), *domain::Finess::Parse(Et(1)))) seqs.push_back(m->seq);
+  for (const auto* m : IndicatorSeries(projector_->state(), *domain::Finess::Parse(Et(1))))
+    seqs.push_back(m->seq);
   EXPECT_THAT(seqs, ElementsAre(a, c));
 }
 
@@ -120,10 +137,11 @@ TEST_F(ScenarioTest, KeyRevokedEarlierInTheBatchIsUnauthorized) {
   EventAppender appender(*ledger_, *keys_.at("admin"));
   projector_->Install(appender);
   std::string id;
-  auto revoked =
-      appender.Add(Line("key.revoked", "2024-05-01", {{"name", "admin"}, {"reason", "rotation"}}), &id);
+  auto revoked = appender.Add(
+      Line("key.revoked", "2024-05-01", {{"name", "admin"}, {"reason", "rotation"}}), &id);
   ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
-  auto voided = appender.Add(Line("event.voided", "2024-05-02", {{"seq", 0}, {"reason", "x"}}), &id);
+  auto voided =
+      appender.Add(Line("event.voided", "2024-05-02", {{"seq", 0}, {"reason", "x"}}), &id);
   ASSERT_FALSE(voided.ok());
   EXPECT_EQ(voided.status().code(), StatusCode::kPermissionDenied) << voided.status().ToString();
 }
@@ -134,7 +152,8 @@ TEST_F(ScenarioTest, VoidOfARecordStagedInTheSameBatch) {
   projector_->Install(appender);
   std::string id;
   auto measured = appender.Add(
-      Line("indicator.measured", "2024-02-01", Measurement(Et(1), "2024-01-01", "2024-01-31")), &id);
+      Line("indicator.measured", "2024-02-01", Measurement(Et(1), "2024-01-01", "2024-01-31")),
+      &id);
   ASSERT_TRUE(measured.ok()) << measured.status().ToString();
   auto voided = appender.Add(
       Line("event.voided", "2024-02-02", {{"seq", measured->seq}, {"reason", "typo"}}), &id);
@@ -147,14 +166,21 @@ TEST_F(ScenarioTest, VoidOfARecordStagedInTheSameBatch) {
 // it does not count yet.
 TEST_F(ScenarioTest, CheckUsesTheConventionInForceAtTheDate) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
-  Must("ars-bzh", "project.selected", "2024-04-15", {{"project", "p"}, {"committeeAt", "2024-04-15"}});
+  Must("ars-bzh", "project.selected", "2024-04-15",
+       {{"project", "p"}, {"committeeAt", "2024-04-15"}});
   uint64_t first = Must("ars-bzh", "convention.signed", "2024-06-01",
-                        {{"project", "p"}, {"signedAt", "2024-06-01"}, {"amountCents", 4200000},
-                         {"establishments", {Et(1), Et(2)}}, {"durationMonths", 18}});
+                        {{"project", "p"},
+                         {"signedAt", "2024-06-01"},
+                         {"amountCents", 4200000},
+                         {"establishments", {Et(1), Et(2)}},
+                         {"durationMonths", 18}});
   Must("ars-bzh", "grappe.extended", "2024-09-01", Extension("p", {Et(3)}, true));
   uint64_t amended = Must("ars-bzh", "convention.signed", "2024-09-10",
-                          {{"project", "p"}, {"signedAt", "2024-09-10"}, {"amountCents", 6300000},
-                           {"establishments", {Et(1), Et(2), Et(3)}}, {"durationMonths", 18}});
+                          {{"project", "p"},
+                           {"signedAt", "2024-09-10"},
+                           {"amountCents", 6300000},
+                           {"establishments", {Et(1), Et(2), Et(3)}},
+                           {"durationMonths", 18}});
   auto evidence_at = [&](const char* date) {
     auto report = CheckProject(projector_->state(), "p", *domain::Date::Parse(date));
     EXPECT_TRUE(report.ok());
@@ -168,10 +194,14 @@ TEST_F(ScenarioTest, CheckUsesTheConventionInForceAtTheDate) {
 
 TEST_F(ScenarioTest, CheckReportBeforeAndAfterTheConvention) {
   Must("porteur", "project.submitted", "2024-03-10", Submission("p", {Et(1), Et(2)}));
-  Must("ars-bzh", "project.selected", "2024-04-15", {{"project", "p"}, {"committeeAt", "2024-04-15"}});
+  Must("ars-bzh", "project.selected", "2024-04-15",
+       {{"project", "p"}, {"committeeAt", "2024-04-15"}});
   uint64_t conv = Must("ars-bzh", "convention.signed", "2024-06-01",
-                       {{"project", "p"}, {"signedAt", "2024-06-01"}, {"amountCents", 4200001 - 1},
-                        {"establishments", {Et(1), Et(2)}}, {"durationMonths", 18}});
+                       {{"project", "p"},
+                        {"signedAt", "2024-06-01"},
+                        {"amountCents", 4200001 - 1},
+                        {"establishments", {Et(1), Et(2)}},
+                        {"durationMonths", 18}});
   auto before = CheckProject(projector_->state(), "p", *domain::Date::Parse("2024-05-31"));
   ASSERT_TRUE(before.ok());
   json j = json::parse(ToJson(*before));
@@ -204,8 +234,11 @@ TEST_F(ScenarioTest, CheckReportBeforeAndAfterTheConvention) {
 TEST_F(ScenarioTest, VoidedPaymentIsIgnoredAndVoidsAreChecked) {
   SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
   uint64_t pay = Must("payer-bzh", "payment.issued", "2024-06-10",
-                      {{"project", "p"}, {"tranche", "advance"}, {"amountCents", 1000},
-                       {"paidAt", "2024-06-10"}, {"reference", "A1"}});
+                      {{"project", "p"},
+                       {"tranche", "advance"},
+                       {"amountCents", 1000},
+                       {"paidAt", "2024-06-10"},
+                       {"reference", "A1"}});
   EXPECT_EQ(State("p")["status"], "advance-paid");
   EXPECT_EQ(Code("ars-idf", "event.voided", "2024-06-11", {{"seq", pay}, {"reason", "x"}}),
             "PERMISSION_DENIED");

@@ -29,18 +29,25 @@ class SecondReadingTest : public ProjectionsTest {
   // One measurement meeting every target for each ESSMS (its first: 3 whole months).
   void MeasureAll(const std::vector<std::string>& ests, const std::string& start,
                   const std::string& end) {
-    for (const auto& f : ests) Must("ars-bzh", "indicator.measured", end, Measurement(f, start, end));
+    for (const auto& f : ests)
+      Must("ars-bzh", "indicator.measured", end, Measurement(f, start, end));
   }
   json Pay(const std::string& project, const std::string& tranche, int64_t cents,
            const std::string& paid_at) {
-    return {{"project", project}, {"tranche", tranche}, {"amountCents", cents},
-            {"paidAt", paid_at}, {"reference", "PAY-" + tranche + "-" + paid_at}};
+    return {{"project", project},
+            {"tranche", tranche},
+            {"amountCents", cents},
+            {"paidAt", paid_at},
+            {"reference", "PAY-" + tranche + "-" + paid_at}};
   }
   void AdvanceAndExpenses(const std::string& project, int64_t total, const std::string& at) {
     Must("payer-bzh", "payment.issued", at, Pay(project, "advance", total / 2, at));
     Must("porteur", "expenses.certified", at,
-         {{"project", project}, {"totalCents", total}, {"equipmentCents", 0},
-          {"certifiedBy", "public-accountant"}, {"certifiedAt", at}});
+         {{"project", project},
+          {"totalCents", total},
+          {"equipmentCents", 0},
+          {"certifiedBy", "public-accountant"},
+          {"certifiedAt", at}});
   }
   std::string StatusAsOf(const std::string& project, const std::string& at) {
     auto view = ViewProject(projector_->state(), project, *domain::Date::Parse(at));
@@ -49,8 +56,10 @@ class SecondReadingTest : public ProjectionsTest {
   }
   json Referenced(const std::string& version, const std::string& corridor,
                   const std::string& at = "2024-01-05") {
-    return {{"solution", Solution("Dossier", "Editeur A", version)}, {"corridor", corridor},
-            {"status", "referenced"}, {"referencedAt", at}};
+    return {{"solution", Solution("Dossier", "Editeur A", version)},
+            {"corridor", corridor},
+            {"status", "referenced"},
+            {"referencedAt", at}};
   }
 };
 
@@ -99,15 +108,21 @@ TEST_F(SecondReadingTest, AmendedConvention2025ExtendsTheDeadlineAtAnyTime) {
   json ests = Fifteen(0);
   // The same duration signed again does not move the end (first signedAt + 6 months).
   Must("ars-bzh", "convention.signed", "2025-08-05",
-       {{"project", "amended"}, {"signedAt", "2025-08-05"}, {"amountCents", 15 * kUpgrade2024},
-        {"establishments", ests}, {"durationMonths", 6}});
+       {{"project", "amended"},
+        {"signedAt", "2025-08-05"},
+        {"amountCents", 15 * kUpgrade2024},
+        {"establishments", ests},
+        {"durationMonths", 6}});
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-08-10",
                  Pay("amended", "balance", 15 * kUpgrade2024 / 2, "2025-08-10")),
             "CONVENTION_EXPIRED");
   EXPECT_EQ(StatusAsOf("amended", "2025-08-10"), "lapsed");
   Must("ars-bzh", "convention.signed", "2025-08-06",
-       {{"project", "amended"}, {"signedAt", "2025-08-06"}, {"amountCents", 15 * kUpgrade2024},
-        {"establishments", ests}, {"durationMonths", 7}});
+       {{"project", "amended"},
+        {"signedAt", "2025-08-06"},
+        {"amountCents", 15 * kUpgrade2024},
+        {"establishments", ests},
+        {"durationMonths", 7}});
   EXPECT_EQ(StatusAsOf("amended", "2025-08-10"), "advance-paid");
   EXPECT_THAT(WarningCodes("amended"), Contains("DURATION_ABOVE_CONTRACT"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-08-10",
@@ -140,10 +155,10 @@ TEST_F(SecondReadingTest, DurationAboveContractIsAWarningFrom7MonthsOfAUsageProj
 
 // 2024, usage: indicative 9 months from 2024-06-01 = 2025-03-01 (003 §3.4.2).
 TEST_F(SecondReadingTest, TargetsLate2024IsAWarningNotARefusal) {
-  SubmitSelectSign(Submission("in-time", {Et(1)}, "generalisation-2024", "upgrade"),
-                   kUpgrade2024, "2024-06-01", 9);
-  SubmitSelectSign(Submission("late", {Et(2)}, "generalisation-2024", "upgrade"),
-                   kUpgrade2024, "2024-06-01", 9);
+  SubmitSelectSign(Submission("in-time", {Et(1)}, "generalisation-2024", "upgrade"), kUpgrade2024,
+                   "2024-06-01", 9);
+  SubmitSelectSign(Submission("late", {Et(2)}, "generalisation-2024", "upgrade"), kUpgrade2024,
+                   "2024-06-01", 9);
   MeasureAll({Et(1)}, "2024-12-01", "2025-02-28");
   MeasureAll({Et(2)}, "2025-01-01", "2025-03-31");
   EXPECT_THAT(WarningCodes("in-time"), Not(Contains("TARGETS_LATE")));
@@ -176,7 +191,8 @@ TEST_F(SecondReadingTest, NoReferencingFactIsAcceptedWithAWarning) {
 }
 
 TEST_F(SecondReadingTest, ReferencingIsPerVersion) {
-  uint64_t v4 = Must("national", "solution.referenced", "2024-01-05", Referenced("4", "medico-social"));
+  uint64_t v4 =
+      Must("national", "solution.referenced", "2024-01-05", Referenced("4", "medico-social"));
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("v5", {Et(1)})),
             "SOLUTION_NOT_REFERENCED");
   EXPECT_THAT(last_status_.conflicts(), Contains(v4));
@@ -203,7 +219,9 @@ TEST_F(SecondReadingTest, UnknownCorridorIsBadInput) {
 // no conflict (000 §4.2 A 1: two distinct operations).
 TEST_F(SecondReadingTest, GhtHospitalCorridorRefusesEuFundsOfAnyOperation) {
   uint64_t eu = Must("national", "eu-funding.declared", "2024-01-10",
-                     {{"finess", Et(1)}, {"fund", "HOPEN"}, {"operation", "upgrade"},
+                     {{"finess", Et(1)},
+                      {"fund", "HOPEN"},
+                      {"operation", "upgrade"},
                       {"declaredAt", "2024-01-10"}});
   Must("national", "solution.referenced", "2024-01-05", Referenced("5", "hospital"));
   json ght = Submission("ght", {Et(1)});  // acquisition: another operation than the fund's
@@ -222,8 +240,11 @@ class AmorcageTest : public SecondReadingTest {
   // DOMAIN.md §5 worked example: 15 conformity ESMS x 10 000 € = 150 000 €; announced
   // 90 / 80 / 80 %, 300 MSSanté messages, 200 DMP documents.
   static json Commitments() {
-    return {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-            {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+    return {{"activeFilesRate", 90},
+            {"planRate", 80},
+            {"agendaRate", 80},
+            {"mssanteMessages", 300},
+            {"dmpDocuments", 200}};
   }
   json AmorcageSubmission(const std::string& project) {
     json sub = Submission(project, Fifteen(0), "amorcage-2021", "upgrade", "2021-03-01");
@@ -232,20 +253,24 @@ class AmorcageTest : public SecondReadingTest {
   }
   void SignAndPayAdvance(const std::string& project) {
     SubmitSelectSign(AmorcageSubmission(project), kGrant, "2021-06-01", 18);
-    Must("payer-bzh", "payment.issued", "2021-06-10", Pay(project, "advance", 6000000, "2021-06-10"));
+    Must("payer-bzh", "payment.issued", "2021-06-10",
+         Pay(project, "advance", 6000000, "2021-06-10"));
   }
   json Invoice(const std::string& project, const std::string& tranche, const std::string& at) {
-    return {{"project", project}, {"tranche", tranche}, {"amountCents", 1234500},
-            {"receivedAt", at}, {"reference", "FACT-" + tranche}};
+    return {{"project", project},
+            {"tranche", tranche},
+            {"amountCents", 1234500},
+            {"receivedAt", at},
+            {"reference", "FACT-" + tranche}};
   }
   // Measured 90 / 60 / 80 %, 150 messages, 200 documents over the 15 ESMS.
   void MeasureWorkedExample() {
     int i = 0;
     for (const auto& f : Fifteen(0)) {
       json m = Measurement(f, "2022-01-01", "2022-03-31", 100, 90);
-      m["activeFilesWithPlan"] = 54;         // 60 % of 90
-      m["activeFilesWithAgendaEvent"] = 72;  // 80 % of 90
-      m["mssanteMessages"] = 10;             // 15 x 10 = 150
+      m["activeFilesWithPlan"] = 54;            // 60 % of 90
+      m["activeFilesWithAgendaEvent"] = 72;     // 80 % of 90
+      m["mssanteMessages"] = 10;                // 15 x 10 = 150
       m["dmpDocuments"] = ++i == 15 ? 18 : 13;  // 14 x 13 + 18 = 200
       Must("ars-bzh", "indicator.measured", "2022-03-31", m);
     }
@@ -259,8 +284,10 @@ TEST_F(AmorcageTest, DeploymentIsPaidProrataOfTheWorkedExample25500Euros) {
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-09-01",
                  Pay("amo", "parametrisation", 6000000, "2021-09-01")),
             "NO_INVOICE");
-  Must("porteur", "invoice.received", "2021-08-31", Invoice("amo", "parametrisation", "2021-08-31"));
-  Must("payer-bzh", "payment.issued", "2021-09-01", Pay("amo", "parametrisation", 6000000, "2021-09-01"));
+  Must("porteur", "invoice.received", "2021-08-31",
+       Invoice("amo", "parametrisation", "2021-08-31"));
+  Must("payer-bzh", "payment.issued", "2021-09-01",
+       Pay("amo", "parametrisation", 6000000, "2021-09-01"));
   // Deployment: nothing measured yet.
   Must("porteur", "invoice.received", "2022-04-01", Invoice("amo", "deployment", "2022-04-01"));
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-10",
@@ -285,8 +312,9 @@ TEST_F(AmorcageTest, DeploymentIsPaidProrataOfTheWorkedExample25500Euros) {
   EXPECT_EQ(criteria[1],
             "planRate: announced 80 %, result 60,00 % (810 / 1350) -> 75,00 % of 6 000,00 \u20ac = "
             "4 500,00 \u20ac");
-  EXPECT_EQ(criteria[3],
-            "mssanteMessages: announced 300, result 150 -> 50,00 % of 6 000,00 \u20ac = 3 000,00 \u20ac");
+  EXPECT_EQ(
+      criteria[3],
+      "mssanteMessages: announced 300, result 150 -> 50,00 % of 6 000,00 \u20ac = 3 000,00 \u20ac");
   // One cent above the prorata is refused; the prorata itself is paid.
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2022-04-10",
                  Pay("amo", "deployment", 2550001, "2022-04-10")),
@@ -302,8 +330,10 @@ TEST_F(AmorcageTest, DeploymentIsPaidProrataOfTheWorkedExample25500Euros) {
 
 TEST_F(AmorcageTest, DeploymentWithoutItsInvoiceIsRefused) {
   SignAndPayAdvance("amo");
-  Must("porteur", "invoice.received", "2021-08-31", Invoice("amo", "parametrisation", "2021-08-31"));
-  Must("payer-bzh", "payment.issued", "2021-09-01", Pay("amo", "parametrisation", 6000000, "2021-09-01"));
+  Must("porteur", "invoice.received", "2021-08-31",
+       Invoice("amo", "parametrisation", "2021-08-31"));
+  Must("payer-bzh", "payment.issued", "2021-09-01",
+       Pay("amo", "parametrisation", 6000000, "2021-09-01"));
   MeasureWorkedExample();
   // The parametrisation's invoice does not pay the deployment; one received after the
   // payment date does not either.
@@ -334,10 +364,12 @@ TEST_F(AmorcageTest, CommitmentsAreRequiredInAmorcageWithTwoCounts) {
 
 TEST_F(AmorcageTest, AnInvoiceBelongsToAnAmorcageProject) {
   SubmitSelectSign(Submission("g", {Et(1)}), kAcquisition2024);
-  EXPECT_EQ(Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "deployment", "2024-07-01")),
-            "INVALID_TRANSITION");
-  EXPECT_EQ(Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "balance", "2024-07-01")),
-            "INVALID_ARGUMENT");
+  EXPECT_EQ(
+      Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "deployment", "2024-07-01")),
+      "INVALID_TRANSITION");
+  EXPECT_EQ(
+      Code("porteur", "invoice.received", "2024-07-01", Invoice("g", "balance", "2024-07-01")),
+      "INVALID_ARGUMENT");
 }
 
 // ---- Item 17: target adjustments name their indicators and a date ----
@@ -353,8 +385,11 @@ class AdjustmentTest : public SecondReadingTest {
     AdvanceAndExpenses("anon", kUpgrade2024, "2024-06-10");
   }
   json Adjusted(const std::vector<std::string>& indicators, const std::string& from) {
-    return {{"finess", Et(1)}, {"denominator", 94}, {"indicators", indicators},
-            {"effectiveFrom", from}, {"reason", "accueil anonyme"}};
+    return {{"finess", Et(1)},
+            {"denominator", 94},
+            {"indicators", indicators},
+            {"effectiveFrom", from},
+            {"reason", "accueil anonyme"}};
   }
   std::string Balance() {
     return Code("payer-bzh", "payment.issued", "2025-03-10",
@@ -374,8 +409,8 @@ TEST_F(AdjustmentTest, OnlyTheNamedIndicatorsDenominatorIsReplaced) {
 
 TEST_F(AdjustmentTest, EffectiveTheDayAfterThePeriodEndsItDoesNotApply) {
   SetUpProject();
-  uint64_t later = Must("ars-bzh", "targets.adjusted", "2025-03-05",
-                        Adjusted({"activeFiles"}, "2025-03-01"));
+  uint64_t later =
+      Must("ars-bzh", "targets.adjusted", "2025-03-05", Adjusted({"activeFiles"}, "2025-03-01"));
   EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
   auto report = CheckProject(projector_->state(), "anon", *domain::Date::Parse("2025-03-10"));
   ASSERT_TRUE(report.ok());
@@ -414,9 +449,9 @@ TEST_F(AdjustmentTest, IndicatorsAndEffectiveFromAreRequired) {
 // ---- Item 21: funding granted outside the ledger ----
 
 TEST_F(SecondReadingTest, FundingRecordedOutsideTheLedgerIsSeenByNonCumulation) {
-  json funding = {{"finess", Et(1)}, {"campaign", "segur-2021"}, {"solution", Solution()},
-                  {"operation", "acquisition"}, {"amountCents", 2100000},
-                  {"grantedAt", "2021-11-15"}};
+  json funding = {{"finess", Et(1)},        {"campaign", "segur-2021"},
+                  {"solution", Solution()}, {"operation", "acquisition"},
+                  {"amountCents", 2100000}, {"grantedAt", "2021-11-15"}};
   EXPECT_EQ(Code("ars-bzh", "funding.recorded", "2024-01-02", funding), "PERMISSION_DENIED");
   uint64_t seq = Must("national", "funding.recorded", "2024-01-02", funding);
   Reopen();  // the fact survives the state snapshot

@@ -15,18 +15,24 @@ class SnapshotTest : public ProjectionsTest {
     SubmitSelectSign(Submission("a", {Et(1), Et(2)}), 2 * kAcquisition2024);
     SubmitSelectSign(Submission("b", {Et(3)}, "generalisation-2024", "upgrade"), kUpgrade2024);
     Must("payer-bzh", "payment.issued", "2024-06-10",
-         {{"project", "a"}, {"tranche", "advance"}, {"amountCents", kAcquisition2024},
-          {"paidAt", "2024-06-10"}, {"reference", "A1"}});
+         {{"project", "a"},
+          {"tranche", "advance"},
+          {"amountCents", kAcquisition2024},
+          {"paidAt", "2024-06-10"},
+          {"reference", "A1"}});
     Must("ars-bzh", "finess.changed", "2024-07-01",
          {{"from", Et(3)}, {"to", Et(30)}, {"kind", "renumbering"}, {"effectiveAt", "2024-07-01"}});
     uint64_t m = Must("porteur", "indicator.measured", "2024-10-01",
                       Measurement(Et(1), "2024-07-01", "2024-09-30"));
-    Must("porteur", "indicator.measured", "2024-10-01", Measurement(Et(30), "2024-07-01", "2024-09-30"));
+    Must("porteur", "indicator.measured", "2024-10-01",
+         Measurement(Et(30), "2024-07-01", "2024-09-30"));
     Must("ars-bzh", "event.voided", "2024-10-02", {{"seq", m}, {"reason", "duplicate"}});
     Must("national", "sons.ordered", "2023-06-01",
          {{"finess", Et(4)}, {"solution", Solution()}, {"orderedAt", "2023-06-01"}});
     Must("national", "solution.referenced", "2023-01-01",
-         {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", "referenced"},
+         {{"solution", Solution()},
+          {"corridor", "medico-social"},
+          {"status", "referenced"},
           {"referencedAt", "2023-01-01"}});
   }
 
@@ -68,9 +74,8 @@ TEST_F(SnapshotTest, PipelinedRebuildOfALargeLedgerGivesByteIdenticalSnapshot) {
       const std::string start = fmt::format("{:04}-{:02}-01", 2008 + month / 12, 1 + month % 12);
       const std::string end = fmt::format("{:04}-{:02}-28", 2008 + month / 12, 1 + month % 12);
       std::string id;
-      auto added = appender.Add(Line("indicator.measured", "2025-12-01",
-                                     Measurement(finess, start, end)),
-                                &id);
+      auto added = appender.Add(
+          Line("indicator.measured", "2025-12-01", Measurement(finess, start, end)), &id);
       ASSERT_TRUE(added.ok()) << added.status().ToString();
       if (appender.staged() >= 1000) {
         ASSERT_TRUE(appender.Commit().ok());
@@ -97,10 +102,16 @@ TEST_F(SnapshotTest, OpenLoadsSnapshotAndReplaysOnlyTheTail) {
   {
     EventAppender appender(*ledger_, *keys_.at("porteur"));
     std::string id;
-    ASSERT_TRUE(appender.Add(Line("indicator.measured", "2024-11-01",
-                                  Measurement(Et(2), "2024-08-01", "2024-10-31")), &id).ok());
-    ASSERT_TRUE(appender.Add(Line("indicator.measured", "2024-11-01",
-                                  Measurement(Et(1), "2024-08-01", "2024-10-31")), &id).ok());
+    ASSERT_TRUE(appender
+                    .Add(Line("indicator.measured", "2024-11-01",
+                              Measurement(Et(2), "2024-08-01", "2024-10-31")),
+                         &id)
+                    .ok());
+    ASSERT_TRUE(appender
+                    .Add(Line("indicator.measured", "2024-11-01",
+                              Measurement(Et(1), "2024-08-01", "2024-10-31")),
+                         &id)
+                    .ok());
     ASSERT_TRUE(appender.Commit().ok());
   }
   Reopen();
@@ -115,7 +126,8 @@ TEST_F(SnapshotTest, UndecodableSnapshotIsRebuilt) {
   BuildProgramme();
   const ledger::Bytes good = projector_->state().Encode();
   std::string junk = "esms-projection-snapshot/v1\n00\n{not json";
-  ASSERT_TRUE(ledger_->PutSnapshot(kStateSnapshotName, ledger_->size(), ledger::AsBytes(junk)).ok());
+  ASSERT_TRUE(
+      ledger_->PutSnapshot(kStateSnapshotName, ledger_->size(), ledger::AsBytes(junk)).ok());
   Reopen();
   EXPECT_EQ(projector_->source(), Projector::Source::kRebuilt);
   EXPECT_EQ(projector_->state().Encode(), good);
@@ -135,8 +147,10 @@ TEST_F(SnapshotTest, SnapshotWithAnotherHeadHashIsRebuilt) {
   ASSERT_TRUE(state.ok());
   auto first = ledger_->Get(0);
   ASSERT_TRUE(first.ok());
-  ASSERT_TRUE(ledger_->PutSnapshot(kStateSnapshotName, state->next_seq(),
-                                   Projector::SnapshotBytes(*state, first->hash)).ok());
+  ASSERT_TRUE(ledger_
+                  ->PutSnapshot(kStateSnapshotName, state->next_seq(),
+                                Projector::SnapshotBytes(*state, first->hash))
+                  .ok());
   Reopen();
   EXPECT_EQ(projector_->source(), Projector::Source::kRebuilt);
   EXPECT_EQ(projector_->state().Encode(), good);
@@ -147,8 +161,9 @@ TEST_F(SnapshotTest, SnapshotBeyondTheLedgerIsRefused) {
   auto state = ProgrammeState::Decode(projector_->state().Encode());
   ASSERT_TRUE(state.ok());
   // The ledger refuses to store it; the projector would rebuild such a snapshot too.
-  EXPECT_FALSE(ledger_->PutSnapshot(kStateSnapshotName, ledger_->size() + 5,
-                                    Projector::SnapshotBytes(*state, ledger_->head_hash()))
+  EXPECT_FALSE(ledger_
+                   ->PutSnapshot(kStateSnapshotName, ledger_->size() + 5,
+                                 Projector::SnapshotBytes(*state, ledger_->head_hash()))
                    .ok());
   Reopen();
   EXPECT_EQ(projector_->source(), Projector::Source::kSnapshot);
@@ -187,8 +202,8 @@ TEST_F(ChunkedSnapshotTest, ChunksAreLoadedWhenRead) {
     if (!stored->has_value()) return std::optional<ledger::Bytes>();
     return std::optional<ledger::Bytes>((*stored)->second);
   };
-  auto state = ProgrammeState::DecodeParts(
-      ledger::ByteView(core.data() + body, core.size() - body), source);
+  auto state =
+      ProgrammeState::DecodeParts(ledger::ByteView(core.data() + body, core.size() - body), source);
   ASSERT_TRUE(state.ok()) << state.status().ToString();
   EXPECT_TRUE(loads.empty());
   // A project's view reads no measurement.
@@ -260,14 +275,17 @@ TEST_F(SnapshotTest, VersionOneSnapshotStillOpens) {
                 {{"links", json::array()},
                  {"sons", json::array()},
                  {"eu", json::array()},
-                 {"measurements", json::array({json::array({seq, ledger::Base64Encode(record->payload)})})},
+                 {"measurements",
+                  json::array({json::array({seq, ledger::Base64Encode(record->payload)})})},
                  {"adjustments", json::array()}}}}},
              {"changes", json::array()},
              {"referencing", json::array()},
              {"voided", json::array()}};
   const ledger::Bytes good = projector_->state().Encode();
-  std::string text = "esms-projection-snapshot/v1\n" + ledger::ToHex(ledger_->head_hash()) + "\n" + v1.dump();
-  ASSERT_TRUE(ledger_->PutSnapshot(kStateSnapshotName, ledger_->size(), ledger::AsBytes(text)).ok());
+  std::string text =
+      "esms-projection-snapshot/v1\n" + ledger::ToHex(ledger_->head_hash()) + "\n" + v1.dump();
+  ASSERT_TRUE(
+      ledger_->PutSnapshot(kStateSnapshotName, ledger_->size(), ledger::AsBytes(text)).ok());
   Reopen();
   EXPECT_EQ(projector_->source(), Projector::Source::kSnapshot);
   EXPECT_EQ(projector_->state().Encode(), good);

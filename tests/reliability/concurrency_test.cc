@@ -1,8 +1,8 @@
-// Readers while a writer works: `verify`, `log`, `state`, `report active-dui` run again and again while a
-// large import is under way; each sees a consistent prefix of the ledger (verify ok,
-// log contiguous from seq 0 and ending at the size verify saw or later, sizes never
-// going back, the project's state unchanged) and none fails. Two writers: the second
-// is told at once that the ledger is locked (exit 4, LEDGER_LOCKED).
+// Readers while a writer works: `verify`, `log`, `state`, `report active-dui` run again and again
+// while a large import is under way; each sees a consistent prefix of the ledger (verify ok, log
+// contiguous from seq 0 and ending at the size verify saw or later, sizes never going back, the
+// project's state unchanged) and none fails. Two writers: the second is told at once that the
+// ledger is locked (exit 4, LEDGER_LOCKED).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -58,9 +58,9 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
   constexpr int kEvents = 20000;
   fs::path file = dir / "events.jsonl";
   WriteFile(file, SolutionLines(kEvents));
-  Child writer = StartCli(
-      {"import", file.string(), "--key", l.KeyFile("national"), "--ledger", l.ledger()},
-      dir / "writer.out");
+  Child writer =
+      StartCli({"import", file.string(), "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+               dir / "writer.out");
 
   uint64_t last_verify = 0, last_log = 0;
   int reads = 0, reads_mid_import = 0;
@@ -104,8 +104,8 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(json::parse(r.out)["total"], 95) << "the import adds no measurement";
 
-    CliResult p = Read(l, {"prove", std::to_string(size - 1), "--size", std::to_string(size),
-                         "--json"});
+    CliResult p =
+        Read(l, {"prove", std::to_string(size - 1), "--size", std::to_string(size), "--json"});
     ASSERT_EQ(p.exit_code, 0) << p.err;
     EXPECT_EQ(json::parse(p.out)["root"], report["root"]) << "the root verify saw, proven";
   }

@@ -60,13 +60,13 @@ void CheckAfterKill(const KeyedLedger& l, const std::map<uint64_t, std::string>&
   Status s = ledger.Scan(from, ledger.size(), [&](const ledger::Record& r) -> Status {
     std::string expected = fmt::format("sol-{}", r.seq - keys_end);
     if (r.event_id != expected) {
-      return Status::InvalidArgument("TEST", fmt::format("seq {} holds {}, expected {}", r.seq,
-                                                         r.event_id, expected));
+      return Status::InvalidArgument(
+          "TEST", fmt::format("seq {} holds {}, expected {}", r.seq, r.event_id, expected));
     }
     auto found = ledger.FindEventId(r.event_id);
     if (!found.ok() || *found != std::optional<uint64_t>(r.seq)) {
-      return Status::InvalidArgument("TEST", "event id index disagrees at seq " +
-                                                 std::to_string(r.seq));
+      return Status::InvalidArgument("TEST",
+                                     "event id index disagrees at seq " + std::to_string(r.seq));
     }
     return Status::OK();
   });
@@ -98,7 +98,7 @@ void KillImports(uint32_t seed) {
     WriteFile(file, Chunk(0, 2 * kChunk));
     auto start = std::chrono::steady_clock::now();
     CliResult r = RunProgram({"import", file.string(), "--json", "--key", s.KeyFile("national"),
-                          "--ledger", s.ledger()});
+                              "--ledger", s.ledger()});
     round_ms = MillisSince(start);
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
@@ -116,9 +116,9 @@ void KillImports(uint32_t seed) {
     fs::path file = dir / "round.jsonl";
     WriteFile(file, Chunk(first, sent - first));
     fs::path out = dir / "round.out";
-    Child child = StartCli({"import", file.string(), "--json", "--key", l.KeyFile("national"),
-                            "--ledger", l.ledger()},
-                           out);
+    Child child = StartCli(
+        {"import", file.string(), "--json", "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+        out);
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(delay(rng) * 1000)));
     kill(child.pid, SIGKILL);
     int code = WaitChild(child);
@@ -131,8 +131,8 @@ void KillImports(uint32_t seed) {
       ASSERT_THAT(result.value("status", ""), ::testing::AnyOf("appended", "existing"));
       acknowledged[result["seq"].get<uint64_t>()] = result["id"].get<std::string>();
     }
-    ASSERT_NO_FATAL_FAILURE(CheckAfterKill(l, acknowledged, keys_end,
-                                           fmt::format("round {} (exit {})", rounds, code)));
+    ASSERT_NO_FATAL_FAILURE(
+        CheckAfterKill(l, acknowledged, keys_end, fmt::format("round {} (exit {})", rounds, code)));
     // Keep the ledger (and the time per round) small: what was not imported is sent
     // again next round from the first missing event.
     auto opened = ledger::Ledger::Open(l.ledger(), ledger::Ledger::Mode::kReadOnly);
@@ -145,8 +145,8 @@ void KillImports(uint32_t seed) {
   // A complete run of everything sent: each event exactly once, nothing added twice.
   fs::path all = dir / "all.jsonl";
   WriteFile(all, Chunk(0, sent));
-  CliResult finish = RunProgram({"import", all.string(), "--json", "--key", l.KeyFile("national"),
-                             "--ledger", l.ledger()});
+  CliResult finish = RunProgram(
+      {"import", all.string(), "--json", "--key", l.KeyFile("national"), "--ledger", l.ledger()});
   ASSERT_EQ(finish.exit_code, 0) << finish.err;
   auto opened = ledger::Ledger::Open(l.ledger(), ledger::Ledger::Mode::kReadOnly);
   ASSERT_TRUE(opened.ok());
@@ -224,9 +224,9 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
   ASSERT_TRUE(l.ok()) << l.error();
   const std::string witness_key = (dir / "witness.pem").string();
   ASSERT_EQ(RunProgram({"key", "new", "witness", "--out", witness_key}).exit_code, 0);
-  const std::vector<std::string> cosign = {"witness", "cosign", "--name", "w", "--state",
-                                           (dir / "witness.state").string(), "--key",
-                                           witness_key, "--ledger", l.ledger()};
+  const std::vector<std::string> cosign = {
+      "witness", "cosign",    "--name",   "w",       "--state", (dir / "witness.state").string(),
+      "--key",   witness_key, "--ledger", l.ledger()};
   ASSERT_EQ(l.Run({"checkpoint", "--key", l.KeyFile("admin")}).exit_code, 0);
   double cosign_ms = 0;
   {

@@ -53,25 +53,29 @@ class ErrorCodesTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  KeyedLedger l_{dir_.path(), {{"porteur", {"porteur"}, {}},
-                               {"ars-bzh", {"ars-instructor"}, {"53"}}}};
+  KeyedLedger l_{dir_.path(),
+                 {{"porteur", {"porteur"}, {}}, {"ars-bzh", {"ars-instructor"}, {"53"}}}};
   CliResult last_;
 };
 
 TEST_F(ErrorCodesTest, KeyConflictAndUnknownKey) {
   // The same name again, and another name for an enrolled public key.
-  json same_name = {{"name", "porteur"}, {"publicKey", l_.PublicKey("ars-bzh")},
-                    {"roles", json::array({"porteur"})}, {"regions", json::array()}};
+  json same_name = {{"name", "porteur"},
+                    {"publicKey", l_.PublicKey("ars-bzh")},
+                    {"roles", json::array({"porteur"})},
+                    {"regions", json::array()}};
   EXPECT_EQ(Refused("admin", Line("k1", "key.enrolled", "2024-01-01", same_name)),
             "exit 3 KEY_CONFLICT");
-  json same_key = {{"name", "other"}, {"publicKey", l_.PublicKey("porteur")},
-                   {"roles", json::array({"porteur"})}, {"regions", json::array()}};
+  json same_key = {{"name", "other"},
+                   {"publicKey", l_.PublicKey("porteur")},
+                   {"roles", json::array({"porteur"})},
+                   {"regions", json::array()}};
   EXPECT_EQ(Refused("admin", Line("k2", "key.enrolled", "2024-01-01", same_key)),
             "exit 3 KEY_CONFLICT");
   EXPECT_EQ(KeyedLedger::LastResult(last_)["error"]["conflicts"],
             json::array({l_.EnrolledSeq("porteur")}));
-  EXPECT_EQ(Refused("admin", Line("k3", "key.revoked", "2024-01-01",
-                                  {{"name", "nobody"}, {"reason", "x"}})),
+  EXPECT_EQ(Refused("admin",
+                    Line("k3", "key.revoked", "2024-01-01", {{"name", "nobody"}, {"reason", "x"}})),
             "exit 3 UNKNOWN_KEY");
 }
 
@@ -86,16 +90,19 @@ TEST_F(ErrorCodesTest, SiretInvalid) {
 }
 
 TEST_F(ErrorCodesTest, EstablishmentNotInProject) {
-  ASSERT_EQ(l_.Import("porteur", Line("s", "project.submitted", "2024-03-10",
-                                      Submission("p", {Et(1)})))
-                .exit_code,
-            0);
+  ASSERT_EQ(
+      l_.Import("porteur", Line("s", "project.submitted", "2024-03-10", Submission("p", {Et(1)})))
+          .exit_code,
+      0);
   ASSERT_EQ(l_.Import("ars-bzh", Line("sel", "project.selected", "2024-04-15",
                                       {{"project", "p"}, {"committeeAt", "2024-04-15"}}))
                 .exit_code,
             0);
-  json convention = {{"project", "p"}, {"signedAt", "2024-06-01"}, {"amountCents", 100},
-                     {"establishments", json::array({Et(1), Et(9)})}, {"durationMonths", 18}};
+  json convention = {{"project", "p"},
+                     {"signedAt", "2024-06-01"},
+                     {"amountCents", 100},
+                     {"establishments", json::array({Et(1), Et(9)})},
+                     {"durationMonths", 18}};
   EXPECT_EQ(Refused("ars-bzh", Line("c", "convention.signed", "2024-06-01", convention)),
             "exit 3 ESTABLISHMENT_NOT_IN_PROJECT");
   EXPECT_THAT(KeyedLedger::LastResult(last_)["error"]["message"].get<std::string>(),
@@ -106,8 +113,11 @@ TEST_F(ErrorCodesTest, InvalidProjectKindInAmorcage) {
   json sub = Submission("am", {Et(1), Et(2), Et(3), Et(4), Et(5)});
   sub["campaign"] = "amorcage-2021";
   sub["submittedAt"] = "2021-03-01";
-  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+  sub["usageCommitments"] = {{"activeFilesRate", 90},
+                             {"planRate", 80},
+                             {"agendaRate", 80},
+                             {"mssanteMessages", 300},
+                             {"dmpDocuments", 200}};
   sub["kind"] = "mixed";
   sub["establishments"][1]["situation"] = "upgrade";
   EXPECT_EQ(Refused("porteur", Line("am", "project.submitted", "2021-03-01", sub)),
@@ -116,8 +126,8 @@ TEST_F(ErrorCodesTest, InvalidProjectKindInAmorcage) {
 
 TEST_F(ErrorCodesTest, UsageAndNotFound) {
   const std::string before = l_.Fingerprint();
-  CliResult usage = l_.Run({"import", "missing-file.jsonl", "--json", "--key",
-                            l_.KeyFile("porteur")});
+  CliResult usage =
+      l_.Run({"import", "missing-file.jsonl", "--json", "--key", l_.KeyFile("porteur")});
   EXPECT_EQ(Summary(usage, before), "exit 2 USAGE");
   CliResult beyond = l_.Run({"prove", "999", "--json"});
   EXPECT_EQ(beyond.exit_code, 2) << beyond.out;
@@ -159,7 +169,7 @@ struct Event {
   std::string type;
   std::string at;
   json data;
-  std::string id;                         // default: <row>-<n>
+  std::string id;  // default: <row>-<n>
   std::optional<int> expected_version;
 };
 
@@ -173,14 +183,14 @@ struct Env {
 };
 
 struct Row {
-  std::string code;  // what the program must say
-  int exit = 3;      // and its exit code (INTERFACE.md §5)
-  std::vector<Event> setup;                 // imported first; each must be appended
-  std::optional<Event> refused;             // the event refused with `code`...
-  std::vector<std::string> command;         // ...or the command that fails with it
-  std::string in;                           // the command's standard input
-  std::function<void(Env&)> prepare;        // files, damage, other ledgers
-  std::optional<Limits> limits;             // the real program under these limits
+  std::string code;                   // what the program must say
+  int exit = 3;                       // and its exit code (INTERFACE.md §5)
+  std::vector<Event> setup;           // imported first; each must be appended
+  std::optional<Event> refused;       // the event refused with `code`...
+  std::vector<std::string> command;   // ...or the command that fails with it
+  std::string in;                     // the command's standard input
+  std::function<void(Env&)> prepare;  // files, damage, other ledgers
+  std::optional<Limits> limits;       // the real program under these limits
 };
 
 Event E(std::string signer, std::string type, std::string at, json data) {
@@ -188,7 +198,9 @@ Event E(std::string signer, std::string type, std::string at, json data) {
 }
 
 json Referenced(const std::string& status, const std::string& at) {
-  return {{"solution", Solution()}, {"corridor", "medico-social"}, {"status", status},
+  return {{"solution", Solution()},
+          {"corridor", "medico-social"},
+          {"status", status},
           {"referencedAt", at}};
 }
 
@@ -232,30 +244,67 @@ void Checkpoint(const Env& env) {
 void Witness(Env& env) {
   env.vars["witness"] = (env.dir / "witness.pem").string();
   Must({"key", "new", "dgos-witness", "--out", env.vars["witness"]});
-  CliResult key = RunCli({"witness", "key", "--key", env.vars["witness"], "--name", "dgos-witness"});
+  CliResult key =
+      RunCli({"witness", "key", "--key", env.vars["witness"], "--name", "dgos-witness"});
   ASSERT_EQ(key.exit_code, 0) << key.err;
   env.vars["vkey"] = key.out.substr(0, key.out.find('\n'));
 }
 std::vector<std::string> Cosign(const std::string& ledger) {
-  return {"witness", "cosign", "--key", "{witness}", "--name", "dgos-witness", "--state",
-          "{dir}/witness.state", "--ledger", ledger, "--json"};
+  return {"witness",  "cosign",       "--key",   "{witness}",
+          "--name",   "dgos-witness", "--state", "{dir}/witness.state",
+          "--ledger", ledger,         "--json"};
 }
 
 // The codes of INTERFACE.md §4 (refusals; the warnings are not errors).
-const std::vector<std::string> kInterfaceCodes = {
-    "BAD_INPUT", "FINESS_INVALID", "SIRET_INVALID", "UNKNOWN_PROJECT", "DUPLICATE_PROJECT",
-    "DUPLICATE_FINESS", "UNKNOWN_CAMPAIGN", "EVENT_ID_CONFLICT", "VERSION_CONFLICT",
-    "UNAUTHORIZED", "KEY_CONFLICT", "UNKNOWN_KEY", "KEY_INVALID", "USAGE", "NOT_FOUND",
-    "NO_CHECKPOINT", "CORRUPTION", "BUNDLE_INVALID", "WITNESS_MISSING", "ROLLBACK",
-    "CONSISTENCY_FAILED", "STORAGE_ERROR", "LEDGER_LOCKED", "SUBMISSION_OUT_OF_WINDOW",
-    "SOLUTION_MISMATCH", "SOLUTION_NOT_REFERENCED", "GRAPPE_TOO_SMALL",
-    "AMOUNT_EXCEEDS_ENTITLEMENT", "NONCUMUL_EU_FUNDS", "NONCUMUL_SAME_SOFTWARE",
-    "NONCUMUL_SECOND_DUI", "NONCUMUL_SONS_ACQUISITION", "SONS_VALIDATED_TOO_EARLY",
-    "PAYMENT_BEFORE_CONVENTION", "ADVANCE_EXCEEDS_SHARE", "TARGETS_NOT_MET", "NO_EXPENSE_PROOF",
-    "PAYMENT_EXCEEDS_GRANT", "EQUIPMENT_EXCEEDS_EXPENSE", "EXTENSION_NOT_FUNDED",
-    "EXTENSION_NO_AGREEMENT", "INVALID_TRANSITION", "ESTABLISHMENT_NOT_IN_PROJECT",
-    "INVALID_PROJECT_KIND", "NATIONAL_AGREEMENT_MISSING", "CONVENTION_EXPIRED", "NO_INVOICE",
-    "USAGE_SHARE_EXCEEDED", "PAYING_REGION_MISMATCH"};
+const std::vector<std::string> kInterfaceCodes = {"BAD_INPUT",
+                                                  "FINESS_INVALID",
+                                                  "SIRET_INVALID",
+                                                  "UNKNOWN_PROJECT",
+                                                  "DUPLICATE_PROJECT",
+                                                  "DUPLICATE_FINESS",
+                                                  "UNKNOWN_CAMPAIGN",
+                                                  "EVENT_ID_CONFLICT",
+                                                  "VERSION_CONFLICT",
+                                                  "UNAUTHORIZED",
+                                                  "KEY_CONFLICT",
+                                                  "UNKNOWN_KEY",
+                                                  "KEY_INVALID",
+                                                  "USAGE",
+                                                  "NOT_FOUND",
+                                                  "NO_CHECKPOINT",
+                                                  "CORRUPTION",
+                                                  "BUNDLE_INVALID",
+                                                  "WITNESS_MISSING",
+                                                  "ROLLBACK",
+                                                  "CONSISTENCY_FAILED",
+                                                  "STORAGE_ERROR",
+                                                  "LEDGER_LOCKED",
+                                                  "SUBMISSION_OUT_OF_WINDOW",
+                                                  "SOLUTION_MISMATCH",
+                                                  "SOLUTION_NOT_REFERENCED",
+                                                  "GRAPPE_TOO_SMALL",
+                                                  "AMOUNT_EXCEEDS_ENTITLEMENT",
+                                                  "NONCUMUL_EU_FUNDS",
+                                                  "NONCUMUL_SAME_SOFTWARE",
+                                                  "NONCUMUL_SECOND_DUI",
+                                                  "NONCUMUL_SONS_ACQUISITION",
+                                                  "SONS_VALIDATED_TOO_EARLY",
+                                                  "PAYMENT_BEFORE_CONVENTION",
+                                                  "ADVANCE_EXCEEDS_SHARE",
+                                                  "TARGETS_NOT_MET",
+                                                  "NO_EXPENSE_PROOF",
+                                                  "PAYMENT_EXCEEDS_GRANT",
+                                                  "EQUIPMENT_EXCEEDS_EXPENSE",
+                                                  "EXTENSION_NOT_FUNDED",
+                                                  "EXTENSION_NO_AGREEMENT",
+                                                  "INVALID_TRANSITION",
+                                                  "ESTABLISHMENT_NOT_IN_PROJECT",
+                                                  "INVALID_PROJECT_KIND",
+                                                  "NATIONAL_AGREEMENT_MISSING",
+                                                  "CONVENTION_EXPIRED",
+                                                  "NO_INVOICE",
+                                                  "USAGE_SHARE_EXCEEDED",
+                                                  "PAYING_REGION_MISMATCH"};
 
 // Codes INTERFACE.md §4 lists that no command emits yet (none since issue 13): a code
 // listed here must have no row, and a rule that starts giving it must add one.
@@ -336,8 +385,10 @@ std::vector<Row> Rows() {
           E("ars-idf", "project.selected", "2024-04-15", Selected("p")));  // wrong region
   refused("KEY_CONFLICT", {},
           E("admin", "key.enrolled", "2024-01-01",
-            {{"name", "porteur"}, {"publicKey", "{pub:ars-bzh}"},
-             {"roles", json::array({"porteur"})}, {"regions", json::array()}}));
+            {{"name", "porteur"},
+             {"publicKey", "{pub:ars-bzh}"},
+             {"roles", json::array({"porteur"})},
+             {"regions", json::array()}}));
   refused("UNKNOWN_KEY", {},
           E("admin", "key.revoked", "2024-01-01", {{"name", "nobody"}, {"reason", "x"}}));
   command("KEY_INVALID", 3, {"import", "-", "--json", "--key", "{dir}/absent.pem"});
@@ -364,8 +415,8 @@ std::vector<Row> Rows() {
           },
           {submitted});
   command("WITNESS_MISSING", 1,
-          {"verify-bundle", "{dir}/b.json", "--trust", "{ledger}/ledger.pub", "--witness",
-           "{vkey}", "--json"},
+          {"verify-bundle", "{dir}/b.json", "--trust", "{ledger}/ledger.pub", "--witness", "{vkey}",
+           "--json"},
           [](Env& env) {
             Checkpoint(env);
             Witness(env);
@@ -417,9 +468,9 @@ std::vector<Row> Rows() {
     // tests/reliability/concurrency_test.cc.
     int fds[2];
     ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
-    Child holder = StartCli({"import", "-", "--key", env.vars["key:national"], "--ledger",
-                             env.ledger},
-                            env.dir / "holder.out", fds[0]);
+    Child holder =
+        StartCli({"import", "-", "--key", env.vars["key:national"], "--ledger", env.ledger},
+                 env.dir / "holder.out", fds[0]);
     close(fds[0]);
     env.vars["holder-pid"] = std::to_string(holder.pid);
     env.vars["holder-fd"] = std::to_string(fds[1]);
@@ -435,9 +486,10 @@ std::vector<Row> Rows() {
              SonsOrder(Et(1), Solution("Ancien", "Editeur S")))},
           E("porteur", "project.submitted", "2024-03-10",
             Submission("upg", {Et(1)}, "generalisation-2024", "upgrade")));
-  refused("SOLUTION_NOT_REFERENCED",
-          {E("national", "solution.referenced", "2024-03-11", Referenced("candidate", "2024-03-11"))},
-          submitted);
+  refused(
+      "SOLUTION_NOT_REFERENCED",
+      {E("national", "solution.referenced", "2024-03-11", Referenced("candidate", "2024-03-11"))},
+      submitted);
   refused("GRAPPE_TOO_SMALL", {},
           E("porteur", "project.submitted", "2021-03-01", Amorcage("a-14", 3, 14, 1)));
   refused("AMOUNT_EXCEEDS_ENTITLEMENT",
@@ -447,7 +499,9 @@ std::vector<Row> Rows() {
             Convention("p", {Et(1), Et(2)}, 2 * kAcquisition2024 + 1)));
   refused("NONCUMUL_EU_FUNDS",
           {E("national", "eu-funding.declared", "2024-01-20",
-             {{"finess", Et(1)}, {"fund", "FEDER"}, {"operation", "acquisition"},
+             {{"finess", Et(1)},
+              {"fund", "FEDER"},
+              {"operation", "acquisition"},
               {"declaredAt", "2024-01-20"}})},
           submitted);
   refused("NONCUMUL_SAME_SOFTWARE", Funded(Submission("first", {Et(1)}), kAcquisition2024),
@@ -466,20 +520,22 @@ std::vector<Row> Rows() {
           {E("national", "sons.ordered", "2023-03-31", SonsOrder(Et(1), Solution(), "2023-03-31"))},
           E("porteur", "project.submitted", "2024-03-10",
             Submission("u1", {Et(1)}, "generalisation-2024", "upgrade")));
-  refused("PAYMENT_BEFORE_CONVENTION",
-          {submitted, E("ars-bzh", "project.selected", "2024-04-15", Selected("p"))},
-          E("payer-bzh", "payment.issued", "2024-05-01", Payment("p", "advance", 100, "2024-05-01")));
+  refused(
+      "PAYMENT_BEFORE_CONVENTION",
+      {submitted, E("ars-bzh", "project.selected", "2024-04-15", Selected("p"))},
+      E("payer-bzh", "payment.issued", "2024-05-01", Payment("p", "advance", 100, "2024-05-01")));
   refused("ADVANCE_EXCEEDS_SHARE", Funded(Submission("p", {Et(1), Et(2)}), 4199999),
           E("payer-bzh", "payment.issued", "2024-06-10",
             Payment("p", "advance", 2100000, "2024-06-10")));  // 50 % rounded down: 2 099 999
-  refused("TARGETS_NOT_MET",
-          WithAdvance() +
-              std::vector<Event>{
-                  E("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0)),
-                  E("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 10000, 10000)),
-                  E("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), 10000, 8999))},
-          E("payer-bzh", "payment.issued", "2025-10-15",
-            Payment("p", "balance", kAcquisition2024, "2025-10-15")));
+  refused(
+      "TARGETS_NOT_MET",
+      WithAdvance() +
+          std::vector<Event>{
+              E("porteur", "expenses.certified", "2025-09-01", Expenses("p", 5000000, 0)),
+              E("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 10000, 10000)),
+              E("porteur", "indicator.measured", "2025-10-01", Measurement(Et(2), 10000, 8999))},
+      E("payer-bzh", "payment.issued", "2025-10-15",
+        Payment("p", "balance", kAcquisition2024, "2025-10-15")));
   refused("NO_EXPENSE_PROOF",
           WithAdvance() +
               std::vector<Event>{
@@ -502,20 +558,21 @@ std::vector<Row> Rows() {
     small["organisations"][0]["essmsTotal"] = 5;
     small["establishments"][0]["equipmentQuoteCents"] = 1500000;
     const int64_t total = kAcquisition2024 + 1000000;
-    refused("EQUIPMENT_EXCEEDS_EXPENSE",
-            Funded(small, total) +
-                std::vector<Event>{
-                    E("payer-bzh", "payment.issued", "2024-06-10",
-                      Payment("p", "advance", total / 2, "2024-06-10")),
-                    E("porteur", "expenses.certified", "2025-09-01", Expenses("p", 3000000, 900000)),
-                    E("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95))},
-            E("payer-bzh", "payment.issued", "2025-10-15",
-              Payment("p", "balance", total - total / 2 - 100000 + 1, "2025-10-15")));
+    refused(
+        "EQUIPMENT_EXCEEDS_EXPENSE",
+        Funded(small, total) +
+            std::vector<Event>{
+                E("payer-bzh", "payment.issued", "2024-06-10",
+                  Payment("p", "advance", total / 2, "2024-06-10")),
+                E("porteur", "expenses.certified", "2025-09-01", Expenses("p", 3000000, 900000)),
+                E("porteur", "indicator.measured", "2025-10-01", Measurement(Et(1), 100, 95))},
+        E("payer-bzh", "payment.issued", "2025-10-15",
+          Payment("p", "balance", total - total / 2 - 100000 + 1, "2025-10-15")));
   }
-  refused("EXTENSION_NOT_FUNDED",
-          {submitted, E("ars-bzh", "project.selected", "2024-04-15", Selected("p"))},
-          E("ars-bzh", "grappe.extended", "2024-05-01",
-            Extension("p", {Et(2)}, true, "2024-05-01")));
+  refused(
+      "EXTENSION_NOT_FUNDED",
+      {submitted, E("ars-bzh", "project.selected", "2024-04-15", Selected("p"))},
+      E("ars-bzh", "grappe.extended", "2024-05-01", Extension("p", {Et(2)}, true, "2024-05-01")));
   refused("EXTENSION_NO_AGREEMENT", Funded(Submission("p", {Et(1), Et(2)}), 2 * kAcquisition2024),
           E("ars-bzh", "grappe.extended", "2024-09-01", Extension("p", {Et(3)}, false)));
   refused("INVALID_TRANSITION", {submitted},
@@ -528,8 +585,11 @@ std::vector<Row> Rows() {
                             "acquisition", "2021-03-01");
     mixed["kind"] = "mixed";
     mixed["establishments"][1]["situation"] = "upgrade";
-    mixed["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-                                 {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+    mixed["usageCommitments"] = {{"activeFilesRate", 90},
+                                 {"planRate", 80},
+                                 {"agendaRate", 80},
+                                 {"mssanteMessages", 300},
+                                 {"dmpDocuments", 200}};
     refused("INVALID_PROJECT_KIND", {}, E("porteur", "project.submitted", "2021-03-01", mixed));
   }
   {
@@ -545,21 +605,24 @@ std::vector<Row> Rows() {
             E("ars-bzh", "grappe.extended", "2024-09-01", ext));
   }
   // 2025: an advance the day after signedAt + durationMonths (2025-06-01 + 6 months).
-  refused("CONVENTION_EXPIRED",
-          {E("porteur", "project.submitted", "2025-03-10",
-             Submission("p", {Et(1)}, "generalisation-2025", "acquisition", "2025-03-10")),
-           E("ars-bzh", "project.selected", "2025-04-15", Selected("p", "2025-04-15")),
-           E("ars-bzh", "convention.signed", "2025-06-01",
-             Convention("p", {Et(1)}, kAcquisition2024, "2025-06-01", 6))},
-          E("payer-bzh", "payment.issued", "2025-12-02",
-            Payment("p", "advance", 1000, "2025-12-02")));
+  refused(
+      "CONVENTION_EXPIRED",
+      {E("porteur", "project.submitted", "2025-03-10",
+         Submission("p", {Et(1)}, "generalisation-2025", "acquisition", "2025-03-10")),
+       E("ars-bzh", "project.selected", "2025-04-15", Selected("p", "2025-04-15")),
+       E("ars-bzh", "convention.signed", "2025-06-01",
+         Convention("p", {Et(1)}, kAcquisition2024, "2025-06-01", 6))},
+      E("payer-bzh", "payment.issued", "2025-12-02", Payment("p", "advance", 1000, "2025-12-02")));
   {
     // Amorçage: 15 upgrades announcing their usage (DOMAIN.md §5's worked example).
     std::vector<std::string> ests;
     for (int i = 1; i <= 15; ++i) ests.push_back(Et(i));
     json amo = Submission("amo", ests, "amorcage-2021", "upgrade", "2021-03-01");
-    amo["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-                               {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+    amo["usageCommitments"] = {{"activeFilesRate", 90},
+                               {"planRate", 80},
+                               {"agendaRate", 80},
+                               {"mssanteMessages", 300},
+                               {"dmpDocuments", 200}};
     const std::vector<Event> advanced = {
         E("porteur", "project.submitted", "2021-03-01", amo),
         E("ars-bzh", "project.selected", "2021-06-01", Selected("amo", "2021-06-01")),
@@ -571,14 +634,17 @@ std::vector<Row> Rows() {
                                     Payment("amo", "parametrisation", 6000000, "2021-09-01"));
     refused("NO_INVOICE", advanced, parametrisation);
     auto invoice = [](const std::string& tranche, const std::string& at) {
-      return json{{"project", "amo"}, {"tranche", tranche}, {"amountCents", 990000},
-                  {"receivedAt", at}, {"reference", "F-" + tranche}};
+      return json{{"project", "amo"},
+                  {"tranche", tranche},
+                  {"amountCents", 990000},
+                  {"receivedAt", at},
+                  {"reference", "F-" + tranche}};
     };
     std::vector<Event> measured = advanced;
-    measured.push_back(E("porteur", "invoice.received", "2021-08-30",
-                         invoice("parametrisation", "2021-08-30")));
-    measured.push_back(E("porteur", "invoice.received", "2022-04-01",
-                         invoice("deployment", "2022-04-01")));
+    measured.push_back(
+        E("porteur", "invoice.received", "2021-08-30", invoice("parametrisation", "2021-08-30")));
+    measured.push_back(
+        E("porteur", "invoice.received", "2022-04-01", invoice("deployment", "2022-04-01")));
     measured.push_back(parametrisation);
     for (int i = 1; i <= 15; ++i) {
       json m = Measurement(Et(i), "2022-01-01", "2022-03-31", 100, 90);
@@ -623,12 +689,11 @@ class ErrorCodeTable : public ::testing::TestWithParam<Row> {
  protected:
   static void SetUpTestSuite() {
     suite_dir_ = new TempDir();
-    template_ = new KeyedLedger(suite_dir_->path(),
-                                {{"national", {"national"}, {}},
-                                 {"ars-bzh", {"ars-instructor"}, {"53"}},
-                                 {"payer-bzh", {"ars-payer"}, {"53"}},
-                                 {"ars-idf", {"ars-instructor"}, {"11"}},
-                                 {"porteur", {"porteur"}, {}}});
+    template_ = new KeyedLedger(suite_dir_->path(), {{"national", {"national"}, {}},
+                                                     {"ars-bzh", {"ars-instructor"}, {"53"}},
+                                                     {"payer-bzh", {"ars-payer"}, {"53"}},
+                                                     {"ars-idf", {"ars-instructor"}, {"11"}},
+                                                     {"porteur", {"porteur"}, {}}});
   }
   static void TearDownTestSuite() {
     delete template_;
@@ -660,7 +725,8 @@ class ErrorCodeTable : public ::testing::TestWithParam<Row> {
     return text;
   }
   std::string LineOf(const Event& e, const std::string& id) const {
-    json line = {{"id", e.id.empty() ? id : e.id}, {"type", e.type}, {"at", e.at}, {"data", e.data}};
+    json line = {
+        {"id", e.id.empty() ? id : e.id}, {"type", e.type}, {"at", e.at}, {"data", e.data}};
     if (e.expected_version) line["expectedVersion"] = *e.expected_version;
     return Expand(line.dump()) + "\n";
   }

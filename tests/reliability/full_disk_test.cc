@@ -103,14 +103,14 @@ TEST(FullDiskTest, EveryWritePathGivesExitFourAndNothingAcknowledgedIsLost) {
   const uint64_t before = VerifiedSize(l);
 
   disk.Fill();
-  const std::vector<std::string> import = {"import", "-", "--json", "--key",
-                                           l.KeyFile("national"), "--ledger", l.ledger()};
+  const std::vector<std::string> import = {
+      "import", "-", "--json", "--key", l.KeyFile("national"), "--ledger", l.ledger()};
   for (int attempt = 0; attempt < 3; ++attempt) {  // and again, while the disk stays full
     SCOPED_TRACE("attempt " + std::to_string(attempt));
     ExpectStorageError(RunCli(import, SolutionLines(3000, 50)), "import");
-    ExpectStorageError(RunCli({"checkpoint", "--json", "--key", l.KeyFile("admin"), "--ledger",
-                               l.ledger()}),
-                       "checkpoint --key");
+    ExpectStorageError(
+        RunCli({"checkpoint", "--json", "--key", l.KeyFile("admin"), "--ledger", l.ledger()}),
+        "checkpoint --key");
     // Reads still work on a full disk.
     CliResult state = l.Run({"log", "--json", "--from", std::to_string(before - 1)});
     EXPECT_EQ(state.exit_code, 0) << state.out << state.err;
@@ -138,9 +138,9 @@ TEST(FullDiskTest, AFailedGroupCommitNamesItsFirstLine) {
     SCOPED_TRACE("room " + std::to_string(room));
     const uint64_t size = VerifiedSize(l);
     disk.Free(room);
-    CliResult r = RunCli({"import", "-", "--json", "--key", l.KeyFile("national"), "--ledger",
-                          l.ledger()},
-                         SolutionLines(8000, first));
+    CliResult r =
+        RunCli({"import", "-", "--json", "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+               SolutionLines(8000, first));
     disk.Free();
     const uint64_t after = VerifiedSize(l);
     first += static_cast<int>(after - size);
@@ -149,9 +149,8 @@ TEST(FullDiskTest, AFailedGroupCommitNamesItsFirstLine) {
     json last = KeyedLedger::LastResult(r);
     if (!last.contains("line")) continue;  // refused on opening: no line written
     const uint64_t line = last["line"];
-    EXPECT_EQ(after - size, line - 1)
-        << "the refusal names line " << line << " but " << after - size
-        << " lines were appended: " << last.dump();
+    EXPECT_EQ(after - size, line - 1) << "the refusal names line " << line << " but "
+                                      << after - size << " lines were appended: " << last.dump();
     EXPECT_EQ((line - 1) % 1000, 0u) << "not the first line of a group commit: " << last.dump();
     EXPECT_THAT(last["error"]["message"].get<std::string>(), HasSubstr("not written"));
     if (line > 1) seen_mid_file = true;

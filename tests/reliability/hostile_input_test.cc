@@ -37,7 +37,7 @@ class HostileInputTest : public ::testing::Test {
     return j.is_object() ? j.value("size", uint64_t{0}) : 0;
   }
   std::vector<std::string> Import(const std::string& file) const {
-    return {"import", file, "--json", "--key", ledger_->KeyFile("national"), "--ledger",
+    return {"import",         file, "--json", "--key", ledger_->KeyFile("national"), "--ledger",
             ledger_->ledger()};
   }
 
@@ -124,11 +124,10 @@ TEST_F(HostileInputTest, ARefusedLineIsReportedWithItsOwnId) {
   EXPECT_EQ(refused["id"], "") << bad.out;
 
   // Human form: "line 2 refused (id mine-2)".
-  CliResult human = RunCli({"import", "-", "--key", ledger_->KeyFile("national"), "--ledger",
-                            ledger_->ledger()},
-                           SolutionLines(1, 502) +
-                               R"({"id": "mine-2", "type": "nope", "at": "2024-01-01", "data": {}})"
-                               "\n");
+  CliResult human = RunCli(
+      {"import", "-", "--key", ledger_->KeyFile("national"), "--ledger", ledger_->ledger()},
+      SolutionLines(1, 502) + R"({"id": "mine-2", "type": "nope", "at": "2024-01-01", "data": {}})"
+                              "\n");
   EXPECT_THAT(human.err, HasSubstr("line 2 refused (id mine-2)")) << human.err;
 }
 
@@ -151,13 +150,13 @@ TEST_F(HostileInputTest, ALineWithANulByteIsRefused) {
 // ---- 9. Numbers in arguments ----
 
 TEST_F(HostileInputTest, NegativeNumbersAreUsageErrors) {
-  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"prove", "-1"},
-           {"prove", "0", "--size", "-1"},
-           {"log", "--from", "-1"},
-           {"log", "--to", "-2"},
-           {"consistency", "-1", "2"},
-           {"log", "--from", "18446744073709551616"}}) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"prove", "-1"},
+                                             {"prove", "0", "--size", "-1"},
+                                             {"log", "--from", "-1"},
+                                             {"log", "--to", "-2"},
+                                             {"consistency", "-1", "2"},
+                                             {"log", "--from", "18446744073709551616"}}) {
     std::vector<std::string> full = args;
     full.push_back("--ledger");
     full.push_back(ledger_->ledger());
@@ -175,8 +174,8 @@ TEST_F(HostileInputTest, BoundsSaturate) {
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_EQ(json::parse(r.out)["records"].size(), size) << r.out;
   EXPECT_EQ(r.out, all.out);
-  CliResult none = ledger_->Run({"log", "--json", "--from", "18446744073709551615", "--to",
-                                 "18446744073709551615"});
+  CliResult none = ledger_->Run(
+      {"log", "--json", "--from", "18446744073709551615", "--to", "18446744073709551615"});
   EXPECT_EQ(none.exit_code, 0) << none.out << none.err;
   EXPECT_EQ(json::parse(none.out)["records"].size(), 0u);
   CliResult prove = ledger_->Run({"prove", "18446744073709551615", "--json"});

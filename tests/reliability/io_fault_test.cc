@@ -109,16 +109,16 @@ TEST(IoFaultTest, ReadOnlyLedgerDirectory) {
   ASSERT_EQ(chmod(l.ledger().c_str(), 0555), 0);
   Limits nobody;
   nobody.as_nobody = true;
-  CliResult w = RunCliWith({"import", "-", "--json", "--key", l.KeyFile("national"), "--ledger",
-                            l.ledger()},
-                           SolutionLines(5, 100), nobody);
+  CliResult w =
+      RunCliWith({"import", "-", "--json", "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+                 SolutionLines(5, 100), nobody);
   EXPECT_EQ(w.exit_code, 4) << w.out << w.err;
   json error = KeyedLedger::LastResult(w).value("error", json::object());
   EXPECT_EQ(error.value("code", ""), "STORAGE_ERROR") << w.out;
   EXPECT_THAT(error.value("message", ""), HasSubstr(l.ledger()));
   EXPECT_THAT(error.value("message", ""), HasSubstr("ermission denied"));
-  CliResult cp = RunCliWith({"checkpoint", "--key", l.KeyFile("admin"), "--ledger", l.ledger()},
-                            "", nobody);
+  CliResult cp =
+      RunCliWith({"checkpoint", "--key", l.KeyFile("admin"), "--ledger", l.ledger()}, "", nobody);
   EXPECT_EQ(cp.exit_code, 4) << cp.out << cp.err;
   // Readers read a read-only ledger.
   CliResult v = RunCliWith({"verify", "--json", "--ledger", l.ledger()}, "", nobody);
@@ -144,9 +144,9 @@ TEST(IoFaultTest, LedgerPathIsAFile) {
   ASSERT_TRUE(l.ok()) << l.error();
   fs::path file = dir / "not-a-dir.db";
   WriteFile(file, "just a file\n");
-  CliResult w = RunCli({"import", "-", "--json", "--key", l.KeyFile("admin"), "--ledger",
-                        file.string()},
-                       SolutionLines(1));
+  CliResult w =
+      RunCli({"import", "-", "--json", "--key", l.KeyFile("admin"), "--ledger", file.string()},
+             SolutionLines(1));
   // Not a ledger (NOT_FOUND, exit 3: INTERFACE.md keeps exit 4 for I/O and locks).
   EXPECT_EQ(w.exit_code, 3) << w.out << w.err;
   json error = KeyedLedger::LastResult(w).value("error", json::object());

@@ -25,8 +25,8 @@ namespace fs = std::filesystem;
 class OutputTargetTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ledger_ = std::make_unique<KeyedLedger>(
-        dir_.path(), std::vector<Grant>{{"porteur", {"porteur"}, {}}});
+    ledger_ = std::make_unique<KeyedLedger>(dir_.path(),
+                                            std::vector<Grant>{{"porteur", {"porteur"}, {}}});
     ASSERT_TRUE(ledger_->ok()) << ledger_->error();
     CliResult submitted = ledger_->Import(
         "porteur",
@@ -77,7 +77,7 @@ TEST_F(OutputTargetTest, AFifoIsWrittenThroughNotReplaced) {
     drain.join();
     ::close(reader);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
     EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
     EXPECT_FALSE(got.empty()) << "nothing came through the FIFO";
@@ -92,7 +92,7 @@ TEST_F(OutputTargetTest, ADeviceNodeIsWrittenThroughNotReplaced) {
     SCOPED_TRACE(args[0]);
     CliResult r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::lstat(node.c_str(), &st), 0);
     EXPECT_TRUE(S_ISCHR(st.st_mode)) << "the device node was replaced";
   }
@@ -127,11 +127,11 @@ TEST_F(OutputTargetTest, ASymlinkStaysASymlinkAndItsTargetIsReplaced) {
 TEST_F(OutputTargetTest, ARegularFileIsStillReplacedAtomically) {
   const fs::path file = dir_ / "bundle.json";
   WriteFile(file, "old");
-  struct stat before{};
+  struct stat before {};
   ASSERT_EQ(::stat(file.c_str(), &before), 0);
   CliResult r = Run({"bundle", "a", "--out", file.string()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  struct stat after{};
+  struct stat after {};
   ASSERT_EQ(::stat(file.c_str(), &after), 0);
   EXPECT_NE(before.st_ino, after.st_ino) << "written in place, not renamed over";
   EXPECT_THAT(ReadFile(file), HasSubstr("\"records\""));

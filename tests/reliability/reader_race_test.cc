@@ -77,8 +77,10 @@ TEST(ReaderRaceTest, ReadersNeverSeeAFalseCorruptionWhileShortImportsOpenAndClos
 
     CliResult s = l.Run({"state", "a", "--json"});
     ++reads;
-    if (s.exit_code != 0) failed("state", s);
-    else EXPECT_EQ(s.out, state_before.out);
+    if (s.exit_code != 0)
+      failed("state", s);
+    else
+      EXPECT_EQ(s.out, state_before.out);
 
     const uint64_t from = size > 30 ? size - 30 : 0;
     CliResult g = l.Run({"log", "--json", "--from", std::to_string(from)});
@@ -95,11 +97,13 @@ TEST(ReaderRaceTest, ReadersNeverSeeAFalseCorruptionWhileShortImportsOpenAndClos
       EXPECT_GE(expected, size) << "log ended before the size verify saw just before";
     }
 
-    CliResult p = l.Run({"prove", std::to_string(size - 1), "--size", std::to_string(size),
-                         "--json"});
+    CliResult p =
+        l.Run({"prove", std::to_string(size - 1), "--size", std::to_string(size), "--json"});
     ++reads;
-    if (p.exit_code != 0) failed("prove", p);
-    else EXPECT_EQ(json::parse(p.out)["root"], report["root"]) << "the root verify saw";
+    if (p.exit_code != 0)
+      failed("prove", p);
+    else
+      EXPECT_EQ(json::parse(p.out)["root"], report["root"]) << "the root verify saw";
 
     CliResult c = l.Run({"checkpoint", "--json"});
     ++reads;

@@ -49,12 +49,12 @@ class SnapshotTest : public ::testing::Test {
                   .exit_code,
               0);
     lagging_ = ReadSnapshot(l_.ledger());
-    CliResult selected = l_.Import(
-        "ars-bzh", Line("sel-a", "project.selected", "2024-04-15",
-                        {{"project", "a"}, {"committeeAt", "2024-04-15"}}));
+    CliResult selected =
+        l_.Import("ars-bzh", Line("sel-a", "project.selected", "2024-04-15",
+                                  {{"project", "a"}, {"committeeAt", "2024-04-15"}}));
     ASSERT_EQ(selected.exit_code, 0) << selected.out << selected.err;
-    ASSERT_EQ(l_.Import("porteur", Line("sub-b", "project.submitted", "2024-03-10",
-                                        Submission("b", {Et(3)})))
+    ASSERT_EQ(l_.Import("porteur",
+                        Line("sub-b", "project.submitted", "2024-03-10", Submission("b", {Et(3)})))
                   .exit_code,
               0);
     good_ = ReadSnapshot(l_.ledger());
@@ -77,16 +77,16 @@ class SnapshotTest : public ::testing::Test {
     EXPECT_EQ(StateOf("a"), state_a_);
     EXPECT_EQ(StateOf("b"), state_b_);
     const std::string before = l_.Fingerprint();
-    CliResult again = l_.Import("porteur", Line("sub-a-2", "project.submitted", "2024-03-10",
-                                                Submission("a", {Et(9)})));
+    CliResult again = l_.Import(
+        "porteur", Line("sub-a-2", "project.submitted", "2024-03-10", Submission("a", {Et(9)})));
     EXPECT_EQ(again.exit_code, 3) << again.out;
     EXPECT_EQ(KeyedLedger::LastResult(again)["error"].value("code", ""), "DUPLICATE_PROJECT");
     EXPECT_EQ(l_.Fingerprint(), before);
   }
 
   TempDir dir_;
-  KeyedLedger l_{dir_.path(), {{"porteur", {"porteur"}, {}},
-                               {"ars-bzh", {"ars-instructor"}, {"53"}}}};
+  KeyedLedger l_{dir_.path(),
+                 {{"porteur", {"porteur"}, {}}, {"ars-bzh", {"ars-instructor"}, {"53"}}}};
   Snapshot lagging_, good_;
   std::string state_a_, state_b_;
 };
@@ -113,9 +113,8 @@ TEST_F(SnapshotTest, LaggingSnapshotClaimingTheHeadIsRebuilt) {
 TEST_F(SnapshotTest, SnapshotBeyondTheLedgerIsRefused) {
   auto opened = Ledger::Open(l_.ledger(), Ledger::Mode::kReadWrite);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  EXPECT_FALSE((*opened)->PutSnapshot(projections::kStateSnapshotName, good_.seq + 5,
-                                      good_.bytes)
-                   .ok());
+  EXPECT_FALSE(
+      (*opened)->PutSnapshot(projections::kStateSnapshotName, good_.seq + 5, good_.bytes).ok());
   opened->reset();
   ExpectTheTrueState("after a refused snapshot");
 }
@@ -124,19 +123,22 @@ TEST_F(SnapshotTest, SnapshotFromAnotherLedgerIsRebuilt) {
   // Another ledger, same keys' roles, same number of records, other content: project a
   // was rejected there.
   TempDir other_dir;
-  KeyedLedger other(other_dir.path(), {{"porteur", {"porteur"}, {}},
-                                       {"ars-bzh", {"ars-instructor"}, {"53"}}});
+  KeyedLedger other(other_dir.path(),
+                    {{"porteur", {"porteur"}, {}}, {"ars-bzh", {"ars-instructor"}, {"53"}}});
   ASSERT_TRUE(other.ok()) << other.error();
-  ASSERT_EQ(other.Import("porteur", Line("sub-a", "project.submitted", "2024-03-10",
-                                         Submission("a", {Et(1)})))
+  ASSERT_EQ(other
+                .Import("porteur",
+                        Line("sub-a", "project.submitted", "2024-03-10", Submission("a", {Et(1)})))
                 .exit_code,
             0);
-  ASSERT_EQ(other.Import("ars-bzh", Line("rej-a", "project.rejected", "2024-04-15",
-                                         {{"project", "a"}, {"reason", "other"}}))
+  ASSERT_EQ(other
+                .Import("ars-bzh", Line("rej-a", "project.rejected", "2024-04-15",
+                                        {{"project", "a"}, {"reason", "other"}}))
                 .exit_code,
             0);
-  ASSERT_EQ(other.Import("porteur", Line("sub-c", "project.submitted", "2024-03-10",
-                                         Submission("c", {Et(4)})))
+  ASSERT_EQ(other
+                .Import("porteur",
+                        Line("sub-c", "project.submitted", "2024-03-10", Submission("c", {Et(4)})))
                 .exit_code,
             0);
   Snapshot foreign = ReadSnapshot(other.ledger());
@@ -166,8 +168,8 @@ TEST_F(SnapshotTest, FlippedStateBytesAreNotTrusted) {
 TEST_F(SnapshotTest, ImportRewritesAGoodSnapshotAfterABadOne) {
   Bytes torn(good_.bytes.begin(), good_.bytes.begin() + 5);
   WriteSnapshot(l_.ledger(), good_.seq, torn);
-  ASSERT_EQ(l_.Import("porteur", Line("sub-d", "project.submitted", "2024-03-10",
-                                      Submission("d", {Et(5)})))
+  ASSERT_EQ(l_.Import("porteur",
+                      Line("sub-d", "project.submitted", "2024-03-10", Submission("d", {Et(5)})))
                 .exit_code,
             0);
   Snapshot rewritten = ReadSnapshot(l_.ledger());

@@ -30,7 +30,8 @@ namespace storage = ledger::storage;
 
 std::string Printable(const std::string& key) {
   std::string out;
-  for (unsigned char c : key) out += (c >= 0x20 && c < 0x7f) ? std::string(1, c) : fmt::format("\\x{:02x}", c);
+  for (unsigned char c : key)
+    out += (c >= 0x20 && c < 0x7f) ? std::string(1, c) : fmt::format("\\x{:02x}", c);
   return out;
 }
 
@@ -98,9 +99,10 @@ class TamperCfTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  KeyedLedger l_{dir_.path(), {{"national", {"national"}, {}},
-                               {"porteur", {"porteur"}, {}},
-                               {"ars-bzh", {"ars-instructor"}, {"53"}}}};
+  KeyedLedger l_{dir_.path(),
+                 {{"national", {"national"}, {}},
+                  {"porteur", {"porteur"}, {}},
+                  {"ars-bzh", {"ars-instructor"}, {"53"}}}};
   uint64_t size_ = 0;
 };
 
@@ -266,9 +268,10 @@ TEST_F(TamperCfTest, RollbackToAnOlderCopyCaughtByAKeptCheckpoint) {
   // A witness (the national level) cosigns that checkpoint and keeps it in its state.
   const std::string witness_key = (dir_ / "witness.pem").string();
   ASSERT_EQ(RunCli({"key", "new", "witness", "--out", witness_key}).exit_code, 0);
-  const std::vector<std::string> cosign = {"witness", "cosign", "--name", "national-witness",
+  const std::vector<std::string> cosign = {"witness", "cosign",
+                                           "--name",  "national-witness",
                                            "--state", (dir_ / "witness.state").string(),
-                                           "--key", witness_key};
+                                           "--key",   witness_key};
   CliResult cosigned = l_.Run(cosign);
   ASSERT_EQ(cosigned.exit_code, 0) << cosigned.out << cosigned.err;
   const std::string kept_note = json::parse(cp.out)["note"];
@@ -310,8 +313,8 @@ TEST_F(TamperCfTest, RollbackToAnOlderCopyCaughtByAKeptCheckpoint) {
   EXPECT_NE(json::parse(forked.out)["root"], ledger::ToHex(kept->root))
       << "the fork's root at the kept size must differ from the kept checkpoint's";
   // The first seq whose inclusion differs: the records the rollback dropped.
-  CliResult leaf = l_.Run({"log", "--json", "--from", std::to_string(size_), "--to",
-                           std::to_string(size_)});
+  CliResult leaf =
+      l_.Run({"log", "--json", "--from", std::to_string(size_), "--to", std::to_string(size_)});
   EXPECT_EQ(json::parse(leaf.out)["records"][0]["id"], "sol-200");
 }
 

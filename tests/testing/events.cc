@@ -69,8 +69,11 @@ json Measurement(const std::string& finess, const std::string& start, const std:
 json Amorcage(const std::string& project, int ogs, int esms, int first) {
   json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
   // 001 §3: the usage commitments an amorçage file announces (required).
-  sub["usageCommitments"] = {{"activeFilesRate", 90}, {"planRate", 80}, {"agendaRate", 80},
-                             {"mssanteMessages", 300}, {"dmpDocuments", 200}};
+  sub["usageCommitments"] = {{"activeFilesRate", 90},
+                             {"planRate", 80},
+                             {"agendaRate", 80},
+                             {"mssanteMessages", 300},
+                             {"dmpDocuments", 200}};
   sub["organisations"] = json::array();
   for (int o = 1; o <= ogs; ++o) {
     sub["organisations"].push_back(
