@@ -108,6 +108,10 @@ class [[nodiscard]] Status {
   static Status DataLoss(std::string message) {
     return Status(StatusCode::kDataLoss, {}, std::move(message));
   }
+  // A failed verification that must name its public code (ROLLBACK, CONSISTENCY_FAILED).
+  static Status DataLoss(std::string_view error_code, std::string message) {
+    return Status(StatusCode::kDataLoss, error_code, std::move(message));
+  }
   static Status Unavailable(std::string message) {
     return Status(StatusCode::kUnavailable, {}, std::move(message));
   }

@@ -206,6 +206,10 @@ class Ledger {
   Result<Hash> RootAt(uint64_t size) const;
   Result<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t size) const;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
+  // The stored hash of the complete subtree (level, index): MTH of the leaves
+  // [index << level, (index + 1) << level). BAD_INPUT unless it is complete within size().
+  // What tlog-tiles are made of (ledger/tiles.cc).
+  Result<Hash> SubtreeHash(int level, uint64_t index) const;
 
   struct VerifyReport {
     bool ok = false;
