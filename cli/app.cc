@@ -23,6 +23,7 @@
 #include "cli/evidence_commands.h"
 #include "cli/output.h"
 #include "cli/report_command.h"
+#include "cli/tiles_command.h"
 
 namespace esms::cli {
 namespace {
@@ -261,6 +262,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   CLI::App* report = AddReportCommand(app, &report_args);
   EvidenceArgs evidence_args;
   AddEvidenceCommands(app, &evidence_args);
+  TilesArgs tiles_args;
+  AddTilesCommands(app, &tiles_args);
 
   DemoArgs demo_args;
   CLI::App* demo = AddDemoCommand(app, &demo_args);
@@ -306,6 +309,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   if (*rules) return CmdRules(g, rules_campaign);
   if (*report) return CmdReport(g, report_args);
   if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
+  if (auto code = RunTilesCommand(g, tiles_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);
 }
