@@ -635,7 +635,7 @@ Result<TilesVerified> VerifyTiles(const TileSource& source, const NoteVerifier& 
     const uint64_t hashes = size >> (kTileHeight * level);
     const uint64_t tiles = (hashes + kTileWidth - 1) / kTileWidth;
     std::vector<Hash> roots;
-    roots.reserve(static_cast<size_t>(hashes / kTileWidth));
+    // (not reserved from `size`: a signed size is no promise that the tiles exist)
     partials.emplace_back();
     for (uint64_t n = 0; n < tiles; ++n) {
       const uint32_t width =
