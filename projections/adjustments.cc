@@ -26,9 +26,9 @@ domain::Indicator IndicatorOf(domain::AdjustedIndicator a) {
 
 }  // namespace
 
-std::vector<const Fact<domain::TargetsAdjusted>*> AdjustmentsOf(const ProgrammeState& state,
-                                                                const domain::Finess& finess) {
-  std::vector<const Fact<domain::TargetsAdjusted>*> out;
+std::vector<const AdjustmentFact*> AdjustmentsOf(const ProgrammeState& state,
+                                                 const domain::Finess& finess) {
+  std::vector<const AdjustmentFact*> out;
   for (const auto& member : state.registry().Lineage(finess)) {
     const EstablishmentFacts* facts = state.registry().FindWithoutMeasurements(member.finess);
     if (facts == nullptr) continue;
@@ -38,15 +38,18 @@ std::vector<const Fact<domain::TargetsAdjusted>*> AdjustmentsOf(const ProgrammeS
   return out;
 }
 
-domain::UsageEvaluation EvaluateAdjusted(
-    domain::Campaign campaign, const domain::IndicatorMeasured& measured,
-    const std::vector<const Fact<domain::TargetsAdjusted>*>& adjustments, domain::Date decided_at,
-    std::vector<uint64_t>* used) {
+domain::UsageEvaluation EvaluateAdjusted(domain::Campaign campaign,
+                                         const domain::IndicatorMeasured& measured,
+                                         const std::vector<const AdjustmentFact*>& adjustments,
+                                         domain::Date decided_at, std::vector<uint64_t>* used) {
   // Indicator -> (denominator, seq of the adjustment), the latest by seq.
   std::map<domain::Indicator, std::pair<int64_t, uint64_t>> denominators;
   for (const auto* a : adjustments) {
+    // DOMAIN.md §6: recorded (business date) on or before the decision.
+    if (a->at > decided_at) continue;
+    // DOMAIN.md §6: the measurements whose period ends on or after effectiveFrom.
     const auto& from = a->data.effective_from;
-    if (from.has_value() && (*from > measured.period_end || *from > decided_at)) continue;
+    if (from.has_value() && *from > measured.period_end) continue;
     std::vector<domain::AdjustedIndicator> named = a->data.indicators;
     if (named.empty()) {  // a record written before issue 13
       named = {domain::AdjustedIndicator::kActiveFiles, domain::AdjustedIndicator::kMssante,

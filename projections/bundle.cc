@@ -498,7 +498,9 @@ class BundleVerifier {
       if (ledger::IsKeyRecordType(r.record.type)) continue;
       Result<domain::EventData> data = domain::DecodePayload(r.record.type, r.record.payload);
       if (!data.ok()) return Fail(seq, "payload: " + data.status().message());
-      Status applied = state.ApplyEvent(*data, seq);
+      Result<domain::Date> at = domain::Date::Parse(r.record.at);
+      if (!at.ok()) return Fail(seq, "business date: " + at.status().message());
+      Status applied = state.ApplyEvent(*data, seq, *at);
       if (!applied.ok()) return Fail(seq, "does not fold: " + applied.message());
     }
     Result<CheckReport> report = CheckProject(state, verdict_.claim.project, verdict_.claim.at);

@@ -39,7 +39,7 @@ Status RequireBalanceWithinDuration(const ProgrammeState& state, const Project& 
   if (convention == nullptr || !Opposable(project)) return Status::OK();
   const domain::Date end = ConventionEnd(project, *convention);
   const TargetsVerdict by_end =
-      GrappeTargets(state, project.campaign(), listed, std::min(paid_at, end));
+      GrappeTargets(state, project.campaign(), listed, std::min(paid_at, end), paid_at);
   if (by_end.met) return Status::OK();
   const TargetsVerdict late = GrappeTargets(state, project.campaign(), listed, paid_at);
   if (paid_at <= end && !late.met) return Status::OK();
@@ -66,18 +66,19 @@ Status RequireBalanceWithinDuration(const ProgrammeState& state, const Project& 
 bool AmendmentAllowedAnyTime(const Project& project) {
   if (!Opposable(project) || project.conventions.empty()) return false;
   const ProjectStatus status = project.status();
-  return status != ProjectStatus::kBalancePaid && status != ProjectStatus::kRejected;
+  return !IsFinished(status) && status != ProjectStatus::kRejected;
 }
 
 bool IsLapsed(const ProgrammeState& state, const Project& project, domain::Date as_of) {
   if (!Opposable(project)) return false;
   const ProjectStatus status = project.status();
-  if (status == ProjectStatus::kBalancePaid || status == ProjectStatus::kRejected) return false;
+  if (IsFinished(status) || status == ProjectStatus::kRejected) return false;
   const auto* convention = ConventionAsOf(project, as_of);
   if (convention == nullptr) return false;
   const domain::Date end = ConventionEnd(project, *convention);
   if (as_of <= end) return false;
-  return !GrappeTargets(state, project.campaign(), ConventionEstablishments(state, project), end)
+  return !GrappeTargets(state, project.campaign(), ConventionEstablishments(state, project), end,
+                        as_of)
               .met;
 }
 

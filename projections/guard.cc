@@ -10,6 +10,7 @@
 #include "domain/event_codec.h"
 #include "domain/rulebook.h"
 #include "projections/amorcage.h"
+#include "projections/complement.h"
 #include "projections/deadlines.h"
 #include "projections/referencing.h"
 #include "projections/rules.h"
@@ -207,10 +208,11 @@ bool ReferencingCheckedAtSubmission(domain::Campaign campaign) {
 
 // DOMAIN.md §7 (issue 13 item 13): a complément de grappe joins a project « en cours »
 // (002 Mise en grappes: « rejoindre le projet en cours, en fonction de son état
-// d'avancement »): not after its balance (balance-paid), else its money could never be
+// d'avancement »): not after its last tranche (balance-paid, amorçage
+// deployment-paid), else its money could never be
 // paid while its ESSMS are locked out of every other project.
 Status RequireRunningProject(const Project& p) {
-  if (p.status() != ProjectStatus::kBalancePaid) return Status::OK();
+  if (!IsFinished(p.status())) return Status::OK();
   std::vector<uint64_t> seqs;
   const auto& tranches = domain::RulebookFor(p.campaign()).tranches;
   for (const auto& pay : p.payments) {
@@ -239,53 +241,55 @@ Status RequirePayingRegionOfTheAddedEssms(const domain::GrappeExtended& d) {
 }
 
 // DOMAIN.md §7 (issue 13 item 14): a payment by the ARS of another region than the lead
-// one (payingRegion set, not the lead region) pays only the complement of that region:
-// its extensions must name it as their payingRegion (else PAYING_REGION_MISMATCH), and
-// that region's payments never exceed the entitlement of the ESSMS they added
-// (PAYMENT_EXCEEDS_GRANT).
-Status RequireComplementPayment(const ProgrammeState& state, const Project& p,
-                                const domain::PaymentIssued& d) {
+// one (payingRegion set, not the lead region) pays only a complément de grappe of that
+// region (002: « L'ARS de la région concernée par ces nouveaux ESMS sera sollicitée
+// uniquement pour le financement de ce complément »): an extension must name it as its
+// payingRegion, else PAYING_REGION_MISMATCH. What it may pay is its part
+// (projections/complement.h), checked with the schedule.
+Status RequirePayingRegion(const Project& p, const domain::PaymentIssued& d) {
   if (!d.paying_region.has_value() || d.paying_region->code() == p.LeadRegion()) {
     return Status::OK();
   }
-  const std::string region = d.paying_region->code();
-  std::vector<domain::Finess> complement;
-  std::vector<uint64_t> seqs;
-  for (const auto& x : p.extensions) {
-    if (x.data.paying_region.code() != region) continue;
-    seqs.push_back(x.seq);
-    for (const auto& e : x.data.establishments) complement.push_back(e.finess);
+  if (p.IsComplementPayment(d)) return Status::OK();
+  return Refuse("PAYING_REGION_MISMATCH",
+                "region " + d.paying_region->code() + " is neither the lead region " +
+                    p.LeadRegion() +
+                    " nor the paying region of a compl\u00e9ment de grappe of project " + p.id() +
+                    " (002: its ARS funds only such a complement)",
+                {p.submitted_seq});
+}
+
+// DOMAIN.md §7: « that ARS's payer may pay at most the complement's own entitlement »
+// (issue 13 item 14). A complement's payments are bounded by its part
+// (projections/complement.h): above it is AMOUNT_EXCEEDS_ENTITLEMENT — the bound is an
+// entitlement (DOMAIN.md §7's word; INTERFACE.md §4 lists the code), not the
+// convention's grant (PAYMENT_EXCEEDS_GRANT stays the bound of the whole convention,
+// DOMAIN.md §5 « cumulative payments never exceed the convention amount »). Its ESSMS
+// must be listed by the convention in force first (PAYMENT_BEFORE_CONVENTION: « No
+// payment before the convention », DOMAIN.md §5).
+Status RequireWithinComplement(const Project& p, const PaymentPart& part,
+                               const domain::PaymentIssued& d) {
+  if (!part.complement()) return Status::OK();
+  if (!part.not_in_convention.empty()) {
+    std::vector<uint64_t> seqs = part.extension_seqs;
+    if (const auto* c = p.convention()) seqs.push_back(c->seq);
+    return Refuse("PAYMENT_BEFORE_CONVENTION",
+                  "the convention in force does not list " + part.not_in_convention.front().str() +
+                      " of the compl\u00e9ment de grappe paid by region " + part.paying_region +
+                      ": an amended convention must list it before its region pays (002)",
+                  std::move(seqs));
   }
-  if (complement.empty()) {
-    return Refuse("PAYING_REGION_MISMATCH",
-                  "region " + region + " is neither the lead region " + p.LeadRegion() +
-                      " nor the paying region of a compl\u00e9ment de grappe of project " + p.id(),
-                  {p.submitted_seq});
-  }
-  ASSIGN_OR_RETURN(domain::ProjectEntitlement entitlement, FundedEntitlementOf(state, p));
-  int64_t allowed = 0;
-  for (const auto& line : entitlement.lines) {
-    if (std::find(complement.begin(), complement.end(), line.finess) != complement.end()) {
-      allowed += line.total.cents();
-    }
-  }
-  int64_t paid = 0;
-  for (const auto& pay : p.payments) {
-    if (pay.data.paying_region.has_value() && pay.data.paying_region->code() == region) {
-      paid += pay.data.amount_cents;
-      seqs.push_back(pay.seq);
-    }
-  }
-  if (paid + d.amount_cents > allowed) {
-    return Refuse("PAYMENT_EXCEEDS_GRANT",
-                  "region " + region + " would pay " +
-                      domain::Money::Cents(paid + d.amount_cents).ToString() +
-                      ", above its compl\u00e9ment's entitlement " +
-                      domain::Money::Cents(allowed).ToString() +
-                      " (the paying region pays only the complement, 002)",
-                  seqs);
-  }
-  return Status::OK();
+  const int64_t paid = part.PaidCents(p);
+  if (paid + d.amount_cents <= part.amount_cents) return Status::OK();
+  std::vector<uint64_t> seqs = part.extension_seqs;
+  for (const auto* pay : part.Payments(p)) seqs.push_back(pay->seq);
+  return Refuse("AMOUNT_EXCEEDS_ENTITLEMENT",
+                "region " + part.paying_region + " would pay " +
+                    domain::Money::Cents(paid + d.amount_cents).ToString() +
+                    ", above its compl\u00e9ment de grappe's own entitlement " +
+                    domain::Money::Cents(part.amount_cents).ToString() +
+                    " (002: its ARS funds only this complement; DOMAIN.md \u00a77)",
+                std::move(seqs));
 }
 
 // Issue 13 item 22: 002 « Appel à projet/Convention »: the contractual duration (18
@@ -396,8 +400,16 @@ class RuleChecker {
                     {convention->seq});
     }
     RETURN_IF_ERROR(RefuseAdvanceAfterContractualEnd(*p, d));
-    RETURN_IF_ERROR(RequireComplementPayment(state_, *p, d));
-    const domain::Money amount = domain::Money::Cents(convention->data.amount_cents);
+    RETURN_IF_ERROR(RequirePayingRegion(*p, d));
+    // The part of the convention this payment draws on: the lead region's, or a
+    // complément de grappe's, each on the campaign's schedule (projections/complement.h).
+    ASSIGN_OR_RETURN(std::vector<PaymentPart> parts, PaymentParts(state_, *p));
+    const PaymentPart& part = PartOf(parts, d);
+    RETURN_IF_ERROR(RequireWithinComplement(*p, part, d));
+    const std::string of_part =
+        part.complement() ? " of the compl\u00e9ment de grappe paid by region " + part.paying_region
+                          : std::string();
+    const domain::Money amount = domain::Money::Cents(part.amount_cents);
     std::vector<domain::TrancheAmount> schedule = domain::PaymentSchedule(p->campaign(), amount);
     auto pos = std::find_if(schedule.begin(), schedule.end(),
                             [&](const auto& t) { return t.tranche == d.tranche; });
@@ -408,19 +420,19 @@ class RuleChecker {
     }
     const bool last = pos + 1 == schedule.end();
     std::vector<uint64_t> payment_seqs;
-    for (const auto& pay : p->payments) payment_seqs.push_back(pay.seq);
+    for (const auto* pay : part.Payments(*p)) payment_seqs.push_back(pay->seq);
     for (auto it = schedule.begin(); it != schedule.end(); ++it) {
-      const int64_t paid = p->PaidCents(it->tranche);
+      const int64_t paid = part.PaidCents(*p, it->tranche);
       if (it < pos && paid == 0) {
         return Refuse(kInvalidTransition,
                       std::string(domain::ToString(d.tranche)) + " before the " +
-                          std::string(domain::ToString(it->tranche)) + " was paid",
+                          std::string(domain::ToString(it->tranche)) + of_part + " was paid",
                       {convention->seq});
       }
       if (it > pos && paid > 0) {
         return Refuse(kInvalidTransition,
                       std::string(domain::ToString(d.tranche)) + " after the " +
-                          std::string(domain::ToString(it->tranche)) + " was paid",
+                          std::string(domain::ToString(it->tranche)) + of_part + " was paid",
                       payment_seqs);
       }
     }
@@ -428,21 +440,35 @@ class RuleChecker {
     RETURN_IF_ERROR(RefuseFindings(ProjectFindings(state_, *p, listed), "at payment"));
     std::vector<uint64_t> grant_seqs = payment_seqs;
     grant_seqs.push_back(convention->seq);
-    if (!last && p->PaidCents(d.tranche) + d.amount_cents > pos->amount.cents()) {
+    const int64_t paid_tranche = part.PaidCents(*p, d.tranche);
+    if (!last && paid_tranche + d.amount_cents > pos->amount.cents()) {
       return Refuse("ADVANCE_EXCEEDS_SHARE",
                     std::string(domain::ToString(d.tranche)) + " of " +
-                        domain::Money::Cents(p->PaidCents(d.tranche) + d.amount_cents).ToString() +
+                        domain::Money::Cents(paid_tranche + d.amount_cents).ToString() +
                         " exceeds its share (" + std::to_string(pos->per_mille / 10) + " %) " +
-                        pos->amount.ToString() + " of the convention (" + std::string(pos->source) +
-                        ")",
+                        pos->amount.ToString() +
+                        (part.complement() ? of_part : std::string(" of the convention")) + " (" +
+                        std::string(pos->source) + ")",
+                    grant_seqs);
+    }
+    // The lead part: the convention less the complements paid by their own region.
+    if (!part.complement() && parts.size() > 1 &&
+        part.PaidCents(*p) + d.amount_cents > part.amount_cents) {
+      return Refuse("PAYMENT_EXCEEDS_GRANT",
+                    "the lead region's payments would total " +
+                        domain::Money::Cents(part.PaidCents(*p) + d.amount_cents).ToString() +
+                        ", above its part " + amount.ToString() + ": " + part.detail,
                     grant_seqs);
     }
     if (p->PaidCents() + d.amount_cents > convention->data.amount_cents) {
+      std::vector<uint64_t> seqs{convention->seq};
+      for (const auto& pay : p->payments) seqs.push_back(pay.seq);
       return Refuse("PAYMENT_EXCEEDS_GRANT",
                     "payments would total " +
                         domain::Money::Cents(p->PaidCents() + d.amount_cents).ToString() +
-                        ", above the convention's " + amount.ToString(),
-                    grant_seqs);
+                        ", above the convention's " +
+                        domain::Money::Cents(convention->data.amount_cents).ToString(),
+                    std::move(seqs));
     }
     // Amorçage 2021: invoices and the usage prorata, no certified statement
     // (projections/amorcage.h).

@@ -141,7 +141,24 @@ struct Decoded {
   uint64_t seq = 0;
   std::string_view type;  // a key record type when `data` is empty; else unused
   std::optional<domain::EventData> data;
+  std::optional<domain::Date> at;  // targets.adjusted only (BusinessDateFor)
 };
+
+// The business date the fold needs with record `seq` of `type`: a targets.adjusted
+// record's `at` (ProgrammeState::ApplyEvent, issue 13 item 17); nullopt for every
+// other type. Ledger::ScanViews gives no date, so the record is read again: there
+// are few adjustments.
+Result<std::optional<domain::Date>> BusinessDateFor(const ledger::Ledger& ledger, uint64_t seq,
+                                                    std::string_view type) {
+  if (type != domain::TargetsAdjusted::kType) return std::optional<domain::Date>();
+  ASSIGN_OR_RETURN(ledger::Record record, ledger.Get(seq));
+  Result<domain::Date> at = domain::Date::Parse(record.at);
+  if (!at.ok()) {
+    return Status::DataLoss("seq " + std::to_string(seq) + ": business date \"" + record.at +
+                            "\" is not a date");
+  }
+  return std::optional<domain::Date>(*at);
+}
 
 // Batches of decoded records handed from the reading thread to the folding one; at
 // most kMaxBatches in flight, so memory stays bounded whatever the ledger's size.
@@ -160,7 +177,9 @@ Status Projector::CatchUp() {
   if (to - from < kPipelineMin) {
     return ledger_.ScanViews(from, to, [&](const ledger::Ledger::RecordView& record) {
       ++replayed_;
-      return state_.Apply(record.seq, record.type, record.payload);
+      ASSIGN_OR_RETURN(std::optional<domain::Date> at,
+                       BusinessDateFor(ledger_, record.seq, record.type));
+      return state_.Apply(record.seq, record.type, record.payload, at);
     });
   }
   // Two cores: one thread reads and decodes the records (RocksDB scan, envelope,
@@ -185,6 +204,7 @@ Status Projector::CatchUp() {
                                   ": payload does not decode: " + data.status().message());
         }
         d.data = std::move(data).value();
+        ASSIGN_OR_RETURN(d.at, BusinessDateFor(ledger_, record.seq, record.type));
       }
       batch.push_back(std::move(d));
       if (batch.size() == kBatch) {
@@ -204,8 +224,8 @@ Status Projector::CatchUp() {
   Status folded = Status::OK();
   while (std::optional<std::vector<Decoded>> batch = queue.Pop()) {
     for (const Decoded& d : *batch) {
-      folded =
-          d.data.has_value() ? state_.ApplyEvent(*d.data, d.seq) : state_.Apply(d.seq, d.type, {});
+      folded = d.data.has_value() ? state_.ApplyEvent(*d.data, d.seq, d.at)
+                                  : state_.Apply(d.seq, d.type, {});
       if (!folded.ok()) break;
       ++replayed_;
     }
@@ -256,7 +276,7 @@ void Projector::Install(EventAppender& appender) {
     return batch_guard.Check(event, signer, state_.next_seq(), state_);
   });
   appender.SetObserver([this](const domain::Event& event, uint64_t seq, const ledger::KeyInfo&) {
-    return state_.ApplyEvent(event.data, seq);
+    return state_.ApplyEvent(event.data, seq, event.at);
   });
 }
 

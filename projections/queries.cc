@@ -10,6 +10,7 @@
 #include "domain/money.h"
 #include "domain/rulebook.h"
 #include "projections/amorcage.h"
+#include "projections/complement.h"
 #include "projections/deadlines.h"
 
 namespace esms::projections {
@@ -126,8 +127,10 @@ Result<ProjectView> ViewProject(const ProgrammeState& state, std::string_view id
   if (const auto* c = p->convention()) view.convention_cents = c->data.amount_cents;
   view.paid_cents = p->PaidCents();
   for (const auto& pay : p->payments) {
-    view.payments.push_back({pay.seq, std::string(domain::ToString(pay.data.tranche)),
-                             pay.data.amount_cents, pay.data.paid_at.ToString()});
+    view.payments.push_back(
+        {pay.seq, std::string(domain::ToString(pay.data.tranche)), pay.data.amount_cents,
+         pay.data.paid_at.ToString(),
+         p->IsComplementPayment(pay.data) ? pay.data.paying_region->code() : std::string()});
   }
   view.warnings = WarningsOf(state, *p);
   for (Warning& w : LeadRegionWarnings(*p, signer_of)) view.warnings.push_back(std::move(w));
@@ -146,10 +149,12 @@ std::string ToJson(const ProjectView& v) {
   }
   json payments = json::array();
   for (const auto& p : v.payments) {
-    payments.push_back({{"seq", p.seq},
-                        {"tranche", p.tranche},
-                        {"amountCents", p.amount_cents},
-                        {"paidAt", p.paid_at}});
+    json payment = {{"seq", p.seq},
+                    {"tranche", p.tranche},
+                    {"amountCents", p.amount_cents},
+                    {"paidAt", p.paid_at}};
+    if (!p.paying_region.empty()) payment["payingRegion"] = p.paying_region;
+    payments.push_back(std::move(payment));
   }
   json out = {{"project", v.project},
               {"campaign", v.campaign},
@@ -179,7 +184,11 @@ std::string ToText(const ProjectView& v) {
          domain::Money::Cents(v.paid_cents).ToString() + "\n";
   for (const auto& p : v.payments) {
     out += "  payment seq " + std::to_string(p.seq) + ": " + p.tranche + " " +
-           domain::Money::Cents(p.amount_cents).ToString() + " on " + p.paid_at + "\n";
+           domain::Money::Cents(p.amount_cents).ToString() + " on " + p.paid_at +
+           (p.paying_region.empty()
+                ? std::string()
+                : " (compl\u00e9ment de grappe, paid by region " + p.paying_region + ")") +
+           "\n";
   }
   for (const auto& w : v.warnings) {
     out += "warning " + w.code + ": " + w.message + " (seqs " + Seqs(w.seqs) + ")\n";
@@ -208,8 +217,20 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
   const bool signed_by_then = convention != nullptr && convention->data.signed_at <= at;
   const domain::Money amount =
       domain::Money::Cents(convention != nullptr ? convention->data.amount_cents : 0);
-  std::vector<domain::TrancheAmount> schedule = domain::PaymentSchedule(p->campaign(), amount);
   std::vector<domain::Finess> listed = ConventionEstablishments(state, *p);
+  // The parts of the convention by paying ARS (projections/complement.h): the lead
+  // region's, then each complément de grappe paid by its own region (002), each with
+  // its own tranches. An amendment signed after `at` does not count yet: the
+  // convention as of `at` is then the lead region's alone.
+  std::vector<PaymentPart> parts;
+  if (convention != nullptr && convention == p->convention()) {
+    ASSIGN_OR_RETURN(parts, PaymentParts(state, *p));
+  }
+  if (parts.empty()) {
+    PaymentPart lead;
+    lead.amount_cents = amount.cents();
+    parts.push_back(std::move(lead));
+  }
 
   Condition signed_condition{"CONVENTION_SIGNED", signed_by_then, {}, ""};
   if (convention != nullptr) {
@@ -227,96 +248,119 @@ Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view i
     cumulation.evidence.insert(cumulation.evidence.end(), f.seqs.begin(), f.seqs.end());
   }
 
-  for (size_t i = 0; i < schedule.size(); ++i) {
-    const domain::TrancheAmount& t = schedule[i];
-    TrancheCheck check;
-    check.tranche = std::string(domain::ToString(t.tranche));
-    check.conditions.push_back(signed_condition);
-    if (i > 0) {
-      Condition previous{"PREVIOUS_TRANCHE_PAID", false, {}, ""};
-      for (const auto& pay : p->payments) {
-        if (pay.data.tranche == schedule[i - 1].tranche && pay.data.paid_at <= at) {
-          previous.met = true;
-          previous.evidence.push_back(pay.seq);
+  for (const PaymentPart& part : parts) {
+    const std::vector<domain::TrancheAmount> schedule =
+        domain::PaymentSchedule(p->campaign(), domain::Money::Cents(part.amount_cents));
+    const std::vector<const Fact<domain::PaymentIssued>*> part_payments = part.Payments(*p);
+    for (size_t i = 0; i < schedule.size(); ++i) {
+      const domain::TrancheAmount& t = schedule[i];
+      TrancheCheck check;
+      check.tranche = std::string(domain::ToString(t.tranche));
+      check.paying_region = part.paying_region;
+      check.conditions.push_back(signed_condition);
+      if (part.complement()) {
+        // DOMAIN.md §7: the paying region pays only its complement, once the convention
+        // in force lists its ESSMS (projections/complement.h).
+        std::vector<uint64_t> evidence = part.extension_seqs;
+        if (convention != nullptr) evidence.push_back(convention->seq);
+        check.conditions.push_back(
+            {"COMPLEMENT_IN_CONVENTION", part.not_in_convention.empty(), std::move(evidence),
+             part.not_in_convention.empty()
+                 ? part.detail
+                 : "the convention in force does not list " + part.not_in_convention.front().str() +
+                       " of the compl\u00e9ment de grappe paid by region " + part.paying_region});
+      }
+      if (i > 0) {
+        Condition previous{"PREVIOUS_TRANCHE_PAID", false, {}, ""};
+        for (const auto* pay : part_payments) {
+          if (pay->data.tranche == schedule[i - 1].tranche && pay->data.paid_at <= at) {
+            previous.met = true;
+            previous.evidence.push_back(pay->seq);
+          }
+        }
+        previous.detail = std::string(domain::ToString(schedule[i - 1].tranche)) +
+                          (previous.met ? " paid" : " not paid");
+        check.conditions.push_back(std::move(previous));
+      }
+      check.conditions.push_back(cumulation);
+      std::optional<int64_t> prorata_cap;  // amorçage deployment: the usage prorata
+      if (p->campaign() == domain::Campaign::kAmorcage2021) {
+        prorata_cap = AmorcageConditions(state, *p, listed, t, at, &check.conditions);
+      } else if (i + 1 == schedule.size()) {
+        const Fact<domain::ExpensesCertified>* proof = nullptr;
+        for (const auto& e : p->expenses) {
+          if (e.data.certified_at <= at) proof = &e;
+        }
+        Condition expense{"EXPENSE_PROOF", proof != nullptr, {}, ""};
+        if (proof != nullptr) {
+          expense.evidence.push_back(proof->seq);
+          expense.detail = "expenses of " +
+                           domain::Money::Cents(proof->data.total_cents).ToString() +
+                           " certified " + proof->data.certified_at.ToString() + " by the " +
+                           std::string(domain::ToString(proof->data.certified_by));
+        } else {
+          expense.detail = "no certified expense statement";
+        }
+        check.conditions.push_back(expense);
+        Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
+        const int64_t equipment = entitlement.ok() ? EquipmentCentsFor(*entitlement, listed) : 0;
+        Condition within{
+            "EQUIPMENT_WITHIN_EXPENSE",
+            equipment == 0 || (proof != nullptr && equipment <= proof->data.equipment_cents),
+            {},
+            ""};
+        if (proof != nullptr) within.evidence.push_back(proof->seq);
+        within.detail =
+            "equipment funding " + domain::Money::Cents(equipment).ToString() +
+            (proof != nullptr ? ", certified equipment expense " +
+                                    domain::Money::Cents(proof->data.equipment_cents).ToString()
+                              : std::string());
+        check.conditions.push_back(within);
+        TargetsVerdict targets = GrappeTargets(state, p->campaign(), listed, at);
+        if (targets.has_targets) {
+          check.conditions.push_back(
+              {"USAGE_TARGETS_MET", targets.met, targets.evidence, targets.detail});
+        }
+        // 2025: a qualifying period by the end of the convention in force (deadlines.h).
+        if (convention != nullptr &&
+            domain::DurationFor(p->campaign(), p->submission.kind).opposable) {
+          const domain::Date end = ConventionEnd(*p, *convention);
+          TargetsVerdict by_end =
+              GrappeTargets(state, p->campaign(), listed, std::min(at, end), at);
+          std::vector<uint64_t> evidence{convention->seq};
+          evidence.insert(evidence.end(), by_end.evidence.begin(), by_end.evidence.end());
+          check.conditions.push_back(
+              {"WITHIN_CONVENTION_DURATION", by_end.met, std::move(evidence),
+               "a qualifying period must end on or before " + end.ToString() + " (first signed " +
+                   p->conventions.front().data.signed_at.ToString() + " + " +
+                   std::to_string(convention->data.duration_months) + " months, else " +
+                   "CONVENTION_EXPIRED): " + (by_end.met ? "met, " : "not met, ") + by_end.detail});
         }
       }
-      previous.detail = std::string(domain::ToString(schedule[i - 1].tranche)) +
-                        (previous.met ? " paid" : " not paid");
-      check.conditions.push_back(std::move(previous));
+      int64_t paid = 0;
+      Condition outstanding{"TRANCHE_OUTSTANDING", false, {}, ""};
+      for (const auto* pay : part_payments) {
+        if (pay->data.tranche == t.tranche && pay->data.paid_at <= at) {
+          paid += pay->data.amount_cents;
+          outstanding.evidence.push_back(pay->seq);
+        }
+      }
+      check.amount_cents = std::max<int64_t>(0, t.amount.cents() - paid);
+      if (prorata_cap.has_value()) {
+        check.amount_cents =
+            std::min(check.amount_cents, std::max<int64_t>(0, *prorata_cap - paid));
+      }
+      outstanding.met = convention != nullptr && check.amount_cents > 0;
+      outstanding.detail =
+          domain::Money::Cents(paid).ToString() + " of " + t.amount.ToString() + " (" +
+          std::to_string(t.per_mille / 10) + " %, " + std::string(t.source) + ") paid" +
+          (part.complement() ? " by region " + part.paying_region + " (" + part.detail + ")"
+                             : std::string());
+      check.conditions.push_back(std::move(outstanding));
+      check.payable = std::all_of(check.conditions.begin(), check.conditions.end(),
+                                  [](const Condition& c) { return c.met; });
+      report.tranches.push_back(std::move(check));
     }
-    check.conditions.push_back(cumulation);
-    std::optional<int64_t> prorata_cap;  // amorçage deployment: the usage prorata
-    if (p->campaign() == domain::Campaign::kAmorcage2021) {
-      prorata_cap = AmorcageConditions(state, *p, listed, t, at, &check.conditions);
-    } else if (i + 1 == schedule.size()) {
-      const Fact<domain::ExpensesCertified>* proof = nullptr;
-      for (const auto& e : p->expenses) {
-        if (e.data.certified_at <= at) proof = &e;
-      }
-      Condition expense{"EXPENSE_PROOF", proof != nullptr, {}, ""};
-      if (proof != nullptr) {
-        expense.evidence.push_back(proof->seq);
-        expense.detail = "expenses of " + domain::Money::Cents(proof->data.total_cents).ToString() +
-                         " certified " + proof->data.certified_at.ToString() + " by the " +
-                         std::string(domain::ToString(proof->data.certified_by));
-      } else {
-        expense.detail = "no certified expense statement";
-      }
-      check.conditions.push_back(expense);
-      Result<domain::ProjectEntitlement> entitlement = FundedEntitlementOf(state, *p);
-      const int64_t equipment = entitlement.ok() ? EquipmentCentsFor(*entitlement, listed) : 0;
-      Condition within{
-          "EQUIPMENT_WITHIN_EXPENSE",
-          equipment == 0 || (proof != nullptr && equipment <= proof->data.equipment_cents),
-          {},
-          ""};
-      if (proof != nullptr) within.evidence.push_back(proof->seq);
-      within.detail =
-          "equipment funding " + domain::Money::Cents(equipment).ToString() +
-          (proof != nullptr ? ", certified equipment expense " +
-                                  domain::Money::Cents(proof->data.equipment_cents).ToString()
-                            : std::string());
-      check.conditions.push_back(within);
-      TargetsVerdict targets = GrappeTargets(state, p->campaign(), listed, at);
-      if (targets.has_targets) {
-        check.conditions.push_back(
-            {"USAGE_TARGETS_MET", targets.met, targets.evidence, targets.detail});
-      }
-      // 2025: a qualifying period by the end of the convention in force (deadlines.h).
-      if (convention != nullptr &&
-          domain::DurationFor(p->campaign(), p->submission.kind).opposable) {
-        const domain::Date end = ConventionEnd(*p, *convention);
-        TargetsVerdict by_end = GrappeTargets(state, p->campaign(), listed, std::min(at, end));
-        std::vector<uint64_t> evidence{convention->seq};
-        evidence.insert(evidence.end(), by_end.evidence.begin(), by_end.evidence.end());
-        check.conditions.push_back(
-            {"WITHIN_CONVENTION_DURATION", by_end.met, std::move(evidence),
-             "a qualifying period must end on or before " + end.ToString() + " (first signed " +
-                 p->conventions.front().data.signed_at.ToString() + " + " +
-                 std::to_string(convention->data.duration_months) + " months, else " +
-                 "CONVENTION_EXPIRED): " + (by_end.met ? "met, " : "not met, ") + by_end.detail});
-      }
-    }
-    int64_t paid = 0;
-    Condition outstanding{"TRANCHE_OUTSTANDING", false, {}, ""};
-    for (const auto& pay : p->payments) {
-      if (pay.data.tranche == t.tranche && pay.data.paid_at <= at) {
-        paid += pay.data.amount_cents;
-        outstanding.evidence.push_back(pay.seq);
-      }
-    }
-    check.amount_cents = std::max<int64_t>(0, t.amount.cents() - paid);
-    if (prorata_cap.has_value()) {
-      check.amount_cents = std::min(check.amount_cents, std::max<int64_t>(0, *prorata_cap - paid));
-    }
-    outstanding.met = convention != nullptr && check.amount_cents > 0;
-    outstanding.detail = domain::Money::Cents(paid).ToString() + " of " + t.amount.ToString() +
-                         " (" + std::to_string(t.per_mille / 10) + " %, " + std::string(t.source) +
-                         ") paid";
-    check.conditions.push_back(std::move(outstanding));
-    check.payable = std::all_of(check.conditions.begin(), check.conditions.end(),
-                                [](const Condition& c) { return c.met; });
-    report.tranches.push_back(std::move(check));
   }
   return report;
 }
@@ -329,10 +373,12 @@ std::string ToJson(const CheckReport& r) {
       conditions.push_back(
           {{"code", c.code}, {"met", c.met}, {"evidence", c.evidence}, {"detail", c.detail}});
     }
-    tranches.push_back({{"tranche", t.tranche},
-                        {"payable", t.payable},
-                        {"amountCents", t.amount_cents},
-                        {"conditions", std::move(conditions)}});
+    json tranche = {{"tranche", t.tranche},
+                    {"payable", t.payable},
+                    {"amountCents", t.amount_cents},
+                    {"conditions", std::move(conditions)}};
+    if (!t.paying_region.empty()) tranche["payingRegion"] = t.paying_region;
+    tranches.push_back(std::move(tranche));
   }
   json out = {{"project", r.project},
               {"at", r.at.ToString()},
@@ -344,8 +390,12 @@ std::string ToJson(const CheckReport& r) {
 std::string ToText(const CheckReport& r) {
   std::string out = "project " + r.project + " as of " + r.at.ToString() + "\n";
   for (const auto& t : r.tranches) {
-    out += t.tranche + ": " + (t.payable ? "payable " : "not payable ") +
-           domain::Money::Cents(t.amount_cents).ToString() + "\n";
+    out +=
+        t.tranche +
+        (t.paying_region.empty() ? std::string()
+                                 : " (compl\u00e9ment de grappe, region " + t.paying_region + ")") +
+        ": " + (t.payable ? "payable " : "not payable ") +
+        domain::Money::Cents(t.amount_cents).ToString() + "\n";
     for (const auto& c : t.conditions) {
       out += std::string("  [") + (c.met ? "x" : " ") + "] " + c.code + ": " + c.detail +
              " (seqs " + Seqs(c.evidence) + ")\n";

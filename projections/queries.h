@@ -35,6 +35,8 @@ struct PaymentView {
   std::string tranche;
   int64_t amount_cents = 0;
   std::string paid_at;
+  // A complément de grappe's payment: the region whose ARS paid it (else empty).
+  std::string paying_region;
 };
 struct ProjectView {
   std::string project;
@@ -69,13 +71,16 @@ std::string ToText(const ProjectView& view);
 struct Condition {
   std::string code;  // CONVENTION_SIGNED, PREVIOUS_TRANCHE_PAID, NO_CUMULATION,
                      // EXPENSE_PROOF, EQUIPMENT_WITHIN_EXPENSE, USAGE_TARGETS_MET,
-                     // TRANCHE_OUTSTANDING
+                     // TRANCHE_OUTSTANDING, COMPLEMENT_IN_CONVENTION
   bool met = false;
   std::vector<uint64_t> evidence;
   std::string detail;
 };
 struct TrancheCheck {
   std::string tranche;
+  // Empty for the project's own tranches; a complément de grappe's tranches name the
+  // region whose ARS pays them (projections/complement.h; JSON "payingRegion").
+  std::string paying_region;
   bool payable = false;
   int64_t amount_cents = 0;  // what remains payable of the tranche's share
   std::vector<Condition> conditions;
@@ -92,7 +97,8 @@ struct CheckReport {
 Result<CheckReport> CheckProject(const ProgrammeState& state, std::string_view project,
                                  domain::Date at, const SignerLookup& signer_of = {});
 // {"project", "at", "tranches": [{"tranche", "payable", "amountCents", "conditions":
-// [{"code", "met", "evidence", "detail"}]}], "warnings": [...]}.
+// [{"code", "met", "evidence", "detail"}], "payingRegion" (a complement's tranches
+// only)}], "warnings": [...]}.
 std::string ToJson(const CheckReport& report);
 std::string ToText(const CheckReport& report);
 

@@ -267,17 +267,17 @@ bool WholeMonths(domain::Date start, domain::Date end) {
 struct Series {
   domain::Finess finess;
   std::vector<const Fact<domain::IndicatorMeasured>*> measurements;  // by start, then seq
-  std::vector<const Fact<domain::TargetsAdjusted>*> adjustments;     // adjustments.h
+  std::vector<const AdjustmentFact*> adjustments;                    // adjustments.h
 };
 
 // The evaluation of `m` with the ESSMS's adjusted denominators (002: the ARS adjusts
 // the denominator for publics accompanied anonymously; by indicator and effective date,
-// EvaluateAdjusted, projections/adjustments.h) for a decision taken on `at`. `used`
-// receives the seqs of the adjustments applied.
+// EvaluateAdjusted, projections/adjustments.h) for a decision taken on `decided_at`.
+// `used` receives the seqs of the adjustments applied.
 domain::UsageEvaluation AdjustedCounts(domain::Campaign campaign, const Series& s,
-                                       const domain::IndicatorMeasured& m, domain::Date at,
+                                       const domain::IndicatorMeasured& m, domain::Date decided_at,
                                        std::vector<uint64_t>* used) {
-  return EvaluateAdjusted(campaign, m, s.adjustments, at, used);
+  return EvaluateAdjusted(campaign, m, s.adjustments, decided_at, used);
 }
 
 }  // namespace
@@ -308,7 +308,9 @@ bool MeasurementCounts(const domain::MeasurementRule& rule, const domain::Indica
 }
 
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,
-                             const std::vector<domain::Finess>& finess_list, domain::Date at) {
+                             const std::vector<domain::Finess>& finess_list, domain::Date at,
+                             std::optional<domain::Date> decided_at) {
+  const domain::Date decided = decided_at.value_or(at);
   TargetsVerdict verdict;
   const domain::Rulebook& rulebook = domain::RulebookFor(campaign);
   verdict.has_targets = !rulebook.usage_targets.empty();
@@ -367,7 +369,7 @@ TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campa
         if (!inside && !ends_it) continue;
         if (m->data.period_start > cursor) break;  // a gap
         std::vector<uint64_t> adjusted;
-        domain::UsageEvaluation eval = AdjustedCounts(campaign, s, m->data, at, &adjusted);
+        domain::UsageEvaluation eval = AdjustedCounts(campaign, s, m->data, decided, &adjusted);
         if (!eval.all_met) {
           all_met = false;
           for (const auto& r : eval.indicators) {

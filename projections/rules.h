@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,8 +103,10 @@ int64_t EquipmentCentsFor(const domain::ProjectEntitlement& entitlement,
 // lineage lying inside the period cover every day of it (one 3-month measurement, or
 // three monthly ones) and each of them meets every mandatory target of the campaign.
 // The grappe meets them when every ESSMS does over the same period; the latest such
-// period is reported. targets.adjusted records replace the denominators they name, as
-// of the decision date `at` (EvaluateAdjusted, projections/adjustments.h).
+// period is reported. targets.adjusted records replace the denominators they name when
+// dated on or before the decision date `decided_at` (default `at`; a 2025 balance
+// looks for periods ending by the convention's end, decided on its paidAt):
+// EvaluateAdjusted, projections/adjustments.h.
 struct TargetsVerdict {
   bool has_targets = false;  // false: the campaign fixes no targets (amorçage)
   bool met = false;
@@ -120,7 +123,8 @@ struct TargetsVerdict {
 bool MeasurementCounts(const domain::MeasurementRule& rule, const domain::IndicatorMeasured& m,
                        bool first);
 TargetsVerdict GrappeTargets(const ProgrammeState& state, domain::Campaign campaign,
-                             const std::vector<domain::Finess>& finess_list, domain::Date at);
+                             const std::vector<domain::Finess>& finess_list, domain::Date at,
+                             std::optional<domain::Date> decided_at = std::nullopt);
 
 // The indicator series of an establishment followed through its lineage (every
 // number whose history leads to its current number), voided measurements excluded,

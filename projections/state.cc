@@ -25,6 +25,10 @@ std::string_view ToString(ProjectStatus status) {
       return "advance-paid";
     case ProjectStatus::kBalancePaid:
       return "balance-paid";
+    case ProjectStatus::kParametrisationPaid:
+      return "parametrisation-paid";
+    case ProjectStatus::kDeploymentPaid:
+      return "deployment-paid";
     case ProjectStatus::kLapsed:
       return "lapsed";
   }
@@ -38,20 +42,61 @@ ProjectStatus Project::status() const {
   if (conventions.empty()) {
     return decision.has_value() ? ProjectStatus::kSelected : ProjectStatus::kSubmitted;
   }
-  ProjectStatus status = ProjectStatus::kConventionSigned;
-  for (const auto& payment : payments) {
-    switch (payment.data.tranche) {
+  // The latest tranche paid, in the schedule's order (the guard pays them in order).
+  auto order = [](domain::Tranche t) {
+    switch (t) {
       case domain::Tranche::kAdvance:
+        return 1;
       case domain::Tranche::kParametrisation:
-        if (status == ProjectStatus::kConventionSigned) status = ProjectStatus::kAdvancePaid;
-        break;
+        return 2;
       case domain::Tranche::kBalance:
       case domain::Tranche::kDeployment:
-        status = ProjectStatus::kBalancePaid;
-        break;
+        return 3;
+    }
+    return 0;
+  };
+  int latest = 0;
+  domain::Tranche latest_tranche = domain::Tranche::kAdvance;
+  const std::set<std::string> complement = ComplementRegions();
+  for (const auto& payment : payments) {
+    const auto& paying = payment.data.paying_region;
+    if (paying.has_value() && complement.contains(paying->code())) continue;
+    if (order(payment.data.tranche) > latest) {
+      latest = order(payment.data.tranche);
+      latest_tranche = payment.data.tranche;
     }
   }
-  return status;
+  if (latest == 0) return ProjectStatus::kConventionSigned;
+  switch (latest_tranche) {
+    case domain::Tranche::kAdvance:
+      return ProjectStatus::kAdvancePaid;
+    case domain::Tranche::kParametrisation:
+      return ProjectStatus::kParametrisationPaid;
+    case domain::Tranche::kBalance:
+      return ProjectStatus::kBalancePaid;
+    case domain::Tranche::kDeployment:
+      return ProjectStatus::kDeploymentPaid;
+  }
+  return ProjectStatus::kConventionSigned;
+}
+
+std::set<std::string> Project::ComplementRegions() const {
+  std::set<std::string> regions;
+  if (extensions.empty()) return regions;
+  const std::string lead = LeadRegion();
+  for (const auto& x : extensions) {
+    if (x.data.paying_region.code() != lead) regions.insert(x.data.paying_region.code());
+  }
+  return regions;
+}
+
+bool Project::IsComplementPayment(const domain::PaymentIssued& payment) const {
+  if (!payment.paying_region.has_value() || extensions.empty()) return false;
+  return ComplementRegions().contains(payment.paying_region->code());
+}
+
+bool IsFinished(ProjectStatus status) {
+  return status == ProjectStatus::kBalancePaid || status == ProjectStatus::kDeploymentPaid;
 }
 
 const Fact<domain::ConventionSigned>* Project::convention() const {
@@ -151,9 +196,9 @@ void RebuildProjectLists(Project& project) {
 
 namespace {
 
-template <typename T>
-void EraseSeq(std::vector<Fact<T>>& facts, uint64_t seq) {
-  std::erase_if(facts, [&](const Fact<T>& f) { return f.seq == seq; });
+template <typename F>
+void EraseSeq(std::vector<F>& facts, uint64_t seq) {
+  std::erase_if(facts, [&](const F& f) { return f.seq == seq; });
 }
 
 }  // namespace
@@ -244,10 +289,13 @@ const Project* ProgrammeState::FindProject(std::string_view id) const {
 }
 
 Status ProgrammeState::Apply(const ledger::Record& record) {
-  return Apply(record.seq, record.type, record.payload);
+  std::optional<domain::Date> at;
+  if (Result<domain::Date> parsed = domain::Date::Parse(record.at); parsed.ok()) at = *parsed;
+  return Apply(record.seq, record.type, record.payload, at);
 }
 
-Status ProgrammeState::Apply(uint64_t seq, std::string_view type, ledger::ByteView payload) {
+Status ProgrammeState::Apply(uint64_t seq, std::string_view type, ledger::ByteView payload,
+                             std::optional<domain::Date> at) {
   if (seq != next_seq_) {
     return Status::Internal("projection at seq " + std::to_string(next_seq_) +
                             " cannot fold record " + std::to_string(seq));
@@ -258,16 +306,21 @@ Status ProgrammeState::Apply(uint64_t seq, std::string_view type, ledger::ByteVi
       return Status::DataLoss("seq " + std::to_string(seq) +
                               ": payload does not decode: " + data.status().message());
     }
-    RETURN_IF_ERROR(ApplyEvent(*data, seq));
+    RETURN_IF_ERROR(ApplyEvent(*data, seq, at));
   }
   next_seq_ = seq + 1;
   return Status::OK();
 }
 
-Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
+Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq,
+                                  std::optional<domain::Date> at) {
   if (seq < next_seq_) {
     return Status::Internal("projection at seq " + std::to_string(next_seq_) + " cannot fold seq " +
                             std::to_string(seq) + " again");
+  }
+  if (std::holds_alternative<domain::TargetsAdjusted>(data) && !at.has_value()) {
+    return Status::Internal("seq " + std::to_string(seq) +
+                            ": a targets.adjusted record folded without its business date");
   }
   auto project_of = [&](const std::string& id) -> Project* {
     auto it = projects_.find(id);
@@ -320,7 +373,7 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq) {
         } else if constexpr (std::is_same_v<T, domain::EuFundingDeclared>) {
           registry_.At(d.finess).eu_funds.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::TargetsAdjusted>) {
-          registry_.At(d.finess).adjustments.push_back({seq, d});
+          registry_.At(d.finess).adjustments.push_back({seq, *at, d});
         } else if constexpr (std::is_same_v<T, domain::FundingRecorded>) {
           registry_.At(d.finess).recorded_funding.push_back({seq, d});
         } else if constexpr (std::is_same_v<T, domain::InvoiceReceived>) {

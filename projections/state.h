@@ -51,13 +51,21 @@ enum class ProjectStatus {
   kConventionSigned,
   kAdvancePaid,
   kBalancePaid,
+  // Amorçage 2021 (001 « Modalités de financement »: 40 % at the convention, 40 % « à
+  // la fin du paramétrage », 20 % « à la fin du déploiement »): after the second and
+  // the third tranche. Its first tranche gives kAdvancePaid.
+  kParametrisationPaid,
+  kDeploymentPaid,
   // Never returned by Project::status() (it needs a date and the measurements): see
   // IsLapsed (projections/deadlines.h), which `state` applies as of a date.
   kLapsed,
 };
 // "submitted", "selected", "rejected", "convention-signed", "advance-paid",
-// "balance-paid", "lapsed".
+// "balance-paid", "parametrisation-paid", "deployment-paid", "lapsed".
 std::string_view ToString(ProjectStatus status);
+// The last tranche of the campaign is paid: généralisation's balance, amorçage's
+// deployment. A finished project takes no complement and no amended convention.
+bool IsFinished(ProjectStatus status);
 
 // One ESSMS of a project, listed by a submission or an extension. Its rank is its
 // position in Project::establishments (1-based).
@@ -100,10 +108,13 @@ struct Project {
 
   const std::string& id() const { return submission.project; }
   domain::Campaign campaign() const { return submission.campaign; }
-  // Derived from the facts: rejected / selected / convention-signed, then the paid
-  // tranches. Interpretation: an amorçage project is "advance-paid" after its advance
-  // and its parametrisation tranche, "balance-paid" after its deployment tranche
-  // (INTERFACE.md §3 fixes the list of statuses).
+  // Derived from the facts: rejected / selected / convention-signed, then the latest
+  // tranche paid (INTERFACE.md §3 `status`): généralisation "advance-paid",
+  // "balance-paid"; amorçage "advance-paid", "parametrisation-paid",
+  // "deployment-paid" (« amorçage adds parametrisation-paid, deployment-paid »).
+  // Payments of a complément de grappe by its paying region (IsComplementPayment) do
+  // not move it: the status follows the project's own tranches, as its follow-up stays
+  // with the lead region (002).
   ProjectStatus status() const;
   // The convention in force, or nullptr.
   const Fact<domain::ConventionSigned>* convention() const;
@@ -119,12 +130,29 @@ struct Project {
   std::string LeadRegion() const;
   // Index in `establishments` of `finess` (the listed number), or -1.
   int IndexOf(const domain::Finess& finess) const;
+  // The regions whose ARS funds a complément de grappe of the project: the
+  // payingRegion of its extensions, the lead region excepted (its ARS funds the rest).
+  std::set<std::string> ComplementRegions() const;
+  // A payment of a complément de grappe: its payingRegion is one of ComplementRegions()
+  // (002: « L'ARS de la région concernée par ces nouveaux ESMS sera sollicitée
+  // uniquement pour le financement de ce complément »).
+  bool IsComplementPayment(const domain::PaymentIssued& payment) const;
 };
 
 // Recomputes `project.establishments` and `project.organisations` from its submission
 // and extensions: ranks run over the submission's establishments in listing order,
 // then each extension's in ledger order (DOMAIN.md §3 Interpretation).
 void RebuildProjectLists(Project& project);
+
+// A targets.adjusted fact with the business date (`at`) of its record: DOMAIN.md §6,
+// « it counts for a payment or a `check --at` only if its business date (`at`) is on or
+// before that date » (issue 13 item 17). The fold keeps the date, as the event's data
+// does not carry it.
+struct AdjustmentFact {
+  uint64_t seq = 0;
+  domain::Date at;  // the record's business date
+  domain::TargetsAdjusted data;
+};
 
 // A record of a project naming an establishment (submission, extension, convention).
 struct ProjectLink {
@@ -139,7 +167,7 @@ struct EstablishmentFacts {
   std::vector<Fact<domain::SonsOrdered>> sons;
   std::vector<Fact<domain::EuFundingDeclared>> eu_funds;
   std::vector<Fact<domain::IndicatorMeasured>> measurements;
-  std::vector<Fact<domain::TargetsAdjusted>> adjustments;
+  std::vector<AdjustmentFact> adjustments;
   // Funding granted outside the ledger (funding.recorded, DOMAIN.md §2).
   std::vector<Fact<domain::FundingRecorded>> recorded_funding;
 
@@ -264,10 +292,15 @@ class ProgrammeState {
   // advance next_seq (the ledger's KeyRegistry folds them). DataLoss if the payload
   // does not decode.
   Status Apply(const ledger::Record& record);
-  // The same from the record's seq, type and payload (Ledger::ScanViews).
-  Status Apply(uint64_t seq, std::string_view type, ledger::ByteView payload);
-  // Folds one decoded programme event recorded at `seq` (>= next_seq()).
-  Status ApplyEvent(const domain::EventData& data, uint64_t seq);
+  // The same from the record's seq, type, payload and business date (Ledger::ScanViews
+  // gives no date: `at` is needed for a targets.adjusted record only, see ApplyEvent).
+  Status Apply(uint64_t seq, std::string_view type, ledger::ByteView payload,
+               std::optional<domain::Date> at = std::nullopt);
+  // Folds one decoded programme event recorded at `seq` (>= next_seq()) with its
+  // record's business date `at`. A targets.adjusted event needs its `at` (the date
+  // from which it counts for a decision, AdjustmentFact): Internal without it.
+  Status ApplyEvent(const domain::EventData& data, uint64_t seq,
+                    std::optional<domain::Date> at = std::nullopt);
 
   // The number of records folded: the state reflects seqs [0, next_seq()).
   uint64_t next_seq() const { return next_seq_; }

@@ -1,17 +1,17 @@
 // ProgrammeState::Encode / Decode: the snapshot byte form of the state.
 //
-// Format version 4: binary, little-endian, deterministic (maps in key order, facts in
+// Format version 5: binary, little-endian, deterministic (maps in key order, facts in
 // seq order), so folding the same records always gives the same bytes. In two kinds
 // of parts (SnapshotParts):
 // - the core:
-//     tag "esms-state-v4\n", u64 nextSeq
+//     tag "esms-state-v5\n", u64 nextSeq
 //     u32 #projects, each (by id): str id, fact submission, u8 decision (0 none,
 //       1 selected, 2 rejected [+ fact], 3 selected then rejected before any convention
 //       [+ the selection's fact + the rejection's fact]), fact lists conventions,
 //       payments, expenses, extensions, invoices
 //     u32 #establishments, each number with any fact (by FINESS): str finess,
-//       u32 #links {str project, u64 seq}, fact lists sons, eu funds, adjustments,
-//       recorded funding
+//       u32 #links {str project, u64 seq}, fact lists sons, eu funds, adjustments
+//       (each fact followed by i32 its record's business date, days), recorded funding
 //     fact list changes (by `from`), fact list referencing, u32 #voided + u64 each
 //     u8 kChunkPrefixSize, u32 #chunks, each (by name): str name, 32-byte SHA-256 of
 //       the chunk's bytes (only chunks holding a measurement are listed)
@@ -79,10 +79,11 @@ Status DecodeJsonFacts(const json& j, std::vector<Fact<T>>* out) {
 // ---- Version 4 (binary). ----
 
 // Version 4 (issue 13): decision 3 (selected then rejected), invoices, recorded
-// funding, soclePeriodStart and dmpDocuments in the measurement record. Version 2 and
-// 3 snapshots (state and chunks) are no longer decoded: the projector rebuilds them
-// from the records.
-constexpr std::string_view kTag2 = "esms-state-v4\n";
+// funding, soclePeriodStart and dmpDocuments in the measurement record. Version 5
+// (issue 13 item 17): the business date of each target adjustment (the measurement
+// chunks keep their version 4 form). Version 2 to 4 cores are no longer decoded: the
+// projector rebuilds them from the records.
+constexpr std::string_view kTag2 = "esms-state-v5\n";
 constexpr std::string_view kChunkTag = "esms-measurements-v4\n";
 constexpr size_t kDigestSize = 32;
 constexpr size_t kMeasurementSize = 8 + 4 + 4 + 1 + 9 * 8 + 4 + 8;
@@ -118,6 +119,13 @@ class Writer {
   void Facts(const std::vector<Fact<T>>& facts) {
     U32(static_cast<uint32_t>(facts.size()));
     for (const auto& f : facts) FactOf(f.seq, f.data);
+  }
+  void Adjustments(const std::vector<AdjustmentFact>& facts) {
+    U32(static_cast<uint32_t>(facts.size()));
+    for (const auto& f : facts) {
+      FactOf(f.seq, f.data);
+      I32(f.at.days());
+    }
   }
   void Measurements(const std::vector<Fact<domain::IndicatorMeasured>>& facts) {
     U32(static_cast<uint32_t>(facts.size()));
@@ -227,6 +235,16 @@ class Reader {
       out->push_back(std::move(f));
     }
     return ok_ ? Status::OK() : Fail("truncated fact list");
+  }
+  Status Adjustments(std::vector<AdjustmentFact>* out) {
+    uint32_t n = Count(16);
+    out->reserve(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      ASSIGN_OR_RETURN(Fact<domain::TargetsAdjusted> f, FactOf<domain::TargetsAdjusted>());
+      const domain::Date at = domain::Date::FromDays(I32());
+      out->push_back({f.seq, at, std::move(f.data)});
+    }
+    return ok_ ? Status::OK() : Fail("truncated adjustment list");
   }
   Status Measurements(const domain::Finess& finess,
                       std::vector<Fact<domain::IndicatorMeasured>>* out) {
@@ -341,7 +359,7 @@ struct StateCodec {
       }
       w.Facts(f.sons);
       w.Facts(f.eu_funds);
-      w.Facts(f.adjustments);
+      w.Adjustments(f.adjustments);
       w.Facts(f.recorded_funding);
     }
     w.U32(static_cast<uint32_t>(s.registry_.successor_.size()));
@@ -465,7 +483,7 @@ struct StateCodec {
       }
       RETURN_IF_ERROR(r.Facts(&f.sons));
       RETURN_IF_ERROR(r.Facts(&f.eu_funds));
-      RETURN_IF_ERROR(r.Facts(&f.adjustments));
+      RETURN_IF_ERROR(r.Adjustments(&f.adjustments));
       RETURN_IF_ERROR(r.Facts(&f.recorded_funding));
       if (!facts.empty() && !(std::prev(facts.end())->first < *finess)) {
         return r.Fail("establishments out of order");
@@ -689,7 +707,11 @@ struct StateCodec {
       RETURN_IF_ERROR(DecodeJsonFacts(je.at("sons"), &f.sons));
       RETURN_IF_ERROR(DecodeJsonFacts(je.at("eu"), &f.eu_funds));
       RETURN_IF_ERROR(DecodeJsonFacts(je.at("measurements"), &f.measurements));
-      RETURN_IF_ERROR(DecodeJsonFacts(je.at("adjustments"), &f.adjustments));
+      // A version 1 state keeps no business date for its adjustments (issue 13 item
+      // 17 needs it): such a snapshot is not used, the projector rebuilds the state.
+      if (!je.at("adjustments").empty()) {
+        return Status::DataLoss("snapshot: a version 1 state has no date for its adjustments");
+      }
       s.registry_.facts_.emplace(finess, std::move(f));
     }
     std::vector<Fact<domain::FinessChanged>> changes;

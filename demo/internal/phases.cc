@@ -519,6 +519,16 @@ Status PayBalances(Plan& P) {
       earliest = std::max(earliest, ReportDate(*met).AddDays(10 + (i * 3) % 20));
     }
     int64_t amount = p.grant() - p.advance_cents - p.param_cents;
+    // A complément de grappe of another region: its region's ARS pays its own balance
+    // (the rest of its entitlement), the lead region's ARS the rest (002; DOMAIN.md §7).
+    int64_t complement_balance = 0;
+    if (p.ext_region >= 0 && p.amended.has_value()) {
+      const int64_t complement = p.amended_amount - p.amount;
+      amount = p.amount - (p.advance_cents - p.complement_advance_cents) - p.param_cents;
+      if (p.complement_advance_cents > 0) {
+        complement_balance = complement - p.complement_advance_cents;
+      }
+    }
     if (amorcage) {
       if (earliest.day() < 10) earliest = D(earliest.year(), earliest.month(), 10);
       if (earliest.day() > 28) earliest = MonthStart(MonthOf(earliest) + 1).AddDays(9);
@@ -549,6 +559,14 @@ Status PayBalances(Plan& P) {
         p.id + "/" + std::string(domain::ToString(tranche)),
         domain::PaymentIssued{p.id, tranche, amount, earliest,
                               P.PaymentReference(p, earliest, (i * 7919) % 100000), std::nullopt});
+    if (complement_balance > 0) {
+      ASSIGN_OR_RETURN(domain::Region paying, domain::Region::Parse(P.RegionCode(p.ext_region)));
+      P.Add(earliest, kPayerRank, P.Payer(p.ext_region), p.id + "/balance-complement",
+            domain::PaymentIssued{p.id, domain::Tranche::kBalance, complement_balance, earliest,
+                                  fmt::format("ARS{}-{}-{:05d}", P.RegionCode(p.ext_region),
+                                              earliest.year(), (i * 7907) % 100000),
+                                  std::move(paying)});
+    }
     ++P.summary.balances;
   }
   return Status::OK();

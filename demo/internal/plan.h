@@ -108,6 +108,9 @@ struct Project {
   int64_t deployment_tranche = 0, deployment_cents = 0;
   // The region paying the extension (a complément de grappe of another region), -1: own.
   int ext_region = -1;
+  // A complement of another region: its own advance, paid by that region's ARS (part of
+  // advance_cents); its balance is that region's too (002; DOMAIN.md §7).
+  int64_t complement_advance_cents = 0;
   bool amoa = false;
 
   int64_t grant() const { return amended.has_value() ? amended_amount : amount; }

@@ -225,6 +225,7 @@ Status Extend(Plan& P, Rng& rng, Project& p, int i) {
     P.Add(top_up, kPayerRank, P.Payer(paying), p.id + "/advance-2",
           domain::PaymentIssued{p.id, domain::Tranche::kAdvance, share - p.advance_cents, top_up,
                                 std::move(reference), std::move(paying_region)});
+    if (cross) p.complement_advance_cents = share - p.advance_cents;
     p.advance_cents = share;
   }
   return Status::OK();

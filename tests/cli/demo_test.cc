@@ -146,17 +146,18 @@ TEST_F(DemoCliTest, SameSeedSameEventsOtherSeedOtherEvents) {
 }
 
 // Golden (issue 17): the ledger of seed 7 at this scale as the demo built it before its
-// generator moved to demo/ (commit 8712e1a), re-recorded once for issue 13's demo (new
-// events, keys of a second region, new attempts). The same events.jsonl, byte for byte
+// generator moved to demo/ (commit 8712e1a), re-recorded for issue 13's demo (new
+// events, keys of a second region, new attempts; then the balance of the complément de
+// grappe paid by its own region, one record more). The same events.jsonl, byte for byte
 // (key enrolments included), the same events digest, the same root.
 TEST_F(DemoCliTest, SeedSevenGivesTheRecordedLedger) {
   json s = Demo(tmp_ / "demo", "7");
   ASSERT_EQ(last_.exit_code, 0) << last_.err;
-  EXPECT_EQ(s["size"].get<uint64_t>(), 4399u);
-  EXPECT_EQ(s["eventsDigest"], "83ddd09cc7d97926dd1cd627f51ac0604322f697cb28fdfed3bd71966ff38231");
-  EXPECT_EQ(s["root"], "4589c44bbc988bd489a8f03dc75fa75fd6a5d8858741ce862d7b3c9c35206e6d");
+  EXPECT_EQ(s["size"].get<uint64_t>(), 4400u);
+  EXPECT_EQ(s["eventsDigest"], "db0541f3b842710d8f74ad321250fdca45b1d50ade506a30c46a3266198391e8");
+  EXPECT_EQ(s["root"], "1cac855ac928d59bf55e8c616355ac99e3596d4c370c4baac0cd62f6062f5853");
   EXPECT_EQ(ledger::ToHex(ledger::Sha256(ReadFile(tmp_ / "demo" / "events.jsonl"))),
-            "4ad9418138d5143a8fde32de84f879a3565959f9c91dc923e0e0530decba694e");
+            "84e6be2959154dc531e38e433a3ad1fafc9f4f7e316980ade2d1bb6cc7da0528");
 }
 
 TEST_F(DemoCliTest, ActiveDuiFigureIsTheReportsOnTheDemoLedger) {

@@ -65,6 +65,7 @@ class SecondReadingCliTest : public ::testing::Test {
              {"porteur", "porteur", ""},
              {"ars-bzh", "ars-instructor", "53"},
              {"payer-bzh", "ars-payer", "53"},
+             {"payer-idf", "ars-payer", "11"},
              {"national", "national", ""}}) {
       CliResult made = RunCli({"key", "new", name, "--out", Key(name), "--json"});
       ASSERT_EQ(made.exit_code, 0) << made.err;
@@ -215,8 +216,11 @@ TEST_F(SecondReadingCliTest, AmorcageDeploymentProrataWorkedExample) {
   };
   Must("porteur", Line("invoice.received", "2021-08-30", invoice("parametrisation", "2021-08-30")) +
                       Line("invoice.received", "2022-04-01", invoice("deployment", "2022-04-01")));
+  EXPECT_EQ(Json({"state", "amo"})["status"], "advance-paid");
   Must("payer-bzh",
        Line("payment.issued", "2021-09-01", Pay("amo", "parametrisation", 6000000, "2021-09-01")));
+  // INTERFACE.md §3: « amorçage adds parametrisation-paid, deployment-paid ».
+  EXPECT_EQ(Json({"state", "amo"})["status"], "parametrisation-paid");
   std::string measures;
   int i = 0;
   for (const auto& f : Finesses(0, 15)) {
@@ -246,6 +250,88 @@ TEST_F(SecondReadingCliTest, AmorcageDeploymentProrataWorkedExample) {
   EXPECT_EQ(Try("payer-bzh", Line("payment.issued", "2022-04-10",
                                   Pay("amo", "deployment", 2550000, "2022-04-10"))),
             "exit 0 OK");
+  EXPECT_EQ(Json({"state", "amo"})["status"], "deployment-paid");
+}
+
+// Item 17: an adjustment counts for a decision only if dated on or before it, in
+// `check --at` as in the payment (DOMAIN.md §6), whatever its effectiveFrom.
+TEST_F(SecondReadingCliTest, AnAdjustmentDatedAfterTheDecisionNeverCounts) {
+  Funded(Submission("anon", 30, 1, "generalisation-2024", "upgrade", "2024-03-10"), 500000,
+         "2024-06-01", 9, 250000);
+  json m = Measure(Et(31), "2024-12-01", "2025-02-28");
+  m["activeFiles"] = 85;  // 85 / 100 < 90 %; 85 / 94 >= 90 %
+  m["activeFilesWithPlan"] = 85;
+  m["activeFilesWithAgendaEvent"] = 85;
+  Must("ars-bzh", Line("indicator.measured", "2025-03-01", m));
+  Must("porteur", Line("expenses.certified", "2024-06-10",
+                       {{"project", "anon"},
+                        {"totalCents", 500000},
+                        {"equipmentCents", 0},
+                        {"certifiedBy", "public-accountant"},
+                        {"certifiedAt", "2024-06-10"}}));
+  Must("ars-bzh", Line("targets.adjusted", "2025-03-20",
+                       {{"finess", Et(31)},
+                        {"denominator", 94},
+                        {"indicators", json::array({"activeFiles"})},
+                        {"effectiveFrom", "2025-02-01"},
+                        {"reason", "accueil anonyme"}}));
+  EXPECT_EQ(Json({"check", "anon", "--at", "2025-03-19"})["tranches"].back()["payable"], false);
+  EXPECT_EQ(Json({"check", "anon", "--at", "2025-03-20"})["tranches"].back()["payable"], true);
+  EXPECT_EQ(Try("payer-bzh",
+                Line("payment.issued", "2025-03-19", Pay("anon", "balance", 250000, "2025-03-19"))),
+            "exit 3 TARGETS_NOT_MET");
+  EXPECT_EQ(Try("payer-bzh",
+                Line("payment.issued", "2025-03-20", Pay("anon", "balance", 250000, "2025-03-20"))),
+            "exit 0 OK");
+}
+
+// Item 14: the paying region of a complément de grappe pays its complement only, on its
+// own tranches; `check` shows them with their payingRegion.
+TEST_F(SecondReadingCliTest, TheComplementsRegionPaysItsOwnEntitlementOnly) {
+  Funded(Submission("p", 40, 1, "generalisation-2024", "acquisition", "2024-03-10"), 2100000,
+         "2024-06-01", 18, 1050000);
+  Must("ars-bzh",
+       Line("grappe.extended", "2024-09-01",
+            {{"project", "p"},
+             {"extendedAt", "2024-09-01"},
+             {"porteurAgreement", true},
+             {"payingRegion", "11"},
+             {"organisations",
+              json::array(
+                  {{{"finessEj", Ej(1)}, {"name", "OG 1"}, {"essmsTotal", 20}, {"region", "53"}}})},
+             {"establishments", json::array({{{"finess", EtIdf(1)},
+                                              {"finessEj", Ej(1)},
+                                              {"name", "IdF"},
+                                              {"region", "11"},
+                                              {"situation", "acquisition"}}})}}) +
+           Line("convention.signed", "2024-09-05",
+                {{"project", "p"},
+                 {"signedAt", "2024-09-05"},
+                 {"amountCents", 4200000},
+                 {"establishments", json::array({Et(41), EtIdf(1)})},
+                 {"durationMonths", 18}}));
+  json pay = Pay("p", "advance", 1050001, "2024-09-10");
+  pay["payingRegion"] = "11";
+  EXPECT_EQ(Try("payer-idf", Line("payment.issued", "2024-09-10", pay)),
+            "exit 3 ADVANCE_EXCEEDS_SHARE");
+  pay["amountCents"] = 1050000;
+  EXPECT_EQ(Try("payer-idf", Line("payment.issued", "2024-09-10", pay)), "exit 0 OK");
+  pay["tranche"] = "balance";
+  pay["amountCents"] = 1050001;
+  pay["reference"] = "IDF-BALANCE";
+  EXPECT_EQ(Try("payer-idf", Line("payment.issued", "2024-09-11", pay)),
+            "exit 3 AMOUNT_EXCEEDS_ENTITLEMENT");
+  const json check = Json({"check", "p", "--at", "2024-09-30"});
+  ASSERT_EQ(check["tranches"].size(), 4u);
+  EXPECT_FALSE(check["tranches"][1].contains("payingRegion"));
+  EXPECT_EQ(check["tranches"][2]["payingRegion"], "11");
+  EXPECT_EQ(check["tranches"][3]["payingRegion"], "11");
+  EXPECT_EQ(check["tranches"][3]["amountCents"], 1050000);
+  const json state = Json({"state", "p"});
+  EXPECT_EQ(state["status"], "advance-paid");
+  ASSERT_EQ(state["payments"].size(), 2u);
+  EXPECT_FALSE(state["payments"][0].contains("payingRegion"));
+  EXPECT_EQ(state["payments"][1]["payingRegion"], "11");
 }
 
 // Items 9, 10, 18, 21, 17: refusals at their boundary, with their exit codes.

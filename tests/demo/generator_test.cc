@@ -147,9 +147,10 @@ TEST(DemoGeneratorTest, EveryLineIsAValidEvent) {
 // Recorded from the generator as it stood before it moved to demo/ (commit 8712e1a,
 // cli/demo_generator.cc), re-recorded once for issue 13's demo (the amorçage invoices and
 // commitments, the lapsing 2025 project, the complement of another region and their
-// attempts change the draws): for a seed, the same events, byte for byte, in the same
-// order, signed by the same keys, and the same refused attempts. A change here changes
-// every demo ledger's root.
+// attempts change the draws), and for the balance of that complement paid by its own
+// region (issue 13 item 14: one event more, the draws unchanged): for a seed, the same events, byte
+// for byte, in the same order, signed by the same keys, and the same refused attempts. A change
+// here changes every demo ledger's root.
 struct Fingerprint {
   uint64_t events = 0;
   std::string events_sha256;    // over "signer\nid\ndate\njson\n" of every event, in order
@@ -186,8 +187,8 @@ TEST(DemoGeneratorGoldenTest, RegionSeed2024) {
       Options{}, {"sol/0/candidate", "bzh-2021-0001/rejected", "chg/220001689",
                   "m/290001015/2022-01", "bzh-2023-0001/self-payment",
                   "bzh-2021-0002/invoice-parametrisation", "bzh-2023-0001/advance-2"});
-  EXPECT_EQ(f.events, 56158u);
-  EXPECT_EQ(f.events_sha256, "108ca9ab20e22bdee971e356161c460b74831671769d320ea0bcdc9a25adb320");
+  EXPECT_EQ(f.events, 56159u);
+  EXPECT_EQ(f.events_sha256, "fafc5edca323d8b5a85a82ddf26bd12976cae166c963ef1e9aa4584e20cb32e1");
   EXPECT_EQ(f.attempts_sha256, "7ada9d3d021c9bdedfc64ae07d52751e1083dac45604622fcc70e01d42ad4d4a");
   EXPECT_EQ(f.lines["sol/0/candidate"],
             R"({"id":"sol/0/candidate","type":"solution.referenced","at":"2021-01-11","data":)"
@@ -226,10 +227,16 @@ TEST(DemoGeneratorGoldenTest, RegionSeed2024) {
 TEST(DemoGeneratorGoldenTest, RegionSeed7) {
   Options options;
   options.seed = 7;
-  Fingerprint f = FingerprintOf(options, {});
-  EXPECT_EQ(f.events, 54125u);
-  EXPECT_EQ(f.events_sha256, "39653c0ca85ca2a045c18d06b6c9e151ab1abae4e1e5dfca1377a0913242eb53");
+  Fingerprint f = FingerprintOf(options, {"bzh-2023-0001/balance-complement"});
+  EXPECT_EQ(f.events, 54126u);
+  EXPECT_EQ(f.events_sha256, "d65609ff68f7bda8eae585c4e02ac9bbf1f01d4d62ad7d357e2205305bf11122");
   EXPECT_EQ(f.attempts_sha256, "0de5850e69ffc2b35b4cc84084ba77c928d75bba10d6d11ef1d94e5c5184fb80");
+  // Issue 13 item 14: the complement's balance, paid by its own region's ARS (52).
+  EXPECT_EQ(f.lines["bzh-2023-0001/balance-complement"],
+            R"({"id":"bzh-2023-0001/balance-complement","type":"payment.issued",)"
+            R"("at":"2025-02-01","data":{"project":"bzh-2023-0001","tranche":"balance",)"
+            R"("amountCents":350000,"paidAt":"2025-02-01","reference":"ARS52-2025-00000",)"
+            R"("payingRegion":"52"}})");
 }
 
 }  // namespace

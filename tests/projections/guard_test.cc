@@ -124,6 +124,10 @@ TEST_F(GuardTest, ExtensionInAnotherRegionIsPaidByThatRegion) {
   json pay = {{"project", "p"},         {"tranche", "advance"}, {"amountCents", 1000},
               {"paidAt", "2024-09-10"}, {"reference", "IDF-1"}, {"payingRegion", "11"}};
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2024-09-10", pay), "PERMISSION_DENIED");
+  // It pays once a convention lists the complement (DOMAIN.md §5, §7).
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10", pay), "PAYMENT_BEFORE_CONVENTION");
+  Must("ars-bzh", "convention.signed", "2024-09-05",
+       Convention("p", {Et(1), EtIdf(1)}, 2 * kAcquisition2024, "2024-09-05"));
   EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10", pay), "OK");
 }
 
@@ -471,6 +475,7 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-06-10",
                  Payment("a", "advance", 400000, "2021-06-10")),
             "OK");
+  EXPECT_EQ(State("a")["status"], "advance-paid");
   // Tranches come in order; "balance" is not an amorçage tranche.
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-07-10",
                  Payment("a", "deployment", 1, "2021-07-10")),
@@ -488,7 +493,8 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-09-10",
                  Payment("a", "parametrisation", 400000, "2021-09-10")),
             "OK");
-  EXPECT_EQ(State("a")["status"], "advance-paid");
+  // INTERFACE.md §3: « amorçage adds parametrisation-paid, deployment-paid ».
+  EXPECT_EQ(State("a")["status"], "parametrisation-paid");
   // The deployment tranche is paid prorata of the announced usage criteria (001 §3):
   // every ESMS's measurement reaches every announced value, so all of it.
   for (const auto& f : ests) {
@@ -505,7 +511,7 @@ TEST_F(GuardTest, AdvanceExceedsShareFortyPercentInAmorcage) {
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2021-12-10",
                  Payment("a", "deployment", 200000, "2021-12-10")),
             "OK");
-  EXPECT_EQ(State("a")["status"], "balance-paid");
+  EXPECT_EQ(State("a")["status"], "deployment-paid");
 }
 
 class BalanceTest : public ProjectionsTest {

@@ -348,9 +348,142 @@ TEST_F(ReadingTest, PayingRegionIsTheAddedEssmsRegionAndPaysOnlyTheComplement) {
   }
   ok["paidAt"] = "2025-10-10";
   ok["amountCents"] = kAcquisition2024 / 2 + 1;
-  EXPECT_EQ(Code("payer-idf", "payment.issued", "2025-10-10", ok), "PAYMENT_EXCEEDS_GRANT");
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2025-10-10", ok), "AMOUNT_EXCEEDS_ENTITLEMENT");
   ok["amountCents"] = kAcquisition2024 / 2;
   EXPECT_EQ(Code("payer-idf", "payment.issued", "2025-10-10", ok), "OK");
+}
+
+// ---- 14. The paying region pays only its complement, on its own tranches ----
+
+class ComplementTest : public ReadingTest {
+ protected:
+  // Project p: Et(1) in Bretagne (lead), then EtIdf(1) added, paid by Île-de-France,
+  // listed by the amended convention of 2 x 21 000 €; the lead's advance paid.
+  void SetUpComplement(bool amend = true) {
+    SubmitSelectSign(Submission("p", {Et(1)}), kAcquisition2024);
+    Must("payer-bzh", "payment.issued", "2024-06-10",
+         Payment("p", "advance", kAcquisition2024 / 2, "2024-06-10"));
+    extension_ = Must("ars-bzh", "grappe.extended", "2024-09-01", IdfExtension("p", "11"));
+    if (amend) {
+      amended_ = Must("ars-bzh", "convention.signed", "2024-09-05",
+                      Convention("p", {Et(1), EtIdf(1)}, 2 * kAcquisition2024, "2024-09-05"));
+    }
+  }
+  json IdfPayment(const std::string& tranche, int64_t cents, const std::string& paid_at) {
+    json pay = Payment("p", tranche, cents, paid_at);
+    pay["reference"] = "IDF-" + tranche + "-" + paid_at + "-" + std::to_string(cents);
+    pay["payingRegion"] = "11";
+    return pay;
+  }
+  void MeasureAndCertify() {
+    Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", "2025-09-01"));
+    for (const std::string& f : {Et(1), EtIdf(1)}) {
+      Must("porteur", "indicator.measured", "2025-10-01",
+           Measurement(f, "2025-07-01", "2025-09-30"));
+    }
+  }
+  uint64_t extension_ = 0, amended_ = 0;
+};
+
+// 002: « L'ARS de la région concernée par ces nouveaux ESMS sera sollicitée uniquement
+// pour le financement de ce complément »: its advance is 50 % of the complement's own
+// entitlement (21 000 €), not of the convention.
+TEST_F(ComplementTest, TheComplementsAdvanceIsHalfItsOwnEntitlement) {
+  SetUpComplement();
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10",
+                 IdfPayment("advance", kAcquisition2024 / 2 + 1, "2024-09-10")),
+            "ADVANCE_EXCEEDS_SHARE");
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10",
+                 IdfPayment("advance", kAcquisition2024 / 2, "2024-09-10")),
+            "OK");
+  // Its payments never move the project's status (follow-up stays with the lead).
+  EXPECT_EQ(State("p")["status"], "advance-paid");
+}
+
+TEST_F(ComplementTest, TheComplementsBalanceFollowsItsOwnAdvance) {
+  SetUpComplement();
+  MeasureAndCertify();
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2025-10-10",
+                 IdfPayment("balance", kAcquisition2024 / 2, "2025-10-10")),
+            "INVALID_TRANSITION");
+  Must("payer-idf", "payment.issued", "2024-09-10",
+       IdfPayment("advance", kAcquisition2024 / 2, "2024-09-10"));
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2025-10-10",
+                 IdfPayment("balance", kAcquisition2024 / 2, "2025-10-10")),
+            "OK");
+  EXPECT_EQ(State("p")["status"], "advance-paid");
+  EXPECT_EQ(State("p")["paidCents"], 3 * kAcquisition2024 / 2);
+  // The lead pays the rest of the convention: its own 21 000 €, not a cent more.
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-10",
+                 Payment("p", "balance", kAcquisition2024 / 2 + 1, "2025-10-10")),
+            "PAYMENT_EXCEEDS_GRANT");
+  EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-10-10",
+                 Payment("p", "balance", kAcquisition2024 / 2, "2025-10-10")),
+            "OK");
+  EXPECT_EQ(State("p")["status"], "balance-paid");
+  EXPECT_EQ(State("p")["paidCents"], 2 * kAcquisition2024);
+}
+
+// The balance of the complement asks what the grappe's balance asks: every ESSMS of the
+// convention meets the targets (002 « en même temps »).
+TEST_F(ComplementTest, TheComplementsBalanceNeedsTheWholeGrappesTargets) {
+  SetUpComplement();
+  Must("payer-idf", "payment.issued", "2024-09-10",
+       IdfPayment("advance", kAcquisition2024 / 2, "2024-09-10"));
+  Must("porteur", "expenses.certified", "2025-09-01", Expenses("p", "2025-09-01"));
+  Must("porteur", "indicator.measured", "2025-10-01",
+       Measurement(EtIdf(1), "2025-07-01", "2025-09-30"));
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2025-10-10",
+                 IdfPayment("balance", kAcquisition2024 / 2, "2025-10-10")),
+            "TARGETS_NOT_MET");
+}
+
+// « No payment before the convention »: the paying region waits for the amended
+// convention that lists its ESSMS.
+TEST_F(ComplementTest, NoComplementPaymentBeforeTheConventionListsIt) {
+  SetUpComplement(/*amend=*/false);
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10",
+                 IdfPayment("advance", kAcquisition2024 / 2, "2024-09-10")),
+            "PAYMENT_BEFORE_CONVENTION");
+  EXPECT_THAT(last_status_.conflicts(), Contains(extension_));
+  Must("ars-bzh", "convention.signed", "2024-09-05",
+       Convention("p", {Et(1), EtIdf(1)}, 2 * kAcquisition2024, "2024-09-05"));
+  EXPECT_EQ(Code("payer-idf", "payment.issued", "2024-09-10",
+                 IdfPayment("advance", kAcquisition2024 / 2, "2024-09-10")),
+            "OK");
+}
+
+// `check` shows the complement's tranches apart, with the region that pays them.
+TEST_F(ComplementTest, CheckShowsTheComplementsTranches) {
+  SetUpComplement();
+  Must("payer-idf", "payment.issued", "2024-09-10",
+       IdfPayment("advance", kAcquisition2024 / 2, "2024-09-10"));
+  auto report = CheckProject(projector_->state(), "p", *domain::Date::Parse("2024-12-31"));
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  ASSERT_EQ(report->tranches.size(), 4u);
+  EXPECT_EQ(report->tranches[0].paying_region, "");
+  EXPECT_EQ(report->tranches[0].tranche, "advance");
+  EXPECT_EQ(report->tranches[0].amount_cents, 0);  // its 10 500 € paid
+  EXPECT_EQ(report->tranches[1].tranche, "balance");
+  EXPECT_EQ(report->tranches[1].amount_cents, kAcquisition2024 / 2);
+  EXPECT_EQ(report->tranches[2].paying_region, "11");
+  EXPECT_EQ(report->tranches[2].tranche, "advance");
+  EXPECT_EQ(report->tranches[2].amount_cents, 0);
+  EXPECT_EQ(report->tranches[3].paying_region, "11");
+  EXPECT_EQ(report->tranches[3].tranche, "balance");
+  EXPECT_EQ(report->tranches[3].amount_cents, kAcquisition2024 / 2);
+  bool shown = false;
+  for (const auto& c : report->tranches[3].conditions) {
+    if (c.code != "COMPLEMENT_IN_CONVENTION") continue;
+    shown = true;
+    EXPECT_TRUE(c.met);
+    EXPECT_THAT(c.evidence, Contains(extension_));
+    EXPECT_THAT(c.evidence, Contains(amended_));
+  }
+  EXPECT_TRUE(shown);
+  const json j = json::parse(ToJson(*report));
+  EXPECT_EQ(j["tranches"][3]["payingRegion"], "11");
+  EXPECT_FALSE(j["tranches"][1].contains("payingRegion"));
 }
 
 // ---- 15. Lead region; national guichet ----

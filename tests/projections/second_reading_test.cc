@@ -391,9 +391,10 @@ class AdjustmentTest : public SecondReadingTest {
             {"effectiveFrom", from},
             {"reason", "accueil anonyme"}};
   }
-  std::string Balance() {
-    return Code("payer-bzh", "payment.issued", "2025-03-10",
-                Pay("anon", "balance", kUpgrade2024 / 2, "2025-03-10"));
+  std::string Balance() { return BalanceOn("2025-03-10"); }
+  std::string BalanceOn(const std::string& paid_at) {
+    return Code("payer-bzh", "payment.issued", paid_at,
+                Pay("anon", "balance", kUpgrade2024 / 2, paid_at));
   }
 };
 
@@ -425,9 +426,75 @@ TEST_F(AdjustmentTest, AnAdjustmentRecordedAfterARefusalDoesNotChangeRecordedPay
   EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
   EXPECT_EQ(State("anon")["paidCents"], kUpgrade2024 / 2);
   Must("ars-bzh", "targets.adjusted", "2025-03-20", Adjusted({"activeFiles"}, "2025-02-01"));
-  // The refused payment stays refused (no record); a new decision sees the adjustment.
+  // The refused payment stays refused (no record); a payment decided on 2025-03-10
+  // again does not see an adjustment dated 2025-03-20 (DOMAIN.md §6); one decided on
+  // its date does.
   EXPECT_EQ(State("anon")["paidCents"], kUpgrade2024 / 2);
+  EXPECT_EQ(Balance(), "TARGETS_NOT_MET");
+  EXPECT_EQ(BalanceOn("2025-03-20"), "OK");
+}
+
+// DOMAIN.md §6 (issue 13 item 17): « it counts for a payment or a `check --at` only if
+// its business date (`at`) is on or before that date ». Recorded before the payment in
+// ledger order, dated the day after its paidAt: it does not count.
+TEST_F(AdjustmentTest, DatedTheDayAfterThePaymentItDoesNotCount) {
+  SetUpProject();
+  Must("ars-bzh", "targets.adjusted", "2025-03-11", Adjusted({"activeFiles"}, "2025-02-01"));
+  EXPECT_EQ(Balance(), "TARGETS_NOT_MET");  // paid 2025-03-10
+  EXPECT_EQ(BalanceOn("2025-03-11"), "OK");
+}
+
+// Dated the payment's own day: it counts (« on or before »).
+TEST_F(AdjustmentTest, DatedThePaymentsDayItCounts) {
+  SetUpProject();
+  Must("ars-bzh", "targets.adjusted", "2025-03-10", Adjusted({"activeFiles"}, "2025-02-28"));
   EXPECT_EQ(Balance(), "OK");
+  EXPECT_EQ(State("anon")["status"], "balance-paid");
+}
+
+// `check --at D`: an adjustment dated after D never makes D payable, whatever its
+// effectiveFrom (before D here); as of its own date it does, with its seq as evidence.
+TEST_F(AdjustmentTest, CheckAtCountsOnlyAdjustmentsDatedByThen) {
+  SetUpProject();
+  const uint64_t seq =
+      Must("ars-bzh", "targets.adjusted", "2025-03-20", Adjusted({"activeFiles"}, "2025-02-01"));
+  auto balance_at = [&](const std::string& at) {
+    auto report = CheckProject(projector_->state(), "anon", *domain::Date::Parse(at));
+    EXPECT_TRUE(report.ok());
+    return report.ok() ? report->tranches.back() : TrancheCheck{};
+  };
+  TrancheCheck before = balance_at("2025-03-19");
+  EXPECT_FALSE(before.payable);
+  for (const auto& c : before.conditions) EXPECT_THAT(c.evidence, Not(Contains(seq))) << c.code;
+  TrancheCheck on = balance_at("2025-03-20");
+  EXPECT_TRUE(on.payable);
+  bool used = false;
+  for (const auto& c : on.conditions) {
+    if (c.code == "USAGE_TARGETS_MET")
+      used = std::find(c.evidence.begin(), c.evidence.end(), seq) != c.evidence.end();
+  }
+  EXPECT_TRUE(used);
+  // The date survives the state's snapshot (reopened from it), and a fold from seq 0
+  // reads it from the record.
+  Reopen();
+  EXPECT_EQ(projector_->source(), Projector::Source::kSnapshot);
+  EXPECT_FALSE(balance_at("2025-03-19").payable);
+  EXPECT_TRUE(balance_at("2025-03-20").payable);
+  ASSERT_TRUE(projector_->Rebuild().ok());
+  EXPECT_FALSE(balance_at("2025-03-19").payable);
+  EXPECT_TRUE(balance_at("2025-03-20").payable);
+}
+
+// effectiveFrom after the measurement's period end: never applied, even dated before
+// the decision; on the period's end day: applied.
+TEST_F(AdjustmentTest, EffectiveFromIsComparedWithThePeriodEnd) {
+  SetUpProject();
+  const uint64_t late =
+      Must("ars-bzh", "targets.adjusted", "2025-03-05", Adjusted({"activeFiles"}, "2025-03-01"));
+  EXPECT_EQ(BalanceOn("2025-03-10"), "TARGETS_NOT_MET");
+  Must("ars-bzh", "event.voided", "2025-03-06", {{"seq", late}, {"reason", "wrong date"}});
+  Must("ars-bzh", "targets.adjusted", "2025-03-06", Adjusted({"activeFiles"}, "2025-02-28"));
+  EXPECT_EQ(BalanceOn("2025-03-10"), "OK");
 }
 
 TEST_F(AdjustmentTest, IndicatorsAndEffectiveFromAreRequired) {
