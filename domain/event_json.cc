@@ -221,12 +221,7 @@ Status Read(const Json& value, const std::string& path, std::vector<T>& out) {
 // An object of the fields of T: unknown keys refused, a missing one unless optional.
 template <Described T>
 Status Read(const Json& value, const std::string& path, T& out) {
-  static constexpr auto kNames = std::apply(
-      [](const auto&... field) {
-        return std::array<std::string_view, sizeof...(field)>{field.name()...};
-      },
-      kFields<T>);
-  RETURN_IF_ERROR(ExpectObject(value, path, kNames));
+  RETURN_IF_ERROR(ExpectObject(value, path, kNames<T>));
   return ForEachField<T>([&](const auto& field, size_t) {
     const std::string key = JoinPath(path, field.name());
     const auto it = value.find(field.name());

@@ -151,6 +151,12 @@ using ValueOf = typename Unwrap<typename std::remove_cvref_t<F>::Type>::type;
 template <typename F>
 constexpr bool kIsOptional = !std::is_same_v<ValueOf<F>, typename std::remove_cvref_t<F>::Type>;
 
+// kNames<T>: the names of the fields of T, in order.
+template <Described T>
+inline constexpr auto kNames = std::apply(
+    [](const auto&... f) { return std::array<std::string_view, sizeof...(f)>{f.name()...}; },
+    kFields<T>);
+
 // Calls `visit(field, index)` on each field of T in order; returns the first status not OK.
 template <Described T, typename Visit>
 Status ForEachField(Visit&& visit) {
