@@ -98,13 +98,13 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   options.today = fmt::format("{}-12-31", args.until);
 
   const fs::path dir = args.dir;
-  if (Status s = PrepareDir(dir); !s.ok()) return ReportError(s, g.json);
-  DemoObserver observer(g.json, args.seed);
+  if (Status s = PrepareDir(dir); !s.ok()) return ReportError(s, g);
+  DemoObserver observer(g, args.seed);
   auto run = demo::RunDemo(dir, options, observer);
-  if (!run.ok()) return ReportError(run.status(), g.json);
+  if (!run.ok()) return ReportError(run.status(), g);
   const double total_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return PrintDemo(**run, args, g.json, total_seconds);
+  return PrintDemo(**run, args, g, total_seconds);
 }
 
 }  // namespace esms::cli

@@ -30,7 +30,7 @@ std::string Thousands(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
-void Section(std::string_view title) { fmt::print("\n== {} ==\n", title); }
+void Section(const Globals& g, std::string_view title) { fmt::print(g.out, "\n== {} ==\n", title); }
 
 // Indents every line of `text` by `indent`.
 std::string Indented(const std::string& text, std::string_view indent) {
@@ -61,15 +61,16 @@ std::string MessageOf(const demo::Attempted& a) {
 }  // namespace
 
 void DemoObserver::Planned(const demo::Generator& gen, uint64_t to_import) {
-  if (!json_) {  // the walk-through's header at once: the import takes a while
-    fmt::print("esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
+  if (!g_.json) {  // the walk-through's header at once: the import takes a while
+    fmt::print(g_.out, "esms-ledger demo: a synthetic ESMS numérique programme, {}, seed {}\n",
                gen.scope_name(), seed_);
     fmt::print(
+        g_.out,
         "Everything below is made up by a deterministic generator (the same seed gives the same\n"
         "events), with real département and region codes and valid FINESS and SIRET numbers.\n");
-    std::fflush(stdout);
+    std::fflush(g_.out);
   }
-  progress_.emplace("demo import", to_import);
+  progress_.emplace("demo import", to_import, g_.err);
 }
 
 void DemoObserver::Imported(uint64_t done) { progress_->Update(done); }
@@ -95,7 +96,7 @@ Status DemoObserver::Queried(const demo::Run& run) {
   return Status::OK();
 }
 
-int PrintDemo(const demo::Run& run, const DemoArgs& args, bool json_output, double total_seconds) {
+int PrintDemo(const demo::Run& run, const DemoArgs& args, const Globals& g, double total_seconds) {
   const demo::Generator& gen = *run.generator;
   const demo::Summary& sum = gen.summary();
   const ledger::Ledger::VerifyReport& v = run.verify;
@@ -110,7 +111,7 @@ int PrintDemo(const demo::Run& run, const DemoArgs& args, bool json_output, doub
   const std::filesystem::path html_path = run.dir / "report.html";
   const auto& attempts = run.attempts;
 
-  if (json_output) {
+  if (g.json) {
     json out = {
         {"dir", run.dir.string()},
         {"ledger", ledger_arg},
@@ -191,164 +192,171 @@ int PrintDemo(const demo::Run& run, const DemoArgs& args, bool json_output, doub
                                  {"message", MessageOf(a)}});
     }
     std::string text = out.dump();
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fputc('\n', stdout);
-    std::fflush(stdout);
+    std::fwrite(text.data(), 1, text.size(), g.out);
+    std::fputc('\n', g.out);
+    std::fflush(g.out);
     return v.ok ? kExitOk : kExitVerificationFailed;
   }
 
   // ---- the walk-through ----
-  Section("1. The programme generated");
-  fmt::print("{} organisations (OG) run {} establishments (ESSMS) in {} région(s).\n",
+  Section(g, "1. The programme generated");
+  fmt::print(g.out, "{} organisations (OG) run {} establishments (ESSMS) in {} région(s).\n",
              Thousands(sum.organisations), Thousands(sum.establishments), sum.regions);
   std::string campaigns;
   for (const auto& [campaign, n] : sum.projects_by_campaign) {
     campaigns += fmt::format("{}{} {}", campaigns.empty() ? "" : ", ", n, campaign);
   }
-  fmt::print("{} projects (grappes): {}; {} rejected at committee.\n", sum.projects, campaigns,
-             sum.rejected);
+  fmt::print(g.out, "{} projects (grappes): {}; {} rejected at committee.\n", sum.projects,
+             campaigns, sum.rejected);
   fmt::print(
+      g.out,
       "{} grappe extensions, {} FINESS renumberings, {} mergers, {} SONS orders, {} EU fundings;\n"
       "{} monthly usage measurements; {} balances paid; {} grappe(s) with an establishment that\n"
       "never reaches the targets (so the whole grappe's balance is never paid).\n",
       sum.extensions, sum.renumberings, sum.mergers, sum.sons_orders, sum.eu_funds,
       Thousands(static_cast<int64_t>(sum.measurements)), sum.balances, sum.never_reaching_grappes);
-  fmt::print("Keys in {}/keys (mode 0600), one per role:", run.dir.string());
-  for (const demo::Key& k : gen.keys()) fmt::print(" {}", k.name);
-  fmt::print("\n");
+  fmt::print(g.out, "Keys in {}/keys (mode 0600), one per role:", run.dir.string());
+  for (const demo::Key& k : gen.keys()) fmt::print(g.out, " {}", k.name);
+  fmt::print(g.out, "\n");
 
-  Section("2. The ledger");
-  fmt::print("{}: {} records, Merkle root\n  {}\n", ledger_arg,
+  Section(g, "2. The ledger");
+  fmt::print(g.out, "{}: {} records, Merkle root\n  {}\n", ledger_arg,
              Thousands(static_cast<int64_t>(run.ledger->size())), root);
-  fmt::print(
-      "Imported {} events in {:.1f} s ({} events/s, {} group commits: one synced write\n"
-      "of at most {} events of any signers, written while the next ones are signed).\n",
-      Thousands(static_cast<int64_t>(run.appended)), run.import_seconds,
-      Thousands(static_cast<int64_t>(rate)), run.commits, demo::kGroupCommit);
-  fmt::print("Accepted events, for re-import: {}/events.jsonl (digest {})\n", run.dir.string(),
-             ledger::ToHex(run.events_digest).substr(0, 16));
+  fmt::print(g.out,
+             "Imported {} events in {:.1f} s ({} events/s, {} group commits: one synced write\n"
+             "of at most {} events of any signers, written while the next ones are signed).\n",
+             Thousands(static_cast<int64_t>(run.appended)), run.import_seconds,
+             Thousands(static_cast<int64_t>(rate)), run.commits, demo::kGroupCommit);
+  fmt::print(g.out, "Accepted events, for re-import: {}/events.jsonl (digest {})\n",
+             run.dir.string(), ledger::ToHex(run.events_digest).substr(0, 16));
   if (!run.unexpected.empty()) {
-    fmt::print("WARNING: {} generated events were refused; the generator and the rules disagree:\n",
+    fmt::print(g.out,
+               "WARNING: {} generated events were refused; the generator and the rules disagree:\n",
                run.unexpected.size());
     for (size_t i = 0; i < run.unexpected.size() && i < 10; ++i) {
-      fmt::print("  {} ({}): {}\n", run.unexpected[i].id, run.unexpected[i].signer,
+      fmt::print(g.out, "  {} ({}): {}\n", run.unexpected[i].id, run.unexpected[i].signer,
                  StatusText(run.unexpected[i].status));
     }
   }
 
-  Section("3. One project's history: " + sum.featured_project);
+  Section(g, "3. One project's history: " + sum.featured_project);
   if (run.history.ok()) {
-    fmt::print("{:>8}  {:<10}  {:<20}  {}\n", "seq", "date", "type", "signer");
+    fmt::print(g.out, "{:>8}  {:<10}  {:<20}  {}\n", "seq", "date", "type", "signer");
     for (uint64_t seq : *run.history) {
       auto r = run.ledger->Get(seq);
       if (!r.ok()) continue;
-      fmt::print("{:>8}  {:<10}  {:<20}  {}\n", r->seq, r->at, r->type, r->signer);
+      fmt::print(g.out, "{:>8}  {:<10}  {:<20}  {}\n", r->seq, r->at, r->type, r->signer);
     }
   } else {
-    fmt::print("(history unavailable: {})\n", StatusText(run.history.status()));
+    fmt::print(g.out, "(history unavailable: {})\n", StatusText(run.history.status()));
   }
   if (run.view.ok()) {
-    fmt::print("\nIts state (esms-ledger state {}):\n{}", sum.featured_project,
+    fmt::print(g.out, "\nIts state (esms-ledger state {}):\n{}", sum.featured_project,
                Indented(projections::ToText(*run.view), "  "));
   } else {
-    fmt::print("(state unavailable: {})\n", StatusText(run.view.status()));
+    fmt::print(g.out, "(state unavailable: {})\n", StatusText(run.view.status()));
   }
   if (run.check.ok()) {
-    fmt::print("\nIts payment check on {} (esms-ledger check {}):\n{}", run.options.today,
+    fmt::print(g.out, "\nIts payment check on {} (esms-ledger check {}):\n{}", run.options.today,
                sum.featured_project, Indented(projections::ToText(*run.check), "  "));
   } else {
-    fmt::print("(check unavailable: {})\n", StatusText(run.check.status()));
+    fmt::print(g.out, "(check unavailable: {})\n", StatusText(run.check.status()));
   }
 
-  Section("4. The second reading of the texts (issue 13)");
+  Section(g, "4. The second reading of the texts (issue 13)");
   if (!sum.prorata_project.empty()) {
-    fmt::print(
-        "Amorçage {}: its deployment tranche (20 %) paid prorata of the usage its file\n"
-        "announced (esms-ledger check {}):\n",
-        sum.prorata_project, sum.prorata_project);
+    fmt::print(g.out,
+               "Amorçage {}: its deployment tranche (20 %) paid prorata of the usage its file\n"
+               "announced (esms-ledger check {}):\n",
+               sum.prorata_project, sum.prorata_project);
     if (run.prorata_check.has_value()) {
       for (const auto& c : run.prorata_check->conditions) {
-        fmt::print("  {} {}: {}\n", c.met ? "[x]" : "[ ]", c.code, c.detail);
+        fmt::print(g.out, "  {} {}: {}\n", c.met ? "[x]" : "[ ]", c.code, c.detail);
       }
     }
   }
   if (!sum.lapsed_project.empty()) {
-    fmt::print(
-        "2025 {}: state {} (its contractual duration ended with no qualifying period,\n"
-        "002: the 50 % balance is not paid).\n",
-        sum.lapsed_project, run.lapsed_status);
+    fmt::print(g.out,
+               "2025 {}: state {} (its contractual duration ended with no qualifying period,\n"
+               "002: the 50 % balance is not paid).\n",
+               sum.lapsed_project, run.lapsed_status);
   }
   if (!sum.complement_project.empty()) {
-    fmt::print(
-        "{}: a complément de grappe of region {}, its share of the advance paid by that\n"
-        "region's ARS (payingRegion {}); follow-up stays with the lead region {}.\n",
-        sum.complement_project, sum.complement_region, sum.complement_region, run.complement_lead);
+    fmt::print(g.out,
+               "{}: a complément de grappe of region {}, its share of the advance paid by that\n"
+               "region's ARS (payingRegion {}); follow-up stays with the lead region {}.\n",
+               sum.complement_project, sum.complement_region, sum.complement_region,
+               run.complement_lead);
   }
 
-  Section("5. What the rules refuse");
-  fmt::print("Each attempt was imported on its own; a refusal writes nothing.\n");
+  Section(g, "5. What the rules refuse");
+  fmt::print(g.out, "Each attempt was imported on its own; a refusal writes nothing.\n");
   for (const demo::Attempted& a : attempts) {
     if (a.refusal.has_value()) {
       fmt::print(
-          "- {}\n  refused {}{}: {}\n", a.attempt.what, CodeOf(a),
+          g.out, "- {}\n  refused {}{}: {}\n", a.attempt.what, CodeOf(a),
           CodeOf(a) == a.attempt.expected_code ? "" : " (expected " + a.attempt.expected_code + ")",
           MessageOf(a));
     } else {
-      fmt::print("- {}\n  NOT refused (expected {}): the guard does not enforce this rule yet\n",
+      fmt::print(g.out,
+                 "- {}\n  NOT refused (expected {}): the guard does not enforce this rule yet\n",
                  a.attempt.what, a.attempt.expected_code);
     }
   }
-  fmt::print("{} of {} attempts refused with the expected code.\n", attempts_as_expected,
+  fmt::print(g.out, "{} of {} attempts refused with the expected code.\n", attempts_as_expected,
              attempts.size());
 
-  Section("6. The PNRR indicator: active DUI files");
+  Section(g, "6. The PNRR indicator: active DUI files");
   fmt::print(
+      g.out,
       "The sum of active DUI files over the establishments, each followed through its FINESS\n"
       "changes and counted once with its latest measurement (esms-ledger report active-dui\n"
       "--at 2024-12-31 --by {}):\n",
       projections::ToString(run.report_by));
-  fmt::print("{}", Indented(projections::ToText(*run.dui_2024), "  "));
-  fmt::print("At {}: {} active DUI files over {} establishments.\n", run.dui_today->at.ToString(),
-             Thousands(run.dui_today->total), Thousands(run.dui_today->establishments));
+  fmt::print(g.out, "{}", Indented(projections::ToText(*run.dui_2024), "  "));
+  fmt::print(g.out, "At {}: {} active DUI files over {} establishments.\n",
+             run.dui_today->at.ToString(), Thousands(run.dui_today->total),
+             Thousands(run.dui_today->establishments));
   if (run.options.scale == demo::Scale::kRegion) {
-    fmt::print("(410 000 is the national target; one region carries a share of it.)\n");
+    fmt::print(g.out, "(410 000 is the national target; one region carries a share of it.)\n");
   }
-  fmt::print(
-      "The same indicator as a page, with its monthly trajectory and how to verify each\n"
-      "figure: open {} in a browser.\n",
-      html_path.string());
+  fmt::print(g.out,
+             "The same indicator as a page, with its monthly trajectory and how to verify each\n"
+             "figure: open {} in a browser.\n",
+             html_path.string());
 
-  Section("7. A checkpoint, signed with the admin key");
-  fmt::print("{}", run.checkpoint);
-  fmt::print("(verifier key in {}/ledger.pub)\n", ledger_arg);
+  Section(g, "7. A checkpoint, signed with the admin key");
+  fmt::print(g.out, "{}", run.checkpoint);
+  fmt::print(g.out, "(verifier key in {}/ledger.pub)\n", ledger_arg);
 
-  Section("8. verify");
+  Section(g, "8. verify");
   if (v.ok) {
     fmt::print(
+        g.out,
         "OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes check\n"
         "root {}\n",
         Thousands(static_cast<int64_t>(v.size)), root);
   } else {
-    fmt::print("FAILED: {}\n", v.problem);
+    fmt::print(g.out, "FAILED: {}\n", v.problem);
   }
 
-  Section("Explore further");
-  fmt::print("  esms-ledger log --ledger {} --from 0 --to 40\n", ledger_arg);
-  fmt::print("  esms-ledger history {} --ledger {}\n", sum.featured_project, ledger_arg);
-  fmt::print("  esms-ledger state {} --ledger {}\n", sum.featured_project, ledger_arg);
-  fmt::print("  esms-ledger check {} --ledger {}\n", sum.laggard_project, ledger_arg);
-  fmt::print("  esms-ledger report active-dui --at 2024-12-31 --by {} --ledger {}\n",
+  Section(g, "Explore further");
+  fmt::print(g.out, "  esms-ledger log --ledger {} --from 0 --to 40\n", ledger_arg);
+  fmt::print(g.out, "  esms-ledger history {} --ledger {}\n", sum.featured_project, ledger_arg);
+  fmt::print(g.out, "  esms-ledger state {} --ledger {}\n", sum.featured_project, ledger_arg);
+  fmt::print(g.out, "  esms-ledger check {} --ledger {}\n", sum.laggard_project, ledger_arg);
+  fmt::print(g.out, "  esms-ledger report active-dui --at 2024-12-31 --by {} --ledger {}\n",
              run.options.scale == demo::Scale::kNational ? "region" : "department", ledger_arg);
-  fmt::print("  esms-ledger verify --ledger {}\n", ledger_arg);
-  fmt::print("  esms-ledger prove 1000 --ledger {}\n", ledger_arg);
-  fmt::print("  esms-ledger import {}/events.jsonl --key {}/keys/admin.pem --ledger {}\n",
+  fmt::print(g.out, "  esms-ledger verify --ledger {}\n", ledger_arg);
+  fmt::print(g.out, "  esms-ledger prove 1000 --ledger {}\n", ledger_arg);
+  fmt::print(g.out, "  esms-ledger import {}/events.jsonl --key {}/keys/admin.pem --ledger {}\n",
              run.dir.string(), run.dir.string(), ledger_arg);
   std::string timings;
   for (const auto& [name, seconds] : run.phases) {
     timings += fmt::format("{}{} {:.1f} s", timings.empty() ? "" : ", ", name, seconds);
   }
-  fmt::print("(done in {:.1f} s: {})\n", total_seconds, timings);
-  std::fflush(stdout);
+  fmt::print(g.out, "(done in {:.1f} s: {})\n", total_seconds, timings);
+  std::fflush(g.out);
   return v.ok ? kExitOk : kExitVerificationFailed;
 }
 

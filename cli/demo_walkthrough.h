@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/output.h"
 #include "demo/run.h"
@@ -18,20 +19,21 @@ namespace esms::cli {
 
 class DemoObserver : public demo::Observer {
  public:
-  DemoObserver(bool json, uint64_t seed) : json_(json), seed_(seed) {}
+  // `g` (the run's options and console) must outlive the observer.
+  DemoObserver(const Globals& g, uint64_t seed) : g_(g), seed_(seed) {}
   void Planned(const demo::Generator& generator, uint64_t to_import) override;
   void Imported(uint64_t done) override;
   void ImportFinished() override;
   Status Queried(const demo::Run& run) override;
 
  private:
-  bool json_;
+  const Globals& g_;
   uint64_t seed_;
   std::optional<Progress> progress_;
 };
 
 // Prints the result; returns the exit code: 0, or 1 when the ledger does not verify.
-int PrintDemo(const demo::Run& run, const DemoArgs& args, bool json, double total_seconds);
+int PrintDemo(const demo::Run& run, const DemoArgs& args, const Globals& g, double total_seconds);
 
 }  // namespace esms::cli
 
