@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -96,14 +97,15 @@ const CLI::Validator kNonNegative(
 // stdout is checked once at the end: a write error (a full disk, /dev/full, a closed
 // stdout) turns a success into exit 4, with a message on stderr. `failed`: a write
 // already failed (fmt::print threw).
-int CheckStdout(int code, const ClosedStreams& closed, bool failed) {
-  const bool flushed = std::fflush(stdout) == 0;
+int CheckStdout(int code, const ClosedStreams& closed, bool failed, std::FILE* out,
+                std::FILE* err) {
+  const bool flushed = std::fflush(out) == 0;
   const int error = errno;
-  if (!failed && flushed && std::ferror(stdout) == 0) return code;
+  if (!failed && flushed && std::ferror(out) == 0) return code;
   std::string why = closed.out ? "it was closed when the program started: the output is lost"
                     : failed || flushed ? "a write failed: the output is incomplete"
                                         : std::strerror(error);
-  std::fprintf(stderr, "error: STORAGE_ERROR: cannot write standard output: %s\n", why.c_str());
+  std::fprintf(err, "error: STORAGE_ERROR: cannot write standard output: %s\n", why.c_str());
   return code == kExitOk || failed ? kExitStorage : code;
 }
 
@@ -116,7 +118,16 @@ std::string EnvOr(const char* name, std::string fallback) {
 
 namespace {
 
-int RunCommand(int argc, char** argv, bool stdin_closed) {
+// CLI11 prints help and usage errors to the streams it is given: the run's console.
+int ExitWith(const CLI::App& app, const CLI::Error& e, const Globals& g) {
+  std::ostringstream out, err;
+  const int code = app.exit(e, out, err);
+  fmt::print(g.out, "{}", out.str());
+  fmt::print(g.err, "{}", err.str());
+  return code;
+}
+
+int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console) {
   CLI::App app{
       "esms-ledger: the audit ledger of the ESMS numérique programme.\n"
       "Every programme event is appended as a signed, hash-chained record, committed to a\n"
@@ -127,7 +138,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   app.require_subcommand(1);
   app.fallthrough();  // global options may come after the command too
 
-  Globals g;
+  Globals g = console;
   g.stdin_closed = stdin_closed;
   g.ledger_dir = EnvOr("ESMS_LEDGER", "esms-ledger.db");
   g.key_file = EnvOr("ESMS_LEDGER_KEY", "");
@@ -271,23 +282,25 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
+    return ExitWith(app, e, g);
   } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
+    return ExitWith(app, e, g);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) return app.exit(e);
+    if (e.get_exit_code() == 0) return ExitWith(app, e, g);
     // A usage error, in the documented form (INTERFACE.md §3-§5).
-    std::fprintf(stderr, "error: USAGE: %s\nRun with --help for more information.\n", e.what());
+    std::fprintf(g.err, "error: USAGE: %s\nRun with --help for more information.\n", e.what());
     if (g.json) {
-      ReportError(Status::InvalidArgument(error_code::kUsage, e.what()), /*json=*/true);
+      ReportError(Status::InvalidArgument(error_code::kUsage, e.what()), /*json=*/true, g.out,
+                  g.err);
     }
     return kExitUsage;
   }
 
   // Not registered in spdlog's global registry: a second run in the same process makes
   // its own.
-  auto logger = std::make_shared<spdlog::logger>("esms-ledger",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_st>());
+  auto logger = std::make_shared<spdlog::logger>(
+      "esms-ledger",
+      std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_nullmutex>>(g.err));
   logger->set_level(spdlog::level::from_str(log_level));
   logger->set_pattern("%^%l%$: %v");
   g.log = logger.get();
@@ -311,24 +324,37 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
   if (auto code = RunTilesCommand(g, tiles_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
-  return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g.json);
+  return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g);
 }
 
 }  // namespace
 
 int Run(int argc, char** argv, const Console& console) {
-  ScopedConsole scoped_console(console);
-  const ClosedStreams closed = KeepStandardStreamsOpen();
-  std::clearerr(stdout);  // a run in the same process starts with a clean stream
+  Globals streams;  // the process's own, or streams of the console's descriptors
+  ClosedStreams closed;
+  if (console.IsProcess()) {
+    closed = KeepStandardStreamsOpen();
+    std::clearerr(stdout);  // a run in the same process starts with a clean stream
+  } else {
+    streams.in = console.in;
+    streams.out = ::fdopen(::dup(console.out), "w");
+    streams.err = ::fdopen(::dup(console.err), "w");
+    if (streams.out == nullptr || streams.err == nullptr) std::abort();  // a bad descriptor
+  }
   int code = kExitOk;
   bool failed = false;
   try {
-    code = RunCommand(argc, argv, closed.in);
+    code = RunCommand(argc, argv, closed.in, streams);
   } catch (const std::system_error&) {
-    // fmt::print throws when its write to stdout fails (a full disk, /dev/full).
+    // fmt::print throws when its write to the output fails (a full disk, /dev/full).
     failed = true;
   }
-  return CheckStdout(code, closed, failed);
+  code = CheckStdout(code, closed, failed, streams.out, streams.err);
+  if (!console.IsProcess()) {
+    std::fclose(streams.out);
+    std::fclose(streams.err);
+  }
+  return code;
 }
 
 }  // namespace esms::cli

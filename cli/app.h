@@ -9,7 +9,8 @@ namespace esms::cli {
 
 // Runs the program with `argv` (argv[0] the program's name) on `console`; returns the
 // process exit code (INTERFACE.md §5). Leaves no global state behind: tests call it
-// many times in one process (one call at a time: see ScopedConsole).
+// many times in one process. The command writes to `console` through streams of its own
+// (Globals::out and err), not through the process's stdout and stderr.
 int Run(int argc, char** argv, const Console& console = Console());
 
 }  // namespace esms::cli

@@ -1,14 +1,18 @@
 // The esms-ledger commands. Each takes the parsed global options and its own arguments,
-// writes its output (JSON on stdout with --json, human text otherwise; messages and
-// progress on stderr) and returns the process exit code (INTERFACE.md §5).
+// writes its output to its run's console (Globals::out: JSON with --json, human text
+// otherwise; messages and progress on Globals::err) and returns the process exit code
+// (INTERFACE.md §5).
 //
 // Only cli/app.cc parses arguments; these functions never see CLI11.
 #ifndef ESMS_CLI_COMMANDS_H_
 #define ESMS_CLI_COMMANDS_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
+
+#include "cli/output.h"
 
 namespace spdlog {
 class logger;
@@ -21,8 +25,17 @@ struct Globals {
   std::string key_file;           // --key, $ESMS_LEDGER_KEY
   bool json = false;              // --json
   bool stdin_closed = false;      // fd 0 was closed when the program started (now /dev/null)
-  spdlog::logger* log = nullptr;  // stderr; level from --log-level / $ESMS_LEDGER_LOG
+  spdlog::logger* log = nullptr;  // on `err`; level from --log-level / $ESMS_LEDGER_LOG
+  // The run's console (cli::Run): standard input, output and error.
+  int in = 0;
+  std::FILE* out = stdout;
+  std::FILE* err = stderr;
 };
+
+// ReportError on the run's console.
+inline int ReportError(const Status& status, const Globals& g) {
+  return ReportError(status, g.json, g.out, g.err);
+}
 
 int CmdInit(const Globals& g, const std::string& origin, const std::string& admin_key_file,
             const std::string& admin_name);

@@ -38,10 +38,10 @@ using nlohmann::json;
 
 constexpr std::string_view kWitnessStateFormat = "esms-ledger-witness-state/v1";
 
-void PrintText(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
-  std::fflush(stdout);
+void PrintText(const Globals& g, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
+  std::fflush(g.out);
 }
 
 // An error with our own code and exit code (the Status codes of output.h do not carry
@@ -52,9 +52,9 @@ int Refuse(const Globals& g, std::string_view code, const std::string& message, 
   if (g.json) {
     json error = {{"code", code}, {"message", message}};
     if (seq.has_value()) error["seq"] = *seq;
-    PrintText(json{{"error", error}}.dump());
+    PrintText(g, json{{"error", error}}.dump());
   } else {
-    fmt::print(stderr, "error: {}: {}\n", code, message);
+    fmt::print(g.err, "error: {}: {}\n", code, message);
   }
   return exit_code;
 }
@@ -112,29 +112,28 @@ Result<ledger::SigningKey> LoadKey(const Globals& g, std::string_view what) {
 
 int CmdBundle(const Globals& g, const EvidenceArgs& a) {
   Result<domain::Date> at = DateOrToday(a.bundle_at);
-  if (!at.ok()) return ReportError(at.status(), g.json);
+  if (!at.ok()) return ReportError(at.status(), g);
   projections::BundleOptions options;
   if (a.bundle_cosigned.has_value()) {
     Result<std::string> note = ReadWholeFile(*a.bundle_cosigned);
-    if (!note.ok())
-      return ReportError(std::move(note).TakeStatus().WithContext("--cosigned"), g.json);
+    if (!note.ok()) return ReportError(std::move(note).TakeStatus().WithContext("--cosigned"), g);
     options.checkpoint_note = *note;
   }
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   auto projector = projections::Projector::Open(**opened);
-  if (!projector.ok()) return ReportError(projector.status(), g.json);
+  if (!projector.ok()) return ReportError(projector.status(), g);
   const projections::ProgrammeState& state = (*projector)->state();
   auto seqs = projections::ProjectBundleSeqs(**opened, state, a.bundle_project);
-  if (!seqs.ok()) return ReportError(seqs.status(), g.json);
+  if (!seqs.ok()) return ReportError(seqs.status(), g);
   projections::BundleClaim claim;
   claim.kind = projections::BundleClaim::Kind::kProject;
   claim.project = a.bundle_project;
   claim.at = *at;
   auto bundle = projections::BuildBundle(**opened, state, *seqs, claim, options);
-  if (!bundle.ok()) return ReportError(bundle.status(), g.json);
+  if (!bundle.ok()) return ReportError(bundle.status(), g);
   Status written = WriteFileAtomically(a.bundle_out, *bundle);
-  if (!written.ok()) return ReportError(written, g.json);
+  if (!written.ok()) return ReportError(written, g);
   json parsed = json::parse(*bundle);
   auto cp = ledger::ParseNote(parsed["checkpoint"].get<std::string>());
   uint64_t size = 0;
@@ -143,21 +142,20 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
     if (body.ok()) size = body->size;
   }
   if (g.json) {
-    PrintText(json{
-        {"out", a.bundle_out},
-        {"project", a.bundle_project},
-        {"at", at->ToString()},
-        {"records", parsed["records"].size()},
-        {"keys", parsed["keys"].size()},
-        {"checkpointSize",
-         size}}.dump());
+    PrintText(g, json{{"out", a.bundle_out},
+                      {"project", a.bundle_project},
+                      {"at", at->ToString()},
+                      {"records", parsed["records"].size()},
+                      {"keys", parsed["keys"].size()},
+                      {"checkpointSize", size}}
+                     .dump());
   } else {
-    fmt::print(
-        "bundle of {} as of {}: {} records and {} key records, proven against the "
-        "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
-        "{} --trust ledger.pub\n",
-        a.bundle_project, at->ToString(), parsed["records"].size(), parsed["keys"].size(), size,
-        a.bundle_out, a.bundle_out);
+    fmt::print(g.out,
+               "bundle of {} as of {}: {} records and {} key records, proven against the "
+               "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
+               "{} --trust ledger.pub\n",
+               a.bundle_project, at->ToString(), parsed["records"].size(), parsed["keys"].size(),
+               size, a.bundle_out, a.bundle_out);
   }
   return kExitOk;
 }
@@ -166,17 +164,17 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
 
 int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
   auto trust = LoadVerifier(a.trust, "--trust", ledger::kSignatureTypeEd25519);
-  if (!trust.ok()) return ReportError(trust.status(), g.json);
+  if (!trust.ok()) return ReportError(trust.status(), g);
   std::optional<ledger::NoteVerifier> witness;
   if (a.witness_key.has_value()) {
     auto w = LoadVerifier(*a.witness_key, "--witness", ledger::kSignatureTypeCosignatureV1);
-    if (!w.ok()) return ReportError(w.status(), g.json);
+    if (!w.ok()) return ReportError(w.status(), g);
     witness = *w;
   }
   auto text = ReadFileCapped(a.verify_file, kMaxBundleBytes, "bundle");
-  if (!text.ok()) return ReportError(text.status(), g.json);
+  if (!text.ok()) return ReportError(text.status(), g);
   auto verdict = projections::VerifyBundle(*text, *trust, witness);
-  if (!verdict.ok()) return ReportError(verdict.status(), g.json);
+  if (!verdict.ok()) return ReportError(verdict.status(), g);
   const projections::BundleVerdict& v = *verdict;
   if (!v.ok) {
     return Refuse(g, PublicCode(v.canonical, v.code), v.problem, kExitVerificationFailed, v.seq);
@@ -189,8 +187,8 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
                       : std::string());
   if (v.check.has_value()) {
     // The same verdict `check PROJECT --at DATE --json` prints.
-    fmt::print(stderr, "{}\n", summary);
-    PrintText(g.json ? projections::ToJson(*v.check) : projections::ToText(*v.check));
+    fmt::print(g.err, "{}\n", summary);
+    PrintText(g, g.json ? projections::ToJson(*v.check) : projections::ToText(*v.check));
     return kExitOk;
   }
   if (g.json) {
@@ -198,20 +196,20 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
     for (const auto& e : v.claim.evidence) {
       evidence.push_back({{"finess", e.finess}, {"seq", e.seq}, {"activeFiles", e.active_files}});
     }
-    PrintText(json{{"verified", true},
-                   {"claim",
-                    {{"kind", "active-dui"},
-                     {"at", v.claim.at.ToString()},
-                     {"total", v.claim.total},
-                     {"evidence", evidence}}},
-                   {"size", v.checkpoint_size},
-                   {"root", ledger::ToHex(v.root)}}
-                  .dump());
+    PrintText(g, json{{"verified", true},
+                      {"claim",
+                       {{"kind", "active-dui"},
+                        {"at", v.claim.at.ToString()},
+                        {"total", v.claim.total},
+                        {"evidence", evidence}}},
+                      {"size", v.checkpoint_size},
+                      {"root", ledger::ToHex(v.root)}}
+                     .dump());
   } else {
-    fmt::print(
-        "{}\nactive DUI files as of {}: {} over {} establishments, each a signed, "
-        "proven measurement\n",
-        summary, v.claim.at.ToString(), v.claim.total, v.claim.evidence.size());
+    fmt::print(g.out,
+               "{}\nactive DUI files as of {}: {} over {} establishments, each a signed, "
+               "proven measurement\n",
+               summary, v.claim.at.ToString(), v.claim.total, v.claim.evidence.size());
   }
   return kExitOk;
 }
@@ -253,11 +251,11 @@ Result<std::optional<WitnessState>> LoadWitnessState(const std::filesystem::path
 
 int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
   auto key = LoadKey(g, "the witness's private key");
-  if (!key.ok()) return ReportError(key.status(), g.json);
+  if (!key.ok()) return ReportError(key.status(), g);
   auto previous = LoadWitnessState(a.witness_state);
-  if (!previous.ok()) return ReportError(previous.status(), g.json);
+  if (!previous.ok()) return ReportError(previous.status(), g);
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   const Ledger& l = **opened;
   const std::string log_key = l.verifier_key();
   if (previous->has_value() && (*previous)->log_key != log_key) {
@@ -271,16 +269,16 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
         Status::InvalidArgument(error_code::kUsage,
                                 fmt::format("the state file {} is the witness {}'s, not {}'s",
                                             a.witness_state, (*previous)->witness, a.witness_name)),
-        g.json);
+        g);
   }
   auto latest = l.LatestCheckpoint();
-  if (!latest.ok()) return ReportError(latest.status(), g.json);
+  if (!latest.ok()) return ReportError(latest.status(), g);
   if (!latest->has_value()) {
     return ReportError(Status::FailedPrecondition(
                            projections::kNoCheckpoint,
                            "the ledger keeps no checkpoint: run `esms-ledger checkpoint --key "
                            "LEDGER-KEY.pem` first"),
-                       g.json);
+                       g);
   }
   const std::string& note = **latest;
   const ledger::NoteVerifier log_verifier = ledger::MakeNoteVerifier(l.origin(), l.ledger_key());
@@ -290,7 +288,7 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
                   kExitVerificationFailed);
   }
   auto cp = ledger::ParseCheckpoint(*body);
-  if (!cp.ok()) return ReportError(cp.status(), g.json);
+  if (!cp.ok()) return ReportError(cp.status(), g);
   if (previous->has_value()) {
     const WitnessState& old = **previous;
     if (cp->size < old.size) {
@@ -301,7 +299,7 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
                     kExitVerificationFailed);
     }
     auto proof = l.ConsistencyProof(old.size, cp->size);
-    if (!proof.ok()) return ReportError(proof.status(), g.json);
+    if (!proof.ok()) return ReportError(proof.status(), g);
     if (!ledger::VerifyConsistency(old.size, cp->size, *proof, old.root, cp->root)) {
       return Refuse(
           g, kConsistencyFailed,
@@ -315,7 +313,7 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
   std::string cosigned = ledger::CosignNote(note, a.witness_name, *key, now);
   const ledger::NoteVerifier self = ledger::MakeWitnessVerifier(a.witness_name, key->public_key());
   if (!ledger::VerifyCosignature(cosigned, self).ok()) {
-    return ReportError(Status::Internal("the new cosignature does not verify"), g.json);
+    return ReportError(Status::Internal("the new cosignature does not verify"), g);
   }
   json state = {{"format", kWitnessStateFormat},
                 {"witness", a.witness_name},
@@ -329,31 +327,30 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
   // checkpoint, from which this one is still consistent.
   if (a.witness_out.has_value()) {
     Status s = WriteFileAtomically(*a.witness_out, cosigned);
-    if (!s.ok()) return ReportError(s, g.json);
+    if (!s.ok()) return ReportError(s, g);
   }
   Status s = WriteFileAtomically(a.witness_state, state.dump(1) + "\n");
-  if (!s.ok()) return ReportError(s, g.json);
+  if (!s.ok()) return ReportError(s, g);
   const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
   if (g.json) {
-    PrintText(json{
-        {"note", cosigned},
-        {"size", cp->size},
-        {"root", ledger::ToHex(cp->root)},
-        {"witness", vkey},
-        {"time",
-         now}}.dump());
+    PrintText(g, json{{"note", cosigned},
+                      {"size", cp->size},
+                      {"root", ledger::ToHex(cp->root)},
+                      {"witness", vkey},
+                      {"time", now}}
+                     .dump());
   } else {
-    fmt::print(stderr, "cosigned checkpoint {} of {} as witness {}\n", cp->size, cp->origin, vkey);
-    std::fwrite(cosigned.data(), 1, cosigned.size(), stdout);
+    fmt::print(g.err, "cosigned checkpoint {} of {} as witness {}\n", cp->size, cp->origin, vkey);
+    std::fwrite(cosigned.data(), 1, cosigned.size(), g.out);
   }
   return kExitOk;
 }
 
 int CmdWitnessKey(const Globals& g, const EvidenceArgs& a) {
   auto key = LoadKey(g, "the witness's private key");
-  if (!key.ok()) return ReportError(key.status(), g.json);
+  if (!key.ok()) return ReportError(key.status(), g);
   const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
-  PrintText(g.json ? json{{"witness", vkey}}.dump() : vkey);
+  PrintText(g, g.json ? json{{"witness", vkey}}.dump() : vkey);
   return kExitOk;
 }
 
@@ -531,11 +528,11 @@ std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args
 int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
                  const std::optional<std::string>& out) {
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   const Ledger& l = **opened;
   if (seq >= l.size()) {
     return ReportError(
-        Status::BadInput(fmt::format("no record {} (ledger size {})", seq, l.size())), g.json);
+        Status::BadInput(fmt::format("no record {} (ledger size {})", seq, l.size())), g);
   }
   std::string note;
   if (size.has_value()) {
@@ -543,21 +540,21 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
     if (!kept.ok()) {
       return ReportError(Status::NotFound(error_code::kNotFound,
                                           fmt::format("no checkpoint of size {} is kept", *size)),
-                         g.json);
+                         g);
     }
     note = *kept;
   } else {
     auto latest = l.LatestCheckpoint();
-    if (!latest.ok()) return ReportError(latest.status(), g.json);
+    if (!latest.ok()) return ReportError(latest.status(), g);
     if (latest->has_value()) note = **latest;
   }
   const ledger::NoteVerifier verifier = ledger::MakeNoteVerifier(l.origin(), l.ledger_key());
   uint64_t tree_size = 0;
   if (!note.empty()) {
     auto body = ledger::OpenNote(note, std::span(&verifier, 1));
-    if (!body.ok()) return ReportError(body.status(), g.json);
+    if (!body.ok()) return ReportError(body.status(), g);
     auto cp = ledger::ParseCheckpoint(*body);
-    if (!cp.ok()) return ReportError(cp.status(), g.json);
+    if (!cp.ok()) return ReportError(cp.status(), g);
     tree_size = cp->size;
   }
   if (seq >= tree_size) {
@@ -568,12 +565,12 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
                         "checkpoint --key LEDGER-KEY.pem` first",
                         seq, size.has_value() ? "checkpoint given" : "latest kept checkpoint",
                         tree_size)),
-        g.json);
+        g);
   }
   auto record = l.Get(seq);
-  if (!record.ok()) return ReportError(record.status(), g.json);
+  if (!record.ok()) return ReportError(record.status(), g);
   auto proof = l.InclusionProof(seq, tree_size);
-  if (!proof.ok()) return ReportError(proof.status(), g.json);
+  if (!proof.ok()) return ReportError(proof.status(), g);
   ledger::TlogProof p;
   p.index = seq;
   p.proof = *proof;
@@ -581,24 +578,24 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
   p.extra = record->bytes;  // the leaf itself: the file can be checked alone
   // Never hand out a proof that does not check.
   auto checked = ledger::VerifyTlogProof(p, record->leaf_hash, std::span(&verifier, 1));
-  if (!checked.ok()) return ReportError(checked.status(), g.json);
+  if (!checked.ok()) return ReportError(checked.status(), g);
   const std::string text = ledger::FormatTlogProof(p);
   if (!out.has_value()) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    std::fwrite(text.data(), 1, text.size(), g.out);
+    std::fflush(g.out);
     return kExitOk;
   }
   Status written = WriteFileAtomically(*out, text);
-  if (!written.ok()) return ReportError(written, g.json);
+  if (!written.ok()) return ReportError(written, g);
   if (g.json) {
-    PrintText(json{{"out", *out},
-                   {"seq", seq},
-                   {"size", tree_size},
-                   {"leafHash", ledger::ToHex(record->leaf_hash)}}
-                  .dump());
+    PrintText(g, json{{"out", *out},
+                      {"seq", seq},
+                      {"size", tree_size},
+                      {"leafHash", ledger::ToHex(record->leaf_hash)}}
+                     .dump());
   } else {
-    fmt::print("tlog-proof of record {} against the checkpoint of size {} written to {}\n", seq,
-               tree_size, *out);
+    fmt::print(g.out, "tlog-proof of record {} against the checkpoint of size {} written to {}\n",
+               seq, tree_size, *out);
   }
   return kExitOk;
 }

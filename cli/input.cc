@@ -32,7 +32,8 @@ LineReader::~LineReader() {
   if (fd_ > 0) ::close(fd_);
 }
 
-Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& file, bool stdin_closed) {
+Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& file, bool stdin_closed,
+                                                     int stdin_fd) {
   if (file == "-") {
     if (stdin_closed) {
       return Status::InvalidArgument(
@@ -40,7 +41,8 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& file, bo
           "standard input was closed when the program started: nothing to import (give a "
           "FILE, or events on standard input)");
     }
-    return std::make_unique<LineReader>(0, "standard input");
+    // The run's standard input: fd 0, or a dup of its console's (this reader closes it).
+    return std::make_unique<LineReader>(stdin_fd == 0 ? 0 : ::dup(stdin_fd), "standard input");
   }
   int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

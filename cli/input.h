@@ -39,10 +39,11 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  // Opens `file` ("-" = standard input). USAGE errors: a missing or unreadable file,
+  // Opens `file` ("-" = standard input, `stdin_fd`). USAGE errors: a missing or unreadable file,
   // a directory, a standard input that was closed when the program started
   // (`stdin_closed`).
-  static Result<std::unique_ptr<LineReader>> Open(const std::string& file, bool stdin_closed);
+  static Result<std::unique_ptr<LineReader>> Open(const std::string& file, bool stdin_closed,
+                                                  int stdin_fd = 0);
 
   // The next line, without its "\n" (a last line without one counts). kError: the
   // status says why — IoError (STORAGE_ERROR) for a read error, BadInput for a line

@@ -68,11 +68,11 @@ std::string IdOfRefusedLine(std::string_view line) {
   return ledger::IsValidEventId(id) ? id : "";
 }
 
-void PrintJson(const json& value) {
+void PrintJson(const Globals& g, const json& value) {
   std::string text = value.dump();
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  std::fputc('\n', g.out);
+  std::fflush(g.out);
 }
 
 }  // namespace
@@ -80,7 +80,7 @@ void PrintJson(const json& value) {
 int CmdInit(const Globals& g, const std::string& origin, const std::string& admin_key_file,
             const std::string& admin_name) {
   auto key = ledger::SigningKey::LoadPem(admin_key_file);
-  if (!key.ok()) return ReportError(key.status(), g.json);
+  if (!key.ok()) return ReportError(key.status(), g);
   // What this init creates, so that a failure (a full disk...) leaves nothing behind
   // and a retry works: the directory and its missing parents, or the files put in an
   // empty directory given.
@@ -107,35 +107,36 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
         for (const fs::path& p : made) fs::remove_all(p, ec);
       }
     }
-    return ReportError(s, g.json);
+    return ReportError(s, g);
   }
   const Ledger& l = **created;
   std::string pub_path = (std::filesystem::path(g.ledger_dir) / "ledger.pub").string();
   if (g.json) {
-    PrintJson({{"ledger", g.ledger_dir},
-               {"origin", l.origin()},
-               {"size", l.size()},
-               {"verifierKey", l.verifier_key()},
-               {"ledgerPub", pub_path}});
+    PrintJson(g, {{"ledger", g.ledger_dir},
+                  {"origin", l.origin()},
+                  {"size", l.size()},
+                  {"verifierKey", l.verifier_key()},
+                  {"ledgerPub", pub_path}});
   } else {
-    fmt::print("created ledger {} (origin {})\n", g.ledger_dir, l.origin());
-    fmt::print("genesis: admin key '{}' enrolled at seq 0\n", admin_name);
-    fmt::print("checkpoint verifier key written to {}:\n  {}\n", pub_path, l.verifier_key());
+    fmt::print(g.out, "created ledger {} (origin {})\n", g.ledger_dir, l.origin());
+    fmt::print(g.out, "genesis: admin key '{}' enrolled at seq 0\n", admin_name);
+    fmt::print(g.out, "checkpoint verifier key written to {}:\n  {}\n", pub_path, l.verifier_key());
   }
   return kExitOk;
 }
 
 int CmdKeyNew(const Globals& g, const std::string& name, const std::string& out_file) {
   auto key = ledger::SigningKey::Generate();
-  if (!key.ok()) return ReportError(key.status(), g.json);
-  if (Status s = key->WritePem(out_file); !s.ok()) return ReportError(s, g.json);
+  if (!key.ok()) return ReportError(key.status(), g);
+  if (Status s = key->WritePem(out_file); !s.ok()) return ReportError(s, g);
   std::string public_key = ledger::Base64Encode(key->public_key());
   if (g.json) {
-    PrintJson({{"name", name}, {"publicKey", public_key}, {"file", out_file}});
+    PrintJson(g, {{"name", name}, {"publicKey", public_key}, {"file", out_file}});
   } else {
-    fmt::print("wrote private key {} (mode 0600)\n", out_file);
-    fmt::print("public key of '{}': {}\n", name, public_key);
+    fmt::print(g.out, "wrote private key {} (mode 0600)\n", out_file);
+    fmt::print(g.out, "public key of '{}': {}\n", name, public_key);
     fmt::print(
+        g.out,
         "enrol it with an admin-signed event such as:\n"
         "  {{\"id\": \"key-{}\", \"type\": \"key.enrolled\", \"at\": \"YYYY-MM-DD\", \"data\": "
         "{{\"name\": \"{}\", \"publicKey\": \"{}\", \"roles\": [\"porteur\"], \"regions\": "
@@ -147,20 +148,20 @@ int CmdKeyNew(const Globals& g, const std::string& name, const std::string& out_
 
 int CmdImport(const Globals& g, const std::string& file) {
   auto key = LoadSigningKey(g);
-  if (!key.ok()) return ReportError(key.status(), g.json);
+  if (!key.ok()) return ReportError(key.status(), g);
 
   // A read error is an error, never the end of the input (LineReader).
-  auto reader = LineReader::Open(file, g.stdin_closed);
-  if (!reader.ok()) return ReportError(reader.status(), g.json);
+  auto reader = LineReader::Open(file, g.stdin_closed, g.in);
+  if (!reader.ok()) return ReportError(reader.status(), g);
   LineReader& in = **reader;
 
   auto opened = OpenLedger(g, Ledger::Mode::kReadWrite);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   Ledger& l = **opened;
   // The programme's state, from its snapshot plus the records after it: the guard
   // checks each event against it, and each staged event is folded into it.
   auto projector = projections::Projector::Open(l);
-  if (!projector.ok()) return ReportError(projector.status(), g.json);
+  if (!projector.ok()) return ReportError(projector.status(), g);
   projections::EventAppender appender(l, *key);
   (*projector)->Install(appender);
 
@@ -175,12 +176,12 @@ int CmdImport(const Globals& g, const std::string& file) {
   std::vector<Pending> pending;
   uint64_t appended = 0, existing = 0;
   bool first_result = true;
-  if (g.json) std::fputs("{\"results\":[", stdout);
+  if (g.json) std::fputs("{\"results\":[", g.out);
 
   auto emit = [&](const std::string& object) {
-    if (!first_result) std::fputc(',', stdout);
+    if (!first_result) std::fputc(',', g.out);
     first_result = false;
-    std::fputs(object.c_str(), stdout);
+    std::fputs(object.c_str(), g.out);
   };
   // The refusal, once there is one: the line it names (for a failed write, the first
   // line not written; `refused_last` the last one), and that line's event id.
@@ -216,11 +217,11 @@ int CmdImport(const Globals& g, const std::string& file) {
       }
     }
     pending.clear();
-    if (g.json) std::fflush(stdout);
+    if (g.json) std::fflush(g.out);
     return Status::OK();
   };
 
-  Progress progress("import", in.total_bytes());
+  Progress progress("import", in.total_bytes(), g.err);
   std::string line, id;
   uint64_t line_no = 0;
   for (;;) {
@@ -281,57 +282,58 @@ int CmdImport(const Globals& g, const std::string& file) {
       if (refused_last > refused_line) r["lastLine"] = refused_last;
       r["error"] = json::parse(ErrorJson(refusal));
       emit(r.dump());
-      std::fputs("]}\n", stdout);
-      std::fflush(stdout);
+      std::fputs("]}\n", g.out);
+      std::fflush(g.out);
     } else {
-      fmt::print("appended {}, already present {}\n", appended, existing);
-      fmt::print(stderr, "line {} refused (id {}):\n", refused_line,
+      fmt::print(g.out, "appended {}, already present {}\n", appended, existing);
+      fmt::print(g.err, "line {} refused (id {}):\n", refused_line,
                  refused_id.empty() ? "?" : refused_id);
-      ReportError(refusal, false);
+      ReportError(refusal, /*json=*/false, g.out, g.err);
     }
     return ExitCodeFor(refusal);
   }
   if (g.json) {
-    std::fputs("]}\n", stdout);
-    std::fflush(stdout);
+    std::fputs("]}\n", g.out);
+    std::fflush(g.out);
   } else {
-    fmt::print("appended {}, already present {}; ledger size {}\n", appended, existing, l.size());
+    fmt::print(g.out, "appended {}, already present {}; ledger size {}\n", appended, existing,
+               l.size());
   }
   return kExitOk;
 }
 
 int CmdLog(const Globals& g, std::optional<uint64_t> from, std::optional<uint64_t> to) {
   auto opened = OpenLedger(g, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   const Ledger& l = **opened;
   uint64_t begin = from.value_or(0);
   // --to is included: saturate rather than wrap at 2^64 - 1.
   uint64_t end = to.has_value() && *to < l.size() ? *to + 1 : l.size();
   begin = std::min(begin, end);
-  if (g.json) std::fputs("{\"records\":[", stdout);
+  if (g.json) std::fputs("{\"records\":[", g.out);
   bool first = true;
   Status s = l.Scan(begin, end, [&](const ledger::Record& r) -> Status {
     if (g.json) {
       ASSIGN_OR_RETURN(std::string text, RecordJson(r));
-      if (!first) std::fputc(',', stdout);
+      if (!first) std::fputc(',', g.out);
       first = false;
-      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fwrite(text.data(), 1, text.size(), g.out);
     } else {
-      fmt::print("{}\n", RecordLine(r));
+      fmt::print(g.out, "{}\n", RecordLine(r));
     }
     return Status::OK();
   });
-  if (g.json) std::fputs("]}\n", stdout);
-  std::fflush(stdout);
-  if (!s.ok()) return ReportError(s, g.json);
+  if (g.json) std::fputs("]}\n", g.out);
+  std::fflush(g.out);
+  if (!s.ok()) return ReportError(s, g);
   return kExitOk;
 }
 
 int CmdVerify(const Globals& g, bool check_signatures) {
   auto opened = OpenLedger(g, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   const Ledger& l = **opened;
-  Progress progress("verify", l.size());
+  Progress progress("verify", l.size(), g.err);
   Ledger::VerifyOptions options;
   options.check_signatures = check_signatures;
   auto report = l.Verify(options, [&](uint64_t done, uint64_t total) {
@@ -339,28 +341,28 @@ int CmdVerify(const Globals& g, bool check_signatures) {
     progress.Update(done);
   });
   progress.Finish();
-  if (!report.ok()) return ReportError(report.status(), g.json);
+  if (!report.ok()) return ReportError(report.status(), g);
   const auto& r = *report;
   if (g.json) {
-    PrintJson({{"ok", r.ok},
-               {"size", r.size},
-               {"root", Hex(r.root)},
-               {"firstBad", r.first_bad.has_value() ? json(*r.first_bad) : json(nullptr)},
-               {"problem", r.ok ? json(nullptr) : json(r.problem)},
-               {"signatures", check_signatures}});
+    PrintJson(g, {{"ok", r.ok},
+                  {"size", r.size},
+                  {"root", Hex(r.root)},
+                  {"firstBad", r.first_bad.has_value() ? json(*r.first_bad) : json(nullptr)},
+                  {"problem", r.ok ? json(nullptr) : json(r.problem)},
+                  {"signatures", check_signatures}});
   } else if (r.ok && check_signatures) {
-    fmt::print(
-        "OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes "
-        "check\nroot {}\n",
-        r.size, Hex(r.root));
+    fmt::print(g.out,
+               "OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes "
+               "check\nroot {}\n",
+               r.size, Hex(r.root));
   } else if (r.ok) {
-    fmt::print(
-        "OK (structural verify, record signatures not checked): {} records; canonical "
-        "bytes, hash chain, key rules, Merkle tree, checkpoints and indexes check\n"
-        "root {}\n",
-        r.size, Hex(r.root));
+    fmt::print(g.out,
+               "OK (structural verify, record signatures not checked): {} records; canonical "
+               "bytes, hash chain, key rules, Merkle tree, checkpoints and indexes check\n"
+               "root {}\n",
+               r.size, Hex(r.root));
   } else {
-    fmt::print("FAILED{}: {}\n",
+    fmt::print(g.out, "FAILED{}: {}\n",
                check_signatures ? "" : " (structural verify, record signatures not checked)",
                r.problem);
   }
@@ -371,94 +373,95 @@ int CmdCheckpoint(const Globals& g) {
   std::string note;
   if (g.key_file.empty()) {
     auto opened = OpenLedger(g, Ledger::Mode::kReadOnly);
-    if (!opened.ok()) return ReportError(opened.status(), g.json);
+    if (!opened.ok()) return ReportError(opened.status(), g);
     auto latest = (*opened)->LatestCheckpoint();
-    if (!latest.ok()) return ReportError(latest.status(), g.json);
+    if (!latest.ok()) return ReportError(latest.status(), g);
     if (!latest->has_value()) {
       return ReportError(
           Status::NotFound(error_code::kNotFound, "no checkpoint kept yet; sign one with --key"),
-          g.json);
+          g);
     }
     note = **latest;
   } else {
     auto key = LoadSigningKey(g);
-    if (!key.ok()) return ReportError(key.status(), g.json);
+    if (!key.ok()) return ReportError(key.status(), g);
     auto opened = OpenLedger(g, Ledger::Mode::kReadWrite);
-    if (!opened.ok()) return ReportError(opened.status(), g.json);
+    if (!opened.ok()) return ReportError(opened.status(), g);
     auto made = (*opened)->MakeCheckpoint(*key);
-    if (!made.ok()) return ReportError(made.status(), g.json);
+    if (!made.ok()) return ReportError(made.status(), g);
     note = *made;
   }
   if (g.json) {
     auto body = ledger::ParseNote(note);
-    if (!body.ok()) return ReportError(body.status(), g.json);
+    if (!body.ok()) return ReportError(body.status(), g);
     auto cp = ledger::ParseCheckpoint(body->text);
-    if (!cp.ok()) return ReportError(cp.status(), g.json);
-    PrintJson({{"note", note}, {"size", cp->size}, {"root", Hex(cp->root)}});
+    if (!cp.ok()) return ReportError(cp.status(), g);
+    PrintJson(g, {{"note", note}, {"size", cp->size}, {"root", Hex(cp->root)}});
   } else {
-    std::fwrite(note.data(), 1, note.size(), stdout);
+    std::fwrite(note.data(), 1, note.size(), g.out);
   }
   return kExitOk;
 }
 
 int CmdProve(const Globals& g, uint64_t seq, std::optional<uint64_t> size) {
   auto opened = OpenLedger(g, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   const Ledger& l = **opened;
   uint64_t tree_size = size.value_or(l.size());
   if (tree_size > l.size() || seq >= tree_size) {
     return ReportError(
         Status::BadInput(fmt::format("no record {} in a tree of size {} (ledger size {})", seq,
                                      tree_size, l.size())),
-        g.json);
+        g);
   }
   auto record = l.Get(seq);
-  if (!record.ok()) return ReportError(record.status(), g.json);
+  if (!record.ok()) return ReportError(record.status(), g);
   auto proof = l.InclusionProof(seq, tree_size);
-  if (!proof.ok()) return ReportError(proof.status(), g.json);
+  if (!proof.ok()) return ReportError(proof.status(), g);
   auto root = l.RootAt(tree_size);
-  if (!root.ok()) return ReportError(root.status(), g.json);
+  if (!root.ok()) return ReportError(root.status(), g);
   if (g.json) {
-    PrintJson({{"seq", seq},
-               {"size", tree_size},
-               {"leafHash", Hex(record->leaf_hash)},
-               {"root", Hex(*root)},
-               {"proof", HashList(*proof)}});
+    PrintJson(g, {{"seq", seq},
+                  {"size", tree_size},
+                  {"leafHash", Hex(record->leaf_hash)},
+                  {"root", Hex(*root)},
+                  {"proof", HashList(*proof)}});
   } else {
-    fmt::print("record {} is leaf {} of the tree of size {}\nleaf hash {}\nroot      {}\n", seq,
-               seq, tree_size, Hex(record->leaf_hash), Hex(*root));
-    fmt::print("inclusion proof (RFC 9162, {} hashes):\n", proof->size());
-    for (const auto& h : *proof) fmt::print("  {}\n", Hex(h));
+    fmt::print(g.out, "record {} is leaf {} of the tree of size {}\nleaf hash {}\nroot      {}\n",
+               seq, seq, tree_size, Hex(record->leaf_hash), Hex(*root));
+    fmt::print(g.out, "inclusion proof (RFC 9162, {} hashes):\n", proof->size());
+    for (const auto& h : *proof) fmt::print(g.out, "  {}\n", Hex(h));
   }
   return kExitOk;
 }
 
 int CmdConsistency(const Globals& g, uint64_t old_size, uint64_t new_size) {
   auto opened = OpenLedger(g, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
+  if (!opened.ok()) return ReportError(opened.status(), g);
   const Ledger& l = **opened;
   if (old_size > new_size || new_size > l.size()) {
     return ReportError(
         Status::BadInput(fmt::format("need OLD <= NEW <= ledger size ({}), got {} and {}", l.size(),
                                      old_size, new_size)),
-        g.json);
+        g);
   }
   auto proof = l.ConsistencyProof(old_size, new_size);
-  if (!proof.ok()) return ReportError(proof.status(), g.json);
+  if (!proof.ok()) return ReportError(proof.status(), g);
   auto old_root = l.RootAt(old_size);
-  if (!old_root.ok()) return ReportError(old_root.status(), g.json);
+  if (!old_root.ok()) return ReportError(old_root.status(), g);
   auto new_root = l.RootAt(new_size);
-  if (!new_root.ok()) return ReportError(new_root.status(), g.json);
+  if (!new_root.ok()) return ReportError(new_root.status(), g);
   if (g.json) {
-    PrintJson({{"old", old_size},
-               {"new", new_size},
-               {"oldRoot", Hex(*old_root)},
-               {"newRoot", Hex(*new_root)},
-               {"proof", HashList(*proof)}});
+    PrintJson(g, {{"old", old_size},
+                  {"new", new_size},
+                  {"oldRoot", Hex(*old_root)},
+                  {"newRoot", Hex(*new_root)},
+                  {"proof", HashList(*proof)}});
   } else {
-    fmt::print("tree {} root {}\ntree {} root {}\nconsistency proof (RFC 9162, {} hashes):\n",
+    fmt::print(g.out,
+               "tree {} root {}\ntree {} root {}\nconsistency proof (RFC 9162, {} hashes):\n",
                old_size, Hex(*old_root), new_size, Hex(*new_root), proof->size());
-    for (const auto& h : *proof) fmt::print("  {}\n", Hex(h));
+    for (const auto& h : *proof) fmt::print(g.out, "  {}\n", Hex(h));
   }
   return kExitOk;
 }

@@ -2,53 +2,12 @@
 
 #include <unistd.h>
 
-#include <stdio_ext.h>
-
 #include <cstdio>
-#include <cstdlib>
-#include <iostream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace esms::cli {
-
-namespace {
-
-// Everything buffered for the current descriptors 0-2 goes out (or, for input, is
-// dropped) before they change.
-void FlushStandardStreams() {
-  std::cout.flush();
-  std::cerr.flush();
-  std::clog.flush();
-  std::fflush(stdout);
-  std::fflush(stderr);
-  __fpurge(stdin);
-  std::clearerr(stdin);
-  std::cin.clear();
-}
-
-}  // namespace
-
-ScopedConsole::ScopedConsole(const Console& console) {
-  if (console.IsProcess()) return;
-  active_ = true;
-  FlushStandardStreams();
-  const int from[3] = {console.in, console.out, console.err};
-  for (int fd = 0; fd < 3; ++fd) {
-    saved_[fd] = dup(fd);
-    if (saved_[fd] < 0 || dup2(from[fd], fd) < 0) std::abort();  // a bug: bad descriptor
-  }
-}
-
-ScopedConsole::~ScopedConsole() {
-  if (!active_) return;
-  FlushStandardStreams();
-  for (int fd = 0; fd < 3; ++fd) {
-    dup2(saved_[fd], fd);
-    close(saved_[fd]);
-  }
-}
 
 std::string_view PublicCode(StatusCode code, std::string_view given) {
   return given.empty() ? DefaultErrorCode(code) : given;
@@ -86,10 +45,10 @@ std::string ErrorJson(const Status& status) {
   return error.dump();
 }
 
-int ReportError(const Status& status, bool json) {
+int ReportError(const Status& status, bool json, std::FILE* out, std::FILE* err) {
   if (json) {
-    fmt::print("{{\"error\":{}}}\n", ErrorJson(status));
-    std::fflush(stdout);
+    fmt::print(out, "{{\"error\":{}}}\n", ErrorJson(status));
+    std::fflush(out);
   } else {
     std::string conflicts;
     for (uint64_t seq : status.conflicts()) {
@@ -97,15 +56,16 @@ int ReportError(const Status& status, bool json) {
       conflicts += std::to_string(seq);
     }
     if (!conflicts.empty()) conflicts += ")";
-    fmt::print(stderr, "error: {}{}\n", StatusText(status), conflicts);
+    fmt::print(err, "error: {}{}\n", StatusText(status), conflicts);
   }
   return ExitCodeFor(status);
 }
 
-Progress::Progress(std::string label, uint64_t total)
+Progress::Progress(std::string label, uint64_t total, std::FILE* err)
     : label_(std::move(label)),
       total_(total),
-      enabled_(isatty(STDERR_FILENO) == 1),
+      err_(err),
+      enabled_(isatty(fileno(err)) == 1),
       start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { Finish(); }
@@ -124,19 +84,19 @@ void Progress::Draw(uint64_t done) {
   uint64_t rate = seconds > 0 ? static_cast<uint64_t>(done / seconds) : 0;
   if (total_ > 0) {
     int filled = static_cast<int>(kWidth * std::min(done, total_) / total_);
-    fmt::print(stderr, "\r{} [{}{}] {}/{} ({}/s)", label_, std::string(filled, '#'),
+    fmt::print(err_, "\r{} [{}{}] {}/{} ({}/s)", label_, std::string(filled, '#'),
                std::string(kWidth - filled, '.'), done, total_, rate);
   } else {
-    fmt::print(stderr, "\r{} {} ({}/s)", label_, done, rate);
+    fmt::print(err_, "\r{} {} ({}/s)", label_, done, rate);
   }
-  std::fflush(stderr);
+  std::fflush(err_);
 }
 
 void Progress::Finish() {
   if (!enabled_ || finished_) return;
   finished_ = true;
   Draw(total_);
-  fmt::print(stderr, "\n");
+  fmt::print(err_, "\n");
 }
 
 }  // namespace esms::cli

@@ -2,13 +2,14 @@
 // mapping from a Status to the documented error code and exit code (INTERFACE.md §4-§5),
 // error printing in human or JSON form, and a progress bar on stderr for long work.
 //
-// Thread-safety: Progress is used from one thread; a Console other than the process's
-// own is installed by one run at a time (ScopedConsole swaps the process's streams).
+// Thread-safety: Progress is used from one thread; runs on distinct Consoles may go on at
+// once as far as this file is concerned.
 #ifndef ESMS_CLI_OUTPUT_H_
 #define ESMS_CLI_OUTPUT_H_
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -19,28 +20,13 @@ namespace esms::cli {
 // The standard streams of one run of the program, as file descriptors. main() runs with
 // the process's own (0, 1, 2); a test runs a command in-process with files of its own
 // and reads back what the command printed (tests/testing/cli.h). The descriptors stay
-// owned by the caller.
+// owned by the caller. A run writes to them through stdio streams of its own
+// (Globals::out and err), never through the process's stdout and stderr.
 struct Console {
   int in = 0;
   int out = 1;
   int err = 2;
   bool IsProcess() const { return in == 0 && out == 1 && err == 2; }
-};
-
-// For its lifetime, the process's stdin, stdout and stderr (stdio, iostreams and
-// descriptors 0-2, which is what every command prints to) are `console`'s; the
-// previous ones come back on destruction, flushed. Does nothing for the process's own
-// console. Not thread-safe: one at a time per process, while no other thread prints.
-class ScopedConsole {
- public:
-  explicit ScopedConsole(const Console& console);
-  ~ScopedConsole();
-  ScopedConsole(const ScopedConsole&) = delete;
-  ScopedConsole& operator=(const ScopedConsole&) = delete;
-
- private:
-  bool active_ = false;
-  int saved_[3] = {-1, -1, -1};
 };
 
 // The public error codes that are not programme rules (INTERFACE.md §4); the rules'
@@ -80,9 +66,9 @@ inline constexpr int kExitStorage = 4;
 // errors and a locked ledger; 3 for every other refusal (rules, value checks, authorization).
 int ExitCodeFor(const Status& status);
 
-// Prints `status` to stdout as {"error": {...}} when `json`, else "error: CODE: message"
-// to stderr; returns ExitCodeFor(status).
-int ReportError(const Status& status, bool json);
+// Prints `status` to `out` as {"error": {...}} when `json`, else "error: CODE: message"
+// to `err`; returns ExitCodeFor(status).
+int ReportError(const Status& status, bool json, std::FILE* out, std::FILE* err);
 
 // The JSON object {"code", "message", "conflicts"?} for a refusal, as compact text.
 std::string ErrorJson(const Status& status);
@@ -90,11 +76,11 @@ std::string ErrorJson(const Status& status);
 // Escapes `text` as a JSON string literal, quotes included.
 std::string JsonString(std::string_view text);
 
-// A progress bar on stderr, drawn only when stderr is a terminal (never into a pipe
-// or a log file). Redraws at most ten times a second.
+// A progress bar on `err`, drawn only when it is a terminal (never into a pipe or a log
+// file). Redraws at most ten times a second.
 class Progress {
  public:
-  Progress(std::string label, uint64_t total);
+  Progress(std::string label, uint64_t total, std::FILE* err);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -108,6 +94,7 @@ class Progress {
 
   std::string label_;
   uint64_t total_;
+  std::FILE* err_;
   bool enabled_;
   bool finished_ = false;
   std::chrono::steady_clock::time_point start_;

@@ -28,9 +28,9 @@ Result<Projected> OpenProjected(const Globals& g) {
   return p;
 }
 
-void Print(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
+void Print(const Globals& g, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
 }
 
 }  // namespace
@@ -54,41 +54,41 @@ Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
 
 int CmdState(const Globals& g, const std::string& project, const std::optional<std::string>& at) {
   auto date = DateOrToday(at);
-  if (!date.ok()) return ReportError(date.status(), g.json);
+  if (!date.ok()) return ReportError(date.status(), g);
   auto p = OpenProjected(g);
-  if (!p.ok()) return ReportError(p.status(), g.json);
+  if (!p.ok()) return ReportError(p.status(), g);
   auto view = projections::ViewProject(p->projector->state(), project, *date,
                                        projections::LedgerSigners(*p->ledger));
-  if (!view.ok()) return ReportError(view.status(), g.json);
-  Print(g.json ? projections::ToJson(*view) : projections::ToText(*view));
+  if (!view.ok()) return ReportError(view.status(), g);
+  Print(g, g.json ? projections::ToJson(*view) : projections::ToText(*view));
   return kExitOk;
 }
 
 int CmdCheck(const Globals& g, const std::string& project, const std::optional<std::string>& at) {
   auto date = DateOrToday(at);
-  if (!date.ok()) return ReportError(date.status(), g.json);
+  if (!date.ok()) return ReportError(date.status(), g);
   auto p = OpenProjected(g);
-  if (!p.ok()) return ReportError(p.status(), g.json);
+  if (!p.ok()) return ReportError(p.status(), g);
   auto report = projections::CheckProject(p->projector->state(), project, *date,
                                           projections::LedgerSigners(*p->ledger));
-  if (!report.ok()) return ReportError(report.status(), g.json);
-  Print(g.json ? projections::ToJson(*report) : projections::ToText(*report));
+  if (!report.ok()) return ReportError(report.status(), g);
+  Print(g, g.json ? projections::ToJson(*report) : projections::ToText(*report));
   return kExitOk;
 }
 
 int CmdHistory(const Globals& g, const std::string& key) {
   auto p = OpenProjected(g);
-  if (!p.ok()) return ReportError(p.status(), g.json);
+  if (!p.ok()) return ReportError(p.status(), g);
   auto seqs = projections::History(*p->ledger, p->projector->state(), key);
-  if (!seqs.ok()) return ReportError(seqs.status(), g.json);
+  if (!seqs.ok()) return ReportError(seqs.status(), g);
   std::string out = g.json ? fmt::format("{{\"key\":{},\"records\":[", JsonString(key)) : "";
   bool first = true;
   for (uint64_t seq : *seqs) {
     auto record = p->ledger->Get(seq);
-    if (!record.ok()) return ReportError(record.status(), g.json);
+    if (!record.ok()) return ReportError(record.status(), g);
     if (g.json) {
       auto text = RecordJson(*record);
-      if (!text.ok()) return ReportError(text.status(), g.json);
+      if (!text.ok()) return ReportError(text.status(), g);
       if (!first) out += ',';
       first = false;
       out += *text;
@@ -101,7 +101,7 @@ int CmdHistory(const Globals& g, const std::string& key) {
   } else {
     out = fmt::format("history of {}: {} records\n", key, seqs->size()) + out;
   }
-  Print(out);
+  Print(g, out);
   return kExitOk;
 }
 

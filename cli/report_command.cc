@@ -98,9 +98,9 @@ Result<std::string> BundleOf(const ledger::Ledger& ledger, const projections::Pr
   return projections::BuildBundle(ledger, state, std::move(seqs), claim);
 }
 
-void PrintStdout(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', stdout);
+void PrintStdout(const Globals& g, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
 }
 
 }  // namespace
@@ -127,17 +127,17 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
 
 int CmdReport(const Globals& g, const ReportArgs& args) {
   Result<Request> request = Validate(g, args);
-  if (!request.ok()) return ReportError(request.status(), g.json);
+  if (!request.ok()) return ReportError(request.status(), g);
   const Request& r = *request;
 
   auto ledger = ledger::Ledger::Open(g.ledger_dir, ledger::Ledger::Mode::kReadOnly);
-  if (!ledger.ok()) return ReportError(ledger.status(), g.json);
+  if (!ledger.ok()) return ReportError(ledger.status(), g);
   auto projector = projections::Projector::Open(**ledger);
-  if (!projector.ok()) return ReportError(projector.status(), g.json);
+  if (!projector.ok()) return ReportError(projector.status(), g);
   const projections::ProgrammeState& state = (*projector)->state();
 
   auto report = projections::ComputeActiveDui(state, r.at, r.by);
-  if (!report.ok()) return ReportError(report.status(), g.json);
+  if (!report.ok()) return ReportError(report.status(), g);
 
   std::string text;
   if (r.format == "json") {
@@ -148,7 +148,7 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
     text = projections::ToText(*report);
   } else {
     auto provenance = Provenance(**ledger);
-    if (!provenance.ok()) return ReportError(provenance.status(), g.json);
+    if (!provenance.ok()) return ReportError(provenance.status(), g);
     provenance->bundle_file = args.bundle;
     text = RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at), *provenance);
   }
@@ -156,25 +156,25 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
   // The bundle first: when it cannot be made (no checkpoint yet), nothing is written.
   if (args.bundle.has_value()) {
     auto bundle = BundleOf(**ledger, state, *report);
-    if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g.json);
+    if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g);
     Status written = WriteFileAtomically(*args.bundle, *bundle);
-    if (!written.ok()) return ReportError(written, g.json);
-    std::fprintf(stderr,
+    if (!written.ok()) return ReportError(written, g);
+    std::fprintf(g.err,
                  "evidence bundle of %zu measurements written to %s (check it with: "
                  "esms-ledger verify-bundle %s --trust ledger.pub)\n",
                  report->evidence.size(), args.bundle->c_str(), args.bundle->c_str());
   }
 
   if (!args.out.has_value()) {
-    PrintStdout(text);
+    PrintStdout(g, text);
     return kExitOk;
   }
   Status written = WriteFileAtomically(*args.out, text);
-  if (!written.ok()) return ReportError(written, g.json);
+  if (!written.ok()) return ReportError(written, g);
   if (g.json) {
-    PrintStdout(projections::ToJson(*report));
+    PrintStdout(g, projections::ToJson(*report));
   } else {
-    std::fprintf(stderr,
+    std::fprintf(g.err,
                  "active DUI files at %s: %s (%s %% of the %s target); %s report "
                  "written to %s\n",
                  r.at.ToString().c_str(), projections::GroupDigits(report->total).c_str(),

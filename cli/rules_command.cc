@@ -15,7 +15,7 @@ int CmdRules(const Globals& g, const std::optional<std::string>& campaign) {
   std::vector<domain::Campaign> campaigns;
   if (campaign.has_value()) {
     auto parsed = domain::ParseCampaign(*campaign);
-    if (!parsed.ok()) return ReportError(parsed.status(), g.json);
+    if (!parsed.ok()) return ReportError(parsed.status(), g);
     campaigns.push_back(*parsed);
   } else {
     campaigns = domain::AllCampaigns();
@@ -31,13 +31,13 @@ int CmdRules(const Globals& g, const std::optional<std::string>& campaign) {
       out["campaigns"].push_back({{"campaign", domain::CampaignId(c)}, {"rules", rules}});
       continue;
     }
-    fmt::print("{}\n", domain::CampaignId(c));
+    fmt::print(g.out, "{}\n", domain::CampaignId(c));
     for (const auto& f : figures) {
-      fmt::print("  {}  [{}]\n      {}\n", f.name, f.source, f.value);
+      fmt::print(g.out, "  {}  [{}]\n      {}\n", f.name, f.source, f.value);
     }
-    fmt::print("\n");
+    fmt::print(g.out, "\n");
   }
-  if (g.json) fmt::print("{}\n", out.dump());
+  if (g.json) fmt::print(g.out, "{}\n", out.dump());
   return kExitOk;
 }
 

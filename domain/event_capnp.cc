@@ -1,9 +1,8 @@
 // Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp), derived from the field
 // lists of event_fields.h: each member is read and written at the offset of the wire field of
-// its name, found in the compiled-in schema once per struct (Resolve). An optional member `x` is
-// the pair `hasX` + `x`, or, where the wire struct has no `hasX`, a pointer null when absent.
-// Cap'n Proto reads bytes only inside DecodeBytes's base::CatchKj: a kj::Exception
-// (malformed message, limits exceeded) becomes Status::DataLoss there.
+// its name, found in the compiled-in schema once per struct (Resolve). Cap'n Proto reads bytes only
+// inside DecodeBytes's base::CatchKj: a kj::Exception (malformed message, limits exceeded) becomes
+// Status::DataLoss there.
 #include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -40,15 +39,14 @@ using WireStructs =
                wire::GrappeExtended, wire::InvoiceReceived, wire::FinessChanged, wire::SonsOrdered,
                wire::EuFundingDeclared, wire::ExpensesCertified, wire::SolutionReferenced,
                wire::TargetsAdjusted, wire::FundingRecorded, void, void, wire::EventVoided>;
-template <typename T, size_t I = 0>
-constexpr size_t IndexOf() {
-  if constexpr (std::is_same_v<T, std::variant_alternative_t<I, EventData>>)
-    return I;
-  else
-    return IndexOf<T, I + 1>();
-}
 template <typename T>
-using WireOf = std::tuple_element_t<IndexOf<T>(), WireStructs>;
+constexpr size_t kIndexOf = []<typename... A>(std::variant<A...>*) {
+  size_t index = 0;
+  (void)((std::is_same_v<T, A> || (++index, false)) || ...);
+  return index;
+}(static_cast<EventData*>(nullptr));
+template <typename T>
+using WireOf = std::tuple_element_t<kIndexOf<T>, WireStructs>;
 
 // ---------------------------------------------------------------- layout
 
@@ -83,9 +81,9 @@ struct Slot {
 template <Described T>
 auto Resolve(capnp::StructSchema schema) {
   std::array<Slot, std::tuple_size_v<decltype(kFields<T>)>> slots;
-  Slot* slot = slots.data();
   unsigned wire_fields = 0;  // the wire fields used: all of them
-  (void)ForEachField<T>([&](const auto& f) {
+  (void)ForEachField<T>([&](const auto& f, size_t i) {
+    Slot* slot = &slots[i];
     const std::string_view name = f.name();
     const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
     capnp::Type type = field.getType();
@@ -106,7 +104,6 @@ auto Resolve(capnp::StructSchema schema) {
       slot->presence_bit = flag->getProto().getSlot().getOffset();
       ++wire_fields;
     }
-    ++slot;
     ++wire_fields;
     return Status::OK();
   });
@@ -189,10 +186,8 @@ void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
 
 template <Described T>
 void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& value) {
-  const auto& slots = SlotsOf<T>(schema);
-  size_t i = 0;
-  (void)ForEachField<T>([&](const auto& field) {
-    const Slot& slot = slots[i++];
+  (void)ForEachField<T>([&](const auto& field, size_t i) {
+    const Slot& slot = SlotsOf<T>(schema)[i];
     const auto& member = value.*field.member;
     if constexpr (kIsOptional<decltype(field)>) {
       if (!member) return Status::OK();
@@ -254,15 +249,9 @@ requires std::is_arithmetic_v<M> Status FromRaw(M raw, const Path&, M& out) {
   return Status::OK();
 }
 
-Status FromText(capnp::Text::Reader text, const Path&, std::string& out) {
-  out.assign(text.begin(), text.size());
-  return Status::OK();
-}
-// A FINESS, SIRET or region code: a text that must parse.
-template <typename M>
-requires requires(std::string_view text) { M::Parse(text); }
+template <Textual M>
 Status FromText(capnp::Text::Reader text, const Path& path, M& out) {
-  Result<M> parsed = M::Parse(std::string_view(text.begin(), text.size()));
+  Result<M> parsed = ParseText(std::string_view(text.begin(), text.size()), &out);
   if (!parsed.ok()) return Corrupt(path, parsed.status().message());
   out = std::move(parsed).value();
   return Status::OK();
@@ -318,11 +307,9 @@ bool IsSet(capnp::AnyStruct::Reader from, const Slot& slot) {
 
 template <Described T>
 Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out) {
-  const auto& slots = SlotsOf<T>(schema);
-  size_t i = 0;
-  return ForEachField<T>([&](const auto& field) {
+  return ForEachField<T>([&](const auto& field, size_t i) {
     using M = ValueOf<decltype(field)>;
-    const Slot& slot = slots[i++];
+    const Slot& slot = SlotsOf<T>(schema)[i];
     auto& member = out.*field.member;
     const Path key{&path, field.name()};
     if constexpr (kIsOptional<decltype(field)>) {
@@ -400,13 +387,12 @@ Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::w
 // encoded and kept under its own integrity check (DecodeTrustedPayload).
 Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> payload,
                               bool check_canonical) {
-  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0) {
+  if (payload.empty() || payload.size() % sizeof(capnp::word) != 0 ||
+      payload.size() > kMaxPayloadBytes) {
     return Status::DataLoss(Sanitize(type) + " payload of " + std::to_string(payload.size()) +
-                            " bytes is not a whole number of 8-byte words");
-  }
-  if (payload.size() > kMaxPayloadBytes) {
-    return Status::DataLoss(Sanitize(type) + " payload of " + std::to_string(payload.size()) +
-                            " bytes exceeds the limit");
+                            (payload.size() > kMaxPayloadBytes
+                                 ? " bytes exceeds the limit"
+                                 : " bytes is not a whole number of 8-byte words"));
   }
   // Copy into word-aligned memory: the caller's bytes need not be aligned.
   kj::Array<capnp::word> words = kj::heapArray<capnp::word>(payload.size() / sizeof(capnp::word));

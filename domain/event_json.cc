@@ -4,6 +4,7 @@
 // DOM is parsed (duplicate keys, deep nesting refused) and each object checked field by field.
 #include <algorithm>
 #include <array>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -129,12 +130,6 @@ Status ExpectObject(const Json& value, const std::string& path,
   return Status::OK();
 }
 
-Status Read(const Json& value, const std::string& path, std::string& out) {
-  if (!value.is_string()) return WrongType(value, path, "a string");
-  out = value.get<std::string>();
-  return Status::OK();
-}
-
 Status Read(const Json& value, const std::string& path, bool& out) {
   if (!value.is_boolean()) return WrongType(value, path, "true or false");
   out = value.get<bool>();
@@ -143,9 +138,8 @@ Status Read(const Json& value, const std::string& path, bool& out) {
 
 // Cents and counts (int64_t), seqs and versions (uint64_t): a JSON integer, not negative,
 // without fraction or exponent (1.0 and 1e2 are refused).
-template <typename I>
-requires std::is_same_v<I, int64_t> || std::is_same_v<I, uint64_t> Status
-Read(const Json& value, const std::string& path, I& out) {
+template <std::integral I>
+Status Read(const Json& value, const std::string& path, I& out) {
   const std::string what = "a non-negative integer";
   if (value.is_number_float()) {
     return Status::BadInput(path + ": expected " + what +
@@ -164,8 +158,8 @@ Read(const Json& value, const std::string& path, I& out) {
   return Status::OK();
 }
 
-// A value factory (Date::Parse, Finess::Parse, ...) on a JSON string; its error keeps its
-// code (FINESS_INVALID, ...), prefixed with the path. What<T>(): what the string holds.
+// A text member (ParseText): a JSON string; a factory's error (FINESS_INVALID, ...) keeps its
+// code, prefixed with the path. What<T>(): what the string holds.
 template <typename T>
 constexpr std::string_view What() {
   if constexpr (std::is_same_v<T, Date>) return "a date string (YYYY-MM-DD)";
@@ -175,22 +169,13 @@ constexpr std::string_view What() {
   return "a string";
 }
 
-template <typename T>
-Status ReadParsed(const Json& value, const std::string& path, Result<T> (*parse)(std::string_view),
-                  T& out) {
+template <Textual T>
+Status Read(const Json& value, const std::string& path, T& out) {
   if (!value.is_string()) return WrongType(value, path, What<T>());
-  Result<T> parsed = parse(value.get_ref<const std::string&>());
+  Result<T> parsed = ParseText(value.get_ref<const std::string&>(), &out);
   if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
   out = std::move(parsed).value();
   return Status::OK();
-}
-template <typename T>
-requires requires(std::string_view text) { T::Parse(text); }
-Status Read(const Json& value, const std::string& path, T& out) {
-  return ReadParsed(value, path, &T::Parse, out);
-}
-Status Read(const Json& value, const std::string& path, Campaign& out) {
-  return ReadParsed(value, path, &ParseCampaign, out);
 }
 
 // A closed vocabulary; the error lists the allowed values.
@@ -236,13 +221,8 @@ Status Read(const Json& value, const std::string& path, std::vector<T>& out) {
 // An object of the fields of T: unknown keys refused, a missing one unless optional.
 template <Described T>
 Status Read(const Json& value, const std::string& path, T& out) {
-  static constexpr auto kNames = std::apply(
-      [](const auto&... field) {
-        return std::array<std::string_view, sizeof...(field)>{field.name()...};
-      },
-      kFields<T>);
-  RETURN_IF_ERROR(ExpectObject(value, path, kNames));
-  return ForEachField<T>([&](const auto& field) {
+  RETURN_IF_ERROR(ExpectObject(value, path, kNames<T>));
+  return ForEachField<T>([&](const auto& field, size_t) {
     const std::string key = JoinPath(path, field.name());
     const auto it = value.find(field.name());
     if (it == value.end()) {
@@ -258,44 +238,39 @@ Status Read(const Json& value, const std::string& path, T& out) {
 
 // ============================================================== writing
 
+// A member's JSON: an object of the fields of T in the table's order, without absent optional
+// ones; an array; a number, a name or a text.
 template <typename T>
-requires requires(const T& value) { TextOf(value); }
-OrderedJson ToJson(const T& value) { return TextOf(value); }
-OrderedJson ToJson(bool value) { return value; }
-OrderedJson ToJson(int64_t value) { return value; }
-OrderedJson ToJson(uint64_t value) { return value; }
-OrderedJson ToJson(Date value) { return value.ToString(); }
-OrderedJson ToJson(Campaign value) { return CampaignId(value); }
-template <NamedEnum E>
-OrderedJson ToJson(E value) {
-  return EnumToName(value);
-}
-OrderedJson ToJson(const std::array<uint8_t, 32>& value) { return Base64Encode(value); }
-
-template <Described T>
-OrderedJson ToJson(const T& value);
-
-template <typename T>
-OrderedJson ToJson(const std::vector<T>& items) {
-  OrderedJson out = OrderedJson::array();
-  for (const T& item : items) out.push_back(ToJson(item));
-  return out;
-}
-
-// An object of the fields of T, in the table's order, without absent optional ones.
-template <Described T>
 OrderedJson ToJson(const T& value) {
-  OrderedJson out = OrderedJson::object();
-  (void)ForEachField<T>([&](const auto& field) {
-    const auto& member = value.*field.member;
-    if constexpr (kIsOptional<decltype(field)>) {
-      if (member) out[std::string(field.name())] = ToJson(*member);
-    } else {
-      out[std::string(field.name())] = ToJson(member);
-    }
-    return Status::OK();
-  });
-  return out;
+  if constexpr (Described<T>) {
+    OrderedJson out = OrderedJson::object();
+    (void)ForEachField<T>([&](const auto& field, size_t) {
+      const auto& member = value.*field.member;
+      if constexpr (kIsOptional<decltype(field)>) {
+        if (member) out[std::string(field.name())] = ToJson(*member);
+      } else {
+        out[std::string(field.name())] = ToJson(member);
+      }
+      return Status::OK();
+    });
+    return out;
+  } else if constexpr (IsVector<T>::value) {
+    OrderedJson out = OrderedJson::array();
+    for (const auto& item : value) out.push_back(ToJson(item));
+    return out;
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    return value;
+  } else if constexpr (NamedEnum<T>) {
+    return EnumToName(value);
+  } else if constexpr (std::is_same_v<T, Date>) {
+    return value.ToString();
+  } else if constexpr (std::is_same_v<T, Campaign>) {
+    return CampaignId(value);
+  } else if constexpr (std::is_same_v<T, std::array<uint8_t, 32>>) {
+    return Base64Encode(value);
+  } else {
+    return TextOf(value);
+  }
 }
 
 OrderedJson DataToJsonValue(const EventData& data) {

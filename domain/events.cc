@@ -1,5 +1,6 @@
 #include "domain/events.h"
 
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -117,6 +118,16 @@ Status CheckKeyName(const std::string& name, const std::string& path) {
                           "character or '+', got " + Quote(name));
 }
 
+// The index of the first item equal to an earlier one, if any.
+template <typename T>
+std::optional<size_t> FirstRepeat(const std::vector<T>& items) {
+  std::set<T> seen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!seen.insert(items[i]).second) return i;
+  }
+  return std::nullopt;
+}
+
 // "no establishments" / duplicates / unknown OG, shared by submissions and
 // extensions.
 Status CheckGrappe(const std::vector<OrganisationEntry>& organisations,
@@ -178,7 +189,6 @@ Status CheckAtMost(int64_t value, std::string_view name, int64_t limit,
 
 struct Validator {
   Status operator()(const ProjectSubmitted& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     RETURN_IF_ERROR(CheckText(e.porteur.name, "data.porteur.name"));
     RETURN_IF_ERROR(CheckSolution(e.solution, "data.solution"));
     RETURN_IF_ERROR(CheckGrappe(e.organisations, e.establishments));
@@ -222,30 +232,24 @@ struct Validator {
     }
     return Status::OK();
   }
-  Status operator()(const ProjectSelected& e) { return CheckProjectId(e.project, "data.project"); }
-  Status operator()(const ProjectRejected& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
-    return CheckText(e.reason, "data.reason");
-  }
+  Status operator()(const ProjectSelected&) { return Status::OK(); }
+  Status operator()(const ProjectRejected&) { return Status::OK(); }
   Status operator()(const ConventionSigned& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
     if (e.establishments.empty()) {
       return Status::BadInput("data.establishments: must list at least one establishment");
     }
-    std::set<std::string> seen;
-    for (size_t i = 0; i < e.establishments.size(); ++i) {
-      if (!seen.insert(e.establishments[i].str()).second) {
-        return Status::InvalidArgument("DUPLICATE_FINESS",
-                                       IndexPath("data.establishments", i) + ": " +
-                                           e.establishments[i].str() +
-                                           " is listed twice in this event's establishments");
-      }
+    if (const auto i = FirstRepeat(e.establishments)) {
+      return Status::InvalidArgument("DUPLICATE_FINESS",
+                                     IndexPath("data.establishments", *i) + ": " +
+                                         e.establishments[*i].str() +
+                                         " is listed twice in this event's establishments");
     }
     return CheckPositive(e.duration_months, "data.durationMonths");
   }
-  Status operator()(const PaymentIssued& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+  Status operator()(const PaymentIssued& e) { return CheckAmountAndReference(e); }
+  // A payment or an invoice: a positive amount and its reference.
+  static Status CheckAmountAndReference(const auto& e) {
     RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
     return CheckText(e.reference, "data.reference");
   }
@@ -278,7 +282,6 @@ struct Validator {
                        e.active_files, "activeFiles");
   }
   Status operator()(const GrappeExtended& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     return CheckGrappe(e.organisations, e.establishments);
   }
   Status operator()(const FinessChanged& e) {
@@ -291,7 +294,6 @@ struct Validator {
   Status operator()(const SonsOrdered& e) { return CheckSolution(e.solution, "data.solution"); }
   Status operator()(const EuFundingDeclared&) { return Status::OK(); }
   Status operator()(const ExpensesCertified& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     RETURN_IF_ERROR(CheckNonNegative(e.total_cents, "data.totalCents"));
     return CheckNonNegative(e.equipment_cents, "data.equipmentCents");
   }
@@ -313,24 +315,19 @@ struct Validator {
       return Status::BadInput("data.indicators: name at least one indicator");
     }
     if (!e.effective_from.has_value()) return Status::BadInput("data.effectiveFrom: missing");
-    std::set<AdjustedIndicator> indicators;
-    for (size_t i = 0; i < e.indicators.size(); ++i) {
-      if (!indicators.insert(e.indicators[i]).second) {
-        return Status::BadInput(IndexPath("data.indicators", i) + ": " +
-                                std::string(ToString(e.indicators[i])) + " listed twice");
-      }
+    if (const auto i = FirstRepeat(e.indicators)) {
+      return Status::BadInput(IndexPath("data.indicators", *i) + ": " +
+                              std::string(ToString(e.indicators[*i])) + " listed twice");
     }
-    return CheckText(e.reason, "data.reason");
+    return Status::OK();
   }
   Status operator()(const InvoiceReceived& e) {
-    RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
     if (e.tranche != Tranche::kParametrisation && e.tranche != Tranche::kDeployment) {
       return Status::BadInput(
           "data.tranche: an invoice is for the parametrisation or the "
           "deployment tranche (001 Modalit\u00e9s de financement)");
     }
-    RETURN_IF_ERROR(CheckPositive(e.amount_cents, "data.amountCents"));
-    return CheckText(e.reference, "data.reference");
+    return CheckAmountAndReference(e);
   }
   Status operator()(const FundingRecorded& e) {
     RETURN_IF_ERROR(CheckText(e.campaign, "data.campaign"));
@@ -339,31 +336,35 @@ struct Validator {
   }
   Status operator()(const KeyEnrolled& e) {
     RETURN_IF_ERROR(CheckKeyName(e.name, "data.name"));
-    std::set<Role> roles;
-    for (size_t i = 0; i < e.roles.size(); ++i) {
-      if (!roles.insert(e.roles[i]).second) {
-        return Status::BadInput(IndexPath("data.roles", i) + ": role " +
-                                std::string(ToString(e.roles[i])) + " is listed twice");
-      }
+    if (const auto i = FirstRepeat(e.roles)) {
+      return Status::BadInput(IndexPath("data.roles", *i) + ": role " +
+                              std::string(ToString(e.roles[*i])) + " is listed twice");
     }
-    std::set<Region> regions;
-    for (size_t i = 0; i < e.regions.size(); ++i) {
-      if (!regions.insert(e.regions[i]).second) {
-        return Status::BadInput(IndexPath("data.regions", i) + ": region " + e.regions[i].code() +
-                                " is listed twice");
-      }
+    if (const auto i = FirstRepeat(e.regions)) {
+      return Status::BadInput(IndexPath("data.regions", *i) + ": region " + e.regions[*i].code() +
+                              " is listed twice");
     }
     return Status::OK();
   }
-  Status operator()(const KeyRevoked& e) {
-    RETURN_IF_ERROR(CheckKeyName(e.name, "data.name"));
-    return CheckText(e.reason, "data.reason");
-  }
-  Status operator()(const EventVoided& e) { return CheckText(e.reason, "data.reason"); }
+  Status operator()(const KeyRevoked& e) { return CheckKeyName(e.name, "data.name"); }
+  Status operator()(const EventVoided&) { return Status::OK(); }
 };
 
 }  // namespace
 
-Status ValidateEventData(const EventData& data) { return std::visit(Validator{}, data); }
+// Every event of a project names a valid project id (checked first) and every reason is a text
+// (checked last); in between, the type's own checks (Validator).
+Status ValidateEventData(const EventData& data) {
+  return std::visit(
+      [](const auto& e) {
+        if constexpr (requires { e.project; }) {
+          RETURN_IF_ERROR(CheckProjectId(e.project, "data.project"));
+        }
+        RETURN_IF_ERROR(Validator{}(e));
+        if constexpr (requires { e.reason; }) return CheckText(e.reason, "data.reason");
+        return Status::OK();
+      },
+      data);
+}
 
 }  // namespace esms::domain

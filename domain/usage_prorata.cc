@@ -1,7 +1,10 @@
 #include "domain/usage_prorata.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <set>
+
+#include "domain/internal/event_fields.h"
 
 namespace esms::domain {
 
@@ -105,24 +108,13 @@ int64_t LargestAtMost(int64_t limit, const Natural& target, const Natural& scale
 
 }  // namespace
 
+// The usageCommitments field names, in UsageCriterion's order (the field table's).
 std::string_view CriterionId(UsageCriterion criterion) {
-  switch (criterion) {
-    case UsageCriterion::kActiveFilesRate:
-      return "activeFilesRate";
-    case UsageCriterion::kPlanRate:
-      return "planRate";
-    case UsageCriterion::kAgendaRate:
-      return "agendaRate";
-    case UsageCriterion::kMssanteMessages:
-      return "mssanteMessages";
-    case UsageCriterion::kDmpDocuments:
-      return "dmpDocuments";
-    case UsageCriterion::kEPrescriptionImports:
-      return "ePrescriptionImports";
-    case UsageCriterion::kEParcoursExchanges:
-      return "eParcoursExchanges";
-  }
-  return "unknown";
+  constexpr auto& kIds = internal::kNames<UsageCommitments>;
+  static_assert(kIds.size() == static_cast<size_t>(UsageCriterion::kEParcoursExchanges) + 1 &&
+                kIds.back() == "eParcoursExchanges");
+  const auto index = static_cast<size_t>(criterion);
+  return index < kIds.size() ? kIds[index] : "unknown";
 }
 
 bool IsRate(UsageCriterion criterion) {

@@ -7,8 +7,7 @@
 // 1. `std::optional<int64_t> usage_commitments;` in ProjectSubmitted (domain/events.h);
 // 2. `usage_commitments` at the same place in its ESMS_DESCRIBE below;
 // 3. `hasUsageCommitments @10 :Bool; usageCommitments @11 :Int64;` appended to its struct in
-//    domain/events.capnp (an optional scalar or text `x` is `hasX` + `x`, an optional struct a
-//    pointer, null when absent; never renumber);
+//    domain/events.capnp (its conventions say how an optional field is written; never renumber);
 // 4. its rule, if any, in ValidateEventData (domain/events.cc).
 // The compiler refuses a member missing here (AllMembersDescribed); the first encode or decode
 // of a struct, a wire field missing or of another type (Resolve, run by the golden tests). A new
@@ -23,6 +22,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -110,11 +110,25 @@ ESMS_DESCRIBE(EventVoided, seq, reason);
 
 // ---- What the codecs need to walk a table. ----
 
-// The text of a text field.
+// The text of a text field, and back: ParseText (a FINESS, SIRET, region, date or campaign must
+// parse; its error keeps its code).
 inline const std::string& TextOf(const std::string& value) { return value; }
 inline const std::string& TextOf(const Finess& value) { return value.str(); }
 inline const std::string& TextOf(const Siret& value) { return value.str(); }
 inline const std::string& TextOf(const Region& value) { return value.code(); }
+
+inline Result<std::string> ParseText(std::string_view text, std::string*) {
+  return std::string(text);
+}
+inline Result<Campaign> ParseText(std::string_view text, Campaign*) { return ParseCampaign(text); }
+template <typename M>
+auto ParseText(std::string_view text, M*) -> decltype(M::Parse(text)) {
+  return M::Parse(text);
+}
+template <typename M>
+concept Textual = requires(std::string_view text, M* out) {
+  ParseText(text, out);
+};
 
 template <typename T>
 concept Described = !std::is_same_v<decltype(kFields<T>), const std::nullptr_t>;
@@ -127,24 +141,29 @@ struct IsVector<std::vector<T>> : std::true_type {};
 template <typename M>
 struct Unwrap {
   using type = M;
-  static constexpr bool kOptional = false;
 };
 template <typename M>
 struct Unwrap<std::optional<M>> {
   using type = M;
-  static constexpr bool kOptional = true;
 };
 template <typename F>
-constexpr bool kIsOptional = Unwrap<typename std::remove_cvref_t<F>::Type>::kOptional;
-template <typename F>
 using ValueOf = typename Unwrap<typename std::remove_cvref_t<F>::Type>::type;
+template <typename F>
+constexpr bool kIsOptional = !std::is_same_v<ValueOf<F>, typename std::remove_cvref_t<F>::Type>;
 
-// Calls `visit(field)` on each field of T in order; returns the first status not OK.
+// kNames<T>: the names of the fields of T, in order.
+template <Described T>
+inline constexpr auto kNames = std::apply(
+    [](const auto&... f) { return std::array<std::string_view, sizeof...(f)>{f.name()...}; },
+    kFields<T>);
+
+// Calls `visit(field, index)` on each field of T in order; returns the first status not OK.
 template <Described T, typename Visit>
 Status ForEachField(Visit&& visit) {
   Status status = Status::OK();
+  size_t index = 0;
   auto step = [&](const auto& field) {
-    Status result = visit(field);
+    Status result = visit(field, index++);
     if (result.ok()) return true;
     status = std::move(result);
     return false;

@@ -6,8 +6,9 @@
 // ESMS_TEST_REAL_PROGRAM=1 makes RunCli run the real program too. Also a temporary
 // directory per test.
 //
-// Thread-safety: RunCli runs one command at a time per process (it swaps the
-// process's standard streams); RunProgram may be called from any thread.
+// Thread-safety: RunCli runs one command at a time per process (the command writes to its
+// console's files, not to the process's standard streams); RunProgram may be called from
+// any thread.
 #ifndef ESMS_TESTS_TESTING_CLI_H_
 #define ESMS_TESTS_TESTING_CLI_H_
 
