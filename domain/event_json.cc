@@ -339,9 +339,7 @@ std::string EventToJson(const Event& event) {
   return internal::Dump(out);
 }
 
-std::string_view TypeName(const EventData& data) {
-  return std::visit([](const auto& value) { return std::decay_t<decltype(value)>::kType; }, data);
-}
+std::string_view TypeName(const EventData& data) { return internal::kTypes.at(data.index()); }
 
 std::vector<std::string_view> AllEventTypes() {
   return {internal::kTypes.begin(), internal::kTypes.end()};

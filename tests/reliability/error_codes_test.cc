@@ -113,11 +113,7 @@ TEST_F(ErrorCodesTest, InvalidProjectKindInAmorcage) {
   json sub = Submission("am", {Et(1), Et(2), Et(3), Et(4), Et(5)});
   sub["campaign"] = "amorcage-2021";
   sub["submittedAt"] = "2021-03-01";
-  sub["usageCommitments"] = {{"activeFilesRate", 90},
-                             {"planRate", 80},
-                             {"agendaRate", 80},
-                             {"mssanteMessages", 300},
-                             {"dmpDocuments", 200}};
+  sub["usageCommitments"] = AmorcageCommitments();
   sub["kind"] = "mixed";
   sub["establishments"][1]["situation"] = "upgrade";
   EXPECT_EQ(Refused("porteur", Line("am", "project.submitted", "2021-03-01", sub)),
@@ -585,11 +581,7 @@ std::vector<Row> Rows() {
                             "acquisition", "2021-03-01");
     mixed["kind"] = "mixed";
     mixed["establishments"][1]["situation"] = "upgrade";
-    mixed["usageCommitments"] = {{"activeFilesRate", 90},
-                                 {"planRate", 80},
-                                 {"agendaRate", 80},
-                                 {"mssanteMessages", 300},
-                                 {"dmpDocuments", 200}};
+    mixed["usageCommitments"] = AmorcageCommitments();
     refused("INVALID_PROJECT_KIND", {}, E("porteur", "project.submitted", "2021-03-01", mixed));
   }
   {
@@ -618,11 +610,7 @@ std::vector<Row> Rows() {
     std::vector<std::string> ests;
     for (int i = 1; i <= 15; ++i) ests.push_back(Et(i));
     json amo = Submission("amo", ests, "amorcage-2021", "upgrade", "2021-03-01");
-    amo["usageCommitments"] = {{"activeFilesRate", 90},
-                               {"planRate", 80},
-                               {"agendaRate", 80},
-                               {"mssanteMessages", 300},
-                               {"dmpDocuments", 200}};
+    amo["usageCommitments"] = AmorcageCommitments();
     const std::vector<Event> advanced = {
         E("porteur", "project.submitted", "2021-03-01", amo),
         E("ars-bzh", "project.selected", "2021-06-01", Selected("amo", "2021-06-01")),

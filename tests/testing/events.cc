@@ -66,14 +66,17 @@ json Measurement(const std::string& finess, const std::string& start, const std:
   return Measurement(finess, persons, active_files, start, end);
 }
 
+json AmorcageCommitments() {
+  return {{"activeFilesRate", 90},
+          {"planRate", 80},
+          {"agendaRate", 80},
+          {"mssanteMessages", 300},
+          {"dmpDocuments", 200}};
+}
+
 json Amorcage(const std::string& project, int ogs, int esms, int first) {
   json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
-  // 001 §3: the usage commitments an amorçage file announces (required).
-  sub["usageCommitments"] = {{"activeFilesRate", 90},
-                             {"planRate", 80},
-                             {"agendaRate", 80},
-                             {"mssanteMessages", 300},
-                             {"dmpDocuments", 200}};
+  sub["usageCommitments"] = AmorcageCommitments();
   sub["organisations"] = json::array();
   for (int o = 1; o <= ogs; ++o) {
     sub["organisations"].push_back(

@@ -43,6 +43,9 @@ json Measurement(const std::string& finess, int64_t persons, int64_t active_file
 json Measurement(const std::string& finess, const std::string& start, const std::string& end,
                  int64_t persons = 100, int64_t active_files = 95);
 
+// The usage commitments an amorçage file announces (001 §3, required): rates 90 / 80 / 80 %,
+// 300 MSSanté messages, 200 DMP documents.
+json AmorcageCommitments();
 // An amorçage 2021 acquisition grappe of `ogs` OGs (10 ESSMS each) and `esms` ESMS
 // Et(first)... spread over them.
 json Amorcage(const std::string& project, int ogs, int esms, int first);
