@@ -23,35 +23,35 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
-void PrintJson(const json& value) {
+void PrintJson(const Globals& g, const json& value) {
   std::string text = value.dump();
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  std::fputc('\n', g.out);
+  std::fflush(g.out);
 }
 
 int CmdExportTiles(const Globals& g, const TilesArgs& a) {
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
-  if (!opened.ok()) return ReportError(opened.status(), g.json);
-  Progress progress("export-tiles", 0);
+  if (!opened.ok()) return ReportError(opened.status(), g);
+  Progress progress("export-tiles", 0, g.err);
   auto exported = ledger::ExportTiles(**opened, a.export_to, [&](uint64_t done, uint64_t total) {
     progress.SetTotal(total);
     progress.Update(done);
   });
   progress.Finish();
-  if (!exported.ok()) return ReportError(exported.status(), g.json);
+  if (!exported.ok()) return ReportError(exported.status(), g);
   const ledger::TileExport& e = *exported;
   if (g.json) {
-    PrintJson({{"size", e.size},
-               {"root", ledger::ToHex(e.root)},
-               {"written", e.written},
-               {"kept", e.kept},
-               {"removed", e.removed}});
+    PrintJson(g, {{"size", e.size},
+                  {"root", ledger::ToHex(e.root)},
+                  {"written", e.written},
+                  {"kept", e.kept},
+                  {"removed", e.removed}});
   } else {
-    fmt::print(
-        "exported the tiles of checkpoint {} (root {}) to {}: {} files written, {} kept, {} "
-        "partial tiles removed\n",
-        e.size, ledger::ToHex(e.root), a.export_to, e.written, e.kept, e.removed);
+    fmt::print(g.out,
+               "exported the tiles of checkpoint {} (root {}) to {}: {} files written, {} kept, {} "
+               "partial tiles removed\n",
+               e.size, ledger::ToHex(e.root), a.export_to, e.written, e.kept, e.removed);
   }
   return kExitOk;
 }
@@ -74,27 +74,27 @@ Result<ledger::NoteVerifier> LoadTrust(const std::string& arg) {
 
 int CmdVerifyTiles(const Globals& g, const TilesArgs& a) {
   auto trust = LoadTrust(a.verify_trust);
-  if (!trust.ok()) return ReportError(trust.status(), g.json);
-  Progress progress("verify-tiles", 0);
+  if (!trust.ok()) return ReportError(trust.status(), g);
+  Progress progress("verify-tiles", 0, g.err);
   auto verified = ledger::VerifyTiles(ledger::DirectoryTileSource(a.verify_dir), *trust, {},
                                       [&](uint64_t done, uint64_t total) {
                                         progress.SetTotal(total);
                                         progress.Update(done);
                                       });
   progress.Finish();
-  if (!verified.ok()) return ReportError(verified.status(), g.json);
+  if (!verified.ok()) return ReportError(verified.status(), g);
   const ledger::Checkpoint& c = verified->checkpoint;
   if (g.json) {
-    PrintJson({{"ok", true},
-               {"origin", c.origin},
-               {"size", c.size},
-               {"root", ledger::ToHex(c.root)},
-               {"tiles", verified->tiles}});
+    PrintJson(g, {{"ok", true},
+                  {"origin", c.origin},
+                  {"size", c.size},
+                  {"root", ledger::ToHex(c.root)},
+                  {"tiles", verified->tiles}});
   } else {
-    fmt::print(
-        "OK: checkpoint {} of {} signed by the ledger key; {} tiles and entry bundles check "
-        "against it\nroot {}\n",
-        c.size, c.origin, verified->tiles, ledger::ToHex(c.root));
+    fmt::print(g.out,
+               "OK: checkpoint {} of {} signed by the ledger key; {} tiles and entry bundles check "
+               "against it\nroot {}\n",
+               c.size, c.origin, verified->tiles, ledger::ToHex(c.root));
   }
   return kExitOk;
 }
