@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <string_view>
 
 #include "ledger/keys.h"
@@ -122,10 +123,21 @@ Result<std::unique_ptr<Run>> RunDemo(const fs::path& dir, const Options& options
   const ledger::SigningKey& admin = keys.at(gen.keys().front().name);
 
   int64_t tick = 0;
-  ASSIGN_OR_RETURN(run->ledger,
-                   ledger::Ledger::Create(
-                       run->ledger_dir, gen.origin(), gen.keys().front().name, admin,
-                       {.now_micros = [&tick] { return kDemoClockStartMicros + 1000 * tick++; }}));
+  // The ledger key (it signs the checkpoints), derived from the seed too: the same seed
+  // gives the same checkpoints. Kept as the ledger's ledger.key once the ledger exists.
+  const std::string ledger_key_pem = KeyPem(options.seed, "ledger-key");
+  const fs::path ledger_key_staged = dir / "keys" / "ledger-key.pem";
+  RETURN_IF_ERROR(WritePrivateFile(ledger_key_staged, ledger_key_pem));
+  ASSIGN_OR_RETURN(ledger::SigningKey ledger_key, ledger::SigningKey::LoadPem(ledger_key_staged));
+  std::error_code removed;
+  fs::remove(ledger_key_staged, removed);
+  ASSIGN_OR_RETURN(
+      run->ledger,
+      ledger::Ledger::Create(
+          run->ledger_dir, gen.origin(), gen.keys().front().name, admin,
+          {.now_micros = [&tick] { return kDemoClockStartMicros + 1000 * tick++; },
+           .ledger_key = std::make_shared<const ledger::SigningKey>(std::move(ledger_key))}));
+  RETURN_IF_ERROR(WritePrivateFile(run->ledger_dir / ledger::kLedgerKeyFile, ledger_key_pem));
   ledger::Ledger& l = *run->ledger;
   ASSIGN_OR_RETURN(run->projector, projections::Projector::Open(l));
   projections::Projector& projector = *run->projector;
@@ -205,8 +217,8 @@ Result<std::unique_ptr<Run>> RunDemo(const fs::path& dir, const Options& options
   RETURN_IF_ERROR(projector.SaveSnapshot());
   end_phase("snapshot");
 
-  // Checkpoint (admin key = the ledger's checkpoint key) and verify.
-  ASSIGN_OR_RETURN(run->checkpoint, l.MakeCheckpoint(admin));
+  // The checkpoint of the last commit (signed by the ledger key), and verify.
+  ASSIGN_OR_RETURN(run->checkpoint, l.MakeCheckpoint());
   ASSIGN_OR_RETURN(run->verify, l.Verify());
   end_phase("checkpoint and verify");
 

@@ -157,7 +157,8 @@ TEST_F(LedgerCliTest, ExpectedVersionConflict) {
 
 TEST_F(LedgerCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
-  EXPECT_EQ(Run({"import", "-", "--ledger", ledger_}).exit_code, 2);  // no --key
+  // A plain line and no --key (signed lines need none: record format 2).
+  EXPECT_EQ(Run({"import", "-", "--ledger", ledger_}, SolutionLines(1)).exit_code, 2);
   EXPECT_EQ(Run({"prove", "999", "--ledger", ledger_}).exit_code, 2);
   EXPECT_EQ(Run({"consistency", "5", "2", "--ledger", ledger_}).exit_code, 2);
   CliResult help = Run({"--help"});
@@ -175,7 +176,8 @@ TEST_F(LedgerCliTest, InsecureKeyFileRefused) {
 
 TEST_F(LedgerCliTest, VerifyProveConsistencyCheckpointCheckIndependently) {
   ASSERT_EQ(Import(national_, SolutionLines(20)).exit_code, 0);
-  CliResult cp = Run({"checkpoint", "--key", admin_, "--ledger", ledger_, "--json"});
+  CliResult cp =
+      Run({"checkpoint", "--key", ledger_ + "/ledger.key", "--ledger", ledger_, "--json"});
   ASSERT_EQ(cp.exit_code, 0) << cp.err;
   json checkpoint = json::parse(cp.out);
   EXPECT_EQ(checkpoint["size"], 22);
