@@ -109,7 +109,8 @@ class EvidenceCliTest : public ::testing::Test {
     CliResult log = RunCli({"log", "--json", "--ledger", Ledger()});
     EXPECT_EQ(log.exit_code, 0) << log.err;
     std::vector<ledger::Hash> leaves;
-    for (const json& r : json::parse(log.out)["records"]) {
+    const json logged = json::parse(log.out);
+    for (const json& r : logged["records"]) {
       leaves.push_back(ledger::HashFromHex(r["leafHash"].get<std::string>()).value());
     }
     for (const auto& [seq, bytes] : replaced) leaves.at(seq) = ledger::LeafHash(bytes);
@@ -120,7 +121,10 @@ class EvidenceCliTest : public ::testing::Test {
     EXPECT_TRUE(cp.ok());
     if (!cp.ok()) return bundle;
     MemoryTree tree(leaves);
-    cp->root = ledger::RootAt(cp->size, tree).value();
+    Result<ledger::Hash> root = ledger::RootAt(cp->size, tree);
+    EXPECT_TRUE(root.ok()) << root.status().ToString() << " (" << leaves.size() << " leaves)";
+    if (!root.ok()) return bundle;
+    cp->root = *root;
     for (const char* list : {"records", "keys"}) {
       for (json& entry : bundle[list]) {
         const uint64_t seq = entry["seq"];
