@@ -46,7 +46,7 @@ void PrintText(const Globals& g, const std::string& text) {
 
 // An error with our own code and exit code (the Status codes of output.h do not carry
 // BUNDLE_INVALID & co. to exit 1), printed as ReportError prints: {"error": {...}} on
-// stdout with --json, "error: CODE: message" on stderr otherwise.
+// g.out with --json, "error: CODE: message" on g.err otherwise.
 int Refuse(const Globals& g, std::string_view code, const std::string& message, int exit_code,
            std::optional<uint64_t> seq = std::nullopt) {
   if (g.json) {
@@ -276,8 +276,8 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
   if (!latest->has_value()) {
     return ReportError(Status::FailedPrecondition(
                            projections::kNoCheckpoint,
-                           "the ledger keeps no checkpoint: run `esms-ledger checkpoint --key "
-                           "LEDGER-KEY.pem` first"),
+                           "the ledger keeps no checkpoint (it signs one at every commit: was "
+                           "its first commit cut short?)"),
                        g);
   }
   const std::string& note = **latest;
@@ -460,8 +460,9 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
       "bundle",
       "Evidence bundle of a project, verifiable offline: every record of the project and of "
       "its establishments (through their FINESS lineage), the key records of their signers, "
-      "each with an inclusion proof against the latest kept checkpoint (run `checkpoint "
-      "--key` first), and that checkpoint. Human-readable JSON (docs/bundle-format.md)");
+      "each with the statement its author signed and an inclusion proof against the latest "
+      "checkpoint (the ledger signs one at every commit), and that checkpoint. "
+      "Human-readable JSON (docs/bundle-format.md)");
   args->bundle->add_option("PROJECT", args->bundle_project, "Project id")->required();
   args->bundle->add_option("--out", args->bundle_out, "Bundle file to write (atomically)")
       ->required();
@@ -476,7 +477,8 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
   args->verify_bundle = app.add_subcommand(
       "verify-bundle",
       "Verify an evidence bundle with no ledger: the checkpoint signature (--trust), every "
-      "record's signature against its signer's key as enrolled by the bundle's key records, "
+      "record's statement signature against its signer's key as enrolled by the bundle's key "
+      "records, the statement's origin, "
       "every inclusion proof, and that every readable field is what the signed bytes say; "
       "then re-evaluate the claim and print the verdict `check` prints. Exit 1 names the "
       "first problem and its seq");
@@ -561,10 +563,14 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
     return ReportError(
         Status::FailedPrecondition(
             projections::kNoCheckpoint,
-            fmt::format("record {} is not covered by the {} (size {}): run `esms-ledger "
-                        "checkpoint --key LEDGER-KEY.pem` first",
-                        seq, size.has_value() ? "checkpoint given" : "latest kept checkpoint",
-                        tree_size)),
+            size.has_value()
+                ? fmt::format("record {} is not in the checkpoint of size {}: give a larger "
+                              "--size, or none for the latest",
+                              seq, tree_size)
+                : fmt::format("record {} is not covered by the latest kept checkpoint (size "
+                              "{}; the ledger signs one at every commit: was the last one cut "
+                              "short? `esms-ledger checkpoint --key LEDGER-KEY.pem` signs one)",
+                              seq, tree_size)),
         g);
   }
   auto record = l.Get(seq);

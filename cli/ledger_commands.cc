@@ -586,7 +586,7 @@ int CmdCheckpoint(const Globals& g) {
     if (!latest->has_value()) {
       return ReportError(
           Status::NotFound(error_code::kNotFound, "no checkpoint kept yet; sign one with --key"),
-          g.json);
+          g);
     }
     note = **latest;
   } else {

@@ -118,10 +118,11 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
   report->add_option("--format", args->format,
                      "table (default), csv (one row per establishment, or per group with "
                      "--by), json (default with --json) or html (one self-contained page)");
-  report->add_option("--out", args->out, "File to write (atomically) instead of stdout");
+  report->add_option("--out", args->out, "File to write (atomically) instead of g.out");
   report->add_option("--bundle", args->bundle,
                      "Also write the evidence bundle of the figure, verifiable offline with "
-                     "verify-bundle (needs a kept checkpoint: esms-ledger checkpoint --key)");
+                     "verify-bundle, against the checkpoint the ledger signed at its last "
+                     "commit");
   return report;
 }
 
@@ -153,7 +154,7 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
     text = RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at), *provenance);
   }
 
-  // The bundle first: when it cannot be made (no checkpoint yet), nothing is written.
+  // The bundle first: when it cannot be made (no checkpoint kept), nothing is written.
   if (args.bundle.has_value()) {
     auto bundle = BundleOf(**ledger, state, *report);
     if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g);

@@ -281,14 +281,17 @@ void AppendVerify(std::string& out, const ActiveDuiReport& r, const HtmlProvenan
         "<p>Latest signed checkpoint: size <strong>{}</strong>, root "
         "<code>{}</code>{}:</p>\n<pre>{}</pre>\n",
         N(static_cast<int64_t>(p.checkpoint_size)), HtmlEscape(p.checkpoint_root),
-        p.checkpoint_size < p.ledger_size ? " (it does not cover the latest records yet: run "
-                                            "<code>esms-ledger checkpoint --key KEY</code>)"
-                                          : "",
+        p.checkpoint_size < p.ledger_size
+            ? " (it does not cover the latest records: the ledger signs one at every commit, "
+              "so its last commit did not finish; <code>esms-ledger checkpoint --key "
+              "LEDGER-KEY</code> signs one)"
+            : "",
         HtmlEscape(*p.checkpoint_note));
   } else {
     out +=
-        "<p>No signed checkpoint is kept yet: run <code>esms-ledger checkpoint --key "
-        "KEY</code> to sign one, then proofs and bundles can be made against it.</p>\n";
+        "<p>No signed checkpoint is kept (the ledger signs one at every commit): "
+        "<code>esms-ledger checkpoint --key LEDGER-KEY</code> signs one, then proofs and "
+        "bundles can be made against it.</p>\n";
   }
   const std::string at = HtmlEscape(r.at.ToString());
   const std::string example =

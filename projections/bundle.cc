@@ -24,8 +24,12 @@ namespace {
 
 using nlohmann::json;
 
+// Format 2 signs a checkpoint at every commit, so the latest one covers every record; a
+// ledger without one, or records beyond it, can only come from a commit that did not
+// finish (a crash between the records' write and the checkpoint's, never in practice).
 constexpr std::string_view kRunCheckpoint =
-    "run `esms-ledger checkpoint --key LEDGER-KEY.pem` first";
+    "the ledger signs one at every commit; `esms-ledger checkpoint --key LEDGER-KEY.pem` "
+    "signs one of the current tree";
 
 json HexList(const std::vector<ledger::Hash>& hashes) {
   json out = json::array();
@@ -183,8 +187,8 @@ std::string FirstDifference(const json& readable, const json& signed_value,
 
 struct BundleRecord {
   ledger::Record record;
-  ledger::Bytes signed_bytes;
-  bool in_keys = false;  // listed under "keys"
+  ledger::Bytes statement_bytes;  // as DecodeRecord gives them (also in record)
+  bool in_keys = false;           // listed under "keys"
 };
 
 class BundleVerifier {
@@ -198,6 +202,12 @@ class BundleVerifier {
     if (bundle.is_discarded()) return Status::BadInput("the bundle is not JSON");
     if (!bundle.is_object() || !bundle.contains("format") || !bundle["format"].is_string()) {
       return Status::BadInput("not an evidence bundle: no \"format\"");
+    }
+    if (bundle["format"] == kBundleFormatV1) {
+      return Status::BadInput(fmt::format(
+          "a bundle of format {} (record format 1): this verifier reads {} (record format 2) "
+          "only; make the bundle again from a format-2 ledger",
+          kBundleFormatV1, kBundleFormat));
     }
     if (bundle["format"] != kBundleFormat) {
       return Status::BadInput(fmt::format("not an evidence bundle of format {}: \"{}\"",
@@ -297,20 +307,20 @@ class BundleVerifier {
       if (f == nullptr) return std::nullopt;
       return f->get<std::string>();
     };
-    std::optional<std::string> bytes64 = text("bytes"), signed64 = text("signed"),
+    std::optional<std::string> bytes64 = text("bytes"), statement64 = text("statement"),
                                signature64 = text("signature"), leaf_hex = text("leafHash");
     const json* proof = Field(entry, "proof", json::value_t::array);
-    if (!bytes64 || !signed64 || !signature64 || !leaf_hex || proof == nullptr ||
+    if (!bytes64 || !statement64 || !signature64 || !leaf_hex || proof == nullptr ||
         !entry.contains("data")) {
       return Fail(seq,
-                  "an entry needs \"bytes\", \"signed\", \"signature\", \"leafHash\", "
+                  "an entry needs \"bytes\", \"statement\", \"signature\", \"leafHash\", "
                   "\"proof\" and \"data\"");
     }
     Result<Bytes> bytes = ledger::Base64Decode(*bytes64);
     if (!bytes.ok()) return Fail(seq, "bytes: " + bytes.status().message());
     BundleRecord r;
     r.in_keys = in_keys;
-    Result<ledger::Record> record = ledger::DecodeRecord(*bytes, &r.signed_bytes);
+    Result<ledger::Record> record = ledger::DecodeRecord(*bytes, &r.statement_bytes);
     if (!record.ok()) return Fail(seq, "bytes do not decode: " + record.status().message());
     r.record = std::move(record).value();
     if (r.record.seq != seq) {
@@ -338,18 +348,45 @@ class BundleVerifier {
                                    "(tree size {})",
                                    checkpoint_.size));
     }
-    // The signed bytes and signature shown are the record's.
-    Result<Bytes> signed_bytes = ledger::Base64Decode(*signed64);
-    if (!signed_bytes.ok() || *signed_bytes != r.signed_bytes) {
-      return Fail(seq, "\"signed\" is not the signed bytes of the record");
+    // The statement and signature shown are the record's.
+    Result<Bytes> statement = ledger::Base64Decode(*statement64);
+    if (!statement.ok() || *statement != r.record.statement_bytes) {
+      return Fail(seq,
+                  "\"statement\" is not the statement of the record (the bytes its author "
+                  "signed)");
     }
     Result<Bytes> signature = ledger::Base64Decode(*signature64);
     if (!signature.ok() || signature->size() != r.record.signature.size() ||
         !std::equal(signature->begin(), signature->end(), r.record.signature.begin())) {
       return Fail(seq, "\"signature\" is not the signature of the record");
     }
-    // Every readable field is what the signed bytes say.
+    // The author signed for this ledger: a statement naming another origin is another
+    // ledger's, replayed (its proof cannot reach this checkpoint either).
     const ledger::Record& rec = r.record;
+    if (rec.origin != checkpoint_.origin) {
+      return Fail(
+          seq, fmt::format("the statement was signed for the ledger {}, not for {}",
+                           ledger::JsonQuote(rec.origin), ledger::JsonQuote(checkpoint_.origin)));
+    }
+    // An expectedVersion is the author's own word on the record's place in its stream.
+    if (rec.expected_version.has_value() && *rec.expected_version != rec.stream_version) {
+      return Fail(seq, fmt::format("recorded at version {} of {}, but its author signed it for "
+                                   "version {} (expectedVersion)",
+                                   rec.stream_version, rec.stream, *rec.expected_version));
+    }
+    if (entry.contains("expectedVersion") != rec.expected_version.has_value()) {
+      return Fail(seq, rec.expected_version.has_value()
+                           ? fmt::format("expectedVersion: missing from the readable fields "
+                                         "(signed value {})",
+                                         *rec.expected_version)
+                           : "expectedVersion: not in the signed statement");
+    }
+    if (rec.expected_version.has_value()) {
+      std::string d =
+          FirstDifference(entry.at("expectedVersion"), *rec.expected_version, "expectedVersion");
+      if (!d.empty()) return Fail(seq, d);
+    }
+    // Every readable field is what the signed bytes say.
     const std::vector<std::pair<std::string, json>> envelope = {
         {"id", rec.event_id},
         {"type", rec.type},
@@ -408,9 +445,10 @@ class BundleVerifier {
         }
         key = (*signer)->key;
       }
-      if (!ledger::VerifySignature(key, r.signed_bytes, rec.signature)) {
-        return Fail(seq,
-                    fmt::format("the signature does not verify with the key of '{}'", rec.signer));
+      if (!ledger::VerifyStatementSignature(rec.statement_bytes, rec.signature, key)) {
+        return Fail(seq, fmt::format("the signature of the statement does not verify with the "
+                                     "key of '{}'",
+                                     rec.signer));
       }
       if (ledger::IsKeyRecordType(rec.type)) {
         Status applied = registry.Apply(rec);
@@ -680,8 +718,7 @@ Result<std::string> BuildBundle(const ledger::Ledger& ledger, const ProgrammeSta
   std::set<std::string> streams;
   for (uint64_t seq : seqs) {
     ASSIGN_OR_RETURN(ledger::Record r, ledger.Get(seq));
-    ledger::Bytes signed_bytes;
-    ASSIGN_OR_RETURN(ledger::Record decoded, ledger::DecodeRecord(r.bytes, &signed_bytes));
+    ASSIGN_OR_RETURN(ledger::Record decoded, ledger::DecodeRecord(r.bytes));
     ASSIGN_OR_RETURN(std::string data, RecordDataJson(decoded));
     ASSIGN_OR_RETURN(std::vector<ledger::Hash> proof, ledger.InclusionProof(seq, size));
     json entry = {{"seq", seq},
@@ -694,10 +731,11 @@ Result<std::string> BuildBundle(const ledger::Ledger& ledger, const ProgrammeSta
                   {"recordedAt", ledger::FormatMicros(decoded.recorded_at_micros)},
                   {"data", json::parse(data)},
                   {"bytes", ledger::Base64Encode(decoded.bytes)},
-                  {"signed", ledger::Base64Encode(signed_bytes)},
+                  {"statement", ledger::Base64Encode(decoded.statement_bytes)},
                   {"signature", ledger::Base64Encode(decoded.signature)},
                   {"leafHash", ledger::ToHex(decoded.leaf_hash)},
                   {"proof", HexList(proof)}};
+    if (decoded.expected_version.has_value()) entry["expectedVersion"] = *decoded.expected_version;
     if (ledger::IsKeyRecordType(decoded.type)) {
       keys.push_back(std::move(entry));
     } else {

@@ -1,6 +1,7 @@
 // Evidence bundles: everything an auditor needs to check a claim about the programme
 // offline, with no ledger and no trust in the server that made the bundle — the
-// records behind the claim (decoded for reading AND as their canonical signed bytes),
+// records behind the claim (decoded for reading AND as their canonical bytes, with the
+// statement each author signed and its signature),
 // the key records that enrolled their signers back to genesis, one inclusion proof per
 // record against one signed checkpoint, and the checkpoint note itself (with any
 // witness cosignature lines). docs/bundle-format.md is the spec, field by field.
@@ -38,7 +39,10 @@
 
 namespace esms::projections {
 
-inline constexpr std::string_view kBundleFormat = "esms-ledger-bundle/v1";
+// v2: records of format 2 (the author's statement and signature, docs/bundle-format.md).
+inline constexpr std::string_view kBundleFormat = "esms-ledger-bundle/v2";
+// Bundles of format-1 records: refused, naming the format (no format-1 ledger is read).
+inline constexpr std::string_view kBundleFormatV1 = "esms-ledger-bundle/v1";
 // The error codes of a bundle that does not check (exit 1).
 inline constexpr std::string_view kBundleInvalid = "BUNDLE_INVALID";
 inline constexpr std::string_view kWitnessMissing = "WITNESS_MISSING";
@@ -71,9 +75,9 @@ struct BundleOptions {
 // The bundle JSON text (pretty-printed, ending in "\n") proving `seqs` (any order,
 // duplicates ignored) for `claim`. Adds the key records of every signer (enrolment and
 // revocation) and, recursively, of the admins who enrolled them, down to genesis.
-// Errors: FailedPrecondition (NO_CHECKPOINT) "run `esms-ledger checkpoint --key ...`
-// first" when no kept checkpoint covers every record; NotFound for an unknown seq;
-// BAD_INPUT for a checkpoint_note that is not one of this ledger.
+// Errors: FailedPrecondition (NO_CHECKPOINT) when no kept checkpoint covers every record
+// (format 2 signs one at every commit: only a commit cut short leaves none); NotFound for an
+// unknown seq; BAD_INPUT for a checkpoint_note that is not one of this ledger.
 Result<std::string> BuildBundle(const ledger::Ledger& ledger, const ProgrammeState& state,
                                 std::vector<uint64_t> seqs, const BundleClaim& claim,
                                 const BundleOptions& options = {});
@@ -114,11 +118,13 @@ struct BundleVerdict {
 // of its ledger.pub) and, when given, requires a valid cosignature by `witness` (a
 // cosignature/v1 verifier) on the checkpoint. In order: the checkpoint's signature; for
 // each record, in seq order: its bytes decode, leafHash = LeafHash(bytes), the
-// inclusion proof reaches the checkpoint root, "signed"/"signature" are the record's,
-// the signature verifies with the signer's key as enrolled by the bundle's key records
-// before that seq (genesis, seq 0, enrols the first admin with its own key), and every
-// readable field (seq, id, type, at, stream, streamVersion, signer, recordedAt, data)
-// equals what the signed bytes say; stream versions of the streams the claim lists as
+// inclusion proof reaches the checkpoint root, "statement"/"signature" are the record's,
+// the statement names the checkpoint's origin, an expectedVersion in it is the record's
+// streamVersion, the author's signature of the statement verifies with the signer's key
+// as enrolled by the bundle's key records before that seq (genesis, seq 0, enrols the
+// first admin with its own key), and every readable field (seq, id, type, at, stream,
+// streamVersion, expectedVersion, signer, recordedAt, data) equals what the record
+// says; stream versions of the streams the claim lists as
 // complete run 0..n-1; then the claim is re-evaluated.
 // BAD_INPUT only when the text is not JSON or not of format esms-ledger-bundle/v1.
 Result<BundleVerdict> VerifyBundle(std::string_view bundle_json, const ledger::NoteVerifier& trust,

@@ -1,7 +1,10 @@
 // The offline-evidence commands as an auditor and a witness run them: `bundle`,
 // `verify-bundle` with the ledger deleted, every kind of tampering refused with exit 1
-// and the seq named, `prove --format tlog-proof`, `witness cosign` (consistent advance,
-// rollback and fork refused, state file atomic) and `verify-bundle --witness`.
+// and the seq named (a statement, a signature, a checkpoint altered; an operator holding
+// the ledger key who rewrites a statement and re-signs the tree), `prove --format
+// tlog-proof` with no manual checkpoint (format 2 signs one at every commit), `witness
+// cosign` (consistent advance, rollback and fork refused, state file atomic) and
+// `verify-bundle --witness`.
 // The ledger is the demo's (a realistic programme: renumberings, a merger, a rejected
 // rival, measurements), built in about a second.
 #include <signal.h>
@@ -19,9 +22,13 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "domain/event_codec.h"
+#include "domain/events.h"
 #include "ledger/hash.h"
+#include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/record.h"
 #include "tests/testing/cli.h"
 
 namespace esms::testing {
@@ -33,6 +40,27 @@ namespace fs = std::filesystem;
 
 constexpr const char* kProject = "bzh-2023-0001";
 constexpr const char* kAt = "2025-12-05";
+
+// A Merkle tree held in memory: what an operator recomputes after rewriting a record.
+class MemoryTree : public ledger::SubtreeStore {
+ public:
+  explicit MemoryTree(const std::vector<ledger::Hash>& leaves) {
+    for (uint64_t i = 0; i < leaves.size(); ++i) {
+      auto completed = ledger::NodesCompletedByAppend(i, leaves[i], *this);
+      EXPECT_TRUE(completed.ok());
+      if (!completed.ok()) return;
+      for (const ledger::SubtreeNode& n : *completed) nodes_[{n.level, n.index}] = n.hash;
+    }
+  }
+  Result<ledger::Hash> Get(int level, uint64_t index) const override {
+    auto it = nodes_.find({level, index});
+    if (it == nodes_.end()) return Status::NotFound("no such node");
+    return it->second;
+  }
+
+ private:
+  std::map<std::pair<int, uint64_t>, ledger::Hash> nodes_;
+};
 
 class EvidenceCliTest : public ::testing::Test {
  protected:
@@ -71,6 +99,54 @@ class EvidenceCliTest : public ::testing::Test {
     return (dir_ / "demo" / "keys" / (name + ".pem")).string();
   }
   std::string Pub() const { return (dir_ / "demo" / "ledger" / "ledger.pub").string(); }
+  // The ledger key: it signs the checkpoints, so it sits beside the ledger.
+  std::string LedgerKey() const { return (dir_ / "demo" / "ledger" / "ledger.key").string(); }
+
+  // What an operator holding the ledger key can do with a bundle: replace record leaves
+  // (seq -> new record bytes), recompute the tree over every record of the ledger, give
+  // each entry its new proof and sign a checkpoint of the new root with the ledger key.
+  json Resign(json bundle, const std::map<uint64_t, ledger::Bytes>& replaced) {
+    CliResult log = RunCli({"log", "--json", "--ledger", Ledger()});
+    EXPECT_EQ(log.exit_code, 0) << log.err;
+    std::vector<ledger::Hash> leaves;
+    const json logged = json::parse(log.out);
+    for (const json& r : logged["records"]) {
+      leaves.push_back(ledger::HashFromHex(r["leafHash"].get<std::string>()).value());
+    }
+    for (const auto& [seq, bytes] : replaced) leaves.at(seq) = ledger::LeafHash(bytes);
+    auto note = ledger::ParseNote(bundle["checkpoint"].get<std::string>());
+    EXPECT_TRUE(note.ok());
+    if (!note.ok()) return bundle;
+    auto cp = ledger::ParseCheckpoint(note->text);
+    EXPECT_TRUE(cp.ok());
+    if (!cp.ok()) return bundle;
+    MemoryTree tree(leaves);
+    Result<ledger::Hash> root = ledger::RootAt(cp->size, tree);
+    EXPECT_TRUE(root.ok()) << root.status().ToString() << " (" << leaves.size() << " leaves)";
+    if (!root.ok()) return bundle;
+    cp->root = *root;
+    for (const char* list : {"records", "keys"}) {
+      for (json& entry : bundle[list]) {
+        const uint64_t seq = entry["seq"];
+        if (auto it = replaced.find(seq); it != replaced.end()) {
+          entry["bytes"] = ledger::Base64Encode(it->second);
+          entry["leafHash"] = ledger::ToHex(ledger::LeafHash(it->second));
+        }
+        Result<std::vector<ledger::Hash>> path = ledger::InclusionProof(seq, cp->size, tree);
+        EXPECT_TRUE(path.ok()) << path.status().ToString();
+        json proof = json::array();
+        for (const ledger::Hash& h : path.ok() ? *path : std::vector<ledger::Hash>{}) {
+          proof.push_back(ledger::ToHex(h));
+        }
+        entry["proof"] = proof;
+      }
+    }
+    auto key = ledger::SigningKey::LoadPem(LedgerKey());
+    EXPECT_TRUE(key.ok()) << key.status().ToString();
+    if (!key.ok()) return bundle;
+    bundle["checkpoint"] = ledger::SignNote(ledger::FormatCheckpoint(*cp), cp->origin, *key);
+    return bundle;
+  }
 
   // Writes the bundle of kProject and returns it parsed.
   json Bundle(const fs::path& out, std::vector<std::string> extra = {}) {
@@ -136,7 +212,7 @@ TEST_F(EvidenceCliTest, BundleVerifiesWithTheLedgerDeletedAndPrintsTheCheckVerdi
   ASSERT_EQ(check.exit_code, 0) << check.err;
   CliResult check_text = RunCli({"check", kProject, "--at", kAt, "--ledger", Ledger()});
   json bundle = Bundle(dir_ / "b.json");
-  EXPECT_EQ(bundle["format"], "esms-ledger-bundle/v1");
+  EXPECT_EQ(bundle["format"], "esms-ledger-bundle/v2");
   EXPECT_EQ(bundle["claim"]["kind"], "project");
   EXPECT_EQ(bundle["claim"]["project"], kProject);
   EXPECT_EQ(bundle["keys"][0]["seq"], 0);  // genesis: the first admin
@@ -216,16 +292,24 @@ TEST_F(EvidenceCliTest, EveryTamperingIsRefusedNamingTheSeq) {
     ExpectRefused(Verify(b), "BUNDLE_INVALID", "at: the readable value",
                   b["records"][3]["seq"].get<uint64_t>());
   }
-  {  // Signed bytes flipped.
+  {  // The statement (what the author signed) flipped.
     json b = original;
-    b["records"][5]["signed"] = FlipBase64(b["records"][5]["signed"], 40);
-    ExpectRefused(Verify(b), "BUNDLE_INVALID", "signed bytes",
+    b["records"][5]["statement"] = FlipBase64(b["records"][5]["statement"], 40);
+    ExpectRefused(Verify(b), "BUNDLE_INVALID", "\"statement\" is not the statement of the record",
                   b["records"][5]["seq"].get<uint64_t>());
+  }
+  {  // A readable expectedVersion added to a record whose author gave none.
+    json b = original;
+    ASSERT_FALSE(b["records"][4].contains("expectedVersion"));
+    b["records"][4]["expectedVersion"] = b["records"][4]["streamVersion"];
+    ExpectRefused(Verify(b), "BUNDLE_INVALID", "expectedVersion: not in the signed statement",
+                  b["records"][4]["seq"].get<uint64_t>());
   }
   {  // Signature flipped.
     json b = original;
     b["records"][6]["signature"] = FlipBase64(b["records"][6]["signature"], 7);
-    ExpectRefused(Verify(b), "BUNDLE_INVALID", "signature", b["records"][6]["seq"].get<uint64_t>());
+    ExpectRefused(Verify(b), "BUNDLE_INVALID", "\"signature\" is not the signature of the record",
+                  b["records"][6]["seq"].get<uint64_t>());
   }
   {  // The record bytes flipped (in the payload): the leaf no longer matches.
     json b = original;
@@ -308,6 +392,47 @@ TEST_F(EvidenceCliTest, EveryTamperingIsRefusedNamingTheSeq) {
     b["claim"]["completeStreams"] = json::array();
     ExpectRefused(Verify(b), "BUNDLE_INVALID", "completeStreams", std::nullopt);
   }
+}
+
+// Format 2's promise against the operator: it holds the ledger key (checkpoints), not the
+// authors' keys, so it can re-sign a tree but not an author's statement.
+TEST_F(EvidenceCliTest, AnOperatorWithTheLedgerKeyCannotAlterAStatement) {
+  const json original = Bundle(dir_ / "b.json");
+  // The rebuild itself is right: the tree recomputed and re-signed unchanged verifies.
+  CliResult same = Verify(Resign(original, {}));
+  ASSERT_EQ(same.exit_code, 0) << same.out << same.err;
+
+  // The convention's amount raised in the statement, the author's signature kept, the
+  // record, the tree and the checkpoint made again and signed with the ledger key.
+  const size_t i = FirstOfType(original, "convention.signed");
+  const uint64_t seq = original["records"][i]["seq"];
+  auto bytes = ledger::Base64Decode(original["records"][i]["bytes"].get<std::string>());
+  ASSERT_TRUE(bytes.ok());
+  auto record = ledger::DecodeRecord(*bytes);
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  auto data = domain::DecodePayload(record->type, record->payload);
+  ASSERT_TRUE(data.ok());
+  std::get<domain::ConventionSigned>(*data).amount_cents += 100'000'00;
+  ledger::Record forged = *record;
+  forged.payload = domain::EncodePayload(*data).value();
+  forged.statement_bytes.clear();
+  auto encoded = ledger::EncodeRecord(forged);
+  ASSERT_TRUE(encoded.ok()) << encoded.status().ToString();
+  json b = Resign(original, {{seq, encoded->bytes}});
+  b["records"][i]["statement"] = ledger::Base64Encode(encoded->statement_bytes);
+  b["records"][i]["data"]["amountCents"] =
+      original["records"][i]["data"]["amountCents"].get<int64_t>() + 100'000'00;
+  ExpectRefused(Verify(b), "BUNDLE_INVALID", "the signature of the statement does not verify", seq);
+
+  // Nor can it pass off a statement signed for another ledger as one of this ledger's.
+  forged = *record;
+  forged.origin = "another.example/esms";
+  forged.statement_bytes.clear();
+  encoded = ledger::EncodeRecord(forged);
+  ASSERT_TRUE(encoded.ok());
+  b = Resign(original, {{seq, encoded->bytes}});
+  b["records"][i]["statement"] = ledger::Base64Encode(encoded->statement_bytes);
+  ExpectRefused(Verify(b), "BUNDLE_INVALID", "signed for the ledger \"another.example/esms\"", seq);
 }
 
 TEST_F(EvidenceCliTest, ActiveDuiClaimEvidenceChecked) {
@@ -420,8 +545,8 @@ TEST_F(EvidenceCliTest, TlogProofRoundTripAndTamper) {
   ASSERT_TRUE(reparsed.ok());
   EXPECT_FALSE(ledger::VerifyTlogProof(*reparsed, leaf, std::span(&*verifier, 1)).ok());
 
-  // A record just imported: its commit signed a checkpoint covering it (format 2), so
-  // it is provable at once.
+  // A record just imported: its receipt at once, with no manual `checkpoint` (the ledger
+  // signed one at the commit).
   std::string solution =
       R"({"id": "sol-late", "type": "solution.referenced", "at": "2025-12-06", "data": )"
       R"({"solution": {"vendor": "Late", "product": "DUI", "version": "1"}, )"
@@ -430,17 +555,28 @@ TEST_F(EvidenceCliTest, TlogProofRoundTripAndTamper) {
   CliResult imported =
       RunCli({"import", "-", "--key", Key("national"), "--ledger", Ledger(), "--json"}, solution);
   ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
-  CliResult late = RunCli(
-      {"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger(), "--json"});
-  EXPECT_EQ(late.exit_code, 0) << late.out << late.err;
-  EXPECT_EQ(RunCli({"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger()})
-                .exit_code,
-            0);
-  // --size picks an older kept checkpoint.
+  CliResult receipt =
+      RunCli({"prove", std::to_string(size_), "--format", "tlog-proof", "--ledger", Ledger()});
+  ASSERT_EQ(receipt.exit_code, 0) << receipt.out << receipt.err;
+  auto late = ledger::ParseTlogProof(receipt.out);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  auto late_cp =
+      ledger::VerifyTlogProof(*late, ledger::LeafHash(*late->extra), std::span(&*verifier, 1));
+  ASSERT_TRUE(late_cp.ok()) << late_cp.status().ToString();
+  EXPECT_EQ(late_cp->size, size_ + 1);
+  auto late_record = ledger::DecodeRecord(*late->extra);
+  ASSERT_TRUE(late_record.ok());
+  EXPECT_EQ(late_record->event_id, "sol-late");
+  EXPECT_EQ(late_record->origin, late_cp->origin);
+  // --size picks an older kept checkpoint; a record beyond it is refused by name.
   CliResult older = RunCli({"prove", "70", "--format", "tlog-proof", "--size",
                             std::to_string(size_), "--ledger", Ledger()});
   EXPECT_EQ(older.exit_code, 0);
   EXPECT_EQ(older.out, text);
+  CliResult beyond = RunCli({"prove", std::to_string(size_), "--format", "tlog-proof", "--size",
+                             std::to_string(size_), "--ledger", Ledger(), "--json"});
+  EXPECT_EQ(beyond.exit_code, 3);
+  EXPECT_EQ(json::parse(beyond.out)["error"]["code"], "NO_CHECKPOINT");
 }
 
 class WitnessCliTest : public EvidenceCliTest {
@@ -462,7 +598,7 @@ class WitnessCliTest : public EvidenceCliTest {
     args.insert(args.end(), extra.begin(), extra.end());
     return RunCli(args);
   }
-  // One more record signed and checkpointed in `ledger`.
+  // One more record in `ledger`: the ledger signs its checkpoint at the commit.
   void Advance(const std::string& ledger, const std::string& id) {
     std::string line = fmt::format(
         R"({{"id": "{}", "type": "solution.referenced", "at": "2025-12-06", "data": )"
@@ -470,12 +606,13 @@ class WitnessCliTest : public EvidenceCliTest {
         R"("corridor": "medico-social", "status": "candidate", "referencedAt": "2025-12-06"}}}})"
         "\n",
         id, id);
+    CliResult before = RunCli({"checkpoint", "--json", "--ledger", ledger});
+    ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
     CliResult r = RunCli({"import", "-", "--key", Key("national"), "--ledger", ledger}, line);
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    // Every commit signs a checkpoint with the ledger key; `checkpoint --key` with it
-    // gives the one kept for the current size.
-    ASSERT_EQ(RunCli({"checkpoint", "--key", ledger + "/ledger.key", "--ledger", ledger}).exit_code,
-              0);
+    CliResult after = RunCli({"checkpoint", "--json", "--ledger", ledger});
+    ASSERT_EQ(after.exit_code, 0) << after.out << after.err;
+    ASSERT_EQ(json::parse(after.out)["size"], json::parse(before.out)["size"].get<uint64_t>() + 1);
   }
   std::string vkey_;
 };

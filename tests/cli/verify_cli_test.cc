@@ -16,6 +16,7 @@
 #include "ledger/internal/storage_keys.h"
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
+#include "ledger/note.h"
 #include "ledger/record.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/ids.h"
@@ -116,9 +117,10 @@ TEST_F(VerifyCliTest, NamesTheSeqOfAFlippedRecordByte) {
                                    "seq 20: "));
 }
 
-// What the structural verify does not prove: who signed. The last record re-signed by
-// a key that was never enrolled (its leaf, the head made to agree, and the checkpoint of
-// its commit dropped) passes it; the full verify names it.
+// What the structural verify does not prove: who signed. The last record's statement
+// re-signed by a key that was never enrolled, its leaf, the head and the checkpoint of
+// its commit made to agree (re-signed with the ledger key, as an operator could) passes
+// it; the full verify names it: the ledger key cannot stand in for an author's.
 TEST_F(VerifyCliTest, DoesNotDetectABadSignature) {
   const uint64_t last = 1 + kEvents;
   {
@@ -151,9 +153,23 @@ TEST_F(VerifyCliTest, DoesNotDetectABadSignature) {
     }
     db.Put(storage::kMeta, std::string(storage::kMetaHead),
            storage::HeadValue(last + 1, forged->hash));
-    // The import's commit signed a checkpoint covering it, which no longer matches:
-    // dropped too (a record rewritten after the latest checkpoint).
-    db.Delete(storage::kCheckpoints, storage::SeqKey(last + 1));
+    // The checkpoint of the commit that wrote it: the root over every leaf, signed again
+    // by the ledger key.
+    std::string note = db.Value(storage::kCheckpoints, storage::SeqKey(last + 1));
+    auto parsed = ledger::ParseNote(note);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    auto cp = ledger::ParseCheckpoint(parsed->text);
+    ASSERT_TRUE(cp.ok());
+    std::vector<ledger::Hash> leaves;
+    for (uint64_t seq = 0; seq <= last; ++seq) {
+      leaves.push_back(
+          ledger::LeafHash(ledger::AsBytes(db.Value(storage::kRecords, storage::SeqKey(seq)))));
+    }
+    cp->root = ledger::RootFromLeafHashes(leaves);
+    auto ledger_key = ledger::SigningKey::LoadPem((dir_ / "ledger.db" / "ledger.key").string());
+    ASSERT_TRUE(ledger_key.ok()) << ledger_key.status().ToString();
+    db.Put(storage::kCheckpoints, storage::SeqKey(last + 1),
+           ledger::SignNote(ledger::FormatCheckpoint(*cp), cp->origin, *ledger_key));
   }
   json structural = VerifyJson(false, 0);
   EXPECT_EQ(structural["ok"], true) << structural.dump();
