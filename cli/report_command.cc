@@ -118,7 +118,7 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
   report->add_option("--format", args->format,
                      "table (default), csv (one row per establishment, or per group with "
                      "--by), json (default with --json) or html (one self-contained page)");
-  report->add_option("--out", args->out, "File to write (atomically) instead of g.out");
+  report->add_option("--out", args->out, "File to write (atomically) instead of stdout");
   report->add_option("--bundle", args->bundle,
                      "Also write the evidence bundle of the figure, verifiable offline with "
                      "verify-bundle, against the checkpoint the ledger signed at its last "
