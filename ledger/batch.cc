@@ -180,8 +180,8 @@ class Ledger::Batch::Impl::Pipeline {
       }
       for (Job& job : jobs) {
         if (!job.close) {
-          Record r = SealPrepared(std::move(job.prepared), head, *job.key,
-                                  /*with_leaf_hash=*/false);
+          if (job.key != nullptr) SignPrepared(job.prepared, *job.key);
+          Record r = SealPrepared(std::move(job.prepared), head, /*with_leaf_hash=*/false);
           head = r.hash;
           open_.push_back(std::move(r));
           continue;
@@ -481,6 +481,8 @@ Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& 
   fields.event_id = entry.event_id;
   fields.stream = entry.stream;
   fields.stream_version = stream.count;
+  fields.origin = ledger_->origin_;
+  fields.expected_version = entry.expected_version;
   fields.type = entry.type;
   fields.payload = entry.payload;
   fields.signer = std::move(signer);

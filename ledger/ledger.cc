@@ -153,8 +153,16 @@ Status Ledger::LoadState() {
   if (!format) {
     return Status::NotFound(fmt::format("{} is not a ledger: no format version", path));
   }
+  if (*format == "1") {
+    // Format 1 signed each record with its position; format 2 signs position-independent
+    // statements. No ledger of format 1 is in use: there is no migration.
+    return Status::FailedPrecondition(
+        "USAGE",
+        fmt::format("ledger {} is in record format 1; this program reads record format {} only "
+                    "(no migration: create a new ledger with `init` and import its events)",
+                    path, storage::kFormatVersion));
+  }
   if (*format != storage::kFormatVersion) {
-    // Only one format version has ever been written: any other value is damage.
     return Status::DataLoss(
         fmt::format("ledger {} has format version '{}'; this program reads version {} "
                     "(the meta value is damaged, or the ledger was written by another program)",

@@ -23,14 +23,14 @@ std::string_view TextOf(capnp::Text::Reader text) { return {text.begin(), text.s
 // RocksDB value is not aligned), then decoded into `view`. The view points into `words`.
 Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words, Ledger::RecordView& view) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > kMaxRecordBytes) {
-    return Status::DataLoss(fmt::format("{} bytes is not a record envelope", bytes.size()));
+    return Status::DataLoss(fmt::format("{} bytes is not a record", bytes.size()));
   }
   const size_t count = bytes.size() / sizeof(capnp::word);
   if (words.size() < count) {
     words = kj::heapArray<capnp::word>(std::max(count, 2 * words.size()));
   }
   std::memcpy(words.begin(), bytes.data(), bytes.size());
-  return base::RunCatchingKj(base::KjErrorMeans::kDataLoss, "malformed envelope", [&] {
+  return base::RunCatchingKj(base::KjErrorMeans::kDataLoss, "malformed record", [&] {
     capnp::ReaderOptions options;
     options.traversalLimitInWords = count * 2 + 64;
     options.nestingLimit = 8;
@@ -38,13 +38,25 @@ Status DecodeView(std::string_view bytes, kj::Array<capnp::word>& words, Ledger:
     kj::ArrayPtr<const capnp::word> segments[1] = {
         kj::arrayPtr(static_cast<const capnp::word*>(words.begin()), count)};
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), options);
-    auto env = message.getRoot<schema::Envelope>();
-    view.seq = env.getSeq();
-    view.event_id = TextOf(env.getEventId());
-    view.stream = TextOf(env.getStream());
-    view.type = TextOf(env.getType());
-    view.signer = TextOf(env.getSigner());
-    auto payload = env.getPayload();
+    auto rec = message.getRoot<schema::Record>();
+    view.seq = rec.getSeq();
+    // The statement's bytes sit at a word boundary of the record: read them in place.
+    auto statement = rec.getStatement();
+    const auto* begin = reinterpret_cast<const uint8_t*>(words.begin());
+    const auto* first = statement.begin();
+    if (statement.size() % sizeof(capnp::word) != 0 || first < begin ||
+        (first - begin) % sizeof(capnp::word) != 0) {
+      KJ_FAIL_REQUIRE("statement is not a whole number of aligned words");
+    }
+    kj::ArrayPtr<const capnp::word> inner[1] = {kj::arrayPtr(
+        reinterpret_cast<const capnp::word*>(first), statement.size() / sizeof(capnp::word))};
+    capnp::SegmentArrayMessageReader statement_message(kj::arrayPtr(inner, 1), options);
+    auto st = statement_message.getRoot<schema::Statement>();
+    view.event_id = TextOf(st.getEventId());
+    view.stream = TextOf(st.getStream());
+    view.type = TextOf(st.getType());
+    view.signer = TextOf(st.getSigner());
+    auto payload = st.getPayload();
     view.payload = ByteView(payload.begin(), payload.size());
   });
 }

@@ -54,60 +54,172 @@ kj::Array<capnp::word> AlignedCopy(ByteView bytes) {
 
 bool HasNul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
 
-Status CheckEnvelopeFields(const Record& r) {
-  for (const std::string* text : {&r.at, &r.event_id, &r.stream, &r.type, &r.signer}) {
-    if (HasNul(*text)) return Status::BadInput("envelope text fields may not contain NUL");
-    if (text->size() > 4096) return Status::BadInput("envelope text field longer than 4096");
+Status CheckStatementFields(const Statement& st) {
+  for (const std::string* text :
+       {&st.origin, &st.event_id, &st.type, &st.stream, &st.at, &st.signer}) {
+    if (HasNul(*text)) return Status::BadInput("statement text fields may not contain NUL");
+    if (text->size() > kMaxStatementText) {
+      return Status::BadInput(
+          fmt::format("statement text field longer than {} chars", kMaxStatementText));
+    }
   }
-  if (r.payload.size() > kMaxPayloadBytes) {
+  if (st.payload.size() > kMaxPayloadBytes) {
     return Status::BadInput(
-        fmt::format("payload of {} bytes exceeds {} bytes", r.payload.size(), kMaxPayloadBytes));
+        fmt::format("payload of {} bytes exceeds {} bytes", st.payload.size(), kMaxPayloadBytes));
   }
   return Status::OK();
 }
 
-// The canonical envelope of `r`, with or without its signature. Fields are checked by
-// CheckEnvelopeFields first.
-Result<Bytes> EncodeEnvelope(const Record& r, bool with_signature) {
-  RETURN_IF_ERROR(CheckEnvelopeFields(r));
+// Fills `builder` from `st` (fields checked by CheckStatementFields first).
+void BuildStatement(const Statement& st, schema::Statement::Builder b) {
+  b.setOrigin(TextOf(st.origin));
+  b.setEventId(TextOf(st.event_id));
+  b.setType(TextOf(st.type));
+  b.setStream(TextOf(st.stream));
+  b.setAt(TextOf(st.at));
+  if (st.expected_version) {
+    b.setExpectedVersion(*st.expected_version);
+    b.setHasExpectedVersion(true);
+  }
+  b.setPayload(DataOf(st.payload));
+  b.setSigner(TextOf(st.signer));
+}
+
+void ReadStatement(schema::Statement::Reader r, Statement& st) {
+  st.origin = StringOf(r.getOrigin());
+  st.event_id = StringOf(r.getEventId());
+  st.type = StringOf(r.getType());
+  st.stream = StringOf(r.getStream());
+  st.at = StringOf(r.getAt());
+  st.expected_version.reset();
+  if (r.getHasExpectedVersion()) st.expected_version = r.getExpectedVersion();
+  st.payload = BytesOf(r.getPayload());
+  st.signer = StringOf(r.getSigner());
+}
+
+// The canonical record of `r` around `statement_bytes` (r's position and signature).
+Result<Bytes> EncodeRecordBytes(const Record& r, ByteView statement_bytes) {
   Bytes out;
-  size_t estimate_words = 32 + (r.payload.size() + r.event_id.size() + r.stream.size()) / 8;
-  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "cannot encode envelope", [&] {
-    capnp::MallocMessageBuilder message(static_cast<unsigned>(estimate_words));
-    auto env = message.initRoot<schema::Envelope>();
-    env.setSeq(r.seq);
-    env.setPrevHash(DataOf(r.prev_hash));
-    env.setRecordedAt(r.recorded_at_micros);
-    env.setEventId(TextOf(r.event_id));
-    env.setStream(TextOf(r.stream));
-    env.setStreamVersion(r.stream_version);
-    env.setType(TextOf(r.type));
-    env.setPayload(DataOf(r.payload));
-    env.setSigner(TextOf(r.signer));
-    if (with_signature) env.setSignature(DataOf(r.signature));
-    env.setAt(TextOf(r.at));
-    out = BytesOfWords(capnp::canonicalize(env.asReader()));
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "cannot encode record", [&] {
+    capnp::MallocMessageBuilder message(static_cast<unsigned>(24 + statement_bytes.size() / 8));
+    auto rec = message.initRoot<schema::Record>();
+    rec.setSeq(r.seq);
+    rec.setPrevHash(DataOf(r.prev_hash));
+    rec.setRecordedAt(r.recorded_at_micros);
+    rec.setStreamVersion(r.stream_version);
+    rec.setStatement(DataOf(statement_bytes));
+    rec.setSignature(DataOf(r.signature));
+    out = BytesOfWords(capnp::canonicalize(rec.asReader()));
   }));
+  if (out.size() > kMaxRecordBytes) {
+    return Status::BadInput(fmt::format("record of {} bytes exceeds the limit of {} bytes",
+                                        out.size(), kMaxRecordBytes));
+  }
   return out;
+}
+
+// Decodes canonical statement bytes (words must be word-aligned: `words`).
+Status DecodeStatementWords(kj::ArrayPtr<const capnp::word> words, Statement& st) {
+  return RunCatchingKj(KjErrorMeans::kBadInput, "malformed statement", [&] {
+    kj::ArrayPtr<const capnp::word> segments[1] = {words};
+    capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
+    ReadStatement(message.getRoot<schema::Statement>(), st);
+  });
 }
 
 }  // namespace
 
-Result<Bytes> SignedBytes(const Record& fields) { return EncodeEnvelope(fields, false); }
+Result<Bytes> StatementBytes(const Statement& statement) {
+  RETURN_IF_ERROR(CheckStatementFields(statement));
+  Bytes out;
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kBadInput, "cannot encode statement", [&] {
+    capnp::MallocMessageBuilder message(
+        static_cast<unsigned>(32 + (statement.payload.size() + statement.event_id.size() +
+                                    statement.stream.size() + statement.origin.size()) /
+                                       8));
+    BuildStatement(statement, message.initRoot<schema::Statement>());
+    out = BytesOfWords(capnp::canonicalize(message.getRoot<schema::Statement>().asReader()));
+  }));
+  return out;
+}
 
-Hash RecordHash(ByteView signed_bytes, const Signature& signature) {
+Result<Statement> DecodeStatement(ByteView bytes) {
+  if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > kMaxRecordBytes) {
+    return Status::BadInput(fmt::format("{} bytes are not a statement", bytes.size()));
+  }
+  kj::Array<capnp::word> words = AlignedCopy(bytes);
+  Statement st;
+  RETURN_IF_ERROR(DecodeStatementWords(words.asPtr(), st));
+  ASSIGN_OR_RETURN(Bytes canonical, StatementBytes(st));
+  if (!std::equal(canonical.begin(), canonical.end(), bytes.begin(), bytes.end())) {
+    return Status::BadInput("bytes are not the canonical encoding of the statement");
+  }
+  return st;
+}
+
+Signature SignStatement(ByteView statement_bytes, const SigningKey& key) {
+  return key.Sign(statement_bytes);
+}
+
+bool VerifyStatementSignature(ByteView statement_bytes, const Signature& signature,
+                              const PublicKey& key) {
+  return VerifySignature(key, statement_bytes, signature);
+}
+
+Statement StatementOf(const Record& r) {
+  return Statement{r.origin, r.event_id,         r.type,    r.stream,
+                   r.at,     r.expected_version, r.payload, r.signer};
+}
+
+void SetStatement(Record& r, Statement st) {
+  r.origin = std::move(st.origin);
+  r.event_id = std::move(st.event_id);
+  r.type = std::move(st.type);
+  r.stream = std::move(st.stream);
+  r.at = std::move(st.at);
+  r.expected_version = st.expected_version;
+  r.payload = std::move(st.payload);
+  r.signer = std::move(st.signer);
+}
+
+Status VerifyAuthorSignature(const Record& record, const PublicKey& key) {
+  Bytes computed;
+  ByteView signed_bytes = record.statement_bytes;
+  if (signed_bytes.empty()) {
+    ASSIGN_OR_RETURN(computed, StatementBytes(StatementOf(record)));
+    signed_bytes = computed;
+  }
+  if (!VerifySignature(key, signed_bytes, record.signature)) {
+    return Status::PermissionDenied(
+        fmt::format("the signature of event '{}' does not verify with key '{}'", record.event_id,
+                    record.signer));
+  }
+  return Status::OK();
+}
+
+Result<Bytes> SignedBytes(const Record& fields) { return StatementBytes(StatementOf(fields)); }
+
+Hash RecordHash(ByteView record_bytes) {
   static constexpr uint8_t kRecordHashPrefix = 0x02;
   Sha256Hasher hasher;
   hasher.Update(ByteView(&kRecordHashPrefix, 1));
-  hasher.Update(signed_bytes);
-  hasher.Update(ByteView(signature));
+  hasher.Update(record_bytes);
   return hasher.Finish();
 }
 
 Result<Record> EncodeRecord(Record fields) {
-  ASSIGN_OR_RETURN(Bytes signed_bytes, EncodeEnvelope(fields, false));
-  ASSIGN_OR_RETURN(fields.bytes, EncodeEnvelope(fields, true));
-  fields.hash = RecordHash(signed_bytes, fields.signature);
+  ASSIGN_OR_RETURN(fields.statement_bytes, StatementBytes(StatementOf(fields)));
+  ASSIGN_OR_RETURN(fields.bytes, EncodeRecordBytes(fields, fields.statement_bytes));
+  fields.hash = RecordHash(fields.bytes);
+  fields.leaf_hash = LeafHash(fields.bytes);
+  return fields;
+}
+
+Result<Record> SealRecord(Record fields, const SigningKey& key) {
+  ASSIGN_OR_RETURN(fields.statement_bytes, StatementBytes(StatementOf(fields)));
+  fields.signature = key.Sign(fields.statement_bytes);
+  ASSIGN_OR_RETURN(fields.bytes, EncodeRecordBytes(fields, fields.statement_bytes));
+  fields.hash = RecordHash(fields.bytes);
   fields.leaf_hash = LeafHash(fields.bytes);
   return fields;
 }
@@ -122,116 +234,62 @@ uint64_t WordAt(const Bytes& bytes, size_t word) {
   for (int i = 7; i >= 0; --i) w = w << 8 | bytes[word * 8 + static_cast<size_t>(i)];
   return w;
 }
-void SetWordAt(Bytes& bytes, size_t word, uint64_t w) {
-  for (size_t i = 0; i < 8; ++i) bytes[word * 8 + i] = static_cast<uint8_t>(w >> (8 * i));
-}
 int64_t ListOffset(uint64_t w) {
   return static_cast<int32_t>(static_cast<uint32_t>(w) & ~uint32_t{3}) >> 2;
 }
-uint64_t ByteListPointer(int64_t offset, uint64_t count) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(offset << 2)) | 1) | (uint64_t{2} << 32) |
-         (count << 35);
-}
 
-// The canonical envelope's root pointer section: its first word and pointer count.
-struct RootLayout {
-  size_t pointers_at = 0;  // word index of pointer 0
-  size_t pointer_count = 0;
-};
-bool ReadRoot(const Bytes& bytes, RootLayout* out) {
+// Where the `count` bytes of the byte list of root pointer `slot` are in canonical
+// record bytes, if laid out as expected.
+bool ByteListOffset(const Bytes& bytes, size_t slot, uint64_t count, size_t* offset) {
   if (bytes.size() < 8 || bytes.size() % 8 != 0) return false;
   const uint64_t root = WordAt(bytes, 0);
   if ((root & 0xffffffffu) != 0) return false;  // struct pointer, offset 0
-  out->pointers_at = 1 + static_cast<size_t>((root >> 32) & 0xffff);
-  out->pointer_count = static_cast<size_t>(root >> 48);
-  return (out->pointers_at + out->pointer_count) * 8 <= bytes.size();
-}
-
-// The Envelope's pointer slots (record.capnp field order).
-constexpr size_t kPrevHashSlot = 0;
-constexpr size_t kSignatureSlot = 6;
-constexpr size_t kAtSlot = 7;
-constexpr size_t kEnvelopePointers = 8;
-
-// Where the 32 prevHash bytes are in canonical envelope bytes, if laid out as expected.
-bool PrevHashOffset(const Bytes& bytes, size_t* offset) {
-  RootLayout root;
-  if (!ReadRoot(bytes, &root) || root.pointer_count != kEnvelopePointers) return false;
-  const size_t at = root.pointers_at + kPrevHashSlot;
+  const size_t at = 1 + static_cast<size_t>((root >> 32) & 0xffff) + slot;
+  if (slot >= (root >> 48) || (at + 1) * 8 > bytes.size()) return false;
   const uint64_t p = WordAt(bytes, at);
-  if ((p & 3) != 1 || ((p >> 32) & 7) != 2 || (p >> 35) != 32) return false;
+  if ((p & 3) != 1 || ((p >> 32) & 7) != 2 || (p >> 35) != count) return false;
   const int64_t target = static_cast<int64_t>(at) + 1 + ListOffset(p);
-  if (target < 0 || (static_cast<size_t>(target) + 4) * 8 > bytes.size()) return false;
+  if (target < 0 || static_cast<size_t>(target) * 8 + count > bytes.size()) return false;
   *offset = static_cast<size_t>(target) * 8;
   return true;
 }
 
-// The record bytes from the canonical signed bytes: canonical order puts each pointer's
-// object after the previous ones, so the signature's 8 words go right before the `at`
-// text, the last object. False if the layout is not that one (then re-encode).
-bool SpliceSignature(const Bytes& signed_bytes, const Signature& signature, Bytes* out) {
-  RootLayout root;
-  if (!ReadRoot(signed_bytes, &root) || root.pointer_count != kEnvelopePointers) return false;
-  const size_t sig_slot = root.pointers_at + kSignatureSlot;
-  const size_t at_slot = root.pointers_at + kAtSlot;
-  if (WordAt(signed_bytes, sig_slot) != 0) return false;
-  const uint64_t at = WordAt(signed_bytes, at_slot);
-  if ((at & 3) != 1 || ((at >> 32) & 7) != 2) return false;
-  const uint64_t at_bytes = at >> 35;
-  const int64_t target = static_cast<int64_t>(at_slot) + 1 + ListOffset(at);
-  const size_t words = signed_bytes.size() / 8;
-  if (at_bytes == 0 || target <= static_cast<int64_t>(at_slot) ||
-      static_cast<size_t>(target) + (at_bytes + 7) / 8 != words) {
-    return false;
-  }
-  const size_t insert = static_cast<size_t>(target);
-  out->clear();
-  out->reserve(signed_bytes.size() + signature.size());
-  out->insert(out->end(), signed_bytes.begin(), signed_bytes.begin() + insert * 8);
-  out->insert(out->end(), signature.begin(), signature.end());
-  out->insert(out->end(), signed_bytes.begin() + insert * 8, signed_bytes.end());
-  SetWordAt(*out, sig_slot,
-            ByteListPointer(static_cast<int64_t>(insert) - static_cast<int64_t>(sig_slot) - 1,
-                            signature.size()));
-  SetWordAt(*out, at_slot, ByteListPointer(ListOffset(at) + 8, at_bytes));
-  return true;
-}
+// The Record's pointer slots (record.capnp field order).
+constexpr size_t kPrevHashSlot = 0;
+constexpr size_t kSignatureSlot = 2;
 
 }  // namespace
 
 Result<PreparedRecord> PrepareRecord(Record fields) {
   fields.prev_hash = Hash{};
+  if (fields.statement_bytes.empty()) {
+    ASSIGN_OR_RETURN(fields.statement_bytes, StatementBytes(StatementOf(fields)));
+  }
   PreparedRecord out;
-  ASSIGN_OR_RETURN(out.signed_bytes, EncodeEnvelope(fields, false));
-  if (!PrevHashOffset(out.signed_bytes, &out.prev_hash_offset)) {
-    return Status::Internal("the encoded envelope does not have the expected layout");
+  ASSIGN_OR_RETURN(fields.bytes, EncodeRecordBytes(fields, fields.statement_bytes));
+  if (!ByteListOffset(fields.bytes, kPrevHashSlot, 32, &out.prev_hash_offset) ||
+      !ByteListOffset(fields.bytes, kSignatureSlot, 64, &out.signature_offset)) {
+    return Status::Internal("the encoded record does not have the expected layout");
   }
   out.fields = std::move(fields);
   return out;
 }
 
-Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, const SigningKey& key,
-                    bool with_leaf_hash) {
+void SignPrepared(PreparedRecord& prepared, const SigningKey& key) {
+  Record& r = prepared.fields;
+  r.signature = key.Sign(r.statement_bytes);
+  std::copy(r.signature.begin(), r.signature.end(),
+            r.bytes.begin() + static_cast<std::ptrdiff_t>(prepared.signature_offset));
+}
+
+Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, bool with_leaf_hash) {
   Record& r = prepared.fields;
   r.prev_hash = prev_hash;
   std::copy(prev_hash.begin(), prev_hash.end(),
-            prepared.signed_bytes.begin() + static_cast<std::ptrdiff_t>(prepared.prev_hash_offset));
-  r.signature = key.Sign(prepared.signed_bytes);
-  r.hash = RecordHash(prepared.signed_bytes, r.signature);
-  if (!SpliceSignature(prepared.signed_bytes, r.signature, &r.bytes)) {
-    // Not reached with the envelopes PrepareRecord makes; kept as the reference path.
-    Result<Bytes> encoded = EncodeEnvelope(r, true);
-    if (!encoded.ok()) std::abort();  // the same fields encoded without signature just now
-    r.bytes = std::move(encoded).value();
-  }
+            r.bytes.begin() + static_cast<std::ptrdiff_t>(prepared.prev_hash_offset));
+  r.hash = RecordHash(r.bytes);
   if (with_leaf_hash) r.leaf_hash = LeafHash(r.bytes);
   return std::move(r);
-}
-
-Result<Record> SealRecord(Record fields, const SigningKey& key) {
-  const Hash prev_hash = fields.prev_hash;
-  ASSIGN_OR_RETURN(PreparedRecord prepared, PrepareRecord(std::move(fields)));
-  return SealPrepared(std::move(prepared), prev_hash, key);
 }
 
 Result<Record> DecodeRecord(ByteView bytes, Bytes* signed_bytes) {
@@ -247,29 +305,24 @@ Result<Record> DecodeRecord(ByteView bytes, Bytes* signed_bytes) {
   Record r;
   size_t prev_hash_size = 0;
   size_t signature_size = 0;
-  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kDataLoss, "malformed envelope", [&] {
+  RETURN_IF_ERROR(RunCatchingKj(KjErrorMeans::kDataLoss, "malformed record", [&] {
     kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), LimitsFor(words.size()));
-    auto env = message.getRoot<schema::Envelope>();
-    r.seq = env.getSeq();
-    auto prev_hash = env.getPrevHash();
+    auto rec = message.getRoot<schema::Record>();
+    r.seq = rec.getSeq();
+    auto prev_hash = rec.getPrevHash();
     prev_hash_size = prev_hash.size();
     if (prev_hash_size == r.prev_hash.size()) {
       std::memcpy(r.prev_hash.data(), prev_hash.begin(), r.prev_hash.size());
     }
-    r.recorded_at_micros = env.getRecordedAt();
-    r.event_id = StringOf(env.getEventId());
-    r.stream = StringOf(env.getStream());
-    r.stream_version = env.getStreamVersion();
-    r.type = StringOf(env.getType());
-    r.payload = BytesOf(env.getPayload());
-    r.signer = StringOf(env.getSigner());
-    auto signature = env.getSignature();
+    r.recorded_at_micros = rec.getRecordedAt();
+    r.stream_version = rec.getStreamVersion();
+    r.statement_bytes = BytesOf(rec.getStatement());
+    auto signature = rec.getSignature();
     signature_size = signature.size();
     if (signature_size == r.signature.size()) {
       std::memcpy(r.signature.data(), signature.begin(), r.signature.size());
     }
-    r.at = StringOf(env.getAt());
   }));
   if (prev_hash_size != r.prev_hash.size()) {
     return Status::DataLoss(fmt::format("prevHash has {} bytes, not 32", prev_hash_size));
@@ -277,24 +330,24 @@ Result<Record> DecodeRecord(ByteView bytes, Bytes* signed_bytes) {
   if (signature_size != r.signature.size()) {
     return Status::DataLoss(fmt::format("signature has {} bytes, not 64", signature_size));
   }
+  Result<Statement> statement = DecodeStatement(r.statement_bytes);
+  if (!statement.ok()) {
+    return Status::DataLoss("statement: " + statement.status().message());
+  }
+  SetStatement(r, std::move(statement).value());
   // Re-canonicalize: the bytes must be exactly the canonical encoding of their fields
   // (no other layout, no unknown field, no trailing data).
-  Result<Bytes> signed_encoding = EncodeEnvelope(r, false);
-  if (!signed_encoding.ok()) {
-    return Status::DataLoss("envelope fields cannot be re-encoded: " +
-                            signed_encoding.status().message());
-  }
-  Result<Bytes> canonical = EncodeEnvelope(r, true);
+  Result<Bytes> canonical = EncodeRecordBytes(r, r.statement_bytes);
   if (!canonical.ok()) {
-    return Status::DataLoss("envelope cannot be re-encoded: " + canonical.status().message());
+    return Status::DataLoss("record cannot be re-encoded: " + canonical.status().message());
   }
   if (!std::equal(canonical->begin(), canonical->end(), bytes.begin(), bytes.end())) {
-    return Status::DataLoss("bytes are not the canonical encoding of the envelope");
+    return Status::DataLoss("bytes are not the canonical encoding of the record");
   }
   r.bytes = std::move(*canonical);
-  r.hash = RecordHash(*signed_encoding, r.signature);
+  r.hash = RecordHash(r.bytes);
   r.leaf_hash = LeafHash(r.bytes);
-  if (signed_bytes != nullptr) *signed_bytes = std::move(*signed_encoding);
+  if (signed_bytes != nullptr) *signed_bytes = r.statement_bytes;
   return r;
 }
 

@@ -210,13 +210,17 @@ struct Fields {
   uint64_t stream_version;
   std::string_view type;
   std::string_view signer;
+  std::string_view origin;
+  std::optional<uint64_t> expected_version;
 };
 
 Fields FieldsOf(const EnvelopeView& v) {
-  return Fields{v.seq, v.event_id, v.stream, v.stream_version, v.type, v.signer};
+  return Fields{v.seq,  v.event_id, v.stream, v.stream_version,
+                v.type, v.signer,   v.origin, v.expected_version};
 }
 Fields FieldsOf(const Record& r) {
-  return Fields{r.seq, r.event_id, r.stream, r.stream_version, r.type, r.signer};
+  return Fields{r.seq,  r.event_id, r.stream, r.stream_version,
+                r.type, r.signer,   r.origin, r.expected_version};
 }
 
 }  // namespace
@@ -227,8 +231,6 @@ struct Verifier::PassChunk {
     uint64_t seq = 0;
     size_t offset = 0;  // of its bytes in the chunk's arena (fast view only)
     size_t size = 0;
-    size_t signature_pointer = 0;
-    size_t signature_object = 0;
     // Fast view only: where its event id and stream are in its bytes.
     TextSpan event_id;
     TextSpan stream;
@@ -505,8 +507,6 @@ void Verifier::PassRecords() {
     if (view) {
       item.offset = chunk->bytes.size();
       item.size = value.size();
-      item.signature_pointer = view->signature_pointer;
-      item.signature_object = view->signature_object;
       item.event_id = OffsetIn(value, view->event_id);
       item.stream = OffsetIn(value, view->stream);
       item.stream_version = view->stream_version;
@@ -526,6 +526,19 @@ void Verifier::PassRecords() {
       item.chain_only = true;
       fail(std::move(message));
     };
+
+    // The statement belongs to this ledger, and its expectedVersion (under the author's
+    // signature) is the position the record holds in its stream.
+    if (f.origin != origin_) {
+      stop_here(fmt::format("seq {}: the statement names origin '{}', not this ledger's '{}'",
+                            expected, f.origin, origin_));
+      break;
+    }
+    if (f.expected_version && *f.expected_version != f.stream_version) {
+      stop_here(fmt::format("seq {}: expectedVersion {} but streamVersion {}", expected,
+                            *f.expected_version, f.stream_version));
+      break;
+    }
 
     // Stream versions: counted here in the exact pass; in the fast one, proven after
     // the pass from the streams index (CheckStreamVersions).
@@ -681,12 +694,9 @@ void Verifier::HashRecords(ChunkQueue* queue) {
   while (std::unique_ptr<PassChunk> chunk = queue->Pop()) {
     for (PassChunk::Item& item : chunk->items) {
       if (!item.hashed) {
-        EnvelopeView view;
-        view.bytes = AsBytes(std::string_view(chunk->bytes).substr(item.offset, item.size));
-        view.signature_pointer = item.signature_pointer;
-        view.signature_object = item.signature_object;
-        view.signature = view.bytes.subspan(item.signature_object, 64);
-        item.hash = hasher.RecordHash(view);  // its leaf hash is the reader's
+        item.hash = hasher.RecordHash(
+            AsBytes(std::string_view(chunk->bytes)
+                        .substr(item.offset, item.size)));  // its leaf hash is the reader's
       }
       if (item.prev_hash != prev) {
         hashing_log_.Report(item.seq, kRecordProblem,

@@ -7,26 +7,20 @@
 namespace esms::ledger::internal {
 namespace {
 
-// The Envelope's layout (docs/format.md §1): 3 data words, 8 pointers.
+// The layouts (docs/format.md §1): Record 0-3 data words and 3 pointers; Statement 0 or
+// 2 data words and 7 pointers.
 constexpr size_t kWord = 8;
-constexpr uint64_t kMaxDataWords = 3;
-constexpr uint64_t kPointers = 8;
-enum PointerIndex : int {
-  kPrevHash = 0,
-  kEventId,
-  kStream,
-  kType,
-  kPayload,
-  kSigner,
-  kSignature,
-  kAt,
-};
+constexpr uint64_t kRecordDataWords = 3;
+constexpr uint64_t kRecordPointers = 3;
+enum RecordPointer : int { kPrevHash = 0, kStatement, kSignature };
+constexpr uint64_t kStatementPointers = 7;
+enum StatementPointer : int { kOrigin = 0, kEventId, kType, kStream, kAt, kPayload, kSigner };
 constexpr size_t kPrevHashBytes = 32;
 constexpr size_t kSignatureBytes = 64;
-constexpr size_t kMaxTextChars = 4096;   // record.cc CheckEnvelopeFields
-constexpr size_t kMaxPayload = 4 << 20;  // kMaxPayloadBytes
-constexpr size_t kMaxRecord = 8 << 20;   // kMaxRecordBytes
-constexpr uint64_t kByteElements = 2;    // list element size code: 1 byte
+constexpr size_t kMaxTextChars = 4096;     // kMaxStatementText
+constexpr size_t kMaxPayload = 62 * 1024;  // kMaxPayloadBytes
+constexpr size_t kMaxRecord = 65535;       // kMaxRecordBytes
+constexpr uint64_t kByteElements = 2;      // list element size code: 1 byte
 
 uint64_t WordAt(ByteView bytes, size_t word) {
   uint64_t value;
@@ -46,112 +40,105 @@ bool AllZero(const uint8_t* begin, const uint8_t* end) {
   return true;
 }
 
-}  // namespace
-
-std::optional<EnvelopeView> ParseEnvelope(ByteView bytes) {
-  if (bytes.empty() || bytes.size() % kWord != 0 || bytes.size() > kMaxRecord) return std::nullopt;
+// A canonical struct message whose every pointer is a non-empty byte list, laid out in
+// pre-order right after the pointer section, with zero padding and nothing after.
+struct Layout {
+  uint64_t data_words = 0;
+  uint64_t data[3] = {0, 0, 0};
+  size_t offsets[8] = {};
+  size_t sizes[8] = {};
+};
+bool ParseByteListStruct(ByteView bytes, uint64_t max_data_words, uint64_t pointers, Layout* out) {
+  if (bytes.empty() || bytes.size() % kWord != 0) return false;
   const size_t words = bytes.size() / kWord;
   const uint64_t root = WordAt(bytes, 0);
   // Struct pointer, offset 0: the high half holds the section sizes.
-  if ((root & 0xffffffffu) != 0) return std::nullopt;
-  const uint64_t data_words = (root >> 32) & 0xffff;
-  const uint64_t pointers = root >> 48;
-  if (data_words == 0 || data_words > kMaxDataWords || pointers != kPointers) return std::nullopt;
-  const size_t first_pointer = 1 + data_words;
-  size_t cursor = first_pointer + kPointers;  // where the next object must start
-  if (cursor > words) return std::nullopt;
+  if ((root & 0xffffffffu) != 0) return false;
+  out->data_words = (root >> 32) & 0xffff;
+  if (out->data_words > max_data_words || (root >> 48) != pointers) return false;
+  const size_t first_pointer = 1 + out->data_words;
+  size_t cursor = first_pointer + pointers;  // where the next object must start
+  if (cursor > words) return false;
+  for (uint64_t i = 0; i < out->data_words; ++i) out->data[i] = WordAt(bytes, 1 + i);
   // Trailing zero data words are truncated: the last one kept is not zero.
-  if (WordAt(bytes, data_words) == 0) return std::nullopt;
-
-  EnvelopeView v;
-  v.bytes = bytes;
-  v.seq = WordAt(bytes, 1);
-  v.recorded_at_micros = data_words >= 2 ? static_cast<int64_t>(WordAt(bytes, 2)) : 0;
-  v.stream_version = data_words >= 3 ? WordAt(bytes, 3) : 0;
-
-  size_t offsets[kPointers];
-  size_t sizes[kPointers];
-  for (uint64_t i = 0; i < kPointers; ++i) {
+  if (out->data_words > 0 && out->data[out->data_words - 1] == 0) return false;
+  for (uint64_t i = 0; i < pointers; ++i) {
     const size_t at_word = first_pointer + i;
     const uint64_t pointer = WordAt(bytes, at_word);
     const uint64_t count = pointer >> 35;
-    if (count == 0) return std::nullopt;  // empty lists: another canonical shape
+    if (count == 0) return false;  // empty lists: another canonical shape
     // A list of bytes starting exactly at the cursor (pre-order, no gap).
     const uint64_t expected_low = ((cursor - at_word - 1) << 2) | 1;
     if ((pointer & 0xffffffffu) != expected_low || ((pointer >> 32) & 7) != kByteElements) {
-      return std::nullopt;
+      return false;
     }
     const size_t object_words = (count + kWord - 1) / kWord;
-    if (object_words > words - cursor) return std::nullopt;
+    if (object_words > words - cursor) return false;
     const uint8_t* object = bytes.data() + cursor * kWord;
-    if (!AllZero(object + count, object + object_words * kWord)) return std::nullopt;  // padding
-    offsets[i] = cursor * kWord;
-    sizes[i] = count;
+    if (!AllZero(object + count, object + object_words * kWord)) return false;  // padding
+    out->offsets[i] = cursor * kWord;
+    out->sizes[i] = count;
     cursor += object_words;
   }
-  if (cursor != words) return std::nullopt;  // trailing data
-
-  if (sizes[kPrevHash] != kPrevHashBytes || sizes[kSignature] != kSignatureBytes ||
-      sizes[kPayload] > kMaxPayload) {
-    return std::nullopt;
-  }
-  std::string_view* texts[] = {&v.event_id, &v.stream, &v.type, &v.signer, &v.at};
-  const int text_pointers[] = {kEventId, kStream, kType, kSigner, kAt};
-  for (int t = 0; t < 5; ++t) {
-    const int i = text_pointers[t];
-    // NUL-terminated, no other NUL, at most 4096 chars (else re-encoding refuses it).
-    const size_t chars = sizes[i] - 1;
-    if (chars > kMaxTextChars || bytes[offsets[i] + chars] != 0) return std::nullopt;
-    if (std::memchr(bytes.data() + offsets[i], 0, chars) != nullptr) return std::nullopt;
-    *texts[t] = TextView(bytes, offsets[i], chars);
-  }
-  v.prev_hash = bytes.subspan(offsets[kPrevHash], kPrevHashBytes);
-  v.payload = bytes.subspan(offsets[kPayload], sizes[kPayload]);
-  v.signature = bytes.subspan(offsets[kSignature], kSignatureBytes);
-  v.signature_pointer = (first_pointer + kSignature) * kWord;
-  v.signature_object = offsets[kSignature];
-  return v;
+  return cursor == words;  // no trailing data
 }
 
-namespace {
-
-// The signed bytes differ from the record bytes in three places: the signature pointer
-// is null, the `at` pointer (right after it) points 8 words nearer (the signature's
-// 64 bytes are gone), and those 64 bytes are removed. Calls `out(data, size)` for the
-// pieces in order.
-template <typename Out>
-void SignedPieces(const EnvelopeView& v, Out&& out) {
-  const uint8_t* b = v.bytes.data();
-  const size_t at_pointer = v.signature_pointer + kWord;
-  uint64_t at = 0;
-  std::memcpy(&at, b + at_pointer, kWord);
-  if constexpr (std::endian::native == std::endian::big) at = __builtin_bswap64(at);
-  at -= uint64_t{kSignatureBytes / kWord} << 2;  // the offset field starts at bit 2
-  if constexpr (std::endian::native == std::endian::big) at = __builtin_bswap64(at);
-  uint8_t pointers[2 * kWord] = {};
-  std::memcpy(pointers + kWord, &at, kWord);
-  out(b, v.signature_pointer);
-  out(pointers, sizeof(pointers));
-  out(b + at_pointer + kWord, v.signature_object - at_pointer - kWord);
-  const size_t after = v.signature_object + kSignatureBytes;
-  out(b + after, v.bytes.size() - after);
+// A NUL-terminated text of at most kMaxTextChars chars and no other NUL.
+bool Text(ByteView bytes, size_t offset, size_t size, std::string_view* out) {
+  const size_t chars = size - 1;
+  if (chars > kMaxTextChars || bytes[offset + chars] != 0) return false;
+  if (std::memchr(bytes.data() + offset, 0, chars) != nullptr) return false;
+  *out = TextView(bytes, offset, chars);
+  return true;
 }
 
 }  // namespace
 
-Bytes EnvelopeSignedBytes(const EnvelopeView& v) {
-  Bytes out;
-  out.reserve(v.bytes.size() - kSignatureBytes);
-  SignedPieces(v,
-               [&](const uint8_t* data, size_t size) { out.insert(out.end(), data, data + size); });
-  return out;
+std::optional<EnvelopeView> ParseEnvelope(ByteView bytes) {
+  if (bytes.size() > kMaxRecord) return std::nullopt;
+  Layout record;
+  if (!ParseByteListStruct(bytes, kRecordDataWords, kRecordPointers, &record)) return std::nullopt;
+  if (record.sizes[kPrevHash] != kPrevHashBytes || record.sizes[kSignature] != kSignatureBytes ||
+      record.sizes[kStatement] % kWord != 0) {
+    return std::nullopt;
+  }
+  EnvelopeView v;
+  v.bytes = bytes;
+  v.seq = record.data[0];
+  v.recorded_at_micros = static_cast<int64_t>(record.data[1]);
+  v.stream_version = record.data[2];
+  v.prev_hash = bytes.subspan(record.offsets[kPrevHash], kPrevHashBytes);
+  v.statement = bytes.subspan(record.offsets[kStatement], record.sizes[kStatement]);
+  v.signature = bytes.subspan(record.offsets[kSignature], kSignatureBytes);
+
+  const ByteView st = v.statement;
+  Layout statement;
+  if (!ParseByteListStruct(st, 2, kStatementPointers, &statement)) return std::nullopt;
+  if (statement.data_words == 2) {
+    if (statement.data[1] != 1) return std::nullopt;  // hasExpectedVersion, no other bit
+    v.expected_version = statement.data[0];
+  } else if (statement.data_words != 0) {
+    return std::nullopt;  // an expectedVersion without hasExpectedVersion
+  }
+  if (statement.sizes[kPayload] > kMaxPayload) return std::nullopt;
+  std::string_view* texts[] = {&v.origin, &v.event_id, &v.type, &v.stream, &v.at, &v.signer};
+  const int text_pointers[] = {kOrigin, kEventId, kType, kStream, kAt, kSigner};
+  for (int t = 0; t < 6; ++t) {
+    const int i = text_pointers[t];
+    if (!Text(st, statement.offsets[i], statement.sizes[i], texts[t])) return std::nullopt;
+  }
+  v.payload = st.subspan(statement.offsets[kPayload], statement.sizes[kPayload]);
+  return v;
 }
 
-Hash EnvelopeHasher::RecordHash(const EnvelopeView& v) {
+Bytes EnvelopeSignedBytes(const EnvelopeView& v) {
+  return Bytes(v.statement.begin(), v.statement.end());
+}
+
+Hash EnvelopeHasher::RecordHash(ByteView bytes) {
   static constexpr uint8_t kRecordPrefix = 0x02;
   sha_.Update(ByteView(&kRecordPrefix, 1));
-  SignedPieces(v, [this](const uint8_t* data, size_t size) { sha_.Update(ByteView(data, size)); });
-  sha_.Update(v.signature);
+  sha_.Update(bytes);
   return sha_.Finish();
 }
 

@@ -26,12 +26,12 @@ inline constexpr std::array<std::string_view, 7> kColumnFamilies = {
     kRecords, kEventIds, kStreams, kTree, kCheckpoints, kSnapshots, kMeta};
 
 // Keys of the meta column family.
-inline constexpr std::string_view kMetaFormat = "format";         // "1"
+inline constexpr std::string_view kMetaFormat = "format";         // "2"
 inline constexpr std::string_view kMetaOrigin = "origin";         // checkpoint origin
 inline constexpr std::string_view kMetaLedgerKey = "ledger_key";  // 32-byte public key
 inline constexpr std::string_view kMetaHead = "head";             // u64 size || hash
 inline constexpr std::string_view kMetaKeyRecordPrefix = "key/";  // "key/" u64 seq -> ""
-inline constexpr std::string_view kFormatVersion = "1";
+inline constexpr std::string_view kFormatVersion = "2";  // record format 2 (ledger/record.h)
 
 inline void AppendU64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(value >> shift));

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!encoded.ok()) std::abort();
   if (encoded->bytes != esms::ledger::Bytes(data, data + size)) std::abort();
   if (encoded->hash != record->hash) std::abort();
-  if (esms::ledger::RecordHash(signed_bytes, record->signature) != record->hash) std::abort();
+  if (esms::ledger::RecordHash(bytes) != record->hash) std::abort();
+  if (signed_bytes != record->statement_bytes) std::abort();
   (void)esms::ledger::KeyPayloadToJson(record->type, record->payload);
   (void)esms::ledger::DecodeKeyEnrolled(record->payload);
   (void)esms::ledger::DecodeKeyRevoked(record->payload);

@@ -160,9 +160,11 @@ TEST_F(TamperTest, FlippedStructureByte) {
   {
     RawDb db(dir_);
     std::string bytes = db.Record(6);
-    // Word 10 is the signature's list pointer: (64 << 3) | 2 = 0x0202 in its upper half.
-    ASSERT_EQ(static_cast<uint8_t>(bytes[85]), 0x02);
-    bytes[85] = 0x01;  // 32 bytes
+    // The signature's list pointer is the record's third pointer, after the root pointer
+    // and the data words: (64 << 3) | 2 = 0x0202 in its upper half.
+    const size_t pointer = (1 + static_cast<uint8_t>(bytes[4]) + 2) * 8;
+    ASSERT_EQ(static_cast<uint8_t>(bytes[pointer + 5]), 0x02);
+    bytes[pointer + 5] = 0x01;  // 32 bytes
     db.PutRecord(6, bytes);
   }
   EXPECT_EQ(Describe(VerifyLedger()),

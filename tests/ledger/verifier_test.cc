@@ -219,8 +219,10 @@ TEST_F(VerifierTest, FlippedStructureByteIsACorruptRecord) {
   {
     RawDb db(dir_);
     std::string bytes = db.Value(storage::kRecords, storage::SeqKey(700));
-    ASSERT_EQ(static_cast<uint8_t>(bytes[85]), 0x02);  // the signature pointer's size
-    bytes[85] = 0x01;
+    // The signature pointer (the third, after the root pointer and the data words).
+    const size_t pointer = (1 + static_cast<uint8_t>(bytes[4]) + 2) * 8;
+    ASSERT_EQ(static_cast<uint8_t>(bytes[pointer + 5]), 0x02);  // its size: 64 << 3
+    bytes[pointer + 5] = 0x01;
     db.Put(storage::kRecords, storage::SeqKey(700), bytes);
   }
   ExpectBoth("first_bad=700: seq 700: record bytes corrupt: signature has 32 bytes, not 64");
