@@ -135,6 +135,10 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
                  "Ledger directory ($ESMS_LEDGER, else ./esms-ledger.db)");
   app.add_option("--key", g.key_file,
                  "Signing key: Ed25519 private key, PKCS#8 PEM, mode 0600 ($ESMS_LEDGER_KEY)");
+  app.add_option("--ledger-key", g.ledger_key_file,
+                 "The ledger key, which signs a checkpoint at every commit (PEM, mode 0600): "
+                 "for init, the key to use instead of a new DIR/ledger.key; for the commands "
+                 "that write, the key to use when DIR/ledger.key is not there");
   app.add_flag("--json", g.json, "Machine output on stdout (messages and progress go to stderr)");
   app.add_option("--log-level", log_level,
                  "Log level on stderr: trace, debug, info, warn, error, off ($ESMS_LEDGER_LOG)")
@@ -144,8 +148,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   std::string origin, admin_key, admin_name = "admin";
   auto* init = app.add_subcommand(
       "init",
-      "Create a ledger: the admin key signs the genesis record, which enrols it; "
-      "writes ledger.pub (the checkpoint verifier key) in the ledger directory");
+      "Create a ledger: the admin key signs the genesis record, which enrols it; a new "
+      "ledger key (DIR/ledger.key, mode 0600, or --ledger-key FILE) signs a checkpoint at "
+      "every commit; writes ledger.pub (its verifier key) in the ledger directory");
   init->add_option("--origin", origin,
                    "Log origin named in every checkpoint, e.g. ars-bretagne.example/esms")
       ->required();
@@ -164,6 +169,21 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   key_new->add_option("NAME", key_name, "Key name, e.g. ars-bzh-instructor")->required();
   key_new->add_option("--out", key_out, "Private key file to create (never overwritten)")
       ->required();
+
+  // sign
+  std::string sign_file, sign_trust, sign_out, sign_signer;
+  auto* sign = app.add_subcommand(
+      "sign",
+      "Sign events offline with --key, on the author's machine: one line per event, "
+      "{\"event\": {...}, \"signer\": NAME, \"signature\": BASE64}, for the ledger whose "
+      "ledger.pub is given (its origin is signed: no replay into another ledger)");
+  sign->add_option("FILE", sign_file, "JSON Lines file of events, or - for stdin")->required();
+  sign->add_option("--trust", sign_trust, "The ledger.pub of the ledger the events are for")
+      ->required();
+  sign->add_option("--out", sign_out, "File of signed lines to write (default: stdout)");
+  sign->add_option("--signer", sign_signer,
+                   "Name under which --key is enrolled (default: the key file's name "
+                   "without extension)");
 
   // append / import
   std::string import_file;
@@ -292,6 +312,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed) {
   if (*init) return CmdInit(g, origin, admin_key, admin_name);
   if (*key_new) return CmdKeyNew(g, key_name, key_out);
   if (*import) return CmdImport(g, import_file);
+  if (*sign) return CmdSign(g, sign_file, sign_trust, sign_out, sign_signer);
   if (*log) return CmdLog(g, log_from, log_to);
   if (*verify) return CmdVerify(g, !verify_no_signatures);
   if (*checkpoint) return CmdCheckpoint(g);

@@ -19,6 +19,7 @@ namespace esms::cli {
 struct Globals {
   std::string ledger_dir;         // --ledger, $ESMS_LEDGER, ./esms-ledger.db
   std::string key_file;           // --key, $ESMS_LEDGER_KEY
+  std::string ledger_key_file;    // --ledger-key (default: the ledger directory's ledger.key)
   bool json = false;              // --json
   bool stdin_closed = false;      // fd 0 was closed when the program started (now /dev/null)
   spdlog::logger* log = nullptr;  // stderr; level from --log-level / $ESMS_LEDGER_LOG
@@ -28,6 +29,9 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
             const std::string& admin_name);
 int CmdKeyNew(const Globals& g, const std::string& name, const std::string& out_file);
 int CmdImport(const Globals& g, const std::string& file);
+// Signs the events of `file` offline for the ledger whose ledger.pub is `trust_file`.
+int CmdSign(const Globals& g, const std::string& file, const std::string& trust_file,
+            const std::string& out_file, const std::string& signer_name);
 int CmdLog(const Globals& g, std::optional<uint64_t> from, std::optional<uint64_t> to);
 // check_signatures = false: structural verify (everything but the records' Ed25519 checks).
 int CmdVerify(const Globals& g, bool check_signatures = true);

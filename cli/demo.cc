@@ -273,10 +273,25 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   const ledger::SigningKey& admin = keys.at(gen.keys().front().name);
 
   int64_t tick = 0;
+  // The ledger key (it signs the checkpoints), derived from the seed too: the same seed
+  // gives the same checkpoints. Kept as the ledger's ledger.key once the ledger exists.
+  const std::string ledger_key_pem = demo::KeyPem(args.seed, "ledger-key");
+  const fs::path ledger_key_staged = dir / "keys" / "ledger-key.pem";
+  if (Status s = WritePrivateFile(ledger_key_staged, ledger_key_pem); !s.ok()) {
+    return ReportError(s, g.json);
+  }
+  auto ledger_key = ledger::SigningKey::LoadPem(ledger_key_staged);
+  if (!ledger_key.ok()) return ReportError(ledger_key.status(), g.json);
+  std::error_code removed;
+  fs::remove(ledger_key_staged, removed);
   auto created = ledger::Ledger::Create(
       ledger_dir, gen.origin(), gen.keys().front().name, admin,
-      {.now_micros = [&tick] { return kDemoClockStartMicros + 1000 * tick++; }});
+      {.now_micros = [&tick] { return kDemoClockStartMicros + 1000 * tick++; },
+       .ledger_key = std::make_shared<const ledger::SigningKey>(std::move(ledger_key).value())});
   if (!created.ok()) return ReportError(created.status(), g.json);
+  if (Status s = WritePrivateFile(ledger_dir / ledger::kLedgerKeyFile, ledger_key_pem); !s.ok()) {
+    return ReportError(s, g.json);
+  }
   ledger::Ledger& l = **created;
   auto projector_or = projections::Projector::Open(l);
   if (!projector_or.ok()) return ReportError(projector_or.status(), g.json);
@@ -361,8 +376,8 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   if (Status s = projector.SaveSnapshot(); !s.ok()) return ReportError(s, g.json);
   end_phase("snapshot");
 
-  // Checkpoint (admin key = the ledger's checkpoint key) and verify.
-  auto note = l.MakeCheckpoint(admin);
+  // The checkpoint of the last commit (signed by the ledger key), and verify.
+  auto note = l.MakeCheckpoint();
   if (!note.ok()) return ReportError(note.status(), g.json);
   auto verified = l.Verify();
   if (!verified.ok()) return ReportError(verified.status(), g.json);

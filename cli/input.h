@@ -18,8 +18,9 @@
 
 namespace esms::cli {
 
-// The longest import line accepted, "\n" excluded: the ledger's payload limit
-// (ledger::kMaxPayloadBytes, 4 MiB of canonical bytes) leaves room for JSON twice as long.
+// The longest import line accepted, "\n" excluded. The ledger's payload limit
+// (ledger::kMaxPayloadBytes, 62 KiB of canonical bytes, so that a record fits a C2SP
+// tlog-tiles entry) refuses much less than this; the line limit only bounds memory.
 inline constexpr size_t kMaxLineBytes = 8 << 20;
 // The largest bundle `verify-bundle` reads (a national report's bundle of every
 // measurement is about a hundred megabytes).

@@ -4,9 +4,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,6 +19,7 @@
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/records.h"
+#include "domain/event_codec.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
@@ -32,8 +35,60 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
+// The ledger key given with --ledger-key, if any.
+Result<std::shared_ptr<const ledger::SigningKey>> GivenLedgerKey(const Globals& g) {
+  if (g.ledger_key_file.empty()) return std::shared_ptr<const ledger::SigningKey>();
+  ASSIGN_OR_RETURN(ledger::SigningKey key, ledger::SigningKey::LoadPem(g.ledger_key_file));
+  return std::make_shared<const ledger::SigningKey>(std::move(key));
+}
+
 Result<std::unique_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) {
-  return Ledger::Open(g.ledger_dir, mode);
+  Ledger::Options options;
+  if (mode == Ledger::Mode::kReadWrite) {
+    ASSIGN_OR_RETURN(options.ledger_key, GivenLedgerKey(g));
+  }
+  return Ledger::Open(g.ledger_dir, mode, std::move(options));
+}
+
+// A signed line (INTERFACE.md §6): {"event": {...}, "signer": NAME, "signature": BASE64}.
+struct SignedLine {
+  std::string event;  // the event object's JSON text
+  std::string signer;
+  ledger::Signature signature{};
+};
+// nullopt when `line` is not a signed line (no top-level "signature": a plain event);
+// BAD_INPUT when it is one but malformed.
+Result<std::optional<SignedLine>> ParseSignedLine(std::string_view line) {
+  if (line.find("\"signature\"") == std::string_view::npos) return std::optional<SignedLine>();
+  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed.contains("signature")) return std::optional<SignedLine>();
+  for (const auto& [name, value] : parsed.items()) {
+    if (name != "event" && name != "signer" && name != "signature") {
+      return Status::BadInput(fmt::format(
+          "a signed line holds \"event\", \"signer\" and \"signature\" only, not \"{}\"", name));
+    }
+  }
+  auto event = parsed.find("event");
+  auto signer = parsed.find("signer");
+  auto signature = parsed.find("signature");
+  if (event == parsed.end() || !event->is_object()) {
+    return Status::BadInput("a signed line's \"event\" must be an object");
+  }
+  if (signer == parsed.end() || !signer->is_string()) {
+    return Status::BadInput("a signed line's \"signer\" must be a key name");
+  }
+  if (!signature->is_string()) {
+    return Status::BadInput("a signed line's \"signature\" must be base64 text");
+  }
+  Result<ledger::Bytes> raw = ledger::Base64Decode(signature->get<std::string>());
+  if (!raw.ok() || raw->size() != 64) {
+    return Status::BadInput("a signed line's \"signature\" is not 64 bytes of base64");
+  }
+  SignedLine out;
+  out.event = event->dump();
+  out.signer = signer->get<std::string>();
+  std::copy(raw->begin(), raw->end(), out.signature.begin());
+  return std::optional<SignedLine>(std::move(out));
 }
 
 Result<ledger::SigningKey> LoadSigningKey(const Globals& g) {
@@ -68,6 +123,101 @@ std::string IdOfRefusedLine(std::string_view line) {
   return ledger::IsValidEventId(id) ? id : "";
 }
 
+// One line of an import, prepared on a worker thread (PrepareLines).
+struct ImportLine {
+  uint64_t line_no = 0;
+  std::string text;
+  bool skip = false;  // blank or comment
+  Status status;      // the line's refusal found while preparing (read error, decoding)
+  std::string id;
+  std::optional<domain::Event> event;
+  // Set when the line carries a signature: its author's, or made here with --key.
+  std::string signer;
+  ledger::Signature signature{};
+  bool verified = false;  // the signature checks with verified_with
+  ledger::PublicKey verified_with{};
+};
+constexpr size_t kImportChunk = 1024;
+
+// Decodes `item` and signs it (a plain line, with `key`, when `keys` knows the key) or
+// checks its author's signature (a signed line, against the key enrolled under its
+// signer's name in `keys`). What `keys` does not know is left to the ledger, in order.
+void PrepareLine(ImportLine& item, const ledger::KeyRegistry& keys, const ledger::SigningKey* key,
+                 const std::string& origin) {
+  if (!item.status.ok()) return;  // a read error
+  if (size_t nul = item.text.find('\0'); nul != std::string::npos) {
+    item.status = Status::BadInput(
+        fmt::format("a NUL byte at byte {} of the line: an event line is text", nul + 1));
+    item.id = IdOfRefusedLine(item.text.substr(0, nul));
+    return;
+  }
+  size_t first = item.text.find_first_not_of(" \t\r");
+  if (first == std::string::npos || item.text[first] == '#') {
+    item.skip = true;
+    return;
+  }
+  Result<std::optional<SignedLine>> signed_line = ParseSignedLine(item.text);
+  if (!signed_line.ok()) {
+    item.status = std::move(signed_line).TakeStatus();
+    return;
+  }
+  Result<domain::Event> event =
+      domain::ParseEvent(signed_line->has_value() ? (*signed_line)->event : item.text);
+  if (!event.ok()) {
+    item.status = std::move(event).TakeStatus();
+    return;
+  }
+  item.id = event->id;
+  item.event = std::move(event).value();
+  const ledger::KeyInfo* signer = nullptr;
+  if (signed_line->has_value()) {
+    item.signer = (*signed_line)->signer;
+    item.signature = (*signed_line)->signature;
+    signer = keys.Find(item.signer);
+    if (signer == nullptr || !signer->active()) return;  // refused in order
+  } else {
+    if (key == nullptr) {
+      item.status = Status::InvalidArgument(
+          error_code::kUsage,
+          "the line is not signed: give --key FILE to sign plain lines on the spot, or sign "
+          "it with `sign`");
+      return;
+    }
+    signer = keys.FindActive(key->public_key());
+    if (signer == nullptr) return;  // signed in order (or refused) by the ledger
+  }
+  Result<ledger::Entry> entry = projections::EntryFromEvent(*item.event);
+  if (!entry.ok()) return;  // refused in order
+  ledger::Statement statement{origin,    entry->event_id,         entry->type,    entry->stream,
+                              entry->at, entry->expected_version, entry->payload, signer->name};
+  Result<ledger::Bytes> bytes = ledger::StatementBytes(statement);
+  if (!bytes.ok()) return;
+  if (signed_line->has_value()) {
+    item.verified = ledger::VerifyStatementSignature(*bytes, item.signature, signer->key);
+  } else {
+    item.signer = signer->name;
+    item.signature = ledger::SignStatement(*bytes, *key);
+    item.verified = true;
+  }
+  if (item.verified) item.verified_with = signer->key;
+}
+
+// PrepareLine on every line, on every core.
+void PrepareLines(std::vector<ImportLine>& lines, const ledger::KeyRegistry& keys,
+                  const ledger::SigningKey* key, const std::string& origin) {
+  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
+  const size_t n = lines.size();
+  const size_t per = (n + threads - 1) / threads;
+  auto run = [&](size_t from) {
+    for (size_t i = from; i < std::min(n, from + per); ++i)
+      PrepareLine(lines[i], keys, key, origin);
+  };
+  std::vector<std::thread> workers;
+  for (size_t from = per; from < n; from += per) workers.emplace_back(run, from);
+  run(0);
+  for (std::thread& worker : workers) worker.join();
+}
+
 void PrintJson(const json& value) {
   std::string text = value.dump();
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -81,6 +231,8 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
             const std::string& admin_name) {
   auto key = ledger::SigningKey::LoadPem(admin_key_file);
   if (!key.ok()) return ReportError(key.status(), g.json);
+  auto ledger_key = GivenLedgerKey(g);
+  if (!ledger_key.ok()) return ReportError(ledger_key.status(), g.json);
   // What this init creates, so that a failure (a full disk...) leaves nothing behind
   // and a retry works: the directory and its missing parents, or the files put in an
   // empty directory given.
@@ -94,7 +246,9 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
   }
   const bool was_empty_dir =
       created_top.empty() && fs::is_directory(dir, ec) && fs::is_empty(dir, ec);
-  auto created = Ledger::Create(g.ledger_dir, origin, admin_name, *key);
+  Ledger::Options options;
+  options.ledger_key = *ledger_key;
+  auto created = Ledger::Create(g.ledger_dir, origin, admin_name, *key, std::move(options));
   if (!created.ok()) {
     const Status& s = created.status();
     // A usage error or bad input refused the init before it wrote anything.
@@ -120,6 +274,12 @@ int CmdInit(const Globals& g, const std::string& origin, const std::string& admi
   } else {
     fmt::print("created ledger {} (origin {})\n", g.ledger_dir, l.origin());
     fmt::print("genesis: admin key '{}' enrolled at seq 0\n", admin_name);
+    if (g.ledger_key_file.empty()) {
+      fmt::print("ledger key (signs a checkpoint at every commit) written to {} (mode 0600)\n",
+                 (std::filesystem::path(g.ledger_dir) / ledger::kLedgerKeyFile).string());
+    } else {
+      fmt::print("ledger key (signs a checkpoint at every commit): {}\n", g.ledger_key_file);
+    }
     fmt::print("checkpoint verifier key written to {}:\n  {}\n", pub_path, l.verifier_key());
   }
   return kExitOk;
@@ -146,8 +306,13 @@ int CmdKeyNew(const Globals& g, const std::string& name, const std::string& out_
 }
 
 int CmdImport(const Globals& g, const std::string& file) {
-  auto key = LoadSigningKey(g);
-  if (!key.ok()) return ReportError(key.status(), g.json);
+  // Signed lines need no key; plain lines are signed on the spot with --key.
+  std::optional<ledger::SigningKey> key;
+  if (!g.key_file.empty()) {
+    auto loaded = ledger::SigningKey::LoadPem(g.key_file);
+    if (!loaded.ok()) return ReportError(loaded.status(), g.json);
+    key.emplace(std::move(loaded).value());
+  }
 
   // A read error is an error, never the end of the input (LineReader).
   auto reader = LineReader::Open(file, g.stdin_closed);
@@ -161,7 +326,10 @@ int CmdImport(const Globals& g, const std::string& file) {
   // checks each event against it, and each staged event is folded into it.
   auto projector = projections::Projector::Open(l);
   if (!projector.ok()) return ReportError(projector.status(), g.json);
-  projections::EventAppender appender(l, *key);
+  std::unique_ptr<projections::EventAppender> appender_owned =
+      key ? std::make_unique<projections::EventAppender>(l, *key)
+          : std::make_unique<projections::EventAppender>(l);
+  projections::EventAppender& appender = *appender_owned;
   (*projector)->Install(appender);
 
   // Results are printed only once their batch is durably committed, so a line that was
@@ -221,43 +389,81 @@ int CmdImport(const Globals& g, const std::string& file) {
   };
 
   Progress progress("import", in.total_bytes());
-  std::string line, id;
-  uint64_t line_no = 0;
+  // Lines are read by chunks; the lines of a chunk are decoded, and their signatures
+  // made (plain lines, with --key) or checked (signed lines), on every core while the
+  // previous chunk goes through the guard and the ledger in order on this thread. So
+  // the order of the results and the refusal at the first bad line are as if each
+  // line were taken alone.
+  const ledger::SigningKey* signing_key = key ? &*key : nullptr;
+  const std::string origin = l.origin();
+  uint64_t line_no_read = 0;
+  auto read_chunk = [&](std::vector<ImportLine>* lines) {
+    lines->clear();
+    std::string line;
+    while (lines->size() < kImportChunk) {
+      Status read_error;
+      LineReader::Next next = in.Read(&line, &read_error);
+      if (next == LineReader::Next::kEnd) return false;
+      ImportLine& item = lines->emplace_back();
+      item.line_no = ++line_no_read;
+      if (next == LineReader::Next::kError) {
+        item.status = std::move(read_error);
+        return false;
+      }
+      item.text = std::move(line);
+      line.clear();
+    }
+    return true;
+  };
+  auto prepare = [&](std::vector<ImportLine>* lines) {
+    return std::async(std::launch::async,
+                      [lines, snapshot = appender.keys(), signing_key, &origin] {
+                        PrepareLines(*lines, snapshot, signing_key, origin);
+                      });
+  };
+  std::vector<ImportLine> current, ahead;
+  bool more = read_chunk(&current);
+  prepare(&current).get();
   for (;;) {
-    Status read_error;
-    LineReader::Next next = in.Read(&line, &read_error);
-    if (next == LineReader::Next::kEnd) break;
-    ++line_no;
     progress.Update(in.bytes_read());
-    if (next == LineReader::Next::kError) {
-      refusal = std::move(read_error);
-      refused_line = line_no;
-      break;
+    std::future<void> preparing;
+    if (more) {
+      more = read_chunk(&ahead);
+      preparing = prepare(&ahead);
     }
-    if (size_t nul = line.find('\0'); nul != std::string::npos) {
-      refusal = Status::BadInput(
-          fmt::format("a NUL byte at byte {} of the line: an event line is text", nul + 1));
-      refused_line = line_no;
-      refused_id = IdOfRefusedLine(line.substr(0, nul));
-      break;
-    }
-    size_t first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#') continue;
-    id.clear();
-    auto result = appender.Add(line, &id);
-    if (!result.ok()) {
-      refusal = std::move(result).TakeStatus();
-      refused_line = line_no;
-      refused_id = id.empty() ? IdOfRefusedLine(line) : id;
-      break;
-    }
-    pending.push_back({line_no, id, *result});
-    if (appender.staged() >= kGroupCommit) {
-      if (Status s = flush(); !s.ok()) {
-        refusal = s;
+    bool stop = false;
+    for (ImportLine& item : current) {
+      if (item.skip) continue;
+      Result<ledger::Appended> result = Status::OK();
+      if (!item.status.ok()) {
+        result = std::move(item.status);
+      } else if (!item.signer.empty()) {
+        result = appender.AddSignedEvent(*item.event, item.signer, item.signature,
+                                         item.verified ? &item.verified_with : nullptr);
+      } else {
+        result = appender.AddEvent(*item.event);  // its key is not known yet: signed in order
+      }
+      if (!result.ok()) {
+        refusal = std::move(result).TakeStatus();
+        refused_line = item.line_no;
+        refused_id = item.id.empty() ? IdOfRefusedLine(item.text) : item.id;
+        stop = true;
         break;
       }
+      pending.push_back({item.line_no, item.id, *result});
+      if (appender.staged() >= kGroupCommit) {
+        if (Status s = flush(); !s.ok()) {
+          refusal = s;
+          stop = true;
+          break;
+        }
+      }
     }
+    // The next chunk's workers hold it: wait for them, even when stopping.
+    const bool have_ahead = preparing.valid();
+    if (have_ahead) preparing.get();
+    if (stop || !have_ahead) break;
+    std::swap(current, ahead);
   }
   if (refused_last == 0) {
     if (Status s = flush(); !s.ok()) {
@@ -381,11 +587,16 @@ int CmdCheckpoint(const Globals& g) {
     }
     note = **latest;
   } else {
+    // With the ledger key: a checkpoint of the current tree (every commit already
+    // keeps one: this one is then returned as kept).
     auto key = LoadSigningKey(g);
     if (!key.ok()) return ReportError(key.status(), g.json);
-    auto opened = OpenLedger(g, Ledger::Mode::kReadWrite);
+    auto shared = std::make_shared<const ledger::SigningKey>(std::move(key).value());
+    Ledger::Options options;
+    options.ledger_key = shared;
+    auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadWrite, std::move(options));
     if (!opened.ok()) return ReportError(opened.status(), g.json);
-    auto made = (*opened)->MakeCheckpoint(*key);
+    auto made = (*opened)->MakeCheckpoint(*shared);
     if (!made.ok()) return ReportError(made.status(), g.json);
     note = *made;
   }

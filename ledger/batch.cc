@@ -20,6 +20,7 @@
 #include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
 #include "ledger/merkle.h"
+#include "ledger/note.h"
 
 namespace esms::ledger {
 
@@ -82,9 +83,17 @@ class Ledger::Batch::Impl::Pipeline {
     Hash head{};
   };
 
-  // `head`: the hash the first record sealed chains to.
-  Pipeline(Storage& storage, const Hash& head)
-      : storage_(storage), stored_(storage), head_(head), sealed_head_(head) {
+  // `head`: the hash the first record sealed chains to. Every write carries a checkpoint
+  // of the tree it leaves, named `origin` and signed by `ledger_key` (one signature per
+  // group commit).
+  Pipeline(Storage& storage, const Hash& head, std::string origin,
+           std::shared_ptr<const SigningKey> ledger_key)
+      : storage_(storage),
+        stored_(storage),
+        origin_(std::move(origin)),
+        ledger_key_(std::move(ledger_key)),
+        head_(head),
+        sealed_head_(head) {
     sealer_ = std::thread([this] { SealLoop(); });
     writer_ = std::thread([this] { WriteLoop(); });
   }
@@ -246,6 +255,14 @@ class Ledger::Batch::Impl::Pipeline {
     for (const auto& [at, hash] : nodes) {
       put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
     }
+    if (ledger_key_ != nullptr && job.end_size > 0) {
+      // The checkpoint of the tree this write leaves, in the same synced write.
+      BatchTree tree(nodes, stored_);
+      ASSIGN_OR_RETURN(Hash root, ledger::RootAt(job.end_size, tree));
+      const std::string note = SignNote(
+          FormatCheckpoint(Checkpoint{origin_, job.end_size, root, {}}), origin_, *ledger_key_);
+      put(s.checkpoints(), storage::SeqKey(job.end_size), note);
+    }
     put(s.meta(), SliceOf(storage::kMetaHead), storage::HeadValue(job.end_size, job.head));
     RETURN_IF_ERROR(s.Error(status, "cannot stage the write batch"));
     return s.Write(batch, /*sync=*/true);
@@ -253,6 +270,8 @@ class Ledger::Batch::Impl::Pipeline {
 
   Storage& storage_;
   internal::StorageTree stored_;
+  const std::string origin_;
+  const std::shared_ptr<const SigningKey> ledger_key_;
 
   // Sealing: mu_ guards the queue, the counters and the heads; open_ belongs to the
   // sealing thread while pending_ > 0, to the batch's thread otherwise.
@@ -420,6 +439,19 @@ Result<Ledger::Batch::Impl::StreamState> Ledger::Batch::Impl::StreamAt(const std
 }
 
 Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& key) {
+  return AddEntry(entry, &key, {}, nullptr, nullptr);
+}
+
+Result<Appended> Ledger::Batch::Impl::AddSigned(const Entry& entry, std::string_view signer,
+                                                const Signature& signature,
+                                                const PublicKey* verified_with) {
+  return AddEntry(entry, nullptr, signer, &signature, verified_with);
+}
+
+Result<Appended> Ledger::Batch::Impl::AddEntry(const Entry& entry, const SigningKey* key,
+                                               std::string_view signer_name,
+                                               const Signature* signature,
+                                               const PublicKey* verified_with) {
   RETURN_IF_ERROR(ledger_->CheckWritable());
   if (!failed_.ok()) return failed_;
   if (in_flight_.empty() && staged() == 0 && meta_puts_.empty() && ledger_->size_ != base_size_) {
@@ -458,13 +490,26 @@ Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& 
 
   // The signer.
   std::string signer;
-  if (const KeyInfo* info = registry_.FindActive(key.public_key())) {
+  const KeyInfo* author = nullptr;  // the key enrolled as the author of a signed entry
+  if (key == nullptr) {
+    author = registry_.Find(signer_name);
+    if (author == nullptr) {
+      return Status::PermissionDenied(
+          fmt::format("the signer '{}' is not enrolled in this ledger", signer_name));
+    }
+    if (author->revoked_seq) {
+      return Status::PermissionDenied(
+                 fmt::format("key '{}' was revoked at seq {}", signer_name, *author->revoked_seq))
+          .WithConflicts({*author->revoked_seq});
+    }
+    signer = author->name;
+  } else if (const KeyInfo* info = registry_.FindActive(key->public_key())) {
     signer = info->name;
   } else if (registry_.empty() && !bootstrap_signer_.empty()) {
     signer = bootstrap_signer_;  // genesis: checked by the registry's bootstrap rule
   } else {
     for (const auto& [name, info] : registry_.keys()) {
-      if (info.key == key.public_key() && info.revoked_seq) {
+      if (info.key == key->public_key() && info.revoked_seq) {
         return Status::PermissionDenied(
                    fmt::format("key '{}' was revoked at seq {}", name, *info.revoked_seq))
             .WithConflicts({*info.revoked_seq});
@@ -501,13 +546,26 @@ Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& 
   // The signed bytes, but for the previous record's hash (known only when the sealing
   // thread gets there).
   ASSIGN_OR_RETURN(PreparedRecord prepared, PrepareRecord(std::move(fields)));
+  if (signature != nullptr) {
+    // The author's signature of the statement, against the key enrolled as the signer.
+    if (verified_with == nullptr || *verified_with != author->key) {
+      if (!VerifyStatementSignature(prepared.fields.statement_bytes, *signature, author->key)) {
+        return Status::PermissionDenied(fmt::format(
+            "the signature does not verify with key '{}' as enrolled at seq {} (the event was "
+            "altered after signing, signed for another ledger, or by another key)",
+            author->name, author->enrolled_seq));
+      }
+    }
+    SetPreparedSignature(prepared, *signature);
+  }
   RETURN_IF_ERROR(registry_.Apply(prepared.fields));
   // Nothing below can fail: the batch changes only now.
   const uint64_t seq = size_;
   if (pipeline_ == nullptr) {
-    pipeline_ = std::make_unique<Pipeline>(*ledger_->db_, ledger_->head_);
+    pipeline_ = std::make_unique<Pipeline>(*ledger_->db_, ledger_->head_, ledger_->origin_,
+                                           ledger_->ledger_signer_);
   }
-  pipeline_->Seal(std::move(prepared), &key);
+  pipeline_->Seal(std::move(prepared), key);
   streams_[entry.stream] = StreamState{stream.count + 1, seq};
   staged_ids_[entry.event_id] = seq;
   size_ = seq + 1;
@@ -534,7 +592,8 @@ Status Ledger::Batch::Impl::Submit() {
   constexpr size_t kMaxInFlight = 2;
   if (in_flight_.size() >= kMaxInFlight) RETURN_IF_ERROR(Reap(kMaxInFlight - 1));
   if (pipeline_ == nullptr) {
-    pipeline_ = std::make_unique<Pipeline>(*ledger_->db_, ledger_->head_);
+    pipeline_ = std::make_unique<Pipeline>(*ledger_->db_, ledger_->head_, ledger_->origin_,
+                                           ledger_->ledger_signer_);
   }
   pipeline_->Close(size_, std::move(meta_puts_));
   in_flight_.push_back(InFlight{size_, registry_});
@@ -564,6 +623,11 @@ Ledger::Batch::~Batch() = default;
 
 Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
   return impl_->Add(entry, key);
+}
+Result<Appended> Ledger::Batch::AddSigned(const Entry& entry, std::string_view signer,
+                                          const Signature& signature,
+                                          const PublicKey* verified_with) {
+  return impl_->AddSigned(entry, signer, signature, verified_with);
 }
 Status Ledger::Batch::Commit() { return impl_->Commit(); }
 Status Ledger::Batch::Submit() { return impl_->Submit(); }

@@ -76,6 +76,7 @@ Ledger::Ledger(fs::path dir, Mode mode, std::unique_ptr<internal::Storage> db, O
     : dir_(std::move(dir)),
       mode_(mode),
       db_(std::move(db)),
+      ledger_signer_(std::move(options.ledger_key)),
       clock_(options.now_micros ? std::move(options.now_micros) : SystemNowMicros) {}
 
 Ledger::~Ledger() = default;
@@ -106,7 +107,13 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
   auto ledger = std::unique_ptr<Ledger>(
       new Ledger(dir, Mode::kReadWrite, std::move(storage), std::move(options)));
   ledger->origin_ = std::string(origin);
-  ledger->ledger_key_ = admin.public_key();
+  if (ledger->ledger_signer_ == nullptr) {
+    // A new ledger key, kept beside the ledger before anything is committed.
+    ASSIGN_OR_RETURN(SigningKey generated, SigningKey::Generate());
+    RETURN_IF_ERROR(generated.WritePem(dir / kLedgerKeyFile));
+    ledger->ledger_signer_ = std::make_shared<const SigningKey>(std::move(generated));
+  }
+  ledger->ledger_key_ = ledger->ledger_signer_->public_key();
 
   // Genesis: the admin key enrols itself; the ledger's identity goes in the same write.
   std::unique_ptr<Batch> batch = ledger->NewBatch();
@@ -115,7 +122,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
       {std::string(storage::kMetaFormat), std::string(storage::kFormatVersion)},
       {std::string(storage::kMetaOrigin), std::string(origin)},
       {std::string(storage::kMetaLedgerKey),
-       std::string(reinterpret_cast<const char*>(admin.public_key().data()), 32)}};
+       std::string(reinterpret_cast<const char*>(ledger->ledger_key_.data()), 32)}};
   Entry genesis{std::string(kGenesisEventId),
                 UtcDate(ledger->NowMicros()),
                 std::string(kProgrammeStream),
@@ -133,7 +140,6 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const fs::path& dir, std::string_
       return Status::IoError(fmt::format("cannot write {}", (dir / kLedgerPubFile).string()));
     }
   }
-  RETURN_IF_ERROR(ledger->MakeCheckpoint(admin).status());
   return ledger;
 }
 
@@ -143,6 +149,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const fs::path& dir, Mode mode, Opt
   auto ledger =
       std::unique_ptr<Ledger>(new Ledger(dir, mode, std::move(storage), std::move(options)));
   RETURN_IF_ERROR(ledger->LoadState());
+  if (mode == Mode::kReadWrite) RETURN_IF_ERROR(ledger->LoadLedgerKey());
   return ledger;
 }
 
@@ -156,7 +163,7 @@ Status Ledger::LoadState() {
   if (*format == "1") {
     // Format 1 signed each record with its position; format 2 signs position-independent
     // statements. No ledger of format 1 is in use: there is no migration.
-    return Status::FailedPrecondition(
+    return Status::InvalidArgument(
         "USAGE",
         fmt::format("ledger {} is in record format 1; this program reads record format {} only "
                     "(no migration: create a new ledger with `init` and import its events)",
@@ -195,6 +202,27 @@ Status Ledger::LoadState() {
     if (record.ok()) (void)registry_.Apply(*record);
   }
   return s.Error(it->status(), "cannot read the key index");
+}
+
+Status Ledger::LoadLedgerKey() {
+  if (ledger_signer_ == nullptr) {
+    const fs::path file = dir_ / kLedgerKeyFile;
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+      return Status::InvalidArgument(
+          "USAGE", fmt::format("ledger {} is written only with its ledger key, which signs a "
+                               "checkpoint at every commit: {} is missing (give --ledger-key "
+                               "FILE)",
+                               dir_.string(), file.string()));
+    }
+    ASSIGN_OR_RETURN(SigningKey key, SigningKey::LoadPem(file));
+    ledger_signer_ = std::make_shared<const SigningKey>(std::move(key));
+  }
+  if (ledger_signer_->public_key() != ledger_key_) {
+    return Status::PermissionDenied(
+        fmt::format("the ledger key given is not the key of {} ({})", origin_, verifier_key()));
+  }
+  return Status::OK();
 }
 
 Status Ledger::CheckWritable() const {
@@ -300,6 +328,9 @@ Result<std::string> Ledger::MakeCheckpoint(const SigningKey& key) {
     return Status::PermissionDenied(fmt::format(
         "checkpoints of {} are signed by the ledger key ({})", origin_, verifier_key()));
   }
+  ASSIGN_OR_RETURN(std::optional<std::string> kept,
+                   db_->Get(db_->checkpoints(), storage::SeqKey(size_)));
+  if (kept) return std::move(*kept);
   ASSIGN_OR_RETURN(Hash root, RootAt(size_));
   Checkpoint checkpoint{origin_, size_, root, {}};
   std::string note = SignNote(FormatCheckpoint(checkpoint), origin_, key);
@@ -308,6 +339,12 @@ Result<std::string> Ledger::MakeCheckpoint(const SigningKey& key) {
                              "cannot stage the checkpoint"));
   RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
   return note;
+}
+
+Result<std::string> Ledger::MakeCheckpoint() {
+  RETURN_IF_ERROR(CheckWritable());
+  if (ledger_signer_ == nullptr) return Status::Internal("a writable ledger without its key");
+  return MakeCheckpoint(*ledger_signer_);
 }
 
 Result<std::optional<std::string>> Ledger::LatestCheckpoint() const {

@@ -49,6 +49,9 @@ inline constexpr std::string_view kProgrammeStream = "programme";
 inline constexpr std::string_view kGenesisEventId = "genesis";
 // File written by Create() in the ledger directory: the checkpoint verifier key line.
 inline constexpr std::string_view kLedgerPubFile = "ledger.pub";
+// File written by Create() in the ledger directory when it generates the ledger key
+// (PKCS#8 PEM, mode 0600): the key that signs the checkpoints.
+inline constexpr std::string_view kLedgerKeyFile = "ledger.key";
 
 // What a caller appends; the ledger adds seq, prevHash, recordedAt, streamVersion,
 // signer and signature.
@@ -80,14 +83,21 @@ class Ledger {
     // system clock). A deterministic clock gives a deterministic ledger, root
     // included (the demo's, the tests').
     std::function<int64_t()> now_micros;
+    // The ledger key: it signs a C2SP checkpoint at every commit (INTERFACE.md §6).
+    // Create(): when null, a new key is generated and written to dir/ledger.key (mode
+    // 0600). Open(kReadWrite): when null, dir/ledger.key is read; a ledger cannot be
+    // opened for writing without its key (USAGE), nor with another key (UNAUTHORIZED).
+    // Unused by read-only opens.
+    std::shared_ptr<const SigningKey> ledger_key;
   };
 
   // A new ledger in `dir` (absent or empty). Genesis record seq 0: key.enrolled of
   // `admin_name` (roles {"admin"}, regions {}), event id "genesis", stream
-  // "programme", signed by `admin`. Writes dir/ledger.pub = VerifierKey(origin, admin
-  // public key) + "\n": the admin key is also the checkpoint key. Writes a first
-  // checkpoint (size 1). `origin` is the checkpoint origin line (non-empty, no
-  // whitespace, no '+'). The ledger stays open for writing; its clock is
+  // "programme", signed by `admin`. The ledger key (options.ledger_key, or a new key
+  // written to dir/ledger.key) is separate from the admin key: it signs the
+  // checkpoints; dir/ledger.pub = VerifierKey(origin, ledger public key) + "\n". The
+  // genesis commit carries the first checkpoint (size 1). `origin` is the checkpoint origin line
+  // (non-empty, no whitespace, no '+'). The ledger stays open for writing; its clock is
   // options.now_micros from genesis on.
   static Result<std::unique_ptr<Ledger>> Create(const std::filesystem::path& dir,
                                                 std::string_view origin,
@@ -129,6 +139,18 @@ class Ledger {
     // (or the batch); staged_records() and head_hash() wait for the sealing. A write error of an
     // earlier Submit() is returned here (and the batch is reset).
     Result<Appended> Add(const Entry& entry, const SigningKey& key);
+    // An entry its author signed elsewhere (`sign`, INTERFACE.md §6): `signer` names
+    // the enrolled key, `signature` is its Ed25519 signature of the entry's statement
+    // (this ledger's origin, the entry, the signer's name: ledger/record.h). Checked as
+    // Add() checks, the signer being the key enrolled as `signer` at this point of the
+    // ledger (unknown or revoked: PermissionDenied UNAUTHORIZED), then the signature
+    // against that key (UNAUTHORIZED "does not verify": altered after signing, signed
+    // for another ledger or by another key). When `verified_with` is the public key
+    // enrolled as `signer`, the caller has checked the signature against it (on another
+    // thread): it is not checked again. Nothing is staged on a refusal.
+    Result<Appended> AddSigned(const Entry& entry, std::string_view signer,
+                               const Signature& signature,
+                               const PublicKey* verified_with = nullptr);
     // Writes everything staged (WriteOptions.sync = true) and waits for it, and for
     // every earlier Submit(). On success the ledger sees the records and the batch is
     // empty again, ready for more. On error nothing of the failed write (nor of the
@@ -196,8 +218,11 @@ class Ledger {
   const KeyRegistry& keys() const { return registry_; }
 
   // A signed checkpoint note of the current tree, stored under its size. `key` must be
-  // the ledger key (else UNAUTHORIZED).
+  // the ledger key (else UNAUTHORIZED). Every commit already writes one, so this
+  // returns the one kept for the current size when there is one.
   Result<std::string> MakeCheckpoint(const SigningKey& key);
+  // The same with the ledger key the ledger was opened with (writable ledgers only).
+  Result<std::string> MakeCheckpoint();
   Result<std::optional<std::string>> LatestCheckpoint() const;
   // NotFound (NOT_FOUND) if no checkpoint of that size is kept.
   Result<std::string> CheckpointAt(uint64_t size) const;
@@ -264,6 +289,7 @@ class Ledger {
   Ledger(std::filesystem::path dir, Mode mode, std::unique_ptr<internal::Storage> db,
          Options options);
   Status LoadState();
+  Status LoadLedgerKey();
   Status CheckWritable() const;
   int64_t NowMicros() const;
 
@@ -272,6 +298,7 @@ class Ledger {
   std::unique_ptr<internal::Storage> db_;
   std::string origin_;
   PublicKey ledger_key_{};
+  std::shared_ptr<const SigningKey> ledger_signer_;  // writable ledgers: signs checkpoints
   uint64_t size_ = 0;
   Hash head_{};
   KeyRegistry registry_;

@@ -275,11 +275,15 @@ Result<PreparedRecord> PrepareRecord(Record fields) {
   return out;
 }
 
-void SignPrepared(PreparedRecord& prepared, const SigningKey& key) {
+void SetPreparedSignature(PreparedRecord& prepared, const Signature& signature) {
   Record& r = prepared.fields;
-  r.signature = key.Sign(r.statement_bytes);
-  std::copy(r.signature.begin(), r.signature.end(),
+  r.signature = signature;
+  std::copy(signature.begin(), signature.end(),
             r.bytes.begin() + static_cast<std::ptrdiff_t>(prepared.signature_offset));
+}
+
+void SignPrepared(PreparedRecord& prepared, const SigningKey& key) {
+  SetPreparedSignature(prepared, key.Sign(prepared.fields.statement_bytes));
 }
 
 Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, bool with_leaf_hash) {

@@ -145,6 +145,8 @@ Result<PreparedRecord> PrepareRecord(Record fields);
 // Signs the prepared statement with `key` (fields.signature and its bytes in the
 // record), for a record prepared before it was signed.
 void SignPrepared(PreparedRecord& prepared, const SigningKey& key);
+// Sets a signature made elsewhere (fields.signature and its bytes in the record).
+void SetPreparedSignature(PreparedRecord& prepared, const Signature& signature);
 Record SealPrepared(PreparedRecord prepared, const Hash& prev_hash, bool with_leaf_hash = true);
 
 // Decodes stored record bytes. Status::DataLoss if they are not a well-formed, canonical

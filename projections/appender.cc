@@ -3,6 +3,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <fmt/format.h>
+
 #include "domain/event_codec.h"
 
 namespace esms::projections {
@@ -48,10 +50,26 @@ Result<std::string> RecordDataJson(const ledger::Record& record) {
 }
 
 EventAppender::EventAppender(ledger::Ledger& ledger, const ledger::SigningKey& key)
-    : key_(key), batch_(ledger.NewBatch()) {}
+    : key_(&key), origin_(ledger.origin()), batch_(ledger.NewBatch()) {}
+
+EventAppender::EventAppender(ledger::Ledger& ledger)
+    : key_(nullptr), origin_(ledger.origin()), batch_(ledger.NewBatch()) {}
+
+namespace {
+Status NoKey() {
+  return Status::InvalidArgument("USAGE",
+                                 "an event that is not signed needs a key to be signed with: "
+                                 "give --key FILE, or sign it with `sign`");
+}
+}  // namespace
 
 Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::string* id) {
-  return Add(json_line, id, key_);
+  if (key_ == nullptr) {
+    ASSIGN_OR_RETURN(domain::Event event, domain::ParseEvent(json_line));
+    if (id != nullptr) *id = event.id;
+    return NoKey();
+  }
+  return Add(json_line, id, *key_);
 }
 
 Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::string* id,
@@ -62,7 +80,43 @@ Result<ledger::Appended> EventAppender::Add(std::string_view json_line, std::str
 }
 
 Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event) {
-  return AddEvent(event, key_);
+  if (key_ == nullptr) return NoKey();
+  return AddEvent(event, *key_);
+}
+
+Result<ledger::Appended> EventAppender::AddSignedEvent(const domain::Event& event,
+                                                       std::string_view signer_name,
+                                                       const ledger::Signature& signature,
+                                                       const ledger::PublicKey* verified_with) {
+  // As AddEvent, the signer being the key enrolled under the name the author gave. The
+  // signature is checked before the guard: a forged line is UNAUTHORIZED, whatever it says.
+  ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
+  const ledger::KeyInfo* signer = batch_->keys().Find(signer_name);
+  if (signer == nullptr || !signer->active()) {
+    return batch_->AddSigned(entry, signer_name, signature, nullptr);  // refused, or existing
+  }
+  if (verified_with == nullptr || *verified_with != signer->key) {
+    ledger::Statement statement{origin_,  entry.event_id,         entry.type,    entry.stream,
+                                entry.at, entry.expected_version, entry.payload, signer->name};
+    ASSIGN_OR_RETURN(ledger::Bytes statement_bytes, ledger::StatementBytes(statement));
+    if (!ledger::VerifyStatementSignature(statement_bytes, signature, signer->key)) {
+      return Status::PermissionDenied(fmt::format(
+          "the signature does not verify with key '{}' as enrolled at seq {} (the event was "
+          "altered after signing, signed for another ledger, or by another key)",
+          signer->name, signer->enrolled_seq));
+    }
+  }
+  verified_with = &signer->key;
+  if (guard_) {
+    ASSIGN_OR_RETURN(std::optional<uint64_t> known, batch_->FindEventId(event.id));
+    if (!known.has_value()) RETURN_IF_ERROR(guard_(event, *signer));
+  }
+  ASSIGN_OR_RETURN(ledger::Appended appended,
+                   batch_->AddSigned(entry, signer_name, signature, verified_with));
+  if (observer_ && signer != nullptr && !appended.existing) {
+    RETURN_IF_ERROR(observer_(event, appended.seq, *signer));
+  }
+  return appended;
 }
 
 Result<ledger::Appended> EventAppender::AddEvent(const domain::Event& event,

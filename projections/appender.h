@@ -42,6 +42,9 @@ using EventObserver =
 class EventAppender {
  public:
   EventAppender(ledger::Ledger& ledger, const ledger::SigningKey& key);
+  // Without a key of its own: only events signed by their authors (AddSignedEvent) or
+  // by a key given to Add/AddEvent are staged; the key-less Add/AddEvent refuse (USAGE).
+  explicit EventAppender(ledger::Ledger& ledger);
   EventAppender(const EventAppender&) = delete;
   EventAppender& operator=(const EventAppender&) = delete;
 
@@ -58,6 +61,12 @@ class EventAppender {
   Result<ledger::Appended> Add(std::string_view json_line, std::string* id,
                                const ledger::SigningKey& key);
   Result<ledger::Appended> AddEvent(const domain::Event& event, const ledger::SigningKey& key);
+  // An event its author signed elsewhere (`sign`): `signer` names the enrolled key and
+  // `signature` signs the event's statement (Ledger::Batch::AddSigned). `verified_with`:
+  // the key the caller already checked the signature against, if any.
+  Result<ledger::Appended> AddSignedEvent(const domain::Event& event, std::string_view signer,
+                                          const ledger::Signature& signature,
+                                          const ledger::PublicKey* verified_with = nullptr);
   // Writes every staged record in one synced batch and waits for it (and for every
   // earlier Submit()): when it returns OK, everything added so far is durable.
   Status Commit();
@@ -72,11 +81,14 @@ class EventAppender {
   Status Flush();
   // Events staged since the last Submit/Commit.
   size_t staged() const;
+  // Who may sign, as of the batch (staged records included).
+  const ledger::KeyRegistry& keys() const { return batch_->keys(); }
   // The record `seq`, staged in the current batch, being written, or in the ledger.
   Result<ledger::Record> Get(uint64_t seq) const;
 
  private:
-  const ledger::SigningKey& key_;
+  const ledger::SigningKey* key_;  // null: no key of its own
+  std::string origin_;             // the ledger's, named in every statement
   std::unique_ptr<ledger::Ledger::Batch> batch_;
   EventGuard guard_;
   EventObserver observer_;

@@ -32,6 +32,8 @@ class Ledger::Batch::Impl {
 
   // As Ledger::Batch's.
   Result<Appended> Add(const Entry& entry, const SigningKey& key);
+  Result<Appended> AddSigned(const Entry& entry, std::string_view signer,
+                             const Signature& signature, const PublicKey* verified_with);
   Status Commit();
   Status Submit();
   Status Flush();
@@ -58,6 +60,9 @@ class Ledger::Batch::Impl {
   };
   Result<StreamState> StreamAt(const std::string& stream);
   Result<std::optional<Record>> RecordWithEventId(const std::string& event_id);
+  // Add and AddSigned: signed here by `key`, or by the author (`signature`).
+  Result<Appended> AddEntry(const Entry& entry, const SigningKey* key, std::string_view signer,
+                            const Signature* signature, const PublicKey* verified_with);
   // Back to the ledger as it is: staged entries dropped, caches cleared.
   void Reset();
 

@@ -720,7 +720,7 @@ int Main(int argc, char** argv) {
     fmt::print(stderr, "importing {} events...\n", ev.lines.size());
     imported = Import(*l, *projector, ev, key_of_signer);
     OrDie(projector->SaveSnapshot(), "snapshot");
-    OrDie(l->MakeCheckpoint(admin).status(), "checkpoint");
+    OrDie(l->MakeCheckpoint().status(), "checkpoint");
   }
   const double import_rate = imported.appended / imported.seconds;
   fmt::print("import: {} records in {:.1f} s, {} synced commits ({:.0f} records per commit)\n",

@@ -101,9 +101,12 @@ TEST_F(KeysCliTest, KeyFilesReadableByOthersAreRefusedByEverySigningCommand) {
     ASSERT_EQ(chmod(national_.c_str(), mode), 0);
     ASSERT_EQ(chmod(admin_.c_str(), mode), 0);
     const bool safe = (mode & 077) == 0;
+    // The ledger key (read by every command that writes) too.
+    const std::string ledger_key = ledger_ + "/ledger.key";
+    ASSERT_EQ(chmod(ledger_key.c_str(), mode), 0);
     CliResult import = RunCli({"import", "-", "--json", "--key", national_, "--ledger", ledger_},
                               SolutionLine(mode));
-    CliResult cp = RunCli({"checkpoint", "--json", "--key", admin_, "--ledger", ledger_});
+    CliResult cp = RunCli({"checkpoint", "--json", "--key", ledger_key, "--ledger", ledger_});
     std::string other = (dir_ / fmt::format("other-{:o}.db", mode)).string();
     CliResult init =
         RunCli({"init", "--origin", "x.example/y", "--admin-key", admin_, "--ledger", other});
@@ -120,6 +123,7 @@ TEST_F(KeysCliTest, KeyFilesReadableByOthersAreRefusedByEverySigningCommand) {
       EXPECT_FALSE(fs::exists(other)) << "a refused init creates nothing";
     }
   }
+  ASSERT_EQ(chmod((ledger_ + "/ledger.key").c_str(), 0600), 0);
   // 0600 and 0400 are fine.
   for (mode_t mode : {0600, 0400}) {
     ASSERT_EQ(chmod(national_.c_str(), mode), 0);
@@ -172,7 +176,7 @@ TEST_F(KeysCliTest, NoCommandPrintsOrLogsAPrivateKey) {
       {{"import", "-", "--json", "--key", national_, "--ledger", ledger_}, SolutionLine(2)},
       {{"import", "-", "--key", national_, "--ledger", ledger_}, "{\"id\": \"x\"}\n"},
       {{"import", "-", "--key", admin_, "--ledger", ledger_}, SolutionLine(3)},  // refused
-      {{"checkpoint", "--key", admin_, "--ledger", ledger_}, ""},
+      {{"checkpoint", "--key", ledger_ + "/ledger.key", "--ledger", ledger_}, ""},
       {{"checkpoint", "--json", "--key", national_, "--ledger", ledger_},
        ""},  // not the ledger key
       {{"log", "--key", national_, "--ledger", ledger_}, ""},

@@ -175,7 +175,8 @@ TEST_F(LedgerCliTest, InsecureKeyFileRefused) {
 
 TEST_F(LedgerCliTest, VerifyProveConsistencyCheckpointCheckIndependently) {
   ASSERT_EQ(Import(national_, SolutionLines(20)).exit_code, 0);
-  CliResult cp = Run({"checkpoint", "--key", admin_, "--ledger", ledger_, "--json"});
+  CliResult cp =
+      Run({"checkpoint", "--key", ledger_ + "/ledger.key", "--ledger", ledger_, "--json"});
   ASSERT_EQ(cp.exit_code, 0) << cp.err;
   json checkpoint = json::parse(cp.out);
   EXPECT_EQ(checkpoint["size"], 22);

@@ -14,10 +14,12 @@
 #include <string>
 
 #include "ledger/hash.h"
+#include "ledger/internal/storage_keys.h"
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "ledger/record.h"
+#include "tests/testing/raw_db.h"
 
 extern char** environ;
 
@@ -56,8 +58,9 @@ class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = tmp_.path() / "ledger";
-    Result<std::unique_ptr<Ledger>> created = Ledger::Create(
-        dir_, "esms.test/bzh", "admin", admin_, {.now_micros = [this] { return now_ += 1000; }});
+    Result<std::unique_ptr<Ledger>> created =
+        Ledger::Create(dir_, "esms.test/bzh", "admin", admin_,
+                       {.now_micros = [this] { return now_ += 1000; }, .ledger_key = nullptr});
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     ledger_ = std::move(created).value();
   }
@@ -115,7 +118,14 @@ class LedgerTest : public ::testing::Test {
 TEST_F(LedgerTest, CreateWritesGenesisLedgerPubAndFirstCheckpoint) {
   EXPECT_EQ(ledger_->size(), 1u);
   EXPECT_EQ(ledger_->origin(), "esms.test/bzh");
-  EXPECT_EQ(ledger_->ledger_key(), admin_.public_key());
+  // The ledger key is not the admin's: a new key, kept in ledger.key (mode 0600).
+  EXPECT_NE(ledger_->ledger_key(), admin_.public_key());
+  Result<SigningKey> ledger_key = SigningKey::LoadPem(dir_ / "ledger.key");
+  ASSERT_TRUE(ledger_key.ok()) << ledger_key.status().ToString();
+  EXPECT_EQ(ledger_key->public_key(), ledger_->ledger_key());
+  EXPECT_EQ(fs::status(dir_ / "ledger.key").permissions() &
+                (fs::perms::group_all | fs::perms::others_all),
+            fs::perms::none);
   Result<Record> genesis = ledger_->Get(0);
   ASSERT_TRUE(genesis.ok()) << genesis.status().ToString();
   EXPECT_EQ(genesis->seq, 0u);
@@ -138,7 +148,7 @@ TEST_F(LedgerTest, CreateWritesGenesisLedgerPubAndFirstCheckpoint) {
   EXPECT_TRUE(admin->HasRole("admin"));
 
   std::string pub = ReadFile(dir_ / "ledger.pub");
-  EXPECT_EQ(pub, VerifierKey("esms.test/bzh", admin_.public_key()) + "\n");
+  EXPECT_EQ(pub, VerifierKey("esms.test/bzh", ledger_key->public_key()) + "\n");
   EXPECT_EQ(pub, ledger_->verifier_key() + "\n");
 
   Result<std::optional<std::string>> latest = ledger_->LatestCheckpoint();
@@ -254,12 +264,52 @@ TEST_F(LedgerTest, AppendGetScan) {
   ExpectVerifies(*ledger_);
 }
 
+// Format 1 (authors signed their record's position) is not read: no migration, and the
+// refusal names the format.
+TEST_F(LedgerTest, AFormatOneLedgerIsRefusedAtOpen) {
+  ledger_.reset();
+  {
+    testing::RawDb db(dir_);
+    db.Put(storage::kMeta, std::string(storage::kMetaFormat), "1");
+  }
+  for (Ledger::Mode mode : {Ledger::Mode::kReadOnly, Ledger::Mode::kReadWrite}) {
+    Result<std::unique_ptr<Ledger>> opened = Ledger::Open(dir_, mode);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.status().error_code(), "USAGE");
+    EXPECT_NE(opened.status().message().find("record format 1"), std::string::npos)
+        << opened.status().message();
+  }
+}
+
+// A writable ledger needs its ledger key: not there, or another key, nothing opens.
+TEST_F(LedgerTest, WritingNeedsTheLedgerKey) {
+  ledger_.reset();
+  fs::rename(dir_ / "ledger.key", tmp_.path() / "kept.key");
+  Result<std::unique_ptr<Ledger>> opened = Ledger::Open(dir_, Ledger::Mode::kReadWrite);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().error_code(), "USAGE");
+  EXPECT_TRUE(Ledger::Open(dir_, Ledger::Mode::kReadOnly).ok());
+  Ledger::Options other;
+  other.ledger_key = std::make_shared<const SigningKey>(NewKey());
+  opened = Ledger::Open(dir_, Ledger::Mode::kReadWrite, std::move(other));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), StatusCode::kPermissionDenied);
+  Ledger::Options given;
+  given.ledger_key = std::make_shared<const SigningKey>(
+      std::move(SigningKey::LoadPem(tmp_.path() / "kept.key")).value());
+  opened = Ledger::Open(dir_, Ledger::Mode::kReadWrite, std::move(given));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_TRUE((*opened)->Append(Event("after", "s", "x"), admin_).ok());
+  EXPECT_TRUE((*opened)->CheckpointAt((*opened)->size()).ok());
+}
+
 TEST_F(LedgerTest, ReopenKeepsHeadKeysAndContinues) {
   EnrolArsAndPorteur();
   ASSERT_TRUE(ledger_->Append(Event("ev-1", "project/P1", "one"), porteur_).ok());
   ASSERT_TRUE(ledger_->Append(Revoke("r-ars", "ars"), admin_).ok());
   const uint64_t size = ledger_->size();
   const Hash head = ledger_->head_hash();
+  const PublicKey ledger_key = ledger_->ledger_key();
   ledger_.reset();
 
   Result<std::unique_ptr<Ledger>> reopened = Ledger::Open(dir_, Ledger::Mode::kReadWrite);
@@ -268,7 +318,7 @@ TEST_F(LedgerTest, ReopenKeepsHeadKeysAndContinues) {
   EXPECT_EQ(ledger.size(), size);
   EXPECT_EQ(ledger.head_hash(), head);
   EXPECT_EQ(ledger.origin(), "esms.test/bzh");
-  EXPECT_EQ(ledger.ledger_key(), admin_.public_key());
+  EXPECT_EQ(ledger.ledger_key(), ledger_key);
   ASSERT_NE(ledger.keys().Find("porteur"), nullptr);
   EXPECT_EQ(ledger.keys().Find("porteur")->enrolled_seq, 2u);
   ASSERT_NE(ledger.keys().Find("ars"), nullptr);
@@ -804,13 +854,20 @@ TEST_F(LedgerTest, CheckpointsAreStoredAndVerifyAgainstLedgerPub) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(ledger_->Append(Event("e" + std::to_string(i), "s", "x"), porteur_).ok());
   }
-  Result<std::string> note = ledger_->MakeCheckpoint(admin_);
+  // Every commit kept a checkpoint of the tree it left, signed by the ledger key (not
+  // the admin's): one per size here, each Append being a commit.
+  for (uint64_t size = 1; size <= 8; ++size) {
+    EXPECT_TRUE(ledger_->CheckpointAt(size).ok()) << size;
+  }
+  EXPECT_TRUE(ledger_->CheckpointAt(9).status().code() == StatusCode::kNotFound);
+  EXPECT_NE(ledger_->ledger_key(), admin_.public_key());
+  // MakeCheckpoint() gives the one kept for the current size.
+  Result<std::string> note = ledger_->MakeCheckpoint();
   ASSERT_TRUE(note.ok()) << note.status().ToString();
   EXPECT_EQ(*ledger_->CheckpointAt(8), *note);
   EXPECT_EQ(**ledger_->LatestCheckpoint(), *note);
   Result<std::string> first = ledger_->CheckpointAt(1);
   ASSERT_TRUE(first.ok());
-  EXPECT_TRUE(ledger_->CheckpointAt(5).status().code() == StatusCode::kNotFound);
 
   std::string pub = ReadFile(dir_ / "ledger.pub");
   NoteVerifier verifier = *ParseVerifierKey(pub.substr(0, pub.find('\n')));
@@ -821,9 +878,10 @@ TEST_F(LedgerTest, CheckpointsAreStoredAndVerifyAgainstLedgerPub) {
   EXPECT_EQ(latest.root, *ledger_->RootAt(8));
   EXPECT_EQ(oldest.size, 1u);
   EXPECT_TRUE(VerifyConsistency(1, 8, *ledger_->ConsistencyProof(1, 8), oldest.root, latest.root));
-  // Another key may not sign the ledger's checkpoints.
+  // Another key may not sign the ledger's checkpoints, the admin's neither.
   Result<std::string> forged = ledger_->MakeCheckpoint(porteur_);
   EXPECT_TRUE(forged.status().code() == StatusCode::kPermissionDenied);
+  EXPECT_TRUE(ledger_->MakeCheckpoint(admin_).status().code() == StatusCode::kPermissionDenied);
   // And a note signed by another key does not open with ledger.pub.
   std::string other = SignNote(FormatCheckpoint(latest), "esms.test/bzh", porteur_);
   EXPECT_FALSE(OpenNote(other, trusted).ok());

@@ -1,6 +1,7 @@
 // Tamper tests in the manner of LevelDB's db/log_test.cc: build a small ledger, close
 // it, damage its RocksDB directly (same column families), and check that Verify()
 // names the exact first bad seq and the reason.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -57,7 +58,7 @@ class TamperTest : public ::testing::Test {
       ASSERT_TRUE(a.ok()) << a.status().ToString();
       ASSERT_EQ(a->seq, seq);
     }
-    ASSERT_TRUE(ledger->MakeCheckpoint(admin).ok());
+    ASSERT_TRUE(ledger->MakeCheckpoint().ok());
     suite_ok_ = true;
   }
   static void TearDownTestSuite() {
@@ -109,6 +110,11 @@ class TamperTest : public ::testing::Test {
   static inline fs::path* suite_root_ = nullptr;
   static inline SigningKey* porteur_ = nullptr;  // signs the odd seqs
   static inline bool suite_ok_ = false;
+  // Removes the checkpoints of sizes >= `size` (every commit keeps one).
+  void DropCheckpointsFrom(uint64_t size) {
+    RawDb db(dir_);
+    for (uint64_t s = size; s <= 12; ++s) db.Delete(storage::kCheckpoints, storage::SeqKey(s));
+  }
 };
 
 TEST_F(TamperTest, UntouchedLedgerVerifies) {
@@ -151,6 +157,11 @@ TEST_F(TamperTest, FlippedPayloadByte) {
     bytes[at + 12] ^= 0x01;
     db.PutRecord(6, bytes);
   }
+  // Every commit signed a checkpoint: the first covering seq 6 no longer matches.
+  EXPECT_THAT(Describe(VerifyLedger()),
+              ::testing::StartsWith("first_bad=6: seq 6: records 0..6 give root "));
+  // Without the checkpoints after it (dropped too), the author's signature names it.
+  DropCheckpointsFrom(7);
   EXPECT_EQ(Describe(VerifyLedger()),
             "first_bad=6: seq 6: signature does not verify with key 'ars-bzh' as enrolled at "
             "seq 1");
@@ -222,6 +233,9 @@ TEST_F(TamperTest, SignatureByAnotherEnrolledKey) {
     Record forged = *EncodeRecord(six);
     db.PutRecord(6, StringOf(forged.bytes));
   }
+  EXPECT_THAT(Describe(VerifyLedger()),
+              ::testing::StartsWith("first_bad=6: seq 6: records 0..6 give root "));
+  DropCheckpointsFrom(7);
   EXPECT_EQ(Describe(VerifyLedger()),
             "first_bad=6: seq 6: signature does not verify with key 'ars-bzh' as enrolled at "
             "seq 1");

@@ -183,7 +183,9 @@ TEST(CrashTest, SigkillsDuringCheckpoint) {
   double checkpoint_ms = 0;
   {
     auto start = std::chrono::steady_clock::now();
-    ASSERT_EQ(l.Run({"checkpoint", "--key", l.KeyFile("admin")}).exit_code, 0);
+    ASSERT_EQ(
+        l.Run({"checkpoint", "--key", (fs::path(l.ledger()) / "ledger.key").string()}).exit_code,
+        0);
     checkpoint_ms = MillisSince(start);
   }
   std::mt19937 rng(7);
@@ -191,7 +193,8 @@ TEST(CrashTest, SigkillsDuringCheckpoint) {
   int killed = 0;
   for (int round = 0; round < kKills; ++round) {
     ASSERT_EQ(l.Import("national", Chunk(round * 3, 3)).exit_code, 0);
-    Child child = StartCli({"checkpoint", "--key", l.KeyFile("admin"), "--ledger", l.ledger()},
+    Child child = StartCli({"checkpoint", "--key", (fs::path(l.ledger()) / "ledger.key").string(),
+                            "--ledger", l.ledger()},
                            dir / "checkpoint.out");
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(delay(rng) * 1000)));
     kill(child.pid, SIGKILL);
@@ -227,7 +230,8 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
   const std::vector<std::string> cosign = {
       "witness", "cosign",    "--name",   "w",       "--state", (dir / "witness.state").string(),
       "--key",   witness_key, "--ledger", l.ledger()};
-  ASSERT_EQ(l.Run({"checkpoint", "--key", l.KeyFile("admin")}).exit_code, 0);
+  ASSERT_EQ(
+      l.Run({"checkpoint", "--key", (fs::path(l.ledger()) / "ledger.key").string()}).exit_code, 0);
   double cosign_ms = 0;
   {
     auto start = std::chrono::steady_clock::now();
@@ -240,7 +244,9 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
   int killed = 0;
   for (int round = 0; round < kKills; ++round) {
     ASSERT_EQ(l.Import("national", Chunk(round * 2, 2)).exit_code, 0);
-    ASSERT_EQ(l.Run({"checkpoint", "--key", l.KeyFile("admin")}).exit_code, 0);
+    ASSERT_EQ(
+        l.Run({"checkpoint", "--key", (fs::path(l.ledger()) / "ledger.key").string()}).exit_code,
+        0);
     const std::string fingerprint = l.Fingerprint();
     Child child = StartCli(cosign, dir / "cosign.out");
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(delay(rng) * 1000)));

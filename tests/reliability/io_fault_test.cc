@@ -117,8 +117,8 @@ TEST(IoFaultTest, ReadOnlyLedgerDirectory) {
   EXPECT_EQ(error.value("code", ""), "STORAGE_ERROR") << w.out;
   EXPECT_THAT(error.value("message", ""), HasSubstr(l.ledger()));
   EXPECT_THAT(error.value("message", ""), HasSubstr("ermission denied"));
-  CliResult cp =
-      RunCliWith({"checkpoint", "--key", l.KeyFile("admin"), "--ledger", l.ledger()}, "", nobody);
+  CliResult cp = RunCliWith({"checkpoint", "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+                            "", nobody);
   EXPECT_EQ(cp.exit_code, 4) << cp.out << cp.err;
   // Readers read a read-only ledger.
   CliResult v = RunCliWith({"verify", "--json", "--ledger", l.ledger()}, "", nobody);
@@ -130,6 +130,7 @@ TEST(IoFaultTest, ReadOnlyLedgerDirectory) {
     chmod(entry.path().c_str(), entry.is_directory() ? 0755 : 0644);
   }
   ASSERT_EQ(chmod(l.ledger().c_str(), 0755), 0);
+  ASSERT_EQ(chmod((fs::path(l.ledger()) / "ledger.key").c_str(), 0600), 0);  // a private key
   ASSERT_EQ(chown(l.KeyFile("national").c_str(), getuid(), getgid()), 0);
   ASSERT_EQ(chown(l.KeyFile("admin").c_str(), getuid(), getgid()), 0);
   EXPECT_EQ(l.Fingerprint(), fingerprint);

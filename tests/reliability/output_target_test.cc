@@ -32,7 +32,7 @@ class OutputTargetTest : public ::testing::Test {
         "porteur",
         Line("sub-a", "project.submitted", "2024-03-10", Submission("a", {Et(1), Et(2)})));
     ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err;
-    CliResult checkpoint = Run({"checkpoint", "--key", ledger_->KeyFile("admin")});
+    CliResult checkpoint = Run({"checkpoint"});  // every commit keeps one
     ASSERT_EQ(checkpoint.exit_code, 0) << checkpoint.out << checkpoint.err;
   }
   // Every command with an --out FILE, writing to `target`.

@@ -61,9 +61,9 @@ class TamperCfTest : public ::testing::Test {
                                         {{"project", "a"}, {"committeeAt", "2024-04-15"}}))
                   .exit_code,
               0);
-    ASSERT_EQ(l_.Run({"checkpoint", "--key", l_.KeyFile("admin")}).exit_code, 0);
+    ASSERT_EQ(l_.Run({"checkpoint"}).exit_code, 0);
     ASSERT_EQ(l_.Import("national", SolutionLines(6, 12)).exit_code, 0);
-    ASSERT_EQ(l_.Run({"checkpoint", "--key", l_.KeyFile("admin")}).exit_code, 0);
+    ASSERT_EQ(l_.Run({"checkpoint"}).exit_code, 0);
     Verdict clean = Verify();
     ASSERT_TRUE(clean.ok) << clean.Describe();
     size_ = 4 + 12 + 2 + 6;
@@ -296,7 +296,7 @@ TEST_F(TamperCfTest, RollbackToAnOlderCopyCaughtByAKeptCheckpoint) {
   CliResult prove = l_.Run({"prove", "0", "--size", std::to_string(kept_size), "--json"});
   EXPECT_NE(prove.exit_code, 0) << prove.out;
   // The witness refuses to cosign the rolled-back ledger's checkpoint.
-  ASSERT_EQ(l_.Run({"checkpoint", "--key", l_.KeyFile("admin")}).exit_code, 0);
+  ASSERT_EQ(l_.Run({"checkpoint"}).exit_code, 0);
   CliResult rollback = l_.Run(cosign);
   EXPECT_EQ(rollback.exit_code, 1) << rollback.out << rollback.err;
   EXPECT_THAT(rollback.out + rollback.err, HasSubstr("ROLLBACK"));
@@ -304,7 +304,7 @@ TEST_F(TamperCfTest, RollbackToAnOlderCopyCaughtByAKeptCheckpoint) {
   // the kept size is not the kept root.
   ASSERT_EQ(l_.Import("national", SolutionLines(10, 200)).exit_code, 0);
   EXPECT_TRUE(Verify().ok) << "the fork is a valid ledger by itself";
-  ASSERT_EQ(l_.Run({"checkpoint", "--key", l_.KeyFile("admin")}).exit_code, 0);
+  ASSERT_EQ(l_.Run({"checkpoint"}).exit_code, 0);
   CliResult fork = l_.Run(cosign);
   EXPECT_EQ(fork.exit_code, 1) << fork.out << fork.err;
   EXPECT_THAT(fork.out + fork.err, HasSubstr("CONSISTENCY_FAILED"));
