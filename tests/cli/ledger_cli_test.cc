@@ -157,7 +157,8 @@ TEST_F(LedgerCliTest, ExpectedVersionConflict) {
 
 TEST_F(LedgerCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Run({"frobnicate"}).exit_code, 2);
-  EXPECT_EQ(Run({"import", "-", "--ledger", ledger_}).exit_code, 2);  // no --key
+  // A plain line and no --key (signed lines need none: record format 2).
+  EXPECT_EQ(Run({"import", "-", "--ledger", ledger_}, SolutionLines(1)).exit_code, 2);
   EXPECT_EQ(Run({"prove", "999", "--ledger", ledger_}).exit_code, 2);
   EXPECT_EQ(Run({"consistency", "5", "2", "--ledger", ledger_}).exit_code, 2);
   CliResult help = Run({"--help"});

@@ -232,12 +232,17 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
       "--key",   witness_key, "--ledger", l.ledger()};
   ASSERT_EQ(
       l.Run({"checkpoint", "--key", (fs::path(l.ledger()) / "ledger.key").string()}).exit_code, 0);
+  // The time of a cosignature like the loop's (a second one, of a grown ledger: the
+  // first, from no state, is not typical of them).
   double cosign_ms = 0;
   {
-    auto start = std::chrono::steady_clock::now();
     CliResult first = RunProgram(cosign);
-    cosign_ms = MillisSince(start);
     ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+    ASSERT_EQ(l.Import("national", Chunk(1000, 2)).exit_code, 0);
+    auto start = std::chrono::steady_clock::now();
+    CliResult second = RunProgram(cosign);
+    cosign_ms = MillisSince(start);
+    ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   }
   std::mt19937 rng(11);
   std::uniform_real_distribution<double> delay(0.0, 1.2 * cosign_ms);

@@ -394,8 +394,15 @@ std::vector<Row> Rows() {
   command("KEY_INVALID", 3, {"import", "-", "--json", "--key", "{dir}/absent.pem"});
   command("USAGE", 2, {"import", "{dir}/missing-file.jsonl", "--json", "--key", "{key:porteur}"});
   command("NOT_FOUND", 3, {"verify", "--json", "--ledger", "{dir}/absent.db"});
-  // Record 1 (a key enrolment) is covered by no checkpoint: init signs one of size 1.
-  command("NO_CHECKPOINT", 3, {"prove", "1", "--format", "tlog-proof", "--json"});
+  // Record 1 (a key enrolment) is covered by no checkpoint: init signs one of size 1,
+  // and the checkpoints every later commit kept are lost.
+  command("NO_CHECKPOINT", 3, {"prove", "1", "--format", "tlog-proof", "--json"}, [](Env& env) {
+    RawDb db(env.ledger);
+    ASSERT_TRUE(db.ok());
+    for (uint64_t size = 2; size <= 1000; ++size) {
+      db.Delete(ledger::storage::kCheckpoints, ledger::storage::SeqKey(size));
+    }
+  });
 
   // ---- Verification (exit 1) ----
   command("CORRUPTION", 1, {"log", "--json"}, [](Env& env) {
