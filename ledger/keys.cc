@@ -6,16 +6,17 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
-#include <vector>
 
 namespace esms::ledger {
 namespace {
@@ -24,14 +25,10 @@ namespace {
 struct PkeyDeleter {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
-struct MdCtxDeleter {
-  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
-};
 struct BioDeleter {
   void operator()(BIO* p) const { BIO_free(p); }
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
 
 // Refuses encrypted PEM keys instead of prompting on the terminal.
@@ -72,65 +69,23 @@ class Fd {
 
 }  // namespace
 
-struct SigningKey::Impl {
-  Impl(PkeyPtr key, const PublicKey& pub) : pkey(std::move(key)), public_key(pub) {
-    // A context initialised once for this key: each Sign() copies it instead of
-    // initialising a new one (OpenSSL 3 fetches the algorithm again on every init).
-    sign_template.reset(EVP_MD_CTX_new());
-    if (!sign_template ||
-        EVP_DigestSignInit(sign_template.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-      sign_template.reset();
-    }
-  }
-  PkeyPtr pkey;
-  PublicKey public_key{};
-  MdCtxPtr sign_template;  // read-only after construction
-};
-
 namespace {
 
-// A scratch context per thread, reused by Sign() and VerifySignature().
-EVP_MD_CTX* ScratchContext() {
-  thread_local MdCtxPtr scratch(EVP_MD_CTX_new());
-  return scratch.get();
+// libsodium's one-time initialisation (thread-safe, idempotent); false only if the
+// library cannot initialise at all.
+bool SodiumReady() {
+  static const bool ready = sodium_init() >= 0;
+  return ready;
 }
 
-// Verification contexts initialised for the few public keys a thread checks
-// (the signers of a ledger), most recent first.
-struct VerifyTemplate {
-  PublicKey key{};
-  MdCtxPtr ctx;
+// libsodium's 64-byte Ed25519 secret key (seed || public key), wiped when it goes away.
+struct SecretKey {
+  SecretKey() = default;
+  ~SecretKey() { sodium_memzero(bytes.data(), bytes.size()); }
+  SecretKey(const SecretKey&) = delete;
+  SecretKey& operator=(const SecretKey&) = delete;
+  std::array<uint8_t, crypto_sign_ed25519_SECRETKEYBYTES> bytes{};
 };
-constexpr size_t kVerifyTemplates = 16;
-
-EVP_MD_CTX* VerifyTemplateFor(const PublicKey& key) {
-  thread_local std::vector<VerifyTemplate> cache;
-  for (size_t i = 0; i < cache.size(); ++i) {
-    if (cache[i].key == key) {
-      if (i > 0) std::swap(cache[i], cache[0]);
-      return cache[0].ctx.get();
-    }
-  }
-  PkeyPtr pkey(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, key.data(), key.size()));
-  if (!pkey) return nullptr;
-  MdCtxPtr ctx(EVP_MD_CTX_new());
-  // The context keeps its own reference to the key.
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, pkey.get()) != 1) {
-    return nullptr;
-  }
-  if (cache.size() >= kVerifyTemplates) cache.pop_back();
-  cache.insert(cache.begin(), VerifyTemplate{key, std::move(ctx)});
-  return cache[0].ctx.get();
-}
-
-}  // namespace
-
-SigningKey::SigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-SigningKey::~SigningKey() = default;
-SigningKey::SigningKey(SigningKey&&) noexcept = default;
-SigningKey& SigningKey::operator=(SigningKey&&) noexcept = default;
-
-namespace {
 
 // An Ed25519 EVP_PKEY checked for its type, with its raw public key.
 struct CheckedKey {
@@ -153,13 +108,54 @@ Result<CheckedKey> CheckEd25519(PkeyPtr pkey, std::string_view what) {
   return out;
 }
 
+// Expands the key's 32-byte seed into libsodium's secret key (`secret`); the public key
+// libsodium derives must be the one OpenSSL read.
+Status ExpandSeed(EVP_PKEY* pkey, const PublicKey& public_key, std::string_view what,
+                  SecretKey& secret) {
+  if (!SodiumReady()) return Status::Internal("libsodium cannot initialise");
+  std::array<uint8_t, crypto_sign_ed25519_SEEDBYTES> seed{};
+  size_t len = seed.size();
+  PublicKey derived{};
+  const bool read =
+      EVP_PKEY_get_raw_private_key(pkey, seed.data(), &len) == 1 && len == seed.size() &&
+      crypto_sign_ed25519_seed_keypair(derived.data(), secret.bytes.data(), seed.data()) == 0;
+  sodium_memzero(seed.data(), seed.size());
+  if (!read) {
+    return Status::InvalidArgument(kKeyInvalid,
+                                   std::string(what) + ": cannot read its Ed25519 private key");
+  }
+  if (derived != public_key) {
+    return Status::InvalidArgument(
+        kKeyInvalid, std::string(what) + ": its public key does not match its private key");
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+// The private key lives twice: as an OpenSSL EVP_PKEY, which reads and writes the
+// PKCS#8 PEM file, and as libsodium's secret key, which signs. libsodium signs and
+// verifies because it is the faster of the two, measured (BENCHMARKS.md, issue #14:
+// about 2x OpenSSL 3's EVP Ed25519 on the project's machine).
+struct SigningKey::Impl {
+  explicit Impl(CheckedKey key) : pkey(std::move(key.pkey)), public_key(key.public_key) {}
+  PkeyPtr pkey;
+  PublicKey public_key{};
+  SecretKey secret;  // read-only after creation
+};
+
+SigningKey::SigningKey(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SigningKey::~SigningKey() = default;
+SigningKey::SigningKey(SigningKey&&) noexcept = default;
+SigningKey& SigningKey::operator=(SigningKey&&) noexcept = default;
 
 Result<SigningKey> SigningKey::Generate() {
   PkeyPtr pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   if (!pkey) return Status::Internal("Ed25519 key generation failed");
   ASSIGN_OR_RETURN(CheckedKey key, CheckEd25519(std::move(pkey), "generated key"));
-  return SigningKey(std::make_unique<Impl>(std::move(key.pkey), key.public_key));
+  auto impl = std::make_unique<Impl>(std::move(key));
+  RETURN_IF_ERROR(ExpandSeed(impl->pkey.get(), impl->public_key, "generated key", impl->secret));
+  return SigningKey(std::move(impl));
 }
 
 Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
@@ -215,8 +211,11 @@ Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
     return Status::InvalidArgument(
         kKeyInvalid, fmt::format("key file {} is not an unencrypted PEM private key", name));
   }
-  ASSIGN_OR_RETURN(CheckedKey key, CheckEd25519(std::move(pkey), fmt::format("key file {}", name)));
-  return SigningKey(std::make_unique<Impl>(std::move(key.pkey), key.public_key));
+  const std::string what = fmt::format("key file {}", name);
+  ASSIGN_OR_RETURN(CheckedKey key, CheckEd25519(std::move(pkey), what));
+  auto impl = std::make_unique<Impl>(std::move(key));
+  RETURN_IF_ERROR(ExpandSeed(impl->pkey.get(), impl->public_key, what, impl->secret));
+  return SigningKey(std::move(impl));
 }
 
 Status SigningKey::WritePem(const std::filesystem::path& path) const {
@@ -274,27 +273,19 @@ Status SigningKey::WritePem(const std::filesystem::path& path) const {
 const PublicKey& SigningKey::public_key() const { return impl_->public_key; }
 
 Signature SigningKey::Sign(ByteView message) const {
-  EVP_MD_CTX* ctx = ScratchContext();
   Signature sig;
-  size_t len = sig.size();
-  // Failure here is an allocation failure or a broken OpenSSL: a bug, not an error.
-  bool ready = ctx != nullptr &&
-               (impl_->sign_template
-                    ? EVP_MD_CTX_copy_ex(ctx, impl_->sign_template.get()) == 1
-                    : EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, impl_->pkey.get()) == 1);
-  if (!ready || EVP_DigestSign(ctx, sig.data(), &len, message.data(), message.size()) != 1 ||
-      len != sig.size()) {
+  // Cannot fail for a key made above (libsodium initialised, 64-byte secret key).
+  if (crypto_sign_ed25519_detached(sig.data(), nullptr, message.data(), message.size(),
+                                   impl_->secret.bytes.data()) != 0) {
     std::abort();
   }
   return sig;
 }
 
 bool VerifySignature(const PublicKey& key, ByteView message, const Signature& signature) {
-  EVP_MD_CTX* tmpl = VerifyTemplateFor(key);
-  EVP_MD_CTX* ctx = ScratchContext();
-  if (tmpl == nullptr || ctx == nullptr || EVP_MD_CTX_copy_ex(ctx, tmpl) != 1) return false;
-  return EVP_DigestVerify(ctx, signature.data(), signature.size(), message.data(),
-                          message.size()) == 1;
+  if (!SodiumReady()) return false;
+  return crypto_sign_ed25519_verify_detached(signature.data(), message.data(), message.size(),
+                                             key.data()) == 0;
 }
 
 Result<PublicKey> PublicKeyFromBase64(std::string_view text) {

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Runs every benchmark of issue #6 (BENCHMARKS.md):
-#   bash tests/bench/run.sh [--records N] [--build-dir DIR] [--no-postgres] [other esms-bench options]
+#   bash tests/bench/run.sh [--records N] [--build-dir DIR] [--no-postgres]
+#                           [--baseline DIR] [other esms-bench options]
 # Builds the on-demand `bench` target (Release) in DIR (default build-bench), runs
 # esms-bench (limits + esms-ledger figures), then the same events into PostgreSQL 15
 # with a SQL hash chain, in a throw-away server of its own (skipped without postgresql).
+# --baseline DIR: DIR holds another build's esms-bench (e.g. main's, built with
+# `cmake --build DIR --target bench`), run on the same number of records right after
+# this one; the figures of both are printed side by side (issue #14: "no figure worse
+# than before by more than 10%", measured in one run on the same machine).
+# --rounds N (with --baseline): N rounds of (this build, then the baseline), each
+# figure taken as the best of its N runs (a shared machine disturbs some runs).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,12 +18,16 @@ root="$(cd "$here/../.." && pwd)"
 build="$root/build-bench"
 records=1002049  # the whole national programme (BENCHMARKS.md)
 postgres=1
+baseline=""
+rounds=1
 bench_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --records) records="$2"; shift 2 ;;
     --build-dir) build="$2"; shift 2 ;;
     --no-postgres) postgres=0; shift ;;
+    --baseline) baseline="$(cd "$2" && pwd)"; shift 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
     *) bench_args+=("$1"); shift ;;
   esac
 done
@@ -44,7 +55,29 @@ cmake --build "$build" --target bench -j"${BENCH_JOBS:-1}" >/dev/null
 
 echo "== esms-bench (--records $records)"
 "$build/esms-bench" --records "$records" --dir "$work/esms" --events-out "$work/events.jsonl" \
-  --results "$work/results.txt" "${bench_args[@]}"
+  --results "$work/results.txt" "${bench_args[@]}" | tee "$work/esms.out"
+
+if [[ -n "$baseline" ]]; then
+  this_outs="$work/esms.out"
+  base_outs=""
+  for ((round = 1; round <= rounds; ++round)); do
+    if ((round > 1)); then
+      echo
+      echo "== esms-bench, round $round of $rounds"
+      "$build/esms-bench" --records "$records" --dir "$work/esms-$round" "${bench_args[@]}" |
+        tee "$work/esms-$round.out"
+      this_outs="$this_outs,$work/esms-$round.out"
+    fi
+    echo
+    echo "== baseline, round $round of $rounds: $baseline/esms-bench (--records $records), same machine"
+    "$baseline/esms-bench" --records "$records" --dir "$work/baseline-$round" "${bench_args[@]}" |
+      tee "$work/baseline-$round.out"
+    base_outs="${base_outs:+$base_outs,}$work/baseline-$round.out"
+  done
+  echo
+  echo "== this build vs the baseline, best of $rounds round(s) each (ratio: this / baseline; goal: no figure worse by more than 10%)"
+  python3 "$here/compare.py" "$this_outs" "$base_outs"
+fi
 
 echo
 echo "== PostgreSQL 15: the same events, SQL hash chain, transactions of 1000 rows"
@@ -129,4 +162,6 @@ pg_pid_dir=""
 pg_rate=$(python3 -c "print(round($count / ($end - $start)))")
 esms_rate=$(grep '^import_rate=' "$work/results.txt" | cut -d= -f2)
 echo "PostgreSQL 15: $count rows (of $rows) in $(python3 -c "print(round($end - $start, 1))") s = $pg_rate rows/s, $(python3 -c "print(round($bytes / max($count, 1)))") bytes per row on disk"
-echo "esms-ledger (signed, guarded, Merkle): $esms_rate records/s = $(python3 -c "print(round($esms_rate / max($pg_rate, 1), 2))") x PostgreSQL"
+ratio=$(python3 -c "print(round($esms_rate / max($pg_rate, 1), 2))")
+met=$(python3 -c "print('yes' if $esms_rate > $pg_rate else 'no')")
+echo "esms-ledger (plain lines signed on the spot, guarded, Merkle): $esms_rate records/s = $ratio x PostgreSQL (goal: faster than PostgreSQL: $met)"
