@@ -157,7 +157,7 @@ TEST_F(DemoCliTest, SeedSevenGivesTheRecordedLedger) {
   ASSERT_EQ(last_.exit_code, 0) << last_.err;
   EXPECT_EQ(s["size"].get<uint64_t>(), 4400u);
   EXPECT_EQ(s["eventsDigest"], "db0541f3b842710d8f74ad321250fdca45b1d50ade506a30c46a3266198391e8");
-  EXPECT_EQ(s["root"], "ROOT_TO_RECORD");
+  EXPECT_EQ(s["root"], "e5f257af9f4c17c05a876fb09b7db823f2222773708dbc0069750ac7ba0c1a1f");
   EXPECT_EQ(ledger::ToHex(ledger::Sha256(ReadFile(tmp_ / "demo" / "events.jsonl"))),
             "84e6be2959154dc531e38e433a3ad1fafc9f4f7e316980ade2d1bb6cc7da0528");
 }
