@@ -56,11 +56,36 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
   const uint64_t start_size = 5;
 
   constexpr int kEvents = 20000;
-  fs::path file = dir / "events.jsonl";
-  WriteFile(file, SolutionLines(kEvents));
-  Child writer =
-      StartCli({"import", file.string(), "--key", l.KeyFile("national"), "--ledger", l.ledger()},
-               dir / "writer.out");
+  // The import reads its events from a pipe: the first half, then (once a read has seen
+  // the ledger in the middle of the import, its first group commits done and the rest not
+  // sent yet) the second half. So a read lands mid-import however fast the import is.
+  signal(SIGPIPE, SIG_IGN);  // an import gone early makes write() fail, not kill the test
+  int fds[2];
+  ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+  Child writer = StartCli({"import", "-", "--key", l.KeyFile("national"), "--ledger", l.ledger()},
+                          dir / "writer.out", fds[0]);
+  close(fds[0]);
+  std::atomic<bool> seen_mid_import{false};
+  std::thread feeder([&, out = fds[1]] {
+    auto send = [out](const std::string& text) {
+      for (size_t done = 0; done < text.size();) {
+        ssize_t n = write(out, text.data() + done, text.size() - done);
+        if (n <= 0) return;  // the import is gone: the test reports its exit code
+        done += static_cast<size_t>(n);
+      }
+    };
+    send(SolutionLines(kEvents / 2));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!seen_mid_import && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    send(SolutionLines(kEvents / 2, kEvents / 2));
+    close(out);
+  });
+  struct JoinAtExit {
+    std::thread& t;
+    ~JoinAtExit() { t.join(); }
+  } join_feeder{feeder};
 
   uint64_t last_verify = 0, last_log = 0;
   int reads = 0, reads_mid_import = 0;
@@ -81,7 +106,10 @@ TEST(ConcurrencyTest, ReadersSeeAConsistentPrefixWhileAnImportRuns) {
     uint64_t size = report["size"];
     ASSERT_GE(size, last_verify) << "verify saw the ledger shrink";
     last_verify = size;
-    if (size > start_size && size < start_size + kEvents) ++reads_mid_import;
+    if (size > start_size && size < start_size + kEvents) {
+      ++reads_mid_import;
+      seen_mid_import = true;
+    }
 
     CliResult log = Read(l, {"log", "--json", "--from", std::to_string(size > 50 ? size - 50 : 0)});
     ASSERT_EQ(log.exit_code, 0) << log.err;
