@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/testing/cli.h"
+#include "tests/testing/ids.h"
 
 namespace esms::testing {
 namespace {
@@ -22,14 +23,8 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
-std::string SolutionLine(int i) {
-  return fmt::format(
-      R"({{"id": "sol-{}", "type": "solution.referenced", "at": "2023-02-01", "data": )"
-      R"({{"solution": {{"vendor": "Editeur", "product": "DUI", "version": "{}"}}, )"
-      R"("corridor": "medico-social", "status": "referenced", "referencedAt": "2023-02-01"}}}})"
-      "\n",
-      i, i);
-}
+// Solution event number i (tests/testing/ids.h): its version is "i.0".
+std::string SolutionLine(int i) { return SolutionLines(1, i); }
 
 class SignCliTest : public ::testing::Test {
  protected:
@@ -164,9 +159,9 @@ TEST_F(SignCliTest, ASignedLineReplayedIntoAnotherLedgerIsRefused) {
 TEST_F(SignCliTest, AnEventAlteredAfterSigningIsRefusedAndTheLinesBeforeStay) {
   const std::string good = Sign(SolutionLine(1), dgos_, a_);
   std::string altered = Sign(SolutionLine(2), dgos_, a_);
-  const size_t version = altered.find("\"version\":\"2\"");
+  const size_t version = altered.find("\"version\":\"2.0\"");
   ASSERT_NE(version, std::string::npos) << altered;
-  altered.replace(version, 13, "\"version\":\"9\"");
+  altered.replace(version, 15, "\"version\":\"9.0\"");
   const uint64_t before = Size(a_);
   json r = Import(a_, good + altered + Sign(SolutionLine(3), dgos_, a_));
   EXPECT_EQ(last_.exit_code, 3) << last_.out << last_.err;

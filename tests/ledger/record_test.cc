@@ -164,24 +164,26 @@ TEST_F(RecordTest, GoldenStatementAndRecordBytes) {
   fields.signature.fill(0x55);
   Result<Record> encoded = EncodeRecord(fields);
   ASSERT_TRUE(encoded.ok());
-  EXPECT_EQ(ToHex(encoded->statement_bytes),
-            "0000000002000700"  // root pointer: struct, offset 0, 2 data words, 7 pointers
-            "0300000000000000"  // expectedVersion = 3
-            "0100000000000000"  // hasExpectedVersion = true (bit 0)
-            "1900000012000000"  // origin: bytes, +6 words, 2 ("o" NUL)
-            "1900000012000000"  // eventId: +6 words
-            "1900000012000000"  // type
-            "1900000012000000"  // stream
-            "190000005a000000"  // at: +6 words, 11 bytes ("2024-01-31" NUL)
-            "1d0000000a000000"  // payload: +7 words, 1 byte
-            "1d00000012000000"  // signer: +7 words, 2 bytes
-            "6f00000000000000"  // "o"
-            "6500000000000000"  // "e"
-            "7400000000000000"  // "t"
-            "7300000000000000"  // "s"
-            "323032342d30312d3331000000000000"  // "2024-01-31"
-            "aa00000000000000"                  // payload
-            "6b00000000000000");
+  // The statement's canonical bytes (18 words), also the record's `statement` field.
+  const std::string statement_hex =
+      "0000000002000700"  // root pointer: struct, offset 0, 2 data words, 7 pointers
+      "0300000000000000"  // expectedVersion = 3
+      "0100000000000000"  // hasExpectedVersion = true (bit 0)
+      "1900000012000000"  // origin: bytes, +6 words, 2 ("o" NUL)
+      "1900000012000000"  // eventId: +6 words
+      "1900000012000000"  // type
+      "1900000012000000"  // stream
+      "190000005a000000"  // at: +6 words, 11 bytes ("2024-01-31" NUL)
+      "1d0000000a000000"  // payload: +7 words, 1 byte
+      "1d00000012000000"  // signer: +7 words, 2 bytes
+      "6f00000000000000"  // "o"
+      "6500000000000000"  // "e"
+      "7400000000000000"  // "t"
+      "7300000000000000"  // "s"
+      "323032342d30312d3331000000000000"  // "2024-01-31"
+      "aa00000000000000"                  // payload
+      "6b00000000000000";
+  EXPECT_EQ(ToHex(encoded->statement_bytes), statement_hex);
   EXPECT_EQ(ToHex(encoded->bytes),
             "0000000003000300"  // root pointer: struct, offset 0, 3 data words, 3 pointers
             "0100000000000000"  // seq = 1
@@ -191,26 +193,9 @@ TEST_F(RecordTest, GoldenStatementAndRecordBytes) {
             "1500000082040000"  // statement: bytes, +5 words, 144 (18 words)
             "5900000002020000"  // signature: bytes, +22 words, 64
             "0000000000000000000000000000000000000000000000000000000000000000"  // prevHash
-            // the statement bytes above (18 words), then the signature:
-            "0000000002000700"  // root pointer: struct, offset 0, 2 data words, 7 pointers
-            "0300000000000000"  // expectedVersion = 3
-            "0100000000000000"  // hasExpectedVersion = true (bit 0)
-            "1900000012000000"  // origin: bytes, +6 words, 2 ("o" NUL)
-            "1900000012000000"  // eventId: +6 words
-            "1900000012000000"  // type
-            "1900000012000000"  // stream
-            "190000005a000000"  // at: +6 words, 11 bytes ("2024-01-31" NUL)
-            "1d0000000a000000"  // payload: +7 words, 1 byte
-            "1d00000012000000"  // signer: +7 words, 2 bytes
-            "6f00000000000000"  // "o"
-            "6500000000000000"  // "e"
-            "7400000000000000"  // "t"
-            "7300000000000000"  // "s"
-            "323032342d30312d3331000000000000"  // "2024-01-31"
-            "aa00000000000000"                  // payload
-            "6b00000000000000"
-            "55555555555555555555555555555555555555555555555555555555555555555555555555555555"
-            "555555555555555555555555555555555555555555555555");
+                + statement_hex +  // the statement bytes above, then the signature:
+                "55555555555555555555555555555555555555555555555555555555555555555555555555555555"
+                "555555555555555555555555555555555555555555555555");
   EXPECT_EQ(ToHex(encoded->hash),
             "d7e9a9b722d157b172af267222c07655cb337cf2e51abb88a366d9a1edfb8e4e");
   EXPECT_EQ(ToHex(encoded->leaf_hash),
