@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/text.h"
 #include "domain/finess.h"
 #include "domain/region.h"
 
@@ -334,7 +335,7 @@ ReadTarget ProjectTarget(ReadKind kind, const projections::ProgrammeState& state
                          const projections::SignerLookup& signer_of, std::string_view id) {
   ReadTarget target;
   target.kind = kind;
-  target.subject = "project \"" + std::string(id) + "\"";
+  target.subject = "project " + base::Quote(id);
   std::optional<ProjectScope> scope = ProjectScopeOf(state, signer_of, id);
   target.exists = scope.has_value();
   if (scope.has_value()) target.projects.push_back(std::move(*scope));
@@ -352,7 +353,7 @@ ReadTarget HistoryTarget(const projections::ProgrammeState& state,
   Result<domain::Finess> finess = domain::Finess::Parse(key);
   if (!finess.ok()) {
     // Neither a project nor a FINESS: the same answer as an unknown project.
-    target.subject = "\"" + std::string(key) + "\"";
+    target.subject = base::Quote(key);
     return target;
   }
   target.subject = "FINESS " + finess->str();

@@ -349,6 +349,18 @@ TEST_F(AccessTest, RefusalNeverTellsWhetherTheProjectExists) {
   EXPECT_TRUE(MayRead(Who("auditor"), unknown).ok());
 }
 
+TEST_F(AccessTest, RefusalQuotesWhatTheClientNamed) {
+  // The refusal is logged: a name from the network never starts a line of its own.
+  ReadTarget hostile =
+      ProjectTarget(ReadKind::kState, state(), signers(), "x\n2026-01-01 INFO granted");
+  EXPECT_EQ(Verdict(MayRead(Who("porteur"), hostile)),
+            "UNAUTHORIZED: key 'porteur' (porteur) may not read state of project "
+            "\"x\\u000A2026-01-01 INFO granted\": a porteur reads the projects its key "
+            "submitted");
+  EXPECT_THAT(Verdict(MayRead(Who("porteur"), HistoryTarget(state(), signers(), "a\rb"))),
+              HasSubstr("may not read history of \"a\\u000Db\""));
+}
+
 TEST_F(AccessTest, ArsOnAGrappeSpanningItsRegionAndAnother) {
   // grappe-1 has an establishment in Bretagne (53) and one in Île-de-France (11): the
   // ARS of either region reads it (INTERFACE.md §1: "a multi-regional project may be
