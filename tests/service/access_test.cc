@@ -6,9 +6,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger/record.h"
@@ -233,6 +235,23 @@ TEST_F(AccessTest, NonceIsSingleUse) {
   ledger::Signature good = SignChallenge(*keys_.at("porteur"), kOrigin, other.nonce(), "porteur");
   EXPECT_THAT(Verdict(other.Answer(ledger_->keys(), kOrigin, "porteur", good).status()),
               HasSubstr("already answered"));
+}
+
+TEST_F(AccessTest, ConcurrentAnswersToOneChallengeAcceptExactlyOne) {
+  Challenge challenge;
+  const ledger::Signature sig =
+      SignChallenge(*keys_.at("porteur"), kOrigin, challenge.nonce(), "porteur");
+  std::atomic<int> accepted{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      Result<Identity> who = challenge.Answer(ledger_->keys(), kOrigin, "porteur", sig);
+      (who.ok() ? accepted : refused)++;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_EQ(refused.load(), 7);
 }
 
 TEST_F(AccessTest, AnswerToAnotherConnectionsChallengeIsRefused) {
