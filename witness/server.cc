@@ -4,8 +4,10 @@
 #include <signal.h>
 
 #include <ctime>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include <kj/compat/http.h>
 #include <kj/debug.h>
 
+#include "base/bounded_queue.h"
 #include "base/kj.h"
 
 namespace esms::witness {
@@ -123,24 +126,52 @@ class WitnessService final : public kj::HttpService, private kj::TaskSet::ErrorH
   // written (false).
   kj::Promise<bool> AwaitPersist() {
     auto paf = kj::newPromiseAndFulfiller<bool>();
-    waiting_.push_back(kj::mv(paf.fulfiller));
-    if (!flush_scheduled_) {
-      flush_scheduled_ = true;
-      tasks_.add(kj::evalLast([this]() { Flush(); }));
+    pending_.push_back(kj::mv(paf.fulfiller));
+    if (!write_scheduled_) {
+      write_scheduled_ = true;
+      // Once this turn's requests are all checked: they share the write.
+      tasks_.add(kj::evalLast([this]() {
+        write_scheduled_ = false;
+        StartWrite();
+      }));
     }
     return kj::mv(paf.promise);
   }
 
-  void Flush() {
-    flush_scheduled_ = false;
-    const Status written = witness_.Persist();
-    if (!written.ok()) {
-      KJ_LOG(ERROR, "witness state not written; answering 500", written.ToString().c_str());
-      witness_.Revert();
-    }
-    std::vector<kj::Own<kj::PromiseFulfiller<bool>>> waiting = std::move(waiting_);
-    waiting_.clear();
-    for (auto& fulfiller : waiting) fulfiller->fulfill(written.ok());
+  // Starts writing the pending checkpoints on the writer thread, unless a write is in
+  // flight (its end starts the next one, with everything accepted meanwhile).
+  void StartWrite() {
+    if (writing_) return;
+    std::optional<std::string> contents = witness_.BeginPersist();
+    if (!contents.has_value()) return;
+    writing_ = true;
+    inflight_ = std::move(pending_);
+    pending_.clear();
+    auto paf = kj::newPromiseAndCrossThreadFulfiller<bool>();
+    auto job = [this, contents = std::move(*contents),
+                fulfiller = std::make_shared<kj::Own<kj::CrossThreadPromiseFulfiller<bool>>>(
+                    kj::mv(paf.fulfiller))]() mutable {
+      const Status written = witness_.WriteState(contents);
+      if (!written.ok()) KJ_LOG(ERROR, "witness state not written", written.ToString().c_str());
+      (*fulfiller)->fulfill(written.ok());
+    };
+    writer_.Push(std::move(job));
+    tasks_.add(paf.promise.then([this](bool written) { EndWrite(written); }));
+  }
+
+  void EndWrite(bool written) {
+    witness_.EndPersist(written);
+    writing_ = false;
+    auto answer = [written](std::vector<kj::Own<kj::PromiseFulfiller<bool>>>& waiters) {
+      std::vector<kj::Own<kj::PromiseFulfiller<bool>>> now = std::move(waiters);
+      waiters.clear();
+      for (auto& fulfiller : now) fulfiller->fulfill(bool(written));
+    };
+    answer(inflight_);
+    // A failed write drops the checkpoints accepted meanwhile too (they were checked
+    // against the ones it held).
+    if (!written) answer(pending_);
+    StartWrite();
   }
 
   void taskFailed(kj::Exception&& exception) override {
@@ -150,9 +181,27 @@ class WitnessService final : public kj::HttpService, private kj::TaskSet::ErrorH
   Witness& witness_;
   const kj::HttpHeaderTable& table_;
   const ServeOptions& options_;
-  std::vector<kj::Own<kj::PromiseFulfiller<bool>>> waiting_;
-  bool flush_scheduled_ = false;
+  // The writer thread: one durable write of the state at a time.
+  struct Writer {
+    Writer()
+        : thread([this] {
+            while (std::optional<std::function<void()>> job = jobs.Pop()) (*job)();
+          }) {}
+    ~Writer() {
+      jobs.Finish();
+      thread.join();
+    }
+    void Push(std::function<void()> job) { jobs.Push(std::move(job)); }
+    base::BoundedQueue<std::function<void()>> jobs{4};
+    std::thread thread;
+  };
+
+  std::vector<kj::Own<kj::PromiseFulfiller<bool>>> pending_;   // accepted, not in a write
+  std::vector<kj::Own<kj::PromiseFulfiller<bool>>> inflight_;  // in the write under way
+  bool write_scheduled_ = false;
+  bool writing_ = false;
   kj::TaskSet tasks_;
+  Writer writer_;  // last: joined first, while the rest is still there
 };
 
 }  // namespace
@@ -180,8 +229,6 @@ Status Serve(Witness& witness, const ServeOptions& options) {
     auto stop = io.unixEventPort.onSignal(SIGTERM).ignoreResult().exclusiveJoin(
         io.unixEventPort.onSignal(SIGINT).ignoreResult());
     stop.exclusiveJoin(server.listenHttp(*receiver)).wait(io.waitScope);
-    // Answers already accepted are written before leaving.
-    result = witness.Persist();
   });
   if (error) return Status::Unavailable("witness serve " + options.listen + ": " + *error);
   return result;

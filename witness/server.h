@@ -1,19 +1,23 @@
 // The witness's HTTP front (c2sp.org/tlog-witness): `POST /add-checkpoint` served by
 // kj-http on one event-loop thread, answering what Witness::Add decides.
 //
-// Group commit: an accepted checkpoint is answered only once it is on disk. The
-// accepted requests of one turn of the event loop wait together; when the loop has
-// nothing else to do (kj::evalLast), Witness::Persist writes them all with one fsync'd
-// replacement of the state file, then each gets its cosignature (or 500 if the write
-// failed, after Witness::Revert). While the write blocks, further requests queue in the
-// kernel's socket buffers and form the next group, so one fsync serves as many
-// cosignatures as there are clients waiting.
+// Group commit: an accepted checkpoint is answered only once it is on disk. Accepted
+// checkpoints wait together: when the event loop has nothing else to do
+// (kj::evalLast), the ones accepted so far go to a writer thread, which replaces the
+// state file durably (Witness::WriteState: temporary file, fsync, rename, fsync of the
+// directory); then each gets its cosignature, or 500 if the write failed. While a write
+// is under way, the loop goes on reading and checking requests (against the
+// checkpoints being written) and they form the next write, started as soon as this one
+// ends: one write serves every client that was waiting. Requests for one origin are
+// checked one after the other on the loop's thread, so the check of the old size and
+// the update of the state are atomic as c2sp.org/tlog-witness requires.
 //
 // Other paths answer 404, another method on /add-checkpoint 405, a body larger than
 // kMaxRequestBytes 400.
 //
 // Thread-safety: Serve runs on the calling thread, which must have no KJ event loop of
-// its own; the Witness is used from that thread only.
+// its own; the Witness is used from that thread only, but for WriteState, which runs on
+// Serve's writer thread.
 #ifndef ESMS_WITNESS_SERVER_H_
 #define ESMS_WITNESS_SERVER_H_
 
@@ -36,7 +40,8 @@ struct ServeOptions {
   std::function<void(std::string_view method, std::string_view path, int status)> on_request;
 };
 
-// Serves `witness` until the process receives SIGTERM or SIGINT (then returns OK).
+// Serves `witness` until the process receives SIGTERM or SIGINT (then returns OK, once
+// the write under way, if any, has ended; requests not yet answered are not).
 // Errors: an address that does not parse or cannot be bound (InvalidArgument /
 // Unavailable, with the reason).
 Status Serve(Witness& witness, const ServeOptions& options);

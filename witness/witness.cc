@@ -277,6 +277,7 @@ Status Witness::Load() {
 
 const LogState* Witness::Latest(std::string_view origin) const {
   if (auto p = pending_.find(origin); p != pending_.end()) return &p->second;
+  if (auto f = inflight_.find(origin); f != inflight_.end()) return &f->second;
   if (auto d = durable_.find(origin); d != durable_.end()) return &d->second;
   return nullptr;
 }
@@ -348,24 +349,52 @@ Reply Witness::Add(std::string_view body, uint64_t unix_time) {
   return r;
 }
 
-Status Witness::Persist() {
-  if (pending_.empty()) return Status::OK();
-  std::map<std::string, LogState, std::less<>> next = durable_;
-  for (auto& [origin, state] : pending_) next[origin] = state;
+std::optional<std::string> Witness::BeginPersist() {
+  if (pending_.empty() || !inflight_.empty()) return std::nullopt;
+  inflight_ = std::move(pending_);
+  pending_.clear();
   json logs = json::array();
-  for (const auto& [origin, state] : next) {
+  for (const auto& [origin, durable] : durable_) {
+    if (inflight_.contains(origin)) continue;
+    logs.push_back({{"origin", origin},
+                    {"size", durable.size},
+                    {"root", ledger::Base64Encode(durable.root)},
+                    {"note", durable.note}});
+  }
+  for (const auto& [origin, state] : inflight_) {
     logs.push_back({{"origin", origin},
                     {"size", state.size},
                     {"root", ledger::Base64Encode(state.root)},
                     {"note", state.note}});
   }
   const json j = {{"format", kStateFormat}, {"witness", VerifierKey()}, {"logs", logs}};
-  RETURN_IF_ERROR(WriteDurably(state_file_, j.dump(1) + "\n"));
-  durable_ = std::move(next);
-  pending_.clear();
-  return Status::OK();
+  return j.dump(1) + "\n";
 }
 
-void Witness::Revert() { pending_.clear(); }
+Status Witness::WriteState(const std::string& contents) const {
+  return WriteDurably(state_file_, contents);
+}
+
+void Witness::EndPersist(bool written) {
+  if (written) {
+    for (auto& [origin, state] : inflight_) durable_[origin] = std::move(state);
+  } else {
+    pending_.clear();
+  }
+  inflight_.clear();
+}
+
+Status Witness::Persist() {
+  std::optional<std::string> contents = BeginPersist();
+  if (!contents.has_value()) return Status::OK();
+  Status written = WriteState(*contents);
+  EndPersist(written.ok());
+  return written;
+}
+
+void Witness::Revert() {
+  pending_.clear();
+  inflight_.clear();
+}
 
 }  // namespace esms::witness

@@ -18,8 +18,8 @@
 // origin (later requests are checked against it); Persist() then writes every pending
 // checkpoint at once to DIR/state.json (temporary file, fsync, rename, fsync of DIR) —
 // a group commit — and the caller answers the accepted requests only after Persist()
-// returned OK. If Persist() fails, Revert() drops every pending checkpoint and the
-// caller answers 500 to all of them: nothing was cosigned that the state does not hold.
+// returned OK. If Persist() fails, every pending checkpoint is dropped and the caller
+// answers 500 to all of them: nothing is cosigned that the state does not hold.
 // Open() takes an exclusive lock on DIR/LOCK, so two witnesses never share one state.
 //
 // Thread-safety: a Witness is not synchronized. The server (witness/server.h) calls it
@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,12 +104,26 @@ class Witness {
   // pending state and the reply holds its cosignature at `unix_time`. The caller must
   // Persist() before sending an accepted reply.
   Reply Add(std::string_view body, uint64_t unix_time);
-  // Writes every pending checkpoint durably (one file, one group commit). OK with
-  // nothing pending.
+  // Writes every pending checkpoint durably (one file, one group commit): BeginPersist,
+  // WriteState, EndPersist in a row. OK with nothing pending.
   Status Persist();
   // Drops the pending checkpoints (after a failed Persist).
   void Revert();
   bool has_pending() const { return !pending_.empty(); }
+
+  // Persist in three steps, so that the write can run on another thread while Add goes
+  // on checking new requests against the checkpoints being written:
+  //  - BeginPersist: the pending checkpoints become the in-flight ones; returns the
+  //    state file's new contents, or nullopt when nothing is pending or a write is
+  //    already in flight;
+  //  - WriteState: writes `contents` durably (temporary file, fsync, rename, fsync of
+  //    the directory); touches nothing else of the Witness: any thread;
+  //  - EndPersist(written): written, the in-flight checkpoints become durable; not
+  //    written, the in-flight AND the pending checkpoints are dropped (the pending ones
+  //    were checked against the in-flight ones): the caller answers 500 to all of them.
+  std::optional<std::string> BeginPersist();
+  Status WriteState(const std::string& contents) const;
+  void EndPersist(bool written);
 
   // The latest state of `origin` (pending included); nullptr if it never cosigned one.
   const LogState* Latest(std::string_view origin) const;
@@ -128,6 +143,7 @@ class Witness {
   ledger::SigningKey key_;
   std::map<std::string, LogConfig, std::less<>> logs_;
   std::map<std::string, LogState, std::less<>> durable_;
+  std::map<std::string, LogState, std::less<>> inflight_;
   std::map<std::string, LogState, std::less<>> pending_;
   int lock_fd_ = -1;
 };
