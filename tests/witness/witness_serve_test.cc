@@ -14,8 +14,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,7 +25,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "ledger/keys.h"
 #include "ledger/ledger.h"
+#include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/ids.h"
@@ -100,6 +104,40 @@ HttpAnswer RawHttp(int port, const std::string& method, const std::string& path,
   answer.content_type = header(text.substr(0, head_end + 2), "Content-Type");
   answer.body = text.substr(head_end + 4);
   return answer;
+}
+
+// A log made here, with no ledger: its key, and the requests that take a witness from
+// size k to k + 1 (old size, RFC 9162 consistency proof, signed checkpoint).
+struct SyntheticLog {
+  std::string origin;
+  std::string vkey_file;
+  std::vector<witness::AddCheckpointRequest> requests;  // requests[k]: to size k + 1
+  std::vector<ledger::Hash> roots;                      // roots[k]: of size k + 1
+};
+
+SyntheticLog MakeSyntheticLog(const std::string& origin, int steps, const fs::path& dir) {
+  SyntheticLog log;
+  log.origin = origin;
+  auto key = ledger::SigningKey::Generate();
+  EXPECT_TRUE(key.ok());
+  log.vkey_file = (dir / (std::to_string(std::hash<std::string>()(origin)) + ".pub")).string();
+  std::ofstream(log.vkey_file) << ledger::VerifierKey(origin, key->public_key()) << "\n";
+  ledger::MemoryTree tree;
+  for (int step = 0; step < steps; ++step) {
+    tree.Append(ledger::LeafHash(ledger::AsBytes(origin + " leaf " + std::to_string(step))));
+    witness::AddCheckpointRequest request;
+    request.old_size = tree.size() - 1;
+    request.checkpoint = ledger::SignNote(
+        ledger::FormatCheckpoint({origin, tree.size(), tree.Root(), {}}), origin, *key);
+    if (request.old_size > 0) {
+      auto proof = ledger::ConsistencyProof(request.old_size, tree.size(), tree);
+      EXPECT_TRUE(proof.ok());
+      request.proof = *proof;
+    }
+    log.requests.push_back(std::move(request));
+    log.roots.push_back(tree.Root());
+  }
+  return log;
 }
 
 class WitnessServeTest : public ::testing::Test {
@@ -366,6 +404,59 @@ TEST_F(WitnessServeTest, KeepsItsStateThroughSigkill) {
   EXPECT_EQ(next.exit_code, 0) << next.out << next.err;
   EXPECT_EQ(json::parse(next.out)["attempts"], 1);
   EXPECT_EQ(StateOf(kOrigin)["size"], 9);
+}
+
+TEST_F(WitnessServeTest, SigkillUnderLoadLosesNoCosignatureItAnswered) {
+  // Four logs pushed at once, one checkpoint after the other each, while the witness is
+  // killed: every cosignature a client received must be in the state found at restart.
+  std::vector<SyntheticLog> logs;
+  std::vector<std::string> log_args;
+  for (int i = 0; i < 4; ++i) {
+    logs.push_back(
+        MakeSyntheticLog("load" + std::to_string(i) + ".example/log", 2000, dir_.path()));
+    log_args.push_back(logs.back().vkey_file);
+  }
+  StartWitness(log_args);
+  auto verifier = ledger::ParseVerifierKey(vkey_);
+  ASSERT_TRUE(verifier.ok());
+  std::vector<uint64_t> answered(logs.size(), 0);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    clients.emplace_back([&, i] {
+      for (const witness::AddCheckpointRequest& request : logs[i].requests) {
+        if (stop.load()) return;
+        auto reply = witness::SubmitCheckpoint(url_, request, std::chrono::seconds(5));
+        if (!reply.ok() || !reply->cosigned()) return;  // the witness is gone
+        if (!ledger::VerifyCosignature(request.checkpoint + reply->body, *verifier).ok()) return;
+        answered[i] = request.old_size + 1;
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  StopWitness(/*kill9=*/true);
+  stop = true;
+  for (std::thread& t : clients) t.join();
+  StartWitness(log_args);
+  for (size_t i = 0; i < logs.size(); ++i) {
+    const json held = StateOf(logs[i].origin);
+    ASSERT_TRUE(held.is_object()) << logs[i].origin << " missing after the kill";
+    const uint64_t size = held["size"];
+    EXPECT_GT(answered[i], 0u) << "no cosignature at all in 400 ms for " << logs[i].origin;
+    EXPECT_GE(size, answered[i]) << logs[i].origin << ": cosigned " << answered[i]
+                                 << " but the state holds " << size;
+    ASSERT_GT(size, 0u);
+    EXPECT_EQ(held["root"], ledger::Base64Encode(logs[i].roots[size - 1]));
+    // It goes on from what it holds, and refuses anything older.
+    ASSERT_LT(size, logs[i].requests.size());
+    auto next = witness::SubmitCheckpoint(url_, logs[i].requests[size]);
+    ASSERT_TRUE(next.ok()) << next.status().ToString();
+    EXPECT_EQ(next->http_status, 200) << next->body;
+    auto old = witness::SubmitCheckpoint(url_, logs[i].requests[size - 1]);
+    ASSERT_TRUE(old.ok());
+    EXPECT_EQ(old->http_status, 409);
+    EXPECT_EQ(old->witness_size, size + 1);
+  }
 }
 
 TEST_F(WitnessServeTest, AnswersMalformedRequestsWith400) {
