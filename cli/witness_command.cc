@@ -52,15 +52,17 @@ int CmdWitnessServe(const Globals& g, const WitnessArgs& a) {
   witness::ServeOptions options;
   options.listen = a.listen;
   options.on_listening = [&](const std::string& address) {
+    // A unix socket is for a proxy in front (the clients here speak http://HOST:PORT).
+    const std::string url = address.starts_with("unix:") ? address : "http://" + address;
     if (g.json) {
       PrintLine(g, json{{"listening", address},
-                        {"url", "http://" + address},
+                        {"url", url},
                         {"witness", wit.VerifierKey()},
                         {"state", wit.state_file().string()}}
                        .dump());
     } else {
-      PrintLine(g, fmt::format("witness {} listening on http://{}\n{}", wit.name(), address,
-                               wit.VerifierKey()));
+      PrintLine(g,
+                fmt::format("witness {} listening on {}\n{}", wit.name(), url, wit.VerifierKey()));
     }
   };
   spdlog::logger* log = g.log;

@@ -160,16 +160,19 @@ Result<PushResult> PushLatestCheckpoint(const ledger::Ledger& ledger, std::strin
     }
     ASSIGN_OR_RETURN(request, RequestFromLedger(ledger, old_size));
     ASSIGN_OR_RETURN(reply, SubmitCheckpoint(url, request, timeout));
-    if (reply.http_status == 409 && reply.witness_size.has_value() && result.attempts == 1) {
+    // 409 with a size: retry from it (a larger size than the ledger's is a rollback,
+    // found at the top of the loop); a few times, since another pusher of the same log
+    // may move the witness meanwhile.
+    if (reply.http_status == 409 && reply.witness_size.has_value() && result.attempts < 4) {
       old_size = *reply.witness_size;
       continue;
     }
     break;
   }
   if (reply.http_status == 409 && reply.witness_size.has_value()) {
-    return Status::DataLoss("ROLLBACK",
-                            fmt::format("the witness {} holds {} leaves, this ledger {}", url,
-                                        *reply.witness_size, result.size));
+    return Status::FailedPrecondition(
+        kWitnessRefused, fmt::format("the witness {} moved to {} leaves at each of {} attempts",
+                                     url, *reply.witness_size, result.attempts));
   }
   if (reply.http_status == 409 || reply.http_status == 422) {
     return Status::DataLoss("CONSISTENCY_FAILED",

@@ -8,7 +8,7 @@
 //   - PushLatestCheckpoint: what `witness add-checkpoint` does by hand: the ledger's
 //     latest checkpoint, first from the size the caller believes the witness holds, and
 //     after a 409 once more from the size the witness named, with the consistency proof
-//     the ledger gives; the cosigned note back.
+//     the ledger gives (a few times if it keeps moving); the cosigned note back.
 //
 // Errors (transport): a URL that is not http://HOST[:PORT][/prefix] (BAD_INPUT); no
 // connection, a timeout, a broken answer (FailedPrecondition WITNESS_UNREACHABLE).
@@ -88,8 +88,8 @@ struct PushResult {
   std::optional<uint64_t> timestamp;  // the cosignature's time, when `witness_key` given
 };
 // Pushes the ledger's latest checkpoint to the witness at `url`, first with old size
-// `believed_size`. Refusals: the witness holds more leaves than the ledger
-// (DataLoss ROLLBACK: the ledger was rolled back, or forked); a fork or a proof it does
+// `believed_size`, then from the size a 409 names. Refusals: the witness holds more
+// leaves than the ledger (DataLoss ROLLBACK: the ledger was rolled back); a fork or a proof it does
 // not accept (409 at the same size, 422: DataLoss CONSISTENCY_FAILED); any other refusal
 // (FailedPrecondition WITNESS_REFUSED, with the witness's status and message). With
 // `witness_key`, the answer must hold a valid cosignature by that key (else
