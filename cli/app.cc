@@ -25,6 +25,7 @@
 #include "cli/output.h"
 #include "cli/report_command.h"
 #include "cli/tiles_command.h"
+#include "cli/witness_command.h"
 
 namespace esms::cli {
 namespace {
@@ -293,6 +294,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   CLI::App* report = AddReportCommand(app, &report_args);
   EvidenceArgs evidence_args;
   AddEvidenceCommands(app, &evidence_args);
+  WitnessArgs witness_args;
+  AddWitnessCommands(*evidence_args.witness, &witness_args);
   TilesArgs tiles_args;
   AddTilesCommands(app, &tiles_args);
 
@@ -343,6 +346,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   if (*rules) return CmdRules(g, rules_campaign);
   if (*report) return CmdReport(g, report_args);
   if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
+  if (auto code = RunWitnessCommand(g, witness_args)) return *code;
   if (auto code = RunTilesCommand(g, tiles_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g);

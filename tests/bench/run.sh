@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark of issue #6 (BENCHMARKS.md):
+# Runs every benchmark of issue #6 (BENCHMARKS.md), and the witness's of issue #16:
 #   bash tests/bench/run.sh [--records N] [--build-dir DIR] [--no-postgres]
 #                           [--baseline DIR] [other esms-bench options]
 # Builds the on-demand `bench` target (Release) in DIR (default build-bench), runs
@@ -56,6 +56,11 @@ cmake --build "$build" --target bench -j"${BENCH_JOBS:-1}" >/dev/null
 echo "== esms-bench (--records $records)"
 "$build/esms-bench" --records "$records" --dir "$work/esms" --events-out "$work/events.jsonl" \
   --results "$work/results.txt" "${bench_args[@]}" | tee "$work/esms.out"
+
+echo
+echo "== esms-witness-bench: witness cosignatures/s over HTTP (issue #16, docs/witness.md)"
+cmake --build "$build" --target witness_bench -j"${BENCH_JOBS:-1}" >/dev/null
+"$build/esms-witness-bench" --dir "$work/witness" | tee "$work/witness.out"
 
 if [[ -n "$baseline" ]]; then
   this_outs="$work/esms.out"
