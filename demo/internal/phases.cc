@@ -148,7 +148,7 @@ Campaign DrawCampaign(Rng& rng, int i, bool national, int n, size_t distinct_ogs
 
 void ChooseRegionsAndKeys(Plan& P) {
   for (size_t i = 0; i < Regions().size(); ++i) {
-    if (P.national || std::string_view(Regions()[i].code) == "53") {
+    if (P.national || std::string_view(Regions()[i].code) == P.options.region) {
       P.regions.push_back(static_cast<int>(i));
     }
   }
@@ -299,8 +299,9 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
   for (size_t i = 0; i < Regions().size() && P.neighbour < 0; ++i) {
     const int r = static_cast<int>(i);
     if (r == home) continue;
-    if (P.national ? std::find(P.regions.begin(), P.regions.end(), r) != P.regions.end()
-                   : std::string_view(Regions()[i].code) == "52") {
+    if (P.national
+            ? std::find(P.regions.begin(), P.regions.end(), r) != P.regions.end()
+            : std::string_view(Regions()[i].code) == (P.options.region == "52" ? "53" : "52")) {
       P.neighbour = r;
     }
   }
