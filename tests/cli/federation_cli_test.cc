@@ -321,6 +321,29 @@ TEST_F(FederationCliTest, AnEstablishmentInTwoLedgersIsRefused) {
   EXPECT_THAT(error["error"]["message"].get<std::string>(), HasSubstr("'ge'"));
 }
 
+TEST_F(FederationCliTest, TheVerifierRefusesAnEstablishmentCountedByTwoParts) {
+  // Two national bundles of one ledger each, spliced into one by hand: the sum adds up
+  // and each part verifies with its key, but bzh and ge count the same establishments.
+  json spliced = Parse(ReadFile(NationalBundle({"bzh"})));
+  json ge = Parse(ReadFile(NationalBundle({"ge"})));
+  spliced["parts"].push_back(ge["parts"][0]);
+  spliced["claim"]["shares"].push_back(ge["claim"]["shares"][0]);
+  spliced["claim"]["total"] =
+      spliced["claim"]["total"].get<int64_t>() + ge["claim"]["total"].get<int64_t>();
+  spliced["claim"]["establishments"] = spliced["claim"]["establishments"].get<int64_t>() +
+                                       ge["claim"]["establishments"].get<int64_t>();
+  const fs::path file = tmp_ / "spliced.json";
+  WriteFile(file, spliced.dump());
+  fs::copy_file(Pub("bzh"), tmp_ / "auditor" / "bzh.pub", fs::copy_options::overwrite_existing);
+  CliResult v = Verify(file, Trusts({"bzh", "ge"}));
+  EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
+  json error = Parse(v.out);
+  EXPECT_EQ(error["error"]["code"], "DUPLICATE_FINESS") << v.out;
+  EXPECT_EQ(error["error"]["part"], "ge") << v.out;
+  EXPECT_THAT(error["error"]["message"].get<std::string>(),
+              HasSubstr("also counted by part 'bzh'"));
+}
+
 TEST_F(FederationCliTest, EveryBadInputIsAClearError) {
   struct Case {
     std::string what;
