@@ -314,6 +314,19 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
                   {P.Porteurs(P.neighbour), {"porteur"}, {P.RegionCode(P.neighbour)}});
   }
   const RegionInfo& info = Regions()[static_cast<size_t>(P.neighbour)];
+  if (!P.national && P.options.region != "53") {
+    // Region scale elsewhere than Bretagne (`--region`): the neighbour's ESSMS take
+    // numbers of their own, a serial range per home region, so that the demos of
+    // several regions, one ledger per ARS, never share an ESSMS by accident (the
+    // federated report refuses an establishment counted by two ledgers,
+    // docs/federation.md). Bretagne's numbers, and so its ledger, stay as they were.
+    for (const std::string& dept : info.departements) {
+      for (const char* kind : {"/et", "/ej"}) {
+        int& serial = P.dept_serial[dept + kind];
+        serial = std::max(serial, 20000 + 1000 * home);
+      }
+    }
+  }
   for (int k = 0; k < 2; ++k) {
     Og og;
     og.region = P.neighbour;

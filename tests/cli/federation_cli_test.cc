@@ -1,11 +1,11 @@
 // `report active-dui --federation FILE` and the national bundle through the program, on
 // real ledgers: three small region demos (Bretagne, Auvergne-Rhône-Alpes,
-// Île-de-France, each its own origin and ledger key) and a national ledger with no
-// measurement. The national figure is the sum of each ledger's own `report active-dui`;
-// each share is bound to that ledger's latest checkpoint; the national bundle verifies
-// offline with the ledger.pub files only (real processes) and fails when one share is
-// altered, when a key is missing or wrong, or when the total is not the sum; every bad
-// federation file is refused with a clear error.
+// Île-de-France, each its own origin and ledger key), a national ledger with no
+// measurement, and "dup", a ledger that measures an establishment Bretagne counts. The national
+// figure is the sum of each ledger's own `report active-dui`; each share is bound to that ledger's
+// latest checkpoint; the national bundle verifies offline with the ledger.pub files only (real
+// processes) and fails when one share is altered, when a key is missing or wrong, or when the total
+// is not the sum; every bad federation file is refused with a clear error.
 #include <filesystem>
 #include <set>
 #include <string>
@@ -33,7 +33,7 @@ class FederationCliTest : public ::testing::Test {
     // Region demos: the region's own départements and origin; different seeds, so that
     // the ESSMS of the neighbouring region each demo adds to a grappe differ.
     const std::vector<std::vector<std::string>> demos = {
-        {"bzh", "53", "11"}, {"ara", "84", "15"}, {"idf", "11", "22"}, {"ge", "44", "11"}};
+        {"bzh", "53", "11"}, {"ara", "84", "15"}, {"idf", "11", "22"}};
     for (const auto& d : demos) {
       CliResult demo = RunCli({"demo", "--dir", (dir_->path() / d[0]).string(), "--region", d[1],
                                "--seed", d[2], "--establishments", "80", "--json"});
@@ -45,6 +45,54 @@ class FederationCliTest : public ::testing::Test {
     CliResult init = RunCli({"init", "--origin", "national.example/esms", "--admin-key",
                              key.string(), "--ledger", Ledger("nat")});
     ASSERT_EQ(init.exit_code, 0) << init.err;
+    MakeDuplicateLedger();
+  }
+  // "dup": another ledger (its own origin and key) that measures an establishment bzh
+  // counts too: a federation of both counts it twice.
+  static void MakeDuplicateLedger() {
+    const fs::path d = dir_->path();
+    ASSERT_EQ(RunCli({"key", "new", "admin", "--out", (d / "dup-admin.pem").string()}).exit_code,
+              0);
+    CliResult instr =
+        RunCli({"key", "new", "instr", "--out", (d / "dup-instr.pem").string(), "--json"});
+    ASSERT_EQ(instr.exit_code, 0) << instr.err;
+    ASSERT_EQ(RunCli({"init", "--origin", "dup.example/esms", "--admin-key",
+                      (d / "dup-admin.pem").string(), "--ledger", Ledger("dup")})
+                  .exit_code,
+              0);
+    json enrol = {{"id", "key-instr"},
+                  {"type", "key.enrolled"},
+                  {"at", "2023-01-02"},
+                  {"data",
+                   {{"name", "instr"},
+                    {"publicKey", Parse(instr.out)["publicKey"]},
+                    {"roles", {"ars-instructor"}},
+                    {"regions", {"53"}}}}};
+    CliResult enrolled =
+        RunCli({"import", "-", "--key", (d / "dup-admin.pem").string(), "--ledger", Ledger("dup")},
+               enrol.dump() + "\n");
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
+    CliResult bzh =
+        RunCli({"report", "active-dui", "--at", kAt, "--ledger", Ledger("bzh"), "--json"});
+    ASSERT_EQ(bzh.exit_code, 0) << bzh.err;
+    dup_finess_ = Parse(bzh.out)["evidence"][0]["finess"].get<std::string>();
+    json measured = {{"id", "m1"},
+                     {"type", "indicator.measured"},
+                     {"at", kAt},
+                     {"data",
+                      {{"finess", dup_finess_},
+                       {"periodStart", "2024-10-01"},
+                       {"periodEnd", kAt},
+                       {"personsAccompanied", 100},
+                       {"activeFiles", 90},
+                       {"activeFilesWithPlan", 90},
+                       {"activeFilesWithAgendaEvent", 90},
+                       {"mssanteMessages", 80},
+                       {"dmpFed", 80}}}};
+    CliResult imported =
+        RunCli({"import", "-", "--key", (d / "dup-instr.pem").string(), "--ledger", Ledger("dup")},
+               measured.dump() + "\n");
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
   }
   static void TearDownTestSuite() {
     delete dir_;
@@ -52,8 +100,8 @@ class FederationCliTest : public ::testing::Test {
   }
 
   static std::string Ledger(const std::string& name) {
-    return name == "nat" ? (dir_->path() / "nat").string()
-                         : (dir_->path() / name / "ledger").string();
+    return name == "nat" || name == "dup" ? (dir_->path() / name).string()
+                                          : (dir_->path() / name / "ledger").string();
   }
   static std::string Pub(const std::string& name) {
     return (fs::path(Ledger(name)) / "ledger.pub").string();
@@ -125,10 +173,12 @@ class FederationCliTest : public ::testing::Test {
   }
 
   static TempDir* dir_;
+  static std::string dup_finess_;
   TempDir tmp_;
 };
 
 TempDir* FederationCliTest::dir_ = nullptr;
+std::string FederationCliTest::dup_finess_;
 
 const std::vector<std::string> kRegions = {"bzh", "ara", "idf", "nat"};
 
@@ -288,14 +338,14 @@ TEST_F(FederationCliTest, AKeyNotGivenOrWrongFails) {
   CliResult missing = Verify(bundle, Trusts({"bzh", "ara", "nat"}));
   EXPECT_EQ(missing.exit_code, 1) << missing.out;
   EXPECT_THAT(missing.out, HasSubstr("not one of the --trust keys"));
-  // Another ledger's key in its place (ge: same programme draws, another origin and key).
-  fs::copy_file(Pub("ge"), tmp_ / "auditor" / "ge.pub");
-  CliResult wrong = Verify(bundle, Trusts({"bzh", "ara", "ge", "nat"}));
+  // Another ledger's key in its place.
+  fs::copy_file(Pub("dup"), tmp_ / "auditor" / "dup.pub");
+  CliResult wrong = Verify(bundle, Trusts({"bzh", "ara", "dup", "nat"}));
   EXPECT_EQ(wrong.exit_code, 1) << wrong.out;
   // The federation file naming the wrong key for idf: its part fails its checkpoint.
   json list = json::array();
   for (const std::string& n : kRegions) {
-    list.push_back({{"name", n}, {"ledger", Ledger(n)}, {"trust", Pub(n == "idf" ? "ge" : n)}});
+    list.push_back({{"name", n}, {"ledger", Ledger(n)}, {"trust", Pub(n == "idf" ? "dup" : n)}});
   }
   CliResult by_file = Verify(bundle, {"--federation", WriteJson("wrong.json", list)});
   EXPECT_EQ(by_file.exit_code, 1) << by_file.out;
@@ -310,36 +360,35 @@ TEST_F(FederationCliTest, AKeyNotGivenOrWrongFails) {
 }
 
 TEST_F(FederationCliTest, AnEstablishmentInTwoLedgersIsRefused) {
-  // bzh and ge were drawn from the same seed: the neighbouring region's ESSMS each adds
-  // to a grappe have the same FINESS numbers in both ledgers.
   CliResult r = RunCli(
-      {"report", "active-dui", "--federation", Federation({"bzh", "ge"}), "--at", kAt, "--json"});
+      {"report", "active-dui", "--federation", Federation({"bzh", "dup"}), "--at", kAt, "--json"});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   json error = Parse(r.out);
   EXPECT_EQ(error["error"]["code"], "DUPLICATE_FINESS") << r.out;
   EXPECT_THAT(error["error"]["message"].get<std::string>(), HasSubstr("'bzh'"));
-  EXPECT_THAT(error["error"]["message"].get<std::string>(), HasSubstr("'ge'"));
+  EXPECT_THAT(error["error"]["message"].get<std::string>(), HasSubstr("'dup'"));
+  EXPECT_THAT(error["error"]["message"].get<std::string>(), HasSubstr(dup_finess_));
 }
 
 TEST_F(FederationCliTest, TheVerifierRefusesAnEstablishmentCountedByTwoParts) {
   // Two national bundles of one ledger each, spliced into one by hand: the sum adds up
-  // and each part verifies with its key, but bzh and ge count the same establishments.
+  // and each part verifies with its key, but bzh and dup count the same establishment.
   json spliced = Parse(ReadFile(NationalBundle({"bzh"})));
-  json ge = Parse(ReadFile(NationalBundle({"ge"})));
-  spliced["parts"].push_back(ge["parts"][0]);
-  spliced["claim"]["shares"].push_back(ge["claim"]["shares"][0]);
+  json dup = Parse(ReadFile(NationalBundle({"dup"})));
+  spliced["parts"].push_back(dup["parts"][0]);
+  spliced["claim"]["shares"].push_back(dup["claim"]["shares"][0]);
   spliced["claim"]["total"] =
-      spliced["claim"]["total"].get<int64_t>() + ge["claim"]["total"].get<int64_t>();
+      spliced["claim"]["total"].get<int64_t>() + dup["claim"]["total"].get<int64_t>();
   spliced["claim"]["establishments"] = spliced["claim"]["establishments"].get<int64_t>() +
-                                       ge["claim"]["establishments"].get<int64_t>();
+                                       dup["claim"]["establishments"].get<int64_t>();
   const fs::path file = tmp_ / "spliced.json";
   WriteFile(file, spliced.dump());
   fs::copy_file(Pub("bzh"), tmp_ / "auditor" / "bzh.pub", fs::copy_options::overwrite_existing);
-  CliResult v = Verify(file, Trusts({"bzh", "ge"}));
+  CliResult v = Verify(file, Trusts({"bzh", "dup"}));
   EXPECT_EQ(v.exit_code, 1) << v.out << v.err;
   json error = Parse(v.out);
   EXPECT_EQ(error["error"]["code"], "DUPLICATE_FINESS") << v.out;
-  EXPECT_EQ(error["error"]["part"], "ge") << v.out;
+  EXPECT_EQ(error["error"]["part"], "dup") << v.out;
   EXPECT_THAT(error["error"]["message"].get<std::string>(),
               HasSubstr("also counted by part 'bzh'"));
 }
