@@ -163,6 +163,17 @@ void ChooseRegionsAndKeys(Plan& P) {
 }
 
 Status DrawOrganisations(Plan& P, Rng& rng, int target) {
+  if (!P.national && P.options.region == "52") {
+    // Bretagne's demo (the default) numbers the ESSMS of its neighbour, Pays de la
+    // Loire, from the start of each département's range: a Pays de la Loire demo starts
+    // its own at 10 000, so that the two ledgers never share an ESSMS by accident.
+    for (int r : P.regions) {
+      for (const std::string& dept : Regions()[static_cast<size_t>(r)].departements) {
+        P.dept_serial[dept + "/et"] = 10000;
+        P.dept_serial[dept + "/ej"] = 10000;
+      }
+    }
+  }
   int weight_total = 0;
   for (int r : P.regions) weight_total += Regions()[static_cast<size_t>(r)].weight;
   for (int r : P.regions) {
