@@ -147,8 +147,11 @@ Result<NationalReport> CombineShares(domain::Date at, ReportBy by,
                       "region's ledger, or in the national one (issue 16), never in two",
                       project, shares[it->second].name, s.name));
     }
-    national.total += s.report.total;
-    national.establishments += s.report.establishments;
+    if (__builtin_add_overflow(national.total, s.report.total, &national.total) ||
+        __builtin_add_overflow(national.establishments, s.report.establishments,
+                               &national.establishments)) {
+      return Status::BadInput(fmt::format("'{}': the figures overflow a 64-bit sum", s.name));
+    }
     for (const auto& [key, total] : s.report.by) national.by[key] += total;
   }
   national.shares = std::move(shares);
@@ -426,8 +429,10 @@ class NationalChecker {
                       share.name);
         }
       }
-      sum += v->claim.total;
-      sum_establishments += part_establishments;
+      if (__builtin_add_overflow(sum, v->claim.total, &sum) ||
+          __builtin_add_overflow(sum_establishments, part_establishments, &sum_establishments)) {
+        return Fail("the parts' figures overflow a 64-bit sum", share.name);
+      }
       verdict_.parts.push_back({share.name, v->origin, v->checkpoint_size, v->root, v->claim.total,
                                 part_establishments, v->records});
     }
