@@ -109,8 +109,8 @@ Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
 }
 
 // One ledger's share: opened read-only, its key checked against the trusted one, its
-// latest checkpoint verified and covering every record, its report computed. With
-// `bundle`, also its active-DUI bundle proven against that very checkpoint.
+// checkpoint of its size verified, its report computed. With `bundle`, also its
+// active-DUI bundle proven against that very checkpoint.
 Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, domain::Date at,
                             projections::ReportBy by, std::string* bundle) {
   LedgerShare share;
@@ -127,10 +127,15 @@ Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, doma
                     "{} ({})",
                     share.location, ledger->verifier_key(), trust_file.string(), share.ledger_key));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> note, ledger->LatestCheckpoint());
-  if (!note.has_value()) {
-    return Status::FailedPrecondition(kNoCheckpoint,
-                                      "the ledger has no signed checkpoint to bind its share to");
+  // The checkpoint of exactly the records this read-only view holds (every commit signs
+  // one), so that a writer committing meanwhile changes nothing of the share.
+  Result<std::string> note = ledger->CheckpointAt(ledger->size());
+  if (!note.ok()) {
+    if (note.status().code() != StatusCode::kNotFound) return note.status();
+    return Status::FailedPrecondition(
+        kNoCheckpoint, fmt::format("no signed checkpoint covers its {} records to bind its share "
+                                   "to (a commit cut short: a writer's next commit signs one)",
+                                   ledger->size()));
   }
   share.checkpoint_note = *note;
   Result<std::string> text = ledger::OpenNote(*note, std::span(&trust, 1));
