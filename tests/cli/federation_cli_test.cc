@@ -247,7 +247,9 @@ TEST_F(FederationCliTest, JsonHasTheDocumentedShape) {
 }
 
 TEST_F(FederationCliTest, TableShowsTheTotalAndEachShare) {
-  CliResult r = RunCli({"report", "active-dui", "--federation", Federation(kRegions), "--at", kAt});
+  // The real program, in a child process.
+  CliResult r =
+      RunProgram({"report", "active-dui", "--federation", Federation(kRegions), "--at", kAt});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("National active DUI files at 2024-12-31"));
   EXPECT_THAT(r.out, HasSubstr("sum of 4 ledgers"));
