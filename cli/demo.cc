@@ -86,6 +86,8 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   demo->add_option("--establishments", args->establishments,
                    "Number of establishments (test option)")
       ->group("");
+  // For the federated report's tests and measures: one region's ledger (INSEE code).
+  demo->add_option("--region", args->region, "Region of --scale region (INSEE code)")->group("");
   return demo;
 }
 
@@ -95,6 +97,7 @@ int CmdDemo(const Globals& g, const DemoArgs& args) {
   options.scale = args.scale == "national" ? demo::Scale::kNational : demo::Scale::kRegion;
   options.seed = args.seed;
   options.establishments = args.establishments;
+  options.region = args.region;
   options.today = fmt::format("{}-12-31", args.until);
 
   const fs::path dir = args.dir;

@@ -31,6 +31,7 @@ struct DemoArgs {
   uint64_t seed = 2024;           // --seed
   int until = 2025;               // --until: the last year of monthly measurements
   int establishments = 0;         // --establishments (hidden, for tests): 0 = the scale's
+  std::string region = "53";      // --region (hidden): the region of the region scale
 };
 
 // Declares `demo` and its options on `app`; the parsed values land in `*args`, which

@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/federation.h"
 #include "cli/input.h"
 #include "cli/output.h"
 #include "domain/date.h"
@@ -27,6 +28,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "projections/bundle.h"
+#include "projections/federation.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 
@@ -163,7 +165,24 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
 // ---- verify-bundle ----
 
 int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
-  auto trust = LoadVerifier(a.trust, "--trust", ledger::kSignatureTypeEd25519);
+  auto text = ReadFileCapped(a.verify_file, kMaxBundleBytes, "bundle");
+  if (!text.ok()) return ReportError(text.status(), g);
+  // The national figure across ledgers: one part per ledger, each with its own key.
+  if (projections::IsNationalBundle(*text)) {
+    if (a.witness_key.has_value()) {
+      return ReportError(
+          Status::InvalidArgument(error_code::kUsage, "--witness: not with a national bundle"), g);
+    }
+    return CmdVerifyNationalBundle(g, *text, a.trust, a.verify_federation);
+  }
+  if (a.trust.size() != 1 || a.verify_federation.has_value()) {
+    return ReportError(
+        Status::InvalidArgument(error_code::kUsage,
+                                "a single ledger's bundle is checked with one --trust (several "
+                                "--trust or --federation: a national bundle)"),
+        g);
+  }
+  auto trust = LoadVerifier(a.trust.front(), "--trust", ledger::kSignatureTypeEd25519);
   if (!trust.ok()) return ReportError(trust.status(), g);
   std::optional<ledger::NoteVerifier> witness;
   if (a.witness_key.has_value()) {
@@ -171,8 +190,6 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
     if (!w.ok()) return ReportError(w.status(), g);
     witness = *w;
   }
-  auto text = ReadFileCapped(a.verify_file, kMaxBundleBytes, "bundle");
-  if (!text.ok()) return ReportError(text.status(), g);
   auto verdict = projections::VerifyBundle(*text, *trust, witness);
   if (!verdict.ok()) return ReportError(verdict.status(), g);
   const projections::BundleVerdict& v = *verdict;
@@ -485,8 +502,13 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
   args->verify_bundle->add_option("FILE", args->verify_file, "Bundle file")->required();
   args->verify_bundle
       ->add_option("--trust", args->trust,
-                   "The ledger's checkpoint verifier key: its ledger.pub file, or the line")
-      ->required();
+                   "The ledger's checkpoint verifier key: its ledger.pub file, or the line; "
+                   "a national bundle: once per ledger")
+      ->take_all()
+      ->expected(1);
+  args->verify_bundle->add_option(
+      "--federation", args->verify_federation,
+      "A national bundle: the federation file whose entries name each ledger's trusted key");
   args->verify_bundle->add_option(
       "--witness", args->witness_key,
       "Require a valid cosignature of the checkpoint by this witness: its verifier key line "

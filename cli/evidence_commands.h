@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "cli/commands.h"
@@ -43,9 +44,11 @@ struct EvidenceArgs {
   std::string bundle_out;
   std::optional<std::string> bundle_at;
   std::optional<std::string> bundle_cosigned;
-  // verify-bundle FILE --trust ledger.pub [--witness KEY]
+  // verify-bundle FILE --trust ledger.pub [--witness KEY]; a national bundle
+  // (cli/federation.h): --trust once per ledger, or --federation FILE
   std::string verify_file;
-  std::string trust;
+  std::vector<std::string> trust;
+  std::optional<std::string> verify_federation;
   std::optional<std::string> witness_key;
   // witness cosign / witness key (the witness's private key is the global --key)
   std::string witness_name;

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/evidence_commands.h"
+#include "cli/federation.h"
 #include "cli/output.h"
 #include "cli/report_html.h"
 #include "domain/date.h"
@@ -37,6 +38,7 @@ Result<Request> Validate(const Globals& g, const ReportArgs& args) {
         fmt::format("unknown indicator \"{}\" (known: {})", args.indicator, kIndicator));
   }
   Request r;
+  if (args.at.empty()) return Status::InvalidArgument(error_code::kUsage, "--at is required");
   auto at = domain::Date::Parse(args.at);
   if (!at.ok()) return Status::BadInput("--at: " + at.status().message());
   r.at = *at;
@@ -112,8 +114,9 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
       "FINESS changes) with its latest measurement ending on or before the date; the "
       "distance to the 410 000 target; the records behind each figure");
   report->add_option("INDICATOR", args->indicator, "active-dui")->required();
-  report->add_option("--at", args->at, "Date, YYYY-MM-DD (a measurement ending on it counts)")
-      ->required();
+  report->add_option("--at", args->at,
+                     "Date, YYYY-MM-DD (a measurement ending on it counts); required, but with "
+                     "--federation (default: today, UTC)");
   report->add_option("--by", args->by, "Totals by region, department, project or campaign");
   report->add_option("--format", args->format,
                      "table (default), csv (one row per establishment, or per group with "
@@ -123,10 +126,31 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
                      "Also write the evidence bundle of the figure, verifiable offline with "
                      "verify-bundle, against the checkpoint the ledger signed at its last "
                      "commit");
+  report->add_option(
+      "--federation", args->federation,
+      "The national figure across ledgers: FILE is a JSON list of {\"name\", \"ledger\": DIR, "
+      "\"trust\": ledger.pub} (paths relative to FILE); prints the national total and each "
+      "ledger's share, each bound to its ledger's latest signed checkpoint; with --bundle, the "
+      "national bundle (docs/federation.md)");
   return report;
 }
 
 int CmdReport(const Globals& g, const ReportArgs& args) {
+  if (args.federation.has_value()) {
+    if (args.indicator != kIndicator) return ReportError(Validate(g, args).status(), g);
+    FederatedReportArgs f;
+    f.federation = *args.federation;
+    if (!args.at.empty()) f.at = args.at;
+    f.by = args.by;
+    f.format = args.format.value_or(g.json ? "json" : "table");
+    f.out = args.out;
+    f.bundle = args.bundle;
+    if (f.out.has_value() && f.bundle.has_value() && *f.out == *f.bundle) {
+      return ReportError(
+          Status::InvalidArgument(error_code::kUsage, "--out and --bundle name the same file"), g);
+    }
+    return CmdFederatedReport(g, f);
+  }
   Result<Request> request = Validate(g, args);
   if (!request.ok()) return ReportError(request.status(), g);
   const Request& r = *request;

@@ -22,12 +22,15 @@ namespace esms::cli {
 
 struct ReportArgs {
   std::string indicator;          // INDICATOR: only "active-dui" today
-  std::string at;                 // --at YYYY-MM-DD
+  std::string at;                 // --at YYYY-MM-DD (required, but with --federation)
   std::optional<std::string> by;  // --by region|department|project|campaign
   // --format table|csv|json|html; not given: json with the global --json, else table.
   std::optional<std::string> format;
   std::optional<std::string> out;     // --out FILE (default stdout)
   std::optional<std::string> bundle;  // --bundle FILE: the evidence of the figure
+  // --federation FILE: the national figure across the ledgers FILE lists
+  // (cli/federation.h); --at then defaults to today.
+  std::optional<std::string> federation;
 };
 
 // Declares `report` and its options on `app`; the parsed values land in `*args`, which
@@ -39,7 +42,8 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args);
 // read or --out / --bundle cannot be written. The output goes to --out (written
 // atomically: temporary file + rename) or stdout; with --out and --json, stdout gets
 // the JSON report as well. --bundle FILE also writes the evidence bundle of the figure
-// (projections/bundle.h), proven against the latest kept checkpoint.
+// (projections/bundle.h), proven against the latest kept checkpoint. With --federation,
+// the national figure across ledgers: CmdFederatedReport (cli/federation.h).
 int CmdReport(const Globals& g, const ReportArgs& args);
 
 }  // namespace esms::cli

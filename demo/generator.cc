@@ -55,6 +55,9 @@ Result<std::unique_ptr<Generator>> Generator::Create(const Options& options) {
   internal::Rng rng(options.seed);
 
   internal::ChooseRegionsAndKeys(P);
+  if (P.regions.empty()) {
+    return Status::BadInput("unknown region \"" + options.region + "\" (INSEE code, e.g. 53)");
+  }
   RETURN_IF_ERROR(internal::DrawOrganisations(P, rng, target));
   internal::DrawGrappes(P, rng);
   RETURN_IF_ERROR(internal::DrawCampaigns(P, rng));

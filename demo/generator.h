@@ -53,6 +53,10 @@ struct Options {
   // 0: the scale's default (region: about 2 000 establishments in Bretagne; national:
   // about 36 500 over the 18 regions). Tests use a few dozen.
   int establishments = 0;
+  // Region scale: the INSEE code of the region drawn (default Bretagne). Another region
+  // gives another ledger (its own origin, FINESS numbers in its own départements): one
+  // ledger per ARS, for the federated report (docs/federation.md).
+  std::string region = "53";
   // The demo's "today": nothing is dated after it.
   std::string today = "2025-12-31";
 };

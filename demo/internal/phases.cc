@@ -148,7 +148,7 @@ Campaign DrawCampaign(Rng& rng, int i, bool national, int n, size_t distinct_ogs
 
 void ChooseRegionsAndKeys(Plan& P) {
   for (size_t i = 0; i < Regions().size(); ++i) {
-    if (P.national || std::string_view(Regions()[i].code) == "53") {
+    if (P.national || std::string_view(Regions()[i].code) == P.options.region) {
       P.regions.push_back(static_cast<int>(i));
     }
   }
@@ -163,6 +163,17 @@ void ChooseRegionsAndKeys(Plan& P) {
 }
 
 Status DrawOrganisations(Plan& P, Rng& rng, int target) {
+  if (!P.national && P.options.region == "52") {
+    // Bretagne's demo (the default) numbers the ESSMS of its neighbour, Pays de la
+    // Loire, from the start of each département's range: a Pays de la Loire demo starts
+    // its own at 10 000, so that the two ledgers never share an ESSMS by accident.
+    for (int r : P.regions) {
+      for (const std::string& dept : Regions()[static_cast<size_t>(r)].departements) {
+        P.dept_serial[dept + "/et"] = 10000;
+        P.dept_serial[dept + "/ej"] = 10000;
+      }
+    }
+  }
   int weight_total = 0;
   for (int r : P.regions) weight_total += Regions()[static_cast<size_t>(r)].weight;
   for (int r : P.regions) {
@@ -299,8 +310,9 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
   for (size_t i = 0; i < Regions().size() && P.neighbour < 0; ++i) {
     const int r = static_cast<int>(i);
     if (r == home) continue;
-    if (P.national ? std::find(P.regions.begin(), P.regions.end(), r) != P.regions.end()
-                   : std::string_view(Regions()[i].code) == "52") {
+    if (P.national
+            ? std::find(P.regions.begin(), P.regions.end(), r) != P.regions.end()
+            : std::string_view(Regions()[i].code) == (P.options.region == "52" ? "53" : "52")) {
       P.neighbour = r;
     }
   }
@@ -313,6 +325,19 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
                   {P.Porteurs(P.neighbour), {"porteur"}, {P.RegionCode(P.neighbour)}});
   }
   const RegionInfo& info = Regions()[static_cast<size_t>(P.neighbour)];
+  if (!P.national && P.options.region != "53") {
+    // Region scale elsewhere than Bretagne (`--region`): the neighbour's ESSMS take
+    // numbers of their own, a serial range per home region, so that the demos of
+    // several regions, one ledger per ARS, never share an ESSMS by accident (the
+    // federated report refuses an establishment counted by two ledgers,
+    // docs/federation.md). Bretagne's numbers, and so its ledger, stay as they were.
+    for (const std::string& dept : info.departements) {
+      for (const char* kind : {"/et", "/ej"}) {
+        int& serial = P.dept_serial[dept + kind];
+        serial = std::max(serial, 20000 + 1000 * home);
+      }
+    }
+  }
   for (int k = 0; k < 2; ++k) {
     Og og;
     og.region = P.neighbour;

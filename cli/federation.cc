@@ -1,0 +1,352 @@
+// The national figure across ledgers. See cli/federation.h.
+#include "cli/federation.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <span>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/evidence_commands.h"
+#include "cli/input.h"
+#include "cli/output.h"
+#include "domain/date.h"
+#include "ledger/hash.h"
+#include "ledger/ledger.h"
+#include "ledger/note.h"
+#include "projections/bundle.h"
+#include "projections/federation.h"
+#include "projections/projector.h"
+#include "projections/report.h"
+
+namespace esms::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using projections::FederationEntry;
+using projections::LedgerShare;
+
+constexpr std::string_view kNoCheckpoint = "NO_CHECKPOINT";
+
+void PrintStdout(const Globals& g, const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
+}
+
+// A path of the federation file: relative ones are relative to the file's directory.
+fs::path Resolve(const fs::path& base, const std::string& path) {
+  fs::path p(path);
+  return p.is_absolute() ? p : base / p;
+}
+
+// The verifier key in `path` (a ledger.pub: its first line), an Ed25519 note key.
+Result<ledger::NoteVerifier> LoadTrust(const fs::path& path, std::string* line) {
+  ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, kMaxSmallFileBytes, "trust file"));
+  *line = text.substr(0, text.find('\n'));
+  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(*line);
+  if (!verifier.ok()) {
+    return Status::BadInput(
+        fmt::format("{} holds no verifier key: {}", path.string(), verifier.status().message()));
+  }
+  if (verifier->type != ledger::kSignatureTypeEd25519) {
+    return Status::BadInput(fmt::format("{} holds a witness key, not a ledger's", path.string()));
+  }
+  return verifier;
+}
+
+// The federation file, its entries and its directory. Server entries are refused here,
+// before any ledger is opened: this build has no service client.
+struct Federation {
+  fs::path base;
+  std::vector<FederationEntry> entries;
+};
+
+Result<Federation> LoadFederation(const std::string& file) {
+  ASSIGN_OR_RETURN(std::string text, ReadFileCapped(file, kMaxSmallFileBytes, "federation file"));
+  Result<std::vector<FederationEntry>> entries = projections::ParseFederation(text);
+  if (!entries.ok()) return std::move(entries).TakeStatus().WithContext(file);
+  Federation f;
+  f.base = fs::path(file).parent_path();
+  f.entries = std::move(*entries);
+  std::map<fs::path, size_t> dirs;
+  for (size_t i = 0; i < f.entries.size(); ++i) {
+    const FederationEntry& e = f.entries[i];
+    if (e.server.has_value()) {
+      return Status::InvalidArgument(
+          error_code::kUsage,
+          fmt::format("{}: [{}] '{}': server entries need the service client (not in this "
+                      "build); give the ledger's directory (\"ledger\") or a mirror of it",
+                      file, i, e.name));
+    }
+    std::error_code ec;
+    fs::path dir = fs::weakly_canonical(Resolve(f.base, *e.ledger), ec);
+    if (ec) dir = Resolve(f.base, *e.ledger);
+    auto [it, inserted] = dirs.emplace(dir, i);
+    if (!inserted) {
+      return Status::BadInput(fmt::format("{}: [{}].ledger: the same ledger as [{}] ({})", file, i,
+                                          it->second, dir.string()));
+    }
+  }
+  return f;
+}
+
+Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
+  if (!at.has_value()) {
+    return domain::Date::FromDays(
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+            .time_since_epoch()
+            .count());
+  }
+  Result<domain::Date> parsed = domain::Date::Parse(*at);
+  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
+  return parsed;
+}
+
+// One ledger's share: opened read-only, its key checked against the trusted one, its
+// checkpoint of its size verified, its report computed. With `bundle`, also its
+// active-DUI bundle proven against that very checkpoint.
+Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, domain::Date at,
+                            projections::ReportBy by, std::string* bundle) {
+  LedgerShare share;
+  share.name = e.name;
+  share.location = Resolve(base, *e.ledger).string();
+  const fs::path trust_file = Resolve(base, e.trust);
+  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(trust_file, &share.ledger_key));
+
+  ASSIGN_OR_RETURN(auto ledger,
+                   ledger::Ledger::Open(share.location, ledger::Ledger::Mode::kReadOnly));
+  if (ledger->verifier_key() != share.ledger_key) {
+    return Status::PermissionDenied(
+        fmt::format("the ledger at {} signs its checkpoints with {}, not with the key trusted in "
+                    "{} ({})",
+                    share.location, ledger->verifier_key(), trust_file.string(), share.ledger_key));
+  }
+  // The checkpoint of exactly the records this read-only view holds (every commit signs
+  // one), so that a writer committing meanwhile changes nothing of the share.
+  Result<std::string> note = ledger->CheckpointAt(ledger->size());
+  if (!note.ok()) {
+    if (note.status().code() != StatusCode::kNotFound) return note.status();
+    return Status::FailedPrecondition(
+        kNoCheckpoint, fmt::format("no signed checkpoint covers its {} records to bind its share "
+                                   "to (a commit cut short: a writer's next commit signs one)",
+                                   ledger->size()));
+  }
+  share.checkpoint_note = *note;
+  Result<std::string> text = ledger::OpenNote(*note, std::span(&trust, 1));
+  if (!text.ok()) return std::move(text).TakeStatus().WithContext("its latest checkpoint");
+  ASSIGN_OR_RETURN(share.checkpoint, ledger::ParseCheckpoint(*text));
+  if (share.checkpoint.origin != ledger->origin()) {
+    return Status::DataLoss(fmt::format("its latest checkpoint names origin {}, the ledger is {}",
+                                        share.checkpoint.origin, ledger->origin()));
+  }
+  ASSIGN_OR_RETURN(ledger::Hash root, ledger->RootAt(share.checkpoint.size));
+  if (root != share.checkpoint.root) {
+    return Status::DataLoss(fmt::format("its latest checkpoint (size {}) has root {}, the tree {}",
+                                        share.checkpoint.size, ledger::ToHex(share.checkpoint.root),
+                                        ledger::ToHex(root)));
+  }
+
+  ASSIGN_OR_RETURN(auto projector, projections::Projector::Open(*ledger));
+  const projections::ProgrammeState& state = projector->state();
+  if (state.next_seq() != share.checkpoint.size) {
+    return Status::FailedPrecondition(
+        kNoCheckpoint, fmt::format("its latest checkpoint covers {} of its {} records",
+                                   share.checkpoint.size, state.next_seq()));
+  }
+  ASSIGN_OR_RETURN(share.report, projections::ComputeActiveDui(state, at, by));
+  share.projects = projections::LiveProjects(state);
+
+  if (bundle != nullptr) {
+    projections::BundleClaim claim;
+    claim.kind = projections::BundleClaim::Kind::kActiveDui;
+    claim.at = at;
+    claim.total = share.report.total;
+    std::vector<uint64_t> seqs;
+    for (const auto& ev : share.report.evidence) {
+      claim.evidence.push_back({ev.finess, ev.seq, ev.active_files});
+      seqs.push_back(ev.seq);
+      seqs.insert(seqs.end(), ev.change_seqs.begin(), ev.change_seqs.end());
+    }
+    projections::BundleOptions options;
+    options.checkpoint_note = share.checkpoint_note;
+    Result<std::string> built =
+        projections::BuildBundle(*ledger, state, std::move(seqs), claim, options);
+    if (!built.ok()) return std::move(built).TakeStatus().WithContext("--bundle");
+    *bundle = std::move(*built);
+  }
+  return share;
+}
+
+}  // namespace
+
+int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args) {
+  if (args.format != "table" && args.format != "json") {
+    return ReportError(
+        Status::InvalidArgument(error_code::kUsage,
+                                fmt::format("--format {} is not available with --federation "
+                                            "(table or json; csv and html are per ledger)",
+                                            args.format)),
+        g);
+  }
+  for (const auto* file : {&args.out, &args.bundle}) {
+    if (file->has_value() && (*file)->empty()) {
+      return ReportError(Status::InvalidArgument(error_code::kUsage,
+                                                 file == &args.out ? "--out: empty file name"
+                                                                   : "--bundle: empty file name"),
+                         g);
+    }
+  }
+  Result<domain::Date> at = DateOrToday(args.at);
+  if (!at.ok()) return ReportError(at.status(), g);
+  Result<projections::ReportBy> by = projections::ParseReportBy(args.by.value_or(""));
+  if (!by.ok()) return ReportError(by.status(), g);
+  Result<Federation> federation = LoadFederation(args.federation);
+  if (!federation.ok()) return ReportError(federation.status(), g);
+
+  std::vector<LedgerShare> shares;
+  std::vector<std::string> bundles;
+  for (const FederationEntry& e : federation->entries) {
+    std::string bundle;
+    Result<LedgerShare> share =
+        ShareOf(federation->base, e, *at, *by, args.bundle.has_value() ? &bundle : nullptr);
+    if (!share.ok()) {
+      return ReportError(std::move(share).TakeStatus().WithContext(
+                             fmt::format("{}: '{}' ({})", args.federation, e.name, *e.ledger)),
+                         g);
+    }
+    shares.push_back(std::move(*share));
+    if (args.bundle.has_value()) bundles.push_back(std::move(bundle));
+  }
+  Result<projections::NationalReport> national =
+      projections::CombineShares(*at, *by, std::move(shares));
+  if (!national.ok()) {
+    return ReportError(std::move(national).TakeStatus().WithContext(args.federation), g);
+  }
+
+  if (args.bundle.has_value()) {
+    Result<std::string> text = projections::BuildNationalBundle(*national, bundles);
+    if (!text.ok()) return ReportError(text.status(), g);
+    Status written = WriteFileAtomically(*args.bundle, *text);
+    if (!written.ok()) return ReportError(written, g);
+    std::string trusts;
+    for (const FederationEntry& e : federation->entries) trusts += " --trust " + e.trust;
+    std::fprintf(g.err,
+                 "national bundle of %zu ledgers written to %s (check it with: esms-ledger "
+                 "verify-bundle %s --federation %s, or%s)\n",
+                 national->shares.size(), args.bundle->c_str(), args.bundle->c_str(),
+                 args.federation.c_str(), trusts.c_str());
+  }
+
+  const std::string text =
+      args.format == "json" ? projections::ToJson(*national) : projections::ToText(*national);
+  if (!args.out.has_value()) {
+    PrintStdout(g, text);
+    return kExitOk;
+  }
+  Status written = WriteFileAtomically(*args.out, text);
+  if (!written.ok()) return ReportError(written, g);
+  if (g.json) {
+    PrintStdout(g, projections::ToJson(*national));
+  } else {
+    std::fprintf(g.err, "national active DUI files at %s: %s over %zu ledgers; written to %s\n",
+                 at->ToString().c_str(), projections::GroupDigits(national->total).c_str(),
+                 national->shares.size(), args.out->c_str());
+  }
+  return kExitOk;
+}
+
+int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
+                            const std::vector<std::string>& trust,
+                            const std::optional<std::string>& federation) {
+  projections::NationalTrust keys;
+  if (federation.has_value()) {
+    if (!trust.empty()) {
+      return ReportError(Status::InvalidArgument(error_code::kUsage,
+                                                 "give the keys by --trust or by --federation, "
+                                                 "not both"),
+                         g);
+    }
+    Result<Federation> f = LoadFederation(*federation);
+    if (!f.ok()) return ReportError(f.status(), g);
+    for (const FederationEntry& e : f->entries) {
+      std::string line;
+      Result<ledger::NoteVerifier> key = LoadTrust(Resolve(f->base, e.trust), &line);
+      if (!key.ok()) {
+        return ReportError(
+            std::move(key).TakeStatus().WithContext(fmt::format("{}: '{}'", *federation, e.name)),
+            g);
+      }
+      keys.by_name.emplace(e.name, *key);
+    }
+  } else {
+    for (const std::string& t : trust) {
+      std::string line;
+      std::error_code ec;
+      Result<ledger::NoteVerifier> key =
+          fs::is_regular_file(t, ec) ? LoadTrust(t, &line) : ledger::ParseVerifierKey(t);
+      if (!key.ok()) {
+        return ReportError(std::move(key).TakeStatus().WithContext("--trust " + t), g);
+      }
+      keys.keys.push_back(*key);
+    }
+  }
+  Result<projections::NationalVerdict> verdict = projections::VerifyNationalBundle(text, keys);
+  if (!verdict.ok()) return ReportError(verdict.status(), g);
+  const projections::NationalVerdict& v = *verdict;
+  if (!v.ok) {
+    if (g.json) {
+      json error = {{"code", v.code}, {"message", v.problem}};
+      if (v.part.has_value()) error["part"] = *v.part;
+      if (v.seq.has_value()) error["seq"] = *v.seq;
+      PrintStdout(g, json{{"error", error}}.dump());
+    } else {
+      std::fprintf(g.err, "error: %s: %s\n", v.code.c_str(), v.problem.c_str());
+    }
+    return kExitVerificationFailed;
+  }
+  if (g.json) {
+    json parts = json::array();
+    for (const auto& p : v.parts) {
+      parts.push_back({{"name", p.name},
+                       {"origin", p.origin},
+                       {"size", p.checkpoint_size},
+                       {"root", ledger::ToHex(p.root)},
+                       {"total", p.total},
+                       {"establishments", p.establishments},
+                       {"records", p.records}});
+    }
+    PrintStdout(g, json{{"verified", true},
+                        {"claim",
+                         {{"kind", "national-active-dui"},
+                          {"at", v.at.ToString()},
+                          {"total", v.total},
+                          {"establishments", v.establishments}}},
+                        {"parts", parts}}
+                       .dump());
+    return kExitOk;
+  }
+  std::string out = fmt::format(
+      "national bundle verified: {} parts, each proven against its own ledger's checkpoint\n",
+      v.parts.size());
+  for (const auto& p : v.parts) {
+    out += fmt::format(
+        "  {}: {} active files over {} establishments ({} records, checkpoint {} "
+        "of {}, root {})\n",
+        p.name, p.total, p.establishments, p.records, p.checkpoint_size, p.origin,
+        ledger::ToHex(p.root));
+  }
+  out += fmt::format(
+      "national active DUI files as of {}: {} over {} establishments, the sum of "
+      "the parts\n",
+      v.at.ToString(), v.total, v.establishments);
+  PrintStdout(g, out);
+  return kExitOk;
+}
+
+}  // namespace esms::cli

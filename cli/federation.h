@@ -1,0 +1,53 @@
+// The national figure across ledgers, on the command line (issue 16, docs/federation.md):
+//   - `report active-dui --federation FILE [--at DATE] [--by KIND] [--json]
+//      [--out FILE] [--bundle FILE]`: each ledger of FILE opened read-only, checked
+//     against the key FILE trusts it with, its own `report active-dui` bound to its
+//     latest signed checkpoint; the national total and each ledger's share; with
+//     --bundle, the national bundle (every ledger's active-DUI bundle and the sum);
+//   - `verify-bundle NATIONAL.json --trust a.pub --trust b.pub ...` (or --federation
+//     FILE for the keys): every part checked with its own ledger's key only, the sum
+//     recomputed.
+// The projections/federation.h functions do the work; this file reads files and opens
+// ledgers.
+//
+// Thread-safety: single-threaded, like every command.
+#ifndef ESMS_CLI_FEDERATION_H_
+#define ESMS_CLI_FEDERATION_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace esms::cli {
+
+struct FederatedReportArgs {
+  std::string federation;         // FILE
+  std::optional<std::string> at;  // default: today (UTC)
+  std::optional<std::string> by;
+  std::string format;  // "table" or "json" (csv and html are per ledger: USAGE)
+  std::optional<std::string> out;
+  std::optional<std::string> bundle;
+};
+
+// Exit codes (INTERFACE.md §5): 2 for a bad FILE (missing, not JSON, a bad field —
+// named by its path —, a duplicate name or ledger, a `server` entry: this build has no
+// service client) and a bad trust file; 3 for a ledger signed by another key than the
+// one trusted (UNAUTHORIZED), a ledger that is not there (NOT_FOUND), no checkpoint
+// covering the ledger (NO_CHECKPOINT), an establishment or a project held by two ledgers
+// (DUPLICATE_FINESS, DUPLICATE_PROJECT); 1 for a checkpoint that does not verify; 4 for
+// storage errors.
+int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args);
+
+// `verify-bundle` of a national bundle (`text`): the keys from `trust` (files or lines,
+// one per ledger) or from the federation file. Exit 0 verified, 1 not (BUNDLE_INVALID
+// or the part's own code, naming the part), 2 bad arguments.
+int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
+                            const std::vector<std::string>& trust,
+                            const std::optional<std::string>& federation);
+
+}  // namespace esms::cli
+
+#endif  // ESMS_CLI_FEDERATION_H_
