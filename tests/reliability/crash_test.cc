@@ -5,12 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <random>
 #include <regex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -244,8 +246,15 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
     cosign_ms = MillisSince(start);
     ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
   }
+  // The kill lands at a random moment within 1.2 times the median of the cosignatures
+  // timed so far (one slow run on a busy machine must not push every kill past the end).
+  std::vector<double> timings = {cosign_ms};
+  auto median = [&timings] {
+    std::vector<double> sorted = timings;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted[sorted.size() / 2];
+  };
   std::mt19937 rng(11);
-  std::uniform_real_distribution<double> delay(0.0, 1.2 * cosign_ms);
   int killed = 0;
   for (int round = 0; round < kKills; ++round) {
     ASSERT_EQ(l.Import("national", Chunk(round * 2, 2)).exit_code, 0);
@@ -253,6 +262,7 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
         l.Run({"checkpoint", "--key", (fs::path(l.ledger()) / "ledger.key").string()}).exit_code,
         0);
     const std::string fingerprint = l.Fingerprint();
+    std::uniform_real_distribution<double> delay(0.0, 1.2 * median());
     Child child = StartCli(cosign, dir / "cosign.out");
     std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(delay(rng) * 1000)));
     kill(child.pid, SIGKILL);
@@ -260,10 +270,12 @@ TEST(CrashTest, SigkillsDuringWitnessCosign) {
     ASSERT_TRUE(code == -SIGKILL || code == 0) << "round " << round << ": exit " << code;
     if (code == -SIGKILL) ++killed;
     EXPECT_EQ(l.Fingerprint(), fingerprint) << "round " << round;
+    auto start = std::chrono::steady_clock::now();
     CliResult again = RunProgram(cosign);
+    timings.push_back(MillisSince(start));
     ASSERT_EQ(again.exit_code, 0) << "round " << round << ": " << again.out << again.err;
   }
-  EXPECT_GE(killed, kKills / 3) << "cosign takes " << cosign_ms << " ms";
+  EXPECT_GE(killed, kKills / 3) << "cosign takes " << median() << " ms (median)";
 }
 
 }  // namespace
