@@ -107,13 +107,6 @@ Status WrongType(const Json& value, const std::string& path, std::string_view ex
                           Describe(value));
 }
 
-// "a, b, c".
-std::string Joined(const auto& names) {
-  std::string out;
-  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
-  return out;
-}
-
 // `value` must be an object whose keys are all in `allowed`.
 template <size_t N>
 Status ExpectObject(const Json& value, const std::string& path,
