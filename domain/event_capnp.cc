@@ -65,16 +65,13 @@ constexpr bool kInDataSection = std::is_arithmetic_v<RawOf<M>>;
 
 // The wire type of a value of C++ type M.
 template <typename M>
-constexpr capnp::schema::Type::Which WireTypeOf() {
+capnp::schema::Type::Which WireTypeOf() {
   using W = capnp::schema::Type;
-  if constexpr (std::is_same_v<M, bool>) return W::BOOL;
-  if constexpr (std::is_same_v<M, int64_t>) return W::INT64;
-  if constexpr (std::is_same_v<M, uint64_t>) return W::UINT64;
-  if constexpr (std::is_same_v<M, Date>) return W::INT32;
-  if constexpr (std::is_enum_v<M>) return W::ENUM;
-  if constexpr (Described<M>) return W::STRUCT;
-  if constexpr (IsVector<M>::value) return W::LIST;
-  return W::TEXT;  // std::string, Finess, Siret, Region
+  if constexpr (IsVector<M>::value || Described<M> || std::is_enum_v<M>) {
+    return IsVector<M>::value ? W::LIST : Described<M> ? W::STRUCT : W::ENUM;
+  } else {
+    return capnp::Schema::from<RawOf<M>>();  // BOOL, INT32 (a date), INT64, UINT64 or TEXT
+  }
 }
 
 // Where a field lives in its wire struct.

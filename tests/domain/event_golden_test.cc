@@ -24,7 +24,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "domain/event_codec.h"
@@ -398,47 +397,28 @@ TEST(EventGoldenPayloadTest, EmptyIndicatorListHasOneByteForm) {
 }
 
 // The wire enums of events.capnp list the values of the domain's, in the same order (the
-// codec writes ordinals; the JSON names are read from the schema): every value with its name.
+// codec writes ordinals; the JSON names are read from the schema): the JSON name of each value,
+// in the order of its domain enum.
 template <typename Domain>
-void ExpectNames(std::initializer_list<std::pair<Domain, std::string_view>> expected) {
+void ExpectNames(const std::vector<std::string_view>& expected) {
   using Wire = typename internal::WireEnum<Domain>::type;
   EXPECT_EQ(capnp::Schema::from<Wire>().getEnumerants().size(), expected.size());
-  for (const auto& [value, name] : expected) EXPECT_EQ(ToString(value), name);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(ToString(static_cast<Domain>(i)), expected[i]);
+  }
 }
 
 TEST(EventGoldenPayloadTest, WireEnumsMirrorTheDomains) {
-  ExpectNames<ProjectKind>({{ProjectKind::kAcquisition, "acquisition"},
-                            {ProjectKind::kUsage, "usage"},
-                            {ProjectKind::kMixed, "mixed"}});
-  ExpectNames<Situation>(
-      {{Situation::kAcquisition, "acquisition"}, {Situation::kUpgrade, "upgrade"}});
-  ExpectNames<Tranche>({{Tranche::kAdvance, "advance"},
-                        {Tranche::kBalance, "balance"},
-                        {Tranche::kParametrisation, "parametrisation"},
-                        {Tranche::kDeployment, "deployment"}});
-  ExpectNames<EuFund>({{EuFund::kFeder, "FEDER"},
-                       {EuFund::kFse, "FSE"},
-                       {EuFund::kHopen, "HOPEN"},
-                       {EuFund::kOther, "OTHER"}});
-  ExpectNames<EuOperation>(
-      {{EuOperation::kAcquisition, "acquisition"}, {EuOperation::kUpgrade, "upgrade"}});
-  ExpectNames<FinessChangeKind>(
-      {{FinessChangeKind::kRenumbering, "renumbering"}, {FinessChangeKind::kMerger, "merger"}});
-  ExpectNames<Certifier>({{Certifier::kPublicAccountant, "public-accountant"},
-                          {Certifier::kStatutoryAuditor, "statutory-auditor"}});
-  ExpectNames<SolutionStatus>(
-      {{SolutionStatus::kCandidate, "candidate"}, {SolutionStatus::kReferenced, "referenced"}});
-  ExpectNames<Role>({{Role::kAdmin, "admin"},
-                     {Role::kPorteur, "porteur"},
-                     {Role::kArsInstructor, "ars-instructor"},
-                     {Role::kArsPayer, "ars-payer"},
-                     {Role::kNational, "national"},
-                     {Role::kAuditor, "auditor"}});
-  ExpectNames<AdjustedIndicator>({{AdjustedIndicator::kActiveFiles, "activeFiles"},
-                                  {AdjustedIndicator::kPlan, "plan"},
-                                  {AdjustedIndicator::kAgenda, "agenda"},
-                                  {AdjustedIndicator::kMssante, "mssante"},
-                                  {AdjustedIndicator::kDmp, "dmp"}});
+  ExpectNames<ProjectKind>({"acquisition", "usage", "mixed"});
+  ExpectNames<Situation>({"acquisition", "upgrade"});
+  ExpectNames<Tranche>({"advance", "balance", "parametrisation", "deployment"});
+  ExpectNames<EuFund>({"FEDER", "FSE", "HOPEN", "OTHER"});
+  ExpectNames<EuOperation>({"acquisition", "upgrade"});
+  ExpectNames<FinessChangeKind>({"renumbering", "merger"});
+  ExpectNames<Certifier>({"public-accountant", "statutory-auditor"});
+  ExpectNames<SolutionStatus>({"candidate", "referenced"});
+  ExpectNames<Role>({"admin", "porteur", "ars-instructor", "ars-payer", "national", "auditor"});
+  ExpectNames<AdjustedIndicator>({"activeFiles", "plan", "agenda", "mssante", "dmp"});
   EXPECT_EQ(internal::EnumNameList<Role>(),
             "admin, porteur, ars-instructor, ars-payer, national, auditor");
   EXPECT_EQ(ToString(static_cast<Tranche>(4)), "");
