@@ -166,9 +166,10 @@ std::string What() {
 }
 
 template <typename T>
-requires Textual<T> || NamedEnum<T> || std::is_same_v<T, Key> Status Read(const Json& value,
-                                                                          const std::string& path,
-                                                                          T& out) {
+concept StringMember = Textual<T> || NamedEnum<T> || std::is_same_v<T, Key>;
+
+template <StringMember T>
+Status Read(const Json& value, const std::string& path, T& out) {
   if (!value.is_string()) return WrongType(value, path, What<T>());
   const std::string& text = value.get_ref<const std::string&>();
   if constexpr (NamedEnum<T>) {
