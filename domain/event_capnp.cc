@@ -1,8 +1,10 @@
 // Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp), derived from the field
 // lists of event_fields.h: each member is read and written at the offset of the wire field of
-// its name, found in the compiled-in schema once per struct (Resolve). Cap'n Proto reads bytes only
-// inside DecodeBytes's base::CatchKj: a kj::Exception (malformed message, limits exceeded) becomes
-// Status::DataLoss there.
+// its name, found in the compiled-in schema once per struct (SlotsOf). Not through
+// capnp::DynamicStruct, which looks the field up in the schema at every access: it took twice
+// the time of this on the import and projection-rebuild paths. Cap'n Proto reads bytes only
+// inside DecodeBytes's base::CatchKj: a kj::Exception (malformed message, limits exceeded)
+// becomes Status::DataLoss there.
 #include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -20,7 +22,6 @@
 #include "base/kj.h"
 #include "domain/event_codec.h"
 #include "domain/events.capnp.h"
-#include "domain/internal/enum_names.h"
 #include "domain/internal/event_fields.h"
 #include "domain/internal/text.h"
 
@@ -50,25 +51,28 @@ using WireOf = std::tuple_element_t<kIndexOf<T>, WireStructs>;
 
 // ---------------------------------------------------------------- layout
 
-// The wire type of a value of C++ type M, and its raw type in a data section.
+// How the wire holds a value of C++ type M: a Date as Int32 days since 1970-01-01, an enum as
+// its UInt16 ordinal, a number as itself (in the data section); a struct, or else a text.
 template <typename M>
-constexpr capnp::schema::Type::Which WireTypeOf() {
+using RawOf = std::conditional_t<
+    std::is_same_v<M, Date>, int32_t,
+    std::conditional_t<
+        std::is_enum_v<M>, uint16_t,
+        std::conditional_t<std::is_arithmetic_v<M>, M,
+                           std::conditional_t<Described<M>, capnp::AnyStruct, capnp::Text>>>>;
+template <typename M>
+constexpr bool kInDataSection = std::is_arithmetic_v<RawOf<M>>;
+
+// The wire type of a value of C++ type M.
+template <typename M>
+capnp::schema::Type::Which WireTypeOf() {
   using W = capnp::schema::Type;
-  if constexpr (std::is_same_v<M, bool>) return W::BOOL;
-  if constexpr (std::is_same_v<M, int64_t>) return W::INT64;
-  if constexpr (std::is_same_v<M, uint64_t>) return W::UINT64;
-  if constexpr (std::is_same_v<M, Date>) return W::INT32;
-  if constexpr (std::is_enum_v<M>) return W::ENUM;
-  if constexpr (Described<M>) return W::STRUCT;
-  if constexpr (IsVector<M>::value) return W::LIST;
-  return W::TEXT;  // std::string, Finess, Siret, Region
+  if constexpr (IsVector<M>::value || Described<M> || std::is_enum_v<M>) {
+    return IsVector<M>::value ? W::LIST : Described<M> ? W::STRUCT : W::ENUM;
+  } else {
+    return capnp::Schema::from<RawOf<M>>();  // BOOL, INT32 (a date), INT64, UINT64 or TEXT
+  }
 }
-template <typename M>
-using RawOf = std::conditional_t<std::is_same_v<M, Date>, int32_t,
-                                 std::conditional_t<std::is_enum_v<M>, uint16_t, M>>;
-template <typename M>
-constexpr bool kInDataSection =
-    std::is_arithmetic_v<M> || std::is_enum_v<M> || std::is_same_v<M, Date>;
 
 // Where a field lives in its wire struct.
 struct Slot {
@@ -76,6 +80,7 @@ struct Slot {
   int64_t presence_bit = -1;              // optional: the bit of `hasX`; -1: none
   capnp::StructSchema nested;             // a struct or list-of-struct field: its struct
   uint16_t data_words = 0, pointers = 0;  // ... and that struct's size
+  uint32_t enumerants = 0;                // an enum or list-of-enum field: its number of values
 };
 
 template <Described T>
@@ -90,14 +95,13 @@ auto Resolve(capnp::StructSchema schema) {
     KJ_REQUIRE(type.which() == WireTypeOf<ValueOf<decltype(f)>>(),
                "the wire field has another type", field.getProto().getName());
     slot->offset = field.getProto().getSlot().getOffset();
-    if (type.isList() && type.asList().getElementType().isStruct()) {
-      type = type.asList().getElementType();
-    }
+    if (type.isList()) type = type.asList().getElementType();
     if (type.isStruct()) {
       slot->nested = type.asStruct();
       slot->data_words = slot->nested.getProto().getStruct().getDataWordCount();
       slot->pointers = slot->nested.getProto().getStruct().getPointerCount();
     }
+    if (type.isEnum()) slot->enumerants = type.asEnum().getEnumerants().size();
     std::string has = "has" + std::string(name);
     has[3] = static_cast<char>(has[3] - 'a' + 'A');
     KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
@@ -148,8 +152,17 @@ capnp::AnyPointer::Reader PointerOf(capnp::AnyStruct::Reader from, uint32_t inde
 
 // ---------------------------------------------------------------- encoding
 
-capnp::Text::Reader AsText(const std::string& text) {
-  return capnp::Text::Reader(text.data(), text.size());
+// A number, date, enumerant or text as the wire holds it.
+template <typename M>
+auto Raw(const M& value) {
+  if constexpr (std::is_same_v<M, Date>) {
+    return static_cast<int32_t>(value.days());
+  } else if constexpr (kInDataSection<M>) {
+    return static_cast<RawOf<M>>(value);
+  } else {
+    const std::string& text = TextOf(value);
+    return capnp::Text::Reader(text.data(), text.size());
+  }
 }
 
 template <Described T>
@@ -157,29 +170,25 @@ void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& v
 
 template <typename M>
 void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
-  if constexpr (std::is_same_v<M, Date>) {
-    SetData(to, slot.offset, static_cast<int32_t>(value.days()));
-  } else if constexpr (kInDataSection<M>) {
-    SetData(to, slot.offset, static_cast<RawOf<M>>(value));
+  if constexpr (kInDataSection<M>) {
+    SetData(to, slot.offset, Raw(value));
   } else {
     capnp::AnyPointer::Builder pointer = to.getPointerSection()[slot.offset];
     if constexpr (Described<M>) {
       Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers), slot.nested, value);
     } else if constexpr (!IsVector<M>::value) {
-      pointer.setAs<capnp::Text>(AsText(TextOf(value)));
-    } else if constexpr (std::is_enum_v<typename M::value_type>) {
-      // A list of enumerants (targets.adjusted indicators): null when empty, the byte
-      // form of the records written before the field existed.
-      if (value.empty()) return;
-      auto list = pointer.initAs<capnp::List<uint16_t>>(static_cast<unsigned>(value.size()));
-      for (unsigned i = 0; i < list.size(); ++i) list.set(i, static_cast<uint16_t>(value[i]));
+      pointer.setAs<capnp::Text>(Raw(value));
     } else if constexpr (Described<typename M::value_type>) {
-      const unsigned size = static_cast<unsigned>(value.size());
-      auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers, size);
-      for (unsigned i = 0; i < size; ++i) Encode(list[i], slot.nested, value[i]);
+      auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers,
+                                                static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) Encode(list[i], slot.nested, value[i]);
     } else {
-      auto list = pointer.initAs<capnp::List<capnp::Text>>(static_cast<unsigned>(value.size()));
-      for (unsigned i = 0; i < list.size(); ++i) list.set(i, AsText(TextOf(value[i])));
+      using Item = typename M::value_type;
+      // A list of enumerants (targets.adjusted indicators): null when empty, the byte form of
+      // the records written before the field existed.
+      if (std::is_enum_v<Item> && value.empty()) return;
+      auto list = pointer.initAs<capnp::List<RawOf<Item>>>(static_cast<unsigned>(value.size()));
+      for (unsigned i = 0; i < list.size(); ++i) list.set(i, Raw(value[i]));
     }
   }
 }
@@ -218,80 +227,60 @@ Status Corrupt(const Path& path, std::string_view why) {
   return Status::DataLoss(path.str() + ": " + std::string(why));
 }
 
-Status FromRaw(int32_t days, const Path& path, Date& out) {
-  // Date::Parse accepts years 0000-9999 only; so does the decoder.
-  static const int64_t kFirst = Date::FromCivil(0, 1, 1)->days();
-  static const int64_t kLast = Date::FromCivil(9999, 12, 31)->days();
-  if (days < kFirst || days > kLast) {
-    return Corrupt(path, "day number " + std::to_string(days) + " is out of range");
-  }
-  out = Date::FromDays(days);
-  return Status::OK();
-}
-Status FromRaw(uint16_t ordinal, const Path& path, Campaign& out) {
-  if (ordinal > static_cast<uint16_t>(Campaign::kGeneralisation2025)) {
-    return Corrupt(path, "unknown campaign " + std::to_string(ordinal));
-  }
-  out = static_cast<Campaign>(ordinal);
-  return Status::OK();
-}
-template <NamedEnum E>
-Status FromRaw(uint16_t ordinal, const Path& path, E& out) {
-  if (ordinal >= kEnumNames<E>.size()) {
-    return Corrupt(path, "unknown enumerant " + std::to_string(ordinal));
-  }
-  out = static_cast<E>(ordinal);
-  return Status::OK();
-}
-template <typename M>
-requires std::is_arithmetic_v<M> Status FromRaw(M raw, const Path&, M& out) {
-  out = raw;
-  return Status::OK();
-}
-
-template <Textual M>
-Status FromText(capnp::Text::Reader text, const Path& path, M& out) {
-  Result<M> parsed = ParseText(std::string_view(text.begin(), text.size()), &out);
-  if (!parsed.ok()) return Corrupt(path, parsed.status().message());
-  out = std::move(parsed).value();
-  return Status::OK();
-}
-
 template <Described T>
 Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out);
+
+// A value read from the wire (`raw`, of type RawOf<M>) into `out`.
+template <typename M, typename R>
+Status FromRaw(R raw, const Slot& slot, const Path& path, M& out) {
+  if constexpr (Described<M>) {
+    return Decode(raw, slot.nested, path, out);
+  } else if constexpr (std::is_same_v<M, Date>) {
+    // Date::Parse accepts years 0000-9999 only; so does the decoder.
+    static const int64_t kFirst = Date::FromCivil(0, 1, 1)->days();
+    static const int64_t kLast = Date::FromCivil(9999, 12, 31)->days();
+    if (raw < kFirst || raw > kLast) {
+      return Corrupt(path, "day number " + std::to_string(raw) + " is out of range");
+    }
+    out = Date::FromDays(raw);
+  } else if constexpr (std::is_enum_v<M>) {
+    if (raw >= slot.enumerants) {
+      return Corrupt(path,
+                     (std::is_same_v<M, Campaign> ? "unknown campaign " : "unknown enumerant ") +
+                         std::to_string(raw));
+    }
+    out = static_cast<M>(raw);
+  } else if constexpr (std::is_arithmetic_v<M>) {
+    out = raw;
+  } else {
+    Result<M> parsed = ParseText(std::string_view(raw.begin(), raw.size()), &out);
+    if (!parsed.ok()) return Corrupt(path, parsed.status().message());
+    out = std::move(parsed).value();
+  }
+  return Status::OK();
+}
 
 template <typename M>
 Status Get(capnp::AnyStruct::Reader from, const Slot& slot, const Path& path, M& out) {
   if constexpr (kInDataSection<M>) {
-    return FromRaw(GetData<RawOf<M>>(from, slot.offset), path, out);
+    return FromRaw(GetData<RawOf<M>>(from, slot.offset), slot, path, out);
+  } else if constexpr (!IsVector<M>::value) {
+    return FromRaw(PointerOf(from, slot.offset).getAs<RawOf<M>>(), slot, path, out);
   } else {
+    using Item = typename M::value_type;
     const capnp::AnyPointer::Reader pointer = PointerOf(from, slot.offset);
-    if constexpr (Described<M>) {
-      return Decode(pointer.getAs<capnp::AnyStruct>(), slot.nested, path, out);
-    } else if constexpr (!IsVector<M>::value) {
-      return FromText(pointer.getAs<capnp::Text>(), path, out);
-    } else if constexpr (std::is_enum_v<typename M::value_type>) {
-      const auto list = pointer.getAs<capnp::List<uint16_t>>();
-      out.resize(list.size());
-      for (unsigned i = 0; i < list.size(); ++i) {
-        RETURN_IF_ERROR(FromRaw(list[i], Path{&path, {}, i}, out[i]));
+    const auto list = [&] {
+      if constexpr (Described<Item>) {
+        return pointer.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyStruct>>();
+      } else {
+        return pointer.getAs<capnp::List<RawOf<Item>>>();
       }
-      return Status::OK();
-    } else if constexpr (Described<typename M::value_type>) {
-      const auto list = pointer.getAs<capnp::AnyList>().as<capnp::List<capnp::AnyStruct>>();
-      out.resize(list.size());
-      for (unsigned i = 0; i < list.size(); ++i) {
-        RETURN_IF_ERROR(Decode(list[i], slot.nested, Path{&path, {}, i}, out[i]));
-      }
-      return Status::OK();
-    } else {
-      const auto list = pointer.getAs<capnp::List<capnp::Text>>();
-      out.resize(list.size());
-      for (unsigned i = 0; i < list.size(); ++i) {
-        RETURN_IF_ERROR(FromText(list[i], Path{&path, {}, i}, out[i]));
-      }
-      return Status::OK();
+    }();
+    out.resize(list.size());
+    for (unsigned i = 0; i < list.size(); ++i) {
+      RETURN_IF_ERROR(FromRaw(list[i], slot, Path{&path, {}, i}, out[i]));
     }
+    return Status::OK();
   }
 }
 
@@ -313,11 +302,11 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const P
     auto& member = out.*field.member;
     const Path key{&path, field.name()};
     if constexpr (kIsOptional<decltype(field)>) {
-      const bool present =
-          slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : IsSet<M>(from, slot);
-      // Absent: the value must stay at its default (one value, one byte form).
-      if (!present) {
-        return IsSet<M>(from, slot) ? Corrupt(key, "set while marked absent") : Status::OK();
+      // Absent (its flag, or else its pointer, unset): the value must stay at its default (one
+      // value, one byte form).
+      const bool set = IsSet<M>(from, slot);
+      if (!(slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : set)) {
+        return set ? Corrupt(key, "set while marked absent") : Status::OK();
       }
       return Get(from, slot, key, member.emplace());
     } else {

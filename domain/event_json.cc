@@ -92,7 +92,7 @@ Result<Json> ParseStrict(std::string_view text) {
 }
 
 // ============================================================== reading values
-// One Read overload per kind of member, chosen by its C++ type (event_fields.h).
+// One Read overload per kind of JSON value, chosen by the member's C++ type (event_fields.h).
 
 std::string Describe(const Json& value) {
   if (value.is_string()) return "the string " + Quote(value.get_ref<const std::string&>(), 40);
@@ -105,13 +105,6 @@ std::string Describe(const Json& value) {
 Status WrongType(const Json& value, const std::string& path, std::string_view expected) {
   return Status::BadInput(path + ": expected " + std::string(expected) + ", got " +
                           Describe(value));
-}
-
-// "a, b, c".
-std::string Joined(const auto& names) {
-  std::string out;
-  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
-  return out;
 }
 
 // `value` must be an object whose keys are all in `allowed`.
@@ -158,10 +151,13 @@ Status Read(const Json& value, const std::string& path, I& out) {
   return Status::OK();
 }
 
-// A text member (ParseText): a JSON string; a factory's error (FINESS_INVALID, ...) keeps its
-// code, prefixed with the path. What<T>(): what the string holds.
+// A JSON string: a text (ParseText; a factory's error, FINESS_INVALID, ..., keeps its code,
+// prefixed with the path), a closed vocabulary or a key. What<T>(): what the string holds.
+using Key = std::array<uint8_t, 32>;
 template <typename T>
-constexpr std::string_view What() {
+std::string What() {
+  if constexpr (NamedEnum<T>) return "one of: " + EnumNameList<T>();
+  if constexpr (std::is_same_v<T, Key>) return "the base64 of a raw 32-byte Ed25519 public key";
   if constexpr (std::is_same_v<T, Date>) return "a date string (YYYY-MM-DD)";
   if constexpr (std::is_same_v<T, Finess>) return "a FINESS number as a string";
   if constexpr (std::is_same_v<T, Siret>) return "a SIRET number as a string";
@@ -169,39 +165,31 @@ constexpr std::string_view What() {
   return "a string";
 }
 
-template <Textual T>
+template <typename T>
+concept StringMember = Textual<T> || NamedEnum<T> || std::is_same_v<T, Key>;
+
+template <StringMember T>
 Status Read(const Json& value, const std::string& path, T& out) {
   if (!value.is_string()) return WrongType(value, path, What<T>());
-  Result<T> parsed = ParseText(value.get_ref<const std::string&>(), &out);
-  if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
-  out = std::move(parsed).value();
-  return Status::OK();
-}
-
-// A closed vocabulary; the error lists the allowed values.
-template <NamedEnum E>
-Status Read(const Json& value, const std::string& path, E& out) {
-  if (!value.is_string()) return WrongType(value, path, "one of: " + EnumNameList<E>());
   const std::string& text = value.get_ref<const std::string&>();
-  const std::optional<E> parsed = EnumFromName<E>(text);
-  if (!parsed) {
-    return Status::BadInput(path + ": " + Quote(text, 40) +
-                            " is not allowed (expected one of: " + EnumNameList<E>() + ")");
+  if constexpr (NamedEnum<T>) {
+    const std::optional<T> parsed = EnumFromName<T>(text);
+    if (!parsed) {
+      return Status::BadInput(path + ": " + Quote(text, 40) + " is not allowed (expected " +
+                              What<T>() + ")");
+    }
+    out = *parsed;
+  } else if constexpr (std::is_same_v<T, Key>) {
+    std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
+    if (!bytes || bytes->size() != out.size()) {
+      return Status::BadInput(path + ": expected " + What<T>() + ", got the string " + Quote(text));
+    }
+    std::copy(bytes->begin(), bytes->end(), out.begin());
+  } else {
+    Result<T> parsed = ParseText(text, &out);
+    if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
+    out = std::move(parsed).value();
   }
-  out = *parsed;
-  return Status::OK();
-}
-
-Status Read(const Json& value, const std::string& path, std::array<uint8_t, 32>& out) {
-  constexpr std::string_view kWhat = "the base64 of a raw 32-byte Ed25519 public key";
-  if (!value.is_string()) return WrongType(value, path, kWhat);
-  const std::string& text = value.get_ref<const std::string&>();
-  std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
-  if (!bytes || bytes->size() != out.size()) {
-    return Status::BadInput(path + ": expected " + std::string(kWhat) + ", got the string " +
-                            Quote(text));
-  }
-  std::copy(bytes->begin(), bytes->end(), out.begin());
   return Status::OK();
 }
 
@@ -266,7 +254,7 @@ OrderedJson ToJson(const T& value) {
     return value.ToString();
   } else if constexpr (std::is_same_v<T, Campaign>) {
     return CampaignId(value);
-  } else if constexpr (std::is_same_v<T, std::array<uint8_t, 32>>) {
+  } else if constexpr (std::is_same_v<T, Key>) {
     return Base64Encode(value);
   } else {
     return TextOf(value);

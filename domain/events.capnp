@@ -14,9 +14,13 @@
 #   default when absent); an optional struct is a null pointer when absent. So absent
 #   and present-with-default-value are two distinct byte forms and round trips are exact.
 # - Field numbers are the wire contract: never renumber, only append.
+# - An enum lists the values of its domain enum (domain/events.h) in the same order; an
+#   enumerant's name is its JSON spelling, or its $Json.name where JSON spells it otherwise
+#   (domain/internal/enum_names.h reads them from here).
 
 using Cxx = import "/capnp/c++.capnp";
 $Cxx.namespace("esms::domain::wire");
+using Json = import "/capnp/compat/json.capnp";
 
 enum Campaign {
   amorcage2021 @0;
@@ -44,10 +48,10 @@ enum Tranche {
 }
 
 enum EuFund {
-  feder @0;
-  fse @1;
-  hopen @2;
-  other @3;
+  feder @0 $Json.name("FEDER");
+  fse @1 $Json.name("FSE");
+  hopen @2 $Json.name("HOPEN");
+  other @3 $Json.name("OTHER");
 }
 
 enum EuOperation {
@@ -61,8 +65,19 @@ enum FinessChangeKind {
 }
 
 enum Certifier {
-  publicAccountant @0;
-  statutoryAuditor @1;
+  publicAccountant @0 $Json.name("public-accountant");
+  statutoryAuditor @1 $Json.name("statutory-auditor");
+}
+
+# key.enrolled `roles[]`: no payload of the domain holds it (the ledger encodes key records),
+# only its JSON names are read from here.
+enum Role {
+  admin @0;
+  porteur @1;
+  arsInstructor @2 $Json.name("ars-instructor");
+  arsPayer @3 $Json.name("ars-payer");
+  national @4;
+  auditor @5;
 }
 
 enum SolutionStatus {

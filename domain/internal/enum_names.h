@@ -1,104 +1,95 @@
-// The JSON spelling of each closed vocabulary of domain/events.h, as tables
-// shared by events.cc (ToString) and both codecs (the JSON names, with the
-// allowed values listed in an error; the Cap'n Proto ordinals, checked against
-// the table's size). A domain enum and its wire enum in events.capnp list their
-// values in the same order. Private to domain/.
+// The JSON spelling of each closed vocabulary of domain/events.h, read from its enum in
+// domain/events.capnp: the enumerant's name, or its $Json.name where the JSON spells it otherwise
+// ("FEDER", "public-accountant"). A domain enum and its wire enum list their values in the same
+// order (the Cap'n Proto codec writes ordinals). Shared by events.cc (ToString, ParseRole) and the
+// JSON codec (the names, with the allowed values listed in an error). Private to domain/.
 //
-// Thread-safety: constant tables and pure functions.
+// Thread-safety: the names of an enum are read once (a function-local static), then only read.
 #ifndef ESMS_DOMAIN_INTERNAL_ENUM_NAMES_H_
 #define ESMS_DOMAIN_INTERNAL_ENUM_NAMES_H_
 
+#include <capnp/schema.h>
+
+#include <algorithm>
 #include <cstddef>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
-#include <type_traits>
+#include <vector>
 
+#include "domain/events.capnp.h"
 #include "domain/events.h"
 
 namespace esms::domain::internal {
 
+// WireEnum<E>::type: the enum of events.capnp that spells E's values.
 template <typename E>
-struct EnumName {
-  E value;
-  std::string_view name;
+struct WireEnum {};
+#define ESMS_WIRE_ENUM(E) \
+  template <>             \
+  struct WireEnum<E> {    \
+    using type = wire::E; \
+  }
+ESMS_WIRE_ENUM(ProjectKind);
+ESMS_WIRE_ENUM(Situation);
+ESMS_WIRE_ENUM(Tranche);
+ESMS_WIRE_ENUM(EuFund);
+ESMS_WIRE_ENUM(EuOperation);
+ESMS_WIRE_ENUM(FinessChangeKind);
+ESMS_WIRE_ENUM(Certifier);
+ESMS_WIRE_ENUM(SolutionStatus);
+ESMS_WIRE_ENUM(Role);
+ESMS_WIRE_ENUM(AdjustedIndicator);
+#undef ESMS_WIRE_ENUM
+
+template <typename E>
+concept NamedEnum = requires {
+  typename WireEnum<E>::type;
 };
 
-// kEnumNames<E>: every value of E, in ordinal order, with its JSON name.
-template <typename E>
-inline constexpr std::span<const EnumName<E>> kEnumNames;
-
-template <typename E>
-concept NamedEnum = std::is_enum_v<E> && !kEnumNames<E>.empty();
-
-// True when entry i is the value of ordinal i (the Cap'n Proto decoder relies
-// on it).
-template <typename E, size_t N>
-consteval bool InOrdinalOrder(const EnumName<E> (&table)[N]) {
-  for (size_t i = 0; i < N; ++i) {
-    if (static_cast<size_t>(table[i].value) != i) return false;
-  }
-  return true;
+// The JSON names of E's values, in ordinal order.
+template <NamedEnum E>
+const std::vector<std::string>& EnumNames() {
+  static const std::vector<std::string> names = [] {
+    constexpr uint64_t kJsonName = 0xfa5b1fd61c2e7c3d;  // $Json.name (capnp/compat/json.capnp)
+    std::vector<std::string> out;
+    for (const auto enumerant : capnp::Schema::from<typename WireEnum<E>::type>().getEnumerants()) {
+      kj::StringPtr name = enumerant.getProto().getName();
+      for (const auto annotation : enumerant.getProto().getAnnotations()) {
+        if (annotation.getId() == kJsonName) name = annotation.getValue().getText();
+      }
+      out.emplace_back(name.cStr());
+    }
+    return out;
+  }();
+  return names;
 }
-
-#define ESMS_ENUM_NAMES(E, ...)                               \
-  inline constexpr EnumName<E> k##E##Names[] = {__VA_ARGS__}; \
-  static_assert(InOrdinalOrder(k##E##Names));                 \
-  template <>                                                 \
-  inline constexpr std::span<const EnumName<E>> kEnumNames<E> = k##E##Names
-
-ESMS_ENUM_NAMES(ProjectKind, {ProjectKind::kAcquisition, "acquisition"},
-                {ProjectKind::kUsage, "usage"}, {ProjectKind::kMixed, "mixed"});
-ESMS_ENUM_NAMES(Situation, {Situation::kAcquisition, "acquisition"},
-                {Situation::kUpgrade, "upgrade"});
-ESMS_ENUM_NAMES(Tranche, {Tranche::kAdvance, "advance"}, {Tranche::kBalance, "balance"},
-                {Tranche::kParametrisation, "parametrisation"},
-                {Tranche::kDeployment, "deployment"});
-ESMS_ENUM_NAMES(EuFund, {EuFund::kFeder, "FEDER"}, {EuFund::kFse, "FSE"}, {EuFund::kHopen, "HOPEN"},
-                {EuFund::kOther, "OTHER"});
-ESMS_ENUM_NAMES(EuOperation, {EuOperation::kAcquisition, "acquisition"},
-                {EuOperation::kUpgrade, "upgrade"});
-ESMS_ENUM_NAMES(FinessChangeKind, {FinessChangeKind::kRenumbering, "renumbering"},
-                {FinessChangeKind::kMerger, "merger"});
-ESMS_ENUM_NAMES(Certifier, {Certifier::kPublicAccountant, "public-accountant"},
-                {Certifier::kStatutoryAuditor, "statutory-auditor"});
-ESMS_ENUM_NAMES(SolutionStatus, {SolutionStatus::kCandidate, "candidate"},
-                {SolutionStatus::kReferenced, "referenced"});
-ESMS_ENUM_NAMES(Role, {Role::kAdmin, "admin"}, {Role::kPorteur, "porteur"},
-                {Role::kArsInstructor, "ars-instructor"}, {Role::kArsPayer, "ars-payer"},
-                {Role::kNational, "national"}, {Role::kAuditor, "auditor"});
-ESMS_ENUM_NAMES(AdjustedIndicator, {AdjustedIndicator::kActiveFiles, "activeFiles"},
-                {AdjustedIndicator::kPlan, "plan"}, {AdjustedIndicator::kAgenda, "agenda"},
-                {AdjustedIndicator::kMssante, "mssante"}, {AdjustedIndicator::kDmp, "dmp"});
-#undef ESMS_ENUM_NAMES
 
 template <NamedEnum E>
 std::optional<E> EnumFromName(std::string_view name) {
-  for (const EnumName<E>& entry : kEnumNames<E>) {
-    if (entry.name == name) return entry.value;
-  }
-  return std::nullopt;
+  const std::vector<std::string>& names = EnumNames<E>();
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<E>(it - names.begin());
 }
 
-// "" for a value outside the table (only a cast can make one).
+// "" for a value outside the enum (only a cast can make one).
 template <NamedEnum E>
 std::string_view EnumToName(E value) {
-  for (const EnumName<E>& entry : kEnumNames<E>) {
-    if (entry.value == value) return entry.name;
-  }
-  return {};
+  const std::vector<std::string>& names = EnumNames<E>();
+  const auto ordinal = static_cast<size_t>(value);
+  return ordinal < names.size() ? std::string_view(names[ordinal]) : std::string_view();
 }
 
-// "a, b, c": the allowed values, for error messages.
+// "a, b, c": names joined, for error messages (EnumNameList: the allowed values of E).
+std::string Joined(const auto& names) {
+  std::string out;
+  for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+  return out;
+}
 template <NamedEnum E>
 std::string EnumNameList() {
-  std::string out;
-  for (const EnumName<E>& entry : kEnumNames<E>) {
-    if (!out.empty()) out += ", ";
-    out += entry.name;
-  }
-  return out;
+  return Joined(EnumNames<E>());
 }
 
 }  // namespace esms::domain::internal

@@ -9,6 +9,7 @@
 
 #include "tests/cli/harness.h"
 #include "tests/cli/test_data.h"
+#include "tests/testing/events.h"
 
 namespace esms::testing {
 namespace {
@@ -198,11 +199,7 @@ TEST_F(SecondReadingCliTest, Balance2025PastTheConventionIsExpiredAndTheProjectL
 // Item 7: the DOMAIN.md §5 worked example, 25 500 €, through `check` and `import`.
 TEST_F(SecondReadingCliTest, AmorcageDeploymentProrataWorkedExample) {
   json sub = Submission("amo", 0, 15, "amorcage-2021", "upgrade", "2021-03-01");
-  sub["usageCommitments"] = {{"activeFilesRate", 90},
-                             {"planRate", 80},
-                             {"agendaRate", 80},
-                             {"mssanteMessages", 300},
-                             {"dmpDocuments", 200}};
+  sub["usageCommitments"] = AmorcageCommitments();
   Funded(sub, 15000000, "2021-06-01", 18, 6000000);
   EXPECT_EQ(Try("payer-bzh", Line("payment.issued", "2021-09-01",
                                   Pay("amo", "parametrisation", 6000000, "2021-09-01"))),

@@ -35,6 +35,7 @@ using nlohmann::json;
 
 // Identifiers (MakeFiness, MakeSiret, Et, EtIdf, Ej) and event builders (Solution,
 // Establishment, Submission, Extension, Measurement): tests/testing/.
+using ::esms::testing::AmorcageCommitments;
 using ::esms::testing::Ej;
 using ::esms::testing::Establishment;
 using ::esms::testing::Et;

@@ -187,11 +187,7 @@ TEST_F(GuardTest, SubmissionWindowMultiRegionalClosesEarlier) {
 json Amorcage(const std::string& project, int ogs, int esms, int first = 1) {
   json sub = Submission(project, {}, "amorcage-2021", "acquisition", "2021-03-01");
   // 001 §3: the usage commitments an amorçage file announces (required).
-  sub["usageCommitments"] = {{"activeFilesRate", 90},
-                             {"planRate", 80},
-                             {"agendaRate", 80},
-                             {"mssanteMessages", 300},
-                             {"dmpDocuments", 200}};
+  sub["usageCommitments"] = AmorcageCommitments();
   sub["organisations"] = json::array();
   for (int o = 1; o <= ogs; ++o) {
     sub["organisations"].push_back(

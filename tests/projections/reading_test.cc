@@ -115,11 +115,7 @@ TEST_F(ReadingTest, AmorcageIsNotCheckedAgainstSegurReferencing) {
             "SOLUTION_NOT_REFERENCED");
   json amorcage = Submission("a", {Et(2)}, "amorcage-2021", "acquisition", "2021-03-01");
   // Required in amorçage (001 §3, issue 13 item 7).
-  amorcage["usageCommitments"] = {{"activeFilesRate", 80},
-                                  {"planRate", 70},
-                                  {"agendaRate", 60},
-                                  {"mssanteMessages", 100},
-                                  {"dmpDocuments", 50}};
+  amorcage["usageCommitments"] = AmorcageCommitments();
   EXPECT_EQ(Code("porteur", "project.submitted", "2021-03-01", amorcage), "OK");
 }
 

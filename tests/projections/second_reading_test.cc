@@ -238,17 +238,10 @@ TEST_F(SecondReadingTest, GhtHospitalCorridorRefusesEuFundsOfAnyOperation) {
 class AmorcageTest : public SecondReadingTest {
  protected:
   // DOMAIN.md §5 worked example: 15 conformity ESMS x 10 000 € = 150 000 €; announced
-  // 90 / 80 / 80 %, 300 MSSanté messages, 200 DMP documents.
-  static json Commitments() {
-    return {{"activeFilesRate", 90},
-            {"planRate", 80},
-            {"agendaRate", 80},
-            {"mssanteMessages", 300},
-            {"dmpDocuments", 200}};
-  }
+  // 90 / 80 / 80 %, 300 MSSanté messages, 200 DMP documents (AmorcageCommitments).
   json AmorcageSubmission(const std::string& project) {
     json sub = Submission(project, Fifteen(0), "amorcage-2021", "upgrade", "2021-03-01");
-    sub["usageCommitments"] = Commitments();
+    sub["usageCommitments"] = AmorcageCommitments();
     return sub;
   }
   void SignAndPayAdvance(const std::string& project) {

@@ -44,7 +44,7 @@ json Measurement(const std::string& finess, const std::string& start, const std:
                  int64_t persons = 100, int64_t active_files = 95);
 
 // The usage commitments an amorçage file announces (001 §3, required): rates 90 / 80 / 80 %,
-// 300 MSSanté messages, 200 DMP documents.
+// 300 MSSanté messages, 200 DMP documents (those of DOMAIN.md §5's worked example).
 json AmorcageCommitments();
 // An amorçage 2021 acquisition grappe of `ogs` OGs (10 ESSMS each) and `esms` ESMS
 // Et(first)... spread over them.
