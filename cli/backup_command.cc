@@ -33,10 +33,12 @@ int CmdBackup(const Globals& g, const BackupArgs& a) {
   options.include_key = a.include_key;
   auto backed_up = Ledger::BackupDirectory(g.ledger_dir, a.backup_to, options);
   if (!backed_up.ok()) {
-    Status status = backed_up.status();
+    const Status& status = backed_up.status();
     if (status.code() == StatusCode::kUnavailable) {
-      status = std::move(status).WithContext(
-          "backup: the process that holds the ledger (a server) must make the backup");
+      return ReportError(
+          Status::Unavailable(status.message() +
+                              ": the process that holds it (a server) makes its backups"),
+          g);
     }
     return ReportError(status, g);
   }
