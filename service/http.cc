@@ -1,6 +1,7 @@
 // The HTTP front: /metrics, /healthz and the C2SP tlog-tiles read API (service/http.h).
 #include "service/http.h"
 
+#include <kj/compat/gzip.h>
 #include <kj/compat/http.h>
 #include <pthread.h>
 #include <signal.h>
@@ -87,6 +88,7 @@ struct Reply {
   std::string_view cache_control = kNoStore;
   std::string body;
   bool allow_header = false;  // 405: Allow: GET, HEAD
+  bool gzip = false;          // an entry bundle for a client that accepts gzip
 };
 
 kj::StringPtr StatusText(unsigned status) {
@@ -108,6 +110,45 @@ kj::StringPtr StatusText(unsigned status) {
 
 Reply Text(unsigned status, std::string body, std::string_view cache_control = kNoStore) {
   return Reply{status, kTextPlain, cache_control, std::move(body), false};
+}
+
+// Whether an Accept-Encoding value accepts gzip: a "gzip" (or "*") element whose q is not 0.
+bool AcceptsGzip(std::string_view accept) {
+  while (!accept.empty()) {
+    const size_t comma = accept.find(',');
+    std::string_view element = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
+    const size_t semicolon = element.find(';');
+    std::string_view coding = element.substr(0, semicolon);
+    std::string_view params =
+        semicolon == std::string_view::npos ? std::string_view() : element.substr(semicolon + 1);
+    auto trim = [](std::string_view text) {
+      while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+      while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+      return text;
+    };
+    coding = trim(coding);
+    params = trim(params);
+    if (coding != "gzip" && coding != "*") continue;
+    // q=0, q=0.0, q=0.000: refused.
+    if (params.size() >= 3 && (params[0] == 'q' || params[0] == 'Q') && params[1] == '=' &&
+        params.substr(2).find_first_not_of("0.") == std::string_view::npos) {
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+// `body` gzipped (kj-gzip, zlib's default level).
+std::string Gzip(const std::string& body) {
+  kj::VectorOutputStream out(body.size() / 2 + 64);
+  {
+    kj::GzipOutputStream gzip(out);
+    gzip.write(body.data(), body.size());
+  }  // the destructor ends the stream
+  kj::ArrayPtr<kj::byte> bytes = out.getArray();
+  return std::string(reinterpret_cast<const char*>(bytes.begin()), bytes.size());
 }
 
 int64_t SystemUnixSeconds() {
@@ -150,6 +191,9 @@ class HttpFront::Impl final : public kj::HttpService,
     kj::HttpHeaderTable::Builder builder;
     cache_control_ = builder.add("Cache-Control");
     allow_ = builder.add("Allow");
+    accept_encoding_ = builder.add("Accept-Encoding");
+    content_encoding_ = builder.add("Content-Encoding");
+    vary_ = builder.add("Vary");
     table_ = builder.build();
     kj::HttpServerSettings settings;
     settings.headerTimeout = options_.header_timeout;
@@ -173,7 +217,7 @@ class HttpFront::Impl final : public kj::HttpService,
 
   // kj::HttpService
   kj::Promise<void> request(kj::HttpMethod method, kj::StringPtr url,
-                            const kj::HttpHeaders& /*headers*/, kj::AsyncInputStream& /*body*/,
+                            const kj::HttpHeaders& headers, kj::AsyncInputStream& /*body*/,
                             Response& response) override {
     if (method != kj::HttpMethod::GET && method != kj::HttpMethod::HEAD) {
       Reply reply = Text(405, "only GET and HEAD are served\n");
@@ -206,10 +250,17 @@ class HttpFront::Impl final : public kj::HttpService,
             response,
             Text(400, "not a tile path (c2sp.org/tlog-tiles): " + tile.status().message() + "\n"));
       }
-      return reads_.Tile(*tile).then([this, &response](ReadAnswer bytes) {
+      // c2sp.org/tlog-tiles: "Entry bundles SHOULD be compressed at the HTTP layer": gzip
+      // when the client accepts it.
+      bool gzip = false;
+      KJ_IF_MAYBE (accepted, headers.get(accept_encoding_)) {
+        gzip = tile->entries && AcceptsGzip(std::string_view(accepted->cStr(), accepted->size()));
+      }
+      return reads_.Tile(*tile).then([this, &response, gzip](ReadAnswer bytes) {
         if (!bytes.status.ok()) return Send(response, Error(bytes.status));
         if (!bytes.found) return Send(response, Text(404, "beyond the current tree\n", kNoCache));
-        return Send(response, Reply{200, kOctetStream, kImmutable, std::move(bytes.body), false});
+        return Send(response,
+                    Reply{200, kOctetStream, kImmutable, std::move(bytes.body), false, gzip});
       });
     }
     return Send(response, Text(404, "not found: /metrics, /healthz, /checkpoint, /tile/...\n"));
@@ -226,6 +277,7 @@ class HttpFront::Impl final : public kj::HttpService,
   kj::Promise<void> handleApplicationError(kj::Exception exception,
                                            kj::Maybe<Response&> response) override {
     if (exception.getType() == kj::Exception::Type::DISCONNECTED) return kj::READY_NOW;
+    Log(exception);
     KJ_IF_MAYBE (r, response) {
       return Send(*r, Text(500, "internal error\n"));
     }
@@ -234,9 +286,17 @@ class HttpFront::Impl final : public kj::HttpService,
 
  private:
   // kj::TaskSet::ErrorHandler: a connection that failed (a client gone mid-answer).
-  void taskFailed(kj::Exception&& /*exception*/) override {}
+  void taskFailed(kj::Exception&& exception) override {
+    if (exception.getType() != kj::Exception::Type::DISCONNECTED) Log(exception);
+  }
+  void Log(const kj::Exception& exception) {
+    if (options_.log_error) options_.log_error(exception.getDescription().cStr());
+  }
 
-  Reply Error(const Status& status) { return Text(500, "error: " + status.ToString() + "\n"); }
+  Reply Error(const Status& status) {
+    if (options_.log_error) options_.log_error(status.ToString());
+    return Text(500, "error: " + status.ToString() + "\n");
+  }
 
   kj::Promise<void> Send(Response& response, Reply reply, kj::StringPtr status_text = nullptr) {
     metrics_.CountHttpResponse(static_cast<int>(reply.status));
@@ -246,6 +306,11 @@ class HttpFront::Impl final : public kj::HttpService,
     headers.set(kj::HttpHeaderId::CONTENT_TYPE, content_type.c_str());
     headers.set(cache_control_, cache_control.c_str());
     if (reply.allow_header) headers.set(allow_, "GET, HEAD");
+    if (reply.gzip) {
+      reply.body = Gzip(reply.body);
+      headers.set(content_encoding_, "gzip");
+    }
+    if (reply.content_type == kOctetStream) headers.set(vary_, "Accept-Encoding");
     auto body = kj::heap<std::string>(std::move(reply.body));
     auto stream =
         response.send(reply.status, status_text == nullptr ? StatusText(reply.status) : status_text,
@@ -281,6 +346,9 @@ class HttpFront::Impl final : public kj::HttpService,
   HttpFrontOptions options_;
   kj::HttpHeaderId cache_control_ = kj::HttpHeaderId::HOST;  // set by the constructor
   kj::HttpHeaderId allow_ = kj::HttpHeaderId::HOST;
+  kj::HttpHeaderId accept_encoding_ = kj::HttpHeaderId::HOST;
+  kj::HttpHeaderId content_encoding_ = kj::HttpHeaderId::HOST;
+  kj::HttpHeaderId vary_ = kj::HttpHeaderId::HOST;
   kj::Own<kj::HttpHeaderTable> table_;
   kj::Own<kj::HttpServer> server_;
   uint32_t open_ = 0;

@@ -12,7 +12,8 @@
 // application/octet-stream, immutable (a path names its content, partial tiles by their
 // width) and cached for a year. A tile is served whenever the current tree holds all its
 // hashes: every tile of the tree of any checkpoint produced so far, partial ones included;
-// a tile beyond the tree is 404 (no-cache: it may exist later). HEAD is answered as GET
+// a tile beyond the tree is 404 (no-cache: it may exist later). Entry bundles are gzipped
+// for a client whose Accept-Encoding takes gzip (the spec's SHOULD). HEAD is answered as GET
 // without the body. Refused, never a crash: another method 405 (Allow: GET, HEAD), an
 // unknown path 404, a malformed tile path 400, a malformed request or headers larger than
 // kj's limit 400 (kj), a client that sends nothing for `header_timeout` is disconnected,
@@ -115,6 +116,9 @@ struct HttpFrontOptions {
   uint32_t max_connections = 256;
   // Unix seconds now, for /metrics' checkpoint age (default: the system clock).
   std::function<int64_t()> now_unix_seconds;
+  // Told what went wrong when a request gets a 500 or a connection fails other than by
+  // its client going away (for the server's log); called on the front's thread.
+  std::function<void(std::string_view what)> log_error;
 };
 
 // The HTTP service on a kj event loop. `timer`, `reads` and `metrics` outlive it.

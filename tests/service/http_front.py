@@ -5,13 +5,14 @@ A ledger is made with the program's own commands; esms_http_serve serves it read
 127.0.0.1 (a port the system picks) and on a unix socket. Python's urllib and raw sockets
 then check: /metrics parsed by the Prometheus client library's own text parser
 (python3-prometheus-client), /healthz, /checkpoint (the ledger's latest, not cached),
-HEAD, the refusals (405 with Allow, 404, 400 for a malformed tile path, a request with
+HEAD, gzipped entry bundles when the client accepts them, the refusals (405 with Allow, 404, 400 for a malformed tile path, a request with
 headers far beyond any limit, garbage bytes), a client that sends nothing while others
 are served, many clients at once, and a clean stop on SIGTERM.
 
 Usage: http_front.py PATH/TO/esms-ledger PATH/TO/esms_http_serve
 Prints 'N passed, 0 failed' and exits 0 when everything checks.
 """
+import gzip
 import json
 import os
 import signal
@@ -153,6 +154,27 @@ def main():
             check(status == 200 and len(body) == 8192, f"/tile/0/000: {status} {len(body)}")
             check(headers.get("Cache-Control") == "public, max-age=31536000, immutable",
                   f"a full tile's Cache-Control: {headers.get('Cache-Control')}")
+
+            # "Entry bundles SHOULD be compressed at the HTTP layer": gzip when accepted.
+            plain = fetch(f"{base}/tile/entries/000")[2]
+            request = urllib.request.Request(f"{base}/tile/entries/000",
+                                             headers={"Accept-Encoding": "gzip, identity"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                zipped = response.read()
+                check(response.headers.get("Content-Encoding") == "gzip" and
+                      gzip.decompress(zipped) == plain and len(zipped) < len(plain),
+                      f"a gzipped bundle: {response.headers.get('Content-Encoding')} {len(zipped)} "
+                      f"of {len(plain)}")
+                check(response.headers.get("Vary") == "Accept-Encoding", "Vary: Accept-Encoding")
+            for accept in ("gzip;q=0", "br", ""):
+                request = urllib.request.Request(f"{base}/tile/entries/000",
+                                                 headers={"Accept-Encoding": accept})
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    check(response.headers.get("Content-Encoding") is None and response.read() == plain,
+                          f"Accept-Encoding {accept!r}: {response.headers.get('Content-Encoding')}")
+            request = urllib.request.Request(f"{base}/tile/0/000", headers={"Accept-Encoding": "gzip"})
+            with urllib.request.urlopen(request, timeout=30) as response:
+                check(response.headers.get("Content-Encoding") is None, "hash tiles are not gzipped")
 
             # Refusals.
             status, headers, _ = fetch(f"{base}/checkpoint", method="POST")

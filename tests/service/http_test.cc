@@ -305,12 +305,24 @@ TEST_F(HttpFrontTest, HeadersOfTheTlogTilesApi) {
 
 TEST_F(HttpFrontTest, AFailingSourceIsA500AndAnUnhealthyOneA503) {
   FailingReads reads;
-  auto front = HttpFrontThread::Start("127.0.0.1:0", reads, metrics_);
+  std::mutex mu;
+  std::vector<std::string> logged;
+  HttpFrontOptions options;
+  options.log_error = [&](std::string_view what) {
+    std::lock_guard<std::mutex> lock(mu);
+    logged.emplace_back(what);
+  };
+  auto front = HttpFrontThread::Start("127.0.0.1:0", reads, metrics_, std::move(options));
   ASSERT_TRUE(front.ok()) << front.status().ToString();
   const int port = PortOf((*front)->address());
   HttpAnswer checkpoint = Request(port, "GET", "/checkpoint");
   EXPECT_EQ(checkpoint.status, 500);
   EXPECT_THAT(checkpoint.body, HasSubstr("disk on fire"));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(logged.size(), 1u);
+    EXPECT_THAT(logged[0], HasSubstr("disk on fire"));
+  }
   HttpAnswer health = Request(port, "GET", "/healthz");
   EXPECT_EQ(health.status, 503);
   EXPECT_THAT(health.body, HasSubstr("the writer is stuck"));
