@@ -101,10 +101,18 @@ kj::StringPtr StatusText(unsigned status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
     case 503:
       return "Service Unavailable";
     default:
-      return "Internal Server Error";
+      return status >= 400 && status < 500 ? "Bad Request" : "Internal Server Error";
   }
 }
 
@@ -269,10 +277,12 @@ class HttpFront::Impl final : public kj::HttpService,
   // kj::HttpServerErrorHandler: the one place where kj's errors become HTTP answers.
   kj::Promise<void> handleClientProtocolError(kj::HttpHeaders::ProtocolError error,
                                               Response& response) override {
-    const unsigned status =
-        error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-    Reply reply = Text(status, fmt::format("bad request: {}\n", error.description.cStr()));
-    return Send(response, std::move(reply), error.statusMessage);
+    // A client's error is a 4xx: kj's own code when it is one, else 400; the status text
+    // is ours (kj pairs 400 with "Not Implemented" for an unknown method).
+    const bool client_code = error.statusCode >= 400 && error.statusCode < 500;
+    Reply reply = Text(client_code ? error.statusCode : 400,
+                       fmt::format("bad request: {}\n", error.description.cStr()));
+    return Send(response, std::move(reply));
   }
   kj::Promise<void> handleApplicationError(kj::Exception exception,
                                            kj::Maybe<Response&> response) override {
@@ -298,7 +308,7 @@ class HttpFront::Impl final : public kj::HttpService,
     return Text(500, "error: " + status.ToString() + "\n");
   }
 
-  kj::Promise<void> Send(Response& response, Reply reply, kj::StringPtr status_text = nullptr) {
+  kj::Promise<void> Send(Response& response, Reply reply) {
     metrics_.CountHttpResponse(static_cast<int>(reply.status));
     kj::HttpHeaders headers(*table_);
     const std::string content_type(reply.content_type);
@@ -312,9 +322,8 @@ class HttpFront::Impl final : public kj::HttpService,
     }
     if (reply.content_type == kOctetStream) headers.set(vary_, "Accept-Encoding");
     auto body = kj::heap<std::string>(std::move(reply.body));
-    auto stream =
-        response.send(reply.status, status_text == nullptr ? StatusText(reply.status) : status_text,
-                      headers, static_cast<uint64_t>(body->size()));
+    auto stream = response.send(reply.status, StatusText(reply.status), headers,
+                                static_cast<uint64_t>(body->size()));
     if (body->empty()) return kj::Promise<void>(kj::READY_NOW).attach(kj::mv(stream));
     auto written = stream->write(body->data(), body->size());
     return written.attach(kj::mv(stream), kj::mv(body));
