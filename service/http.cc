@@ -337,14 +337,17 @@ class HttpFront::Impl final : public kj::HttpService,
         "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain; "
         "charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: 21\r\n\r\n"
         "too many connections\n";
-    auto& stream = *connection;
+    // The stream and the buffer live on the heap, owned by the attachments below: the
+    // continuations hold plain pointers to them.
+    kj::AsyncIoStream* stream = connection.get();
     auto buffer = kj::heapArray<kj::byte>(4096);
-    auto& bytes = buffer;
-    return stream.write(kBusy.data(), kBusy.size())
-        .then([&stream] { stream.shutdownWrite(); })
-        .then([this, &stream, &bytes] {
+    kj::byte* bytes = buffer.begin();
+    const size_t size = buffer.size();
+    return stream->write(kBusy.data(), kBusy.size())
+        .then([stream] { stream->shutdownWrite(); })
+        .then([this, stream, bytes, size] {
           return timer_.timeoutAfter(1 * kj::SECONDS,
-                                     stream.tryRead(bytes.begin(), 1, bytes.size()).ignoreResult());
+                                     stream->tryRead(bytes, 1, size).ignoreResult());
         })
         .attach(kj::mv(connection), kj::mv(buffer));
   }
