@@ -19,6 +19,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/backup_command.h"
 #include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/evidence_commands.h"
@@ -298,6 +299,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   AddWitnessCommands(*evidence_args.witness, &witness_args);
   TilesArgs tiles_args;
   AddTilesCommands(app, &tiles_args);
+  BackupArgs backup_args;
+  AddBackupCommands(app, &backup_args);
 
   DemoArgs demo_args;
   CLI::App* demo = AddDemoCommand(app, &demo_args);
@@ -348,6 +351,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
   if (auto code = RunWitnessCommand(g, witness_args)) return *code;
   if (auto code = RunTilesCommand(g, tiles_args)) return *code;
+  if (auto code = RunBackupCommand(g, backup_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g);
 }

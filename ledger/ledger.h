@@ -73,6 +73,35 @@ struct Appended {
 bool IsValidEventId(std::string_view id);
 bool IsValidBusinessDate(std::string_view date);  // YYYY-MM-DD, month 01-12, day 01-31
 
+// Backup and restore (Ledger::Backup, BackupDirectory, Restore; ledger/backup.cc,
+// docs/operations.md). A backup is a ledger directory of its own: RocksDB's Checkpoint
+// of the database (a consistent point in time of every column family: whole commits
+// only, since each commit is one atomic write; table files hard-linked when the backup
+// is on the same file system, else copied) plus ledger.pub; so `verify --ledger BACKUP`
+// checks it as it is. The ledger key is left out unless asked for: it signs the
+// checkpoints, and whoever holds a copy of it can sign a forked history that auditors
+// would accept; backups usually travel and are kept where the key should not be.
+struct BackupOptions {
+  // Copy the ledger key too (as ledger.key, mode 0600): from the ledger directory, or
+  // the key this ledger was opened with. USAGE when there is none.
+  bool include_key = false;
+};
+struct BackupInfo {
+  uint64_t size = 0;       // records in the copy
+  Hash root{};             // the copy's Merkle root at that size
+  std::string checkpoint;  // the copy's latest signed checkpoint (empty when none)
+  bool includes_key = false;
+  uint64_t files = 0;  // files in the backup directory
+  uint64_t bytes = 0;  // their total size
+};
+struct RestoreInfo {
+  uint64_t size = 0;
+  Hash root{};
+  std::string origin;
+  bool key_in_directory = false;  // the backup held ledger.key: restored with it
+  bool writable = false;          // opened for writing with its key before the rename
+};
+
 class Ledger {
  public:
   enum class Mode { kReadWrite, kReadOnly };
@@ -261,6 +290,34 @@ class Ledger {
   Result<VerifyReport> Verify(
       const VerifyOptions& options,
       const std::function<void(uint64_t done, uint64_t total)>& progress = {}) const;
+
+  // Backup and restore: see BackupOptions above.
+  // Writes a backup into `to`, which must not exist or be an empty directory (else
+  // USAGE); nothing is half written: the copy is made in a hidden sibling directory,
+  // synced, opened and checked, then renamed to `to`. Safe while this process appends:
+  // may run between group commits or while a batch's write is in flight (RocksDB's
+  // checkpoint takes its own snapshot). A read-only ledger is refused (USAGE): it holds
+  // no lock, so another process may be writing; use BackupDirectory. I/O errors:
+  // STORAGE_ERROR.
+  Result<BackupInfo> Backup(const std::filesystem::path& to,
+                            const BackupOptions& options = {}) const;
+  // Backup of the ledger in `dir` when no process holds it: opens it for writing (its
+  // lock, so no writer runs meanwhile; the ledger key is not needed) just for the copy.
+  // LEDGER_LOCKED when another process (a server) holds it: ask that process.
+  static Result<BackupInfo> BackupDirectory(const std::filesystem::path& dir,
+                                            const std::filesystem::path& to,
+                                            const BackupOptions& options = {});
+  // Restores the backup in `from` (a directory Backup wrote, or any ledger directory) into
+  // `to`, which must not exist or be an empty directory: an existing ledger, or anything
+  // else, is never overwritten (USAGE). Files are copied (never linked: the restored
+  // ledger shares nothing with the backup) into a hidden sibling, synced, checked (the
+  // copy opens, its checkpoint's root is its tree's, ledger.pub is its key), then renamed.
+  // The restored ledger is writable with the key the backup held, or with `ledger_key`
+  // (checked against the ledger's: UNAUTHORIZED otherwise; not copied into `to`: give it
+  // again to the commands that write, as before). NOT_FOUND when `from` is not a ledger.
+  static Result<RestoreInfo> Restore(const std::filesystem::path& from,
+                                     const std::filesystem::path& to,
+                                     std::shared_ptr<const SigningKey> ledger_key = nullptr);
 
   // Projection snapshots: the state bytes of `name` as of `seq` (the caller's
   // convention; at most size()). Not synced: a snapshot lost in a crash is rebuilt.

@@ -59,6 +59,9 @@ class Storage {
   rocksdb::ColumnFamilyHandle* snapshots() const { return snapshots_; }
   rocksdb::ColumnFamilyHandle* meta() const { return meta_; }
   const std::filesystem::path& dir() const { return dir_; }
+  // The database itself, for what the accessors above do not cover (ledger/backup.cc:
+  // RocksDB's Checkpoint).
+  rocksdb::DB* db() const { return db_.get(); }
 
  private:
   // One attempt; `*race_lost`: it failed because a file it read was deleted meanwhile,

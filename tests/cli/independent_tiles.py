@@ -10,7 +10,14 @@ signature checked by the `openssl` command. The ledger is built through the prog
 own commands in a temporary directory; the export is run, the ledger grown, the export
 run again, and the files it rewrote are compared with what the spec says changed.
 
-Usage: independent_tiles.py PATH/TO/esms-ledger
+With --http-server PATH/TO/esms_http_serve, the same reader fetches the tiles over HTTP
+from the service's HTTP front (service/http.h) instead of a directory, with urllib: the
+checkpoint and every tile of two trees, each response's status, Content-Type and
+Cache-Control as c2sp.org/tlog-tiles asks, every served file byte for byte the one
+export-tiles wrote, a partial tile of the older tree still served, and a 404 beyond the
+tree.
+
+Usage: independent_tiles.py PATH/TO/esms-ledger [--http-server PATH/TO/esms_http_serve]
 Prints 'N passed, 0 failed' and exits 0 when everything checks.
 """
 import base64
@@ -21,8 +28,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 
 BIN = sys.argv[1]
+HTTP_SERVER = sys.argv[3] if len(sys.argv) > 3 and sys.argv[2] == "--http-server" else None
 ORIGIN = "independent-tiles.example/esms"
 checks = {"passed": 0, "failed": 0}
 
@@ -162,7 +172,38 @@ def open_checkpoint(note, verifier_line, workdir):
     raise Invalid("checkpoint: no signature by the log's key")
 
 
+def fetch(url):
+    """(status, headers, body) of a GET."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
 def read(tiles, path):
+    """The resource at `path` of a tiles directory, or of an HTTP prefix ('http://...')."""
+    if tiles.startswith("http://"):
+        status, headers, body = fetch(f"{tiles}/{path}")
+        if status == 404:
+            raise Invalid(f"{path} is missing (404)")
+        if status != 200:
+            raise Invalid(f"{path}: HTTP {status}")
+        # c2sp.org/tlog-tiles: the checkpoint as text/plain; charset=utf-8, not cached
+        # beyond a few seconds; tiles application/octet-stream, immutable, long-lived.
+        if path == "checkpoint":
+            check(headers.get("Content-Type") == "text/plain; charset=utf-8",
+                  f"{path}: Content-Type {headers.get('Content-Type')}")
+            check("no-cache" in headers.get("Cache-Control", "") or
+                  "no-store" in headers.get("Cache-Control", ""),
+                  f"{path}: Cache-Control {headers.get('Cache-Control')}")
+        else:
+            check(headers.get("Content-Type") == "application/octet-stream",
+                  f"{path}: Content-Type {headers.get('Content-Type')}")
+            check("immutable" in headers.get("Cache-Control", ""),
+                  f"{path}: Cache-Control {headers.get('Cache-Control')}")
+        check(headers.get("Content-Length") == str(len(body)), f"{path}: Content-Length")
+        return body
     try:
         with open(os.path.join(tiles, path), "rb") as f:
             return f.read()
@@ -172,8 +213,8 @@ def read(tiles, path):
 
 def verify_tiles(tiles, verifier_line, workdir):
     """Everything a client can check: returns (size, root, entries)."""
-    with open(os.path.join(tiles, "checkpoint"), encoding="utf-8") as f:
-        origin, size, root = open_checkpoint(f.read(), verifier_line, workdir)
+    origin, size, root = open_checkpoint(read(tiles, "checkpoint").decode("utf-8"), verifier_line,
+                                         workdir)
     if origin != verifier_line.split("+")[0]:
         raise Invalid(f"checkpoint origin {origin}")
     entries = []
@@ -227,7 +268,96 @@ def import_solutions(led, key, first, count):
     run("import", "-", "--key", key, "--ledger", led, stdin="\n".join(lines) + "\n")
 
 
+class Server:
+    """esms_http_serve over a ledger, on 127.0.0.1 and a port the system picks."""
+
+    def __init__(self, ledger):
+        self.proc = subprocess.Popen([HTTP_SERVER, ledger, "127.0.0.1:0"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self.proc.kill()
+            sys.exit(f"esms_http_serve did not start: {line!r}")
+        self.url = "http://" + line[len("listening on "):]
+
+    def stop(self):
+        self.proc.stdin.close()  # its standard input closing stops it
+        try:
+            check(self.proc.wait(timeout=20) == 0, "esms_http_serve exits 0 when stopped")
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            check(False, "esms_http_serve did not stop within 20 s")
+
+
+def verify_served(url, tiles_dir, size, verifier_line, d):
+    """The served tree of `size` checks, and each served file is the exported one."""
+    try:
+        got_size, root, entries = verify_tiles(url, verifier_line, d)
+        check(got_size == size, f"served checkpoint of size {got_size}, not {size}")
+        log = json.loads(run("log", "--json", "--ledger", os.path.join(d, "ledger.db")))["records"]
+        check([leaf_hash(e).hex() for e in entries] == [r["leafHash"] for r in log[:size]],
+              "the served entries are the ledger's records (leaf hashes of `log`)")
+    except Invalid as e:
+        check(False, f"served tree of {size}: {e}")
+        return
+    for path in sorted(expected_files(size) - {"checkpoint"}):
+        try:
+            same = read(url, path) == read(tiles_dir, path)
+        except Invalid as e:
+            same = False
+            print(e)
+        check(same, f"{path}: served bytes differ from the exported file")
+
+
+def main_http():
+    with tempfile.TemporaryDirectory() as d:
+        led, tiles = os.path.join(d, "ledger.db"), os.path.join(d, "tiles")
+        admin, dgos = os.path.join(d, "admin.pem"), os.path.join(d, "dgos.pem")
+        run("key", "new", "admin", "--out", admin)
+        pub = json.loads(run("key", "new", "dgos", "--out", dgos, "--json"))["publicKey"]
+        run("init", "--origin", ORIGIN, "--admin-key", admin, "--ledger", led)
+        enrol = {"id": "key-dgos", "type": "key.enrolled", "at": "2023-01-02",
+                 "data": {"name": "dgos", "publicKey": pub, "roles": ["national"], "regions": []}}
+        run("import", "-", "--key", admin, "--ledger", led, stdin=json.dumps(enrol) + "\n")
+        import_solutions(led, dgos, 0, 600)
+        with open(os.path.join(led, "ledger.pub")) as f:
+            verifier_line = f.read().strip()
+
+        old_tiles = os.path.join(d, "tiles-602")
+        run("export-tiles", "--to", old_tiles, "--ledger", led)
+        server = Server(led)
+        try:
+            verify_served(server.url, old_tiles, 602, verifier_line, d)
+            # Beyond the tree: 404, not cached (it will exist later).
+            status, headers, _ = fetch(f"{server.url}/tile/entries/002")
+            check(status == 404 and "no-cache" in headers.get("Cache-Control", ""),
+                  f"a bundle beyond the tree: {status} {headers.get('Cache-Control')}")
+        finally:
+            server.stop()
+
+        # The ledger grows (a server reading it read-only serves the tree it opened; a
+        # restarted one the new tree).
+        import_solutions(led, dgos, 600, 300)
+        run("export-tiles", "--to", tiles, "--ledger", led)
+        server = Server(led)
+        try:
+            verify_served(server.url, tiles, 902, verifier_line, d)
+            # 'Logs MUST serve partial tiles corresponding to tree sizes for which a
+            # checkpoint was produced': the 602 tree's partial tiles are still served.
+            for path in sorted(p for p in expected_files(602) if ".p/" in p):
+                status, _, body = fetch(f"{server.url}/{path}")
+                check(status == 200 and body == read(old_tiles, path),
+                      f"{path} of the older tree: HTTP {status}")
+        finally:
+            server.stop()
+
+    print(f"{checks['passed']} passed, {checks['failed']} failed")
+    return 1 if checks["failed"] else 0
+
+
 def main():
+    if HTTP_SERVER:
+        return main_http()
     with tempfile.TemporaryDirectory() as d:
         led, tiles = os.path.join(d, "ledger.db"), os.path.join(d, "tiles")
         admin, dgos = os.path.join(d, "admin.pem"), os.path.join(d, "dgos.pem")
