@@ -43,6 +43,7 @@
 #include "ledger/ledger.h"
 #include "ledger/record.h"
 #include "projections/appender.h"
+#include "projections/import_pipeline.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "projections/report.h"
@@ -450,9 +451,10 @@ Events Generate(const demo::Generator& gen, uint64_t limit,
 }
 
 // ---------------------------------------------------------------------------------
-// The import: one EventAppender whose batch holds the events of every signer (each
-// signed by its own key), guarded and folded by the Projector, one synced commit every
-// 1000 events (as `esms-ledger import`).
+// The import: the events of every signer (each signed by its own key) through the
+// import pipeline of `esms-ledger import` (projections/import_pipeline.h): decoded,
+// encoded and signed on every core, guarded and folded by the Projector in order, one
+// synced commit every 1000 events, the next ones staged while it is written.
 constexpr size_t kGroupCommit = 1000;
 
 struct ImportStats {
@@ -474,30 +476,39 @@ double CpuSeconds(int who) {
 ImportStats Import(ledger::Ledger& l, projections::Projector& projector, const Events& ev,
                    const std::vector<const ledger::SigningKey*>& key_of_signer) {
   ImportStats st;
-  projections::EventAppender appender(l, *key_of_signer.front());
+  projections::EventAppender appender(l);  // each line brings its signer's key
   projector.Install(appender);
+  projections::ImportPipeline::Options options;
+  options.group_commit = kGroupCommit;
+  projections::ImportPipeline pipeline(l, appender, &projector, options);
   const double cpu_start = CpuSeconds(RUSAGE_SELF);
   auto start = Clock::now();
   auto last_report = start;
-  std::string id;
-  for (size_t i = 0; i < ev.lines.size(); ++i) {
-    Result<ledger::Appended> r = appender.Add(ev.at(i), &id, *key_of_signer[ev.lines[i].signer]);
-    if (!r.ok()) Die(r.status(), fmt::format("import of event {} ({})", i, id));
-    if (!r->existing) ++st.appended;
-    if (appender.staged() >= kGroupCommit) {
-      // The synced write of these 1000 runs while the next ones are checked and signed
-      // (as `import` and `demo` do); durable once Flush / Commit returns.
-      OrDie(appender.Submit(), "submit");
-      ++st.commits;
+  size_t next = 0;
+  auto source = [&](std::vector<projections::ImportLine>& lines, size_t max) {
+    for (size_t n = 0; n < max && next < ev.lines.size(); ++n, ++next) {
+      projections::ImportLine& line = lines.emplace_back();
+      line.line_no = next + 1;
+      line.text = std::string(ev.at(next));
+      line.key = key_of_signer[ev.lines[next].signer];
     }
-    if ((i & 0x3fff) == 0 && Seconds(last_report) > 10) {
+    if (Seconds(last_report) > 10) {
       last_report = Clock::now();
-      fmt::print(stderr, "  import: {} / {} ({:.0f} records/s)\n", i, ev.lines.size(),
-                 i / Seconds(start));
+      fmt::print(stderr, "  import: {} / {} ({:.0f} records/s)\n", next, ev.lines.size(),
+                 next / Seconds(start));
     }
+    return next < ev.lines.size();
+  };
+  auto sink = [&](const std::vector<projections::ImportPipeline::LineResult>& results) {
+    for (const auto& r : results) {
+      if (!r.appended.existing) ++st.appended;
+    }
+    ++st.commits;  // one durable group commit
+  };
+  projections::ImportPipeline::Refusal refusal = pipeline.Run(source, sink);
+  if (!refusal.status.ok()) {
+    Die(refusal.status, fmt::format("import of line {} ({})", refusal.line, refusal.id));
   }
-  if (appender.staged() > 0) ++st.commits;
-  OrDie(appender.Commit(), "commit");  // the last group, and every submitted write durable
   st.seconds = Seconds(start);
   st.cpu_seconds = CpuSeconds(RUSAGE_SELF) - cpu_start;
   return st;
