@@ -514,6 +514,33 @@ ImportStats Import(ledger::Ledger& l, projections::Projector& projector, const E
   return st;
 }
 
+// The same events through the library's one-event-at-a-time path, for comparison:
+// EventAppender::Add decodes, guards and stages each on this thread, the batch's
+// sealing thread signs them (as `esms-ledger demo` imports); Submit every 1000.
+ImportStats ImportOneByOne(ledger::Ledger& l, projections::Projector& projector, const Events& ev,
+                           const std::vector<const ledger::SigningKey*>& key_of_signer) {
+  ImportStats st;
+  projections::EventAppender appender(l);
+  projector.Install(appender);
+  const double cpu_start = CpuSeconds(RUSAGE_SELF);
+  auto start = Clock::now();
+  std::string id;
+  for (size_t i = 0; i < ev.lines.size(); ++i) {
+    Result<ledger::Appended> r = appender.Add(ev.at(i), &id, *key_of_signer[ev.lines[i].signer]);
+    if (!r.ok()) Die(r.status(), fmt::format("import of event {} ({})", i, id));
+    if (!r->existing) ++st.appended;
+    if (appender.staged() >= kGroupCommit) {
+      OrDie(appender.Submit(), "submit");
+      ++st.commits;
+    }
+  }
+  if (appender.staged() > 0) ++st.commits;
+  OrDie(appender.Commit(), "commit");
+  st.seconds = Seconds(start);
+  st.cpu_seconds = CpuSeconds(RUSAGE_SELF) - cpu_start;
+  return st;
+}
+
 // ---------------------------------------------------------------------------------
 // The import of pre-signed lines (issue #14, `sign` then `import`): every event signed
 // offline by its author's key, as `esms-ledger sign` does (the statement of the event in
@@ -762,6 +789,32 @@ int Main(int argc, char** argv) {
   rows.push_back({"  same, vs 1 core", Rate(import_rate),
                   fmt::format("Ed25519 sign {}/s x 1 core", Rate(sign1)), Pct(import_rate / sign1),
                   "", ""});
+  {
+    // The library's one-event-at-a-time path, same events, into a ledger of its own.
+    const fs::path one_dir = opt.dir / "ledger-one-by-one";
+    fs::remove_all(one_dir);
+    ImportStats one;
+    {
+      auto l = OrDie(ledger::Ledger::Create(one_dir, gen->origin(), admin_name, admin), "create");
+      auto projector = OrDie(projections::Projector::Open(*l), "projector");
+      fmt::print(stderr, "importing {} events one by one (EventAppender::Add)...\n",
+                 ev.lines.size());
+      one = ImportOneByOne(*l, *projector, ev, key_of_signer);
+    }
+    fs::remove_all(one_dir);
+    const double one_rate = one.appended / one.seconds;
+    const double one_cpu_us = one.cpu_seconds / std::max<uint64_t>(one.appended, 1) * 1e6;
+    fmt::print(
+        "import one by one (EventAppender::Add, signed on the sealing thread): {:.1f} s, {:.1f} "
+        "us of CPU per record; the import pipeline: {:.2f}x its rate\n",
+        one.seconds, one_cpu_us, import_rate / one_rate);
+    rows.push_back({fmt::format("  same, one by one (EventAppender::Add, sealer signs; {:.1f} "
+                                "us CPU/record)",
+                                one_cpu_us),
+                    Rate(one_rate),
+                    fmt::format("Ed25519 sign {}/s x {} cores", Rate(sign_all), cores),
+                    Pct(one_rate / sign_all), "(the library path, for comparison)", ""});
+  }
 
   ScanResult scan = RawScan(ledger_dir);
   const double puts_per_record = 3.0 + 1.0;  // record, event id, stream, ~1 tree node
