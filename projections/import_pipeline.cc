@@ -441,8 +441,10 @@ ImportPipeline::Refusal ImportPipeline::Run(const Source& source, const Sink& si
       groups.pop_front();
     }
   };
-  // A write failed: nothing pending was written (the lines before are).
+  // A write failed: the groups written before it are answered, the lines still pending
+  // were not written.
   auto write_failed = [&](Status s) {
+    answer_durable();
     if (projector_ != nullptr) (void)projector_->Reload();
     if (pending.empty()) {
       refusal.status = std::move(s);
