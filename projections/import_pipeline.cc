@@ -470,7 +470,10 @@ ImportPipeline::Refusal ImportPipeline::Run(const Source& source, const Sink& si
     while (more && ahead.size() < kAhead) {
       auto chunk = std::make_shared<Chunk>();
       more = source(chunk->input, options_.chunk);
-      if (chunk->input.empty()) continue;
+      if (chunk->input.empty()) {
+        more = false;  // a call that gives no line ends the input
+        break;
+      }
       lines_read_ += chunk->input.size();
       chunk->keys = appender_.keys();
       workers_->Add(chunk);

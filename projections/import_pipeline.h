@@ -98,7 +98,8 @@ class ImportPipeline {
     std::string id;          // that line's event id, if known
   };
   // Appends up to `max` lines to `lines`; false when no line follows them (the end,
-  // or a line that could not be read, which is then the last one given).
+  // or a line that could not be read, which is then the last one given). A call that
+  // appends no line ends the input.
   using Source = std::function<bool(std::vector<ImportLine>& lines, size_t max)>;
   // Called with the results of the lines of each group commit, in order, once it is
   // durable.
