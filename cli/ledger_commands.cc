@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <future>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -27,6 +26,7 @@
 #include "ledger/note.h"
 #include "ledger/record.h"
 #include "projections/appender.h"
+#include "projections/import_pipeline.h"
 #include "projections/projector.h"
 
 namespace esms::cli {
@@ -50,47 +50,6 @@ Result<std::unique_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) 
   return Ledger::Open(g.ledger_dir, mode, std::move(options));
 }
 
-// A signed line (INTERFACE.md §6): {"event": {...}, "signer": NAME, "signature": BASE64}.
-struct SignedLine {
-  std::string event;  // the event object's JSON text
-  std::string signer;
-  ledger::Signature signature{};
-};
-// nullopt when `line` is not a signed line (no top-level "signature": a plain event);
-// BAD_INPUT when it is one but malformed.
-Result<std::optional<SignedLine>> ParseSignedLine(std::string_view line) {
-  if (line.find("\"signature\"") == std::string_view::npos) return std::optional<SignedLine>();
-  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("signature")) return std::optional<SignedLine>();
-  for (const auto& [name, value] : parsed.items()) {
-    if (name != "event" && name != "signer" && name != "signature") {
-      return Status::BadInput(fmt::format(
-          "a signed line holds \"event\", \"signer\" and \"signature\" only, not \"{}\"", name));
-    }
-  }
-  auto event = parsed.find("event");
-  auto signer = parsed.find("signer");
-  auto signature = parsed.find("signature");
-  if (event == parsed.end() || !event->is_object()) {
-    return Status::BadInput("a signed line's \"event\" must be an object");
-  }
-  if (signer == parsed.end() || !signer->is_string()) {
-    return Status::BadInput("a signed line's \"signer\" must be a key name");
-  }
-  if (!signature->is_string()) {
-    return Status::BadInput("a signed line's \"signature\" must be base64 text");
-  }
-  Result<ledger::Bytes> raw = ledger::Base64Decode(signature->get<std::string>());
-  if (!raw.ok() || raw->size() != 64) {
-    return Status::BadInput("a signed line's \"signature\" is not 64 bytes of base64");
-  }
-  SignedLine out;
-  out.event = event->dump();
-  out.signer = signer->get<std::string>();
-  std::copy(raw->begin(), raw->end(), out.signature.begin());
-  return std::optional<SignedLine>(std::move(out));
-}
-
 Result<ledger::SigningKey> LoadSigningKey(const Globals& g) {
   if (g.key_file.empty()) {
     return Status::InvalidArgument(error_code::kUsage,
@@ -105,117 +64,6 @@ json HashList(const std::vector<ledger::Hash>& hashes) {
   json out = json::array();
   for (const auto& h : hashes) out.push_back(Hex(h));
   return out;
-}
-
-// The event id of a line the decoder refused, when its JSON (or its signed form's
-// `event`) has a valid one; else "": a refused line is reported with its own id
-// (issue 13 item 12, issue 18 item 6).
-std::string IdOfRefusedLine(std::string_view line) {
-  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return "";
-  const json* object = &parsed;
-  if (auto event = parsed.find("event"); event != parsed.end() && event->is_object()) {
-    object = &*event;
-  }
-  auto it = object->find("id");
-  if (it == object->end() || !it->is_string()) return "";
-  std::string id = it->get<std::string>();
-  return ledger::IsValidEventId(id) ? id : "";
-}
-
-// One line of an import, prepared on a worker thread (PrepareLines).
-struct ImportLine {
-  uint64_t line_no = 0;
-  std::string text;
-  bool skip = false;  // blank or comment
-  Status status;      // the line's refusal found while preparing (read error, decoding)
-  std::string id;
-  std::optional<domain::Event> event;
-  // Set when the line carries a signature: its author's, or made here with --key.
-  std::string signer;
-  ledger::Signature signature{};
-  bool verified = false;  // the signature checks with verified_with
-  ledger::PublicKey verified_with{};
-};
-constexpr size_t kImportChunk = 1024;
-
-// Decodes `item` and signs it (a plain line, with `key`, when `keys` knows the key) or
-// checks its author's signature (a signed line, against the key enrolled under its
-// signer's name in `keys`). What `keys` does not know is left to the ledger, in order.
-void PrepareLine(ImportLine& item, const ledger::KeyRegistry& keys, const ledger::SigningKey* key,
-                 const std::string& origin) {
-  if (!item.status.ok()) return;  // a read error
-  if (size_t nul = item.text.find('\0'); nul != std::string::npos) {
-    item.status = Status::BadInput(
-        fmt::format("a NUL byte at byte {} of the line: an event line is text", nul + 1));
-    item.id = IdOfRefusedLine(item.text.substr(0, nul));
-    return;
-  }
-  size_t first = item.text.find_first_not_of(" \t\r");
-  if (first == std::string::npos || item.text[first] == '#') {
-    item.skip = true;
-    return;
-  }
-  Result<std::optional<SignedLine>> signed_line = ParseSignedLine(item.text);
-  if (!signed_line.ok()) {
-    item.status = std::move(signed_line).TakeStatus();
-    return;
-  }
-  Result<domain::Event> event =
-      domain::ParseEvent(signed_line->has_value() ? (*signed_line)->event : item.text);
-  if (!event.ok()) {
-    item.status = std::move(event).TakeStatus();
-    return;
-  }
-  item.id = event->id;
-  item.event = std::move(event).value();
-  const ledger::KeyInfo* signer = nullptr;
-  if (signed_line->has_value()) {
-    item.signer = (*signed_line)->signer;
-    item.signature = (*signed_line)->signature;
-    signer = keys.Find(item.signer);
-    if (signer == nullptr || !signer->active()) return;  // refused in order
-  } else {
-    if (key == nullptr) {
-      item.status = Status::InvalidArgument(
-          error_code::kUsage,
-          "the line is not signed: give --key FILE to sign plain lines on the spot, or sign "
-          "it with `sign`");
-      return;
-    }
-    signer = keys.FindActive(key->public_key());
-    if (signer == nullptr) return;  // signed in order (or refused) by the ledger
-  }
-  Result<ledger::Entry> entry = projections::EntryFromEvent(*item.event);
-  if (!entry.ok()) return;  // refused in order
-  ledger::Statement statement{origin,    entry->event_id,         entry->type,    entry->stream,
-                              entry->at, entry->expected_version, entry->payload, signer->name};
-  Result<ledger::Bytes> bytes = ledger::StatementBytes(statement);
-  if (!bytes.ok()) return;
-  if (signed_line->has_value()) {
-    item.verified = ledger::VerifyStatementSignature(*bytes, item.signature, signer->key);
-  } else {
-    item.signer = signer->name;
-    item.signature = ledger::SignStatement(*bytes, *key);
-    item.verified = true;
-  }
-  if (item.verified) item.verified_with = signer->key;
-}
-
-// PrepareLine on every line, on every core.
-void PrepareLines(std::vector<ImportLine>& lines, const ledger::KeyRegistry& keys,
-                  const ledger::SigningKey* key, const std::string& origin) {
-  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
-  const size_t n = lines.size();
-  const size_t per = (n + threads - 1) / threads;
-  auto run = [&](size_t from) {
-    for (size_t i = from; i < std::min(n, from + per); ++i)
-      PrepareLine(lines[i], keys, key, origin);
-  };
-  std::vector<std::thread> workers;
-  for (size_t from = per; from < n; from += per) workers.emplace_back(run, from);
-  run(0);
-  for (std::thread& worker : workers) worker.join();
 }
 
 void PrintJson(const Globals& g, const json& value) {
@@ -334,82 +182,35 @@ int CmdImport(const Globals& g, const std::string& file) {
   projections::EventAppender& appender = *appender_owned;
   (*projector)->Install(appender);
 
-  // Results are printed only once their batch is durably committed, so a line that was
-  // acknowledged is on disk even if the process is killed right after.
-  constexpr size_t kGroupCommit = 1000;
-  struct Pending {
-    uint64_t line;
-    std::string id;
-    ledger::Appended appended;
-  };
-  std::vector<Pending> pending;
+  // Lines are read by chunks; the lines of a chunk are decoded, and their signatures
+  // made (plain lines, with --key) or checked (signed lines), on every core while the
+  // previous chunks go through the guard and the ledger in order on this thread
+  // (projections/import_pipeline.h). So the order of the results and the refusal at the
+  // first bad line are as if each line were taken alone; a result is printed only once
+  // its group commit is durable, so a line that was acknowledged is on disk even if the
+  // process is killed right after.
   uint64_t appended = 0, existing = 0;
   bool first_result = true;
   if (g.json) std::fputs("{\"results\":[", g.out);
-
   auto emit = [&](const std::string& object) {
     if (!first_result) std::fputc(',', g.out);
     first_result = false;
     std::fputs(object.c_str(), g.out);
   };
-  // The refusal, once there is one: the line it names (for a failed write, the first
-  // line not written; `refused_last` the last one), and that line's event id.
-  Status refusal;
-  uint64_t refused_line = 0, refused_last = 0;  // refused_last > 0: a write failed
-  std::string refused_id;
-  auto flush = [&]() -> Status {
-    if (Status s = appender.Commit(); !s.ok()) {
-      // The state folded records that were not written: reload it from the ledger.
-      (void)(*projector)->Reload();
-      if (!pending.empty()) {
-        // Nothing of this group commit was written: name its first line (the lines
-        // before it stay appended, as for any refusal).
-        refused_line = pending.front().line;
-        refused_last = pending.back().line;
-        refused_id = pending.front().id;
-        std::string range = refused_last > refused_line
-                                ? fmt::format("lines {}-{}", refused_line, refused_last)
-                                : fmt::format("line {}", refused_line);
-        return std::move(s).WithContext(
-            fmt::format("{} not written (the lines before are appended)", range));
-      }
-      return s;
-    }
-    for (const Pending& p : pending) {
-      (p.appended.existing ? existing : appended)++;
-      if (g.json) {
-        emit(json{{"line", p.line},
-                  {"id", p.id},
-                  {"seq", p.appended.seq},
-                  {"status", p.appended.existing ? "existing" : "appended"}}
-                 .dump());
-      }
-    }
-    pending.clear();
-    if (g.json) std::fflush(g.out);
-    return Status::OK();
-  };
 
   Progress progress("import", in.total_bytes(), g.err);
-  // Lines are read by chunks; the lines of a chunk are decoded, and their signatures
-  // made (plain lines, with --key) or checked (signed lines), on every core while the
-  // previous chunk goes through the guard and the ledger in order on this thread. So
-  // the order of the results and the refusal at the first bad line are as if each
-  // line were taken alone.
-  const ledger::SigningKey* signing_key = key ? &*key : nullptr;
-  const std::string origin = l.origin();
   uint64_t line_no_read = 0;
-  auto read_chunk = [&](std::vector<ImportLine>* lines) {
-    lines->clear();
+  auto read_lines = [&](std::vector<projections::ImportLine>& lines, size_t max) {
+    progress.Update(in.bytes_read());
     std::string line;
-    while (lines->size() < kImportChunk) {
+    for (size_t n = 0; n < max; ++n) {
       Status read_error;
       LineReader::Next next = in.Read(&line, &read_error);
       if (next == LineReader::Next::kEnd) return false;
-      ImportLine& item = lines->emplace_back();
+      projections::ImportLine& item = lines.emplace_back();
       item.line_no = ++line_no_read;
       if (next == LineReader::Next::kError) {
-        item.status = std::move(read_error);
+        item.read_error = std::move(read_error);
         return false;
       }
       item.text = std::move(line);
@@ -417,63 +218,28 @@ int CmdImport(const Globals& g, const std::string& file) {
     }
     return true;
   };
-  auto prepare = [&](std::vector<ImportLine>* lines) {
-    return std::async(std::launch::async,
-                      [lines, snapshot = appender.keys(), signing_key, &origin] {
-                        PrepareLines(*lines, snapshot, signing_key, origin);
-                      });
+  auto answer = [&](const std::vector<projections::ImportPipeline::LineResult>& results) {
+    for (const projections::ImportPipeline::LineResult& r : results) {
+      (r.appended.existing ? existing : appended)++;
+      if (g.json) {
+        emit(json{{"line", r.line_no},
+                  {"id", r.id},
+                  {"seq", r.appended.seq},
+                  {"status", r.appended.existing ? "existing" : "appended"}}
+                 .dump());
+      }
+    }
+    if (g.json) std::fflush(g.out);
   };
-  std::vector<ImportLine> current, ahead;
-  bool more = read_chunk(&current);
-  prepare(&current).get();
-  for (;;) {
-    progress.Update(in.bytes_read());
-    std::future<void> preparing;
-    if (more) {
-      more = read_chunk(&ahead);
-      preparing = prepare(&ahead);
-    }
-    bool stop = false;
-    for (ImportLine& item : current) {
-      if (item.skip) continue;
-      Result<ledger::Appended> result = Status::OK();
-      if (!item.status.ok()) {
-        result = std::move(item.status);
-      } else if (!item.signer.empty()) {
-        result = appender.AddSignedEvent(*item.event, item.signer, item.signature,
-                                         item.verified ? &item.verified_with : nullptr);
-      } else {
-        result = appender.AddEvent(*item.event);  // its key is not known yet: signed in order
-      }
-      if (!result.ok()) {
-        refusal = std::move(result).TakeStatus();
-        refused_line = item.line_no;
-        refused_id = item.id.empty() ? IdOfRefusedLine(item.text) : item.id;
-        stop = true;
-        break;
-      }
-      pending.push_back({item.line_no, item.id, *result});
-      if (appender.staged() >= kGroupCommit) {
-        if (Status s = flush(); !s.ok()) {
-          refusal = s;
-          stop = true;
-          break;
-        }
-      }
-    }
-    // The next chunk's workers hold it: wait for them, even when stopping.
-    const bool have_ahead = preparing.valid();
-    if (have_ahead) preparing.get();
-    if (stop || !have_ahead) break;
-    std::swap(current, ahead);
-  }
-  if (refused_last == 0) {
-    if (Status s = flush(); !s.ok()) {
-      // Lines before a refused one were not written after all: the first of them is
-      // what the user must hear about.
-      refusal = s;
-    }
-  }
+  projections::ImportPipeline::Options pipeline_options;
+  pipeline_options.key = key ? &*key : nullptr;
+  pipeline_options.group_commit = 1000;
+  projections::ImportPipeline pipeline(l, appender, projector->get(), pipeline_options);
+  const projections::ImportPipeline::Refusal stopped = pipeline.Run(read_lines, answer);
+  if (g.json) std::fflush(g.out);
+  const Status& refusal = stopped.status;
+  const uint64_t refused_line = stopped.line, refused_last = stopped.last_line;
+  const std::string& refused_id = stopped.id;
   progress.Finish();
   if (appended > 0) {
     // A lagging snapshot is only slower to open (the records after it are replayed),

@@ -60,6 +60,14 @@ class BatchTree final : public SubtreeStore {
   const internal::StorageTree& stored_;
 };
 
+// Whether `statement` states exactly the statement fields of `record`.
+bool IsStatementOf(const Statement& statement, const Record& record) {
+  return statement.origin == record.origin && statement.event_id == record.event_id &&
+         statement.type == record.type && statement.stream == record.stream &&
+         statement.at == record.at && statement.expected_version == record.expected_version &&
+         statement.payload == record.payload && statement.signer == record.signer;
+}
+
 bool SameContent(const Record& record, const Entry& entry) {
   return record.type == entry.type && record.at == entry.at && record.stream == entry.stream &&
          record.payload == entry.payload;
@@ -439,19 +447,21 @@ Result<Ledger::Batch::Impl::StreamState> Ledger::Batch::Impl::StreamAt(const std
 }
 
 Result<Appended> Ledger::Batch::Impl::Add(const Entry& entry, const SigningKey& key) {
-  return AddEntry(entry, &key, {}, nullptr, nullptr);
+  return AddEntry(entry, &key, {}, nullptr, nullptr, nullptr);
 }
 
 Result<Appended> Ledger::Batch::Impl::AddSigned(const Entry& entry, std::string_view signer,
                                                 const Signature& signature,
-                                                const PublicKey* verified_with) {
-  return AddEntry(entry, nullptr, signer, &signature, verified_with);
+                                                const PublicKey* verified_with,
+                                                const EncodedStatement* statement) {
+  return AddEntry(entry, nullptr, signer, &signature, verified_with, statement);
 }
 
 Result<Appended> Ledger::Batch::Impl::AddEntry(const Entry& entry, const SigningKey* key,
                                                std::string_view signer_name,
                                                const Signature* signature,
-                                               const PublicKey* verified_with) {
+                                               const PublicKey* verified_with,
+                                               const EncodedStatement* statement) {
   RETURN_IF_ERROR(ledger_->CheckWritable());
   if (!failed_.ok()) return failed_;
   if (in_flight_.empty() && staged() == 0 && meta_puts_.empty() && ledger_->size_ != base_size_) {
@@ -531,6 +541,9 @@ Result<Appended> Ledger::Batch::Impl::AddEntry(const Entry& entry, const Signing
   fields.type = entry.type;
   fields.payload = entry.payload;
   fields.signer = std::move(signer);
+  if (statement != nullptr && IsStatementOf(statement->statement, fields)) {
+    fields.statement_bytes = statement->bytes;  // encoded once, where it was signed or checked
+  }
 
   // Key records: admin role and registry rules (and the signer for any record).
   RETURN_IF_ERROR(registry_.Check(fields));
@@ -626,8 +639,9 @@ Result<Appended> Ledger::Batch::Add(const Entry& entry, const SigningKey& key) {
 }
 Result<Appended> Ledger::Batch::AddSigned(const Entry& entry, std::string_view signer,
                                           const Signature& signature,
-                                          const PublicKey* verified_with) {
-  return impl_->AddSigned(entry, signer, signature, verified_with);
+                                          const PublicKey* verified_with,
+                                          const EncodedStatement* statement) {
+  return impl_->AddSigned(entry, signer, signature, verified_with, statement);
 }
 Status Ledger::Batch::Commit() { return impl_->Commit(); }
 Status Ledger::Batch::Submit() { return impl_->Submit(); }

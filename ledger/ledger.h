@@ -177,9 +177,13 @@ class Ledger {
     // for another ledger or by another key). When `verified_with` is the public key
     // enrolled as `signer`, the caller has checked the signature against it (on another
     // thread): it is not checked again. Nothing is staged on a refusal.
+    // `statement`, when given, is the entry's statement as EncodeStatement made it (on
+    // the thread that signed or checked it): its bytes are stored as they are when its
+    // fields are this entry's, this ledger's origin and `signer` (else the statement is
+    // encoded again), so the batch's thread does not encode it a second time.
     Result<Appended> AddSigned(const Entry& entry, std::string_view signer,
-                               const Signature& signature,
-                               const PublicKey* verified_with = nullptr);
+                               const Signature& signature, const PublicKey* verified_with = nullptr,
+                               const EncodedStatement* statement = nullptr);
     // Writes everything staged (WriteOptions.sync = true) and waits for it, and for
     // every earlier Submit(). On success the ledger sees the records and the batch is
     // empty again, ready for more. On error nothing of the failed write (nor of the

@@ -143,6 +143,13 @@ Result<Bytes> StatementBytes(const Statement& statement) {
   return out;
 }
 
+Result<EncodedStatement> EncodeStatement(Statement statement) {
+  EncodedStatement out;
+  ASSIGN_OR_RETURN(out.bytes, StatementBytes(statement));
+  out.statement = std::move(statement);
+  return out;
+}
+
 Result<Statement> DecodeStatement(ByteView bytes) {
   if (bytes.empty() || bytes.size() % sizeof(capnp::word) != 0 || bytes.size() > kMaxRecordBytes) {
     return Status::BadInput(fmt::format("{} bytes are not a statement", bytes.size()));

@@ -69,6 +69,14 @@ Result<Bytes> StatementBytes(const Statement& statement);
 // The statement of canonical statement bytes; BAD_INPUT if they are not exactly the
 // canonical encoding of a statement within the limits.
 Result<Statement> DecodeStatement(ByteView bytes);
+// A statement with its canonical bytes, encoded once (e.g. on the thread that signs or
+// checks it) and handed to the ledger with the entry it states (Ledger::Batch::AddSigned),
+// which then does not encode it again.
+struct EncodedStatement {
+  Statement statement;
+  Bytes bytes;  // StatementBytes(statement)
+};
+Result<EncodedStatement> EncodeStatement(Statement statement);
 // Ed25519 signature of statement bytes / its check (pure Ed25519 over the bytes, no
 // prefix, no prehash).
 Signature SignStatement(ByteView statement_bytes, const SigningKey& key);

@@ -88,17 +88,32 @@ Result<ledger::Appended> EventAppender::AddSignedEvent(const domain::Event& even
                                                        std::string_view signer_name,
                                                        const ledger::Signature& signature,
                                                        const ledger::PublicKey* verified_with) {
+  ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
+  return AddSigned(event, entry, signer_name, signature, verified_with, nullptr);
+}
+
+Result<ledger::Appended> EventAppender::AddPrepared(const PreparedEvent& prepared) {
+  return AddSigned(prepared.event, prepared.entry, prepared.signer, prepared.signature,
+                   prepared.verified_with ? &*prepared.verified_with : nullptr,
+                   prepared.statement ? &*prepared.statement : nullptr);
+}
+
+Result<ledger::Appended> EventAppender::AddSigned(const domain::Event& event,
+                                                  const ledger::Entry& entry,
+                                                  std::string_view signer_name,
+                                                  const ledger::Signature& signature,
+                                                  const ledger::PublicKey* verified_with,
+                                                  const ledger::EncodedStatement* statement) {
   // As AddEvent, the signer being the key enrolled under the name the author gave. The
   // signature is checked before the guard: a forged line is UNAUTHORIZED, whatever it says.
-  ASSIGN_OR_RETURN(ledger::Entry entry, EntryFromEvent(event));
   const ledger::KeyInfo* signer = batch_->keys().Find(signer_name);
   if (signer == nullptr || !signer->active()) {
     return batch_->AddSigned(entry, signer_name, signature, nullptr);  // refused, or existing
   }
   if (verified_with == nullptr || *verified_with != signer->key) {
-    ledger::Statement statement{origin_,  entry.event_id,         entry.type,    entry.stream,
-                                entry.at, entry.expected_version, entry.payload, signer->name};
-    ASSIGN_OR_RETURN(ledger::Bytes statement_bytes, ledger::StatementBytes(statement));
+    ledger::Statement fields{origin_,  entry.event_id,         entry.type,    entry.stream,
+                             entry.at, entry.expected_version, entry.payload, signer->name};
+    ASSIGN_OR_RETURN(ledger::Bytes statement_bytes, ledger::StatementBytes(fields));
     if (!ledger::VerifyStatementSignature(statement_bytes, signature, signer->key)) {
       return Status::PermissionDenied(fmt::format(
           "the signature does not verify with key '{}' as enrolled at seq {} (the event was "
@@ -112,7 +127,7 @@ Result<ledger::Appended> EventAppender::AddSignedEvent(const domain::Event& even
     if (!known.has_value()) RETURN_IF_ERROR(guard_(event, *signer));
   }
   ASSIGN_OR_RETURN(ledger::Appended appended,
-                   batch_->AddSigned(entry, signer_name, signature, verified_with));
+                   batch_->AddSigned(entry, signer_name, signature, verified_with, statement));
   if (observer_ && signer != nullptr && !appended.existing) {
     RETURN_IF_ERROR(observer_(event, appended.seq, *signer));
   }

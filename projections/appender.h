@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,20 @@ using EventGuard = std::function<Status(const domain::Event& event, const ledger
 // and the name of the key that signed it: lets the state follow the batch.
 using EventObserver =
     std::function<Status(const domain::Event& event, uint64_t seq, const ledger::KeyInfo& signer)>;
+
+// An event made ready for AddPrepared off the appender's thread (ImportPipeline's
+// workers): decoded, its entry and its statement encoded, its signature made (a plain
+// event signed with a key) or checked (an event its author signed).
+struct PreparedEvent {
+  domain::Event event;
+  ledger::Entry entry;  // EntryFromEvent(event)
+  std::string signer;   // the name the statement gives
+  ledger::Signature signature{};
+  // The statement (this ledger's origin, `entry`, `signer`) and its bytes, when made.
+  std::optional<ledger::EncodedStatement> statement;
+  // The key the signature was made with or checked against, if it was.
+  std::optional<ledger::PublicKey> verified_with;
+};
 
 class EventAppender {
  public:
@@ -67,6 +82,10 @@ class EventAppender {
   Result<ledger::Appended> AddSignedEvent(const domain::Event& event, std::string_view signer,
                                           const ledger::Signature& signature,
                                           const ledger::PublicKey* verified_with = nullptr);
+  // As AddSignedEvent(prepared.event, prepared.signer, prepared.signature, ...), with
+  // what `prepared` already holds not computed again (the signature is checked here
+  // only when it was not checked against the key enrolled as its signer).
+  Result<ledger::Appended> AddPrepared(const PreparedEvent& prepared);
   // Writes every staged record in one synced batch and waits for it (and for every
   // earlier Submit()): when it returns OK, everything added so far is durable.
   Status Commit();
@@ -81,6 +100,8 @@ class EventAppender {
   Status Flush();
   // Events staged since the last Submit/Commit.
   size_t staged() const;
+  // The ledger size once everything staged is written.
+  uint64_t size() const { return batch_->size(); }
   // Who may sign, as of the batch (staged records included).
   const ledger::KeyRegistry& keys() const { return batch_->keys(); }
   // The record `seq`, staged in the current batch, being written, or in the ledger.
@@ -90,6 +111,12 @@ class EventAppender {
   const ledger::SigningKey* key_;  // null: no key of its own
   std::string origin_;             // the ledger's, named in every statement
   std::unique_ptr<ledger::Ledger::Batch> batch_;
+  Result<ledger::Appended> AddSigned(const domain::Event& event, const ledger::Entry& entry,
+                                     std::string_view signer_name,
+                                     const ledger::Signature& signature,
+                                     const ledger::PublicKey* verified_with,
+                                     const ledger::EncodedStatement* statement);
+
   EventGuard guard_;
   EventObserver observer_;
 };

@@ -33,7 +33,8 @@ class Ledger::Batch::Impl {
   // As Ledger::Batch's.
   Result<Appended> Add(const Entry& entry, const SigningKey& key);
   Result<Appended> AddSigned(const Entry& entry, std::string_view signer,
-                             const Signature& signature, const PublicKey* verified_with);
+                             const Signature& signature, const PublicKey* verified_with,
+                             const EncodedStatement* statement);
   Status Commit();
   Status Submit();
   Status Flush();
@@ -62,7 +63,8 @@ class Ledger::Batch::Impl {
   Result<std::optional<Record>> RecordWithEventId(const std::string& event_id);
   // Add and AddSigned: signed here by `key`, or by the author (`signature`).
   Result<Appended> AddEntry(const Entry& entry, const SigningKey* key, std::string_view signer,
-                            const Signature* signature, const PublicKey* verified_with);
+                            const Signature* signature, const PublicKey* verified_with,
+                            const EncodedStatement* statement);
   // Back to the ledger as it is: staged entries dropped, caches cleared.
   void Reset();
 
