@@ -22,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/evidence_commands.h"
+#include "cli/mirror_command.h"
 #include "cli/output.h"
 #include "cli/report_command.h"
 #include "cli/tiles_command.h"
@@ -295,6 +296,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   AddEvidenceCommands(app, &evidence_args);
   TilesArgs tiles_args;
   AddTilesCommands(app, &tiles_args);
+  MirrorArgs mirror_args;
+  AddMirrorCommand(app, &mirror_args);
 
   DemoArgs demo_args;
   CLI::App* demo = AddDemoCommand(app, &demo_args);
@@ -344,6 +347,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   if (*report) return CmdReport(g, report_args);
   if (auto code = RunEvidenceCommand(g, evidence_args)) return *code;
   if (auto code = RunTilesCommand(g, tiles_args)) return *code;
+  if (auto code = RunMirrorCommand(g, mirror_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g);
 }
