@@ -29,7 +29,6 @@ using ledger::TilePath;
 struct HttpTileSource::Io {
   kj::AsyncIoContext context = kj::setupAsyncIo();
   kj::Own<kj::HttpHeaderTable> table = kj::heap<kj::HttpHeaderTable>();
-  kj::Own<kj::HttpClient> client;
 };
 
 HttpTileSource::~HttpTileSource() = default;
@@ -46,12 +45,7 @@ Result<std::unique_ptr<HttpTileSource>> HttpTileSource::Create(std::string base,
   auto source = std::unique_ptr<HttpTileSource>(new HttpTileSource());
   source->base_ = std::move(base);
   source->timeout_ = timeout;
-  error = base::CatchKj([&]() {
-    source->io_ = std::make_unique<Io>();
-    source->io_->client =
-        kj::newHttpClient(source->io_->context.provider->getTimer(), *source->io_->table,
-                          source->io_->context.provider->getNetwork(), nullptr);
-  });
+  error = base::CatchKj([&]() { source->io_ = std::make_unique<Io>(); });
   if (error) return Status::IoError(fmt::format("{}: {}", source->base_, *error));
   return source;
 }
@@ -60,8 +54,12 @@ Result<std::optional<Bytes>> HttpTileSource::Fetch(std::string_view path) const 
   const std::string url = fmt::format("{}/{}", base_, path);
   Result<std::optional<Bytes>> result = Status::IoError(fmt::format("GET {}: no answer", url));
   std::optional<std::string> error = base::CatchKj([&]() {
+    // A connection per request: static servers such as python's http.server answer
+    // HTTP/1.0 and close it after each response, which a pooled connection would trip on.
+    auto client = kj::newHttpClient(io_->context.provider->getTimer(), *io_->table,
+                                    io_->context.provider->getNetwork(), nullptr);
     kj::HttpHeaders headers(*io_->table);
-    auto request = io_->client->request(kj::HttpMethod::GET, kj::StringPtr(url.c_str()), headers);
+    auto request = client->request(kj::HttpMethod::GET, kj::StringPtr(url.c_str()), headers);
     auto answered = request.response.then([](kj::HttpClient::Response&& response) {
       const unsigned status = response.statusCode;
       return response.body->readAllBytes()
