@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <string>
@@ -19,6 +21,7 @@
 
 #include "ledger/internal/storage.h"
 #include "ledger/internal/storage_keys.h"
+#include "ledger/internal/verifier_envelope.h"
 #include "ledger/key_registry.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
@@ -60,42 +63,77 @@ class OverlayTree final : public SubtreeStore {
 // One author signature to check.
 struct SignatureJob {
   uint64_t seq = 0;
-  const Record* record = nullptr;
+  ByteView statement;  // the signed bytes (within the entry, or a decoded record's)
+  Signature signature{};
   PublicKey key{};
 };
 
-// The smallest seq whose signature does not verify, over `threads` workers.
-std::optional<uint64_t> FirstBadSignature(const std::vector<SignatureJob>& jobs) {
-  const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
-  std::atomic<uint64_t> first_bad{UINT64_MAX};
-  std::atomic<size_t> next{0};
-  constexpr size_t kChunk = 256;
-  auto work = [&] {
+// The author signatures of an append, checked on worker threads while the records are
+// still being read and checked in order (the one serial part), as Verify pipelines them.
+// Jobs are published in order; a worker claims chunks of them and waits for a chunk's
+// jobs to be published. The smallest seq that does not verify wins.
+class SignatureChecker {
+ public:
+  explicit SignatureChecker(size_t capacity) : jobs_(capacity) {
+    const unsigned threads = std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+    for (unsigned t = 0; t < threads; ++t) workers_.emplace_back([this] { Work(); });
+  }
+  ~SignatureChecker() { (void)Finish(); }
+  SignatureChecker(const SignatureChecker&) = delete;
+  SignatureChecker& operator=(const SignatureChecker&) = delete;
+
+  // The next job; the bytes it views must stay until Finish().
+  void Publish(const SignatureJob& job) {
+    const size_t at = published_.load(std::memory_order_relaxed);
+    jobs_[at] = job;
+    published_.store(at + 1, std::memory_order_release);
+  }
+  // No more jobs: waits for the checks (helping them) and returns the first bad seq.
+  std::optional<uint64_t> Finish() {
+    closed_.store(true, std::memory_order_release);
+    if (!workers_.empty()) {
+      Work();
+      for (std::thread& worker : workers_) worker.join();
+      workers_.clear();
+    }
+    const uint64_t bad = first_bad_.load();
+    if (bad == UINT64_MAX) return std::nullopt;
+    return bad;
+  }
+
+ private:
+  static constexpr size_t kChunk = 128;
+  void Work() {
     for (;;) {
-      const size_t begin = next.fetch_add(kChunk);
-      if (begin >= jobs.size()) return;
-      const size_t end = std::min(jobs.size(), begin + kChunk);
+      const size_t begin = next_.fetch_add(kChunk);
+      if (begin >= jobs_.size()) return;
+      const size_t end = std::min(jobs_.size(), begin + kChunk);
       for (size_t i = begin; i < end; ++i) {
-        const SignatureJob& job = jobs[i];
-        if (job.seq >= first_bad.load(std::memory_order_relaxed)) return;
-        if (!VerifyStatementSignature(job.record->statement_bytes, job.record->signature,
-                                      job.key)) {
-          uint64_t seen = first_bad.load();
-          while (job.seq < seen && !first_bad.compare_exchange_weak(seen, job.seq)) {
+        while (published_.load(std::memory_order_acquire) <= i) {
+          if (closed_.load(std::memory_order_acquire) &&
+              published_.load(std::memory_order_acquire) <= i) {
+            return;  // never published: the reading stopped before it
           }
-          return;
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+        const SignatureJob& job = jobs_[i];
+        if (job.seq >= first_bad_.load(std::memory_order_relaxed)) continue;
+        if (!VerifyStatementSignature(job.statement, job.signature, job.key)) {
+          uint64_t seen = first_bad_.load();
+          while (job.seq < seen && !first_bad_.compare_exchange_weak(seen, job.seq)) {
+          }
         }
       }
     }
-  };
-  std::vector<std::thread> workers;
-  for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
-  work();
-  for (std::thread& worker : workers) worker.join();
-  const uint64_t bad = first_bad.load();
-  if (bad == UINT64_MAX) return std::nullopt;
-  return bad;
-}
+  }
+
+  std::vector<SignatureJob> jobs_;
+  std::atomic<size_t> published_{0};
+  std::atomic<size_t> next_{0};
+  std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> first_bad_{UINT64_MAX};
+  std::vector<std::thread> workers_;
+};
 
 }  // namespace
 
@@ -190,36 +228,74 @@ Result<Replica::Appended> Replica::Append(
     RETURN_IF_ERROR(s.Error(it->status(), "cannot read the key index"));
   }
 
-  // Every record, in order: what Verify checks of a record, but the signatures (below).
-  std::vector<Record> records;
+  // Every record, in order: what Verify checks of a record, but the signatures (checked
+  // meanwhile on worker threads). The canonical form is read as the verifier reads it:
+  // the exact envelope check, DecodeRecord for any other shape and for key records.
+  struct Checked {
+    ByteView bytes;
+    uint64_t seq = 0;
+    std::string_view event_id;
+    std::string_view stream;
+    uint64_t stream_version = 0;
+    bool key_record = false;
+  };
+  std::vector<Checked> records;
   records.reserve(entries.size());
-  std::vector<SignatureJob> jobs;
-  jobs.reserve(entries.size());
-  std::unordered_set<std::string> new_ids;
-  std::unordered_map<std::string, uint64_t> stream_next;  // streams met in this append
-  std::optional<Status> problem;                          // the first, at seq `problem_seq`
+  std::deque<Record> decoded_records;  // stable: signature jobs view their statements
+  std::unordered_set<std::string_view> new_ids;
+  std::unordered_map<std::string_view, uint64_t> stream_next;  // streams met in this append
+  std::optional<Status> problem;                               // the first, at seq `problem_seq`
   uint64_t problem_seq = end;
   Hash prev = head_;
   std::map<std::pair<int, uint64_t>, Hash> nodes;
   OverlayTree overlay(nodes, *tree_);
+  internal::EnvelopeHasher hasher;
+  SignatureChecker checker(entries.size());
   auto stop = [&](uint64_t seq, Status status) {
     problem = std::move(status);
     problem_seq = seq;
   };
   for (uint64_t seq = first; seq < end && !problem; ++seq) {
     const ByteView bytes = entries[seq - first];
-    Result<Record> decoded = DecodeRecord(bytes);
-    if (!decoded.ok()) {
-      stop(seq, Status::DataLoss(fmt::format("seq {}: record bytes corrupt: {}", seq,
-                                             decoded.status().message())));
+    const std::optional<internal::EnvelopeView> view = internal::ParseEnvelope(bytes);
+    const Record* record = nullptr;  // decoded when the view cannot say, or for key records
+    auto decode = [&]() -> Status {
+      Result<Record> decoded = DecodeRecord(bytes);
+      if (!decoded.ok()) {
+        return Status::DataLoss(
+            fmt::format("seq {}: record bytes corrupt: {}", seq, decoded.status().message()));
+      }
+      record = &decoded_records.emplace_back(std::move(decoded).value());
+      return Status::OK();
+    };
+    if (!view) {
+      if (Status decoded = decode(); !decoded.ok()) {
+        stop(seq, std::move(decoded));
+        break;
+      }
+    }
+    Checked c;
+    c.bytes = bytes;
+    c.seq = view ? view->seq : record->seq;
+    c.event_id = view ? view->event_id : std::string_view(record->event_id);
+    c.stream = view ? view->stream : std::string_view(record->stream);
+    c.stream_version = view ? view->stream_version : record->stream_version;
+    const std::string_view origin = view ? view->origin : std::string_view(record->origin);
+    const std::string_view type = view ? view->type : std::string_view(record->type);
+    const std::string_view signer_name = view ? view->signer : std::string_view(record->signer);
+    const std::optional<uint64_t> expected_version =
+        view ? view->expected_version : record->expected_version;
+    Hash prev_hash{};
+    if (view) {
+      std::copy(view->prev_hash.begin(), view->prev_hash.end(), prev_hash.begin());
+    } else {
+      prev_hash = record->prev_hash;
+    }
+    if (c.seq != seq) {
+      stop(seq, Status::DataLoss(fmt::format("seq {}: the entry holds seq {}", seq, c.seq)));
       break;
     }
-    Record& r = records.emplace_back(std::move(decoded).value());
-    if (r.seq != seq) {
-      stop(seq, Status::DataLoss(fmt::format("seq {}: the entry holds seq {}", seq, r.seq)));
-      break;
-    }
-    if (r.prev_hash != prev) {
+    if (prev_hash != prev) {
       // The first new record not chained to the copy's head: another history (a fork).
       if (seq == first && first > 0) {
         stop(seq, Status::DataLoss(
@@ -233,104 +309,113 @@ Result<Replica::Appended> Replica::Append(
       }
       break;
     }
-    if (r.origin != log_key_.name) {
+    if (origin != log_key_.name) {
       stop(seq, Status::DataLoss(fmt::format("seq {}: the statement names origin '{}', not '{}'",
-                                             seq, r.origin, log_key_.name)));
+                                             seq, origin, log_key_.name)));
       break;
     }
-    if (r.expected_version && *r.expected_version != r.stream_version) {
+    if (expected_version && *expected_version != c.stream_version) {
       stop(seq, Status::DataLoss(fmt::format("seq {}: expectedVersion {} but streamVersion {}", seq,
-                                             *r.expected_version, r.stream_version)));
+                                             *expected_version, c.stream_version)));
       break;
     }
     // The stream's version: the number of its earlier records.
-    auto next = stream_next.find(r.stream);
+    auto next = stream_next.find(c.stream);
     if (next == stream_next.end()) {
       // The copy's own records of the stream: versions 0 .. count - 1 (Verify vouches for
       // them), so version v comes next when v - 1 is stored and v is not.
       uint64_t count = 0;
       if (db_ != nullptr) {
         ASSIGN_OR_RETURN(std::optional<std::string> same,
-                         db_->Get(db_->streams(), storage::StreamKey(r.stream, r.stream_version)));
+                         db_->Get(db_->streams(), storage::StreamKey(c.stream, c.stream_version)));
         if (same) {
-          count = r.stream_version + 1;  // at least
-        } else if (r.stream_version > 0) {
+          count = c.stream_version + 1;  // at least
+        } else if (c.stream_version > 0) {
           ASSIGN_OR_RETURN(
               std::optional<std::string> before,
-              db_->Get(db_->streams(), storage::StreamKey(r.stream, r.stream_version - 1)));
-          if (before) count = r.stream_version;
+              db_->Get(db_->streams(), storage::StreamKey(c.stream, c.stream_version - 1)));
+          if (before) count = c.stream_version;
         }
       }
-      next = stream_next.emplace(r.stream, count).first;
+      next = stream_next.emplace(c.stream, count).first;
     }
-    if (r.stream_version != next->second) {
+    if (c.stream_version != next->second) {
       stop(seq, Status::DataLoss(
                     fmt::format("seq {}: streamVersion {} but stream '{}' holds {} earlier records",
-                                seq, r.stream_version, r.stream, next->second)));
+                                seq, c.stream_version, c.stream, next->second)));
       break;
     }
     ++next->second;
     // The event id is recorded once.
-    bool duplicate = !new_ids.insert(r.event_id).second;
+    bool duplicate = !new_ids.insert(c.event_id).second;
     if (!duplicate && db_ != nullptr) {
-      ASSIGN_OR_RETURN(std::optional<std::string> earlier, db_->Get(db_->event_ids(), r.event_id));
+      ASSIGN_OR_RETURN(std::optional<std::string> earlier, db_->Get(db_->event_ids(), c.event_id));
       duplicate = earlier.has_value();
     }
     if (duplicate) {
       stop(seq, Status::DataLoss(
-                    fmt::format("seq {}: event id '{}' is already recorded", seq, r.event_id)));
+                    fmt::format("seq {}: event id '{}' is already recorded", seq, c.event_id)));
       break;
     }
-    // The signer as enrolled at this seq.
-    const bool key_record = IsKeyRecordType(r.type);
-    SignatureJob job{seq, nullptr, {}};
-    if (registry.empty()) {
-      Result<KeyEnrolment> genesis = DecodeKeyEnrolled(r.payload);
-      if (!key_record || !genesis.ok()) {
-        stop(seq,
-             Status::DataLoss(fmt::format("seq {}: the first record is not a key enrolment", seq)));
+    // The signer as enrolled at this seq (replayed from the records). An active signer of
+    // an ordinary record is all KeyRegistry::Check asks; anything else is decoded and
+    // judged by it.
+    c.key_record = IsKeyRecordType(type);
+    SignatureJob job;
+    job.seq = seq;
+    const KeyInfo* signer = registry.empty() ? nullptr : registry.Find(signer_name);
+    if (c.key_record || signer == nullptr || !signer->active()) {
+      if (record == nullptr) {
+        if (Status decoded = decode(); !decoded.ok()) {
+          stop(seq, std::move(decoded));
+          break;
+        }
+      }
+      Status allowed = registry.Check(*record);
+      if (!allowed.ok()) {
+        if (allowed.code() == StatusCode::kPermissionDenied) {
+          stop(seq, Status::DataLoss(
+                        kUnauthorizedCode,
+                        fmt::format("seq {}: {} refused: {}", seq,
+                                    c.key_record ? "key record" : "signer", allowed.message())));
+        } else {
+          stop(seq, Status::DataLoss(
+                        fmt::format("seq {}: key record refused: {}", seq, allowed.message())));
+        }
         break;
       }
-      job.key = genesis->public_key;
-    } else {
-      Result<const KeyInfo*> signer = registry.Signer(r.signer);
-      if (!signer.ok()) {
-        stop(seq, Status::DataLoss(kUnauthorizedCode, fmt::format("seq {}: signer refused: {}", seq,
-                                                                  signer.status().message())));
-        break;
-      }
-      job.key = (*signer)->key;
-    }
-    Status allowed = registry.Check(r);
-    if (!allowed.ok()) {
-      if (allowed.code() == StatusCode::kPermissionDenied) {
-        stop(seq,
-             Status::DataLoss(kUnauthorizedCode, fmt::format("seq {}: {} refused: {}", seq,
-                                                             key_record ? "key record" : "signer",
-                                                             allowed.message())));
+      if (registry.empty()) {  // genesis: the key it enrols signs it
+        job.key = DecodeKeyEnrolled(record->payload)->public_key;
       } else {
-        stop(seq, Status::DataLoss(
-                      fmt::format("seq {}: key record refused: {}", seq, allowed.message())));
+        job.key = (*registry.Signer(signer_name))->key;
       }
-      break;
+      if (c.key_record) (void)registry.Apply(*record);
+    } else {
+      job.key = signer->key;
     }
-    if (key_record) (void)registry.Apply(r);
-    jobs.push_back(job);
-    prev = r.hash;
+    if (view) {
+      job.statement = view->statement;
+      std::copy(view->signature.begin(), view->signature.end(), job.signature.begin());
+    } else {
+      job.statement = record->statement_bytes;
+      job.signature = record->signature;
+    }
+    checker.Publish(job);
+    records.push_back(c);
+    prev = view ? hasher.RecordHash(bytes) : record->hash;
+    const Hash leaf = view ? hasher.LeafHash(bytes) : record->leaf_hash;
     ASSIGN_OR_RETURN(std::vector<SubtreeNode> completed,
-                     NodesCompletedByAppend(seq, r.leaf_hash, overlay));
+                     NodesCompletedByAppend(seq, leaf, overlay));
     for (const SubtreeNode& node : completed) nodes[{node.level, node.index}] = node.hash;
     if (progress && (seq - first + 1) % 4096 == 0) progress(seq - first + 1, entries.size());
   }
-  // The signatures of the records before the first problem (records may have moved
-  // while they were pushed: point the jobs at them now).
-  for (size_t i = 0; i < jobs.size(); ++i) jobs[i].record = &records[i];
-  if (std::optional<uint64_t> bad = FirstBadSignature(jobs); bad && *bad < problem_seq) {
-    const Record& r = records[*bad - first];
+  // The signatures of the records before the first problem.
+  if (std::optional<uint64_t> bad = checker.Finish(); bad && *bad < problem_seq) {
     return Status::DataLoss(
         kUnauthorizedCode,
-        fmt::format("seq {}: signature does not verify with key '{}' as enrolled at that seq", *bad,
-                    r.signer));
+        fmt::format("seq {}: the author's signature does not verify with the key enrolled as its "
+                    "signer at that seq",
+                    *bad));
   }
   if (problem) return *problem;
   if (progress) progress(entries.size(), entries.size());
@@ -364,12 +449,12 @@ Result<Replica::Appended> Replica::Append(
     put(s.meta(), SliceOf(storage::kMetaLedgerKey), SliceOf(ByteView(log_key_.key)));
   }
   put(s.meta(), SliceOf(kMetaMirrorOf), SliceOf(source_));
-  for (const Record& r : records) {
+  for (const Checked& r : records) {
     const std::string seq = storage::SeqKey(r.seq);
     put(s.records(), seq, SliceOf(r.bytes));
     put(s.event_ids(), SliceOf(r.event_id), seq);
     put(s.streams(), storage::StreamKey(r.stream, r.stream_version), seq);
-    if (IsKeyRecordType(r.type)) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
+    if (r.key_record) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
   }
   for (const auto& [at, hash] : nodes) {
     put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
