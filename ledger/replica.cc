@@ -162,6 +162,12 @@ Status Replica::Load() {
   Storage& s = *db_;
   const std::string path = dir_.string();
   ASSIGN_OR_RETURN(std::optional<std::string> mirror, s.Get(s.meta(), kMetaMirrorOf));
+  ASSIGN_OR_RETURN(std::optional<std::string> head, s.Get(s.meta(), storage::kMetaHead));
+  if (!mirror && !head) {
+    // A database created by a first run that stopped before its one write: still empty.
+    fresh_ = true;
+    return Status::OK();
+  }
   if (!mirror) {
     return Status::InvalidArgument(
         "USAGE", fmt::format("{} is a ledger, not a mirror's copy: a mirror writes only the copy "
@@ -171,7 +177,6 @@ Status Replica::Load() {
   ASSIGN_OR_RETURN(std::optional<std::string> format, s.Get(s.meta(), storage::kMetaFormat));
   ASSIGN_OR_RETURN(std::optional<std::string> origin, s.Get(s.meta(), storage::kMetaOrigin));
   ASSIGN_OR_RETURN(std::optional<std::string> key, s.Get(s.meta(), storage::kMetaLedgerKey));
-  ASSIGN_OR_RETURN(std::optional<std::string> head, s.Get(s.meta(), storage::kMetaHead));
   if (!format || *format != storage::kFormatVersion || !origin || !key ||
       key->size() != log_key_.key.size() || !head || head->size() != 8 + head_.size()) {
     return Status::DataLoss(fmt::format("mirror copy {}: meta damaged", path));
@@ -429,8 +434,8 @@ Result<Replica::Appended> Replica::Append(
   }
 
   // Everything checked: one synced write (the copy is created by the first one).
-  const bool create = db_ == nullptr;
-  if (create) {
+  const bool create = db_ == nullptr || fresh_;
+  if (db_ == nullptr) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec)
@@ -463,14 +468,17 @@ Result<Replica::Appended> Replica::Append(
   put(s.meta(), SliceOf(storage::kMetaHead), storage::HeadValue(end, prev));
   RETURN_IF_ERROR(s.Error(status, "cannot stage the write batch"));
   RETURN_IF_ERROR(s.Write(batch, /*sync=*/true));
-  if (create) {
-    const fs::path pub = dir_ / kLedgerPubFile;
+  // ledger.pub beside it, as a ledger has (written again if a run stopped before it).
+  const fs::path pub = dir_ / kLedgerPubFile;
+  std::error_code ec;
+  if (create || !fs::exists(pub, ec)) {
     std::ofstream out(pub, std::ios::out | std::ios::trunc);
     out << VerifierKey(log_key_.name, log_key_.key) << "\n";
     out.close();
     if (!out) return Status::IoError(fmt::format("cannot write {}", pub.string()));
-    tree_ = std::make_unique<internal::StorageTree>(s);
   }
+  if (create) tree_ = std::make_unique<internal::StorageTree>(s);
+  fresh_ = false;
   size_ = end;
   head_ = prev;
   root_ = root;

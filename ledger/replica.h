@@ -94,6 +94,7 @@ class Replica {
   std::string source_;
   NoteVerifier log_key_;
   std::unique_ptr<internal::Storage> db_;  // null while the copy is not created yet
+  bool fresh_ = false;                     // db_ is open but empty (no write yet)
   std::unique_ptr<SubtreeStore> tree_;
   uint64_t size_ = 0;
   Hash head_{};

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "ledger/hash.h"
+#include "ledger/internal/storage.h"
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/merkle.h"
@@ -215,6 +216,26 @@ TEST_F(MirrorTest, ABrokenChainIsCorruptionAndAnotherHistoryAFork) {
   // The honest tiles still catch up.
   ASSERT_TRUE(Run(Publish(records_, "t600")).ok());
   EXPECT_EQ(CopySize(), 600u);
+}
+
+TEST_F(MirrorTest, AFirstRunStoppedBeforeItsWriteLeavesACopyTheNextRunFills) {
+  // What a first run that died between creating the database and its one write leaves:
+  // an empty database, no ledger.pub.
+  ASSERT_TRUE(
+      ledger::internal::Storage::Open(tmp_ / "copy", /*create=*/true, /*read_only=*/false).ok());
+  Result<MirrorReport> run = Run(Publish(First(300), "t300"));
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(CopySize(), 300u);
+  // ledger.pub lost afterwards: written again by the next run.
+  fs::remove(tmp_ / "copy" / "ledger.pub");
+  ASSERT_TRUE(Run(Publish(records_, "t600")).ok());
+  EXPECT_TRUE(fs::exists(tmp_ / "copy" / "ledger.pub"));
+  Result<std::unique_ptr<Ledger>> copy = Ledger::Open(tmp_ / "copy", Ledger::Mode::kReadOnly);
+  ASSERT_TRUE(copy.ok());
+  Result<Ledger::VerifyReport> verified = (*copy)->Verify();
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok) << verified->problem;
+  EXPECT_EQ(verified->size, 600u);
 }
 
 }  // namespace
