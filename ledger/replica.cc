@@ -1,5 +1,5 @@
 // Replica (ledger/replica.h): a mirror's copy, checked record by record, written in one
-// synced write.
+// atomic, durable write.
 #include "ledger/replica.h"
 
 #include <fmt/format.h>
@@ -433,7 +433,7 @@ Result<Replica::Appended> Replica::Append(
                     end, ToHex(checkpoint.root)));
   }
 
-  // Everything checked: one synced write (the copy is created by the first one).
+  // Everything checked: one atomic, durable write (the copy is created by the first one).
   const bool create = db_ == nullptr || fresh_;
   if (db_ == nullptr) {
     std::error_code ec;
@@ -467,7 +467,7 @@ Result<Replica::Appended> Replica::Append(
   if (end > 0) put(s.checkpoints(), storage::SeqKey(end), SliceOf(note));
   put(s.meta(), SliceOf(storage::kMetaHead), storage::HeadValue(end, prev));
   RETURN_IF_ERROR(s.Error(status, "cannot stage the write batch"));
-  RETURN_IF_ERROR(s.Write(batch, /*sync=*/true));
+  RETURN_IF_ERROR(s.WriteUnloggedAndFlush(batch));
   // ledger.pub beside it, as a ledger has (written again if a run stopped before it).
   const fs::path pub = dir_ / kLedgerPubFile;
   std::error_code ec;

@@ -12,8 +12,9 @@
 // and the author's signature against the key enrolled as its signer at that seq (key
 // records are replayed from the copy's own records), then the Merkle tree they extend:
 // its root at the new size must be the signed checkpoint's. Then the records, their
-// indexes, the tree nodes, the checkpoint note and the head go in one synced RocksDB
-// write: a refusal leaves the copy exactly as it was.
+// indexes, the tree nodes, the checkpoint note and the head go in one RocksDB write made
+// durable by one atomic flush of every column family (no write-ahead log: after a crash
+// the copy holds all of it or none of it): a refusal leaves the copy exactly as it was.
 //
 // Errors: a record that is not well formed or breaks a rule, DataLoss CORRUPTION naming
 // its seq; a signature that does not verify or a signer not enrolled, DataLoss
@@ -79,7 +80,7 @@ class Replica {
   };
   // Checks `entries` (the records of seqs size(), size() + 1, ...) and, when every check
   // passes and their tree's root at the new size is `checkpoint.root`, appends them with
-  // `note` (the checkpoint's signed note) in one synced write. `checkpoint.size` must be
+  // `note` (the checkpoint's signed note) in one atomic, durable write. `checkpoint.size` must be
   // size() + entries.size(). `progress(done, total)`: records checked.
   Result<Appended> Append(std::span<const ByteView> entries, const Checkpoint& checkpoint,
                           std::string_view note,
