@@ -23,6 +23,7 @@
 #include "cli/commands.h"
 #include "cli/demo.h"
 #include "cli/evidence_commands.h"
+#include "cli/mirror_command.h"
 #include "cli/output.h"
 #include "cli/report_command.h"
 #include "cli/tiles_command.h"
@@ -301,6 +302,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   AddTilesCommands(app, &tiles_args);
   BackupArgs backup_args;
   AddBackupCommands(app, &backup_args);
+  MirrorArgs mirror_args;
+  AddMirrorCommand(app, &mirror_args);
 
   DemoArgs demo_args;
   CLI::App* demo = AddDemoCommand(app, &demo_args);
@@ -352,6 +355,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   if (auto code = RunWitnessCommand(g, witness_args)) return *code;
   if (auto code = RunTilesCommand(g, tiles_args)) return *code;
   if (auto code = RunBackupCommand(g, backup_args)) return *code;
+  if (auto code = RunMirrorCommand(g, mirror_args)) return *code;
   if (*demo) return CmdDemo(g, demo_args);
   return ReportError(Status::InvalidArgument(error_code::kUsage, "no command given"), g);
 }

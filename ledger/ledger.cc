@@ -15,6 +15,7 @@
 #include "ledger/internal/verifier.h"
 #include "ledger/merkle.h"
 #include "ledger/note.h"
+#include "ledger/replica.h"
 
 namespace esms::ledger {
 
@@ -149,7 +150,18 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const fs::path& dir, Mode mode, Opt
   auto ledger =
       std::unique_ptr<Ledger>(new Ledger(dir, mode, std::move(storage), std::move(options)));
   RETURN_IF_ERROR(ledger->LoadState());
-  if (mode == Mode::kReadWrite) RETURN_IF_ERROR(ledger->LoadLedgerKey());
+  if (mode == Mode::kReadWrite) {
+    // A mirror's copy (ledger/replica.h) is written by `mirror` only.
+    ASSIGN_OR_RETURN(std::optional<std::string> mirror,
+                     ledger->db_->Get(ledger->db_->meta(), kMetaMirrorOf));
+    if (mirror) {
+      return Status::InvalidArgument(
+          "USAGE", fmt::format("ledger {} is a mirror's copy of {}: it is read-only (only "
+                               "`mirror` appends to it, from its source)",
+                               dir.string(), *mirror));
+    }
+    RETURN_IF_ERROR(ledger->LoadLedgerKey());
+  }
   return ledger;
 }
 

@@ -291,6 +291,17 @@ Status Storage::Write(rocksdb::WriteBatch& batch, bool sync) {
   return Error(db_->Write(options, &batch), "cannot write");
 }
 
+Status Storage::WriteUnloggedAndFlush(rocksdb::WriteBatch& batch) {
+  rocksdb::WriteOptions options;
+  options.disableWAL = true;
+  RETURN_IF_ERROR(Error(db_->Write(options, &batch), "cannot write"));
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  return Error(db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(),
+                                                                           handles_.end())),
+               "cannot flush");
+}
+
 std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(rocksdb::ColumnFamilyHandle* cf,
                                                         bool bulk) const {
   rocksdb::ReadOptions options;

@@ -47,6 +47,13 @@ class Storage {
   Result<bool> GetPinned(rocksdb::ColumnFamilyHandle* cf, std::string_view key,
                          rocksdb::PinnableSlice* value) const;
   Status Write(rocksdb::WriteBatch& batch, bool sync);
+  // A large write made durable without the write-ahead log: the batch goes to the
+  // memtables only, then every column family is flushed to table files in one atomic
+  // flush (atomic_flush): after a crash the database holds all of it or none of it.
+  // For a mirror's copy (ledger/replica.cc), whose one write can be 100 MB: the log's
+  // copy and its sync are saved. The writer must be the only one (no other write may
+  // be in the memtables unlogged).
+  Status WriteUnloggedAndFlush(rocksdb::WriteBatch& batch);
   // `bulk`: a long sequential read (no block cache fill, readahead). A bulk reader may
   // hold a ScanPerfOff on its thread.
   std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* cf, bool bulk) const;

@@ -9,6 +9,9 @@
 # `cmake --build DIR --target bench`), run on the same number of records right after
 # this one; the figures of both are printed side by side (issue #14: "no figure worse
 # than before by more than 10%", measured in one run on the same machine).
+# --mirror: then issue 16's mirror figure on the ledger esms-bench built (kept for it):
+# local full verify rate against the mirror's catch-up rate from its tiles
+# (tests/bench/mirror_figure.sh).
 # --rounds N (with --baseline): N rounds of (this build, then the baseline), each
 # figure taken as the best of its N runs (a shared machine disturbs some runs).
 set -euo pipefail
@@ -19,6 +22,7 @@ build="$root/build-bench"
 records=1002049  # the whole national programme (BENCHMARKS.md)
 postgres=1
 baseline=""
+mirror=0
 rounds=1
 bench_args=()
 while [[ $# -gt 0 ]]; do
@@ -28,6 +32,7 @@ while [[ $# -gt 0 ]]; do
     --no-postgres) postgres=0; shift ;;
     --baseline) baseline="$(cd "$2" && pwd)"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --mirror) mirror=1; bench_args+=("--keep"); shift ;;
     *) bench_args+=("$1"); shift ;;
   esac
 done
@@ -61,6 +66,11 @@ echo
 echo "== esms-witness-bench: witness cosignatures/s over HTTP (issue #16, docs/witness.md)"
 cmake --build "$build" --target witness_bench -j"${BENCH_JOBS:-1}" >/dev/null
 "$build/esms-witness-bench" --dir "$work/witness" | tee "$work/witness.out"
+if [[ $mirror -eq 1 ]]; then
+  echo
+  echo "== mirror catch-up vs local verify (issue 16), same ledger"
+  bash "$here/mirror_figure.sh" "$work/esms/ledger" "$build/esms-ledger" --rounds "$rounds"
+fi
 
 if [[ -n "$baseline" ]]; then
   this_outs="$work/esms.out"

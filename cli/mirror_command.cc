@@ -1,0 +1,107 @@
+// mirror (cli/mirror_command.h).
+#include "cli/mirror_command.h"
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli/input.h"
+#include "cli/output.h"
+#include "ledger/hash.h"
+#include "ledger/note.h"
+#include "mirror/mirror.h"
+
+namespace esms::cli {
+namespace {
+
+// --trust: a verifier key line, or a file holding one (ledger.pub).
+Result<ledger::NoteVerifier> LoadTrust(const std::string& arg) {
+  std::string line = arg;
+  if (!ledger::ParseVerifierKey(arg).ok()) {
+    ASSIGN_OR_RETURN(std::string text, ReadFileCapped(arg, kMaxSmallFileBytes, "--trust"));
+    line = text.substr(0, text.find('\n'));
+  }
+  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(line);
+  if (!verifier.ok() || verifier->type != ledger::kSignatureTypeEd25519) {
+    return Status::BadInput(
+        fmt::format("--trust: not the ledger's verifier key (the line of ledger.pub){}",
+                    verifier.ok() ? std::string() : ": " + verifier.status().message()));
+  }
+  return verifier;
+}
+
+int CmdMirror(const Globals& g, const MirrorArgs& a) {
+  auto trust = LoadTrust(a.trust);
+  if (!trust.ok()) return ReportError(trust.status(), g);
+  auto source = mirror::OpenTileSource(a.from);
+  if (!source.ok()) return ReportError(source.status(), g);
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress("mirror", 0, g.err);
+  auto mirrored = mirror::Mirror(**source, a.dir, *trust, [&](uint64_t done, uint64_t total) {
+    progress.SetTotal(total);
+    progress.Update(done);
+  });
+  progress.Finish();
+  if (!mirrored.ok()) return ReportError(mirrored.status(), g);
+  const mirror::MirrorReport& r = *mirrored;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (g.json) {
+    nlohmann::json out = {{"source", (*source)->Name()},
+                          {"dir", a.dir},
+                          {"oldSize", r.old_size},
+                          {"size", r.size},
+                          {"root", ledger::ToHex(r.root)},
+                          {"records", r.records},
+                          {"tiles", r.tiles},
+                          {"seconds", seconds}};
+    std::string text = out.dump();
+    std::fwrite(text.data(), 1, text.size(), g.out);
+    std::fputc('\n', g.out);
+  } else if (r.records == 0) {
+    fmt::print(g.out, "{} is up to date: checkpoint {} of {} (root {})\n", a.dir, r.size,
+               trust->name, ledger::ToHex(r.root));
+  } else {
+    fmt::print(g.out,
+               "mirrored {} new records of {} from {} into {}: size {} -> {}, root {} (checkpoint "
+               "signed by the ledger key, every record and signature checked; {} tiles fetched)\n",
+               r.records, trust->name, (*source)->Name(), a.dir, r.old_size, r.size,
+               ledger::ToHex(r.root), r.tiles);
+  }
+  std::fflush(g.out);
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddMirrorCommand(CLI::App& app, MirrorArgs* args) {
+  args->command = app.add_subcommand(
+      "mirror",
+      "Keep a read-only copy of a ledger from its C2SP tiles (a directory written by "
+      "export-tiles, or an http:// tiles server): the checkpoint's signature by the trusted "
+      "key, its consistency with the copy's, every tile, record and author signature are "
+      "checked before anything is written; only new tiles are fetched. Exit 1 on ROLLBACK, "
+      "CONSISTENCY_FAILED (a fork), CORRUPTION or UNAUTHORIZED, the copy left as it was. "
+      "Read the copy with --ledger DIR. --json: {\"source\", \"dir\", \"oldSize\", \"size\", "
+      "\"root\", \"records\", \"tiles\", \"seconds\"}");
+  args->command
+      ->add_option("--from", args->from, "The tiles: http://HOST:PORT[/PREFIX] or a directory")
+      ->required();
+  args->command->add_option("--dir", args->dir, "The copy (a ledger directory, created)")
+      ->required();
+  args->command
+      ->add_option("--trust", args->trust,
+                   "The ledger's verifier key, or the file holding it (ledger.pub)")
+      ->required();
+}
+
+std::optional<int> RunMirrorCommand(const Globals& g, const MirrorArgs& args) {
+  if (args.command != nullptr && *args.command) return CmdMirror(g, args);
+  return std::nullopt;
+}
+
+}  // namespace esms::cli
