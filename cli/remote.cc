@@ -146,6 +146,7 @@ int RemoteImport(const Globals& g, const std::string& file) {
       if (!retry) break;
       g.log->warn("connection to {} lost; reconnecting to send lines {}-{} again", g.server,
                   chunk.front().line, chunk.back().line);
+      client.reset();  // one kj event loop per thread: the old one goes first
       auto again = Reconnect(g, *key);
       if (!again.ok()) {
         result = again.status();
