@@ -232,8 +232,8 @@ void Writer::WriteLoop() {
       depth = to_write_.size() + to_verify_.size() + verifying_;
     }
     if (options_.observer.on_queue_depth) options_.observer.on_queue_depth(depth);
-    if (!appends.empty()) RunAppends(appends);
-    // Reads between two commits: nothing is staged now.
+    // Reads first, between two commits (nothing is staged now): a read waits for one
+    // group commit at most.
     for (std::unique_ptr<Job>& job : reads) {
       const auto start = std::chrono::steady_clock::now();
       ReadOutput output;
@@ -252,6 +252,7 @@ void Writer::WriteLoop() {
       job->read_done(std::move(output));
       --in_flight_;
     }
+    if (!appends.empty()) RunAppends(appends);
   }
 }
 

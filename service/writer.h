@@ -121,7 +121,7 @@ class Writer {
  public:
   struct Options {
     size_t verify_threads = 0;      // 0: one per core
-    size_t max_batch_lines = 8192;  // lines staged by one group commit, at most
+    size_t max_batch_lines = 4096;  // lines staged by one group commit, at most
     ReadHandler read_handler;
     WriterObserver observer;
     spdlog::logger* log = nullptr;  // must outlive the writer; may be null
