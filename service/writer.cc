@@ -355,9 +355,9 @@ void Writer::Stop() {
   for (std::thread& t : verifiers_) t.join();
   // The verifiers are gone: wake the writer for its last look at the queues.
   write_cv_.notify_all();
-  writer_.join();
+  if (writer_.joinable()) writer_.join();  // not started when Start() failed
   joined_ = true;
-  if (records_since_snapshot_ > 0) {
+  if (projector_ != nullptr && records_since_snapshot_ > 0) {
     if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
       options_.log->warn("projection snapshot not saved: {}", s.ToString());
     }

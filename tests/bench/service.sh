@@ -6,8 +6,10 @@
 #   2. serves a second ledger like it (same origin and keys) on a unix socket and imports
 #      the same lines from C clients at once (`import --server`), each a slice;
 #   3. while (2) runs, times `state` through the server (whole client process: exec,
-#      connect, read, print) and reads the server's own read times from its log.
-# Prints records/s of both, their ratio (goal >= 80%), and the read latencies.
+#      connect, read, print) and reads the server's own read times from its log;
+#   4. (2) and (3) again over TCP with TLS on loopback (a test CA made with openssl).
+# Prints records/s of each, their ratio to (1) (goals: >= 80% on the socket, >= 70% with
+# TLS), and the read latencies.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -51,49 +53,71 @@ t1=$(now)
 local_rate=$(python3 -c "print(round($records / ($t1 - $t0)))")
 
 split -n "l/$clients" -d -a 3 signed.jsonl part-
-"$bin" serve --listen "unix:$work/s.sock" --no-auth --ledger served.db > serve.out 2> serve.log &
-server_pid=$!
-for _ in $(seq 200); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.05; done
-t0=$(now)
-pids=()
-for part in part-*; do
-  "$bin" import "$part" --server "unix:$work/s.sock" > "$part.out" 2>&1 &
-  pids+=($!)
-done
-# Reads while the writes run: whole client processes, one after the other.
-python3 - "$bin" "unix:$work/s.sock" > reads.txt <<'PY' &
+# A test CA and the server's certificate for the TLS run.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+  -subj /CN=bench-ca -days 2 >/dev/null 2>&1
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout srv.key -out srv.csr \
+  -subj /CN=localhost >/dev/null 2>&1
+echo "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:127.0.0.1" > san.ext
+openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 \
+  -extfile san.ext >/dev/null 2>&1
+cp -r served.db served-tls.db
+
+failed=0
+# run_served NAME DB LISTEN [serve options...]: serves DB, imports the slices from
+# $clients clients at once while timing `state` reads; prints the figures.
+run_served() {
+  local name="$1" db="$2" listen="$3"; shift 3
+  "$bin" serve --listen "$listen" --no-auth --ledger "$db" "$@" > serve.out 2> "serve-$name.log" &
+  server_pid=$!
+  for _ in $(seq 200); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.05; done
+  local address
+  address="$(sed -n 's/^listening on //p' serve.out)"
+  local client=(--server "$address")
+  [[ "$address" == unix:* ]] || client+=(--tls-ca ca.pem)
+  local t0 t1 pids=() p
+  t0=$(now)
+  for part in part-*; do
+    "$bin" import "$part" "${client[@]}" > "$part.out" 2>&1 &
+    pids+=($!)
+  done
+  # Reads while the writes run: whole client processes, one after the other.
+  python3 - "$bin" "${client[@]}" > "reads-$name.txt" <<'PY' &
 import subprocess, sys, time
-bin, server = sys.argv[1], sys.argv[2]
+bin, args = sys.argv[1], sys.argv[2:]
 lat = []
 for _ in range(40):
     t = time.monotonic()
-    subprocess.run([bin, "state", "P-NONE", "--server", server], capture_output=True)
+    subprocess.run([bin, "state", "P-NONE"] + args, capture_output=True)
     lat.append((time.monotonic() - t) * 1000)
 lat.sort()
 print("%.1f %.1f" % (lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]))
 PY
-reads_pid=$!
-failed=0
-for p in "${pids[@]}"; do wait "$p" || failed=1; done
-t1=$(now)
-wait "$reads_pid"
-served_rate=$(python3 -c "print(round($records / ($t1 - $t0)))")
-size="$("$bin" verify --server "unix:$work/s.sock" --no-signatures | head -1)"
-kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
-read -r p50 p99 < reads.txt
-server_reads=$(python3 - serve.log <<'PY'
+  local reads_pid=$!
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  t1=$(now)
+  wait "$reads_pid"
+  local rate
+  rate=$(python3 -c "print(round($records / ($t1 - $t0)))")
+  local after
+  after="$("$bin" verify "${client[@]}" --no-signatures | head -1 | cut -c1-60)"
+  kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
+  local p50 p99 s50 s99
+  read -r p50 p99 < "reads-$name.txt"
+  read -r s50 s99 <<< "$(python3 - "serve-$name.log" <<'PY'
 import re, sys
 v = sorted(int(m.group(1)) for m in re.finditer(r"read=state exit=\d+ micros=(\d+)", open(sys.argv[1]).read()))
 print("%d %d" % (v[len(v) // 2], v[max(0, int(len(v) * 0.99) - 1)]) if v else "- -")
 PY
-)
-commits=$(grep -c 'append lines=' serve.log || true)
+)"
+  echo "$clients clients, $name: $rate records/s ($(python3 -c "print(round(100 * $rate / $local_rate))")% of local)"
+  echo "  state through the server while writing, whole client process: p50 $p50 ms, p99 $p99 ms"
+  echo "  state on the server (writer thread, between commits): p50 $s50 us, p99 $s99 us"
+  echo "  after: $after"
+}
+
 echo "records: $records, clients: $clients (machine: $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
-echo "local pre-signed import:           $local_rate records/s"
-echo "$clients clients over a unix socket:    $served_rate records/s ($(python3 -c "print(round(100 * $served_rate / $local_rate))")% of local; goal >= 80%)"
-echo "append requests answered:          $commits"
-echo "state through the server while writing, whole client process: p50 $p50 ms, p99 $p99 ms"
-read -r s50 s99 <<< "$server_reads"
-echo "state on the server (writer thread, between commits): p50 $s50 us, p99 $s99 us"
-echo "after: $size"
+echo "local pre-signed import: $local_rate records/s"
+run_served "unix socket (goal >= 80%)" served.db "unix:$work/s.sock"
+run_served "TLS on loopback (goal >= 70%)" served-tls.db 127.0.0.1:0 --tls-cert srv.pem --tls-key srv.key
 [[ $failed == 0 ]] || { echo "a client failed"; exit 1; }
