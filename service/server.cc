@@ -239,6 +239,7 @@ class LedgerImpl final : public schema::Ledger::Server {
   template <typename Context>
   kj::Promise<void> Read(ReadRequest request, Context context) {
     const uint64_t id = shared_.NextId();
+    request.peer = peer_;
     context.releaseParams();
     std::optional<ReadOutput> refused;
     if (shared_.draining) {
@@ -314,7 +315,8 @@ class GateImpl final : public schema::Gate::Server {
     peer.key_name = key_name;
     if (shared_.options.authenticate) {
       Result<Peer> checked = shared_.options.authenticate(
-          shared_.origin, ledger::ByteView(nonce_.data(), nonce_.size()), key_name, signature);
+          *shared_.writer.Keys(), shared_.origin, ledger::ByteView(nonce_.data(), nonce_.size()),
+          key_name, signature);
       if (!checked.ok()) {
         if (shared_.options.log != nullptr) {
           shared_.options.log->warn("conn={} key={} login refused: {}", connection_, key_name,

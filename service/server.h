@@ -25,6 +25,7 @@
 
 #include "base/status.h"
 #include "ledger/hash.h"
+#include "ledger/key_registry.h"
 #include "ledger/keys.h"
 #include "service/writer.h"
 
@@ -34,13 +35,6 @@ class logger;
 
 namespace esms::service {
 
-// Who a connection is, once logged in through its Gate.
-struct Peer {
-  bool anonymous = true;  // --no-auth
-  std::string key_name;
-  std::vector<std::string> roles, regions;
-};
-
 struct ServerOptions {
   std::string listen;             // unix:PATH or HOST:PORT
   std::string tls_cert, tls_key;  // PEM files: TLS on HOST:PORT
@@ -49,12 +43,16 @@ struct ServerOptions {
   size_t max_connections = 64;    // beyond: "too many connections"
   uint64_t max_message_bytes = 64 << 20;
   int drain_timeout_ms = 4000;
-  // TODO(auth15): the challenge check (service/access.h Authenticate). Empty: a login
-  // is only accepted with no_auth (the key name is then logged, not checked).
-  std::function<Result<Peer>(std::string_view origin, ledger::ByteView nonce,
-                             std::string_view key_name, const ledger::Signature& signature)>
+  // TODO(auth15): the challenge check (service/access.h Authenticate), against the keys
+  // as of the last commit. Empty: a login is only accepted with no_auth (the key name
+  // is then logged, not checked).
+  std::function<Result<Peer>(const ledger::KeyRegistry& keys, std::string_view origin,
+                             ledger::ByteView nonce, std::string_view key_name,
+                             const ledger::Signature& signature)>
       authenticate;
-  // TODO(auth15): may `peer` run `request`? (role scoping). Empty: every read allowed.
+  // TODO(auth15): may `peer` run `request`? Checked on the event loop before the read
+  // is queued (what needs the projected state is for the read handler, which gets the
+  // peer in ReadRequest::peer). Empty: every read allowed.
   std::function<Status(const Peer& peer, const ReadRequest& request)> authorize_read;
   spdlog::logger* log = nullptr;  // must outlive Serve; may be null
   // Called once listening, with the bound address (the port chosen for port 0).

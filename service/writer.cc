@@ -157,6 +157,11 @@ std::optional<ledger::PublicKey> Writer::ActiveKey(std::string_view name) const 
   return k->key;
 }
 
+std::shared_ptr<const ledger::KeyRegistry> Writer::Keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keys_;
+}
+
 void Writer::VerifyLoop() {
   for (;;) {
     std::unique_ptr<Job> job;

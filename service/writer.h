@@ -75,6 +75,13 @@ struct AppendResult {
   uint64_t size = 0;                 // the ledger's size once answered
 };
 
+// Who a connection is, once logged in through its Gate (service/server.h).
+struct Peer {
+  bool anonymous = true;  // --no-auth
+  std::string key_name;
+  std::vector<std::string> roles, regions;
+};
+
 // A read command and its arguments (the ones `esms-ledger COMMAND` takes).
 struct ReadRequest {
   enum class Command { kLog, kVerify, kCheckpoint, kProve, kConsistency, kState, kCheck, kHistory };
@@ -87,6 +94,9 @@ struct ReadRequest {
   uint64_t old_size = 0, new_size = 0;
   std::string key;                // state, check: the project; history: project or FINESS
   std::optional<std::string> at;  // state, check
+  // Who asks: the read handler, which sees the projected state, scopes the read by it
+  // (TODO(auth15): porteur / ARS role scoping).
+  Peer peer;
 };
 std::string_view CommandName(ReadRequest::Command command);
 
@@ -146,6 +156,8 @@ class Writer {
   LedgerInfo Info(const std::optional<ledger::PublicKey>& public_key) const;
   // The public key enrolled as `name` (active), as of the last commit.
   std::optional<ledger::PublicKey> ActiveKey(std::string_view name) const;
+  // Who may sign, as of the last commit (a login is checked against it).
+  std::shared_ptr<const ledger::KeyRegistry> Keys() const;
   // Requests queued or being worked on.
   size_t in_flight() const { return in_flight_.load(); }
 
