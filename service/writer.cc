@@ -52,6 +52,7 @@ std::string_view CommandName(ReadRequest::Command command) {
 struct Writer::Job {
   bool is_read = false;
   uint64_t id = 0;
+  std::chrono::steady_clock::time_point queued = std::chrono::steady_clock::now();
   // An append: its lines, and each line decoded and its signature checked.
   std::vector<AppendLine> lines;
   struct Prepared {
@@ -338,10 +339,15 @@ void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
       options_.observer.on_refusal(code.empty() ? DefaultErrorCode(result.refusal.code()) : code);
     }
     if (options_.log != nullptr) {
-      options_.log->info("req={} append lines={} results={} refused={} commit_micros={} size={}",
-                         jobs[j]->id, jobs[j]->lines.size(), result.results.size(),
-                         result.refusal.ok() ? std::string("-") : result.refusal.ToString(), micros,
-                         result.size);
+      // ack_micros: from the request's arrival to its answer (its commit durable).
+      options_.log->info(
+          "req={} append lines={} results={} refused={} commit_micros={} ack_micros={} size={}",
+          jobs[j]->id, jobs[j]->lines.size(), result.results.size(),
+          result.refusal.ok() ? std::string("-") : result.refusal.ToString(), micros,
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                jobs[j]->queued)
+              .count(),
+          result.size);
     }
     jobs[j]->append_done(std::move(result));
     --in_flight_;

@@ -113,6 +113,14 @@ PY
   echo "$clients clients, $name: $rate records/s ($(python3 -c "print(round(100 * $rate / $local_rate))")% of local)"
   echo "  state through the server while writing, whole client process: p50 $p50 ms, p99 $p99 ms"
   echo "  state on the server (writer thread, between commits): p50 $s50 us, p99 $s99 us"
+  local a50 a99
+  read -r a50 a99 <<< "$(python3 - "serve-$name.log" <<'PY'
+import re, sys
+v = sorted(int(m.group(1)) for m in re.finditer(r"append lines=\d+ .* ack_micros=(\d+)", open(sys.argv[1]).read()))
+print("%d %d" % (v[len(v) // 2] // 1000, v[max(0, int(len(v) * 0.99) - 1)] // 1000) if v else "- -")
+PY
+)"
+  echo "  append acknowledgement (a 1 000-line chunk, arrival to durable answer, at full load): p50 $a50 ms, p99 $a99 ms"
   echo "  after: $after"
 }
 
