@@ -25,7 +25,9 @@
 #include "cli/evidence_commands.h"
 #include "cli/mirror_command.h"
 #include "cli/output.h"
+#include "cli/remote.h"
 #include "cli/report_command.h"
+#include "cli/serve_command.h"
 #include "cli/tiles_command.h"
 #include "cli/witness_command.h"
 
@@ -37,6 +39,11 @@ Environment:
   ESMS_LEDGER       ledger directory when --ledger is not given
   ESMS_LEDGER_KEY   signing key file when --key is not given
   ESMS_LEDGER_LOG   log level when --log-level is not given
+
+Served (INTERFACE.md §6, docs/service.md):
+  esms-ledger serve --listen unix:/run/esms/bzh.sock --no-auth --ledger bzh.db
+  esms-ledger import events.jsonl --key instructor.pem --server unix:/run/esms/bzh.sock
+  esms-ledger state P-2023-0001 --server unix:/run/esms/bzh.sock
 
 Exit codes:
   0 done   1 verification failed   2 usage error or malformed event (BAD_INPUT)
@@ -155,6 +162,12 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
                  "for init, the key to use instead of a new DIR/ledger.key; for the commands "
                  "that write, the key to use when DIR/ledger.key is not there");
   app.add_flag("--json", g.json, "Machine output on stdout (messages and progress go to stderr)");
+  app.add_option("--server", g.server,
+                 "Run the command against `esms-ledger serve` at ADDR (unix:PATH or HOST:PORT) "
+                 "instead of a local ledger: the same output and exit codes; import signs "
+                 "plain lines here with --key");
+  app.add_option("--tls-ca", g.tls_ca,
+                 "With --server HOST:PORT: the CA certificate (PEM) that signed the server's");
   app.add_option("--log-level", log_level,
                  "Log level on stderr: trace, debug, info, warn, error, off ($ESMS_LEDGER_LOG)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -307,6 +320,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
 
   DemoArgs demo_args;
   CLI::App* demo = AddDemoCommand(app, &demo_args);
+  ServeArgs serve_args;
+  CLI::App* serve = AddServeCommand(app, &serve_args);
 
   try {
     app.parse(argc, argv);
@@ -333,6 +348,72 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   logger->set_level(spdlog::level::from_str(log_level));
   logger->set_pattern("%^%l%$: %v");
   g.log = logger.get();
+
+  if (*serve) {
+    // One log line per request unless a level was asked for.
+    if (app.count("--log-level") == 0 && std::getenv("ESMS_LEDGER_LOG") == nullptr) {
+      logger->set_level(spdlog::level::info);
+    }
+    if (!g.server.empty()) {
+      return ReportError(
+          Status::InvalidArgument(error_code::kUsage, "serve holds a local ledger: no --server"),
+          g);
+    }
+    return CmdServe(g, serve_args);
+  }
+  if (!g.server.empty()) {
+    // The commands that need no ledger run here; the ledger's run on the server.
+    using Command = service::ReadRequest::Command;
+    service::ReadRequest r;
+    r.json = g.json;
+    if (*import) return RemoteImport(g, import_file);
+    if (*log) {
+      r.command = Command::kLog;
+      r.from = log_from;
+      r.to = log_to;
+      return RemoteRead(g, r);
+    }
+    if (*verify) {
+      r.command = Command::kVerify;
+      r.no_signatures = verify_no_signatures;
+      return RemoteRead(g, r);
+    }
+    if (*checkpoint && g.key_file.empty()) {
+      r.command = Command::kCheckpoint;
+      return RemoteRead(g, r);
+    }
+    if (*prove && prove_format != "tlog-proof") {
+      r.command = Command::kProve;
+      r.seq = prove_seq;
+      r.size = prove_size;
+      return RemoteRead(g, r);
+    }
+    if (*consistency) {
+      r.command = Command::kConsistency;
+      r.old_size = cons_old;
+      r.new_size = cons_new;
+      return RemoteRead(g, r);
+    }
+    if (*state || *check) {
+      r.command = *state ? Command::kState : Command::kCheck;
+      r.key = *state ? state_project : check_project;
+      r.at = *state ? state_at : check_at;
+      return RemoteRead(g, r);
+    }
+    if (*history) {
+      r.command = Command::kHistory;
+      r.key = history_key;
+      return RemoteRead(g, r);
+    }
+    if (!*key_new && !*sign && !*rules) {
+      return ReportError(
+          Status::InvalidArgument(
+              error_code::kUsage,
+              "this command does not run against a server (--server) yet: run it on the "
+              "server's machine (a read-only open works while it serves)"),
+          g);
+    }
+  }
 
   if (*init) return CmdInit(g, origin, admin_key, admin_name);
   if (*key_new) return CmdKeyNew(g, key_name, key_out);

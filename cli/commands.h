@@ -11,11 +11,19 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "cli/output.h"
 
 namespace spdlog {
 class logger;
+}
+namespace esms::ledger {
+class Ledger;
+class SigningKey;
+}  // namespace esms::ledger
+namespace esms::projections {
+class Projector;
 }
 
 namespace esms::cli {
@@ -31,6 +39,14 @@ struct Globals {
   int in = 0;
   std::FILE* out = stdout;
   std::FILE* err = stderr;
+  // --server ADDR [--tls-ca FILE]: the command runs against a server (cli/remote.h).
+  std::string server;
+  std::string tls_ca;
+  // Set by `serve` for the reads it runs for its clients (cli/serve_command.cc): the
+  // commands read this open ledger and its projected state instead of opening
+  // --ledger. Null in every local run.
+  ledger::Ledger* served_ledger = nullptr;
+  projections::Projector* served_projector = nullptr;
 };
 
 // ReportError on the run's console.
@@ -55,6 +71,10 @@ int CmdState(const Globals& g, const std::string& project,
              const std::optional<std::string>& at = std::nullopt);
 int CmdHistory(const Globals& g, const std::string& key);
 int CmdCheck(const Globals& g, const std::string& project, const std::optional<std::string>& at);
+// One signed line of `sign` for `line` (cli/sign_command.cc); also the client's import
+// (cli/remote.cc) signs with it.
+Result<std::string> SignEventLine(std::string_view line, std::string_view origin,
+                                  std::string_view signer, const ledger::SigningKey& key);
 int CmdRules(const Globals& g, const std::optional<std::string>& campaign);
 
 }  // namespace esms::cli

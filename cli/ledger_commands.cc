@@ -18,6 +18,7 @@
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/records.h"
+#include "cli/serve_command.h"
 #include "domain/event_codec.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
@@ -42,12 +43,26 @@ Result<std::shared_ptr<const ledger::SigningKey>> GivenLedgerKey(const Globals& 
   return std::make_shared<const ledger::SigningKey>(std::move(key));
 }
 
-Result<std::unique_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) {
+}  // namespace
+
+Result<std::unique_ptr<Ledger>> OpenLedgerToWrite(const Globals& g, Ledger::Mode mode) {
   Ledger::Options options;
   if (mode == Ledger::Mode::kReadWrite) {
     ASSIGN_OR_RETURN(options.ledger_key, GivenLedgerKey(g));
   }
   return Ledger::Open(g.ledger_dir, mode, std::move(options));
+}
+
+namespace {
+
+// The ledger of --ledger; or, for a read `serve` runs for a client, the ledger it
+// serves (not owned: the shared_ptr deletes nothing).
+Result<std::shared_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) {
+  if (g.served_ledger != nullptr && mode == Ledger::Mode::kReadOnly) {
+    return std::shared_ptr<Ledger>(g.served_ledger, [](Ledger*) {});
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> owned, OpenLedgerToWrite(g, mode));
+  return std::shared_ptr<Ledger>(std::move(owned));
 }
 
 Result<ledger::SigningKey> LoadSigningKey(const Globals& g) {

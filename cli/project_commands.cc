@@ -1,6 +1,7 @@
 // The projection commands: state, history, check.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -15,14 +16,21 @@
 namespace esms::cli {
 namespace {
 
-// The ledger opened read-only and its projected state (snapshot + replay).
+// The ledger opened read-only and its projected state (snapshot + replay); for a read
+// `serve` runs for a client, the served ledger and its state (not owned).
 struct Projected {
-  std::unique_ptr<ledger::Ledger> ledger;
-  std::unique_ptr<projections::Projector> projector;
+  std::shared_ptr<ledger::Ledger> ledger;
+  std::shared_ptr<projections::Projector> projector;
 };
 
 Result<Projected> OpenProjected(const Globals& g) {
   Projected p;
+  if (g.served_ledger != nullptr && g.served_projector != nullptr) {
+    p.ledger = std::shared_ptr<ledger::Ledger>(g.served_ledger, [](ledger::Ledger*) {});
+    p.projector =
+        std::shared_ptr<projections::Projector>(g.served_projector, [](projections::Projector*) {});
+    return p;
+  }
   ASSIGN_OR_RETURN(p.ledger, ledger::Ledger::Open(g.ledger_dir, ledger::Ledger::Mode::kReadOnly));
   ASSIGN_OR_RETURN(p.projector, projections::Projector::Open(*p.ledger));
   return p;

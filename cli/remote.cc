@@ -1,0 +1,294 @@
+#include "cli/remote.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/input.h"
+#include "cli/output.h"
+#include "ledger/keys.h"
+#include "service/client.h"
+
+namespace esms::cli {
+namespace {
+
+using nlohmann::json;
+
+// A chunk: at most this many lines, or this many bytes of events, per append call.
+constexpr size_t kChunkLines = 1000;
+constexpr size_t kChunkBytes = 16 << 20;
+// Reconnection after a lost connection: attempts, and the wait between them.
+constexpr int kReconnectAttempts = 50;
+constexpr auto kReconnectWait = std::chrono::milliseconds(200);
+
+// The key of --key, if given, and the name it logs in under (the key file's name
+// without extension, as `sign` names the signer).
+struct ClientKey {
+  std::optional<ledger::SigningKey> key;
+  std::string name;
+};
+
+Result<ClientKey> LoadClientKey(const Globals& g) {
+  ClientKey k;
+  if (g.key_file.empty()) return k;
+  ASSIGN_OR_RETURN(ledger::SigningKey key, ledger::SigningKey::LoadPem(g.key_file));
+  k.key.emplace(std::move(key));
+  k.name = std::filesystem::path(g.key_file).stem().string();
+  return k;
+}
+
+Result<std::unique_ptr<service::Client>> Connect(const Globals& g, const ClientKey& key) {
+  service::ClientOptions options;
+  options.server = g.server;
+  options.tls_ca = g.tls_ca;
+  options.key = key.key ? &*key.key : nullptr;
+  options.key_name = key.name;
+  return service::Client::Connect(options);
+}
+
+// Connects again after a lost connection, a few times before giving up.
+Result<std::unique_ptr<service::Client>> Reconnect(const Globals& g, const ClientKey& key) {
+  Status last;
+  for (int attempt = 0; attempt < kReconnectAttempts; ++attempt) {
+    std::this_thread::sleep_for(kReconnectWait);
+    auto client = Connect(g, key);
+    if (client.ok() || !service::IsTransportError(client.status())) return client;
+    last = client.status();
+  }
+  return last;
+}
+
+// The event id of a line that did not decode, when it has a valid one.
+std::string IdOfRefusedLine(std::string_view line) {
+  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return "";
+  const json* object = &parsed;
+  if (auto event = parsed.find("event"); event != parsed.end() && event->is_object()) {
+    object = &*event;
+  }
+  auto it = object->find("id");
+  if (it == object->end() || !it->is_string()) return "";
+  std::string id = it->get<std::string>();
+  return ledger::IsValidEventId(id) ? id : "";
+}
+
+}  // namespace
+
+int RemoteRead(const Globals& g, const service::ReadRequest& request) {
+  auto key = LoadClientKey(g);
+  if (!key.ok()) return ReportError(key.status(), g);
+  auto client = Connect(g, *key);
+  if (!client.ok()) return ReportError(client.status(), g);
+  auto output = (*client)->Read(request);
+  if (!output.ok()) return ReportError(output.status(), g);
+  std::fwrite(output->out.data(), 1, output->out.size(), g.out);
+  std::fwrite(output->err.data(), 1, output->err.size(), g.err);
+  std::fflush(g.out);
+  std::fflush(g.err);
+  return output->exit_code;
+}
+
+// As CmdImport prints (cli/ledger_commands.cc): the results once their chunk is
+// durable, the first refused line, the same exit codes.
+int RemoteImport(const Globals& g, const std::string& file) {
+  auto key = LoadClientKey(g);
+  if (!key.ok()) return ReportError(key.status(), g);
+  auto reader = LineReader::Open(file, g.stdin_closed, g.in);
+  if (!reader.ok()) return ReportError(reader.status(), g);
+  LineReader& in = **reader;
+  auto connected = Connect(g, *key);
+  if (!connected.ok()) return ReportError(connected.status(), g);
+  std::unique_ptr<service::Client> client = std::move(connected).value();
+  std::optional<ledger::PublicKey> public_key;
+  if (key->key) public_key = key->key->public_key();
+  auto info = client->Info(public_key);
+  if (!info.ok()) return ReportError(info.status(), g);
+  std::string origin = info->origin;
+  std::string signer = info->signer;  // the name --key is enrolled under, if it is
+  uint64_t size = info->size;
+
+  uint64_t appended = 0, existing = 0;
+  bool first_result = true;
+  if (g.json) std::fputs("{\"results\":[", g.out);
+  auto emit = [&](const std::string& object) {
+    if (!first_result) std::fputc(',', g.out);
+    first_result = false;
+    std::fputs(object.c_str(), g.out);
+  };
+  Status refusal;
+  uint64_t refused_line = 0, refused_last = 0;
+  std::string refused_id;
+
+  std::vector<service::AppendLine> chunk;
+  size_t chunk_bytes = 0;
+  // Sends the chunk until it is answered (reconnecting after a lost connection);
+  // false once a line was refused.
+  auto send = [&]() -> bool {
+    if (chunk.empty()) return true;
+    Result<service::AppendResult> result = Status::OK();
+    for (;;) {
+      result = client->Append(chunk);
+      bool retry = !result.ok() && service::IsTransportError(result.status());
+      // A server shutting down refuses the whole request: nothing of it was written.
+      if (result.ok() && !result->refusal.ok() && result->results.empty() &&
+          result->refusal.code() == StatusCode::kUnavailable) {
+        retry = true;
+      }
+      if (!retry) break;
+      g.log->warn("connection to {} lost; reconnecting to send lines {}-{} again", g.server,
+                  chunk.front().line, chunk.back().line);
+      client.reset();  // one kj event loop per thread: the old one goes first
+      auto again = Reconnect(g, *key);
+      if (!again.ok()) {
+        result = again.status();
+        break;
+      }
+      client = std::move(again).value();
+    }
+    if (!result.ok()) {
+      refused_line = chunk.front().line;
+      refused_last = chunk.back().line;
+      refused_id = IdOfRefusedLine(chunk.front().event_json);
+      std::string range = refused_last > refused_line
+                              ? fmt::format("lines {}-{}", refused_line, refused_last)
+                              : fmt::format("line {}", refused_line);
+      refusal = std::move(result).TakeStatus().WithContext(
+          fmt::format("{} not acknowledged (the lines before are appended)", range));
+      chunk.clear();
+      return false;
+    }
+    size = result->size;
+    for (const service::LineOutcome& r : result->results) {
+      (r.appended.existing ? existing : appended)++;
+      if (g.json) {
+        emit(json{{"line", r.line},
+                  {"id", r.id},
+                  {"seq", r.appended.seq},
+                  {"status", r.appended.existing ? "existing" : "appended"}}
+                 .dump());
+      }
+    }
+    if (g.json) std::fflush(g.out);
+    chunk.clear();
+    chunk_bytes = 0;
+    if (!result->refusal.ok()) {
+      refusal = result->refusal;
+      refused_line = result->refused_line;
+      refused_last = result->refused_last;
+      refused_id = result->refused_id;
+      return false;
+    }
+    return true;
+  };
+
+  std::string line;
+  uint64_t line_no = 0;
+  bool stopped = false;
+  for (;;) {
+    Status read_error;
+    LineReader::Next next = in.Read(&line, &read_error);
+    if (next == LineReader::Next::kEnd) break;
+    ++line_no;
+    Status bad;
+    std::optional<service::AppendLine> item;
+    if (next == LineReader::Next::kError) {
+      bad = std::move(read_error);
+    } else if (size_t nul = line.find('\0'); nul != std::string::npos) {
+      bad = Status::BadInput(
+          fmt::format("a NUL byte at byte {} of the line: an event line is text", nul + 1));
+    } else {
+      size_t first = line.find_first_not_of(" \t\r");
+      if (first == std::string::npos || line[first] == '#') continue;
+      Result<std::optional<service::AppendLine>> parsed = service::ParseSignedLine(line);
+      if (!parsed.ok()) {
+        bad = std::move(parsed).TakeStatus();
+      } else if (parsed->has_value()) {
+        item = std::move(**parsed);
+      } else if (!key->key) {
+        bad = Status::InvalidArgument(
+            error_code::kUsage,
+            "the line is not signed: give --key FILE to sign plain lines on the spot, or sign "
+            "it with `sign`");
+      } else {
+        if (signer.empty()) {
+          // Maybe enrolled by a line already sent.
+          if (!send()) {
+            stopped = true;
+            break;
+          }
+          auto again = client->Info(public_key);
+          if (again.ok()) signer = again->signer;
+        }
+        if (signer.empty()) {
+          bad = Status::PermissionDenied("the signing key is not enrolled in this ledger");
+        } else {
+          Result<std::string> signed_line = SignEventLine(line, origin, signer, *key->key);
+          Result<std::optional<service::AppendLine>> reparsed =
+              signed_line.ok() ? service::ParseSignedLine(*signed_line)
+                               : Result<std::optional<service::AppendLine>>(signed_line.status());
+          if (!reparsed.ok()) {
+            bad = std::move(reparsed).TakeStatus();
+          } else {
+            item = std::move(**reparsed);
+          }
+        }
+      }
+    }
+    if (!bad.ok()) {
+      // The lines before it are sent first: they stay appended, as locally.
+      if (send()) {
+        refusal = std::move(bad);
+        refused_line = line_no;
+        refused_id = IdOfRefusedLine(line);
+      }
+      stopped = true;
+      break;
+    }
+    item->line = line_no;
+    chunk_bytes += item->event_json.size();
+    chunk.push_back(std::move(*item));
+    if (chunk.size() >= kChunkLines || chunk_bytes >= kChunkBytes) {
+      if (!send()) {
+        stopped = true;
+        break;
+      }
+    }
+  }
+  if (!stopped) send();
+
+  if (!refusal.ok()) {
+    if (g.json) {
+      json r = {{"line", refused_line}, {"id", refused_id}, {"status", "refused"}};
+      if (refused_last > refused_line) r["lastLine"] = refused_last;
+      r["error"] = json::parse(ErrorJson(refusal));
+      emit(r.dump());
+      std::fputs("]}\n", g.out);
+      std::fflush(g.out);
+    } else {
+      fmt::print(g.out, "appended {}, already present {}\n", appended, existing);
+      fmt::print(g.err, "line {} refused (id {}):\n", refused_line,
+                 refused_id.empty() ? "?" : refused_id);
+      ReportError(refusal, /*json=*/false, g.out, g.err);
+    }
+    return ExitCodeFor(refusal);
+  }
+  if (g.json) {
+    std::fputs("]}\n", g.out);
+    std::fflush(g.out);
+  } else {
+    fmt::print(g.out, "appended {}, already present {}; ledger size {}\n", appended, existing,
+               size);
+  }
+  return kExitOk;
+}
+
+}  // namespace esms::cli

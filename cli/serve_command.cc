@@ -1,0 +1,201 @@
+#include "cli/serve_command.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "cli/output.h"
+#include "projections/projector.h"
+#include "service/server.h"
+#include "service/writer.h"
+
+namespace esms::cli {
+namespace {
+
+// A stdio stream whose bytes land in memory (open_memstream), for a command's output.
+class MemoryStream {
+ public:
+  MemoryStream() : file_(::open_memstream(&buffer_, &size_)) {}
+  ~MemoryStream() {
+    if (file_ != nullptr) std::fclose(file_);
+    std::free(buffer_);
+  }
+  MemoryStream(const MemoryStream&) = delete;
+  MemoryStream& operator=(const MemoryStream&) = delete;
+  std::FILE* file() { return file_; }
+  // Closes the stream; its bytes.
+  std::string Take() {
+    if (file_ != nullptr) std::fclose(file_);
+    file_ = nullptr;
+    return std::string(buffer_ == nullptr ? "" : buffer_, size_);
+  }
+
+ private:
+  char* buffer_ = nullptr;
+  size_t size_ = 0;
+  std::FILE* file_;
+};
+
+// Runs a client's read: the local command itself, on the served ledger and state, with
+// its output captured. On the writer thread, between two group commits.
+service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
+                            ledger::Ledger& ledger, projections::Projector& projector) {
+  MemoryStream out, err;
+  if (out.file() == nullptr || err.file() == nullptr) {
+    return {"", "error: INTERNAL: cannot capture the command's output\n", kExitStorage};
+  }
+  Globals g = base;
+  g.out = out.file();
+  g.err = err.file();
+  g.json = r.json;
+  g.key_file.clear();  // checkpoint: print the latest kept one
+  g.served_ledger = &ledger;
+  g.served_projector = &projector;
+  auto logger = std::make_shared<spdlog::logger>(
+      "esms-ledger",
+      std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_nullmutex>>(g.err));
+  logger->set_level(spdlog::level::warn);
+  logger->set_pattern("%^%l%$: %v");
+  g.log = logger.get();
+  int code = kExitOk;
+  try {
+    switch (r.command) {
+      case service::ReadRequest::Command::kLog:
+        code = CmdLog(g, r.from, r.to);
+        break;
+      case service::ReadRequest::Command::kVerify:
+        code = CmdVerify(g, !r.no_signatures);
+        break;
+      case service::ReadRequest::Command::kCheckpoint:
+        code = CmdCheckpoint(g);
+        break;
+      case service::ReadRequest::Command::kProve:
+        code = CmdProve(g, r.seq, r.size);
+        break;
+      case service::ReadRequest::Command::kConsistency:
+        code = CmdConsistency(g, r.old_size, r.new_size);
+        break;
+      case service::ReadRequest::Command::kState:
+        code = CmdState(g, r.key, r.at);
+        break;
+      case service::ReadRequest::Command::kCheck:
+        code = CmdCheck(g, r.key, r.at);
+        break;
+      case service::ReadRequest::Command::kHistory:
+        code = CmdHistory(g, r.key);
+        break;
+    }
+  } catch (const std::system_error&) {
+    // fmt::print throws when a write fails: memory ran out.
+    code = kExitStorage;
+  }
+  std::fflush(g.out);
+  std::fflush(g.err);
+  return {out.Take(), err.Take(), code};
+}
+
+}  // namespace
+
+CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
+  auto* serve = app.add_subcommand(
+      "serve",
+      "Hold the ledger (--ledger, opened for writing) and serve many clients at once over "
+      "Cap'n Proto RPC: their appends share the group commit, their reads give what the "
+      "local commands give (clients: the global --server ADDR). Logs one line per request "
+      "on stderr. SIGTERM or SIGINT: stop accepting, answer what was taken, exit 0");
+  serve
+      ->add_option("--listen", args->listen,
+                   "unix:PATH (a Unix socket) or HOST:PORT (TCP, TLS with --tls-cert and "
+                   "--tls-key; port 0: any free port). The bound address is printed on stdout "
+                   "as 'listening on ADDR'")
+      ->required();
+  serve->add_option("--tls-cert", args->tls_cert, "TLS certificate chain (PEM) for HOST:PORT");
+  serve->add_option("--tls-key", args->tls_key, "TLS private key (PEM) for HOST:PORT");
+  serve->add_flag("--insecure", args->insecure,
+                  "Serve plaintext TCP on HOST:PORT without TLS, on purpose");
+  serve->add_flag("--no-auth", args->no_auth,
+                  "Let connections in without a login (anonymous, every read allowed). "
+                  "Required until the challenge login (issue 15's access control) is merged");
+  serve
+      ->add_option("--max-connections", args->max_connections,
+                   "Connections served at once; beyond, a client is told 'too many "
+                   "connections' (exit 4)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
+  serve->add_option("--http", args->http,
+                    "Metrics, health and C2SP tlog-tiles over HTTP: not in this build yet "
+                    "(refused)");
+  return serve;
+}
+
+int CmdServe(const Globals& g, const ServeArgs& args) {
+  if (!args.http.empty()) {
+    // TODO(http15): start service::HttpFront on args.http with the writer's metrics
+    // (service::Metrics: connect WriterObserver below) and the ledger's tiles.
+    return ReportError(
+        Status::InvalidArgument(error_code::kUsage,
+                                "--http is not available in this build yet (metrics, health and "
+                                "tlog-tiles come with the HTTP front)"),
+        g);
+  }
+  if (!args.no_auth) {
+    // TODO(auth15): with service/access.h, set ServerOptions::authenticate and
+    // authorize_read and drop this refusal.
+    return ReportError(
+        Status::InvalidArgument(error_code::kUsage,
+                                "this build cannot check logins yet: start the server with "
+                                "--no-auth (every connection anonymous, every read allowed)"),
+        g);
+  }
+  // Before any thread starts: the writer's threads inherit the blocked signals.
+  service::PrepareServeSignals();
+  auto opened = OpenLedgerToWrite(g, ledger::Ledger::Mode::kReadWrite);
+  if (!opened.ok()) return ReportError(opened.status(), g);
+
+  // Structured logs, one line per request, on stderr.
+  auto log = std::make_shared<spdlog::logger>(
+      "esms-ledger-serve",
+      std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_mutex>>(g.err));
+  log->set_level(g.log != nullptr ? g.log->level() : spdlog::level::info);
+  log->set_pattern("%Y-%m-%dT%H:%M:%S.%fZ level=%l %v", spdlog::pattern_time_type::utc);
+  log->flush_on(spdlog::level::info);
+
+  service::Writer::Options writer_options;
+  writer_options.log = log.get();
+  Globals base = g;
+  writer_options.read_handler = [base](const service::ReadRequest& r, ledger::Ledger& l,
+                                       projections::Projector& p) {
+    return RunRead(base, r, l, p);
+  };
+  // TODO(http15): writer_options.observer = the Metrics' ObserveCommit, CountRefusal,
+  // SetQueueDepth, SetLedger.
+  auto writer = service::Writer::Start(std::move(opened).value(), std::move(writer_options));
+  if (!writer.ok()) return ReportError(writer.status(), g);
+
+  service::ServerOptions options;
+  options.listen = args.listen;
+  options.tls_cert = args.tls_cert;
+  options.tls_key = args.tls_key;
+  options.insecure = args.insecure;
+  options.no_auth = args.no_auth;
+  options.max_connections = args.max_connections;
+  options.log = log.get();
+  options.on_listening = [&g](const std::string& bound) {
+    fmt::print(g.out, "listening on {}\n", bound);
+    std::fflush(g.out);
+  };
+  Status served = service::Serve(**writer, options);
+  (*writer)->Stop();
+  log->info("stopped");
+  if (!served.ok()) return ReportError(served, g);
+  return kExitOk;
+}
+
+}  // namespace esms::cli

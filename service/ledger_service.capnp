@@ -1,0 +1,80 @@
+# The RPC interface of `esms-ledger serve` (INTERFACE.md §6, docs/service.md): Cap'n
+# Proto's two-party protocol over a unix socket or TLS. A connection's bootstrap
+# capability is a Gate; logging in through it gives the Ledger capability.
+#
+# The wire format is part of the service's contract: never renumber, retype or reuse a
+# field or a method; a later version may only add them.
+@0xc8950c7f6bd54291;
+
+$import "/capnp/c++.capnp".namespace("esms::service::schema");
+
+# The gate of a connection: a challenge signed by an enrolled key, or anonymous when the
+# server was started with --no-auth.
+interface Gate {
+  # A fresh random nonce (32 bytes) for this connection, and the ledger's origin (the
+  # challenge message names both).
+  challenge @0 () -> (nonce :Data, origin :Text);
+  # `signature`: Ed25519 of the challenge message (origin, nonce, key name) by the key
+  # enrolled as `keyName`. Else `error` is set (UNAUTHORIZED) and `ledger` is null.
+  authenticate @1 (keyName :Text, signature :Data) -> (ledger :Ledger, error :Error);
+  # Only when the server runs with --no-auth; else `error` (UNAUTHORIZED).
+  anonymous @2 () -> (ledger :Ledger, error :Error);
+}
+
+# One event its author signed (a signed line of `sign`).
+struct SignedLine {
+  line @0 :UInt64;        # the client's line number, echoed in the results
+  event @1 :Text;         # the event object's JSON text
+  signer @2 :Text;        # the enrolled key's name
+  signature @3 :Data;     # 64 bytes: Ed25519 of the event's statement
+}
+
+struct LineResult {
+  line @0 :UInt64;
+  id @1 :Text;
+  seq @2 :UInt64;
+  existing @3 :Bool;      # the same event was already recorded at `seq`
+}
+
+# A refusal, as a Status: its canonical code (base/status.h StatusCode), the public
+# code, message and conflicting seqs.
+struct Error {
+  canonical @0 :UInt8;
+  code @1 :Text;
+  message @2 :Text;
+  conflicts @3 :List(UInt64);
+}
+
+# What a read command printed on the server, and its exit code (INTERFACE.md §5).
+struct Output {
+  out @0 :Data;
+  err @1 :Data;
+  exitCode @2 :Int32;
+}
+
+
+interface Ledger {
+  # `publicKey` (optional): `signer` is the name it is enrolled under, if active.
+  info @0 (publicKey :Data) -> (origin :Text, verifierKey :Text, size :UInt64, signer :Text);
+
+  # Appends the lines in order and answers once they are durable (group commit shared by
+  # every client). Stops at the first refused line: `refused` is set with its line, id and
+  # error; the lines before it are appended. `refusedLast` > `refusedLine`: a failed write
+  # left lines refusedLine..refusedLast unwritten.
+  append @1 (lines :List(SignedLine))
+      -> (results :List(LineResult), refused :Bool, refusedLine :UInt64,
+          refusedLast :UInt64, refusedId :Text, error :Error, size :UInt64);
+  # `error` with refused = false: the call failed as a whole (nothing was written).
+
+  # The read commands: the same output and exit code as on a local ledger. A read the
+  # server refuses (shutting down, not allowed for this connection) is an output too:
+  # the error as the command prints it, and its exit code.
+  log @2 (from :UInt64, hasFrom :Bool, to :UInt64, hasTo :Bool, json :Bool) -> (output :Output);
+  verify @3 (noSignatures :Bool, json :Bool) -> (output :Output);
+  checkpoint @4 (json :Bool) -> (output :Output);
+  prove @5 (seq :UInt64, size :UInt64, hasSize :Bool, json :Bool) -> (output :Output);
+  consistency @6 (old :UInt64, new :UInt64, json :Bool) -> (output :Output);
+  state @7 (project :Text, at :Text, hasAt :Bool, json :Bool) -> (output :Output);
+  check @8 (project :Text, at :Text, hasAt :Bool, json :Bool) -> (output :Output);
+  history @9 (key :Text, json :Bool) -> (output :Output);
+}

@@ -1,0 +1,378 @@
+#include "service/writer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+#include <fmt/format.h>
+#include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
+
+#include "domain/event_codec.h"
+#include "projections/appender.h"
+#include "projections/projector.h"
+
+namespace esms::service {
+namespace {
+
+// The event id of a line that did not decode, when its JSON has a valid one.
+std::string IdOfUndecodedEvent(std::string_view event_json) {
+  const nlohmann::json parsed = nlohmann::json::parse(event_json, nullptr, false);
+  if (!parsed.is_object()) return "";
+  auto it = parsed.find("id");
+  if (it == parsed.end() || !it->is_string()) return "";
+  std::string id = it->get<std::string>();
+  return ledger::IsValidEventId(id) ? id : "";
+}
+
+}  // namespace
+
+std::string_view CommandName(ReadRequest::Command command) {
+  switch (command) {
+    case ReadRequest::Command::kLog:
+      return "log";
+    case ReadRequest::Command::kVerify:
+      return "verify";
+    case ReadRequest::Command::kCheckpoint:
+      return "checkpoint";
+    case ReadRequest::Command::kProve:
+      return "prove";
+    case ReadRequest::Command::kConsistency:
+      return "consistency";
+    case ReadRequest::Command::kState:
+      return "state";
+    case ReadRequest::Command::kCheck:
+      return "check";
+    case ReadRequest::Command::kHistory:
+      return "history";
+  }
+  return "?";
+}
+
+struct Writer::Job {
+  bool is_read = false;
+  uint64_t id = 0;
+  std::chrono::steady_clock::time_point queued = std::chrono::steady_clock::now();
+  // An append: its lines, and each line decoded and its signature checked.
+  std::vector<AppendLine> lines;
+  struct Prepared {
+    Status status;  // the line's refusal found while decoding
+    std::string id;
+    std::optional<domain::Event> event;
+    bool verified = false;
+    ledger::PublicKey verified_with{};
+  };
+  std::vector<Prepared> prepared;
+  std::function<void(AppendResult)> append_done;
+  // A read.
+  ReadRequest read;
+  std::function<void(ReadOutput)> read_done;
+};
+
+Writer::Writer(Options options) : options_(std::move(options)) {}
+
+Result<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<ledger::Ledger> ledger,
+                                              Options options) {
+  std::unique_ptr<Writer> w(new Writer(std::move(options)));
+  w->ledger_ = std::move(ledger);
+  w->origin_ = w->ledger_->origin();
+  w->verifier_key_ = w->ledger_->verifier_key();
+  ASSIGN_OR_RETURN(w->projector_, projections::Projector::Open(*w->ledger_));
+  w->appender_ = std::make_unique<projections::EventAppender>(*w->ledger_);
+  w->projector_->Install(*w->appender_);
+  w->keys_ = std::make_shared<const ledger::KeyRegistry>(w->appender_->keys());
+  w->size_ = w->ledger_->size();
+  size_t threads = w->options_.verify_threads;
+  if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
+  for (size_t i = 0; i < threads; ++i)
+    w->verifiers_.emplace_back([p = w.get()] { p->VerifyLoop(); });
+  w->writer_ = std::thread([p = w.get()] { p->WriteLoop(); });
+  return w;
+}
+
+Writer::~Writer() { Stop(); }
+
+void Writer::Append(uint64_t request_id, std::vector<AppendLine> lines,
+                    std::function<void(AppendResult)> done) {
+  auto job = std::make_unique<Job>();
+  job->id = request_id;
+  job->lines = std::move(lines);
+  job->append_done = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      ++in_flight_;
+      to_verify_.push_back(std::move(job));
+      verify_cv_.notify_one();
+      return;
+    }
+  }
+  AppendResult refused;
+  refused.refusal = Status::Unavailable(
+      "the server is shutting down: nothing of this request "
+      "was written; retry against the restarted server");
+  refused.refused_line = job->lines.empty() ? 0 : job->lines.front().line;
+  refused.size = size_.load();
+  job->append_done(std::move(refused));
+}
+
+void Writer::Read(uint64_t request_id, ReadRequest request, std::function<void(ReadOutput)> done) {
+  auto job = std::make_unique<Job>();
+  job->is_read = true;
+  job->id = request_id;
+  job->read = std::move(request);
+  job->read_done = std::move(done);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      ++in_flight_;
+      to_write_.push_back(std::move(job));
+      write_cv_.notify_one();
+      return;
+    }
+  }
+  job->read_done({"", "error: LEDGER_LOCKED: the server is shutting down\n", 4});
+}
+
+LedgerInfo Writer::Info(const std::optional<ledger::PublicKey>& public_key) const {
+  LedgerInfo info{origin_, verifier_key_, size_.load(), ""};
+  if (public_key.has_value()) {
+    std::shared_ptr<const ledger::KeyRegistry> keys;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      keys = keys_;
+    }
+    if (const ledger::KeyInfo* k = keys->FindActive(*public_key)) info.signer = k->name;
+  }
+  return info;
+}
+
+std::optional<ledger::PublicKey> Writer::ActiveKey(std::string_view name) const {
+  std::shared_ptr<const ledger::KeyRegistry> keys;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys = keys_;
+  }
+  const ledger::KeyInfo* k = keys->Find(name);
+  if (k == nullptr || !k->active()) return std::nullopt;
+  return k->key;
+}
+
+std::shared_ptr<const ledger::KeyRegistry> Writer::Keys() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return keys_;
+}
+
+void Writer::VerifyLoop() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    std::shared_ptr<const ledger::KeyRegistry> keys;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      verify_cv_.wait(lock, [this] { return !to_verify_.empty() || stopping_; });
+      if (to_verify_.empty()) return;  // stopping, and nothing left
+      job = std::move(to_verify_.front());
+      to_verify_.pop_front();
+      ++verifying_;
+      keys = keys_;
+    }
+    PrepareJob(*job, *keys);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --verifying_;
+      to_write_.push_back(std::move(job));
+    }
+    write_cv_.notify_one();
+  }
+}
+
+// Decodes each line and checks its signature against the key enrolled under its
+// signer's name at the last commit. What the keys do not know (a key enrolled by an
+// earlier line not yet committed) is left to the ledger, in order. Stops at the first
+// line that does not decode: the request ends there.
+void Writer::PrepareJob(Job& job, const ledger::KeyRegistry& keys) {
+  job.prepared.resize(job.lines.size());
+  for (size_t i = 0; i < job.lines.size(); ++i) {
+    const AppendLine& line = job.lines[i];
+    Job::Prepared& p = job.prepared[i];
+    Result<domain::Event> event = line.refusal.ok() ? domain::ParseEvent(line.event_json)
+                                                    : Result<domain::Event>(line.refusal);
+    if (!event.ok()) {
+      p.status = std::move(event).TakeStatus();
+      p.id = IdOfUndecodedEvent(line.event_json);
+      job.prepared.resize(i + 1);
+      return;
+    }
+    p.id = event->id;
+    p.event = std::move(event).value();
+    const ledger::KeyInfo* signer = keys.Find(line.signer);
+    if (signer == nullptr || !signer->active()) continue;  // refused (or known) in order
+    Result<ledger::Entry> entry = projections::EntryFromEvent(*p.event);
+    if (!entry.ok()) continue;
+    ledger::Statement statement{origin_,   entry->event_id,         entry->type,    entry->stream,
+                                entry->at, entry->expected_version, entry->payload, signer->name};
+    Result<ledger::Bytes> bytes = ledger::StatementBytes(statement);
+    if (!bytes.ok()) continue;
+    p.verified = ledger::VerifyStatementSignature(*bytes, line.signature, signer->key);
+    if (p.verified) p.verified_with = signer->key;
+  }
+}
+
+void Writer::WriteLoop() {
+  for (;;) {
+    std::vector<std::unique_ptr<Job>> appends, reads;
+    size_t depth = 0;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      write_cv_.wait(lock, [this] {
+        return !to_write_.empty() || (stopping_ && to_verify_.empty() && verifying_ == 0);
+      });
+      if (to_write_.empty()) return;
+      size_t lines = 0;
+      while (!to_write_.empty() && lines < options_.max_batch_lines) {
+        std::unique_ptr<Job>& job = to_write_.front();
+        lines += job->lines.size();
+        (job->is_read ? reads : appends).push_back(std::move(job));
+        to_write_.pop_front();
+      }
+      depth = to_write_.size() + to_verify_.size() + verifying_;
+    }
+    if (options_.observer.on_queue_depth) options_.observer.on_queue_depth(depth);
+    // Reads first, between two commits (nothing is staged now): a read waits for one
+    // group commit at most.
+    for (std::unique_ptr<Job>& job : reads) {
+      const auto start = std::chrono::steady_clock::now();
+      ReadOutput output;
+      if (options_.read_handler) {
+        output = options_.read_handler(job->read, *ledger_, *projector_);
+      } else {
+        output = {"", "error: USAGE: this server serves no reads\n", 2};
+      }
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+      if (options_.log != nullptr) {
+        options_.log->info("req={} read={} exit={} micros={}", job->id,
+                           CommandName(job->read.command), output.exit_code, micros);
+      }
+      job->read_done(std::move(output));
+      --in_flight_;
+    }
+    if (!appends.empty()) RunAppends(appends);
+  }
+}
+
+void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
+  std::vector<AppendResult> results(jobs.size());
+  uint64_t staged = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    Job& job = *jobs[j];
+    AppendResult& result = results[j];
+    for (size_t i = 0; i < job.prepared.size(); ++i) {
+      const AppendLine& line = job.lines[i];
+      Job::Prepared& p = job.prepared[i];
+      Result<ledger::Appended> added = Status::OK();
+      if (!p.status.ok()) {
+        added = std::move(p.status);
+      } else {
+        added = appender_->AddSignedEvent(*p.event, line.signer, line.signature,
+                                          p.verified ? &p.verified_with : nullptr);
+      }
+      if (!added.ok()) {
+        result.refusal = std::move(added).TakeStatus();
+        result.refused_line = line.line;
+        result.refused_id = p.id;
+        break;
+      }
+      if (!added->existing) ++staged;
+      result.results.push_back({line.line, p.id, *added});
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Status committed = appender_->Commit();
+  const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  if (!committed.ok()) {
+    // The state folded records that were not written: reload it, and start a new batch
+    // (a batch returns its write error from every call after one).
+    if (Status s = projector_->Reload(); !s.ok() && options_.log != nullptr) {
+      options_.log->error("state not reloaded after a failed commit: {}", s.ToString());
+    }
+    appender_ = std::make_unique<projections::EventAppender>(*ledger_);
+    projector_->Install(*appender_);
+    for (AppendResult& result : results) {
+      if (result.results.empty()) continue;  // nothing of it was staged: its refusal stands
+      result.refused_line = result.results.front().line;
+      result.refused_last = result.results.back().line;
+      result.refused_id = result.results.front().id;
+      std::string range = result.refused_last > result.refused_line
+                              ? fmt::format("lines {}-{}", result.refused_line, result.refused_last)
+                              : fmt::format("line {}", result.refused_line);
+      result.refusal = Status(committed).WithContext(
+          fmt::format("{} not written (the lines before are appended)", range));
+      result.results.clear();
+    }
+  } else {
+    size_ = ledger_->size();
+    auto keys = std::make_shared<const ledger::KeyRegistry>(appender_->keys());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      keys_ = std::move(keys);
+    }
+    records_since_snapshot_ += staged;
+    // A lagging snapshot only makes the next open replay more records.
+    if (records_since_snapshot_ >= 100000) {
+      if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
+        options_.log->warn("projection snapshot not saved: {}", s.ToString());
+      }
+      records_since_snapshot_ = 0;
+    }
+    if (options_.observer.on_commit) options_.observer.on_commit(micros, staged);
+    if (options_.observer.on_size) options_.observer.on_size(size_.load());
+  }
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    AppendResult& result = results[j];
+    result.size = size_.load();
+    if (!result.refusal.ok() && options_.observer.on_refusal) {
+      std::string_view code = result.refusal.error_code();
+      options_.observer.on_refusal(code.empty() ? DefaultErrorCode(result.refusal.code()) : code);
+    }
+    if (options_.log != nullptr) {
+      // ack_micros: from the request's arrival to its answer (its commit durable).
+      options_.log->info(
+          "req={} append lines={} results={} refused={} commit_micros={} ack_micros={} size={}",
+          jobs[j]->id, jobs[j]->lines.size(), result.results.size(),
+          result.refusal.ok() ? std::string("-") : result.refusal.ToString(), micros,
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                jobs[j]->queued)
+              .count(),
+          result.size);
+    }
+    jobs[j]->append_done(std::move(result));
+    --in_flight_;
+  }
+}
+
+void Writer::Stop() {
+  std::lock_guard<std::mutex> stop_lock(stop_mu_);
+  if (joined_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  verify_cv_.notify_all();
+  write_cv_.notify_all();
+  for (std::thread& t : verifiers_) t.join();
+  // The verifiers are gone: wake the writer for its last look at the queues.
+  write_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // not started when Start() failed
+  joined_ = true;
+  if (projector_ != nullptr && records_since_snapshot_ > 0) {
+    if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
+      options_.log->warn("projection snapshot not saved: {}", s.ToString());
+    }
+  }
+}
+
+}  // namespace esms::service

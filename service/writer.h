@@ -1,0 +1,202 @@
+// Writer: the one thread that owns the served ledger (ledger::Ledger opened read-write,
+// its projections::Projector and a key-less projections::EventAppender, as the local
+// import sets them up) and the pipeline that feeds it.
+//
+// The write path: Append() hands a request's signed lines to verifier threads, which
+// decode each event and check its author's signature against the keys as enrolled at
+// the last commit (off the writer thread); the writer then takes every request waiting,
+// stages their lines in order (AddSignedEvent, with the key already checked), commits
+// ONCE for all of them (group commit shared by the clients) and answers each request
+// only once that commit is durable: its per-line results, or its first refused line
+// (the lines before it are appended; the other requests are unaffected). A failed
+// commit fails every request of that commit and reloads the state, as the local import
+// does.
+//
+// Reads run on the writer thread between two group commits (the Ledger is not safe for
+// a const read concurrent with a batch): a ReadHandler given by the caller (cli) runs
+// the very command the local program runs, against the served ledger and state.
+//
+// Thread-safety: Append, Read, Info and Stop may be called from any thread; the
+// callbacks run on a writer or verifier thread.
+#ifndef ESMS_SERVICE_WRITER_H_
+#define ESMS_SERVICE_WRITER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "ledger/key_registry.h"
+#include "ledger/keys.h"
+#include "ledger/ledger.h"
+#include "ledger/record.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace esms::projections {
+class Projector;
+class EventAppender;
+}  // namespace esms::projections
+
+namespace esms::service {
+
+// One event its author signed, as a client sends it.
+struct AppendLine {
+  uint64_t line = 0;       // the client's line number, echoed back
+  std::string event_json;  // the event object's JSON text
+  std::string signer;      // the enrolled key's name
+  ledger::Signature signature{};
+  Status refusal;  // not OK: the line came malformed off the wire, refused with this
+};
+
+struct LineOutcome {
+  uint64_t line = 0;
+  std::string id;
+  ledger::Appended appended;
+};
+
+struct AppendResult {
+  std::vector<LineOutcome> results;  // the appended (or already present) lines, in order
+  Status refusal;                    // OK: every line appended
+  uint64_t refused_line = 0;         // the refused line (when !refusal.ok())
+  uint64_t refused_last = 0;         // > refused_line: a failed write left these unwritten
+  std::string refused_id;            // the refused line's event id, if known
+  uint64_t size = 0;                 // the ledger's size once answered
+};
+
+// Who a connection is, once logged in through its Gate (service/server.h).
+struct Peer {
+  bool anonymous = true;  // --no-auth
+  std::string key_name;
+  std::vector<std::string> roles, regions;
+};
+
+// A read command and its arguments (the ones `esms-ledger COMMAND` takes).
+struct ReadRequest {
+  enum class Command { kLog, kVerify, kCheckpoint, kProve, kConsistency, kState, kCheck, kHistory };
+  Command command = Command::kLog;
+  bool json = false;
+  std::optional<uint64_t> from, to;  // log
+  bool no_signatures = false;        // verify
+  uint64_t seq = 0;                  // prove
+  std::optional<uint64_t> size;      // prove
+  uint64_t old_size = 0, new_size = 0;
+  std::string key;                // state, check: the project; history: project or FINESS
+  std::optional<std::string> at;  // state, check
+  // Who asks: the read handler, which sees the projected state, scopes the read by it
+  // (TODO(auth15): porteur / ARS role scoping).
+  Peer peer;
+};
+std::string_view CommandName(ReadRequest::Command command);
+
+// What a read printed, and its exit code (INTERFACE.md §5).
+struct ReadOutput {
+  std::string out;
+  std::string err;
+  int exit_code = 0;
+};
+
+// Runs `request` against the served ledger and its state; called on the writer thread
+// only, between commits (nothing staged).
+using ReadHandler = std::function<ReadOutput(const ReadRequest& request, ledger::Ledger& ledger,
+                                             projections::Projector& projector)>;
+
+// Hooks for the service's metrics (service::Metrics of http15): each may be empty.
+struct WriterObserver {
+  std::function<void(int64_t duration_micros, uint64_t records)> on_commit;
+  std::function<void(std::string_view code)> on_refusal;
+  std::function<void(size_t depth)> on_queue_depth;
+  std::function<void(uint64_t size)> on_size;
+};
+
+struct LedgerInfo {
+  std::string origin;
+  std::string verifier_key;  // ledger.pub's line
+  uint64_t size = 0;
+  std::string signer;  // the name the key asked about is enrolled under ("" if none)
+};
+
+class Writer {
+ public:
+  struct Options {
+    size_t verify_threads = 0;      // 0: one per core
+    size_t max_batch_lines = 4096;  // lines staged by one group commit, at most
+    ReadHandler read_handler;
+    WriterObserver observer;
+    spdlog::logger* log = nullptr;  // must outlive the writer; may be null
+  };
+
+  // Takes the ledger (opened read-write), opens its projected state and starts the
+  // threads.
+  static Result<std::unique_ptr<Writer>> Start(std::unique_ptr<ledger::Ledger> ledger,
+                                               Options options);
+  ~Writer();  // Stop()
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Queues the lines of one request; `done` is called once they are durable (or
+  // refused). After Stop(): Unavailable at once.
+  void Append(uint64_t request_id, std::vector<AppendLine> lines,
+              std::function<void(AppendResult)> done);
+  // Queues a read; `done` gets its output.
+  void Read(uint64_t request_id, ReadRequest request, std::function<void(ReadOutput)> done);
+  // The ledger's origin, verifier key and size; `public_key`: the name it is enrolled
+  // under as of the last commit.
+  LedgerInfo Info(const std::optional<ledger::PublicKey>& public_key) const;
+  // The public key enrolled as `name` (active), as of the last commit.
+  std::optional<ledger::PublicKey> ActiveKey(std::string_view name) const;
+  // Who may sign, as of the last commit (a login is checked against it).
+  std::shared_ptr<const ledger::KeyRegistry> Keys() const;
+  // Requests queued or being worked on.
+  size_t in_flight() const { return in_flight_.load(); }
+
+  // Stops taking work, finishes and answers everything queued, saves the state's
+  // snapshot and joins the threads. Idempotent.
+  void Stop();
+
+ private:
+  struct Job;
+  explicit Writer(Options options);
+  void VerifyLoop();
+  void WriteLoop();
+  void PrepareJob(Job& job, const ledger::KeyRegistry& keys);
+  void RunAppends(std::vector<std::unique_ptr<Job>>& jobs);
+  void PublishKeys();
+
+  Options options_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::unique_ptr<projections::Projector> projector_;
+  std::unique_ptr<projections::EventAppender> appender_;
+  std::string origin_;
+  std::string verifier_key_;
+  uint64_t records_since_snapshot_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable verify_cv_, write_cv_;
+  std::deque<std::unique_ptr<Job>> to_verify_, to_write_;
+  bool stopping_ = false;
+  size_t verifying_ = 0;  // jobs a verifier took and has not queued for the writer yet
+  std::shared_ptr<const ledger::KeyRegistry> keys_;  // as of the last commit
+  std::atomic<uint64_t> size_{0};
+  std::atomic<size_t> in_flight_{0};
+
+  std::vector<std::thread> verifiers_;
+  std::thread writer_;
+  bool joined_ = false;
+  std::mutex stop_mu_;
+};
+
+}  // namespace esms::service
+
+#endif  // ESMS_SERVICE_WRITER_H_
