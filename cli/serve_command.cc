@@ -1,9 +1,12 @@
 #include "cli/serve_command.h"
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -13,6 +16,8 @@
 
 #include "cli/output.h"
 #include "projections/projector.h"
+#include "service/http.h"
+#include "service/metrics.h"
 #include "service/server.h"
 #include "service/writer.h"
 
@@ -101,6 +106,58 @@ service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
   return {out.Take(), err.Take(), code};
 }
 
+int64_t UnixSecondsNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The metrics of a ledger about to be served: its size, and the time of its latest
+// checkpoint, which is its head record's (a checkpoint is signed at every commit).
+void SetInitialLedgerMetrics(const ledger::Ledger& ledger, service::Metrics& metrics) {
+  int64_t checkpoint_seconds = 0;
+  if (ledger.size() > 0) {
+    auto head = ledger.Get(ledger.size() - 1);
+    if (head.ok()) checkpoint_seconds = head->recorded_at_micros / 1'000'000;
+  }
+  metrics.SetLedger(ledger.size(), checkpoint_seconds);
+}
+
+// The writer's hooks feeding `metrics` (GET /metrics of --http). Called on the writer
+// thread; Metrics may be written from any thread.
+service::WriterObserver MetricsObserver(service::Metrics& metrics) {
+  service::WriterObserver observer;
+  observer.on_commit = [&metrics](int64_t duration_micros, uint64_t records) {
+    metrics.ObserveCommit(duration_micros, records);
+    metrics.CountAppends(records);  // the records new to the ledger
+  };
+  observer.on_refusal = [&metrics](std::string_view code) { metrics.CountRefusal(code); };
+  observer.on_queue_depth = [&metrics](size_t depth) { metrics.SetQueueDepth(depth); };
+  // Called right after a durable commit, which signed the checkpoint of this size.
+  observer.on_size = [&metrics](uint64_t size) { metrics.SetLedger(size, UnixSecondsNow()); };
+  return observer;
+}
+
+// `serve --http ADDR`: the HTTP front (service/http.h) on a thread of its own, its reads
+// posted to the writer thread (between two group commits). Destroyed front first.
+struct HttpServing {
+  std::unique_ptr<service::PostedLedgerReads> reads;
+  std::unique_ptr<service::HttpFrontThread> front;
+};
+
+Result<HttpServing> StartHttp(const std::string& address, service::Writer& writer,
+                              service::Metrics& metrics, spdlog::logger* log) {
+  HttpServing serving;
+  serving.reads = std::make_unique<service::PostedLedgerReads>(
+      writer.ledger(), [&writer](std::function<void()> job) { writer.Post(std::move(job)); });
+  service::HttpFrontOptions options;
+  options.log_error = [log](std::string_view what) { log->error("http {}", what); };
+  ASSIGN_OR_RETURN(serving.front, service::HttpFrontThread::Start(address, *serving.reads, metrics,
+                                                                  std::move(options)));
+  log->info("http listening on {}", serving.front->address());
+  return serving;
+}
+
 }  // namespace
 
 CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
@@ -130,21 +187,14 @@ CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{100000}));
   serve->add_option("--http", args->http,
-                    "Metrics, health and C2SP tlog-tiles over HTTP: not in this build yet "
-                    "(refused)");
+                    "HOST:PORT (port 0: any free port) or unix:PATH: plain HTTP for public "
+                    "data only: GET /metrics (Prometheus), /healthz, and the C2SP tlog-tiles "
+                    "API (/checkpoint, /tile/...). The bound address is printed on stdout as "
+                    "'http listening on ADDR', after the 'listening on' line");
   return serve;
 }
 
 int CmdServe(const Globals& g, const ServeArgs& args) {
-  if (!args.http.empty()) {
-    // TODO(http15): start service::HttpFront on args.http with the writer's metrics
-    // (service::Metrics: connect WriterObserver below) and the ledger's tiles.
-    return ReportError(
-        Status::InvalidArgument(error_code::kUsage,
-                                "--http is not available in this build yet (metrics, health and "
-                                "tlog-tiles come with the HTTP front)"),
-        g);
-  }
   if (!args.no_auth) {
     // TODO(auth15): with service/access.h, set ServerOptions::authenticate and
     // authorize_read and drop this refusal.
@@ -174,10 +224,20 @@ int CmdServe(const Globals& g, const ServeArgs& args) {
                                        projections::Projector& p) {
     return RunRead(base, r, l, p);
   };
-  // TODO(http15): writer_options.observer = the Metrics' ObserveCommit, CountRefusal,
-  // SetQueueDepth, SetLedger.
+  service::Metrics metrics;  // outlives the writer and the HTTP front
+  SetInitialLedgerMetrics(**opened, metrics);
+  writer_options.observer = MetricsObserver(metrics);
   auto writer = service::Writer::Start(std::move(opened).value(), std::move(writer_options));
   if (!writer.ok()) return ReportError(writer.status(), g);
+  HttpServing http;
+  if (!args.http.empty()) {
+    auto started = StartHttp(args.http, **writer, metrics, log.get());
+    if (!started.ok()) {
+      (*writer)->Stop();
+      return ReportError(started.status(), g);
+    }
+    http = std::move(started).value();
+  }
 
   service::ServerOptions options;
   options.listen = args.listen;
@@ -187,11 +247,14 @@ int CmdServe(const Globals& g, const ServeArgs& args) {
   options.no_auth = args.no_auth;
   options.max_connections = args.max_connections;
   options.log = log.get();
-  options.on_listening = [&g](const std::string& bound) {
+  options.on_listening = [&g, &http](const std::string& bound) {
     fmt::print(g.out, "listening on {}\n", bound);
+    if (http.front != nullptr) fmt::print(g.out, "http listening on {}\n", http.front->address());
     std::fflush(g.out);
   };
   Status served = service::Serve(**writer, options);
+  // The HTTP front first: its reads are posted to the writer.
+  if (http.front != nullptr) http.front->Stop();
   (*writer)->Stop();
   log->info("stopped");
   if (!served.ok()) return ReportError(served, g);

@@ -27,7 +27,7 @@ struct ServeArgs {
   bool insecure = false;  // --insecure: TCP without TLS
   bool no_auth = false;   // --no-auth: anonymous connections
   size_t max_connections = 64;
-  std::string http;  // --http ADDR: refused until http15 is merged
+  std::string http;  // --http ADDR: metrics, health and tlog-tiles (service/http.h)
 };
 
 CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args);

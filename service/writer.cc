@@ -67,6 +67,8 @@ struct Writer::Job {
   // A read.
   ReadRequest read;
   std::function<void(ReadOutput)> read_done;
+  // A posted job (Post): run instead of a read when set.
+  std::function<void()> task;
 };
 
 Writer::Writer(Options options) : options_(std::move(options)) {}
@@ -132,6 +134,17 @@ void Writer::Read(uint64_t request_id, ReadRequest request, std::function<void(R
     }
   }
   job->read_done({"", "error: LEDGER_LOCKED: the server is shutting down\n", 4});
+}
+
+void Writer::Post(std::function<void()> task) {
+  auto job = std::make_unique<Job>();
+  job->is_read = true;
+  job->task = std::move(task);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopping_) return;  // dropped: destroyed unrun
+  ++in_flight_;
+  to_write_.push_back(std::move(job));
+  write_cv_.notify_one();
 }
 
 LedgerInfo Writer::Info(const std::optional<ledger::PublicKey>& public_key) const {
@@ -241,6 +254,11 @@ void Writer::WriteLoop() {
     // Reads first, between two commits (nothing is staged now): a read waits for one
     // group commit at most.
     for (std::unique_ptr<Job>& job : reads) {
+      if (job->task) {
+        job->task();
+        --in_flight_;
+        continue;
+      }
       const auto start = std::chrono::steady_clock::now();
       ReadOutput output;
       if (options_.read_handler) {

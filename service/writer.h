@@ -151,6 +151,13 @@ class Writer {
               std::function<void(AppendResult)> done);
   // Queues a read; `done` gets its output.
   void Read(uint64_t request_id, ReadRequest request, std::function<void(ReadOutput)> done);
+  // Queues `job` to run on the writer thread between two group commits (nothing staged),
+  // where it may read ledger() (the HTTP front's reads: service::PostedLedgerReads).
+  // After Stop(), or when the writer stops before running it, the job is dropped
+  // (destroyed unrun).
+  void Post(std::function<void()> job);
+  // The served ledger: read it only from a job given to Post (on the writer thread).
+  const ledger::Ledger& ledger() const { return *ledger_; }
   // The ledger's origin, verifier key and size; `public_key`: the name it is enrolled
   // under as of the last commit.
   LedgerInfo Info(const std::optional<ledger::PublicKey>& public_key) const;

@@ -5,6 +5,7 @@
 // the local commands print, with the same exit codes; SIGTERM drains and exits 0 within
 // 5 s, and a client cut off by it resends its chunk to the restarted server; bad wire
 // input and too many connections fail only the client concerned.
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -45,6 +46,51 @@ std::string ConflictingSolution(int i) {
       R"("corridor": "medico-social", "status": "referenced", "referencedAt": "2023-02-01"}}}})"
       "\n",
       i, i);
+}
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// GET http://127.0.0.1:PORT/PATH with a plain socket: the status and the body (the head,
+// then Content-Length bytes; kj keeps the connection open for a next request).
+HttpAnswer HttpGet(int port, const std::string& path) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return {};
+  }
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  std::string raw;
+  char buffer[65536];
+  size_t want = std::string::npos;  // the whole answer's length, once the head is in
+  while (want == std::string::npos || raw.size() < want) {
+    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    raw.append(buffer, static_cast<size_t>(n));
+    const size_t end = raw.find("\r\n\r\n");
+    if (want == std::string::npos && end != std::string::npos) {
+      const size_t length = raw.find("Content-Length: ");
+      const size_t body = length == std::string::npos || length > end
+                              ? 0
+                              : std::strtoull(raw.c_str() + length + 16, nullptr, 10);
+      want = end + 4 + body;
+    }
+  }
+  ::close(fd);
+  HttpAnswer answer;
+  if (raw.rfind("HTTP/1.1 ", 0) == 0) answer.status = std::atoi(raw.c_str() + 9);
+  const size_t end = raw.find("\r\n\r\n");
+  if (end != std::string::npos) answer.body = raw.substr(end + 4);
+  return answer;
 }
 
 class ServiceTest : public ::testing::Test {
@@ -295,9 +341,9 @@ TEST_F(ServiceTest, ClientAndServerUsageErrorsHaveTheDocumentedExitCodes) {
   EXPECT_EQ(plain.exit_code, 2);
   EXPECT_THAT(plain.err, HasSubstr("without TLS"));
   CliResult http = RunProgram(
-      {"serve", "--listen", Server(), "--no-auth", "--http", "127.0.0.1:0", "--ledger", db_});
+      {"serve", "--listen", Server(), "--no-auth", "--http", "no-port-here", "--ledger", db_});
   EXPECT_EQ(http.exit_code, 2);
-  EXPECT_THAT(http.err, HasSubstr("--http is not available"));
+  EXPECT_THAT(http.err, HasSubstr("USAGE"));
   // A second server on the same ledger: locked (exit 4).
   auto server = Serve();
   ASSERT_TRUE(server->ok());
@@ -306,6 +352,60 @@ TEST_F(ServiceTest, ClientAndServerUsageErrorsHaveTheDocumentedExitCodes) {
   EXPECT_EQ(second.exit_code, 4);
   EXPECT_THAT(second.err, HasSubstr("LEDGER_LOCKED"));
   EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(ServiceTest, HttpFrontCountsTheServedAppendsAndServesTheTilesAMirrorChecks) {
+  auto server = Serve({"--http", "127.0.0.1:0"});
+  ASSERT_TRUE(server->ok());
+  const std::string out = server->out();
+  const size_t at = out.find("http listening on 127.0.0.1:");
+  ASSERT_NE(at, std::string::npos) << out;
+  const int port = std::atoi(out.c_str() + at + 28);
+  ASSERT_GT(port, 0);
+  // 20 new records, then a request whose third line conflicts: 2 more appended, refused.
+  ASSERT_EQ(Client({"import", File(SolutionLines(20, 0)), "--key", dgos_}).exit_code, 0);
+  CliResult refused =
+      Client({"import", File(SolutionLines(2, 200) + ConflictingSolution(1)), "--key", dgos_});
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("EVENT_ID_CONFLICT"));
+
+  HttpAnswer metrics = HttpGet(port, "/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_THAT(metrics.body, HasSubstr("\nesms_appends_total 22\n")) << metrics.body;
+  EXPECT_THAT(metrics.body, HasSubstr("\nesms_refusals_total{code=\"EVENT_ID_CONFLICT\"} 1\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("\nesms_ledger_size 24\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("\nesms_committed_records_total 22\n"));
+  EXPECT_THAT(metrics.body, HasSubstr("\nesms_queue_depth "));
+  EXPECT_THAT(metrics.body, HasSubstr("\nesms_checkpoint_age_seconds "));
+  EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
+  // The checkpoint served over HTTP is the one the checkpoint command prints.
+  CliResult checkpoint = Client({"checkpoint"});
+  ASSERT_EQ(checkpoint.exit_code, 0) << checkpoint.err;
+  HttpAnswer served = HttpGet(port, "/checkpoint");
+  EXPECT_EQ(served.status, 200);
+  EXPECT_EQ(served.body, checkpoint.out);
+  EXPECT_EQ(HttpGet(port, "/tile/0/000.p/24").status, 200);
+  EXPECT_EQ(HttpGet(port, "/tile/0/000").status, 404);  // not all of its hashes yet
+
+  // A mirror follows the served tiles while the server runs and checks every record.
+  const std::string copy = (dir_ / "copy").string();
+  CliResult mirror = RunProgram({"mirror", "--from", fmt::format("http://127.0.0.1:{}", port),
+                                 "--dir", copy, "--trust", db_ + "/ledger.pub"});
+  ASSERT_EQ(mirror.exit_code, 0) << mirror.out << mirror.err;
+  CliResult verify = RunProgram({"verify", "--ledger", copy});
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  // It grows, and the mirror catches up.
+  ASSERT_EQ(Client({"import", File(SolutionLines(5, 300)), "--key", dgos_}).exit_code, 0);
+  mirror = RunProgram({"mirror", "--from", fmt::format("http://127.0.0.1:{}", port), "--dir", copy,
+                       "--trust", db_ + "/ledger.pub"});
+  ASSERT_EQ(mirror.exit_code, 0) << mirror.out << mirror.err;
+  CliResult log = RunProgram({"log", "--json", "--ledger", copy});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  EXPECT_EQ(json::parse(log.out)["records"].size(), size_t{29});
+  EXPECT_THAT(HttpGet(port, "/metrics").body, HasSubstr("\nesms_appends_total 27\n"));
+
+  EXPECT_EQ(server->Stop(), 0);
+  EXPECT_THAT(server->log(), HasSubstr("http listening on 127.0.0.1:"));
 }
 
 TEST_F(ServiceTest, SigtermDrainsExitsZeroAndACutOffClientResendsToTheRestartedServer) {
