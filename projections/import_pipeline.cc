@@ -23,12 +23,6 @@ namespace {
 using nlohmann::json;
 
 // A signed line (INTERFACE.md §6): {"event": {...}, "signer": NAME, "signature": BASE64}.
-struct SignedLine {
-  std::string event;  // the event object's JSON text
-  std::string signer;
-  ledger::Signature signature{};
-};
-
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // One past the closing quote of the JSON string that opens at text[at], or npos.
@@ -137,8 +131,8 @@ std::optional<std::pair<SignedLine, domain::Event>> ReadPlainSignedLine(std::str
   return out;
 }
 
-// nullopt when `line` is not a signed line (no top-level "signature": a plain event);
-// BAD_INPUT when it is one but malformed.
+}  // namespace
+
 Result<std::optional<SignedLine>> ParseSignedLine(std::string_view line) {
   if (line.find("\"signature\"") == std::string_view::npos) return std::optional<SignedLine>();
   const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -171,8 +165,6 @@ Result<std::optional<SignedLine>> ParseSignedLine(std::string_view line) {
   std::copy(raw->begin(), raw->end(), out.signature.begin());
   return std::optional<SignedLine>(std::move(out));
 }
-
-}  // namespace
 
 std::string IdOfRefusedLine(std::string_view line) {
   const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,18 @@
 namespace esms::projections {
 
 class Projector;
+
+// A signed line of `sign` (INTERFACE.md §6): {"event": {...}, "signer": NAME,
+// "signature": BASE64}, as read.
+struct SignedLine {
+  std::string event;  // the event object's JSON text
+  std::string signer;
+  ledger::Signature signature{};
+};
+// nullopt when `line` is not a signed line (no top-level "signature": a plain event);
+// BAD_INPUT when it is one but malformed. Shared by the local import and the service's
+// client (service::ParseSignedLine).
+Result<std::optional<SignedLine>> ParseSignedLine(std::string_view line);
 
 // One line of an import, as read.
 struct ImportLine {

@@ -8,17 +8,15 @@
 #include <fmt/format.h>
 #include <kj/async-io.h>
 #include <kj/compat/tls.h>
-#include <nlohmann/json.hpp>
 
 #include "base/kj.h"
 #include "ledger/hash.h"
+#include "projections/import_pipeline.h"
 #include "service/address.h"
 #include "service/ledger_service.capnp.h"
 
 namespace esms::service {
 namespace {
-
-using nlohmann::json;
 
 // What a client accepts from the server: reads can print a large ledger's log.
 capnp::ReaderOptions ClientReaderOptions() {
@@ -81,38 +79,14 @@ std::string ChallengeMessage(std::string_view origin, ledger::ByteView nonce,
                      key_name);
 }
 
-// The duplicate of cli/ledger_commands.cc's ParseSignedLine (its anonymous namespace):
-// one of them goes once both are merged.
 Result<std::optional<AppendLine>> ParseSignedLine(std::string_view line) {
-  if (line.find("\"signature\"") == std::string_view::npos) return std::optional<AppendLine>();
-  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object() || !parsed.contains("signature")) return std::optional<AppendLine>();
-  for (const auto& [name, value] : parsed.items()) {
-    if (name != "event" && name != "signer" && name != "signature") {
-      return Status::BadInput(fmt::format(
-          "a signed line holds \"event\", \"signer\" and \"signature\" only, not \"{}\"", name));
-    }
-  }
-  auto event = parsed.find("event");
-  auto signer = parsed.find("signer");
-  auto signature = parsed.find("signature");
-  if (event == parsed.end() || !event->is_object()) {
-    return Status::BadInput("a signed line's \"event\" must be an object");
-  }
-  if (signer == parsed.end() || !signer->is_string()) {
-    return Status::BadInput("a signed line's \"signer\" must be a key name");
-  }
-  if (!signature->is_string()) {
-    return Status::BadInput("a signed line's \"signature\" must be base64 text");
-  }
-  Result<ledger::Bytes> raw = ledger::Base64Decode(signature->get<std::string>());
-  if (!raw.ok() || raw->size() != 64) {
-    return Status::BadInput("a signed line's \"signature\" is not 64 bytes of base64");
-  }
+  ASSIGN_OR_RETURN(std::optional<projections::SignedLine> parsed,
+                   projections::ParseSignedLine(line));
+  if (!parsed.has_value()) return std::optional<AppendLine>();
   AppendLine out;
-  out.event_json = event->dump();
-  out.signer = signer->get<std::string>();
-  std::copy(raw->begin(), raw->end(), out.signature.begin());
+  out.event_json = std::move(parsed->event);
+  out.signer = std::move(parsed->signer);
+  out.signature = parsed->signature;
   return std::optional<AppendLine>(std::move(out));
 }
 

@@ -42,7 +42,7 @@ std::string ChallengeMessage(std::string_view origin, ledger::ByteView nonce,
 
 // A signed line of `sign` (INTERFACE.md §6): {"event": {...}, "signer": NAME,
 // "signature": BASE64}. nullopt when `line` is not one (a plain event); BAD_INPUT when
-// it is one but malformed. (The same as cli/ledger_commands.cc's ParseSignedLine.)
+// it is one but malformed (projections::ParseSignedLine, as an AppendLine).
 Result<std::optional<AppendLine>> ParseSignedLine(std::string_view line);
 
 class Client {
