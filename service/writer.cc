@@ -140,11 +140,16 @@ void Writer::Post(std::function<void()> task) {
   auto job = std::make_unique<Job>();
   job->is_read = true;
   job->task = std::move(task);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stopping_) return;  // dropped: destroyed unrun
-  ++in_flight_;
-  to_write_.push_back(std::move(job));
-  write_cv_.notify_one();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      ++in_flight_;
+      to_write_.push_back(std::move(job));
+      write_cv_.notify_one();
+      return;
+    }
+  }
+  // Stopping: the job is dropped, destroyed unrun here, outside the lock.
 }
 
 LedgerInfo Writer::Info(const std::optional<ledger::PublicKey>& public_key) const {
