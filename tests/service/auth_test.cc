@@ -5,20 +5,27 @@
 // own project and is refused another's with the message an unknown project gets; an ARS
 // key reads the projects of its regions only; the auditor reads the log, a porteur does
 // not; an anonymous connection reads checkpoints and proofs, no programme data; a key
-// revoked while its connection is open reads nothing more on it. Each refusal is exit 3,
-// UNAUTHORIZED, and is logged by the server with its request id.
+// revoked while its connection is open reads nothing more on it; a challenge takes one
+// answer. Each refusal is exit 3, UNAUTHORIZED, and is logged by the server with its
+// request id.
+#include <sys/socket.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <capnp/rpc-twoparty.h>
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <kj/async-io.h>
 #include <nlohmann/json.hpp>
 
 #include "ledger/keys.h"
+#include "service/access.h"
 #include "service/client.h"
+#include "service/ledger_service.capnp.h"
 #include "tests/service/server_fixture.h"
 #include "tests/testing/cli.h"
 #include "tests/testing/ids.h"
@@ -282,6 +289,44 @@ TEST_F(AuthTest, ALoginWithAKeyNotEnrolledUnderItsNameIsRefusedItsImportGoesOnAn
   const json records = json::parse(log.out)["records"];
   ASSERT_EQ(records.size(), 2u) << log.out;
   EXPECT_EQ(records[0]["signer"], "national");
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(AuthTest, AChallengeTakesOneAnswer) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  auto key = ledger::SigningKey::LoadPem(Key("auditor"));
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  // The Gate spoken to directly: challenge, a wrong answer, then the right one to the
+  // same nonce (refused: the nonce is spent), then a new challenge answered right.
+  auto io = kj::setupAsyncIo();
+  auto address = io.provider->getNetwork().parseAddress(Server()).wait(io.waitScope);
+  auto stream = address->connect().wait(io.waitScope);
+  capnp::TwoPartyClient rpc(*stream);
+  auto gate = rpc.bootstrap().castAs<service::schema::Gate>();
+  auto challenge = [&] {
+    auto reply = gate.challengeRequest().send().wait(io.waitScope);
+    const std::string origin(reply.getOrigin().cStr(), reply.getOrigin().size());
+    const ledger::Bytes nonce(reply.getNonce().begin(), reply.getNonce().end());
+    return std::make_pair(origin, nonce);
+  };
+  auto authenticate = [&](const std::string& origin, const ledger::Bytes& nonce,
+                          const std::string& name) {
+    const ledger::Signature sig = service::SignChallenge(*key, origin, nonce, name);
+    auto request = gate.authenticateRequest();
+    request.setKeyName(name);
+    request.setSignature(kj::arrayPtr(sig.data(), sig.size()));
+    auto reply = request.send().wait(io.waitScope);
+    return reply.hasError() ? std::string(reply.getError().getCode().cStr()) : std::string("OK");
+  };
+  auto [origin, nonce] = challenge();
+  EXPECT_EQ(nonce.size(), service::kNonceSize);
+  EXPECT_EQ(authenticate(origin, nonce, "national"), "UNAUTHORIZED");  // not its key
+  EXPECT_EQ(authenticate(origin, nonce, "auditor"), "UNAUTHORIZED");   // nonce spent
+  auto [origin2, nonce2] = challenge();
+  EXPECT_NE(nonce2, nonce);
+  EXPECT_EQ(authenticate(origin2, nonce2, "auditor"), "OK");
+  EXPECT_EQ(authenticate(origin2, nonce2, "auditor"), "UNAUTHORIZED");  // spent once accepted
   EXPECT_EQ(server->Stop(), 0);
 }
 
