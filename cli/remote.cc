@@ -46,12 +46,24 @@ Result<ClientKey> LoadClientKey(const Globals& g) {
   return k;
 }
 
-Result<std::unique_ptr<service::Client>> Connect(const Globals& g, const ClientKey& key) {
+// Logs in with --key (a signed challenge, service/access.h), or anonymously without it.
+// `appending`: an import, whose events the ledger checks by their signers, not by the
+// connection's key: when the key cannot log in (its file's stem is not the name it is
+// enrolled under, or it is not enrolled yet), the import goes on anonymously.
+Result<std::unique_ptr<service::Client>> Connect(const Globals& g, const ClientKey& key,
+                                                 bool appending = false) {
   service::ClientOptions options;
   options.server = g.server;
   options.tls_ca = g.tls_ca;
   options.key = key.key ? &*key.key : nullptr;
   options.key_name = key.name;
+  auto client = service::Client::Connect(options);
+  if (!appending || client.ok() || options.key == nullptr ||
+      client.status().code() != StatusCode::kPermissionDenied) {
+    return client;
+  }
+  options.key = nullptr;
+  options.key_name.clear();
   return service::Client::Connect(options);
 }
 
@@ -60,7 +72,7 @@ Result<std::unique_ptr<service::Client>> Reconnect(const Globals& g, const Clien
   Status last;
   for (int attempt = 0; attempt < kReconnectAttempts; ++attempt) {
     std::this_thread::sleep_for(kReconnectWait);
-    auto client = Connect(g, key);
+    auto client = Connect(g, key, /*appending=*/true);
     if (client.ok() || !service::IsTransportError(client.status())) return client;
     last = client.status();
   }
@@ -105,7 +117,7 @@ int RemoteImport(const Globals& g, const std::string& file) {
   auto reader = LineReader::Open(file, g.stdin_closed, g.in);
   if (!reader.ok()) return ReportError(reader.status(), g);
   LineReader& in = **reader;
-  auto connected = Connect(g, *key);
+  auto connected = Connect(g, *key, /*appending=*/true);
   if (!connected.ok()) return ReportError(connected.status(), g);
   std::unique_ptr<service::Client> client = std::move(connected).value();
   std::optional<ledger::PublicKey> public_key;

@@ -18,6 +18,8 @@
 #include "projections/projector.h"
 #include "service/http.h"
 #include "service/metrics.h"
+#include "projections/queries.h"
+#include "service/access.h"
 #include "service/server.h"
 #include "service/writer.h"
 
@@ -158,6 +160,137 @@ Result<HttpServing> StartHttp(const std::string& address, service::Writer& write
   return serving;
 }
 
+// ---- Who may read what (issue 15, docs/access.md §5) ----
+
+service::Peer PeerOf(const service::Identity& who) {
+  service::Peer peer;
+  peer.anonymous = who.anonymous();
+  peer.checked = true;
+  peer.key_name = who.key_name;
+  peer.roles = who.roles;
+  peer.regions = who.regions;
+  return peer;
+}
+
+// The identity a checked connection had at its login (roles as of then).
+service::Identity IdentityAtLogin(const service::Peer& peer) {
+  service::Identity who;
+  if (peer.anonymous) return who;
+  who.key_name = peer.key_name;
+  who.roles = peer.roles;
+  who.regions = peer.regions;
+  return who;
+}
+
+// ServerOptions::authenticate: the challenge answer checked with the key enrolled under
+// `key_name` in `keys` (the registry as of the last commit).
+Result<service::Peer> AuthenticatePeer(const ledger::KeyRegistry& keys, std::string_view origin,
+                                       ledger::ByteView nonce, std::string_view key_name,
+                                       const ledger::Signature& signature) {
+  ASSIGN_OR_RETURN(service::Identity who,
+                   service::Authenticate(keys, origin, nonce, key_name, signature));
+  return PeerOf(who);
+}
+
+service::ReadKind KindOf(service::ReadRequest::Command command) {
+  using Command = service::ReadRequest::Command;
+  switch (command) {
+    case Command::kLog:
+      return service::ReadKind::kLog;
+    case Command::kVerify:
+      return service::ReadKind::kVerify;
+    case Command::kCheckpoint:
+      return service::ReadKind::kCheckpoint;
+    case Command::kProve:
+      return service::ReadKind::kProve;
+    case Command::kConsistency:
+      return service::ReadKind::kConsistency;
+    case Command::kState:
+      return service::ReadKind::kState;
+    case Command::kCheck:
+      return service::ReadKind::kCheck;
+    case Command::kHistory:
+      return service::ReadKind::kHistoryProject;  // HistoryTarget tells FINESS apart
+  }
+  return service::ReadKind::kLog;
+}
+
+bool IsProjectScoped(service::ReadRequest::Command command) {
+  using Command = service::ReadRequest::Command;
+  return command == Command::kState || command == Command::kCheck || command == Command::kHistory;
+}
+
+// ServerOptions::authorize_read, on the event loop: what is decidable without the
+// projected state (public reads; log and verify by role; nothing project-scoped for an
+// anonymous connection). The writer thread checks again (ScopeRead), with the key as
+// the head now says.
+Status AuthorizeReadEarly(const service::Peer& peer, const service::ReadRequest& request) {
+  if (!peer.checked) return Status();
+  const service::Identity who = IdentityAtLogin(peer);
+  if (IsProjectScoped(request.command)) {
+    if (!who.anonymous()) return Status();  // decided on the writer thread
+    service::ReadTarget target;
+    target.kind = KindOf(request.command);
+    target.subject = request.key;
+    return service::MayRead(who, target);
+  }
+  service::ReadTarget target;
+  target.kind = KindOf(request.command);
+  return service::MayRead(who, target);
+}
+
+// On the writer thread, before the read runs: the key resolved again at the head (a key
+// revoked since the login reads nothing more), then the read's target, project-scoped
+// reads from the projected state (ProjectTarget / HistoryTarget).
+Status ScopeRead(const service::ReadRequest& request, ledger::Ledger& ledger,
+                 projections::Projector& projector) {
+  const service::Peer& peer = request.peer;
+  if (!peer.checked) return Status();
+  service::Identity who;
+  if (!peer.anonymous) {
+    ASSIGN_OR_RETURN(who, service::IdentityOf(ledger.keys(), peer.key_name));
+  }
+  service::ReadTarget target;
+  using Command = service::ReadRequest::Command;
+  if (request.command == Command::kState || request.command == Command::kCheck) {
+    target = service::ProjectTarget(KindOf(request.command), projector.state(),
+                                    projections::LedgerSigners(ledger), request.key);
+  } else if (request.command == Command::kHistory) {
+    target =
+        service::HistoryTarget(projector.state(), projections::LedgerSigners(ledger), request.key);
+  } else {
+    target.kind = KindOf(request.command);
+  }
+  return service::MayRead(who, target);
+}
+
+// The read handler with the scoping: a refusal is the command's output of an
+// UNAUTHORIZED error (as any error, exit 3), logged with the request id.
+service::ReadOutput ScopedRead(const Globals& base, const service::ReadRequest& r,
+                               ledger::Ledger& ledger, projections::Projector& projector,
+                               spdlog::logger* log) {
+  Status allowed = ScopeRead(r, ledger, projector);
+  if (allowed.ok()) return RunRead(base, r, ledger, projector);
+  if (log != nullptr) {
+    const service::Identity who = IdentityAtLogin(r.peer);
+    log->warn("req={} who={} read={} refused: {}", r.request_id, who.Describe(),
+              service::CommandName(r.command), allowed.ToString());
+  }
+  MemoryStream out, err;
+  if (out.file() == nullptr || err.file() == nullptr) {
+    return {"", "error: INTERNAL: cannot capture the command's output\n", kExitStorage};
+  }
+  const int code = ReportError(allowed, r.json, out.file(), err.file());
+  return {out.Take(), err.Take(), code};
+}
+
+// Sets the login check and the early read check on `options` (not with --no-auth).
+void WireAccess(service::ServerOptions& options) {
+  if (options.no_auth) return;
+  options.authenticate = AuthenticatePeer;
+  options.authorize_read = AuthorizeReadEarly;
+}
+
 }  // namespace
 
 CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
@@ -178,8 +311,10 @@ CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
   serve->add_flag("--insecure", args->insecure,
                   "Serve plaintext TCP on HOST:PORT without TLS, on purpose");
   serve->add_flag("--no-auth", args->no_auth,
-                  "Let connections in without a login (anonymous, every read allowed). "
-                  "Required until the challenge login (issue 15's access control) is merged");
+                  "Development mode: every connection may read everything, logins are "
+                  "not checked. Without it, a client logs in with its enrolled key (--key) "
+                  "and reads what its roles allow (docs/access.md); an anonymous one reads "
+                  "checkpoints and proofs only. Appends are checked by the ledger either way");
   serve
       ->add_option("--max-connections", args->max_connections,
                    "Connections served at once; beyond, a client is told 'too many "
@@ -195,15 +330,6 @@ CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
 }
 
 int CmdServe(const Globals& g, const ServeArgs& args) {
-  if (!args.no_auth) {
-    // TODO(auth15): with service/access.h, set ServerOptions::authenticate and
-    // authorize_read and drop this refusal.
-    return ReportError(
-        Status::InvalidArgument(error_code::kUsage,
-                                "this build cannot check logins yet: start the server with "
-                                "--no-auth (every connection anonymous, every read allowed)"),
-        g);
-  }
   // Before any thread starts: the writer's threads inherit the blocked signals.
   service::PrepareServeSignals();
   auto opened = OpenLedgerToWrite(g, ledger::Ledger::Mode::kReadWrite);
@@ -220,10 +346,9 @@ int CmdServe(const Globals& g, const ServeArgs& args) {
   service::Writer::Options writer_options;
   writer_options.log = log.get();
   Globals base = g;
-  writer_options.read_handler = [base](const service::ReadRequest& r, ledger::Ledger& l,
-                                       projections::Projector& p) {
-    return RunRead(base, r, l, p);
-  };
+  writer_options.read_handler =
+      [base, log = log.get()](const service::ReadRequest& r, ledger::Ledger& l,
+                              projections::Projector& p) { return ScopedRead(base, r, l, p, log); };
   service::Metrics metrics;  // outlives the writer and the HTTP front
   SetInitialLedgerMetrics(**opened, metrics);
   writer_options.observer = MetricsObserver(metrics);
@@ -246,6 +371,7 @@ int CmdServe(const Globals& g, const ServeArgs& args) {
   options.insecure = args.insecure;
   options.no_auth = args.no_auth;
   options.max_connections = args.max_connections;
+  WireAccess(options);
   options.log = log.get();
   options.on_listening = [&g, &http](const std::string& bound) {
     fmt::print(g.out, "listening on {}\n", bound);

@@ -12,6 +12,7 @@
 #include "base/kj.h"
 #include "ledger/hash.h"
 #include "projections/import_pipeline.h"
+#include "service/access.h"
 #include "service/address.h"
 #include "service/ledger_service.capnp.h"
 
@@ -71,12 +72,6 @@ Status StatusFromWire(schema::Error::Reader e) {
 
 bool IsTransportError(const Status& status) {
   return status.code() == StatusCode::kIoError || status.code() == StatusCode::kUnavailable;
-}
-
-std::string ChallengeMessage(std::string_view origin, ledger::ByteView nonce,
-                             std::string_view key_name) {
-  return fmt::format("esms-ledger login\n{}\n{}\n{}\n", origin, ledger::Base64Encode(nonce),
-                     key_name);
 }
 
 Result<std::optional<AppendLine>> ParseSignedLine(std::string_view line) {
@@ -139,10 +134,10 @@ Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
     if (options.key != nullptr) {
       auto challenge = gate.challengeRequest().send().wait(ws);
       auto nonce = challenge.getNonce();
-      const std::string text = ChallengeMessage(
+      const ledger::Signature signature = SignChallenge(
+          *options.key,
           std::string_view(challenge.getOrigin().cStr(), challenge.getOrigin().size()),
           ledger::ByteView(nonce.begin(), nonce.size()), options.key_name);
-      const ledger::Signature signature = options.key->Sign(ledger::AsBytes(text));
       auto request = gate.authenticateRequest();
       request.setKeyName(options.key_name);
       request.setSignature(kj::arrayPtr(signature.data(), signature.size()));

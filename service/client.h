@@ -27,18 +27,15 @@ namespace esms::service {
 struct ClientOptions {
   std::string server;  // unix:PATH or HOST:PORT
   std::string tls_ca;  // PEM: the CA that signed the server's certificate (HOST:PORT)
-  // Logs in with this key enrolled as `key_name`; null: anonymously.
+  // Logs in with this key enrolled as `key_name` (its signature of the server's challenge,
+  // service/access.h SignChallenge); null: anonymously (public reads only, unless the
+  // server runs with --no-auth).
   const ledger::SigningKey* key = nullptr;
   std::string key_name;
 };
 
 // True for the errors after which a new connection may succeed.
 bool IsTransportError(const Status& status);
-
-// The message a client signs to log in: it names the ledger, the connection's nonce and
-// the key. TODO(auth15): service/access.h AuthChallengeMessage replaces this.
-std::string ChallengeMessage(std::string_view origin, ledger::ByteView nonce,
-                             std::string_view key_name);
 
 // A signed line of `sign` (INTERFACE.md §6): {"event": {...}, "signer": NAME,
 // "signature": BASE64}. nullopt when `line` is not one (a plain event); BAD_INPUT when

@@ -14,10 +14,12 @@ interface Gate {
   # A fresh random nonce (32 bytes) for this connection, and the ledger's origin (the
   # challenge message names both).
   challenge @0 () -> (nonce :Data, origin :Text);
-  # `signature`: Ed25519 of the challenge message (origin, nonce, key name) by the key
-  # enrolled as `keyName`. Else `error` is set (UNAUTHORIZED) and `ledger` is null.
+  # `signature`: Ed25519 of the challenge message (origin, nonce, key name:
+  # service/access.h AuthChallengeMessage) by the key enrolled as `keyName`. Else `error`
+  # is set (UNAUTHORIZED) and `ledger` is null. One answer per challenge, within 60 s.
   authenticate @1 (keyName :Text, signature :Data) -> (ledger :Ledger, error :Error);
-  # Only when the server runs with --no-auth; else `error` (UNAUTHORIZED).
+  # A connection without a key: public reads (and appends, which the ledger checks by
+  # their signers); every read when the server runs with --no-auth.
   anonymous @2 () -> (ledger :Ledger, error :Error);
 }
 

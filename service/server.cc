@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/kj.h"
+#include "service/access.h"
 #include "service/address.h"
 #include "service/ledger_service.capnp.h"
 
@@ -240,6 +241,7 @@ class LedgerImpl final : public schema::Ledger::Server {
   kj::Promise<void> Read(ReadRequest request, Context context) {
     const uint64_t id = shared_.NextId();
     request.peer = peer_;
+    request.request_id = id;
     context.releaseParams();
     std::optional<ReadOutput> refused;
     if (shared_.draining) {
@@ -283,19 +285,18 @@ class LedgerImpl final : public schema::Ledger::Server {
 
 class GateImpl final : public schema::Gate::Server {
  public:
-  GateImpl(Shared& shared, uint64_t connection) : shared_(shared), connection_(connection) {
-    if (RAND_bytes(nonce_.data(), static_cast<int>(nonce_.size())) != 1) {
-      // No randomness: no nonce a login could be checked against.
-      nonce_.fill(0);
-      broken_ = true;
-    }
-  }
+  GateImpl(Shared& shared, uint64_t connection) : shared_(shared), connection_(connection) {}
 
+  // Each challenge a fresh nonce, which takes one answer (docs/access.md §1: nobody tries
+  // several keys or signatures against one nonce).
   kj::Promise<void> challenge(ChallengeContext context) override {
+    broken_ = RAND_bytes(nonce_.data(), static_cast<int>(nonce_.size())) != 1;
+    if (broken_) nonce_.fill(0);  // no randomness: no nonce a login could be checked against
     auto results = context.getResults();
     results.setNonce(kj::arrayPtr(nonce_.data(), nonce_.size()));
     results.setOrigin(shared_.origin);
     challenged_ = true;
+    challenged_at_ = std::chrono::steady_clock::now();
     return kj::READY_NOW;
   }
 
@@ -304,13 +305,17 @@ class GateImpl final : public schema::Gate::Server {
     std::string key_name(params.getKeyName().cStr(), params.getKeyName().size());
     auto results = context.getResults();
     ledger::Signature signature{};
-    if (params.getSignature().size() != signature.size() || !challenged_ || broken_) {
+    const bool expired = std::chrono::steady_clock::now() - challenged_at_ > kChallengeTtl;
+    if (params.getSignature().size() != signature.size() || !challenged_ || broken_ || expired) {
+      challenged_ = false;
       SetError(results.initError(),
-               Status::PermissionDenied("authentication needs a challenge() first and a 64-byte "
-                                        "signature of its message"));
+               Status::PermissionDenied("authentication needs a fresh challenge() (one answer "
+                                        "each, within 60 s) and a 64-byte signature of its "
+                                        "message"));
       return kj::READY_NOW;
     }
     std::memcpy(signature.data(), params.getSignature().begin(), signature.size());
+    challenged_ = false;  // this nonce is spent, whatever the answer
     Peer peer;
     peer.key_name = key_name;
     if (shared_.options.authenticate) {
@@ -332,7 +337,7 @@ class GateImpl final : public schema::Gate::Server {
     }
     if (shared_.options.log != nullptr) {
       shared_.options.log->info("conn={} login key={}{}", connection_, key_name,
-                                peer.anonymous ? " (not checked: --no-auth)" : "");
+                                peer.checked ? "" : " (not checked: --no-auth)");
     }
     results.setLedger(kj::heap<LedgerImpl>(shared_, std::move(peer), connection_));
     return kj::READY_NOW;
@@ -340,13 +345,21 @@ class GateImpl final : public schema::Gate::Server {
 
   kj::Promise<void> anonymous(AnonymousContext context) override {
     auto results = context.getResults();
-    if (!shared_.options.no_auth) {
+    // With logins checked, an anonymous connection reads what is public (authorize_read
+    // and the read handler scope it); with neither, only --no-auth lets it in.
+    if (!shared_.options.no_auth && !shared_.options.authenticate) {
       SetError(results.initError(),
                Status::PermissionDenied(
                    "this server needs a login: give --key, the key enrolled in the ledger"));
       return kj::READY_NOW;
     }
-    results.setLedger(kj::heap<LedgerImpl>(shared_, Peer{}, connection_));
+    Peer peer;
+    peer.checked = static_cast<bool>(shared_.options.authenticate);
+    if (shared_.options.log != nullptr) {
+      shared_.options.log->info("conn={} login anonymous{}", connection_,
+                                peer.checked ? " (public reads only)" : " (--no-auth)");
+    }
+    results.setLedger(kj::heap<LedgerImpl>(shared_, std::move(peer), connection_));
     return kj::READY_NOW;
   }
 
@@ -355,6 +368,7 @@ class GateImpl final : public schema::Gate::Server {
   uint64_t connection_;
   std::array<uint8_t, 32> nonce_{};
   bool challenged_ = false;
+  std::chrono::steady_clock::time_point challenged_at_;
   bool broken_ = false;
 };
 

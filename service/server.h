@@ -43,16 +43,18 @@ struct ServerOptions {
   size_t max_connections = 64;    // beyond: "too many connections"
   uint64_t max_message_bytes = 64 << 20;
   int drain_timeout_ms = 4000;
-  // TODO(auth15): the challenge check (service/access.h Authenticate), against the keys
-  // as of the last commit. Empty: a login is only accepted with no_auth (the key name
-  // is then logged, not checked).
+  // The challenge check (service/access.h Authenticate, cli/serve_command.cc), against
+  // the keys as of the last commit; the Peer it gives has checked = true. When set,
+  // anonymous connections are let in too (public reads only). Empty: a login is only
+  // accepted with no_auth (the key name is then logged, not checked).
   std::function<Result<Peer>(const ledger::KeyRegistry& keys, std::string_view origin,
                              ledger::ByteView nonce, std::string_view key_name,
                              const ledger::Signature& signature)>
       authenticate;
-  // TODO(auth15): may `peer` run `request`? Checked on the event loop before the read
-  // is queued (what needs the projected state is for the read handler, which gets the
-  // peer in ReadRequest::peer). Empty: every read allowed.
+  // May `peer` run `request`? Checked on the event loop before the read is queued
+  // (what needs the projected state is for the read handler, which gets the peer in
+  // ReadRequest::peer). A refusal is logged with the request id. Empty: every read
+  // allowed.
   std::function<Status(const Peer& peer, const ReadRequest& request)> authorize_read;
   spdlog::logger* log = nullptr;  // must outlive Serve; may be null
   // Called once listening, with the bound address (the port chosen for port 0).

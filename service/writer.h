@@ -76,8 +76,12 @@ struct AppendResult {
 };
 
 // Who a connection is, once logged in through its Gate (service/server.h).
+// `checked`: the server checks logins (ServerOptions::authenticate); then an empty
+// key_name is an anonymous connection (public reads only). Unchecked (--no-auth): the
+// key name, if any, was logged, not checked, and every read is allowed.
 struct Peer {
-  bool anonymous = true;  // --no-auth
+  bool anonymous = true;  // no key checked (anonymous, or --no-auth)
+  bool checked = false;   // logins are checked: read scoping applies
   std::string key_name;
   std::vector<std::string> roles, regions;
 };
@@ -94,8 +98,9 @@ struct ReadRequest {
   uint64_t old_size = 0, new_size = 0;
   std::string key;                // state, check: the project; history: project or FINESS
   std::optional<std::string> at;  // state, check
+  uint64_t request_id = 0;        // the server's request id, for the logs
   // Who asks: the read handler, which sees the projected state, scopes the read by it
-  // (TODO(auth15): porteur / ARS role scoping).
+  // (porteur / ARS role scoping, cli/serve_command.cc).
   Peer peer;
 };
 std::string_view CommandName(ReadRequest::Command command);

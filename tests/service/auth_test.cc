@@ -1,0 +1,334 @@
+// Who may read what over the service (issue 15, docs/access.md), through a real
+// `esms-ledger serve` without --no-auth on a unix socket and real clients: the demo
+// ledger (seed 2024: every project submitted by the key porteurs-53, in Bretagne, one
+// grappe completed in Pays de la Loire), its keys in keys/NAME.pem. A porteur reads its
+// own project and is refused another's with the message an unknown project gets; an ARS
+// key reads the projects of its regions only; the auditor reads the log, a porteur does
+// not; an anonymous connection reads checkpoints and proofs, no programme data; a key
+// revoked while its connection is open reads nothing more on it; a challenge takes one
+// answer. Each refusal is exit 3, UNAUTHORIZED, and is logged by the server with its
+// request id.
+#include <sys/socket.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <capnp/rpc-twoparty.h>
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <kj/async-io.h>
+#include <nlohmann/json.hpp>
+
+#include "ledger/keys.h"
+#include "service/access.h"
+#include "service/client.h"
+#include "service/ledger_service.capnp.h"
+#include "tests/service/server_fixture.h"
+#include "tests/testing/cli.h"
+#include "tests/testing/ids.h"
+
+namespace esms::testing {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace fs = std::filesystem;
+
+constexpr const char* kProject = "bzh-2023-0001";  // porteurs-53's; ESSMS in 53 and 52
+
+class AuthTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    suite_dir_ = new TempDir();
+    CliResult demo = RunCli({"demo", "--dir", (suite_dir_->path() / "demo").string(),
+                             "--establishments", "150", "--seed", "2024", "--json"});
+    if (demo.exit_code != 0) suite_error_ = "demo: " + demo.out + demo.err;
+  }
+  static void TearDownTestSuite() {
+    delete suite_dir_;
+    suite_dir_ = nullptr;
+    suite_error_.clear();
+  }
+  void SetUp() override {
+    ASSERT_TRUE(suite_error_.empty()) << suite_error_;
+    fs::copy(suite_dir_->path() / "demo", dir_ / "demo", fs::copy_options::recursive);
+  }
+
+  std::string Ledger() const { return (dir_ / "demo" / "ledger").string(); }
+  std::string Key(const std::string& name) const {
+    return (dir_ / "demo" / "keys" / (name + ".pem")).string();
+  }
+  std::string Socket() const { return (dir_ / "s.sock").string(); }
+  std::string Server() const { return "unix:" + Socket(); }
+
+  // The server, logins checked (no --no-auth).
+  std::unique_ptr<ServerProcess> Serve() {
+    auto server = std::make_unique<ServerProcess>(
+        std::vector<std::string>{"serve", "--listen", Server(), "--ledger", Ledger()}, dir_.path());
+    EXPECT_TRUE(server->ok()) << server->log();
+    return server;
+  }
+
+  // `args` as a client of the server, logged in as `key` ("" anonymous).
+  CliResult As(const std::string& key, std::vector<std::string> args,
+               const std::string& stdin_text = "") {
+    args.insert(args.end(), {"--server", Server()});
+    if (!key.empty()) args.insert(args.end(), {"--key", Key(key)});
+    return RunProgram(args, stdin_text);
+  }
+  // The same read run locally on the ledger (read-only, beside the server).
+  CliResult Local(std::vector<std::string> args) {
+    args.insert(args.end(), {"--ledger", Ledger()});
+    return RunProgram(args);
+  }
+
+  // Enrols a new key NAME (keys/NAME.pem) with `roles` and `regions`, signed by admin.
+  void Enrol(const std::string& name, const std::vector<std::string>& roles,
+             const std::vector<std::string>& regions, bool through_server) {
+    CliResult made = RunCli({"key", "new", name, "--out", Key(name), "--json"});
+    ASSERT_EQ(made.exit_code, 0) << made.err;
+    const std::string line = json{{"id", "key-" + name},
+                                  {"type", "key.enrolled"},
+                                  {"at", "2026-01-05"},
+                                  {"data",
+                                   {{"name", name},
+                                    {"publicKey", json::parse(made.out)["publicKey"]},
+                                    {"roles", roles},
+                                    {"regions", regions}}}}
+                                 .dump() +
+                             "\n";
+    CliResult imported =
+        through_server ? As("admin", {"import", "-"}, line)
+                       : RunCli({"import", "-", "--key", Key("admin"), "--ledger", Ledger()}, line);
+    ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+  }
+
+  static void ExpectUnauthorized(const CliResult& r, const std::string& message) {
+    EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "error: UNAUTHORIZED: " + message + "\n");
+  }
+
+  static inline TempDir* suite_dir_ = nullptr;
+  static inline std::string suite_error_;
+  TempDir dir_;
+};
+
+TEST_F(AuthTest, PorteurReadsItsOwnProjectAndIsRefusedAnothersAsAnUnknownOne) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  for (const std::vector<std::string>& read : {std::vector<std::string>{"state", kProject},
+                                               {"check", kProject, "--at", "2025-12-05"},
+                                               {"history", kProject, "--json"}}) {
+    SCOPED_TRACE(fmt::format("{}", fmt::join(read, " ")));
+    CliResult own = As("porteurs-53", read);
+    CliResult local = Local(read);
+    EXPECT_EQ(own.exit_code, 0) << own.err;
+    EXPECT_EQ(own.out, local.out);
+  }
+  // Another porteur: refused, with the very message an unknown project gets.
+  ExpectUnauthorized(As("porteurs-52", {"state", kProject}),
+                     fmt::format("key 'porteurs-52' (porteur) may not read state of project "
+                                 "\"{}\": a porteur reads the projects its key submitted",
+                                 kProject));
+  ExpectUnauthorized(As("porteurs-52", {"state", "bzh-2099-0001"}),
+                     "key 'porteurs-52' (porteur) may not read state of project "
+                     "\"bzh-2099-0001\": a porteur reads the projects its key submitted");
+  ExpectUnauthorized(As("porteurs-52", {"history", kProject}),
+                     fmt::format("key 'porteurs-52' (porteur) may not read history of project "
+                                 "\"{}\": a porteur reads the projects its key submitted",
+                                 kProject));
+  // The same error as any other, in JSON too.
+  CliResult as_json = As("porteurs-52", {"check", kProject, "--json"});
+  EXPECT_EQ(as_json.exit_code, 3);
+  EXPECT_EQ(json::parse(as_json.out)["error"]["code"], "UNAUTHORIZED") << as_json.out;
+  // A key that sees everything gets the read's own answer for an unknown project.
+  CliResult unknown = As("national", {"state", "bzh-2099-0001"});
+  EXPECT_EQ(unknown.exit_code, Local({"state", "bzh-2099-0001"}).exit_code);
+  EXPECT_THAT(unknown.err, HasSubstr("UNKNOWN_PROJECT"));
+  EXPECT_EQ(server->Stop(), 0);
+  // Each refusal logged with its request id and who asked.
+  const std::string log = server->log();
+  EXPECT_THAT(log, HasSubstr("who=key 'porteurs-52' (porteur) read=state refused: UNAUTHORIZED"));
+  EXPECT_THAT(log, HasSubstr("who=key 'porteurs-52' (porteur) read=history refused"));
+  EXPECT_THAT(log, ::testing::ContainsRegex("req=[0-9]+ who=key 'porteurs-52'"));
+}
+
+TEST_F(AuthTest, ArsKeyReadsTheProjectsOfItsRegionsOnly) {
+  Enrol("ars-11-instructor", {"ars-instructor"}, {"11"}, /*through_server=*/false);
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  // Bretagne (53), the project's region; Pays de la Loire (52), the region of its
+  // complément de grappe: both read it.
+  EXPECT_EQ(As("ars-53-instructor", {"state", kProject}).exit_code, 0);
+  CliResult payer = As("ars-52-payer", {"check", kProject, "--at", "2025-12-05"});
+  EXPECT_EQ(payer.exit_code, 0) << payer.err;
+  EXPECT_EQ(payer.out, Local({"check", kProject, "--at", "2025-12-05"}).out);
+  // Île-de-France (11): refused.
+  CliResult other = As("ars-11-instructor", {"state", kProject});
+  EXPECT_EQ(other.exit_code, 3);
+  EXPECT_THAT(other.err, HasSubstr("UNAUTHORIZED: key 'ars-11-instructor' (ars-instructor) may "
+                                   "not read state of project \"bzh-2023-0001\""));
+  // An ARS key reads no log.
+  EXPECT_EQ(As("ars-53-instructor", {"log", "--from", "1", "--to", "2"}).exit_code, 3);
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(AuthTest, AuditorReadsTheLogAPorteurDoesNot) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  const std::vector<std::string> read = {"log", "--from", "1", "--to", "40", "--json"};
+  CliResult auditor = As("auditor", read);
+  EXPECT_EQ(auditor.exit_code, 0) << auditor.err;
+  EXPECT_EQ(auditor.out, Local(read).out);
+  EXPECT_EQ(As("national", read).out, Local(read).out);
+  ExpectUnauthorized(As("porteurs-53", {"log"}),
+                     "key 'porteurs-53' (porteur) may not read log: every record is read by "
+                     "the national and auditor roles only");
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(AuthTest, AnonymousReadsCheckpointsAndProofsButNoProgrammeData) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  for (const std::vector<std::string>& read : {std::vector<std::string>{"checkpoint"},
+                                               {"prove", "7", "--json"},
+                                               {"consistency", "3", "90"}}) {
+    SCOPED_TRACE(fmt::format("{}", fmt::join(read, " ")));
+    CliResult remote = As("", read);
+    EXPECT_EQ(remote.exit_code, 0) << remote.err;
+    EXPECT_EQ(remote.out, Local(read).out);
+  }
+  ExpectUnauthorized(As("", {"state", kProject}),
+                     "anonymous connection may not read state of bzh-2023-0001: authenticate "
+                     "with an enrolled key first");
+  EXPECT_EQ(As("", {"history", kProject}).exit_code, 3);
+  EXPECT_EQ(As("", {"log", "--from", "1", "--to", "2"}).exit_code, 3);
+  EXPECT_EQ(As("", {"verify"}).exit_code, 3);
+  EXPECT_EQ(server->Stop(), 0);
+  EXPECT_THAT(server->log(), HasSubstr("anonymous connection"));
+}
+
+TEST_F(AuthTest, KeyRevokedWhileItsConnectionIsOpenReadsNothingMore) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  // Enrolled through the server (the admin key logs in and appends), then connected.
+  Enrol("ars-53-new", {"ars-instructor"}, {"53"}, /*through_server=*/true);
+  auto key = ledger::SigningKey::LoadPem(Key("ars-53-new"));
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  service::ClientOptions options;
+  options.server = Server();
+  options.key = &*key;
+  options.key_name = "ars-53-new";
+  auto client = service::Client::Connect(options);
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  service::ReadRequest state;
+  state.command = service::ReadRequest::Command::kState;
+  state.key = kProject;
+  auto before = (*client)->Read(state);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->exit_code, 0) << before->err;
+  EXPECT_THAT(before->out, HasSubstr("project bzh-2023-0001"));
+  // Revoked by the admin through the server, while the connection stays open.
+  const std::string revoke = json{{"id", "revoke-ars-53-new"},
+                                  {"type", "key.revoked"},
+                                  {"at", "2026-01-06"},
+                                  {"data", {{"name", "ars-53-new"}, {"reason", "left"}}}}
+                                 .dump() +
+                             "\n";
+  CliResult revoked = As("admin", {"import", "-"}, revoke);
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.out << revoked.err;
+  auto after = (*client)->Read(state);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->exit_code, 3);
+  EXPECT_EQ(after->out, "");
+  EXPECT_THAT(after->err, HasSubstr("error: UNAUTHORIZED: "));
+  EXPECT_THAT(after->err, HasSubstr("ars-53-new"));
+  // Nothing more, public reads included (the connection is the key's, and the key is
+  // gone); a new login with the key is refused.
+  service::ReadRequest checkpoint;
+  checkpoint.command = service::ReadRequest::Command::kCheckpoint;
+  auto public_read = (*client)->Read(checkpoint);
+  ASSERT_TRUE(public_read.ok());
+  EXPECT_EQ(public_read->exit_code, 3);
+  EXPECT_THAT(public_read->err, HasSubstr("was revoked"));
+  CliResult relogin = As("ars-53-new", {"state", kProject});
+  EXPECT_EQ(relogin.exit_code, 3) << relogin.err;
+  EXPECT_THAT(relogin.err, HasSubstr("UNAUTHORIZED"));
+  client->reset();
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(AuthTest, ALoginWithAKeyNotEnrolledUnderItsNameIsRefusedItsImportGoesOnAnonymously) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  // A key file named like an enrolled key, holding another key: the signature of the
+  // challenge does not verify with the enrolled public key.
+  fs::copy_file(Key("porteurs-52"), dir_ / "demo" / "keys" / "impostor.pem");
+  fs::copy_file(Key("porteurs-52"), dir_ / "porteurs-53.pem");
+  CliResult forged = RunProgram(
+      {"state", kProject, "--server", Server(), "--key", (dir_ / "porteurs-53.pem").string()});
+  EXPECT_EQ(forged.exit_code, 3) << forged.err;
+  EXPECT_THAT(forged.err, HasSubstr("UNAUTHORIZED"));
+  EXPECT_THAT(forged.out, Not(HasSubstr("project bzh-2023-0001")));
+  CliResult unknown = As("impostor", {"prove", "3"});
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("UNAUTHORIZED"));
+  // An import is not a read: the ledger checks each event by its signer. A key whose
+  // file's name is not its enrolled name cannot log in; its import goes on anonymously,
+  // the events signed under the name the key is enrolled as.
+  fs::copy_file(Key("national"), dir_ / "demo" / "keys" / "dgos-laptop.pem");
+  CliResult imported = As("dgos-laptop", {"import", "-", "--json"}, SolutionLines(2, 900));
+  EXPECT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+  CliResult log = As("auditor", {"log", "--from", "5098", "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  const json records = json::parse(log.out)["records"];
+  ASSERT_EQ(records.size(), 2u) << log.out;
+  EXPECT_EQ(records[0]["signer"], "national");
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+TEST_F(AuthTest, AChallengeTakesOneAnswer) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  auto key = ledger::SigningKey::LoadPem(Key("auditor"));
+  ASSERT_TRUE(key.ok()) << key.status().ToString();
+  // The Gate spoken to directly: challenge, a wrong answer, then the right one to the
+  // same nonce (refused: the nonce is spent), then a new challenge answered right.
+  auto io = kj::setupAsyncIo();
+  auto address = io.provider->getNetwork().parseAddress(Server()).wait(io.waitScope);
+  auto stream = address->connect().wait(io.waitScope);
+  capnp::TwoPartyClient rpc(*stream);
+  auto gate = rpc.bootstrap().castAs<service::schema::Gate>();
+  auto challenge = [&] {
+    auto reply = gate.challengeRequest().send().wait(io.waitScope);
+    const std::string origin(reply.getOrigin().cStr(), reply.getOrigin().size());
+    const ledger::Bytes nonce(reply.getNonce().begin(), reply.getNonce().end());
+    return std::make_pair(origin, nonce);
+  };
+  auto authenticate = [&](const std::string& origin, const ledger::Bytes& nonce,
+                          const std::string& name) {
+    const ledger::Signature sig = service::SignChallenge(*key, origin, nonce, name);
+    auto request = gate.authenticateRequest();
+    request.setKeyName(name);
+    request.setSignature(kj::arrayPtr(sig.data(), sig.size()));
+    auto reply = request.send().wait(io.waitScope);
+    return reply.hasError() ? std::string(reply.getError().getCode().cStr()) : std::string("OK");
+  };
+  auto [origin, nonce] = challenge();
+  EXPECT_EQ(nonce.size(), service::kNonceSize);
+  EXPECT_EQ(authenticate(origin, nonce, "national"), "UNAUTHORIZED");  // not its key
+  EXPECT_EQ(authenticate(origin, nonce, "auditor"), "UNAUTHORIZED");   // nonce spent
+  auto [origin2, nonce2] = challenge();
+  EXPECT_NE(nonce2, nonce);
+  EXPECT_EQ(authenticate(origin2, nonce2, "auditor"), "OK");
+  EXPECT_EQ(authenticate(origin2, nonce2, "auditor"), "UNAUTHORIZED");  // spent once accepted
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+}  // namespace
+}  // namespace esms::testing
