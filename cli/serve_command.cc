@@ -16,10 +16,10 @@
 
 #include "cli/output.h"
 #include "projections/projector.h"
-#include "service/http.h"
-#include "service/metrics.h"
 #include "projections/queries.h"
 #include "service/access.h"
+#include "service/http.h"
+#include "service/metrics.h"
 #include "service/server.h"
 #include "service/writer.h"
 
