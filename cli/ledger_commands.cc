@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/import_report.h"
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/records.h"
@@ -204,14 +205,7 @@ int CmdImport(const Globals& g, const std::string& file) {
   // first bad line are as if each line were taken alone; a result is printed only once
   // its group commit is durable, so a line that was acknowledged is on disk even if the
   // process is killed right after.
-  uint64_t appended = 0, existing = 0;
-  bool first_result = true;
-  if (g.json) std::fputs("{\"results\":[", g.out);
-  auto emit = [&](const std::string& object) {
-    if (!first_result) std::fputc(',', g.out);
-    first_result = false;
-    std::fputs(object.c_str(), g.out);
-  };
+  ImportReport report(g);
 
   Progress progress("import", in.total_bytes(), g.err);
   uint64_t line_no_read = 0;
@@ -235,59 +229,25 @@ int CmdImport(const Globals& g, const std::string& file) {
   };
   auto answer = [&](const std::vector<projections::ImportPipeline::LineResult>& results) {
     for (const projections::ImportPipeline::LineResult& r : results) {
-      (r.appended.existing ? existing : appended)++;
-      if (g.json) {
-        emit(json{{"line", r.line_no},
-                  {"id", r.id},
-                  {"seq", r.appended.seq},
-                  {"status", r.appended.existing ? "existing" : "appended"}}
-                 .dump());
-      }
+      report.Acknowledged(r.line_no, r.id, r.appended);
     }
-    if (g.json) std::fflush(g.out);
+    report.Flush();
   };
   projections::ImportPipeline::Options pipeline_options;
   pipeline_options.key = key ? &*key : nullptr;
   pipeline_options.group_commit = 1000;
   projections::ImportPipeline pipeline(l, appender, projector->get(), pipeline_options);
   const projections::ImportPipeline::Refusal stopped = pipeline.Run(read_lines, answer);
-  if (g.json) std::fflush(g.out);
-  const Status& refusal = stopped.status;
-  const uint64_t refused_line = stopped.line, refused_last = stopped.last_line;
-  const std::string& refused_id = stopped.id;
+  report.Flush();
   progress.Finish();
-  if (appended > 0) {
+  if (report.appended() > 0) {
     // A lagging snapshot is only slower to open (the records after it are replayed),
     // so a failure here is logged, not fatal.
     if (Status s = (*projector)->SaveSnapshot(); !s.ok()) {
       g.log->warn("projection snapshot not saved: {}", StatusText(s));
     }
   }
-
-  if (!refusal.ok()) {
-    if (g.json) {
-      json r = {{"line", refused_line}, {"id", refused_id}, {"status", "refused"}};
-      if (refused_last > refused_line) r["lastLine"] = refused_last;
-      r["error"] = json::parse(ErrorJson(refusal));
-      emit(r.dump());
-      std::fputs("]}\n", g.out);
-      std::fflush(g.out);
-    } else {
-      fmt::print(g.out, "appended {}, already present {}\n", appended, existing);
-      fmt::print(g.err, "line {} refused (id {}):\n", refused_line,
-                 refused_id.empty() ? "?" : refused_id);
-      ReportError(refusal, /*json=*/false, g.out, g.err);
-    }
-    return ExitCodeFor(refusal);
-  }
-  if (g.json) {
-    std::fputs("]}\n", g.out);
-    std::fflush(g.out);
-  } else {
-    fmt::print(g.out, "appended {}, already present {}; ledger size {}\n", appended, existing,
-               l.size());
-  }
-  return kExitOk;
+  return report.Finish({stopped.status, stopped.line, stopped.last_line, stopped.id}, l.size());
 }
 
 int CmdLog(const Globals& g, std::optional<uint64_t> from, std::optional<uint64_t> to) {

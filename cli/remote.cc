@@ -13,6 +13,7 @@
 #include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/import_report.h"
 #include "cli/input.h"
 #include "cli/output.h"
 #include "ledger/keys.h"
@@ -128,17 +129,8 @@ int RemoteImport(const Globals& g, const std::string& file) {
   std::string signer = info->signer;  // the name --key is enrolled under, if it is
   uint64_t size = info->size;
 
-  uint64_t appended = 0, existing = 0;
-  bool first_result = true;
-  if (g.json) std::fputs("{\"results\":[", g.out);
-  auto emit = [&](const std::string& object) {
-    if (!first_result) std::fputc(',', g.out);
-    first_result = false;
-    std::fputs(object.c_str(), g.out);
-  };
-  Status refusal;
-  uint64_t refused_line = 0, refused_last = 0;
-  std::string refused_id;
+  ImportReport report(g);
+  ImportReport::Refusal refused;
 
   std::vector<service::AppendLine> chunk;
   size_t chunk_bytes = 0;
@@ -167,36 +159,26 @@ int RemoteImport(const Globals& g, const std::string& file) {
       client = std::move(again).value();
     }
     if (!result.ok()) {
-      refused_line = chunk.front().line;
-      refused_last = chunk.back().line;
-      refused_id = IdOfRefusedLine(chunk.front().event_json);
-      std::string range = refused_last > refused_line
-                              ? fmt::format("lines {}-{}", refused_line, refused_last)
-                              : fmt::format("line {}", refused_line);
-      refusal = std::move(result).TakeStatus().WithContext(
+      refused.line = chunk.front().line;
+      refused.last_line = chunk.back().line;
+      refused.id = IdOfRefusedLine(chunk.front().event_json);
+      std::string range = refused.last_line > refused.line
+                              ? fmt::format("lines {}-{}", refused.line, refused.last_line)
+                              : fmt::format("line {}", refused.line);
+      refused.status = std::move(result).TakeStatus().WithContext(
           fmt::format("{} not acknowledged (the lines before are appended)", range));
       chunk.clear();
       return false;
     }
     size = result->size;
     for (const service::LineOutcome& r : result->results) {
-      (r.appended.existing ? existing : appended)++;
-      if (g.json) {
-        emit(json{{"line", r.line},
-                  {"id", r.id},
-                  {"seq", r.appended.seq},
-                  {"status", r.appended.existing ? "existing" : "appended"}}
-                 .dump());
-      }
+      report.Acknowledged(r.line, r.id, r.appended);
     }
-    if (g.json) std::fflush(g.out);
+    report.Flush();
     chunk.clear();
     chunk_bytes = 0;
     if (!result->refusal.ok()) {
-      refusal = result->refusal;
-      refused_line = result->refused_line;
-      refused_last = result->refused_last;
-      refused_id = result->refused_id;
+      refused = {result->refusal, result->refused_line, result->refused_last, result->refused_id};
       return false;
     }
     return true;
@@ -258,9 +240,9 @@ int RemoteImport(const Globals& g, const std::string& file) {
     if (!bad.ok()) {
       // The lines before it are sent first: they stay appended, as locally.
       if (send()) {
-        refusal = std::move(bad);
-        refused_line = line_no;
-        refused_id = IdOfRefusedLine(line);
+        refused.status = std::move(bad);
+        refused.line = line_no;
+        refused.id = IdOfRefusedLine(line);
       }
       stopped = true;
       break;
@@ -277,30 +259,7 @@ int RemoteImport(const Globals& g, const std::string& file) {
   }
   if (!stopped) send();
 
-  if (!refusal.ok()) {
-    if (g.json) {
-      json r = {{"line", refused_line}, {"id", refused_id}, {"status", "refused"}};
-      if (refused_last > refused_line) r["lastLine"] = refused_last;
-      r["error"] = json::parse(ErrorJson(refusal));
-      emit(r.dump());
-      std::fputs("]}\n", g.out);
-      std::fflush(g.out);
-    } else {
-      fmt::print(g.out, "appended {}, already present {}\n", appended, existing);
-      fmt::print(g.err, "line {} refused (id {}):\n", refused_line,
-                 refused_id.empty() ? "?" : refused_id);
-      ReportError(refusal, /*json=*/false, g.out, g.err);
-    }
-    return ExitCodeFor(refusal);
-  }
-  if (g.json) {
-    std::fputs("]}\n", g.out);
-    std::fflush(g.out);
-  } else {
-    fmt::print(g.out, "appended {}, already present {}; ledger size {}\n", appended, existing,
-               size);
-  }
-  return kExitOk;
+  return report.Finish(refused, size);
 }
 
 }  // namespace esms::cli
