@@ -147,4 +147,19 @@ Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t l
   return text;
 }
 
+Result<ledger::NoteVerifier> LoadTrust(const std::string& arg) {
+  std::string line = arg;
+  if (!ledger::ParseVerifierKey(arg).ok()) {
+    ASSIGN_OR_RETURN(std::string text, ReadFileCapped(arg, kMaxSmallFileBytes, "--trust"));
+    line = text.substr(0, text.find('\n'));
+  }
+  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(line);
+  if (!verifier.ok() || verifier->type != ledger::kSignatureTypeEd25519) {
+    return Status::BadInput(
+        fmt::format("--trust: not the ledger's verifier key (the line of ledger.pub){}",
+                    verifier.ok() ? std::string() : ": " + verifier.status().message()));
+  }
+  return verifier;
+}
+
 }  // namespace esms::cli

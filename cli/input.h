@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "ledger/note.h"
 
 namespace esms::cli {
 
@@ -73,6 +74,10 @@ class LineReader {
 // IoError. `what` names the file in messages.
 Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t limit,
                                    std::string_view what);
+
+// --trust of `mirror` and `verify-tiles`: a verifier key line, or a file holding one
+// (ledger.pub), of an Ed25519 key; BAD_INPUT otherwise.
+Result<ledger::NoteVerifier> LoadTrust(const std::string& arg);
 
 }  // namespace esms::cli
 

@@ -18,22 +18,6 @@
 namespace esms::cli {
 namespace {
 
-// --trust: a verifier key line, or a file holding one (ledger.pub).
-Result<ledger::NoteVerifier> LoadTrust(const std::string& arg) {
-  std::string line = arg;
-  if (!ledger::ParseVerifierKey(arg).ok()) {
-    ASSIGN_OR_RETURN(std::string text, ReadFileCapped(arg, kMaxSmallFileBytes, "--trust"));
-    line = text.substr(0, text.find('\n'));
-  }
-  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(line);
-  if (!verifier.ok() || verifier->type != ledger::kSignatureTypeEd25519) {
-    return Status::BadInput(
-        fmt::format("--trust: not the ledger's verifier key (the line of ledger.pub){}",
-                    verifier.ok() ? std::string() : ": " + verifier.status().message()));
-  }
-  return verifier;
-}
-
 int CmdMirror(const Globals& g, const MirrorArgs& a) {
   auto trust = LoadTrust(a.trust);
   if (!trust.ok()) return ReportError(trust.status(), g);
