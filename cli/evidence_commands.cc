@@ -18,6 +18,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "cli/cosigned.h"
 #include "cli/federation.h"
 #include "cli/input.h"
 #include "cli/output.h"
@@ -31,6 +32,7 @@
 #include "projections/federation.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
+#include "witness/cosigned.h"
 
 namespace esms::cli {
 namespace {
@@ -132,7 +134,11 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
   claim.kind = projections::BundleClaim::Kind::kProject;
   claim.project = a.bundle_project;
   claim.at = *at;
-  auto bundle = projections::BuildBundle(**opened, state, *seqs, claim, options);
+  auto bundle = BuildPreferringCosigned(
+      g, g.ledger_dir, options, fmt::format("the bundle of {}", a.bundle_project),
+      [&](const projections::BundleOptions& o) {
+        return projections::BuildBundle(**opened, state, *seqs, claim, o);
+      });
   if (!bundle.ok()) return ReportError(bundle.status(), g);
   Status written = WriteFileAtomically(a.bundle_out, *bundle);
   if (!written.ok()) return ReportError(written, g);
@@ -169,9 +175,11 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
   if (!text.ok()) return ReportError(text.status(), g);
   // The national figure across ledgers: one part per ledger, each with its own key.
   if (projections::IsNationalBundle(*text)) {
-    if (a.witness_key.has_value()) {
-      return ReportError(
-          Status::InvalidArgument(error_code::kUsage, "--witness: not with a national bundle"), g);
+    if (!a.witness_keys.empty()) {
+      return ReportError(Status::InvalidArgument(error_code::kUsage,
+                                                 "--witness: not with a national bundle (its "
+                                                 "federation file names each part's witnesses)"),
+                         g);
     }
     return CmdVerifyNationalBundle(g, *text, a.trust, a.verify_federation);
   }
@@ -184,24 +192,50 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
   }
   auto trust = LoadVerifier(a.trust.front(), "--trust", ledger::kSignatureTypeEd25519);
   if (!trust.ok()) return ReportError(trust.status(), g);
-  std::optional<ledger::NoteVerifier> witness;
-  if (a.witness_key.has_value()) {
-    auto w = LoadVerifier(*a.witness_key, "--witness", ledger::kSignatureTypeCosignatureV1);
+  std::vector<ledger::NoteVerifier> witnesses;
+  for (const std::string& k : a.witness_keys) {
+    auto w = LoadVerifier(k, "--witness", ledger::kSignatureTypeCosignatureV1);
     if (!w.ok()) return ReportError(w.status(), g);
-    witness = *w;
+    witnesses.push_back(*w);
   }
+  if (a.witness_quorum > 0 && a.witness_quorum > witnesses.size()) {
+    return ReportError(Status::InvalidArgument(
+                           error_code::kUsage,
+                           fmt::format("--witness-quorum {}: between 1 and the {} --witness given",
+                                       a.witness_quorum, witnesses.size())),
+                       g);
+  }
+  // One witness: VerifyBundle requires its cosignature (and reports its time).
+  std::optional<ledger::NoteVerifier> witness;
+  if (witnesses.size() == 1) witness = witnesses.front();
   auto verdict = projections::VerifyBundle(*text, *trust, witness);
   if (!verdict.ok()) return ReportError(verdict.status(), g);
   const projections::BundleVerdict& v = *verdict;
   if (!v.ok) {
     return Refuse(g, PublicCode(v.canonical, v.code), v.problem, kExitVerificationFailed, v.seq);
   }
+  std::string cosigners;
+  if (witnesses.size() > 1) {
+    // Several: the checkpoint (verified above) must carry the quorum of cosignatures.
+    const json parsed = json::parse(*text, nullptr, false);
+    const std::string note =
+        parsed.is_object() && parsed.contains("checkpoint") && parsed["checkpoint"].is_string()
+            ? parsed["checkpoint"].get<std::string>()
+            : std::string();
+    auto checked = CheckCosignatures(note, witnesses, a.witness_quorum);
+    if (!checked.ok()) {
+      return Refuse(g, std::string(projections::kWitnessMissing), checked.status().message(),
+                    kExitVerificationFailed, std::nullopt);
+    }
+    cosigners = fmt::format(", cosigned by {}", fmt::join(*checked, ", "));
+  }
   std::string summary =
-      fmt::format("bundle verified: {} records proven against checkpoint {} of {} (root {}){}",
+      fmt::format("bundle verified: {} records proven against checkpoint {} of {} (root {}){}{}",
                   v.records, v.checkpoint_size, v.origin, ledger::ToHex(v.root),
                   v.witness_time.has_value()
                       ? fmt::format(", cosigned by {} at {}", witness->name, *v.witness_time)
-                      : std::string());
+                      : std::string(),
+                  cosigners);
   if (v.check.has_value()) {
     // The same verdict `check PROJECT --at DATE --json` prints.
     fmt::print(g.err, "{}\n", summary);
@@ -510,9 +544,15 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
       "--federation", args->verify_federation,
       "A national bundle: the federation file whose entries name each ledger's trusted key");
   args->verify_bundle->add_option(
-      "--witness", args->witness_key,
+      "--witness", args->witness_keys,
       "Require a valid cosignature of the checkpoint by this witness: its verifier key line "
-      "(printed by `witness key` / `witness cosign`), or a file holding it");
+      "(printed by `witness key` / `witness cosign`), or a file holding it. Repeatable: "
+      "every one is required, or --witness-quorum of them");
+  args->verify_bundle
+      ->add_option("--witness-quorum", args->witness_quorum,
+                   "With several --witness: how many valid cosignatures are required "
+                   "(default: all)")
+      ->check(CLI::Range(size_t{1}, size_t{1000}));
 
   args->witness = app.add_subcommand(
       "witness",
@@ -571,6 +611,18 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
     auto latest = l.LatestCheckpoint();
     if (!latest.ok()) return ReportError(latest.status(), g);
     if (latest->has_value()) note = **latest;
+    // The checkpoint the witnesses cosigned (serve --witness), when it covers the record.
+    if (std::optional<std::string> cosigned = StoredCosigned(g, g.ledger_dir)) {
+      auto cosigned_size = witness::CheckpointSize(*cosigned);
+      if (cosigned_size.ok() && seq < *cosigned_size) {
+        note = *cosigned;
+      } else {
+        fmt::print(g.err,
+                   "note: the witnessed checkpoint (size {}) does not cover record {}: proven "
+                   "against the latest checkpoint, without witness cosignatures\n",
+                   cosigned_size.ok() ? *cosigned_size : 0, seq);
+      }
+    }
   }
   const ledger::NoteVerifier verifier = ledger::MakeNoteVerifier(l.origin(), l.ledger_key());
   uint64_t tree_size = 0;

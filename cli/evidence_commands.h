@@ -49,7 +49,9 @@ struct EvidenceArgs {
   std::string verify_file;
   std::vector<std::string> trust;
   std::optional<std::string> verify_federation;
-  std::optional<std::string> witness_key;
+  // --witness KEY (repeatable) and --witness-quorum K (0: all the keys given).
+  std::vector<std::string> witness_keys;
+  size_t witness_quorum = 0;
   // witness cosign / witness key (the witness's private key is the global --key)
   std::string witness_name;
   std::string witness_state;

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/cosigned.h"
 #include "cli/evidence_commands.h"
 #include "cli/input.h"
 #include "cli/output.h"
@@ -23,6 +24,7 @@
 #include "projections/federation.h"
 #include "projections/projector.h"
 #include "projections/report.h"
+#include "witness/cosigned.h"
 
 namespace esms::cli {
 namespace {
@@ -111,8 +113,8 @@ Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
 // One ledger's share: opened read-only, its key checked against the trusted one, its
 // checkpoint of its size verified, its report computed. With `bundle`, also its
 // active-DUI bundle proven against that very checkpoint.
-Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, domain::Date at,
-                            projections::ReportBy by, std::string* bundle) {
+Result<LedgerShare> ShareOf(const Globals& g, const fs::path& base, const FederationEntry& e,
+                            domain::Date at, projections::ReportBy by, std::string* bundle) {
   LedgerShare share;
   share.name = e.name;
   share.location = Resolve(base, *e.ledger).string();
@@ -150,6 +152,17 @@ Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, doma
     return Status::DataLoss(fmt::format("its latest checkpoint (size {}) has root {}, the tree {}",
                                         share.checkpoint.size, ledger::ToHex(share.checkpoint.root),
                                         ledger::ToHex(root)));
+  }
+  // The same checkpoint as cosigned by the witnesses (serve --witness), when the ledger
+  // holds it: the share carries the cosignatures.
+  if (std::optional<std::string> cosigned =
+          CosignedSameCheckpoint(g, share.location, share.checkpoint_note)) {
+    share.checkpoint_note = *std::move(cosigned);
+  } else if (!e.witness.empty()) {
+    fmt::print(g.err,
+               "note: '{}': the witnesses have not cosigned its latest checkpoint (size {}): its "
+               "share is bound to it without their cosignatures\n",
+               e.name, share.checkpoint.size);
   }
 
   ASSIGN_OR_RETURN(auto projector, projections::Projector::Open(*ledger));
@@ -214,7 +227,7 @@ int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args) {
   for (const FederationEntry& e : federation->entries) {
     std::string bundle;
     Result<LedgerShare> share =
-        ShareOf(federation->base, e, *at, *by, args.bundle.has_value() ? &bundle : nullptr);
+        ShareOf(g, federation->base, e, *at, *by, args.bundle.has_value() ? &bundle : nullptr);
     if (!share.ok()) {
       return ReportError(std::move(share).TakeStatus().WithContext(
                              fmt::format("{}: '{}' ({})", args.federation, e.name, *e.ledger)),
@@ -283,6 +296,18 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
             g);
       }
       keys.by_name.emplace(e.name, *key);
+      for (const std::string& w : e.witness) {
+        std::error_code ec;
+        const fs::path file = Resolve(f->base, w);
+        Result<ledger::NoteVerifier> witness =
+            witness::LoadWitnessKey(fs::is_regular_file(file, ec) ? file.string() : w);
+        if (!witness.ok()) {
+          return ReportError(std::move(witness).TakeStatus().WithContext(
+                                 fmt::format("{}: '{}'", *federation, e.name)),
+                             g);
+        }
+        keys.witnesses_by_name[e.name].push_back(*witness);
+      }
     }
   } else {
     for (const std::string& t : trust) {

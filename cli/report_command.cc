@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/cosigned.h"
 #include "cli/evidence_commands.h"
 #include "cli/federation.h"
 #include "cli/output.h"
@@ -83,7 +84,9 @@ Result<HtmlProvenance> Provenance(const ledger::Ledger& ledger) {
 
 // The evidence bundle of the figure: the counted measurements and the finess.changed
 // records of the lineages followed (BuildBundle adds the signers' key records).
-Result<std::string> BundleOf(const ledger::Ledger& ledger, const projections::ProgrammeState& state,
+// Proven against the checkpoint the witnesses cosigned when it covers them (cli/cosigned.h).
+Result<std::string> BundleOf(const Globals& g, const ledger::Ledger& ledger,
+                             const projections::ProgrammeState& state,
                              const projections::ActiveDuiReport& report) {
   projections::BundleClaim claim;
   claim.kind = projections::BundleClaim::Kind::kActiveDui;
@@ -97,7 +100,10 @@ Result<std::string> BundleOf(const ledger::Ledger& ledger, const projections::Pr
     seqs.push_back(e.seq);
     seqs.insert(seqs.end(), e.change_seqs.begin(), e.change_seqs.end());
   }
-  return projections::BuildBundle(ledger, state, std::move(seqs), claim);
+  return BuildPreferringCosigned(
+      g, g.ledger_dir, {}, "the report's bundle", [&](const projections::BundleOptions& options) {
+        return projections::BuildBundle(ledger, state, seqs, claim, options);
+      });
 }
 
 void PrintStdout(const Globals& g, const std::string& text) {
@@ -180,7 +186,7 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
 
   // The bundle first: when it cannot be made (no checkpoint kept), nothing is written.
   if (args.bundle.has_value()) {
-    auto bundle = BundleOf(**ledger, state, *report);
+    auto bundle = BundleOf(g, **ledger, state, *report);
     if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g);
     Status written = WriteFileAtomically(*args.bundle, *bundle);
     if (!written.ok()) return ReportError(written, g);

@@ -65,8 +65,9 @@ Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text)
       return FieldError(i, "", "must be an object {name, ledger, trust}");
     }
     for (const auto& [key, value] : element.items()) {
-      if (key != "name" && key != "ledger" && key != "server" && key != "trust") {
-        return FieldError(i, key, "unknown field (known: name, ledger, server, trust)");
+      if (key != "name" && key != "ledger" && key != "server" && key != "trust" &&
+          key != "witness") {
+        return FieldError(i, key, "unknown field (known: name, ledger, server, trust, witness)");
       }
     }
     FederationEntry e;
@@ -79,6 +80,15 @@ Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text)
     ASSIGN_OR_RETURN(e.server, StringField(element, i, "server", true));
     ASSIGN_OR_RETURN(auto trust, StringField(element, i, "trust", false));
     e.trust = std::move(*trust);
+    if (auto w = element.find("witness"); w != element.end()) {
+      if (!w->is_array()) return FieldError(i, "witness", "must be a list of witness keys");
+      for (const json& key : *w) {
+        if (!key.is_string() || key.get<std::string>().empty()) {
+          return FieldError(i, "witness", "must be a list of non-empty strings");
+        }
+        e.witness.push_back(key.get<std::string>());
+      }
+    }
     if (e.ledger.has_value() == e.server.has_value()) {
       return FieldError(i, e.ledger.has_value() ? "server" : "ledger",
                         "give exactly one of ledger (a directory) and server (an address)");
@@ -388,6 +398,18 @@ class NationalChecker {
         }
         verdict_.seq = v->seq;
         return Fail(v->problem, share.name);
+      }
+      if (auto w = trust_.witnesses_by_name.find(share.name); w != trust_.witnesses_by_name.end()) {
+        const std::string note = bundle.value("checkpoint", std::string());
+        for (const ledger::NoteVerifier& witness : w->second) {
+          if (Result<uint64_t> t = ledger::VerifyCosignature(note, witness); !t.ok()) {
+            verdict_.code = std::string(kWitnessMissing);
+            return Fail(fmt::format("its checkpoint carries no valid cosignature by the witness "
+                                    "{} the federation requires: {}",
+                                    witness.name, t.status().message()),
+                        share.name);
+          }
+        }
       }
       if (v->claim.kind != BundleClaim::Kind::kActiveDui) {
         return Fail("its claim is not an active-DUI figure", share.name);

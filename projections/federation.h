@@ -52,6 +52,10 @@ struct FederationEntry {
   std::optional<std::string> ledger;
   std::optional<std::string> server;
   std::string trust;  // a file holding the ledger's verifier key (its ledger.pub)
+  // "witness": [KEY, ...] (optional): the witnesses whose cosignatures the ledger's share
+  // must carry (each a cosignature/v1 verifier key line, or a file holding it, relative
+  // to the federation file); verify-bundle --federation requires every one of them.
+  std::vector<std::string> witness;
 };
 
 // The entries of a federation file, in order. BAD_INPUT naming the path of the bad
@@ -124,6 +128,9 @@ struct NationalTrust {
   // --trust KEY ...: the keys; each part names the key it claims (its ledgerKey), which
   // must be one of them, each used by exactly one part.
   std::vector<ledger::NoteVerifier> keys;
+  // The witnesses each part's checkpoint must be cosigned by (all of them), by entry
+  // name (the federation file's "witness" lists).
+  std::map<std::string, std::vector<ledger::NoteVerifier>> witnesses_by_name;
 };
 
 struct NationalVerdict {
