@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 #include <kj/async-io.h>
+#include <kj/vector.h>
 #include <spdlog/spdlog.h>
 
 #include "base/kj.h"
@@ -288,7 +289,7 @@ void WitnessPusher::Loop() {
         notified_size_ = std::max(notified_size_, round->size);
       }
       // Send to every due witness at once.
-      auto promises = kj::heapArrayBuilder<kj::Promise<void>>(due.size());
+      kj::Vector<kj::Promise<void>> promises(due.size());
       std::vector<std::optional<Result<witness::SubmitReply>>> replies(peers_.size());
       const Clock::time_point now = Clock::now();
       size_t current = 0;  // due witnesses that already cosigned this round's checkpoint
@@ -323,7 +324,7 @@ void WitnessPusher::Loop() {
         std::lock_guard<std::mutex> lock(mu_);
         idle_at = notified_size_;
       }
-      auto all = kj::joinPromises(promises.finish());
+      auto all = kj::joinPromises(promises.releaseAsArray());
       bool interrupted = false;
       all.exclusiveJoin(stopped.addBranch().then([&interrupted]() { interrupted = true; }))
           .wait(io.waitScope);
