@@ -33,7 +33,7 @@ cleanup() {
   for p in "$server_pid" "$witness_pid"; do
     if [[ -n "$p" ]]; then kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
   done
-  rm -rf "$work"
+  [[ -n "${KEEP:-}" ]] || rm -rf "$work"
 }
 trap cleanup EXIT
 cd "$work"
@@ -61,17 +61,25 @@ t0=$(now)
 t1=$(now)
 local_rate=$(python3 -c "print(round($records / ($t1 - $t0)))")
 
-"$bin" witness serve --listen 127.0.0.1:0 --key w.pem --name witness.bench --state wstate \
-  --log base.db/ledger.pub --json > witness.out 2> witness.log &
-witness_pid=$!
-for _ in $(seq 200); do [[ -s witness.out ]] && break; sleep 0.05; done
-wurl="$(python3 -c 'import json; print(json.loads(open("witness.out").readline())["url"])')"
-wkey="$(python3 -c 'import json; print(json.loads(open("witness.out").readline())["witness"])')"
+# A witness with a fresh state for each run: every run's ledger is another tree of the same
+# origin and key (other recordedAt times), which a witness that saw the last one refuses.
+start_witness() {
+  rm -rf wstate witness.out
+  "$bin" witness serve --listen 127.0.0.1:0 --key w.pem --name witness.bench --state wstate \
+    --log base.db/ledger.pub --json > witness.out 2> witness.log &
+  witness_pid=$!
+  for _ in $(seq 200); do [[ -s witness.out ]] && break; sleep 0.05; done
+  wspec="$(python3 -c 'import json; j = json.loads(open("witness.out").readline()); print(j["url"] + "," + j["witness"])')"
+}
+stop_witness() {
+  kill -TERM "$witness_pid"; wait "$witness_pid" || true; witness_pid=""
+}
 
 declare -A rates cpus
 run() {  # run NAME REP [serve options...]
   local name="$1" rep="$2"; shift 2
   rm -rf served.db tiles && cp -r base.db served.db
+  [[ "$name" == plain ]] || { start_witness; set -- "$@" --witness "$wspec"; }
   "$bin" serve --listen "unix:$work/s.sock" --no-auth --ledger served.db "$@" \
     > serve.out 2> "serve-$name-$rep.log" &
   server_pid=$!
@@ -79,7 +87,7 @@ run() {  # run NAME REP [serve options...]
   local c0 t0 t1 pids=() p
   c0=$(cpu_seconds "$server_pid")
   t0=$(now)
-  for part in part-*; do
+  for part in part-[0-9][0-9][0-9]; do
     "$bin" import "$part" --server "unix:$work/s.sock" > "$part.out" 2>&1 &
     pids+=($!)
   done
@@ -89,6 +97,7 @@ run() {  # run NAME REP [serve options...]
   c1=$(cpu_seconds "$server_pid")
   sleep 0.5  # the last push / export
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
+  [[ "$name" == plain ]] || stop_witness
   local size
   size="$("$bin" checkpoint --ledger served.db --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["size"])')"
   if [[ "$name" != plain ]]; then
@@ -108,8 +117,8 @@ run() {  # run NAME REP [serve options...]
 echo "local import (the machine's limit on this ledger): $local_rate records/s"
 for rep in $(seq "$reps"); do
   run plain "$rep"
-  run witness "$rep" --witness "$wurl,$wkey"
-  run tiles "$rep" --witness "$wurl,$wkey" --export-tiles "$work/tiles"
+  run witness "$rep"
+  run tiles "$rep" --export-tiles "$work/tiles"
 done
 median() { python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" $1; }
 p_rate=$(median "${rates[plain]}"); p_cpu=$(median "${cpus[plain]}")
