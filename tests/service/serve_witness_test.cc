@@ -109,16 +109,18 @@ int ClosedPort() {
 // A real `witness serve` of one ledger.
 class WitnessProcess {
  public:
-  WitnessProcess(const fs::path& dir, const std::string& name, const std::string& ledger_pub) {
+  // `listen`: 127.0.0.1:0 (any free port), or the port a stopped one had.
+  WitnessProcess(const fs::path& dir, const std::string& name, const std::string& ledger_pub,
+                 const std::string& listen = "127.0.0.1:0") {
     const std::string key = (dir / (name + ".pem")).string();
     if (!fs::exists(key)) {
       EXPECT_EQ(RunCli({"key", "new", name, "--out", key}).exit_code, 0);
     }
     const fs::path out = dir / (name + "-" + std::to_string(++starts_) + ".out");
-    child_ = StartCli(
-        {"witness", "serve", "--listen", "127.0.0.1:0", "--key", key, "--name", name + ".example",
-         "--state", (dir / (name + "-state")).string(), "--log", ledger_pub, "--json"},
-        out);
+    child_ =
+        StartCli({"witness", "serve", "--listen", listen, "--key", key, "--name", name + ".example",
+                  "--state", (dir / (name + "-state")).string(), "--log", ledger_pub, "--json"},
+                 out);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::string text;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -317,6 +319,40 @@ TEST_F(ServeWitnessTest, QuorumOneOfTwoWithOneWitnessDown) {
   EXPECT_EQ(health.status, 200);
   EXPECT_THAT(health.body, HasSubstr("witnesses: quorum 1 of 2 met"));
   EXPECT_THAT(server->log(), HasSubstr("witness=" + down));
+  EXPECT_EQ(server->Stop(), 0) << server->log();
+}
+
+// A witness down for a while: the quorum of 2 is not met (healthz says so, the stored
+// checkpoint stays behind); once it is back on its address, serve's retries catch up and
+// the latest checkpoint is cosigned by both, with no new commit needed.
+TEST_F(ServeWitnessTest, WitnessBackAfterAnOutageCatchesUp) {
+  WitnessProcess w1(dir_.path(), "w1", LedgerPub());
+  auto w2 = std::make_unique<WitnessProcess>(dir_.path(), "w2", LedgerPub());
+  const std::string w2_url = w2->url(), w2_key = w2->vkey();
+  auto server = Serve({"--witness", w1.spec(), "--witness", w2->spec()});
+  ASSERT_TRUE(server->ok());
+  const uint64_t before = LedgerSize();
+  WaitCosigned(before);
+  w2->Stop();
+  ImportThrough(*server, 10, 100);
+  const uint64_t after = LedgerSize();
+  WaitMetric(
+      fmt::format("esms_witness_pushes_total{{witness=\"{}\",result=\"unreachable\"}}", w2_url));
+  Http health = Get(http_, "/healthz");
+  EXPECT_THAT(health.body,
+              HasSubstr(fmt::format("witnesses: quorum 2 of 2 not met at size {}: 1 cosigned it; "
+                                    "stored cosigned size {}",
+                                    after, before)));
+  EXPECT_THAT(ReadFile(fs::path(ledger_) / "cosigned.note"),
+              HasSubstr("\n" + std::to_string(before) + "\n"));
+  // Back, with its state, on the same address.
+  w2 = std::make_unique<WitnessProcess>(dir_.path(), "w2", LedgerPub(),
+                                        w2_url.substr(std::string("http://").size()));
+  ASSERT_EQ(w2->url(), w2_url);
+  const std::string note = WaitCosigned(after);
+  EXPECT_TRUE(CosignedBy(note, w1.vkey()) && CosignedBy(note, w2_key)) << note;
+  EXPECT_THAT(Get(http_, "/healthz").body,
+              HasSubstr(fmt::format("witnesses: quorum 2 of 2 met at size {}", after)));
   EXPECT_EQ(server->Stop(), 0) << server->log();
 }
 
