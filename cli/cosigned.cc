@@ -1,6 +1,7 @@
 // Proofs against the stored cosigned checkpoint. See cli/cosigned.h.
 #include "cli/cosigned.h"
 
+#include <span>
 #include <utility>
 
 #include <fmt/format.h>
@@ -19,12 +20,39 @@ std::optional<std::string> StoredCosigned(const Globals& g, const std::string& l
   return *std::move(stored);
 }
 
+std::optional<std::string> CosignedOfLedger(const Globals& g, const std::string& ledger_dir,
+                                            const ledger::Ledger& ledger) {
+  std::optional<std::string> stored = StoredCosigned(g, ledger_dir);
+  if (!stored.has_value()) return std::nullopt;
+  const ledger::NoteVerifier verifier =
+      ledger::MakeNoteVerifier(ledger.origin(), ledger.ledger_key());
+  Status mine = [&]() -> Status {
+    ASSIGN_OR_RETURN(std::string body, ledger::OpenNote(*stored, std::span(&verifier, 1)));
+    ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger::ParseCheckpoint(body));
+    if (cp.origin != ledger.origin() || cp.size > ledger.size()) {
+      return Status::BadInput(
+          fmt::format("it is of size {}, the ledger holds {} records", cp.size, ledger.size()));
+    }
+    ASSIGN_OR_RETURN(ledger::Hash root, ledger.RootAt(cp.size));
+    if (root != cp.root) return Status::BadInput("its root is not the ledger's at its size");
+    return Status::OK();
+  }();
+  if (!mine.ok()) {
+    fmt::print(g.err,
+               "warning: the cosigned checkpoint of {} is not of this ledger's tree ({}): not "
+               "used\n",
+               ledger_dir, mine.message());
+    return std::nullopt;
+  }
+  return stored;
+}
+
 Result<std::string> BuildPreferringCosigned(
-    const Globals& g, const std::string& ledger_dir, projections::BundleOptions options,
-    std::string_view what,
+    const Globals& g, const std::string& ledger_dir, const ledger::Ledger& ledger,
+    projections::BundleOptions options, std::string_view what,
     const std::function<Result<std::string>(const projections::BundleOptions&)>& build) {
   if (!options.checkpoint_note.has_value()) {
-    if (std::optional<std::string> stored = StoredCosigned(g, ledger_dir)) {
+    if (std::optional<std::string> stored = CosignedOfLedger(g, ledger_dir, ledger)) {
       projections::BundleOptions cosigned = options;
       cosigned.checkpoint_note = *stored;
       Result<std::string> built = build(cosigned);

@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "cli/commands.h"
+#include "ledger/ledger.h"
 #include "ledger/note.h"
 #include "projections/bundle.h"
 
@@ -27,12 +28,20 @@ namespace esms::cli {
 // that cannot be read is reported on stderr and taken as none.
 std::optional<std::string> StoredCosigned(const Globals& g, const std::string& ledger_dir);
 
+// The stored cosigned checkpoint of `ledger` (in `ledger_dir`) when it is one of this
+// ledger's tree: signed by its key, of a size it holds, with its root at that size. One
+// that is not (a ledger restored from an older backup, a directory copied over) is
+// reported on stderr and taken as none.
+std::optional<std::string> CosignedOfLedger(const Globals& g, const std::string& ledger_dir,
+                                            const ledger::Ledger& ledger);
+
 // `build` with the stored cosigned checkpoint as options.checkpoint_note when the caller
-// gave none and one is stored; when it does not cover the records (NO_CHECKPOINT), once
-// more with `options` as given, after a line on stderr naming `what`.
+// gave none and one of this ledger is stored; when it does not cover the records
+// (NO_CHECKPOINT), once more with `options` as given, after a line on stderr naming
+// `what`.
 Result<std::string> BuildPreferringCosigned(
-    const Globals& g, const std::string& ledger_dir, projections::BundleOptions options,
-    std::string_view what,
+    const Globals& g, const std::string& ledger_dir, const ledger::Ledger& ledger,
+    projections::BundleOptions options, std::string_view what,
     const std::function<Result<std::string>(const projections::BundleOptions&)>& build);
 
 // The stored cosigned checkpoint when it is `note` (the same signed checkpoint) with

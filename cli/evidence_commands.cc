@@ -135,7 +135,7 @@ int CmdBundle(const Globals& g, const EvidenceArgs& a) {
   claim.project = a.bundle_project;
   claim.at = *at;
   auto bundle = BuildPreferringCosigned(
-      g, g.ledger_dir, options, fmt::format("the bundle of {}", a.bundle_project),
+      g, g.ledger_dir, **opened, options, fmt::format("the bundle of {}", a.bundle_project),
       [&](const projections::BundleOptions& o) {
         return projections::BuildBundle(**opened, state, *seqs, claim, o);
       });
@@ -612,7 +612,7 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
     if (!latest.ok()) return ReportError(latest.status(), g);
     if (latest->has_value()) note = **latest;
     // The checkpoint the witnesses cosigned (serve --witness), when it covers the record.
-    if (std::optional<std::string> cosigned = StoredCosigned(g, g.ledger_dir)) {
+    if (std::optional<std::string> cosigned = CosignedOfLedger(g, g.ledger_dir, l)) {
       auto cosigned_size = witness::CheckpointSize(*cosigned);
       if (cosigned_size.ok() && seq < *cosigned_size) {
         note = *cosigned;

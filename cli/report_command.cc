@@ -100,10 +100,11 @@ Result<std::string> BundleOf(const Globals& g, const ledger::Ledger& ledger,
     seqs.push_back(e.seq);
     seqs.insert(seqs.end(), e.change_seqs.begin(), e.change_seqs.end());
   }
-  return BuildPreferringCosigned(
-      g, g.ledger_dir, {}, "the report's bundle", [&](const projections::BundleOptions& options) {
-        return projections::BuildBundle(ledger, state, seqs, claim, options);
-      });
+  return BuildPreferringCosigned(g, g.ledger_dir, ledger, {}, "the report's bundle",
+                                 [&](const projections::BundleOptions& options) {
+                                   return projections::BuildBundle(ledger, state, seqs, claim,
+                                                                   options);
+                                 });
 }
 
 void PrintStdout(const Globals& g, const std::string& text) {

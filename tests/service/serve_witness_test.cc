@@ -523,6 +523,32 @@ TEST_F(ServeWitnessTest, BundlesAndProofsCarryTheCosignatures) {
   ASSERT_EQ(beyond.exit_code, 0) << beyond.err;
   EXPECT_FALSE(CosignedBy(beyond.out.substr(beyond.out.find("\n\n") + 2), w1.vkey()));
   EXPECT_THAT(beyond.err, HasSubstr("does not cover record"));
+
+  // A cosigned note of another tree of this origin and key (a fork of the same size, as a
+  // directory copied over or an older backup restored would leave): not used, said so.
+  const std::string fork = (d / "fork.db").string();
+  fs::copy(ledger_, fork, fs::copy_options::recursive);
+  const std::string national_key = (keys_ / "national.pem").string();
+  ASSERT_EQ(RunCli({"import", "-", "--key", national_key, "--ledger", fork}, SolutionLines(2, 800))
+                .exit_code,
+            0);
+  ASSERT_EQ(
+      RunCli({"import", "-", "--key", national_key, "--ledger", ledger_}, SolutionLines(2, 810))
+          .exit_code,
+      0);
+  CliResult fork_note = RunCli({"checkpoint", "--ledger", fork});
+  ASSERT_EQ(fork_note.exit_code, 0);
+  std::ofstream(fs::path(ledger_) / "cosigned.note", std::ios::trunc) << fork_note.out;
+  CliResult stale = RunCli(
+      {"bundle", project, "--at", kAt, "--ledger", ledger_, "--out", (d / "stale.json").string()});
+  EXPECT_EQ(stale.exit_code, 0) << stale.err;
+  EXPECT_THAT(stale.err, HasSubstr("not of this ledger's tree"));
+  CliResult stale_ok =
+      RunCli({"verify-bundle", (d / "stale.json").string(), "--trust", LedgerPub()});
+  EXPECT_EQ(stale_ok.exit_code, 0) << stale_ok.out << stale_ok.err;
+  CliResult stale_proof = RunCli({"prove", "5", "--format", "tlog-proof", "--ledger", ledger_});
+  EXPECT_EQ(stale_proof.exit_code, 0) << stale_proof.err;
+  EXPECT_THAT(stale_proof.err, HasSubstr("not of this ledger's tree"));
 }
 
 TEST_F(ServeWitnessTest, ExportTilesKeptCurrentAndMirrorable) {
