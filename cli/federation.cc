@@ -1,6 +1,7 @@
 // The national figure across ledgers. See cli/federation.h.
 #include "cli/federation.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -304,8 +305,12 @@ int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args) {
   Result<Federation> federation = LoadFederation(args.federation);
   if (!federation.ok()) return ReportError(federation.status(), g);
 
+  // --key logs in to the servers (a federation of directories does not read it).
   FederationLogin login;
-  if (!g.key_file.empty()) {
+  const bool has_server =
+      std::any_of(federation->entries.begin(), federation->entries.end(),
+                  [](const FederationEntry& e) { return e.server.has_value(); });
+  if (has_server && !g.key_file.empty()) {
     Result<ledger::SigningKey> key = ledger::SigningKey::LoadPem(g.key_file);
     if (!key.ok()) return ReportError(std::move(key).TakeStatus().WithContext("--key"), g);
     login.key.emplace(std::move(*key));

@@ -305,6 +305,14 @@ TEST_F(ServiceTest, ReadsPrintWhatTheLocalCommandsPrint) {
       {"history", "sol-3"},
       {"history", "sol-3", "--json"},
       {"rules", "generalisation-2024"},
+      {"report", "active-dui", "--at", "2024-01-01"},
+      {"report", "active-dui", "--at", "2024-01-01", "--json", "--by", "region"},
+      {"report", "active-dui", "--at", "2024-01-01", "--format", "csv"},
+      {"report", "active-dui", "--at", "2024-01-01", "--format", "html"},
+      {"report", "active-dui", "--at", "not-a-date"},
+      {"report", "active-dui"},
+      {"bundle", "P-UNKNOWN", "--out", (dir_ / "b.json").string()},
+      {"bundle", "P-UNKNOWN", "--out", (dir_ / "b.json").string(), "--json"},
   };
   for (const auto& read : reads) {
     SCOPED_TRACE(fmt::format("{}", fmt::join(read, " ")));
