@@ -81,12 +81,23 @@ for name in $(python3 -c 'import json,sys; print(" ".join(e["name"] for e in jso
 done
 echo "19 servers listening; load: $(uptime | sed 's/.*load average: //')"
 
-measure() {  # LABEL ARGS...: wall s, user+sys s, max RSS
+servers_cpu() {  # the servers' CPU time so far (user+sys, clock ticks)
+  local total=0
+  for pid in "${pids[@]}"; do
+    read -r -a stat <"/proc/$pid/stat"
+    total=$((total + stat[13] + stat[14]))
+  done
+  echo "$total"
+}
+measure() {  # LABEL ARGS...: wall s, user+sys s (the command's, and the servers' meanwhile), max RSS
   local label="$1"
   shift
+  local before after
+  before=$(servers_cpu)
   /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$bin" "$@" >"$work/$label.out"
+  after=$(servers_cpu)
   read -r wall user sys rss <"$work/time.txt"
-  python3 -c "print(f'$label: wall {float($wall):.2f} s, cpu (user+sys) {float($user)+float($sys):.2f} s, {int($rss)//1024} MB')"
+  python3 -c "print(f'$label: wall {float($wall):.2f} s, cpu (user+sys) {float($user)+float($sys):.2f} s, servers meanwhile {($after - $before) / $(getconf CLK_TCK):.2f} s, {int($rss)//1024} MB')"
 }
 for ((round = 1; round <= rounds; ++round)); do
   echo "round $round, load: $(uptime | sed 's/.*load average: //')"
@@ -100,4 +111,10 @@ else
   echo "the JSON over the servers DIFFERS from the one over the directories" >&2
   exit 1
 fi
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"national total {d[\"total\"]} over {d[\"establishments\"]} establishments, {len(d[\"shares\"])} ledgers, {sum(s[\"checkpoint\"][\"size\"] for s in d[\"shares\"])} records")' "$work/dirs.out"
+python3 - "$work/dirs.out" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+records = sum(s["checkpoint"]["size"] for s in d["shares"])
+print(f"national total {d['total']} over {d['establishments']} establishments, "
+      f"{len(d['shares'])} ledgers, {records} records")
+PY
