@@ -341,6 +341,10 @@ TEST_F(ServiceTest, ClientAndServerUsageErrorsHaveTheDocumentedExitCodes) {
   CliResult init = Client({"init", "--origin", "x.example", "--admin-key", admin_});
   EXPECT_EQ(init.exit_code, 2);
   EXPECT_THAT(init.err, HasSubstr("does not run against a server"));
+  // A federation names its servers in its file.
+  CliResult federated = Client({"report", "active-dui", "--federation", File("[]")});
+  EXPECT_EQ(federated.exit_code, 2);
+  EXPECT_THAT(federated.err, HasSubstr("USAGE: --federation names its servers in its file"));
   // The server refuses what it cannot do safely, before opening the ledger.
   CliResult plain = RunProgram({"serve", "--listen", "127.0.0.1:0", "--no-auth", "--ledger", db_});
   EXPECT_EQ(plain.exit_code, 2);
