@@ -67,8 +67,8 @@ constexpr bool kInDataSection = std::is_arithmetic_v<RawOf<M>>;
 template <typename M>
 capnp::schema::Type::Which WireTypeOf() {
   using W = capnp::schema::Type;
-  if constexpr (IsVector<M>::value || Described<M> || std::is_enum_v<M>) {
-    return IsVector<M>::value ? W::LIST : Described<M> ? W::STRUCT : W::ENUM;
+  if constexpr (kIs<M, std::vector> || Described<M> || std::is_enum_v<M>) {
+    return kIs<M, std::vector> ? W::LIST : Described<M> ? W::STRUCT : W::ENUM;
   } else {
     return capnp::Schema::from<RawOf<M>>();  // BOOL, INT32 (a date), INT64, UINT64 or TEXT
   }
@@ -83,44 +83,41 @@ struct Slot {
   uint32_t enumerants = 0;                // an enum or list-of-enum field: its number of values
 };
 
-template <Described T>
-auto Resolve(capnp::StructSchema schema) {
-  std::array<Slot, std::tuple_size_v<decltype(kFields<T>)>> slots;
-  unsigned wire_fields = 0;  // the wire fields used: all of them
-  (void)ForEachField<T>([&](const auto& f, size_t i) {
-    Slot* slot = &slots[i];
-    const std::string_view name = f.name();
-    const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
-    capnp::Type type = field.getType();
-    KJ_REQUIRE(type.which() == WireTypeOf<ValueOf<decltype(f)>>(),
-               "the wire field has another type", field.getProto().getName());
-    slot->offset = field.getProto().getSlot().getOffset();
-    if (type.isList()) type = type.asList().getElementType();
-    if (type.isStruct()) {
-      slot->nested = type.asStruct();
-      slot->data_words = slot->nested.getProto().getStruct().getDataWordCount();
-      slot->pointers = slot->nested.getProto().getStruct().getPointerCount();
-    }
-    if (type.isEnum()) slot->enumerants = type.asEnum().getEnumerants().size();
-    std::string has = "has" + std::string(name);
-    has[3] = static_cast<char>(has[3] - 'a' + 'A');
-    KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
-      slot->presence_bit = flag->getProto().getSlot().getOffset();
-      ++wire_fields;
-    }
-    ++wire_fields;
-    return Status::OK();
-  });
-  KJ_REQUIRE(wire_fields == schema.getFields().size(), "a wire field is not in the table",
-             schema.getProto().getDisplayName());
-  return slots;
-}
-
 // The slots of T in its wire struct `schema`, resolved on first use.
 template <Described T>
 const auto& SlotsOf(capnp::StructSchema schema) {
-  static const auto slots = Resolve<T>(schema);
-  return slots;
+  static const auto resolved = [schema] {
+    std::array<Slot, std::tuple_size_v<decltype(kFields<T>)>> slots;
+    unsigned wire_fields = 0;  // the wire fields used: all of them
+    (void)ForEachField<T>([&](const auto& f, size_t i) {
+      Slot* slot = &slots[i];
+      const std::string_view name = f.name();
+      const auto field = schema.getFieldByName(kj::StringPtr(name.data(), name.size()));
+      capnp::Type type = field.getType();
+      KJ_REQUIRE(type.which() == WireTypeOf<ValueOf<decltype(f)>>(),
+                 "the wire field has another type", field.getProto().getName());
+      slot->offset = field.getProto().getSlot().getOffset();
+      if (type.isList()) type = type.asList().getElementType();
+      if (type.isStruct()) {
+        slot->nested = type.asStruct();
+        slot->data_words = slot->nested.getProto().getStruct().getDataWordCount();
+        slot->pointers = slot->nested.getProto().getStruct().getPointerCount();
+      }
+      if (type.isEnum()) slot->enumerants = type.asEnum().getEnumerants().size();
+      std::string has = "has" + std::string(name);
+      has[3] = static_cast<char>(has[3] - 'a' + 'A');
+      KJ_IF_MAYBE (flag, schema.findFieldByName(has)) {
+        slot->presence_bit = flag->getProto().getSlot().getOffset();
+        ++wire_fields;
+      }
+      ++wire_fields;
+      return Status::OK();
+    });
+    KJ_REQUIRE(wire_fields == schema.getFields().size(), "a wire field is not in the table",
+               schema.getProto().getDisplayName());
+    return slots;
+  }();
+  return resolved;
 }
 
 // Data fields, at `offset` in units of their size (bits for a bool); beyond a (truncated)
@@ -160,7 +157,7 @@ auto Raw(const M& value) {
   } else if constexpr (kInDataSection<M>) {
     return static_cast<RawOf<M>>(value);
   } else {
-    const std::string& text = TextOf(value);
+    const std::string_view text = TextOf(value);
     return capnp::Text::Reader(text.data(), text.size());
   }
 }
@@ -176,7 +173,7 @@ void Put(capnp::AnyStruct::Builder to, const Slot& slot, const M& value) {
     capnp::AnyPointer::Builder pointer = to.getPointerSection()[slot.offset];
     if constexpr (Described<M>) {
       Encode(pointer.initAsAnyStruct(slot.data_words, slot.pointers), slot.nested, value);
-    } else if constexpr (!IsVector<M>::value) {
+    } else if constexpr (!kIs<M, std::vector>) {
       pointer.setAs<capnp::Text>(Raw(value));
     } else if constexpr (Described<typename M::value_type>) {
       auto list = pointer.initAsListOfAnyStruct(slot.data_words, slot.pointers,
@@ -210,18 +207,7 @@ void Encode(capnp::AnyStruct::Builder to, capnp::StructSchema schema, const T& v
 }
 
 // ---------------------------------------------------------------- decoding
-// A value that cannot come from EncodePayload is Status::DataLoss naming the field; the
-// path ("establishments[2].finess") is spelled only then.
-struct Path {
-  const Path* parent = nullptr;  // null: the payload's root
-  std::string_view name;         // a field of the parent,
-  size_t index = 0;              // or, with no name, an element of it
-
-  std::string str() const {
-    if (parent == nullptr) return std::string();
-    return name.empty() ? IndexPath(parent->str(), index) : JoinPath(parent->str(), name);
-  }
-};
+// A value that cannot come from EncodePayload is Status::DataLoss naming the field (Path).
 
 Status Corrupt(const Path& path, std::string_view why) {
   return Status::DataLoss(path.str() + ": " + std::string(why));
@@ -264,7 +250,7 @@ template <typename M>
 Status Get(capnp::AnyStruct::Reader from, const Slot& slot, const Path& path, M& out) {
   if constexpr (kInDataSection<M>) {
     return FromRaw(GetData<RawOf<M>>(from, slot.offset), slot, path, out);
-  } else if constexpr (!IsVector<M>::value) {
+  } else if constexpr (!kIs<M, std::vector>) {
     return FromRaw(PointerOf(from, slot.offset).getAs<RawOf<M>>(), slot, path, out);
   } else {
     using Item = typename M::value_type;
@@ -284,16 +270,6 @@ Status Get(capnp::AnyStruct::Reader from, const Slot& slot, const Path& path, M&
   }
 }
 
-// True when the field holds something other than its default (absent) value.
-template <typename M>
-bool IsSet(capnp::AnyStruct::Reader from, const Slot& slot) {
-  if constexpr (kInDataSection<M>) {
-    return GetData<RawOf<M>>(from, slot.offset) != RawOf<M>{};
-  } else {
-    return !PointerOf(from, slot.offset).isNull();
-  }
-}
-
 template <Described T>
 Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const Path& path, T& out) {
   return ForEachField<T>([&](const auto& field, size_t i) {
@@ -304,7 +280,12 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const P
     if constexpr (kIsOptional<decltype(field)>) {
       // Absent (its flag, or else its pointer, unset): the value must stay at its default (one
       // value, one byte form).
-      const bool set = IsSet<M>(from, slot);
+      bool set = false;  // whether the field holds something other than its default value
+      if constexpr (kInDataSection<M>) {
+        set = GetData<RawOf<M>>(from, slot.offset) != RawOf<M>{};
+      } else {
+        set = !PointerOf(from, slot.offset).isNull();
+      }
       if (!(slot.presence_bit >= 0 ? GetData<bool>(from, slot.presence_bit) : set)) {
         return set ? Corrupt(key, "set while marked absent") : Status::OK();
       }

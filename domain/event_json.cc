@@ -102,28 +102,12 @@ std::string Describe(const Json& value) {
   return value.dump();  // null, true, false
 }
 
-Status WrongType(const Json& value, const std::string& path, std::string_view expected) {
-  return Status::BadInput(path + ": expected " + std::string(expected) + ", got " +
-                          Describe(value));
+Status WrongType(const Json& value, const Path& path, std::string_view expected) {
+  return Status::BadInput((path.parent ? path.str() : "event") + ": expected " +
+                          std::string(expected) + ", got " + Describe(value));
 }
 
-// `value` must be an object whose keys are all in `allowed`.
-template <size_t N>
-Status ExpectObject(const Json& value, const std::string& path,
-                    const std::array<std::string_view, N>& allowed) {
-  if (!value.is_object()) {
-    return WrongType(value, path.empty() ? std::string("event") : path, "an object");
-  }
-  for (const auto& [key, unused] : value.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return Status::BadInput(JoinPath(path, Sanitize(key)) +
-                              ": unknown field (expected one of: " + Joined(allowed) + ")");
-    }
-  }
-  return Status::OK();
-}
-
-Status Read(const Json& value, const std::string& path, bool& out) {
+Status Read(const Json& value, const Path& path, bool& out) {
   if (!value.is_boolean()) return WrongType(value, path, "true or false");
   out = value.get<bool>();
   return Status::OK();
@@ -132,20 +116,20 @@ Status Read(const Json& value, const std::string& path, bool& out) {
 // Cents and counts (int64_t), seqs and versions (uint64_t): a JSON integer, not negative,
 // without fraction or exponent (1.0 and 1e2 are refused).
 template <std::integral I>
-Status Read(const Json& value, const std::string& path, I& out) {
+Status Read(const Json& value, const Path& path, I& out) {
   const std::string what = "a non-negative integer";
   if (value.is_number_float()) {
-    return Status::BadInput(path + ": expected " + what +
+    return Status::BadInput(path.str() + ": expected " + what +
                             " (no fraction or exponent), got the number " + value.dump());
   }
   if (!value.is_number_integer()) return WrongType(value, path, what);
   if (!value.is_number_unsigned()) {
-    return Status::BadInput(path + ": expected " + what + ", got " + value.dump() +
+    return Status::BadInput(path.str() + ": expected " + what + ", got " + value.dump() +
                             " (must not be negative)");
   }
   if (std::is_signed_v<I> &&
       value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
-    return Status::BadInput(path + ": " + value.dump() + " is too large");
+    return Status::BadInput(path.str() + ": " + value.dump() + " is too large");
   }
   out = value.get<I>();
   return Status::OK();
@@ -165,56 +149,70 @@ std::string What() {
   return "a string";
 }
 
-template <typename T>
-concept StringMember = Textual<T> || NamedEnum<T> || std::is_same_v<T, Key>;
+using internal::ParseText;  // and, for JSON only, these two:
+template <NamedEnum E>
+Result<E> ParseText(std::string_view text, E*) {
+  if (const std::optional<E> value = EnumFromName<E>(text)) return *value;
+  return Status::BadInput(Quote(text, 40) + " is not allowed (expected " + What<E>() + ")");
+}
 
-template <StringMember T>
-Status Read(const Json& value, const std::string& path, T& out) {
-  if (!value.is_string()) return WrongType(value, path, What<T>());
-  const std::string& text = value.get_ref<const std::string&>();
-  if constexpr (NamedEnum<T>) {
-    const std::optional<T> parsed = EnumFromName<T>(text);
-    if (!parsed) {
-      return Status::BadInput(path + ": " + Quote(text, 40) + " is not allowed (expected " +
-                              What<T>() + ")");
-    }
-    out = *parsed;
-  } else if constexpr (std::is_same_v<T, Key>) {
-    std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
-    if (!bytes || bytes->size() != out.size()) {
-      return Status::BadInput(path + ": expected " + What<T>() + ", got the string " + Quote(text));
-    }
-    std::copy(bytes->begin(), bytes->end(), out.begin());
-  } else {
-    Result<T> parsed = ParseText(text, &out);
-    if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path);
-    out = std::move(parsed).value();
+Result<Key> ParseText(std::string_view text, Key*) {
+  std::optional<std::vector<uint8_t>> bytes = Base64Decode(text);
+  Key key;
+  if (!bytes || bytes->size() != key.size()) {
+    return Status::BadInput("expected " + What<Key>() + ", got the string " + Quote(text));
   }
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+template <typename T>
+Status Read(const Json& value, const Path& path, T& out) requires requires(T* at) {
+  ParseText(std::string_view(), at);
+}
+{
+  if (!value.is_string()) return WrongType(value, path, What<T>());
+  Result<T> parsed = ParseText(value.get_ref<const std::string&>(), &out);
+  if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path.str());
+  out = std::move(parsed).value();
   return Status::OK();
 }
 
 template <Described T>
-Status Read(const Json& value, const std::string& path, T& out);
+Status Read(const Json& value, const Path& path, T& out);
 
 template <typename T>
-Status Read(const Json& value, const std::string& path, std::vector<T>& out) {
+Status Read(const Json& value, const Path& path, std::vector<T>& out) {
   if (!value.is_array()) return WrongType(value, path, "an array");
   out.resize(value.size());
-  for (size_t i = 0; i < value.size(); ++i) {
-    RETURN_IF_ERROR(Read(value[i], IndexPath(path, i), out[i]));
+  for (size_t i = 0; i < value.size(); ++i) RETURN_IF_ERROR(Read(value[i], {&path, {}, i}, out[i]));
+  return Status::OK();
+}
+
+// `value` must be an object whose keys are all in `allowed`.
+template <size_t N>
+Status ExpectObject(const Json& value, const Path& path,
+                    const std::array<std::string_view, N>& allowed) {
+  if (!value.is_object()) return WrongType(value, path, "an object");
+  for (const auto& [key, unused] : value.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      return Status::BadInput(JoinPath(path.str(), Sanitize(key)) +
+                              ": unknown field (expected one of: " + Joined(allowed) + ")");
+    }
   }
   return Status::OK();
 }
 
 // An object of the fields of T: unknown keys refused, a missing one unless optional.
 template <Described T>
-Status Read(const Json& value, const std::string& path, T& out) {
+Status Read(const Json& value, const Path& path, T& out) {
   RETURN_IF_ERROR(ExpectObject(value, path, kNames<T>));
   return ForEachField<T>([&](const auto& field, size_t) {
-    const std::string key = JoinPath(path, field.name());
+    const Path key{&path, field.name()};
     const auto it = value.find(field.name());
     if (it == value.end()) {
-      return kIsOptional<decltype(field)> ? Status::OK() : Status::BadInput(key + ": missing");
+      return kIsOptional<decltype(field)> ? Status::OK()
+                                          : Status::BadInput(key.str() + ": missing");
     }
     if constexpr (kIsOptional<decltype(field)>) {
       return Read(*it, key, (out.*field.member).emplace());
@@ -227,7 +225,7 @@ Status Read(const Json& value, const std::string& path, T& out) {
 // ============================================================== writing
 
 // A member's JSON: an object of the fields of T in the table's order, without absent optional
-// ones; an array; a number, a name or a text.
+// ones; an array; a number or a text (TextOf).
 template <typename T>
 OrderedJson ToJson(const T& value) {
   if constexpr (Described<T>) {
@@ -242,7 +240,7 @@ OrderedJson ToJson(const T& value) {
       return Status::OK();
     });
     return out;
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (kIs<T, std::vector>) {
     OrderedJson out = OrderedJson::array();
     for (const auto& item : value) out.push_back(ToJson(item));
     return out;
@@ -250,10 +248,6 @@ OrderedJson ToJson(const T& value) {
     return value;
   } else if constexpr (NamedEnum<T>) {
     return EnumToName(value);
-  } else if constexpr (std::is_same_v<T, Date>) {
-    return value.ToString();
-  } else if constexpr (std::is_same_v<T, Campaign>) {
-    return CampaignId(value);
   } else if constexpr (std::is_same_v<T, Key>) {
     return Base64Encode(value);
   } else {
@@ -281,11 +275,12 @@ Result<Event> ParseEvent(std::string_view json_text) {
   ASSIGN_OR_RETURN(internal::Json root, internal::ParseStrict(json_text));
   static constexpr std::array<std::string_view, 5> kEventKeys = {"id", "type", "at",
                                                                  "expectedVersion", "data"};
-  RETURN_IF_ERROR(internal::ExpectObject(root, std::string(), kEventKeys));
-  auto read = [&root](const char* key, auto& out) {
+  const internal::Path top;
+  RETURN_IF_ERROR(internal::ExpectObject(root, top, kEventKeys));
+  auto read = [&](const char* key, auto& out) {
     const auto it = root.find(key);
     if (it == root.end()) return Status::BadInput(std::string(key) + ": missing");
-    return internal::Read(*it, key, out);
+    return internal::Read(*it, {&top, key}, out);
   };
   Event event;
   RETURN_IF_ERROR(read("id", event.id));
@@ -303,11 +298,8 @@ Result<Event> ParseEvent(std::string_view json_text) {
   if (root.contains("expectedVersion")) {
     RETURN_IF_ERROR(read("expectedVersion", event.expected_version.emplace()));
   }
-  const auto data = root.find("data");
-  if (data == root.end()) return Status::BadInput("data: missing");
-  ASSIGN_OR_RETURN(event.data, internal::DataOfType(event.type, [&](auto& value) {
-                     return internal::Read(*data, "data", value);
-                   }));
+  ASSIGN_OR_RETURN(event.data, internal::DataOfType(
+                                   event.type, [&](auto& value) { return read("data", value); }));
   RETURN_IF_ERROR(ValidateEventData(event.data));
   event.stream = StreamOf(event.data);
   return event;

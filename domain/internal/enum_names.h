@@ -22,29 +22,21 @@
 
 namespace esms::domain::internal {
 
-// WireEnum<E>::type: the enum of events.capnp that spells E's values.
-template <typename E>
-struct WireEnum {};
-#define ESMS_WIRE_ENUM(E) \
-  template <>             \
-  struct WireEnum<E> {    \
-    using type = wire::E; \
-  }
-ESMS_WIRE_ENUM(ProjectKind);
-ESMS_WIRE_ENUM(Situation);
-ESMS_WIRE_ENUM(Tranche);
-ESMS_WIRE_ENUM(EuFund);
-ESMS_WIRE_ENUM(EuOperation);
-ESMS_WIRE_ENUM(FinessChangeKind);
-ESMS_WIRE_ENUM(Certifier);
-ESMS_WIRE_ENUM(SolutionStatus);
-ESMS_WIRE_ENUM(Role);
-ESMS_WIRE_ENUM(AdjustedIndicator);
-#undef ESMS_WIRE_ENUM
+// WireEnumOf(E{}): the enum of events.capnp that spells E's values (declared only, for its type).
+wire::ProjectKind WireEnumOf(ProjectKind);
+wire::Situation WireEnumOf(Situation);
+wire::Tranche WireEnumOf(Tranche);
+wire::EuFund WireEnumOf(EuFund);
+wire::EuOperation WireEnumOf(EuOperation);
+wire::FinessChangeKind WireEnumOf(FinessChangeKind);
+wire::Certifier WireEnumOf(Certifier);
+wire::SolutionStatus WireEnumOf(SolutionStatus);
+wire::Role WireEnumOf(Role);
+wire::AdjustedIndicator WireEnumOf(AdjustedIndicator);
 
 template <typename E>
-concept NamedEnum = requires {
-  typename WireEnum<E>::type;
+concept NamedEnum = requires(E value) {
+  WireEnumOf(value);
 };
 
 // The JSON names of E's values, in ordinal order.
@@ -53,7 +45,7 @@ const std::vector<std::string>& EnumNames() {
   static const std::vector<std::string> names = [] {
     constexpr uint64_t kJsonName = 0xfa5b1fd61c2e7c3d;  // $Json.name (capnp/compat/json.capnp)
     std::vector<std::string> out;
-    for (const auto enumerant : capnp::Schema::from<typename WireEnum<E>::type>().getEnumerants()) {
+    for (const auto enumerant : capnp::Schema::from<decltype(WireEnumOf(E{}))>().getEnumerants()) {
       kj::StringPtr name = enumerant.getProto().getName();
       for (const auto annotation : enumerant.getProto().getAnnotations()) {
         if (annotation.getId() == kJsonName) name = annotation.getValue().getText();

@@ -9,7 +9,7 @@
 // 3. `hasUsageCommitments @10 :Bool; usageCommitments @11 :Int64;` appended to its struct in
 //    domain/events.capnp (its conventions say how an optional field is written; never renumber);
 // 4. its rule, if any, in ValidateEventData (domain/events.cc).
-// The compiler refuses a member missing here (AllMembersDescribed); the first encode or decode
+// The compiler refuses a member missing here (ESMS_DESCRIBE); the first encode or decode
 // of a struct, a wire field missing or of another type (Resolve, run by the golden tests). A new
 // event type: its struct and EventData alternative (events.h), ESMS_DESCRIBE, wire struct
 // (events.capnp) and place in WireStructs (event_capnp.cc).
@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "domain/events.h"
+#include "domain/internal/text.h"
 
 namespace esms::domain::internal {
 
@@ -61,10 +62,27 @@ consteval Field<S, M, N> MakeField(const char (&member_name)[N], M S::*member) {
 template <typename T>
 inline constexpr std::nullptr_t kFields = nullptr;
 
-// ESMS_DESCRIBE(S, members...): kFields<S> = (MakeField("m1", &S::m1), ...).
-#define ESMS_DESCRIBE(S, ...) \
-  template <>                 \
-  inline constexpr auto kFields<S> = std::tuple(ESMS_EXPAND(ESMS_FIELDS(S, __VA_ARGS__)))
+// The number of members of the aggregate T (each initialised by one `Any`).
+struct Any {
+  template <typename U>
+  operator U() const;
+};
+template <typename T, typename... A>
+consteval size_t MemberCount() {
+  if constexpr (requires { T{A{}..., Any{}}; }) {
+    return MemberCount<T, A..., Any>();
+  } else {
+    return sizeof...(A);
+  }
+}
+
+// ESMS_DESCRIBE(S, members...): kFields<S> = (MakeField("m1", &S::m1), ...); the compiler
+// refuses a member of S missing from the list.
+#define ESMS_DESCRIBE(S, ...)                                                              \
+  template <>                                                                              \
+  inline constexpr auto kFields<S> = std::tuple(ESMS_EXPAND(ESMS_FIELDS(S, __VA_ARGS__))); \
+  static_assert(MemberCount<S>() == std::tuple_size_v<decltype(kFields<S>)>,               \
+                #S ": a member is not described")
 #define ESMS_FIELDS(S, m, ...) \
   MakeField(#m, &S::m) __VA_OPT__(, ESMS_FIELDS_AGAIN ESMS_PARENS(S, __VA_ARGS__))
 #define ESMS_FIELDS_AGAIN() ESMS_FIELDS
@@ -112,10 +130,12 @@ ESMS_DESCRIBE(EventVoided, seq, reason);
 
 // The text of a text field, and back: ParseText (a FINESS, SIRET, region, date or campaign must
 // parse; its error keeps its code).
-inline const std::string& TextOf(const std::string& value) { return value; }
-inline const std::string& TextOf(const Finess& value) { return value.str(); }
-inline const std::string& TextOf(const Siret& value) { return value.str(); }
-inline const std::string& TextOf(const Region& value) { return value.code(); }
+inline std::string_view TextOf(const std::string& value) { return value; }
+inline std::string_view TextOf(const Finess& value) { return value.str(); }
+inline std::string_view TextOf(const Siret& value) { return value.str(); }
+inline std::string_view TextOf(const Region& value) { return value.code(); }
+inline std::string_view TextOf(Campaign value) { return CampaignId(value); }
+inline std::string TextOf(Date value) { return value.ToString(); }
 
 inline Result<std::string> ParseText(std::string_view text, std::string*) {
   return std::string(text);
@@ -125,31 +145,32 @@ template <typename M>
 auto ParseText(std::string_view text, M*) -> decltype(M::Parse(text)) {
   return M::Parse(text);
 }
-template <typename M>
-concept Textual = requires(std::string_view text, M* out) {
-  ParseText(text, out);
+
+// Where a value is, for an error ("data.establishments[2].finess"): spelled only then.
+struct Path {
+  const Path* parent = nullptr;  // null: the root (the event, or the payload)
+  std::string_view name;         // a field of the parent,
+  size_t index = 0;              // or, with no name, an element of it
+
+  std::string str() const {
+    if (parent == nullptr) return std::string();
+    return name.empty() ? IndexPath(parent->str(), index) : JoinPath(parent->str(), name);
+  }
 };
 
 template <typename T>
 concept Described = !std::is_same_v<decltype(kFields<T>), const std::nullptr_t>;
 
-template <typename T>
-struct IsVector : std::false_type {};
-template <typename T>
-struct IsVector<std::vector<T>> : std::true_type {};
+// kIs<M, std::vector>: whether M is a std::vector (or std::optional, ...).
+template <typename M, template <typename...> typename Of>
+constexpr bool kIs = false;
+template <typename... A, template <typename...> typename Of>
+constexpr bool kIs<Of<A...>, Of> = true;
 // kIsOptional<F>: whether field F is optional; ValueOf<F>: its value type (T for optional<T>).
-template <typename M>
-struct Unwrap {
-  using type = M;
-};
-template <typename M>
-struct Unwrap<std::optional<M>> {
-  using type = M;
-};
-template <typename F>
-using ValueOf = typename Unwrap<typename std::remove_cvref_t<F>::Type>::type;
-template <typename F>
-constexpr bool kIsOptional = !std::is_same_v<ValueOf<F>, typename std::remove_cvref_t<F>::Type>;
+template <typename F, typename M = typename std::remove_cvref_t<F>::Type>
+constexpr bool kIsOptional = kIs<M, std::optional>;
+template <typename F, typename M = typename std::remove_cvref_t<F>::Type>
+using ValueOf = typename std::conditional_t<kIs<M, std::optional>, M, std::optional<M>>::value_type;
 
 // kNames<T>: the names of the fields of T, in order.
 template <Described T>
@@ -193,30 +214,6 @@ Result<EventData> DataOfType(std::string_view type, Fill&& fill) {
   RETURN_IF_ERROR(fill(data));
   return EventData(std::move(data));
 }
-
-// The number of members of the aggregate T (each initialised by one `Any`).
-struct Any {
-  template <typename U>
-  operator U() const;
-};
-template <typename T, typename... A>
-consteval size_t MemberCount() {
-  if constexpr (requires { T{A{}..., Any{}}; }) {
-    return MemberCount<T, A..., Any>();
-  } else {
-    return sizeof...(A);
-  }
-}
-
-// Every member of every described struct is in its table.
-template <typename... T>
-consteval bool AllMembersDescribed(std::variant<T...>*) {
-  return ((MemberCount<T>() == std::tuple_size_v<decltype(kFields<T>)>)&&...);
-}
-static_assert(AllMembersDescribed(static_cast<EventData*>(nullptr)));
-static_assert(
-    AllMembersDescribed(static_cast<std::variant<Solution, Porteur, OrganisationEntry, SaadHours,
-                                                 EstablishmentEntry, UsageCommitments>*>(nullptr)));
 
 }  // namespace esms::domain::internal
 

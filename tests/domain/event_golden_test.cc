@@ -401,7 +401,7 @@ TEST(EventGoldenPayloadTest, EmptyIndicatorListHasOneByteForm) {
 // in the order of its domain enum.
 template <typename Domain>
 void ExpectNames(const std::vector<std::string_view>& expected) {
-  using Wire = typename internal::WireEnum<Domain>::type;
+  using Wire = decltype(internal::WireEnumOf(Domain{}));
   EXPECT_EQ(capnp::Schema::from<Wire>().getEnumerants().size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {
     EXPECT_EQ(ToString(static_cast<Domain>(i)), expected[i]);
