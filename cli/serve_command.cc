@@ -15,6 +15,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/output.h"
+#include "cli/serve_followers.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "service/access.h"
@@ -148,12 +149,14 @@ struct HttpServing {
 };
 
 Result<HttpServing> StartHttp(const std::string& address, service::Writer& writer,
-                              service::Metrics& metrics, spdlog::logger* log) {
+                              service::Metrics& metrics, spdlog::logger* log,
+                              const ServeFollowers& followers) {
   HttpServing serving;
   serving.reads = std::make_unique<service::PostedLedgerReads>(
       writer.ledger(), [&writer](std::function<void()> job) { writer.Post(std::move(job)); });
   service::HttpFrontOptions options;
   options.log_error = [log](std::string_view what) { log->error("http {}", what); };
+  options.health_detail = HealthDetail(followers);
   ASSIGN_OR_RETURN(serving.front, service::HttpFrontThread::Start(address, *serving.reads, metrics,
                                                                   std::move(options)));
   log->info("http listening on {}", serving.front->address());
@@ -326,6 +329,20 @@ CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
                     "data only: GET /metrics (Prometheus), /healthz, and the C2SP tlog-tiles "
                     "API (/checkpoint, /tile/...). The bound address is printed on stdout as "
                     "'http listening on ADDR', after the 'listening on' line");
+  serve->add_option("--witness", args->witnesses,
+                    "URL,KEY (repeatable): after the commits, push the latest checkpoint to "
+                    "this tlog-witness (http://HOST:PORT[/prefix]; KEY its cosignature/v1 "
+                    "verifier key, or a file holding it) and keep the checkpoint a quorum "
+                    "cosigned in the ledger directory (cosigned.note, docs/witness.md)");
+  serve
+      ->add_option("--witness-quorum", args->witness_quorum,
+                   "Cosignatures needed on a checkpoint before it is kept (default: every "
+                   "--witness given)")
+      ->check(CLI::Range(size_t{1}, size_t{1000}));
+  serve->add_option("--export-tiles", args->export_tiles,
+                    "DIR: keep the C2SP tlog-tiles layout of the ledger in DIR current after "
+                    "the commits (the bytes export-tiles --to DIR writes; off the writer "
+                    "thread, each file atomically, the checkpoint last)");
   return serve;
 }
 
@@ -352,12 +369,19 @@ int CmdServe(const Globals& g, const ServeArgs& args) {
   service::Metrics metrics;  // outlives the writer and the HTTP front
   SetInitialLedgerMetrics(**opened, metrics);
   writer_options.observer = MetricsObserver(metrics);
+  // Outlive the writer (its observer notifies them); stopped before it.
+  auto followers = CreateFollowers(g, args, metrics, log.get());
+  if (!followers.ok()) return ReportError(followers.status(), g);
+  WireFollowers(*followers, writer_options.observer);
+  const uint64_t initial_size = (*opened)->size();
   auto writer = service::Writer::Start(std::move(opened).value(), std::move(writer_options));
   if (!writer.ok()) return ReportError(writer.status(), g);
+  StartFollowers(*followers, **writer, initial_size);
   HttpServing http;
   if (!args.http.empty()) {
-    auto started = StartHttp(args.http, **writer, metrics, log.get());
+    auto started = StartHttp(args.http, **writer, metrics, log.get(), *followers);
     if (!started.ok()) {
+      StopFollowers(*followers);
       (*writer)->Stop();
       return ReportError(started.status(), g);
     }
@@ -381,6 +405,7 @@ int CmdServe(const Globals& g, const ServeArgs& args) {
   Status served = service::Serve(**writer, options);
   // The HTTP front first: its reads are posted to the writer.
   if (http.front != nullptr) http.front->Stop();
+  StopFollowers(*followers);  // they post reads to the writer
   (*writer)->Stop();
   log->info("stopped");
   if (!served.ok()) return ReportError(served, g);

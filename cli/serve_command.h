@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "cli/commands.h"
@@ -28,6 +29,12 @@ struct ServeArgs {
   bool no_auth = false;   // --no-auth: anonymous connections
   size_t max_connections = 64;
   std::string http;  // --http ADDR: metrics, health and tlog-tiles (service/http.h)
+  // --witness URL,KEY (repeatable) and --witness-quorum K (0: all of them):
+  // service/witness_pusher.h.
+  std::vector<std::string> witnesses;
+  size_t witness_quorum = 0;
+  // --export-tiles DIR: the tlog-tiles layout kept current (service/tiles_follower.h).
+  std::string export_tiles;
 };
 
 CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args);

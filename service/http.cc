@@ -240,8 +240,12 @@ class HttpFront::Impl final : public kj::HttpService,
     }
     if (path == "/healthz") {
       return reads_.Health().then([this, &response](Status health) {
-        return Send(response, health.ok() ? Text(200, "ok\n")
-                                          : Text(503, "unhealthy: " + health.ToString() + "\n"));
+        std::string detail;
+        if (options_.health_detail) detail = options_.health_detail();
+        if (!detail.empty() && detail.back() != '\n') detail.push_back('\n');
+        return Send(response, health.ok()
+                                  ? Text(200, "ok\n" + detail)
+                                  : Text(503, "unhealthy: " + health.ToString() + "\n" + detail));
       });
     }
     if (path == "/checkpoint") {

@@ -119,6 +119,9 @@ struct HttpFrontOptions {
   // Told what went wrong when a request gets a 500 or a connection fails other than by
   // its client going away (for the server's log); called on the front's thread.
   std::function<void(std::string_view what)> log_error;
+  // Lines added to /healthz's answer after its first line (serve --witness: the witness
+  // quorum's state, service/witness_pusher.h); called on the front's thread.
+  std::function<std::string()> health_detail;
 };
 
 // The HTTP service on a kj event loop. `timer`, `reads` and `metrics` outlive it.

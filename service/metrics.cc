@@ -84,6 +84,16 @@ void Metrics::CountHttpResponse(int status) {
   ++http_[status];
 }
 
+void Metrics::CountWitnessPush(std::string_view witness, std::string_view result) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++witness_pushes_[{std::string(witness), std::string(result)}];
+}
+
+void Metrics::SetWitnessCosignedSize(uint64_t size) {
+  witness_cosigned_size_.store(size, std::memory_order_relaxed);
+  witness_cosigned_known_.store(true, std::memory_order_release);
+}
+
 std::string Metrics::Render(int64_t now_unix_seconds) const {
   std::string out;
   auto family = [&out](std::string_view name, std::string_view type, std::string_view help) {
@@ -139,6 +149,23 @@ std::string Metrics::Render(int64_t now_unix_seconds) const {
         "esms_http_requests_total",
         fmt::format("{{code=\"{}\"}}", status == 0 ? std::string("other") : std::to_string(status)),
         count);
+  }
+
+  if (!witness_pushes_.empty() || witness_cosigned_known_.load(std::memory_order_acquire)) {
+    family("esms_witness_pushes_total", "counter",
+           "Checkpoint pushes to the witnesses (serve --witness), by witness and result.");
+    for (const auto& [key, count] : witness_pushes_) {
+      sample("esms_witness_pushes_total",
+             fmt::format("{{witness=\"{}\",result=\"{}\"}}", EscapeLabelValue(key.first),
+                         EscapeLabelValue(key.second)),
+             count);
+    }
+    family("esms_witness_cosigned_size", "gauge",
+           "Size of the latest checkpoint stored with a quorum of witness cosignatures.");
+    if (witness_cosigned_known_.load(std::memory_order_acquire)) {
+      sample("esms_witness_cosigned_size", "",
+             witness_cosigned_size_.load(std::memory_order_relaxed));
+    }
   }
   return out;
 }

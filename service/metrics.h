@@ -11,6 +11,11 @@
 //   esms_ledger_size                         records in the ledger
 //   esms_checkpoint_age_seconds              seconds since the latest checkpoint
 //   esms_http_requests_total{code}           HTTP responses of the front, by status
+//   esms_witness_pushes_total{witness,result} add-checkpoint pushes of serve --witness, by
+//                                            witness URL and result (cosigned, resync,
+//                                            reconnect, unreachable, rollback, fork, refused,
+//                                            bad_cosignature, conflict)
+//   esms_witness_cosigned_size               size of the stored quorum-cosigned checkpoint
 //
 // A gauge or counter that was never set is written with its HELP and TYPE lines only
 // (an empty family), so a scraper can tell "not known yet" from 0.
@@ -28,6 +33,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace esms::service {
 
@@ -56,6 +62,10 @@ class Metrics {
   void SetLedger(uint64_t size, int64_t checkpoint_unix_seconds);
   // One HTTP response of the front with this status.
   void CountHttpResponse(int status);
+  // One add-checkpoint push to `witness` (its URL) and its result (serve --witness).
+  void CountWitnessPush(std::string_view witness, std::string_view result);
+  // The size of the latest checkpoint stored with a quorum of cosignatures.
+  void SetWitnessCosignedSize(uint64_t size);
 
   // The exposition, every family with its HELP and TYPE lines; the checkpoint age is
   // `now_unix_seconds` minus the time given to SetLedger (0 when that is in the future).
@@ -68,6 +78,10 @@ class Metrics {
   uint64_t commit_micros_sum_ = 0;
   std::map<std::string, uint64_t, std::less<>> refusals_;
   std::map<int, uint64_t> http_;
+  // Bounded by the witnesses given to serve and the closed list of results.
+  std::map<std::pair<std::string, std::string>, uint64_t> witness_pushes_;
+  std::atomic<uint64_t> witness_cosigned_size_{0};
+  std::atomic<bool> witness_cosigned_known_{false};
 
   std::atomic<uint64_t> appends_{0};
   std::atomic<uint64_t> committed_records_{0};

@@ -129,6 +129,14 @@ Result<std::string> ReadSmallFile(const fs::path& path, size_t limit) {
 
 }  // namespace
 
+Status WriteFileDurably(const fs::path& path, std::string_view contents) {
+  return WriteDurably(path, contents);
+}
+
+Result<std::string> ReadSmallFileCapped(const fs::path& path, size_t limit) {
+  return ReadSmallFile(path, limit);
+}
+
 std::string FormatAddCheckpoint(const AddCheckpointRequest& request) {
   std::string out = "old " + std::to_string(request.old_size) + "\n";
   for (const ledger::Hash& h : request.proof) out += ledger::Base64Encode(h) + "\n";
