@@ -27,6 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
+#include "ledger/note.h"
+#include "witness/cosigned.h"
 
 namespace esms::cli {
 namespace {
@@ -102,6 +104,15 @@ std::string LastLine(const std::string& text) {
   size_t start = text.rfind('\n', end);
   return text.substr(start == std::string::npos ? 0 : start + 1,
                      end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
+// The size of the checkpoint note in `file` (a cosigned.note, a tiles checkpoint); 0 when
+// there is none yet.
+uint64_t NoteSize(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return 0;
+  Result<uint64_t> size = witness::CheckpointSize(ReadAll(file));
+  return size.ok() ? *size : 0;
 }
 
 struct Finished {
@@ -201,19 +212,26 @@ class Children {
 
   // Waits for a line of the child's stdout that starts with `prefix`; returns the line.
   Result<std::string> WaitForLine(const Proc& p, std::string_view prefix) {
+    return WaitForText(p, p.out, prefix, /*anywhere=*/false);
+  }
+
+  // Waits for a line of the child's `file` (its stdout or stderr) that starts with
+  // `text` (or holds it, when `anywhere`), while the child runs; returns the line.
+  Result<std::string> WaitForText(const Proc& p, const fs::path& file, std::string_view text,
+                                  bool anywhere) {
     const auto deadline = Clock::now() + kStartTimeout;
     for (;;) {
-      std::istringstream lines(ReadAll(p.out));
+      std::istringstream lines(ReadAll(file));
       for (std::string line; std::getline(lines, line);) {
-        if (line.starts_with(prefix)) return line;
+        if (anywhere ? line.find(text) != std::string::npos : line.starts_with(text)) return line;
       }
       if (std::optional<int> code = Poll(p)) {
-        return Status::Internal(fmt::format("{} exited ({}) before it listened: {}", p.name, *code,
-                                            LastLine(ReadAll(p.err))));
+        return Status::Internal(fmt::format("{} exited ({}) before it said \"{}\": {}", p.name,
+                                            *code, text, LastLine(ReadAll(p.err))));
       }
       if (g_interrupted != 0) return Interrupted();
       if (Clock::now() > deadline) {
-        return Status::Internal(fmt::format("{} did not listen in time", p.name));
+        return Status::Internal(fmt::format("{} did not say \"{}\" in time", p.name, text));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -302,7 +320,7 @@ class Federated {
   Status Build();
   Status StartWitness();
   Status StartServers();
-  Status StartServer(Ledger& l, bool http);
+  Status StartServer(Ledger& l, bool http, const std::string& name = "");
   Status Cosign();
   Status Mirror();
   Status NationalReport();
@@ -311,6 +329,10 @@ class Federated {
   Result<Finished> Succeed(const std::string& name, const std::vector<std::string>& args);
   Status EnrolAuditor(Ledger& l, const std::string& key_name);
   Result<std::string> MirrorCheckpoint();
+  // Waits until the checkpoint note in `file`, kept by `by`, is at least `size` long.
+  Status WaitForNote(const Children::Proc& by, const fs::path& file, uint64_t size);
+  fs::path Cosigned(const Ledger& l) const { return l.ledger() / witness::kCosignedCheckpointFile; }
+  fs::path Tiles(const Ledger& l) const { return dir_ / "tiles" / l.name; }
 
   const Globals& g_;
   const DemoArgs& args_;
@@ -363,8 +385,7 @@ Status Federated::Plan() {
   mirrored_ = &ledgers_[1];
   at_ = fmt::format("{}-12-31", args_.until);
   std::error_code ec;
-  for (const char* sub :
-       {"logs", "ledgers", "run", "witness", "cosigned", "tiles", "mirrors", "backups"}) {
+  for (const char* sub : {"logs", "ledgers", "run", "witness", "tiles", "mirrors", "backups"}) {
     fs::create_directories(dir_ / sub, ec);
     if (ec)
       return Status::IoError(
@@ -472,15 +493,43 @@ Status Federated::StartWitness() {
   return Status::OK();
 }
 
-Status Federated::StartServer(Ledger& l, bool http) {
-  l.socket = dir_ / "run" / (l.name + ".sock");
-  std::vector<std::string> args = {"serve",     "--listen", "unix:" + l.socket.string(),
-                                   "--no-auth", "--ledger", l.ledger().string()};
-  if (http) {
-    args.push_back("--http");
-    args.push_back("127.0.0.1:0");
+Status Federated::WaitForNote(const Children::Proc& by, const fs::path& file, uint64_t size) {
+  const auto deadline = Clock::now() + kStartTimeout;
+  while (NoteSize(file) < size) {
+    if (std::optional<int> code = children_.Poll(by)) {
+      return Status::Internal(fmt::format("{} exited ({}) before {} reached size {}: {}", by.name,
+                                          *code, file.string(), size, LastLine(ReadAll(by.err))));
+    }
+    if (g_interrupted != 0) return Interrupted();
+    if (Clock::now() > deadline) {
+      return Status::Internal(fmt::format("{} did not reach size {} in time (see {})",
+                                          file.string(), size, by.err.string()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSIGN_OR_RETURN(l.serve, children_.Spawn("serve-" + l.name, args));
+  return Status::OK();
+}
+
+// `serve` of one ledger: its checkpoints pushed to the witness (the cosigned one kept in
+// the ledger directory); the mirrored region's also with its tiles API and its tiles kept
+// current in DIR/tiles/NAME.
+Status Federated::StartServer(Ledger& l, bool http, const std::string& name) {
+  l.socket = dir_ / "run" / (l.name + ".sock");
+  std::vector<std::string> args = {"serve",
+                                   "--listen",
+                                   "unix:" + l.socket.string(),
+                                   "--no-auth",
+                                   "--ledger",
+                                   l.ledger().string(),
+                                   "--witness",
+                                   witness_url_ + "," + witness_key_};
+  if (http) {
+    for (const std::string& a : {std::string("--http"), std::string("127.0.0.1:0"),
+                                 std::string("--export-tiles"), Tiles(l).string()}) {
+      args.push_back(a);
+    }
+  }
+  ASSIGN_OR_RETURN(l.serve, children_.Spawn(name.empty() ? "serve-" + l.name : name, args));
   return Status::OK();
 }
 
@@ -505,17 +554,20 @@ Status Federated::StartServers() {
 // Each ledger's latest checkpoint pushed to the witness and cosigned.
 Status Federated::Cosign() {
   const auto started = Clock::now();
+  Result<ledger::NoteVerifier> key = ledger::ParseVerifierKey(witness_key_);
+  if (!key.ok()) return key.status();
+  size_t cosigned = 0;
   for (const Ledger& l : ledgers_) {
-    RETURN_IF_ERROR(
-        Succeed("cosign-" + l.name, {"witness", "add-checkpoint", "--ledger", l.ledger().string(),
-                                     "--url", witness_url_, "--witness", witness_key_, "--out",
-                                     (dir_ / "cosigned" / (l.name + ".note")).string()})
-            .status());
+    RETURN_IF_ERROR(WaitForNote(l.serve, Cosigned(l), 1));
+    if (!witness::ValidCosigners(ReadAll(Cosigned(l)), {*key}).empty()) ++cosigned;
   }
   Phase("cosign", started,
-        fmt::format(
-            "the witness cosigned the latest checkpoint of each of the {} ledgers ({}/NAME.note)",
-            ledgers_.size(), (dir_ / "cosigned").string()));
+        fmt::format("each serve pushed its latest checkpoint to the witness (serve --witness) and "
+                    "keeps the cosigned one in its ledger directory (ledger/{})",
+                    witness::kCosignedCheckpointFile));
+  Expect(cosigned == ledgers_.size(),
+         fmt::format("{} of the {} cosigned checkpoints carry a valid cosignature of the witness",
+                     cosigned, ledgers_.size()));
   return Status::OK();
 }
 
@@ -641,30 +693,37 @@ Status Federated::EnrolAuditor(Ledger& l, const std::string& key_name) {
 Status Federated::Rollback() {
   const auto started = Clock::now();
   Ledger& l = *rolled_;
+  const uint64_t cosigned = NoteSize(Cosigned(l));
   RETURN_IF_ERROR(EnrolAuditor(l, "auditor-" + l.name));
-  RETURN_IF_ERROR(Succeed("cosign-grown-" + l.name,
-                          {"witness", "add-checkpoint", "--ledger", l.ledger().string(), "--url",
-                           witness_url_, "--witness", witness_key_})
-                      .status());
+  RETURN_IF_ERROR(WaitForNote(l.serve, Cosigned(l), cosigned + 1));
   children_.Stop(l.serve);
   std::error_code ec;
   const fs::path current = l.home / "ledger.before-rollback";
   fs::rename(l.ledger(), current, ec);
   if (!ec) fs::copy(dir_ / "backups" / l.name, l.ledger(), fs::copy_options::recursive, ec);
   if (ec) return Status::IoError("cannot restore the copy of " + l.name + ": " + ec.message());
-  RETURN_IF_ERROR(StartServer(l, false));
+  RETURN_IF_ERROR(StartServer(l, false, "serve-" + l.name + "-restored"));
   RETURN_IF_ERROR(children_.WaitForLine(l.serve, "listening on ").status());
+  // The restored serve pushes its checkpoint at start: the witness answers 409 with the
+  // size it holds, which the server logs.
+  Result<std::string> logged = children_.WaitForText(l.serve, l.serve.err, "status=409", true);
+  // The operator pushing it by hand gets the same answer.
   ASSIGN_OR_RETURN(Finished pushed,
                    children_.Run("push-rolled-back-" + l.name,
                                  {"witness", "add-checkpoint", "--ledger", l.ledger().string(),
                                   "--url", witness_url_, "--witness", witness_key_}));
   Phase("rollback", started,
-        fmt::format("{}: an auditor key enrolled through its serve, cosigned; then its ledger "
-                    "restored from the copy taken before and served again (pid {})",
-                    l.name, l.serve.pid));
+        fmt::format("{}: an auditor key enrolled through its serve, its checkpoint {} cosigned; "
+                    "then its ledger restored from the copy taken before ({} records) and served "
+                    "again (pid {})",
+                    l.name, cosigned + 1, cosigned, l.serve.pid));
+  Expect(logged.ok() && logged->find("more than the ledger's") != std::string::npos,
+         "the witness refuses the restored serve's push (its log): " +
+             (logged.ok() ? logged->substr(std::min(logged->find("witness push"), logged->size()))
+                          : StatusText(logged.status())));
   const std::string said = pushed.said();
   Expect(pushed.code == 1 && said.find("ROLLBACK") != std::string::npos,
-         "the witness refuses the rolled-back ledger's checkpoint: " + said);
+         "witness add-checkpoint of the rolled-back ledger: " + said);
   return Status::OK();
 }
 
@@ -674,35 +733,32 @@ Status Federated::Rollback() {
 Status Federated::TamperedTile() {
   const auto started = Clock::now();
   Ledger& l = *mirrored_;
+  const fs::path tiles = Tiles(l);
+  const uint64_t size = NoteSize(tiles / "checkpoint");
   RETURN_IF_ERROR(EnrolAuditor(l, "auditor-" + l.name));
-  const fs::path tiles = dir_ / "tiles" / l.name;
-  ASSIGN_OR_RETURN(Finished exported,
-                   Succeed("export-tiles-" + l.name, {"export-tiles", "--to", tiles.string(),
-                                                      "--ledger", l.ledger().string()}));
+  RETURN_IF_ERROR(WaitForNote(l.serve, tiles / "checkpoint", size + 1));
   const fs::path tampered = dir_ / "tiles" / (l.name + "-tampered");
   std::error_code ec;
   fs::copy(tiles, tampered, fs::copy_options::recursive, ec);
   if (ec) return Status::IoError("cannot copy " + tiles.string() + ": " + ec.message());
-  // The newest entry bundle (the one holding the new record): its last byte altered.
-  fs::path newest;
-  fs::file_time_type newest_time{};
-  for (const auto& entry : fs::recursive_directory_iterator(tampered / "tile" / "entries", ec)) {
-    if (!entry.is_regular_file()) continue;
-    if (newest.empty() || entry.last_write_time() > newest_time ||
-        (entry.last_write_time() == newest_time && entry.path() > newest)) {
-      newest = entry.path();
-      newest_time = entry.last_write_time();
-    }
+  // The entry bundle holding the new record (c2sp.org/tlog-tiles paths): its last byte
+  // altered.
+  const uint64_t last = size;  // the new record's index
+  std::string index = fmt::format("{:03d}", (last / 256) % 1000);
+  for (uint64_t n = last / 256 / 1000; n > 0; n /= 1000) {
+    index = fmt::format("x{:03d}/", n % 1000) + index;
   }
-  if (newest.empty()) return Status::Internal("no entry bundle in " + tampered.string());
+  const uint64_t width = last % 256 + 1;
+  const std::string bundle =
+      "tile/entries/" + index + (width < 256 ? fmt::format(".p/{}", width) : "");
   {
-    std::fstream f(newest, std::ios::binary | std::ios::in | std::ios::out);
+    std::fstream f(tampered / bundle, std::ios::binary | std::ios::in | std::ios::out);
     f.seekg(-1, std::ios::end);
     char c = 0;
     f.get(c);
     f.seekp(-1, std::ios::end);
     f.put(static_cast<char>(c ^ 0x01));
-    if (!f) return Status::IoError("cannot alter " + newest.string());
+    if (!f) return Status::IoError("cannot alter " + (tampered / bundle).string());
   }
   ASSIGN_OR_RETURN(std::string before, MirrorCheckpoint());
   const fs::path copy = dir_ / "mirrors" / l.name;
@@ -711,9 +767,9 @@ Status Federated::TamperedTile() {
                                                     copy.string(), "--trust", l.pub().string()}));
   ASSIGN_OR_RETURN(std::string after, MirrorCheckpoint());
   Phase("tamper", started,
-        fmt::format("{}: an auditor key enrolled through its serve; its tiles exported to {}, "
-                    "copied with one byte of {} altered",
-                    l.name, tiles.string(), fs::relative(newest, tampered).string()));
+        fmt::format("{}: an auditor key enrolled through its serve, which keeps its tiles in {} "
+                    "(serve --export-tiles); a copy with one byte of {} altered",
+                    l.name, tiles.string(), bundle));
   const std::string said = refused.said();
   Expect(refused.code == 1 && (said.find("CORRUPTION") != std::string::npos ||
                                said.find("CONSISTENCY_FAILED") != std::string::npos),
@@ -721,9 +777,10 @@ Status Federated::TamperedTile() {
   Expect(!before.empty() && before == after,
          "the mirror's copy is as it was (its checkpoint unchanged)");
   ASSIGN_OR_RETURN(Finished caught_up, children_.Run("mirror-true-" + l.name,
-                                                     {"mirror", "--from", tiles.string(), "--dir",
+                                                     {"mirror", "--from", l.http, "--dir",
                                                       copy.string(), "--trust", l.pub().string()}));
-  Expect(caught_up.code == 0, "from the true tiles it catches up: " + LastLine(caught_up.out));
+  Expect(caught_up.code == 0,
+         "from the true tiles (its serve's) it catches up: " + LastLine(caught_up.out));
   return Status::OK();
 }
 

@@ -83,8 +83,15 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   EXPECT_THAT(out, HasSubstr("3 region ledgers and the national one"));
   EXPECT_THAT(out, HasSubstr("4 serve processes listening on unix sockets"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("[FAILED]")));
-  EXPECT_THAT(out, HasSubstr("[ok] the witness refuses the rolled-back ledger's checkpoint: "
-                             "error: ROLLBACK"));
+  EXPECT_THAT(out, HasSubstr("[ok] 4 of the 4 cosigned checkpoints carry a valid cosignature"));
+  // serve --witness: the restored server's push refused with 409, as its log says; the
+  // same push by hand: ROLLBACK.
+  EXPECT_THAT(out,
+              ::testing::ContainsRegex(
+                  R"(\[ok\] the witness refuses the restored serve's push \(its log\): witness )"
+                  R"(push: witness=http://127\.0\.0\.1:[0-9]+ status=409 holds ([0-9]+) leaves)"));
+  EXPECT_THAT(out, HasSubstr("[ok] witness add-checkpoint of the rolled-back ledger: error: "
+                             "ROLLBACK"));
   EXPECT_THAT(
       out,
       ::testing::ContainsRegex(
@@ -122,6 +129,11 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   CliResult bundle = RunCli({"verify-bundle", (dir / "national-bundle.json").string(),
                              "--federation", (dir / "federation.json").string()});
   EXPECT_EQ(bundle.exit_code, 0) << bundle.out << bundle.err;
+
+  // Each served ledger keeps the checkpoint the witness cosigned (serve --witness): ara's
+  // covers the auditor key enrolled last.
+  const std::string cosigned = ReadFile(dir / "ledgers" / "ara" / "ledger" / "cosigned.note");
+  EXPECT_THAT(cosigned, HasSubstr("\n\u2014 witness.demo.esms-numerique.example/national "));
 
   // The mirror's copy, caught up from the true tiles, is the source's ledger.
   CliResult mirror = RunCli({"verify", "--ledger", (dir / "mirrors" / "ara").string(), "--json"});
