@@ -98,6 +98,7 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
           R"(\[ok\] the mirror stops on the tampered copy: error: (CORRUPTION|CONSISTENCY_FAILED))"));
   EXPECT_THAT(out, HasSubstr("[ok] the mirror's copy is as it was"));
   EXPECT_THAT(out, HasSubstr("[ok] the national bundle"));
+  EXPECT_THAT(out, HasSubstr("[ok] it verifies offline with the ledger.pub files only"));
   EXPECT_THAT(out, HasSubstr("[ok] the national total is the sum of each region's own figure"));
   EXPECT_THAT(out, HasSubstr("Every expected outcome happened."));
 
