@@ -405,6 +405,11 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
       r.key = history_key;
       return RemoteRead(g, r);
     }
+    // Their products (--out, --bundle) are written here (cli/remote.h).
+    if (*report) return CmdReport(g, report_args);
+    if (evidence_args.bundle != nullptr && *evidence_args.bundle) {
+      return RunEvidenceCommand(g, evidence_args).value_or(kExitUsage);
+    }
     if (!*key_new && !*sign && !*rules) {
       return ReportError(
           Status::InvalidArgument(

@@ -21,6 +21,7 @@
 #include "cli/federation.h"
 #include "cli/input.h"
 #include "cli/output.h"
+#include "cli/remote.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
@@ -115,51 +116,21 @@ Result<ledger::SigningKey> LoadKey(const Globals& g, std::string_view what) {
 int CmdBundle(const Globals& g, const EvidenceArgs& a) {
   Result<domain::Date> at = DateOrToday(a.bundle_at);
   if (!at.ok()) return ReportError(at.status(), g);
-  projections::BundleOptions options;
+  std::optional<std::string> cosigned;
   if (a.bundle_cosigned.has_value()) {
     Result<std::string> note = ReadWholeFile(*a.bundle_cosigned);
     if (!note.ok()) return ReportError(std::move(note).TakeStatus().WithContext("--cosigned"), g);
-    options.checkpoint_note = *note;
+    cosigned = std::move(*note);
   }
+  if (!g.server.empty()) return RemoteBundle(g, a.bundle_project, *at, cosigned, a.bundle_out);
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
   if (!opened.ok()) return ReportError(opened.status(), g);
   auto projector = projections::Projector::Open(**opened);
   if (!projector.ok()) return ReportError(projector.status(), g);
-  const projections::ProgrammeState& state = (*projector)->state();
-  auto seqs = projections::ProjectBundleSeqs(**opened, state, a.bundle_project);
-  if (!seqs.ok()) return ReportError(seqs.status(), g);
-  projections::BundleClaim claim;
-  claim.kind = projections::BundleClaim::Kind::kProject;
-  claim.project = a.bundle_project;
-  claim.at = *at;
-  auto bundle = projections::BuildBundle(**opened, state, *seqs, claim, options);
+  auto bundle =
+      ComputeProjectBundle(**opened, (*projector)->state(), a.bundle_project, *at, cosigned);
   if (!bundle.ok()) return ReportError(bundle.status(), g);
-  Status written = WriteFileAtomically(a.bundle_out, *bundle);
-  if (!written.ok()) return ReportError(written, g);
-  json parsed = json::parse(*bundle);
-  auto cp = ledger::ParseNote(parsed["checkpoint"].get<std::string>());
-  uint64_t size = 0;
-  if (cp.ok()) {
-    auto body = ledger::ParseCheckpoint(cp->text);
-    if (body.ok()) size = body->size;
-  }
-  if (g.json) {
-    PrintText(g, json{{"out", a.bundle_out},
-                      {"project", a.bundle_project},
-                      {"at", at->ToString()},
-                      {"records", parsed["records"].size()},
-                      {"keys", parsed["keys"].size()},
-                      {"checkpointSize", size}}
-                     .dump());
-  } else {
-    fmt::print(g.out,
-               "bundle of {} as of {}: {} records and {} key records, proven against the "
-               "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
-               "{} --trust ledger.pub\n",
-               a.bundle_project, at->ToString(), parsed["records"].size(), parsed["keys"].size(),
-               size, a.bundle_out, a.bundle_out);
-  }
-  return kExitOk;
+  return EmitProjectBundle(g, a.bundle_project, *at, a.bundle_out, *bundle);
 }
 
 // ---- verify-bundle ----
@@ -539,6 +510,54 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
       "key", "Print the witness's verifier key (for `verify-bundle --witness`)");
   args->witness_show_key->add_option("--name", args->witness_name, "The witness's key name")
       ->required();
+}
+
+Result<std::string> ComputeProjectBundle(const Ledger& ledger,
+                                         const projections::ProgrammeState& state,
+                                         const std::string& project, domain::Date at,
+                                         const std::optional<std::string>& cosigned) {
+  projections::BundleOptions options;
+  if (cosigned.has_value()) options.checkpoint_note = *cosigned;
+  ASSIGN_OR_RETURN(auto seqs, projections::ProjectBundleSeqs(ledger, state, project));
+  projections::BundleClaim claim;
+  claim.kind = projections::BundleClaim::Kind::kProject;
+  claim.project = project;
+  claim.at = at;
+  return projections::BuildBundle(ledger, state, seqs, claim, options);
+}
+
+int EmitProjectBundle(const Globals& g, const std::string& project, domain::Date at,
+                      const std::string& out, const std::string& bundle) {
+  Status written = WriteFileAtomically(out, bundle);
+  if (!written.ok()) return ReportError(written, g);
+  json parsed = json::parse(bundle, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object() || !parsed["checkpoint"].is_string() || !parsed["records"].is_array() ||
+      !parsed["keys"].is_array()) {
+    return ReportError(Status::DataLoss("the bundle written is not a bundle's JSON"), g);
+  }
+  auto cp = ledger::ParseNote(parsed["checkpoint"].get<std::string>());
+  uint64_t size = 0;
+  if (cp.ok()) {
+    auto body = ledger::ParseCheckpoint(cp->text);
+    if (body.ok()) size = body->size;
+  }
+  if (g.json) {
+    PrintText(g, json{{"out", out},
+                      {"project", project},
+                      {"at", at.ToString()},
+                      {"records", parsed["records"].size()},
+                      {"keys", parsed["keys"].size()},
+                      {"checkpointSize", size}}
+                     .dump());
+  } else {
+    fmt::print(g.out,
+               "bundle of {} as of {}: {} records and {} key records, proven against the "
+               "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
+               "{} --trust ledger.pub\n",
+               project, at.ToString(), parsed["records"].size(), parsed["keys"].size(), size, out,
+               out);
+  }
+  return kExitOk;
 }
 
 std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args) {

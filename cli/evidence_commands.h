@@ -26,10 +26,17 @@
 
 #include "base/status.h"
 #include "cli/commands.h"
+#include "domain/date.h"
 
 namespace CLI {
 class App;
 }  // namespace CLI
+namespace esms::ledger {
+class Ledger;
+}
+namespace esms::projections {
+class ProgrammeState;
+}
 
 namespace esms::cli {
 
@@ -74,6 +81,18 @@ std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args
 // record's bytes as its `extra` line so that it can be checked alone.
 int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
                  const std::optional<std::string>& out);
+
+// `bundle PROJECT`'s bundle of `state` (`ledger`'s projected state) as of `at`, proven
+// against `cosigned` when given (one of this ledger's checkpoint notes), else the
+// latest checkpoint. Run locally and by a server for its client (cli/serve_command.cc).
+Result<std::string> ComputeProjectBundle(const ledger::Ledger& ledger,
+                                         const projections::ProgrammeState& state,
+                                         const std::string& project, domain::Date at,
+                                         const std::optional<std::string>& cosigned);
+// Writes `bundle` to `out` (atomically) and prints what `bundle` prints; the exit code.
+// The local command and the client of a server (cli/remote.cc) alike.
+int EmitProjectBundle(const Globals& g, const std::string& project, domain::Date at,
+                      const std::string& out, const std::string& bundle);
 
 // Writes `contents` to `path` so that a reader (or a crash) sees the old file or the
 // new one, never a part: a temporary file in the same directory, fsync, rename, fsync

@@ -17,12 +17,16 @@
 #include "cli/output.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
+#include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/note.h"
 #include "projections/bundle.h"
 #include "projections/federation.h"
+#include "projections/federation_share.h"
 #include "projections/projector.h"
 #include "projections/report.h"
+#include "service/client.h"
+#include "service/writer.h"
 
 namespace esms::cli {
 namespace {
@@ -60,8 +64,7 @@ Result<ledger::NoteVerifier> LoadTrust(const fs::path& path, std::string* line) 
   return verifier;
 }
 
-// The federation file, its entries and its directory. Server entries are refused here,
-// before any ledger is opened: this build has no service client.
+// The federation file, its entries and its directory.
 struct Federation {
   fs::path base;
   std::vector<FederationEntry> entries;
@@ -75,14 +78,16 @@ Result<Federation> LoadFederation(const std::string& file) {
   f.base = fs::path(file).parent_path();
   f.entries = std::move(*entries);
   std::map<fs::path, size_t> dirs;
+  std::map<std::string, size_t> servers;
   for (size_t i = 0; i < f.entries.size(); ++i) {
     const FederationEntry& e = f.entries[i];
     if (e.server.has_value()) {
-      return Status::InvalidArgument(
-          error_code::kUsage,
-          fmt::format("{}: [{}] '{}': server entries need the service client (not in this "
-                      "build); give the ledger's directory (\"ledger\") or a mirror of it",
-                      file, i, e.name));
+      auto [it, inserted] = servers.emplace(*e.server, i);
+      if (!inserted) {
+        return Status::BadInput(fmt::format("{}: [{}].server: the same server as [{}] ({})", file,
+                                            i, it->second, *e.server));
+      }
+      continue;
     }
     std::error_code ec;
     fs::path dir = fs::weakly_canonical(Resolve(f.base, *e.ledger), ec);
@@ -108,52 +113,144 @@ Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
   return parsed;
 }
 
-// One ledger's share: opened read-only, its key checked against the trusted one, its
-// checkpoint of its size verified, its report computed. With `bundle`, also its
-// active-DUI bundle proven against that very checkpoint.
-Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, domain::Date at,
-                            projections::ReportBy by, std::string* bundle) {
-  LedgerShare share;
-  share.name = e.name;
-  share.location = Resolve(base, *e.ledger).string();
+// A ledger directory's share: opened read-only, its key checked against the trusted one,
+// then ComputeShare.
+Result<LedgerShare> ShareOfLedger(const fs::path& base, const FederationEntry& e, domain::Date at,
+                                  projections::ReportBy by, std::string* bundle) {
+  std::string location = Resolve(base, *e.ledger).string();
+  std::string ledger_key;
   const fs::path trust_file = Resolve(base, e.trust);
-  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(trust_file, &share.ledger_key));
+  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(trust_file, &ledger_key));
 
-  ASSIGN_OR_RETURN(auto ledger,
-                   ledger::Ledger::Open(share.location, ledger::Ledger::Mode::kReadOnly));
-  if (ledger->verifier_key() != share.ledger_key) {
+  ASSIGN_OR_RETURN(auto ledger, ledger::Ledger::Open(location, ledger::Ledger::Mode::kReadOnly));
+  if (ledger->verifier_key() != ledger_key) {
     return Status::PermissionDenied(
         fmt::format("the ledger at {} signs its checkpoints with {}, not with the key trusted in "
                     "{} ({})",
-                    share.location, ledger->verifier_key(), trust_file.string(), share.ledger_key));
+                    location, ledger->verifier_key(), trust_file.string(), ledger_key));
   }
-  // The checkpoint of exactly the records this read-only view holds (every commit signs
-  // one), so that a writer committing meanwhile changes nothing of the share.
-  Result<std::string> note = ledger->CheckpointAt(ledger->size());
+  ASSIGN_OR_RETURN(auto projector, projections::Projector::Open(*ledger));
+  ASSIGN_OR_RETURN(LedgerShare share,
+                   ComputeShare(*ledger, projector->state(), trust, at, by, bundle));
+  share.name = e.name;
+  share.location = std::move(location);
+  share.ledger_key = std::move(ledger_key);
+  return share;
+}
+
+// The login of the federating command on each server: --key, named by its file's stem
+// (as `sign` names the signer), or anonymous.
+struct FederationLogin {
+  std::optional<ledger::SigningKey> key;
+  std::string name;
+};
+
+// A server entry's share: fetched over RPC from the ledger's serve process (the share
+// method, docs/service.md), then checked as a ledger directory's share is: the server's
+// checkpoint key is the trusted one (UNAUTHORIZED otherwise), its checkpoint verifies
+// with that key, names the server's origin and covers exactly the records its report
+// reads. The figures are the server's computation over those records; with --bundle,
+// the part bundle it sends proves them offline (verify-bundle).
+Result<LedgerShare> ShareOfServer(const fs::path& base, const FederationEntry& e,
+                                  const FederationLogin& login, domain::Date at,
+                                  projections::ReportBy by, std::string* bundle) {
+  std::string ledger_key;
+  const fs::path trust_file = Resolve(base, e.trust);
+  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(trust_file, &ledger_key));
+  service::ClientOptions options;
+  options.server = *e.server;
+  if (e.tls_ca.has_value()) options.tls_ca = Resolve(base, *e.tls_ca).string();
+  options.key = login.key ? &*login.key : nullptr;
+  options.key_name = login.name;
+  Result<std::unique_ptr<service::Client>> client = service::Client::Connect(options);
+  if (!client.ok()) {
+    if (client.status().code() == StatusCode::kPermissionDenied && options.key != nullptr) {
+      return std::move(client).TakeStatus().WithContext(
+          fmt::format("logging in with --key {} (key '{}')", login.name, login.name));
+    }
+    return client.status();
+  }
+  ASSIGN_OR_RETURN(service::LedgerInfo info, (*client)->Info(std::nullopt));
+  if (info.verifier_key != ledger_key) {
+    return Status::PermissionDenied(fmt::format(
+        "the server {} signs its checkpoints with {}, not with the key trusted in {} ({})",
+        *e.server, info.verifier_key, trust_file.string(), ledger_key));
+  }
+  service::ReadRequest request;
+  request.command = service::ReadRequest::Command::kShare;
+  request.at = at.ToString();
+  request.by = by == projections::ReportBy::kNone ? "" : std::string(projections::ToString(by));
+  request.bundle = bundle != nullptr;
+  ASSIGN_OR_RETURN(service::ReadOutput output, (*client)->Read(request));
+  if (!output.error.ok()) {
+    if (output.error.code() == StatusCode::kPermissionDenied && options.key == nullptr) {
+      return std::move(output.error)
+          .WithContext(
+              "the federation logged in anonymously, and a share is read by the national, "
+              "auditor and ARS roles: give --key, a national key enrolled in each ledger");
+    }
+    return std::move(output.error);
+  }
+  Result<LedgerShare> received = projections::ShareFromJson(output.text);
+  if (!received.ok()) {
+    return std::move(received).TakeStatus().WithContext("the share the server sent");
+  }
+  LedgerShare share = std::move(*received);
+  Result<std::string> text = ledger::OpenNote(share.checkpoint_note, std::span(&trust, 1));
+  if (!text.ok()) return std::move(text).TakeStatus().WithContext("the checkpoint of its share");
+  ASSIGN_OR_RETURN(ledger::Checkpoint checkpoint, ledger::ParseCheckpoint(*text));
+  if (checkpoint.origin != info.origin) {
+    return Status::DataLoss(fmt::format("its share's checkpoint names origin {}, the server is {}",
+                                        checkpoint.origin, info.origin));
+  }
+  if (share.report.state_size != checkpoint.size) {
+    return Status::DataLoss(
+        fmt::format("its share's report reads {} records, the checkpoint it is bound to covers {}",
+                    share.report.state_size, checkpoint.size));
+  }
+  if (share.report.at != at || share.report.by_kind != by) {
+    return Status::DataLoss(
+        fmt::format("its share is not the report at {} asked for", at.ToString()));
+  }
+  share.checkpoint = std::move(checkpoint);
+  share.name = e.name;
+  share.location = *e.server;
+  share.ledger_key = std::move(ledger_key);
+  if (bundle != nullptr) *bundle = std::move(output.bundle);
+  return share;
+}
+
+}  // namespace
+
+Result<LedgerShare> ComputeShare(const ledger::Ledger& ledger,
+                                 const projections::ProgrammeState& state,
+                                 const ledger::NoteVerifier& trust, domain::Date at,
+                                 projections::ReportBy by, std::string* bundle) {
+  LedgerShare share;
+  // The checkpoint of exactly the records this view holds (every commit signs one), so
+  // that a writer committing meanwhile changes nothing of the share.
+  Result<std::string> note = ledger.CheckpointAt(ledger.size());
   if (!note.ok()) {
     if (note.status().code() != StatusCode::kNotFound) return note.status();
     return Status::FailedPrecondition(
         kNoCheckpoint, fmt::format("no signed checkpoint covers its {} records to bind its share "
                                    "to (a commit cut short: a writer's next commit signs one)",
-                                   ledger->size()));
+                                   ledger.size()));
   }
   share.checkpoint_note = *note;
   Result<std::string> text = ledger::OpenNote(*note, std::span(&trust, 1));
   if (!text.ok()) return std::move(text).TakeStatus().WithContext("its latest checkpoint");
   ASSIGN_OR_RETURN(share.checkpoint, ledger::ParseCheckpoint(*text));
-  if (share.checkpoint.origin != ledger->origin()) {
+  if (share.checkpoint.origin != ledger.origin()) {
     return Status::DataLoss(fmt::format("its latest checkpoint names origin {}, the ledger is {}",
-                                        share.checkpoint.origin, ledger->origin()));
+                                        share.checkpoint.origin, ledger.origin()));
   }
-  ASSIGN_OR_RETURN(ledger::Hash root, ledger->RootAt(share.checkpoint.size));
+  ASSIGN_OR_RETURN(ledger::Hash root, ledger.RootAt(share.checkpoint.size));
   if (root != share.checkpoint.root) {
     return Status::DataLoss(fmt::format("its latest checkpoint (size {}) has root {}, the tree {}",
                                         share.checkpoint.size, ledger::ToHex(share.checkpoint.root),
                                         ledger::ToHex(root)));
   }
-
-  ASSIGN_OR_RETURN(auto projector, projections::Projector::Open(*ledger));
-  const projections::ProgrammeState& state = projector->state();
   if (state.next_seq() != share.checkpoint.size) {
     return Status::FailedPrecondition(
         kNoCheckpoint, fmt::format("its latest checkpoint covers {} of its {} records",
@@ -176,14 +273,12 @@ Result<LedgerShare> ShareOf(const fs::path& base, const FederationEntry& e, doma
     projections::BundleOptions options;
     options.checkpoint_note = share.checkpoint_note;
     Result<std::string> built =
-        projections::BuildBundle(*ledger, state, std::move(seqs), claim, options);
+        projections::BuildBundle(ledger, state, std::move(seqs), claim, options);
     if (!built.ok()) return std::move(built).TakeStatus().WithContext("--bundle");
     *bundle = std::move(*built);
   }
   return share;
 }
-
-}  // namespace
 
 int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args) {
   if (args.format != "table" && args.format != "json") {
@@ -209,16 +304,27 @@ int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args) {
   Result<Federation> federation = LoadFederation(args.federation);
   if (!federation.ok()) return ReportError(federation.status(), g);
 
+  FederationLogin login;
+  if (!g.key_file.empty()) {
+    Result<ledger::SigningKey> key = ledger::SigningKey::LoadPem(g.key_file);
+    if (!key.ok()) return ReportError(std::move(key).TakeStatus().WithContext("--key"), g);
+    login.key.emplace(std::move(*key));
+    login.name = fs::path(g.key_file).stem().string();
+  }
+
   std::vector<LedgerShare> shares;
   std::vector<std::string> bundles;
   for (const FederationEntry& e : federation->entries) {
     std::string bundle;
-    Result<LedgerShare> share =
-        ShareOf(federation->base, e, *at, *by, args.bundle.has_value() ? &bundle : nullptr);
+    std::string* wanted = args.bundle.has_value() ? &bundle : nullptr;
+    Result<LedgerShare> share = e.server.has_value()
+                                    ? ShareOfServer(federation->base, e, login, *at, *by, wanted)
+                                    : ShareOfLedger(federation->base, e, *at, *by, wanted);
     if (!share.ok()) {
-      return ReportError(std::move(share).TakeStatus().WithContext(
-                             fmt::format("{}: '{}' ({})", args.federation, e.name, *e.ledger)),
-                         g);
+      return ReportError(
+          std::move(share).TakeStatus().WithContext(fmt::format(
+              "{}: '{}' ({})", args.federation, e.name, e.server ? *e.server : *e.ledger)),
+          g);
     }
     shares.push_back(std::move(*share));
     if (args.bundle.has_value()) bundles.push_back(std::move(bundle));

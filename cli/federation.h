@@ -19,7 +19,19 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "cli/commands.h"
+#include "domain/date.h"
+#include "ledger/note.h"
+#include "projections/federation.h"
+#include "projections/report.h"
+
+namespace esms::ledger {
+class Ledger;
+}
+namespace esms::projections {
+class ProgrammeState;
+}
 
 namespace esms::cli {
 
@@ -32,14 +44,30 @@ struct FederatedReportArgs {
   std::optional<std::string> bundle;
 };
 
+// A `server` entry's share is fetched from that ledger's `serve` process (the share
+// RPC method, docs/service.md), logged in with the global --key when given (a national
+// key enrolled in each ledger), else anonymously, and checked as a directory's share.
+//
 // Exit codes (INTERFACE.md §5): 2 for a bad FILE (missing, not JSON, a bad field —
-// named by its path —, a duplicate name or ledger, a `server` entry: this build has no
-// service client) and a bad trust file; 3 for a ledger signed by another key than the
-// one trusted (UNAUTHORIZED), a ledger that is not there (NOT_FOUND), no checkpoint
-// covering the ledger (NO_CHECKPOINT), an establishment or a project held by two ledgers
-// (DUPLICATE_FINESS, DUPLICATE_PROJECT); 1 for a checkpoint that does not verify; 4 for
-// storage errors.
+// named by its path —, a duplicate name, ledger or server) and a bad trust file; 3 for
+// a ledger or server signing with another key than the one trusted, or a server
+// refusing the login or the read (UNAUTHORIZED), a ledger that is not there (NOT_FOUND),
+// no checkpoint covering the ledger (NO_CHECKPOINT), an establishment or a project held
+// by two ledgers (DUPLICATE_FINESS, DUPLICATE_PROJECT); 1 for a checkpoint that does not
+// verify (CORRUPTION); 4 for storage errors and a server that cannot be reached
+// (STORAGE_ERROR "cannot reach the server ADDR", naming the entry).
 int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args);
+
+// One ledger's share of the national figure, on `ledger` and its projected `state`:
+// the ledger's checkpoint of exactly its records (NO_CHECKPOINT when none), verified
+// with `trust` (CORRUPTION when it does not), its origin and root checked against the
+// ledger, the report at `at` grouped by `by`, the live projects; with `bundle`, the
+// active-DUI bundle proven against that checkpoint. name, location and ledger_key are
+// left for the caller. Used for a ledger entry and by `serve` for the share method.
+Result<projections::LedgerShare> ComputeShare(const ledger::Ledger& ledger,
+                                              const projections::ProgrammeState& state,
+                                              const ledger::NoteVerifier& trust, domain::Date at,
+                                              projections::ReportBy by, std::string* bundle);
 
 // `verify-bundle` of a national bundle (`text`): the keys from `trust` (files or lines,
 // one per ledger) or from the federation file. Exit 0 verified, 1 not (BUNDLE_INVALID

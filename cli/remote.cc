@@ -13,6 +13,7 @@
 #include <spdlog/logger.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/evidence_commands.h"
 #include "cli/import_report.h"
 #include "cli/input.h"
 #include "cli/output.h"
@@ -108,6 +109,81 @@ int RemoteRead(const Globals& g, const service::ReadRequest& request) {
   std::fflush(g.out);
   std::fflush(g.err);
   return output->exit_code;
+}
+
+// The read of `request` on the server: its output, or -1 with `*code` set when the
+// command printed an error (printed here, as RemoteRead prints it).
+namespace {
+std::optional<service::ReadOutput> ProductsOf(const Globals& g, const service::ReadRequest& request,
+                                              int* code) {
+  auto key = LoadClientKey(g);
+  if (!key.ok()) {
+    *code = ReportError(key.status(), g);
+    return std::nullopt;
+  }
+  auto client = Connect(g, *key);
+  if (!client.ok()) {
+    *code = ReportError(client.status(), g);
+    return std::nullopt;
+  }
+  auto output = (*client)->Read(request);
+  if (!output.ok()) {
+    *code = ReportError(output.status(), g);
+    return std::nullopt;
+  }
+  if (output->exit_code != kExitOk) {
+    std::fwrite(output->out.data(), 1, output->out.size(), g.out);
+    std::fwrite(output->err.data(), 1, output->err.size(), g.err);
+    std::fflush(g.out);
+    std::fflush(g.err);
+    *code = output->exit_code;
+    return std::nullopt;
+  }
+  return std::move(output).value();
+}
+}  // namespace
+
+int RemoteReport(const Globals& g, const ReportArgs& args, const ReportRequest& r) {
+  service::ReadRequest request;
+  request.command = service::ReadRequest::Command::kReport;
+  request.json = g.json;
+  request.at = r.at.ToString();
+  request.by = args.by.value_or("");
+  request.format = r.format;
+  request.bundle = args.bundle.has_value();
+  request.bundle_name = args.bundle;
+  request.out = args.out.has_value();  // the server sends the JSON report then
+  int code = kExitOk;
+  std::optional<service::ReadOutput> output = ProductsOf(g, request, &code);
+  if (!output) return code;
+  // The figures of the messages, from the JSON report the server sent.
+  ReportProducts p;
+  p.text = std::move(output->text);
+  p.json = r.format == "json" ? p.text : std::move(output->json);
+  if (args.bundle.has_value()) p.bundle = std::move(output->bundle);
+  const json report = json::parse(p.json, nullptr, /*allow_exceptions=*/false);
+  if (report.is_object()) {
+    p.evidence = report.value("evidence", json::array()).size();
+    p.total = report.value("total", int64_t{0});
+    p.target = report.value("target", int64_t{0});
+    p.percent_of_target = report.value("percentOfTarget", int64_t{0});
+  }
+  if (!g.json) p.json.clear();
+  return EmitReport(g, args, r, p);
+}
+
+int RemoteBundle(const Globals& g, const std::string& project, domain::Date at,
+                 const std::optional<std::string>& cosigned, const std::string& out) {
+  service::ReadRequest request;
+  request.command = service::ReadRequest::Command::kBundle;
+  request.json = g.json;
+  request.key = project;
+  request.at = at.ToString();
+  request.cosigned = cosigned;
+  int code = kExitOk;
+  std::optional<service::ReadOutput> output = ProductsOf(g, request, &code);
+  if (!output) return code;
+  return EmitProjectBundle(g, project, at, out, output->bundle);
 }
 
 // As CmdImport prints (cli/ledger_commands.cc): the results once their chunk is

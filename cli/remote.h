@@ -7,14 +7,24 @@
 #ifndef ESMS_CLI_REMOTE_H_
 #define ESMS_CLI_REMOTE_H_
 
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/report_command.h"
+#include "domain/date.h"
 #include "service/writer.h"
 
 namespace esms::cli {
 
 int RemoteImport(const Globals& g, const std::string& file);
+// `report active-dui` on the server (--at, --by, --format as given): the client writes
+// --out and --bundle and prints what the local command prints (EmitReport).
+int RemoteReport(const Globals& g, const ReportArgs& args, const ReportRequest& r);
+// `bundle PROJECT` on the server (`cosigned`: the --cosigned note's text, read here);
+// the client writes --out (EmitProjectBundle).
+int RemoteBundle(const Globals& g, const std::string& project, domain::Date at,
+                 const std::optional<std::string>& cosigned, const std::string& out);
 int RemoteRead(const Globals& g, const service::ReadRequest& request);
 
 }  // namespace esms::cli

@@ -11,6 +11,7 @@
 #include "cli/evidence_commands.h"
 #include "cli/federation.h"
 #include "cli/output.h"
+#include "cli/remote.h"
 #include "cli/report_html.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
@@ -24,42 +25,6 @@ namespace esms::cli {
 namespace {
 
 constexpr std::string_view kIndicator = "active-dui";
-
-struct Request {
-  domain::Date at;
-  projections::ReportBy by = projections::ReportBy::kNone;
-  std::string format;
-};
-
-Result<Request> Validate(const Globals& g, const ReportArgs& args) {
-  if (args.indicator != kIndicator) {
-    return Status::InvalidArgument(
-        error_code::kUsage,
-        fmt::format("unknown indicator \"{}\" (known: {})", args.indicator, kIndicator));
-  }
-  Request r;
-  if (args.at.empty()) return Status::InvalidArgument(error_code::kUsage, "--at is required");
-  auto at = domain::Date::Parse(args.at);
-  if (!at.ok()) return Status::BadInput("--at: " + at.status().message());
-  r.at = *at;
-  ASSIGN_OR_RETURN(r.by, projections::ParseReportBy(args.by.value_or("")));
-  r.format = args.format.value_or(g.json ? "json" : "table");
-  if (r.format != "table" && r.format != "csv" && r.format != "json" && r.format != "html") {
-    return Status::InvalidArgument(
-        error_code::kUsage,
-        fmt::format("--format: unknown format \"{}\" (known: table, csv, json, html)", r.format));
-  }
-  if (args.out.has_value() && args.out->empty()) {
-    return Status::InvalidArgument(error_code::kUsage, "--out: empty file name");
-  }
-  if (args.bundle.has_value() && args.bundle->empty()) {
-    return Status::InvalidArgument(error_code::kUsage, "--bundle: empty file name");
-  }
-  if (args.out.has_value() && args.bundle.has_value() && *args.out == *args.bundle) {
-    return Status::InvalidArgument(error_code::kUsage, "--out and --bundle name the same file");
-  }
-  return r;
-}
 
 // Where the figures can be checked: the ledger's root now and its latest checkpoint.
 Result<HtmlProvenance> Provenance(const ledger::Ledger& ledger) {
@@ -107,6 +72,101 @@ void PrintStdout(const Globals& g, const std::string& text) {
 
 }  // namespace
 
+Result<ReportRequest> ValidateReport(const Globals& g, const ReportArgs& args) {
+  if (args.indicator != kIndicator) {
+    return Status::InvalidArgument(
+        error_code::kUsage,
+        fmt::format("unknown indicator \"{}\" (known: {})", args.indicator, kIndicator));
+  }
+  ReportRequest r;
+  if (args.at.empty()) return Status::InvalidArgument(error_code::kUsage, "--at is required");
+  auto at = domain::Date::Parse(args.at);
+  if (!at.ok()) return Status::BadInput("--at: " + at.status().message());
+  r.at = *at;
+  ASSIGN_OR_RETURN(r.by, projections::ParseReportBy(args.by.value_or("")));
+  r.format = args.format.value_or(g.json ? "json" : "table");
+  if (r.format != "table" && r.format != "csv" && r.format != "json" && r.format != "html") {
+    return Status::InvalidArgument(
+        error_code::kUsage,
+        fmt::format("--format: unknown format \"{}\" (known: table, csv, json, html)", r.format));
+  }
+  if (args.out.has_value() && args.out->empty()) {
+    return Status::InvalidArgument(error_code::kUsage, "--out: empty file name");
+  }
+  if (args.bundle.has_value() && args.bundle->empty()) {
+    return Status::InvalidArgument(error_code::kUsage, "--bundle: empty file name");
+  }
+  if (args.out.has_value() && args.bundle.has_value() && *args.out == *args.bundle) {
+    return Status::InvalidArgument(error_code::kUsage, "--out and --bundle name the same file");
+  }
+  return r;
+}
+
+Result<ReportProducts> ComputeReport(const ledger::Ledger& ledger,
+                                     const projections::ProgrammeState& state,
+                                     const ReportRequest& r, const ReportArgs& args,
+                                     bool need_json) {
+  auto report = projections::ComputeActiveDui(state, r.at, r.by);
+  if (!report.ok()) return report.status();
+  ReportProducts p;
+  if (r.format == "json") {
+    p.text = projections::ToJson(*report);
+  } else if (r.format == "csv") {
+    p.text = projections::ToCsv(*report);
+  } else if (r.format == "table") {
+    p.text = projections::ToText(*report);
+  } else {
+    auto provenance = Provenance(ledger);
+    if (!provenance.ok()) return provenance.status();
+    provenance->bundle_file = args.bundle;
+    p.text =
+        RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at), *provenance);
+  }
+  if (need_json) p.json = r.format == "json" ? p.text : projections::ToJson(*report);
+  // The bundle before anything is written: when it cannot be made (no checkpoint kept),
+  // nothing is.
+  if (args.bundle.has_value()) {
+    auto bundle = BundleOf(ledger, state, *report);
+    if (!bundle.ok()) return Status(bundle.status()).WithContext("--bundle");
+    p.bundle = std::move(*bundle);
+  }
+  p.evidence = report->evidence.size();
+  p.total = report->total;
+  p.target = report->target;
+  p.percent_of_target = report->PercentOfTarget();
+  return p;
+}
+
+int EmitReport(const Globals& g, const ReportArgs& args, const ReportRequest& r,
+               const ReportProducts& p) {
+  if (args.bundle.has_value()) {
+    Status written = WriteFileAtomically(*args.bundle, p.bundle.value_or(""));
+    if (!written.ok()) return ReportError(written, g);
+    std::fprintf(g.err,
+                 "evidence bundle of %zu measurements written to %s (check it with: "
+                 "esms-ledger verify-bundle %s --trust ledger.pub)\n",
+                 p.evidence, args.bundle->c_str(), args.bundle->c_str());
+  }
+
+  if (!args.out.has_value()) {
+    PrintStdout(g, p.text);
+    return kExitOk;
+  }
+  Status written = WriteFileAtomically(*args.out, p.text);
+  if (!written.ok()) return ReportError(written, g);
+  if (g.json) {
+    PrintStdout(g, p.json);
+  } else {
+    std::fprintf(g.err,
+                 "active DUI files at %s: %s (%s %% of the %s target); %s report "
+                 "written to %s\n",
+                 r.at.ToString().c_str(), projections::GroupDigits(p.total).c_str(),
+                 std::to_string(p.percent_of_target).c_str(),
+                 projections::GroupDigits(p.target).c_str(), r.format.c_str(), args.out->c_str());
+  }
+  return kExitOk;
+}
+
 CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
   auto* report = app.add_subcommand(
       "report",
@@ -137,7 +197,13 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
 
 int CmdReport(const Globals& g, const ReportArgs& args) {
   if (args.federation.has_value()) {
-    if (args.indicator != kIndicator) return ReportError(Validate(g, args).status(), g);
+    if (args.indicator != kIndicator) return ReportError(ValidateReport(g, args).status(), g);
+    if (!g.server.empty()) {
+      return ReportError(Status::InvalidArgument(error_code::kUsage,
+                                                 "--federation names its servers in its file "
+                                                 "(\"server\" entries): no --server"),
+                         g);
+    }
     FederatedReportArgs f;
     f.federation = *args.federation;
     if (!args.at.empty()) f.at = args.at;
@@ -151,63 +217,18 @@ int CmdReport(const Globals& g, const ReportArgs& args) {
     }
     return CmdFederatedReport(g, f);
   }
-  Result<Request> request = Validate(g, args);
+  Result<ReportRequest> request = ValidateReport(g, args);
   if (!request.ok()) return ReportError(request.status(), g);
-  const Request& r = *request;
+  if (!g.server.empty()) return RemoteReport(g, args, *request);
 
   auto ledger = ledger::Ledger::Open(g.ledger_dir, ledger::Ledger::Mode::kReadOnly);
   if (!ledger.ok()) return ReportError(ledger.status(), g);
   auto projector = projections::Projector::Open(**ledger);
   if (!projector.ok()) return ReportError(projector.status(), g);
-  const projections::ProgrammeState& state = (*projector)->state();
-
-  auto report = projections::ComputeActiveDui(state, r.at, r.by);
-  if (!report.ok()) return ReportError(report.status(), g);
-
-  std::string text;
-  if (r.format == "json") {
-    text = projections::ToJson(*report);
-  } else if (r.format == "csv") {
-    text = projections::ToCsv(*report);
-  } else if (r.format == "table") {
-    text = projections::ToText(*report);
-  } else {
-    auto provenance = Provenance(**ledger);
-    if (!provenance.ok()) return ReportError(provenance.status(), g);
-    provenance->bundle_file = args.bundle;
-    text = RenderActiveDuiHtml(*report, projections::ActiveDuiTrajectory(state, r.at), *provenance);
-  }
-
-  // The bundle first: when it cannot be made (no checkpoint kept), nothing is written.
-  if (args.bundle.has_value()) {
-    auto bundle = BundleOf(**ledger, state, *report);
-    if (!bundle.ok()) return ReportError(Status(bundle.status()).WithContext("--bundle"), g);
-    Status written = WriteFileAtomically(*args.bundle, *bundle);
-    if (!written.ok()) return ReportError(written, g);
-    std::fprintf(g.err,
-                 "evidence bundle of %zu measurements written to %s (check it with: "
-                 "esms-ledger verify-bundle %s --trust ledger.pub)\n",
-                 report->evidence.size(), args.bundle->c_str(), args.bundle->c_str());
-  }
-
-  if (!args.out.has_value()) {
-    PrintStdout(g, text);
-    return kExitOk;
-  }
-  Status written = WriteFileAtomically(*args.out, text);
-  if (!written.ok()) return ReportError(written, g);
-  if (g.json) {
-    PrintStdout(g, projections::ToJson(*report));
-  } else {
-    std::fprintf(g.err,
-                 "active DUI files at %s: %s (%s %% of the %s target); %s report "
-                 "written to %s\n",
-                 r.at.ToString().c_str(), projections::GroupDigits(report->total).c_str(),
-                 std::to_string(report->PercentOfTarget()).c_str(),
-                 projections::GroupDigits(report->target).c_str(), r.format.c_str(),
-                 args.out->c_str());
-  }
-  return kExitOk;
+  auto products = ComputeReport(**ledger, (*projector)->state(), *request, args,
+                                args.out.has_value() && g.json);
+  if (!products.ok()) return ReportError(products.status(), g);
+  return EmitReport(g, args, *request, *products);
 }
 
 }  // namespace esms::cli

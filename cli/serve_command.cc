@@ -14,8 +14,12 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/evidence_commands.h"
+#include "cli/federation.h"
 #include "cli/output.h"
+#include "cli/report_command.h"
 #include "cli/serve_followers.h"
+#include "projections/federation_share.h"
 #include "projections/projector.h"
 #include "projections/queries.h"
 #include "service/access.h"
@@ -51,6 +55,63 @@ class MemoryStream {
   std::FILE* file_;
 };
 
+// report, bundle, share: the products the client writes and prints itself
+// (cli/remote.cc, cli/federation.cc), computed as the local command computes them; an
+// error printed on g as the command prints it (share: kept as a status).
+int RunProductRead(const Globals& g, const service::ReadRequest& r, ledger::Ledger& ledger,
+                   projections::Projector& projector, service::ReadOutput* products) {
+  const projections::ProgrammeState& state = projector.state();
+  using Command = service::ReadRequest::Command;
+  if (r.command == Command::kReport) {
+    ReportArgs args;
+    args.indicator = "active-dui";
+    args.at = r.at.value_or("");
+    if (!r.by.empty()) args.by = r.by;
+    args.format = r.format;
+    if (r.bundle) args.bundle = r.bundle_name.value_or("bundle.json");
+    Result<ReportRequest> request = ValidateReport(g, args);
+    if (!request.ok()) return ReportError(request.status(), g);
+    Result<ReportProducts> p = ComputeReport(ledger, state, *request, args, r.out || r.bundle);
+    if (!p.ok()) return ReportError(p.status(), g);
+    products->text = std::move(p->text);
+    if (request->format != "json") products->json = std::move(p->json);
+    products->bundle = std::move(p->bundle).value_or("");
+    return kExitOk;
+  }
+  Result<domain::Date> at = domain::Date::Parse(r.at.value_or(""));
+  if (r.command == Command::kBundle) {
+    if (!at.ok()) return ReportError(Status::BadInput("--at: " + at.status().message()), g);
+    Result<std::string> bundle = ComputeProjectBundle(ledger, state, r.key, *at, r.cosigned);
+    if (!bundle.ok()) return ReportError(bundle.status(), g);
+    products->bundle = std::move(*bundle);
+    return kExitOk;
+  }
+  // A share (docs/federation.md): its checkpoint checked with the ledger's own key here;
+  // the federating side checks it again with the key it trusts.
+  Status failed;
+  Result<projections::ReportBy> by = projections::ParseReportBy(r.by);
+  Result<ledger::NoteVerifier> own = ledger::ParseVerifierKey(ledger.verifier_key());
+  if (!at.ok()) {
+    failed = Status::BadInput("--at: " + at.status().message());
+  } else if (!by.ok()) {
+    failed = by.status();
+  } else if (!own.ok()) {
+    failed = own.status();
+  } else {
+    std::string bundle;
+    Result<projections::LedgerShare> share =
+        ComputeShare(ledger, state, *own, *at, *by, r.bundle ? &bundle : nullptr);
+    if (share.ok()) {
+      products->text = projections::ShareToJson(*share);
+      products->bundle = std::move(bundle);
+      return kExitOk;
+    }
+    failed = share.status();
+  }
+  products->error = failed;
+  return ExitCodeFor(failed);
+}
+
 // Runs a client's read: the local command itself, on the served ledger and state, with
 // its output captured. On the writer thread, between two group commits.
 service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
@@ -73,6 +134,7 @@ service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
   logger->set_pattern("%^%l%$: %v");
   g.log = logger.get();
   int code = kExitOk;
+  service::ReadOutput products;
   try {
     switch (r.command) {
       case service::ReadRequest::Command::kLog:
@@ -99,6 +161,11 @@ service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
       case service::ReadRequest::Command::kHistory:
         code = CmdHistory(g, r.key);
         break;
+      case service::ReadRequest::Command::kReport:
+      case service::ReadRequest::Command::kBundle:
+      case service::ReadRequest::Command::kShare:
+        code = RunProductRead(g, r, ledger, projector, &products);
+        break;
     }
   } catch (const std::system_error&) {
     // fmt::print throws when a write fails: memory ran out.
@@ -106,7 +173,10 @@ service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
   }
   std::fflush(g.out);
   std::fflush(g.err);
-  return {out.Take(), err.Take(), code};
+  products.out = out.Take();
+  products.err = err.Take();
+  products.exit_code = code;
+  return products;
 }
 
 int64_t UnixSecondsNow() {
@@ -214,13 +284,19 @@ service::ReadKind KindOf(service::ReadRequest::Command command) {
       return service::ReadKind::kCheck;
     case Command::kHistory:
       return service::ReadKind::kHistoryProject;  // HistoryTarget tells FINESS apart
+    case Command::kReport:
+    case Command::kShare:
+      return service::ReadKind::kReportActiveDui;
+    case Command::kBundle:
+      return service::ReadKind::kBundle;
   }
   return service::ReadKind::kLog;
 }
 
 bool IsProjectScoped(service::ReadRequest::Command command) {
   using Command = service::ReadRequest::Command;
-  return command == Command::kState || command == Command::kCheck || command == Command::kHistory;
+  return command == Command::kState || command == Command::kCheck || command == Command::kHistory ||
+         command == Command::kBundle;
 }
 
 // ServerOptions::authorize_read, on the event loop: what is decidable without the
@@ -255,12 +331,16 @@ Status ScopeRead(const service::ReadRequest& request, ledger::Ledger& ledger,
   }
   service::ReadTarget target;
   using Command = service::ReadRequest::Command;
-  if (request.command == Command::kState || request.command == Command::kCheck) {
+  if (request.command == Command::kState || request.command == Command::kCheck ||
+      request.command == Command::kBundle) {
     target = service::ProjectTarget(KindOf(request.command), projector.state(),
                                     projections::LedgerSigners(ledger), request.key);
   } else if (request.command == Command::kHistory) {
     target =
         service::HistoryTarget(projector.state(), projections::LedgerSigners(ledger), request.key);
+  } else if (request.command == Command::kReport || request.command == Command::kShare) {
+    target = service::ActiveDuiTarget(who, request.bundle ? service::ReadKind::kReportBundle
+                                                          : service::ReadKind::kReportActiveDui);
   } else {
     target.kind = KindOf(request.command);
   }
@@ -284,7 +364,9 @@ service::ReadOutput ScopedRead(const Globals& base, const service::ReadRequest& 
     return {"", "error: INTERNAL: cannot capture the command's output\n", kExitStorage};
   }
   const int code = ReportError(allowed, r.json, out.file(), err.file());
-  return {out.Take(), err.Take(), code};
+  service::ReadOutput refused{out.Take(), err.Take(), code};
+  refused.error = std::move(allowed);  // a share's refusal is a status
+  return refused;
 }
 
 // Sets the login check and the early read check on `options` (not with --no-auth).

@@ -65,8 +65,8 @@ Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text)
       return FieldError(i, "", "must be an object {name, ledger, trust}");
     }
     for (const auto& [key, value] : element.items()) {
-      if (key != "name" && key != "ledger" && key != "server" && key != "trust") {
-        return FieldError(i, key, "unknown field (known: name, ledger, server, trust)");
+      if (key != "name" && key != "ledger" && key != "server" && key != "trust" && key != "tlsCa") {
+        return FieldError(i, key, "unknown field (known: name, ledger, server, trust, tlsCa)");
       }
     }
     FederationEntry e;
@@ -79,9 +79,19 @@ Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text)
     ASSIGN_OR_RETURN(e.server, StringField(element, i, "server", true));
     ASSIGN_OR_RETURN(auto trust, StringField(element, i, "trust", false));
     e.trust = std::move(*trust);
+    ASSIGN_OR_RETURN(e.tls_ca, StringField(element, i, "tlsCa", true));
     if (e.ledger.has_value() == e.server.has_value()) {
       return FieldError(i, e.ledger.has_value() ? "server" : "ledger",
                         "give exactly one of ledger (a directory) and server (an address)");
+    }
+    if (e.tls_ca.has_value() && !e.server.has_value()) {
+      return FieldError(i, "tlsCa", "only with a server (the CA of its TLS certificate)");
+    }
+    if (e.server.has_value() && !e.tls_ca.has_value() && e.server->rfind("unix:", 0) != 0) {
+      return FieldError(i, "tlsCa",
+                        fmt::format("missing: the server {} is TCP, which is served with TLS: "
+                                    "give the CA file that signed its certificate",
+                                    *e.server));
     }
     auto [it, inserted] = names.emplace(e.name, i);
     if (!inserted) {

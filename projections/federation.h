@@ -46,19 +46,22 @@ inline constexpr std::string_view kDuplicateProject = "DUPLICATE_PROJECT";
 
 // One entry of the federation file: a JSON list of
 //   {"name": "bzh", "ledger": "DIR", "trust": "bzh/ledger.pub"}
-// or {"name": "bzh", "server": "ADDR", "trust": "..."} (exactly one of ledger / server).
+// or {"name": "bzh", "server": "unix:PATH" | "HOST:PORT", "trust": "...",
+//     "tlsCa": "ca.pem"} (exactly one of ledger / server; tlsCa only with a server, and
+// required for HOST:PORT: the server speaks TLS).
 struct FederationEntry {
   std::string name;  // 1-64 chars of [A-Za-z0-9._-], unique in the file
   std::optional<std::string> ledger;
   std::optional<std::string> server;
-  std::string trust;  // a file holding the ledger's verifier key (its ledger.pub)
+  std::string trust;                  // a file holding the ledger's verifier key (its ledger.pub)
+  std::optional<std::string> tls_ca;  // server HOST:PORT: the CA of its TLS certificate
 };
 
 // The entries of a federation file, in order. BAD_INPUT naming the path of the bad
 // field ("[2].trust: missing", "[1].name: 'bzh' is already the name of [0]"): not
 // JSON, not a non-empty list, an element that is not an object, a missing, empty or
 // wrongly typed field, an unknown field, both or neither of ledger / server, a
-// duplicate name.
+// duplicate name, a tlsCa without a server or a HOST:PORT server without a tlsCa.
 Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text);
 
 // One ledger's share of the national figure: its own report, bound to its checkpoint.

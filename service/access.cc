@@ -293,21 +293,12 @@ Status MayRead(const Identity& who, const ReadTarget& target, const ReadPolicy& 
     }
     case ReadKind::kReportActiveDui:
     case ReadKind::kReportBundle: {
-      if (who.SeesEverything()) return Status::OK();
-      if (HasArsRole(who) && !target.regions.empty() &&
-          std::all_of(target.regions.begin(), target.regions.end(),
-                      [&](const std::string& r) { return who.HasRegion(r); })) {
-        return Status::OK();
-      }
+      // The indicator is public programme data (DOMAIN.md §8: the PNRR's national
+      // figure, reported to the EU): an ARS reads the whole ledger's figure, as the
+      // national and auditor roles do (docs/access.md §2).
+      if (who.SeesEverything() || HasArsRole(who)) return Status::OK();
       if (who.anonymous()) return Refuse(who, target, "authenticate with an enrolled key first");
-      if (HasArsRole(who)) {
-        return Refuse(who, target,
-                      "an ARS key reads the indicator of its own regions (" + Join(who.regions) +
-                          "), not of " +
-                          (target.regions.empty() ? "every region" : Join(target.regions)));
-      }
-      return Refuse(who, target,
-                    "the indicator is read by the national, auditor and ARS roles (its regions)");
+      return Refuse(who, target, "the indicator is read by the national, auditor and ARS roles");
     }
     default:
       break;
@@ -386,12 +377,9 @@ ReadTarget HistoryTarget(const projections::ProgrammeState& state,
 }
 
 ReadTarget ActiveDuiTarget(const Identity& who, ReadKind kind) {
+  (void)who;  // every reader of the indicator reads the whole ledger's figure
   ReadTarget target;
   target.kind = kind;
-  if (!who.SeesEverything() && HasArsRole(who)) {
-    target.regions.insert(who.regions.begin(), who.regions.end());
-    target.subject = "regions " + Join(target.regions);
-  }
   return target;
 }
 

@@ -17,7 +17,8 @@
 //    projects whose project.submitted its key signed (the only link between a key and a
 //    project the ledger proves: key.enrolled carries no FINESS EJ); an ARS role
 //    (`ars-instructor`, `ars-payer`) the projects with an establishment in one of its
-//    regions; anyone, anonymous included, the public reads (checkpoints, proofs, tiles,
+//    regions, and the whole ledger's indicator (`report active-dui`); anyone, anonymous
+//    included, the public reads (checkpoints, proofs, tiles,
 //    rules). A refusal is PermissionDenied (UNAUTHORIZED) naming the key, its roles and
 //    what was refused; for a key that does not see everything, an unknown project gets
 //    the very same refusal as a project it may not read, so a refusal never tells
@@ -220,14 +221,16 @@ ReadTarget ProjectTarget(ReadKind kind, const projections::ProgrammeState& state
 // neither a project nor a FINESS with records.
 ReadTarget HistoryTarget(const projections::ProgrammeState& state,
                          const projections::SignerLookup& signer_of, std::string_view key);
-// The widest report `who` may read: every region for a key that sees everything, the
-// key's regions for an ARS role, refused (by MayRead) otherwise. `kind` is
+// The report `who` would read: the whole ledger's figure (regions empty) for every
+// reader (national, auditor, ARS roles: the indicator is public programme data,
+// docs/access.md §2); MayRead refuses a porteur and an anonymous connection. `kind` is
 // kReportActiveDui or kReportBundle.
 ReadTarget ActiveDuiTarget(const Identity& who, ReadKind kind = ReadKind::kReportActiveDui);
 // `report` restricted to the establishments of `regions` (their region from the FINESS
 // département, as the report's own `--by region` groups them): evidence, total,
 // establishment count and the --by groups recomputed. Unchanged when `regions` is empty.
-// The server answers an ARS with this (and builds a --bundle from it).
+// (The server does not restrict the report it serves: kept for a report of some
+// regions.)
 projections::ActiveDuiReport RestrictActiveDui(const projections::ActiveDuiReport& report,
                                                const std::set<std::string>& regions);
 

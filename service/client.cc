@@ -68,6 +68,13 @@ Status StatusFromWire(schema::Error::Reader e) {
   return std::move(status).WithConflicts(std::move(conflicts));
 }
 
+std::string Text(capnp::Data::Reader data) {
+  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
+// Not 0, for a share's refusal (the caller reports its status).
+int ExitCodeOf(const Status& status) { return status.ok() ? 0 : 1; }
+
 }  // namespace
 
 bool IsTransportError(const Status& status) {
@@ -287,6 +294,50 @@ Result<ReadOutput> Client::Read(const ReadRequest& r) {
         q.setJson(r.json);
         q.setKey(r.key);
         take(q.send().wait(ws).getOutput());
+        break;
+      }
+      case ReadRequest::Command::kReport: {
+        auto q = l.reportRequest();
+        q.setJson(r.json);
+        q.setAt(r.at.value_or(""));
+        q.setBy(r.by);
+        q.setFormat(r.format);
+        q.setBundle(r.bundle);
+        q.setOut(r.out);
+        q.setHasBundleName(r.bundle_name.has_value());
+        q.setBundleName(r.bundle_name.value_or(""));
+        auto reply = q.send().wait(ws);
+        take(reply.getOutput());
+        output.text = Text(reply.getText());
+        output.json = Text(reply.getJson());
+        output.bundle = Text(reply.getBundle());
+        break;
+      }
+      case ReadRequest::Command::kBundle: {
+        auto q = l.bundleRequest();
+        q.setJson(r.json);
+        q.setProject(r.key);
+        q.setAt(r.at.value_or(""));
+        q.setHasCosigned(r.cosigned.has_value());
+        q.setCosigned(r.cosigned.value_or(""));
+        auto reply = q.send().wait(ws);
+        take(reply.getOutput());
+        output.bundle = Text(reply.getBundle());
+        break;
+      }
+      case ReadRequest::Command::kShare: {
+        auto q = l.shareRequest();
+        q.setAt(r.at.value_or(""));
+        q.setBy(r.by);
+        q.setBundle(r.bundle);
+        auto reply = q.send().wait(ws);
+        if (reply.hasError() && reply.getError().getCode().size() > 0) {
+          output.error = StatusFromWire(reply.getError());
+          output.exit_code = ExitCodeOf(output.error);
+        } else {
+          output.text = Text(reply.getShare());
+          output.bundle = Text(reply.getBundle());
+        }
         break;
       }
     }

@@ -79,4 +79,27 @@ interface Ledger {
   state @7 (project :Text, at :Text, hasAt :Bool, json :Bool) -> (output :Output);
   check @8 (project :Text, at :Text, hasAt :Bool, json :Bool) -> (output :Output);
   history @9 (key :Text, json :Bool) -> (output :Output);
+
+  # `report active-dui` (at, by, format as the command takes them; `bundleName`: the
+  # --bundle file's name, which the HTML page cites; `bundle`: build the evidence bundle
+  # too). The client writes --out and --bundle itself and prints what the local command
+  # prints: `text` is the report in its format, `bundle` the evidence bundle's JSON,
+  # `json` the JSON report (when `out` (--out given) or `bundle`: the client's messages
+  # cite its figures). A refusal or an error: `output` (exitCode != 0), as for the
+  # other reads.
+  report @10 (at :Text, by :Text, format :Text, json :Bool, bundle :Bool, bundleName :Text,
+              hasBundleName :Bool, out :Bool)
+      -> (output :Output, text :Data, bundle :Data, json :Data);
+  # `bundle PROJECT`: the project's evidence bundle as of `at`, proven against `cosigned`
+  # when given (a checkpoint note of this ledger), which the client writes. Errors in
+  # `output`.
+  bundle @11 (project :Text, at :Text, cosigned :Text, hasCosigned :Bool, json :Bool)
+      -> (output :Output, bundle :Data);
+  # One ledger's share of the national figure (`report active-dui --federation` with a
+  # `server` entry, docs/federation.md): `share` is the JSON of the ledger's report at
+  # `at` (grouped by `by`), the signed checkpoint it is bound to (the one of exactly the
+  # records the report reads) and the ledger's live project ids; with `bundle`, the
+  # active-DUI evidence bundle proven against that checkpoint. A refusal: `error`.
+  share @12 (at :Text, by :Text, bundle :Bool)
+      -> (share :Data, bundle :Data, error :Error);
 }

@@ -45,6 +45,12 @@ std::string_view CommandName(ReadRequest::Command command) {
       return "check";
     case ReadRequest::Command::kHistory:
       return "history";
+    case ReadRequest::Command::kReport:
+      return "report";
+    case ReadRequest::Command::kBundle:
+      return "bundle";
+    case ReadRequest::Command::kShare:
+      return "share";
   }
   return "?";
 }

@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -88,7 +89,19 @@ struct Peer {
 
 // A read command and its arguments (the ones `esms-ledger COMMAND` takes).
 struct ReadRequest {
-  enum class Command { kLog, kVerify, kCheckpoint, kProve, kConsistency, kState, kCheck, kHistory };
+  enum class Command {
+    kLog,
+    kVerify,
+    kCheckpoint,
+    kProve,
+    kConsistency,
+    kState,
+    kCheck,
+    kHistory,
+    kReport,  // report active-dui
+    kBundle,  // bundle PROJECT
+    kShare,   // a ledger's share of the national figure (docs/federation.md)
+  };
   Command command = Command::kLog;
   bool json = false;
   std::optional<uint64_t> from, to;  // log
@@ -97,8 +110,15 @@ struct ReadRequest {
   std::optional<uint64_t> size;      // prove
   uint64_t old_size = 0, new_size = 0;
   std::string key;                // state, check: the project; history: project or FINESS
-  std::optional<std::string> at;  // state, check
-  uint64_t request_id = 0;        // the server's request id, for the logs
+  std::optional<std::string> at;  // state, check, report, bundle, share
+  // report, share: --by ("" none); report: --format, and the --bundle file's name (the
+  // HTML page cites it); report, share: build the evidence bundle too.
+  std::string by, format;
+  std::optional<std::string> bundle_name;
+  bool bundle = false;
+  bool out = false;  // report --out: the client prints figures of the JSON report
+  std::optional<std::string> cosigned;  // bundle --cosigned: the checkpoint note's text
+  uint64_t request_id = 0;              // the server's request id, for the logs
   // Who asks: the read handler, which sees the projected state, scopes the read by it
   // (porteur / ARS role scoping, cli/serve_command.cc).
   Peer peer;
@@ -107,9 +127,20 @@ std::string_view CommandName(ReadRequest::Command command);
 
 // What a read printed, and its exit code (INTERFACE.md §5).
 struct ReadOutput {
+  ReadOutput() = default;
+  ReadOutput(std::string out_text, std::string err_text, int code)
+      : out(std::move(out_text)), err(std::move(err_text)), exit_code(code) {}
+
   std::string out;
   std::string err;
   int exit_code = 0;
+  // report, bundle, share (exit_code 0): what the client writes to its files and prints
+  // itself (cli/remote.cc). report: `text` the report in its format, `json` the JSON
+  // report; share: `text` the share (cli/federation.h ShareToJson); `bundle` the
+  // evidence bundle's JSON.
+  std::string text, json, bundle;
+  // share: its refusal (the federating client names the entry); out/err are unused.
+  Status error;
 };
 
 // Runs `request` against the served ledger and its state; called on the writer thread

@@ -417,6 +417,13 @@ TEST_F(FederationCliTest, EveryBadInputIsAClearError) {
   json server =
       json::array({entry("bzh"),
                    json{{"name", "ara"}, {"server", "unix:/tmp/ara.sock"}, {"trust", Pub("ara")}}});
+  json tcp_no_ca =
+      json::array({json{{"name", "ara"}, {"server", "127.0.0.1:1"}, {"trust", Pub("ara")}}});
+  json ca_of_ledger = json::array({entry("bzh")});
+  ca_of_ledger[0]["tlsCa"] = Pub("bzh");
+  json same_server = json::array(
+      {json{{"name", "ara"}, {"server", "unix:/tmp/ara.sock"}, {"trust", Pub("ara")}},
+       json{{"name", "ara2"}, {"server", "unix:/tmp/ara.sock"}, {"trust", Pub("ara")}}});
   json both = json::array({entry("bzh")});
   both[0]["server"] = "unix:/tmp/x.sock";
   json same_ledger = json::array({entry("bzh"), entry("bzh")});
@@ -438,8 +445,14 @@ TEST_F(FederationCliTest, EveryBadInputIsAClearError) {
       {"duplicate name", WriteJson("d.json", duplicate), 2, "BAD_INPUT",
        "[1].name: 'bzh' is already the name of [0]"},
       {"unknown field", WriteJson("u.json", unknown), 2, "BAD_INPUT", "[0].trsut: unknown field"},
-      {"server entry", WriteJson("s.json", server), 2, "USAGE",
-       "server entries need the service client (not in this build)"},
+      {"server not reachable", WriteJson("s.json", server), 4, "STORAGE_ERROR",
+       "'ara' (unix:/tmp/ara.sock): cannot reach the server unix:/tmp/ara.sock"},
+      {"TCP server without tlsCa", WriteJson("tcp.json", tcp_no_ca), 2, "BAD_INPUT",
+       "[0].tlsCa: missing: the server 127.0.0.1:1 is TCP"},
+      {"tlsCa of a ledger", WriteJson("ca.json", ca_of_ledger), 2, "BAD_INPUT",
+       "[0].tlsCa: only with a server"},
+      {"same server twice", WriteJson("ss.json", same_server), 2, "BAD_INPUT",
+       "[1].server: the same server as [0]"},
       {"ledger and server", WriteJson("b.json", both), 2, "BAD_INPUT", "exactly one of"},
       {"same ledger twice", WriteJson("l.json", same_ledger), 2, "BAD_INPUT",
        "[1].ledger: the same ledger as [0]"},

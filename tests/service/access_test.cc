@@ -463,7 +463,7 @@ TEST_F(AccessTest, EntryTilesFollowThePolicy) {
               HasSubstr("anonymous connection may not read entry tiles: authenticate"));
 }
 
-TEST_F(AccessTest, ActiveDuiReportScopedToTheRegions) {
+TEST_F(AccessTest, ActiveDuiReportIsTheWholeLedgersForEveryReader) {
   Must("porteur", "indicator.measured", "2025-10-01",
        Measurement(Et(1), 100, 90, "2025-07-01", "2025-09-30"));
   Must("porteur-b", "indicator.measured", "2025-10-01",
@@ -483,10 +483,16 @@ TEST_F(AccessTest, ActiveDuiReportScopedToTheRegions) {
                                               "ars-both", "national", "auditor"}))
         << ToString(kind);
   }
-  // Bretagne's ARS gets Bretagne's figure.
-  ReadTarget bzh = ActiveDuiTarget(Who("ars-bzh"));
-  EXPECT_EQ(bzh.regions, (std::set<std::string>{"53"}));
-  projections::ActiveDuiReport scoped = RestrictActiveDui(*whole, bzh.regions);
+  // Every reader gets the whole ledger's figure (the indicator is public programme
+  // data): an ARS too, whatever regions it asks about.
+  for (const char* name : {"ars-bzh", "national"}) {
+    ReadTarget target = ActiveDuiTarget(Who(name));
+    EXPECT_TRUE(target.regions.empty()) << name;
+    EXPECT_EQ(RestrictActiveDui(*whole, target.regions).total, 160) << name;
+  }
+  EXPECT_TRUE(MayRead(Who("ars-bzh"), Of(ReadKind::kReportActiveDui, "regions 11", {"11"})).ok());
+  // A report of some regions, when one is wanted: Bretagne's figure.
+  projections::ActiveDuiReport scoped = RestrictActiveDui(*whole, {"53"});
   EXPECT_EQ(scoped.total, 90);
   EXPECT_EQ(scoped.establishments, 1);
   ASSERT_EQ(scoped.evidence.size(), 1u);
@@ -494,18 +500,10 @@ TEST_F(AccessTest, ActiveDuiReportScopedToTheRegions) {
   EXPECT_EQ(scoped.by, (std::map<std::string, int64_t>{{"53", 90}}));
   ASSERT_EQ(scoped.groups.size(), 1u);
   EXPECT_EQ(scoped.groups[0].label, "Bretagne");
-  // The national level's target is every region: the report unchanged.
-  ReadTarget national = ActiveDuiTarget(Who("national"));
-  EXPECT_TRUE(national.regions.empty());
-  EXPECT_EQ(RestrictActiveDui(*whole, national.regions).total, 160);
-  // An ARS asking for another region's figure, a porteur asking for any: refused.
-  ReadTarget idf = Of(ReadKind::kReportActiveDui, "regions 11", {"11"});
-  EXPECT_EQ(Verdict(MayRead(Who("ars-bzh"), idf)),
-            "UNAUTHORIZED: key 'ars-bzh' (ars-instructor) may not read report active-dui of "
-            "regions 11: an ARS key reads the indicator of its own regions (53), not of 11");
+  // A porteur asking for any: refused.
   EXPECT_EQ(Verdict(MayRead(Who("porteur"), ActiveDuiTarget(Who("porteur")))),
             "UNAUTHORIZED: key 'porteur' (porteur) may not read report active-dui: the "
-            "indicator is read by the national, auditor and ARS roles (its regions)");
+            "indicator is read by the national, auditor and ARS roles");
 }
 
 TEST_F(AccessTest, AnonymousReadsNoProgrammeData) {
