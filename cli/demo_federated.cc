@@ -595,8 +595,10 @@ Status Federated::NationalReport() {
   const auto started = Clock::now();
   json entries = json::array();
   for (const Ledger& l : ledgers_) {
+    // Each share fetched from the ledger's serve process (docs/federation.md §1), checked
+    // with the ledger.pub trusted for it.
     entries.push_back(
-        {{"name", l.name}, {"ledger", l.ledger().string()}, {"trust", l.pub().string()}});
+        {{"name", l.name}, {"server", "unix:" + l.socket.string()}, {"trust", l.pub().string()}});
   }
   const fs::path federation = dir_ / "federation.json";
   {
@@ -616,11 +618,14 @@ Status Federated::NationalReport() {
                             LastLine(report.out));
   }
   const int64_t total = j["total"].get<int64_t>();
-  Phase("report", started,
-        fmt::format("national active DUI at {}: {} files over {} establishments, the sum of {} "
-                    "shares, one per ledger (report active-dui --federation {}: {:.1f} s)",
-                    at_, total, j.value("establishments", 0), j["shares"].size(),
-                    federation.string(), report_seconds));
+  Phase(
+      "report", started,
+      fmt::format(
+          "national active DUI at {}: {} files over {} establishments, the sum of {} "
+          "shares, one per ledger, each fetched from its serve (report active-dui --federation {}: "
+          "{:.1f} s)",
+          at_, total, j.value("establishments", 0), j["shares"].size(), federation.string(),
+          report_seconds));
   int64_t own_sum = 0;
   bool all_own = true;
   for (const json& share : j["shares"]) {

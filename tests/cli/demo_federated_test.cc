@@ -109,11 +109,24 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   for (pid_t pid : pids) EXPECT_TRUE(Gone(pid)) << "pid " << pid << " still there";
   EXPECT_THAT(ProcessesNaming(dir), ::testing::IsEmpty());
 
-  // The national figure it printed, from outside: the federation file it wrote (the
-  // ledgers as they are now: bzh rolled back to its copy) gives a report whose total is
-  // the sum of each ledger's own report, and the bundle verifies with the keys only.
+  // The federation file it used names each ledger's server.
+  const json used = json::parse(ReadFile(dir / "federation.json"));
+  ASSERT_EQ(used.size(), 4u);
+  EXPECT_EQ(used[0]["server"], "unix:" + (dir / "run" / "bzh.sock").string());
+
+  // The national figure it printed, from outside: a federation of the ledger directories
+  // (as they are now: bzh rolled back to its copy, which holds the same figure) gives a
+  // report whose total is the sum of each ledger's own report, and the bundle verifies
+  // with the keys only.
+  json local = json::array();
+  for (const char* name : {"bzh", "ara", "bfc", "national"}) {
+    const fs::path ledger = dir / "ledgers" / name / "ledger";
+    local.push_back(
+        {{"name", name}, {"ledger", ledger.string()}, {"trust", (ledger / "ledger.pub").string()}});
+  }
+  WriteFile(tmp / "local.json", local.dump());
   CliResult national = RunCli({"report", "active-dui", "--federation",
-                               (dir / "federation.json").string(), "--at", "2025-12-31", "--json"});
+                               (tmp / "local.json").string(), "--at", "2025-12-31", "--json"});
   ASSERT_EQ(national.exit_code, 0) << national.err;
   json n = json::parse(national.out);
   ASSERT_EQ(n["shares"].size(), 4u);
