@@ -15,7 +15,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -259,7 +258,10 @@ class Children {
 
   void StopAll() {
     for (const Proc& p : running_) ::kill(p.pid, SIGTERM);
-    while (!running_.empty()) Stop(running_.back());
+    while (!running_.empty()) {
+      const Proc p = running_.back();  // a copy: Stop forgets it
+      Stop(p);
+    }
   }
 
   size_t started() const { return started_count_; }
