@@ -299,23 +299,31 @@ class Federated {
 
   Status Run();
   bool all_expected() const { return failures_ == 0; }
+  // With --json: the phases and the outcomes, for the summary on stdout.
+  const json& phases() const { return phases_; }
+  const json& outcomes() const { return outcomes_; }
 
  private:
+  // The walk-through's console: stdout, or stderr with --json (stdout then gets the
+  // summary only).
+  std::FILE* console() const { return g_.json ? g_.err : g_.out; }
   // A phase's line: what was done, and its time.
   void Phase(std::string_view name, Clock::time_point started, const std::string& what) {
     const double s = std::chrono::duration<double>(Clock::now() - started).count();
-    fmt::print(g_.out, "[{:>6.1f} s] {:<10} {}\n", s, name, what);
-    std::fflush(g_.out);
+    fmt::print(console(), "[{:>6.1f} s] {:<10} {}\n", s, name, what);
+    std::fflush(console());
+    phases_.push_back({{"name", name}, {"seconds", s}, {"what", what}});
   }
   void Detail(const std::string& text) {
-    fmt::print(g_.out, "             {}\n", text);
-    std::fflush(g_.out);
+    fmt::print(console(), "             {}\n", text);
+    std::fflush(console());
   }
   // An expected outcome: said, and counted when it did not happen.
   void Expect(bool happened, const std::string& what) {
     if (!happened) ++failures_;
-    fmt::print(g_.out, "             {} {}\n", happened ? "[ok]" : "[FAILED]", what);
-    std::fflush(g_.out);
+    fmt::print(console(), "             {} {}\n", happened ? "[ok]" : "[FAILED]", what);
+    std::fflush(console());
+    outcomes_.push_back({{"ok", happened}, {"what", what}});
   }
 
   Status Plan();
@@ -347,6 +355,7 @@ class Federated {
   std::string witness_url_, witness_key_;
   std::string at_;
   int failures_ = 0;
+  json phases_ = json::array(), outcomes_ = json::array();
 };
 
 Result<Finished> Federated::Succeed(const std::string& name, const std::vector<std::string>& args) {
@@ -841,18 +850,22 @@ int CmdDemoFederated(const Globals& g, const DemoArgs& args) {
   }
   dir = fs::absolute(dir, ec);
   if (Status s = PrepareDemoDir(dir); !s.ok()) return ReportError(s, g);
-  fmt::print(g.out,
+  std::FILE* console = g.json ? g.err : g.out;
+  fmt::print(console,
              "esms-ledger demo, federated: one ledger per ARS and a national one, each served by a "
              "process of its own, one witness, one mirror; seed {}\nDirectory: {}\n",
              args.seed, dir.string());
-  std::fflush(g.out);
+  std::fflush(console);
   InterruptGuard guard;
   Status s;
   bool expected = false;
+  json phases, outcomes;
   {
     Federated run(g, args, dir, program);
     s = run.Run();
     expected = run.all_expected();
+    phases = run.phases();
+    outcomes = run.outcomes();
   }  // every child stopped and reaped here, whatever happened
   const double total = std::chrono::duration<double>(Clock::now() - started).count();
   if (!s.ok()) {
@@ -868,8 +881,18 @@ int CmdDemoFederated(const Globals& g, const DemoArgs& args) {
       static_cast<double>(children.ru_utime.tv_sec + children.ru_stime.tv_sec) +
       static_cast<double>(children.ru_utime.tv_usec + children.ru_stime.tv_usec) / 1e6;
   fmt::print(
-      g.out, "Total: {:.1f} s ({:.1f} s of CPU in the child processes). {}\n", total, cpu,
+      console, "Total: {:.1f} s ({:.1f} s of CPU in the child processes). {}\n", total, cpu,
       expected ? "Every expected outcome happened." : "Some expected outcome did NOT happen.");
+  if (g.json) {
+    fmt::print(g.out, "{}\n",
+               json{{"dir", dir.string()},
+                    {"ok", expected},
+                    {"seconds", total},
+                    {"childCpuSeconds", cpu},
+                    {"phases", phases},
+                    {"outcomes", outcomes}}
+                   .dump());
+  }
   return expected ? kExitOk : kExitVerificationFailed;
 }
 

@@ -157,9 +157,22 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   ASSERT_EQ(source.exit_code, 0) << source.err;
   EXPECT_EQ(json::parse(mirror.out)["root"], json::parse(source.out)["root"]);
 
-  // A second run replaces the previous demo's directory.
-  CliResult again = RunProgram(FederatedDemo(dir));
-  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  // A second run replaces the previous demo's directory; with --json, the walk-through
+  // goes to stderr and stdout gets the summary.
+  std::vector<std::string> args = FederatedDemo(dir);
+  args.push_back("--json");
+  CliResult again = RunProgram(args);
+  ASSERT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_THAT(again.err, HasSubstr("Every expected outcome happened."));
+  json summary = json::parse(again.out);
+  EXPECT_EQ(summary["ok"], true);
+  EXPECT_EQ(summary["dir"], fs::absolute(dir).string());
+  std::vector<std::string> phases;
+  for (const json& p : summary["phases"]) phases.push_back(p["name"].get<std::string>());
+  EXPECT_THAT(phases, ::testing::ElementsAre("build", "witness", "serve", "cosign", "mirror",
+                                             "report", "rollback", "tamper", "stop"));
+  ASSERT_EQ(summary["outcomes"].size(), 10u) << summary.dump();
+  for (const json& o : summary["outcomes"]) EXPECT_EQ(o["ok"], true) << o.dump();
 }
 
 // ^C once the servers run: the orchestrator stops every child and exits 130.
