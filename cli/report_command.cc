@@ -188,10 +188,11 @@ CLI::App* AddReportCommand(CLI::App& app, ReportArgs* args) {
                      "commit");
   report->add_option(
       "--federation", args->federation,
-      "The national figure across ledgers: FILE is a JSON list of {\"name\", \"ledger\": DIR, "
-      "\"trust\": ledger.pub} (paths relative to FILE); prints the national total and each "
-      "ledger's share, each bound to its ledger's latest signed checkpoint; with --bundle, the "
-      "national bundle (docs/federation.md)");
+      "The national figure across ledgers: FILE is a JSON list of {\"name\", \"ledger\": DIR "
+      "or \"server\": unix:PATH|HOST:PORT (with \"tlsCa\": CA.pem for TCP), \"trust\": "
+      "ledger.pub} (paths relative to FILE; servers are logged in to with --key, a national "
+      "key); prints the national total and each ledger's share, each bound to its ledger's "
+      "latest signed checkpoint; with --bundle, the national bundle (docs/federation.md)");
   return report;
 }
 

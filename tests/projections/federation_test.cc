@@ -33,6 +33,21 @@ TEST(FederationFile, AcceptsLedgerAndServerEntries) {
   EXPECT_FALSE((*parsed)[0].server.has_value());
   EXPECT_EQ((*parsed)[1].server, "unix:/run/ara.sock");
   EXPECT_EQ((*parsed)[1].trust, "ara.pub");
+  EXPECT_FALSE((*parsed)[1].tls_ca.has_value());
+}
+
+TEST(FederationFile, ATcpServerNamesTheCaOfItsCertificate) {
+  auto parsed = ParseFederation(
+      R"([{"name": "ara", "server": "ars-ara.example:7443", "trust": "ara.pub",
+           "tlsCa": "ara-ca.pem"}])");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ((*parsed)[0].tls_ca, "ara-ca.pem");
+  EXPECT_THAT(ParseError(R"([{"name": "a", "server": "h:1", "trust": "a.pub"}])"),
+              HasSubstr("[0].tlsCa: missing: the server h:1 is TCP"));
+  EXPECT_THAT(ParseError(R"([{"name": "a", "ledger": "a", "trust": "a.pub", "tlsCa": "c"}])"),
+              HasSubstr("[0].tlsCa: only with a server"));
+  EXPECT_THAT(ParseError(R"([{"name": "a", "server": "h:1", "trust": "a.pub", "tlsCa": 1}])"),
+              HasSubstr("[0].tlsCa: must be a string"));
 }
 
 TEST(FederationFile, EveryBadFieldIsNamedByItsPath) {

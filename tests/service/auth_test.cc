@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -176,6 +177,100 @@ TEST_F(AuthTest, ArsKeyReadsTheProjectsOfItsRegionsOnly) {
   // An ARS key reads no log.
   EXPECT_EQ(As("ars-53-instructor", {"log", "--from", "1", "--to", "2"}).exit_code, 3);
   EXPECT_EQ(server->Stop(), 0);
+}
+
+// `report active-dui` and `bundle` run on the server; the client writes --out and
+// --bundle: the same bytes printed and written as the local command, the same exit codes.
+TEST_F(AuthTest, ReportAndBundlePrintAndWriteWhatTheLocalCommandsDo) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  const std::string out = (dir_ / "out.txt").string();
+  const std::string bundle = (dir_ / "bundle.json").string();
+  const std::vector<std::vector<std::string>> reads = {
+      {"report", "active-dui", "--at", "2025-12-31"},
+      {"report", "active-dui", "--at", "2025-12-31", "--json"},
+      {"report", "active-dui", "--at", "2025-06-30", "--by", "department", "--format", "csv"},
+      {"report", "active-dui", "--at", "2025-12-31", "--format", "html"},
+      {"report", "active-dui", "--at", "2025-12-31", "--out", out},
+      {"report", "active-dui", "--at", "2025-12-31", "--out", out, "--json", "--by", "region"},
+      {"report", "active-dui", "--at", "2025-12-31", "--bundle", bundle},
+      {"report", "active-dui", "--at", "2025-12-31", "--format", "html", "--out", out, "--bundle",
+       bundle},
+      {"report", "active-dui", "--at", "2025-12-31", "--out", out, "--bundle", out},
+      {"report", "active-dui", "--at", "2025-12-31", "--format", "pdf"},
+      {"report", "active-dui", "--at", "2025-12-31", "--out", (dir_ / "no" / "x").string()},
+      {"bundle", kProject, "--out", bundle, "--at", "2025-12-05"},
+      {"bundle", kProject, "--out", bundle, "--json"},
+      {"bundle", "bzh-2099-0001", "--out", bundle},
+  };
+  for (const auto& read : reads) {
+    SCOPED_TRACE(fmt::format("{}", fmt::join(read, " ")));
+    fs::remove(out);
+    fs::remove(bundle);
+    CliResult local = Local(read);
+    const std::string local_out = ReadFile(out), local_bundle = ReadFile(bundle);
+    fs::remove(out);
+    fs::remove(bundle);
+    CliResult remote = As("national", read);
+    EXPECT_EQ(remote.exit_code, local.exit_code) << remote.err;
+    EXPECT_EQ(remote.out, local.out);
+    // A file that cannot be written names its temporary file, named by the pid.
+    const std::regex pid(R"(\.tmp\.[0-9]+)");
+    EXPECT_EQ(std::regex_replace(remote.err, pid, ".tmp.PID"),
+              std::regex_replace(local.err, pid, ".tmp.PID"));
+    EXPECT_EQ(ReadFile(out), local_out);
+    EXPECT_EQ(ReadFile(bundle), local_bundle);
+  }
+  // The bundle the client wrote verifies with the ledger's key.
+  ASSERT_EQ(As("national", {"bundle", kProject, "--out", bundle}).exit_code, 0);
+  CliResult verified = RunProgram(
+      {"verify-bundle", bundle, "--trust", (fs::path(Ledger()) / "ledger.pub").string()});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_EQ(server->Stop(), 0);
+}
+
+// The indicator is read by the national, auditor and ARS roles (the whole ledger's
+// figure: public programme data); a porteur and an anonymous connection are refused,
+// and the server logs it. `bundle P` follows `state P`'s rule.
+TEST_F(AuthTest, ReportIsReadByNationalAuditorAndArsRolesBundleAsState) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  const std::vector<std::string> report = {"report", "active-dui", "--at", "2025-12-31", "--json"};
+  const std::string whole = Local(report).out;
+  for (const std::string key : {"national", "auditor", "ars-53-instructor", "ars-52-payer"}) {
+    CliResult r = As(key, report);
+    EXPECT_EQ(r.exit_code, 0) << key << r.err;
+    EXPECT_EQ(r.out, whole) << key;
+  }
+  ExpectUnauthorized(As("porteurs-53", {"report", "active-dui", "--at", "2025-12-31"}),
+                     "key 'porteurs-53' (porteur) may not read report active-dui: the indicator "
+                     "is read by the national, auditor and ARS roles");
+  ExpectUnauthorized(As("", {"report", "active-dui", "--at", "2025-12-31"}),
+                     "anonymous connection may not read report active-dui: authenticate with an "
+                     "enrolled key first");
+  EXPECT_EQ(As("", {"report", "active-dui", "--at", "2025-12-31", "--json"}).exit_code, 3);
+
+  const std::string bundle = (dir_ / "b.json").string();
+  for (const std::string key : {"porteurs-53", "ars-53-instructor", "national"}) {
+    fs::remove(bundle);
+    CliResult own = As(key, {"bundle", kProject, "--out", bundle, "--at", "2025-12-05"});
+    EXPECT_EQ(own.exit_code, 0) << key << own.err;
+    EXPECT_TRUE(fs::exists(bundle)) << key;
+  }
+  fs::remove(bundle);
+  ExpectUnauthorized(As("porteurs-52", {"bundle", kProject, "--out", bundle}),
+                     fmt::format("key 'porteurs-52' (porteur) may not read bundle of project "
+                                 "\"{}\": a porteur reads the projects its key submitted",
+                                 kProject));
+  ExpectUnauthorized(As("porteurs-52", {"bundle", "bzh-2099-0001", "--out", bundle}),
+                     "key 'porteurs-52' (porteur) may not read bundle of project "
+                     "\"bzh-2099-0001\": a porteur reads the projects its key submitted");
+  EXPECT_EQ(As("", {"bundle", kProject, "--out", bundle}).exit_code, 3);
+  EXPECT_FALSE(fs::exists(bundle));
+  EXPECT_EQ(server->Stop(), 0);
+  const std::string log = server->log();
+  EXPECT_THAT(log, HasSubstr("read=report refused: UNAUTHORIZED: key 'porteurs-53'"));
+  EXPECT_THAT(log, HasSubstr("read=bundle refused: UNAUTHORIZED: key 'porteurs-52'"));
 }
 
 TEST_F(AuthTest, AuditorReadsTheLogAPorteurDoesNot) {

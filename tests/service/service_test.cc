@@ -305,6 +305,14 @@ TEST_F(ServiceTest, ReadsPrintWhatTheLocalCommandsPrint) {
       {"history", "sol-3"},
       {"history", "sol-3", "--json"},
       {"rules", "generalisation-2024"},
+      {"report", "active-dui", "--at", "2024-01-01"},
+      {"report", "active-dui", "--at", "2024-01-01", "--json", "--by", "region"},
+      {"report", "active-dui", "--at", "2024-01-01", "--format", "csv"},
+      {"report", "active-dui", "--at", "2024-01-01", "--format", "html"},
+      {"report", "active-dui", "--at", "not-a-date"},
+      {"report", "active-dui"},
+      {"bundle", "P-UNKNOWN", "--out", (dir_ / "b.json").string()},
+      {"bundle", "P-UNKNOWN", "--out", (dir_ / "b.json").string(), "--json"},
   };
   for (const auto& read : reads) {
     SCOPED_TRACE(fmt::format("{}", fmt::join(read, " ")));
@@ -333,6 +341,10 @@ TEST_F(ServiceTest, ClientAndServerUsageErrorsHaveTheDocumentedExitCodes) {
   CliResult init = Client({"init", "--origin", "x.example", "--admin-key", admin_});
   EXPECT_EQ(init.exit_code, 2);
   EXPECT_THAT(init.err, HasSubstr("does not run against a server"));
+  // A federation names its servers in its file.
+  CliResult federated = Client({"report", "active-dui", "--federation", File("[]")});
+  EXPECT_EQ(federated.exit_code, 2);
+  EXPECT_THAT(federated.err, HasSubstr("USAGE: --federation names its servers in its file"));
   // The server refuses what it cannot do safely, before opening the ledger.
   CliResult plain = RunProgram({"serve", "--listen", "127.0.0.1:0", "--no-auth", "--ledger", db_});
   EXPECT_EQ(plain.exit_code, 2);
