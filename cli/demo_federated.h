@@ -5,17 +5,20 @@
 //     `demo --region CODE --federated` child of each, two at a time) and the national
 //     ledger (its own origin and keys);
 //   - one `witness serve` (127.0.0.1, port 0), trusting each ledger's ledger.pub;
-//   - 19 `serve` processes (unix sockets), each checkpoint pushed to the witness and
-//     cosigned;
-//   - one `mirror` following one region through its tiles (`serve --http`);
-//   - the national `report active-dui --federation` across the 19 ledgers, its national
-//     bundle verified offline with the ledger.pub files only;
+//   - 19 `serve` processes (unix sockets), each pushing its checkpoints to the witness
+//     (`serve --witness`) and keeping the cosigned one (ledger/cosigned.note);
+//   - one `mirror` following one region through its tiles (`serve --http`, and
+//     `serve --export-tiles DIR/tiles/NAME`);
+//   - the national `report active-dui --federation` across the 19 servers (`server`
+//     entries), its national bundle verified offline with the ledger.pub files only;
 //   - two refusals: one region's ledger restored from an older copy (a rollback) is
 //     refused by the witness (ROLLBACK), and a tiles copy with one byte altered stops the
 //     mirror (CORRUPTION), which leaves its copy as it was.
 // Every child is stopped (SIGTERM, then SIGKILL after a grace period) and reaped on every
 // way out: success, a failed step, SIGINT or SIGTERM. Children run in process groups of
 // their own, so that ^C reaches the orchestrator only, which then stops them.
+//
+// With --json the walk-through goes to stderr and one summary to stdout.
 //
 // Thread-safety: single-threaded, like every command. It forks: call it from the real
 // program only (an in-process test run would fork the test binary).
