@@ -873,7 +873,10 @@ int CmdDemoFederated(const Globals& g, const DemoArgs& args) {
       fmt::print(g.err, "error: interrupted: every child process stopped ({:.1f} s)\n", total);
       return 130;
     }
-    return ReportError(s, g);
+    // A step that failed (a child's error, named with its log): an expected outcome that
+    // did not happen.
+    const int code = ReportError(s, g);
+    return s.code() == StatusCode::kInternal ? kExitVerificationFailed : code;
   }
   struct rusage children {};
   ::getrusage(RUSAGE_CHILDREN, &children);

@@ -31,8 +31,9 @@
 namespace esms::cli {
 
 // Exit codes: 0 when every expected outcome happened (the report, the bundle verified, the
-// witness's refusal, the mirror's), 1 when one did not, 2 usage (DIR not empty and not a
-// previous demo), 4 storage, 130 interrupted.
+// witness's refusal, the mirror's), 1 when one did not or a step failed (a child's error,
+// its log named), 2 usage (DIR not empty and not a previous demo), 4 storage, 130
+// interrupted.
 int CmdDemoFederated(const Globals& g, const DemoArgs& args);
 
 }  // namespace esms::cli

@@ -3,7 +3,8 @@
 // every phase's expected outcome happens (the national report and its bundle, the
 // witness refusing the rolled-back ledger, the mirror stopping on the tampered tile and
 // keeping its copy), the figures it prints are the ones the commands give on its
-// ledgers, and no child process is left, neither after a run nor after ^C in the middle.
+// ledgers, and no child process is left: after a run, after ^C in the middle, after a
+// step that failed.
 #include <signal.h>
 #include <unistd.h>
 
@@ -193,6 +194,22 @@ TEST(DemoFederatedCliTest, InterruptedStopsEveryChild) {
   for (pid_t pid : pids) ASSERT_FALSE(Gone(pid)) << "pid " << pid << " not running yet";
   ASSERT_EQ(::kill(demo.pid, SIGINT), 0);
   EXPECT_EQ(WaitChild(demo), 130);
+  for (pid_t pid : pids) EXPECT_TRUE(Gone(pid)) << "pid " << pid << " still there";
+  EXPECT_THAT(ProcessesNaming(dir), ::testing::IsEmpty());
+}
+
+// A step that fails once children run (here the servers: DIR makes their socket paths
+// longer than a unix socket takes): exit 1 naming the child and its error, every child
+// stopped.
+TEST(DemoFederatedCliTest, AFailedStepStopsEveryChild) {
+  TempDir tmp;
+  const fs::path dir = tmp / std::string(100, 'x');
+  CliResult run = RunProgram(FederatedDemo(dir));
+  EXPECT_EQ(run.exit_code, 1) << run.out << run.err;
+  EXPECT_THAT(run.err, HasSubstr("serve-bzh exited (2) before it said \"listening on \""));
+  EXPECT_THAT(run.err, HasSubstr("a socket path holds at most 107 bytes"));
+  const std::set<pid_t> pids = PrintedPids(run.out);
+  ASSERT_EQ(pids.size(), 1u) << run.out;  // the witness
   for (pid_t pid : pids) EXPECT_TRUE(Gone(pid)) << "pid " << pid << " still there";
   EXPECT_THAT(ProcessesNaming(dir), ::testing::IsEmpty());
 }
