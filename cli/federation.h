@@ -1,14 +1,15 @@
 // The national figure across ledgers, on the command line (issue 16, docs/federation.md):
 //   - `report active-dui --federation FILE [--at DATE] [--by KIND] [--json]
-//      [--out FILE] [--bundle FILE]`: each ledger of FILE opened read-only, checked
+//      [--out FILE] [--bundle FILE] [--key K]`: each ledger of FILE opened read-only (or
+//     its share fetched from its server), checked
 //     against the key FILE trusts it with, its own `report active-dui` bound to its
 //     latest signed checkpoint; the national total and each ledger's share; with
 //     --bundle, the national bundle (every ledger's active-DUI bundle and the sum);
 //   - `verify-bundle NATIONAL.json --trust a.pub --trust b.pub ...` (or --federation
 //     FILE for the keys): every part checked with its own ledger's key only, the sum
 //     recomputed.
-// The projections/federation.h functions do the work; this file reads files and opens
-// ledgers.
+// The projections/federation.h functions do the work; this file reads files, opens
+// ledgers and asks the `serve` processes of `server` entries for their shares.
 //
 // Thread-safety: single-threaded, like every command.
 #ifndef ESMS_CLI_FEDERATION_H_

@@ -287,7 +287,9 @@ class LedgerImpl final : public schema::Ledger::Server {
       if (!output.error.ok()) {
         SetError(results.initError(), output.error);
       } else if (output.exit_code != 0) {
-        SetError(results.initError(), Status::Internal(output.err));
+        // The writer stopping (exit 4) before the share was computed.
+        SetError(results.initError(), output.exit_code == 4 ? Status::Unavailable(output.err)
+                                                            : Status::Internal(output.err));
       } else {
         results.setShare(Bytes(output.text));
         results.setBundle(Bytes(output.bundle));
