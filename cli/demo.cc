@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/demo_federated.h"
 #include "cli/demo_walkthrough.h"
 #include "cli/output.h"
 #include "demo/run.h"
@@ -27,8 +28,9 @@ Status UsageError(std::string message) {
   return Status::InvalidArgument(error_code::kUsage, std::move(message));
 }
 
-// DIR must be absent, empty, or a previous demo (then removed).
-Status PrepareDir(const fs::path& dir) {
+}  // namespace
+
+Status PrepareDemoDir(const fs::path& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec)) {
     if (!fs::is_directory(dir, ec)) {
@@ -55,8 +57,6 @@ Status PrepareDir(const fs::path& dir) {
   return Status::OK();
 }
 
-}  // namespace
-
 CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
   CLI::App* demo = app.add_subcommand(
       "demo",
@@ -65,8 +65,8 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
       "DIR/events.jsonl, then walk through it: a project's history, state and payment "
       "check, the refused attempts, the PNRR active-DUI indicator, a checkpoint, verify");
   demo->add_option("--dir", args->dir,
-                   "Demo directory (a new or empty one, or a previous demo, which is replaced)")
-      ->capture_default_str();
+                   "Demo directory (a new or empty one, or a previous demo, which is replaced); "
+                   "default: esms-demo, or with --federated a new directory under the temp dir");
   demo->add_option("--scale", args->scale,
                    "region: Bretagne, about 2 000 establishments; national: about 36 500 "
                    "establishments in 18 regions, monthly measurements 2022-2025")
@@ -88,20 +88,32 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
       ->group("");
   // For the federated report's tests and measures: one region's ledger (INSEE code).
   demo->add_option("--region", args->region, "Region of --scale region (INSEE code)")->group("");
+  demo->add_flag("--federated", args->federated,
+                 "With --scale national: one ledger per ARS and a national one, each served by a "
+                 "process of its own (serve), one witness, one mirror, the national report across "
+                 "them; then a witness refusing a rolled-back ledger and the mirror catching a "
+                 "tampered tile (docs/federation.md §8). --establishments then counts the whole "
+                 "programme's");
+  // For tests: the federated demo over the first N regions only.
+  demo->add_option("--regions", args->regions, "Regions of the federated demo (test option)")
+      ->check(CLI::Range(2, 18))
+      ->group("");
   return demo;
 }
 
 int CmdDemo(const Globals& g, const DemoArgs& args) {
+  if (args.federated && args.scale == "national") return CmdDemoFederated(g, args);
   const auto started = std::chrono::steady_clock::now();
   demo::Options options;
   options.scale = args.scale == "national" ? demo::Scale::kNational : demo::Scale::kRegion;
   options.seed = args.seed;
   options.establishments = args.establishments;
   options.region = args.region;
+  options.federated = args.federated;
   options.today = fmt::format("{}-12-31", args.until);
 
-  const fs::path dir = args.dir;
-  if (Status s = PrepareDir(dir); !s.ok()) return ReportError(s, g);
+  const fs::path dir = args.dir.empty() ? fs::path("esms-demo") : fs::path(args.dir);
+  if (Status s = PrepareDemoDir(dir); !s.ok()) return ReportError(s, g);
   DemoObserver observer(g, args.seed);
   auto run = demo::RunDemo(dir, options, observer);
   if (!run.ok()) return ReportError(run.status(), g);

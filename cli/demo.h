@@ -15,8 +15,10 @@
 #define ESMS_CLI_DEMO_H_
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
+#include "base/status.h"
 #include "cli/commands.h"
 
 namespace CLI {
@@ -26,13 +28,23 @@ class App;
 namespace esms::cli {
 
 struct DemoArgs {
-  std::string dir = "esms-demo";  // --dir: refused if non-empty and not a previous demo
-  std::string scale = "region";   // --scale region|national
-  uint64_t seed = 2024;           // --seed
-  int until = 2025;               // --until: the last year of monthly measurements
-  int establishments = 0;         // --establishments (hidden, for tests): 0 = the scale's
-  std::string region = "53";      // --region (hidden): the region of the region scale
+  // --dir: refused if non-empty and not a previous demo. Empty: esms-demo, or with
+  // --scale national --federated a fresh directory under the temp dir.
+  std::string dir;
+  std::string scale = "region";  // --scale region|national
+  uint64_t seed = 2024;          // --seed
+  int until = 2025;              // --until: the last year of monthly measurements
+  int establishments = 0;        // --establishments (hidden, for tests): 0 = the scale's
+  std::string region = "53";     // --region (hidden): the region of the region scale
+  // --federated: with --scale national, the federated demo (cli/demo_federated.h); with
+  // --scale region (hidden use), one region's ledger numbered to sit beside the others.
+  bool federated = false;
+  int regions = 18;  // --regions (hidden, for tests): the federated demo's first N regions
 };
+
+// DIR must be absent, empty, or a previous demo (then removed); creates DIR/keys (0700)
+// and the marker file that lets a later demo replace DIR.
+Status PrepareDemoDir(const std::filesystem::path& dir);
 
 // Declares `demo` and its options on `app`; the parsed values land in `*args`, which
 // must outlive the parse. Returns the subcommand (true when chosen).

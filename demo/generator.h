@@ -57,6 +57,10 @@ struct Options {
   // gives another ledger (its own origin, FINESS numbers in its own départements): one
   // ledger per ARS, for the federated report (docs/federation.md).
   std::string region = "53";
+  // Region scale, one region of the federated demo (`demo --federated`): Bretagne's
+  // neighbour ESSMS too take numbers of their own (as every other region's do), so that
+  // no two ledgers of the federation share an establishment.
+  bool federated = false;
   // The demo's "today": nothing is dated after it.
   std::string today = "2025-12-31";
 };

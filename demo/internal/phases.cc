@@ -325,7 +325,7 @@ Status DrawNeighbourOgs(Plan& P, Rng& rng) {
                   {P.Porteurs(P.neighbour), {"porteur"}, {P.RegionCode(P.neighbour)}});
   }
   const RegionInfo& info = Regions()[static_cast<size_t>(P.neighbour)];
-  if (!P.national && P.options.region != "53") {
+  if (!P.national && (P.options.region != "53" || P.options.federated)) {
     // Region scale elsewhere than Bretagne (`--region`): the neighbour's ESSMS take
     // numbers of their own, a serial range per home region, so that the demos of
     // several regions, one ledger per ARS, never share an ESSMS by accident (the
