@@ -607,9 +607,12 @@ Status Federated::NationalReport() {
   json entries = json::array();
   for (const Ledger& l : ledgers_) {
     // Each share fetched from the ledger's serve process (docs/federation.md §1), checked
-    // with the ledger.pub trusted for it.
-    entries.push_back(
-        {{"name", l.name}, {"server", "unix:" + l.socket.string()}, {"trust", l.pub().string()}});
+    // with the ledger.pub trusted for it, and bound to the checkpoint the witness cosigned:
+    // verify-bundle --federation requires its cosignature on every part.
+    entries.push_back({{"name", l.name},
+                       {"server", "unix:" + l.socket.string()},
+                       {"trust", l.pub().string()},
+                       {"witness", json::array({witness_key_})}});
   }
   const fs::path federation = dir_ / "federation.json";
   {

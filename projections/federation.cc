@@ -65,8 +65,8 @@ Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text)
       return FieldError(i, "", "must be an object {name, ledger, trust}");
     }
     for (const auto& [key, value] : element.items()) {
-      if (key != "name" && key != "ledger" && key != "server" && key != "trust" &&
-          key != "tlsCa" && key != "witness") {
+      if (key != "name" && key != "ledger" && key != "server" && key != "trust" && key != "tlsCa" &&
+          key != "witness") {
         return FieldError(i, key,
                           "unknown field (known: name, ledger, server, trust, tlsCa, witness)");
       }
