@@ -21,13 +21,6 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
-void PrintJson(const Globals& g, const json& value) {
-  std::string text = value.dump();
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  std::fputc('\n', g.out);
-  std::fflush(g.out);
-}
-
 int CmdBackup(const Globals& g, const BackupArgs& a) {
   ledger::BackupOptions options;
   options.include_key = a.include_key;

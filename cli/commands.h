@@ -13,6 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cli/output.h"
 
 namespace spdlog {
@@ -50,6 +52,11 @@ struct Globals {
 };
 
 // ReportError on the run's console.
+// `text` on g.out, with a final newline when it has none, flushed.
+void PrintLine(const Globals& g, std::string_view text);
+// `value` as compact JSON on one line of g.out (a command's --json answer).
+void PrintJson(const Globals& g, const nlohmann::json& value);
+
 inline int ReportError(const Status& status, const Globals& g) {
   return ReportError(status, g.json, g.out, g.err);
 }

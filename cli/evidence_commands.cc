@@ -43,12 +43,6 @@ using nlohmann::json;
 
 constexpr std::string_view kWitnessStateFormat = "esms-ledger-witness-state/v1";
 
-void PrintText(const Globals& g, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
-  std::fflush(g.out);
-}
-
 // An error with our own code and exit code (the Status codes of output.h do not carry
 // BUNDLE_INVALID & co. to exit 1), printed as ReportError prints: {"error": {...}} on
 // g.out with --json, "error: CODE: message" on g.err otherwise.
@@ -57,7 +51,7 @@ int Refuse(const Globals& g, std::string_view code, const std::string& message, 
   if (g.json) {
     json error = {{"code", code}, {"message", message}};
     if (seq.has_value()) error["seq"] = *seq;
-    PrintText(g, json{{"error", error}}.dump());
+    PrintLine(g, json{{"error", error}}.dump());
   } else {
     fmt::print(g.err, "error: {}: {}\n", code, message);
   }
@@ -206,7 +200,7 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
   if (v.check.has_value()) {
     // The same verdict `check PROJECT --at DATE --json` prints.
     fmt::print(g.err, "{}\n", summary);
-    PrintText(g, g.json ? projections::ToJson(*v.check) : projections::ToText(*v.check));
+    PrintLine(g, g.json ? projections::ToJson(*v.check) : projections::ToText(*v.check));
     return kExitOk;
   }
   if (g.json) {
@@ -214,7 +208,7 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
     for (const auto& e : v.claim.evidence) {
       evidence.push_back({{"finess", e.finess}, {"seq", e.seq}, {"activeFiles", e.active_files}});
     }
-    PrintText(g, json{{"verified", true},
+    PrintLine(g, json{{"verified", true},
                       {"claim",
                        {{"kind", "active-dui"},
                         {"at", v.claim.at.ToString()},
@@ -351,7 +345,7 @@ int CmdWitnessCosign(const Globals& g, const EvidenceArgs& a) {
   if (!s.ok()) return ReportError(s, g);
   const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
   if (g.json) {
-    PrintText(g, json{{"note", cosigned},
+    PrintLine(g, json{{"note", cosigned},
                       {"size", cp->size},
                       {"root", ledger::ToHex(cp->root)},
                       {"witness", vkey},
@@ -368,7 +362,7 @@ int CmdWitnessKey(const Globals& g, const EvidenceArgs& a) {
   auto key = LoadKey(g, "the witness's private key");
   if (!key.ok()) return ReportError(key.status(), g);
   const std::string vkey = ledger::WitnessVerifierKey(a.witness_name, key->public_key());
-  PrintText(g, g.json ? json{{"witness", vkey}}.dump() : vkey);
+  PrintLine(g, g.json ? json{{"witness", vkey}}.dump() : vkey);
   return kExitOk;
 }
 
@@ -582,7 +576,7 @@ int EmitProjectBundle(const Globals& g, const std::string& project, domain::Date
     if (body.ok()) size = body->size;
   }
   if (g.json) {
-    PrintText(g, json{{"out", out},
+    PrintLine(g, json{{"out", out},
                       {"project", project},
                       {"at", at.ToString()},
                       {"records", parsed["records"].size()},
@@ -687,7 +681,7 @@ int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
   Status written = WriteFileAtomically(*out, text);
   if (!written.ok()) return ReportError(written, g);
   if (g.json) {
-    PrintText(g, json{{"out", *out},
+    PrintLine(g, json{{"out", *out},
                       {"seq", seq},
                       {"size", tree_size},
                       {"leafHash", ledger::ToHex(record->leaf_hash)}}

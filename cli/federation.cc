@@ -42,11 +42,6 @@ using projections::LedgerShare;
 
 constexpr std::string_view kNoCheckpoint = "NO_CHECKPOINT";
 
-void PrintStdout(const Globals& g, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
-}
-
 // A path of the federation file: relative ones are relative to the file's directory.
 fs::path Resolve(const fs::path& base, const std::string& path) {
   fs::path p(path);
@@ -396,13 +391,13 @@ int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args) {
   const std::string text =
       args.format == "json" ? projections::ToJson(*national) : projections::ToText(*national);
   if (!args.out.has_value()) {
-    PrintStdout(g, text);
+    PrintLine(g, text);
     return kExitOk;
   }
   Status written = WriteFileAtomically(*args.out, text);
   if (!written.ok()) return ReportError(written, g);
   if (g.json) {
-    PrintStdout(g, projections::ToJson(*national));
+    PrintLine(g, projections::ToJson(*national));
   } else {
     std::fprintf(g.err, "national active DUI files at %s: %s over %zu ledgers; written to %s\n",
                  at->ToString().c_str(), projections::GroupDigits(national->total).c_str(),
@@ -466,7 +461,7 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
       json error = {{"code", v.code}, {"message", v.problem}};
       if (v.part.has_value()) error["part"] = *v.part;
       if (v.seq.has_value()) error["seq"] = *v.seq;
-      PrintStdout(g, json{{"error", error}}.dump());
+      PrintLine(g, json{{"error", error}}.dump());
     } else {
       std::fprintf(g.err, "error: %s: %s\n", v.code.c_str(), v.problem.c_str());
     }
@@ -483,14 +478,14 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
                        {"establishments", p.establishments},
                        {"records", p.records}});
     }
-    PrintStdout(g, json{{"verified", true},
-                        {"claim",
-                         {{"kind", "national-active-dui"},
-                          {"at", v.at.ToString()},
-                          {"total", v.total},
-                          {"establishments", v.establishments}}},
-                        {"parts", parts}}
-                       .dump());
+    PrintLine(g, json{{"verified", true},
+                      {"claim",
+                       {{"kind", "national-active-dui"},
+                        {"at", v.at.ToString()},
+                        {"total", v.total},
+                        {"establishments", v.establishments}}},
+                      {"parts", parts}}
+                     .dump());
     return kExitOk;
   }
   std::string out = fmt::format(
@@ -507,7 +502,7 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
       "national active DUI files as of {}: {} over {} establishments, the sum of "
       "the parts\n",
       v.at.ToString(), v.total, v.establishments);
-  PrintStdout(g, out);
+  PrintLine(g, out);
   return kExitOk;
 }
 

@@ -82,13 +82,6 @@ json HashList(const std::vector<ledger::Hash>& hashes) {
   return out;
 }
 
-void PrintJson(const Globals& g, const json& value) {
-  std::string text = value.dump();
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  std::fputc('\n', g.out);
-  std::fflush(g.out);
-}
-
 }  // namespace
 
 int CmdInit(const Globals& g, const std::string& origin, const std::string& admin_key_file,

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/commands.h"
+
 namespace esms::cli {
 
 std::string_view PublicCode(StatusCode code, std::string_view given) {
@@ -98,5 +100,13 @@ void Progress::Finish() {
   Draw(total_);
   fmt::print(err_, "\n");
 }
+
+void PrintLine(const Globals& g, std::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), g.out);
+  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
+  std::fflush(g.out);
+}
+
+void PrintJson(const Globals& g, const nlohmann::json& value) { PrintLine(g, value.dump()); }
 
 }  // namespace esms::cli

@@ -72,11 +72,6 @@ Result<std::string> BundleOf(const Globals& g, const ledger::Ledger& ledger,
                                  });
 }
 
-void PrintStdout(const Globals& g, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
-}
-
 }  // namespace
 
 Result<ReportRequest> ValidateReport(const Globals& g, const ReportArgs& args) {
@@ -156,13 +151,13 @@ int EmitReport(const Globals& g, const ReportArgs& args, const ReportRequest& r,
   }
 
   if (!args.out.has_value()) {
-    PrintStdout(g, p.text);
+    PrintLine(g, p.text);
     return kExitOk;
   }
   Status written = WriteFileAtomically(*args.out, p.text);
   if (!written.ok()) return ReportError(written, g);
   if (g.json) {
-    PrintStdout(g, p.json);
+    PrintLine(g, p.json);
   } else {
     std::fprintf(g.err,
                  "active DUI files at %s: %s (%s %% of the %s target); %s report "

@@ -23,13 +23,6 @@ namespace {
 using ledger::Ledger;
 using nlohmann::json;
 
-void PrintJson(const Globals& g, const json& value) {
-  std::string text = value.dump();
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  std::fputc('\n', g.out);
-  std::fflush(g.out);
-}
-
 int CmdExportTiles(const Globals& g, const TilesArgs& a) {
   auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
   if (!opened.ok()) return ReportError(opened.status(), g);

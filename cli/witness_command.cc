@@ -24,12 +24,6 @@ namespace {
 
 using nlohmann::json;
 
-void PrintLine(const Globals& g, const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), g.out);
-  if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
-  std::fflush(g.out);
-}
-
 int CmdWitnessServe(const Globals& g, const WitnessArgs& a) {
   if (g.key_file.empty()) {
     return ReportError(Status::InvalidArgument(error_code::kUsage,
