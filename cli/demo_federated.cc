@@ -60,10 +60,10 @@ constexpr int kDefaultFederatedEstablishments = 10000;
 constexpr const char* kNationalOrigin = "demo.esms-numerique.example/national";
 constexpr const char* kWitnessName = "witness.demo.esms-numerique.example/national";
 // The national ledger's project (issue 16: « a national-guichet project (50 ESSMS or more
-// in several regions) in the national ledger »; 000 \u00a74.3, 003 \u00a77, DOMAIN.md \u00a72): one
+// in several regions) in the national ledger »; 000 §4.3, 003 §7, DOMAIN.md §2): one
 // organisme gestionnaire of Bretagne and Pays de la Loire, 56 of its ESSMS moving to the
 // Ségur version of their DUI (usage funding), on généralisation 2024, whose multi-regional
-// files are received from 2024-01-15 to 2024-06-01 (003 \u00a78).
+// files are received from 2024-01-15 to 2024-06-01 (003 §8).
 struct NationalSite {
   const char* dept;
   const char* region;
@@ -82,11 +82,11 @@ constexpr int kNationalInBretagne = 32;
 // from 00101 (establishments) and 50001 (organisations) up, a neighbour's from 20 000 +
 // 1 000 x its home region's index (demo/internal/plan.cc, phases.cc: below 40 000 and
 // 90 000), so 96 001 and 99 001 up are nobody's: no region ledger counts them
-// (DUPLICATE_FINESS, docs/federation.md \u00a73).
+// (DUPLICATE_FINESS, docs/federation.md §3).
 constexpr int kNationalEtSerial = 96000;
 constexpr int kNationalEjSerial = 99000;
 constexpr const char* kNationalProject = "nat-2024-fondation-ouest-solidarites";
-// Its quarters of measurement (003 \u00a74 A: DUI indicators over the 3 months elapsed) and,
+// Its quarters of measurement (003 §4 A: DUI indicators over the 3 months elapsed) and,
 // per quarter, the per cent reached of each indicator's denominator: active files,
 // with a plan, with an agenda event (of the active files), MSSanté, DMP (of the persons);
 // the targets (90 / 90 / 90 / 70 / 70) reached by every ESSMS from the first quarter 2025.
@@ -381,6 +381,9 @@ class Federated {
   // program (`import --key`): a refusal is a failed step.
   Status ImportAs(const Ledger& nat, const std::string& batch, const std::string& key_name,
                   const std::vector<json>& events);
+  // What `check` says the national project's `tranche` may be paid at `at`; an error
+  // naming the conditions unmet when it may not.
+  Result<int64_t> Payable(const Ledger& nat, const std::string& tranche, const std::string& at);
   Status StartWitness();
   Status StartServers();
   Status StartServer(Ledger& l, bool http, const std::string& name = "");
@@ -491,6 +494,30 @@ Status Federated::ImportAs(const Ledger& nat, const std::string& batch, const st
   return Succeed("national-import-" + batch, {"import", file.string(), "--key", key.string(),
                                               "--ledger", nat.ledger().string()})
       .status();
+}
+
+Result<int64_t> Federated::Payable(const Ledger& nat, const std::string& tranche,
+                                   const std::string& at) {
+  ASSIGN_OR_RETURN(Finished f, Succeed("national-check-" + tranche,
+                                       {"check", kNationalProject, "--ledger",
+                                        nat.ledger().string(), "--at", at, "--json"}));
+  const json j = json::parse(f.out, nullptr, false);
+  if (j.is_object() && j.contains("tranches")) {
+    for (const json& t : j["tranches"]) {
+      if (t.value("tranche", "") != tranche) continue;
+      if (t.value("payable", false) && t.value("amountCents", int64_t{0}) > 0) {
+        return t["amountCents"].get<int64_t>();
+      }
+      std::string unmet;
+      for (const json& c : t.value("conditions", json::array())) {
+        if (!c.value("met", true))
+          unmet += " " + c.value("code", "") + ": " + c.value("detail", "");
+      }
+      return Status::Internal(fmt::format("the {} of {} is not payable at {}:{}", tranche,
+                                          kNationalProject, at, unmet));
+    }
+  }
+  return Status::Internal("check printed no tranche " + tranche + ": " + LastLine(f.out));
 }
 
 // The national ledger's national-guichet project, its events signed by the keys the
@@ -618,7 +645,8 @@ Status Federated::BuildNational(Ledger& nat) {
                   {"paidAt", at},
                   {"reference", fmt::format("ARS53-{}-{}", tranche, at)}}}};
   };
-  const int64_t advance = grant / 2;  // 003 §3.4: 50 % at the convention
+  // Each tranche paid as `check` says it is payable (003 §3.4: 50 % at the convention).
+  ASSIGN_OR_RETURN(const int64_t advance, Payable(nat, "advance", "2024-07-22"));
   RETURN_IF_ERROR(ImportAs(nat, "5-advance", payer, {payment("advance", advance, "2024-07-22")}));
   std::vector<json> reported;
   int64_t active_at_end = 0;
@@ -655,8 +683,9 @@ Status Federated::BuildNational(Ledger& nat) {
                         {"certifiedBy", "statutory-auditor"},
                         {"certifiedAt", "2025-04-25"}}}});
   RETURN_IF_ERROR(ImportAs(nat, "6-measurements-expenses", porteur, reported));
-  RETURN_IF_ERROR(
-      ImportAs(nat, "7-balance", payer, {payment("balance", grant - advance, "2025-05-12")}));
+  // 50 % at the end, the whole grappe meeting the targets over a common quarter (003 §4).
+  ASSIGN_OR_RETURN(const int64_t balance, Payable(nat, "balance", "2025-05-12"));
+  RETURN_IF_ERROR(ImportAs(nat, "7-balance", payer, {payment("balance", balance, "2025-05-12")}));
 
   // Its own figure at the demo's today, and its size.
   ASSIGN_OR_RETURN(Finished report,
@@ -678,8 +707,9 @@ Status Federated::BuildNational(Ledger& nat) {
       "Bretagne and Pays de la Loire, usage), selected and conventioned by the national key "
       "({}), {} paid by the ARS of Bretagne (advance and balance), {} quarterly measurements; "
       "its own active-DUI figure at {}: {} ({} in the last quarter's measurements), {} records",
-      kNationalProject, kNationalEssms, og_name, national, domain::Money::Cents(grant).ToString(),
-      reported.size() - 1, at_, nat.own_total, active_at_end, nat.records);
+      kNationalProject, kNationalEssms, og_name, national,
+      domain::Money::Cents(advance + balance).ToString(), reported.size() - 1, at_, nat.own_total,
+      active_at_end, nat.records);
   return Status::OK();
 }
 
