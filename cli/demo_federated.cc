@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/output.h"
+#include "domain/finess.h"
+#include "domain/money.h"
 #include "ledger/note.h"
 #include "witness/cosigned.h"
 
@@ -56,6 +59,51 @@ constexpr int kMinEstablishments =
 constexpr int kDefaultFederatedEstablishments = 10000;
 constexpr const char* kNationalOrigin = "demo.esms-numerique.example/national";
 constexpr const char* kWitnessName = "witness.demo.esms-numerique.example/national";
+// The national ledger's project (issue 16: « a national-guichet project (50 ESSMS or more
+// in several regions) in the national ledger »; 000 §4.3, 003 §7, DOMAIN.md §2): one
+// organisme gestionnaire of Bretagne and Pays de la Loire, 56 of its ESSMS moving to the
+// Ségur version of their DUI (usage funding), on généralisation 2024, whose multi-regional
+// files are received from 2024-01-15 to 2024-06-01 (003 §8).
+struct NationalSite {
+  const char* dept;
+  const char* region;
+  const char* town;
+};
+constexpr NationalSite kNationalSites[] = {
+    {"35", "53", "Rennes"}, {"22", "53", "Saint-Brieuc"}, {"29", "53", "Quimper"},
+    {"56", "53", "Vannes"}, {"44", "52", "Nantes"},       {"49", "52", "Angers"},
+    {"53", "52", "Laval"},  {"72", "52", "Le Mans"},      {"85", "52", "La Roche-sur-Yon"},
+};
+constexpr const char* kNationalKinds[] = {"EHPAD", "IME", "SSIAD",  "ESAT",
+                                          "MAS",   "FAM", "SESSAD", "Foyer de vie"};
+constexpr int kNationalEssms = 56;  // 32 in Bretagne, 24 in Pays de la Loire
+constexpr int kNationalInBretagne = 32;
+// Its FINESS numbers: département + "0" + a 5-digit serial. The region demos draw theirs
+// from 00101 (establishments) and 50001 (organisations) up, a neighbour's from 20 000 +
+// 1 000 x its home region's index (demo/internal/plan.cc, phases.cc: below 40 000 and
+// 90 000), so 96 001 and 99 001 up are nobody's: no region ledger counts them
+// (DUPLICATE_FINESS, docs/federation.md §3).
+constexpr int kNationalEtSerial = 96000;
+constexpr int kNationalEjSerial = 99000;
+constexpr const char* kNationalProject = "nat-2024-fondation-ouest-solidarites";
+// Its quarters of measurement (003 §4 A: DUI indicators over the 3 months elapsed) and,
+// per quarter, the per cent reached of each indicator's denominator: active files,
+// with a plan, with an agenda event (of the active files), MSSanté, DMP (of the persons);
+// the targets (90 / 90 / 90 / 70 / 70) reached by every ESSMS from the first quarter 2025.
+struct NationalQuarter {
+  const char* start;
+  const char* end;
+  int active, plan, agenda, mssante, dmp;
+};
+constexpr NationalQuarter kNationalQuarters[] = {
+    {"2024-07-01", "2024-09-30", 62, 70, 75, 40, 35},
+    {"2024-10-01", "2024-12-31", 81, 85, 88, 60, 58},
+    {"2025-01-01", "2025-03-31", 93, 92, 93, 74, 72},
+    {"2025-04-01", "2025-06-30", 94, 93, 94, 76, 75},
+    {"2025-07-01", "2025-09-30", 95, 94, 95, 78, 77},
+    {"2025-10-01", "2025-12-31", 96, 95, 96, 80, 79},
+};
+
 constexpr auto kStartTimeout = std::chrono::seconds(60);
 constexpr auto kStepTimeout = std::chrono::seconds(600);
 constexpr auto kStopGrace = std::chrono::seconds(10);
@@ -328,6 +376,14 @@ class Federated {
 
   Status Plan();
   Status Build();
+  Status BuildNational(Ledger& nat);
+  // Imports `events` (JSON lines) into `nat` signed by its key `key_name`, through the
+  // program (`import --key`): a refusal is a failed step.
+  Status ImportAs(const Ledger& nat, const std::string& batch, const std::string& key_name,
+                  const std::vector<json>& events);
+  // What `check` says the national project's `tranche` may be paid at `at`; an error
+  // naming the conditions unmet when it may not.
+  Result<int64_t> Payable(const Ledger& nat, const std::string& tranche, const std::string& at);
   Status StartWitness();
   Status StartServers();
   Status StartServer(Ledger& l, bool http, const std::string& name = "");
@@ -354,6 +410,7 @@ class Federated {
   Children::Proc witness_;
   std::string witness_url_, witness_key_;
   std::string at_;
+  std::string national_detail_;  // what the national ledger holds, for the walk-through
   int failures_ = 0;
   json phases_ = json::array(), outcomes_ = json::array();
 };
@@ -405,6 +462,257 @@ Status Federated::Plan() {
   return Status::OK();
 }
 
+// A FINESS number: `body` (8 characters) and its Luhn key (DOMAIN.md §0).
+Result<std::string> WithFinessKey(const std::string& body) {
+  for (char c = '0'; c <= '9'; ++c) {
+    if (Result<domain::Finess> f = domain::Finess::Parse(body + c); f.ok()) return f->str();
+  }
+  return Status::Internal("no FINESS key for " + body);
+}
+
+// A SIRET number: `body` (13 digits) and its Luhn key.
+Result<std::string> WithSiretKey(const std::string& body) {
+  for (char c = '0'; c <= '9'; ++c) {
+    if (Result<domain::Siret> s = domain::Siret::Parse(body + c); s.ok()) return s->str();
+  }
+  return Status::Internal("no SIRET key for " + body);
+}
+
+// `count` x `per_cent` / 100, rounded up: a rate at or above its target meets it
+// (DOMAIN.md §6: numerator x 100 >= target x denominator).
+int64_t PerCent(int64_t count, int per_cent) { return (count * per_cent + 99) / 100; }
+
+Status Federated::ImportAs(const Ledger& nat, const std::string& batch, const std::string& key_name,
+                           const std::vector<json>& events) {
+  const fs::path file = nat.home / "events" / (batch + ".jsonl");
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    for (const json& e : events) out << e.dump() << "\n";
+    if (!out) return Status::IoError("cannot write " + file.string());
+  }
+  const fs::path key = nat.home / "keys" / (key_name + ".pem");
+  return Succeed("national-import-" + batch, {"import", file.string(), "--key", key.string(),
+                                              "--ledger", nat.ledger().string()})
+      .status();
+}
+
+Result<int64_t> Federated::Payable(const Ledger& nat, const std::string& tranche,
+                                   const std::string& at) {
+  ASSIGN_OR_RETURN(Finished f, Succeed("national-check-" + tranche,
+                                       {"check", kNationalProject, "--ledger",
+                                        nat.ledger().string(), "--at", at, "--json"}));
+  const json j = json::parse(f.out, nullptr, false);
+  if (j.is_object() && j.contains("tranches")) {
+    for (const json& t : j["tranches"]) {
+      if (t.value("tranche", "") != tranche) continue;
+      if (t.value("payable", false) && t.value("amountCents", int64_t{0}) > 0) {
+        return t["amountCents"].get<int64_t>();
+      }
+      std::string unmet;
+      for (const json& c : t.value("conditions", json::array())) {
+        if (!c.value("met", true))
+          unmet += " " + c.value("code", "") + ": " + c.value("detail", "");
+      }
+      return Status::Internal(fmt::format("the {} of {} is not payable at {}:{}", tranche,
+                                          kNationalProject, at, unmet));
+    }
+  }
+  return Status::Internal("check printed no tranche " + tranche + ": " + LastLine(f.out));
+}
+
+// The national ledger's national-guichet project, its events signed by the keys the
+// rules name (INTERFACE.md §1) and imported through the program, so that the guard checks
+// each: the national key enrolled by the national admin (`key.enrolled`), which declares
+// the solution's Ségur referencing, selects the project and signs its convention (a
+// national-guichet project is selected and conventioned by the `national` role); the
+// porteur, which submits the file, reports its ESSMS' measurements each quarter and
+// its certified expenses; the ARS of the lead region (Bretagne, 32 of the 56 ESSMS),
+// which pays the advance at the convention and the balance once the whole grappe meets
+// the targets over a common quarter (003 §3.4, §4).
+Status Federated::BuildNational(Ledger& nat) {
+  std::error_code ec;
+  fs::create_directories(nat.home / "events", ec);
+  if (ec) return Status::IoError("cannot create " + (nat.home / "events").string());
+  const std::string national = "cnsa-national", porteur = "porteur-fondation-ouest",
+                    payer = "ars-bretagne-payer";
+  std::vector<json> keys;
+  for (const auto& [name, role, regions] :
+       {std::tuple{national, "national", json::array()},
+        std::tuple{porteur, "porteur", json::array({"53", "52"})},
+        std::tuple{payer, "ars-payer", json::array({"53"})}}) {
+    ASSIGN_OR_RETURN(Finished made,
+                     Succeed("national-key-" + name,
+                             {"key", "new", name, "--out",
+                              (nat.home / "keys" / (name + ".pem")).string(), "--json"}));
+    const json k = json::parse(made.out, nullptr, false);
+    if (!k.is_object() || !k.contains("publicKey")) {
+      return Status::Internal("key new printed no publicKey: " + LastLine(made.out));
+    }
+    keys.push_back({{"id", "national/key/" + name},
+                    {"type", "key.enrolled"},
+                    {"at", "2023-09-01"},
+                    {"data",
+                     {{"name", name},
+                      {"publicKey", k["publicKey"]},
+                      {"roles", json::array({role})},
+                      {"regions", regions}}}});
+  }
+  RETURN_IF_ERROR(ImportAs(nat, "1-keys", "national-admin", keys));
+
+  const json solution = {
+      {"vendor", "Numeria Sant\u00e9"}, {"product", "Orf\u00e9o"}, {"version", "4.3-segur"}};
+  RETURN_IF_ERROR(ImportAs(nat, "2-referencing", national,
+                           {{{"id", "national/solution/numeria-orfeo-4.3-segur"},
+                             {"type", "solution.referenced"},
+                             {"at", "2023-10-02"},
+                             {"data",
+                              {{"solution", solution},
+                               {"corridor", "medico-social"},
+                               {"status", "referenced"},
+                               {"referencedAt", "2023-10-02"}}}}}));
+
+  ASSIGN_OR_RETURN(const std::string ej,
+                   WithFinessKey(fmt::format("350{:05d}", kNationalEjSerial + 1)));
+  ASSIGN_OR_RETURN(const std::string siret, WithSiretKey("7756192840001"));
+  const std::string og_name = "Fondation Ouest Solidarit\u00e9s";
+  json establishments = json::array();
+  std::vector<std::string> finess;
+  std::vector<int64_t> persons;
+  for (int i = 0; i < kNationalEssms; ++i) {
+    const NationalSite& site =
+        i < kNationalInBretagne
+            ? kNationalSites[i % 4]
+            : kNationalSites[4 + (i - kNationalInBretagne) % (std::size(kNationalSites) - 4)];
+    ASSIGN_OR_RETURN(std::string f,
+                     WithFinessKey(fmt::format("{}0{:05d}", site.dept, kNationalEtSerial + 1 + i)));
+    const char* kind = kNationalKinds[static_cast<size_t>(i) % std::size(kNationalKinds)];
+    establishments.push_back({{"finess", f},
+                              {"finessEj", ej},
+                              {"name", fmt::format("{} {} {}", kind, og_name, site.town)},
+                              {"region", site.region},
+                              {"situation", "upgrade"}});
+    finess.push_back(f);
+    persons.push_back(40 + (i * 53) % 160);
+  }
+  RETURN_IF_ERROR(ImportAs(
+      nat, "3-submission", porteur,
+      {{{"id", "national/" + std::string(kNationalProject) + "/submitted"},
+        {"type", "project.submitted"},
+        {"at", "2024-03-20"},
+        {"data",
+         {{"project", kNationalProject},
+          {"campaign", "generalisation-2024"},
+          {"porteur", {{"finessEj", ej}, {"siret", siret}, {"name", og_name}}},
+          {"kind", "usage"},
+          {"solution", solution},
+          {"organisations",
+           json::array(
+               {{{"finessEj", ej}, {"name", og_name}, {"essmsTotal", 64}, {"region", "53"}}})},
+          {"establishments", establishments},
+          {"submittedAt", "2024-03-20"}}}}}));
+  // The convention grants the entitlement the ledger computes (`state`: 003 §3.3.2).
+  ASSIGN_OR_RETURN(Finished state, Succeed("national-state", {"state", kNationalProject, "--ledger",
+                                                              nat.ledger().string(), "--json"}));
+  const json st = json::parse(state.out, nullptr, false);
+  if (!st.is_object() || !st.contains("entitlementCents")) {
+    return Status::Internal("state printed no entitlementCents: " + LastLine(state.out));
+  }
+  const int64_t grant = st["entitlementCents"].get<int64_t>();
+  const std::string id = "national/" + std::string(kNationalProject);
+  RETURN_IF_ERROR(
+      ImportAs(nat, "4-selection-convention", national,
+               {{{"id", id + "/selected"},
+                 {"type", "project.selected"},
+                 {"at", "2024-05-15"},
+                 {"data", {{"project", kNationalProject}, {"committeeAt", "2024-05-15"}}}},
+                {{"id", id + "/convention"},
+                 {"type", "convention.signed"},
+                 {"at", "2024-07-01"},
+                 {"data",
+                  {{"project", kNationalProject},
+                   {"signedAt", "2024-07-01"},
+                   {"amountCents", grant},
+                   {"establishments", finess},
+                   {"durationMonths", 9}}}}}));
+  auto payment = [&](const char* tranche, int64_t cents, const char* at) {
+    return json{{"id", id + "/payment/" + tranche},
+                {"type", "payment.issued"},
+                {"at", at},
+                {"data",
+                 {{"project", kNationalProject},
+                  {"tranche", tranche},
+                  {"amountCents", cents},
+                  {"paidAt", at},
+                  {"reference", fmt::format("ARS53-{}-{}", tranche, at)}}}};
+  };
+  // Each tranche paid as `check` says it is payable (003 §3.4: 50 % at the convention).
+  ASSIGN_OR_RETURN(const int64_t advance, Payable(nat, "advance", "2024-07-22"));
+  RETURN_IF_ERROR(ImportAs(nat, "5-advance", payer, {payment("advance", advance, "2024-07-22")}));
+  std::vector<json> reported;
+  int64_t active_at_end = 0;
+  for (size_t q = 0; q < std::size(kNationalQuarters); ++q) {
+    const NationalQuarter& quarter = kNationalQuarters[q];
+    for (size_t i = 0; i < finess.size(); ++i) {
+      const int more = static_cast<int>(i % 3);  // each ESSMS a little apart
+      const int64_t n = persons[i];
+      const int64_t active = PerCent(n, std::min(100, quarter.active + more));
+      reported.push_back(
+          {{"id", fmt::format("national/m/{}/{}", finess[i], quarter.end)},
+           {"type", "indicator.measured"},
+           {"at", quarter.end},
+           {"data",
+            {{"finess", finess[i]},
+             {"periodStart", quarter.start},
+             {"periodEnd", quarter.end},
+             {"personsAccompanied", n},
+             {"activeFiles", active},
+             {"activeFilesWithPlan", PerCent(active, std::min(100, quarter.plan + more))},
+             {"activeFilesWithAgendaEvent", PerCent(active, std::min(100, quarter.agenda + more))},
+             {"mssanteMessages", PerCent(n, quarter.mssante + more)},
+             {"dmpFed", PerCent(n, quarter.dmp + more)}}}});
+      if (q + 1 == std::size(kNationalQuarters)) active_at_end += active;
+    }
+  }
+  reported.push_back({{"id", id + "/expenses"},
+                      {"type", "expenses.certified"},
+                      {"at", "2025-04-25"},
+                      {"data",
+                       {{"project", kNationalProject},
+                        {"totalCents", grant + grant / 10},
+                        {"equipmentCents", 0},
+                        {"certifiedBy", "statutory-auditor"},
+                        {"certifiedAt", "2025-04-25"}}}});
+  RETURN_IF_ERROR(ImportAs(nat, "6-measurements-expenses", porteur, reported));
+  // 50 % at the end, the whole grappe meeting the targets over a common quarter (003 §4).
+  ASSIGN_OR_RETURN(const int64_t balance, Payable(nat, "balance", "2025-05-12"));
+  RETURN_IF_ERROR(ImportAs(nat, "7-balance", payer, {payment("balance", balance, "2025-05-12")}));
+
+  // Its own figure at the demo's today, and its size.
+  ASSIGN_OR_RETURN(Finished report,
+                   Succeed("national-own-report", {"report", "active-dui", "--ledger",
+                                                   nat.ledger().string(), "--at", at_, "--json"}));
+  const json r = json::parse(report.out, nullptr, false);
+  if (!r.is_object() || !r.contains("total")) {
+    return Status::Internal("the national ledger's report is not the expected JSON: " +
+                            LastLine(report.out));
+  }
+  nat.own_total = r["total"].get<int64_t>();
+  ASSIGN_OR_RETURN(
+      Finished checkpoint,
+      Succeed("national-checkpoint", {"checkpoint", "--ledger", nat.ledger().string(), "--json"}));
+  const json c = json::parse(checkpoint.out, nullptr, false);
+  if (c.is_object() && c.contains("size")) nat.records = c["size"].get<uint64_t>();
+  national_detail_ = fmt::format(
+      "the national ledger: project {} (generalisation-2024, national guichet: {} ESSMS of {} in "
+      "Bretagne and Pays de la Loire, usage), selected and conventioned by the national key "
+      "({}), {} paid by the ARS of Bretagne (advance and balance), {} quarterly measurements; "
+      "its own active-DUI figure at {}: {} ({} in the last quarter's measurements), {} records",
+      kNationalProject, kNationalEssms, og_name, national,
+      domain::Money::Cents(advance + balance).ToString(), reported.size() - 1, at_, nat.own_total,
+      active_at_end, nat.records);
+  return Status::OK();
+}
+
 // Each region's own demo (`demo --region CODE --federated`), two at a time; the national
 // ledger made with `key new` and `init`; a copy of the ledger to roll back, kept before it
 // is served.
@@ -421,6 +729,7 @@ Status Federated::Build() {
                                 (nat.home / "keys" / "national-admin.pem").string(), "--admin-name",
                                 "national-admin", "--ledger", nat.ledger().string()})
           .status());
+  RETURN_IF_ERROR(BuildNational(nat));
   std::vector<std::pair<Children::Proc, Ledger*>> running;
   size_t next = 0;
   const size_t regions = ledgers_.size() - 1;
@@ -473,6 +782,7 @@ Status Federated::Build() {
       "each in {}/NAME/ledger, its ledger key there (ledger.key), its signers' "
       "keys in NAME/keys; a copy of {} as built in {}",
       (dir_ / "ledgers").string(), rolled_->name, (dir_ / "backups" / rolled_->name).string()));
+  Detail(national_detail_);
   return Status::OK();
 }
 
@@ -646,8 +956,6 @@ Status Federated::NationalReport() {
     const std::string name = share.value("name", "");
     auto it = std::find_if(ledgers_.begin(), ledgers_.end(),
                            [&](const Ledger& l) { return l.name == name; });
-    if (it != ledgers_.end() && it->code.empty())
-      continue;  // the national ledger: no demo of its own
     if (it == ledgers_.end() || it->own_total < 0) {
       all_own = false;
       continue;
@@ -661,9 +969,20 @@ Status Federated::NationalReport() {
   if (all_own) {
     Expect(own_sum == total,
            fmt::format("the national total is the sum of each region's own figure "
-                       "(its own demo's report at {}): {}",
+                       "(its own demo's report at {}) and the national ledger's own "
+                       "(its report active-dui): {}",
                        at_, own_sum));
   }
+  // The national ledger's share: its national-guichet project's ESSMS.
+  const Ledger& nat = ledgers_.back();
+  int64_t national_share = -1;
+  for (const json& share : j["shares"]) {
+    if (share.value("name", "") == nat.name) national_share = share.value("total", int64_t{-1});
+  }
+  Expect(national_share > 0 && national_share == nat.own_total,
+         fmt::format("the national ledger's share is its national-guichet project's: {} active "
+                     "files, its own report's {}",
+                     national_share, nat.own_total));
   // The national bundle: every share's evidence, checkable with the ledger.pub files only.
   const fs::path bundle = dir_ / "national-bundle.json";
   const auto bundle_started = Clock::now();

@@ -3,14 +3,18 @@
 // directory under DIR:
 //   - 18 region ledgers (one per ARS, each its own origin, ledger key and admin key: the
 //     `demo --region CODE --federated` child of each, two at a time) and the national
-//     ledger (its own origin and keys);
+//     ledger (its own origin and keys), holding a national-guichet project (56 ESSMS in
+//     two regions) whose events are signed by the keys the rules name and imported
+//     through the program (`import --key`), so that its share of the national figure is
+//     not 0;
 //   - one `witness serve` (127.0.0.1, port 0), trusting each ledger's ledger.pub;
 //   - 19 `serve` processes (unix sockets), each pushing its checkpoints to the witness
 //     (`serve --witness`) and keeping the cosigned one (ledger/cosigned.note);
 //   - one `mirror` following one region through its tiles (`serve --http`, and
 //     `serve --export-tiles DIR/tiles/NAME`);
 //   - the national `report active-dui --federation` across the 19 servers (`server`
-//     entries), its national bundle verified offline with the ledger.pub files only;
+//     entries), its total checked against each ledger's own figure, its national bundle
+//     verified offline with the ledger.pub files only;
 //   - two refusals: one region's ledger restored from an older copy (a rollback) is
 //     refused by the witness (ROLLBACK), and a tiles copy with one byte altered stops the
 //     mirror (CORRUPTION), which leaves its copy as it was.

@@ -3,8 +3,8 @@
 // every phase's expected outcome happens (the national report and its bundle, the
 // witness refusing the rolled-back ledger, the mirror stopping on the tampered tile and
 // keeping its copy), the figures it prints are the ones the commands give on its
-// ledgers, and no child process is left: after a run, after ^C in the middle, after a
-// step that failed.
+// ledgers (the national ledger's share, its national-guichet project's, included), and no
+// child process is left: after a run, after ^C in the middle, after a step that failed.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -101,6 +102,7 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   EXPECT_THAT(out, HasSubstr("[ok] the national bundle"));
   EXPECT_THAT(out, HasSubstr("[ok] it verifies offline with the ledger.pub files only"));
   EXPECT_THAT(out, HasSubstr("[ok] the national total is the sum of each region's own figure"));
+  EXPECT_THAT(out, HasSubstr("[ok] the national ledger's share is its national-guichet project's"));
   EXPECT_THAT(out, HasSubstr("Every expected outcome happened."));
 
   // No child left: neither the ones it printed (the witness, the servers) nor any process
@@ -132,14 +134,58 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   json n = json::parse(national.out);
   ASSERT_EQ(n["shares"].size(), 4u);
   int64_t sum = 0;
+  std::map<std::string, int64_t> own_totals;
   for (const char* name : {"bzh", "ara", "bfc", "national"}) {
     CliResult own =
         RunCli({"report", "active-dui", "--ledger", (dir / "ledgers" / name / "ledger").string(),
                 "--at", "2025-12-31", "--json"});
     ASSERT_EQ(own.exit_code, 0) << name << own.err;
-    sum += json::parse(own.out)["total"].get<int64_t>();
+    own_totals[name] = json::parse(own.out)["total"].get<int64_t>();
+    sum += own_totals[name];
   }
   EXPECT_EQ(n["total"].get<int64_t>(), sum);
+  // The national ledger holds a national-guichet project (issue 16): its share is not 0,
+  // and it is the national ledger's own report, as the demo printed it.
+  std::map<std::string, int64_t> shares;
+  for (const json& share : n["shares"]) {
+    shares[share["name"].get<std::string>()] = share["total"].get<int64_t>();
+  }
+  EXPECT_GT(shares["national"], 0);
+  EXPECT_EQ(shares["national"], own_totals["national"]);
+  EXPECT_THAT(out, HasSubstr(fmt::format(
+                       "[ok] the national ledger's share is its national-guichet project's: {} "
+                       "active files, its own report's {}",
+                       own_totals["national"], own_totals["national"])));
+  // That project, as the ledger holds it: 50 ESSMS or more in two regions, selected and
+  // conventioned by the national key, paid in full by the lead region's ARS.
+  const fs::path national_ledger = dir / "ledgers" / "national" / "ledger";
+  CliResult state = RunCli({"state", "nat-2024-fondation-ouest-solidarites", "--ledger",
+                            national_ledger.string(), "--json"});
+  ASSERT_EQ(state.exit_code, 0) << state.err;
+  const json project = json::parse(state.out);
+  EXPECT_EQ(project["campaign"], "generalisation-2024");
+  EXPECT_EQ(project["status"], "balance-paid");
+  EXPECT_GE(project["establishments"].size(), 50u);
+  EXPECT_EQ(project["paidCents"], project["conventionCents"]);
+  EXPECT_GT(project["paidCents"].get<int64_t>(), 0);
+  EXPECT_THAT(project["warnings"], ::testing::IsEmpty());
+  CliResult by_region = RunCli({"report", "active-dui", "--ledger", national_ledger.string(),
+                                "--at", "2025-12-31", "--by", "region", "--json"});
+  ASSERT_EQ(by_region.exit_code, 0) << by_region.err;
+  const json by = json::parse(by_region.out)["by"];
+  EXPECT_EQ(by.size(), 2u) << by.dump();  // Bretagne and Pays de la Loire
+  EXPECT_TRUE(by.contains("53") && by.contains("52")) << by.dump();
+  CliResult log = RunCli({"log", "--ledger", national_ledger.string(), "--json"});
+  ASSERT_EQ(log.exit_code, 0) << log.err;
+  std::map<std::string, std::string> signer_of;
+  const json records = json::parse(log.out)["records"];
+  for (const json& r : records) {
+    signer_of[r["type"].get<std::string>()] = r["signer"].get<std::string>();
+  }
+  EXPECT_EQ(signer_of["project.selected"], "cnsa-national");
+  EXPECT_EQ(signer_of["convention.signed"], "cnsa-national");
+  EXPECT_EQ(signer_of["payment.issued"], "ars-bretagne-payer");
+  EXPECT_EQ(signer_of["project.submitted"], "porteur-fondation-ouest");
   EXPECT_THAT(out, HasSubstr(fmt::format("national active DUI at 2025-12-31: {} files", sum)));
   CliResult bundle = RunCli({"verify-bundle", (dir / "national-bundle.json").string(),
                              "--federation", (dir / "federation.json").string()});
@@ -172,7 +218,7 @@ TEST(DemoFederatedCliTest, EveryExpectedOutcomeAndNoChildLeft) {
   for (const json& p : summary["phases"]) phases.push_back(p["name"].get<std::string>());
   EXPECT_THAT(phases, ::testing::ElementsAre("build", "witness", "serve", "cosign", "mirror",
                                              "report", "rollback", "tamper", "stop"));
-  ASSERT_EQ(summary["outcomes"].size(), 10u) << summary.dump();
+  ASSERT_EQ(summary["outcomes"].size(), 11u) << summary.dump();
   for (const json& o : summary["outcomes"]) EXPECT_EQ(o["ok"], true) << o.dump();
 }
 
