@@ -11,6 +11,7 @@
 #include "domain/event_codec.h"
 #include "projections/appender.h"
 #include "projections/projector.h"
+#include "service/read_view.h"
 
 namespace esms::service {
 namespace {
@@ -27,26 +28,23 @@ std::string IdOfUndecodedEvent(std::string_view event_json) {
 
 }  // namespace
 
-std::string_view CommandName(ReadRequest::Command command) {
-  switch (command) {
-    case ReadRequest::Command::kLog:
-      return "log";
-    case ReadRequest::Command::kVerify:
-      return "verify";
-    case ReadRequest::Command::kCheckpoint:
-      return "checkpoint";
-    case ReadRequest::Command::kProve:
-      return "prove";
-    case ReadRequest::Command::kConsistency:
-      return "consistency";
-    case ReadRequest::Command::kState:
-      return "state";
-    case ReadRequest::Command::kCheck:
-      return "check";
-    case ReadRequest::Command::kHistory:
-      return "history";
+const ReadCommandInfo& InfoOf(ReadRequest::Command command) {
+  using Command = ReadRequest::Command;
+  static constexpr ReadCommandInfo kCommands[] = {
+      {Command::kLog, "log", ReadKind::kLog, false, false},
+      {Command::kVerify, "verify", ReadKind::kVerify, false, false},
+      {Command::kCheckpoint, "checkpoint", ReadKind::kCheckpoint, false, false},
+      {Command::kProve, "prove", ReadKind::kProve, false, false},
+      {Command::kConsistency, "consistency", ReadKind::kConsistency, false, false},
+      {Command::kState, "state", ReadKind::kState, true, true},
+      {Command::kCheck, "check", ReadKind::kCheck, true, true},
+      // HistoryTarget tells a FINESS apart; the history reads the streams index.
+      {Command::kHistory, "history", ReadKind::kHistoryProject, true, false},
+  };
+  for (const ReadCommandInfo& info : kCommands) {
+    if (info.command == command) return info;
   }
-  return "?";
+  return kCommands[0];  // not reached: every command is listed
 }
 
 struct Writer::Job {
@@ -84,6 +82,10 @@ Result<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<ledger::Ledger> le
   w->projector_->Install(*w->appender_);
   w->keys_ = std::make_shared<const ledger::KeyRegistry>(w->appender_->keys());
   w->size_ = w->ledger_->size();
+  if (w->options_.read_view) {
+    ASSIGN_OR_RETURN(w->view_, ReadView::Open(*w->ledger_));
+    w->viewer_ = std::thread([p = w.get()] { p->ViewLoop(); });
+  }
   size_t threads = w->options_.verify_threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
   for (size_t i = 0; i < threads; ++i)
@@ -124,12 +126,13 @@ void Writer::Read(uint64_t request_id, ReadRequest request, std::function<void(R
   job->id = request_id;
   job->read = std::move(request);
   job->read_done = std::move(done);
+  const bool on_view = view_ != nullptr && InfoOf(job->read.command).on_view;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
       ++in_flight_;
-      to_write_.push_back(std::move(job));
-      write_cv_.notify_one();
+      (on_view ? to_view_ : to_write_).push_back(std::move(job));
+      (on_view ? view_cv_ : write_cv_).notify_one();
       return;
     }
   }
@@ -264,25 +267,80 @@ void Writer::WriteLoop() {
         --in_flight_;
         continue;
       }
-      const auto start = std::chrono::steady_clock::now();
-      ReadOutput output;
-      if (options_.read_handler) {
-        output = options_.read_handler(job->read, *ledger_, *projector_);
-      } else {
-        output = {"", "error: USAGE: this server serves no reads\n", 2};
-      }
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-      if (options_.log != nullptr) {
-        options_.log->info("req={} read={} exit={} micros={}", job->id,
-                           CommandName(job->read.command), output.exit_code, micros);
-      }
-      job->read_done(std::move(output));
+      RunRead(*job, *ledger_, *projector_);
       --in_flight_;
     }
     if (!appends.empty()) RunAppends(appends);
   }
+}
+
+// The reader thread: the on_view reads, each under a lease on the view as of the last
+// commit, while the writer stages and writes the next one.
+void Writer::ViewLoop() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      view_cv_.wait(lock, [this] { return !to_view_.empty() || stopping_; });
+      if (to_view_.empty()) return;  // stopping, and nothing left
+      job = std::move(to_view_.front());
+      to_view_.pop_front();
+    }
+    Result<ReadView::Lease> lease = view_->Current();
+    if (lease.ok()) {
+      RunRead(*job, lease->ledger(), lease->projector());
+    } else {
+      if (options_.log != nullptr) {
+        options_.log->error("req={} read view not caught up: {}", job->id,
+                            lease.status().ToString());
+      }
+      job->read_done({"", fmt::format("error: {}\n", lease.status().ToString()), 4});
+    }
+    --in_flight_;
+  }
+}
+
+void Writer::RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& projector) {
+  const auto start = std::chrono::steady_clock::now();
+  ReadOutput output;
+  if (options_.read_handler) {
+    output = options_.read_handler(job.read, ledger, projector);
+  } else {
+    output = {"", "error: USAGE: this server serves no reads\n", 2};
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
+  if (options_.log != nullptr) {
+    // queued_micros: from the request's arrival to its answer.
+    options_.log->info(
+        "req={} read={} exit={} micros={} queued_micros={}", job.id, CommandName(job.read.command),
+        output.exit_code, micros,
+        std::chrono::duration_cast<std::chrono::microseconds>(now - job.queued).count());
+  }
+  job.read_done(std::move(output));
+}
+
+// Appender::Commit, in the steps the view needs: the write handed off (Submit) and, once
+// on disk, reaped into the Ledger's head, each under the view's lock; the disk waited for
+// without it, so that the view's reads go on meanwhile. The reap does not block: a
+// Submit with nothing staged only takes the writes that are done. Without a view: Commit.
+Status Writer::CommitVisible() {
+  if (view_ == nullptr) return appender_->Commit();
+  const uint64_t target = ledger_->size() + appender_->staged();
+  {
+    auto lock = view_->Exclusive();
+    RETURN_IF_ERROR(appender_->Submit());
+  }
+  // ledger_->size() is only changed on this thread.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ledger_->size() < target && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    auto lock = view_->Exclusive();
+    RETURN_IF_ERROR(appender_->Submit());
+  }
+  // Done (Flush returns at once), or a disk slower than 10 s: wait for it, under the lock.
+  auto lock = view_->Exclusive();
+  return appender_->Flush();
 }
 
 void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
@@ -312,13 +370,16 @@ void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  Status committed = appender_->Commit();
+  Status committed = CommitVisible();
   const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - start)
                              .count();
   if (!committed.ok()) {
     // The state folded records that were not written: reload it, and start a new batch
-    // (a batch returns its write error from every call after one).
+    // (a batch returns its write error from every call after one). The old batch resets
+    // the Ledger's head as it goes: under the view's lock.
+    std::unique_lock<std::mutex> view_lock;
+    if (view_ != nullptr) view_lock = view_->Exclusive();
     if (Status s = projector_->Reload(); !s.ok() && options_.log != nullptr) {
       options_.log->error("state not reloaded after a failed commit: {}", s.ToString());
     }
@@ -346,6 +407,8 @@ void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
     records_since_snapshot_ += staged;
     // A lagging snapshot only makes the next open replay more records.
     if (records_since_snapshot_ >= 100000) {
+      std::unique_lock<std::mutex> view_lock;  // PutSnapshot: no read of the Ledger meanwhile
+      if (view_ != nullptr) view_lock = view_->Exclusive();
       if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
         options_.log->warn("projection snapshot not saved: {}", s.ToString());
       }
@@ -386,7 +449,9 @@ void Writer::Stop() {
   }
   verify_cv_.notify_all();
   write_cv_.notify_all();
+  view_cv_.notify_all();
   for (std::thread& t : verifiers_) t.join();
+  if (viewer_.joinable()) viewer_.join();  // its reads answered
   // The verifiers are gone: wake the writer for its last look at the queues.
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // not started when Start() failed
