@@ -33,7 +33,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+bin="$(realpath "$bin")"
 [[ -n "$bench" ]] || bench="$(dirname "$bin")/esms-service-bench"
+bench="$(realpath "$bench")"
 work="$(mktemp -d /tmp/esms-service-bench-XXXXXX)"
 server_pid=""
 cleanup() {
@@ -73,7 +75,7 @@ failed=0
 # $clients clients at once while timing `state` reads; prints the figures.
 run_served() {
   local name="$1" db="$2" listen="$3"; shift 3
-  "$bin" serve --listen "$listen" --no-auth --ledger "$db" "$@" > serve.out 2> "serve-$name.log" &
+  "$bin" serve --listen "$listen" --no-auth --max-connections 1000 --ledger "$db" "$@" > serve.out 2> "serve-$name.log" &
   server_pid=$!
   for _ in $(seq 200); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.05; done
   local address
@@ -104,12 +106,12 @@ lat.sort()
 print("%.1f %.1f" % (lat[len(lat) // 2], lat[int(len(lat) * 0.99) - 1]))
 PY
   local reads_pid=$!
-  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  for p in "${pids[@]}"; do wait "$p" || { failed=1; echo "an import client failed ($name)"; }; done
   t1=$(now)
   local load
   load="$(cut -d' ' -f1-3 /proc/loadavg)"
   touch writes.done
-  wait "$calls_pid" || failed=1
+  wait "$calls_pid" || { failed=1; echo "the reading client failed ($name)"; }
   wait "$reads_pid"
   local rate
   rate=$(python3 -c "print(round($records / ($t1 - $t0)))")
@@ -150,7 +152,7 @@ server_pid=$!
 for _ in $(seq 200); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.05; done
 half=$((last_rate / 2))
 "$bench" append --server "unix:$work/a.sock" --file signed.jsonl --clients "$clients" --chunk 100 \
-  --rate "$half" > ack.txt 2>&1 || failed=1
+  --rate "$half" > ack.txt 2>&1 || { failed=1; echo "the paced appender failed"; }
 load="$(cut -d' ' -f1-3 /proc/loadavg)"
 kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
 echo "$clients clients at half that rate ($half records/s), unix socket, chunks of 100 lines (load $load):"

@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <latch>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -122,18 +123,21 @@ int Appends(const Args& a) {
     lines.push_back(std::move(**parsed));
   }
   const size_t chunks = (lines.size() + a.chunk - 1) / a.chunk;
-  std::vector<std::unique_ptr<Client>> clients;
-  for (size_t k = 0; k < a.clients; ++k) {
-    clients.push_back(Connect(a));
-    if (clients.back() == nullptr) return 1;
-  }
   std::mutex mu;
   std::vector<double> acks;
   std::atomic<bool> failed{false};
-  const auto start = Clock::now();
+  std::latch connected(static_cast<std::ptrdiff_t>(a.clients));
+  const auto start = Clock::now() + std::chrono::milliseconds(500);  // after the connections
   std::vector<std::thread> threads;
   for (size_t k = 0; k < a.clients; ++k) {
     threads.emplace_back([&, k] {
+      // Connected on its thread (one kj event loop a thread), before the schedule starts.
+      std::unique_ptr<Client> client = Connect(a);
+      if (client == nullptr) failed = true;
+      connected.count_down();
+      connected.wait();
+      if (client == nullptr) return;
+      std::this_thread::sleep_until(start);
       std::vector<double> mine;
       for (size_t j = k; j < chunks && !failed; j += a.clients) {
         if (a.rate > 0) {
@@ -144,7 +148,7 @@ int Appends(const Args& a) {
         std::vector<AppendLine> chunk(lines.begin() + j * a.chunk,
                                       lines.begin() + std::min(lines.size(), (j + 1) * a.chunk));
         const auto t0 = Clock::now();
-        auto result = clients[k]->Append(chunk);
+        auto result = client->Append(chunk);
         mine.push_back(Ms(Clock::now() - t0));
         if (!result.ok() || !result->refusal.ok()) {
           fmt::print(stderr, "append: {}\n",
