@@ -65,6 +65,7 @@ struct Writer::Job {
   // A read.
   ReadRequest read;
   std::function<void(ReadOutput)> read_done;
+  int64_t lease_micros = -1;  // a view read: the time its lease took
   // A posted job (Post): run instead of a read when set.
   std::function<void()> task;
 };
@@ -83,6 +84,12 @@ Result<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<ledger::Ledger> le
   w->keys_ = std::make_shared<const ledger::KeyRegistry>(w->appender_->keys());
   w->size_ = w->ledger_->size();
   if (w->options_.read_view) {
+    // The view opens from the snapshot: one replay of the records after it, not two.
+    if (w->projector_->replayed() > 0) {
+      if (Status s = w->projector_->SaveSnapshot(); !s.ok() && w->options_.log != nullptr) {
+        w->options_.log->warn("projection snapshot not saved: {}", s.ToString());
+      }
+    }
     ASSIGN_OR_RETURN(w->view_, ReadView::Open(*w->ledger_));
     w->viewer_ = std::thread([p = w.get()] { p->ViewLoop(); });
   }
@@ -286,8 +293,12 @@ void Writer::ViewLoop() {
       job = std::move(to_view_.front());
       to_view_.pop_front();
     }
+    const auto asked = std::chrono::steady_clock::now();
     Result<ReadView::Lease> lease = view_->Current();
     if (lease.ok()) {
+      job->lease_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - asked)
+                              .count();
       RunRead(*job, lease->ledger(), lease->projector());
     } else {
       if (options_.log != nullptr) {
@@ -311,11 +322,13 @@ void Writer::RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& p
   const auto now = std::chrono::steady_clock::now();
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
   if (options_.log != nullptr) {
-    // queued_micros: from the request's arrival to its answer.
+    // queued_micros: from the request's arrival to its answer; lease_micros (view reads):
+    // the wait for the view's lock and its catching up.
     options_.log->info(
-        "req={} read={} exit={} micros={} queued_micros={}", job.id, CommandName(job.read.command),
-        output.exit_code, micros,
-        std::chrono::duration_cast<std::chrono::microseconds>(now - job.queued).count());
+        "req={} read={} exit={} micros={} queued_micros={}{}", job.id,
+        CommandName(job.read.command), output.exit_code, micros,
+        std::chrono::duration_cast<std::chrono::microseconds>(now - job.queued).count(),
+        job.lease_micros < 0 ? std::string() : fmt::format(" lease_micros={}", job.lease_micros));
   }
   job.read_done(std::move(output));
 }

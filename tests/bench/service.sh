@@ -71,13 +71,19 @@ openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.
   -extfile san.ext >/dev/null 2>&1
 
 failed=0
+# wait_listening LOG: until the server started in the background prints its address (a
+# loaded machine may take seconds to open the ledger and its state); else its log, exit 1.
+wait_listening() {
+  for _ in $(seq 1200); do grep -q 'listening on' serve.out 2>/dev/null && return 0; sleep 0.05; done
+  echo "the server did not start:"; cat "$1"; exit 1
+}
 # run_served NAME DB LISTEN [serve options...]: serves DB, imports the slices from
 # $clients clients at once while timing `state` reads; prints the figures.
 run_served() {
   local name="$1" db="$2" listen="$3"; shift 3
   "$bin" serve --listen "$listen" --no-auth --max-connections 1000 --ledger "$db" "$@" > serve.out 2> "serve-$name.log" &
   server_pid=$!
-  for _ in $(seq 200); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.05; done
+  wait_listening "serve-$name.log"
   local address
   address="$(sed -n 's/^listening on //p' serve.out)"
   local client=(--server "$address")
@@ -119,18 +125,26 @@ PY
   local after
   after="$("$bin" verify "${client[@]}" --no-signatures | head -1 | cut -c1-60)"
   kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
-  local p50 p99 s50 s99
+  local p50 p99
   read -r p50 p99 < "reads-$name.txt"
-  read -r s50 s99 <<< "$(python3 - "serve-$name.log" <<'PY'
+  local server_reads
+  server_reads="$(python3 - "serve-$name.log" <<'PY'
 import re, sys
-v = sorted(int(m.group(1)) for m in re.finditer(r"read=state exit=\d+ micros=\d+ queued_micros=(\d+)", open(sys.argv[1]).read()))
-print("%d %d" % (v[len(v) // 2], v[max(0, int(len(v) * 0.99) - 1)]) if v else "- -")
+text = open(sys.argv[1]).read()
+def pct(v):
+    v.sort()
+    return "p50 %d us, p99 %d us" % (v[len(v) // 2], v[max(0, int(len(v) * 0.99) - 1)]) if v else "-"
+for cmd in ("state", "check"):
+    rows = [m.groups() for m in re.finditer(r"read=%s exit=\d+ micros=(\d+) queued_micros=(\d+)(?: lease_micros=(\d+))?" % cmd, text)]
+    print("%s: arrival to answer %s; the read itself %s; its lease (lock + catch-up) %s" % (
+        cmd, pct([int(r[1]) for r in rows]), pct([int(r[0]) for r in rows]),
+        pct([int(r[2]) for r in rows if r[2]])))
 PY
 )"
   echo "$clients clients, $name: $rate records/s ($(python3 -c "print(round(100 * $rate / $local_rate))")% of local; load $load)"
   sed 's/^/  per call, long-lived client, while writing: /' "calls-$name.txt"
   echo "  state through the server while writing, whole client process: p50 $p50 ms, p99 $p99 ms"
-  echo "  state on the server (arrival to answer, read view): p50 $s50 us, p99 $s99 us"
+  echo "$server_reads" | sed 's/^/  on the server, /'
   local a50 a99
   read -r a50 a99 <<< "$(python3 - "serve-$name.log" <<'PY'
 import re, sys
@@ -149,7 +163,7 @@ run_served "unix socket (goal >= 80%)" served.db "unix:$work/s.sock"
 # Acknowledgement latency at half the rate the socket run reached.
 "$bin" serve --listen "unix:$work/a.sock" --no-auth --ledger served-ack.db > serve.out 2> serve-ack.log &
 server_pid=$!
-for _ in $(seq 200); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.05; done
+wait_listening serve-ack.log
 half=$((last_rate / 2))
 "$bench" append --server "unix:$work/a.sock" --file signed.jsonl --clients "$clients" --chunk 100 \
   --rate "$half" > ack.txt 2>&1 || { failed=1; echo "the paced appender failed"; }
