@@ -25,4 +25,14 @@ Result<ReadView::Lease> ReadView::Current() {
   return Lease(std::move(lock), &ledger_, projector_.get(), size);
 }
 
+std::optional<ReadView::Lease> ReadView::TryCurrent(uint64_t max_catch_up) {
+  std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  const uint64_t size = ledger_.size();
+  const uint64_t folded = projector_->state().next_seq();
+  if (size - folded > max_catch_up) return std::nullopt;
+  if (folded < size && !projector_->CatchUp().ok()) return std::nullopt;
+  return Lease(std::move(lock), &ledger_, projector_.get(), size);
+}
+
 }  // namespace esms::service

@@ -32,14 +32,16 @@
 //  - The writer's own Projector and the view's share nothing but the Ledger.
 //
 // Use: Current() is the one way to read: it returns a lease on the view as of the last
-// commit. Keep a lease for one read only (the writer waits for it to reap its next
-// commit).
+// commit (TryCurrent: the same when it is free and nearly caught up, for a caller that
+// must not wait). Keep a lease for one read only (the writer waits for it to reap its
+// next commit).
 #ifndef ESMS_SERVICE_READ_VIEW_H_
 #define ESMS_SERVICE_READ_VIEW_H_
 
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "base/status.h"
 #include "ledger/ledger.h"
@@ -82,6 +84,10 @@ class ReadView {
   // committed since the last lease, and gives the view. An error: the follower could not
   // fold them (storage).
   Result<Lease> Current();
+
+  // The same without waiting: nullopt when the lock is taken, or when more than
+  // `max_catch_up` records are to be folded first (or cannot be: Current() says why).
+  std::optional<Lease> TryCurrent(uint64_t max_catch_up);
 
   // The writer's side: held while it changes the Ledger's head (see above).
   std::unique_lock<std::mutex> Exclusive() { return std::unique_lock<std::mutex>(mu_); }

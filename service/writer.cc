@@ -65,7 +65,8 @@ struct Writer::Job {
   // A read.
   ReadRequest read;
   std::function<void(ReadOutput)> read_done;
-  int64_t lease_micros = -1;  // a view read: the time its lease took
+  int64_t lease_micros = -1;          // a view read: the time its lease took
+  std::string_view where = "writer";  // the thread a read ran on
   // A posted job (Post): run instead of a read when set.
   std::function<void()> task;
 };
@@ -134,16 +135,43 @@ void Writer::Read(uint64_t request_id, ReadRequest request, std::function<void(R
   job->read = std::move(request);
   job->read_done = std::move(done);
   const bool on_view = view_ != nullptr && InfoOf(job->read.command).on_view;
+  bool refused = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refused = stopping_;
+    if (!refused) {
+      ++in_flight_;
+      if (!on_view) {
+        to_write_.push_back(std::move(job));
+        write_cv_.notify_one();
+        return;
+      }
+    }
+  }
+  if (refused) {
+    job->read_done({"", "error: LEDGER_LOCKED: the server is shutting down\n", 4});
+    return;
+  }
+  // A view read: here, on the caller's thread (the RPC event loop), when the view is free
+  // and nearly caught up (no hop to the reader thread); else on the reader thread.
+  if (std::optional<ReadView::Lease> lease = view_->TryCurrent(kInlineCatchUp)) {
+    job->lease_micros = 0;
+    job->where = "caller";
+    RunRead(*job, lease->ledger(), lease->projector());
+    --in_flight_;
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
-      ++in_flight_;
-      (on_view ? to_view_ : to_write_).push_back(std::move(job));
-      (on_view ? view_cv_ : write_cv_).notify_one();
+      to_view_.push_back(std::move(job));
+      view_cv_.notify_one();
       return;
     }
   }
-  job->read_done({"", "error: LEDGER_LOCKED: the server is shutting down\n", 4});
+  // Stopping meanwhile: the reader thread may be gone; read here, waiting for the view.
+  ViewRead(*job);
+  --in_flight_;
 }
 
 void Writer::Post(std::function<void()> task) {
@@ -293,22 +321,26 @@ void Writer::ViewLoop() {
       job = std::move(to_view_.front());
       to_view_.pop_front();
     }
-    const auto asked = std::chrono::steady_clock::now();
-    Result<ReadView::Lease> lease = view_->Current();
-    if (lease.ok()) {
-      job->lease_micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - asked)
-                              .count();
-      RunRead(*job, lease->ledger(), lease->projector());
-    } else {
-      if (options_.log != nullptr) {
-        options_.log->error("req={} read view not caught up: {}", job->id,
-                            lease.status().ToString());
-      }
-      job->read_done({"", fmt::format("error: {}\n", lease.status().ToString()), 4});
-    }
+    ViewRead(*job);
     --in_flight_;
   }
+}
+
+void Writer::ViewRead(Job& job) {
+  const auto asked = std::chrono::steady_clock::now();
+  Result<ReadView::Lease> lease = view_->Current();
+  if (!lease.ok()) {
+    if (options_.log != nullptr) {
+      options_.log->error("req={} read view not caught up: {}", job.id, lease.status().ToString());
+    }
+    job.read_done({"", fmt::format("error: {}\n", lease.status().ToString()), 4});
+    return;
+  }
+  job.lease_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - asked)
+                         .count();
+  job.where = "reader";
+  RunRead(job, lease->ledger(), lease->projector());
 }
 
 void Writer::RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& projector) {
@@ -322,12 +354,13 @@ void Writer::RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& p
   const auto now = std::chrono::steady_clock::now();
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
   if (options_.log != nullptr) {
-    // queued_micros: from the request's arrival to its answer; lease_micros (view reads):
-    // the wait for the view's lock and its catching up.
+    // queued_micros: from the request's arrival to its answer; thread: writer, reader (the
+    // view's thread) or caller (the view, on the RPC event loop); lease_micros (view
+    // reads): the wait for the view's lock and its catching up.
     options_.log->info(
-        "req={} read={} exit={} micros={} queued_micros={}{}", job.id,
+        "req={} read={} exit={} micros={} queued_micros={} thread={}{}", job.id,
         CommandName(job.read.command), output.exit_code, micros,
-        std::chrono::duration_cast<std::chrono::microseconds>(now - job.queued).count(),
+        std::chrono::duration_cast<std::chrono::microseconds>(now - job.queued).count(), job.where,
         job.lease_micros < 0 ? std::string() : fmt::format(" lease_micros={}", job.lease_micros));
   }
   job.read_done(std::move(output));
@@ -481,6 +514,8 @@ void Writer::Stop() {
   if (writer_.joinable()) writer_.join();  // not started when Start() failed
   joined_ = true;
   if (projector_ != nullptr && records_since_snapshot_ > 0) {
+    std::unique_lock<std::mutex> view_lock;  // a read on a caller's thread may still run
+    if (view_ != nullptr) view_lock = view_->Exclusive();
     if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
       options_.log->warn("projection snapshot not saved: {}", s.ToString());
     }

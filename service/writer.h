@@ -14,8 +14,10 @@
 //
 // Reads: a ReadHandler given by the caller (cli) runs the very command the local program
 // runs, against the served ledger and a projected state. `state` and `check` are served
-// by a reader thread from the ReadView (service/read_view.h: the ledger as of the last
-// commit and a follower state), so they do not wait for the commit in progress; the
+// from the ReadView (service/read_view.h: the ledger as of the last commit and a follower
+// state), so they do not wait for the commit in progress: on the caller's thread (the RPC
+// event loop) when the view is free and has at most kInlineCatchUp records to fold, else
+// on the view's reader thread; the
 // writer commits in two steps for it (CommitVisible: the write handed off and reaped
 // under the view's lock, the disk waited for without it). The other reads
 // (ReadCommandInfo::on_view false: they use ledger indexes a write in flight may already
@@ -211,6 +213,10 @@ class Writer {
   void RunAppends(std::vector<std::unique_ptr<Job>>& jobs);
   void ViewLoop();
   void RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& projector);
+  void ViewRead(Job& job);  // under a lease, waiting for it
+  // A view read runs on the caller's thread when at most this many records are to be
+  // folded into the view first.
+  static constexpr uint64_t kInlineCatchUp = 256;
   Status CommitVisible();
 
   Options options_;

@@ -135,10 +135,10 @@ def pct(v):
     v.sort()
     return "p50 %d us, p99 %d us" % (v[len(v) // 2], v[max(0, int(len(v) * 0.99) - 1)]) if v else "-"
 for cmd in ("state", "check"):
-    rows = [m.groups() for m in re.finditer(r"read=%s exit=\d+ micros=(\d+) queued_micros=(\d+)(?: lease_micros=(\d+))?" % cmd, text)]
-    print("%s: arrival to answer %s; the read itself %s; its lease (lock + catch-up) %s" % (
+    rows = [m.groups() for m in re.finditer(r"read=%s exit=\d+ micros=(\d+) queued_micros=(\d+) thread=(\w+)(?: lease_micros=(\d+))?" % cmd, text)]
+    print("%s: arrival to answer %s; the read itself %s; its lease (lock + catch-up) %s; %d of %d on the event loop" % (
         cmd, pct([int(r[1]) for r in rows]), pct([int(r[0]) for r in rows]),
-        pct([int(r[2]) for r in rows if r[2]])))
+        pct([int(r[3]) for r in rows if r[3]]), sum(r[2] == "caller" for r in rows), len(rows)))
 PY
 )"
   echo "$clients clients, $name: $rate records/s ($(python3 -c "print(round(100 * $rate / $local_rate))")% of local; load $load)"
