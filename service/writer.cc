@@ -372,28 +372,18 @@ void Writer::RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& p
 // Submit with nothing staged only takes the writes that are done. Without a view: Commit.
 Status Writer::CommitVisible() {
   if (view_ == nullptr) return appender_->Commit();
-  const size_t staged = appender_->staged();
-  const uint64_t target = ledger_->size() + staged;
+  const uint64_t target = ledger_->size() + appender_->staged();
   {
     auto lock = view_->Exclusive();
     RETURN_IF_ERROR(appender_->Submit());
   }
-  // ledger_->size() is only changed on this thread. The first look after most of the
-  // time the last write took, then every 100 us.
-  const auto submitted = std::chrono::steady_clock::now();
-  const auto give_up = submitted + std::chrono::seconds(10);
-  auto pause =
-      std::chrono::microseconds(std::clamp<int64_t>(last_write_micros_ * 3 / 4, 100, 20000));
+  // ledger_->size() is only changed on this thread. A look every 100 us (a write takes
+  // milliseconds: a few dozen looks, each a try of the reap under the lock).
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (ledger_->size() < target && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(pause);
-    pause = std::chrono::microseconds(100);
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
     auto lock = view_->Exclusive();
     RETURN_IF_ERROR(appender_->Submit());
-  }
-  if (ledger_->size() >= target && staged > 0) {
-    last_write_micros_ = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now() - submitted)
-                             .count();
   }
   // Done (Flush returns at once), or a disk slower than 10 s: wait for it, under the lock.
   auto lock = view_->Exclusive();

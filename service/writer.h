@@ -227,7 +227,6 @@ class Writer {
   std::string origin_;
   std::string verifier_key_;
   uint64_t records_since_snapshot_ = 0;
-  int64_t last_write_micros_ = 0;  // CommitVisible: how long the last write took to be durable
 
   mutable std::mutex mu_;
   std::condition_variable verify_cv_, write_cv_, view_cv_;
