@@ -377,11 +377,14 @@ Status Writer::CommitVisible() {
     auto lock = view_->Exclusive();
     RETURN_IF_ERROR(appender_->Submit());
   }
-  // ledger_->size() is only changed on this thread. A look every 100 us (a write takes
-  // milliseconds: a few dozen looks, each a try of the reap under the lock).
+  // ledger_->size() is only changed on this thread. Looks 100 us apart, then further
+  // apart up to 1 ms (a write takes milliseconds; each look a try of the reap under the
+  // lock): the answer comes at most ~1 ms late, for a few dozen wake-ups a write.
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int64_t pause_micros = 100;
   while (ledger_->size() < target && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_micros));
+    pause_micros = std::min<int64_t>(pause_micros * 3 / 2, 1000);
     auto lock = view_->Exclusive();
     RETURN_IF_ERROR(appender_->Submit());
   }
