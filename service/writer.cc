@@ -30,21 +30,40 @@ std::string IdOfUndecodedEvent(std::string_view event_json) {
 
 const ReadCommandInfo& InfoOf(ReadRequest::Command command) {
   using Command = ReadRequest::Command;
-  static constexpr ReadCommandInfo kCommands[] = {
-      {Command::kLog, "log", ReadKind::kLog, false, false},
-      {Command::kVerify, "verify", ReadKind::kVerify, false, false},
-      {Command::kCheckpoint, "checkpoint", ReadKind::kCheckpoint, false, false},
-      {Command::kProve, "prove", ReadKind::kProve, false, false},
-      {Command::kConsistency, "consistency", ReadKind::kConsistency, false, false},
-      {Command::kState, "state", ReadKind::kState, true, true},
-      {Command::kCheck, "check", ReadKind::kCheck, true, true},
-      // HistoryTarget tells a FINESS apart; the history reads the streams index.
-      {Command::kHistory, "history", ReadKind::kHistoryProject, true, false},
-  };
-  for (const ReadCommandInfo& info : kCommands) {
-    if (info.command == command) return info;
+  using Info = ReadCommandInfo;
+  static constexpr Info kLog{Command::kLog, "log", ReadKind::kLog, false, false};
+  static constexpr Info kVerify{Command::kVerify, "verify", ReadKind::kVerify, false, false};
+  static constexpr Info kCheckpoint{Command::kCheckpoint, "checkpoint", ReadKind::kCheckpoint,
+                                    false, false};
+  static constexpr Info kProve{Command::kProve, "prove", ReadKind::kProve, false, false};
+  static constexpr Info kConsistency{Command::kConsistency, "consistency", ReadKind::kConsistency,
+                                     false, false};
+  static constexpr Info kState{Command::kState, "state", ReadKind::kState, true, true};
+  static constexpr Info kCheck{Command::kCheck, "check", ReadKind::kCheck, true, true};
+  // HistoryTarget tells a FINESS apart; the history reads the streams index.
+  static constexpr Info kHistory{Command::kHistory, "history", ReadKind::kHistoryProject, true,
+                                 false};
+  // A switch, not a search: a command added to the enum and not here fails to compile
+  // (-Wswitch), rather than being read with another command's access kind.
+  switch (command) {
+    case Command::kLog:
+      return kLog;
+    case Command::kVerify:
+      return kVerify;
+    case Command::kCheckpoint:
+      return kCheckpoint;
+    case Command::kProve:
+      return kProve;
+    case Command::kConsistency:
+      return kConsistency;
+    case Command::kState:
+      return kState;
+    case Command::kCheck:
+      return kCheck;
+    case Command::kHistory:
+      return kHistory;
   }
-  return kCommands[0];  // not reached: every command is listed
+  return kLog;  // not reached
 }
 
 struct Writer::Job {
