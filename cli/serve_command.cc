@@ -113,7 +113,8 @@ int RunProductRead(const Globals& g, const service::ReadRequest& r, ledger::Ledg
 }
 
 // Runs a client's read: the local command itself, on the served ledger and state, with
-// its output captured. On the writer thread, between two group commits.
+// its output captured. On the writer thread between two group commits, or on the reader
+// thread with the read view's ledger and state (service/writer.h).
 service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
                             ledger::Ledger& ledger, projections::Projector& projector) {
   MemoryStream out, err;
@@ -265,60 +266,25 @@ Result<service::Peer> AuthenticatePeer(const ledger::KeyRegistry& keys, std::str
   return PeerOf(who);
 }
 
-service::ReadKind KindOf(service::ReadRequest::Command command) {
-  using Command = service::ReadRequest::Command;
-  switch (command) {
-    case Command::kLog:
-      return service::ReadKind::kLog;
-    case Command::kVerify:
-      return service::ReadKind::kVerify;
-    case Command::kCheckpoint:
-      return service::ReadKind::kCheckpoint;
-    case Command::kProve:
-      return service::ReadKind::kProve;
-    case Command::kConsistency:
-      return service::ReadKind::kConsistency;
-    case Command::kState:
-      return service::ReadKind::kState;
-    case Command::kCheck:
-      return service::ReadKind::kCheck;
-    case Command::kHistory:
-      return service::ReadKind::kHistoryProject;  // HistoryTarget tells FINESS apart
-    case Command::kReport:
-    case Command::kShare:
-      return service::ReadKind::kReportActiveDui;
-    case Command::kBundle:
-      return service::ReadKind::kBundle;
-  }
-  return service::ReadKind::kLog;
-}
-
-bool IsProjectScoped(service::ReadRequest::Command command) {
-  using Command = service::ReadRequest::Command;
-  return command == Command::kState || command == Command::kCheck || command == Command::kHistory ||
-         command == Command::kBundle;
-}
-
 // ServerOptions::authorize_read, on the event loop: what is decidable without the
 // projected state (public reads; log and verify by role; nothing project-scoped for an
-// anonymous connection). The writer thread checks again (ScopeRead), with the key as
-// the head now says.
+// anonymous connection). Where the read runs, it is checked again (ScopeRead), with the
+// key as the head now says.
 Status AuthorizeReadEarly(const service::Peer& peer, const service::ReadRequest& request) {
   if (!peer.checked) return Status();
   const service::Identity who = IdentityAtLogin(peer);
-  if (IsProjectScoped(request.command)) {
-    if (!who.anonymous()) return Status();  // decided on the writer thread
-    service::ReadTarget target;
-    target.kind = KindOf(request.command);
-    target.subject = request.key;
-    return service::MayRead(who, target);
-  }
+  const service::ReadCommandInfo& command = service::InfoOf(request.command);
   service::ReadTarget target;
-  target.kind = KindOf(request.command);
+  target.kind = command.kind;
+  if (command.project_scoped) {
+    if (!who.anonymous()) return Status();  // decided where the read runs
+    target.subject = request.key;
+  }
   return service::MayRead(who, target);
 }
 
-// On the writer thread, before the read runs: the key resolved again at the head (a key
+// Where the read runs (the writer thread, or the reader thread under a view lease), before
+// it runs: the key resolved again at the head (a key
 // revoked since the login reads nothing more), then the read's target, project-scoped
 // reads from the projected state (ProjectTarget / HistoryTarget).
 Status ScopeRead(const service::ReadRequest& request, ledger::Ledger& ledger,
@@ -333,7 +299,7 @@ Status ScopeRead(const service::ReadRequest& request, ledger::Ledger& ledger,
   using Command = service::ReadRequest::Command;
   if (request.command == Command::kState || request.command == Command::kCheck ||
       request.command == Command::kBundle) {
-    target = service::ProjectTarget(KindOf(request.command), projector.state(),
+    target = service::ProjectTarget(service::InfoOf(request.command).kind, projector.state(),
                                     projections::LedgerSigners(ledger), request.key);
   } else if (request.command == Command::kHistory) {
     target =
@@ -342,7 +308,7 @@ Status ScopeRead(const service::ReadRequest& request, ledger::Ledger& ledger,
     target = service::ActiveDuiTarget(who, request.bundle ? service::ReadKind::kReportBundle
                                                           : service::ReadKind::kReportActiveDui);
   } else {
-    target.kind = KindOf(request.command);
+    target.kind = service::InfoOf(request.command).kind;
   }
   return service::MayRead(who, target);
 }

@@ -177,71 +177,41 @@ class LedgerImpl final : public schema::Ledger::Server {
     });
   }
 
+  // The read methods: each fills a ReadRequest from its parameters (every one has `json`).
   kj::Promise<void> log(LogContext context) override {
-    auto p = context.getParams();
-    ReadRequest r;
-    r.command = ReadRequest::Command::kLog;
-    r.json = p.getJson();
-    if (p.getHasFrom()) r.from = p.getFrom();
-    if (p.getHasTo()) r.to = p.getTo();
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kLog, context, [](ReadRequest& r, auto p) {
+      if (p.getHasFrom()) r.from = p.getFrom();
+      if (p.getHasTo()) r.to = p.getTo();
+    });
   }
   kj::Promise<void> verify(VerifyContext context) override {
-    ReadRequest r;
-    r.command = ReadRequest::Command::kVerify;
-    r.json = context.getParams().getJson();
-    r.no_signatures = context.getParams().getNoSignatures();
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kVerify, context,
+                      [](ReadRequest& r, auto p) { r.no_signatures = p.getNoSignatures(); });
   }
   kj::Promise<void> checkpoint(CheckpointContext context) override {
-    ReadRequest r;
-    r.command = ReadRequest::Command::kCheckpoint;
-    r.json = context.getParams().getJson();
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kCheckpoint, context, [](ReadRequest&, auto) {});
   }
   kj::Promise<void> prove(ProveContext context) override {
-    auto p = context.getParams();
-    ReadRequest r;
-    r.command = ReadRequest::Command::kProve;
-    r.json = p.getJson();
-    r.seq = p.getSeq();
-    if (p.getHasSize()) r.size = p.getSize();
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kProve, context, [](ReadRequest& r, auto p) {
+      r.seq = p.getSeq();
+      if (p.getHasSize()) r.size = p.getSize();
+    });
   }
   kj::Promise<void> consistency(ConsistencyContext context) override {
-    auto p = context.getParams();
-    ReadRequest r;
-    r.command = ReadRequest::Command::kConsistency;
-    r.json = p.getJson();
-    r.old_size = p.getOld();
-    r.new_size = p.getNew();
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kConsistency, context, [](ReadRequest& r, auto p) {
+      r.old_size = p.getOld();
+      r.new_size = p.getNew();
+    });
   }
   kj::Promise<void> state(StateContext context) override {
-    auto p = context.getParams();
-    ReadRequest r;
-    r.command = ReadRequest::Command::kState;
-    r.json = p.getJson();
-    r.key = p.getProject();
-    if (p.getHasAt()) r.at = std::string(p.getAt());
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kState, context, ProjectParams{});
   }
   kj::Promise<void> check(CheckContext context) override {
-    auto p = context.getParams();
-    ReadRequest r;
-    r.command = ReadRequest::Command::kCheck;
-    r.json = p.getJson();
-    r.key = p.getProject();
-    if (p.getHasAt()) r.at = std::string(p.getAt());
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kCheck, context, ProjectParams{});
   }
   kj::Promise<void> history(HistoryContext context) override {
-    auto p = context.getParams();
-    ReadRequest r;
-    r.command = ReadRequest::Command::kHistory;
-    r.json = p.getJson();
-    r.key = p.getKey();
-    return Read(std::move(r), context);
+    return ReadParams(ReadRequest::Command::kHistory, context,
+                      [](ReadRequest& r, auto p) { r.key = p.getKey(); });
   }
   // The reads whose products the client writes itself (cli/remote.cc).
   kj::Promise<void> report(ReportContext context) override {
@@ -300,6 +270,26 @@ class LedgerImpl final : public schema::Ledger::Server {
  private:
   static kj::ArrayPtr<const kj::byte> Bytes(const std::string& s) {
     return kj::arrayPtr(reinterpret_cast<const kj::byte*>(s.data()), s.size());
+  }
+
+  // state and check: the same parameters (a project, --at).
+  struct ProjectParams {
+    template <typename Params>
+    void operator()(ReadRequest& r, Params p) const {
+      r.key = p.getProject();
+      if (p.getHasAt()) r.at = std::string(p.getAt());
+    }
+  };
+
+  // A read whose request is `command` with its parameters set by `fill(request, params)`.
+  template <typename Context, typename Fill>
+  kj::Promise<void> ReadParams(ReadRequest::Command command, Context context, Fill fill) {
+    auto params = context.getParams();
+    ReadRequest r;
+    r.command = command;
+    r.json = params.getJson();
+    fill(r, params);
+    return Read(std::move(r), context);
   }
 
   template <typename Context>

@@ -11,6 +11,7 @@
 #include "domain/event_codec.h"
 #include "projections/appender.h"
 #include "projections/projector.h"
+#include "service/read_view.h"
 
 namespace esms::service {
 namespace {
@@ -27,32 +28,54 @@ std::string IdOfUndecodedEvent(std::string_view event_json) {
 
 }  // namespace
 
-std::string_view CommandName(ReadRequest::Command command) {
+const ReadCommandInfo& InfoOf(ReadRequest::Command command) {
+  using Command = ReadRequest::Command;
+  using Info = ReadCommandInfo;
+  static constexpr Info kLog{Command::kLog, "log", ReadKind::kLog, false, false};
+  static constexpr Info kVerify{Command::kVerify, "verify", ReadKind::kVerify, false, false};
+  static constexpr Info kCheckpoint{Command::kCheckpoint, "checkpoint", ReadKind::kCheckpoint,
+                                    false, false};
+  static constexpr Info kProve{Command::kProve, "prove", ReadKind::kProve, false, false};
+  static constexpr Info kConsistency{Command::kConsistency, "consistency", ReadKind::kConsistency,
+                                     false, false};
+  static constexpr Info kState{Command::kState, "state", ReadKind::kState, true, true};
+  static constexpr Info kCheck{Command::kCheck, "check", ReadKind::kCheck, true, true};
+  // HistoryTarget tells a FINESS apart; the history reads the streams index.
+  static constexpr Info kHistory{Command::kHistory, "history", ReadKind::kHistoryProject, true,
+                                 false};
+  // The reads whose products the client writes (report, bundle, share): BuildBundle's
+  // proofs and the checkpoint read the Ledger beyond the head, so they run on the writer.
+  static constexpr Info kReport{Command::kReport, "report", ReadKind::kReportActiveDui, false,
+                                false};
+  static constexpr Info kBundle{Command::kBundle, "bundle", ReadKind::kBundle, true, false};
+  static constexpr Info kShare{Command::kShare, "share", ReadKind::kReportActiveDui, false, false};
+  // A switch, not a search: a command added to the enum and not here fails to compile
+  // (-Wswitch), rather than being read with another command's access kind.
   switch (command) {
-    case ReadRequest::Command::kLog:
-      return "log";
-    case ReadRequest::Command::kVerify:
-      return "verify";
-    case ReadRequest::Command::kCheckpoint:
-      return "checkpoint";
-    case ReadRequest::Command::kProve:
-      return "prove";
-    case ReadRequest::Command::kConsistency:
-      return "consistency";
-    case ReadRequest::Command::kState:
-      return "state";
-    case ReadRequest::Command::kCheck:
-      return "check";
-    case ReadRequest::Command::kHistory:
-      return "history";
-    case ReadRequest::Command::kReport:
-      return "report";
-    case ReadRequest::Command::kBundle:
-      return "bundle";
-    case ReadRequest::Command::kShare:
-      return "share";
+    case Command::kLog:
+      return kLog;
+    case Command::kVerify:
+      return kVerify;
+    case Command::kCheckpoint:
+      return kCheckpoint;
+    case Command::kProve:
+      return kProve;
+    case Command::kConsistency:
+      return kConsistency;
+    case Command::kState:
+      return kState;
+    case Command::kCheck:
+      return kCheck;
+    case Command::kHistory:
+      return kHistory;
+    case Command::kReport:
+      return kReport;
+    case Command::kBundle:
+      return kBundle;
+    case Command::kShare:
+      return kShare;
   }
-  return "?";
+  return kLog;  // not reached
 }
 
 struct Writer::Job {
@@ -73,6 +96,8 @@ struct Writer::Job {
   // A read.
   ReadRequest read;
   std::function<void(ReadOutput)> read_done;
+  int64_t lease_micros = -1;          // a view read: the time its lease took
+  std::string_view where = "writer";  // the thread a read ran on
   // A posted job (Post): run instead of a read when set.
   std::function<void()> task;
 };
@@ -90,6 +115,16 @@ Result<std::unique_ptr<Writer>> Writer::Start(std::unique_ptr<ledger::Ledger> le
   w->projector_->Install(*w->appender_);
   w->keys_ = std::make_shared<const ledger::KeyRegistry>(w->appender_->keys());
   w->size_ = w->ledger_->size();
+  if (w->options_.read_view) {
+    // The view opens from the snapshot: one replay of the records after it, not two.
+    if (w->projector_->replayed() > 0) {
+      if (Status s = w->projector_->SaveSnapshot(); !s.ok() && w->options_.log != nullptr) {
+        w->options_.log->warn("projection snapshot not saved: {}", s.ToString());
+      }
+    }
+    ASSIGN_OR_RETURN(w->view_, ReadView::Open(*w->ledger_));
+    w->viewer_ = std::thread([p = w.get()] { p->ViewLoop(); });
+  }
   size_t threads = w->options_.verify_threads;
   if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 64);
   for (size_t i = 0; i < threads; ++i)
@@ -130,16 +165,44 @@ void Writer::Read(uint64_t request_id, ReadRequest request, std::function<void(R
   job->id = request_id;
   job->read = std::move(request);
   job->read_done = std::move(done);
+  const bool on_view = view_ != nullptr && InfoOf(job->read.command).on_view;
+  bool refused = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refused = stopping_;
+    if (!refused) {
+      ++in_flight_;
+      if (!on_view) {
+        to_write_.push_back(std::move(job));
+        write_cv_.notify_one();
+        return;
+      }
+    }
+  }
+  if (refused) {
+    job->read_done({"", "error: LEDGER_LOCKED: the server is shutting down\n", 4});
+    return;
+  }
+  // A view read: here, on the caller's thread (the RPC event loop), when the view is free
+  // and nearly caught up (no hop to the reader thread); else on the reader thread.
+  if (std::optional<ReadView::Lease> lease = view_->TryCurrent(kInlineCatchUp)) {
+    job->lease_micros = 0;
+    job->where = "caller";
+    RunRead(*job, lease->ledger(), lease->projector());
+    --in_flight_;
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
-      ++in_flight_;
-      to_write_.push_back(std::move(job));
-      write_cv_.notify_one();
+      to_view_.push_back(std::move(job));
+      view_cv_.notify_one();
       return;
     }
   }
-  job->read_done({"", "error: LEDGER_LOCKED: the server is shutting down\n", 4});
+  // Stopping meanwhile: the reader thread may be gone; read here, waiting for the view.
+  ViewRead(*job);
+  --in_flight_;
 }
 
 void Writer::Post(std::function<void()> task) {
@@ -270,25 +333,95 @@ void Writer::WriteLoop() {
         --in_flight_;
         continue;
       }
-      const auto start = std::chrono::steady_clock::now();
-      ReadOutput output;
-      if (options_.read_handler) {
-        output = options_.read_handler(job->read, *ledger_, *projector_);
-      } else {
-        output = {"", "error: USAGE: this server serves no reads\n", 2};
-      }
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count();
-      if (options_.log != nullptr) {
-        options_.log->info("req={} read={} exit={} micros={}", job->id,
-                           CommandName(job->read.command), output.exit_code, micros);
-      }
-      job->read_done(std::move(output));
+      RunRead(*job, *ledger_, *projector_);
       --in_flight_;
     }
     if (!appends.empty()) RunAppends(appends);
   }
+}
+
+// The reader thread: the on_view reads, each under a lease on the view as of the last
+// commit, while the writer stages and writes the next one.
+void Writer::ViewLoop() {
+  for (;;) {
+    std::unique_ptr<Job> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      view_cv_.wait(lock, [this] { return !to_view_.empty() || stopping_; });
+      if (to_view_.empty()) return;  // stopping, and nothing left
+      job = std::move(to_view_.front());
+      to_view_.pop_front();
+    }
+    ViewRead(*job);
+    --in_flight_;
+  }
+}
+
+void Writer::ViewRead(Job& job) {
+  const auto asked = std::chrono::steady_clock::now();
+  Result<ReadView::Lease> lease = view_->Current();
+  if (!lease.ok()) {
+    if (options_.log != nullptr) {
+      options_.log->error("req={} read view not caught up: {}", job.id, lease.status().ToString());
+    }
+    job.read_done({"", fmt::format("error: {}\n", lease.status().ToString()), 4});
+    return;
+  }
+  job.lease_micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - asked)
+                         .count();
+  job.where = "reader";
+  RunRead(job, lease->ledger(), lease->projector());
+}
+
+void Writer::RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& projector) {
+  const auto start = std::chrono::steady_clock::now();
+  ReadOutput output;
+  if (options_.read_handler) {
+    output = options_.read_handler(job.read, ledger, projector);
+  } else {
+    output = {"", "error: USAGE: this server serves no reads\n", 2};
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count();
+  if (options_.log != nullptr) {
+    // queued_micros: from the request's arrival to its answer; thread: writer, reader (the
+    // view's thread) or caller (the view, on the RPC event loop); lease_micros (view
+    // reads): the wait for the view's lock and its catching up.
+    options_.log->info(
+        "req={} read={} exit={} micros={} queued_micros={} thread={}{}", job.id,
+        CommandName(job.read.command), output.exit_code, micros,
+        std::chrono::duration_cast<std::chrono::microseconds>(now - job.queued).count(), job.where,
+        job.lease_micros < 0 ? std::string() : fmt::format(" lease_micros={}", job.lease_micros));
+  }
+  job.read_done(std::move(output));
+}
+
+// Appender::Commit, in the steps the view needs: the write handed off (Submit) and, once
+// on disk, reaped into the Ledger's head, each under the view's lock; the disk waited for
+// without it, so that the view's reads go on meanwhile. The reap does not block: a
+// Submit with nothing staged only takes the writes that are done. Without a view: Commit.
+Status Writer::CommitVisible() {
+  if (view_ == nullptr) return appender_->Commit();
+  const uint64_t target = ledger_->size() + appender_->staged();
+  {
+    auto lock = view_->Exclusive();
+    RETURN_IF_ERROR(appender_->Submit());
+  }
+  // ledger_->size() is only changed on this thread. Looks 100 us apart, then further
+  // apart up to 1 ms (a write takes milliseconds; each look a try of the reap under the
+  // lock): the answer comes at most ~1 ms late, for a few dozen wake-ups a write.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  int64_t pause_micros = 100;
+  while (ledger_->size() < target && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::microseconds(pause_micros));
+    pause_micros = std::min<int64_t>(pause_micros * 3 / 2, 1000);
+    auto lock = view_->Exclusive();
+    RETURN_IF_ERROR(appender_->Submit());
+  }
+  // Done (Flush returns at once), or a disk slower than 10 s: wait for it, under the lock.
+  auto lock = view_->Exclusive();
+  return appender_->Flush();
 }
 
 void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
@@ -318,13 +451,16 @@ void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
     }
   }
   const auto start = std::chrono::steady_clock::now();
-  Status committed = appender_->Commit();
+  Status committed = CommitVisible();
   const int64_t micros = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::steady_clock::now() - start)
                              .count();
   if (!committed.ok()) {
     // The state folded records that were not written: reload it, and start a new batch
-    // (a batch returns its write error from every call after one).
+    // (a batch returns its write error from every call after one). The old batch resets
+    // the Ledger's head as it goes: under the view's lock.
+    std::unique_lock<std::mutex> view_lock;
+    if (view_ != nullptr) view_lock = view_->Exclusive();
     if (Status s = projector_->Reload(); !s.ok() && options_.log != nullptr) {
       options_.log->error("state not reloaded after a failed commit: {}", s.ToString());
     }
@@ -352,6 +488,8 @@ void Writer::RunAppends(std::vector<std::unique_ptr<Job>>& jobs) {
     records_since_snapshot_ += staged;
     // A lagging snapshot only makes the next open replay more records.
     if (records_since_snapshot_ >= 100000) {
+      std::unique_lock<std::mutex> view_lock;  // PutSnapshot: no read of the Ledger meanwhile
+      if (view_ != nullptr) view_lock = view_->Exclusive();
       if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
         options_.log->warn("projection snapshot not saved: {}", s.ToString());
       }
@@ -392,12 +530,16 @@ void Writer::Stop() {
   }
   verify_cv_.notify_all();
   write_cv_.notify_all();
+  view_cv_.notify_all();
   for (std::thread& t : verifiers_) t.join();
+  if (viewer_.joinable()) viewer_.join();  // its reads answered
   // The verifiers are gone: wake the writer for its last look at the queues.
   write_cv_.notify_all();
   if (writer_.joinable()) writer_.join();  // not started when Start() failed
   joined_ = true;
   if (projector_ != nullptr && records_since_snapshot_ > 0) {
+    std::unique_lock<std::mutex> view_lock;  // a read on a caller's thread may still run
+    if (view_ != nullptr) view_lock = view_->Exclusive();
     if (Status s = projector_->SaveSnapshot(); !s.ok() && options_.log != nullptr) {
       options_.log->warn("projection snapshot not saved: {}", s.ToString());
     }

@@ -12,9 +12,16 @@
 // commit fails every request of that commit and reloads the state, as the local import
 // does.
 //
-// Reads run on the writer thread between two group commits (the Ledger is not safe for
-// a const read concurrent with a batch): a ReadHandler given by the caller (cli) runs
-// the very command the local program runs, against the served ledger and state.
+// Reads: a ReadHandler given by the caller (cli) runs the very command the local program
+// runs, against the served ledger and a projected state. `state` and `check` are served
+// from the ReadView (service/read_view.h: the ledger as of the last commit and a follower
+// state), so they do not wait for the commit in progress: on the caller's thread (the RPC
+// event loop) when the view is free and has at most kInlineCatchUp records to fold, else
+// on the view's reader thread; the
+// writer commits in two steps for it (CommitVisible: the write handed off and reaped
+// under the view's lock, the disk waited for without it). The other reads
+// (ReadCommandInfo::on_view false: they use ledger indexes a write in flight may already
+// have extended) run on the writer thread between two group commits, as do Post()ed jobs.
 //
 // Thread-safety: Append, Read, Info and Stop may be called from any thread; the
 // callbacks run on a writer or verifier thread.
@@ -40,6 +47,7 @@
 #include "ledger/keys.h"
 #include "ledger/ledger.h"
 #include "ledger/record.h"
+#include "service/access.h"
 
 namespace spdlog {
 class logger;
@@ -51,6 +59,8 @@ class EventAppender;
 }  // namespace esms::projections
 
 namespace esms::service {
+
+class ReadView;
 
 // One event its author signed, as a client sends it.
 struct AppendLine {
@@ -123,7 +133,20 @@ struct ReadRequest {
   // (porteur / ARS role scoping, cli/serve_command.cc).
   Peer peer;
 };
-std::string_view CommandName(ReadRequest::Command command);
+
+// What the server knows of each read command: one table (writer.cc) for its name (logs),
+// the access kind it is checked as (service/access.h; history's is refined by
+// HistoryTarget), and where it runs.
+struct ReadCommandInfo {
+  ReadRequest::Command command;
+  std::string_view name;
+  ReadKind kind;
+  bool project_scoped;  // one project's (or FINESS's) data: scoped by the projected state
+  // Served from the ReadView: reads only the projected state, Ledger::Get and keys().
+  bool on_view;
+};
+const ReadCommandInfo& InfoOf(ReadRequest::Command command);
+inline std::string_view CommandName(ReadRequest::Command command) { return InfoOf(command).name; }
 
 // What a read printed, and its exit code (INTERFACE.md §5).
 struct ReadOutput {
@@ -143,8 +166,9 @@ struct ReadOutput {
   Status error;
 };
 
-// Runs `request` against the served ledger and its state; called on the writer thread
-// only, between commits (nothing staged).
+// Runs `request` against the served ledger and a state of the same commit: on the writer
+// thread between commits (nothing staged), or on the reader thread under a ReadView lease
+// (ReadCommandInfo::on_view).
 using ReadHandler = std::function<ReadOutput(const ReadRequest& request, ledger::Ledger& ledger,
                                              projections::Projector& projector)>;
 
@@ -168,6 +192,9 @@ class Writer {
   struct Options {
     size_t verify_threads = 0;      // 0: one per core
     size_t max_batch_lines = 4096;  // lines staged by one group commit, at most
+    // Serve the on_view reads from a ReadView on a reader thread (false: every read on
+    // the writer thread, between commits, as before).
+    bool read_view = true;
     ReadHandler read_handler;
     WriterObserver observer;
     spdlog::logger* log = nullptr;  // must outlive the writer; may be null
@@ -215,19 +242,26 @@ class Writer {
   void WriteLoop();
   void PrepareJob(Job& job, const ledger::KeyRegistry& keys);
   void RunAppends(std::vector<std::unique_ptr<Job>>& jobs);
-  void PublishKeys();
+  void ViewLoop();
+  void RunRead(Job& job, ledger::Ledger& ledger, projections::Projector& projector);
+  void ViewRead(Job& job);  // under a lease, waiting for it
+  // A view read runs on the caller's thread when at most this many records are to be
+  // folded into the view first.
+  static constexpr uint64_t kInlineCatchUp = 256;
+  Status CommitVisible();
 
   Options options_;
   std::unique_ptr<ledger::Ledger> ledger_;
   std::unique_ptr<projections::Projector> projector_;
   std::unique_ptr<projections::EventAppender> appender_;
+  std::unique_ptr<ReadView> view_;  // null without Options::read_view
   std::string origin_;
   std::string verifier_key_;
   uint64_t records_since_snapshot_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable verify_cv_, write_cv_;
-  std::deque<std::unique_ptr<Job>> to_verify_, to_write_;
+  std::condition_variable verify_cv_, write_cv_, view_cv_;
+  std::deque<std::unique_ptr<Job>> to_verify_, to_write_, to_view_;
   bool stopping_ = false;
   size_t verifying_ = 0;  // jobs a verifier took and has not queued for the writer yet
   std::shared_ptr<const ledger::KeyRegistry> keys_;  // as of the last commit
@@ -236,6 +270,7 @@ class Writer {
 
   std::vector<std::thread> verifiers_;
   std::thread writer_;
+  std::thread viewer_;  // the reader thread of view_
   bool joined_ = false;
   std::mutex stop_mu_;
 };
