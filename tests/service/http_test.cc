@@ -30,19 +30,17 @@
 #include "ledger/ledger.h"
 #include "ledger/note.h"
 #include "ledger/tiles.h"
+#include "tests/testing/http.h"
 
 namespace esms::service {
 namespace {
 
 namespace fs = std::filesystem;
+using esms::testing::HttpAnswer;
+using esms::testing::HttpRequest;
+using esms::testing::ParseHttpAnswer;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-struct HttpAnswer {
-  int status = 0;
-  std::string head;  // status line and headers
-  std::string body;
-};
 
 int Connect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -71,43 +69,6 @@ std::string ReadAll(int fd) {
   return out;
 }
 
-HttpAnswer Parse(const std::string& raw) {
-  HttpAnswer answer;
-  const size_t end = raw.find("\r\n\r\n");
-  answer.head = raw.substr(0, end);
-  if (end != std::string::npos) answer.body = raw.substr(end + 4);
-  if (raw.rfind("HTTP/1.1 ", 0) == 0) answer.status = std::atoi(raw.c_str() + 9);
-  return answer;
-}
-
-// One request; the answer read as a client does: the head, then Content-Length bytes
-// (none for HEAD). kj keeps the connection open for the next request.
-HttpAnswer Request(int port, const std::string& method, const std::string& path) {
-  const int fd = Connect(port);
-  if (fd < 0) return {};
-  const std::string request =
-      method + " " + path + " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buffer[65536];
-  size_t want = std::string::npos;  // the whole answer's length, once the head is in
-  while (want == std::string::npos || raw.size() < want) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    raw.append(buffer, static_cast<size_t>(n));
-    const size_t end = raw.find("\r\n\r\n");
-    if (want == std::string::npos && end != std::string::npos) {
-      const size_t length = raw.find("Content-Length: ");
-      const size_t body = method == "HEAD" || length == std::string::npos || length > end
-                              ? 0
-                              : std::strtoull(raw.c_str() + length + 16, nullptr, 10);
-      want = end + 4 + body;
-    }
-  }
-  ::close(fd);
-  return Parse(raw);
-}
-
 int PortOf(const std::string& address) {
   return std::atoi(address.substr(address.rfind(':') + 1).c_str());
 }
@@ -117,7 +78,7 @@ class HttpTileSource final : public ledger::TileSource {
  public:
   explicit HttpTileSource(int port) : port_(port) {}
   Result<std::optional<ledger::Bytes>> Fetch(std::string_view path) const override {
-    HttpAnswer answer = Request(port_, "GET", "/" + std::string(path));
+    HttpAnswer answer = HttpRequest(port_, "GET", "/" + std::string(path));
     if (answer.status == 404) return std::optional<ledger::Bytes>();
     if (answer.status != 200) {
       return Status::IoError("HTTP " + std::to_string(answer.status) + " for " + std::string(path));
@@ -249,7 +210,7 @@ TEST_F(HttpFrontTest, ReadsRoutedToTheWriterThreadCheckWhileTheLedgerGrows) {
     if (finished && rounds >= 2) break;
   }
   EXPECT_EQ(last, 1u + 120 * 7);
-  HttpAnswer health = Request(port, "GET", "/healthz");
+  HttpAnswer health = HttpRequest(port, "GET", "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "ok\n");
   std::cerr << rounds << " tile verifications over HTTP while 120 commits ran\n";
@@ -270,13 +231,13 @@ TEST_F(HttpFrontTest, HeadersOfTheTlogTilesApi) {
   ASSERT_TRUE(front.ok()) << front.status().ToString();
   const int port = PortOf((*front)->address());
 
-  HttpAnswer checkpoint = Request(port, "GET", "/checkpoint");
+  HttpAnswer checkpoint = HttpRequest(port, "GET", "/checkpoint");
   EXPECT_EQ(checkpoint.status, 200);
   EXPECT_EQ(checkpoint.body, **ledger_->LatestCheckpoint());
   EXPECT_THAT(checkpoint.head, HasSubstr("Content-Type: text/plain; charset=utf-8\r\n"));
   EXPECT_THAT(checkpoint.head, HasSubstr("Cache-Control: no-cache"));
 
-  HttpAnswer tile = Request(port, "GET", "/tile/0/000");
+  HttpAnswer tile = HttpRequest(port, "GET", "/tile/0/000");
   EXPECT_EQ(tile.status, 200);
   EXPECT_EQ(tile.body.size(), 8192u);
   EXPECT_THAT(tile.head, HasSubstr("Content-Type: application/octet-stream\r\n"));
@@ -284,20 +245,20 @@ TEST_F(HttpFrontTest, HeadersOfTheTlogTilesApi) {
   auto expected = ledger::LedgerTileBytes(*ledger_, {false, 0, 0, 256});
   ASSERT_TRUE(expected.ok());
   EXPECT_EQ(tile.body, std::string(expected->begin(), expected->end()));
-  EXPECT_EQ(Request(port, "GET", "/tile/entries/001.p/45").status, 200);  // 301 records
-  HttpAnswer beyond = Request(port, "GET", "/tile/entries/001.p/46");
+  EXPECT_EQ(HttpRequest(port, "GET", "/tile/entries/001.p/45").status, 200);  // 301 records
+  HttpAnswer beyond = HttpRequest(port, "GET", "/tile/entries/001.p/46");
   EXPECT_EQ(beyond.status, 404);
   EXPECT_THAT(beyond.head, HasSubstr("Cache-Control: no-cache"));
-  HttpAnswer head = Request(port, "HEAD", "/tile/0/000");
+  HttpAnswer head = HttpRequest(port, "HEAD", "/tile/0/000");
   EXPECT_EQ(head.status, 200);
   EXPECT_THAT(head.head, HasSubstr("Content-Length: 8192"));
   EXPECT_EQ(head.body, "");
-  HttpAnswer put = Request(port, "PUT", "/checkpoint");
+  HttpAnswer put = HttpRequest(port, "PUT", "/checkpoint");
   EXPECT_EQ(put.status, 405);
   EXPECT_THAT(put.head, HasSubstr("Allow: GET, HEAD"));
-  EXPECT_EQ(Request(port, "GET", "/tile/0/0000").status, 400);
-  EXPECT_EQ(Request(port, "GET", "/elsewhere").status, 404);
-  HttpAnswer metrics = Request(port, "GET", "/metrics");
+  EXPECT_EQ(HttpRequest(port, "GET", "/tile/0/0000").status, 400);
+  EXPECT_EQ(HttpRequest(port, "GET", "/elsewhere").status, 404);
+  HttpAnswer metrics = HttpRequest(port, "GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, HasSubstr("esms_http_requests_total{code=\"404\"} 2\n"));
   (*front)->Stop();
@@ -315,7 +276,7 @@ TEST_F(HttpFrontTest, AFailingSourceIsA500AndAnUnhealthyOneA503) {
   auto front = HttpFrontThread::Start("127.0.0.1:0", reads, metrics_, std::move(options));
   ASSERT_TRUE(front.ok()) << front.status().ToString();
   const int port = PortOf((*front)->address());
-  HttpAnswer checkpoint = Request(port, "GET", "/checkpoint");
+  HttpAnswer checkpoint = HttpRequest(port, "GET", "/checkpoint");
   EXPECT_EQ(checkpoint.status, 500);
   EXPECT_THAT(checkpoint.body, HasSubstr("disk on fire"));
   {
@@ -323,18 +284,18 @@ TEST_F(HttpFrontTest, AFailingSourceIsA500AndAnUnhealthyOneA503) {
     ASSERT_EQ(logged.size(), 1u);
     EXPECT_THAT(logged[0], HasSubstr("disk on fire"));
   }
-  HttpAnswer health = Request(port, "GET", "/healthz");
+  HttpAnswer health = HttpRequest(port, "GET", "/healthz");
   EXPECT_EQ(health.status, 503);
   EXPECT_THAT(health.body, HasSubstr("the writer is stuck"));
-  EXPECT_EQ(Request(port, "GET", "/tile/0/000").status, 404);
+  EXPECT_EQ(HttpRequest(port, "GET", "/tile/0/000").status, 404);
 
   // A posted read whose job is dropped (a writer gone): that request gets a 500, the
   // front goes on.
   PostedLedgerReads dropped(*ledger_, [](std::function<void()>) {});
   auto second = HttpFrontThread::Start("127.0.0.1:0", dropped, metrics_);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(Request(PortOf((*second)->address()), "GET", "/checkpoint").status, 500);
-  EXPECT_EQ(Request(PortOf((*second)->address()), "GET", "/metrics").status, 200);
+  EXPECT_EQ(HttpRequest(PortOf((*second)->address()), "GET", "/checkpoint").status, 500);
+  EXPECT_EQ(HttpRequest(PortOf((*second)->address()), "GET", "/metrics").status, 200);
 }
 
 TEST_F(HttpFrontTest, ConnectionsBeyondTheLimitGet503AndIdleOnesTimeOut) {
@@ -350,7 +311,7 @@ TEST_F(HttpFrontTest, ConnectionsBeyondTheLimitGet503AndIdleOnesTimeOut) {
   ASSERT_GE(idle1, 0);
   ASSERT_GE(idle2, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both accepted
-  HttpAnswer third = Request(port, "GET", "/healthz");
+  HttpAnswer third = HttpRequest(port, "GET", "/healthz");
   EXPECT_EQ(third.status, 503);
   EXPECT_EQ(third.body, "too many connections\n");
   // The idle ones are closed after the header timeout; then a client is served again.
@@ -361,7 +322,7 @@ TEST_F(HttpFrontTest, ConnectionsBeyondTheLimitGet503AndIdleOnesTimeOut) {
   ::close(idle1);
   ::close(idle2);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_EQ(Request(port, "GET", "/healthz").status, 200);
+  EXPECT_EQ(HttpRequest(port, "GET", "/healthz").status, 200);
 }
 
 TEST_F(HttpFrontTest, StopReturnsWithAConnectionOpenAndRefusesBadAddresses) {

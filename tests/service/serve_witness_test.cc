@@ -38,6 +38,7 @@
 #include "ledger/note.h"
 #include "tests/service/server_fixture.h"
 #include "tests/testing/cli.h"
+#include "tests/testing/http.h"
 #include "tests/testing/ids.h"
 
 namespace esms::testing {
@@ -49,48 +50,6 @@ using ::testing::Not;
 namespace fs = std::filesystem;
 
 constexpr const char* kAt = "2024-12-31";
-
-struct Http {
-  int status = 0;
-  std::string body;
-};
-
-// GET http://ADDR/PATH ("127.0.0.1:PORT") with a plain socket.
-Http Get(const std::string& address, const std::string& path) {
-  const int port = std::atoi(address.substr(address.rfind(':') + 1).c_str());
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buffer[65536];
-  while (true) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    raw.append(buffer, static_cast<size_t>(n));
-    const size_t end = raw.find("\r\n\r\n");
-    const size_t length = raw.find("Content-Length: ");
-    if (end != std::string::npos && length != std::string::npos && length < end &&
-        raw.size() >= end + 4 + std::strtoull(raw.c_str() + length + 16, nullptr, 10)) {
-      break;
-    }
-  }
-  ::close(fd);
-  Http answer;
-  if (raw.rfind("HTTP/1.1 ", 0) == 0) answer.status = std::atoi(raw.c_str() + 9);
-  const size_t end = raw.find("\r\n\r\n");
-  if (end != std::string::npos) answer.body = raw.substr(end + 4);
-  return answer;
-}
 
 // A TCP port on 127.0.0.1 where nothing listens (bound, then closed).
 int ClosedPort() {
@@ -227,7 +186,7 @@ class ServeWitnessTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     std::string metrics;
     while (std::chrono::steady_clock::now() < deadline) {
-      metrics = Get(http_, "/metrics").body;
+      metrics = HttpGet(http_, "/metrics").body;
       if (metrics.find(line) != std::string::npos) return metrics;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
@@ -282,7 +241,7 @@ TEST_F(ServeWitnessTest, TwoWitnessesQuorumTwoCosignEachImport) {
   EXPECT_THAT(metrics,
               HasSubstr(fmt::format(
                   "esms_witness_pushes_total{{witness=\"{}\",result=\"cosigned\"}}", w2.url())));
-  Http health = Get(http_, "/healthz");
+  HttpAnswer health = HttpGet(http_, "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_THAT(health.body,
               HasSubstr(fmt::format("witnesses: quorum 2 of 2 met at size {}", after)));
@@ -315,7 +274,7 @@ TEST_F(ServeWitnessTest, QuorumOneOfTwoWithOneWitnessDown) {
   EXPECT_FALSE(CosignedBy(note, w2_key));
   WaitMetric(
       fmt::format("esms_witness_pushes_total{{witness=\"{}\",result=\"unreachable\"}}", down));
-  Http health = Get(http_, "/healthz");
+  HttpAnswer health = HttpGet(http_, "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_THAT(health.body, HasSubstr("witnesses: quorum 1 of 2 met"));
   EXPECT_THAT(server->log(), HasSubstr("witness=" + down));
@@ -338,7 +297,7 @@ TEST_F(ServeWitnessTest, WitnessBackAfterAnOutageCatchesUp) {
   const uint64_t after = LedgerSize();
   WaitMetric(
       fmt::format("esms_witness_pushes_total{{witness=\"{}\",result=\"unreachable\"}}", w2_url));
-  Http health = Get(http_, "/healthz");
+  HttpAnswer health = HttpGet(http_, "/healthz");
   EXPECT_THAT(health.body,
               HasSubstr(fmt::format("witnesses: quorum 2 of 2 not met at size {}: 1 cosigned it; "
                                     "stored cosigned size {}",
@@ -351,7 +310,7 @@ TEST_F(ServeWitnessTest, WitnessBackAfterAnOutageCatchesUp) {
   ASSERT_EQ(w2->url(), w2_url);
   const std::string note = WaitCosigned(after);
   EXPECT_TRUE(CosignedBy(note, w1.vkey()) && CosignedBy(note, w2_key)) << note;
-  EXPECT_THAT(Get(http_, "/healthz").body,
+  EXPECT_THAT(HttpGet(http_, "/healthz").body,
               HasSubstr(fmt::format("witnesses: quorum 2 of 2 met at size {}", after)));
   EXPECT_EQ(server->Stop(), 0) << server->log();
 }
@@ -403,7 +362,7 @@ TEST_F(ServeWitnessTest, WitnessHoldingAForkRefusesAndServeGoesOn) {
   ImportThrough(*server, 2, 300);
   CliResult read = RunProgram({"checkpoint", "--server", server->address()});
   EXPECT_EQ(read.exit_code, 0) << read.err;
-  Http health = Get(http_, "/healthz");
+  HttpAnswer health = HttpGet(http_, "/healthz");
   EXPECT_EQ(health.status, 200);
   EXPECT_THAT(health.body, HasSubstr("witnesses: quorum 1 of 2"));
   EXPECT_EQ(server->Stop(), 0) << server->log();

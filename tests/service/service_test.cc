@@ -28,6 +28,7 @@
 
 #include "tests/service/server_fixture.h"
 #include "tests/testing/cli.h"
+#include "tests/testing/http.h"
 #include "tests/testing/ids.h"
 
 namespace esms::testing {
@@ -46,51 +47,6 @@ std::string ConflictingSolution(int i) {
       R"("corridor": "medico-social", "status": "referenced", "referencedAt": "2023-02-01"}}}})"
       "\n",
       i, i);
-}
-
-struct HttpAnswer {
-  int status = 0;
-  std::string body;
-};
-
-// GET http://127.0.0.1:PORT/PATH with a plain socket: the status and the body (the head,
-// then Content-Length bytes; kj keeps the connection open for a next request).
-HttpAnswer HttpGet(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return {};
-  }
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const std::string request = "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  std::string raw;
-  char buffer[65536];
-  size_t want = std::string::npos;  // the whole answer's length, once the head is in
-  while (want == std::string::npos || raw.size() < want) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
-    raw.append(buffer, static_cast<size_t>(n));
-    const size_t end = raw.find("\r\n\r\n");
-    if (want == std::string::npos && end != std::string::npos) {
-      const size_t length = raw.find("Content-Length: ");
-      const size_t body = length == std::string::npos || length > end
-                              ? 0
-                              : std::strtoull(raw.c_str() + length + 16, nullptr, 10);
-      want = end + 4 + body;
-    }
-  }
-  ::close(fd);
-  HttpAnswer answer;
-  if (raw.rfind("HTTP/1.1 ", 0) == 0) answer.status = std::atoi(raw.c_str() + 9);
-  const size_t end = raw.find("\r\n\r\n");
-  if (end != std::string::npos) answer.body = raw.substr(end + 4);
-  return answer;
 }
 
 class ServiceTest : public ::testing::Test {
@@ -378,7 +334,7 @@ TEST_F(ServiceTest, HttpFrontCountsTheServedAppendsAndServesTheTilesAMirrorCheck
   EXPECT_EQ(refused.exit_code, 3) << refused.err;
   EXPECT_THAT(refused.err, HasSubstr("EVENT_ID_CONFLICT"));
 
-  HttpAnswer metrics = HttpGet(port, "/metrics");
+  HttpAnswer metrics = HttpRequest(port, "GET", "/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_THAT(metrics.body, HasSubstr("\nesms_appends_total 22\n")) << metrics.body;
   EXPECT_THAT(metrics.body, HasSubstr("\nesms_refusals_total{code=\"EVENT_ID_CONFLICT\"} 1\n"));
@@ -386,15 +342,15 @@ TEST_F(ServiceTest, HttpFrontCountsTheServedAppendsAndServesTheTilesAMirrorCheck
   EXPECT_THAT(metrics.body, HasSubstr("\nesms_committed_records_total 22\n"));
   EXPECT_THAT(metrics.body, HasSubstr("\nesms_queue_depth "));
   EXPECT_THAT(metrics.body, HasSubstr("\nesms_checkpoint_age_seconds "));
-  EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
+  EXPECT_EQ(HttpRequest(port, "GET", "/healthz").status, 200);
   // The checkpoint served over HTTP is the one the checkpoint command prints.
   CliResult checkpoint = Client({"checkpoint"});
   ASSERT_EQ(checkpoint.exit_code, 0) << checkpoint.err;
-  HttpAnswer served = HttpGet(port, "/checkpoint");
+  HttpAnswer served = HttpRequest(port, "GET", "/checkpoint");
   EXPECT_EQ(served.status, 200);
   EXPECT_EQ(served.body, checkpoint.out);
-  EXPECT_EQ(HttpGet(port, "/tile/0/000.p/24").status, 200);
-  EXPECT_EQ(HttpGet(port, "/tile/0/000").status, 404);  // not all of its hashes yet
+  EXPECT_EQ(HttpRequest(port, "GET", "/tile/0/000.p/24").status, 200);
+  EXPECT_EQ(HttpRequest(port, "GET", "/tile/0/000").status, 404);  // not all of its hashes yet
 
   // A mirror follows the served tiles while the server runs and checks every record.
   const std::string copy = (dir_ / "copy").string();
@@ -411,7 +367,7 @@ TEST_F(ServiceTest, HttpFrontCountsTheServedAppendsAndServesTheTilesAMirrorCheck
   CliResult log = RunProgram({"log", "--json", "--ledger", copy});
   ASSERT_EQ(log.exit_code, 0) << log.err;
   EXPECT_EQ(json::parse(log.out)["records"].size(), size_t{29});
-  EXPECT_THAT(HttpGet(port, "/metrics").body, HasSubstr("\nesms_appends_total 27\n"));
+  EXPECT_THAT(HttpRequest(port, "GET", "/metrics").body, HasSubstr("\nesms_appends_total 27\n"));
 
   EXPECT_EQ(server->Stop(), 0);
   EXPECT_THAT(server->log(), HasSubstr("http listening on 127.0.0.1:"));
