@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/testing/cli.h"
+#include "tests/testing/federation.h"
 
 namespace esms::testing {
 namespace {
@@ -45,54 +46,10 @@ class FederationCliTest : public ::testing::Test {
     CliResult init = RunCli({"init", "--origin", "national.example/esms", "--admin-key",
                              key.string(), "--ledger", Ledger("nat")});
     ASSERT_EQ(init.exit_code, 0) << init.err;
-    MakeDuplicateLedger();
-  }
-  // "dup": another ledger (its own origin and key) that measures an establishment bzh
-  // counts too: a federation of both counts it twice.
-  static void MakeDuplicateLedger() {
-    const fs::path d = dir_->path();
-    ASSERT_EQ(RunCli({"key", "new", "admin", "--out", (d / "dup-admin.pem").string()}).exit_code,
-              0);
-    CliResult instr =
-        RunCli({"key", "new", "instr", "--out", (d / "dup-instr.pem").string(), "--json"});
-    ASSERT_EQ(instr.exit_code, 0) << instr.err;
-    ASSERT_EQ(RunCli({"init", "--origin", "dup.example/esms", "--admin-key",
-                      (d / "dup-admin.pem").string(), "--ledger", Ledger("dup")})
-                  .exit_code,
-              0);
-    json enrol = {{"id", "key-instr"},
-                  {"type", "key.enrolled"},
-                  {"at", "2023-01-02"},
-                  {"data",
-                   {{"name", "instr"},
-                    {"publicKey", Parse(instr.out)["publicKey"]},
-                    {"roles", {"ars-instructor"}},
-                    {"regions", {"53"}}}}};
-    CliResult enrolled =
-        RunCli({"import", "-", "--key", (d / "dup-admin.pem").string(), "--ledger", Ledger("dup")},
-               enrol.dump() + "\n");
-    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-    CliResult bzh =
-        RunCli({"report", "active-dui", "--at", kAt, "--ledger", Ledger("bzh"), "--json"});
-    ASSERT_EQ(bzh.exit_code, 0) << bzh.err;
-    dup_finess_ = Parse(bzh.out)["evidence"][0]["finess"].get<std::string>();
-    json measured = {{"id", "m1"},
-                     {"type", "indicator.measured"},
-                     {"at", kAt},
-                     {"data",
-                      {{"finess", dup_finess_},
-                       {"periodStart", "2024-10-01"},
-                       {"periodEnd", kAt},
-                       {"personsAccompanied", 100},
-                       {"activeFiles", 90},
-                       {"activeFilesWithPlan", 90},
-                       {"activeFilesWithAgendaEvent", 90},
-                       {"mssanteMessages", 80},
-                       {"dmpFed", 80}}}};
-    CliResult imported =
-        RunCli({"import", "-", "--key", (d / "dup-instr.pem").string(), "--ledger", Ledger("dup")},
-               measured.dump() + "\n");
-    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    // "dup": another ledger (its own origin and key) that measures an establishment bzh
+    // counts too: a federation of both counts it twice.
+    dup_finess_ = MakeDuplicateLedger(dir_->path(), Ledger("dup"), Ledger("bzh"), kAt);
+    ASSERT_FALSE(dup_finess_.empty());
   }
   static void TearDownTestSuite() {
     delete dir_;

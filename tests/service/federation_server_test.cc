@@ -24,6 +24,7 @@
 
 #include "tests/service/server_fixture.h"
 #include "tests/testing/cli.h"
+#include "tests/testing/federation.h"
 
 namespace esms::testing {
 namespace {
@@ -72,67 +73,15 @@ class FederationServerTest : public ::testing::Test {
                                      {"regions", json::array()}}}}
                                   .dump() +
                               "\n";
-    MakeDuplicateLedger(dgos_pub);
+    // "dup": a ledger of its own (origin, key) that measures an establishment bzh counts,
+    // with dgos enrolled too.
+    ASSERT_FALSE(MakeDuplicateLedger(d, Ledger("dup"), Ledger("bzh"), kAt, enrol).empty());
     for (const std::string name : {"bzh", "ara", "idf", "nat"}) {
       const std::string admin = name == "nat" ? (d / "nat-admin.pem").string()
                                               : (d / name / "keys" / "admin.pem").string();
       CliResult e = RunCli({"import", "-", "--key", admin, "--ledger", Ledger(name)}, enrol);
       ASSERT_EQ(e.exit_code, 0) << name << e.err;
     }
-  }
-  // "dup": a ledger of its own (origin, key) that measures an establishment bzh counts,
-  // with dgos and an instructor enrolled.
-  static void MakeDuplicateLedger(const std::string& dgos_pub) {
-    const fs::path d = dir_->path();
-    ASSERT_EQ(RunCli({"key", "new", "admin", "--out", (d / "dup-admin.pem").string()}).exit_code,
-              0);
-    CliResult instr =
-        RunCli({"key", "new", "instr", "--out", (d / "dup-instr.pem").string(), "--json"});
-    ASSERT_EQ(instr.exit_code, 0) << instr.err;
-    ASSERT_EQ(RunCli({"init", "--origin", "dup.example/esms", "--admin-key",
-                      (d / "dup-admin.pem").string(), "--ledger", Ledger("dup")})
-                  .exit_code,
-              0);
-    std::string keys;
-    for (const auto& [name, key, role] :
-         {std::tuple<std::string, std::string, std::string>{
-              "instr", json::parse(instr.out)["publicKey"], "ars-instructor"},
-          {"dgos", dgos_pub, "national"}}) {
-      keys += json{{"id", "key-" + name},
-                   {"type", "key.enrolled"},
-                   {"at", "2023-01-02"},
-                   {"data",
-                    {{"name", name},
-                     {"publicKey", key},
-                     {"roles", {role}},
-                     {"regions", role == "national" ? json::array() : json::array({"53"})}}}}
-                  .dump() +
-              "\n";
-    }
-    CliResult enrolled = RunCli(
-        {"import", "-", "--key", (d / "dup-admin.pem").string(), "--ledger", Ledger("dup")}, keys);
-    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.err;
-    CliResult bzh =
-        RunCli({"report", "active-dui", "--at", kAt, "--ledger", Ledger("bzh"), "--json"});
-    ASSERT_EQ(bzh.exit_code, 0) << bzh.err;
-    const std::string finess = json::parse(bzh.out)["evidence"][0]["finess"];
-    json measured = {{"id", "m1"},
-                     {"type", "indicator.measured"},
-                     {"at", kAt},
-                     {"data",
-                      {{"finess", finess},
-                       {"periodStart", "2024-10-01"},
-                       {"periodEnd", kAt},
-                       {"personsAccompanied", 100},
-                       {"activeFiles", 90},
-                       {"activeFilesWithPlan", 90},
-                       {"activeFilesWithAgendaEvent", 90},
-                       {"mssanteMessages", 80},
-                       {"dmpFed", 80}}}};
-    CliResult imported =
-        RunCli({"import", "-", "--key", (d / "dup-instr.pem").string(), "--ledger", Ledger("dup")},
-               measured.dump() + "\n");
-    ASSERT_EQ(imported.exit_code, 0) << imported.err;
   }
   static void TearDownTestSuite() {
     delete dir_;

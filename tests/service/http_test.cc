@@ -37,25 +37,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using esms::testing::HttpAnswer;
+using esms::testing::HttpConnect;
 using esms::testing::HttpRequest;
 using esms::testing::ParseHttpAnswer;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-int Connect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  timeval timeout{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  return fd;
-}
 
 // Everything the server sends until it closes (or 10 s of silence).
 std::string ReadAll(int fd) {
@@ -306,8 +292,8 @@ TEST_F(HttpFrontTest, ConnectionsBeyondTheLimitGet503AndIdleOnesTimeOut) {
   auto front = HttpFrontThread::Start("127.0.0.1:0", reads, metrics_, std::move(options));
   ASSERT_TRUE(front.ok()) << front.status().ToString();
   const int port = PortOf((*front)->address());
-  const int idle1 = Connect(port);
-  const int idle2 = Connect(port);
+  const int idle1 = HttpConnect(port);
+  const int idle2 = HttpConnect(port);
   ASSERT_GE(idle1, 0);
   ASSERT_GE(idle2, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // both accepted
@@ -329,7 +315,7 @@ TEST_F(HttpFrontTest, StopReturnsWithAConnectionOpenAndRefusesBadAddresses) {
   LedgerReads reads(*ledger_);
   auto front = HttpFrontThread::Start("127.0.0.1:0", reads, metrics_);
   ASSERT_TRUE(front.ok()) << front.status().ToString();
-  const int open = Connect(PortOf((*front)->address()));
+  const int open = HttpConnect(PortOf((*front)->address()));
   ASSERT_GE(open, 0);
   const auto start = std::chrono::steady_clock::now();
   (*front)->Stop(1 * kj::SECONDS);

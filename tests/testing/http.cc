@@ -19,7 +19,15 @@ HttpAnswer ParseHttpAnswer(const std::string& raw) {
   return answer;
 }
 
-HttpAnswer HttpRequest(int port, std::string_view method, std::string_view path) {
+std::string HttpAnswer::Header(std::string_view name) const {
+  const std::string key = "\r\n" + std::string(name) + ": ";
+  const size_t at = head.find(key);
+  if (at == std::string::npos) return "";
+  const size_t from = at + key.size();
+  return head.substr(from, head.find("\r\n", from) - from);
+}
+
+int HttpConnect(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -27,13 +35,28 @@ HttpAnswer HttpRequest(int port, std::string_view method, std::string_view path)
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return {};
+    return -1;
   }
   timeval timeout{10, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  const std::string request = std::string(method) + " " + std::string(path) +
-                              " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
-  (void)!::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  return fd;
+}
+
+HttpAnswer HttpRequest(int port, std::string_view method, std::string_view path,
+                       std::string_view body) {
+  const int fd = HttpConnect(port);
+  if (fd < 0) return {};
+  std::string request = std::string(method) + " " + std::string(path) +
+                        " HTTP/1.1\r\nHost: test\r\nConnection: close\r\n";
+  if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n";
+  request += body;
+  for (size_t sent = 0; sent < request.size();) {
+    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<size_t>(n);
+  }
   std::string raw;
   char buffer[65536];
   size_t want = std::string::npos;  // the whole answer's length, once the head is in

@@ -30,6 +30,7 @@
 #include "ledger/merkle.h"
 #include "ledger/note.h"
 #include "tests/testing/cli.h"
+#include "tests/testing/http.h"
 #include "tests/testing/ids.h"
 #include "witness/client.h"
 #include "witness/witness.h"
@@ -43,68 +44,6 @@ using ::testing::HasSubstr;
 
 constexpr char kOrigin[] = "ars-bretagne.example/esms";
 constexpr char kWitnessName[] = "witness.example/national";
-
-struct HttpAnswer {
-  int status = 0;
-  std::string content_type;
-  std::string body;
-};
-
-// One HTTP/1.1 request on a fresh connection ("Connection: close"), read to EOF.
-HttpAnswer RawHttp(int port, const std::string& method, const std::string& path,
-                   const std::string& body) {
-  HttpAnswer answer;
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return answer;
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return answer;
-  }
-  const std::string request = fmt::format(
-      "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: "
-      "close\r\n\r\n{}",
-      method, path, body.size(), body);
-  size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<size_t>(n);
-  }
-  // Read until the whole answer is in (its Content-Length), not until EOF: the server
-  // may keep the connection open a while.
-  std::string text;
-  char buf[4096];
-  auto header = [&](const std::string& head, const std::string& name) -> std::string {
-    const size_t at = head.find("\r\n" + name + ": ");
-    if (at == std::string::npos) return "";
-    const size_t from = at + 4 + name.size();
-    return head.substr(from, head.find("\r\n", from) - from);
-  };
-  while (true) {
-    const size_t head_end = text.find("\r\n\r\n");
-    if (head_end != std::string::npos) {
-      const std::string length = header(text.substr(0, head_end + 2), "Content-Length");
-      if (!length.empty() && text.size() >= head_end + 4 + std::stoul(length)) break;
-    }
-    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  const size_t head_end = text.find("\r\n\r\n");
-  if (text.size() < 12 || head_end == std::string::npos) return answer;
-  answer.status = std::stoi(text.substr(9, 3));
-  answer.content_type = header(text.substr(0, head_end + 2), "Content-Type");
-  answer.body = text.substr(head_end + 4);
-  return answer;
-}
 
 // A log made here, with no ledger: its key, and the requests that take a witness from
 // size k to k + 1 (old size, RFC 9162 consistency proof, signed checkpoint).
@@ -318,7 +257,7 @@ TEST_F(WitnessServeTest, CosignsEachConsistentCheckpointOfAGrowingLedger) {
   EXPECT_EQ(StateOf(kOrigin)["size"], 9);
 
   // The same checkpoint again: cosigned again (same size, same root).
-  HttpAnswer again = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(ledger_, 9));
+  HttpAnswer again = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(ledger_, 9));
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_THAT(again.body, ::testing::StartsWith("\xE2\x80\x94 " + std::string(kWitnessName) + " "));
 }
@@ -336,13 +275,13 @@ TEST_F(WitnessServeTest, RefusesARolledBackLedger) {
   EXPECT_THAT(ErrorOf(pushed)["message"].get<std::string>(), HasSubstr("5"));
 
   // On the wire: old 2 (what the rolled-back log believes) -> 409 and the size held.
-  HttpAnswer conflict = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(backup, 2));
+  HttpAnswer conflict = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(backup, 2));
   EXPECT_EQ(conflict.status, 409);
-  EXPECT_EQ(conflict.content_type, "text/x.tlog.size");
+  EXPECT_EQ(conflict.Header("Content-Type"), "text/x.tlog.size");
   EXPECT_EQ(conflict.body, "5\n");
   // old 5 with a checkpoint of size 2: old size beyond the checkpoint -> 400.
   HttpAnswer backwards =
-      RawHttp(port_, "POST", "/add-checkpoint", "old 5\n\n" + LatestNote(backup));
+      HttpRequest(port_, "POST", "/add-checkpoint", "old 5\n\n" + LatestNote(backup));
   EXPECT_EQ(backwards.status, 400) << backwards.body;
   EXPECT_EQ(StateOf(kOrigin)["size"], 5);
 }
@@ -356,16 +295,16 @@ TEST_F(WitnessServeTest, RefusesAForkUnderTheSameOriginAndKey) {
   const json held_root = StateOf(kOrigin)["root"];
 
   // Same size, another root: 409 (no size to retry from).
-  HttpAnswer same_size = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(fork, 5));
+  HttpAnswer same_size = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(fork, 5));
   EXPECT_EQ(same_size.status, 409) << same_size.body;
-  EXPECT_NE(same_size.content_type, "text/x.tlog.size");
+  EXPECT_NE(same_size.Header("Content-Type"), "text/x.tlog.size");
   CliResult pushed = Push(fork);
   EXPECT_EQ(pushed.exit_code, 1) << pushed.out << pushed.err;
   EXPECT_EQ(ErrorOf(pushed)["code"], "CONSISTENCY_FAILED");
 
   // Beyond it: the fork's own proof from 5 does not lead from the witness's root -> 422.
   Grow(fork, 2, 200);
-  HttpAnswer beyond = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(fork, 5));
+  HttpAnswer beyond = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(fork, 5));
   EXPECT_EQ(beyond.status, 422) << beyond.body;
   pushed = Push(fork, {"--old", "5"});
   EXPECT_EQ(pushed.exit_code, 1) << pushed.out << pushed.err;
@@ -392,7 +331,7 @@ TEST_F(WitnessServeTest, KeepsItsStateThroughSigkill) {
     StopWitness(/*kill9=*/true);
     StartWitness();
     EXPECT_EQ(StateOf(kOrigin)["size"], size);
-    HttpAnswer rolled = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(backup, 2));
+    HttpAnswer rolled = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(backup, 2));
     EXPECT_EQ(rolled.status, 409);
     EXPECT_EQ(rolled.body, std::to_string(size) + "\n");
   }
@@ -488,11 +427,11 @@ TEST_F(WitnessServeTest, AnswersMalformedRequestsWith400) {
       {"too large", "old 0\n\n" + std::string(70 * 1024, 'x')},
   };
   for (const auto& [what, body] : bad) {
-    HttpAnswer a = RawHttp(port_, "POST", "/add-checkpoint", body);
+    HttpAnswer a = HttpRequest(port_, "POST", "/add-checkpoint", body);
     EXPECT_EQ(a.status, 400) << what << ": " << a.body;
   }
-  EXPECT_EQ(RawHttp(port_, "GET", "/add-checkpoint", "").status, 405);
-  EXPECT_EQ(RawHttp(port_, "POST", "/add-checkpoints", "old 0\n\n" + note).status, 404);
+  EXPECT_EQ(HttpRequest(port_, "GET", "/add-checkpoint", "").status, 405);
+  EXPECT_EQ(HttpRequest(port_, "POST", "/add-checkpoints", "old 0\n\n" + note).status, 404);
   // Nothing of that moved the witness.
   EXPECT_FALSE(fs::exists(state_ / "state.json"));
   EXPECT_EQ(Push(ledger_).exit_code, 0);
@@ -503,9 +442,9 @@ TEST_F(WitnessServeTest, RefusesUnknownLogsAndUntrustedSignatures) {
   // Same origin as the witnessed ledger, another ledger key: its signature is not trusted.
   const std::string impostor = MakeLedger("impostor.db", kOrigin);
   StartWitness();
-  HttpAnswer unknown = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(other, 0));
+  HttpAnswer unknown = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(other, 0));
   EXPECT_EQ(unknown.status, 404) << unknown.body;
-  HttpAnswer forged = RawHttp(port_, "POST", "/add-checkpoint", RequestBody(impostor, 0));
+  HttpAnswer forged = HttpRequest(port_, "POST", "/add-checkpoint", RequestBody(impostor, 0));
   EXPECT_EQ(forged.status, 403) << forged.body;
   CliResult pushed = Push(other);
   EXPECT_EQ(pushed.exit_code, 3) << pushed.out << pushed.err;
@@ -530,7 +469,8 @@ TEST_F(WitnessServeTest, SerializesConcurrentRequestsForOneOrigin) {
   std::vector<HttpAnswer> answers(12);
   std::vector<std::thread> clients;
   for (size_t i = 0; i < answers.size(); ++i) {
-    clients.emplace_back([&, i] { answers[i] = RawHttp(port_, "POST", "/add-checkpoint", body); });
+    clients.emplace_back(
+        [&, i] { answers[i] = HttpRequest(port_, "POST", "/add-checkpoint", body); });
   }
   for (std::thread& t : clients) t.join();
   int cosigned = 0;
