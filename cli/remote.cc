@@ -18,6 +18,7 @@
 #include "cli/input.h"
 #include "cli/output.h"
 #include "ledger/keys.h"
+#include "projections/import_pipeline.h"
 #include "service/client.h"
 
 namespace esms::cli {
@@ -79,20 +80,6 @@ Result<std::unique_ptr<service::Client>> Reconnect(const Globals& g, const Clien
     last = client.status();
   }
   return last;
-}
-
-// The event id of a line that did not decode, when it has a valid one.
-std::string IdOfRefusedLine(std::string_view line) {
-  const json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_object()) return "";
-  const json* object = &parsed;
-  if (auto event = parsed.find("event"); event != parsed.end() && event->is_object()) {
-    object = &*event;
-  }
-  auto it = object->find("id");
-  if (it == object->end() || !it->is_string()) return "";
-  std::string id = it->get<std::string>();
-  return ledger::IsValidEventId(id) ? id : "";
 }
 
 }  // namespace
@@ -237,7 +224,7 @@ int RemoteImport(const Globals& g, const std::string& file) {
     if (!result.ok()) {
       refused.line = chunk.front().line;
       refused.last_line = chunk.back().line;
-      refused.id = IdOfRefusedLine(chunk.front().event_json);
+      refused.id = projections::IdOfRefusedLine(chunk.front().event_json);
       std::string range = refused.last_line > refused.line
                               ? fmt::format("lines {}-{}", refused.line, refused.last_line)
                               : fmt::format("line {}", refused.line);
@@ -318,7 +305,7 @@ int RemoteImport(const Globals& g, const std::string& file) {
       if (send()) {
         refused.status = std::move(bad);
         refused.line = line_no;
-        refused.id = IdOfRefusedLine(line);
+        refused.id = projections::IdOfRefusedLine(line);
       }
       stopped = true;
       break;
