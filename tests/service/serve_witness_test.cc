@@ -80,16 +80,10 @@ class WitnessProcess {
         StartCli({"witness", "serve", "--listen", listen, "--key", key, "--name", name + ".example",
                   "--state", (dir / (name + "-state")).string(), "--log", ledger_pub, "--json"},
                  out);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    std::string text;
-    while (std::chrono::steady_clock::now() < deadline) {
-      text = fs::exists(out) ? ReadFile(out) : "";
-      if (text.find('\n') != std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    EXPECT_NE(text.find('\n'), std::string::npos) << "the witness did not start: " << text;
-    if (text.find('\n') == std::string::npos) return;
-    json started = json::parse(text.substr(0, text.find('\n')));
+    const std::string line = WaitForFirstLine(out);
+    EXPECT_FALSE(line.empty()) << "the witness did not start: " << ReadFile(out);
+    if (line.empty()) return;
+    json started = json::parse(line);
     url_ = started["url"];
     vkey_ = started["witness"];
   }

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -176,6 +177,17 @@ std::string ReadFile(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string WaitForFirstLine(const std::filesystem::path& path) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    const std::string text = std::filesystem::exists(path, ec) ? ReadFile(path) : "";
+    if (size_t end = text.find('\n'); end != std::string::npos) return text.substr(0, end);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
 }
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {

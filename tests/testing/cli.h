@@ -61,6 +61,9 @@ class TempDir {
 };
 
 std::string ReadFile(const std::filesystem::path& path);
+// The first line of `path` (without its "\n") once a process has written it, looked for
+// every 20 ms for at most 20 s; "" if it never came.
+std::string WaitForFirstLine(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace esms::testing

@@ -136,15 +136,9 @@ class WitnessServeTest : public ::testing::Test {
     }
     const fs::path out = dir_ / fmt::format("serve-{}.out", ++starts_);
     child_ = StartCli(args, out);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    std::string text;
-    while (std::chrono::steady_clock::now() < deadline) {
-      text = fs::exists(out) ? ReadFile(out) : "";
-      if (text.find('\n') != std::string::npos) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ASSERT_NE(text.find('\n'), std::string::npos) << "the witness did not start: " << text;
-    json started = json::parse(text.substr(0, text.find('\n')));
+    const std::string line = WaitForFirstLine(out);
+    ASSERT_FALSE(line.empty()) << "the witness did not start: " << ReadFile(out);
+    json started = json::parse(line);
     url_ = started["url"];
     vkey_ = started["witness"];
     const std::string listening = started["listening"];
