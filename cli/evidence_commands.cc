@@ -63,30 +63,6 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
   return ReadFileCapped(path, kMaxSmallFileBytes, "file");
 }
 
-// A verifier key given as a file holding it on its first line (ledger.pub) or as the
-// line itself.
-Result<ledger::NoteVerifier> LoadVerifier(const std::string& arg, std::string_view what,
-                                          uint8_t type) {
-  std::string line = arg;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(arg, ec)) {
-    ASSIGN_OR_RETURN(std::string text, ReadWholeFile(arg));
-    line = text.substr(0, text.find('\n'));
-  }
-  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(line);
-  if (!verifier.ok()) {
-    return Status::BadInput(fmt::format("{}: neither a verifier key nor a file holding one: {}",
-                                        what, verifier.status().message()));
-  }
-  if (verifier->type != type) {
-    return Status::BadInput(fmt::format("{}: {} is a {} key", what, verifier->name,
-                                        verifier->type == ledger::kSignatureTypeEd25519
-                                            ? "ledger (Ed25519 note)"
-                                            : "witness (cosignature/v1)"));
-  }
-  return verifier;
-}
-
 Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
   if (!at.has_value()) {
     return domain::Date::FromDays(
@@ -151,11 +127,11 @@ int CmdVerifyBundle(const Globals& g, const EvidenceArgs& a) {
                                 "--trust or --federation: a national bundle)"),
         g);
   }
-  auto trust = LoadVerifier(a.trust.front(), "--trust", ledger::kSignatureTypeEd25519);
+  auto trust = ledger::LoadVerifierKey(a.trust.front(), ledger::kSignatureTypeEd25519, "--trust");
   if (!trust.ok()) return ReportError(trust.status(), g);
   std::vector<ledger::NoteVerifier> witnesses;
   for (const std::string& k : a.witness_keys) {
-    auto w = LoadVerifier(k, "--witness", ledger::kSignatureTypeCosignatureV1);
+    auto w = ledger::LoadVerifierKey(k, ledger::kSignatureTypeCosignatureV1, "--witness");
     if (!w.ok()) return ReportError(w.status(), g);
     witnesses.push_back(*w);
   }

@@ -48,19 +48,13 @@ fs::path Resolve(const fs::path& base, const std::string& path) {
   return p.is_absolute() ? p : base / p;
 }
 
-// The verifier key in `path` (a ledger.pub: its first line), an Ed25519 note key.
-Result<ledger::NoteVerifier> LoadTrust(const fs::path& path, std::string* line) {
-  ASSIGN_OR_RETURN(std::string text, ReadFileCapped(path, kMaxSmallFileBytes, "trust file"));
-  *line = text.substr(0, text.find('\n'));
-  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(*line);
-  if (!verifier.ok()) {
-    return Status::BadInput(
-        fmt::format("{} holds no verifier key: {}", path.string(), verifier.status().message()));
-  }
-  if (verifier->type != ledger::kSignatureTypeEd25519) {
-    return Status::BadInput(fmt::format("{} holds a witness key, not a ledger's", path.string()));
-  }
-  return verifier;
+// The verifier key of an entry's `trust`: a file (relative to the federation file) holding
+// it, a ledger.pub, or the key's line itself.
+Result<ledger::NoteVerifier> LoadTrust(const fs::path& base, const std::string& trust) {
+  std::error_code ec;
+  const fs::path file = Resolve(base, trust);
+  return ledger::LoadVerifierKey(fs::is_regular_file(file, ec) ? file.string() : trust,
+                                 ledger::kSignatureTypeEd25519, "trust");
 }
 
 // The federation file, its entries and its directory.
@@ -117,16 +111,15 @@ Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
 Result<LedgerShare> ShareOfLedger(const Globals& g, const fs::path& base, const FederationEntry& e,
                                   domain::Date at, projections::ReportBy by, std::string* bundle) {
   std::string location = Resolve(base, *e.ledger).string();
-  std::string ledger_key;
-  const fs::path trust_file = Resolve(base, e.trust);
-  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(trust_file, &ledger_key));
+  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(base, e.trust));
+  std::string ledger_key = ledger::VerifierKey(trust.name, trust.key);
 
   ASSIGN_OR_RETURN(auto ledger, ledger::Ledger::Open(location, ledger::Ledger::Mode::kReadOnly));
   if (ledger->verifier_key() != ledger_key) {
     return Status::PermissionDenied(
-        fmt::format("the ledger at {} signs its checkpoints with {}, not with the key trusted in "
+        fmt::format("the ledger at {} signs its checkpoints with {}, not with the key trusted by "
                     "{} ({})",
-                    location, ledger->verifier_key(), trust_file.string(), ledger_key));
+                    location, ledger->verifier_key(), e.trust, ledger_key));
   }
   ASSIGN_OR_RETURN(auto projector, projections::Projector::Open(*ledger));
   ASSIGN_OR_RETURN(LedgerShare share,
@@ -153,9 +146,8 @@ struct FederationLogin {
 Result<LedgerShare> ShareOfServer(const fs::path& base, const FederationEntry& e,
                                   const FederationLogin& login, domain::Date at,
                                   projections::ReportBy by, std::string* bundle) {
-  std::string ledger_key;
-  const fs::path trust_file = Resolve(base, e.trust);
-  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(trust_file, &ledger_key));
+  ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(base, e.trust));
+  std::string ledger_key = ledger::VerifierKey(trust.name, trust.key);
   service::ClientOptions options;
   options.server = *e.server;
   if (e.tls_ca.has_value()) options.tls_ca = Resolve(base, *e.tls_ca).string();
@@ -172,8 +164,8 @@ Result<LedgerShare> ShareOfServer(const fs::path& base, const FederationEntry& e
   ASSIGN_OR_RETURN(service::LedgerInfo info, (*client)->Info(std::nullopt));
   if (info.verifier_key != ledger_key) {
     return Status::PermissionDenied(fmt::format(
-        "the server {} signs its checkpoints with {}, not with the key trusted in {} ({})",
-        *e.server, info.verifier_key, trust_file.string(), ledger_key));
+        "the server {} signs its checkpoints with {}, not with the key trusted by {} ({})",
+        *e.server, info.verifier_key, e.trust, ledger_key));
   }
   service::ReadRequest request;
   request.command = service::ReadRequest::Command::kShare;
@@ -420,8 +412,7 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
     Result<Federation> f = LoadFederation(*federation);
     if (!f.ok()) return ReportError(f.status(), g);
     for (const FederationEntry& e : f->entries) {
-      std::string line;
-      Result<ledger::NoteVerifier> key = LoadTrust(Resolve(f->base, e.trust), &line);
+      Result<ledger::NoteVerifier> key = LoadTrust(f->base, e.trust);
       if (!key.ok()) {
         return ReportError(
             std::move(key).TakeStatus().WithContext(fmt::format("{}: '{}'", *federation, e.name)),
@@ -432,7 +423,8 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
         std::error_code ec;
         const fs::path file = Resolve(f->base, w);
         Result<ledger::NoteVerifier> witness =
-            witness::LoadWitnessKey(fs::is_regular_file(file, ec) ? file.string() : w);
+            ledger::LoadVerifierKey(fs::is_regular_file(file, ec) ? file.string() : w,
+                                    ledger::kSignatureTypeCosignatureV1, "witness");
         if (!witness.ok()) {
           return ReportError(std::move(witness).TakeStatus().WithContext(
                                  fmt::format("{}: '{}'", *federation, e.name)),
@@ -443,13 +435,9 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
     }
   } else {
     for (const std::string& t : trust) {
-      std::string line;
-      std::error_code ec;
       Result<ledger::NoteVerifier> key =
-          fs::is_regular_file(t, ec) ? LoadTrust(t, &line) : ledger::ParseVerifierKey(t);
-      if (!key.ok()) {
-        return ReportError(std::move(key).TakeStatus().WithContext("--trust " + t), g);
-      }
+          ledger::LoadVerifierKey(t, ledger::kSignatureTypeEd25519, "--trust");
+      if (!key.ok()) return ReportError(key.status(), g);
       keys.keys.push_back(*key);
     }
   }

@@ -14,10 +14,13 @@
 #include <string>
 #include <string_view>
 
+#include "base/file.h"
 #include "base/status.h"
 #include "ledger/note.h"
 
 namespace esms::cli {
+
+using base::ReadFileCapped;  // with the limits below
 
 // The longest import line accepted, "\n" excluded. The ledger's payload limit
 // (ledger::kMaxPayloadBytes, 62 KiB of canonical bytes, so that a record fits a C2SP
@@ -66,18 +69,6 @@ class LineReader {
   uint64_t bytes_read_ = 0;
   uint64_t total_bytes_ = 0;
 };
-
-// The whole of `path`, at most `limit` bytes: a regular file larger than that is
-// refused from its size, anything else (a FIFO, a device) once `limit` bytes were read.
-// A file that cannot be opened or is a directory, holds a NUL byte (every file read
-// this way is text) or is too large -> BadInput (naming the limit); a read error ->
-// IoError. `what` names the file in messages.
-Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t limit,
-                                   std::string_view what);
-
-// --trust of `mirror` and `verify-tiles`: a verifier key line, or a file holding one
-// (ledger.pub), of an Ed25519 key; BAD_INPUT otherwise.
-Result<ledger::NoteVerifier> LoadTrust(const std::string& arg);
 
 }  // namespace esms::cli
 

@@ -19,7 +19,7 @@ namespace esms::cli {
 namespace {
 
 int CmdMirror(const Globals& g, const MirrorArgs& a) {
-  auto trust = LoadTrust(a.trust);
+  auto trust = ledger::LoadVerifierKey(a.trust, ledger::kSignatureTypeEd25519, "--trust");
   if (!trust.ok()) return ReportError(trust.status(), g);
   auto source = mirror::OpenTileSource(a.from);
   if (!source.ok()) return ReportError(source.status(), g);

@@ -50,7 +50,7 @@ int CmdExportTiles(const Globals& g, const TilesArgs& a) {
 }
 
 int CmdVerifyTiles(const Globals& g, const TilesArgs& a) {
-  auto trust = LoadTrust(a.verify_trust);
+  auto trust = ledger::LoadVerifierKey(a.verify_trust, ledger::kSignatureTypeEd25519, "--trust");
   if (!trust.ok()) return ReportError(trust.status(), g);
   Progress progress("verify-tiles", 0, g.err);
   auto verified = ledger::VerifyTiles(ledger::DirectoryTileSource(a.verify_dir), *trust, {},

@@ -73,20 +73,9 @@ int CmdWitnessServe(const Globals& g, const WitnessArgs& a) {
 int CmdWitnessAddCheckpoint(const Globals& g, const WitnessArgs& a) {
   std::optional<ledger::NoteVerifier> witness_key;
   if (a.witness_key.has_value()) {
-    std::string line = *a.witness_key;
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(line, ec)) {
-      Result<std::string> text = ReadFileCapped(line, kMaxSmallFileBytes, "file");
-      if (!text.ok()) return ReportError(text.status(), g);
-      line = text->substr(0, text->find('\n'));
-    }
-    Result<ledger::NoteVerifier> v = ledger::ParseVerifierKey(line);
-    if (!v.ok() || v->type != ledger::kSignatureTypeCosignatureV1) {
-      return ReportError(Status::BadInput(fmt::format(
-                             "--witness {}: not a witness (cosignature/v1) verifier key{}",
-                             *a.witness_key, v.ok() ? "" : ": " + v.status().message())),
-                         g);
-    }
+    Result<ledger::NoteVerifier> v =
+        ledger::LoadVerifierKey(*a.witness_key, ledger::kSignatureTypeCosignatureV1, "--witness");
+    if (!v.ok()) return ReportError(v.status(), g);
     witness_key = *std::move(v);
   }
   auto opened = ledger::Ledger::Open(g.ledger_dir, ledger::Ledger::Mode::kReadOnly);

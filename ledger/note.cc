@@ -1,9 +1,11 @@
 #include "ledger/note.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <utility>
 
+#include "base/file.h"
 #include "base/text.h"
 #include "ledger/merkle.h"
 
@@ -214,6 +216,31 @@ Result<NoteVerifier> ParseVerifierKey(std::string_view text) {
                             ")");
   }
   return v;
+}
+
+Result<NoteVerifier> LoadVerifierKey(std::string_view arg, uint8_t type, std::string_view what) {
+  std::string line(arg);
+  std::error_code ec;
+  if (!arg.empty() && std::filesystem::is_regular_file(std::filesystem::path(line), ec)) {
+    Result<std::string> text = base::ReadFileCapped(line, 1 << 20, "key file");
+    if (!text.ok()) return std::move(text).TakeStatus().WithContext(std::string(what));
+    line = text->substr(0, text->find('\n'));
+  }
+  Result<NoteVerifier> key = ParseVerifierKey(line);
+  if (!key.ok()) {
+    return Status::BadInput(
+        std::string(what) + " " + base::Quote(arg) +
+        ": neither a verifier key nor a file holding one: " + key.status().message());
+  }
+  auto kind = [](uint8_t t) {
+    return t == kSignatureTypeEd25519 ? "a ledger's checkpoint key (Ed25519 note)"
+                                      : "a witness key (cosignature/v1)";
+  };
+  if (key->type != type) {
+    return Status::BadInput(std::string(what) + ": " + key->name + " is " + kind(key->type) +
+                            ", not " + kind(type));
+  }
+  return key;
 }
 
 Result<Note> ParseNote(std::string_view note) {

@@ -51,6 +51,11 @@ NoteVerifier MakeWitnessVerifier(std::string_view name, const PublicKey& key);
 // Parses a verifier key "name+hash+base64(type || key)" of type 0x01 (Ed25519) or
 // 0x04 (cosignature/v1); checks the key hash. BAD_INPUT on error.
 Result<NoteVerifier> ParseVerifierKey(std::string_view text);
+// A verifier key of `type` given as its line or as a file holding it on its first line
+// (a ledger.pub, a witness's key file; at most 1 MiB, read only when `arg` names a regular
+// file). BAD_INPUT naming `what` (the option, "--trust") otherwise, or when it is a key of
+// the other type (a witness key where the ledger's is expected, or the reverse).
+Result<NoteVerifier> LoadVerifierKey(std::string_view arg, uint8_t type, std::string_view what);
 
 struct NoteSignature {
   std::string name;

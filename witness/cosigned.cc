@@ -13,26 +13,6 @@ constexpr size_t kMaxCosignedBytes = 1024 * 1024;
 
 }  // namespace
 
-Result<ledger::NoteVerifier> LoadWitnessKey(std::string_view arg) {
-  std::string line(arg);
-  std::error_code ec;
-  if (!arg.empty() && std::filesystem::is_regular_file(std::filesystem::path(line), ec)) {
-    ASSIGN_OR_RETURN(std::string text, ReadSmallFileCapped(std::filesystem::path(line), 64 * 1024));
-    line = text.substr(0, text.find('\n'));
-  }
-  Result<ledger::NoteVerifier> key = ledger::ParseVerifierKey(line);
-  if (!key.ok()) {
-    return Status::BadInput(
-        fmt::format("witness key {}: neither a verifier key nor a file holding one: {}", arg,
-                    key.status().message()));
-  }
-  if (key->type != ledger::kSignatureTypeCosignatureV1) {
-    return Status::BadInput(
-        fmt::format("witness key {}: {} is not a witness (cosignature/v1) key", arg, key->name));
-  }
-  return key;
-}
-
 Result<WitnessSpec> ParseWitnessSpec(std::string_view spec) {
   const size_t comma = spec.find(',');
   if (comma == std::string_view::npos || comma == 0 || comma + 1 == spec.size()) {
@@ -44,7 +24,9 @@ Result<WitnessSpec> ParseWitnessSpec(std::string_view spec) {
     return Status::BadInput(
         fmt::format("--witness {}: the URL must be http://HOST[:PORT][/prefix]", spec));
   }
-  ASSIGN_OR_RETURN(out.key, LoadWitnessKey(spec.substr(comma + 1)));
+  ASSIGN_OR_RETURN(
+      out.key, ledger::LoadVerifierKey(spec.substr(comma + 1), ledger::kSignatureTypeCosignatureV1,
+                                       "--witness"));
   return out;
 }
 

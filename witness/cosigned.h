@@ -38,8 +38,6 @@ struct WitnessSpec {
 // "URL,KEY" (BAD_INPUT when malformed, when KEY is neither a cosignature/v1 verifier key
 // nor a file holding one).
 Result<WitnessSpec> ParseWitnessSpec(std::string_view spec);
-// A cosignature/v1 verifier key given as the line itself or as a file holding it.
-Result<ledger::NoteVerifier> LoadWitnessKey(std::string_view arg);
 
 // The stored cosigned checkpoint of the ledger in `ledger_dir`; nullopt when none was
 // stored. IoError when it cannot be read, BAD_INPUT when it is not a note.

@@ -188,22 +188,9 @@ Result<LogConfig> ParseLogArgument(std::string_view arg) {
     origin = std::string(arg.substr(0, eq));
     vkey = arg.substr(eq + 1);
   }
-  std::string line(vkey);
-  std::error_code ec;
-  if (fs::is_regular_file(line, ec)) {
-    ASSIGN_OR_RETURN(std::string text, ReadSmallFile(line, 1024 * 1024));
-    line = text.substr(0, text.find('\n'));
-  }
-  Result<ledger::NoteVerifier> verifier = ledger::ParseVerifierKey(line);
-  if (!verifier.ok()) {
-    return Status::BadInput(
-        fmt::format("--log {}: neither a verifier key nor a file holding one: {}", arg,
-                    verifier.status().message()));
-  }
-  if (verifier->type != ledger::kSignatureTypeEd25519) {
-    return Status::BadInput(fmt::format("--log {}: {} is a witness key, not a log's checkpoint key",
-                                        arg, verifier->name));
-  }
+  Result<ledger::NoteVerifier> verifier =
+      ledger::LoadVerifierKey(vkey, ledger::kSignatureTypeEd25519, "--log");
+  if (!verifier.ok()) return verifier.status();
   LogConfig log;
   log.origin = origin.value_or(verifier->name);
   if (log.origin.empty()) return Status::BadInput(fmt::format("--log {}: empty origin", arg));

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -460,6 +464,61 @@ TEST(NoteTest, TlogProofVerifiesEndToEnd) {
   TlogProof tampered = parsed;
   tampered.proof[1][0] ^= 1;
   EXPECT_EQ(VerifyTlogProof(tampered, leaves[6], trusted).status().code(), StatusCode::kDataLoss);
+}
+
+// A verifier key given as its line or as a file holding it (ledger.pub, a witness's key):
+// one loader for every option that takes one (--trust, --witness, --log, federation).
+TEST(NoteTest, LoadVerifierKeyTakesTheLineOrAFileOfTheExpectedType) {
+  char dir_template[] = "/tmp/esms-note-test-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::filesystem::path dir(dir_template);
+  const SigningKey key = NewKey();
+  const std::string ledger_line = VerifierKey("esms.example/log", key.public_key());
+  const std::filesystem::path pub = dir / "ledger.pub";
+  std::ofstream(pub) << ledger_line << "\nanything after the first line\n";
+
+  Result<NoteVerifier> from_line = LoadVerifierKey(ledger_line, kSignatureTypeEd25519, "--trust");
+  ASSERT_TRUE(from_line.ok()) << from_line.status().ToString();
+  EXPECT_EQ(from_line->name, "esms.example/log");
+  Result<NoteVerifier> from_file = LoadVerifierKey(pub.string(), kSignatureTypeEd25519, "--trust");
+  ASSERT_TRUE(from_file.ok()) << from_file.status().ToString();
+  EXPECT_EQ(from_file->key, key.public_key());
+
+  // The other type of key, each way round: named, with what was expected.
+  Result<NoteVerifier> wrong =
+      LoadVerifierKey(pub.string(), kSignatureTypeCosignatureV1, "--witness");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(wrong.status().message(),
+            "--witness: esms.example/log is a ledger's checkpoint key (Ed25519 note), not a "
+            "witness key (cosignature/v1)");
+  const std::string witness_line = WitnessVerifierKey("witness.example/w1", key.public_key());
+  ASSERT_TRUE(LoadVerifierKey(witness_line, kSignatureTypeCosignatureV1, "--witness").ok());
+  Result<NoteVerifier> witness_as_ledger =
+      LoadVerifierKey(witness_line, kSignatureTypeEd25519, "--trust");
+  ASSERT_FALSE(witness_as_ledger.ok());
+  EXPECT_EQ(witness_as_ledger.status().message(),
+            "--trust: witness.example/w1 is a witness key (cosignature/v1), not a ledger's "
+            "checkpoint key (Ed25519 note)");
+
+  // Neither a key nor a file: the option, the argument and the parser's reason.
+  Result<NoteVerifier> missing =
+      LoadVerifierKey((dir / "absent.pub").string(), kSignatureTypeEd25519, "--trust");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("--trust \"" + (dir / "absent.pub").string() + "\":"),
+            std::string::npos)
+      << missing.status().message();
+  EXPECT_NE(missing.status().message().find("neither a verifier key nor a file holding one"),
+            std::string::npos);
+  // A file that is not text (a NUL byte) is refused as a file, before any parsing.
+  const std::filesystem::path binary = dir / "binary.pub";
+  std::ofstream(binary) << std::string("abc\0def", 7);
+  Result<NoteVerifier> nul = LoadVerifierKey(binary.string(), kSignatureTypeEd25519, "--trust");
+  ASSERT_FALSE(nul.ok());
+  EXPECT_NE(nul.status().message().find("holds a NUL byte"), std::string::npos)
+      << nul.status().message();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
