@@ -1,7 +1,8 @@
 // Strict JSON for events (INTERFACE.md §1), derived from the field lists of event_fields.h.
 // Not Cap'n Proto's JSON codec (DESIGN.md prefers it): it skips unknown fields, cannot tell a
 // missing field (all have defaults), reads 1.0 into an Int64 and accepts duplicate keys. Here a
-// DOM is parsed (duplicate keys, deep nesting refused) and each object checked field by field.
+// DOM is parsed (base::ParseStrictJson: duplicate keys, deep nesting refused) and each object
+// checked field by field.
 #include <algorithm>
 #include <array>
 #include <concepts>
@@ -9,13 +10,13 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "base/json.h"
 #include "domain/event_codec.h"
 #include "domain/internal/base64.h"
 #include "domain/internal/enum_names.h"
@@ -30,66 +31,6 @@ using OrderedJson = nlohmann::ordered_json;
 
 // Events are at most 4 levels deep (data.establishments[i].saadHours).
 constexpr size_t kMaxDepth = 16;
-
-// ============================================================== strict parsing
-
-// One JSON value, refusing what nlohmann-json lets pass: a key repeated in one object
-// and nesting beyond kMaxDepth. The first problem is reported, with its path.
-Result<Json> ParseStrict(std::string_view text) {
-  struct Frame {
-    bool array;
-    size_t index = 0;            // arrays: the element being read
-    std::string key;             // objects: the key whose value is being read
-    std::set<std::string> keys;  // objects: the keys seen so far
-  };
-  std::vector<Frame> frames;
-  std::string error;
-  // The path of the innermost open container ("" for the root object).
-  auto path = [&frames] {
-    std::string out;
-    for (size_t i = 0; i + 1 < frames.size(); ++i) {
-      out = frames[i].array ? IndexPath(out, frames[i].index)
-                            : JoinPath(out, Sanitize(frames[i].key));
-    }
-    return out;
-  };
-  auto check = [&](int /*depth*/, Json::parse_event_t event, Json& parsed) {
-    using Event = Json::parse_event_t;
-    if (!error.empty()) return false;
-    if (event == Event::object_start || event == Event::array_start) {
-      if (frames.size() >= kMaxDepth) {
-        error = path() + ": nested deeper than " + std::to_string(kMaxDepth) + " levels";
-        return false;
-      }
-      frames.push_back(Frame{event == Event::array_start, 0, {}, {}});
-    } else if (event == Event::key) {
-      std::string key = parsed.get<std::string>();
-      if (!frames.back().keys.insert(key).second) {
-        error = JoinPath(path(), Sanitize(key)) + ": duplicate key";
-        return false;
-      }
-      frames.back().key = std::move(key);
-    } else {  // a value ends: a scalar, or a container closes
-      if (event != Event::value) frames.pop_back();
-      if (!frames.empty() && frames.back().array) ++frames.back().index;
-    }
-    return true;
-  };
-  try {
-    Json root = Json::parse(text, check);
-    if (error.empty()) return root;
-  } catch (const Json::exception& e) {
-    if (error.empty()) {
-      // "[json.exception.parse_error.101] parse error at line 1, ...": after the "] ".
-      std::string_view what = e.what();
-      if (size_t end = what.find("] "); what.starts_with('[') && end != std::string_view::npos) {
-        what.remove_prefix(end + 2);
-      }
-      error = "invalid JSON: " + Sanitize(what);
-    }
-  }
-  return Status::BadInput(error);
-}
 
 // ============================================================== reading values
 // One Read overload per kind of JSON value, chosen by the member's C++ type (event_fields.h).
@@ -272,7 +213,7 @@ namespace esms::domain {
 using internal::OrderedJson;
 
 Result<Event> ParseEvent(std::string_view json_text) {
-  ASSIGN_OR_RETURN(internal::Json root, internal::ParseStrict(json_text));
+  ASSIGN_OR_RETURN(internal::Json root, base::ParseStrictJson(json_text, internal::kMaxDepth));
   static constexpr std::array<std::string_view, 5> kEventKeys = {"id", "type", "at",
                                                                  "expectedVersion", "data"};
   const internal::Path top;

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/json.h"
+
 #include "domain/event_codec.h"
 #include "domain/events.h"
 #include "ledger/hash.h"
@@ -198,8 +200,11 @@ class BundleVerifier {
       : trust_(trust), witness_(witness) {}
 
   Result<BundleVerdict> Run(std::string_view text) {
-    json bundle = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (bundle.is_discarded()) return Status::BadInput("the bundle is not JSON");
+    Result<json> parsed = base::ParseStrictJson(text, base::kMaxDocumentDepth);
+    if (!parsed.ok()) {
+      return Status::BadInput("the bundle is not JSON: " + parsed.status().message());
+    }
+    json bundle = *std::move(parsed);
     if (!bundle.is_object() || !bundle.contains("format") || !bundle["format"].is_string()) {
       return Status::BadInput("not an evidence bundle: no \"format\"");
     }

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/json.h"
+
 namespace esms::projections {
 
 namespace {
@@ -51,8 +53,12 @@ std::string Short(const ledger::Hash& root) { return ledger::ToHex(root).substr(
 }  // namespace
 
 Result<std::vector<FederationEntry>> ParseFederation(std::string_view json_text) {
-  json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Status::BadInput("not JSON (a list of {name, ledger, trust})");
+  Result<json> parsed = base::ParseStrictJson(json_text, base::kMaxDocumentDepth);
+  if (!parsed.ok()) {
+    return Status::BadInput("not JSON (a list of {name, ledger, trust}): " +
+                            parsed.status().message());
+  }
+  json doc = *std::move(parsed);
   if (!doc.is_array()) {
     return Status::BadInput("the federation must be a JSON list of {name, ledger, trust}");
   }
@@ -551,8 +557,11 @@ class NationalChecker {
 
 Result<NationalVerdict> VerifyNationalBundle(std::string_view bundle_json,
                                              const NationalTrust& trust) {
-  json doc = json::parse(bundle_json, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return Status::BadInput("the national bundle is not JSON");
+  Result<json> parsed = base::ParseStrictJson(bundle_json, base::kMaxDocumentDepth);
+  if (!parsed.ok()) {
+    return Status::BadInput("the national bundle is not JSON: " + parsed.status().message());
+  }
+  json doc = *std::move(parsed);
   if (!doc.is_object()) return Status::BadInput("the national bundle is not a JSON object");
   auto format = doc.find("format");
   if (format == doc.end() || !format->is_string() ||

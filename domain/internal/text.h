@@ -1,5 +1,5 @@
-// Text helpers of domain/: the JSON paths of the event codec's messages, and the
-// quoting and UTF-8 checks of base/text.h under the names the domain code uses.
+// Text helpers of domain/: the JSON paths of the event codec's messages (base/json.h), and
+// the quoting and UTF-8 checks of base/text.h, under the names the domain code uses.
 //
 // Thread-safety: pure functions.
 #ifndef ESMS_DOMAIN_INTERNAL_TEXT_H_
@@ -9,18 +9,16 @@
 #include <string>
 #include <string_view>
 
+#include "base/json.h"
 #include "base/text.h"
 
 namespace esms::domain::internal {
 
+using base::IndexPath;
 using base::IsValidUtf8;
+using base::JoinPath;
 using base::Quote;
 using base::Sanitize;
-
-// "<path>.<key>", or "<key>" at the top level.
-std::string JoinPath(std::string_view path, std::string_view key);
-// "<path>[<index>]".
-std::string IndexPath(std::string_view path, size_t index);
 
 }  // namespace esms::domain::internal
 

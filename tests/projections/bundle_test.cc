@@ -167,6 +167,17 @@ TEST_F(BundleTest, ForeignTrustKeyAndNotABundle) {
   EXPECT_EQ(VerifyBundle("[1, 2", Trust()).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(VerifyBundle(R"({"format": "other/v1"})", Trust()).status().code(),
             StatusCode::kInvalidArgument);
+  // A key given twice anywhere (here the claim's project): refused before anything is
+  // read, since another reader of the same bytes could keep the other value.
+  const std::string_view claim_open = "\"claim\": {";
+  const size_t claim = bundle.find(claim_open);
+  ASSERT_NE(claim, std::string::npos) << bundle.substr(0, 400);
+  std::string doubled = bundle;
+  doubled.insert(claim + claim_open.size(), "\"project\": \"other\",");
+  auto refused = VerifyBundle(doubled, Trust());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("claim.project: duplicate key"));
 }
 
 }  // namespace

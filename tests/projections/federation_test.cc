@@ -52,6 +52,9 @@ TEST(FederationFile, ATcpServerNamesTheCaOfItsCertificate) {
 
 TEST(FederationFile, EveryBadFieldIsNamedByItsPath) {
   EXPECT_THAT(ParseError("[{"), HasSubstr("not JSON"));
+  // A key given twice: one reader would take the first, another the last.
+  EXPECT_THAT(ParseError(R"([{"name": "a", "ledger": "a", "trust": "a.pub", "trust": "b.pub"}])"),
+              HasSubstr("[0].trust: duplicate key"));
   EXPECT_THAT(ParseError("{}"), HasSubstr("must be a JSON list"));
   EXPECT_THAT(ParseError("[]"), HasSubstr("no ledger"));
   EXPECT_THAT(ParseError("[1]"), HasSubstr("[0]: must be an object"));
