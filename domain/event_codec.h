@@ -61,12 +61,6 @@ std::string DataToJson(const EventData& data);
 // ParseEvent(EventToJson(e)) gives back e for any valid e.
 std::string EventToJson(const Event& event);
 
-// The type name of `data` ("project.submitted", ...).
-std::string_view TypeName(const EventData& data);
-
-// Every event type, in INTERFACE.md §1 order.
-std::vector<std::string_view> AllEventTypes();
-
 }  // namespace esms::domain
 
 #endif  // ESMS_DOMAIN_EVENT_CODEC_H_

@@ -260,10 +260,4 @@ std::string EventToJson(const Event& event) {
   return internal::Dump(out);
 }
 
-std::string_view TypeName(const EventData& data) { return internal::kTypes.at(data.index()); }
-
-std::vector<std::string_view> AllEventTypes() {
-  return {internal::kTypes.begin(), internal::kTypes.end()};
-}
-
 }  // namespace esms::domain

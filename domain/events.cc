@@ -3,7 +3,10 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "domain/internal/enum_names.h"
 #include "domain/internal/text.h"
@@ -36,6 +39,16 @@ Result<Role> ParseRole(std::string_view text) {
 // A project's events carry its id (`project`), an establishment's facts its
 // number (`finess`; finess.changed: the old number, `from`); the others belong
 // to the programme.
+std::string_view TypeName(const EventData& data) {
+  return std::visit([]<typename T>(const T&) { return T::kType; }, data);
+}
+
+std::vector<std::string_view> AllEventTypes() {
+  return []<typename... T>(std::variant<T...>*) {
+    return std::vector<std::string_view>{T::kType...};
+  }(static_cast<EventData*>(nullptr));
+}
+
 std::string StreamOf(const EventData& data) {
   return std::visit(
       [](const auto& e) -> std::string {

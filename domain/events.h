@@ -377,6 +377,12 @@ using EventData =
                  SonsOrdered, EuFundingDeclared, ExpensesCertified, SolutionReferenced,
                  TargetsAdjusted, FundingRecorded, KeyEnrolled, KeyRevoked, EventVoided>;
 
+// The type name of `data` (its kType: "project.submitted", ...).
+std::string_view TypeName(const EventData& data);
+
+// Every event type, in INTERFACE.md §1 order.
+std::vector<std::string_view> AllEventTypes();
+
 // One event as submitted. `type` is TypeName(data) and `stream` is
 // StreamOf(data).
 struct Event {

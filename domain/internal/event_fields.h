@@ -10,9 +10,9 @@
 //    domain/events.capnp (its conventions say how an optional field is written; never renumber);
 // 4. its rule, if any, in ValidateEventData (domain/events.cc).
 // The compiler refuses a member missing here (ESMS_DESCRIBE); the first encode or decode
-// of a struct, a wire field missing or of another type (Resolve, run by the golden tests). A new
-// event type: its struct and EventData alternative (events.h), ESMS_DESCRIBE, wire struct
-// (events.capnp) and place in WireStructs (event_capnp.cc).
+// of a struct, a wire field missing or of another type (SlotsOf, run by the golden tests). A new
+// event type: its struct and EventData alternative (events.h), ESMS_EVENT below and its wire
+// struct, of the same name (events.capnp).
 //
 // Thread-safety: constant tables.
 #ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "domain/events.capnp.h"
 #include "domain/events.h"
 #include "domain/internal/text.h"
 
@@ -83,6 +84,11 @@ consteval size_t MemberCount() {
   inline constexpr auto kFields<S> = std::tuple(ESMS_EXPAND(ESMS_FIELDS(S, __VA_ARGS__))); \
   static_assert(MemberCount<S>() == std::tuple_size_v<decltype(kFields<S>)>,               \
                 #S ": a member is not described")
+// ESMS_EVENT(S, members...): ESMS_DESCRIBE for an event type whose payload is the struct of
+// the same name in events.capnp (WireOf); the ledger's key records have none.
+#define ESMS_EVENT(S, ...)  \
+  wire::S WireOf(const S&); \
+  ESMS_DESCRIBE(S, __VA_ARGS__)
 #define ESMS_FIELDS(S, m, ...) \
   MakeField(#m, &S::m) __VA_OPT__(, ESMS_FIELDS_AGAIN ESMS_PARENS(S, __VA_ARGS__))
 #define ESMS_FIELDS_AGAIN() ESMS_FIELDS
@@ -100,31 +106,31 @@ ESMS_DESCRIBE(EstablishmentEntry, finess, finess_ej, name, region, situation, sa
 ESMS_DESCRIBE(UsageCommitments, active_files_rate, plan_rate, agenda_rate, mssante_messages,
               dmp_documents, e_prescription_imports, e_parcours_exchanges);
 
-ESMS_DESCRIBE(ProjectSubmitted, project, campaign, porteur, kind, solution, organisations,
-              establishments, amoa_requested_cents, submitted_at, usage_commitments);
-ESMS_DESCRIBE(ProjectSelected, project, committee_at);
-ESMS_DESCRIBE(ProjectRejected, project, reason);
-ESMS_DESCRIBE(ConventionSigned, project, signed_at, amount_cents, establishments, duration_months);
-ESMS_DESCRIBE(PaymentIssued, project, tranche, amount_cents, paid_at, reference, paying_region);
-ESMS_DESCRIBE(IndicatorMeasured, finess, period_start, period_end, persons_accompanied,
-              active_files, active_files_with_plan, active_files_with_agenda_event,
-              persons_eligible, mssante_messages, dmp_fed, e_prescription_imports,
-              e_parcours_exchanges, socle_period_start, dmp_documents);
-ESMS_DESCRIBE(GrappeExtended, project, extended_at, porteur_agreement, paying_region, organisations,
-              establishments);
-ESMS_DESCRIBE(InvoiceReceived, project, tranche, amount_cents, received_at, reference);
-ESMS_DESCRIBE(FinessChanged, from, to, kind, effective_at);
-ESMS_DESCRIBE(SonsOrdered, finess, solution, ordered_at, validated_at);
-ESMS_DESCRIBE(EuFundingDeclared, finess, fund, operation, declared_at);
-ESMS_DESCRIBE(ExpensesCertified, project, total_cents, equipment_cents, certified_by, certified_at);
-ESMS_DESCRIBE(SolutionReferenced, solution, corridor, status, referenced_at);
+ESMS_EVENT(ProjectSubmitted, project, campaign, porteur, kind, solution, organisations,
+           establishments, amoa_requested_cents, submitted_at, usage_commitments);
+ESMS_EVENT(ProjectSelected, project, committee_at);
+ESMS_EVENT(ProjectRejected, project, reason);
+ESMS_EVENT(ConventionSigned, project, signed_at, amount_cents, establishments, duration_months);
+ESMS_EVENT(PaymentIssued, project, tranche, amount_cents, paid_at, reference, paying_region);
+ESMS_EVENT(IndicatorMeasured, finess, period_start, period_end, persons_accompanied, active_files,
+           active_files_with_plan, active_files_with_agenda_event, persons_eligible,
+           mssante_messages, dmp_fed, e_prescription_imports, e_parcours_exchanges,
+           socle_period_start, dmp_documents);
+ESMS_EVENT(GrappeExtended, project, extended_at, porteur_agreement, paying_region, organisations,
+           establishments);
+ESMS_EVENT(InvoiceReceived, project, tranche, amount_cents, received_at, reference);
+ESMS_EVENT(FinessChanged, from, to, kind, effective_at);
+ESMS_EVENT(SonsOrdered, finess, solution, ordered_at, validated_at);
+ESMS_EVENT(EuFundingDeclared, finess, fund, operation, declared_at);
+ESMS_EVENT(ExpensesCertified, project, total_cents, equipment_cents, certified_by, certified_at);
+ESMS_EVENT(SolutionReferenced, solution, corridor, status, referenced_at);
 // JSON in INTERFACE.md §1's order (indicators and effectiveFrom before reason); the
 // struct appends them after `reason` (issue 13), the wire finds them by name.
-ESMS_DESCRIBE(TargetsAdjusted, finess, denominator, indicators, effective_from, reason);
-ESMS_DESCRIBE(FundingRecorded, finess, campaign, solution, operation, amount_cents, granted_at);
+ESMS_EVENT(TargetsAdjusted, finess, denominator, indicators, effective_from, reason);
+ESMS_EVENT(FundingRecorded, finess, campaign, solution, operation, amount_cents, granted_at);
 ESMS_DESCRIBE(KeyEnrolled, name, public_key, roles, regions);
 ESMS_DESCRIBE(KeyRevoked, name, reason);
-ESMS_DESCRIBE(EventVoided, seq, reason);
+ESMS_EVENT(EventVoided, seq, reason);
 
 // ---- What the codecs need to walk a table. ----
 
