@@ -177,10 +177,15 @@ void Writer::Append(uint64_t request_id, std::vector<AppendLine> lines,
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
       ++in_flight_;
-      // Its lines in slices of at most kVerifySlice, of even sizes, which the verifiers
-      // take in turn: a request is checked by every idle verifier at once.
+      // When the verifiers have nothing queued, its lines in slices of at most
+      // kVerifySlice, of even sizes, which they take in turn: the request is checked by
+      // every idle verifier at once (its answer sooner). Behind other requests, whole:
+      // the verifiers then check several requests side by side, which the writer takes
+      // together, in one group commit (sliced, they would come out one at a time, a
+      // synced write each).
       const size_t n = job->lines.size();
-      const size_t slices = (n + kVerifySlice - 1) / kVerifySlice;
+      const size_t slices =
+          to_verify_.empty() ? (n + kVerifySlice - 1) / kVerifySlice : std::min<size_t>(n, 1);
       job->prepared.resize(n);
       job->slices_left = slices;
       for (size_t k = 0; k < slices; ++k) {

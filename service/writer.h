@@ -254,9 +254,9 @@ class Writer {
     Job* job = nullptr;  // owned by verifying_jobs_
     size_t begin = 0, end = 0;
   };
-  // Lines of one slice at most: a request of more is checked by several verifiers at
-  // once (its acknowledgement waits for its slowest slice, not for all its lines on one
-  // thread).
+  // Lines of one slice at most: a request of more, when no other is waiting to be
+  // checked, is checked by several verifiers at once (its acknowledgement waits for its
+  // slowest slice, not for all its lines on one thread).
   static constexpr size_t kVerifySlice = 64;
   void PrepareLines(Job& job, size_t begin, size_t end, const ledger::KeyRegistry& keys);
   void RunAppends(std::vector<std::unique_ptr<Job>>& jobs);
