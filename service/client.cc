@@ -81,7 +81,255 @@ bool IsTransportError(const Status& status) {
   return status.code() == StatusCode::kIoError || status.code() == StatusCode::kUnavailable;
 }
 
+namespace {
+
+// ---- A signed line read without a DOM (the import's client, per line) ----
+//
+// The plain form of `sign`'s output: {"event": OBJECT, "signer": S, "signature": S} (any
+// key order and JSON whitespace), each key once, no other key, the key names and both
+// strings printable ASCII without escapes, a 64-byte base64 signature, and the whole line
+// valid JSON by nlohmann's rules (the slow path's parser): the event's own text is then
+// sent as it is, without a DOM and a re-serialization. The server decodes it as the local
+// import decodes such a line (service/writer.cc PrepareJob: the text as it is, else
+// re-serialized). Anything else (an escape in a key, a number with a fraction or an
+// exponent, a BOM, ...) is read by projections::ParseSignedLine, with its messages.
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+class PlainJson {
+ public:
+  explicit PlainJson(std::string_view text) : text_(text) {}
+
+  size_t at() const { return i_; }
+  void SkipSpace() {
+    while (i_ < text_.size() && IsJsonSpace(text_[i_])) ++i_;
+  }
+  bool Take(char c) {
+    if (i_ >= text_.size() || text_[i_] != c) return false;
+    ++i_;
+    return true;
+  }
+  bool AtEnd() const { return i_ == text_.size(); }
+
+  // A string of printable ASCII without escapes: its content (quotes excluded).
+  std::optional<std::string_view> PlainString() {
+    if (!Take('"')) return std::nullopt;
+    const size_t start = i_;
+    for (; i_ < text_.size(); ++i_) {
+      const unsigned char c = static_cast<unsigned char>(text_[i_]);
+      if (c == '"') return text_.substr(start, i_++ - start);
+      if (c < 0x20 || c > 0x7e || c == '\\') return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  // Skips one JSON value, checking it as nlohmann::json::parse would (false: not valid,
+  // or not in the subset read here: numbers other than integers of at most 18 digits).
+  bool Value(int depth = 0) {
+    if (depth > 512 || i_ >= text_.size()) return false;
+    switch (text_[i_]) {
+      case '{': {
+        ++i_;
+        SkipSpace();
+        if (Take('}')) return true;
+        for (;;) {
+          SkipSpace();
+          if (!String()) return false;
+          SkipSpace();
+          if (!Take(':')) return false;
+          SkipSpace();
+          if (!Value(depth + 1)) return false;
+          SkipSpace();
+          if (Take('}')) return true;
+          if (!Take(',')) return false;
+        }
+      }
+      case '[': {
+        ++i_;
+        SkipSpace();
+        if (Take(']')) return true;
+        for (;;) {
+          SkipSpace();
+          if (!Value(depth + 1)) return false;
+          SkipSpace();
+          if (Take(']')) return true;
+          if (!Take(',')) return false;
+        }
+      }
+      case '"':
+        return String();
+      case 't':
+        return Word("true");
+      case 'f':
+        return Word("false");
+      case 'n':
+        return Word("null");
+      default:
+        return Integer();
+    }
+  }
+
+ private:
+  bool Word(std::string_view word) {
+    if (text_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+
+  // -?(0|[1-9][0-9]*), at most 18 digits (an int64 for sure), not followed by a fraction
+  // or an exponent.
+  bool Integer() {
+    Take('-');
+    const size_t start = i_;
+    while (i_ < text_.size() && text_[i_] >= '0' && text_[i_] <= '9') ++i_;
+    const size_t digits = i_ - start;
+    if (digits == 0 || digits > 18 || (digits > 1 && text_[start] == '0')) return false;
+    return i_ >= text_.size() || (text_[i_] != '.' && text_[i_] != 'e' && text_[i_] != 'E');
+  }
+
+  static int Hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+  // The code unit of a \uXXXX at text_[i_] (the backslash), or -1.
+  int Escaped16() {
+    if (text_.substr(i_, 2) != "\\u" || i_ + 6 > text_.size()) return -1;
+    int unit = 0;
+    for (size_t k = i_ + 2; k < i_ + 6; ++k) {
+      const int h = Hex(text_[k]);
+      if (h < 0) return -1;
+      unit = unit * 16 + h;
+    }
+    i_ += 6;
+    return unit;
+  }
+
+  // A string: no control character, valid escapes (a surrogate pair whole), valid UTF-8
+  // (RFC 3629, as nlohmann's lexer checks it).
+  bool String() {
+    if (!Take('"')) return false;
+    while (i_ < text_.size()) {
+      const unsigned char c = static_cast<unsigned char>(text_[i_]);
+      if (c == '"') {
+        ++i_;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (i_ + 1 >= text_.size()) return false;
+        const char e = text_[i_ + 1];
+        if (e == 'u') {
+          const int unit = Escaped16();
+          if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;
+          if (unit >= 0xD800 && unit <= 0xDBFF) {
+            const int low = Escaped16();
+            if (low < 0xDC00 || low > 0xDFFF) return false;
+          }
+          continue;
+        }
+        if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+            e != 't') {
+          return false;
+        }
+        i_ += 2;
+        continue;
+      }
+      if (c < 0x80) {
+        ++i_;
+        continue;
+      }
+      if (!Utf8()) return false;
+    }
+    return false;
+  }
+
+  // One multi-byte UTF-8 sequence at text_[i_].
+  bool Utf8() {
+    auto byte = [&](size_t k) -> int {
+      return i_ + k < text_.size() ? static_cast<unsigned char>(text_[i_ + k]) : -1;
+    };
+    auto in = [](int b, int lo, int hi) { return b >= lo && b <= hi; };
+    const int b0 = byte(0);
+    size_t n = 0;
+    int lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (in(b0, 0xC2, 0xDF)) {
+      n = 2;
+    } else if (b0 == 0xE0) {
+      n = 3, lo = 0xA0;
+    } else if (in(b0, 0xE1, 0xEC) || in(b0, 0xEE, 0xEF)) {
+      n = 3;
+    } else if (b0 == 0xED) {
+      n = 3, hi = 0x9F;
+    } else if (b0 == 0xF0) {
+      n = 4, lo = 0x90;
+    } else if (in(b0, 0xF1, 0xF3)) {
+      n = 4;
+    } else if (b0 == 0xF4) {
+      n = 4, hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (!in(byte(1), lo, hi)) return false;
+    for (size_t k = 2; k < n; ++k) {
+      if (!in(byte(k), 0x80, 0xBF)) return false;
+    }
+    i_ += n;
+    return true;
+  }
+
+  std::string_view text_;
+  size_t i_ = 0;
+};
+
+// The plain form of a signed line (above), or nullopt for any other line.
+std::optional<AppendLine> ReadPlainSignedLine(std::string_view line) {
+  PlainJson json(line);
+  json.SkipSpace();
+  if (!json.Take('{')) return std::nullopt;
+  std::optional<std::string_view> event, signer, signature;
+  for (;;) {
+    json.SkipSpace();
+    std::optional<std::string_view> key = json.PlainString();
+    if (!key) return std::nullopt;
+    std::optional<std::string_view>* slot = *key == "event"       ? &event
+                                            : *key == "signer"    ? &signer
+                                            : *key == "signature" ? &signature
+                                                                  : nullptr;
+    if (slot == nullptr || slot->has_value()) return std::nullopt;
+    json.SkipSpace();
+    if (!json.Take(':')) return std::nullopt;
+    json.SkipSpace();
+    if (slot == &event) {
+      const size_t start = json.at();
+      if (start >= line.size() || line[start] != '{' || !json.Value()) return std::nullopt;
+      *slot = line.substr(start, json.at() - start);
+    } else {
+      *slot = json.PlainString();
+      if (!slot->has_value()) return std::nullopt;
+    }
+    json.SkipSpace();
+    if (json.Take('}')) break;
+    if (!json.Take(',')) return std::nullopt;
+  }
+  json.SkipSpace();
+  if (!json.AtEnd() || !event || !signer || !signature) return std::nullopt;
+  Result<std::vector<uint8_t>> raw = ledger::Base64Decode(*signature);
+  AppendLine out;
+  if (!raw.ok() || raw->size() != out.signature.size()) return std::nullopt;
+  out.event_json = std::string(*event);
+  out.signer = std::string(*signer);
+  std::memcpy(out.signature.data(), raw->data(), raw->size());
+  return out;
+}
+
+}  // namespace
+
 Result<std::optional<AppendLine>> ParseSignedLine(std::string_view line) {
+  if (std::optional<AppendLine> plain = ReadPlainSignedLine(line)) {
+    return std::optional<AppendLine>(std::move(plain));
+  }
   ASSIGN_OR_RETURN(std::optional<projections::SignedLine> parsed,
                    projections::ParseSignedLine(line));
   if (!parsed.has_value()) return std::optional<AppendLine>();

@@ -107,6 +107,10 @@ struct Shared {
   std::string origin;
   std::atomic<uint64_t> next_request{1};
   bool draining = false;
+  // The clients' requests taken and not answered yet (appends and reads; on the event
+  // loop only): what SIGTERM's drain waits for. The writer may also run jobs of its own
+  // followers and the HTTP front meanwhile; those have no client to answer.
+  size_t pending = 0;
   kj::Timer* timer = nullptr;
   uint64_t NextId() { return next_request++; }
 };
@@ -155,7 +159,7 @@ class LedgerImpl final : public schema::Ledger::Server {
     shared_.writer.Append(id, std::move(lines), [fulfiller](AppendResult result) {
       (*fulfiller)->fulfill(kj::mv(result));
     });
-    return paf.promise.then([context](AppendResult result) mutable {
+    return Pending(paf.promise.then([context](AppendResult result) mutable {
       auto out = context.getResults();
       auto list = out.initResults(result.results.size());
       for (size_t i = 0; i < result.results.size(); ++i) {
@@ -174,7 +178,7 @@ class LedgerImpl final : public schema::Ledger::Server {
         out.setRefusedId(result.refused_id);
         SetError(out.initError(), result.refusal);
       }
-    });
+    }));
   }
 
   // The read methods: each fills a ReadRequest from its parameters (every one has `json`).
@@ -329,8 +333,14 @@ class LedgerImpl final : public schema::Ledger::Server {
         kj::mv(paf.fulfiller));
     shared_.writer.Read(id, std::move(request),
                         [fulfiller](ReadOutput output) { (*fulfiller)->fulfill(kj::mv(output)); });
-    return paf.promise.then(
-        [context, fill](ReadOutput output) mutable { fill(context.getResults(), output); });
+    return Pending(paf.promise.then(
+        [context, fill](ReadOutput output) mutable { fill(context.getResults(), output); }));
+  }
+
+  // `answer`, counted in Shared::pending until it is answered or dropped (the client gone).
+  kj::Promise<void> Pending(kj::Promise<void> answer) {
+    ++shared_.pending;
+    return answer.attach(kj::defer([&shared = shared_] { --shared.pending; }));
   }
 
   static void SetOutput(schema::Output::Builder out, const ReadOutput& output) {
@@ -629,21 +639,21 @@ Status Serve(Writer& writer, const ServerOptions& options) {
                       .wait(io.waitScope);
     if (options.log != nullptr) {
       options.log->info("signal {}: stop accepting, drain {} request(s)", signal.si_signo,
-                        writer.in_flight());
+                        shared.pending);
     }
     // Stop accepting; refuse new requests; answer what was taken.
     accepting = kj::READY_NOW;
     shared.draining = true;
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(options.drain_timeout_ms);
-    while (writer.in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (shared.pending > 0 && std::chrono::steady_clock::now() < deadline) {
       io.provider->getTimer().afterDelay(5 * kj::MILLISECONDS).wait(io.waitScope);
     }
     // Let the answers reach their sockets.
     io.provider->getTimer().afterDelay(20 * kj::MILLISECONDS).wait(io.waitScope);
-    if (writer.in_flight() > 0) {
+    if (shared.pending > 0) {
       result = Status::Unavailable(
-          fmt::format("{} request(s) still running after the drain", writer.in_flight()));
+          fmt::format("{} request(s) still running after the drain", shared.pending));
     }
   });
   if (address.is_unix) {

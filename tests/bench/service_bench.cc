@@ -15,6 +15,15 @@
 //     its schedule sends at once), else as fast as they are answered. Prints the records/s
 //     reached and the acknowledgement latency of a chunk (sent -> durable answer), p50 /
 //     p99 / max in ms.
+//   esms-service-bench import --server ADDR [--tls-ca CA] --file SIGNED.jsonl
+//                             [--clients C] [--chunk N]
+//     One load generator holding C connections at once (as wrk or pgbench -c C do), each
+//     on a thread of its own with its own login and session: connection k takes the k-th
+//     of C contiguous slices of the file's lines, of equal line counts (as `split -n l/C`
+//     cuts them for the C `import --server` processes), reads each line as `import --server` reads
+//     it (service::ParseSignedLine) and sends chunks of N lines (default 1 000, as `import
+//     --server`), each once the previous one is answered. Timed from before the
+//     connections to the last answer: prints the records/s and this process's CPU time.
 // Exit 0; 1 when a call fails or a line is refused; 2 on usage errors.
 #include <algorithm>
 #include <atomic>
@@ -31,6 +40,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include "service/client.h"
@@ -46,7 +57,7 @@ using esms::service::ReadRequest;
 struct Args {
   std::string mode, server, tls_ca, project, file, stop_file;
   double seconds = 10, rate = 0;
-  size_t clients = 32, chunk = 100;
+  size_t clients = 32, chunk = 0;  // chunk 0: 100 for append, 1 000 for import
 };
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -169,12 +180,74 @@ int Appends(const Args& a) {
   return failed ? 1 : 0;
 }
 
+// This process's CPU time (user + system), in seconds.
+double CpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](timeval t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+int Imports(const Args& a) {
+  std::ifstream in(a.file);
+  if (!in) {
+    fmt::print(stderr, "cannot read {}\n", a.file);
+    return 2;
+  }
+  std::vector<std::string> texts;
+  for (std::string text; std::getline(in, text);) texts.push_back(std::move(text));
+  std::atomic<bool> failed{false};
+  const double cpu0 = CpuSeconds();
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < a.clients; ++k) {
+    threads.emplace_back([&, k] {
+      const size_t first = texts.size() * k / a.clients;
+      const size_t end = texts.size() * (k + 1) / a.clients;
+      std::unique_ptr<Client> client = Connect(a);  // on its thread: one kj event loop each
+      if (client == nullptr) {
+        failed = true;
+        return;
+      }
+      std::vector<AppendLine> chunk;
+      for (size_t i = first; i < end && !failed; ++i) {
+        auto parsed = esms::service::ParseSignedLine(texts[i]);
+        if (!parsed.ok() || !parsed->has_value()) {
+          fmt::print(stderr, "line {}: not a signed line\n", i + 1);
+          failed = true;
+          return;
+        }
+        (*parsed)->line = i + 1;
+        chunk.push_back(std::move(**parsed));
+        if (chunk.size() < a.chunk && i + 1 < end) continue;
+        auto result = client->Append(chunk);
+        if (!result.ok() || !result->refusal.ok()) {
+          fmt::print(stderr, "append: {}\n",
+                     result.ok() ? result->refusal.ToString() : result.status().ToString());
+          failed = true;
+        }
+        chunk.clear();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  fmt::print(
+      "records/s: {:.0f} ({} records, {} connections in one process, chunks of {}); "
+      "this process's CPU: {:.2f} s\n",
+      static_cast<double>(texts.size()) / seconds, texts.size(), a.clients, a.chunk,
+      CpuSeconds() - cpu0);
+  return failed ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Args a;
   if (argc < 2) {
-    fmt::print(stderr, "usage: esms-service-bench reads|append --server ADDR ...\n");
+    fmt::print(stderr, "usage: esms-service-bench reads|append|import --server ADDR ...\n");
     return 2;
   }
   a.mode = argv[1];
@@ -208,8 +281,10 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "--server is required\n");
     return 2;
   }
+  if (a.chunk == 0) a.chunk = a.mode == "import" ? 1000 : 100;
   if (a.mode == "reads") return Reads(a);
   if (a.mode == "append") return Appends(a);
+  if (a.mode == "import") return Imports(a);
   fmt::print(stderr, "unknown mode {}\n", a.mode);
   return 2;
 }

@@ -2,14 +2,26 @@
 // ledger: `state` and `check` are answered while the writer thread is busy (they do not
 // go through it); under appends from several threads at once, every read from the view
 // sees one commit whole (the follower state folded exactly up to the ledger's size, each
-// solution of it there) and a read made after an append's answer sees that append.
+// solution of it there) and a read made after an append's answer sees that append. A
+// large append is checked in slices by several verifiers and still ends at its first bad
+// line, while reads go on; the verifier threads run at a lower priority than the writer
+// and the view's reader.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -243,6 +255,117 @@ TEST_F(ReadViewTest, EveryViewReadSeesOneWholeCommitAndEveryAnsweredAppend) {
   EXPECT_EQ(Parse(last->out).size, kBefore + kEvents);
   EXPECT_EQ(Parse(last->out).solutions, static_cast<uint64_t>(kEvents));
   EXPECT_GT(reads.load(), kEvents / kChunk);
+  writer->Stop();
+}
+
+// An append of `lines` through the writer, answered within 60 s.
+std::optional<service::AppendResult> AppendNow(service::Writer& writer,
+                                               std::vector<service::AppendLine> lines) {
+  auto answered = std::make_shared<std::promise<service::AppendResult>>();
+  auto future = answered->get_future();
+  writer.Append(0, std::move(lines),
+                [answered](service::AppendResult r) { answered->set_value(std::move(r)); });
+  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) return std::nullopt;
+  return future.get();
+}
+
+TEST_F(ReadViewTest, ALargeAppendIsCheckedInSlicesAndEndsAtItsFirstBadLineWhileReadsGoOn) {
+  auto writer = Start();
+  ASSERT_NE(writer, nullptr);
+  std::atomic<bool> writing{true};
+  std::atomic<uint64_t> reads{0};
+  std::atomic<bool> inconsistent{false};
+  std::thread reader([&] {
+    while (writing) {
+      auto out = ReadNow(*writer, service::ReadRequest::Command::kState);
+      if (!out.has_value()) {
+        inconsistent = true;
+        return;
+      }
+      const Seen seen = Parse(out->out);
+      if (seen.size != seen.next_seq || seen.solutions + kBefore != seen.size) inconsistent = true;
+      ++reads;
+    }
+  });
+  // 300 lines (several slices of service::Writer::kVerifySlice), the 201st undecodable:
+  // the 200 before it are appended, nothing after it.
+  std::vector<service::AppendLine> first(lines_.begin(), lines_.begin() + 300);
+  first[200].event_json = R"({"id": "sol-bad", "type": 3})";
+  auto refused = AppendNow(*writer, first);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->results.size(), 200u);
+  EXPECT_FALSE(refused->refusal.ok());
+  EXPECT_EQ(refused->refused_line, lines_[200].line);
+  EXPECT_EQ(refused->refused_id, "sol-bad");
+  EXPECT_EQ(refused->size, kBefore + 200);
+  // A bad line in the first slice ends the request there, whatever the later slices hold.
+  std::vector<service::AppendLine> early(lines_.begin() + 300, lines_.begin() + 500);
+  early[3].event_json = "[]";
+  auto refused_early = AppendNow(*writer, early);
+  ASSERT_TRUE(refused_early.has_value());
+  EXPECT_EQ(refused_early->results.size(), 3u);
+  EXPECT_EQ(refused_early->refused_line, lines_[303].line);
+  EXPECT_EQ(refused_early->size, kBefore + 203);
+  // The rest in one request of 897 lines: all appended, the reads answered meanwhile.
+  auto rest = AppendNow(*writer, {lines_.begin() + 303, lines_.end()});
+  ASSERT_TRUE(rest.has_value());
+  EXPECT_TRUE(rest->refusal.ok()) << rest->refusal.ToString();
+  EXPECT_EQ(rest->results.size(), lines_.size() - 303);
+  for (size_t i = 0; i < rest->results.size(); ++i) {
+    ASSERT_EQ(rest->results[i].line, lines_[303 + i].line);  // in order
+  }
+  writing = false;
+  reader.join();
+  EXPECT_FALSE(inconsistent);
+  EXPECT_GT(reads.load(), 0u);
+  auto last = ReadNow(*writer, service::ReadRequest::Command::kState);
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(Parse(last->out).size, kBefore + 200 + (lines_.size() - 300));
+  writer->Stop();
+}
+
+// The nice value of each thread of this process, by thread name (/proc/self/task).
+std::multimap<std::string, int> NiceByThreadName() {
+  std::multimap<std::string, int> out;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    // The fields after the name, from the 3rd (state): the 19th, nice, is the 17th here.
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+    }
+    out.emplace(name, std::stoi(field));
+  }
+  return out;
+}
+
+TEST_F(ReadViewTest, TheVerifierThreadsRunBelowTheWriterAndTheReader) {
+  const int base = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  auto writer = Start();
+  ASSERT_NE(writer, nullptr);
+  // The verifiers lower their priority as they start: one append has them all running.
+  auto appended = AppendNow(*writer, {lines_.begin(), lines_.begin() + 10});
+  ASSERT_TRUE(appended.has_value() && appended->refusal.ok());
+  const std::multimap<std::string, int> nice = NiceByThreadName();
+  EXPECT_EQ(nice.count("esms-verify"), 2u);  // Options::verify_threads
+  for (auto [it, end] = nice.equal_range("esms-verify"); it != end; ++it) {
+    EXPECT_EQ(it->second, std::min(19, base + 10));
+  }
+  // The writer and the view's reader (and the threads they start, which take their name:
+  // the ledger's write thread) at the process's priority.
+  ASSERT_GE(nice.count("esms-writer"), 1u);
+  ASSERT_EQ(nice.count("esms-view"), 1u);
+  for (const char* name : {"esms-writer", "esms-view"}) {
+    for (auto [it, end] = nice.equal_range(name); it != end; ++it) {
+      EXPECT_EQ(it->second, base) << name;
+    }
+  }
   writer->Stop();
 }
 

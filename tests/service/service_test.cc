@@ -19,6 +19,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -199,12 +200,41 @@ TEST_F(ServiceTest, ImportPrintsWhatTheLocalImportPrintsWithTheSameExitCodes) {
     std::string lines;
     std::vector<std::string> flags;
   };
-  const std::string signed_lines = [&] {
-    CliResult s = RunCli({"sign", File(SolutionLines(3, 40)), "--key", dgos_, "--trust",
-                          (fs::path(db_) / "ledger.pub").string()});
+  auto sign = [&](const std::string& lines) {
+    CliResult s = RunCli(
+        {"sign", File(lines), "--key", dgos_, "--trust", (fs::path(db_) / "ledger.pub").string()});
     EXPECT_EQ(s.exit_code, 0) << s.err;
     return s.out;
+  };
+  const std::string signed_lines = sign(SolutionLines(3, 40));
+  // Signed lines in other forms than sign's: the client sends a plain signed line's event
+  // as the text it has in the line (service/client.cc), which the server decodes as the
+  // local import does. A key twice in the event: its text does not decode as it is (a
+  // duplicate key), its re-serialized JSON does (the last value kept, the one signed).
+  std::string twice = sign(SolutionLines(1, 70));
+  twice.replace(twice.find(R"({"event":{)"), 10, R"({"event":{"at":"1999-01-01",)");
+  // Spaces, the keys in another order, an escape; UTF-8 of 2 to 4 bytes.
+  const std::string relaid = [&] {
+    const json line = json::parse(sign(SolutionLines(1, 71)));
+    std::string event = line["event"].dump();
+    const std::vector<std::pair<std::string, std::string>> edits = {
+        {R"(",")", R"(", ")"}, {R"(":)", R"(" : )"}, {"Editeur", R"(\u0045diteur)"}};
+    for (const auto& [from, to] : edits) {
+      for (size_t at = event.find(from); at != std::string::npos;
+           at = event.find(from, at + to.size())) {
+        event.replace(at, from.size(), to);
+      }
+    }
+    return fmt::format(R"( {{ "signer" : "dgos", "signature": "{}",  "event" : {} }} )",
+                       line["signature"].get<std::string>(), event) +
+           "\n";
   }();
+  const std::string accents =
+      sign(R"({"id": "sol-72", "type": "solution.referenced", "at": "2023-02-01", "data": )"
+           R"({"solution": {"vendor": "\u00c9diteur \u00fc \ud83c\udf89", "product": "DUI", )"
+           R"("version": "72.0"}, "corridor": "medico-social", "status": "referenced", )"
+           R"("referencedAt": "2023-02-01"}})"
+           "\n");
   const std::vector<Case> cases = {
       {"plain", SolutionLines(3, 0) + "\n# a comment\n" + SolutionLines(1, 1), {"--key", dgos_}},
       {"plain json", SolutionLines(2, 10) + SolutionLines(1, 0), {"--key", dgos_, "--json"}},
@@ -215,6 +245,9 @@ TEST_F(ServiceTest, ImportPrintsWhatTheLocalImportPrintsWithTheSameExitCodes) {
        {"--key", dgos_, "--json"}},
       {"signed, no key", signed_lines, {}},
       {"signed, no key --json", signed_lines, {"--json"}},
+      {"signed, a key twice in the event", twice, {}},
+      {"signed, spaces, keys in another order, an escape", relaid, {"--json"}},
+      {"signed, UTF-8", accents, {}},
       {"plain, no key", SolutionLines(1, 50), {}},
       {"admin lacks the role", SolutionLines(1, 60), {"--key", admin_}},
       {"admin lacks the role --json", SolutionLines(1, 61), {"--key", admin_, "--json"}},
