@@ -234,27 +234,47 @@ PreparedImportLine PrepareImportLine(ImportLine line, const ledger::KeyRegistry&
   }
   item.decoded = true;
   item.id = prepared.event.id;
+  if (!item.is_signed && item.key == nullptr) {
+    item.status = Status::InvalidArgument(
+        "USAGE",
+        "the line is not signed: give --key FILE to sign plain lines on the spot, or sign "
+        "it with `sign`");
+    return item;
+  }
+  FinishPreparedLine(item, keys, origin);
+  return item;
+}
+
+bool SignerKnown(const PreparedImportLine& line, const ledger::KeyRegistry& keys) {
+  if (line.is_signed) {
+    const ledger::KeyInfo* signer = keys.Find(line.prepared.signer);
+    return signer != nullptr && signer->active();
+  }
+  return line.key != nullptr && keys.FindActive(line.key->public_key()) != nullptr;
+}
+
+void FinishPreparedLine(PreparedImportLine& item, const ledger::KeyRegistry& keys,
+                        std::string_view origin) {
+  PreparedEvent& prepared = item.prepared;
+  item.signer_unknown = false;
   const ledger::KeyInfo* signer = nullptr;
   if (item.is_signed) {
     signer = keys.Find(prepared.signer);
-    if (signer == nullptr || !signer->active()) return item;  // refused in order
-  } else {
-    if (item.key == nullptr) {
-      item.status = Status::InvalidArgument(
-          "USAGE",
-          "the line is not signed: give --key FILE to sign plain lines on the spot, or sign "
-          "it with `sign`");
-      return item;
-    }
+  } else if (item.key != nullptr) {
     signer = keys.FindActive(item.key->public_key());
-    if (signer == nullptr) return item;  // signed in order (or refused) by the ledger
+  }
+  if (signer == nullptr || !signer->active()) {
+    // Refused in order, or signed in order by the ledger, unless a key enrolled by the
+    // lines before makes it known: prepared again then (ImportPipeline::Run).
+    item.signer_unknown = true;
+    return;
   }
   Result<ledger::Entry> entry = EntryFromEvent(prepared.event);
-  if (!entry.ok()) return item;  // refused in order
+  if (!entry.ok()) return;  // refused in order
   Result<ledger::EncodedStatement> statement = ledger::EncodeStatement(
       ledger::Statement{std::string(origin), entry->event_id, entry->type, entry->stream, entry->at,
                         entry->expected_version, entry->payload, signer->name});
-  if (!statement.ok()) return item;  // refused in order
+  if (!statement.ok()) return;  // refused in order
   prepared.entry = std::move(entry).value();
   item.encoded = true;
   if (item.is_signed) {
@@ -267,7 +287,6 @@ PreparedImportLine PrepareImportLine(ImportLine line, const ledger::KeyRegistry&
     prepared.verified_with = signer->key;
   }
   prepared.statement = std::move(statement).value();
-  return item;
 }
 
 Result<ledger::Appended> StagePrepared(EventAppender& appender, const PreparedImportLine& line) {
@@ -288,9 +307,14 @@ Result<ledger::Appended> StagePrepared(EventAppender& appender, const PreparedIm
 struct ImportPipeline::Chunk {
   std::vector<ImportLine> input;
   std::vector<PreparedImportLine> lines;
+  // Instead of `input`: decoded lines of an earlier chunk whose signer was unknown, to
+  // finish against `keys` (FinishPreparedLine); owned by that chunk.
+  std::vector<PreparedImportLine*> redo;
   ledger::KeyRegistry keys;  // as of the batch when the chunk was handed out
   std::atomic<size_t> next{0};
   size_t done = 0;  // lines prepared (Workers::mu_)
+
+  size_t size() const { return redo.empty() ? input.size() : redo.size(); }
 };
 
 // Threads kept for the pipeline's life; each takes a few lines at a time of the oldest
@@ -312,12 +336,17 @@ class ImportPipeline::Workers {
   Workers(const Workers&) = delete;
   Workers& operator=(const Workers&) = delete;
 
-  void Add(const std::shared_ptr<Chunk>& chunk) {
+  // `first`: before the chunks already queued (lines the pipeline waits for now).
+  void Add(const std::shared_ptr<Chunk>& chunk, bool first = false) {
     chunk->lines.resize(chunk->input.size());
-    if (chunk->input.empty()) return;
+    if (chunk->size() == 0) return;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(chunk);
+      if (first) {
+        queue_.push_front(chunk);
+      } else {
+        queue_.push_back(chunk);
+      }
     }
     work_cv_.notify_all();
   }
@@ -326,13 +355,13 @@ class ImportPipeline::Workers {
   void Wait(Chunk& chunk) {
     Work(chunk);
     std::unique_lock<std::mutex> lock(mu_);
-    done_cv_.wait(lock, [&] { return chunk.done == chunk.input.size(); });
+    done_cv_.wait(lock, [&] { return chunk.done == chunk.size(); });
   }
 
   // No line of `chunk` is taken from now on; waits for the ones under way.
   void Cancel(Chunk& chunk) {
     std::unique_lock<std::mutex> lock(mu_);
-    chunk.next.store(chunk.input.size());
+    chunk.next.store(chunk.size());
     std::erase_if(queue_, [&](const std::shared_ptr<Chunk>& c) { return c.get() == &chunk; });
     done_cv_.wait(lock, [&] { return in_progress_ == 0; });
   }
@@ -342,7 +371,7 @@ class ImportPipeline::Workers {
 
   // Prepares lines of `chunk` until none is left to take.
   void Work(Chunk& chunk) {
-    const size_t n = chunk.input.size();
+    const size_t n = chunk.size();
     for (;;) {
       size_t from = 0;
       {
@@ -353,8 +382,12 @@ class ImportPipeline::Workers {
       }
       const size_t to = std::min(n, from + kGrain);
       for (size_t i = from; i < to; ++i) {
-        chunk.lines[i] =
-            PrepareImportLine(std::move(chunk.input[i]), chunk.keys, default_key_, origin_);
+        if (chunk.redo.empty()) {
+          chunk.lines[i] =
+              PrepareImportLine(std::move(chunk.input[i]), chunk.keys, default_key_, origin_);
+        } else {
+          FinishPreparedLine(*chunk.redo[i], chunk.keys, origin_);
+        }
       }
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -373,7 +406,7 @@ class ImportPipeline::Workers {
         work_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
         if (stop_) return;
         chunk = queue_.front();
-        if (chunk->next.load() >= chunk->input.size()) {
+        if (chunk->next.load() >= chunk->size()) {
           queue_.pop_front();  // every line taken
           continue;
         }
@@ -480,8 +513,23 @@ ImportPipeline::Refusal ImportPipeline::Run(const Source& source, const Sink& si
     ahead.pop_front();
     workers_->Wait(*chunk);
     refill();
-    for (PreparedImportLine& line : chunk->lines) {
+    for (size_t i = 0; i < chunk->lines.size(); ++i) {
+      PreparedImportLine& line = chunk->lines[i];
       if (line.skip) continue;
+      if (line.signer_unknown && SignerKnown(line, appender_.keys())) {
+        // Keys enrolled by the lines staged since this chunk was prepared (the first
+        // lines of a programme enrol its keys): the chunk's lines that wait for them
+        // are finished again, on every core, instead of one by one here.
+        auto redo = std::make_shared<Chunk>();
+        redo->keys = appender_.keys();
+        for (size_t j = i; j < chunk->lines.size(); ++j) {
+          PreparedImportLine& later = chunk->lines[j];
+          if (later.signer_unknown && SignerKnown(later, redo->keys)) redo->redo.push_back(&later);
+        }
+        lines_prepared_again_ += redo->redo.size();
+        workers_->Add(redo, /*first=*/true);
+        workers_->Wait(*redo);
+      }
       esms::Result<ledger::Appended> staged = StagePrepared(appender_, line);
       if (!staged.ok()) {
         refusal.status = std::move(staged).TakeStatus();

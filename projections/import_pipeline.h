@@ -67,6 +67,10 @@ struct PreparedImportLine {
   bool decoded = false;                     // prepared.event holds the event
   bool is_signed = false;                   // a signed line: prepared.signer, .signature
   bool encoded = false;                     // prepared.entry holds its entry
+  // Not encoded because its signer (a signed line's name, a plain line's key) was not
+  // an active key of the registry it was prepared against: FinishPreparedLine again
+  // once the ledger knows it (keys enrolled by the lines just before).
+  bool signer_unknown = false;
   PreparedEvent prepared;
 };
 
@@ -78,6 +82,14 @@ struct PreparedImportLine {
 PreparedImportLine PrepareImportLine(ImportLine line, const ledger::KeyRegistry& keys,
                                      const ledger::SigningKey* default_key,
                                      std::string_view origin);
+
+// The second half of PrepareImportLine, for a decoded line whose signer was unknown
+// (line.signer_unknown): against `keys`, a newer registry. Any thread.
+void FinishPreparedLine(PreparedImportLine& line, const ledger::KeyRegistry& keys,
+                        std::string_view origin);
+
+// Whether `keys` knows the signer of a line prepared with signer_unknown.
+bool SignerKnown(const PreparedImportLine& line, const ledger::KeyRegistry& keys);
 
 // Stages a prepared line (not a skipped one) in `appender`: its refusal, or where it
 // stands. On the appender's thread, in the order of the lines.
@@ -134,6 +146,9 @@ class ImportPipeline {
 
   // Lines read so far.
   uint64_t lines_read() const { return lines_read_; }
+  // Lines finished again on the workers because a key they needed was enrolled by a
+  // line before them after they were prepared (PreparedImportLine::signer_unknown).
+  uint64_t lines_prepared_again() const { return lines_prepared_again_; }
 
  private:
   class Workers;
@@ -146,6 +161,7 @@ class ImportPipeline {
   std::string origin_;
   std::unique_ptr<Workers> workers_;
   uint64_t lines_read_ = 0;
+  uint64_t lines_prepared_again_ = 0;
 };
 
 }  // namespace esms::projections

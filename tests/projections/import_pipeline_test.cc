@@ -47,6 +47,7 @@ class ImportPipelineTest : public ProjectionsTest {
     ImportPipeline::Refusal refusal;
     std::vector<ImportPipeline::LineResult> results;
     std::vector<uint64_t> durable_at_answer;  // the ledger size when each group was answered
+    uint64_t prepared_again = 0;              // ImportPipeline::lines_prepared_again()
   };
   Outcome Run(std::vector<ImportLine> lines, const ledger::SigningKey* key) {
     EventAppender appender(*ledger_);
@@ -74,6 +75,7 @@ class ImportPipelineTest : public ProjectionsTest {
       }
     };
     out.refusal = pipeline.Run(source, sink);
+    out.prepared_again = pipeline.lines_prepared_again();
     return out;
   }
 };
@@ -134,6 +136,47 @@ TEST_F(ImportPipelineTest, SignedAndPlainLinesOfEveryFormAreTakenInOrder) {
     EXPECT_EQ(again.results[i].appended.seq, before + i);
   }
   EXPECT_EQ(ledger_->size(), before + 9);
+}
+
+TEST_F(ImportPipelineTest, LinesOfAKeyEnrolledEarlierInTheSameImportAreSignedAndChecked) {
+  // Line 1 enrols a new key (signed by the admin's); the lines after it, plain (signed
+  // here with the new key) or signed by it with `sign`, were prepared before the key
+  // was in the ledger (chunks of 3, handed out ahead): they are finished again once it
+  // is, and every one is appended under the new key.
+  auto key = ledger::SigningKey::Generate();
+  ASSERT_TRUE(key.ok());
+  keys_.emplace("national-2", std::make_unique<ledger::SigningKey>(std::move(key).value()));
+  const ledger::SigningKey& national2 = *keys_.at("national-2");
+  const std::string enrol = Line("key.enrolled", "2024-01-02",
+                                 json{{"name", "national-2"},
+                                      {"publicKey", ledger::Base64Encode(national2.public_key())},
+                                      {"roles", {"national"}},
+                                      {"regions", json::array()}});
+  const std::vector<ImportLine> events = Lines(::esms::testing::SolutionLines(10, 100));
+  std::vector<ImportLine> lines;
+  lines.push_back(ImportLine{1, enrol, Status::OK(), keys_.at("admin").get()});
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::string text = events[i].text;
+    if (i % 2 == 1) {
+      text = R"({"event":)" + text + R"(,"signer":"national-2","signature":")" +
+             SignatureOf(text, "national-2") + "\"}";
+    }
+    lines.push_back(ImportLine{i + 2, text, Status::OK(), nullptr});
+  }
+  const uint64_t before = ledger_->size();
+  Outcome out = Run(std::move(lines), &national2);
+  ASSERT_TRUE(out.refusal.status.ok()) << out.refusal.status.ToString();
+  ASSERT_EQ(out.results.size(), 11u);
+  EXPECT_GT(out.prepared_again, 0u) << "the lines after the enrolment waited for its key";
+  for (uint64_t seq = before + 1; seq < before + 11; ++seq) {
+    Result<ledger::Record> r = ledger_->Get(seq);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->signer, "national-2");
+    EXPECT_TRUE(ledger::VerifyAuthorSignature(*r, national2.public_key()).ok());
+  }
+  Result<ledger::Ledger::VerifyReport> report = ledger_->Verify();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->problem;
 }
 
 TEST_F(ImportPipelineTest, TheFirstRefusedLineStopsTheImportAfterCommittingTheLinesBefore) {
