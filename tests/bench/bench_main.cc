@@ -48,6 +48,17 @@
 #include "projections/queries.h"
 #include "projections/report.h"
 
+// Under valgrind --tool=callgrind, the import's instructions alone (its own dump); a
+// no-op otherwise, and without valgrind's headers.
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_PROFILE_START() CALLGRIND_ZERO_STATS
+#define BENCH_PROFILE_DUMP(name) CALLGRIND_DUMP_STATS_AT(name)
+#else
+#define BENCH_PROFILE_START() ((void)0)
+#define BENCH_PROFILE_DUMP(name) ((void)0)
+#endif
+
 namespace esms::bench {
 namespace {
 
@@ -79,6 +90,10 @@ struct Options {
   std::string results;
   uint64_t seed = 2024;
   bool only_limits = false;
+  // Only the import of plain lines (no limits, no other figure), then the fixture of the
+  // pre-signed import left in --dir: signed.jsonl and ledger-signed (a new ledger of the
+  // same origin, empty but for its genesis). For profiling (BENCHMARKS.md "Profiles").
+  bool only_import = false;
   // Beyond the whole programme (about 1 000 000 events by 2025-12-31), where the
   // further records come from: "months" (the default) keeps the national programme
   // and lets its establishments go on reporting monthly after 2025, so the state
@@ -113,6 +128,9 @@ Options ParseArgs(int argc, char** argv) {
       o.seed = std::stoull(value());
     } else if (a == "--only-limits") {
       o.only_limits = true;
+    } else if (a == "--only-import") {
+      o.only_import = true;
+      o.keep = true;
     } else if (a == "--grow") {
       o.grow = value();
       if (o.grow != "months" && o.grow != "establishments") {
@@ -122,7 +140,8 @@ Options ParseArgs(int argc, char** argv) {
     } else {
       fmt::print(stderr,
                  "usage: esms-bench [--records N] [--dir DIR] [--keep] [--events-out FILE] "
-                 "[--results FILE] [--seed S] [--only-limits] [--grow months|establishments]\n");
+                 "[--results FILE] [--seed S] [--only-limits] [--only-import] "
+                 "[--grow months|establishments]\n");
       std::exit(2);
     }
   }
@@ -505,7 +524,9 @@ ImportStats Import(ledger::Ledger& l, projections::Projector& projector, const E
     }
     ++st.commits;  // one durable group commit
   };
+  BENCH_PROFILE_START();
   projections::ImportPipeline::Refusal refusal = pipeline.Run(source, sink);
+  BENCH_PROFILE_DUMP("import");
   if (!refusal.status.ok()) {
     Die(refusal.status, fmt::format("import of line {} ({})", refusal.line, refusal.id));
   }
@@ -633,60 +654,63 @@ int Main(int argc, char** argv) {
 
   // Limits first, on an idle process.
   const size_t kMsg = 400;  // about a record's signed bytes
-  fmt::print(stderr, "measuring the machine's limits...\n");
   if (sodium_init() < 0) Die(Status::Internal("sodium_init failed"), "libsodium");
-  // The two Ed25519 implementations side by side, interleaved and each taken as the best
-  // of two rounds (a shared machine disturbs one measurement, rarely both).
-  struct Backend {
-    const char* name;
-    double (*sign)(unsigned, size_t);
-    double (*verify)(unsigned, size_t);
-    double sign1 = 0, sign_all = 0, verify1 = 0, verify_all = 0;
-  };
-  Backend backends[] = {{"OpenSSL 3 EVP", OpensslSignRate, OpensslVerifyRate},
-                        {"libsodium", SodiumSignRate, SodiumVerifyRate}};
-  for (int round = 0; round < 2; ++round) {
-    for (Backend& b : backends) b.sign1 = std::max(b.sign1, b.sign(1, kMsg));
-    for (Backend& b : backends) b.sign_all = std::max(b.sign_all, b.sign(cores, kMsg));
-    for (Backend& b : backends) b.verify1 = std::max(b.verify1, b.verify(1, kMsg));
-    for (Backend& b : backends) b.verify_all = std::max(b.verify_all, b.verify(cores, kMsg));
+  double sign_cpu = 0, verify_cpu = 0, sign1 = 0, sign_all = 0, verify1 = 0, verify_all = 0;
+  double sha = 0, rocks_puts = 0;
+  if (!opt.only_import) {
+    fmt::print(stderr, "measuring the machine's limits...\n");
+    // The two Ed25519 implementations side by side, interleaved and each taken as the best
+    // of two rounds (a shared machine disturbs one measurement, rarely both).
+    struct Backend {
+      const char* name;
+      double (*sign)(unsigned, size_t);
+      double (*verify)(unsigned, size_t);
+      double sign1 = 0, sign_all = 0, verify1 = 0, verify_all = 0;
+    };
+    Backend backends[] = {{"OpenSSL 3 EVP", OpensslSignRate, OpensslVerifyRate},
+                          {"libsodium", SodiumSignRate, SodiumVerifyRate}};
+    for (int round = 0; round < 2; ++round) {
+      for (Backend& b : backends) b.sign1 = std::max(b.sign1, b.sign(1, kMsg));
+      for (Backend& b : backends) b.sign_all = std::max(b.sign_all, b.sign(cores, kMsg));
+      for (Backend& b : backends) b.verify1 = std::max(b.verify1, b.verify(1, kMsg));
+      for (Backend& b : backends) b.verify_all = std::max(b.verify_all, b.verify(cores, kMsg));
+    }
+    fmt::print(
+        "Ed25519 ({} B messages), per second: | implementation | sign x 1 core | sign x {} "
+        "cores | verify x 1 core | verify x {} cores |\n",
+        kMsg, cores, cores);
+    for (const Backend& b : backends) {
+      fmt::print("  | {} | {} | {} | {} | {} |\n", b.name, Rate(b.sign1), Rate(b.sign_all),
+                 Rate(b.verify1), Rate(b.verify_all));
+    }
+    fmt::print("  | libsodium / OpenSSL | {:.2f}x | {:.2f}x | {:.2f}x | {:.2f}x |\n",
+               backends[1].sign1 / backends[0].sign1, backends[1].sign_all / backends[0].sign_all,
+               backends[1].verify1 / backends[0].verify1,
+               backends[1].verify_all / backends[0].verify_all);
+    // The ledger's own keys (ledger/keys.h, the implementation the import and verify use):
+    // the limits of the figures below.
+    // Also per CPU second (what a core does when it is not shared): the CPU cost of one
+    // signature and one verification, against which the CPU per record is set below.
+    sign1 = SignRate(1, kMsg, &sign_cpu);
+    sign_all = SignRate(cores, kMsg);
+    verify1 = VerifyRate(1, kMsg, &verify_cpu);
+    verify_all = VerifyRate(cores, kMsg);
+    sha = Sha256Rate(kMsg);
+    rocks_puts = RocksSyncedPutRate(opt.dir / "raw-rocksdb", 1000, kMsg);
+    fmt::print(
+        "limits: Ed25519 (ledger/keys.h) sign {}/s on 1 core, {}/s on {} cores; verify {}/s on 1 "
+        "core, {}/s on {} cores; SHA-256({} B) {}/s on 1 core; RocksDB synced batch puts (1000 x "
+        "{} B) {}/s\n",
+        Rate(sign1), Rate(sign_all), cores, Rate(verify1), Rate(verify_all), cores, kMsg, Rate(sha),
+        kMsg, Rate(rocks_puts));
+    fmt::print(
+        "Ed25519 (ledger/keys.h) per CPU second: sign {}, verify {} ({:.1f} us and {:.1f} us of "
+        "CPU)\n",
+        Rate(sign_cpu), Rate(verify_cpu), 1e6 / sign_cpu, 1e6 / verify_cpu);
+    results["sign1"] = fmt::format("{:.0f}", sign1);
+    results["sign_all"] = fmt::format("{:.0f}", sign_all);
+    results["verify_all"] = fmt::format("{:.0f}", verify_all);
   }
-  fmt::print(
-      "Ed25519 ({} B messages), per second: | implementation | sign x 1 core | sign x {} "
-      "cores | verify x 1 core | verify x {} cores |\n",
-      kMsg, cores, cores);
-  for (const Backend& b : backends) {
-    fmt::print("  | {} | {} | {} | {} | {} |\n", b.name, Rate(b.sign1), Rate(b.sign_all),
-               Rate(b.verify1), Rate(b.verify_all));
-  }
-  fmt::print("  | libsodium / OpenSSL | {:.2f}x | {:.2f}x | {:.2f}x | {:.2f}x |\n",
-             backends[1].sign1 / backends[0].sign1, backends[1].sign_all / backends[0].sign_all,
-             backends[1].verify1 / backends[0].verify1,
-             backends[1].verify_all / backends[0].verify_all);
-  // The ledger's own keys (ledger/keys.h, the implementation the import and verify use):
-  // the limits of the figures below.
-  // Also per CPU second (what a core does when it is not shared): the CPU cost of one
-  // signature and one verification, against which the CPU per record is set below.
-  double sign_cpu = 0, verify_cpu = 0;
-  const double sign1 = SignRate(1, kMsg, &sign_cpu);
-  const double sign_all = SignRate(cores, kMsg);
-  const double verify1 = VerifyRate(1, kMsg, &verify_cpu);
-  const double verify_all = VerifyRate(cores, kMsg);
-  const double sha = Sha256Rate(kMsg);
-  const double rocks_puts = RocksSyncedPutRate(opt.dir / "raw-rocksdb", 1000, kMsg);
-  fmt::print(
-      "limits: Ed25519 (ledger/keys.h) sign {}/s on 1 core, {}/s on {} cores; verify {}/s on 1 "
-      "core, {}/s on {} cores; SHA-256({} B) {}/s on 1 core; RocksDB synced batch puts (1000 x "
-      "{} B) {}/s\n",
-      Rate(sign1), Rate(sign_all), cores, Rate(verify1), Rate(verify_all), cores, kMsg, Rate(sha),
-      kMsg, Rate(rocks_puts));
-  fmt::print(
-      "Ed25519 (ledger/keys.h) per CPU second: sign {}, verify {} ({:.1f} us and {:.1f} us of "
-      "CPU)\n",
-      Rate(sign_cpu), Rate(verify_cpu), 1e6 / sign_cpu, 1e6 / verify_cpu);
-  results["sign1"] = fmt::format("{:.0f}", sign1);
-  results["sign_all"] = fmt::format("{:.0f}", sign_all);
-  results["verify_all"] = fmt::format("{:.0f}", verify_all);
   if (opt.only_limits) {
     if (!opt.results.empty()) {
       std::ofstream out(opt.results, std::ios::trunc);
@@ -761,6 +785,23 @@ int Main(int argc, char** argv) {
     OrDie(l->MakeCheckpoint().status(), "checkpoint");
   }
   const double import_rate = imported.appended / imported.seconds;
+  if (opt.only_import) {
+    fmt::print("import: {} records in {:.2f} s, {:.1f} us of CPU per record (all threads)\n",
+               imported.appended, imported.seconds,
+               imported.cpu_seconds / std::max<uint64_t>(imported.appended, 1) * 1e6);
+    const fs::path signed_file = opt.dir / "signed.jsonl";
+    {
+      std::ofstream out(signed_file, std::ios::binary | std::ios::trunc);
+      out << SignedLines(ev, gen->origin(), key_of_signer);
+    }
+    const fs::path signed_dir = opt.dir / "ledger-signed";
+    fs::remove_all(signed_dir);
+    OrDie(ledger::Ledger::Create(signed_dir, gen->origin(), admin_name, admin).status(),
+          "create (pre-signed)");
+    fmt::print("fixture: {} and {} (a new ledger for `esms-ledger import`)\n", signed_file.string(),
+               signed_dir.string());
+    return 0;
+  }
   fmt::print("import: {} records in {:.1f} s, {} synced commits ({:.0f} records per commit)\n",
              imported.appended, imported.seconds, imported.commits,
              static_cast<double>(imported.appended) / std::max<uint64_t>(imported.commits, 1));
