@@ -4,6 +4,8 @@
 #include <bit>
 #include <string>
 
+#include "ledger/internal/sha256.h"
+
 namespace esms::ledger {
 namespace {
 
@@ -48,12 +50,7 @@ Status CheckSize(uint64_t size, const SubtreeStore& store) {
 
 Hash EmptyRoot() { return Sha256(ByteView()); }
 
-Hash LeafHash(ByteView leaf) {
-  Sha256Hasher h;
-  h.Update(ByteView(&kLeafPrefix, 1));
-  h.Update(leaf);
-  return h.Finish();
-}
+Hash LeafHash(ByteView leaf) { return internal::Sha256Prefixed(kLeafPrefix, leaf); }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
   uint8_t buf[1 + 2 * 32];

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/kj.h"
+#include "ledger/internal/sha256.h"
 #include "ledger/merkle.h"
 #include "ledger/record.capnp.h"
 
@@ -208,10 +209,7 @@ Result<Bytes> SignedBytes(const Record& fields) { return StatementBytes(Statemen
 
 Hash RecordHash(ByteView record_bytes) {
   static constexpr uint8_t kRecordHashPrefix = 0x02;
-  Sha256Hasher hasher;
-  hasher.Update(ByteView(&kRecordHashPrefix, 1));
-  hasher.Update(record_bytes);
-  return hasher.Finish();
+  return internal::Sha256Prefixed(kRecordHashPrefix, record_bytes);
 }
 
 Result<Record> EncodeRecord(Record fields) {
