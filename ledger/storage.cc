@@ -84,6 +84,12 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   options.compression = lz4 ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression;
   // Block size and compression are recorded in each table file: ledgers written with
   // other ones (Snappy and 4 KB before this choice) read the same.
+  // A Bloom filter of the memtable's whole keys (in memory only; nothing on disk
+  // changes): an import looks up every new event id (idempotency), almost always
+  // absent, and the lookup then skips the memtable's skip list, 85% of its cost
+  // (callgrind: 8 500 of 10 100 instructions per record, BENCHMARKS.md).
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.02;
   return options;
 }
 
