@@ -62,6 +62,13 @@ Example, from nothing to a verified ledger:
   esms-ledger verify --ledger bzh.db
 )";
 
+// The help's last words in a build without the service layer (cli/served_absent.cc).
+constexpr const char* kNoServiceLayer = R"(
+This build has no service layer (built with -DESMS_SERVICE=OFF, as `bash .ci/demo` builds
+it for the demo): serve, --server, witness serve, witness add-checkpoint, mirror and demo
+--federated answer USAGE (exit 2). `bash .ci/build` builds the whole program.
+)";
+
 // Which standard streams were closed when the program started.
 struct ClosedStreams {
   bool in = false;
@@ -144,7 +151,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
       "Merkle tree with signed checkpoints; projections rebuild each project's state and\n"
       "enforce the programme's rules.",
       "esms-ledger"};
-  app.footer(kFooter);
+  app.footer(HasServiceLayer() ? std::string(kFooter) : std::string(kFooter) + kNoServiceLayer);
   app.require_subcommand(1);
   app.fallthrough();  // global options may come after the command too
 
@@ -363,9 +370,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   }
   if (!g.server.empty()) {
     // The commands that need no ledger run here; the ledger's run on the server.
-    using Command = service::ReadRequest::Command;
-    service::ReadRequest r;
-    r.json = g.json;
+    using Command = RemoteReadArgs::Command;
+    RemoteReadArgs r;
     if (*import) return RemoteImport(g, import_file);
     if (*log) {
       r.command = Command::kLog;

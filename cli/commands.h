@@ -84,6 +84,12 @@ Result<std::string> SignEventLine(std::string_view line, std::string_view origin
                                   std::string_view signer, const ledger::SigningKey& key);
 int CmdRules(const Globals& g, const std::optional<std::string>& campaign);
 
+// Whether the program was built with the service layer: false in a build configured with
+// -DESMS_SERVICE=OFF (what `bash .ci/demo` builds on a fresh checkout, cli/served_absent.cc),
+// where serve, --server, witness serve and add-checkpoint, mirror and demo --federated
+// answer USAGE (exit 2).
+bool HasServiceLayer();
+
 }  // namespace esms::cli
 
 #endif  // ESMS_CLI_COMMANDS_H_

@@ -28,8 +28,6 @@
 #include "projections/federation_share.h"
 #include "projections/projector.h"
 #include "projections/report.h"
-#include "service/client.h"
-#include "service/writer.h"
 #include "witness/cosigned.h"
 
 namespace esms::cli {
@@ -137,77 +135,26 @@ struct FederationLogin {
   std::string name;
 };
 
-// A server entry's share: fetched over RPC from the ledger's serve process (the share
-// method, docs/service.md), then checked as a ledger directory's share is: the server's
-// checkpoint key is the trusted one (UNAUTHORIZED otherwise), its checkpoint verifies
-// with that key, names the server's origin and covers exactly the records its report
-// reads. The figures are the server's computation over those records; with --bundle,
-// the part bundle it sends proves them offline (verify-bundle).
+// A server entry's share: fetched from the ledger's serve process and checked against
+// the trusted key (FetchServerShare).
 Result<LedgerShare> ShareOfServer(const fs::path& base, const FederationEntry& e,
                                   const FederationLogin& login, domain::Date at,
                                   projections::ReportBy by, std::string* bundle) {
+  ServerShareQuery q;
   ASSIGN_OR_RETURN(ledger::NoteVerifier trust, LoadTrust(base, e.trust));
-  std::string ledger_key = ledger::VerifierKey(trust.name, trust.key);
-  service::ClientOptions options;
-  options.server = *e.server;
-  if (e.tls_ca.has_value()) options.tls_ca = Resolve(base, *e.tls_ca).string();
-  options.key = login.key ? &*login.key : nullptr;
-  options.key_name = login.name;
-  Result<std::unique_ptr<service::Client>> client = service::Client::Connect(options);
-  if (!client.ok()) {
-    if (client.status().code() == StatusCode::kPermissionDenied && options.key != nullptr) {
-      return std::move(client).TakeStatus().WithContext(
-          fmt::format("logging in with --key {} (key '{}')", login.name, login.name));
-    }
-    return client.status();
-  }
-  ASSIGN_OR_RETURN(service::LedgerInfo info, (*client)->Info(std::nullopt));
-  if (info.verifier_key != ledger_key) {
-    return Status::PermissionDenied(fmt::format(
-        "the server {} signs its checkpoints with {}, not with the key trusted by {} ({})",
-        *e.server, info.verifier_key, e.trust, ledger_key));
-  }
-  service::ReadRequest request;
-  request.command = service::ReadRequest::Command::kShare;
-  request.at = at.ToString();
-  request.by = by == projections::ReportBy::kNone ? "" : std::string(projections::ToString(by));
-  request.bundle = bundle != nullptr;
-  ASSIGN_OR_RETURN(service::ReadOutput output, (*client)->Read(request));
-  if (!output.error.ok()) {
-    if (output.error.code() == StatusCode::kPermissionDenied && options.key == nullptr) {
-      return std::move(output.error)
-          .WithContext(
-              "the federation logged in anonymously, and a share is read by the national, "
-              "auditor and ARS roles: give --key, a national key enrolled in each ledger");
-    }
-    return std::move(output.error);
-  }
-  Result<LedgerShare> received = projections::ShareFromJson(output.text);
-  if (!received.ok()) {
-    return std::move(received).TakeStatus().WithContext("the share the server sent");
-  }
-  LedgerShare share = std::move(*received);
-  Result<std::string> text = ledger::OpenNote(share.checkpoint_note, std::span(&trust, 1));
-  if (!text.ok()) return std::move(text).TakeStatus().WithContext("the checkpoint of its share");
-  ASSIGN_OR_RETURN(ledger::Checkpoint checkpoint, ledger::ParseCheckpoint(*text));
-  if (checkpoint.origin != info.origin) {
-    return Status::DataLoss(fmt::format("its share's checkpoint names origin {}, the server is {}",
-                                        checkpoint.origin, info.origin));
-  }
-  if (share.report.state_size != checkpoint.size) {
-    return Status::DataLoss(
-        fmt::format("its share's report reads {} records, the checkpoint it is bound to covers {}",
-                    share.report.state_size, checkpoint.size));
-  }
-  if (share.report.at != at || share.report.by_kind != by) {
-    return Status::DataLoss(
-        fmt::format("its share is not the report at {} asked for", at.ToString()));
-  }
-  share.checkpoint = std::move(checkpoint);
+  q.ledger_key = ledger::VerifierKey(trust.name, trust.key);
+  q.server = *e.server;
+  if (e.tls_ca.has_value()) q.tls_ca = Resolve(base, *e.tls_ca).string();
+  q.key = login.key ? &*login.key : nullptr;
+  q.key_name = login.name;
+  q.trust = &trust;
+  q.trust_file = e.trust;
+  q.at = at;
+  q.by = by;
+  ASSIGN_OR_RETURN(LedgerShare share, FetchServerShare(q, bundle));
   share.name = e.name;
   share.location = *e.server;
-  share.ledger_key = std::move(ledger_key);
-  if (bundle != nullptr) *bundle = std::move(output.bundle);
+  share.ledger_key = std::move(q.ledger_key);
   return share;
 }
 

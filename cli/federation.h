@@ -29,7 +29,8 @@
 
 namespace esms::ledger {
 class Ledger;
-}
+class SigningKey;
+}  // namespace esms::ledger
 namespace esms::projections {
 class ProgrammeState;
 }
@@ -58,6 +59,28 @@ struct FederatedReportArgs {
 // verify (CORRUPTION); 4 for storage errors and a server that cannot be reached
 // (STORAGE_ERROR "cannot reach the server ADDR", naming the entry).
 int CmdFederatedReport(const Globals& g, const FederatedReportArgs& args);
+
+// A `server` entry's share, from the ledger's serve process at `server` (TLS CA `tls_ca`
+// for HOST:PORT), logged in with `key` as `key_name` (anonymously when null): the server's
+// checkpoint key must be `ledger_key` (UNAUTHORIZED otherwise, naming `trust_file`), the
+// share's checkpoint must verify with `trust`, name the server's origin and cover
+// exactly the records its report reads, and be the report at `at` grouped by `by`. With
+// `bundle`, the part bundle the server sends. name, location and ledger_key are left
+// for the caller. cli/federation_server.cc; in a build without the service layer
+// (-DESMS_SERVICE=OFF) cli/served_absent.cc, which refuses with USAGE.
+struct ServerShareQuery {
+  std::string server;
+  std::optional<std::string> tls_ca;
+  const ledger::SigningKey* key = nullptr;
+  std::string key_name;
+  const ledger::NoteVerifier* trust = nullptr;
+  std::string ledger_key;  // the trusted verifier key line
+  std::string trust_file;  // the entry's `trust`, for the messages
+  domain::Date at;
+  projections::ReportBy by = projections::ReportBy::kNone;
+};
+Result<projections::LedgerShare> FetchServerShare(const ServerShareQuery& query,
+                                                  std::string* bundle);
 
 // One ledger's share of the national figure, on `ledger` and its projected `state`:
 // the ledger's checkpoint of exactly its records (NO_CHECKPOINT when none), verified

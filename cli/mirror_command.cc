@@ -6,7 +6,6 @@
 #include <string>
 
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/input.h"
@@ -16,7 +15,7 @@
 #include "mirror/mirror.h"
 
 namespace esms::cli {
-namespace {
+namespace {}  // namespace
 
 int CmdMirror(const Globals& g, const MirrorArgs& a) {
   auto trust = ledger::LoadVerifierKey(a.trust, ledger::kSignatureTypeEd25519, "--trust");
@@ -58,34 +57,6 @@ int CmdMirror(const Globals& g, const MirrorArgs& a) {
   }
   std::fflush(g.out);
   return kExitOk;
-}
-
-}  // namespace
-
-void AddMirrorCommand(CLI::App& app, MirrorArgs* args) {
-  args->command = app.add_subcommand(
-      "mirror",
-      "Keep a read-only copy of a ledger from its C2SP tiles (a directory written by "
-      "export-tiles, or an http:// tiles server): the checkpoint's signature by the trusted "
-      "key, its consistency with the copy's, every tile, record and author signature are "
-      "checked before anything is written; only new tiles are fetched. Exit 1 on ROLLBACK, "
-      "CONSISTENCY_FAILED (a fork), CORRUPTION or UNAUTHORIZED, the copy left as it was. "
-      "Read the copy with --ledger DIR. --json: {\"source\", \"dir\", \"oldSize\", \"size\", "
-      "\"root\", \"records\", \"tiles\", \"seconds\"}");
-  args->command
-      ->add_option("--from", args->from, "The tiles: http://HOST:PORT[/PREFIX] or a directory")
-      ->required();
-  args->command->add_option("--dir", args->dir, "The copy (a ledger directory, created)")
-      ->required();
-  args->command
-      ->add_option("--trust", args->trust,
-                   "The ledger's verifier key, or the file holding it (ledger.pub)")
-      ->required();
-}
-
-std::optional<int> RunMirrorCommand(const Globals& g, const MirrorArgs& args) {
-  if (args.command != nullptr && *args.command) return CmdMirror(g, args);
-  return std::nullopt;
 }
 
 }  // namespace esms::cli

@@ -34,6 +34,10 @@ void AddMirrorCommand(CLI::App& app, MirrorArgs* args);
 // Runs `mirror` if it was chosen; returns its exit code.
 std::optional<int> RunMirrorCommand(const Globals& g, const MirrorArgs& args);
 
+// `mirror` itself (cli/mirror_command.cc; cli/served_absent.cc in a build without the
+// service layer, -DESMS_SERVICE=OFF).
+int CmdMirror(const Globals& g, const MirrorArgs& args);
+
 }  // namespace esms::cli
 
 #endif  // ESMS_CLI_MIRROR_COMMAND_H_

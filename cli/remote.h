@@ -4,16 +4,20 @@
 // plain lines here with --key (as `sign` does), sends the signed lines by chunks, and on
 // a lost connection reconnects and sends the unacknowledged chunk again (event ids make
 // a resent event `existing`).
+//
+// A build without the service layer (-DESMS_SERVICE=OFF, as `bash .ci/demo` builds the
+// program) links cli/served_absent.cc instead of cli/remote.cc: each of these functions
+// then refuses with USAGE (exit 2), naming the full build.
 #ifndef ESMS_CLI_REMOTE_H_
 #define ESMS_CLI_REMOTE_H_
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
 #include "cli/commands.h"
 #include "cli/report_command.h"
 #include "domain/date.h"
-#include "service/writer.h"
 
 namespace esms::cli {
 
@@ -25,7 +29,21 @@ int RemoteReport(const Globals& g, const ReportArgs& args, const ReportRequest& 
 // the client writes --out (EmitProjectBundle).
 int RemoteBundle(const Globals& g, const std::string& project, domain::Date at,
                  const std::optional<std::string>& cosigned, const std::string& out);
-int RemoteRead(const Globals& g, const service::ReadRequest& request);
+// A read command as app.cc parsed it, for RemoteRead (which sends it as a
+// service::ReadRequest): the command and its arguments, those the local command takes.
+struct RemoteReadArgs {
+  enum class Command { kLog, kVerify, kCheckpoint, kProve, kConsistency, kState, kCheck, kHistory };
+  Command command = Command::kLog;
+  std::optional<uint64_t> from, to;  // log
+  bool no_signatures = false;        // verify
+  uint64_t seq = 0;                  // prove
+  std::optional<uint64_t> size;      // prove
+  uint64_t old_size = 0, new_size = 0;
+  std::string key;                // state, check: the project; history: project or FINESS
+  std::optional<std::string> at;  // state, check
+};
+// Prints what the command printed on the server; returns its exit code (--json: g.json).
+int RemoteRead(const Globals& g, const RemoteReadArgs& args);
 
 }  // namespace esms::cli
 

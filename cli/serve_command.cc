@@ -12,7 +12,6 @@
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
 
 #include "cli/evidence_commands.h"
 #include "cli/federation.h"
@@ -344,55 +343,7 @@ void WireAccess(service::ServerOptions& options) {
 
 }  // namespace
 
-CLI::App* AddServeCommand(CLI::App& app, ServeArgs* args) {
-  auto* serve = app.add_subcommand(
-      "serve",
-      "Hold the ledger (--ledger, opened for writing) and serve many clients at once over "
-      "Cap'n Proto RPC: their appends share the group commit, their reads give what the "
-      "local commands give (clients: the global --server ADDR). Logs one line per request "
-      "on stderr. SIGTERM or SIGINT: stop accepting, answer what was taken, exit 0");
-  serve
-      ->add_option("--listen", args->listen,
-                   "unix:PATH (a Unix socket) or HOST:PORT (TCP, TLS with --tls-cert and "
-                   "--tls-key; port 0: any free port). The bound address is printed on stdout "
-                   "as 'listening on ADDR'")
-      ->required();
-  serve->add_option("--tls-cert", args->tls_cert, "TLS certificate chain (PEM) for HOST:PORT");
-  serve->add_option("--tls-key", args->tls_key, "TLS private key (PEM) for HOST:PORT");
-  serve->add_flag("--insecure", args->insecure,
-                  "Serve plaintext TCP on HOST:PORT without TLS, on purpose");
-  serve->add_flag("--no-auth", args->no_auth,
-                  "Development mode: every connection may read everything, logins are "
-                  "not checked. Without it, a client logs in with its enrolled key (--key) "
-                  "and reads what its roles allow (docs/access.md); an anonymous one reads "
-                  "checkpoints and proofs only. Appends are checked by the ledger either way");
-  serve
-      ->add_option("--max-connections", args->max_connections,
-                   "Connections served at once; beyond, a client is told 'too many "
-                   "connections' (exit 4)")
-      ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, size_t{100000}));
-  serve->add_option("--http", args->http,
-                    "HOST:PORT (port 0: any free port) or unix:PATH: plain HTTP for public "
-                    "data only: GET /metrics (Prometheus), /healthz, and the C2SP tlog-tiles "
-                    "API (/checkpoint, /tile/...). The bound address is printed on stdout as "
-                    "'http listening on ADDR', after the 'listening on' line");
-  serve->add_option("--witness", args->witnesses,
-                    "URL,KEY (repeatable): after the commits, push the latest checkpoint to "
-                    "this tlog-witness (http://HOST:PORT[/prefix]; KEY its cosignature/v1 "
-                    "verifier key, or a file holding it) and keep the checkpoint a quorum "
-                    "cosigned in the ledger directory (cosigned.note, docs/witness.md)");
-  serve
-      ->add_option("--witness-quorum", args->witness_quorum,
-                   "Cosignatures needed on a checkpoint before it is kept (default: every "
-                   "--witness given)")
-      ->check(CLI::Range(size_t{1}, size_t{1000}));
-  serve->add_option("--export-tiles", args->export_tiles,
-                    "DIR: keep the C2SP tlog-tiles layout of the ledger in DIR current after "
-                    "the commits (the bytes export-tiles --to DIR writes; off the writer "
-                    "thread, each file atomically, the checkpoint last)");
-  return serve;
-}
+bool HasServiceLayer() { return true; }
 
 int CmdServe(const Globals& g, const ServeArgs& args) {
   // Before any thread starts: the writer's threads inherit the blocked signals.

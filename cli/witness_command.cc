@@ -6,7 +6,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli/evidence_commands.h"
@@ -20,7 +19,6 @@
 #include "witness/witness.h"
 
 namespace esms::cli {
-namespace {
 
 using nlohmann::json;
 
@@ -100,54 +98,6 @@ int CmdWitnessAddCheckpoint(const Globals& g, const WitnessArgs& a) {
     std::fwrite(pushed->cosigned_note.data(), 1, pushed->cosigned_note.size(), g.out);
   }
   return kExitOk;
-}
-
-}  // namespace
-
-void AddWitnessCommands(CLI::App& witness, WitnessArgs* args) {
-  args->serve = witness.add_subcommand(
-      "serve",
-      "Serve as an HTTP witness (C2SP tlog-witness: POST /add-checkpoint) for the logs given "
-      "with --log, with the witness key --key: cosign each checkpoint consistent with the last "
-      "one cosigned for its origin (refused: 409 with the size held, 422 an inconsistent "
-      "proof, 404 an unknown log, 403 a bad signature), the state written durably to --state "
-      "before answering. Prints the address and the witness's verifier key; stops on "
-      "SIGTERM/SIGINT");
-  args->serve
-      ->add_option("--listen", args->listen, "HOST:PORT (port 0: any free port) or unix:PATH")
-      ->required();
-  args->serve->add_option("--name", args->name, "The witness's key name, e.g. witness.example/w1")
-      ->required();
-  args->serve
-      ->add_option("--state", args->state_dir,
-                   "Directory of the witness's state (created if needed; locked)")
-      ->required();
-  args->serve
-      ->add_option("--log", args->logs,
-                   "A log to witness: its ledger.pub file or verifier key line, as ORIGIN=KEY "
-                   "when the origin is not the key's name (repeat for more logs)")
-      ->required();
-
-  args->add_checkpoint = witness.add_subcommand(
-      "add-checkpoint",
-      "Push the ledger's latest checkpoint to the witness at --url (C2SP tlog-witness) with "
-      "the consistency proof from the size the witness holds; print the cosigned note. Exit 1 "
-      "when the witness holds a larger tree (ROLLBACK) or refuses the proof (CONSISTENCY_FAILED)");
-  args->add_checkpoint->add_option("--url", args->url, "The witness, http://HOST:PORT")->required();
-  args->add_checkpoint->add_option(
-      "--old", args->old_size,
-      "The size the witness is believed to hold (default 0; on a 409 the size it names is used)");
-  args->add_checkpoint->add_option(
-      "--witness", args->witness_key,
-      "Require a valid cosignature by this witness key (verifier key line or a file holding it)");
-  args->add_checkpoint->add_option("--out", args->out, "Also write the cosigned note to this file");
-}
-
-std::optional<int> RunWitnessCommand(const Globals& g, const WitnessArgs& args) {
-  if (args.serve != nullptr && *args.serve) return CmdWitnessServe(g, args);
-  if (args.add_checkpoint != nullptr && *args.add_checkpoint)
-    return CmdWitnessAddCheckpoint(g, args);
-  return std::nullopt;
 }
 
 }  // namespace esms::cli

@@ -51,6 +51,11 @@ void AddWitnessCommands(CLI::App& witness, WitnessArgs* args);
 // Runs the chosen witness command, if one of them was chosen; returns its exit code.
 std::optional<int> RunWitnessCommand(const Globals& g, const WitnessArgs& args);
 
+// The two commands (cli/witness_command.cc; cli/served_absent.cc in a build without the
+// service layer, -DESMS_SERVICE=OFF).
+int CmdWitnessServe(const Globals& g, const WitnessArgs& args);
+int CmdWitnessAddCheckpoint(const Globals& g, const WitnessArgs& args);
+
 }  // namespace esms::cli
 
 #endif  // ESMS_CLI_WITNESS_COMMAND_H_
