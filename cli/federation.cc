@@ -46,13 +46,18 @@ fs::path Resolve(const fs::path& base, const std::string& path) {
   return p.is_absolute() ? p : base / p;
 }
 
-// The verifier key of an entry's `trust`: a file (relative to the federation file) holding
-// it, a ledger.pub, or the key's line itself.
-Result<ledger::NoteVerifier> LoadTrust(const fs::path& base, const std::string& trust) {
+// A verifier key an entry names (`what`: "trust", "witness"): a file relative to the
+// federation file holding it (a ledger.pub), or the key's line itself.
+Result<ledger::NoteVerifier> LoadEntryKey(const fs::path& base, const std::string& arg,
+                                          uint8_t type, std::string_view what) {
   std::error_code ec;
-  const fs::path file = Resolve(base, trust);
-  return ledger::LoadVerifierKey(fs::is_regular_file(file, ec) ? file.string() : trust,
-                                 ledger::kSignatureTypeEd25519, "trust");
+  const fs::path file = Resolve(base, arg);
+  return ledger::LoadVerifierKey(fs::is_regular_file(file, ec) ? file.string() : arg, type, what);
+}
+
+// The ledger's checkpoint key of an entry (its `trust`).
+Result<ledger::NoteVerifier> LoadTrust(const fs::path& base, const std::string& trust) {
+  return LoadEntryKey(base, trust, ledger::kSignatureTypeEd25519, "trust");
 }
 
 // The federation file, its entries and its directory.
@@ -367,11 +372,8 @@ int CmdVerifyNationalBundle(const Globals& g, std::string_view text,
       }
       keys.by_name.emplace(e.name, *key);
       for (const std::string& w : e.witness) {
-        std::error_code ec;
-        const fs::path file = Resolve(f->base, w);
         Result<ledger::NoteVerifier> witness =
-            ledger::LoadVerifierKey(fs::is_regular_file(file, ec) ? file.string() : w,
-                                    ledger::kSignatureTypeCosignatureV1, "witness");
+            LoadEntryKey(f->base, w, ledger::kSignatureTypeCosignatureV1, "witness");
         if (!witness.ok()) {
           return ReportError(std::move(witness).TakeStatus().WithContext(
                                  fmt::format("{}: '{}'", *federation, e.name)),
