@@ -1,10 +1,9 @@
 // Typed events <-> canonical Cap'n Proto payloads (domain/events.capnp), derived from the field
 // lists of event_fields.h: each member is read and written at the offset of the wire field of
 // its name, found in the compiled-in schema once per struct (SlotsOf). Not through
-// capnp::DynamicStruct: even with its fields resolved once, its get/set read the schema at every
-// access, twice this code's time per payload (1.5 times the instructions of a rebuild). Cap'n
-// Proto reads bytes only inside DecodeBytes's base::CatchKj: a kj::Exception (malformed message,
-// limits exceeded) becomes Status::DataLoss there.
+// capnp::DynamicStruct: even resolved once, it reads the schema at every get/set (twice this
+// code's time per payload). Cap'n Proto reads bytes only inside DecodeBytes's base::CatchKj: a
+// kj::Exception (malformed message, limits exceeded) becomes Status::DataLoss there.
 #include <capnp/any.h>
 #include <capnp/message.h>
 #include <capnp/schema.h>
@@ -33,12 +32,6 @@ constexpr size_t kMaxPayloadBytes = size_t{4} << 20;  // larger is refused (the 
 static_assert(std::endian::native == std::endian::little,
               "Cap'n Proto data sections are little-endian");
 
-// An event type with a payload of the domain: its wire struct is decltype(WireOf(value)).
-template <typename T>
-concept HasWire = requires(const T& value) {
-  WireOf(value);
-};
-
 // ---------------------------------------------------------------- layout
 
 // How the wire holds a value of C++ type M: a Date as Int32 days since 1970-01-01, an enum as
@@ -57,11 +50,10 @@ constexpr bool kInDataSection = std::is_arithmetic_v<RawOf<M>>;
 template <typename M>
 capnp::schema::Type::Which WireTypeOf() {
   using W = capnp::schema::Type;
-  if constexpr (kIs<M, std::vector> || Described<M> || std::is_enum_v<M>) {
-    return kIs<M, std::vector> ? W::LIST : Described<M> ? W::STRUCT : W::ENUM;
-  } else {
+  if constexpr (!kIs<M, std::vector> && !Described<M> && !std::is_enum_v<M>) {
     return capnp::Schema::from<RawOf<M>>();  // BOOL, INT32 (a date), INT64, UINT64 or TEXT
   }
+  return kIs<M, std::vector> ? W::LIST : Described<M> ? W::STRUCT : W::ENUM;
 }
 
 // Where a field lives in its wire struct.
@@ -290,14 +282,15 @@ Status Decode(capnp::AnyStruct::Reader from, capnp::StructSchema schema, const P
 
 Status KeyRecordRefusal() { return Status::Internal("key records are encoded by the ledger"); }
 
+// An event type with a payload of the domain has a wire struct, decltype(WireOf(value)).
 template <typename T>
 Result<std::vector<uint8_t>> EncodeAs(const T& value) {
-  if constexpr (!HasWire<T>) {
+  if constexpr (!requires { WireOf(value); }) {
     return KeyRecordRefusal();
   } else {
     const capnp::StructSchema schema = capnp::Schema::from<decltype(WireOf(value))>();
     const auto node = schema.getProto().getStruct();
-    capnp::MallocMessageBuilder message;
+    capnp::MallocMessageBuilder message(64);  // words; the default zeroes 8 KiB per payload
     capnp::AnyStruct::Builder root = message.getRoot<capnp::AnyPointer>().initAsAnyStruct(
         node.getDataWordCount(), node.getPointerCount());
     Encode(root, schema, value);
@@ -311,7 +304,7 @@ Result<std::vector<uint8_t>> EncodeAs(const T& value) {
 Result<EventData> DecodeWords(std::string_view type, kj::ArrayPtr<const capnp::word> words,
                               bool check_canonical) {
   return DataOfType(type, [&](auto& value) {
-    if constexpr (!HasWire<std::remove_cvref_t<decltype(value)>>) {
+    if constexpr (!requires { WireOf(value); }) {
       return KeyRecordRefusal();
     } else {
       capnp::ReaderOptions options;

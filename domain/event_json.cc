@@ -81,7 +81,7 @@ Status Read(const Json& value, const Path& path, I& out) {
 using Key = std::array<uint8_t, 32>;
 template <typename T>
 std::string What() {
-  if constexpr (NamedEnum<T>) return "one of: " + EnumNameList<T>();
+  if constexpr (NamedEnum<T>) return "one of: " + Joined(EnumNames<T>());
   if constexpr (std::is_same_v<T, Key>) return "the base64 of a raw 32-byte Ed25519 public key";
   if constexpr (std::is_same_v<T, Date>) return "a date string (YYYY-MM-DD)";
   if constexpr (std::is_same_v<T, Finess>) return "a FINESS number as a string";
@@ -230,10 +230,10 @@ Result<Event> ParseEvent(std::string_view json_text) {
                             internal::Quote(event.id));
   }
   RETURN_IF_ERROR(read("type", event.type));
-  if (!internal::IsEventType(event.type)) {
+  if (!IsEventType(event.type)) {
     return Status::BadInput(
         "type: " + internal::Quote(event.type) +
-        " is not an event type (expected one of: " + internal::Joined(internal::kTypes) + ")");
+        " is not an event type (expected one of: " + internal::Joined(kEventTypes) + ")");
   }
   RETURN_IF_ERROR(read("at", event.at));
   if (root.contains("expectedVersion")) {
@@ -251,10 +251,7 @@ std::string DataToJson(const EventData& data) {
 }
 
 std::string EventToJson(const Event& event) {
-  OrderedJson out = OrderedJson::object();
-  out["id"] = event.id;
-  out["type"] = event.type;
-  out["at"] = event.at.ToString();
+  OrderedJson out = {{"id", event.id}, {"type", event.type}, {"at", event.at.ToString()}};
   if (event.expected_version) out["expectedVersion"] = *event.expected_version;
   out["data"] = internal::DataToJsonValue(event.data);
   return internal::Dump(out);

@@ -32,8 +32,8 @@ std::string_view ToString(AdjustedIndicator value) { return EnumToName(value); }
 
 Result<Role> ParseRole(std::string_view text) {
   if (auto role = internal::EnumFromName<Role>(text)) return *role;
-  return Status::BadInput(
-      Quote(text) + " is not a role (expected one of: " + internal::EnumNameList<Role>() + ")");
+  return Status::BadInput(Quote(text) + " is not a role (expected one of: " +
+                          internal::Joined(internal::EnumNames<Role>()) + ")");
 }
 
 // A project's events carry its id (`project`), an establishment's facts its
@@ -41,12 +41,6 @@ Result<Role> ParseRole(std::string_view text) {
 // to the programme.
 std::string_view TypeName(const EventData& data) {
   return std::visit([]<typename T>(const T&) { return T::kType; }, data);
-}
-
-std::vector<std::string_view> AllEventTypes() {
-  return []<typename... T>(std::variant<T...>*) {
-    return std::vector<std::string_view>{T::kType...};
-  }(static_cast<EventData*>(nullptr));
 }
 
 std::string StreamOf(const EventData& data) {

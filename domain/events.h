@@ -380,8 +380,17 @@ using EventData =
 // The type name of `data` (its kType: "project.submitted", ...).
 std::string_view TypeName(const EventData& data);
 
-// Every event type, in INTERFACE.md §1 order.
-std::vector<std::string_view> AllEventTypes();
+// Every event type (the kType of each alternative), in INTERFACE.md §1 order.
+inline constexpr auto kEventTypes = []<typename... T>(std::variant<T...>*) {
+  return std::array<std::string_view, sizeof...(T)>{T::kType...};
+}(static_cast<EventData*>(nullptr));
+
+constexpr bool IsEventType(std::string_view type) {
+  for (std::string_view known : kEventTypes) {
+    if (known == type) return true;
+  }
+  return false;
+}
 
 // One event as submitted. `type` is TypeName(data) and `stream` is
 // StreamOf(data).

@@ -73,15 +73,11 @@ std::string_view EnumToName(E value) {
   return ordinal < names.size() ? std::string_view(names[ordinal]) : std::string_view();
 }
 
-// "a, b, c": names joined, for error messages (EnumNameList: the allowed values of E).
+// "a, b, c": names joined, for error messages (the allowed values: Joined(EnumNames<E>())).
 std::string Joined(const auto& names) {
   std::string out;
   for (std::string_view name : names) out += (out.empty() ? "" : ", ") + std::string(name);
   return out;
-}
-template <NamedEnum E>
-std::string EnumNameList() {
-  return Joined(EnumNames<E>());
 }
 
 }  // namespace esms::domain::internal

@@ -18,7 +18,6 @@
 #ifndef ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
 #define ESMS_DOMAIN_INTERNAL_EVENT_FIELDS_H_
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <optional>
@@ -188,24 +187,10 @@ inline constexpr auto kNames = std::apply(
 template <Described T, typename Visit>
 Status ForEachField(Visit&& visit) {
   Status status = Status::OK();
-  size_t index = 0;
-  auto step = [&](const auto& field) {
-    Status result = visit(field, index++);
-    if (result.ok()) return true;
-    status = std::move(result);
-    return false;
-  };
-  std::apply([&](const auto&... field) { (void)(step(field) && ...); }, kFields<T>);
+  size_t index = 0;  // && stops at the first error and orders the calls
+  std::apply([&](const auto&... f) { (void)((status = visit(f, index++)).ok() && ...); },
+             kFields<T>);
   return status;
-}
-
-// The kType of every alternative of EventData, in order.
-inline constexpr auto kTypes = []<typename... T>(std::variant<T...>*) {
-  return std::array<std::string_view, sizeof...(T)>{T::kType...};
-}(static_cast<EventData*>(nullptr));
-
-constexpr bool IsEventType(std::string_view type) {
-  return std::find(kTypes.begin(), kTypes.end(), type) != kTypes.end();
 }
 
 // Fills a default value of the EventData alternative of kType `type` (there must be one)
