@@ -10,7 +10,7 @@
 namespace esms::base {
 
 Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t limit,
-                                   std::string_view what) {
+                                   std::string_view what, NamedBy named_by) {
   const std::string name = path.string();
   const std::string subject = std::string(what) + " " + name;
   auto failed = [&](bool io) {
@@ -19,7 +19,7 @@ Result<std::string> ReadFileCapped(const std::filesystem::path& path, uint64_t l
     return io ? Status::IoError(message) : Status::BadInput(message);
   };
   const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return failed(/*io=*/false);
+  if (fd < 0) return failed(/*io=*/named_by == NamedBy::kProgram);
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }

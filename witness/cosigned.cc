@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "base/file.h"
+
 namespace esms::witness {
 namespace {
 
@@ -34,7 +36,9 @@ Result<std::optional<std::string>> ReadCosignedCheckpoint(const std::filesystem:
   const std::filesystem::path path = ledger_dir / kCosignedCheckpointFile;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::optional<std::string>();
-  ASSIGN_OR_RETURN(std::string note, ReadSmallFileCapped(path, kMaxCosignedBytes));
+  ASSIGN_OR_RETURN(std::string note,
+                   base::ReadFileCapped(path, kMaxCosignedBytes, "cosigned checkpoint",
+                                        base::NamedBy::kProgram));
   Result<ledger::Note> parsed = ledger::ParseNote(note);
   if (!parsed.ok()) {
     return Status::BadInput(

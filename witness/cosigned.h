@@ -53,9 +53,8 @@ std::vector<std::string> ValidCosigners(std::string_view note,
                                         const std::vector<ledger::NoteVerifier>& keys);
 
 // Durable replacement of a small file (temporary file, fsync, rename, fsync of its
-// directory), and a capped read (witness/witness.cc).
+// directory; witness/witness.cc).
 Status WriteFileDurably(const std::filesystem::path& path, std::string_view contents);
-Result<std::string> ReadSmallFileCapped(const std::filesystem::path& path, size_t limit);
 
 }  // namespace esms::witness
 

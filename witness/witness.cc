@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "ledger/merkle.h"
 
 namespace esms::witness {
@@ -103,38 +104,10 @@ Status WriteDurably(const fs::path& path, std::string_view contents) {
   return s;
 }
 
-Result<std::string> ReadSmallFile(const fs::path& path, size_t limit) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("open", path);
-  std::string text;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status s = ErrnoStatus("read", path);
-      ::close(fd);
-      return s;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > limit) {
-      ::close(fd);
-      return Status::BadInput(fmt::format("{} is larger than {} bytes", path.string(), limit));
-    }
-  }
-  ::close(fd);
-  return text;
-}
-
 }  // namespace
 
 Status WriteFileDurably(const fs::path& path, std::string_view contents) {
   return WriteDurably(path, contents);
-}
-
-Result<std::string> ReadSmallFileCapped(const fs::path& path, size_t limit) {
-  return ReadSmallFile(path, limit);
 }
 
 std::string FormatAddCheckpoint(const AddCheckpointRequest& request) {
@@ -240,7 +213,9 @@ Result<std::unique_ptr<Witness>> Witness::Open(const fs::path& dir, std::string 
 Status Witness::Load() {
   std::error_code ec;
   if (!fs::exists(state_file_, ec)) return Status::OK();
-  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(state_file_, kMaxStateBytes));
+  ASSIGN_OR_RETURN(
+      std::string text,
+      base::ReadFileCapped(state_file_, kMaxStateBytes, "witness state", base::NamedBy::kProgram));
   auto bad = [&](std::string_view why) {
     return Status::DataLoss(fmt::format("witness state {}: {}", state_file_.string(), why));
   };

@@ -51,6 +51,19 @@ TEST_F(ReadFileCappedTest, RefusesWhatIsNotATextFileNamingIt) {
   EXPECT_NE(absent.status().message().find("No such file or directory"), std::string::npos);
 }
 
+TEST_F(ReadFileCappedTest, AFileOfTheProgramThatCannotBeOpenedIsAnIoError) {
+  Result<std::string> gone =
+      ReadFileCapped(dir_ / "state.json", 100, "witness state", NamedBy::kProgram);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(gone.status().message(), "cannot read witness state " + (dir_ / "state.json").string() +
+                                         ": No such file or directory");
+  // Its other refusals are those of a file the user named.
+  Result<std::string> dir = ReadFileCapped(dir_, 100, "witness state", NamedBy::kProgram);
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(ReadFileCappedTest, ADeviceIsCappedWhileReading) {
   // /dev/zero has no size to check first: the read stops at the first chunk (NUL bytes).
   Result<std::string> zero = ReadFileCapped("/dev/zero", 1 << 20, "state");
