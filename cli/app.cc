@@ -370,8 +370,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   }
   if (!g.server.empty()) {
     // The commands that need no ledger run here; the ledger's run on the server.
-    using Command = RemoteReadArgs::Command;
-    RemoteReadArgs r;
+    using Command = service::ReadRequest::Command;
+    service::ReadRequest r;
     if (*import) return RemoteImport(g, import_file);
     if (*log) {
       r.command = Command::kLog;

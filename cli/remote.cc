@@ -85,47 +85,8 @@ Result<std::unique_ptr<service::Client>> Reconnect(const Globals& g, const Clien
 
 }  // namespace
 
-namespace {
-
-service::ReadRequest::Command ServiceCommand(RemoteReadArgs::Command command) {
-  using In = RemoteReadArgs::Command;
-  using Out = service::ReadRequest::Command;
-  switch (command) {
-    case In::kLog:
-      return Out::kLog;
-    case In::kVerify:
-      return Out::kVerify;
-    case In::kCheckpoint:
-      return Out::kCheckpoint;
-    case In::kProve:
-      return Out::kProve;
-    case In::kConsistency:
-      return Out::kConsistency;
-    case In::kState:
-      return Out::kState;
-    case In::kCheck:
-      return Out::kCheck;
-    case In::kHistory:
-      return Out::kHistory;
-  }
-  return Out::kLog;  // not reached: every command is above
-}
-
-}  // namespace
-
-int RemoteRead(const Globals& g, const RemoteReadArgs& args) {
-  service::ReadRequest request;
-  request.command = ServiceCommand(args.command);
+int RemoteRead(const Globals& g, service::ReadRequest request) {
   request.json = g.json;
-  request.from = args.from;
-  request.to = args.to;
-  request.no_signatures = args.no_signatures;
-  request.seq = args.seq;
-  request.size = args.size;
-  request.old_size = args.old_size;
-  request.new_size = args.new_size;
-  request.key = args.key;
-  request.at = args.at;
   auto key = LoadClientKey(g);
   if (!key.ok()) return ReportError(key.status(), g);
   auto client = Connect(g, *key);

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/report_command.h"
 #include "domain/date.h"
+#include "service/read_request.h"
 
 namespace esms::cli {
 
@@ -29,21 +30,10 @@ int RemoteReport(const Globals& g, const ReportArgs& args, const ReportRequest& 
 // the client writes --out (EmitProjectBundle).
 int RemoteBundle(const Globals& g, const std::string& project, domain::Date at,
                  const std::optional<std::string>& cosigned, const std::string& out);
-// A read command as app.cc parsed it, for RemoteRead (which sends it as a
-// service::ReadRequest): the command and its arguments, those the local command takes.
-struct RemoteReadArgs {
-  enum class Command { kLog, kVerify, kCheckpoint, kProve, kConsistency, kState, kCheck, kHistory };
-  Command command = Command::kLog;
-  std::optional<uint64_t> from, to;  // log
-  bool no_signatures = false;        // verify
-  uint64_t seq = 0;                  // prove
-  std::optional<uint64_t> size;      // prove
-  uint64_t old_size = 0, new_size = 0;
-  std::string key;                // state, check: the project; history: project or FINESS
-  std::optional<std::string> at;  // state, check
-};
-// Prints what the command printed on the server; returns its exit code (--json: g.json).
-int RemoteRead(const Globals& g, const RemoteReadArgs& args);
+// A read command (log, verify, checkpoint, prove, consistency, state, check, history) as
+// app.cc parsed it, run on the server (its `json` is set here from g.json). Prints what the
+// command printed there; returns its exit code.
+int RemoteRead(const Globals& g, service::ReadRequest request);
 
 }  // namespace esms::cli
 

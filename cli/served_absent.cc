@@ -62,7 +62,7 @@ int RemoteBundle(const Globals& g, const std::string&, domain::Date,
   return ReportError(NotBuilt("--server"), g);
 }
 
-int RemoteRead(const Globals& g, const RemoteReadArgs&) {
+int RemoteRead(const Globals& g, service::ReadRequest) {
   return ReportError(NotBuilt("--server"), g);
 }
 
