@@ -427,11 +427,20 @@ Result<Ledger::Batch::Impl::StreamState> Ledger::Batch::Impl::StreamAt(const std
   auto cached = streams_.find(stream);
   if (cached != streams_.end()) return cached->second;
   Storage& s = *ledger_->db_;
+  StreamState state;
+  // A stream's index entries run from version 0 without a gap (docs/format.md), so a
+  // stream without a version 0 has none: a point read, which the Bloom filters (the
+  // memtable's and the tables') answer for a new stream without searching, where the
+  // seek below costs 3-4 times more (callgrind: BENCHMARKS.md, issue 14).
+  {
+    rocksdb::PinnableSlice first;
+    ASSIGN_OR_RETURN(bool exists, s.GetPinned(s.streams(), storage::StreamKey(stream, 0), &first));
+    if (!exists) return state;
+  }
   std::string prefix = storage::StreamPrefix(stream);
   std::string last_key = storage::StreamKey(stream, std::numeric_limits<uint64_t>::max());
   std::unique_ptr<rocksdb::Iterator> it = s.NewIterator(s.streams(), false);
   it->SeekForPrev(SliceOf(last_key));
-  StreamState state;
   if (it->Valid() && it->key().starts_with(SliceOf(prefix))) {
     std::optional<uint64_t> version =
         storage::ReadU64(it->key().ToStringView().substr(prefix.size()));
