@@ -14,7 +14,11 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/bounded_queue.h"
 #include "ledger/internal/storage.h"
