@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <unordered_map>
@@ -454,13 +455,26 @@ Result<Replica::Appended> Replica::Append(
     put(s.meta(), SliceOf(storage::kMetaLedgerKey), SliceOf(ByteView(log_key_.key)));
   }
   put(s.meta(), SliceOf(kMetaMirrorOf), SliceOf(source_));
-  for (const Checked& r : records) {
-    const std::string seq = storage::SeqKey(r.seq);
-    put(s.records(), seq, SliceOf(r.bytes));
-    put(s.event_ids(), SliceOf(r.event_id), seq);
-    put(s.streams(), storage::StreamKey(r.stream, r.stream_version), seq);
+  // The event_ids and streams entries in key order, as a ledger's writes put them
+  // (batch.cc): the memtable inserts them from its insert hint (storage.cc).
+  const size_t n = records.size();
+  std::vector<std::string> seqs(n);
+  std::vector<std::string> stream_keys(n);
+  std::vector<std::pair<std::string_view, std::string_view>> event_ids(n);
+  std::vector<std::pair<std::string_view, std::string_view>> streams(n);
+  for (size_t i = 0; i < n; ++i) {
+    const Checked& r = records[i];
+    seqs[i] = storage::SeqKey(r.seq);
+    stream_keys[i] = storage::StreamKey(r.stream, r.stream_version);
+    put(s.records(), seqs[i], SliceOf(r.bytes));
+    event_ids[i] = {r.event_id, seqs[i]};
+    streams[i] = {stream_keys[i], seqs[i]};
     if (r.key_record) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
   }
+  std::sort(event_ids.begin(), event_ids.end());
+  std::sort(streams.begin(), streams.end());
+  for (const auto& [key, value] : event_ids) put(s.event_ids(), SliceOf(key), SliceOf(value));
+  for (const auto& [key, value] : streams) put(s.streams(), SliceOf(key), SliceOf(value));
   for (const auto& [at, hash] : nodes) {
     put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
   }

@@ -93,6 +93,10 @@ class Storage {
 // The options of every column family of a ledger (table format, block size,
 // compression): Storage::Open's; the benchmark compacts with them, tests compare.
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
+// Those options (`base`) with the memtable options of the column family named `cf`
+// (memory only): Storage::Open's.
+rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
+                                                   rocksdb::ColumnFamilyOptions base);
 
 // For the lifetime of the object, RocksDB keeps no perf counters on this thread (its
 // default counts every iterator step in thread-local storage: about 3% of a full

@@ -397,6 +397,44 @@ TEST_F(LedgerTest, GroupCommitOfAThousandThenReopenAndVerify) {
   EXPECT_GE(progress_calls, 1u);
 }
 
+// A batch finds where a stream stands by a point read of its version 0 (absent: a new
+// stream), then a seek to its last version: streams written by an earlier batch, in
+// memory or (after a reopen) in table files, whose name is a prefix of another's or
+// extends one, continue at the right version; a new stream starts at 0.
+TEST_F(LedgerTest, StreamVersionsContinueAcrossBatchesAndReopens) {
+  EnrolArsAndPorteur();
+  auto add = [&](Ledger& ledger, std::string id, std::string stream,
+                 std::optional<uint64_t> expected) -> Result<uint64_t> {
+    std::unique_ptr<Ledger::Batch> batch = ledger.NewBatch();
+    ASSIGN_OR_RETURN(Appended a, batch->Add(Event(std::move(id), stream, "x", expected), porteur_));
+    RETURN_IF_ERROR(batch->Commit());
+    ASSIGN_OR_RETURN(Record r, ledger.Get(a.seq));
+    return r.stream_version;
+  };
+  EXPECT_EQ(*add(*ledger_, "a-0", "s/A", 0), 0u);
+  EXPECT_EQ(*add(*ledger_, "a-1", "s/A", 1), 1u);
+  EXPECT_EQ(*add(*ledger_, "ab-0", "s/AB", 0), 0u);  // extends "s/A"
+  EXPECT_EQ(*add(*ledger_, "x-0", "s/", 0), 0u);     // a prefix of both
+  EXPECT_EQ(*add(*ledger_, "a-2", "s/A", std::nullopt), 2u);
+  ledger_.reset();  // flushed to table files on close
+
+  Result<std::unique_ptr<Ledger>> reopened = Ledger::Open(dir_, Ledger::Mode::kReadWrite);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Ledger& ledger = **reopened;
+  EXPECT_EQ(*add(ledger, "a-3", "s/A", 3), 3u);
+  EXPECT_EQ(*add(ledger, "ab-1", "s/AB", std::nullopt), 1u);
+  EXPECT_EQ(*add(ledger, "x-1", "s/", 1), 1u);
+  EXPECT_EQ(*add(ledger, "b-0", "s/B", std::nullopt), 0u);
+  // A wrong expectation on a stream in table files, and on a new one: refused.
+  Result<uint64_t> stale = add(ledger, "a-stale", "s/A", 3);
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.status().conflicts(), std::vector<uint64_t>{*ledger.FindEventId("a-3").value()});
+  EXPECT_FALSE(add(ledger, "c-0", "s/C", 1).ok());
+  EXPECT_EQ(ledger.StreamSeqs("s/A")->size(), 4u);
+  EXPECT_EQ(ledger.StreamSeqs("s/AB")->size(), 2u);
+  ExpectVerifies(ledger);
+}
+
 TEST_F(LedgerTest, BatchSeesItsOwnEntries) {
   EnrolArsAndPorteur();
   std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
