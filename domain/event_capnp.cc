@@ -350,10 +350,8 @@ Result<EventData> DecodeBytes(std::string_view type, std::span<const uint8_t> pa
   std::memcpy(words.begin(), payload.data(), payload.size());
   if (!IsEventType(type)) return Status::DataLoss("payload of unknown event type " + Quote(type));
   Result<EventData> decoded = Status::Internal("payload not decoded");
-  std::optional<std::string> error = base::CatchKj([&] {
-    decoded = DecodeWords(type, kj::ArrayPtr<const capnp::word>(words.begin(), words.size()),
-                          check_canonical);
-  });
+  std::optional<std::string> error =
+      base::CatchKj([&] { decoded = DecodeWords(type, words.asPtr(), check_canonical); });
   if (!error) return decoded;
   return Status::DataLoss(Sanitize(type) + " payload is malformed: " + Sanitize(*error));
 }

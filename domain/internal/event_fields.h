@@ -26,7 +26,6 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "domain/events.capnp.h"
 #include "domain/events.h"
@@ -187,9 +186,12 @@ inline constexpr auto kNames = std::apply(
 template <Described T, typename Visit>
 Status ForEachField(Visit&& visit) {
   Status status = Status::OK();
-  size_t index = 0;  // && stops at the first error and orders the calls
-  std::apply([&](const auto&... f) { (void)((status = visit(f, index++)).ok() && ...); },
-             kFields<T>);
+  size_t index = 0;
+  auto step = [&](const auto& field) {  // an OK status is not moved (decoding's hot path)
+    Status result = visit(field, index++);
+    return result.ok() || (status = std::move(result), false);
+  };
+  std::apply([&](const auto&... field) { (void)(step(field) && ...); }, kFields<T>);
   return status;
 }
 
