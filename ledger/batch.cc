@@ -257,27 +257,13 @@ class Ledger::Batch::Impl::Pipeline {
       if (status.ok()) status = batch.Put(cf, key, value);
     };
     for (const auto& [key, value] : job.meta_puts) put(s.meta(), SliceOf(key), SliceOf(value));
-    // The index entries of a column family in key order: each goes into the memtable's
-    // skip list a few nodes after the one before (the insert hint of the event_ids and
-    // streams column families, storage.cc), instead of a search from its top.
-    const size_t n = job.records.size();
-    std::vector<std::string> seqs(n);
-    std::vector<std::string> stream_keys(n);
-    std::vector<std::pair<std::string_view, std::string_view>> event_ids(n);
-    std::vector<std::pair<std::string_view, std::string_view>> streams(n);
-    for (size_t i = 0; i < n; ++i) {
-      const Record& r = job.records[i];
-      seqs[i] = storage::SeqKey(r.seq);
-      stream_keys[i] = storage::StreamKey(r.stream, r.stream_version);
-      put(s.records(), seqs[i], SliceOf(r.bytes));
-      event_ids[i] = {r.event_id, seqs[i]};
-      streams[i] = {stream_keys[i], seqs[i]};
-      if (IsKeyRecordType(r.type)) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
+    std::vector<internal::RecordPut> records;
+    records.reserve(job.records.size());
+    for (const Record& r : job.records) {
+      records.push_back(
+          {r.bytes, r.seq, r.event_id, r.stream, r.stream_version, IsKeyRecordType(r.type)});
     }
-    std::sort(event_ids.begin(), event_ids.end());
-    std::sort(streams.begin(), streams.end());
-    for (const auto& [key, value] : event_ids) put(s.event_ids(), SliceOf(key), SliceOf(value));
-    for (const auto& [key, value] : streams) put(s.streams(), SliceOf(key), SliceOf(value));
+    if (status.ok()) status = internal::PutRecords(s, records, batch);
     for (const auto& [at, hash] : nodes) {
       put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
     }

@@ -237,14 +237,7 @@ Result<Replica::Appended> Replica::Append(
   // Every record, in order: what Verify checks of a record, but the signatures (checked
   // meanwhile on worker threads). The canonical form is read as the verifier reads it:
   // the exact envelope check, DecodeRecord for any other shape and for key records.
-  struct Checked {
-    ByteView bytes;
-    uint64_t seq = 0;
-    std::string_view event_id;
-    std::string_view stream;
-    uint64_t stream_version = 0;
-    bool key_record = false;
-  };
+  using Checked = internal::RecordPut;  // what the write puts of each
   std::vector<Checked> records;
   records.reserve(entries.size());
   std::deque<Record> decoded_records;  // stable: signature jobs view their statements
@@ -455,26 +448,7 @@ Result<Replica::Appended> Replica::Append(
     put(s.meta(), SliceOf(storage::kMetaLedgerKey), SliceOf(ByteView(log_key_.key)));
   }
   put(s.meta(), SliceOf(kMetaMirrorOf), SliceOf(source_));
-  // The event_ids and streams entries in key order, as a ledger's writes put them
-  // (batch.cc): the memtable inserts them from its insert hint (storage.cc).
-  const size_t n = records.size();
-  std::vector<std::string> seqs(n);
-  std::vector<std::string> stream_keys(n);
-  std::vector<std::pair<std::string_view, std::string_view>> event_ids(n);
-  std::vector<std::pair<std::string_view, std::string_view>> streams(n);
-  for (size_t i = 0; i < n; ++i) {
-    const Checked& r = records[i];
-    seqs[i] = storage::SeqKey(r.seq);
-    stream_keys[i] = storage::StreamKey(r.stream, r.stream_version);
-    put(s.records(), seqs[i], SliceOf(r.bytes));
-    event_ids[i] = {r.event_id, seqs[i]};
-    streams[i] = {stream_keys[i], seqs[i]};
-    if (r.key_record) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
-  }
-  std::sort(event_ids.begin(), event_ids.end());
-  std::sort(streams.begin(), streams.end());
-  for (const auto& [key, value] : event_ids) put(s.event_ids(), SliceOf(key), SliceOf(value));
-  for (const auto& [key, value] : streams) put(s.streams(), SliceOf(key), SliceOf(value));
+  if (status.ok()) status = internal::PutRecords(s, records, batch);
   for (const auto& [at, hash] : nodes) {
     put(s.tree(), storage::TreeKey(at.first, at.second), SliceOf(ByteView(hash)));
   }

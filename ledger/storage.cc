@@ -106,6 +106,31 @@ rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
   return base;
 }
 
+rocksdb::Status PutRecords(Storage& s, const std::vector<RecordPut>& records,
+                           rocksdb::WriteBatch& batch) {
+  const size_t n = records.size();
+  std::vector<std::string> seqs(n), stream_keys(n);  // sized once: the views below stay valid
+  std::vector<std::pair<std::string_view, std::string_view>> event_ids(n), streams(n);
+  rocksdb::Status status;
+  auto put = [&](rocksdb::ColumnFamilyHandle* cf, rocksdb::Slice key, rocksdb::Slice value) {
+    if (status.ok()) status = batch.Put(cf, key, value);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const RecordPut& r = records[i];
+    seqs[i] = storage::SeqKey(r.seq);
+    stream_keys[i] = storage::StreamKey(r.stream, r.stream_version);
+    put(s.records(), seqs[i], SliceOf(r.bytes));
+    event_ids[i] = {r.event_id, seqs[i]};
+    streams[i] = {stream_keys[i], seqs[i]};
+    if (r.key_record) put(s.meta(), storage::KeyRecordKey(r.seq), rocksdb::Slice());
+  }
+  std::sort(event_ids.begin(), event_ids.end());
+  std::sort(streams.begin(), streams.end());
+  for (const auto& [key, value] : event_ids) put(s.event_ids(), SliceOf(key), SliceOf(value));
+  for (const auto& [key, value] : streams) put(s.streams(), SliceOf(key), SliceOf(value));
+  return status;
+}
+
 // RocksDB's info log (the LOG file of the ledger directory), written so that it can
 // never fail an operation: RocksDB's own logger asserts that its writes succeed, which
 // aborted the program on a full disk (issue 18). Lines go out with one write(2) each,

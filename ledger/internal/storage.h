@@ -98,6 +98,23 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
 rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
                                                    rocksdb::ColumnFamilyOptions base);
 
+// One record of a write, with what the ledger's column families index it by.
+struct RecordPut {
+  ByteView bytes;
+  uint64_t seq = 0;
+  std::string_view event_id;
+  std::string_view stream;
+  uint64_t stream_version = 0;
+  bool key_record = false;  // key.enrolled / key.revoked: marked in meta
+};
+// Puts the records of one write into `batch`: each record under its seq, its event_ids and
+// streams entries in key order (the memtable's insert hint of those column families,
+// LedgerMemtableOptions: each goes a few nodes after the one before instead of a search
+// from the skip list's top), and the key records' marks. A ledger's write (batch.cc) and
+// a mirror's (replica.cc).
+rocksdb::Status PutRecords(Storage& storage, const std::vector<RecordPut>& records,
+                           rocksdb::WriteBatch& batch);
+
 // For the lifetime of the object, RocksDB keeps no perf counters on this thread (its
 // default counts every iterator step in thread-local storage: about 3% of a full
 // verify, measured). The thread's level is restored after.
