@@ -50,7 +50,7 @@ Status Read(const auto& value, const Path& path, bool& out) {
 // without fraction or exponent (1.0 and 1e2 are refused).
 template <typename V, std::integral I>
 Status Read(const V& value, const Path& path, I& out) {
-  const std::string what = "a non-negative integer";
+  constexpr const char* what = "a non-negative integer";  // no string built for a valid one
   if (value.is_number_float()) {
     return Status::BadInput(path.str() + ": expected " + what +
                             " (no fraction or exponent), got the number " + value.dump());
