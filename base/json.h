@@ -31,6 +31,11 @@ inline constexpr size_t kMaxDocumentDepth = 64;
 // <max_depth> levels" (objects and arrays counted).
 Result<nlohmann::json> ParseStrictJson(std::string_view text, size_t max_depth);
 
+// How ReadJson (base/json_view.h) parses: simdjson, then nlohmann when simdjson or the reader
+// refuses the text (kFastThenExact, what a reader wants); or one of them alone (kFast, kExact:
+// for tests).
+enum class JsonParse { kFastThenExact, kFast, kExact };
+
 }  // namespace esms::base
 
 #endif  // ESMS_BASE_JSON_H_

@@ -27,14 +27,16 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
 #include "domain/events.h"
 
 namespace esms::domain {
 
 // One JSON object (one line of a JSON Lines batch) -> a validated Event, with its stream (StreamOf)
-// filled in.
-Result<Event> ParseEvent(std::string_view json_text);
+// filled in. `parse` (base/json.h): anything but the default only for tests comparing the parsers.
+Result<Event> ParseEvent(std::string_view json_text,
+                         base::JsonParse parse = base::JsonParse::kFastThenExact);
 
 // The canonical Cap'n Proto bytes of `data`: deterministic (the same data gives the same bytes).
 // Status::Internal("key records are encoded by the ledger") for KeyEnrolled / KeyRevoked. `data` is

@@ -1,8 +1,8 @@
 // Strict JSON for events (INTERFACE.md §1), derived from the field lists of event_fields.h.
 // Not Cap'n Proto's JSON codec (DESIGN.md prefers it): it skips unknown fields, cannot tell a
-// missing field (all have defaults), reads 1.0 into an Int64 and accepts duplicate keys. Here a
-// DOM is parsed (base::ParseStrictJson: duplicate keys, deep nesting refused) and each object
-// checked field by field.
+// missing field (all have defaults), reads 1.0 into an Int64 and accepts duplicate keys. Here one
+// walk checks each object field by field, on a view (base/json_view.h) of simdjson's DOM, then on
+// any problem of nlohmann's (base::ParseStrictJson: duplicate keys, deep nesting refused).
 #include <algorithm>
 #include <array>
 #include <concepts>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "base/json_view.h"
 #include "domain/event_codec.h"
 #include "domain/internal/base64.h"
 #include "domain/internal/enum_names.h"
@@ -26,7 +27,6 @@
 namespace esms::domain::internal {
 namespace {
 
-using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
 // Events are at most 4 levels deep (data.establishments[i].saadHours).
@@ -35,30 +35,22 @@ constexpr size_t kMaxDepth = 16;
 // ============================================================== reading values
 // One Read overload per kind of JSON value, chosen by the member's C++ type (event_fields.h).
 
-std::string Describe(const Json& value) {
-  if (value.is_string()) return "the string " + Quote(value.get_ref<const std::string&>(), 40);
-  if (value.is_number()) return "the number " + value.dump();
-  if (value.is_object()) return "an object";
-  if (value.is_array()) return "an array";
-  return value.dump();  // null, true, false
-}
-
-Status WrongType(const Json& value, const Path& path, std::string_view expected) {
+Status WrongType(const auto& value, const Path& path, std::string_view expected) {
   return Status::BadInput((path.parent ? path.str() : "event") + ": expected " +
-                          std::string(expected) + ", got " + Describe(value));
+                          std::string(expected) + ", got " + base::DescribeJson(value));
 }
 
-Status Read(const Json& value, const Path& path, bool& out) {
+Status Read(const auto& value, const Path& path, bool& out) {
   if (!value.is_boolean()) return WrongType(value, path, "true or false");
-  out = value.get<bool>();
+  out = value.boolean();
   return Status::OK();
 }
 
 // Cents and counts (int64_t), seqs and versions (uint64_t): a JSON integer, not negative,
 // without fraction or exponent (1.0 and 1e2 are refused).
-template <std::integral I>
-Status Read(const Json& value, const Path& path, I& out) {
-  const std::string what = "a non-negative integer";
+template <typename V, std::integral I>
+Status Read(const V& value, const Path& path, I& out) {
+  constexpr const char* what = "a non-negative integer";  // no string built for a valid one
   if (value.is_number_float()) {
     return Status::BadInput(path.str() + ": expected " + what +
                             " (no fraction or exponent), got the number " + value.dump());
@@ -69,10 +61,10 @@ Status Read(const Json& value, const Path& path, I& out) {
                             " (must not be negative)");
   }
   if (std::is_signed_v<I> &&
-      value.get<uint64_t>() > uint64_t{std::numeric_limits<int64_t>::max()}) {
+      value.unsigned_integer() > uint64_t{std::numeric_limits<int64_t>::max()}) {
     return Status::BadInput(path.str() + ": " + value.dump() + " is too large");
   }
-  out = value.get<I>();
+  out = static_cast<I>(value.unsigned_integer());
   return Status::OK();
 }
 
@@ -107,60 +99,91 @@ Result<Key> ParseText(std::string_view text, Key*) {
   return key;
 }
 
-template <typename T>
-Status Read(const Json& value, const Path& path, T& out) requires requires(T* at) {
+template <typename V, typename T>
+Status Read(const V& value, const Path& path, T& out) requires requires(T* at) {
   ParseText(std::string_view(), at);
 }
 {
   if (!value.is_string()) return WrongType(value, path, What<T>());
-  Result<T> parsed = ParseText(value.get_ref<const std::string&>(), &out);
+  Result<T> parsed = ParseText(value.string(), &out);
   if (!parsed.ok()) return std::move(parsed).TakeStatus().WithContext(path.str());
   out = std::move(parsed).value();
   return Status::OK();
 }
 
-template <Described T>
-Status Read(const Json& value, const Path& path, T& out);
+template <typename V, Described T>
+Status Read(const V& value, const Path& path, T& out);
 
-template <typename T>
-Status Read(const Json& value, const Path& path, std::vector<T>& out) {
+template <typename V, typename T>
+Status Read(const V& value, const Path& path, std::vector<T>& out) {
   if (!value.is_array()) return WrongType(value, path, "an array");
   out.resize(value.size());
-  for (size_t i = 0; i < value.size(); ++i) RETURN_IF_ERROR(Read(value[i], {&path, {}, i}, out[i]));
+  auto it = value.items().begin();
+  for (size_t i = 0; i < out.size(); ++i, ++it) RETURN_IF_ERROR(Read(*it, {&path, {}, i}, out[i]));
   return Status::OK();
 }
 
-// `value` must be an object whose keys are all in `allowed`.
-template <size_t N>
-Status ExpectObject(const Json& value, const Path& path,
-                    const std::array<std::string_view, N>& allowed) {
+// `value` must be an object of keys in `allowed`, each once; `slots[i]`: `allowed[i]`'s value.
+template <typename V, size_t N>
+Result<std::array<V, N>> ExpectObject(const V& value, const Path& path,
+                                      const std::array<std::string_view, N>& allowed) {
   if (!value.is_object()) return WrongType(value, path, "an object");
-  for (const auto& [key, unused] : value.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+  std::array<V, N> slots;
+  for (const auto [key, member] : value.members()) {
+    const size_t i = std::find(allowed.begin(), allowed.end(), key) - allowed.begin();
+    if (i == N) {
       return Status::BadInput(JoinPath(path.str(), Sanitize(key)) +
                               ": unknown field (expected one of: " + Joined(allowed) + ")");
     }
+    if (slots[i]) return Status::BadInput(JoinPath(path.str(), Sanitize(key)) + ": duplicate key");
+    slots[i] = member;
   }
-  return Status::OK();
+  return slots;
+}
+
+// A field's value at `key` (`slot`), or none: missing unless optional.
+template <typename V, typename T>
+Status ReadSlot(const V& slot, const Path& key, T& out) {
+  if constexpr (kIs<T, std::optional>) {
+    return slot ? Read(slot, key, out.emplace()) : Status::OK();
+  } else {
+    return slot ? Read(slot, key, out) : Status::BadInput(key.str() + ": missing");
+  }
 }
 
 // An object of the fields of T: unknown keys refused, a missing one unless optional.
-template <Described T>
-Status Read(const Json& value, const Path& path, T& out) {
-  RETURN_IF_ERROR(ExpectObject(value, path, kNames<T>));
-  return ForEachField<T>([&](const auto& field, size_t) {
-    const Path key{&path, field.name()};
-    const auto it = value.find(field.name());
-    if (it == value.end()) {
-      return kIsOptional<decltype(field)> ? Status::OK()
-                                          : Status::BadInput(key.str() + ": missing");
-    }
-    if constexpr (kIsOptional<decltype(field)>) {
-      return Read(*it, key, (out.*field.member).emplace());
-    } else {
-      return Read(*it, key, out.*field.member);
-    }
+template <typename V, Described T>
+Status Read(const V& value, const Path& path, T& out) {
+  ASSIGN_OR_RETURN(const auto slots, ExpectObject(value, path, kNames<T>));
+  return ForEachField<T>([&](const auto& field, size_t i) {
+    return ReadSlot(slots[i], {&path, field.name()}, out.*field.member);
   });
+}
+
+// The event of the object `root`, validated, its stream filled in.
+template <typename V>
+Result<Event> ReadEvent(const V& root) {
+  constexpr std::array<std::string_view, 5> kKeys = {"id", "type", "at", "expectedVersion", "data"};
+  const Path top;
+  ASSIGN_OR_RETURN(const auto slots, ExpectObject(root, top, kKeys));
+  auto read = [&](size_t i, auto& out) { return ReadSlot(slots[i], {&top, kKeys[i]}, out); };
+  Event event;
+  RETURN_IF_ERROR(read(0, event.id));
+  if (!IsValidIdentifier(event.id)) {
+    return Status::BadInput("id: an event id is 1-128 characters of [A-Za-z0-9._:/-], got " +
+                            Quote(event.id));
+  }
+  RETURN_IF_ERROR(read(1, event.type));
+  if (!IsEventType(event.type)) {
+    return Status::BadInput("type: " + Quote(event.type) +
+                            " is not an event type (expected one of: " + Joined(kEventTypes) + ")");
+  }
+  RETURN_IF_ERROR(read(2, event.at));
+  RETURN_IF_ERROR(read(3, event.expected_version));
+  ASSIGN_OR_RETURN(event.data, DataOfType(event.type, [&](auto& value) { return read(4, value); }));
+  RETURN_IF_ERROR(ValidateEventData(event.data));
+  event.stream = StreamOf(event.data);
+  return event;
 }
 
 // ============================================================== writing
@@ -212,38 +235,9 @@ namespace esms::domain {
 
 using internal::OrderedJson;
 
-Result<Event> ParseEvent(std::string_view json_text) {
-  ASSIGN_OR_RETURN(internal::Json root, base::ParseStrictJson(json_text, internal::kMaxDepth));
-  static constexpr std::array<std::string_view, 5> kEventKeys = {"id", "type", "at",
-                                                                 "expectedVersion", "data"};
-  const internal::Path top;
-  RETURN_IF_ERROR(internal::ExpectObject(root, top, kEventKeys));
-  auto read = [&](const char* key, auto& out) {
-    const auto it = root.find(key);
-    if (it == root.end()) return Status::BadInput(std::string(key) + ": missing");
-    return internal::Read(*it, {&top, key}, out);
-  };
-  Event event;
-  RETURN_IF_ERROR(read("id", event.id));
-  if (!IsValidIdentifier(event.id)) {
-    return Status::BadInput("id: an event id is 1-128 characters of [A-Za-z0-9._:/-], got " +
-                            internal::Quote(event.id));
-  }
-  RETURN_IF_ERROR(read("type", event.type));
-  if (!IsEventType(event.type)) {
-    return Status::BadInput(
-        "type: " + internal::Quote(event.type) +
-        " is not an event type (expected one of: " + internal::Joined(kEventTypes) + ")");
-  }
-  RETURN_IF_ERROR(read("at", event.at));
-  if (root.contains("expectedVersion")) {
-    RETURN_IF_ERROR(read("expectedVersion", event.expected_version.emplace()));
-  }
-  ASSIGN_OR_RETURN(event.data, internal::DataOfType(
-                                   event.type, [&](auto& value) { return read("data", value); }));
-  RETURN_IF_ERROR(ValidateEventData(event.data));
-  event.stream = StreamOf(event.data);
-  return event;
+Result<Event> ParseEvent(std::string_view json_text, base::JsonParse parse) {
+  return base::ReadJson(json_text, internal::kMaxDepth, parse,
+                        [](const auto& root) { return internal::ReadEvent(root); });
 }
 
 std::string DataToJson(const EventData& data) {
