@@ -137,6 +137,7 @@ class Ledger::Batch::Impl::Pipeline {
   // Waits until every queued entry is sealed. Until the next Seal/Close, open_records()
   // (the records sealed since the last Close) and sealed_head() may be read.
   void WaitSealed() {
+    seal_cv_.notify_one();  // records fewer than kWakeEvery may be waiting for it
     std::unique_lock<std::mutex> lock(mu_);
     idle_cv_.wait(lock, [this] { return pending_ == 0; });
   }
@@ -179,13 +180,19 @@ class Ledger::Batch::Impl::Pipeline {
     std::vector<std::pair<std::string, std::string>> meta_puts;
   };
 
+  // The sealing thread is woken by a run's end, by a full handful of records, or by a
+  // wait for it (WaitSealed): woken at every record, it sealed one or two at a time and
+  // slept again (a futex call and two context switches per record or so).
+  static constexpr size_t kWakeEvery = 64;
   void Push(Job job) {
+    bool wake = job.close;
     {
       std::lock_guard<std::mutex> lock(mu_);
       seal_in_.push_back(std::move(job));
       ++pending_;
+      wake = wake || seal_in_.size() >= kWakeEvery;
     }
-    seal_cv_.notify_one();
+    if (wake) seal_cv_.notify_one();
   }
 
   void SealLoop() {
