@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "ledger/hash.h"
 #include "ledger/internal/storage_keys.h"
@@ -462,6 +463,41 @@ TEST_F(LedgerTest, BatchSeesItsOwnEntries) {
   EXPECT_EQ(batch->staged(), 4u);
   ASSERT_TRUE(batch->Commit().ok());
   EXPECT_EQ(ledger_->keys().Find("payer")->revoked_seq, std::optional<uint64_t>(6));
+  ExpectVerifies(*ledger_);
+}
+
+// The sealing thread is woken every 64 records, at a commit, or by a read of what it
+// sealed: whatever the number staged (below, at and beyond that handful) while it
+// sleeps, a read sees every record sealed and chained, and the commit writes them all.
+TEST_F(LedgerTest, EveryStagedRecordIsSealedWhateverTheirNumber) {
+  EnrolArsAndPorteur();
+  int next = 0;
+  for (int n : {1, 63, 64, 65, 130}) {
+    const uint64_t before = ledger_->size();
+    std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
+    for (int i = 0; i < n; ++i, ++next) {
+      ASSERT_TRUE(batch->Add(Event("w-" + std::to_string(next), "project/W", "x"), porteur_).ok());
+      // The sealing thread seals the first record and goes to sleep: the next ones wait.
+      if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const std::vector<Record>& staged = batch->staged_records();
+    ASSERT_EQ(staged.size(), static_cast<size_t>(n)) << n;
+    EXPECT_EQ(staged.back().seq, before + n - 1);
+    EXPECT_EQ(batch->head_hash(), staged.back().hash) << n;
+    Result<Record> last = batch->Get(before + n - 1);
+    ASSERT_TRUE(last.ok()) << last.status().ToString();
+    EXPECT_EQ(last->event_id, "w-" + std::to_string(next - 1));
+    ASSERT_TRUE(batch->Commit().ok());
+    EXPECT_EQ(ledger_->size(), before + n);
+  }
+  // And without a read before the commit.
+  std::unique_ptr<Ledger::Batch> batch = ledger_->NewBatch();
+  for (int i = 0; i < 5; ++i, ++next) {
+    ASSERT_TRUE(batch->Add(Event("w-" + std::to_string(next), "project/W", "x"), porteur_).ok());
+  }
+  const uint64_t before = ledger_->size();
+  ASSERT_TRUE(batch->Commit().ok());
+  EXPECT_EQ(ledger_->size(), before + 5);
   ExpectVerifies(*ledger_);
 }
 
