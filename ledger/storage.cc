@@ -94,6 +94,7 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   return options;
 }
 
+namespace {
 rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
                                                    rocksdb::ColumnFamilyOptions base) {
   // event_ids, streams: the entries of one write arrive sorted (batch.cc), so each is
@@ -104,6 +105,17 @@ rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
     base.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(0));
   }
   return base;
+}
+}  // namespace
+
+std::vector<rocksdb::ColumnFamilyDescriptor> LedgerColumnFamilyDescriptors() {
+  const rocksdb::ColumnFamilyOptions options = LedgerColumnFamilyOptions();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, options);
+  for (std::string_view name : storage::kColumnFamilies) {
+    descriptors.emplace_back(std::string(name), LedgerMemtableOptions(name, options));
+  }
+  return descriptors;
 }
 
 rocksdb::Status PutRecords(Storage& s, const std::vector<RecordPut>& records,
@@ -249,8 +261,6 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
   // without the head that counts them.
   db_options.atomic_flush = true;
 
-  const rocksdb::ColumnFamilyOptions cf_options = LedgerColumnFamilyOptions();
-
   const std::string path = dir.string();
   if (!create) {
     std::error_code ec;
@@ -274,11 +284,7 @@ Result<std::unique_ptr<Storage>> Storage::OpenOnce(const fs::path& dir, bool cre
     }
   }
 
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
-  for (std::string_view name : storage::kColumnFamilies) {
-    descriptors.emplace_back(std::string(name), LedgerMemtableOptions(name, cf_options));
-  }
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = LedgerColumnFamilyDescriptors();
   auto storage = std::unique_ptr<Storage>(new Storage());
   storage->dir_ = dir;
   storage->read_only_ = read_only;

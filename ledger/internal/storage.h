@@ -93,10 +93,10 @@ class Storage {
 // The options of every column family of a ledger (table format, block size,
 // compression): Storage::Open's; the benchmark compacts with them, tests compare.
 rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions();
-// Those options (`base`) with the memtable options of the column family named `cf`
-// (memory only): Storage::Open's.
-rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
-                                                   rocksdb::ColumnFamilyOptions base);
+// Every column family of a ledger (the default one first, then storage::kColumnFamilies),
+// each with those options and its own memtable options (memory only): what Storage::Open
+// opens; the benchmark opens a ledger's database with them.
+std::vector<rocksdb::ColumnFamilyDescriptor> LedgerColumnFamilyDescriptors();
 
 // One record of a write, with what the ledger's column families index it by.
 struct RecordPut {
@@ -109,7 +109,7 @@ struct RecordPut {
 };
 // Puts the records of one write into `batch`: each record under its seq, its event_ids and
 // streams entries in key order (the memtable's insert hint of those column families,
-// LedgerMemtableOptions: each goes a few nodes after the one before instead of a search
+// LedgerColumnFamilyDescriptors: each goes a few nodes after the one before instead of a search
 // from the skip list's top), and the key records' marks. A ledger's write (batch.cc) and
 // a mirror's (replica.cc).
 rocksdb::Status PutRecords(Storage& storage, const std::vector<RecordPut>& records,
