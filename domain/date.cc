@@ -98,6 +98,19 @@ Date Date::EndOfMonth() const {
 
 std::string Date::ToString() const {
   const Civil c = CivilFromDays(days_);
+  if (c.year >= 0 && c.year <= 9999) {
+    // YYYY-MM-DD without snprintf (a tenth of its cost: every imported event's date).
+    std::string out(10, '-');
+    const auto two = [&out](size_t at, int v) {
+      out[at] = static_cast<char>('0' + v / 10);
+      out[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    two(0, static_cast<int>(c.year / 100));
+    two(2, static_cast<int>(c.year % 100));
+    two(5, c.month);
+    two(8, c.day);
+    return out;
+  }
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%04lld-%02d-%02d", static_cast<long long>(c.year), c.month,
                 c.day);

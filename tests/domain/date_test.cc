@@ -50,6 +50,9 @@ TEST(DateTest, LeapYears) {
 
 TEST(DateTest, FromCivilValidates) {
   EXPECT_EQ(Date::FromCivil(2024, 2, 29)->ToString(), "2024-02-29");
+  EXPECT_EQ(Date::FromCivil(9, 3, 4)->ToString(), "0009-03-04");
+  EXPECT_EQ(Date::FromCivil(9999, 12, 31)->ToString(), "9999-12-31");
+  EXPECT_EQ(Date::FromCivil(0, 1, 1)->ToString(), "0000-01-01");
   EXPECT_FALSE(Date::FromCivil(2024, 2, 30).has_value());
   EXPECT_FALSE(Date::FromCivil(2024, 0, 1).has_value());
   EXPECT_FALSE(Date::FromCivil(10000, 1, 1).has_value());
@@ -62,6 +65,9 @@ TEST(DateTest, CivilFieldsRoundtripOverCenturies) {
     std::optional<Date> again = Date::FromCivil(date.year(), date.month(), date.day());
     ASSERT_TRUE(again.has_value()) << days;
     EXPECT_EQ(again->days(), days);
+    Result<Date> parsed = Date::Parse(date.ToString());  // years 0000-9999: all in range
+    ASSERT_TRUE(parsed.ok()) << date.ToString();
+    EXPECT_EQ(parsed->days(), days);
   }
 }
 

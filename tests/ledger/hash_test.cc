@@ -114,6 +114,31 @@ TEST(HashTest, Base64DecodeIsStrict) {
   }
 }
 
+// Every length (the unpadded quanta take a faster loop than the last one), and a character
+// outside the alphabet at every offset of a signature's 88 characters, named by offset.
+TEST(HashTest, Base64DecodeEveryLengthAndEveryBadOffset) {
+  Bytes data;
+  for (size_t n = 0; n <= 70; ++n) {
+    Result<Bytes> back = Base64Decode(Base64Encode(data));
+    ASSERT_TRUE(back.ok()) << n;
+    EXPECT_EQ(*back, data) << n;
+    data.push_back(static_cast<uint8_t>(n * 37 + 11));
+  }
+  const std::string signature = Base64Encode(Bytes(64, 0xa5));
+  ASSERT_EQ(signature.size(), 88u);
+  for (size_t at = 0; at < 86; ++at) {  // 86, 87: the padding of the last quantum
+    for (char bad : {'-', '_', '=', ' ', '\0', '\xff'}) {
+      std::string text = signature;
+      text[at] = bad;
+      Result<Bytes> r = Base64Decode(text);
+      ASSERT_FALSE(r.ok()) << at;
+      EXPECT_EQ(r.status().message(),
+                "not a standard base64 character at offset " + std::to_string(at))
+          << at << " " << int(bad);
+    }
+  }
+}
+
 TEST(HashTest, AsBytesViewsTheChars) {
   std::string_view s(
       "\x00\xff"
