@@ -85,18 +85,22 @@ rocksdb::ColumnFamilyOptions LedgerColumnFamilyOptions() {
   options.compression = lz4 ? rocksdb::kLZ4Compression : rocksdb::kSnappyCompression;
   // Block size and compression are recorded in each table file: ledgers written with
   // other ones (Snappy and 4 KB before this choice) read the same.
-  // A Bloom filter of the memtable's whole keys (in memory only; nothing on disk
-  // changes): an import looks up every new event id (idempotency), almost always
-  // absent, and the lookup then skips the memtable's skip list, 85% of its cost
-  // (callgrind: 8 500 of 10 100 instructions per record, BENCHMARKS.md).
-  options.memtable_whole_key_filtering = true;
-  options.memtable_prefix_bloom_size_ratio = 0.02;
   return options;
 }
 
 namespace {
 rocksdb::ColumnFamilyOptions LedgerMemtableOptions(std::string_view cf,
                                                    rocksdb::ColumnFamilyOptions base) {
+  // event_ids: a Bloom filter of the memtable's whole keys (in memory only; nothing on
+  // disk changes): an import looks up every new event id (idempotency), almost always
+  // absent, and the lookup then skips the memtable's skip list, 85% of its cost
+  // (callgrind: 8 500 of 10 100 instructions per record, BENCHMARKS.md). Only there: the
+  // filter takes 2% of the write buffer (1.3 MB), zeroed whenever a memtable is made,
+  // and the other column families are read by seeks or by keys mostly present.
+  if (cf == storage::kEventIds) {
+    base.memtable_whole_key_filtering = true;
+    base.memtable_prefix_bloom_size_ratio = 0.02;
+  }
   // event_ids, streams: the entries of one write arrive sorted (batch.cc), so each is
   // inserted into the memtable's skip list starting from where the one before went (one
   // hint for the whole column family: a prefix of 0 bytes) instead of from its top. In
