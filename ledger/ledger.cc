@@ -401,6 +401,8 @@ Result<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t old_size, uint64_t n
 // ---------------------------------------------------------------------------------
 // Snapshots.
 
+void Ledger::StartFlush() { db_->StartFlush(); }
+
 Status Ledger::PutSnapshot(std::string_view name, uint64_t seq, ByteView state) {
   RETURN_IF_ERROR(CheckWritable());
   if (name.empty()) return Status::BadInput("snapshot name is empty");

@@ -323,6 +323,11 @@ class Ledger {
                                      const std::filesystem::path& to,
                                      std::shared_ptr<const SigningKey> ledger_key = nullptr);
 
+  // Starts writing what the memtables hold to table files without waiting for it (closing
+  // the ledger flushes and waits in any case): a writer with more to do before it closes
+  // (an import's projection snapshot) lets that work overlap the flush. Read-only: no effect.
+  void StartFlush();
+
   // Projection snapshots: the state bytes of `name` as of `seq` (the caller's
   // convention; at most size()). Not synced: a snapshot lost in a crash is rebuilt.
   Status PutSnapshot(std::string_view name, uint64_t seq, ByteView state);

@@ -356,6 +356,15 @@ Status Storage::WriteUnloggedAndFlush(rocksdb::WriteBatch& batch) {
                "cannot flush");
 }
 
+void Storage::StartFlush() {
+  if (read_only_) return;
+  rocksdb::FlushOptions flush;
+  flush.wait = false;
+  flush.allow_write_stall = true;
+  (void)db_->Flush(flush,
+                   std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(), handles_.end()));
+}
+
 std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(rocksdb::ColumnFamilyHandle* cf,
                                                         bool bulk) const {
   rocksdb::ReadOptions options;

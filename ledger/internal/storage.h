@@ -54,6 +54,9 @@ class Storage {
   // copy and its sync are saved. The writer must be the only one (no other write may
   // be in the memtables unlogged).
   Status WriteUnloggedAndFlush(rocksdb::WriteBatch& batch);
+  // Starts flushing every memtable to table files and returns at once (best effort: the
+  // close flushes and waits in any case). No effect when read-only.
+  void StartFlush();
   // `bulk`: a long sequential read (no block cache fill, readahead). A bulk reader may
   // hold a ScanPerfOff on its thread.
   std::unique_ptr<rocksdb::Iterator> NewIterator(rocksdb::ColumnFamilyHandle* cf, bool bulk) const;
