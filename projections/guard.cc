@@ -198,6 +198,32 @@ Status RefuseEjAsEstablishment(const ProgrammeState& state, const domain::Porteu
   return Status::OK();
 }
 
+// DOMAIN.md §0, the same rule for the facts that name one establishment (measurements,
+// SONS orders, EU funds, target adjustments, outside funding, FINESS changes): a number
+// the ledger's projects use as a FINESS EJ is refused as that establishment's FINESS
+// (FINESS_INVALID). A measurement on an EJ number would otherwise count in the active-DUI
+// report as one more ESSMS. One lookup per fact (ProgrammeState::IsEjNumber); the
+// project naming the number is looked for only to explain a refusal.
+Status RefuseEjFact(const ProgrammeState& state, const domain::Finess& finess) {
+  if (!state.IsEjNumber(finess)) return Status::OK();
+  for (const auto& [id, project] : state.projects()) {
+    const bool porteur = project.submission.porteur.finess_ej == finess;
+    const bool og = std::any_of(project.organisations.begin(), project.organisations.end(),
+                                [&](const auto& o) { return o.finess_ej == finess; });
+    if (porteur || og) {
+      return Status::InvalidArgument(
+                 "FINESS_INVALID",
+                 finess.str() + " is a FINESS EJ (" + (porteur ? "the porteur" : "an OG") +
+                     " of project " + id +
+                     "), not an establishment's FINESS g\u00e9ographique: funding and targets "
+                     "are per FINESS ET (002)")
+          .WithConflicts({project.submitted_seq});
+    }
+  }
+  return Status::Internal("the index of FINESS EJ numbers names " + finess.str() +
+                          ", which no project holds");
+}
+
 // DOMAIN.md §2 (issue 13 item 4): amorçage 2021 is not a Ségur campaign (001 asks for
 // the CNSA national purchasing contract, never Ségur referencing); 2025 checks it at
 // the convention (002), the others at submission.
@@ -557,7 +583,23 @@ class RuleChecker {
     return RefuseFindings(findings, "at the extension");
   }
 
+  Status operator()(const domain::IndicatorMeasured& d) const {
+    return RefuseEjFact(state_, d.finess);
+  }
+  Status operator()(const domain::SonsOrdered& d) const { return RefuseEjFact(state_, d.finess); }
+  Status operator()(const domain::EuFundingDeclared& d) const {
+    return RefuseEjFact(state_, d.finess);
+  }
+  Status operator()(const domain::TargetsAdjusted& d) const {
+    return RefuseEjFact(state_, d.finess);
+  }
+  Status operator()(const domain::FundingRecorded& d) const {
+    return RefuseEjFact(state_, d.finess);
+  }
+
   Status operator()(const domain::FinessChanged& d) const {
+    RETURN_IF_ERROR(RefuseEjFact(state_, d.from));
+    RETURN_IF_ERROR(RefuseEjFact(state_, d.to));
     if (const auto* change = state_.registry().SuccessorOf(d.from)) {
       return Refuse(kInvalidTransition,
                     d.from.str() + " already changed into " + change->data.to.str(), {change->seq});

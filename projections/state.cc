@@ -338,6 +338,7 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq,
           project.submission = d;
           RebuildProjectLists(project);
           for (const auto& e : d.establishments) link(e.finess, d.project);
+          AddEjNumbers(project);
           projects_[d.project] = std::move(project);
         } else if constexpr (std::is_same_v<T, domain::ProjectSelected>) {
           if (Project* p = project_of(d.project))
@@ -364,6 +365,7 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq,
           if (Project* p = project_of(d.project)) {
             p->extensions.push_back({seq, d});
             RebuildProjectLists(*p);
+            AddEjNumbers(*p);
             for (const auto& e : d.establishments) link(e.finess, d.project);
           }
         } else if constexpr (std::is_same_v<T, domain::IndicatorMeasured>) {
@@ -392,6 +394,16 @@ Status ProgrammeState::ApplyEvent(const domain::EventData& data, uint64_t seq,
       data);
   next_seq_ = seq + 1;
   return Status::OK();
+}
+
+void ProgrammeState::AddEjNumbers(const Project& project) {
+  ej_numbers_.insert(project.submission.porteur.finess_ej);
+  for (const auto& og : project.organisations) ej_numbers_.insert(og.finess_ej);
+}
+
+void ProgrammeState::RebuildEjNumbers() {
+  ej_numbers_.clear();
+  for (const auto& [id, project] : projects_) AddEjNumbers(project);
 }
 
 void ProgrammeState::Void(uint64_t seq) {
@@ -446,6 +458,7 @@ void ProgrammeState::Void(uint64_t seq) {
   std::erase_if(registry_.successor_, [&](const auto& kv) { return kv.second.seq == seq; });
   if (changes != registry_.successor_.size()) registry_.RebuildPredecessors();
   EraseSeq(referencing_, seq);
+  RebuildEjNumbers();  // a voided submission or extension may take numbers away
 }
 
 }  // namespace esms::projections

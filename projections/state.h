@@ -311,6 +311,10 @@ class ProgrammeState {
   const std::vector<Fact<domain::SolutionReferenced>>& referencing() const { return referencing_; }
   const std::set<uint64_t>& voided() const { return voided_; }
   bool IsVoided(uint64_t seq) const { return voided_.contains(seq); }
+  // Whether `finess` is the FINESS EJ of a project's porteur or of one of its
+  // organisations (submission or extension): never an establishment's FINESS
+  // (DOMAIN.md §0). Derived from the projects, kept as they change.
+  bool IsEjNumber(const domain::Finess& finess) const { return ej_numbers_.contains(finess); }
 
   // Deterministic bytes of the whole state (see the header comment): the core, then
   // every measurement chunk.
@@ -331,12 +335,15 @@ class ProgrammeState {
  private:
   friend struct StateCodec;
   void Void(uint64_t seq);
+  void AddEjNumbers(const Project& project);
+  void RebuildEjNumbers();
 
   uint64_t next_seq_ = 0;
   std::map<std::string, Project, std::less<>> projects_;
   EstablishmentRegistry registry_;
   std::vector<Fact<domain::SolutionReferenced>> referencing_;
   std::set<uint64_t> voided_;
+  std::set<domain::Finess> ej_numbers_;  // derived from projects_ (IsEjNumber)
 };
 
 }  // namespace esms::projections

@@ -513,6 +513,7 @@ struct StateCodec {
     if (!r.ok()) return r.Fail("malformed");
     projects_thread.join();
     RETURN_IF_ERROR(projects_status);
+    s.RebuildEjNumbers();  // from the projects, decoded on the other thread
     const size_t size = kTag2.size() + r.offset();
     ledger::Hash digest = ledger::Sha256(bytes.first(size));
     if (bytes.size() - size < kDigestSize ||
@@ -718,6 +719,7 @@ struct StateCodec {
     RETURN_IF_ERROR(DecodeJsonFacts(j.at("changes"), &changes));
     for (auto& c : changes) s.registry_.successor_.emplace(c.data.from, std::move(c));
     s.registry_.RebuildPredecessors();
+    s.RebuildEjNumbers();
     RETURN_IF_ERROR(DecodeJsonFacts(j.at("referencing"), &s.referencing_));
     s.voided_ = j.at("voided").get<std::set<uint64_t>>();
     return s;

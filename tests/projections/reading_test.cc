@@ -7,6 +7,8 @@ namespace esms::projections::testing {
 namespace {
 
 using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::Not;
 using ReadingTest = ProjectionsTest;
 
@@ -574,6 +576,55 @@ TEST_F(ReadingTest, AFinessEjIsNeverAnEstablishment) {
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("r", {Ej(7)})),
             "FINESS_INVALID");
   EXPECT_EQ(Code("porteur", "project.submitted", "2024-03-10", Submission("r", {Et(3)})), "OK");
+}
+
+// The same rule for the facts that name one establishment: a measurement on an EJ number
+// would count in the active-DUI report as one more ESSMS.
+TEST_F(ReadingTest, AFinessEjIsRefusedOnTheFactsOfAnEstablishment) {
+  json p = Submission("p", {Et(1)});
+  p["porteur"]["finessEj"] = Ej(7);  // the porteur, not one of the OGs
+  const uint64_t submitted = Must("porteur", "project.submitted", "2024-03-10", p);
+  const std::string og = p["organisations"][0]["finessEj"];
+  for (const std::string& ej : {Ej(7), og}) {
+    EXPECT_EQ(Code("porteur", "indicator.measured", "2024-05-01",
+                   Measure(ej, "2024-04-01", "2024-04-30")),
+              "FINESS_INVALID")
+        << ej;
+    EXPECT_THAT(last_status_.conflicts(), ElementsAre(submitted));
+    EXPECT_THAT(last_status_.message(), HasSubstr(ej + " is a FINESS EJ"));
+  }
+  EXPECT_EQ(Code("national", "sons.ordered", "2024-05-01",
+                 {{"finess", og}, {"solution", Solution()}, {"orderedAt", "2024-05-01"}}),
+            "FINESS_INVALID");
+  EXPECT_EQ(Code("national", "eu-funding.declared", "2024-05-01",
+                 {{"finess", Ej(7)},
+                  {"fund", "FEDER"},
+                  {"operation", "acquisition"},
+                  {"declaredAt", "2024-05-01"}}),
+            "FINESS_INVALID");
+  for (const auto& [from, to] : {std::pair{Et(1), og}, std::pair{og, Et(2)}}) {
+    EXPECT_EQ(
+        Code("ars-bzh", "finess.changed", "2024-05-01",
+             {{"from", from}, {"to", to}, {"kind", "renumbering"}, {"effectiveAt", "2024-05-01"}}),
+        "FINESS_INVALID")
+        << from << " -> " << to;
+  }
+  // The establishment itself, and a number no project uses as an EJ, are measured.
+  EXPECT_EQ(Code("porteur", "indicator.measured", "2024-05-01",
+                 Measure(Et(1), "2024-04-01", "2024-04-30")),
+            "OK");
+  EXPECT_EQ(Code("porteur", "indicator.measured", "2024-05-01",
+                 Measure(Et(9), "2024-04-01", "2024-04-30")),
+            "OK");
+  Reopen();  // the numbers are found again from the snapshot's projects
+  EXPECT_EQ(Code("porteur", "indicator.measured", "2024-05-02",
+                 Measure(Ej(7), "2024-04-01", "2024-04-30")),
+            "FINESS_INVALID");
+  // A voided submission takes its numbers away.
+  Must("ars-bzh", "event.voided", "2024-05-03", {{"seq", submitted}, {"reason", "mistake"}});
+  EXPECT_EQ(Code("porteur", "indicator.measured", "2024-05-04",
+                 Measure(Ej(7), "2024-04-01", "2024-04-30")),
+            "OK");
 }
 
 // ---- 22. An advance after a 2025 convention's contractual end ----
