@@ -174,7 +174,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
                  "instead of a local ledger: the same output and exit codes; import signs "
                  "plain lines here with --key");
   app.add_option("--tls-ca", g.tls_ca,
-                 "With --server HOST:PORT: the CA certificate (PEM) that signed the server's");
+                 "With --server HOST:PORT: the CA certificate (PEM) that signed the server's "
+                 "certificate");
   app.add_option("--log-level", log_level,
                  "Log level on stderr: trace, debug, info, warn, error, off ($ESMS_LEDGER_LOG)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
