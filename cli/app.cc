@@ -174,7 +174,8 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
                  "instead of a local ledger: the same output and exit codes; import signs "
                  "plain lines here with --key");
   app.add_option("--tls-ca", g.tls_ca,
-                 "With --server HOST:PORT: the CA certificate (PEM) that signed the server's");
+                 "With --server HOST:PORT: the CA certificate (PEM) that signed the server's "
+                 "certificate");
   app.add_option("--log-level", log_level,
                  "Log level on stderr: trace, debug, info, warn, error, off ($ESMS_LEDGER_LOG)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -384,7 +385,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
       r.no_signatures = verify_no_signatures;
       return RemoteRead(g, r);
     }
-    if (*checkpoint && g.key_file.empty()) {
+    // Served, --key is the connection's login key and the ledger key stays on the server,
+    // which signs a checkpoint at every commit: `checkpoint` prints the latest kept one.
+    if (*checkpoint) {
       r.command = Command::kCheckpoint;
       return RemoteRead(g, r);
     }
@@ -416,7 +419,12 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
     if (evidence_args.bundle != nullptr && *evidence_args.bundle) {
       return RunEvidenceCommand(g, evidence_args).value_or(kExitUsage);
     }
-    if (!*key_new && !*sign && !*rules) {
+    // Those that read no ledger (a bundle, a witness's key) run here, as without --server.
+    const bool no_ledger =
+        *key_new || *sign || *rules ||
+        (evidence_args.verify_bundle != nullptr && *evidence_args.verify_bundle) ||
+        (evidence_args.witness_show_key != nullptr && *evidence_args.witness_show_key);
+    if (!no_ledger) {
       return ReportError(
           Status::InvalidArgument(
               error_code::kUsage,

@@ -325,7 +325,7 @@ int PrintDemo(const demo::Run& run, const DemoArgs& args, const Globals& g, doub
              "figure: open {} in a browser.\n",
              html_path.string());
 
-  Section(g, "7. A checkpoint, signed with the admin key");
+  Section(g, "7. A checkpoint, signed with the ledger key");
   fmt::print(g.out, "{}", run.checkpoint);
   fmt::print(g.out, "(verifier key in {}/ledger.pub)\n", ledger_arg);
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -505,7 +506,8 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
       "Prints the cosigned checkpoint note; give it to `bundle --cosigned` so that "
       "`verify-bundle --witness` accepts the bundle");
   args->witness_cosign->add_option("--name", args->witness_name, "The witness's key name")
-      ->required();
+      ->required()
+      ->check(CheckWitnessName, "NAME");
   args->witness_cosign
       ->add_option("--state", args->witness_state,
                    "The witness's state file: the last checkpoint it cosigned")
@@ -515,7 +517,20 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
   args->witness_show_key = args->witness->add_subcommand(
       "key", "Print the witness's verifier key (for `verify-bundle --witness`)");
   args->witness_show_key->add_option("--name", args->witness_name, "The witness's key name")
-      ->required();
+      ->required()
+      ->check(CheckWitnessName, "NAME");
+}
+
+std::string CheckWitnessName(const std::string& name) {
+  const bool ok =
+      !name.empty() && name.size() <= 256 && std::none_of(name.begin(), name.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '+';
+      });
+  return ok ? std::string()
+            : fmt::format(
+                  "witness name '{}' must be 1-256 chars without whitespace, control "
+                  "chars or '+' (a signed-note key name)",
+                  name);
 }
 
 Result<std::string> ComputeProjectBundle(const Globals& g, const Ledger& ledger,

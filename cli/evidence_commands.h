@@ -75,6 +75,12 @@ struct EvidenceArgs {
 // the parse), with the subcommand pointers.
 void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args);
 
+// The check of a witness's --name (witness cosign, witness key, witness serve): a
+// signed-note key name (c2sp.org/signed-note), 1-256 bytes without whitespace, control
+// characters or '+', else its verifier key line and its cosignatures could not be read
+// back. "" when `name` is one, else why not (CLI11's Option::check: a USAGE error).
+std::string CheckWitnessName(const std::string& name);
+
 // Runs the chosen evidence command, if one of them was chosen; returns its exit code.
 std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args);
 

@@ -39,6 +39,8 @@ int ImportReport::Finish(const Refusal& refusal, uint64_t ledger_size) {
       json r = {{"line", refusal.line}, {"id", refusal.id}, {"status", "refused"}};
       if (refusal.last_line > refusal.line) r["lastLine"] = refusal.last_line;
       r["error"] = json::parse(ErrorJson(refusal.status));
+      // INTERFACE.md §3 gives a refusal its "conflicts" list: empty when it has none.
+      if (!r["error"].contains("conflicts")) r["error"]["conflicts"] = json::array();
       if (!first_result_) std::fputc(',', g_.out);
       first_result_ = false;
       std::fputs(r.dump().c_str(), g_.out);

@@ -289,12 +289,15 @@ int CmdVerify(const Globals& g, bool check_signatures) {
   if (!report.ok()) return ReportError(report.status(), g);
   const auto& r = *report;
   if (g.json) {
-    PrintJson(g, {{"ok", r.ok},
-                  {"size", r.size},
-                  {"root", Hex(r.root)},
-                  {"firstBad", r.first_bad.has_value() ? json(*r.first_bad) : json(nullptr)},
-                  {"problem", r.ok ? json(nullptr) : json(r.problem)},
-                  {"signatures", check_signatures}});
+    json out = {{"ok", r.ok},
+                {"size", r.size},
+                {"root", Hex(r.root)},
+                {"firstBad", r.first_bad.has_value() ? json(*r.first_bad) : json(nullptr)},
+                {"problem", r.ok ? json(nullptr) : json(r.problem)},
+                {"signatures", check_signatures}};
+    // The code INTERFACE.md §4 gives a ledger that does not check, as every command names it.
+    if (!r.ok) out["code"] = error_code::kCorruption;
+    PrintJson(g, out);
   } else if (r.ok && check_signatures) {
     fmt::print(g.out,
                "OK: {} records; hash chain, signatures, Merkle tree, checkpoints and indexes "
@@ -310,6 +313,8 @@ int CmdVerify(const Globals& g, bool check_signatures) {
     fmt::print(g.out, "FAILED{}: {}\n",
                check_signatures ? "" : " (structural verify, record signatures not checked)",
                r.problem);
+    // On stderr too, in the form of every other error: "error: CODE: message".
+    fmt::print(g.err, "error: {}: {}\n", error_code::kCorruption, r.problem);
   }
   return r.ok ? kExitOk : kExitVerificationFailed;
 }

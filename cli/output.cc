@@ -20,20 +20,19 @@ std::string StatusText(const Status& status) {
 }
 
 int ExitCodeFor(const Status& status) {
+  if (status.ok()) return kExitOk;
+  // INTERFACE.md §4 and §5 tie these two codes to exit 2 whatever the layer's canonical
+  // code (`key new` onto an existing file is AlreadyExists, its code BAD_INPUT).
+  if (PublicCode(status) == error_code::kBadInput || PublicCode(status) == error_code::kUsage) {
+    return kExitUsage;
+  }
   switch (status.code()) {
-    case StatusCode::kOk:
-      return kExitOk;
     case StatusCode::kDataLoss:
       return kExitVerificationFailed;
     case StatusCode::kUnavailable:
     case StatusCode::kIoError:
     case StatusCode::kInternal:
       return kExitStorage;
-    case StatusCode::kInvalidArgument:
-      if (PublicCode(status) == error_code::kBadInput || PublicCode(status) == error_code::kUsage) {
-        return kExitUsage;
-      }
-      return kExitRefused;
     default:
       return kExitRefused;
   }

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/evidence_commands.h"
 #include "cli/mirror_command.h"
 #include "cli/serve_command.h"
 #include "cli/witness_command.h"
@@ -78,7 +79,8 @@ void AddWitnessCommands(CLI::App& witness, WitnessArgs* args) {
       ->add_option("--listen", args->listen, "HOST:PORT (port 0: any free port) or unix:PATH")
       ->required();
   args->serve->add_option("--name", args->name, "The witness's key name, e.g. witness.example/w1")
-      ->required();
+      ->required()
+      ->check(CheckWitnessName, "NAME");
   args->serve
       ->add_option("--state", args->state_dir,
                    "Directory of the witness's state (created if needed; locked)")

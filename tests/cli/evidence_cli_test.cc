@@ -684,6 +684,32 @@ TEST_F(WitnessCliTest, RollbackAndForkRefusedStateUnchanged) {
   }
 }
 
+// A witness's name is a signed-note key name: with a space or a '+', `witness key`
+// printed a verifier key line no one could parse, and `witness cosign` failed with
+// INTERNAL (exit 4, "the new cosignature does not verify"). A usage error now (exit 2),
+// nothing written; witness serve refuses it the same way.
+TEST_F(WitnessCliTest, AWitnessNameThatIsNotASignedNoteKeyNameIsAUsageError) {
+  for (const char* name : {"dgos witness", "dgos+witness", ""}) {
+    SCOPED_TRACE(name);
+    CliResult key = RunProgram({"witness", "key", "--key", Witness(), "--name", name, "--json"});
+    EXPECT_EQ(key.exit_code, 2) << key.out << key.err;
+    EXPECT_EQ(json::parse(key.out)["error"]["code"], "USAGE") << key.out;
+    CliResult cosign = RunProgram({"witness", "cosign", "--key", Witness(), "--name", name,
+                                   "--state", State(), "--ledger", Ledger()});
+    EXPECT_EQ(cosign.exit_code, 2) << cosign.err;
+    EXPECT_THAT(cosign.err, HasSubstr("USAGE: --name"));
+    EXPECT_FALSE(std::filesystem::exists(State()));
+    CliResult serve =
+        RunProgram({"witness", "serve", "--listen", "127.0.0.1:0", "--key", Witness(), "--name",
+                    name, "--state", (dir_ / "wstate").string(), "--log", Pub()});
+    EXPECT_EQ(serve.exit_code, 2) << serve.err;
+  }
+  // A name with a '/' (an origin-like name) stays valid.
+  CliResult key = RunProgram({"witness", "key", "--key", Witness(), "--name", "w.example/w1"});
+  EXPECT_EQ(key.exit_code, 0) << key.err;
+  EXPECT_TRUE(ledger::ParseVerifierKey(key.out.substr(0, key.out.find('\n'))).ok()) << key.out;
+}
+
 TEST_F(WitnessCliTest, StateFileIsNeverHalfWrittenUnderSigkill) {
   ASSERT_EQ(Cosign(Ledger()).exit_code, 0);
   for (int i = 0; i < 15; ++i) {

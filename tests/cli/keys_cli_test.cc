@@ -143,6 +143,21 @@ TEST_F(KeysCliTest, KeyNewWritesModeSixHundredAndNeverOverwrites) {
   EXPECT_EQ(ReadFile(national_), before);
 }
 
+// INTERFACE.md §5: BAD_INPUT is exit 2, whichever command answers it; `key new` onto an
+// existing file answered BAD_INPUT with exit 3 (the exit was taken from the layer's
+// "already exists", not from the public code).
+TEST_F(KeysCliTest, KeyNewOntoAnExistingFileIsBadInputExitTwo) {
+  const std::string before = ReadFile(national_);
+  CliResult human = RunProgram({"key", "new", "dgos", "--out", national_});
+  EXPECT_EQ(human.exit_code, 2) << human.err;
+  EXPECT_THAT(human.err, HasSubstr("BAD_INPUT"));
+  CliResult machine = RunProgram({"key", "new", "dgos", "--out", national_, "--json"});
+  EXPECT_EQ(machine.exit_code, 2) << machine.out;
+  json error = json::parse(machine.out);
+  EXPECT_EQ(error["error"]["code"], "BAD_INPUT") << machine.out;
+  EXPECT_EQ(ReadFile(national_), before);
+}
+
 TEST_F(KeysCliTest, MissingOrForeignKeyFilesAreKeyInvalid) {
   fs::path not_pem = dir_ / "not.pem";
   WriteFile(not_pem, "hello\n");

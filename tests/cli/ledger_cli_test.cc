@@ -116,6 +116,8 @@ TEST_F(LedgerCliTest, RefusalStopsAtLineKeepsEarlierLinesAndExitCodes) {
   EXPECT_EQ(results[2]["line"], 5);
   EXPECT_EQ(results[2]["status"], "refused");
   EXPECT_EQ(results[2]["error"]["code"], "BAD_INPUT");
+  // INTERFACE.md §3: a refusal's error has its "conflicts" list, empty when none.
+  EXPECT_EQ(results[2]["error"]["conflicts"], json::array()) << r.out;
 
   // Same id, other content: EVENT_ID_CONFLICT (exit 3) naming the existing record.
   std::string conflicting = SolutionLines(1);

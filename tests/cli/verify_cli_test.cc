@@ -84,6 +84,7 @@ TEST_F(VerifyCliTest, PassesASoundLedgerAndSaysItIsStructural) {
   EXPECT_EQ(structural["root"], full["root"]);
   EXPECT_EQ(structural["firstBad"], nullptr);
   EXPECT_EQ(structural["problem"], nullptr);
+  EXPECT_FALSE(full.contains("code")) << full.dump();  // a code only when it does not check
 
   CliResult text = RunCli({"verify", "--no-signatures", "--ledger", ledger_});
   EXPECT_EQ(text.exit_code, 0) << text.err;
@@ -115,6 +116,19 @@ TEST_F(VerifyCliTest, NamesTheSeqOfAFlippedRecordByte) {
   EXPECT_EQ(text.exit_code, 1);
   EXPECT_THAT(text.out, StartsWith("FAILED (structural verify, record signatures not checked): "
                                    "seq 20: "));
+
+  // INTERFACE.md §4 names a ledger that does not check CORRUPTION (exit 1): the real
+  // program's verify says so on stderr as every error is said, and in its JSON (an added
+  // field), as the other commands reading the same ledger do.
+  CliResult full = RunProgram({"verify", "--ledger", ledger_});
+  EXPECT_EQ(full.exit_code, 1);
+  EXPECT_THAT(full.out, StartsWith("FAILED: seq 20: "));
+  EXPECT_THAT(full.err, StartsWith("error: CORRUPTION: seq 20: ")) << full.err;
+  CliResult machine = RunProgram({"verify", "--json", "--ledger", ledger_});
+  EXPECT_EQ(machine.exit_code, 1);
+  json parsed = json::parse(machine.out);
+  EXPECT_EQ(parsed["code"], "CORRUPTION") << machine.out;
+  EXPECT_EQ(parsed["ok"], false);
 }
 
 // What the structural verify does not prove: who signed. The last record's statement

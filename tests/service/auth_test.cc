@@ -425,5 +425,38 @@ TEST_F(AuthTest, AChallengeTakesOneAnswer) {
   EXPECT_EQ(server->Stop(), 0);
 }
 
+// INTERFACE.md §6: with --server every command runs with the same output and exit codes,
+// and --key is the connection's login key (the ledger key stays on the server, which
+// signs a checkpoint at every commit). `checkpoint --key K` answered USAGE ("does not run
+// against a server") instead of the latest checkpoint; and verify-bundle and `witness
+// key`, which read no ledger, were refused the same way.
+TEST_F(AuthTest, CheckpointWithAKeyAndTheCommandsThatReadNoLedgerRunWithServer) {
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  CliResult local = Local({"checkpoint", "--json"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  for (const char* key : {"auditor", "porteurs-53"}) {
+    SCOPED_TRACE(key);
+    CliResult remote = As(key, {"checkpoint", "--json"});
+    EXPECT_EQ(remote.exit_code, 0) << remote.out << remote.err;
+    EXPECT_EQ(remote.out, local.out);
+  }
+  EXPECT_EQ(As("auditor", {"checkpoint"}).out, Local({"checkpoint"}).out);
+
+  const std::string bundle = (dir_ / "b.json").string();
+  ASSERT_EQ(As("auditor", {"bundle", kProject, "--out", bundle, "--at", "2025-12-31"}).exit_code,
+            0);
+  const std::string trust = (fs::path(Ledger()) / "ledger.pub").string();
+  CliResult verified = As("auditor", {"verify-bundle", bundle, "--trust", trust, "--json"});
+  CliResult verified_here = RunProgram({"verify-bundle", bundle, "--trust", trust, "--json"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+  EXPECT_EQ(verified.out, verified_here.out);
+  CliResult witness = As("auditor", {"witness", "key", "--name", "auditor"});
+  EXPECT_EQ(witness.exit_code, 0) << witness.err;
+  EXPECT_EQ(witness.out,
+            RunProgram({"witness", "key", "--name", "auditor", "--key", Key("auditor")}).out);
+  EXPECT_EQ(server->Stop(), 0);
+}
+
 }  // namespace
 }  // namespace esms::testing
