@@ -45,7 +45,10 @@ std::vector<RuleFigure> DurationFigures(Campaign campaign) {
     out.push_back({"late targets (warning TARGETS_LATE)",
                    "first qualifying period ending after signedAt + " +
                        std::to_string(acquisition.months) + " months (acquisition, mixed) / " +
-                       std::to_string(usage.months) + " months (usage): paid, not opposable",
+                       std::to_string(usage.months) +
+                       " months (usage): paid, not opposable; none for a project of national "
+                       "scope (national guichet): \u00ab ces d\u00e9lais indicatifs ne "
+                       "concernent pas les projets de port\u00e9e nationale \u00bb",
                    std::string(acquisition.source)});
   }
   return out;

@@ -3,6 +3,8 @@
 // of its boundary, through the import path (guard and fold) and the queries.
 #include "tests/projections/fixture.h"
 
+#include <algorithm>
+
 #include "projections/deadlines.h"
 #include "projections/referencing.h"
 
@@ -167,6 +169,35 @@ TEST_F(SecondReadingTest, TargetsLate2024IsAWarningNotARefusal) {
   EXPECT_EQ(Code("payer-bzh", "payment.issued", "2025-04-10",
                  Pay("late", "balance", kUpgrade2024 / 2, "2025-04-10")),
             "OK");
+}
+
+// 000 §4.5.2 / 003 §3.4.2: « Ces délais indicatifs ne concernent pas les projets de
+// portée nationale ». A project on the national guichet (50 ESSMS or more in several
+// regions) first meeting its targets after signedAt + 9 months gets no TARGETS_LATE;
+// 49 ESSMS in the same two regions (regional guichet) still get it. 2024, usage,
+// signed 2024-06-01: indicative end 2025-03-01; both first meet the targets over the
+// quarter ending 2025-03-31.
+TEST_F(SecondReadingTest, TargetsLateIsNotRaisedForANationalScopeProject) {
+  auto late_grappe = [&](const std::string& project, int base, int count,
+                         const std::string& signer) {
+    std::vector<std::string> ests;
+    for (int i = 1; i < count; ++i) ests.push_back(Et(base + i));
+    ests.push_back(EtIdf(base + 1));  // Île-de-France: two regions
+    const int64_t amount = std::min(count, 49) * kUpgrade2024 + std::max(0, count - 49) * 200000;
+    Must("porteur", "project.submitted", "2024-03-10",
+         Submission(project, ests, "generalisation-2024", "upgrade"));
+    Must(signer, "project.selected", "2024-04-15", ::esms::testing::Selected(project));
+    Must(signer, "convention.signed", "2024-06-01",
+         ::esms::testing::Convention(project, ests, amount, "2024-06-01", 9));
+    for (const auto& f : ests) {
+      Must("porteur", "indicator.measured", "2025-03-31",
+           Measurement(f, "2025-01-01", "2025-03-31"));
+    }
+  };
+  late_grappe("regional", 100, 49, "ars-bzh");
+  late_grappe("national", 200, 50, "national");
+  EXPECT_THAT(WarningCodes("regional"), Contains("TARGETS_LATE"));
+  EXPECT_THAT(WarningCodes("national"), Not(Contains("TARGETS_LATE")));
 }
 
 // ---- Item 10: national entity agreement ----
