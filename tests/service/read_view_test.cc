@@ -349,10 +349,27 @@ TEST_F(ReadViewTest, TheVerifierThreadsRunBelowTheWriterAndTheReader) {
   const int base = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
   auto writer = Start();
   ASSERT_NE(writer, nullptr);
-  // The verifiers lower their priority as they start: one append has them all running.
+  // The threads name themselves (and the verifiers lower their priority) as they start,
+  // each in its own time: an append may be verified by one verifier while the other, or
+  // the view's reader, has not run yet (a loaded machine), so the test waits for them all,
+  // at most 10 s.
   auto appended = AppendNow(*writer, {lines_.begin(), lines_.begin() + 10});
   ASSERT_TRUE(appended.has_value() && appended->refusal.ok());
-  const std::multimap<std::string, int> nice = NiceByThreadName();
+  std::multimap<std::string, int> nice = NiceByThreadName();
+  const auto started = [&] {
+    if (nice.count("esms-verify") != 2 || nice.count("esms-view") != 1 ||
+        nice.count("esms-writer") == 0) {
+      return false;
+    }
+    for (auto [it, end] = nice.equal_range("esms-verify"); it != end; ++it) {
+      if (it->second != std::min(19, base + 10)) return false;  // named, not lowered yet
+    }
+    return true;
+  };
+  for (int i = 0; i < 1000 && !started(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    nice = NiceByThreadName();
+  }
   EXPECT_EQ(nice.count("esms-verify"), 2u);  // Options::verify_threads
   for (auto [it, end] = nice.equal_range("esms-verify"); it != end; ++it) {
     EXPECT_EQ(it->second, std::min(19, base + 10));
