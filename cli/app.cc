@@ -391,6 +391,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
       r.command = Command::kCheckpoint;
       return RemoteRead(g, r);
     }
+    if (*prove && prove_format == "tlog-proof") {
+      return RemoteProveTlog(g, prove_seq, prove_size, prove_out);
+    }
     if (*prove && prove_format != "tlog-proof") {
       r.command = Command::kProve;
       r.seq = prove_seq;

@@ -17,7 +17,10 @@
 #include "cli/import_report.h"
 #include "cli/input.h"
 #include "cli/output.h"
+#include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/merkle.h"
+#include "ledger/note.h"
 #include "projections/import_pipeline.h"
 #include "service/client.h"
 #include "service/writer.h"
@@ -131,6 +134,52 @@ std::optional<service::ReadOutput> ProductsOf(const Globals& g, const service::R
   return std::move(output).value();
 }
 }  // namespace
+
+int RemoteProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
+                    const std::optional<std::string>& out) {
+  service::ReadRequest request;
+  request.command = service::ReadRequest::Command::kProve;
+  request.json = g.json;
+  request.seq = seq;
+  request.size = size;
+  request.tlog_proof = true;
+  int code = kExitOk;
+  std::optional<service::ReadOutput> output = ProductsOf(g, request, &code);
+  if (!output.has_value()) return code;
+  std::fwrite(output->err.data(), 1, output->err.size(), g.err);  // the witness's note
+  std::fflush(g.err);
+  const std::string& text = output->out;
+  if (!out.has_value()) {
+    std::fwrite(text.data(), 1, text.size(), g.out);
+    std::fflush(g.out);
+    return kExitOk;
+  }
+  // What the local command prints after writing the file: the tree's size (the proof's
+  // checkpoint) and the record's leaf hash (the proof's extra line: the record itself).
+  auto proof = ledger::ParseTlogProof(text);
+  if (!proof.ok()) return ReportError(proof.status(), g);
+  const size_t body_end = proof->checkpoint_note.find("\n\n");
+  auto checkpoint = ledger::ParseCheckpoint(
+      std::string_view(proof->checkpoint_note)
+          .substr(0, body_end == std::string::npos ? std::string::npos : body_end + 1));
+  if (!checkpoint.ok()) return ReportError(checkpoint.status(), g);
+  if (!proof->extra.has_value()) {
+    return ReportError(Status::Internal("the server's tlog-proof carries no record"), g);
+  }
+  Status written = WriteFileAtomically(*out, text);
+  if (!written.ok()) return ReportError(written, g);
+  if (g.json) {
+    PrintLine(g, nlohmann::json{{"out", *out},
+                                {"seq", seq},
+                                {"size", checkpoint->size},
+                                {"leafHash", ledger::ToHex(ledger::LeafHash(*proof->extra))}}
+                     .dump());
+  } else {
+    fmt::print(g.out, "tlog-proof of record {} against the checkpoint of size {} written to {}\n",
+               seq, checkpoint->size, *out);
+  }
+  return kExitOk;
+}
 
 int RemoteReport(const Globals& g, const ReportArgs& args, const ReportRequest& r) {
   service::ReadRequest request;

@@ -34,6 +34,10 @@ int RemoteBundle(const Globals& g, const std::string& project, domain::Date at,
 // app.cc parsed it, run on the server (its `json` is set here from g.json). Prints what the
 // command printed there; returns its exit code.
 int RemoteRead(const Globals& g, service::ReadRequest request);
+// `prove SEQ --format tlog-proof` on the server, which proves and checks the proof as the
+// local command does; the client writes --out (or stdout) and prints what it prints.
+int RemoteProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
+                    const std::optional<std::string>& out);
 
 }  // namespace esms::cli
 

@@ -147,7 +147,9 @@ service::ReadOutput RunRead(const Globals& base, const service::ReadRequest& r,
         code = CmdCheckpoint(g);
         break;
       case service::ReadRequest::Command::kProve:
-        code = CmdProve(g, r.seq, r.size);
+        // The file's text on stdout: the client writes its --out (RemoteProveTlog).
+        code = r.tlog_proof ? CmdProveTlog(g, r.seq, r.size, std::nullopt)
+                            : CmdProve(g, r.seq, r.size);
         break;
       case service::ReadRequest::Command::kConsistency:
         code = CmdConsistency(g, r.old_size, r.new_size);

@@ -66,6 +66,11 @@ int RemoteRead(const Globals& g, service::ReadRequest) {
   return ReportError(NotBuilt("--server"), g);
 }
 
+int RemoteProveTlog(const Globals& g, uint64_t, std::optional<uint64_t>,
+                    const std::optional<std::string>&) {
+  return ReportError(NotBuilt("--server"), g);
+}
+
 Result<projections::LedgerShare> FetchServerShare(const ServerShareQuery& query, std::string*) {
   return NotBuilt(fmt::format("a federation's server entry ({})", query.server));
 }

@@ -507,6 +507,7 @@ Result<ReadOutput> Client::Read(const ReadRequest& r) {
         q.setSeq(r.seq);
         q.setHasSize(r.size.has_value());
         q.setSize(r.size.value_or(0));
+        q.setTlogProof(r.tlog_proof);
         take(q.send().wait(ws).getOutput());
         break;
       }

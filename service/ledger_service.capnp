@@ -74,7 +74,8 @@ interface Ledger {
   log @2 (from :UInt64, hasFrom :Bool, to :UInt64, hasTo :Bool, json :Bool) -> (output :Output);
   verify @3 (noSignatures :Bool, json :Bool) -> (output :Output);
   checkpoint @4 (json :Bool) -> (output :Output);
-  prove @5 (seq :UInt64, size :UInt64, hasSize :Bool, json :Bool) -> (output :Output);
+  prove @5 (seq :UInt64, size :UInt64, hasSize :Bool, json :Bool, tlogProof :Bool)
+      -> (output :Output);  # tlogProof: the C2SP tlog-proof file (`--format tlog-proof`)
   consistency @6 (old :UInt64, new :UInt64, json :Bool) -> (output :Output);
   state @7 (project :Text, at :Text, hasAt :Bool, json :Bool) -> (output :Output);
   check @8 (project :Text, at :Text, hasAt :Bool, json :Bool) -> (output :Output);

@@ -46,6 +46,7 @@ struct ReadRequest {
   bool no_signatures = false;        // verify
   uint64_t seq = 0;                  // prove
   std::optional<uint64_t> size;      // prove
+  bool tlog_proof = false;           // prove --format tlog-proof: the file's text
   uint64_t old_size = 0, new_size = 0;
   std::string key;                // state, check: the project; history: project or FINESS
   std::optional<std::string> at;  // state, check, report, bundle, share

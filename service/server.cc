@@ -199,6 +199,7 @@ class LedgerImpl final : public schema::Ledger::Server {
     return ReadParams(ReadRequest::Command::kProve, context, [](ReadRequest& r, auto p) {
       r.seq = p.getSeq();
       if (p.getHasSize()) r.size = p.getSize();
+      r.tlog_proof = p.getTlogProof();
     });
   }
   kj::Promise<void> consistency(ConsistencyContext context) override {

@@ -285,6 +285,9 @@ TEST_F(ServiceTest, ReadsPrintWhatTheLocalCommandsPrint) {
       {"prove", "7", "--size", "9", "--json"},
       {"prove", "99"},
       {"prove", "99", "--json"},
+      {"prove", "7", "--format", "tlog-proof"},
+      {"prove", "7", "--format", "tlog-proof", "--size", "9"},
+      {"prove", "99", "--format", "tlog-proof"},
       {"consistency", "3", "21"},
       {"consistency", "3", "21", "--json"},
       {"consistency", "21", "3"},
@@ -311,6 +314,28 @@ TEST_F(ServiceTest, ReadsPrintWhatTheLocalCommandsPrint) {
     CliResult remote = Client(read);
     EXPECT_EQ(remote.exit_code, local.exit_code);
     EXPECT_EQ(remote.out, local.out);
+    EXPECT_EQ(remote.err, local.err);
+  }
+  // A tlog-proof written to a file: the same bytes, and what the local command prints.
+  for (bool json : {false, true}) {
+    SCOPED_TRACE(json ? "--json" : "text");
+    std::vector<std::string> local_args = {"prove",      "7",     "--format",
+                                           "tlog-proof", "--out", (dir_ / "local.proof").string(),
+                                           "--ledger",   db_};
+    std::vector<std::string> remote_args = {
+        "prove", "7", "--format", "tlog-proof", "--out", (dir_ / "remote.proof").string()};
+    if (json) {
+      local_args.push_back("--json");
+      remote_args.push_back("--json");
+    }
+    CliResult local = RunProgram(local_args);
+    CliResult remote = Client(remote_args);
+    ASSERT_EQ(local.exit_code, 0) << local.err;
+    EXPECT_EQ(remote.exit_code, 0) << remote.err;
+    EXPECT_EQ(ReadFile(dir_ / "remote.proof"), ReadFile(dir_ / "local.proof"));
+    std::string expected = local.out;
+    expected.replace(expected.find("local.proof"), 11, "remote.proof");
+    EXPECT_EQ(remote.out, expected);
     EXPECT_EQ(remote.err, local.err);
   }
   EXPECT_EQ(server->Stop(), 0);
