@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "domain/calendar.h"
 #include "domain/duration.h"
-#include "domain/entitlement.h"
 #include "domain/rulebook.h"
 
 namespace esms::projections {
@@ -14,17 +12,6 @@ namespace {
 
 bool Opposable(const Project& project) {
   return domain::DurationFor(project.campaign(), project.submission.kind).opposable;
-}
-
-// 000 §4.5.2 / 003 §3.4.2, after the indicative 9 / 18 months: « Ces délais indicatifs
-// ne concernent pas les projets de portée nationale. »
-// Interpretation: a project of national scope is one on the national guichet (50 ESSMS
-// or more in several regions, 000 §4.3 / 003 §7), judged over its submitted ESSMS as
-// the guard's national-guichet rule is.
-bool NationalScope(const Project& project) {
-  const domain::ProjectShape shape = domain::ShapeOf(project.submission.establishments);
-  return domain::DecideGuichet(project.campaign(), shape.unique_essms, shape.regions).guichet ==
-         domain::Guichet::kNational;
 }
 
 }  // namespace
@@ -120,9 +107,11 @@ std::vector<Warning> DeadlineWarnings(const ProgrammeState& state, const Project
     }
     return warnings;
   }
-  // 2023/2024: indicative durations from the first convention's signature, except for
-  // a project of national scope (see NationalScope).
-  if (NationalScope(project)) return warnings;
+  // 2023/2024: indicative durations from the first convention's signature. 000 §4.5.2 /
+  // 003 §3.4.2, right after them: « Ces délais indicatifs ne concernent pas les projets
+  // de portée nationale. » Interpretation: a project of national scope is one on the
+  // national guichet, as the guard judges it (OnNationalGuichet).
+  if (OnNationalGuichet(project)) return warnings;
   const auto& first = project.conventions.front();
   const domain::Date indicative = domain::DurationEnd(first.data.signed_at, contract.months);
   const std::vector<domain::Finess> listed = ConventionEstablishments(state, project);

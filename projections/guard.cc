@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <type_traits>
 #include <variant>
 
@@ -158,6 +159,33 @@ Result<std::vector<domain::Finess>> ListConventionEstablishments(
   return listed;
 }
 
+// The refusal of `ej`, a FINESS EJ of `where`, as an establishment's FINESS.
+Status EjRefusal(const domain::Finess& ej, const std::string& where, std::vector<uint64_t> seqs) {
+  return Status::InvalidArgument("FINESS_INVALID",
+                                 ej.str() + " is a FINESS EJ (" + where +
+                                     "), not an establishment's FINESS g\u00e9ographique: "
+                                     "funding and targets are per FINESS ET (002)")
+      .WithConflicts(std::move(seqs));
+}
+
+// The refusal for the first FINESS EJ of the ledger's projects (project by project, the
+// porteur's then the OGs') that `is_establishment` holds; OK when there is none.
+template <typename IsEstablishment>
+Status RefuseLedgerEjs(const ProgrammeState& state, const IsEstablishment& is_establishment) {
+  for (const auto& [id, project] : state.projects()) {
+    if (is_establishment(project.submission.porteur.finess_ej)) {
+      return EjRefusal(project.submission.porteur.finess_ej, "the porteur of project " + id,
+                       {project.submitted_seq});
+    }
+    for (const auto& og : project.organisations) {
+      if (is_establishment(og.finess_ej)) {
+        return EjRefusal(og.finess_ej, "an OG of project " + id, {project.submitted_seq});
+      }
+    }
+  }
+  return Status::OK();
+}
+
 // DOMAIN.md §0 (issue 13 item 19): « seuls les ESMS ayant leur propre FINESS
 // géographique » (002); a FINESS EJ identifies the legal entity, never an
 // establishment. A number used as a FINESS EJ in the same event (porteur,
@@ -170,32 +198,15 @@ Result<std::vector<domain::Finess>> ListConventionEstablishments(
 Status RefuseEjAsEstablishment(const ProgrammeState& state, const domain::Porteur* porteur,
                                const std::vector<domain::OrganisationEntry>& organisations,
                                const std::vector<domain::EstablishmentEntry>& entries) {
-  std::map<domain::Finess, const domain::EstablishmentEntry*> ets;
-  for (const auto& e : entries) ets.emplace(e.finess, &e);
-  auto refuse = [&](const domain::Finess& ej, const std::string& where,
-                    std::vector<uint64_t> seqs) -> Status {
-    return Status::InvalidArgument("FINESS_INVALID",
-                                   ej.str() + " is a FINESS EJ (" + where +
-                                       "), not an establishment's FINESS g\u00e9ographique: "
-                                       "funding and targets are per FINESS ET (002)")
-        .WithConflicts(std::move(seqs));
+  std::set<domain::Finess> ets;
+  for (const auto& e : entries) ets.insert(e.finess);
+  auto check = [&](const domain::Finess& ej, const std::string& where) -> Status {
+    return ets.contains(ej) ? EjRefusal(ej, where, {}) : Status::OK();
   };
-  auto check = [&](const domain::Finess& ej, const std::string& where,
-                   std::vector<uint64_t> seqs) -> Status {
-    if (ets.contains(ej)) return refuse(ej, where, std::move(seqs));
-    return Status::OK();
-  };
-  if (porteur != nullptr) RETURN_IF_ERROR(check(porteur->finess_ej, "the porteur's", {}));
-  for (const auto& og : organisations) RETURN_IF_ERROR(check(og.finess_ej, "an OG's", {}));
-  for (const auto& e : entries) RETURN_IF_ERROR(check(e.finess_ej, "an OG's", {}));
-  for (const auto& [id, project] : state.projects()) {
-    RETURN_IF_ERROR(check(project.submission.porteur.finess_ej, "the porteur of project " + id,
-                          {project.submitted_seq}));
-    for (const auto& og : project.organisations) {
-      RETURN_IF_ERROR(check(og.finess_ej, "an OG of project " + id, {project.submitted_seq}));
-    }
-  }
-  return Status::OK();
+  if (porteur != nullptr) RETURN_IF_ERROR(check(porteur->finess_ej, "the porteur's"));
+  for (const auto& og : organisations) RETURN_IF_ERROR(check(og.finess_ej, "an OG's"));
+  for (const auto& e : entries) RETURN_IF_ERROR(check(e.finess_ej, "an OG's"));
+  return RefuseLedgerEjs(state, [&](const domain::Finess& ej) { return ets.contains(ej); });
 }
 
 // DOMAIN.md §0, the same rule for the facts that name one establishment (measurements,
@@ -206,20 +217,7 @@ Status RefuseEjAsEstablishment(const ProgrammeState& state, const domain::Porteu
 // project naming the number is looked for only to explain a refusal.
 Status RefuseEjFact(const ProgrammeState& state, const domain::Finess& finess) {
   if (!state.IsEjNumber(finess)) return Status::OK();
-  for (const auto& [id, project] : state.projects()) {
-    const bool porteur = project.submission.porteur.finess_ej == finess;
-    const bool og = std::any_of(project.organisations.begin(), project.organisations.end(),
-                                [&](const auto& o) { return o.finess_ej == finess; });
-    if (porteur || og) {
-      return Status::InvalidArgument(
-                 "FINESS_INVALID",
-                 finess.str() + " is a FINESS EJ (" + (porteur ? "the porteur" : "an OG") +
-                     " of project " + id +
-                     "), not an establishment's FINESS g\u00e9ographique: funding and targets "
-                     "are per FINESS ET (002)")
-          .WithConflicts({project.submitted_seq});
-    }
-  }
+  RETURN_IF_ERROR(RefuseLedgerEjs(state, [&](const domain::Finess& ej) { return ej == finess; }));
   return Status::Internal("the index of FINESS EJ numbers names " + finess.str() +
                           ", which no project holds");
 }
@@ -743,11 +741,7 @@ const Project* NationalGuichetAct(const domain::EventData& data, const Programme
   if (const auto* d = std::get_if<domain::ConventionSigned>(&data)) id = &d->project;
   if (id == nullptr) return nullptr;
   const Project* p = state.FindProject(*id);
-  if (p == nullptr) return nullptr;
-  const domain::ProjectShape shape = domain::ShapeOf(p->submission.establishments);
-  const domain::GuichetDecision guichet =
-      domain::DecideGuichet(p->campaign(), shape.unique_essms, shape.regions);
-  return guichet.guichet == domain::Guichet::kNational ? p : nullptr;
+  return p != nullptr && OnNationalGuichet(*p) ? p : nullptr;
 }
 
 }  // namespace

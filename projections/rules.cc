@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "domain/calendar.h"
+#include "domain/entitlement.h"
 #include "domain/rulebook.h"
 #include "domain/usage.h"
 #include "projections/adjustments.h"
@@ -166,6 +168,12 @@ std::vector<domain::Finess> ConventionEstablishments(const ProgrammeState& state
     listed.push_back(match);
   }
   return listed;
+}
+
+bool OnNationalGuichet(const Project& project) {
+  const domain::ProjectShape shape = domain::ShapeOf(project.submission.establishments);
+  return domain::DecideGuichet(project.campaign(), shape.unique_essms, shape.regions).guichet ==
+         domain::Guichet::kNational;
 }
 
 Result<domain::ProjectEntitlement> EntitlementOf(const Project& project) {

@@ -74,6 +74,11 @@ std::vector<Finding> ProjectFindings(const ProgrammeState& state, const Project&
 std::vector<domain::Finess> ConventionEstablishments(const ProgrammeState& state,
                                                      const Project& project);
 
+// Whether `project` is on the national guichet: « ≥ 50, > 1 région: National » (000
+// §4.3, 003 §7; DOMAIN.md §2), judged over its submitted ESSMS. Who may select and
+// convention it (the guard), and whether the indicative durations concern it (deadlines).
+bool OnNationalGuichet(const Project& project);
+
 // The project's entitlement as it stands (submission + extensions).
 Result<domain::ProjectEntitlement> EntitlementOf(const Project& project);
 // The ESSMS party to the project as funded (DOMAIN.md §3): before any convention every
