@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -522,10 +521,8 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
 }
 
 std::string CheckWitnessName(const std::string& name) {
-  const bool ok =
-      !name.empty() && name.size() <= 256 && std::none_of(name.begin(), name.end(), [](char c) {
-        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '+';
-      });
+  // The rule the signed notes apply to every key name (ledger::CheckKeyName), and a length.
+  const bool ok = name.size() <= 256 && ledger::CheckKeyName(name).ok();
   return ok ? std::string()
             : fmt::format(
                   "witness name '{}' must be 1-256 chars without whitespace, control "

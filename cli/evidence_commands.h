@@ -76,8 +76,8 @@ struct EvidenceArgs {
 void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args);
 
 // The check of a witness's --name (witness cosign, witness key, witness serve): a
-// signed-note key name (c2sp.org/signed-note), 1-256 bytes without whitespace, control
-// characters or '+', else its verifier key line and its cosignatures could not be read
+// signed-note key name (ledger::CheckKeyName: no whitespace, control character or '+')
+// of at most 256 bytes, else its verifier key line and its cosignatures could not be read
 // back. "" when `name` is one, else why not (CLI11's Option::check: a USAGE error).
 std::string CheckWitnessName(const std::string& name);
 

@@ -24,6 +24,7 @@
 #include "projections/import_pipeline.h"
 #include "service/client.h"
 #include "service/writer.h"
+#include "witness/cosigned.h"
 
 namespace esms::cli {
 namespace {
@@ -158,11 +159,8 @@ int RemoteProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size
   // checkpoint) and the record's leaf hash (the proof's extra line: the record itself).
   auto proof = ledger::ParseTlogProof(text);
   if (!proof.ok()) return ReportError(proof.status(), g);
-  const size_t body_end = proof->checkpoint_note.find("\n\n");
-  auto checkpoint = ledger::ParseCheckpoint(
-      std::string_view(proof->checkpoint_note)
-          .substr(0, body_end == std::string::npos ? std::string::npos : body_end + 1));
-  if (!checkpoint.ok()) return ReportError(checkpoint.status(), g);
+  auto tree_size = witness::CheckpointSize(proof->checkpoint_note);
+  if (!tree_size.ok()) return ReportError(tree_size.status(), g);
   if (!proof->extra.has_value()) {
     return ReportError(Status::Internal("the server's tlog-proof carries no record"), g);
   }
@@ -171,12 +169,12 @@ int RemoteProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size
   if (g.json) {
     PrintLine(g, nlohmann::json{{"out", *out},
                                 {"seq", seq},
-                                {"size", checkpoint->size},
+                                {"size", *tree_size},
                                 {"leafHash", ledger::ToHex(ledger::LeafHash(*proof->extra))}}
                      .dump());
   } else {
     fmt::print(g.out, "tlog-proof of record {} against the checkpoint of size {} written to {}\n",
-               seq, checkpoint->size, *out);
+               seq, *tree_size, *out);
   }
   return kExitOk;
 }

@@ -46,21 +46,6 @@ Status CheckNoteChars(std::string_view s) {
   return Status::OK();
 }
 
-// Key names MUST be non-empty and contain no Unicode space nor '+'.
-Status CheckKeyName(std::string_view name) {
-  if (name.empty()) return Status::BadInput("empty key name");
-  size_t i = 0;
-  while (i < name.size()) {
-    int32_t cp = DecodeUtf8(name, &i);
-    if (cp < 0) return Status::BadInput("key name is not valid UTF-8");
-    if (cp < 0x20 || cp == 0x7F || IsUnicodeSpace(cp) || cp == '+') {
-      return Status::BadInput("key name \"" + std::string(name) +
-                              "\" contains a space, a control character or '+'");
-    }
-  }
-  return Status::OK();
-}
-
 // ASCII decimal, no sign, no leading zero (unless "0"), fits in uint64.
 Result<uint64_t> ParseDecimal(std::string_view s, std::string_view what) {
   if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0')) {
@@ -161,6 +146,21 @@ Result<Hash> HashFromBase64(std::string_view text, std::string_view what) {
 }
 
 }  // namespace
+
+// Key names MUST be non-empty and contain no Unicode space nor '+'.
+Status CheckKeyName(std::string_view name) {
+  if (name.empty()) return Status::BadInput("empty key name");
+  size_t i = 0;
+  while (i < name.size()) {
+    int32_t cp = DecodeUtf8(name, &i);
+    if (cp < 0) return Status::BadInput("key name is not valid UTF-8");
+    if (cp < 0x20 || cp == 0x7F || IsUnicodeSpace(cp) || cp == '+') {
+      return Status::BadInput("key name \"" + std::string(name) +
+                              "\" contains a space, a control character or '+'");
+    }
+  }
+  return Status::OK();
+}
 
 std::array<uint8_t, 4> KeyHash(std::string_view name, const PublicKey& key) {
   return TypedKeyHash(kSignatureTypeEd25519, name, key);

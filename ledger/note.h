@@ -84,6 +84,10 @@ Result<std::string> AddNoteSignature(std::string_view note, std::string_view nam
 // A signature by a known key that does not verify always fails the note.
 Result<std::string> OpenNote(std::string_view note, std::span<const NoteVerifier> verifiers);
 
+// A signed-note key name (c2sp.org/signed-note): non-empty UTF-8 without Unicode
+// spaces, control characters or '+'. BAD_INPUT naming what is wrong otherwise.
+Status CheckKeyName(std::string_view name);
+
 struct Checkpoint {
   std::string origin;
   uint64_t size = 0;
