@@ -57,8 +57,7 @@ Storage::~Storage() {
     // Memtables to SST files before closing: the next open (often a read-only
     // `state` or `check`) then has no write-ahead log to replay. Best effort.
     rocksdb::FlushOptions flush;
-    (void)db_->Flush(flush,
-                     std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(), handles_.end()));
+    (void)db_->Flush(flush, handles_);
   }
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     (void)db_->DestroyColumnFamilyHandle(handle);
@@ -351,9 +350,7 @@ Status Storage::WriteUnloggedAndFlush(rocksdb::WriteBatch& batch) {
   RETURN_IF_ERROR(Error(db_->Write(options, &batch), "cannot write"));
   rocksdb::FlushOptions flush;
   flush.wait = true;
-  return Error(db_->Flush(flush, std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(),
-                                                                           handles_.end())),
-               "cannot flush");
+  return Error(db_->Flush(flush, handles_), "cannot flush");
 }
 
 void Storage::StartFlush() {
@@ -361,8 +358,7 @@ void Storage::StartFlush() {
   rocksdb::FlushOptions flush;
   flush.wait = false;
   flush.allow_write_stall = true;
-  (void)db_->Flush(flush,
-                   std::vector<rocksdb::ColumnFamilyHandle*>(handles_.begin(), handles_.end()));
+  (void)db_->Flush(flush, handles_);
 }
 
 std::unique_ptr<rocksdb::Iterator> Storage::NewIterator(rocksdb::ColumnFamilyHandle* cf,
