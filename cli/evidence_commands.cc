@@ -23,6 +23,7 @@
 #include "cli/input.h"
 #include "cli/output.h"
 #include "cli/remote.h"
+#include "cli/serve_command.h"
 #include "domain/date.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
@@ -592,14 +593,9 @@ std::optional<int> RunEvidenceCommand(const Globals& g, const EvidenceArgs& args
 
 int CmdProveTlog(const Globals& g, uint64_t seq, std::optional<uint64_t> size,
                  const std::optional<std::string>& out) {
-  // The ledger of --ledger; or, for a client's read that `serve` runs, the one it serves.
-  std::unique_ptr<Ledger> owned;
-  if (g.served_ledger == nullptr) {
-    auto opened = Ledger::Open(g.ledger_dir, Ledger::Mode::kReadOnly);
-    if (!opened.ok()) return ReportError(opened.status(), g);
-    owned = std::move(opened).value();
-  }
-  const Ledger& l = owned != nullptr ? *owned : *g.served_ledger;
+  auto opened = OpenLedgerToRead(g);
+  if (!opened.ok()) return ReportError(opened.status(), g);
+  const Ledger& l = **opened;
   if (seq >= l.size()) {
     return ReportError(
         Status::BadInput(fmt::format("no record {} (ledger size {})", seq, l.size())), g);

@@ -54,14 +54,17 @@ Result<std::unique_ptr<Ledger>> OpenLedgerToWrite(const Globals& g, Ledger::Mode
   return Ledger::Open(g.ledger_dir, mode, std::move(options));
 }
 
+Result<std::shared_ptr<Ledger>> OpenLedgerToRead(const Globals& g) {
+  if (g.served_ledger != nullptr) return std::shared_ptr<Ledger>(g.served_ledger, [](Ledger*) {});
+  ASSIGN_OR_RETURN(std::unique_ptr<Ledger> owned, OpenLedgerToWrite(g, Ledger::Mode::kReadOnly));
+  return std::shared_ptr<Ledger>(std::move(owned));
+}
+
 namespace {
 
-// The ledger of --ledger; or, for a read `serve` runs for a client, the ledger it
-// serves (not owned: the shared_ptr deletes nothing).
+// The ledger of --ledger; or, read-only, the one `serve` serves (OpenLedgerToRead).
 Result<std::shared_ptr<Ledger>> OpenLedger(const Globals& g, Ledger::Mode mode) {
-  if (g.served_ledger != nullptr && mode == Ledger::Mode::kReadOnly) {
-    return std::shared_ptr<Ledger>(g.served_ledger, [](Ledger*) {});
-  }
+  if (mode == Ledger::Mode::kReadOnly) return OpenLedgerToRead(g);
   ASSIGN_OR_RETURN(std::unique_ptr<Ledger> owned, OpenLedgerToWrite(g, mode));
   return std::shared_ptr<Ledger>(std::move(owned));
 }

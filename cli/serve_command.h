@@ -45,6 +45,9 @@ int CmdServe(const Globals& g, const ServeArgs& args);
 // the served one (cli/ledger_commands.cc).
 Result<std::unique_ptr<ledger::Ledger>> OpenLedgerToWrite(const Globals& g,
                                                           ledger::Ledger::Mode mode);
+// The ledger of --ledger opened read-only; or, for a client's read that `serve` runs, the
+// ledger it serves (not owned: the shared_ptr deletes nothing) (cli/ledger_commands.cc).
+Result<std::shared_ptr<ledger::Ledger>> OpenLedgerToRead(const Globals& g);
 
 }  // namespace esms::cli
 
