@@ -394,7 +394,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
     if (*prove && prove_format == "tlog-proof") {
       return RemoteProveTlog(g, prove_seq, prove_size, prove_out);
     }
-    if (*prove && prove_format != "tlog-proof") {
+    if (*prove) {
       r.command = Command::kProve;
       r.seq = prove_seq;
       r.size = prove_size;
