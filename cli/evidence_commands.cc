@@ -64,18 +64,6 @@ Result<std::string> ReadWholeFile(const std::filesystem::path& path) {
   return ReadFileCapped(path, kMaxSmallFileBytes, "file");
 }
 
-Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
-  if (!at.has_value()) {
-    return domain::Date::FromDays(
-        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
-            .time_since_epoch()
-            .count());
-  }
-  Result<domain::Date> parsed = domain::Date::Parse(*at);
-  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
-  return parsed;
-}
-
 Result<ledger::SigningKey> LoadKey(const Globals& g, std::string_view what) {
   if (g.key_file.empty()) {
     return Status::InvalidArgument(error_code::kUsage,

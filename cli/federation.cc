@@ -97,18 +97,6 @@ Result<Federation> LoadFederation(const std::string& file) {
   return f;
 }
 
-Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
-  if (!at.has_value()) {
-    return domain::Date::FromDays(
-        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
-            .time_since_epoch()
-            .count());
-  }
-  Result<domain::Date> parsed = domain::Date::Parse(*at);
-  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
-  return parsed;
-}
-
 // A ledger directory's share: opened read-only, its key checked against the trusted one,
 // then ComputeShare.
 Result<LedgerShare> ShareOfLedger(const Globals& g, const fs::path& base, const FederationEntry& e,

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <memory>
 
@@ -104,6 +105,18 @@ LineReader::Next LineReader::Read(std::string* line, Status* error) {
     buffer_.resize(old_size + static_cast<size_t>(n));
     if (n == 0) eof_ = true;
   }
+}
+
+Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
+  if (!at.has_value()) {
+    return domain::Date::FromDays(
+        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
+            .time_since_epoch()
+            .count());
+  }
+  Result<domain::Date> parsed = domain::Date::Parse(*at);
+  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
+  return parsed;
 }
 
 }  // namespace esms::cli

@@ -11,11 +11,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "base/file.h"
 #include "base/status.h"
+#include "domain/date.h"
 #include "ledger/note.h"
 
 namespace esms::cli {
@@ -69,6 +71,10 @@ class LineReader {
   uint64_t bytes_read_ = 0;
   uint64_t total_bytes_ = 0;
 };
+
+// The date of an `--at DATE` option, else today (UTC); a bad date is BAD_INPUT naming
+// the option.
+Result<domain::Date> DateOrToday(const std::optional<std::string>& at);
 
 }  // namespace esms::cli
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/input.h"
 #include "cli/output.h"
 #include "cli/records.h"
 #include "domain/date.h"
@@ -39,23 +40,6 @@ Result<Projected> OpenProjected(const Globals& g) {
 void Print(const Globals& g, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), g.out);
   if (text.empty() || text.back() != '\n') std::fputc('\n', g.out);
-}
-
-}  // namespace
-
-namespace {
-
-// `--at DATE`, else today (UTC); a usage error names the option.
-Result<domain::Date> DateOrToday(const std::optional<std::string>& at) {
-  if (!at.has_value()) {
-    return domain::Date::FromDays(
-        std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())
-            .time_since_epoch()
-            .count());
-  }
-  auto parsed = domain::Date::Parse(*at);
-  if (!parsed.ok()) return Status::BadInput("--at: " + parsed.status().message());
-  return *parsed;
 }
 
 }  // namespace
