@@ -47,23 +47,6 @@ bool IsValidStream(std::string_view stream) {
                       [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
-// The tree as a batch sees it: its staged nodes over the stored ones.
-class BatchTree final : public SubtreeStore {
- public:
-  BatchTree(const std::map<std::pair<int, uint64_t>, Hash>& staged,
-            const internal::StorageTree& stored)
-      : staged_(staged), stored_(stored) {}
-  Result<Hash> Get(int level, uint64_t index) const override {
-    auto it = staged_.find({level, index});
-    if (it != staged_.end()) return it->second;
-    return stored_.Get(level, index);
-  }
-
- private:
-  const std::map<std::pair<int, uint64_t>, Hash>& staged_;
-  const internal::StorageTree& stored_;
-};
-
 // Whether `statement` states exactly the statement fields of `record`.
 bool IsStatementOf(const Statement& statement, const Record& record) {
   return statement.origin == record.origin && statement.event_id == record.event_id &&
@@ -252,7 +235,7 @@ class Ledger::Batch::Impl::Pipeline {
     std::map<std::pair<int, uint64_t>, Hash> nodes;
     for (Record& r : job.records) {
       r.leaf_hash = LeafHash(r.bytes);
-      BatchTree tree(nodes, stored_);
+      OverlayTree tree(nodes, stored_);
       ASSIGN_OR_RETURN(std::vector<SubtreeNode> completed,
                        NodesCompletedByAppend(r.seq, r.leaf_hash, tree));
       for (const SubtreeNode& node : completed) nodes[{node.level, node.index}] = node.hash;
@@ -276,7 +259,7 @@ class Ledger::Batch::Impl::Pipeline {
     }
     if (ledger_key_ != nullptr && job.end_size > 0) {
       // The checkpoint of the tree this write leaves, in the same synced write.
-      BatchTree tree(nodes, stored_);
+      OverlayTree tree(nodes, stored_);
       ASSIGN_OR_RETURN(Hash root, ledger::RootAt(job.end_size, tree));
       const std::string note = SignNote(
           FormatCheckpoint(Checkpoint{origin_, job.end_size, root, {}}), origin_, *ledger_key_);

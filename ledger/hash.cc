@@ -110,4 +110,13 @@ Result<Hash> HashFromHex(std::string_view hex) {
   return out;
 }
 
+std::vector<Hash> HashesOf(ByteView bytes) {
+  std::vector<Hash> hashes(bytes.size() / sizeof(Hash));
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    std::copy_n(bytes.begin() + static_cast<ptrdiff_t>(i * sizeof(Hash)), sizeof(Hash),
+                hashes[i].begin());
+  }
+  return hashes;
+}
+
 }  // namespace esms::ledger

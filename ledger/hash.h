@@ -60,6 +60,9 @@ using base::FromHex;
 using base::ToHex;
 // Exactly 64 hex chars; BAD_INPUT otherwise.
 Result<Hash> HashFromHex(std::string_view hex);
+// The consecutive 32-byte hashes of `bytes` (a tlog tile's content); a trailing part
+// shorter than a hash is ignored.
+std::vector<Hash> HashesOf(ByteView bytes);
 
 }  // namespace esms::ledger
 

@@ -18,7 +18,9 @@
 #define ESMS_LEDGER_MERKLE_H_
 
 #include <cstdint>
+#include <map>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -81,6 +83,24 @@ class MemoryTree : public SubtreeStore {
 
  private:
   std::vector<std::vector<Hash>> levels_;  // levels_[l][i] = node (l, i)
+};
+
+// The nodes an append staged (not yet stored) over a store's: what a batch or a
+// replica's append reads while it computes the nodes it completes.
+class OverlayTree final : public SubtreeStore {
+ public:
+  using Staged = std::map<std::pair<int, uint64_t>, Hash>;
+  OverlayTree(const Staged& staged, const SubtreeStore& stored)
+      : staged_(staged), stored_(stored) {}
+  Result<Hash> Get(int level, uint64_t index) const override {
+    auto it = staged_.find({level, index});
+    if (it != staged_.end()) return it->second;
+    return stored_.Get(level, index);
+  }
+
+ private:
+  const Staged& staged_;
+  const SubtreeStore& stored_;
 };
 
 }  // namespace esms::ledger

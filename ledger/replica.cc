@@ -45,22 +45,6 @@ class NoTree final : public SubtreeStore {
   }
 };
 
-// The nodes staged by this append over the stored ones.
-class OverlayTree final : public SubtreeStore {
- public:
-  OverlayTree(const std::map<std::pair<int, uint64_t>, Hash>& staged, const SubtreeStore& stored)
-      : staged_(staged), stored_(stored) {}
-  Result<Hash> Get(int level, uint64_t index) const override {
-    auto it = staged_.find({level, index});
-    if (it != staged_.end()) return it->second;
-    return stored_.Get(level, index);
-  }
-
- private:
-  const std::map<std::pair<int, uint64_t>, Hash>& staged_;
-  const SubtreeStore& stored_;
-};
-
 // One author signature to check.
 struct SignatureJob {
   uint64_t seq = 0;

@@ -78,15 +78,6 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
   }
 }
 
-std::vector<Hash> HashesOf(ByteView bytes) {
-  std::vector<Hash> hashes(bytes.size() / sizeof(Hash));
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    std::copy_n(bytes.begin() + static_cast<ptrdiff_t>(i * sizeof(Hash)), sizeof(Hash),
-                hashes[i].begin());
-  }
-  return hashes;
-}
-
 std::string Errno(int error) { return std::strerror(error); }
 
 }  // namespace

@@ -20,6 +20,7 @@ namespace esms::mirror {
 using ledger::Bytes;
 using ledger::ByteView;
 using ledger::Hash;
+using ledger::HashesOf;
 using ledger::Tile;
 using ledger::TilePath;
 
@@ -108,15 +109,6 @@ Result<std::unique_ptr<ledger::TileSource>> OpenTileSource(const std::string& so
 namespace {
 
 constexpr int kMaxTileLevels = 64 / ledger::kTileHeight;
-
-std::vector<Hash> HashesOf(ByteView bytes) {
-  std::vector<Hash> hashes(bytes.size() / sizeof(Hash));
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    std::copy_n(bytes.begin() + static_cast<ptrdiff_t>(i * sizeof(Hash)), sizeof(Hash),
-                hashes[i].begin());
-  }
-  return hashes;
-}
 
 // The bytes of `tile` (a partial tile that is gone is the prefix of its full tile, as
 // c2sp.org/tlog-tiles allows); CORRUPTION naming it when it is missing or of the wrong
