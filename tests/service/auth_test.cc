@@ -139,10 +139,16 @@ TEST_F(AuthTest, PorteurReadsItsOwnProjectAndIsRefusedAnothersAsAnUnknownOne) {
   ExpectUnauthorized(As("porteurs-52", {"state", "bzh-2099-0001"}),
                      "key 'porteurs-52' (porteur) may not read state of project "
                      "\"bzh-2099-0001\": a porteur reads the projects its key submitted");
+  // history: the one refusal whether the key names a project, an establishment or nothing.
+  const std::string history_refusal =
+      "key 'porteurs-52' (porteur) may not read history of \"{}\": a porteur reads the "
+      "projects its key submitted, and the establishments those projects list";
   ExpectUnauthorized(As("porteurs-52", {"history", kProject}),
-                     fmt::format("key 'porteurs-52' (porteur) may not read history of project "
-                                 "\"{}\": a porteur reads the projects its key submitted",
-                                 kProject));
+                     fmt::format(fmt::runtime(history_refusal), kProject));
+  ExpectUnauthorized(As("porteurs-52", {"history", "220001283"}),  // an ESSMS of kProject
+                     fmt::format(fmt::runtime(history_refusal), "220001283"));
+  ExpectUnauthorized(As("porteurs-52", {"history", "bzh-2099-0001"}),
+                     fmt::format(fmt::runtime(history_refusal), "bzh-2099-0001"));
   // The same error as any other, in JSON too.
   CliResult as_json = As("porteurs-52", {"check", kProject, "--json"});
   EXPECT_EQ(as_json.exit_code, 3);
