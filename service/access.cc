@@ -63,6 +63,14 @@ std::string ProjectRule(const Identity& who) {
   return why;
 }
 
+// Why a `history` read is refused: one text for a project, an establishment and an
+// unknown key alike.
+std::string HistoryRule(const Identity& who) {
+  std::string why = ProjectRule(who);
+  if (!who.anonymous()) why += ", and the establishments those projects list";
+  return why;
+}
+
 bool ArsCovers(const Identity& who, const std::set<std::string>& regions) {
   if (!HasArsRole(who)) return false;
   return std::any_of(regions.begin(), regions.end(),
@@ -273,7 +281,10 @@ Status MayRead(const Identity& who, const ReadTarget& target, const ReadPolicy& 
           MayReadProject(who, target.projects.front())) {
         return Status::OK();
       }
-      return Refuse(who, target, ProjectRule(who));
+      // `history KEY` is refused alike whether KEY names a project, an establishment or
+      // nothing (HistoryTarget): the refusal must not tell which.
+      return Refuse(who, target,
+                    target.kind == ReadKind::kHistoryProject ? HistoryRule(who) : ProjectRule(who));
     }
     case ReadKind::kHistoryFiness: {
       if (who.SeesEverything()) return Status::OK();
@@ -287,9 +298,7 @@ Status MayRead(const Identity& who, const ReadTarget& target, const ReadPolicy& 
         }
         if (ArsCovers(who, target.regions)) return Status::OK();
       }
-      std::string why = ProjectRule(who);
-      if (!who.anonymous()) why += ", and the establishments those projects list";
-      return Refuse(who, target, why);
+      return Refuse(who, target, HistoryRule(who));
     }
     case ReadKind::kReportActiveDui:
     case ReadKind::kReportBundle: {
@@ -335,19 +344,19 @@ ReadTarget ProjectTarget(ReadKind kind, const projections::ProgrammeState& state
 
 ReadTarget HistoryTarget(const projections::ProgrammeState& state,
                          const projections::SignerLookup& signer_of, std::string_view key) {
+  // The subject is the key as asked, whatever it turns out to name: a refusal must not
+  // tell a project from an establishment or from nothing (docs/access.md §3).
   if (state.FindProject(key) != nullptr) {
-    return ProjectTarget(ReadKind::kHistoryProject, state, signer_of, key);
+    ReadTarget target = ProjectTarget(ReadKind::kHistoryProject, state, signer_of, key);
+    target.subject = base::Quote(key);
+    return target;
   }
   ReadTarget target;
   target.kind = ReadKind::kHistoryFiness;
   target.exists = false;
+  target.subject = base::Quote(key);
   Result<domain::Finess> finess = domain::Finess::Parse(key);
-  if (!finess.ok()) {
-    // Neither a project nor a FINESS: the same answer as an unknown project.
-    target.subject = base::Quote(key);
-    return target;
-  }
-  target.subject = "FINESS " + finess->str();
+  if (!finess.ok()) return target;  // neither a project nor a FINESS
   const projections::EstablishmentRegistry& registry = state.registry();
   std::set<std::string> seen;
   for (const auto& member : registry.Lineage(*finess)) {

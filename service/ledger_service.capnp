@@ -56,7 +56,7 @@ struct Output {
 
 
 interface Ledger {
-  # `publicKey` (optional): `signer` is the name it is enrolled under, if active.
+  # `publicKey` (optional): `signer` is the name it is enrolled under (revoked or not).
   info @0 (publicKey :Data) -> (origin :Text, verifierKey :Text, size :UInt64, signer :Text);
 
   # Appends the lines in order and answers once they are durable (group commit shared by

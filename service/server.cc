@@ -24,6 +24,8 @@
 
 #include <capnp/message.h>
 #include <capnp/rpc-twoparty.h>
+#include <capnp/rpc.capnp.h>
+#include <capnp/serialize-async.h>
 #include <capnp/serialize.h>
 #include <fmt/format.h>
 #include <kj/async-io.h>
@@ -33,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/kj.h"
+#include "base/text.h"
 #include "service/access.h"
 #include "service/address.h"
 #include "service/ledger_service.capnp.h"
@@ -359,7 +362,9 @@ class LedgerImpl final : public schema::Ledger::Server {
 
 class GateImpl final : public schema::Gate::Server {
  public:
-  GateImpl(Shared& shared, uint64_t connection) : shared_(shared), connection_(connection) {}
+  // `*logged_in` becomes true when a login hands out the connection's Ledger.
+  GateImpl(Shared& shared, uint64_t connection, std::shared_ptr<bool> logged_in)
+      : shared_(shared), connection_(connection), logged_in_(std::move(logged_in)) {}
 
   // Each challenge a fresh nonce, which takes one answer (docs/access.md §1: nobody tries
   // several keys or signatures against one nonce).
@@ -414,6 +419,7 @@ class GateImpl final : public schema::Gate::Server {
                                 peer.checked ? "" : " (not checked: --no-auth)");
     }
     results.setLedger(kj::heap<LedgerImpl>(shared_, std::move(peer), connection_));
+    *logged_in_ = true;
     return kj::READY_NOW;
   }
 
@@ -434,12 +440,14 @@ class GateImpl final : public schema::Gate::Server {
                                 peer.checked ? " (public reads only)" : " (--no-auth)");
     }
     results.setLedger(kj::heap<LedgerImpl>(shared_, std::move(peer), connection_));
+    *logged_in_ = true;
     return kj::READY_NOW;
   }
 
  private:
   Shared& shared_;
   uint64_t connection_;
+  std::shared_ptr<bool> logged_in_;
   std::array<uint8_t, 32> nonce_{};
   bool challenged_ = false;
   std::chrono::steady_clock::time_point challenged_at_;
@@ -453,7 +461,9 @@ class BusyGate final : public schema::Gate::Server {
       : status_(Status::Unavailable(
             fmt::format("too many connections to the server (limit {}): retry later", limit))) {}
   kj::Promise<void> challenge(ChallengeContext) override {
-    return KJ_EXCEPTION(OVERLOADED, status_.message());
+    // The message alone (KJ_EXCEPTION would prefix it with the expression's text).
+    return kj::Exception(kj::Exception::Type::OVERLOADED, __FILE__, __LINE__,
+                         kj::str(status_.message()));
   }
   kj::Promise<void> authenticate(AuthenticateContext context) override {
     SetError(context.getResults().initError(), status_);
@@ -468,13 +478,62 @@ class BusyGate final : public schema::Gate::Server {
   Status status_;
 };
 
+// The connection's message stream, which notes the Abort the RPC system sends when it
+// drops the connection for a protocol error (garbage bytes, a message above the size or
+// nesting limits, a malformed call): the RPC system tells nobody else why, and the
+// server's log must say it.
+class AbortNotingStream final : public capnp::MessageStream {
+ public:
+  explicit AbortNotingStream(kj::AsyncIoStream& stream) : inner_(stream) {}
+
+  // The reason of the Abort sent ("" if none; a peer that hung up is no protocol error).
+  const std::string& abort_reason() const { return abort_reason_; }
+
+  kj::Promise<kj::Maybe<capnp::MessageReaderAndFds>> tryReadMessage(
+      kj::ArrayPtr<kj::AutoCloseFd> fd_space, capnp::ReaderOptions options,
+      kj::ArrayPtr<capnp::word> scratch) override {
+    return inner_.tryReadMessage(fd_space, options, scratch);
+  }
+  kj::Promise<void> writeMessage(
+      kj::ArrayPtr<const int> fds,
+      kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments) override {
+    Note(segments);
+    return inner_.writeMessage(fds, segments);
+  }
+  kj::Promise<void> writeMessages(
+      kj::ArrayPtr<kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>>> messages) override {
+    for (const auto& segments : messages) Note(segments);
+    return inner_.writeMessages(messages);
+  }
+  kj::Maybe<int> getSendBufferSize() override { return inner_.getSendBufferSize(); }
+  kj::Promise<void> end() override { return inner_.end(); }
+
+ private:
+  void Note(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>> segments) {
+    if (!abort_reason_.empty()) return;
+    (void)base::CatchKj([&] {
+      capnp::SegmentArrayMessageReader reader(segments);
+      auto message = reader.getRoot<capnp::rpc::Message>();
+      if (!message.isAbort()) return;
+      auto abort = message.getAbort();
+      if (abort.getType() == capnp::rpc::Exception::Type::DISCONNECTED) return;
+      abort_reason_ = abort.hasReason() ? abort.getReason().cStr() : "(no reason)";
+    });
+  }
+
+  capnp::AsyncIoMessageStream inner_;
+  std::string abort_reason_;
+};
+
 struct Connection {
   Connection(kj::Own<kj::AsyncIoStream> s, capnp::Capability::Client bootstrap,
              capnp::ReaderOptions options)
       : stream(kj::mv(s)),
-        network(*stream, capnp::rpc::twoparty::Side::SERVER, options),
+        messages(*stream),
+        network(messages, capnp::rpc::twoparty::Side::SERVER, options),
         rpc(capnp::makeRpcServer(network, kj::mv(bootstrap))) {}
   kj::Own<kj::AsyncIoStream> stream;
+  AbortNotingStream messages;
   capnp::TwoPartyVatNetwork network;
   capnp::RpcSystem<capnp::rpc::twoparty::VatId> rpc;
 };
@@ -489,9 +548,10 @@ class Listener final : private kj::TaskSet::ErrorHandler {
       const uint64_t id = next_connection_++;
       ++open_;
       if (tls_ != nullptr) {
+        // The handshake counts against the login deadline: a client that opens the
+        // connection and never sends its ClientHello is dropped with it.
         tasks_.add(
-            tls_->context()
-                .wrapServer(kj::mv(stream))
+            shared_.timer->timeoutAfter(LoginTimeout(), tls_->context().wrapServer(kj::mv(stream)))
                 .then([this,
                        id](kj::Own<kj::AsyncIoStream> secured) { return Run(kj::mv(secured), id); },
                       [this, id](kj::Exception&& e) {
@@ -511,12 +571,17 @@ class Listener final : private kj::TaskSet::ErrorHandler {
   size_t open() const { return open_; }
 
  private:
+  kj::Duration LoginTimeout() const {
+    return std::max(shared_.options.login_timeout_ms, 1) * kj::MILLISECONDS;
+  }
+
   kj::Promise<void> Run(kj::Own<kj::AsyncIoStream> stream, uint64_t id) {
     const size_t limit = shared_.options.max_connections;
     const bool busy = open_ > limit;
+    auto logged_in = std::make_shared<bool>(false);
     capnp::Capability::Client bootstrap =
         busy ? capnp::Capability::Client(kj::heap<BusyGate>(limit))
-             : capnp::Capability::Client(kj::heap<GateImpl>(shared_, id));
+             : capnp::Capability::Client(kj::heap<GateImpl>(shared_, id, logged_in));
     if (shared_.options.log != nullptr) {
       if (busy) {
         shared_.options.log->warn("conn={} refused: too many connections (limit {})", id, limit);
@@ -526,19 +591,38 @@ class Listener final : private kj::TaskSet::ErrorHandler {
     }
     auto connection = kj::heap<Connection>(kj::mv(stream), kj::mv(bootstrap),
                                            ReaderOptionsFor(shared_.options.max_message_bytes));
-    auto disconnected = connection->network.onDisconnect();
-    return disconnected.attach(kj::mv(connection))
-        .then(
-            [this, id]() {
-              --open_;
-              if (shared_.options.log != nullptr) shared_.options.log->info("conn={} closed", id);
-            },
-            [this, id](kj::Exception&& e) {
-              --open_;
-              if (shared_.options.log != nullptr) {
-                shared_.options.log->info("conn={} closed: {}", id, e.getDescription().cStr());
-              }
-            });
+    // Not logged in by the deadline (a client that connects and never speaks, or keeps
+    // failing its login): the connection is dropped, its slot freed.
+    kj::Promise<void> deadline =
+        shared_.timer->afterDelay(LoginTimeout()).then([this, id, logged_in]() {
+          if (*logged_in) return kj::Promise<void>(kj::NEVER_DONE);
+          if (shared_.options.log != nullptr) {
+            shared_.options.log->warn("conn={} closed: no login within {} ms", id,
+                                      shared_.options.login_timeout_ms);
+          }
+          return kj::Promise<void>(KJ_EXCEPTION(DISCONNECTED, "no login in time"));
+        });
+    auto disconnected = connection->network.onDisconnect().exclusiveJoin(kj::mv(deadline));
+    const AbortNotingStream& messages = connection->messages;
+    return disconnected
+        .then([this, id, &messages]() {
+          --open_;
+          if (shared_.options.log == nullptr) return;
+          if (messages.abort_reason().empty()) {
+            shared_.options.log->info("conn={} closed", id);
+          } else {
+            shared_.options.log->warn("conn={} closed: protocol error: {}", id,
+                                      base::Quote(messages.abort_reason(), 300));
+          }
+        })
+        .attach(kj::mv(connection))
+        .then([]() {},
+              [this, id](kj::Exception&& e) {
+                --open_;
+                if (shared_.options.log != nullptr) {
+                  shared_.options.log->info("conn={} closed: {}", id, e.getDescription().cStr());
+                }
+              });
   }
 
   void taskFailed(kj::Exception&& exception) override {

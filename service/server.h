@@ -43,6 +43,10 @@ struct ServerOptions {
   size_t max_connections = 64;    // beyond: "too many connections"
   uint64_t max_message_bytes = 64 << 20;
   int drain_timeout_ms = 4000;
+  // A connection that has not logged in (authenticate or anonymous answered with a
+  // ledger; the TLS handshake included) this long after it was accepted is closed, so
+  // that clients that connect and never speak cannot hold every --max-connections slot.
+  int login_timeout_ms = 10000;
   // The challenge check (service/access.h Authenticate, cli/serve_command.cc), against
   // the keys as of the last commit; the Peer it gives has checked = true. When set,
   // anonymous connections are let in too (public reads only). Empty: a login is only

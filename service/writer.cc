@@ -285,7 +285,16 @@ LedgerInfo Writer::Info(const std::optional<ledger::PublicKey>& public_key) cons
       std::lock_guard<std::mutex> lock(mu_);
       keys = keys_;
     }
-    if (const ledger::KeyInfo* k = keys->FindActive(*public_key)) info.signer = k->name;
+    if (const ledger::KeyInfo* k = keys->FindActive(*public_key)) {
+      info.signer = k->name;
+    } else {
+      // A revoked key is still enrolled under its name: the client signs its lines as
+      // that name and the ledger refuses them as the local import does ("key 'NAME' was
+      // revoked at seq N", with that seq), not as a key it never saw.
+      for (const auto& [name, k] : keys->keys()) {
+        if (k.key == *public_key) info.signer = name;
+      }
+    }
   }
   return info;
 }

@@ -137,7 +137,8 @@ struct LedgerInfo {
   std::string origin;
   std::string verifier_key;  // ledger.pub's line
   uint64_t size = 0;
-  std::string signer;  // the name the key asked about is enrolled under ("" if none)
+  std::string signer;  // the name the key asked about is enrolled under, revoked or not
+                       // ("" if none)
 };
 
 class Writer {

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/text.h"
 #include "ledger/record.h"
 #include "projections/report.h"
 #include "tests/projections/fixture.h"
@@ -368,6 +369,28 @@ TEST_F(AccessTest, RefusalNeverTellsWhetherTheProjectExists) {
   EXPECT_TRUE(MayRead(Who("auditor"), unknown).ok());
 }
 
+// `history KEY` names a project, an establishment or nothing: a key that may not read it
+// gets one refusal for all three (only the key it asked for differs), so probing keys
+// tells no project from an establishment from nothing (docs/access.md §3).
+TEST_F(AccessTest, HistoryRefusalNeverTellsWhatTheKeyNames) {
+  const std::vector<std::string> keys = {"bzh-2", Et(3), Et(41), "zz-9"};  // project, ESSMS of
+  // bzh-2, a FINESS nobody recorded, nothing
+  for (std::string name : {"porteur", "ars-idf", "admin", ""}) {
+    SCOPED_TRACE(name.empty() ? "anonymous" : name);
+    std::set<std::string> refusals;
+    for (const std::string& key : keys) {
+      Status s = MayRead(Who(name), HistoryTarget(state(), signers(), key));
+      ASSERT_FALSE(s.ok()) << key;
+      std::string text = s.ToString();
+      const size_t at = text.find(base::Quote(key));
+      ASSERT_NE(at, std::string::npos) << text;
+      text.replace(at, base::Quote(key).size(), "KEY");
+      refusals.insert(text);
+    }
+    EXPECT_EQ(refusals.size(), 1u) << ::testing::PrintToString(refusals);
+  }
+}
+
 TEST_F(AccessTest, RefusalQuotesWhatTheClientNamed) {
   // The refusal is logged: a name from the network never starts a line of its own.
   ReadTarget hostile =
@@ -439,7 +462,7 @@ TEST_F(AccessTest, HistoryOfAnEstablishment) {
   std::string expected = theirs;
   expected.replace(expected.find(Et(3)), Et(3).size(), Et(41));
   EXPECT_EQ(Verdict(MayRead(Who("porteur"), unknown)), expected);
-  EXPECT_THAT(theirs, HasSubstr("key 'porteur' (porteur) may not read history of FINESS"));
+  EXPECT_THAT(theirs, HasSubstr("key 'porteur' (porteur) may not read history of \"" + Et(3)));
   EXPECT_FALSE(MayRead(Who("ars-bzh"), HistoryTarget(state(), signers(), "not-a-key")).ok());
   EXPECT_TRUE(MayRead(Who("national"), unknown).ok());
 }

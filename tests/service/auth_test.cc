@@ -139,10 +139,16 @@ TEST_F(AuthTest, PorteurReadsItsOwnProjectAndIsRefusedAnothersAsAnUnknownOne) {
   ExpectUnauthorized(As("porteurs-52", {"state", "bzh-2099-0001"}),
                      "key 'porteurs-52' (porteur) may not read state of project "
                      "\"bzh-2099-0001\": a porteur reads the projects its key submitted");
+  // history: the one refusal whether the key names a project, an establishment or nothing.
+  const std::string history_refusal =
+      "key 'porteurs-52' (porteur) may not read history of \"{}\": a porteur reads the "
+      "projects its key submitted, and the establishments those projects list";
   ExpectUnauthorized(As("porteurs-52", {"history", kProject}),
-                     fmt::format("key 'porteurs-52' (porteur) may not read history of project "
-                                 "\"{}\": a porteur reads the projects its key submitted",
-                                 kProject));
+                     fmt::format(fmt::runtime(history_refusal), kProject));
+  ExpectUnauthorized(As("porteurs-52", {"history", "220001283"}),  // an ESSMS of kProject
+                     fmt::format(fmt::runtime(history_refusal), "220001283"));
+  ExpectUnauthorized(As("porteurs-52", {"history", "bzh-2099-0001"}),
+                     fmt::format(fmt::runtime(history_refusal), "bzh-2099-0001"));
   // The same error as any other, in JSON too.
   CliResult as_json = As("porteurs-52", {"check", kProject, "--json"});
   EXPECT_EQ(as_json.exit_code, 3);
@@ -356,6 +362,41 @@ TEST_F(AuthTest, KeyRevokedWhileItsConnectionIsOpenReadsNothingMore) {
   EXPECT_THAT(relogin.err, HasSubstr("UNAUTHORIZED"));
   client->reset();
   EXPECT_EQ(server->Stop(), 0);
+}
+
+// A revoked key's import: each line refused as the local import refuses it, naming the
+// key and the seq of its revocation (not "not enrolled"), in text and in JSON.
+TEST_F(AuthTest, ImportWithARevokedKeyIsRefusedAsTheLocalImportRefusesIt) {
+  Enrol("porteurs-gone", {"porteur"}, {"53"}, /*through_server=*/false);
+  const std::string revoke = json{{"id", "revoke-porteurs-gone"},
+                                  {"type", "key.revoked"},
+                                  {"at", "2026-01-06"},
+                                  {"data", {{"name", "porteurs-gone"}, {"reason", "left"}}}}
+                                 .dump() +
+                             "\n";
+  CliResult revoked = RunCli({"import", "-", "--key", Key("admin"), "--ledger", Ledger()}, revoke);
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.out << revoked.err;
+  const std::string line = SolutionLines(1, 950);
+  std::vector<CliResult> served;
+  auto server = Serve();
+  ASSERT_TRUE(server->ok());
+  const std::vector<std::vector<std::string>> imports = {{"import", "-"},
+                                                         {"import", "-", "--json"}};
+  for (const std::vector<std::string>& args : imports) {
+    served.push_back(As("porteurs-gone", args, line));
+  }
+  EXPECT_EQ(server->Stop(), 0);
+  for (size_t i = 0; i < imports.size(); ++i) {
+    SCOPED_TRACE(fmt::format("{}", fmt::join(imports[i], " ")));
+    std::vector<std::string> args = imports[i];
+    args.insert(args.end(), {"--key", Key("porteurs-gone"), "--ledger", Ledger()});
+    CliResult local = RunProgram(args, line);
+    EXPECT_EQ(local.exit_code, 3) << local.err;
+    EXPECT_THAT(local.out + local.err, HasSubstr("key 'porteurs-gone' was revoked at seq"));
+    EXPECT_EQ(served[i].exit_code, local.exit_code);
+    EXPECT_EQ(served[i].out, local.out);
+    EXPECT_EQ(served[i].err, local.err);
+  }
 }
 
 TEST_F(AuthTest, ALoginWithAKeyNotEnrolledUnderItsNameIsRefusedItsImportGoesOnAnonymously) {

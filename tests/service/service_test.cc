@@ -6,6 +6,7 @@
 // 5 s, and a client cut off by it resends its chunk to the restarted server; bad wire
 // input and too many connections fail only the client concerned.
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 // A solution event whose version differs from SolutionLines(1, i)'s: same id, other
@@ -582,6 +584,42 @@ TEST_F(ServiceTest, BadWireInputAndTooManyConnectionsFailOnlyTheirClient) {
   EXPECT_EQ(Client({"verify"}).exit_code, 0);
   EXPECT_EQ(server->Stop(), 0);
   EXPECT_THAT(server->log(), HasSubstr("too many connections"));
+  // The log says why the garbage's connection was dropped.
+  EXPECT_THAT(server->log(), ::testing::ContainsRegex("level=warning conn=[0-9]+ closed: "
+                                                      "protocol error: .*too many segments"));
+}
+
+// Whether the server closed `fd` (read gives end of file) within `wait`.
+bool ClosedByServer(int fd, std::chrono::milliseconds wait) {
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+  char c;
+  return ::read(fd, &c, 1) == 0;
+}
+
+// Clients that connect and never log in hold their slots until the login deadline
+// (10 s), no longer: the server closes them, logs why, and serves the others again
+// without anybody closing anything.
+TEST_F(ServiceTest, ConnectionsThatNeverLogInAreClosedAtTheLoginDeadline) {
+  auto server = Serve({"--max-connections", "2"});
+  ASSERT_TRUE(server->ok());
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<int> silent;
+  for (int i = 0; i < 3; ++i) silent.push_back(ConnectRaw(Socket()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CliResult busy = Client({"verify"});
+  EXPECT_EQ(busy.exit_code, 4);
+  EXPECT_THAT(busy.err, HasSubstr(": too many connections to the server (limit 2): retry later"));
+  EXPECT_THAT(busy.err, Not(HasSubstr("status_")));  // no source text in the message
+  for (int fd : silent) {
+    EXPECT_TRUE(ClosedByServer(fd, std::chrono::seconds(15))) << "fd " << fd;
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(9));
+  CliResult served = Client({"verify"});
+  EXPECT_EQ(served.exit_code, 0) << served.err;
+  for (int fd : silent) ::close(fd);
+  EXPECT_EQ(server->Stop(), 0);
+  EXPECT_THAT(server->log(), HasSubstr("closed: no login within 10000 ms"));
 }
 
 }  // namespace

@@ -3,10 +3,18 @@
 // the port it got; clients trusting that CA import and read; a client trusting another
 // CA is refused with a clear error (exit 4: the ledger cannot be
 // reached, INTERFACE.md §5's closest code) and the server serves the others.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -94,6 +102,45 @@ TEST_F(TlsServiceTest, ClientsTrustingTheCaAreServedOthersAreRefusedClearly) {
   // The server serves on.
   EXPECT_EQ(RunProgram({"verify", "--server", server.address(), "--tls-ca", ca}).exit_code, 0);
   EXPECT_EQ(server.Stop(), 0);
+}
+
+// TCP connections that never send their ClientHello hold every slot until the login
+// deadline (10 s), no longer: the handshake is part of the login, so the server drops them
+// and serves the others again.
+TEST_F(TlsServiceTest, HandshakesThatNeverStartAreDroppedAtTheLoginDeadline) {
+  ServerProcess server(
+      {"serve", "--listen", "127.0.0.1:0", "--tls-cert", (dir_ / "srv.pem").string(), "--tls-key",
+       (dir_ / "srv.key").string(), "--no-auth", "--max-connections", "2", "--ledger", db_},
+      dir_.path());
+  ASSERT_TRUE(server.ok()) << server.log();
+  const std::string ca = (dir_ / "ca.pem").string();
+  const int port = std::stoi(server.address().substr(server.address().rfind(':') + 1));
+  std::vector<int> silent;
+  for (int i = 0; i < 3; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    silent.push_back(fd);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CliResult busy = RunProgram({"verify", "--server", server.address(), "--tls-ca", ca});
+  EXPECT_EQ(busy.exit_code, 4);
+  EXPECT_THAT(busy.err, HasSubstr("too many connections"));
+  // Each silent connection closed by the server within the deadline and a margin.
+  for (int fd : silent) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 15000), 1) << "not closed: fd " << fd;
+    char c;
+    EXPECT_EQ(::read(fd, &c, 1), 0);
+  }
+  CliResult served = RunProgram({"verify", "--server", server.address(), "--tls-ca", ca});
+  EXPECT_EQ(served.exit_code, 0) << served.err;
+  for (int fd : silent) ::close(fd);
+  EXPECT_EQ(server.Stop(), 0);
+  EXPECT_THAT(server.log(), HasSubstr("TLS handshake failed: "));
 }
 
 TEST_F(TlsServiceTest, TcpWithoutTlsIsRefusedUnlessInsecure) {
