@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -35,15 +36,19 @@ namespace esms::cli {
 namespace {
 
 constexpr const char* kFooter = R"(
+Global options, before or after the command (described by esms-ledger --help):
+  --ledger DIR  --key FILE  --ledger-key FILE  --json  --server ADDR  --tls-ca FILE
+  --log-level LEVEL
+
 Environment:
   ESMS_LEDGER       ledger directory when --ledger is not given
   ESMS_LEDGER_KEY   signing key file when --key is not given
   ESMS_LEDGER_LOG   log level when --log-level is not given
 
-Served (INTERFACE.md §6, docs/service.md):
-  esms-ledger serve --listen unix:/run/esms/bzh.sock --no-auth --ledger bzh.db
+Served (INTERFACE.md §6, docs/service.md; a client logs in with its enrolled --key):
+  esms-ledger serve --listen unix:/run/esms/bzh.sock --ledger bzh.db
   esms-ledger import events.jsonl --key instructor.pem --server unix:/run/esms/bzh.sock
-  esms-ledger state P-2023-0001 --server unix:/run/esms/bzh.sock
+  esms-ledger state P-2023-0001 --key instructor.pem --server unix:/run/esms/bzh.sock
 
 Exit codes:
   0 done   1 verification failed   2 usage error or malformed event (BAD_INPUT)
@@ -55,10 +60,11 @@ Limits:
   witness state file: 1 MiB. --out onto a FIFO or a device writes through it; onto a
   symbolic link, replaces the file it names; onto a regular file, replaces it atomically.
 
-Example, from nothing to a verified ledger:
+Example, from nothing to a verified ledger (README.md, "A first ledger", step by step):
   esms-ledger key new admin --out admin.pem
   esms-ledger init --origin ars-bretagne.example/esms --admin-key admin.pem --ledger bzh.db
-  esms-ledger import events.jsonl --key admin.pem --ledger bzh.db
+  esms-ledger import keys.jsonl --key admin.pem --ledger bzh.db    # key.enrolled events
+  esms-ledger import events.jsonl --key dgos.pem --ledger bzh.db   # by an enrolled key
   esms-ledger verify --ledger bzh.db
 )";
 
@@ -135,6 +141,60 @@ std::string EnvOr(const char* name, std::string fallback) {
 
 namespace {
 
+// The number of single-character edits from `a` to `b` (Levenshtein).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Where a command was expected (`esms-ledger WORD`, `esms-ledger key WORD`), CLI11 says
+// only "A subcommand is required", even when the user typed one with a typo: this names
+// the word that is no command, the closest command, and the commands there are.
+// Empty when a command was given where one was required.
+std::string MissingCommandMessage(const CLI::App& app) {
+  const CLI::App* at = &app;
+  while (!at->get_subcommands().empty()) at = at->get_subcommands().front();
+  if (at->get_require_subcommand_min() == 0) return {};
+  std::string path = at->get_name();
+  for (const CLI::App* p = at->get_parent(); p != nullptr; p = p->get_parent()) {
+    path = p->get_name() + " " + path;
+  }
+  std::vector<std::string> names;
+  // get_subcommands(filter) is not const in CLI11 2.1; it only reads.
+  for (const CLI::App* sub : const_cast<CLI::App*>(at)->get_subcommands(
+           [](CLI::App* c) { return !c->get_group().empty(); })) {
+    names.push_back(sub->get_name());
+    for (const std::string& alias : sub->get_aliases()) names.push_back(alias);
+  }
+  std::string list;
+  for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+  const std::vector<std::string> extra = app.remaining(/*recurse=*/true);
+  auto word = std::find_if(extra.begin(), extra.end(),
+                           [](const std::string& a) { return !a.empty() && a[0] != '-'; });
+  if (word == extra.end()) return fmt::format("{} needs a command: {}", path, list);
+  std::string closest;
+  size_t best = std::max<size_t>(2, word->size() / 3) + 1;
+  for (const std::string& name : names) {
+    const size_t d = EditDistance(*word, name);
+    if (d < best) {
+      best = d;
+      closest = name;
+    }
+  }
+  return fmt::format("\"{}\" is not a command of {}{}; the commands: {}", *word, path,
+                     closest.empty() ? "" : fmt::format(" (did you mean \"{}\"?)", closest), list);
+}
+
 // CLI11 prints help and usage errors to the streams it is given: the run's console.
 int ExitWith(const CLI::App& app, const CLI::Error& e, const Globals& g) {
   std::ostringstream out, err;
@@ -177,7 +237,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
                  "With --server HOST:PORT: the CA certificate (PEM) that signed the server's "
                  "certificate");
   app.add_option("--log-level", log_level,
-                 "Log level on stderr: trace, debug, info, warn, error, off ($ESMS_LEDGER_LOG)")
+                 "Log level on stderr: trace, debug, info, warn (default; serve: info), error, "
+                 "critical, off "
+                 "($ESMS_LEDGER_LOG)")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
   // init
@@ -227,7 +289,9 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
       "import",
       "Append the events of a JSON Lines file in order ('-' = stdin); stops at the "
       "first refused line and reports its number; lines before it stay appended; "
-      "rerunning the same file is safe (event ids). Lines of at most 8 MiB");
+      "rerunning the same file is safe (event ids). Lines of at most 8 MiB. A line signed "
+      "with `sign` needs no key (its signature is checked against the key as enrolled); a "
+      "plain event line is signed here with --key; both kinds may mix in one file");
   import->alias("append");
   import->add_option("FILE", import_file, "JSON Lines file, or - for stdin")->required();
 
@@ -304,7 +368,7 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
       "Each payment tranche's conditions, met or not, with the records that prove "
       "them");
   check->add_option("PROJECT", check_project, "Project id")->required();
-  check->add_option("--at", check_at, "Date of the check, YYYY-MM-DD (default: today)");
+  check->add_option("--at", check_at, "Date of the check, YYYY-MM-DD (default: today, UTC)");
 
   std::optional<std::string> rules_campaign;
   auto* rules =
@@ -340,9 +404,14 @@ int RunCommand(int argc, char** argv, bool stdin_closed, const Globals& console)
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return ExitWith(app, e, g);
     // A usage error, in the documented form (INTERFACE.md §3-§5).
-    std::fprintf(g.err, "error: USAGE: %s\nRun with --help for more information.\n", e.what());
+    std::string message = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      if (std::string missing = MissingCommandMessage(app); !missing.empty()) message = missing;
+    }
+    std::fprintf(g.err, "error: USAGE: %s\nRun with --help for more information.\n",
+                 message.c_str());
     if (g.json) {
-      ReportError(Status::InvalidArgument(error_code::kUsage, e.what()), /*json=*/true, g.out,
+      ReportError(Status::InvalidArgument(error_code::kUsage, message), /*json=*/true, g.out,
                   g.err);
     }
     return kExitUsage;

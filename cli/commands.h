@@ -61,6 +61,11 @@ inline int ReportError(const Status& status, const Globals& g) {
   return ReportError(status, g.json, g.out, g.err);
 }
 
+// The --trust to suggest for checking what this run wrote: the ledger's own ledger.pub
+// (DIR/ledger.pub) in a local run, so that the hint runs as printed; "ledger.pub" when
+// the ledger is a server's.
+std::string TrustHint(const Globals& g);
+
 int CmdInit(const Globals& g, const std::string& origin, const std::string& admin_key_file,
             const std::string& admin_name);
 int CmdKeyNew(const Globals& g, const std::string& name, const std::string& out_file);

@@ -92,8 +92,7 @@ CLI::App* AddDemoCommand(CLI::App& app, DemoArgs* args) {
                  "With --scale national: one ledger per ARS and a national one, each served by a "
                  "process of its own (serve), one witness, one mirror, the national report across "
                  "them; then a witness refusing a rolled-back ledger and the mirror catching a "
-                 "tampered tile (docs/federation.md §8). --establishments then counts the whole "
-                 "programme's");
+                 "tampered tile (docs/federation.md §8)");
   // For tests: the federated demo over the first N regions only.
   demo->add_option("--regions", args->regions, "Regions of the federated demo (test option)")
       ->check(CLI::Range(2, 18))

@@ -30,6 +30,21 @@ std::string Thousands(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+}  // namespace
+
+std::string ShortenEvidenceList(const std::string& line, size_t width) {
+  if (line.size() <= width || line.empty() || line.back() != ')') return line;
+  const size_t seqs = line.rfind("(seqs ");
+  if (seqs == std::string::npos) return line;
+  const size_t first = line.find(", ", seqs);
+  if (first == std::string::npos) return line;  // one seq: nothing to shorten
+  size_t cut = line.rfind(", ", width);
+  if (cut == std::string::npos || cut < first) cut = first;
+  return line.substr(0, cut) + ", ...)";
+}
+
+namespace {
+
 void Section(const Globals& g, std::string_view title) { fmt::print(g.out, "\n== {} ==\n", title); }
 
 // Indents every line of `text` by `indent`.
@@ -39,12 +54,8 @@ std::string Indented(const std::string& text, std::string_view indent) {
   while (start < text.size()) {
     size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(start, end - start);
     constexpr size_t kWidth = 160;  // long evidence lists: the check command shows them all
-    if (line.size() > kWidth) {
-      size_t cut = line.rfind(", ", kWidth);
-      line = line.substr(0, cut == std::string::npos ? kWidth : cut) + ", ...)";
-    }
+    const std::string line = ShortenEvidenceList(text.substr(start, end - start), kWidth);
     out += (line.empty() ? "" : std::string(indent)) + line + "\n";
     start = end + 1;
   }

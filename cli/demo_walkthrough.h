@@ -6,9 +6,11 @@
 #ifndef ESMS_CLI_DEMO_WALKTHROUGH_H_
 #define ESMS_CLI_DEMO_WALKTHROUGH_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "cli/commands.h"
 #include "cli/demo.h"
@@ -31,6 +33,11 @@ class DemoObserver : public demo::Observer {
   uint64_t seed_;
   std::optional<Progress> progress_;
 };
+
+// A line of `check`'s text longer than `width` with its evidence list shortened,
+// "(seqs 1, 2, ...)", keeping at least one seq; any other line whole, however long (its
+// words are what it says: a complement's paying region, a tranche's share).
+std::string ShortenEvidenceList(const std::string& line, size_t width);
 
 // Prints the result; returns the exit code: 0, or 1 when the ledger does not verify.
 int PrintDemo(const demo::Run& run, const DemoArgs& args, const Globals& g, double total_seconds);

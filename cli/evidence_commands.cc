@@ -445,7 +445,7 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
       ->required();
   args->bundle->add_option("--at", args->bundle_at,
                            "Date of the payment check the bundle proves, YYYY-MM-DD "
-                           "(default: today)");
+                           "(default: today, UTC)");
   args->bundle->add_option(
       "--cosigned", args->bundle_cosigned,
       "Prove against this checkpoint note instead, e.g. one cosigned by a witness "
@@ -503,7 +503,9 @@ void AddEvidenceCommands(CLI::App& app, EvidenceArgs* args) {
   args->witness_cosign->add_option("--out", args->witness_out,
                                    "Also write the cosigned checkpoint note to this file");
   args->witness_show_key = args->witness->add_subcommand(
-      "key", "Print the witness's verifier key (for `verify-bundle --witness`)");
+      "key",
+      "Print the verifier key of the witness whose private key is --key, under --name (for "
+      "`verify-bundle --witness`)");
   args->witness_show_key->add_option("--name", args->witness_name, "The witness's key name")
       ->required()
       ->check(CheckWitnessName, "NAME");
@@ -564,9 +566,9 @@ int EmitProjectBundle(const Globals& g, const std::string& project, domain::Date
     fmt::print(g.out,
                "bundle of {} as of {}: {} records and {} key records, proven against the "
                "checkpoint of size {}\nwritten to {}\nverify it with: esms-ledger verify-bundle "
-               "{} --trust ledger.pub\n",
+               "{} --trust {}\n",
                project, at.ToString(), parsed["records"].size(), parsed["keys"].size(), size, out,
-               out);
+               out, TrustHint(g));
   }
   return kExitOk;
 }

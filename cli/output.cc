@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -39,6 +40,11 @@ int ExitCodeFor(const Status& status) {
 }
 
 std::string JsonString(std::string_view text) { return nlohmann::json(text).dump(); }
+
+std::string TrustHint(const Globals& g) {
+  if (!g.server.empty() || g.served_ledger != nullptr) return "ledger.pub";
+  return (std::filesystem::path(g.ledger_dir) / "ledger.pub").string();
+}
 
 std::string ErrorJson(const Status& status) {
   nlohmann::json error = {{"code", PublicCode(status)}, {"message", status.message()}};

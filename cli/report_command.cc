@@ -146,8 +146,8 @@ int EmitReport(const Globals& g, const ReportArgs& args, const ReportRequest& r,
     if (!written.ok()) return ReportError(written, g);
     std::fprintf(g.err,
                  "evidence bundle of %zu measurements written to %s (check it with: "
-                 "esms-ledger verify-bundle %s --trust ledger.pub)\n",
-                 p.evidence, args.bundle->c_str(), args.bundle->c_str());
+                 "esms-ledger verify-bundle %s --trust %s)\n",
+                 p.evidence, args.bundle->c_str(), args.bundle->c_str(), TrustHint(g).c_str());
   }
 
   if (!args.out.has_value()) {

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace esms::ledger {
@@ -30,6 +31,31 @@ struct BioDeleter {
 };
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+
+// What a file that holds no private key holds when it is a public key, by its text: a
+// PEM public key, a C2SP verifier key line (ledger.pub, a witness's key: NAME+HASH+KEY),
+// or the base64 of a raw 32-byte key (as `key new` prints it). Empty otherwise.
+std::string_view PublicKeyKind(std::string_view text) {
+  if (text.find("-----BEGIN PUBLIC KEY-----") != std::string_view::npos) {
+    return "a PEM public key";
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.remove_suffix(1);
+  }
+  if (text.empty() || text.find_first_of("\n\r ") != std::string_view::npos) return {};
+  const size_t first = text.find('+');
+  const size_t second = first == std::string_view::npos ? first : text.find('+', first + 1);
+  if (first != std::string_view::npos && first > 0 && second == first + 9 &&
+      text.substr(first + 1, 8).find_first_not_of("0123456789abcdef") == std::string_view::npos) {
+    return "a verifier key line (a public key, such as ledger.pub)";
+  }
+  if (text.size() == 44 && text.back() == '=' &&
+      text.substr(0, 43).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                           "0123456789+/") == std::string_view::npos) {
+    return "a raw public key (base64)";
+  }
+  return {};
+}
 
 // Refuses encrypted PEM keys instead of prompting on the terminal.
 int NoPassword(char* /*buf*/, int /*size*/, int /*rwflag*/, void* /*u*/) { return -1; }
@@ -176,13 +202,6 @@ Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
     return Status::InvalidArgument(kKeyInvalid,
                                    fmt::format("key file {} is not a regular file", name));
   }
-  const unsigned mode = st.st_mode & 07777;
-  if ((mode & 077) != 0) {
-    return Status::PermissionDenied(fmt::format(
-        "key file {} has mode {:04o}: a private key must not be readable or writable by group "
-        "or others; run `chmod 600 {}`",
-        name, mode, name));
-  }
   constexpr off_t kMaxKeyFileSize = 64 * 1024;
   if (st.st_size > kMaxKeyFileSize) {
     return Status::InvalidArgument(kKeyInvalid,
@@ -207,9 +226,26 @@ Result<SigningKey> SigningKey::LoadPem(const std::filesystem::path& path) {
   BioPtr bio(BIO_new_mem_buf(pem.str().data(), static_cast<int>(pem.str().size())));
   if (!bio) return Status::Internal("BIO_new_mem_buf failed");
   PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassword, nullptr));
+  // What the file holds is judged before its mode, so that a public key given by mistake
+  // (ledger.pub is world-readable) is named as such, not "chmod 600"-ed.
   if (!pkey) {
+    std::string_view public_kind = PublicKeyKind(pem.str());
+    if (!public_kind.empty()) {
+      return Status::InvalidArgument(
+          kKeyInvalid, fmt::format("key file {} holds {}, not a private key: give the private "
+                                   "key PEM file (written by `key new` or `openssl genpkey "
+                                   "-algorithm ed25519`)",
+                                   name, public_kind));
+    }
     return Status::InvalidArgument(
         kKeyInvalid, fmt::format("key file {} is not an unencrypted PEM private key", name));
+  }
+  const unsigned mode = st.st_mode & 07777;
+  if ((mode & 077) != 0) {
+    return Status::PermissionDenied(fmt::format(
+        "key file {} has mode {:04o}: a private key must not be readable or writable by group "
+        "or others; run `chmod 600 {}`",
+        name, mode, name));
   }
   const std::string what = fmt::format("key file {}", name);
   ASSIGN_OR_RETURN(CheckedKey key, CheckEd25519(std::move(pkey), what));
