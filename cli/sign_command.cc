@@ -135,7 +135,8 @@ int CmdSign(const Globals& g, const std::string& file, const std::string& trust_
     std::fwrite(text.data(), 1, text.size(), g.out);
     std::fputc('\n', g.out);
   } else {
-    fmt::print(g.err, "signed {} events as '{}' for {}\n", signed_count, signer, origin);
+    fmt::print(g.err, "signed {} event{} as '{}' for {}\n", signed_count,
+               signed_count == 1 ? "" : "s", signer, origin);
   }
   return kExitOk;
 }

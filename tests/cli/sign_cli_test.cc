@@ -139,6 +139,17 @@ TEST_F(SignCliTest, SignedLinesImportWithoutAnyKeyAndLeaveACheckpoint) {
   EXPECT_EQ(r["results"][0]["status"], "existing");
 }
 
+TEST_F(SignCliTest, TheSummaryCountsTheEventsSigned) {
+  for (int n : {1, 2}) {
+    fs::path in = dir_ / fmt::format("count-{}.jsonl", n);
+    WriteFile(in, n == 1 ? SolutionLine(1) : SolutionLine(1) + SolutionLine(2));
+    CliResult s = RunCli(
+        {"sign", in.string(), "--key", dgos_, "--trust", (fs::path(a_) / "ledger.pub").string()});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    EXPECT_THAT(s.err, HasSubstr(n == 1 ? "signed 1 event as 'dgos'" : "signed 2 events as"));
+  }
+}
+
 TEST_F(SignCliTest, ASignedLineReplayedIntoAnotherLedgerIsRefused) {
   const std::string for_a = Sign(SolutionLine(1), dgos_, a_);
   const uint64_t before = Size(b_);
