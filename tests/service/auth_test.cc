@@ -41,6 +41,16 @@ namespace fs = std::filesystem;
 
 constexpr const char* kProject = "bzh-2023-0001";  // porteurs-53's; ESSMS in 53 and 52
 
+// The event line revoking the key `name` ("left"), on 2026-01-06.
+std::string RevokeLine(const std::string& name) {
+  return json{{"id", "revoke-" + name},
+              {"type", "key.revoked"},
+              {"at", "2026-01-06"},
+              {"data", {{"name", name}, {"reason", "left"}}}}
+             .dump() +
+         "\n";
+}
+
 class AuthTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -339,12 +349,7 @@ TEST_F(AuthTest, KeyRevokedWhileItsConnectionIsOpenReadsNothingMore) {
   EXPECT_EQ(before->exit_code, 0) << before->err;
   EXPECT_THAT(before->out, HasSubstr("project bzh-2023-0001"));
   // Revoked by the admin through the server, while the connection stays open.
-  const std::string revoke = json{{"id", "revoke-ars-53-new"},
-                                  {"type", "key.revoked"},
-                                  {"at", "2026-01-06"},
-                                  {"data", {{"name", "ars-53-new"}, {"reason", "left"}}}}
-                                 .dump() +
-                             "\n";
+  const std::string revoke = RevokeLine("ars-53-new");
   CliResult revoked = As("admin", {"import", "-"}, revoke);
   ASSERT_EQ(revoked.exit_code, 0) << revoked.out << revoked.err;
   auto after = (*client)->Read(state);
@@ -372,12 +377,7 @@ TEST_F(AuthTest, KeyRevokedWhileItsConnectionIsOpenReadsNothingMore) {
 // key and the seq of its revocation (not "not enrolled"), in text and in JSON.
 TEST_F(AuthTest, ImportWithARevokedKeyIsRefusedAsTheLocalImportRefusesIt) {
   Enrol("porteurs-gone", {"porteur"}, {"53"}, /*through_server=*/false);
-  const std::string revoke = json{{"id", "revoke-porteurs-gone"},
-                                  {"type", "key.revoked"},
-                                  {"at", "2026-01-06"},
-                                  {"data", {{"name", "porteurs-gone"}, {"reason", "left"}}}}
-                                 .dump() +
-                             "\n";
+  const std::string revoke = RevokeLine("porteurs-gone");
   CliResult revoked = RunCli({"import", "-", "--key", Key("admin"), "--ledger", Ledger()}, revoke);
   ASSERT_EQ(revoked.exit_code, 0) << revoked.out << revoked.err;
   const std::string line = SolutionLines(1, 950);
