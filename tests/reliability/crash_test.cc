@@ -97,10 +97,11 @@ bool WaitForAcknowledgement(const fs::path& out) {
 // draws its delay from its first acknowledgement on, so that some kills follow one
 // whatever the machine's load.
 // Four shards of 25 kills, each on its own ledger (a smaller ledger per shard keeps
-// each round's verify short, and ctest runs shards in parallel): >= 100 kills in all.
+// each round's verify short, and ctest runs shards in parallel): >= 100 kills in all
+// (a third under the sanitizers: Repetitions).
 void KillImports(uint32_t seed) {
-  constexpr int kKills = 25;
-  constexpr int kMaxRounds = 60;
+  constexpr int kKills = Repetitions(25);
+  constexpr int kMaxRounds = Repetitions(60);
   TempDir dir;
   KeyedLedger l(dir.path(), {{"national", {"national"}, {}}});
   ASSERT_TRUE(l.ok()) << l.error();
@@ -204,7 +205,7 @@ TEST(CrashTest, SigkillsDuringImportShard4) { KillImports(4); }
 // every kept checkpoint still verifies (verify checks each one against the tree and
 // the ledger key), and the latest one printed opens with ledger.pub.
 TEST(CrashTest, SigkillsDuringCheckpoint) {
-  constexpr int kKills = 30;
+  constexpr int kKills = Repetitions(30);
   TempDir dir;
   KeyedLedger l(dir.path(), {{"national", {"national"}, {}}});
   ASSERT_TRUE(l.ok()) << l.error();
@@ -255,7 +256,7 @@ TEST(CrashTest, SigkillsDuringCheckpoint) {
 // the next cosignature always succeeds (no torn state read as a rollback or a fork),
 // and the ledger is untouched (the witness only reads it).
 TEST(CrashTest, SigkillsDuringWitnessCosign) {
-  constexpr int kKills = 20;
+  constexpr int kKills = Repetitions(20);
   TempDir dir;
   KeyedLedger l(dir.path(), {{"national", {"national"}, {}}});
   ASSERT_TRUE(l.ok()) << l.error();

@@ -60,7 +60,7 @@ TEST(ReaderRaceTest, ReadersNeverSeeAFalseCorruptionWhileShortImportsOpenAndClos
     }
   });
 
-  constexpr int kReads = 500;
+  constexpr int kReads = Repetitions(500);
   int reads = 0, failures = 0;
   uint64_t last_size = 0;
   std::vector<std::string> problems;
