@@ -32,10 +32,11 @@ using nlohmann::json;
 // How many rounds a loop that repeats one scenario at random moments (SIGKILLs, readers
 // racing writers) runs, for a full count of `count`. CI runs every suite twice
 // (.ci/run): built by gcc at -O2, where these loops run their full count, and under
-// ASan + UBSan (.ci/sanitize, ESMS_TESTS_SANITIZED), where the program runs three to four
-// times slower and the loops run a third of it: there their purpose is that the
-// sanitizers see each path a round takes (recovery after a kill, a reader's retry),
-// which a third of the rounds does, not the number of random moments.
+// ASan + UBSan (.ci/sanitize; ThreadSanitizer too, .ci/tsan: ESMS_TESTS_SANITIZED), where
+// the program runs three to four times slower and the loops run a third of it: there
+// their purpose is that the sanitizers see each path a round takes (recovery after a
+// kill, a reader's retry), which a third of the rounds does, not the number of random
+// moments.
 constexpr int Repetitions(int count) {
 #ifdef ESMS_TESTS_SANITIZED
   return count / 3 > 0 ? count / 3 : 1;
