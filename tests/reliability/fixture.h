@@ -37,12 +37,13 @@ using nlohmann::json;
 // their purpose is that the sanitizers see each path a round takes (recovery after a
 // kill, a reader's retry), which a third of the rounds does, not the number of random
 // moments.
-constexpr int Repetitions(int count) {
 #ifdef ESMS_TESTS_SANITIZED
-  return count / 3 > 0 ? count / 3 : 1;
+inline constexpr bool kUnderSanitizers = true;
 #else
-  return count;
+inline constexpr bool kUnderSanitizers = false;
 #endif
+constexpr int Repetitions(int count) {
+  return kUnderSanitizers ? (count / 3 > 0 ? count / 3 : 1) : count;
 }
 
 // ---- Running the program with limits ----

@@ -108,8 +108,12 @@ class TamperCfTest : public ::testing::Test {
 
 // One byte flipped in each stored value, in turn, of every verified column family;
 // each is detected and, once restored, the ledger verifies again.
+// Under the sanitizers, every third value of the families that hold one value per record
+// (kUnderSanitizers, tests/reliability/fixture.h): each flip is a whole `verify`, and
+// there the point is that the sanitizers see each of verify's refusal paths, which the
+// same flip at every seq repeats.
 TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
-  std::map<std::string, int> detected;
+  std::map<std::string, int> detected, flips;
   for (std::string_view family : {storage::kRecords, storage::kEventIds, storage::kStreams,
                                   storage::kTree, storage::kCheckpoints, storage::kMeta}) {
     std::vector<std::string> keys;
@@ -119,7 +123,11 @@ TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
       keys = db.Keys(family);
     }
     ASSERT_FALSE(keys.empty()) << family;
-    for (const std::string& key : keys) {
+    const bool per_record = family == storage::kRecords || family == storage::kEventIds ||
+                            family == storage::kStreams || family == storage::kTree;
+    const size_t stride = kUnderSanitizers && per_record ? 3 : 1;
+    for (size_t k = 0; k < keys.size(); k += stride) {
+      const std::string& key = keys[k];
       std::string original;
       {
         RawDb db(l_.ledger());
@@ -140,10 +148,10 @@ TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
       } else {
         ExpectDetected(v, what);
       }
-      if (family == storage::kRecords || family == storage::kEventIds ||
-          family == storage::kStreams || family == storage::kTree) {
+      if (per_record) {
         EXPECT_TRUE(v.first_bad.has_value()) << what << ": " << v.Describe();
       }
+      ++flips[std::string(family)];
       if (!v.ok) ++detected[std::string(family)];
       {
         RawDb db(l_.ledger());
@@ -152,7 +160,10 @@ TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
     }
   }
   EXPECT_TRUE(Verify().ok);
-  EXPECT_EQ(detected[std::string(storage::kRecords)], static_cast<int>(size_));
+  const size_t stride = kUnderSanitizers ? 3 : 1;
+  EXPECT_EQ(flips[std::string(storage::kRecords)],
+            static_cast<int>((size_ + stride - 1) / stride));
+  EXPECT_EQ(detected[std::string(storage::kRecords)], flips[std::string(storage::kRecords)]);
 }
 
 TEST_F(TamperCfTest, RecordMovedToAnotherKey) {
