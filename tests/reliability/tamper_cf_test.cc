@@ -161,8 +161,7 @@ TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
   }
   EXPECT_TRUE(Verify().ok);
   const size_t stride = kUnderSanitizers ? 3 : 1;
-  EXPECT_EQ(flips[std::string(storage::kRecords)],
-            static_cast<int>((size_ + stride - 1) / stride));
+  EXPECT_EQ(flips[std::string(storage::kRecords)], static_cast<int>((size_ + stride - 1) / stride));
   EXPECT_EQ(detected[std::string(storage::kRecords)], flips[std::string(storage::kRecords)]);
 }
 
