@@ -37,13 +37,14 @@ using nlohmann::json;
 // their purpose is that the sanitizers see each path a round takes (recovery after a
 // kill, a reader's retry), which a third of the rounds does, not the number of random
 // moments.
+// One round (or value: TamperCfTest) of every kSanitizedShare runs under the sanitizers.
 #ifdef ESMS_TESTS_SANITIZED
-inline constexpr bool kUnderSanitizers = true;
+inline constexpr int kSanitizedShare = 3;
 #else
-inline constexpr bool kUnderSanitizers = false;
+inline constexpr int kSanitizedShare = 1;
 #endif
 constexpr int Repetitions(int count) {
-  return kUnderSanitizers ? (count / 3 > 0 ? count / 3 : 1) : count;
+  return count / kSanitizedShare > 0 ? count / kSanitizedShare : 1;
 }
 
 // ---- Running the program with limits ----

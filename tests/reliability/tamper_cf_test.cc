@@ -109,7 +109,7 @@ class TamperCfTest : public ::testing::Test {
 // One byte flipped in each stored value, in turn, of every verified column family;
 // each is detected and, once restored, the ledger verifies again.
 // Under the sanitizers, every third value of the families that hold one value per record
-// (kUnderSanitizers, tests/reliability/fixture.h): each flip is a whole `verify`, and
+// (kSanitizedShare, tests/reliability/fixture.h): each flip is a whole `verify`, and
 // there the point is that the sanitizers see each of verify's refusal paths, which the
 // same flip at every seq repeats.
 TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
@@ -125,7 +125,7 @@ TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
     ASSERT_FALSE(keys.empty()) << family;
     const bool per_record = family == storage::kRecords || family == storage::kEventIds ||
                             family == storage::kStreams || family == storage::kTree;
-    const size_t stride = kUnderSanitizers && per_record ? 3 : 1;
+    const size_t stride = per_record ? kSanitizedShare : 1;
     for (size_t k = 0; k < keys.size(); k += stride) {
       const std::string& key = keys[k];
       std::string original;
@@ -160,8 +160,8 @@ TEST_F(TamperCfTest, EveryValueOfEveryColumnFamilyFlipped) {
     }
   }
   EXPECT_TRUE(Verify().ok);
-  const size_t stride = kUnderSanitizers ? 3 : 1;
-  EXPECT_EQ(flips[std::string(storage::kRecords)], static_cast<int>((size_ + stride - 1) / stride));
+  EXPECT_EQ(flips[std::string(storage::kRecords)],
+            static_cast<int>((size_ + kSanitizedShare - 1) / kSanitizedShare));
   EXPECT_EQ(detected[std::string(storage::kRecords)], flips[std::string(storage::kRecords)]);
 }
 
