@@ -34,7 +34,7 @@
 #include <vector>
 
 #include <capnp/any.h>
-#include <capnp/serialize.h>
+#include <capnp/message.h>
 #include <simdjson.h>
 #include <cstring>
 #include "demo/generator.h"
@@ -518,34 +518,27 @@ double ParseFloorUs(std::string_view lines, size_t line_count) {
 // CPU of this thread per record: the three canonical encodings of each event record of the
 // ledger in `ledger_dir`.
 double CanonicalFloorUs(const fs::path& ledger_dir) {
-  // Every record's three layers as aligned words, then readers of them.
+  // Every event record's three layers (record, statement, payload) as aligned words, read
+  // by the ledger's own decoder.
   std::vector<kj::Array<capnp::word>> words;
   {
     auto raw = OpenRaw(ledger_dir, RawOpen::kReadOnly);
     std::unique_ptr<rocksdb::Iterator> it(
         raw->db->NewIterator(rocksdb::ReadOptions(), raw->handles[1]));
-    auto aligned = [&](const void* data, size_t size) {
-      auto w = kj::heapArray<capnp::word>((size + 7) / 8);
+    auto aligned = [&](ledger::ByteView bytes) {
+      auto w = kj::heapArray<capnp::word>((bytes.size() + 7) / 8);
       std::memset(w.begin(), 0, w.size() * 8);
-      std::memcpy(w.begin(), data, size);
+      std::memcpy(w.begin(), bytes.data(), bytes.size());
       words.push_back(std::move(w));
     };
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      auto record = kj::heapArray<capnp::word>((it->value().size() + 7) / 8);
-      std::memcpy(record.begin(), it->value().data(), it->value().size());
-      // A canonical message is one segment without a segment table.
-      kj::ArrayPtr<const capnp::word> rec_segment[1] = {record};
-      capnp::SegmentArrayMessageReader rec(kj::arrayPtr(rec_segment, 1));
-      auto statement = rec.getRoot<ledger::schema::Record>().getStatement();
-      if (statement.size() == 0) continue;  // no statement: not a record of an event
-      kj::ArrayPtr<const capnp::word> st_segment[1] = {kj::arrayPtr(
-          reinterpret_cast<const capnp::word*>(statement.begin()), statement.size() / 8)};
-      capnp::SegmentArrayMessageReader st(kj::arrayPtr(st_segment, 1));
-      auto payload = st.getRoot<ledger::schema::Statement>().getPayload();
-      if (payload.size() == 0) continue;
-      words.push_back(std::move(record));
-      aligned(statement.begin(), statement.size());
-      aligned(payload.begin(), payload.size());
+      const ledger::ByteView stored(reinterpret_cast<const uint8_t*>(it->value().data()),
+                                    it->value().size());
+      const ledger::Record record = OrDie(ledger::DecodeRecord(stored), "decode a record");
+      if (record.payload.empty()) continue;  // not a record of an event
+      aligned(stored);
+      aligned(record.statement_bytes);
+      aligned(record.payload);
     }
   }
   const size_t records = words.size() / 3;
