@@ -1148,7 +1148,16 @@ int Main(int argc, char** argv) {
     // simdjson's parse of the signed line instead of the plain one.
     ReportDesignFloor("pre-signed import", "verifying", 1e6 / verify_cpu, 0.8, floor_us,
                       ParseFloorUs(lines, ev.lines.size()), canonical_us, cores, rows);
-    if (!opt.keep) fs::remove_all(signed_dir);
+    if (opt.keep) {
+      // Importing the lines again into a copy of this ledger finds every one already
+      // there: a profile of that is of the idempotent path, not of an import.
+      fmt::print(stderr,
+                 "kept: {} holds the imported lines (for a new ledger to import {} into: "
+                 "--only-import --keep)\n",
+                 signed_dir.string(), signed_file.string());
+    } else {
+      fs::remove_all(signed_dir);
+    }
   }();
 
   // 2-3. Verify.
