@@ -770,10 +770,10 @@ std::string Pct(double ratio) { return fmt::format("{:.0f}%", ratio * 100); }
 // An import's floor under DESIGN.md beside its Ed25519 operation (`op`: "signing",
 // "verifying", op_us of CPU each): `floor_us` (storage and hashes), `parse_us` and
 // `canonical_us` per record, against the room a goal of `goal` x the limit leaves. Printed
-// and added to `rows`.
-void ReportDesignFloor(std::string_view import, std::string_view op, double op_us, double goal,
-                       double floor_us, double parse_us, double canonical_us, unsigned cores,
-                       std::vector<Row>& rows) {
+// and added to `rows`; returns that floor, us per record.
+double ReportDesignFloor(std::string_view import, std::string_view op, double op_us, double goal,
+                         double floor_us, double parse_us, double canonical_us, unsigned cores,
+                         std::vector<Row>& rows) {
   const double design_floor_us = floor_us + parse_us + canonical_us;
   const double room_us = op_us * (1 / goal - 1);
   fmt::print(
@@ -790,6 +790,7 @@ void ReportDesignFloor(std::string_view import, std::string_view op, double op_u
                   fmt::format("goal leaves {:.1f} us beside {:.1f} us {}", room_us, op_us, op),
                   Pct(op_us / (op_us + design_floor_us)),
                   "(guard and projections' fold not counted)", ""});
+  return design_floor_us;
 }
 
 template <typename Fn>
@@ -1058,8 +1059,9 @@ int Main(int argc, char** argv) {
   const double parse_us = ParseFloorUs(plain_lines, ev.lines.size());
   plain_lines = std::string();
   const double canonical_us = CanonicalFloorUs(ledger_dir);
-  ReportDesignFloor("plain import", "signing", sign_us, 0.7, floor_us, parse_us, canonical_us,
-                    cores, rows);
+  const double design_floor_us = ReportDesignFloor("plain import", "signing", sign_us, 0.7,
+                                                   floor_us, parse_us, canonical_us, cores, rows);
+  results["design_floor_us"] = fmt::format("{:.2f}", design_floor_us);
 
   // Checkpoints: one signature at every group commit and no more (issue #14), counted in
   // the ledger's checkpoints column family; the genesis commit carries one too.
@@ -1146,8 +1148,8 @@ int Main(int argc, char** argv) {
                     Pct(1e6 / verify_cpu / cpu_us), "(the most it can reach)", ""});
     // Its floor under DESIGN.md: the plain import's storage, hashes and encodings, and
     // simdjson's parse of the signed line instead of the plain one.
-    ReportDesignFloor("pre-signed import", "verifying", 1e6 / verify_cpu, 0.8, floor_us,
-                      ParseFloorUs(lines, ev.lines.size()), canonical_us, cores, rows);
+    (void)ReportDesignFloor("pre-signed import", "verifying", 1e6 / verify_cpu, 0.8, floor_us,
+                            ParseFloorUs(lines, ev.lines.size()), canonical_us, cores, rows);
     if (opt.keep) {
       // Importing the lines again into a copy of this ledger finds every one already
       // there: a profile of that is of the idempotent path, not of an import.
